@@ -1,0 +1,12 @@
+/* Choosing a sender from a provider's pool: the same recipient always gets the same
+ * sender (customers see one conversation), and recipients spread evenly. */
+#ifndef SG_CORE_SENDER_H
+#define SG_CORE_SENDER_H
+
+#include <stddef.h>
+
+/* Index in [0, n) for recipient `to` (E.164); 0 when n <= 1. Stable across runs
+ * and machines (FNV-1a of the number). */
+size_t sg_sender_pick(const char *to, size_t n);
+
+#endif

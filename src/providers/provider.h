@@ -1,0 +1,88 @@
+/* Provider drivers are sans-I/O: a driver turns a message into an HTTP request and
+ * an HTTP response into an outcome; it never opens a socket. The dispatcher does
+ * the I/O. One sg_provider_kind per provider kind ("twilio", later "clickatell"),
+ * found by name in a table (provider.c). */
+#ifndef SG_PROVIDERS_PROVIDER_H
+#define SG_PROVIDERS_PROVIDER_H
+
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum sg_send_outcome {
+    SG_SEND_ACCEPTED = 0, /* the provider took the message; message_id is set */
+    SG_SEND_RETRYABLE,    /* try again later (429, 5xx, timeout, concurrency limit) */
+    SG_SEND_PERMANENT,    /* never retry: the message fails with error_code */
+} sg_send_outcome;
+
+#define SG_PROV_MAX_HEADERS 8
+
+/* An HTTP request to make. Every pointer is owned by the request; free it with
+ * sg_prov_request_free. */
+typedef struct sg_prov_request {
+    const char *method;                 /* static string: "POST" or "GET" */
+    char *url;                          /* absolute URL */
+    char *headers[SG_PROV_MAX_HEADERS]; /* "Name: value" lines */
+    size_t n_headers;
+    char *body; /* may be NULL */
+    size_t body_len;
+} sg_prov_request;
+
+void sg_prov_request_free(sg_prov_request *r);
+/* Append a "Name: value" header (copied). SG_ERR_TOO_LARGE past SG_PROV_MAX_HEADERS. */
+sg_err sg_prov_request_add_header(sg_prov_request *r, const char *name, const char *value);
+
+/* The message a driver sends. All strings are borrowed for the call. */
+typedef struct sg_prov_message {
+    const char *id;              /* smsgate's message id */
+    const char *to;              /* E.164 */
+    const char *from;            /* the sender to use, or NULL to let the provider choose
+                                    (e.g. a Twilio Messaging Service) */
+    const char *body;            /* UTF-8 */
+    const char *status_callback; /* smsgate's status callback URL, or NULL */
+} sg_prov_message;
+
+/* What a provider said about a send. */
+typedef struct sg_prov_result {
+    sg_send_outcome outcome;
+    char message_id[72];     /* the provider's id when accepted, else "" */
+    char error_code[16];     /* the provider's error code as text ("21211"), "" if none */
+    char error_message[256]; /* readable reason, "" if none */
+    unsigned segments;       /* as the provider counted them; 0 when unknown */
+} sg_prov_result;
+
+typedef struct sg_provider_kind {
+    const char *name;                 /* "twilio" */
+    const char *const *secret_fields; /* NULL-terminated keys of config that hold secrets */
+
+    /* Validate config (a JSON object holding secrets too) and normalise it in place
+     * (defaults filled in, e.g. base_url; a "a|b" sender string turned into an
+     * array). Unknown keys are refused. Returns the driver's parsed configuration,
+     * or NULL with e filled in (e->field is "config.<key>"). The result does not
+     * borrow from config. */
+    void *(*config_load)(json_t *config, sg_error *e);
+    void (*config_free)(void *cfg);
+
+    /* The sender pool of a loaded config (borrowed from cfg); 0 senders means the
+     * provider picks (a messaging service). */
+    size_t (*senders)(const void *cfg, const char *const **out);
+
+    /* Build the send request for m. */
+    sg_err (*build_send)(const void *cfg, const sg_prov_message *m, sg_prov_request *req,
+                         sg_error *e);
+
+    /* Classify the provider's answer: http_status (> 0) and len bytes of body (not
+     * NUL-terminated, may be empty). Never fails; an unexpected answer becomes a
+     * readable error message. */
+    void (*parse_send)(const void *cfg, long http_status, const char *body, size_t len,
+                       sg_prov_result *res);
+} sg_provider_kind;
+
+/* The kind named name, or NULL. */
+const sg_provider_kind *sg_provider_kind_find(const char *name);
+/* NULL-terminated table of all kinds. */
+const sg_provider_kind *const *sg_provider_kinds(void);
+
+#endif
