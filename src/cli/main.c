@@ -8,6 +8,11 @@
 #include <string.h>
 
 static const sg_command commands[] = {
+    {"serve", "run the gateway: REST API and dispatcher", sg_cmd_serve},
+    {"migrate", "create or upgrade the database schema", sg_cmd_migrate},
+    {"key", "create API keys", sg_cmd_key},
+    {"send", "queue a message", sg_cmd_send},
+    {"provider", "add, list, show, edit, remove or test providers", sg_cmd_provider},
     {"simulate", "run a provider simulator on loopback (twilio)", sg_simulate_main},
     {NULL, NULL, NULL},
 };

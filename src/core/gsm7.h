@@ -31,10 +31,15 @@ typedef struct sg_sms_info {
  * default alphabet or the extension table; otherwise UCS-2. Segments: GSM-7 160 in
  * one part, else parts of 153 septets where an escape pair is never split (a part
  * may then hold 152); UCS-2 70 in one part, else parts of 67 units where a
- * surrogate pair is never split. */
+ * surrogate pair is never split.
+ * The input is counted by its length, not by NUL: an embedded U+0000 is a
+ * well-formed character that GSM-7 cannot carry, so it forces UCS-2. utf8 may be
+ * NULL only when len is 0. On SG_TEXT_OK and SG_TEXT_TOO_LONG every field of *out
+ * is filled in (so a caller can say how long the text was); on
+ * SG_TEXT_INVALID_UTF8 *out is zeroed. Invalid UTF-8 anywhere wins over length. */
 sg_text_status sg_sms_analyze(const char *utf8, size_t len, sg_sms_info *out);
 
-/* "GSM-7" or "UCS-2". */
+/* "GSM-7" or "UCS-2" ("unknown" for a value outside the enum). */
 const char *sg_encoding_name(sg_encoding enc);
 
 /* Septets needed for one code point in GSM-7: 1 (default alphabet), 2 (extension

@@ -19,11 +19,16 @@ typedef enum sg_idem_decision {
 bool sg_idem_key_valid(const char *key);
 
 /* Fingerprint of a request: SHA-256 over method, path and body, with separators
- * so that different splits never collide. */
+ * so that different splits never collide. Concretely: a version tag, then each
+ * field as an 8-byte big-endian length and its bytes; out is lower-case hex. The
+ * body is taken by len (it may hold NUL); NULL method or path reads as "", NULL
+ * body as empty. Fingerprints are stored, so this encoding must not change
+ * without a new tag. */
 void sg_idem_fingerprint(const char *method, const char *path, const void *body, size_t len,
                          char out[SG_IDEM_FINGERPRINT_LEN]);
 
-/* stored: the fingerprint saved with the key, or NULL when the key is new. */
+/* stored: the fingerprint saved with the key, or NULL when the key is new. A NULL
+ * fingerprint against a stored one is a conflict. */
 sg_idem_decision sg_idem_decide(const char *stored, const char *fingerprint);
 
 #endif

@@ -30,7 +30,13 @@ typedef enum sg_phone_status {
  * "07400 123456" read in default_region, e.g. "GB"; default_region may be NULL or
  * "" when only international input is expected). On SG_PHONE_OK writes the E.164
  * form into e164 (SG_PHONE_MAX bytes) and the number's type into *type (may be
- * NULL). Input longer than 64 bytes is invalid. */
+ * NULL). Input longer than 64 bytes is invalid. Only ASCII digits, spaces, tabs,
+ * "-", "(", ")", ".", "/" and one "+" before the first digit are accepted: no
+ * letters (libphonenumber would read "1-800-FLOWERS" as digits), no extensions, no
+ * leading text. SG_PHONE_BAD_REGION is returned only when the input is not in "+"
+ * form and default_region is NULL, empty or unknown ("0044..." needs a region to
+ * know that "00" is the international prefix). default_region is read without
+ * regard to case. */
 sg_phone_status sg_phone_normalize(const char *input, const char *default_region,
                                    char e164[SG_PHONE_MAX], sg_phone_type *type);
 
@@ -38,7 +44,8 @@ sg_phone_status sg_phone_normalize(const char *input, const char *default_region
  * libphonenumber knows to be fixed-line. */
 bool sg_phone_type_can_sms(sg_phone_type type);
 
-/* True if region is a two-letter region libphonenumber supports ("GB", "US"). */
+/* True if region is a two-letter region libphonenumber supports ("GB", "US"; case
+ * does not matter, so "gb" is accepted too; "ZZ", "001" and "GBR" are not). */
 bool sg_phone_region_valid(const char *region);
 
 const char *sg_phone_type_name(sg_phone_type type); /* "mobile", "fixed_line", ... */

@@ -1,10 +1,50 @@
+/* `smsgate simulate <kind> ...`: a table of provider simulators; each kind parses
+ * its own flags and serves until SIGINT/SIGTERM. */
 #include "sim/simulate.h"
 
-#include <stdio.h>
+#include "cli/cli.h"
+#include "sim/twilio_sim.h"
 
-/* Placeholder until the Twilio simulator lands. */
+#include <stdio.h>
+#include <string.h>
+
+typedef struct sim_kind {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the kind */
+} sim_kind;
+
+static const sim_kind kinds[] = {
+    {"twilio", "api.twilio.com's Messages API (2010-04-01)", sg_twilio_sim_main},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: smsgate simulate <kind> [options]\n\n"
+               "Runs a provider simulator on loopback: the provider's real paths, auth,\n"
+               "answers and error codes, for trying smsgate without an account and for tests.\n\n"
+               "kinds:\n");
+    for (size_t i = 0; kinds[i].name; i++)
+        fprintf(f, "  %-10s %s\n", kinds[i].name, kinds[i].summary);
+    fprintf(f, "\nRun 'smsgate simulate <kind> --help' for a kind's options.\n");
+}
+
 int sg_simulate_main(int argc, char **argv)
 {
-    fprintf(stderr, "smsgate simulate: not built yet\n");
-    return 1;
+    if (argc < 2) {
+        usage(stderr);
+        return SG_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return SG_EXIT_OK;
+    }
+    for (size_t i = 0; kinds[i].name; i++) {
+        if (strcmp(argv[1], kinds[i].name) == 0)
+            return kinds[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "smsgate simulate: unknown kind '%s' (try 'smsgate simulate --help')\n",
+            argv[1]);
+    return SG_EXIT_USAGE;
 }

@@ -1,0 +1,239 @@
+#include "api/accept.h"
+#include "core/gsm7.h"
+#include "core/phone.h"
+#include "util/time.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool reject(sg_reject *r, int status, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static bool reject(sg_reject *r, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    r->status = status;
+    r->code = code;
+    snprintf(r->field, sizeof r->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static const char *const known_keys[] = {"to",         "body",     "from", "provider", "send_at",
+                                         "contact_id", "metadata", NULL};
+
+/* A sender: E.164, a short code, or an alphanumeric sender ID. */
+static bool sender_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 16)
+        return false;
+    if (s[0] == '+') {
+        for (size_t i = 1; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return false;
+        }
+        return len >= 3;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == ' '))
+            return false;
+    }
+    return len <= 11 || strspn(s, "0123456789") == len;
+}
+
+bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,
+                       sg_message *m, const sg_provider **prov, sg_reject *rej)
+{
+    memset(m, 0, sizeof *m);
+    if (!json_is_object(obj))
+        return reject(rej, 400, "invalid_request", NULL, "a message must be a JSON object");
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        bool known = false;
+        for (int i = 0; known_keys[i]; i++)
+            known = known || strcmp(key, known_keys[i]) == 0;
+        if (!known)
+            return reject(rej, 400, "invalid_request", key,
+                          "unknown field '%.64s' (known: to, body, from, provider, send_at, "
+                          "contact_id, metadata)",
+                          key);
+    }
+
+    json_t *to = json_object_get(obj, "to");
+    if (!json_is_string(to) || json_string_length(to) == 0)
+        return reject(rej, 400, "invalid_phone", "to",
+                      "'to' is required: the recipient's phone number, e.g. +447400123456");
+    sg_phone_type type;
+    sg_phone_status ps = sg_phone_normalize(json_string_value(to), app->default_region, m->to,
+                                            &type);
+    if (ps == SG_PHONE_BAD_REGION)
+        return reject(rej, 400, "invalid_phone", "to",
+                      "'%.32s' is not in international format (+...) and no default region is "
+                      "set (--default-region)",
+                      json_string_value(to));
+    if (ps != SG_PHONE_OK)
+        return reject(rej, 400, "invalid_phone", "to", "'%.32s' is not a valid phone number",
+                      json_string_value(to));
+    if (!sg_phone_type_can_sms(type))
+        return reject(rej, 422, "not_mobile", "to",
+                      "%s is a fixed-line number and cannot receive SMS", m->to);
+
+    json_t *body = json_object_get(obj, "body");
+    if (!json_is_string(body) || json_string_length(body) == 0)
+        return reject(rej, 400, "invalid_body", "body", "'body' is required: the message text");
+    sg_sms_info info;
+    sg_text_status ts = sg_sms_analyze(json_string_value(body), json_string_length(body), &info);
+    if (ts == SG_TEXT_INVALID_UTF8)
+        return reject(rej, 400, "invalid_body", "body", "'body' is not valid UTF-8");
+    if (ts == SG_TEXT_TOO_LONG)
+        return reject(rej, 400, "body_too_long", "body",
+                      "'body' has more than %d characters", SG_SMS_MAX_CHARS);
+
+    json_t *from = json_object_get(obj, "from");
+    if (from && !json_is_null(from)) {
+        if (!json_is_string(from) || !sender_valid(json_string_value(from)))
+            return reject(rej, 400, "invalid_request", "from",
+                          "'from' must be an E.164 number, a short code or an alphanumeric "
+                          "sender ID of at most 11 characters");
+        snprintf(m->from, sizeof m->from, "%s", json_string_value(from));
+    }
+
+    json_t *pv = json_object_get(obj, "provider");
+    const sg_provider *p;
+    if (pv && !json_is_null(pv)) {
+        if (!json_is_string(pv))
+            return reject(rej, 400, "invalid_request", "provider",
+                          "'provider' must be a provider's name or id");
+        p = sg_provider_set_find(set, json_string_value(pv));
+        if (!p)
+            return reject(rej, 422, "unknown_provider", "provider", "no provider named '%.64s'",
+                          json_string_value(pv));
+    } else {
+        p = sg_provider_set_default(set);
+        if (!p)
+            return reject(rej, 422, "no_default_provider", "provider",
+                          "no provider given and no default provider is set up "
+                          "(POST /v1/providers with \"default\": true)");
+    }
+    if (!p->active)
+        return reject(rej, 422, "provider_inactive", "provider", "provider '%s' is inactive",
+                      p->name);
+    if (p->broken)
+        return reject(rej, 422, "provider_inactive", "provider", "provider '%s' is unusable: %s",
+                      p->name, p->broken_reason);
+
+    int64_t send_at = 0;
+    json_t *sa = json_object_get(obj, "send_at");
+    if (sa && !json_is_null(sa)) {
+        if (!json_is_string(sa) || !sg_time_parse(json_string_value(sa), &send_at))
+            return reject(rej, 400, "invalid_time", "send_at",
+                          "'send_at' must be an RFC 3339 time such as 2026-12-01T09:00:00Z");
+        if (send_at > now + SG_SEND_AT_MAX_AHEAD_MS)
+            return reject(rej, 400, "invalid_time", "send_at",
+                          "'send_at' is more than a year ahead");
+    }
+
+    json_t *contact = json_object_get(obj, "contact_id");
+    if (contact && !json_is_null(contact)) {
+        if (!json_is_string(contact) || !sg_id_valid("ctc", json_string_value(contact)))
+            return reject(rej, 400, "invalid_request", "contact_id",
+                          "'contact_id' must be a contact id (ctc_...)");
+        snprintf(m->contact_id, sizeof m->contact_id, "%s", json_string_value(contact));
+    }
+
+    json_t *meta = json_object_get(obj, "metadata");
+    if (meta && !json_is_null(meta)) {
+        if (!json_is_object(meta))
+            return reject(rej, 400, "invalid_request", "metadata", "'metadata' must be an object");
+        m->metadata = json_dumps(meta, JSON_COMPACT);
+        if (!m->metadata || strlen(m->metadata) > SG_METADATA_MAX) {
+            sg_message_free(m);
+            return reject(rej, 400, "invalid_request", "metadata",
+                          "'metadata' is larger than %d bytes", SG_METADATA_MAX);
+        }
+    }
+
+    m->body = strdup(json_string_value(body));
+    if (!m->body) {
+        sg_message_free(m);
+        return reject(rej, 500, "internal", NULL, "out of memory");
+    }
+    sg_id_new("msg", now, m->id);
+    snprintf(m->direction, sizeof m->direction, "outbound");
+    snprintf(m->provider_id, sizeof m->provider_id, "%s", p->id);
+    m->segments = info.segments;
+    m->encoding = info.encoding;
+    m->send_at = send_at > now ? send_at : 0;
+    m->status = send_at > now ? SG_STATUS_SCHEDULED : SG_STATUS_QUEUED;
+    m->created_at = m->updated_at = now;
+    *prov = p;
+    return true;
+}
+
+static json_t *time_json(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    char buf[SG_TIME_STR_MAX];
+    sg_time_format(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+json_t *sg_message_accepted_json(const sg_message *m, const char *provider_name)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "id", json_string(m->id));
+    json_object_set_new(j, "status", json_string(sg_status_name(m->status)));
+    json_object_set_new(j, "to", json_string(m->to));
+    json_object_set_new(j, "from", str_or_null(m->from));
+    json_object_set_new(j, "provider", str_or_null(provider_name));
+    json_object_set_new(j, "provider_id", str_or_null(m->provider_id));
+    json_object_set_new(j, "segments", json_integer(m->segments));
+    json_object_set_new(j, "encoding", json_string(sg_encoding_name(m->encoding)));
+    json_object_set_new(j, "send_at", time_json(m->send_at));
+    json_object_set_new(j, "created_at", time_json(m->created_at));
+    return j;
+}
+
+json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
+                        const char *provider_name)
+{
+    json_t *j = sg_message_accepted_json(m, provider_name);
+    json_object_set_new(j, "direction", json_string(m->direction));
+    json_object_set_new(j, "body", json_string(m->body ? m->body : ""));
+    json_object_set_new(j, "provider_message_id", str_or_null(m->provider_message_id));
+    json_object_set_new(j, "error_code", str_or_null(m->error_code));
+    json_object_set_new(j, "error_message", str_or_null(m->error_message));
+    json_object_set_new(j, "attempts", json_integer(m->attempts));
+    json_object_set_new(j, "contact_id", str_or_null(m->contact_id));
+    json_t *meta = m->metadata ? json_loads(m->metadata, 0, NULL) : NULL;
+    json_object_set_new(j, "metadata", meta ? meta : json_null());
+    json_object_set_new(j, "updated_at", time_json(m->updated_at));
+    if (ev) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "status", json_string(sg_status_name(ev[i].status)));
+            json_object_set_new(e, "at", time_json(ev[i].at));
+            json_object_set_new(e, "detail", str_or_null(ev[i].detail));
+            json_array_append_new(arr, e);
+        }
+        json_object_set_new(j, "events", arr);
+    }
+    return j;
+}

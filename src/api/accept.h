@@ -1,0 +1,34 @@
+/* Turning a request to send (a JSON object from the API, or the CLI's flags) into
+ * a message ready to store, with the precise reason when it cannot be: the one
+ * place where a message is validated, shared by POST /v1/messages, the batch
+ * endpoint, provider tests and `smsgate send`. */
+#ifndef SG_API_ACCEPT_H
+#define SG_API_ACCEPT_H
+
+#include "api/app.h"
+
+#include <jansson.h>
+
+typedef struct sg_reject {
+    int status;       /* HTTP status: 400, 422 */
+    const char *code; /* stable problem code */
+    char field[64];
+    char detail[256];
+} sg_reject;
+
+#define SG_SEND_AT_MAX_AHEAD_MS (366LL * 24 * 3600 * 1000)
+#define SG_METADATA_MAX 4096
+
+/* Validate obj ({"to", "body", "from"?, "provider"?, "send_at"?, "contact_id"?,
+ * "metadata"?}) against the providers in set. On success fills m (caller frees
+ * with sg_message_free) and *prov (borrowed from set) and returns true. */
+bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,
+                       sg_message *m, const sg_provider **prov, sg_reject *rej);
+
+/* The 202 answer for an accepted message. */
+json_t *sg_message_accepted_json(const sg_message *m, const char *provider_name);
+/* The full message resource, with its events (may be NULL/0). */
+json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
+                        const char *provider_name);
+
+#endif

@@ -1,0 +1,47 @@
+#include "api/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sg_err sg_app_open(sg_app *app, const char *db, bool migrate, sg_error *e)
+{
+    sg_err err = sg_store_open(db, &app->store, e);
+    if (err)
+        return err;
+    if (migrate) {
+        if ((err = sg_store_migrate(app->store, NULL, e)))
+            goto fail;
+    } else {
+        int current, latest;
+        sg_store_schema_version(app->store, &current, &latest);
+        if (current < latest) {
+            err = sg_error_set(e, SG_ERR_DB, "db",
+                               "database %s is at schema version %d, this smsgate needs %d: run "
+                               "'smsgate migrate --db %s' (or start 'smsgate serve', which "
+                               "migrates)",
+                               db, current, latest, db);
+            goto fail;
+        }
+    }
+    char key_path[1024];
+    snprintf(key_path, sizeof key_path, "%s.key", db);
+    if ((err = sg_master_key_load(getenv("SMSGATE_MASTER_KEY"), key_path, app->master_key, e)))
+        goto fail;
+    if ((err = sg_registry_new(app->store, app->master_key, &app->registry, e)))
+        goto fail;
+    return SG_OK;
+fail:
+    sg_store_close(app->store);
+    app->store = NULL;
+    return err;
+}
+
+void sg_app_close(sg_app *app)
+{
+    sg_registry_destroy(app->registry);
+    app->registry = NULL;
+    sg_store_close(app->store);
+    app->store = NULL;
+    memset(app->master_key, 0, sizeof app->master_key);
+}

@@ -1,0 +1,30 @@
+/* Everything the API handlers, the callbacks and the CLI share: the store, the
+ * providers in memory, the master key and the settings that shape answers. */
+#ifndef SG_API_APP_H
+#define SG_API_APP_H
+
+#include "dispatch/registry.h"
+#include "store/store.h"
+#include "util/crypto.h"
+
+#include <stddef.h>
+
+struct sg_dispatcher;
+struct sg_http_server;
+
+typedef struct sg_app {
+    sg_store *store;
+    sg_registry *registry;
+    uint8_t master_key[SG_MASTER_KEY_LEN];
+    char public_url[256];   /* base of callback URLs, no trailing '/' */
+    char default_region[8]; /* "GB", or "" */
+    struct sg_dispatcher *dispatcher; /* NULL outside `serve` */
+    struct sg_http_server *http;      /* NULL outside `serve` */
+} sg_app;
+
+/* Open the store at db (migrating when migrate is true), load the master key
+ * (SMSGATE_MASTER_KEY, else the file db + ".key") and the providers. */
+sg_err sg_app_open(sg_app *app, const char *db, bool migrate, sg_error *e);
+void sg_app_close(sg_app *app);
+
+#endif

@@ -1,0 +1,127 @@
+#include "api/auth.h"
+#include "api/app.h"
+#include "http/problem.h"
+#include "util/crypto.h"
+#include "util/time.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_PREFIX "sgk_"
+#define ID_BODY_LEN 26
+
+static const char *const role_names[] = {"public", "viewer", "sender", "admin"};
+
+bool sg_role_parse(const char *name, sg_role *out)
+{
+    for (int i = SG_ROLE_VIEWER; i <= SG_ROLE_ADMIN; i++) {
+        if (strcmp(name, role_names[i]) == 0) {
+            *out = (sg_role)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *sg_role_name(sg_role role)
+{
+    return role >= SG_ROLE_PUBLIC && role <= SG_ROLE_ADMIN ? role_names[role] : "unknown";
+}
+
+sg_err sg_key_create(sg_store *s, sg_role role, const char *name, char out[SG_KEY_TEXT_MAX],
+                     sg_api_key *row, sg_error *e)
+{
+    memset(row, 0, sizeof *row);
+    row->created_at = sg_time_now_ms();
+    sg_id_new("key", row->created_at, row->id);
+    snprintf(row->name, sizeof row->name, "%s", name && *name ? name : "unnamed");
+    snprintf(row->role, sizeof row->role, "%s", sg_role_name(role));
+    char secret[65];
+    sg_random_hex(secret, 32);
+    sg_sha256_hex(secret, strlen(secret), row->secret_hash);
+    snprintf(out, SG_KEY_TEXT_MAX, KEY_PREFIX "%s_%s", row->id + 4, secret);
+    sodium_memzero(secret, sizeof secret);
+    return sg_store_key_insert(s, row, e);
+}
+
+/* Split "sgk_<26>_<secret>" into a key id and the secret; false if malformed. */
+static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
+{
+    size_t pl = strlen(KEY_PREFIX);
+    if (strncmp(text, KEY_PREFIX, pl) != 0 || strlen(text) < pl + ID_BODY_LEN + 2 ||
+        text[pl + ID_BODY_LEN] != '_')
+        return false;
+    snprintf(id, SG_ID_MAX, "key_%.*s", ID_BODY_LEN, text + pl);
+    *secret = text + pl + ID_BODY_LEN + 1;
+    return sg_id_valid("key", id) && strlen(*secret) == 64;
+}
+
+static void caller_free(void *p)
+{
+    free(p);
+}
+
+sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx)
+{
+    sg_app *app = ctx;
+    if (route->tag == SG_ROLE_PUBLIC)
+        return SG_HTTP_PENDING;
+    const char *h = sg_http_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        sg_http_add_header(req, "WWW-Authenticate", "Bearer");
+        sg_http_problem(req, 401, "unauthorized", NULL,
+                        "send an API key as 'Authorization: Bearer <key>' (create one with "
+                        "'smsgate key create')");
+        return SG_HTTP_DONE;
+    }
+    const char *text = h + 7;
+    while (*text == ' ')
+        text++;
+    char id[SG_ID_MAX];
+    const char *secret;
+    sg_api_key key;
+    char hash[SG_SHA256_HEX_LEN];
+    sg_err err = SG_ERR_NOT_FOUND;
+    if (parse_key(text, id, &secret)) {
+        err = sg_store_key_get(app->store, id, &key);
+        if (!err) {
+            sg_sha256_hex(secret, strlen(secret), hash);
+            if (strlen(key.secret_hash) != 64 || !sg_ct_equal(hash, key.secret_hash, 64))
+                err = SG_ERR_NOT_FOUND;
+        }
+    }
+    if (err == SG_ERR_NOT_FOUND) {
+        sg_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        sg_http_problem(req, 401, "unauthorized", NULL, "the API key is not valid");
+        return SG_HTTP_DONE;
+    }
+    if (err) {
+        sg_http_problem(req, 503, "store_error", NULL, "cannot check the API key: %s",
+                        sg_strerror(err));
+        return SG_HTTP_DONE;
+    }
+    sg_role role = SG_ROLE_VIEWER;
+    sg_role_parse(key.role, &role);
+    if ((int)role < route->tag) {
+        sg_http_problem(req, 403, "forbidden", NULL,
+                        "this API key has the role '%s'; this request needs '%s'",
+                        sg_role_name(role), sg_role_name((sg_role)route->tag));
+        return SG_HTTP_DONE;
+    }
+    sg_caller *c = calloc(1, sizeof *c);
+    if (!c) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        return SG_HTTP_DONE;
+    }
+    snprintf(c->key_id, sizeof c->key_id, "%s", key.id);
+    c->role = role;
+    sg_http_set_user(req, c, caller_free);
+    return SG_HTTP_PENDING;
+}
+
+const sg_caller *sg_auth_caller(const sg_http_req *req)
+{
+    return sg_http_user(req);
+}

@@ -1,0 +1,40 @@
+/* API keys: "sgk_<26 chars>_<secret>". The part before the second '_' names the
+ * key (its id is "key_<26 chars>"); only a SHA-256 of the secret is stored. The
+ * secret is 32 random bytes, so a fast hash is as strong as a slow one here and
+ * keeps every request cheap. Roles nest: admin ⊃ sender ⊃ viewer. */
+#ifndef SG_API_AUTH_H
+#define SG_API_AUTH_H
+
+#include "http/server.h"
+#include "store/store.h"
+
+#define SG_KEY_TEXT_MAX 128
+
+typedef enum sg_role {
+    SG_ROLE_PUBLIC = 0, /* route tag: no key needed */
+    SG_ROLE_VIEWER,
+    SG_ROLE_SENDER,
+    SG_ROLE_ADMIN,
+} sg_role;
+
+/* "admin" -> SG_ROLE_ADMIN; false if unknown. */
+bool sg_role_parse(const char *name, sg_role *out);
+const char *sg_role_name(sg_role role);
+
+/* Create a key; the full key text (shown once) goes to out. */
+sg_err sg_key_create(sg_store *s, sg_role role, const char *name, char out[SG_KEY_TEXT_MAX],
+                     sg_api_key *row, sg_error *e);
+
+/* The authenticated caller of a request (set by sg_auth_before). */
+typedef struct sg_caller {
+    char key_id[SG_ID_MAX];
+    sg_role role;
+} sg_caller;
+
+/* The server's `before` hook: 401 without a valid key, 403 when the key's role is
+ * below the route's tag. ctx is the sg_app. */
+sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx);
+
+const sg_caller *sg_auth_caller(const sg_http_req *req);
+
+#endif

@@ -1,0 +1,32 @@
+/* Every API handler; routes.c ties them to paths and roles. ctx is the sg_app. */
+#ifndef SG_API_HANDLERS_H
+#define SG_API_HANDLERS_H
+
+#include "api/app.h"
+#include "http/server.h"
+
+#include <jansson.h>
+
+sg_http_result sg_api_messages_create(sg_http_req *req, void *ctx);
+/* Accept one message described by obj (stolen) and answer 202 after commit, as
+ * POST /v1/messages does. */
+sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj);
+sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx);
+sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_messages_cancel(sg_http_req *req, void *ctx);
+
+sg_http_result sg_api_providers_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx);
+
+sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);
+sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
+
+/* The route table, terminated by an entry whose method is NULL. */
+extern const sg_route sg_api_routes[];
+
+#endif

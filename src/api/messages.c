@@ -1,0 +1,388 @@
+/* /v1/messages: send one, send a batch, read one, list, cancel. */
+#include "api/accept.h"
+#include "api/auth.h"
+#include "api/common.h"
+#include "api/handlers.h"
+#include "core/idempotency.h"
+#include "dispatch/dispatcher.h"
+#include "http/problem.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_MAX 1000
+#define LIST_MAX 1000
+
+/* A send waiting for its group commit. */
+typedef struct pending_send {
+    sg_insert_req ins;
+    sg_http_req *req;
+    sg_app *app;
+    sg_message *msgs;
+    char (*provider_names)[64];
+    size_t n;
+    char *response; /* the answer to give once committed */
+    int status;
+    char idem_key[SG_IDEM_KEY_MAX + 1];
+    char fingerprint[SG_IDEM_FINGERPRINT_LEN];
+    char key_id[SG_ID_MAX];
+} pending_send;
+
+static void pending_free(pending_send *p)
+{
+    sg_insert_req_clear(&p->ins);
+    sg_messages_free(p->msgs, p->n);
+    free(p->provider_names);
+    free(p->response);
+    free(p);
+}
+
+static void on_committed(sg_insert_req *ins)
+{
+    pending_send *p = (pending_send *)ins;
+    sg_http_req *req = p->req;
+    if (ins->err) {
+        sg_api_store_error(req, ins->err, ins->error.message);
+    } else if (ins->conflict) {
+        sg_http_problem(req, 409, "idempotency_conflict", NULL,
+                        "Idempotency-Key '%s' was used before with a different request",
+                        p->idem_key);
+    } else if (ins->replayed) {
+        sg_http_respond(req, ins->replay_status, "application/json", ins->replay_body,
+                        strlen(ins->replay_body));
+        sg_http_add_header(req, "Idempotent-Replayed", "true");
+    } else {
+        sg_http_respond(req, p->status, "application/json", p->response, strlen(p->response));
+        for (size_t i = 0; i < p->n; i++)
+            sg_metrics_provider_add(p->provider_names[i], SG_M_ACCEPTED, 1);
+        if (p->n)
+            sg_dispatcher_wake(p->app->dispatcher);
+    }
+    sg_http_resume(req);
+    pending_free(p);
+}
+
+/* Idempotency-Key handling before any work: answers the request and returns
+ * SG_HTTP_DONE for a replay, a conflict or a bad key. */
+static bool idempotency_precheck(sg_http_req *req, sg_app *app, pending_send *p)
+{
+    const char *key = sg_http_header(req, "Idempotency-Key");
+    if (!key)
+        return true;
+    if (!sg_idem_key_valid(key)) {
+        sg_http_problem(req, 400, "invalid_request", "Idempotency-Key",
+                        "Idempotency-Key must be 1 to %d printable ASCII characters",
+                        SG_IDEM_KEY_MAX);
+        return false;
+    }
+    snprintf(p->idem_key, sizeof p->idem_key, "%s", key);
+    snprintf(p->key_id, sizeof p->key_id, "%s", sg_auth_caller(req)->key_id);
+    size_t len;
+    const char *body = sg_http_body(req, &len);
+    sg_idem_fingerprint(sg_http_method(req), sg_http_path(req), body, len, p->fingerprint);
+    char stored_fp[72];
+    int status;
+    char *stored = NULL;
+    sg_err err = sg_store_idem_get(app->store, p->key_id, key, stored_fp, &status, &stored);
+    if (err == SG_ERR_NOT_FOUND)
+        return true;
+    if (err) {
+        sg_api_store_error(req, err, "cannot read the idempotency key");
+        return false;
+    }
+    if (sg_idem_decide(stored_fp, p->fingerprint) == SG_IDEM_REPLAY) {
+        sg_http_respond(req, status, "application/json", stored, strlen(stored));
+        sg_http_add_header(req, "Idempotent-Replayed", "true");
+    } else {
+        sg_http_problem(req, 409, "idempotency_conflict", NULL,
+                        "Idempotency-Key '%s' was used before with a different request", key);
+    }
+    free(stored);
+    return false;
+}
+
+/* Hand p to the writer and suspend the request until its group commits. */
+static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p)
+{
+    p->ins.msgs = p->msgs;
+    p->ins.n = p->n;
+    p->ins.done = on_committed;
+    if (p->idem_key[0]) {
+        p->ins.idem.key_id = p->key_id;
+        p->ins.idem.key = p->idem_key;
+        p->ins.idem.fingerprint = p->fingerprint;
+        p->ins.idem.response_status = p->status;
+        p->ins.idem.response_body = p->response;
+    }
+    sg_http_defer(req);
+    sg_err err = sg_store_messages_insert(p->app->store, &p->ins);
+    if (err) {
+        sg_api_store_error(req, err, "cannot queue the write");
+        sg_http_resume(req);
+        pending_free(p);
+    }
+    return SG_HTTP_PENDING;
+}
+
+static pending_send *pending_new(sg_http_req *req, sg_app *app, size_t cap)
+{
+    pending_send *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->req = req;
+    p->app = app;
+    p->msgs = calloc(cap ? cap : 1, sizeof *p->msgs);
+    p->provider_names = calloc(cap ? cap : 1, sizeof *p->provider_names);
+    if (!p->msgs || !p->provider_names) {
+        free(p->msgs);
+        free(p->provider_names);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
+{
+    pending_send *p = pending_new(req, app, 1);
+    if (!p) {
+        json_decref(obj);
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        return SG_HTTP_DONE;
+    }
+    if (!idempotency_precheck(req, app, p)) {
+        json_decref(obj);
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    sg_provider_set *set = sg_registry_get(app->registry);
+    const sg_provider *prov;
+    sg_reject rej;
+    bool ok = sg_accept_message(app, set, obj, sg_time_now_ms(), &p->msgs[0], &prov, &rej);
+    json_decref(obj);
+    if (!ok) {
+        sg_registry_release(app->registry, set);
+        sg_http_problem(req, rej.status, rej.code, rej.field, "%s", rej.detail);
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    p->n = 1;
+    snprintf(p->provider_names[0], sizeof p->provider_names[0], "%s", prov->name);
+    json_t *resp = sg_message_accepted_json(&p->msgs[0], prov->name);
+    p->response = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+    json_decref(resp);
+    sg_registry_release(app->registry, set);
+    p->status = 202;
+    if (!p->response) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    return commit_and_answer(req, p);
+}
+
+sg_http_result sg_api_messages_create(sg_http_req *req, void *ctx)
+{
+    json_t *j = sg_api_json_body(req);
+    if (!j)
+        return SG_HTTP_DONE;
+    return sg_api_send_one(req, ctx, j);
+}
+
+sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *j = sg_api_json_body(req);
+    if (!j)
+        return SG_HTTP_DONE;
+    json_t *arr = json_object_get(j, "messages");
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > BATCH_MAX) {
+        json_decref(j);
+        sg_http_problem(req, 400, "invalid_request", "messages",
+                        "'messages' must be an array of 1 to %d messages", BATCH_MAX);
+        return SG_HTTP_DONE;
+    }
+    size_t n = json_array_size(arr);
+    pending_send *p = pending_new(req, app, n);
+    if (!p) {
+        json_decref(j);
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        return SG_HTTP_DONE;
+    }
+    if (!idempotency_precheck(req, app, p)) {
+        json_decref(j);
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    json_t *accepted = json_array(), *rejected = json_array();
+    sg_provider_set *set = sg_registry_get(app->registry);
+    int64_t now = sg_time_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        const sg_provider *prov;
+        sg_reject rej;
+        if (sg_accept_message(app, set, json_array_get(arr, i), now, &p->msgs[p->n], &prov,
+                              &rej)) {
+            json_t *row = sg_message_accepted_json(&p->msgs[p->n], prov->name);
+            json_object_set_new(row, "index", json_integer((json_int_t)i));
+            json_array_append_new(accepted, row);
+            snprintf(p->provider_names[p->n], sizeof p->provider_names[0], "%s", prov->name);
+            p->n++;
+        } else {
+            json_t *row = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "code", rej.code,
+                                    "detail", rej.detail);
+            if (rej.field[0])
+                json_object_set_new(row, "field", json_string(rej.field));
+            json_array_append_new(rejected, row);
+        }
+    }
+    sg_registry_release(app->registry, set);
+    json_decref(j);
+    json_t *resp = json_pack("{s:o, s:o}", "accepted", accepted, "rejected", rejected);
+    p->response = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+    json_decref(resp);
+    p->status = 202;
+    if (!p->response) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    return commit_and_answer(req, p);
+}
+
+static const char *provider_name(sg_app *app, sg_provider_set *set, const char *id)
+{
+    const sg_provider *p = sg_provider_set_find(set, id);
+    return p ? p->name : NULL;
+}
+
+sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    const char *id = sg_http_param(req, 0);
+    sg_message m;
+    sg_err err = sg_store_message_get(app->store, id, &m);
+    if (err == SG_ERR_NOT_FOUND) {
+        sg_http_problem(req, 404, "not_found", NULL, "no message %.64s", id);
+        return SG_HTTP_DONE;
+    }
+    if (err) {
+        sg_api_store_error(req, err, "cannot read the message");
+        return SG_HTTP_DONE;
+    }
+    sg_event *ev = NULL;
+    size_t n = 0;
+    err = sg_store_message_events(app->store, id, &ev, &n);
+    if (err) {
+        sg_message_free(&m);
+        sg_api_store_error(req, err, "cannot read the message's events");
+        return SG_HTTP_DONE;
+    }
+    sg_provider_set *set = sg_registry_get(app->registry);
+    json_t *j = sg_message_json(&m, ev, n, provider_name(app, set, m.provider_id));
+    sg_registry_release(app->registry, set);
+    sg_events_free(ev, n);
+    sg_message_free(&m);
+    sg_http_respond_json(req, 200, j);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_message_filter f = {0};
+    if (!sg_api_limit(req, 50, LIST_MAX, &f.limit))
+        return SG_HTTP_DONE;
+    const char *status = sg_http_query(req, "status");
+    if (status) {
+        if (!sg_status_parse(status, &f.status)) {
+            sg_http_problem(req, 400, "invalid_request", "status",
+                            "unknown status '%.32s' (scheduled, queued, sending, sent, "
+                            "delivered, undelivered, failed, canceled, received)",
+                            status);
+            return SG_HTTP_DONE;
+        }
+        f.has_status = true;
+    }
+    char to[SG_PHONE_MAX];
+    const char *to_in = sg_http_query(req, "to");
+    if (to_in) {
+        sg_phone_type type;
+        if (sg_phone_normalize(to_in, app->default_region, to, &type) != SG_PHONE_OK) {
+            sg_http_problem(req, 400, "invalid_phone", "to", "'%.32s' is not a valid phone number",
+                            to_in);
+            return SG_HTTP_DONE;
+        }
+        f.to = to;
+    }
+    char provider_id[SG_ID_MAX];
+    const char *prov_in = sg_http_query(req, "provider");
+    if (prov_in) {
+        sg_provider_set *set = sg_registry_get(app->registry);
+        const sg_provider *p = sg_provider_set_find(set, prov_in);
+        if (p)
+            snprintf(provider_id, sizeof provider_id, "%s", p->id);
+        sg_registry_release(app->registry, set);
+        if (!p) {
+            sg_http_problem(req, 422, "unknown_provider", "provider", "no provider named '%.64s'",
+                            prov_in);
+            return SG_HTTP_DONE;
+        }
+        f.provider = provider_id;
+    }
+    const char *cursor = sg_http_query(req, "cursor");
+    if (cursor) {
+        if (!sg_id_valid("msg", cursor)) {
+            sg_http_problem(req, 400, "invalid_request", "cursor",
+                            "cursor must be a next_cursor value from a previous page");
+            return SG_HTTP_DONE;
+        }
+        f.cursor = cursor;
+    }
+    sg_message *msgs;
+    size_t n;
+    bool more;
+    sg_err err = sg_store_message_list(app->store, &f, &msgs, &n, &more);
+    if (err) {
+        sg_api_store_error(req, err, "cannot list messages");
+        return SG_HTTP_DONE;
+    }
+    json_t *data = json_array();
+    sg_provider_set *set = sg_registry_get(app->registry);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data,
+                              sg_message_json(&msgs[i], NULL, 0,
+                                              provider_name(app, set, msgs[i].provider_id)));
+    sg_registry_release(app->registry, set);
+    json_t *resp = json_pack("{s:o, s:o}", "data", data, "next_cursor",
+                             more && n ? json_string(msgs[n - 1].id) : json_null());
+    sg_messages_free(msgs, n);
+    sg_http_respond_json(req, 200, resp);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_messages_cancel(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    const char *id = sg_http_param(req, 0);
+    sg_message m;
+    sg_error e = {0};
+    sg_err err = sg_store_message_cancel(app->store, id, &m, &e);
+    if (err == SG_ERR_CONFLICT) {
+        sg_http_problem(req, 409, "invalid_state", "status", "%s", e.message);
+    } else if (err == SG_ERR_NOT_FOUND) {
+        sg_http_problem(req, 404, "not_found", NULL, "no message %.64s", id);
+    } else if (err) {
+        sg_api_store_error(req, err, e.message);
+    } else {
+        sg_provider_set *set = sg_registry_get(app->registry);
+        sg_http_respond_json(req, 200,
+                             sg_message_json(&m, NULL, 0, provider_name(app, set, m.provider_id)));
+        sg_registry_release(app->registry, set);
+    }
+    sg_message_free(&m);
+    return SG_HTTP_DONE;
+}

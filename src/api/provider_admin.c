@@ -1,0 +1,352 @@
+#include "api/provider_admin.h"
+#include "util/time.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool fail(sg_reject *r, int status, const char *code, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static bool fail(sg_reject *r, int status, const char *code, const char *field,
+                 const char *fmt, ...)
+{
+    r->status = status;
+    r->code = code;
+    snprintf(r->field, sizeof r->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool store_fail(sg_reject *r, sg_err err, const sg_error *e)
+{
+    switch (err) {
+    case SG_ERR_CONFLICT:
+        return fail(r, 409, "conflict", e->field, "%s", e->message);
+    case SG_ERR_NOT_FOUND:
+        return fail(r, 404, "not_found", NULL, "%s", e->message);
+    case SG_ERR_BUSY:
+        return fail(r, 503, "store_busy", NULL, "%s", e->message);
+    case SG_ERR_FULL:
+        return fail(r, 507, "store_full", NULL, "%s", e->message);
+    default:
+        return fail(r, 500, "store_error", NULL, "%s", e->message);
+    }
+}
+
+static bool name_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 63 || strncmp(s, "prv_", 4) == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static bool is_secret(const sg_provider_kind *k, const char *key)
+{
+    for (size_t i = 0; k->secret_fields && k->secret_fields[i]; i++) {
+        if (strcmp(k->secret_fields[i], key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Validate config with the kind's driver (normalising it in place), then split
+ * it into the public part and the sealed secrets. */
+static bool seal_config(sg_app *app, const sg_provider_kind *kind, json_t *config,
+                        sg_provider_row *row, sg_reject *rej)
+{
+    sg_error e = {0};
+    void *cfg = kind->config_load(config, &e);
+    if (!cfg)
+        return fail(rej, 400, "invalid_config", e.field[0] ? e.field : "config", "%s", e.message);
+    kind->config_free(cfg);
+    json_t *pub = json_object(), *sec = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(config, key, val)
+    {
+        json_object_set(is_secret(kind, key) ? sec : pub, key, val);
+    }
+    row->config = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+    char *plain = json_dumps(sec, JSON_COMPACT);
+    json_decref(pub);
+    json_decref(sec);
+    sg_err err = plain ? sg_secret_seal(app->master_key, plain, strlen(plain), &row->secrets)
+                       : SG_ERR_NOMEM;
+    sg_secret_free(plain);
+    if (!row->config || err)
+        return fail(rej, 500, "internal", NULL, "cannot seal the provider's secrets");
+    return true;
+}
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[SG_TIME_STR_MAX];
+    sg_time_format(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *view_of(sg_app *app, const sg_provider_row *row)
+{
+    sg_provider p;
+    sg_provider_load(&p, row, app->master_key);
+    json_t *config = json_object();
+    if (p.config) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(p.config, key, val)
+        {
+            if (p.kind && is_secret(p.kind, key) && json_is_string(val)) {
+                char masked[32];
+                sg_secret_mask(json_string_value(val), masked);
+                json_object_set_new(config, key, json_string(masked));
+            } else {
+                json_object_set(config, key, val);
+            }
+        }
+    }
+    char status_url[512], inbound_url[512];
+    snprintf(status_url, sizeof status_url, "%s/callbacks/%s/status", app->public_url, row->id);
+    snprintf(inbound_url, sizeof inbound_url, "%s/callbacks/%s/inbound", app->public_url,
+             row->id);
+    json_t *v = json_object();
+    json_object_set_new(v, "id", json_string(row->id));
+    json_object_set_new(v, "name", json_string(row->name));
+    json_object_set_new(v, "kind", json_string(row->kind));
+    json_object_set_new(v, "title", json_string(row->title));
+    json_object_set_new(v, "active", json_boolean(row->active));
+    json_object_set_new(v, "default", json_boolean(row->is_default));
+    json_object_set_new(v, "config", config);
+    json_object_set_new(v, "callback_urls",
+                        json_pack("{s:s, s:s}", "status", status_url, "inbound", inbound_url));
+    if (p.broken)
+        json_object_set_new(v, "problem", json_string(p.broken_reason));
+    json_object_set_new(v, "created_at", time_json(row->created_at));
+    json_object_set_new(v, "updated_at", time_json(row->updated_at));
+    sg_provider_unload(&p);
+    return v;
+}
+
+static const char *const top_keys[] = {"name", "kind", "title", "active", "default", "config",
+                                       NULL};
+
+static bool check_top(json_t *in, sg_reject *rej)
+{
+    if (!json_is_object(in))
+        return fail(rej, 400, "invalid_request", NULL, "a provider must be a JSON object");
+    const char *key;
+    json_t *val;
+    json_object_foreach(in, key, val)
+    {
+        bool known = false;
+        for (int i = 0; top_keys[i]; i++)
+            known = known || strcmp(top_keys[i], key) == 0;
+        if (!known)
+            return fail(rej, 400, "invalid_request", key,
+                        "unknown field '%.64s' (known: name, kind, title, active, default, "
+                        "config)",
+                        key);
+    }
+    json_t *v;
+    if ((v = json_object_get(in, "name")) && (!json_is_string(v) || !name_valid(json_string_value(v))))
+        return fail(rej, 400, "invalid_request", "name",
+                    "'name' must be 1-63 characters of a-z, 0-9, '-' and '_'");
+    if ((v = json_object_get(in, "title")) && (!json_is_string(v) || json_string_length(v) > 127))
+        return fail(rej, 400, "invalid_request", "title",
+                    "'title' must be a string of at most 127 characters");
+    if ((v = json_object_get(in, "active")) && !json_is_boolean(v))
+        return fail(rej, 400, "invalid_request", "active", "'active' must be true or false");
+    if ((v = json_object_get(in, "default")) && !json_is_boolean(v))
+        return fail(rej, 400, "invalid_request", "default", "'default' must be true or false");
+    if ((v = json_object_get(in, "config")) && !json_is_object(v))
+        return fail(rej, 400, "invalid_config", "config", "'config' must be an object");
+    return true;
+}
+
+bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject *rej)
+{
+    if (!check_top(in, rej))
+        return false;
+    json_t *name = json_object_get(in, "name");
+    if (!name)
+        return fail(rej, 400, "invalid_request", "name", "'name' is required (e.g. \"twilio\")");
+    json_t *kind_v = json_object_get(in, "kind");
+    const sg_provider_kind *kind =
+        json_is_string(kind_v) ? sg_provider_kind_find(json_string_value(kind_v)) : NULL;
+    if (!kind)
+        return fail(rej, 400, "invalid_request", "kind", "'kind' must be one of: twilio");
+    json_t *config = json_object_get(in, "config");
+    if (!config)
+        return fail(rej, 400, "invalid_config", "config", "'config' is required");
+    config = json_deep_copy(config);
+    sg_provider_row row = {0};
+    bool ok = seal_config(app, kind, config, &row, rej);
+    json_decref(config);
+    if (!ok)
+        return false;
+    row.created_at = row.updated_at = sg_time_now_ms();
+    sg_id_new("prv", row.created_at, row.id);
+    snprintf(row.name, sizeof row.name, "%s", json_string_value(name));
+    snprintf(row.kind, sizeof row.kind, "%s", kind->name);
+    json_t *v = json_object_get(in, "title");
+    snprintf(row.title, sizeof row.title, "%s", v ? json_string_value(v) : "");
+    v = json_object_get(in, "active");
+    row.active = v ? json_is_true(v) : true;
+    v = json_object_get(in, "default");
+    if (v) {
+        row.is_default = json_is_true(v);
+    } else {
+        /* The first provider becomes the default, so sending works at once. */
+        sg_provider_set *set = sg_registry_get(app->registry);
+        row.is_default = sg_provider_set_default(set) == NULL;
+        sg_registry_release(app->registry, set);
+    }
+    sg_error e = {0};
+    sg_err err = sg_store_provider_insert(app->store, &row, &e);
+    if (err) {
+        sg_provider_row_free(&row);
+        if (err == SG_ERR_CONFLICT)
+            return fail(rej, 409, "conflict", "name", "a provider named '%s' already exists",
+                        json_string_value(name));
+        return store_fail(rej, err, &e);
+    }
+    sg_registry_invalidate(app->registry);
+    *view = view_of(app, &row);
+    sg_provider_row_free(&row);
+    return true;
+}
+
+static bool load_row(sg_app *app, const char *id_or_name, sg_provider_row *row, sg_reject *rej)
+{
+    sg_err err = sg_store_provider_get(app->store, id_or_name, row);
+    if (err == SG_ERR_NOT_FOUND)
+        return fail(rej, 404, "not_found", NULL, "no provider '%.64s'", id_or_name);
+    if (err) {
+        sg_error e = {0};
+        sg_error_set(&e, err, NULL, "cannot read provider");
+        return store_fail(rej, err, &e);
+    }
+    return true;
+}
+
+bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch, json_t **view,
+                              sg_reject *rej)
+{
+    if (!check_top(patch, rej))
+        return false;
+    if (json_object_get(patch, "kind"))
+        return fail(rej, 400, "invalid_request", "kind",
+                    "a provider's kind cannot change; create a new provider");
+    sg_provider_row row;
+    if (!load_row(app, id_or_name, &row, rej))
+        return false;
+    sg_provider cur;
+    sg_provider_load(&cur, &row, app->master_key);
+    bool ok = true;
+    json_t *cpatch = json_object_get(patch, "config");
+    if (cpatch) {
+        if (!cur.config || !cur.kind) {
+            ok = fail(rej, 409, "invalid_state", "config",
+                      "the stored config cannot be read (%s); delete and re-create the provider",
+                      cur.broken_reason);
+        } else {
+            json_t *merged = json_deep_copy(cur.config);
+            const char *key;
+            json_t *val;
+            json_object_foreach(cpatch, key, val)
+            {
+                if (json_is_null(val))
+                    json_object_del(merged, key);
+                else
+                    json_object_set(merged, key, val);
+            }
+            /* "from" given as a string replaces the normalised array. */
+            free(row.config);
+            free(row.secrets);
+            row.config = row.secrets = NULL;
+            ok = seal_config(app, cur.kind, merged, &row, rej);
+            json_decref(merged);
+        }
+    }
+    sg_provider_unload(&cur);
+    if (ok) {
+        json_t *v;
+        if ((v = json_object_get(patch, "name")))
+            snprintf(row.name, sizeof row.name, "%s", json_string_value(v));
+        if ((v = json_object_get(patch, "title")))
+            snprintf(row.title, sizeof row.title, "%s", json_string_value(v));
+        if ((v = json_object_get(patch, "active")))
+            row.active = json_is_true(v);
+        if ((v = json_object_get(patch, "default")))
+            row.is_default = json_is_true(v);
+        row.updated_at = sg_time_now_ms();
+        sg_error e = {0};
+        sg_err err = sg_store_provider_update(app->store, &row, &e);
+        if (err) {
+            ok = err == SG_ERR_CONFLICT ? fail(rej, 409, "conflict", "name",
+                                               "a provider with that name already exists")
+                                        : store_fail(rej, err, &e);
+        } else {
+            sg_registry_invalidate(app->registry);
+            *view = view_of(app, &row);
+        }
+    }
+    sg_provider_row_free(&row);
+    return ok;
+}
+
+bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *rej)
+{
+    sg_provider_row row;
+    if (!load_row(app, id_or_name, &row, rej))
+        return false;
+    sg_error e = {0};
+    sg_err err = sg_store_provider_delete(app->store, row.id, &e);
+    sg_provider_row_free(&row);
+    if (err == SG_ERR_CONFLICT)
+        return fail(rej, 409, "invalid_state", NULL, "%s", e.message);
+    if (err)
+        return store_fail(rej, err, &e);
+    sg_registry_invalidate(app->registry);
+    return true;
+}
+
+bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej)
+{
+    sg_provider_row row;
+    if (!load_row(app, id_or_name, &row, rej))
+        return false;
+    *view = view_of(app, &row);
+    sg_provider_row_free(&row);
+    return true;
+}
+
+bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej)
+{
+    sg_provider_row *rows;
+    size_t n;
+    sg_err err = sg_store_provider_list(app->store, &rows, &n);
+    if (err) {
+        sg_error e = {0};
+        sg_error_set(&e, err, NULL, "cannot list providers");
+        return store_fail(rej, err, &e);
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(data, view_of(app, &rows[i]));
+        sg_provider_row_free(&rows[i]);
+    }
+    free(rows);
+    *view = json_pack("{s:o, s:n}", "data", data, "next_cursor");
+    return true;
+}

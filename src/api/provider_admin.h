@@ -1,0 +1,25 @@
+/* Creating, editing, showing and removing providers: the rules shared by the REST
+ * API and the CLI. Secrets are split from the config, sealed with the master key
+ * and never shown again except masked ("••••abcd"). */
+#ifndef SG_API_PROVIDER_ADMIN_H
+#define SG_API_PROVIDER_ADMIN_H
+
+#include "api/accept.h"
+#include "api/app.h"
+
+#include <jansson.h>
+
+/* Create from {"name", "kind", "title"?, "active"?, "default"?, "config"}. On
+ * success *view is the provider as shown to users. On failure rej says why
+ * (status 400/409/422/500) and the store is unchanged. */
+bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject *rej);
+/* Apply a partial update: top-level fields replace; "config" keys are merged
+ * (a key set to null is removed; secrets not given are kept). */
+bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch, json_t **view,
+                              sg_reject *rej);
+bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *rej);
+bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej);
+/* {"data": [...]} */
+bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej);
+
+#endif

@@ -1,0 +1,107 @@
+/* /v1/providers: thin HTTP wrappers around provider_admin.c. */
+#include "api/common.h"
+#include "api/handlers.h"
+#include "api/provider_admin.h"
+#include "http/problem.h"
+
+#include <string.h>
+
+static sg_http_result answer(sg_http_req *req, bool ok, int status, json_t *view,
+                             const sg_reject *rej)
+{
+    if (ok)
+        sg_http_respond_json(req, status, view);
+    else
+        sg_http_problem(req, rej->status, rej->code, rej->field, "%s", rej->detail);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_providers_create(sg_http_req *req, void *ctx)
+{
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    json_t *view = NULL;
+    sg_reject rej;
+    bool ok = sg_provider_admin_create(ctx, in, &view, &rej);
+    json_decref(in);
+    return answer(req, ok, 201, view, &rej);
+}
+
+sg_http_result sg_api_providers_list(sg_http_req *req, void *ctx)
+{
+    json_t *view = NULL;
+    sg_reject rej;
+    bool ok = sg_provider_admin_list(ctx, &view, &rej);
+    return answer(req, ok, 200, view, &rej);
+}
+
+sg_http_result sg_api_providers_get(sg_http_req *req, void *ctx)
+{
+    json_t *view = NULL;
+    sg_reject rej;
+    bool ok = sg_provider_admin_show(ctx, sg_http_param(req, 0), &view, &rej);
+    return answer(req, ok, 200, view, &rej);
+}
+
+sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx)
+{
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    json_t *view = NULL;
+    sg_reject rej;
+    bool ok = sg_provider_admin_update(ctx, sg_http_param(req, 0), in, &view, &rej);
+    json_decref(in);
+    return answer(req, ok, 200, view, &rej);
+}
+
+sg_http_result sg_api_providers_delete(sg_http_req *req, void *ctx)
+{
+    sg_reject rej;
+    if (!sg_provider_admin_delete(ctx, sg_http_param(req, 0), &rej))
+        return answer(req, false, 0, NULL, &rej);
+    sg_http_respond(req, 204, NULL, "", 0);
+    return SG_HTTP_DONE;
+}
+
+/* POST /v1/providers/{id}/test {"to", "body"?}: a real message through this
+ * provider, answered like POST /v1/messages. */
+sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    const char *key;
+    json_t *val;
+    json_object_foreach(in, key, val)
+    {
+        if (strcmp(key, "to") != 0 && strcmp(key, "body") != 0) {
+            json_decref(in);
+            sg_http_problem(req, 400, "invalid_request", key,
+                            "unknown field '%.64s' (known: to, body)", key);
+            return SG_HTTP_DONE;
+        }
+    }
+    sg_provider_set *set = sg_registry_get(app->registry);
+    const sg_provider *p = sg_provider_set_find(set, sg_http_param(req, 0));
+    char id[SG_ID_MAX], name[64];
+    if (p) {
+        snprintf(id, sizeof id, "%s", p->id);
+        snprintf(name, sizeof name, "%s", p->name);
+    }
+    sg_registry_release(app->registry, set);
+    if (!p) {
+        json_decref(in);
+        sg_http_problem(req, 404, "not_found", NULL, "no provider '%.64s'", sg_http_param(req, 0));
+        return SG_HTTP_DONE;
+    }
+    if (!json_object_get(in, "body")) {
+        char body[128];
+        snprintf(body, sizeof body, "Test message from smsgate through provider %s.", name);
+        json_object_set_new(in, "body", json_string(body));
+    }
+    json_object_set_new(in, "provider", json_string(id));
+    return sg_api_send_one(req, app, in);
+}

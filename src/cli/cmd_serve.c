@@ -1,0 +1,312 @@
+/* smsgate serve: the daemon (HTTP API + dispatcher), and `--demo`. */
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "api/provider_admin.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "dispatch/dispatcher.h"
+#include "http/server.h"
+#include "util/log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct serve_settings {
+    sg_base_settings base;
+    char listen[128];
+    unsigned threads;
+    unsigned max_connections;
+    unsigned timeout_s;
+    unsigned max_body;
+    unsigned max_in_flight;
+    unsigned batch;
+    unsigned lease_s;
+    unsigned connect_timeout_ms;
+    unsigned request_timeout_ms;
+    unsigned poll_ms;
+    unsigned retry_base_ms;
+    unsigned retry_cap_ms;
+    unsigned max_attempts;
+    unsigned shutdown_s;
+    bool demo;
+} serve_settings;
+
+#define S serve_settings
+static const sg_opt serve_opts[] = {
+    SG_BASE_OPTS(S),
+    {"listen", "SMSGATE_LISTEN", "127.0.0.1:8080", SG_OPT_STR, offsetof(S, listen),
+     sizeof(((S *)0)->listen), "HOST:PORT", "address of the HTTP API"},
+    {"threads", "SMSGATE_THREADS", "2", SG_OPT_UINT, offsetof(S, threads), 0, "N",
+     "HTTP worker threads"},
+    {"max-connections", "SMSGATE_MAX_CONNECTIONS", "1024", SG_OPT_UINT,
+     offsetof(S, max_connections), 0, "N", "concurrent HTTP connections"},
+    {"http-timeout", "SMSGATE_HTTP_TIMEOUT", "30", SG_OPT_UINT, offsetof(S, timeout_s), 0, "SECS",
+     "idle HTTP connection timeout"},
+    {"max-body", "SMSGATE_MAX_BODY", "1048576", SG_OPT_UINT, offsetof(S, max_body), 0, "BYTES",
+     "largest request body; larger ones get 413"},
+    {"max-in-flight", "SMSGATE_MAX_IN_FLIGHT", "256", SG_OPT_UINT, offsetof(S, max_in_flight), 0,
+     "N", "provider requests in flight at once"},
+    {"batch", "SMSGATE_BATCH", "512", SG_OPT_UINT, offsetof(S, batch), 0, "N",
+     "messages claimed per store round trip"},
+    {"lease", "SMSGATE_LEASE", "60", SG_OPT_UINT, offsetof(S, lease_s), 0, "SECS",
+     "a claimed message is claimed again after this if its sender died"},
+    {"connect-timeout-ms", "SMSGATE_CONNECT_TIMEOUT_MS", "5000", SG_OPT_UINT,
+     offsetof(S, connect_timeout_ms), 0, "MS", "connecting to a provider"},
+    {"request-timeout-ms", "SMSGATE_REQUEST_TIMEOUT_MS", "30000", SG_OPT_UINT,
+     offsetof(S, request_timeout_ms), 0, "MS", "a whole provider request"},
+    {"poll-ms", "SMSGATE_POLL_MS", "200", SG_OPT_UINT, offsetof(S, poll_ms), 0, "MS",
+     "look for due (scheduled, retried) messages at least this often"},
+    {"retry-base-ms", "SMSGATE_RETRY_BASE_MS", "2000", SG_OPT_UINT, offsetof(S, retry_base_ms), 0,
+     "MS", "delay before the first retry (doubles each time, with jitter)"},
+    {"retry-cap-ms", "SMSGATE_RETRY_CAP_MS", "600000", SG_OPT_UINT, offsetof(S, retry_cap_ms), 0,
+     "MS", "longest delay between retries"},
+    {"max-attempts", "SMSGATE_MAX_ATTEMPTS", "8", SG_OPT_UINT, offsetof(S, max_attempts), 0, "N",
+     "attempts before a retryable failure becomes final"},
+    {"shutdown-timeout", "SMSGATE_SHUTDOWN_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, shutdown_s), 0,
+     "SECS", "how long SIGTERM waits for requests in flight"},
+    {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
+     "start a Twilio simulator, register it as the default provider, create an admin key and "
+     "print commands to try"},
+    SG_OPT_END,
+};
+#undef S
+
+static const sg_cmd_spec serve_spec = {
+    "smsgate serve [options]",
+    "Run the gateway: the REST API on --listen and the dispatcher that sends queued messages\n"
+    "through the providers. Migrates the database first. SIGINT or SIGTERM stop it cleanly:\n"
+    "no new requests, requests and sends in flight finish, exit 0.",
+    serve_opts, 0, 0};
+
+/* ---- demo ---------------------------------------------------------------------- */
+
+#define DEMO_ACCOUNT_SID "ACdeadbeefdeadbeefdeadbeefdeadbeef"
+#define DEMO_AUTH_TOKEN "demo-auth-token-0123456789abcdef"
+#define DEMO_FROM "+15005550006"
+
+/* Start `smsgate simulate twilio` as a child on a free loopback port; read the
+ * port from its first line. */
+static pid_t start_simulator(char *url, size_t urlcap)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            _exit(127);
+        self[n] = '\0';
+        execl(self, "smsgate", "simulate", "twilio", "--listen", "127.0.0.1:0", "--account-sid",
+              DEMO_ACCOUNT_SID, "--auth-token", DEMO_AUTH_TOKEN, "--log-level", "warn",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[256];
+    size_t len = 0;
+    while (len < sizeof line - 1) {
+        ssize_t n = read(fds[0], line + len, 1);
+        if (n <= 0 || line[len] == '\n')
+            break;
+        len++;
+    }
+    line[len] = '\0';
+    close(fds[0]);
+    const char *prefix = "listening ";
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    snprintf(url, urlcap, "%s", line + strlen(prefix));
+    return pid;
+}
+
+static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
+{
+    json_t *config = json_pack("{s:s, s:s, s:[s], s:s, s:i}", "account_sid", DEMO_ACCOUNT_SID,
+                               "auth_token", DEMO_AUTH_TOKEN, "from", DEMO_FROM, "base_url",
+                               sim_url, "mps", 1000);
+    json_t *view = NULL;
+    sg_reject rej;
+    bool ok;
+    json_t *probe = NULL;
+    if (sg_provider_admin_show(app, "twilio-sim", &probe, &rej)) {
+        json_decref(probe);
+        json_t *patch = json_pack("{s:o, s:b, s:b}", "config", config, "active", 1, "default", 1);
+        ok = sg_provider_admin_update(app, "twilio-sim", patch, &view, &rej);
+        json_decref(patch);
+    } else {
+        json_t *in = json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", "twilio-sim", "kind", "twilio",
+                               "title", "Twilio simulator (demo)", "default", 1, "config", config);
+        ok = sg_provider_admin_create(app, in, &view, &rej);
+        json_decref(in);
+    }
+    json_decref(view);
+    if (!ok) {
+        fprintf(stderr, "smsgate: demo: cannot register the simulator: %s\n", rej.detail);
+        return SG_EXIT_FAIL;
+    }
+    char key[SG_KEY_TEXT_MAX];
+    sg_api_key row;
+    sg_error e = {0};
+    if (sg_key_create(app->store, SG_ROLE_ADMIN, "demo", key, &row, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: demo: cannot create an API key: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    printf("\n"
+           "smsgate demo is running\n"
+           "  API         %s\n"
+           "  provider    twilio-sim: a Twilio simulator on %s\n"
+           "  admin key   %s\n"
+           "\n"
+           "Try it (in another terminal):\n"
+           "\n"
+           "  export SMSGATE_KEY=%s\n"
+           "\n"
+           "  # 1. send a message\n"
+           "  curl -s -X POST %s/v1/messages -H \"Authorization: Bearer $SMSGATE_KEY\" \\\n"
+           "       -H 'Content-Type: application/json' \\\n"
+           "       -d '{\"to\": \"+447400123456\", \"body\": \"Hello from smsgate\"}'\n"
+           "\n"
+           "  # 2. read its status and events (the newest message)\n"
+           "  curl -s '%s/v1/messages?limit=1' -H \"Authorization: Bearer $SMSGATE_KEY\"\n"
+           "\n"
+           "  # 3. the same message by id (paste the id printed by 1.)\n"
+           "  curl -s %s/v1/messages/MSG_ID -H \"Authorization: Bearer $SMSGATE_KEY\"\n"
+           "\n"
+           "Press Ctrl-C to stop smsgate and the simulator.\n\n",
+           api_url, sim_url, key, key, api_url, api_url, api_url);
+    fflush(stdout);
+    return 0;
+}
+
+/* ---- serve --------------------------------------------------------------------- */
+
+int sg_cmd_serve(int argc, char **argv)
+{
+    serve_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&serve_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    free(args);
+    if (st.threads == 0 || st.threads > 64 || st.max_in_flight == 0 || st.batch == 0 ||
+        st.lease_s == 0 || st.max_attempts == 0 || st.max_body < 1024) {
+        fprintf(stderr, "smsgate: --threads (1-64), --max-in-flight, --batch, --lease and "
+                        "--max-attempts must be positive, --max-body at least 1024\n");
+        return SG_EXIT_USAGE;
+    }
+    /* Signals are taken by sigwait below; every thread started from here on
+     * inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
+        return rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    pid_t sim = -1;
+    char sim_url[256] = "";
+    if (st.demo) {
+        sim = start_simulator(sim_url, sizeof sim_url);
+        if (sim < 0) {
+            fprintf(stderr, "smsgate: demo: cannot start the Twilio simulator\n");
+            sg_app_close(&app);
+            return SG_EXIT_FAIL;
+        }
+    }
+
+    sg_error e = {0};
+    sg_dispatch_config dc = {
+        .max_in_flight = st.max_in_flight,
+        .batch = st.batch,
+        .lease_ms = (int64_t)st.lease_s * 1000,
+        .connect_timeout_ms = st.connect_timeout_ms,
+        .request_timeout_ms = st.request_timeout_ms,
+        .poll_ms = st.poll_ms ? st.poll_ms : 200,
+        .backoff = {st.retry_base_ms, st.retry_cap_ms, st.max_attempts},
+        .public_url = app.public_url,
+    };
+    sg_dispatcher *disp = NULL;
+    sg_http_server *http = NULL;
+    int bound = 0;
+    rc = SG_EXIT_OK;
+    if (sg_dispatcher_start(&dc, app.store, app.registry, &disp, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.dispatcher = (struct sg_dispatcher *)disp;
+    sg_http_config hc = {
+        .listen = st.listen,
+        .threads = st.threads,
+        .max_connections = st.max_connections,
+        .timeout_s = st.timeout_s,
+        .max_body = st.max_body,
+        .routes = sg_api_routes,
+        .ctx = &app,
+        .before = sg_auth_before,
+    };
+    if (sg_http_start(&hc, &http, &bound, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.http = (struct sg_http_server *)http;
+    sg_log(SG_LOG_INFO, "listening", "addr=%s port=%d db=%s public_url=%s", st.listen, bound,
+           st.base.db, app.public_url);
+    if (st.demo) {
+        char api_url[160];
+        snprintf(api_url, sizeof api_url, "http://%s", st.listen);
+        if ((rc = demo_setup(&app, sim_url, api_url)))
+            goto out;
+    }
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    sg_log(SG_LOG_INFO, "shutdown", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+out:
+    /* Order matters: stop taking requests, let those in flight commit, stop the
+     * dispatcher (it records what finished), then close the store (which
+     * finishes every queued write). */
+    if (http) {
+        sg_http_quiesce(http);
+        sg_http_stop(http, (int)st.shutdown_s * 1000);
+        app.http = NULL;
+    }
+    if (disp) {
+        sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
+        app.dispatcher = NULL;
+    }
+    if (sim > 0) {
+        kill(sim, SIGTERM);
+        waitpid(sim, NULL, 0);
+    }
+    sg_app_close(&app);
+    curl_global_cleanup();
+    if (rc == SG_EXIT_OK)
+        sg_log(SG_LOG_INFO, "stopped", "exit=0");
+    return rc;
+}

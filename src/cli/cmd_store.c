@@ -1,0 +1,233 @@
+/* smsgate migrate | key | send: commands that work on the store directly. */
+#include "api/accept.h"
+#include "api/auth.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- migrate ------------------------------------------------------------------- */
+
+typedef struct migrate_settings {
+    sg_base_settings base;
+} migrate_settings;
+
+static const sg_opt migrate_opts[] = {SG_BASE_OPTS(migrate_settings), SG_OPT_END};
+static const sg_cmd_spec migrate_spec = {
+    "smsgate migrate [options]",
+    "Create the database or bring its schema up to date. Safe to run again; `serve`\n"
+    "does the same at start.",
+    migrate_opts, 0, 0};
+
+int sg_cmd_migrate(int argc, char **argv)
+{
+    migrate_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&migrate_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    free(args);
+    sg_log_level level;
+    if (!sg_log_level_parse(st.base.log_level, &level)) {
+        fprintf(stderr, "smsgate: --log-level must be error, warn, info or debug\n");
+        return SG_EXIT_USAGE;
+    }
+    sg_log_set_level(level);
+    sg_store *s;
+    sg_error e = {0};
+    if (sg_store_open(st.base.db, &s, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    int applied = 0, current = 0, latest = 0;
+    sg_err err = sg_store_migrate(s, &applied, &e);
+    if (!err)
+        sg_store_schema_version(s, &current, &latest);
+    sg_store_close(s);
+    if (err) {
+        fprintf(stderr, "smsgate: migration failed: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    printf("%s: schema version %d (%d migration%s applied)\n", st.base.db, current, applied,
+           applied == 1 ? "" : "s");
+    return SG_EXIT_OK;
+}
+
+/* ---- key ------------------------------------------------------------------------- */
+
+typedef struct key_settings {
+    sg_base_settings base;
+    char role[16];
+    char name[128];
+} key_settings;
+
+static const sg_opt key_opts[] = {
+    SG_BASE_OPTS(key_settings),
+    {"role", NULL, NULL, SG_OPT_STR, offsetof(key_settings, role), sizeof(((key_settings *)0)->role),
+     "ROLE", "admin (everything), sender (send and read) or viewer (read only)"},
+    {"name", NULL, "", SG_OPT_STR, offsetof(key_settings, name), sizeof(((key_settings *)0)->name),
+     "NAME", "a label to recognise the key by"},
+    SG_OPT_END,
+};
+static const sg_cmd_spec key_spec = {
+    "smsgate key create --role admin|sender|viewer [--name NAME] [options]",
+    "Create an API key. The key is printed once, alone on the last line; only its hash\n"
+    "is stored, so it cannot be shown again.",
+    key_opts, 1, 1};
+
+int sg_cmd_key(int argc, char **argv)
+{
+    key_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&key_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    bool create = strcmp(args[0], "create") == 0;
+    free(args);
+    if (!create) {
+        fprintf(stderr, "smsgate: unknown key command (usage: %s)\n", key_spec.usage);
+        return SG_EXIT_USAGE;
+    }
+    sg_role role;
+    if (!st.role[0] || !sg_role_parse(st.role, &role)) {
+        fprintf(stderr, "smsgate: --role must be admin, sender or viewer\n");
+        return SG_EXIT_USAGE;
+    }
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+        return rc;
+    char key[SG_KEY_TEXT_MAX];
+    sg_api_key row;
+    sg_error e = {0};
+    sg_err err = sg_key_create(app.store, role, st.name, key, &row, &e);
+    sg_app_close(&app);
+    if (err) {
+        fprintf(stderr, "smsgate: cannot create the key: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    fprintf(stderr, "created %s key %s (%s); store it now, it is not shown again:\n", row.role,
+            row.id, row.name);
+    printf("%s\n", key);
+    return SG_EXIT_OK;
+}
+
+/* ---- send ------------------------------------------------------------------------ */
+
+typedef struct send_settings {
+    sg_base_settings base;
+    char to[64];
+    char from[32];
+    char provider[64];
+    char send_at[64];
+} send_settings;
+
+#define S send_settings
+static const sg_opt send_opts[] = {
+    SG_BASE_OPTS(S),
+    {"to", NULL, NULL, SG_OPT_STR, offsetof(S, to), sizeof(((S *)0)->to), "NUMBER",
+     "recipient, E.164 (+447400123456) or national with --default-region"},
+    {"from", NULL, "", SG_OPT_STR, offsetof(S, from), sizeof(((S *)0)->from), "SENDER",
+     "sender (default: from the provider's pool)"},
+    {"provider", NULL, "", SG_OPT_STR, offsetof(S, provider), sizeof(((S *)0)->provider), "NAME",
+     "provider name or id (default: the default provider)"},
+    {"send-at", NULL, "", SG_OPT_STR, offsetof(S, send_at), sizeof(((S *)0)->send_at), "TIME",
+     "schedule for an RFC 3339 time, e.g. 2026-12-01T09:00:00Z"},
+    SG_OPT_END,
+};
+#undef S
+static const sg_cmd_spec send_spec = {
+    "smsgate send --to NUMBER [--from SENDER] [--provider NAME] [--send-at TIME] BODY",
+    "Queue one message in the store and print its id. A running `smsgate serve` on the\n"
+    "same database sends it.",
+    send_opts, 1, 1};
+
+typedef struct sync_insert {
+    sg_insert_req ins;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool done;
+} sync_insert;
+
+static void sync_done(sg_insert_req *r)
+{
+    sync_insert *si = (sync_insert *)r;
+    pthread_mutex_lock(&si->m);
+    si->done = true;
+    pthread_cond_signal(&si->cv);
+    pthread_mutex_unlock(&si->m);
+}
+
+int sg_cmd_send(int argc, char **argv)
+{
+    send_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&send_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    if (!st.to[0]) {
+        free(args);
+        fprintf(stderr, "smsgate: --to is required\n");
+        return SG_EXIT_USAGE;
+    }
+    json_t *obj = json_pack("{s:s, s:s}", "to", st.to, "body", args[0]);
+    free(args);
+    if (!obj) {
+        fprintf(stderr, "smsgate: the message body is not valid UTF-8\n");
+        return SG_EXIT_USAGE;
+    }
+    if (st.from[0])
+        json_object_set_new(obj, "from", json_string(st.from));
+    if (st.provider[0])
+        json_object_set_new(obj, "provider", json_string(st.provider));
+    if (st.send_at[0])
+        json_object_set_new(obj, "send_at", json_string(st.send_at));
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, true, &app))) {
+        json_decref(obj);
+        return rc;
+    }
+    sg_provider_set *set = sg_registry_get(app.registry);
+    sg_message m;
+    const sg_provider *prov;
+    sg_reject rej;
+    bool ok = sg_accept_message(&app, set, obj, sg_time_now_ms(), &m, &prov, &rej);
+    sg_registry_release(app.registry, set);
+    json_decref(obj);
+    if (!ok) {
+        sg_app_close(&app);
+        fprintf(stderr, "smsgate: %s%s%s (%s)\n", rej.field[0] ? rej.field : "",
+                rej.field[0] ? ": " : "", rej.detail, rej.code);
+        return rej.status >= 500 ? SG_EXIT_FAIL : SG_EXIT_USAGE;
+    }
+    sync_insert si = {.ins = {.msgs = &m, .n = 1, .done = sync_done}};
+    pthread_mutex_init(&si.m, NULL);
+    pthread_cond_init(&si.cv, NULL);
+    sg_err err = sg_store_messages_insert(app.store, &si.ins);
+    if (!err) {
+        pthread_mutex_lock(&si.m);
+        while (!si.done)
+            pthread_cond_wait(&si.cv, &si.m);
+        pthread_mutex_unlock(&si.m);
+        err = si.ins.err;
+    }
+    sg_app_close(&app);
+    if (err) {
+        fprintf(stderr, "smsgate: cannot store the message: %s\n",
+                si.ins.error.message[0] ? si.ins.error.message : sg_strerror(err));
+        sg_message_free(&m);
+        return SG_EXIT_FAIL;
+    }
+    fprintf(stderr, "%s %s to %s, %u segment%s (%s)\n", sg_status_name(m.status), m.id, m.to,
+            m.segments, m.segments == 1 ? "" : "s", sg_encoding_name(m.encoding));
+    printf("%s\n", m.id);
+    sg_message_free(&m);
+    return SG_EXIT_OK;
+}

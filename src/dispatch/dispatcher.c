@@ -1,0 +1,540 @@
+/* The dispatcher thread. One loop, no locks on the hot path:
+ *
+ *   claim due messages (a batch, under a lease)
+ *     -> pick the sender, queue behind that sender's token bucket
+ *     -> when a token is there: build the request with the driver, hand it to
+ *        libcurl's multi handle (kept-alive connections, many in flight)
+ *     -> when curl finishes: the driver classifies the answer; the outcome is
+ *        buffered and written to the store in one group per loop turn.
+ *
+ * A message held here longer than its lease would be claimed again, so a sender
+ * whose queue is already longer than a quarter of the lease gets new messages
+ * released straight back to the store, due when the bucket will have room. */
+#include "dispatch/dispatcher.h"
+#include "core/ratelimit.h"
+#include "core/sender.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/time.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESPONSE_MAX (64 * 1024)
+
+typedef struct bucket bucket;
+typedef struct send_job send_job;
+
+struct send_job {
+    sg_message msg;
+    sg_provider_set *set; /* reference held while the job lives */
+    const sg_provider *prov;
+    char from[SG_FROM_MAX];
+    bucket *bucket;
+    sg_prov_request preq;
+    CURL *easy;
+    struct curl_slist *headers;
+    sg_buf resp;
+    send_job *next;                 /* in a bucket's queue */
+    send_job *fl_prev, *fl_next;    /* in the in-flight list */
+};
+
+struct bucket {
+    char key[SG_ID_MAX + SG_FROM_MAX + 2]; /* provider id '/' sender */
+    sg_bucket tb;
+    double rate;
+    send_job *head, *tail;
+    size_t waiting;
+    bucket *next;
+};
+
+struct sg_dispatcher {
+    sg_dispatch_config cfg;
+    char public_url[256];
+    sg_store *store;
+    sg_registry *reg;
+    pthread_t thread;
+    _Atomic bool stop;
+    _Atomic bool woken;
+    _Atomic long in_flight;
+    CURLM *multi;
+    bucket *buckets;
+    send_job *flying; /* requests handed to curl */
+    size_t waiting; /* jobs queued behind buckets */
+    CURL **idle_easy;
+    size_t n_idle;
+    sg_outcome *out;
+    size_t n_out, cap_out;
+};
+
+/* ---- outcomes ------------------------------------------------------------------ */
+
+static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_kind kind)
+{
+    if (d->n_out == d->cap_out) {
+        size_t cap = d->cap_out ? d->cap_out * 2 : 256;
+        sg_outcome *p = realloc(d->out, cap * sizeof *p);
+        if (!p)
+            return NULL; /* the lease brings the message back */
+        d->out = p;
+        d->cap_out = cap;
+    }
+    sg_outcome *o = &d->out[d->n_out++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "%s", j->msg.id);
+    snprintf(o->from, sizeof o->from, "%s", j->from);
+    o->kind = kind;
+    o->at = sg_time_now_ms();
+    return o;
+}
+
+static void outcomes_flush(sg_dispatcher *d)
+{
+    if (!d->n_out)
+        return;
+    sg_err err = sg_store_outcomes(d->store, d->out, d->n_out, NULL, NULL);
+    if (err)
+        sg_log(SG_LOG_ERROR, "outcomes_lost", "count=%zu error=\"%s\" detail=\"messages come "
+                                               "back when their lease expires\"",
+               d->n_out, sg_strerror(err));
+    d->n_out = 0;
+}
+
+/* ---- jobs -------------------------------------------------------------------------- */
+
+static void job_free(sg_dispatcher *d, send_job *j)
+{
+    if (j->easy) {
+        curl_easy_reset(j->easy);
+        CURL **p = realloc(d->idle_easy, (d->n_idle + 1) * sizeof *p);
+        if (p) {
+            d->idle_easy = p;
+            d->idle_easy[d->n_idle++] = j->easy;
+        } else {
+            curl_easy_cleanup(j->easy);
+        }
+    }
+    curl_slist_free_all(j->headers);
+    sg_prov_request_free(&j->preq);
+    sg_buf_free(&j->resp);
+    sg_message_free(&j->msg);
+    if (j->set)
+        sg_registry_release(d->reg, j->set);
+    free(j);
+}
+
+static void release_job(sg_dispatcher *d, send_job *j, int64_t due, const char *why)
+{
+    sg_outcome *o = outcome_add(d, j, SG_OUTCOME_RELEASE);
+    if (o) {
+        o->from[0] = '\0';
+        o->retry_at = due;
+        snprintf(o->error_message, sizeof o->error_message, "%s", why);
+    }
+    job_free(d, j);
+}
+
+static bucket *bucket_for(sg_dispatcher *d, const sg_provider *p, const char *from)
+{
+    char key[sizeof((bucket *)0)->key];
+    snprintf(key, sizeof key, "%s/%s", p->id, from);
+    for (bucket *b = d->buckets; b; b = b->next) {
+        if (strcmp(b->key, key) == 0) {
+            if (b->rate != p->mps) { /* the provider was edited */
+                b->rate = p->mps;
+                sg_bucket_init(&b->tb, p->mps, p->mps < 1 ? 1 : p->mps, sg_time_mono_ms());
+            }
+            return b;
+        }
+    }
+    bucket *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    snprintf(b->key, sizeof b->key, "%s", key);
+    b->rate = p->mps;
+    sg_bucket_init(&b->tb, p->mps, p->mps < 1 ? 1 : p->mps, sg_time_mono_ms());
+    b->next = d->buckets;
+    d->buckets = b;
+    return b;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    send_job *j = arg;
+    size_t n = size * nmemb;
+    return sg_buf_append(&j->resp, data, n) == SG_OK ? n : 0;
+}
+
+static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char *message)
+{
+    sg_outcome *o = outcome_add(d, j, SG_OUTCOME_FAILED);
+    if (o) {
+        snprintf(o->error_code, sizeof o->error_code, "%s", code);
+        snprintf(o->error_message, sizeof o->error_message, "%s", message);
+    }
+    sg_metrics_provider_add(j->prov ? j->prov->name : "none", SG_M_FAILED, 1);
+    job_free(d, j);
+}
+
+/* Build the provider request and hand it to curl. */
+static void start_job(sg_dispatcher *d, send_job *j)
+{
+    char callback[512];
+    sg_prov_message pm = {
+        .id = j->msg.id,
+        .to = j->msg.to,
+        .from = j->from[0] ? j->from : NULL,
+        .body = j->msg.body,
+        .status_callback = NULL,
+    };
+    if (d->public_url[0]) {
+        snprintf(callback, sizeof callback, "%s/callbacks/%s/status", d->public_url,
+                 j->prov->id);
+        pm.status_callback = callback;
+    }
+    sg_error e = {0};
+    if (j->prov->kind->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
+        fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request");
+        return;
+    }
+    j->easy = d->n_idle ? d->idle_easy[--d->n_idle] : curl_easy_init();
+    if (!j->easy) {
+        release_job(d, j, sg_time_now_ms() + 1000, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < j->preq.n_headers; i++)
+        j->headers = curl_slist_append(j->headers, j->preq.headers[i]);
+    j->headers = curl_slist_append(j->headers, "Expect:");
+    sg_buf_init(&j->resp, RESPONSE_MAX);
+    CURL *c = j->easy;
+    curl_easy_setopt(c, CURLOPT_URL, j->preq.url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers);
+    if (strcmp(j->preq.method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->preq.body ? j->preq.body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->preq.body_len);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)d->cfg.connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->cfg.request_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "smsgate/0.1");
+    if (curl_multi_add_handle(d->multi, c) != CURLM_OK) {
+        release_job(d, j, sg_time_now_ms() + 1000, "cannot start the request");
+        return;
+    }
+    atomic_fetch_add(&d->in_flight, 1);
+    j->fl_next = d->flying;
+    if (d->flying)
+        d->flying->fl_prev = j;
+    d->flying = j;
+}
+
+static void unlink_flying(sg_dispatcher *d, send_job *j)
+{
+    if (j->fl_prev)
+        j->fl_prev->fl_next = j->fl_next;
+    else
+        d->flying = j->fl_next;
+    if (j->fl_next)
+        j->fl_next->fl_prev = j->fl_prev;
+    j->fl_prev = j->fl_next = NULL;
+    atomic_fetch_sub(&d->in_flight, 1);
+    curl_multi_remove_handle(d->multi, j->easy);
+}
+
+/* Put a claimed message behind its sender's bucket (or straight back). */
+static void route_job(sg_dispatcher *d, sg_message *m)
+{
+    send_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        sg_message_free(m);
+        return; /* the lease brings it back */
+    }
+    j->msg = *m;
+    memset(m, 0, sizeof *m);
+    j->set = sg_registry_get(d->reg);
+    j->prov = sg_provider_set_find(j->set, j->msg.provider_id);
+    int64_t now = sg_time_now_ms();
+    if (!j->prov) {
+        fail_job(d, j, "", "the message's provider no longer exists");
+        return;
+    }
+    if (!j->prov->active || j->prov->broken) {
+        release_job(d, j, now + 30000,
+                    j->prov->broken ? "provider unusable; waiting" : "provider inactive; waiting");
+        return;
+    }
+    if (j->msg.from[0]) {
+        snprintf(j->from, sizeof j->from, "%s", j->msg.from);
+    } else {
+        const char *const *senders;
+        size_t n = j->prov->kind->senders(j->prov->cfg, &senders);
+        if (n)
+            snprintf(j->from, sizeof j->from, "%s", senders[sg_sender_pick(j->msg.to, n)]);
+    }
+    bucket *b = bucket_for(d, j->prov, j->from);
+    if (!b) {
+        release_job(d, j, now + 1000, "out of memory");
+        return;
+    }
+    /* Expected wait behind this sender, in ms. */
+    double wait_ms = (double)b->waiting * 1000.0 / b->rate;
+    if (wait_ms > (double)d->cfg.lease_ms / 4) {
+        release_job(d, j, now + (int64_t)wait_ms, "waiting for the sender's rate limit");
+        return;
+    }
+    j->bucket = b;
+    if (b->tail)
+        b->tail->next = j;
+    else
+        b->head = j;
+    b->tail = j;
+    b->waiting++;
+    d->waiting++;
+}
+
+/* Start every job whose bucket has a token; returns ms until the next token is
+ * due for a bucket that still has jobs waiting (-1 if none wait). */
+static int64_t start_ready(sg_dispatcher *d)
+{
+    int64_t now = sg_time_mono_ms();
+    int64_t next = -1;
+    for (bucket *b = d->buckets; b; b = b->next) {
+        while (b->head && (long)atomic_load(&d->in_flight) < (long)d->cfg.max_in_flight &&
+               sg_bucket_take(&b->tb, now)) {
+            send_job *j = b->head;
+            b->head = j->next;
+            if (!b->head)
+                b->tail = NULL;
+            j->next = NULL;
+            b->waiting--;
+            d->waiting--;
+            start_job(d, j);
+        }
+        if (b->head) {
+            int64_t w = sg_bucket_wait_ms(&b->tb, now);
+            if (next < 0 || w < next)
+                next = w;
+        }
+    }
+    return next;
+}
+
+static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
+{
+    unlink_flying(d, j);
+    sg_prov_result res;
+    memset(&res, 0, sizeof res);
+    long status = 0;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+        j->prov->kind->parse_send(j->prov->cfg, status, sg_buf_cstr(&j->resp), j->resp.len, &res);
+    } else {
+        res.outcome = SG_SEND_RETRYABLE;
+        snprintf(res.error_message, sizeof res.error_message, "%s",
+                 rc == CURLE_WRITE_ERROR ? "provider answer too large" : curl_easy_strerror(rc));
+    }
+    const char *name = j->prov->name;
+    unsigned attempts = j->msg.attempts + 1;
+    if (res.outcome == SG_SEND_ACCEPTED) {
+        sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
+        if (o)
+            snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s",
+                     res.message_id);
+        sg_metrics_provider_add(name, SG_M_SENT, 1);
+    } else if (res.outcome == SG_SEND_RETRYABLE &&
+               !sg_backoff_exhausted(&d->cfg.backoff, attempts)) {
+        sg_outcome *o = outcome_add(d, j, SG_OUTCOME_RETRY);
+        if (o) {
+            o->from[0] = '\0';
+            o->retry_at = o->at + sg_backoff_delay_ms(&d->cfg.backoff, attempts, sg_random_u32());
+            snprintf(o->error_code, sizeof o->error_code, "%s", res.error_code);
+            snprintf(o->error_message, sizeof o->error_message, "%s", res.error_message);
+        }
+        sg_metrics_provider_add(name, SG_M_RETRIED, 1);
+        sg_log(SG_LOG_INFO, "send_retry", "id=%s provider=%s attempt=%u http=%ld code=%s",
+               j->msg.id, name, attempts, status, res.error_code[0] ? res.error_code : "-");
+    } else {
+        char message[300];
+        snprintf(message, sizeof message, "%s%s", res.error_message,
+                 res.outcome == SG_SEND_RETRYABLE ? " (gave up after the last retry)" : "");
+        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s", j->msg.id, name,
+               status, res.error_code[0] ? res.error_code : "-");
+        fail_job(d, j, res.error_code, message);
+        return;
+    }
+    job_free(d, j);
+}
+
+static void drain_completions(sg_dispatcher *d)
+{
+    int left;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(d->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        send_job *j = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        if (j)
+            finish_job(d, j, msg->data.result);
+    }
+}
+
+static size_t held(sg_dispatcher *d)
+{
+    return d->waiting + (size_t)atomic_load(&d->in_flight);
+}
+
+static void *dispatcher_main(void *arg)
+{
+    sg_dispatcher *d = arg;
+    size_t max_held = (size_t)d->cfg.max_in_flight * 2;
+    int64_t next_poll = 0;
+    bool last_full = false;
+    while (!atomic_load(&d->stop)) {
+        int64_t now = sg_time_mono_ms();
+        bool woken = atomic_exchange(&d->woken, false);
+        if (held(d) < max_held && (woken || last_full || now >= next_poll)) {
+            size_t want = max_held - held(d);
+            if (want > d->cfg.batch)
+                want = d->cfg.batch;
+            sg_message *msgs = NULL;
+            size_t n = 0;
+            sg_err err = sg_store_claim(d->store, sg_time_now_ms(), want, d->cfg.lease_ms, &msgs,
+                                        &n);
+            if (err) {
+                sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+                n = 0;
+            }
+            for (size_t i = 0; i < n; i++)
+                route_job(d, &msgs[i]);
+            free(msgs);
+            last_full = n == want && n > 0;
+            next_poll = now + d->cfg.poll_ms;
+        }
+        int64_t token_wait = start_ready(d);
+        outcomes_flush(d);
+        int running;
+        curl_multi_perform(d->multi, &running);
+        drain_completions(d);
+        outcomes_flush(d);
+
+        int64_t timeout = next_poll - sg_time_mono_ms();
+        if (token_wait >= 0 && token_wait < timeout)
+            timeout = token_wait;
+        if (last_full && held(d) < max_held)
+            timeout = 0;
+        if (timeout < 0)
+            timeout = 0;
+        if (timeout > 0)
+            curl_multi_poll(d->multi, NULL, 0, (int)timeout, NULL);
+        curl_multi_perform(d->multi, &running);
+        drain_completions(d);
+    }
+    return NULL;
+}
+
+sg_err sg_dispatcher_start(const sg_dispatch_config *cfg, sg_store *store, sg_registry *reg,
+                           sg_dispatcher **out, sg_error *e)
+{
+    sg_dispatcher *d = calloc(1, sizeof *d);
+    if (!d)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    d->cfg = *cfg;
+    snprintf(d->public_url, sizeof d->public_url, "%s", cfg->public_url ? cfg->public_url : "");
+    d->cfg.public_url = d->public_url;
+    d->store = store;
+    d->reg = reg;
+    d->multi = curl_multi_init();
+    if (!d->multi) {
+        free(d);
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "cannot create the curl multi handle");
+    }
+    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
+    curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    if (pthread_create(&d->thread, NULL, dispatcher_main, d) != 0) {
+        curl_multi_cleanup(d->multi);
+        free(d);
+        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the dispatcher thread");
+    }
+    *out = d;
+    return SG_OK;
+}
+
+void sg_dispatcher_wake(sg_dispatcher *d)
+{
+    if (!d)
+        return;
+    if (!atomic_exchange(&d->woken, true))
+        curl_multi_wakeup(d->multi);
+}
+
+long sg_dispatcher_in_flight(sg_dispatcher *d)
+{
+    return d ? atomic_load(&d->in_flight) : 0;
+}
+
+void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms)
+{
+    if (!d)
+        return;
+    atomic_store(&d->stop, true);
+    curl_multi_wakeup(d->multi);
+    pthread_join(d->thread, NULL);
+    /* Messages waiting for a token were never sent: put them back, due now. */
+    int64_t now = sg_time_now_ms();
+    for (bucket *b = d->buckets; b; b = b->next) {
+        while (b->head) {
+            send_job *j = b->head;
+            b->head = j->next;
+            release_job(d, j, now, "released at shutdown");
+        }
+        b->tail = NULL;
+        b->waiting = 0;
+    }
+    d->waiting = 0;
+    /* Let requests in flight finish, so their outcome is known and recorded. */
+    int64_t deadline = sg_time_mono_ms() + timeout_ms;
+    while (atomic_load(&d->in_flight) > 0 && sg_time_mono_ms() < deadline) {
+        int running;
+        curl_multi_poll(d->multi, NULL, 0, 50, NULL);
+        curl_multi_perform(d->multi, &running);
+        drain_completions(d);
+    }
+    long left = atomic_load(&d->in_flight);
+    if (left)
+        sg_log(SG_LOG_WARN, "dispatcher_abandoned", "in_flight=%ld detail=\"outcome unknown; "
+                                                    "claimed again when the lease expires\"",
+               left);
+    outcomes_flush(d);
+    /* Abandon what is still in flight: the lease brings those messages back. */
+    while (d->flying) {
+        send_job *j = d->flying;
+        unlink_flying(d, j);
+        job_free(d, j);
+    }
+    for (bucket *b = d->buckets; b;) {
+        bucket *next = b->next;
+        free(b);
+        b = next;
+    }
+    for (size_t i = 0; i < d->n_idle; i++)
+        curl_easy_cleanup(d->idle_easy[i]);
+    free(d->idle_easy);
+    free(d->out);
+    curl_multi_cleanup(d->multi);
+    free(d);
+}

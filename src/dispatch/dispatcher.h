@@ -1,0 +1,36 @@
+/* The dispatcher: one thread that claims due messages from the store in batches
+ * (with a lease), spends a token bucket per sender, sends through the provider
+ * drivers over libcurl's multi interface (kept-alive connections, many requests
+ * in flight), and records each outcome. See docs/internals/dispatch.md. */
+#ifndef SG_DISPATCH_DISPATCHER_H
+#define SG_DISPATCH_DISPATCHER_H
+
+#include "core/backoff.h"
+#include "dispatch/registry.h"
+#include "store/store.h"
+
+typedef struct sg_dispatcher sg_dispatcher;
+
+typedef struct sg_dispatch_config {
+    unsigned max_in_flight;      /* provider requests at once */
+    unsigned batch;              /* messages claimed per store round trip */
+    int64_t lease_ms;            /* a claim expires after this (crash recovery) */
+    unsigned connect_timeout_ms; /* per request */
+    unsigned request_timeout_ms; /* per request, whole exchange */
+    unsigned poll_ms;            /* look for due messages at least this often */
+    sg_backoff backoff;          /* retries of retryable failures */
+    const char *public_url;      /* base of callback URLs ("" = none) */
+} sg_dispatch_config;
+
+sg_err sg_dispatcher_start(const sg_dispatch_config *cfg, sg_store *store, sg_registry *reg,
+                           sg_dispatcher **out, sg_error *e);
+/* New messages are due now: look at once instead of at the next poll. Thread-safe,
+ * cheap, NULL is ignored. */
+void sg_dispatcher_wake(sg_dispatcher *d);
+/* Stop claiming; wait up to timeout_ms for requests in flight; release the
+ * messages claimed but not sent (back to queued), record what finished, free. */
+void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms);
+/* Provider requests in flight now. */
+long sg_dispatcher_in_flight(sg_dispatcher *d);
+
+#endif

@@ -1,0 +1,95 @@
+/* The HTTP server: libmicrohttpd with a thread pool, bounded bodies, headers,
+ * connections and timeouts; a route table; and requests that can wait (suspended)
+ * for the store's group commit without holding a thread.
+ *
+ * A handler gets an sg_http_req and either answers at once (sg_http_respond*,
+ * then returns SG_HTTP_DONE) or calls sg_http_defer(), hands the request to
+ * another thread, and returns SG_HTTP_PENDING; that thread later fills in the
+ * answer and calls sg_http_resume(). The request stays valid until then. */
+#ifndef SG_HTTP_SERVER_H
+#define SG_HTTP_SERVER_H
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sg_http_server sg_http_server;
+typedef struct sg_http_req sg_http_req;
+
+typedef enum sg_http_result {
+    SG_HTTP_DONE = 0,
+    SG_HTTP_PENDING,
+} sg_http_result;
+
+#define SG_HTTP_MAX_PARAMS 4
+
+typedef sg_http_result (*sg_http_handler)(sg_http_req *req, void *ctx);
+
+/* A route: method, a path pattern whose "{name}" segments match one path segment
+ * each (available as sg_http_param(req, i) in order), a handler, and an opaque
+ * tag the application uses (e.g. the role required). */
+typedef struct sg_route {
+    const char *method;
+    const char *pattern;
+    sg_http_handler handler;
+    int tag;
+} sg_route;
+
+typedef struct sg_http_config {
+    const char *listen;        /* "127.0.0.1:8080" or "[::1]:8080" */
+    unsigned threads;          /* thread pool size */
+    unsigned max_connections;  /* concurrent connections */
+    unsigned timeout_s;        /* idle connection timeout */
+    size_t max_body;           /* larger bodies get 413 */
+    const sg_route *routes;    /* terminated by an entry with method NULL */
+    void *ctx;                 /* passed to handlers */
+    /* Called before every routed handler; returns SG_HTTP_DONE after answering
+     * (to refuse the request, e.g. 401) or SG_HTTP_PENDING to go on. */
+    sg_http_result (*before)(sg_http_req *req, const sg_route *route, void *ctx);
+} sg_http_config;
+
+/* Start listening. *bound_port gets the actual port (useful with port 0). */
+sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port,
+                     sg_error *e);
+/* Stop accepting new connections (in-flight requests go on). */
+void sg_http_quiesce(sg_http_server *s);
+/* Wait up to timeout_ms for requests in flight to finish, then stop. */
+void sg_http_stop(sg_http_server *s, int timeout_ms);
+/* Requests being handled right now. */
+long sg_http_in_flight(sg_http_server *s);
+
+/* ---- request ---------------------------------------------------------------------- */
+
+const char *sg_http_method(const sg_http_req *r);
+const char *sg_http_path(const sg_http_req *r);
+/* The i-th "{...}" segment of the matched route, URL-decoded. */
+const char *sg_http_param(const sg_http_req *r, int i);
+/* A query argument (decoded) or NULL. */
+const char *sg_http_query(const sg_http_req *r, const char *key);
+/* A request header or NULL. */
+const char *sg_http_header(const sg_http_req *r, const char *name);
+const char *sg_http_body(const sg_http_req *r, size_t *len);
+/* Per-request slot for the application (e.g. the authenticated key). */
+void *sg_http_user(const sg_http_req *r);
+void sg_http_set_user(sg_http_req *r, void *user, void (*free_fn)(void *));
+
+/* ---- response ---------------------------------------------------------------------- */
+
+/* Set the answer. body is copied. */
+void sg_http_respond(sg_http_req *r, int status, const char *content_type, const char *body,
+                     size_t len);
+/* Answer with JSON (serialised compactly). Steals the reference to j. */
+void sg_http_respond_json(sg_http_req *r, int status, json_t *j);
+/* Add a response header (copied); at most 4. */
+void sg_http_add_header(sg_http_req *r, const char *name, const char *value);
+
+/* Mark the request as waiting; call before handing it to another thread. */
+void sg_http_defer(sg_http_req *r);
+/* From any thread, once the answer is set: send it. */
+void sg_http_resume(sg_http_req *r);
+
+#endif

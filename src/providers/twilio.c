@@ -1,0 +1,632 @@
+/* The Twilio Messages API driver (providers.md A.1-A.4), sans-I/O: config
+ * validation, the create-message request, and the classification of Twilio's
+ * answer. Nothing here opens a socket. */
+#include "providers/twilio.h"
+
+#include "util/buf.h"
+#include "util/form.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BASE_URL "https://api.twilio.com"
+#define BASE_URL_MAX     512
+#define SECRET_MAX       128
+#define SENDERS_MAX      100
+#define MPS_MAX          10000.0
+/* To, From, Body (1600 characters, up to 4 bytes each, 3 bytes per encoded byte)
+ * and a StatusCallback URL fit with room to spare. */
+#define REQUEST_BODY_MAX (64 * 1024)
+
+typedef struct twilio_cfg {
+    char *account_sid;
+    char *messaging_service_sid; /* NULL when not configured */
+    char **from;                 /* n_from senders, normalised */
+    size_t n_from;
+    char *base_url; /* without a trailing '/' */
+    double mps;
+    /* Precomputed once per load: the dispatcher builds thousands of requests a
+     * second from one config. */
+    char *messages_url;
+    char *authorization; /* "Basic ...": holds the secret, wiped on free */
+} twilio_cfg;
+
+static const char *const secret_fields[] = {"auth_token", "api_key_secret", NULL};
+
+static const char *const known_keys[] = {
+    "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from",
+    "messaging_service_sid", "base_url", "mps", NULL,
+};
+
+#define KNOWN_KEYS_TEXT                                                                         \
+    "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "       \
+    "base_url, mps"
+
+/* ---- config ------------------------------------------------------------------------- */
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A Twilio SID: the two-letter prefix and 32 hex digits (providers.md A.1). */
+static bool sid_valid(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, 2) != 0 || strlen(s) != 34)
+        return false;
+    for (size_t i = 2; i < 34; i++) {
+        if (!is_hex(s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* E.164 ("+" and 2..15 digits), a short code (3..8 digits) or an alphanumeric
+ * sender ID (1..11 of [A-Za-z0-9 ] with at least one letter). */
+static bool sender_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0)
+        return false;
+    if (s[0] == '+') {
+        if (len < 3 || len > 16)
+            return false;
+        for (size_t i = 1; i < len; i++) {
+            if (!is_digit(s[i]))
+                return false;
+        }
+        return true;
+    }
+    bool all_digits = true, letter = false;
+    for (size_t i = 0; i < len; i++) {
+        if (is_alpha(s[i]))
+            letter = true;
+        else if (!is_digit(s[i]) && s[i] != ' ')
+            return false;
+        if (!is_digit(s[i]))
+            all_digits = false;
+    }
+    if (all_digits)
+        return len >= 3 && len <= 8;
+    return letter && len <= 11;
+}
+
+static void set_field(char *out, size_t cap, const char *key)
+{
+    snprintf(out, cap, "config.%.50s", key);
+}
+
+/* The string at key, or NULL when absent. Secrets are never echoed in messages. */
+static sg_err get_string(json_t *config, const char *key, size_t min, size_t max,
+                         const char **out, sg_error *e)
+{
+    char field[64];
+    set_field(field, sizeof field, key);
+    *out = NULL;
+    json_t *v = json_object_get(config, key);
+    if (!v)
+        return SG_OK;
+    if (!json_is_string(v))
+        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be a string", key);
+    size_t len = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (strlen(s) != len)
+        return sg_error_set(e, SG_ERR_INVALID, field, "%s must not contain a NUL character", key);
+    if (len < min || len > max)
+        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be %zu to %zu characters long",
+                            key, min, max);
+    *out = s;
+    return SG_OK;
+}
+
+static sg_err get_sid(json_t *config, const char *key, const char *prefix, const char **out,
+                      sg_error *e)
+{
+    sg_err err = get_string(config, key, 0, 4096, out, e);
+    if (err)
+        return err;
+    if (*out && !sid_valid(*out, prefix)) {
+        char field[64];
+        set_field(field, sizeof field, key);
+        return sg_error_set(e, SG_ERR_INVALID, field,
+                            "%s must be '%s' followed by 32 hexadecimal digits", key, prefix);
+    }
+    return SG_OK;
+}
+
+static void free_senders(char **from, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(from[i]);
+    free(from);
+}
+
+/* Check one sender (item is its 1-based position) and append a trimmed copy to
+ * list, refusing duplicates and more than SENDERS_MAX senders. */
+static sg_err add_sender(const char *s, size_t len, size_t item, char **list, size_t *n,
+                         sg_error *e)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return sg_error_set(e, SG_ERR_INVALID, "config.from",
+                            "from: sender %zu is empty; expected an E.164 number (+15017122661), "
+                            "a short code or an alphanumeric sender ID",
+                            item);
+    if (*n >= SENDERS_MAX)
+        return sg_error_set(e, SG_ERR_INVALID, "config.from",
+                            "from holds more than %d senders", SENDERS_MAX);
+    char *copy = strndup(s, len);
+    if (!copy)
+        return sg_error_set(e, SG_ERR_NOMEM, "config.from", "out of memory");
+    if (strlen(copy) != len || !sender_valid(copy)) {
+        sg_error_set(e, SG_ERR_INVALID, "config.from",
+                     "from: sender %zu ('%.32s') is not an E.164 number ('+' and 2 to 15 digits), "
+                     "a short code (3 to 8 digits) or an alphanumeric sender ID (1 to 11 letters, "
+                     "digits or spaces, at least one letter)",
+                     item, copy);
+        free(copy);
+        return SG_ERR_INVALID;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(list[i], copy) == 0) {
+            sg_error_set(e, SG_ERR_INVALID, "config.from", "from lists sender '%s' twice", copy);
+            free(copy);
+            return SG_ERR_INVALID;
+        }
+    }
+    list[(*n)++] = copy;
+    return SG_OK;
+}
+
+/* from: an array of senders, or one string "a|b|c" (CiviCRM's style). */
+static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e)
+{
+    *out = NULL;
+    *n_out = 0;
+    json_t *v = json_object_get(config, "from");
+    if (!v)
+        return SG_OK;
+    char **list = calloc(SENDERS_MAX, sizeof *list);
+    if (!list)
+        return sg_error_set(e, SG_ERR_NOMEM, "config.from", "out of memory");
+    size_t n = 0;
+    sg_err err = SG_OK;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+        size_t start = 0;
+        bool blank = true;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] != ' ' && s[i] != '\t')
+                blank = false;
+        }
+        /* "" (or only spaces) means no senders, as an absent key does. */
+        for (size_t i = 0, item = 1; !blank && i <= len; i++) {
+            if (i == len || s[i] == '|') {
+                err = add_sender(s + start, i - start, item++, list, &n, e);
+                if (err)
+                    goto fail;
+                start = i + 1;
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) {
+            if (!json_is_string(item)) {
+                err = sg_error_set(e, SG_ERR_INVALID, "config.from",
+                                   "from: sender %zu must be a string", i + 1);
+                goto fail;
+            }
+            err = add_sender(json_string_value(item), json_string_length(item), i + 1, list, &n,
+                             e);
+            if (err)
+                goto fail;
+        }
+    } else {
+        err = sg_error_set(e, SG_ERR_INVALID, "config.from",
+                           "from must be an array of senders or one string \"+1...|+1...\"");
+        goto fail;
+    }
+    *out = list;
+    *n_out = n;
+    return SG_OK;
+fail:
+    free_senders(list, n);
+    return err;
+}
+
+static sg_err parse_base_url(json_t *config, char **out, sg_error *e)
+{
+    const char *s;
+    *out = NULL;
+    sg_err err = get_string(config, "base_url", 1, BASE_URL_MAX, &s, e);
+    if (err)
+        return err;
+    if (!s)
+        s = DEFAULT_BASE_URL;
+    size_t scheme = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+    size_t len = strlen(s);
+    while (len > scheme && s[len - 1] == '/')
+        len--;
+    bool ok = scheme && len > scheme;
+    for (size_t i = 0; ok && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f || c == '?' || c == '#')
+            ok = false;
+    }
+    if (!ok)
+        return sg_error_set(e, SG_ERR_INVALID, "config.base_url",
+                            "base_url must be an http:// or https:// URL with a host and no "
+                            "query, fragment or spaces (default " DEFAULT_BASE_URL ")");
+    *out = strndup(s, len);
+    if (!*out)
+        return sg_error_set(e, SG_ERR_NOMEM, "config.base_url", "out of memory");
+    return SG_OK;
+}
+
+/* "Basic " + base64(user ":" pass). */
+static char *basic_auth(const char *user, const char *pass)
+{
+    char plain[34 + 1 + SECRET_MAX + 1];
+    int n = snprintf(plain, sizeof plain, "%s:%s", user, pass);
+    if (n < 0 || (size_t)n >= sizeof plain)
+        return NULL;
+    size_t b64_len = sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(6 + b64_len);
+    if (out) {
+        memcpy(out, "Basic ", 6);
+        sodium_bin2base64(out + 6, b64_len, (const unsigned char *)plain, (size_t)n,
+                          sodium_base64_VARIANT_ORIGINAL);
+    }
+    sodium_memzero(plain, sizeof plain);
+    return out;
+}
+
+static void config_free(void *vcfg)
+{
+    twilio_cfg *c = vcfg;
+    if (!c)
+        return;
+    free(c->account_sid);
+    free(c->messaging_service_sid);
+    free_senders(c->from, c->n_from);
+    free(c->base_url);
+    free(c->messages_url);
+    if (c->authorization) {
+        sodium_memzero(c->authorization, strlen(c->authorization));
+        free(c->authorization);
+    }
+    free(c);
+}
+
+/* Validate and normalise config in place. A key whose value is JSON null counts as
+ * absent and is removed (so a PATCH can clear an optional key). Nothing is written
+ * back unless the whole config is valid: then from becomes an array, base_url is
+ * stored without a trailing '/', and base_url and mps get their defaults. */
+static void *config_load(json_t *config, sg_error *e)
+{
+    twilio_cfg *c = NULL;
+    char **from = NULL;
+    size_t n_from = 0;
+    char *base_url = NULL;
+    json_t *from_json = NULL;
+
+    if (!json_is_object(config)) {
+        sg_error_set(e, SG_ERR_INVALID, "config", "the twilio config must be a JSON object");
+        goto fail;
+    }
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(config, tmp, key, val) {
+        size_t k = 0;
+        while (known_keys[k] && strcmp(known_keys[k], key) != 0)
+            k++;
+        if (!known_keys[k]) {
+            char field[64];
+            set_field(field, sizeof field, key);
+            sg_error_set(e, SG_ERR_INVALID, field,
+                         "unknown key '%.50s' in the twilio config (expected: " KNOWN_KEYS_TEXT
+                         ")",
+                         key);
+            goto fail;
+        }
+        if (json_is_null(val))
+            json_object_del(config, key);
+    }
+
+    const char *account_sid, *auth_token, *api_key_sid, *api_key_secret, *service;
+    if (get_sid(config, "account_sid", "AC", &account_sid, e) ||
+        get_string(config, "auth_token", 1, SECRET_MAX, &auth_token, e) ||
+        get_sid(config, "api_key_sid", "SK", &api_key_sid, e) ||
+        get_string(config, "api_key_secret", 1, SECRET_MAX, &api_key_secret, e) ||
+        get_sid(config, "messaging_service_sid", "MG", &service, e))
+        goto fail;
+    if (!account_sid) {
+        sg_error_set(e, SG_ERR_INVALID, "config.account_sid",
+                     "account_sid is required: 'AC' followed by 32 hexadecimal digits");
+        goto fail;
+    }
+    if (auth_token && (api_key_sid || api_key_secret)) {
+        sg_error_set(e, SG_ERR_INVALID, api_key_sid ? "config.api_key_sid" : "config.api_key_secret",
+                     "give either auth_token or api_key_sid with api_key_secret, not both");
+        goto fail;
+    }
+    if (!auth_token && !api_key_sid && !api_key_secret) {
+        sg_error_set(e, SG_ERR_INVALID, "config.auth_token",
+                     "auth_token is required (or api_key_sid with api_key_secret)");
+        goto fail;
+    }
+    if (api_key_sid && !api_key_secret) {
+        sg_error_set(e, SG_ERR_INVALID, "config.api_key_secret",
+                     "api_key_secret is required with api_key_sid");
+        goto fail;
+    }
+    if (api_key_secret && !api_key_sid) {
+        sg_error_set(e, SG_ERR_INVALID, "config.api_key_sid",
+                     "api_key_sid ('SK' followed by 32 hexadecimal digits) is required with "
+                     "api_key_secret");
+        goto fail;
+    }
+
+    if (parse_from(config, &from, &n_from, e))
+        goto fail;
+    if (n_from == 0 && !service) {
+        sg_error_set(e, SG_ERR_INVALID, "config.from",
+                     "from (one or more sender numbers) or messaging_service_sid is required");
+        goto fail;
+    }
+    if (parse_base_url(config, &base_url, e))
+        goto fail;
+
+    double mps = 1;
+    json_t *mps_json = json_object_get(config, "mps");
+    if (mps_json) {
+        mps = json_is_number(mps_json) ? json_number_value(mps_json) : -1;
+        if (!(mps > 0 && mps <= MPS_MAX)) {
+            sg_error_set(e, SG_ERR_INVALID, "config.mps",
+                         "mps must be a number greater than 0 and at most 10000 (sends per "
+                         "second per sender)");
+            goto fail;
+        }
+    }
+
+    c = calloc(1, sizeof *c);
+    from_json = json_array();
+    if (!c || !from_json)
+        goto nomem;
+    c->from = from;
+    c->n_from = n_from;
+    from = NULL;
+    c->base_url = base_url;
+    base_url = NULL;
+    c->mps = mps;
+    c->account_sid = strdup(account_sid);
+    c->messaging_service_sid = service ? strdup(service) : NULL;
+    c->messages_url = malloc(strlen(c->base_url) + 128);
+    c->authorization = auth_token ? basic_auth(account_sid, auth_token)
+                                  : basic_auth(api_key_sid, api_key_secret);
+    if (!c->account_sid || (service && !c->messaging_service_sid) || !c->messages_url ||
+        !c->authorization)
+        goto nomem;
+    snprintf(c->messages_url, strlen(c->base_url) + 128, "%s/2010-04-01/Accounts/%s/Messages.json",
+             c->base_url, c->account_sid);
+    for (size_t i = 0; i < c->n_from; i++) {
+        if (json_array_append_new(from_json, json_string(c->from[i])))
+            goto nomem;
+    }
+
+    /* Everything is valid: write the normalised form back. */
+    if (json_object_set_new(config, "from", from_json)) {
+        from_json = NULL;
+        goto nomem;
+    }
+    from_json = NULL;
+    if (json_object_set_new(config, "base_url", json_string(c->base_url)))
+        goto nomem;
+    if (!mps_json && json_object_set_new(config, "mps", json_integer(1)))
+        goto nomem;
+    return c;
+
+nomem:
+    sg_error_set(e, SG_ERR_NOMEM, "config", "out of memory");
+fail:
+    free_senders(from, n_from);
+    free(base_url);
+    json_decref(from_json);
+    config_free(c);
+    return NULL;
+}
+
+static size_t senders(const void *vcfg, const char *const **out)
+{
+    const twilio_cfg *c = vcfg;
+    *out = (const char *const *)c->from;
+    return c->n_from;
+}
+
+/* ---- send --------------------------------------------------------------------------- */
+
+static sg_err build_send(const void *vcfg, const sg_prov_message *m, sg_prov_request *req,
+                         sg_error *e)
+{
+    const twilio_cfg *c = vcfg;
+    sg_buf b;
+    sg_err err = SG_OK;
+
+    memset(req, 0, sizeof *req);
+    sg_buf_init(&b, REQUEST_BODY_MAX);
+    if (!m->to || !*m->to)
+        return sg_error_set(e, SG_ERR_INVALID, "to", "the message has no recipient");
+    if (!m->body)
+        return sg_error_set(e, SG_ERR_INVALID, "body", "the message has no body");
+    if (!m->from && !c->messaging_service_sid)
+        return sg_error_set(e, SG_ERR_INVALID, "from",
+                            "no sender: the message has no from and the twilio provider has no "
+                            "messaging_service_sid");
+
+    err = sg_form_add(&b, "To", m->to);
+    if (!err)
+        err = m->from ? sg_form_add(&b, "From", m->from)
+                      : sg_form_add(&b, "MessagingServiceSid", c->messaging_service_sid);
+    if (!err)
+        err = sg_form_add(&b, "Body", m->body);
+    if (!err && m->status_callback)
+        err = sg_form_add(&b, "StatusCallback", m->status_callback);
+    if (err == SG_ERR_TOO_LARGE) {
+        sg_error_set(e, err, "body", "the twilio request would exceed %d bytes",
+                     REQUEST_BODY_MAX);
+        goto out;
+    }
+    if (err)
+        goto nomem;
+
+    req->method = "POST";
+    req->body_len = b.len;
+    req->body = sg_buf_steal(&b);
+    req->url = strdup(c->messages_url);
+    if (!req->body || !req->url)
+        goto nomem;
+    err = sg_prov_request_add_header(req, "Authorization", c->authorization);
+    if (!err)
+        err = sg_prov_request_add_header(req, "Content-Type",
+                                         "application/x-www-form-urlencoded");
+    if (!err)
+        err = sg_prov_request_add_header(req, "Accept", "application/json");
+    if (err)
+        goto nomem;
+    return SG_OK;
+
+nomem:
+    err = sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building the twilio request");
+out:
+    sg_buf_free(&b);
+    sg_prov_request_free(req);
+    return err;
+}
+
+/* Copy at most cap-1 bytes of src into dst, never cutting a UTF-8 sequence in two
+ * and turning control characters into spaces (the text ends up in logs and JSON). */
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap) {
+        len = cap - 1;
+        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+            len--;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+    }
+    dst[len] = '\0';
+}
+
+/* num_segments is a string in Twilio's JSON ("1", "0" via a Messaging Service);
+ * an integer is tolerated. Anything else counts as unknown (0). */
+static unsigned parse_segments(json_t *v)
+{
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        return n > 0 && n <= 10000 ? (unsigned)n : 0;
+    }
+    if (!json_is_string(v))
+        return 0;
+    const char *s = json_string_value(v);
+    unsigned n = 0;
+    if (!*s || strlen(s) > 5)
+        return 0;
+    for (; *s; s++) {
+        if (!is_digit(*s))
+            return 0;
+        n = n * 10 + (unsigned)(*s - '0');
+    }
+    return n;
+}
+
+static void parse_send(const void *vcfg, long http_status, const char *body, size_t len,
+                       sg_prov_result *res)
+{
+    memset(res, 0, sizeof *res);
+    json_t *root = len ? json_loadb(body, len, 0, NULL) : NULL;
+    if (root && !json_is_object(root)) {
+        json_decref(root);
+        root = NULL;
+    }
+
+    if (http_status >= 200 && http_status < 300) {
+        json_t *sid = json_object_get(root, "sid");
+        if (json_is_string(sid) && json_string_length(sid) > 0 &&
+            json_string_length(sid) < sizeof res->message_id &&
+            strlen(json_string_value(sid)) == json_string_length(sid)) {
+            res->outcome = SG_SEND_ACCEPTED;
+            copy_text(res->message_id, sizeof res->message_id, json_string_value(sid),
+                      json_string_length(sid));
+            res->segments = parse_segments(json_object_get(root, "num_segments"));
+        } else {
+            /* Twilio may well have queued the message, but without a sid nothing can
+             * be tracked. Retrying could send it twice, so it fails permanently. */
+            res->outcome = SG_SEND_PERMANENT;
+            snprintf(res->error_message, sizeof res->error_message,
+                     "[HTTP %ld] Twilio's answer has no message sid; the outcome is unknown and "
+                     "the message is not retried to avoid sending it twice",
+                     http_status);
+        }
+        json_decref(root);
+        return;
+    }
+
+    json_t *code = json_object_get(root, "code");
+    json_t *message = json_object_get(root, "message");
+    json_int_t code_num = 0;
+    if (json_is_integer(code)) {
+        code_num = json_integer_value(code);
+        snprintf(res->error_code, sizeof res->error_code, "%" JSON_INTEGER_FORMAT, code_num);
+    } else if (json_is_string(code)) {
+        copy_text(res->error_code, sizeof res->error_code, json_string_value(code),
+                  json_string_length(code));
+        code_num = strtoll(res->error_code, NULL, 10);
+    }
+    if (json_is_string(message) && json_string_length(message) > 0)
+        copy_text(res->error_message, sizeof res->error_message, json_string_value(message),
+                  json_string_length(message));
+    else /* twilio-node's wording for an answer it cannot read */
+        snprintf(res->error_message, sizeof res->error_message,
+                 "[HTTP %ld] Failed to execute request", http_status);
+    json_decref(root);
+
+    /* 429/20429 means the request was not processed (REST concurrency limit) and 5xx
+     * is Twilio's own trouble: both are safe to retry. Every 4xx is about this
+     * message or this account and would fail again. */
+    if (http_status == 429 || code_num == 20429 || (http_status >= 500 && http_status < 600))
+        res->outcome = SG_SEND_RETRYABLE;
+    else
+        res->outcome = SG_SEND_PERMANENT;
+}
+
+const sg_provider_kind sg_twilio_kind = {
+    .name = "twilio",
+    .secret_fields = secret_fields,
+    .config_load = config_load,
+    .config_free = config_free,
+    .senders = senders,
+    .build_send = build_send,
+    .parse_send = parse_send,
+};

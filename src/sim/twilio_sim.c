@@ -1,0 +1,1247 @@
+/* The Twilio simulator: libmicrohttpd with a 4-thread epoll pool, a delay queue
+ * for --latency-ms (suspended connections resumed by one timer thread, so many
+ * delayed requests are in flight at once), a bounded ring of accepted messages,
+ * and atomic counters. Per request the work is O(1): parse the form, validate,
+ * build one JSON answer, append to the ring. */
+#include "sim/twilio_sim.h"
+
+#include "cli/cli.h"
+#include "core/gsm7.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/form.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define BODY_MAX        (64 * 1024) /* request bodies; larger ones get 413 */
+#define THREADS         4
+#define CONNECTIONS_MAX 4096
+#define IDLE_TIMEOUT_S  60
+#define LATENCY_MAX_MS  600000
+#define API_PREFIX      "/2010-04-01/Accounts/"
+#define ERRORS_URL      "https://www.twilio.com/docs/errors/"
+
+/* ---- accepted messages -------------------------------------------------------------- */
+
+void sg_sim_message_ref(sg_sim_message *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+void sg_sim_message_unref(sg_sim_message *m)
+{
+    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+        free(m);
+}
+
+/* One allocation holding the struct and its strings; refs starts at 1. */
+static sg_sim_message *message_new(const char *to, const char *from, const char *service,
+                                   const char *body, const char *callback)
+{
+    const char *src[5] = {to, from, service, body, callback};
+    size_t len[5], total = sizeof(sg_sim_message);
+    for (int i = 0; i < 5; i++) {
+        len[i] = src[i] ? strlen(src[i]) + 1 : 0;
+        total += len[i];
+    }
+    sg_sim_message *m = calloc(1, total);
+    if (!m)
+        return NULL;
+    atomic_init(&m->refs, 1);
+    char *p = (char *)(m + 1);
+    const char **dst[5] = {&m->to, &m->from, &m->messaging_service_sid, &m->body,
+                           &m->status_callback};
+    for (int i = 0; i < 5; i++) {
+        if (!src[i])
+            continue;
+        memcpy(p, src[i], len[i]);
+        *dst[i] = p;
+        p += len[i];
+    }
+    return m;
+}
+
+/* The last SG_TWILIO_SIM_MAX_RECORDS accepted messages, oldest first from head. */
+typedef struct store {
+    pthread_mutex_t lock;
+    sg_sim_message **ring; /* SG_TWILIO_SIM_MAX_RECORDS slots */
+    size_t head;           /* index of the oldest */
+    size_t count;
+    uint64_t total; /* accepted since start or the last clear */
+} store;
+
+static void store_add(store *st, sg_sim_message *m)
+{
+    sg_sim_message *evicted = NULL;
+    pthread_mutex_lock(&st->lock);
+    if (st->count == SG_TWILIO_SIM_MAX_RECORDS) {
+        evicted = st->ring[st->head];
+        st->ring[st->head] = m;
+        st->head = (st->head + 1) % SG_TWILIO_SIM_MAX_RECORDS;
+    } else {
+        st->ring[(st->head + st->count) % SG_TWILIO_SIM_MAX_RECORDS] = m;
+        st->count++;
+    }
+    st->total++;
+    pthread_mutex_unlock(&st->lock);
+    sg_sim_message_unref(evicted);
+}
+
+static void store_clear(store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    for (size_t i = 0; i < st->count; i++)
+        sg_sim_message_unref(st->ring[(st->head + i) % SG_TWILIO_SIM_MAX_RECORDS]);
+    st->head = st->count = 0;
+    st->total = 0;
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- delayed answers ---------------------------------------------------------------- */
+
+typedef struct delayed {
+    int64_t due_ms; /* monotonic */
+    struct MHD_Connection *conn;
+} delayed;
+
+/* A min-heap of suspended connections by due time, and the thread that resumes
+ * them. Its size is bounded by the connection limit. */
+typedef struct delay_queue {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+    delayed *heap;
+    size_t n, cap;
+    bool stopping;
+    pthread_t thread;
+    bool running;
+} delay_queue;
+
+static void heap_push(delay_queue *q, delayed d)
+{
+    size_t i = q->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (q->heap[parent].due_ms <= d.due_ms)
+            break;
+        q->heap[i] = q->heap[parent];
+        i = parent;
+    }
+    q->heap[i] = d;
+}
+
+static delayed heap_pop(delay_queue *q)
+{
+    delayed top = q->heap[0];
+    delayed last = q->heap[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= q->n)
+            break;
+        if (child + 1 < q->n && q->heap[child + 1].due_ms < q->heap[child].due_ms)
+            child++;
+        if (last.due_ms <= q->heap[child].due_ms)
+            break;
+        q->heap[i] = q->heap[child];
+        i = child;
+    }
+    if (q->n)
+        q->heap[i] = last;
+    return top;
+}
+
+static void *delay_thread(void *arg)
+{
+    delay_queue *q = arg;
+    struct MHD_Connection *batch[64];
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        size_t n = 0;
+        int64_t now = sg_time_mono_ms();
+        while (q->n && n < 64 && (q->stopping || q->heap[0].due_ms <= now))
+            batch[n++] = heap_pop(q).conn;
+        if (n) {
+            /* Resume outside the lock: MHD takes its own locks. */
+            pthread_mutex_unlock(&q->lock);
+            for (size_t i = 0; i < n; i++)
+                MHD_resume_connection(batch[i]);
+            pthread_mutex_lock(&q->lock);
+            continue;
+        }
+        if (q->stopping)
+            break;
+        if (q->n == 0) {
+            pthread_cond_wait(&q->cond, &q->lock);
+        } else {
+            int64_t due = q->heap[0].due_ms;
+            struct timespec ts = {.tv_sec = (time_t)(due / 1000),
+                                  .tv_nsec = (long)(due % 1000) * 1000000L};
+            pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+/* Suspend conn and schedule its resumption in delay_ms. False when the queue is
+ * stopping or full: the caller answers at once. Called from the access handler. */
+static bool delay_connection(delay_queue *q, struct MHD_Connection *conn, unsigned delay_ms)
+{
+    bool ok = false;
+    pthread_mutex_lock(&q->lock);
+    if (!q->stopping && q->n < q->cap) {
+        /* Suspend before pushing, under the lock, so the timer can never resume a
+         * connection that is not suspended yet. */
+        MHD_suspend_connection(conn);
+        heap_push(q, (delayed){sg_time_mono_ms() + delay_ms, conn});
+        if (q->heap[0].conn == conn)
+            pthread_cond_signal(&q->cond);
+        ok = true;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+
+/* ---- the simulator ------------------------------------------------------------------ */
+
+typedef enum auth_kind { AUTH_NONE = 0, AUTH_TOKEN, AUTH_API_KEY } auth_kind;
+
+struct sg_twilio_sim {
+    char account_sid[35];
+    char *auth_token;
+    char api_key_sid[35]; /* "" when no API key is accepted */
+    char *api_key_secret;
+    unsigned latency_ms;
+    double rate_429, rate_5xx;
+    uint64_t seed;
+    atomic_uint_fast64_t draws; /* failure-injection draws so far */
+
+    atomic_uint_fast64_t accepted, rejected, injected_429, injected_5xx, unauthorized;
+
+    store records;
+    delay_queue delays;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+};
+
+/* A uniform number in [0, 1): splitmix64 over seed and the draw's index, so a
+ * given seed and request order give the same failures. */
+static double next_uniform(sg_twilio_sim *s)
+{
+    uint64_t z = s->seed + (atomic_fetch_add(&s->draws, 1) + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+typedef enum route {
+    ROUTE_NOT_FOUND = 0,
+    ROUTE_MESSAGES,     /* /2010-04-01/Accounts/{sid}/Messages.json */
+    ROUTE_SIM_MESSAGES, /* /sim/messages */
+    ROUTE_SIM_STATS,    /* /sim/stats */
+} route;
+
+/* Per-request state, from the first call of the access handler to completion. */
+typedef struct request {
+    route route;
+    char path_sid[64]; /* the {AccountSid} of the path, ROUTE_MESSAGES only */
+    sg_buf body;
+    bool too_large;
+    bool delayed; /* already suspended once: the answer is in pending */
+    struct MHD_Response *pending;
+    unsigned pending_status;
+} request;
+
+/* An answer under construction: status and a malloc'd body. */
+typedef struct answer {
+    unsigned status;
+    char *body;
+    size_t len;
+    const char *content_type;
+    const char *allow; /* Allow header for 405, else NULL */
+} answer;
+
+static void answer_json(answer *a, unsigned status, json_t *doc)
+{
+    a->status = status;
+    a->content_type = "application/json";
+    a->body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!a->body) { /* out of memory, or a bug: say so in Twilio's shape */
+        a->status = 500;
+        a->body = strdup("{\"code\":20500,\"message\":\"Internal Server Error\","
+                         "\"more_info\":\"" ERRORS_URL "20500\",\"status\":500}");
+    }
+    a->len = a->body ? strlen(a->body) : 0;
+}
+
+/* Twilio's error JSON (A.4). code 0 means "no code": code and more_info are null. */
+static void answer_error(answer *a, unsigned status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void answer_error(answer *a, unsigned status, int code, const char *fmt, ...)
+{
+    char message[512], more[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    snprintf(more, sizeof more, ERRORS_URL "%d", code);
+    answer_json(a, status,
+                json_pack("{s:o, s:s, s:o, s:i}", "code", code ? json_integer(code) : json_null(),
+                          "message", message, "more_info",
+                          code ? json_string(more) : json_null(), "status", (int)status));
+}
+
+/* Echo of client input inside an error message: printable ASCII only, bounded,
+ * so the JSON stays valid whatever was sent. */
+static const char *echo(const char *s, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+static bool is_e164(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 3 || len > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9')
+        return false;
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+static bool sid_valid(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, 2) != 0 || strlen(s) != 34)
+        return false;
+    for (size_t i = 2; i < 34; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+static bool secret_equal(const char *given, size_t given_len, const char *expected)
+{
+    size_t len = strlen(expected);
+    return given_len == len && sg_ct_equal(given, expected, len);
+}
+
+/* Check "Authorization: Basic base64(user:pass)"; on success copy the user (an
+ * AC or SK sid) into user. */
+static auth_kind check_auth(const sg_twilio_sim *s, struct MHD_Connection *conn, char user[35])
+{
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Basic ", 6) != 0)
+        return AUTH_NONE;
+    h += 6;
+    while (*h == ' ')
+        h++;
+    char plain[512];
+    size_t len = 0;
+    size_t hlen = strlen(h);
+    if (hlen > 680 || sodium_base642bin((unsigned char *)plain, sizeof plain - 1, h, hlen, NULL,
+                                        &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+        return AUTH_NONE;
+    plain[len] = '\0';
+    char *colon = memchr(plain, ':', len);
+    auth_kind kind = AUTH_NONE;
+    if (colon) {
+        size_t ulen = (size_t)(colon - plain);
+        const char *pass = colon + 1;
+        size_t plen = len - ulen - 1;
+        if (ulen == 34 && memcmp(plain, s->account_sid, 34) == 0 &&
+            secret_equal(pass, plen, s->auth_token))
+            kind = AUTH_TOKEN;
+        else if (s->api_key_sid[0] && ulen == 34 && memcmp(plain, s->api_key_sid, 34) == 0 &&
+                 secret_equal(pass, plen, s->api_key_secret))
+            kind = AUTH_API_KEY;
+        if (kind) {
+            memcpy(user, plain, 34);
+            user[34] = '\0';
+        }
+    }
+    sodium_memzero(plain, sizeof plain);
+    return kind;
+}
+
+/* RFC 2822 in GMT as Twilio writes it: "Thu, 24 Aug 2023 05:01:45 +0000". */
+static void rfc2822(int64_t ms, char out[40])
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* The Message resource of A.3 for an accepted message. */
+static json_t *message_resource(const sg_sim_message *m)
+{
+    char date[40], uri[160], media[160];
+    rfc2822(m->created_ms, date);
+    snprintf(uri, sizeof uri, API_PREFIX "%s/Messages/%s.json", m->account_sid, m->sid);
+    snprintf(media, sizeof media, API_PREFIX "%s/Messages/%s/Media.json", m->account_sid, m->sid);
+    char segments[16];
+    snprintf(segments, sizeof segments, "%u", m->segments);
+    return json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:n, s:n, s:s?, s:s?, s:s, s:s, s:n, "
+                     "s:s, s:s, s:s, s:{s:s}, s:s, s:s}",
+                     "account_sid", m->account_sid, "api_version", "2010-04-01", "body", m->body,
+                     "date_created", date, "date_sent", "date_updated", date, "direction",
+                     "outbound-api", "error_code", "error_message", "from", m->from,
+                     "messaging_service_sid", m->messaging_service_sid, "num_media", "0",
+                     "num_segments", segments, "price", "price_unit", "USD", "sid", m->sid,
+                     "status", m->status, "subresource_uris", "media", media, "to", m->to, "uri",
+                     uri);
+}
+
+/* A To/From magic number of the test credentials (A.12). */
+typedef struct magic {
+    const char *number;
+    int code;
+    const char *format; /* one %s: the number */
+} magic;
+
+static const magic from_magic[] = {
+    {"+15005550001", 21212,
+     "The 'From' number %s is not a valid phone number, shortcode, or alphanumeric sender ID."},
+    {"+15005550007", 21606,
+     "The 'From' phone number provided (%s) is not a valid message-capable Twilio phone number "
+     "for this destination/account."},
+    {"+15005550008", 21611,
+     "This 'From' number (%s) has exceeded the maximum number of queued messages."},
+    {NULL, 0, NULL},
+};
+
+static const magic to_magic[] = {
+    {"+15005550001", 21211, "The 'To' number %s is not a valid phone number."},
+    {"+15005550002", 21612,
+     "The 'To' phone number: %s, is not currently reachable using the 'From' phone number via "
+     "SMS."},
+    {"+15005550003", 21408,
+     "Permission to send an SMS has not been enabled for the region indicated by the 'To' "
+     "number: %s."},
+    {"+15005550004", 21610, "Attempt to send to unsubscribed recipient %s."},
+    {"+15005550009", 21614, "The 'To' number %s is not a valid mobile number."},
+    {NULL, 0, NULL},
+};
+
+static const magic *magic_find(const magic *table, const char *number)
+{
+    for (size_t i = 0; number && table[i].number; i++) {
+        if (strcmp(table[i].number, number) == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+/* The validation of a create-message request, in Twilio's order. Returns true and
+ * fills *m when the message is accepted; else fills a with the 400. */
+static bool validate(const sg_form *f, const char *account_sid, const char *credential,
+                     sg_sim_message **out, answer *a)
+{
+    char shown[80];
+    const char *to = nonempty(sg_form_get(f, "To"));
+    const char *from = nonempty(sg_form_get(f, "From"));
+    const char *service = nonempty(sg_form_get(f, "MessagingServiceSid"));
+    const char *body = nonempty(sg_form_get(f, "Body"));
+    const char *callback = nonempty(sg_form_get(f, "StatusCallback"));
+    const magic *mg;
+    sg_sms_info info;
+
+    if (!to) {
+        answer_error(a, 400, 21604, "A 'To' phone number is required.");
+        return false;
+    }
+    if (!is_e164(to)) {
+        answer_error(a, 400, 21211, "The 'To' number %s is not a valid phone number.",
+                     echo(to, shown, 40));
+        return false;
+    }
+    if (!from && !service) {
+        answer_error(a, 400, 21603, "A 'From' phone number is required.");
+        return false;
+    }
+    if (service && !sid_valid(service, "MG")) {
+        answer_error(a, 400, 21701, "The Messaging Service Sid %s is invalid.",
+                     echo(service, shown, 40));
+        return false;
+    }
+    if ((mg = magic_find(from_magic, from))) {
+        answer_error(a, 400, mg->code, mg->format, from);
+        return false;
+    }
+    if (from && (strlen(from) > 64 || sg_sms_analyze(from, strlen(from), &info) != SG_TEXT_OK)) {
+        answer_error(a, 400, 21212,
+                     "The 'From' number %s is not a valid phone number, shortcode, or "
+                     "alphanumeric sender ID.",
+                     echo(from, shown, 40));
+        return false;
+    }
+    if (!body) {
+        answer_error(a, 400, 21602, "Message body is required.");
+        return false;
+    }
+    sg_text_status ts = sg_sms_analyze(body, strlen(body), &info);
+    if (ts == SG_TEXT_TOO_LONG) {
+        answer_error(a, 400, 21617,
+                     "The concatenated message body exceeds the 1600 character limit.");
+        return false;
+    }
+    if (ts != SG_TEXT_OK) {
+        /* Twilio would mangle it; refusing keeps the answer valid JSON. */
+        answer_error(a, 400, 21602, "Message body is required to be valid UTF-8.");
+        return false;
+    }
+    if (callback && ((strncmp(callback, "http://", 7) != 0 && strncmp(callback, "https://", 8) != 0) ||
+                     strlen(callback) > 2048 ||
+                     sg_sms_analyze(callback, strlen(callback), &(sg_sms_info){0}) ==
+                         SG_TEXT_INVALID_UTF8)) {
+        answer_error(a, 400, 21609, "The StatusCallback URL %s is not a valid URL.",
+                     echo(callback, shown, 60));
+        return false;
+    }
+    if ((mg = magic_find(to_magic, to))) {
+        answer_error(a, 400, mg->code, mg->format, to);
+        return false;
+    }
+
+    sg_sim_message *m = message_new(to, from, service, body, callback);
+    if (!m) {
+        answer_error(a, 500, 20500, "Internal Server Error");
+        return false;
+    }
+    memcpy(m->sid, "SM", 2);
+    sg_random_hex(m->sid + 2, 16);
+    snprintf(m->account_sid, sizeof m->account_sid, "%s", account_sid);
+    snprintf(m->credential_sid, sizeof m->credential_sid, "%s", credential);
+    /* With a Messaging Service choosing the sender, Twilio answers "accepted" and
+     * cannot count segments yet (A.3, A.6). */
+    m->status = from ? "queued" : "accepted";
+    m->segments = from ? info.segments : 0;
+    m->created_ms = sg_time_now_ms();
+    *out = m;
+    return true;
+}
+
+/* POST /2010-04-01/Accounts/{sid}/Messages.json */
+static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request *r,
+                          const char *method, answer *a)
+{
+    char shown[80];
+    char credential[35];
+    if (strcmp(method, "POST") != 0) {
+        atomic_fetch_add(&s->rejected, 1);
+        a->allow = "POST";
+        answer_error(a, 405, 20004, "Method not allowed");
+        return;
+    }
+    if (!check_auth(s, conn, credential)) {
+        atomic_fetch_add(&s->unauthorized, 1);
+        answer_error(a, 401, 20003, "Authenticate");
+        return;
+    }
+    if (strcmp(r->path_sid, s->account_sid) != 0) {
+        atomic_fetch_add(&s->rejected, 1);
+        answer_error(a, 404, 20404,
+                     "The requested resource " API_PREFIX "%s/Messages.json was not found",
+                     echo(r->path_sid, shown, 40));
+        return;
+    }
+    if (r->too_large) {
+        atomic_fetch_add(&s->rejected, 1);
+        answer_error(a, 413, 0, "The request body is larger than %d bytes.", BODY_MAX);
+        return;
+    }
+    if (s->rate_429 > 0 || s->rate_5xx > 0) {
+        double u = next_uniform(s);
+        if (u < s->rate_429) {
+            atomic_fetch_add(&s->injected_429, 1);
+            answer_error(a, 429, 20429, "Too Many Requests");
+            return;
+        }
+        if (u < s->rate_429 + s->rate_5xx) {
+            atomic_fetch_add(&s->injected_5xx, 1);
+            /* Half JSON from the API, half an HTML page from a load balancer: the
+             * driver must cope with both. */
+            if (next_uniform(s) < 0.5) {
+                answer_error(a, 500, 20500, "Internal Server Error");
+            } else {
+                static const char html[] =
+                    "<html>\n<head><title>503 Service Unavailable</title></head>\n<body>\n"
+                    "<center><h1>503 Service Unavailable</h1></center>\n</body>\n</html>\n";
+                a->status = 503;
+                a->content_type = "text/html";
+                a->body = strdup(html);
+                a->len = a->body ? strlen(html) : 0;
+            }
+            return;
+        }
+    }
+
+    sg_form form;
+    if (sg_form_parse(sg_buf_cstr(&r->body), r->body.len, &form) != SG_OK) {
+        atomic_fetch_add(&s->rejected, 1);
+        answer_error(a, 400, 0, "The request body is not valid application/x-www-form-urlencoded.");
+        return;
+    }
+    sg_sim_message *m = NULL;
+    bool ok = validate(&form, s->account_sid, credential, &m, a);
+    sg_form_free(&form);
+    if (!ok) {
+        atomic_fetch_add(&s->rejected, 1);
+        return;
+    }
+    answer_json(a, 201, message_resource(m));
+    if (a->status != 201) {
+        sg_sim_message_unref(m);
+        return;
+    }
+    atomic_fetch_add(&s->accepted, 1);
+    sg_log(SG_LOG_INFO, "sim_accept", "sid=%s to=%s", m->sid, m->to);
+    /* The store takes over our reference. The status-callback scheduler will take
+     * its own reference here (sg_sim_message_ref) when m->status_callback is set. */
+    store_add(&s->records, m);
+}
+
+static json_t *message_record(const sg_sim_message *m)
+{
+    char date[40], created[SG_TIME_STR_MAX];
+    rfc2822(m->created_ms, date);
+    sg_time_format(m->created_ms, created, sizeof created);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:i, s:s, s:s, s:s}", "sid",
+                     m->sid, "account_sid", m->account_sid, "credential_sid", m->credential_sid,
+                     "to", m->to, "from", m->from, "messaging_service_sid",
+                     m->messaging_service_sid, "body", m->body, "status_callback",
+                     m->status_callback, "num_segments", (int)m->segments, "status", m->status,
+                     "date_created", date, "created_at", created);
+}
+
+/* GET /sim/messages[?to=+44...]: references are taken under the lock and the JSON
+ * is built outside it, so inspection never stalls the API threads for long. */
+static void list_messages(sg_twilio_sim *s, struct MHD_Connection *conn, answer *a)
+{
+    store *st = &s->records;
+    char to_buf[64] = "";
+    const char *to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to");
+    if (to) {
+        /* An unencoded '+' in a query string may arrive as a space. */
+        snprintf(to_buf, sizeof to_buf, "%s", to);
+        if (to_buf[0] == ' ')
+            to_buf[0] = '+';
+    }
+    pthread_mutex_lock(&st->lock);
+    size_t n = 0;
+    uint64_t total = st->total;
+    sg_sim_message **copy = malloc((st->count ? st->count : 1) * sizeof *copy);
+    for (size_t i = 0; copy && i < st->count; i++) {
+        sg_sim_message *m = st->ring[(st->head + i) % SG_TWILIO_SIM_MAX_RECORDS];
+        if (to && strcmp(m->to, to_buf) != 0)
+            continue;
+        sg_sim_message_ref(m);
+        copy[n++] = m;
+    }
+    pthread_mutex_unlock(&st->lock);
+    if (!copy) {
+        answer_json(a, 500, NULL);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(list, message_record(copy[i]));
+        sg_sim_message_unref(copy[i]);
+    }
+    free(copy);
+    answer_json(a, 200, json_pack("{s:o, s:I}", "messages", list, "total", (json_int_t)total));
+}
+
+static void handle_sim(sg_twilio_sim *s, struct MHD_Connection *conn, request *r,
+                       const char *method, answer *a)
+{
+    if (r->route == ROUTE_SIM_MESSAGES && strcmp(method, "GET") == 0) {
+        list_messages(s, conn, a);
+    } else if (r->route == ROUTE_SIM_MESSAGES && strcmp(method, "DELETE") == 0) {
+        store_clear(&s->records);
+        answer_json(a, 200, json_pack("{s:b}", "cleared", 1));
+    } else if (r->route == ROUTE_SIM_STATS && strcmp(method, "GET") == 0) {
+        answer_json(a, 200,
+                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "accepted",
+                              (json_int_t)atomic_load(&s->accepted), "rejected",
+                              (json_int_t)atomic_load(&s->rejected), "injected_429",
+                              (json_int_t)atomic_load(&s->injected_429), "injected_5xx",
+                              (json_int_t)atomic_load(&s->injected_5xx), "unauthorized",
+                              (json_int_t)atomic_load(&s->unauthorized)));
+    } else if (r->route == ROUTE_SIM_STATS && strcmp(method, "DELETE") == 0) {
+        atomic_store(&s->accepted, 0);
+        atomic_store(&s->rejected, 0);
+        atomic_store(&s->injected_429, 0);
+        atomic_store(&s->injected_5xx, 0);
+        atomic_store(&s->unauthorized, 0);
+        answer_json(a, 200, json_pack("{s:b}", "cleared", 1));
+    } else {
+        a->allow = "GET, DELETE";
+        answer_error(a, 405, 20004, "Method not allowed");
+    }
+}
+
+static route route_of(const char *url, char path_sid[64])
+{
+    if (strcmp(url, "/sim/messages") == 0)
+        return ROUTE_SIM_MESSAGES;
+    if (strcmp(url, "/sim/stats") == 0)
+        return ROUTE_SIM_STATS;
+    size_t plen = strlen(API_PREFIX);
+    if (strncmp(url, API_PREFIX, plen) != 0)
+        return ROUTE_NOT_FOUND;
+    const char *sid = url + plen;
+    const char *slash = strchr(sid, '/');
+    if (!slash || slash == sid || (size_t)(slash - sid) >= 64 ||
+        strcmp(slash, "/Messages.json") != 0)
+        return ROUTE_NOT_FOUND;
+    memcpy(path_sid, sid, (size_t)(slash - sid));
+    path_sid[slash - sid] = '\0';
+    return ROUTE_MESSAGES;
+}
+
+static struct MHD_Response *make_response(answer *a)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(a->body);
+        return NULL;
+    }
+    a->body = NULL;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    if (a->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+    return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
+                             struct MHD_Response *resp)
+{
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_size, void **con_cls)
+{
+    sg_twilio_sim *s = cls;
+    request *r = *con_cls;
+    answer a = {0};
+
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        sg_buf_init(&r->body, BODY_MAX);
+        r->route = route_of(url, r->path_sid);
+        *con_cls = r;
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
+            r->too_large = true;
+        /* Refuse an oversized upload before reading it (curl waits for the 100 Continue
+         * this prevents). */
+        if (r->too_large && r->route == ROUTE_MESSAGES) {
+            atomic_fetch_add(&s->rejected, 1);
+            answer_error(&a, 413, 0, "The request body is larger than %d bytes.", BODY_MAX);
+            return queue(conn, a.status, make_response(&a));
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_large && sg_buf_append(&r->body, upload_data, *upload_size) != SG_OK)
+            r->too_large = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->delayed) { /* resumed by the delay thread */
+        struct MHD_Response *resp = r->pending;
+        r->pending = NULL;
+        return queue(conn, r->pending_status, resp);
+    }
+
+    switch (r->route) {
+    case ROUTE_MESSAGES:
+        handle_create(s, conn, r, method, &a);
+        break;
+    case ROUTE_SIM_MESSAGES:
+    case ROUTE_SIM_STATS:
+        handle_sim(s, conn, r, method, &a);
+        break;
+    default: {
+        char shown[200];
+        answer_error(&a, 404, 20404, "The requested resource %s was not found",
+                     echo(url, shown, sizeof shown));
+    }
+    }
+    sg_buf_free(&r->body);
+    struct MHD_Response *resp = make_response(&a);
+    if (resp && r->route == ROUTE_MESSAGES && s->latency_ms) {
+        r->pending = resp;
+        r->pending_status = a.status;
+        r->delayed = true;
+        if (delay_connection(&s->delays, conn, s->latency_ms))
+            return MHD_YES;
+        r->pending = NULL;
+    }
+    return queue(conn, a.status, resp);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    request *r = *con_cls;
+    if (!r)
+        return;
+    if (r->pending)
+        MHD_destroy_response(r->pending);
+    sg_buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    if (!sg_log_enabled(SG_LOG_DEBUG))
+        return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
+        line[--len] = '\0';
+    sg_log(SG_LOG_DEBUG, "mhd", "msg=\"%s\"", line);
+}
+
+static void delays_free(delay_queue *q)
+{
+    if (q->running) {
+        pthread_mutex_lock(&q->lock);
+        q->stopping = true;
+        pthread_cond_signal(&q->cond);
+        pthread_mutex_unlock(&q->lock);
+        pthread_join(q->thread, NULL);
+        q->running = false;
+    }
+    free(q->heap);
+    q->heap = NULL;
+}
+
+void sg_twilio_sim_destroy(sg_twilio_sim *s)
+{
+    if (!s)
+        return;
+    /* Resume every delayed request first: MHD must not stop with suspended
+     * connections. New requests are then answered without delay. */
+    delays_free(&s->delays);
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->delays.lock);
+    pthread_cond_destroy(&s->delays.cond);
+    store_clear(&s->records);
+    free(s->records.ring);
+    pthread_mutex_destroy(&s->records.lock);
+    if (s->auth_token) {
+        sodium_memzero(s->auth_token, strlen(s->auth_token));
+        free(s->auth_token);
+    }
+    if (s->api_key_secret) {
+        sodium_memzero(s->api_key_secret, strlen(s->api_key_secret));
+        free(s->api_key_secret);
+    }
+    free(s);
+}
+
+sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *addr,
+                         sg_twilio_sim **out, sg_error *e)
+{
+    *out = NULL;
+    sg_twilio_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    snprintf(s->account_sid, sizeof s->account_sid, "%s", o->account_sid);
+    snprintf(s->api_key_sid, sizeof s->api_key_sid, "%s", o->api_key_sid ? o->api_key_sid : "");
+    s->auth_token = strdup(o->auth_token);
+    s->api_key_secret = strdup(o->api_key_secret ? o->api_key_secret : "");
+    s->latency_ms = o->latency_ms;
+    s->rate_429 = o->rate_429;
+    s->rate_5xx = o->rate_5xx;
+    s->seed = o->seed;
+    atomic_init(&s->draws, 0);
+    atomic_init(&s->accepted, 0);
+    atomic_init(&s->rejected, 0);
+    atomic_init(&s->injected_429, 0);
+    atomic_init(&s->injected_5xx, 0);
+    atomic_init(&s->unauthorized, 0);
+    pthread_mutex_init(&s->records.lock, NULL);
+    s->records.ring = calloc(SG_TWILIO_SIM_MAX_RECORDS, sizeof *s->records.ring);
+
+    delay_queue *q = &s->delays;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    q->cap = CONNECTIONS_MAX;
+    q->heap = calloc(q->cap, sizeof *q->heap);
+    if (!s->auth_token || !s->api_key_secret || !s->records.ring || !q->heap) {
+        sg_twilio_sim_destroy(s);
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (pthread_create(&q->thread, NULL, delay_thread, q) != 0) {
+        sg_twilio_sim_destroy(s);
+        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the delay thread");
+    }
+    q->running = true;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (addr->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed,
+        NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        sg_twilio_sim_destroy(s);
+        return sg_error_set(e, SG_ERR_IO, NULL,
+                            "cannot listen (is the port already taken?)");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    *out = s;
+    return SG_OK;
+}
+
+uint16_t sg_twilio_sim_port(const sg_twilio_sim *s)
+{
+    return s->port;
+}
+
+/* ---- command line ------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smsgate simulate twilio [options]\n\n"
+            "A stand-in for api.twilio.com on loopback: POST "
+            "/2010-04-01/Accounts/{AccountSid}/Messages.json\n"
+            "with Basic auth, Twilio's test magic numbers and error codes, failure injection,\n"
+            "and /sim/messages and /sim/stats for inspection. Prints 'listening URL' once "
+            "ready.\n\n"
+            "options:\n"
+            "  --listen ADDR:PORT       loopback address to listen on (127.0.0.0/8 or [::1]);\n"
+            "                           port 0 picks a free port (default " SG_TWILIO_SIM_DEFAULT_LISTEN
+            ")\n"
+            "  --account-sid AC...      the account that exists\n"
+            "                           (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
+            "  --auth-token TOKEN       its auth token (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN
+            ")\n"
+            "  --api-key-sid SK...      also accept this API key (default: none)\n"
+            "  --api-key-secret SECRET  the API key's secret (default: none)\n"
+            "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
+            "  --rate-429 P             probability 0..1 of answering 429, code 20429 (default "
+            "0)\n"
+            "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
+            "  --seed N                 seed for failure injection (default: random)\n"
+            "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
+            "                           accepted message, use warn for benchmarks)\n"
+            "  -h, --help               show this help\n",
+            LATENCY_MAX_MS);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "smsgate simulate twilio: %s (try --help)\n", msg);
+    return SG_EXIT_USAGE;
+}
+
+/* "127.0.0.1:18091", "localhost:0" or "[::1]:8080", loopback only. */
+static bool parse_listen(const char *text, struct sockaddr_storage *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text) {
+        snprintf(why, cap, "--listen wants ADDR:PORT, e.g. 127.0.0.1:18091");
+        return false;
+    }
+    char host[64];
+    size_t hlen = (size_t)(colon - text);
+    if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
+        text++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host) {
+        snprintf(why, cap, "--listen: address too long");
+        return false;
+    }
+    memcpy(host, text, hlen);
+    host[hlen] = '\0';
+    const char *port_text = colon + 1;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(port_text, &end, 10);
+    if (!*port_text || *end || errno || port > 65535 || port_text[0] == '-' ||
+        port_text[0] == '+') {
+        snprintf(why, cap, "--listen: port must be 0..65535");
+        return false;
+    }
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) {
+            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)",
+                     host);
+            return false;
+        }
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
+            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)",
+                     host);
+            return false;
+        }
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        return true;
+    }
+    snprintf(why, cap, "--listen: '%.60s' is not an IP address", host);
+    return false;
+}
+
+static bool parse_probability(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || *end || errno || !(v >= 0.0 && v <= 1.0))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] < '0' || text[0] > '9')
+        return false;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Many concurrent connections in benchmarks: use the hard limit on descriptors. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int sg_twilio_sim_main(int argc, char **argv)
+{
+    enum {
+        OPT_LISTEN = 256,
+        OPT_ACCOUNT,
+        OPT_TOKEN,
+        OPT_KEY_SID,
+        OPT_KEY_SECRET,
+        OPT_LATENCY,
+        OPT_429,
+        OPT_5XX,
+        OPT_SEED,
+        OPT_LOG,
+    };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"account-sid", required_argument, NULL, OPT_ACCOUNT},
+        {"auth-token", required_argument, NULL, OPT_TOKEN},
+        {"api-key-sid", required_argument, NULL, OPT_KEY_SID},
+        {"api-key-secret", required_argument, NULL, OPT_KEY_SECRET},
+        {"latency-ms", required_argument, NULL, OPT_LATENCY},
+        {"rate-429", required_argument, NULL, OPT_429},
+        {"rate-5xx", required_argument, NULL, OPT_5XX},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    sg_twilio_sim_options o = {
+        .account_sid = SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID,
+        .auth_token = SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN,
+    };
+    const char *listen = SG_TWILIO_SIM_DEFAULT_LISTEN;
+    bool seeded = false;
+    uint64_t v;
+    sg_log_level level = SG_LOG_INFO;
+
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return SG_EXIT_OK;
+        case OPT_LISTEN:
+            listen = optarg;
+            break;
+        case OPT_ACCOUNT:
+            if (!sid_valid(optarg, "AC"))
+                return usage_error("--account-sid must be 'AC' followed by 32 hex digits");
+            o.account_sid = optarg;
+            break;
+        case OPT_TOKEN:
+            if (!*optarg || strlen(optarg) > 128)
+                return usage_error("--auth-token must be 1 to 128 characters");
+            o.auth_token = optarg;
+            break;
+        case OPT_KEY_SID:
+            if (!sid_valid(optarg, "SK"))
+                return usage_error("--api-key-sid must be 'SK' followed by 32 hex digits");
+            o.api_key_sid = optarg;
+            break;
+        case OPT_KEY_SECRET:
+            if (!*optarg || strlen(optarg) > 128)
+                return usage_error("--api-key-secret must be 1 to 128 characters");
+            o.api_key_secret = optarg;
+            break;
+        case OPT_LATENCY:
+            if (!parse_u64(optarg, LATENCY_MAX_MS, &v))
+                return usage_error("--latency-ms must be a whole number 0..%d", LATENCY_MAX_MS);
+            o.latency_ms = (unsigned)v;
+            break;
+        case OPT_429:
+            if (!parse_probability(optarg, &o.rate_429))
+                return usage_error("--rate-429 must be a probability between 0 and 1");
+            break;
+        case OPT_5XX:
+            if (!parse_probability(optarg, &o.rate_5xx))
+                return usage_error("--rate-5xx must be a probability between 0 and 1");
+            break;
+        case OPT_SEED:
+            if (!parse_u64(optarg, UINT64_MAX, &o.seed))
+                return usage_error("--seed must be a whole number");
+            seeded = true;
+            break;
+        case OPT_LOG:
+            if (!sg_log_level_parse(optarg, &level))
+                return usage_error("--log-level must be error, warn, info or debug");
+            break;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!o.api_key_sid != !o.api_key_secret)
+        return usage_error("--api-key-sid and --api-key-secret go together");
+    if (o.rate_429 + o.rate_5xx > 1.0)
+        return usage_error("--rate-429 plus --rate-5xx must not exceed 1");
+    struct sockaddr_storage addr;
+    char why[160];
+    if (!parse_listen(listen, &addr, why, sizeof why))
+        return usage_error("%s", why);
+    if (!seeded)
+        o.seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
+    sg_log_set_level(level);
+
+    /* Signals are taken by sigwait below; every thread started from here on
+     * inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    sg_twilio_sim *sim;
+    sg_error e;
+    sg_error_clear(&e);
+    if (sg_twilio_sim_new(&o, (struct sockaddr *)&addr, &sim, &e) != SG_OK) {
+        fprintf(stderr, "smsgate simulate twilio: %s: %s\n", listen, e.message);
+        return SG_EXIT_FAIL;
+    }
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof host);
+        printf("listening http://[%s]:%u\n", host, sg_twilio_sim_port(sim));
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, host, sizeof host);
+        printf("listening http://%s:%u\n", host, sg_twilio_sim_port(sim));
+    }
+    fflush(stdout);
+    sg_log(SG_LOG_INFO, "sim_listen",
+           "kind=twilio port=%u account_sid=%s api_key=%s latency_ms=%u rate_429=%g rate_5xx=%g "
+           "seed=%llu",
+           sg_twilio_sim_port(sim), o.account_sid, o.api_key_sid ? o.api_key_sid : "none",
+           o.latency_ms, o.rate_429, o.rate_5xx, (unsigned long long)o.seed);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    sg_log(SG_LOG_INFO, "sim_stop", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sg_twilio_sim_destroy(sim);
+    return SG_EXIT_OK;
+}

@@ -1,0 +1,1403 @@
+/* The SQLite backend of store.h.
+ *
+ * One write connection, owned by the writer thread (writer.c's loop lives here):
+ * every write in this process goes through it, so writes never fight over the
+ * database lock, and the writer commits whatever has queued up as one transaction
+ * (one fsync for many messages). Each write runs inside its own SAVEPOINT so one
+ * failing write never sinks the others in its group.
+ *
+ * Reads use a small pool of read-only connections; in WAL mode they never block
+ * the writer nor each other. Every statement is prepared once per connection and
+ * cached (stmt_get). */
+#include "store/migrations.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_POOL 8
+#define GROUP_MAX 4096 /* writes per transaction */
+
+/* ---- statements ------------------------------------------------------------- */
+
+#define MSG_COLS                                                                                  \
+    "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "    \
+    "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "   \
+    "created_at, updated_at"
+
+enum {
+    Q_KEY_INSERT,
+    Q_KEY_GET,
+    Q_KEY_COUNT,
+    Q_PROV_CLEAR_DEFAULT,
+    Q_PROV_INSERT,
+    Q_PROV_UPDATE,
+    Q_PROV_DELETE,
+    Q_PROV_GET_ID,
+    Q_PROV_GET_NAME,
+    Q_PROV_LIST,
+    Q_PROV_BUMP,
+    Q_PROV_GEN,
+    Q_PROV_IN_USE,
+    Q_MSG_INSERT,
+    Q_EVENT_INSERT,
+    Q_IDEM_INSERT,
+    Q_IDEM_GET,
+    Q_MSG_GET,
+    Q_MSG_STATUS,
+    Q_EVENTS,
+    Q_CANCEL,
+    Q_CLAIM_SELECT,
+    Q_CLAIM_UPDATE,
+    Q_OUT_SENT,
+    Q_OUT_RETRY,
+    Q_OUT_FAILED,
+    Q_OUT_RELEASE,
+    Q_QUEUE_STATS,
+    Q_PING,
+    Q__COUNT
+};
+
+static const char *const sql_text[Q__COUNT] = {
+    [Q_KEY_INSERT] = "INSERT INTO api_keys (id, name, role, secret_hash, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at FROM api_keys "
+                  "WHERE id = ?1 AND revoked_at IS NULL",
+    [Q_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL",
+    [Q_PROV_CLEAR_DEFAULT] = "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
+    [Q_PROV_INSERT] = "INSERT INTO providers (id, name, kind, title, active, is_default, config, "
+                      "secrets, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                      "?9, ?10)",
+    [Q_PROV_UPDATE] = "UPDATE providers SET name = ?2, kind = ?3, title = ?4, active = ?5, "
+                      "is_default = ?6, config = ?7, secrets = ?8, updated_at = ?10 WHERE id = ?1",
+    [Q_PROV_DELETE] = "DELETE FROM providers WHERE id = ?1",
+    [Q_PROV_GET_ID] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
+                      "created_at, updated_at FROM providers WHERE id = ?1",
+    [Q_PROV_GET_NAME] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
+                        "created_at, updated_at FROM providers WHERE name = ?1",
+    [Q_PROV_LIST] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
+                    "created_at, updated_at FROM providers ORDER BY created_at, id",
+    [Q_PROV_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'provider_generation'",
+    [Q_PROV_GEN] = "SELECT value FROM meta WHERE key = 'provider_generation'",
+    [Q_PROV_IN_USE] = "SELECT count(*) FROM messages WHERE provider_id = ?1 "
+                      "AND status IN ('scheduled', 'queued', 'sending')",
+    [Q_MSG_INSERT] = "INSERT INTO messages (" MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
+                      "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_IDEM_GET] = "SELECT fingerprint, status, response FROM idempotency "
+                   "WHERE key_id = ?1 AND idem_key = ?2",
+    [Q_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE id = ?1",
+    [Q_MSG_STATUS] = "SELECT status FROM messages WHERE id = ?1",
+    [Q_EVENTS] = "SELECT status, at, detail FROM message_events WHERE message_id = ?1 ORDER BY id",
+    [Q_CANCEL] = "UPDATE messages SET status = 'canceled', updated_at = ?2 WHERE id = ?1",
+    [Q_CLAIM_SELECT] = "SELECT " MSG_COLS " FROM messages "
+                       "WHERE status IN ('scheduled', 'queued', 'sending') AND due_at <= ?1 "
+                       "ORDER BY due_at LIMIT ?2",
+    [Q_CLAIM_UPDATE] = "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "
+                       "WHERE id = ?1",
+    [Q_OUT_SENT] = "UPDATE messages SET status = 'sent', provider_message_id = ?2, "
+                   "from_number = CASE WHEN ?3 = '' THEN from_number ELSE ?3 END, "
+                   "attempts = attempts + 1, due_at = 0, updated_at = ?4 "
+                   "WHERE id = ?1 AND status = 'sending'",
+    [Q_OUT_RETRY] = "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "
+                    "error_code = ?3, error_message = ?4, updated_at = ?5 "
+                    "WHERE id = ?1 AND status = 'sending'",
+    [Q_OUT_FAILED] = "UPDATE messages SET status = 'failed', error_code = ?2, error_message = ?3, "
+                     "from_number = CASE WHEN ?5 = '' THEN from_number ELSE ?5 END, "
+                     "attempts = attempts + 1, due_at = 0, updated_at = ?4 "
+                     "WHERE id = ?1 AND status = 'sending'",
+    [Q_OUT_RELEASE] = "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "
+                      "WHERE id = ?1 AND status = 'sending'",
+    [Q_QUEUE_STATS] = "SELECT status, count(*) FROM messages "
+                      "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status",
+    [Q_PING] = "SELECT 1",
+};
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[Q__COUNT];
+} conn;
+
+/* ---- writer queue ------------------------------------------------------------ */
+
+typedef struct job job;
+struct job {
+    /* Runs inside the group transaction, on the write connection. */
+    sg_err (*run)(sg_store *s, conn *c, job *j);
+    /* Runs after commit (or failure) with j->err set; may free j. */
+    void (*complete)(job *j);
+    sg_err err;
+    sg_error error;
+    job *next;
+};
+
+struct sg_store {
+    char *path;
+    conn writer;
+    pthread_t writer_thread;
+    bool writer_started;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    job *qhead, *qtail;
+    bool stopping;
+
+    pthread_mutex_t plock;
+    pthread_cond_t pcond;
+    conn readers[READ_POOL];
+    bool reader_busy[READ_POOL];
+};
+
+static sg_err map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return SG_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return SG_ERR_BUSY;
+    case SQLITE_FULL:
+        return SG_ERR_FULL;
+    case SQLITE_CONSTRAINT:
+        return SG_ERR_CONFLICT;
+    case SQLITE_NOMEM:
+        return SG_ERR_NOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return SG_ERR_IO;
+    default:
+        return SG_ERR_DB;
+    }
+}
+
+static sg_err db_error(sqlite3 *db, int rc, sg_error *e, const char *what)
+{
+    sg_err err = map_rc(rc);
+    sg_error_set(e, err, NULL, "%s: %s", what, sqlite3_errmsg(db));
+    return err;
+}
+
+/* The cached statement q on c, reset and with bindings cleared. */
+static sqlite3_stmt *stmt_get(conn *c, int q)
+{
+    sqlite3_stmt *st = c->stmts[q];
+    if (!st) {
+        if (sqlite3_prepare_v3(c->db, sql_text[q], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+            SQLITE_OK) {
+            sg_log(SG_LOG_ERROR, "sql_prepare", "query=%d error=\"%s\"", q, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmts[q] = st;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+static sg_err exec_sql(sqlite3 *db, const char *sql, sg_error *e)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        sg_err err = map_rc(rc);
+        sg_error_set(e, err, NULL, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return err;
+    }
+    return SG_OK;
+}
+
+static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
+{
+    memset(c, 0, sizeof *c);
+    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
+                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        sg_err err = sg_error_set(e, map_rc(rc), "db", "cannot open database %s: %s", path,
+                                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return err;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_extended_result_codes(c->db, 1);
+    if (!readonly) {
+        sg_err err = exec_sql(c->db,
+                              "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                              "PRAGMA foreign_keys = ON;",
+                              e);
+        if (err)
+            return err;
+    }
+    return SG_OK;
+}
+
+static void conn_close(conn *c)
+{
+    for (int i = 0; i < Q__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    memset(c, 0, sizeof *c);
+}
+
+static conn *reader_acquire(sg_store *s)
+{
+    pthread_mutex_lock(&s->plock);
+    for (;;) {
+        for (int i = 0; i < READ_POOL; i++) {
+            if (!s->reader_busy[i]) {
+                s->reader_busy[i] = true;
+                pthread_mutex_unlock(&s->plock);
+                conn *c = &s->readers[i];
+                if (!c->db && conn_open(c, s->path, true, NULL) != SG_OK) {
+                    pthread_mutex_lock(&s->plock);
+                    s->reader_busy[i] = false;
+                    pthread_mutex_unlock(&s->plock);
+                    return NULL;
+                }
+                return c;
+            }
+        }
+        pthread_cond_wait(&s->pcond, &s->plock);
+    }
+}
+
+static void reader_release(sg_store *s, conn *c)
+{
+    pthread_mutex_lock(&s->plock);
+    s->reader_busy[c - s->readers] = false;
+    pthread_cond_signal(&s->pcond);
+    pthread_mutex_unlock(&s->plock);
+}
+
+/* ---- the writer ---------------------------------------------------------------- */
+
+static void run_group(sg_store *s, job *head)
+{
+    conn *c = &s->writer;
+    sg_error e = {0};
+    sg_err gerr = exec_sql(c->db, "BEGIN IMMEDIATE", &e);
+    if (!gerr) {
+        for (job *j = head; j; j = j->next) {
+            exec_sql(c->db, "SAVEPOINT w", NULL);
+            j->err = j->run(s, c, j);
+            if (j->err)
+                exec_sql(c->db, "ROLLBACK TO w", NULL);
+            exec_sql(c->db, "RELEASE w", NULL);
+        }
+        gerr = exec_sql(c->db, "COMMIT", &e);
+        if (gerr) {
+            exec_sql(c->db, "ROLLBACK", NULL);
+            sg_log(SG_LOG_ERROR, "store_commit_failed", "error=\"%s\"", e.message);
+        }
+    } else {
+        sg_log(SG_LOG_ERROR, "store_begin_failed", "error=\"%s\"", e.message);
+    }
+    while (head) {
+        job *next = head->next;
+        if (gerr && !head->err) {
+            head->err = gerr;
+            head->error = e;
+        }
+        head->complete(head);
+        head = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    sg_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->qlock);
+        while (!s->qhead && !s->stopping)
+            pthread_cond_wait(&s->qcond, &s->qlock);
+        if (!s->qhead && s->stopping) {
+            pthread_mutex_unlock(&s->qlock);
+            break;
+        }
+        job *head = s->qhead, *tail = head;
+        size_t n = 1;
+        while (tail->next && n < GROUP_MAX) {
+            tail = tail->next;
+            n++;
+        }
+        s->qhead = tail->next;
+        if (!s->qhead)
+            s->qtail = NULL;
+        tail->next = NULL;
+        pthread_mutex_unlock(&s->qlock);
+        run_group(s, head);
+    }
+    return NULL;
+}
+
+static sg_err submit(sg_store *s, job *j)
+{
+    j->next = NULL;
+    j->err = SG_OK;
+    pthread_mutex_lock(&s->qlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->qlock);
+        return SG_ERR_SHUTDOWN;
+    }
+    if (s->qtail)
+        s->qtail->next = j;
+    else
+        s->qhead = j;
+    s->qtail = j;
+    pthread_cond_signal(&s->qcond);
+    pthread_mutex_unlock(&s->qlock);
+    return SG_OK;
+}
+
+/* A synchronous write: submit and wait for the commit. */
+typedef struct sync_job {
+    job base;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool done;
+    sg_err (*fn)(sg_store *s, conn *c, void *arg, sg_error *e);
+    void *arg;
+} sync_job;
+
+static sg_err sync_run(sg_store *s, conn *c, job *j)
+{
+    sync_job *sj = (sync_job *)j;
+    return sj->fn(s, c, sj->arg, &j->error);
+}
+
+static void sync_complete(job *j)
+{
+    sync_job *sj = (sync_job *)j;
+    pthread_mutex_lock(&sj->m);
+    sj->done = true;
+    pthread_cond_signal(&sj->cv);
+    pthread_mutex_unlock(&sj->m);
+}
+
+static sg_err write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *),
+                         void *arg, sg_error *e)
+{
+    sync_job sj = {.base = {.run = sync_run, .complete = sync_complete}, .fn = fn, .arg = arg};
+    pthread_mutex_init(&sj.m, NULL);
+    pthread_cond_init(&sj.cv, NULL);
+    sg_err err = submit(s, &sj.base);
+    if (!err) {
+        pthread_mutex_lock(&sj.m);
+        while (!sj.done)
+            pthread_cond_wait(&sj.cv, &sj.m);
+        pthread_mutex_unlock(&sj.m);
+        err = sj.base.err;
+        if (err && e)
+            *e = sj.base.error;
+        if (err && e && !e->message[0])
+            sg_error_set(e, err, NULL, "%s", sg_strerror(err));
+    } else {
+        sg_error_set(e, err, NULL, "store is shutting down");
+    }
+    pthread_cond_destroy(&sj.cv);
+    pthread_mutex_destroy(&sj.m);
+    return err;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
+{
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return sg_error_set(e, SG_ERR_UNSUPPORTED, "db",
+                            "PostgreSQL is not supported yet; use a SQLite file path");
+    sg_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    s->path = strdup(url);
+    pthread_mutex_init(&s->qlock, NULL);
+    pthread_cond_init(&s->qcond, NULL);
+    pthread_mutex_init(&s->plock, NULL);
+    pthread_cond_init(&s->pcond, NULL);
+    sg_err err = conn_open(&s->writer, url, false, e);
+    if (err) {
+        sg_store_close(s);
+        return err;
+    }
+    if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
+        sg_store_close(s);
+        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the store writer thread");
+    }
+    s->writer_started = true;
+    *out = s;
+    return SG_OK;
+}
+
+void sg_store_close(sg_store *s)
+{
+    if (!s)
+        return;
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->qlock);
+        s->stopping = true;
+        pthread_cond_signal(&s->qcond);
+        pthread_mutex_unlock(&s->qlock);
+        pthread_join(s->writer_thread, NULL);
+    }
+    for (int i = 0; i < READ_POOL; i++)
+        conn_close(&s->readers[i]);
+    if (s->writer.db) {
+        /* Fold the WAL back into the database file on a clean stop. */
+        sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        conn_close(&s->writer);
+    }
+    pthread_mutex_destroy(&s->qlock);
+    pthread_cond_destroy(&s->qcond);
+    pthread_mutex_destroy(&s->plock);
+    pthread_cond_destroy(&s->pcond);
+    free(s->path);
+    free(s);
+}
+
+static sg_err current_version(sqlite3 *db, int *v, sg_error *e)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(db, rc, e, "reading schema version");
+    *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return SG_OK;
+}
+
+static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    int *applied = arg;
+    sg_err err = exec_sql(c->db,
+                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                          " applied_at INTEGER NOT NULL)",
+                          e);
+    if (err)
+        return err;
+    int v;
+    if ((err = current_version(c->db, &v, e)))
+        return err;
+    if ((size_t)v > sg_sqlite_migrations_count)
+        return sg_error_set(e, SG_ERR_DB, "db",
+                            "database schema version %d is newer than this smsgate (%zu)", v,
+                            sg_sqlite_migrations_count);
+    for (size_t i = (size_t)v; i < sg_sqlite_migrations_count; i++) {
+        const sg_migration *m = &sg_sqlite_migrations[i];
+        if ((err = exec_sql(c->db, m->sql, e)))
+            return err;
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(c->db,
+                           "INSERT INTO schema_migrations (version, name, applied_at) "
+                           "VALUES (?1, ?2, ?3)",
+                           -1, &st, NULL);
+        sqlite3_bind_int(st, 1, m->version);
+        sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, sg_time_now_ms());
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return db_error(c->db, rc, e, "recording migration");
+        (*applied)++;
+        sg_log(SG_LOG_INFO, "migration_applied", "version=%d name=\"%s\"", m->version, m->name);
+    }
+    return SG_OK;
+}
+
+sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
+{
+    int n = 0;
+    sg_err err = write_sync(s, migrate_fn, &n, e);
+    if (applied)
+        *applied = n;
+    return err;
+}
+
+sg_err sg_store_schema_version(sg_store *s, int *current, int *latest)
+{
+    *latest = (int)sg_sqlite_migrations_count;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sg_err err = current_version(c->db, current, NULL);
+    if (err)
+        *current = 0, err = SG_OK; /* no schema_migrations table yet */
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_ping(sg_store *s)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_PING);
+    sg_err err = st && sqlite3_step(st) == SQLITE_ROW ? SG_OK : SG_ERR_DB;
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return err;
+}
+
+/* ---- API keys -------------------------------------------------------------------- */
+
+static sg_err key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    const sg_api_key *k = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_KEY_INSERT);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bind_text(st, 1, k->id);
+    bind_text(st, 2, k->name);
+    bind_text(st, 3, k->role);
+    bind_text(st, 4, k->secret_hash);
+    sqlite3_bind_int64(st, 5, k->created_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SG_OK : db_error(c->db, rc, e, "creating API key");
+}
+
+sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
+{
+    return write_sync(s, key_insert_fn, (void *)k, e);
+}
+
+sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_KEY_GET);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            col_copy(st, 0, out->id, sizeof out->id);
+            col_copy(st, 1, out->name, sizeof out->name);
+            col_copy(st, 2, out->role, sizeof out->role);
+            col_copy(st, 3, out->secret_hash, sizeof out->secret_hash);
+            out->created_at = sqlite3_column_int64(st, 4);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_key_count(sg_store *s, int64_t *n)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_KEY_COUNT);
+    sg_err err = SG_ERR_DB;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        err = SG_OK;
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return err;
+}
+
+/* ---- providers ---------------------------------------------------------------- */
+
+void sg_provider_row_free(sg_provider_row *p)
+{
+    free(p->config);
+    free(p->secrets);
+    p->config = p->secrets = NULL;
+}
+
+static void provider_bind(sqlite3_stmt *st, const sg_provider_row *p)
+{
+    bind_text(st, 1, p->id);
+    bind_text(st, 2, p->name);
+    bind_text(st, 3, p->kind);
+    bind_text(st, 4, p->title);
+    sqlite3_bind_int(st, 5, p->active);
+    sqlite3_bind_int(st, 6, p->is_default);
+    bind_text(st, 7, p->config ? p->config : "{}");
+    bind_text(st, 8, p->secrets ? p->secrets : "");
+    sqlite3_bind_int64(st, 9, p->created_at);
+    sqlite3_bind_int64(st, 10, p->updated_at);
+}
+
+static void provider_row(sqlite3_stmt *st, sg_provider_row *p)
+{
+    memset(p, 0, sizeof *p);
+    col_copy(st, 0, p->id, sizeof p->id);
+    col_copy(st, 1, p->name, sizeof p->name);
+    col_copy(st, 2, p->kind, sizeof p->kind);
+    col_copy(st, 3, p->title, sizeof p->title);
+    p->active = sqlite3_column_int(st, 4) != 0;
+    p->is_default = sqlite3_column_int(st, 5) != 0;
+    p->config = col_dup(st, 6);
+    p->secrets = col_dup(st, 7);
+    p->created_at = sqlite3_column_int64(st, 8);
+    p->updated_at = sqlite3_column_int64(st, 9);
+}
+
+static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
+{
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, what);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return SG_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return sg_error_set(e, SG_ERR_CONFLICT, "name", "%s: name already in use", what);
+    return db_error(c->db, rc, e, what);
+}
+
+static sg_err provider_write(conn *c, const sg_provider_row *p, int q, sg_error *e)
+{
+    sg_err err;
+    if (p->is_default) {
+        sqlite3_stmt *st = stmt_get(c, Q_PROV_CLEAR_DEFAULT);
+        if (st)
+            bind_text(st, 1, p->id);
+        if ((err = step_done(c, st, e, "clearing the default provider")))
+            return err;
+    }
+    sqlite3_stmt *st = stmt_get(c, q);
+    if (st)
+        provider_bind(st, p);
+    if ((err = step_done(c, st, e, "saving provider")))
+        return err;
+    if (q == Q_PROV_UPDATE && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no such provider");
+    return step_done(c, stmt_get(c, Q_PROV_BUMP), e, "bumping provider generation");
+}
+
+static sg_err provider_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return provider_write(c, arg, Q_PROV_INSERT, e);
+}
+
+static sg_err provider_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return provider_write(c, arg, Q_PROV_UPDATE, e);
+}
+
+static sg_err provider_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    const char *id = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_PROV_IN_USE);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bind_text(st, 1, id);
+    int64_t pending = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (pending > 0)
+        return sg_error_set(e, SG_ERR_CONFLICT, NULL,
+                            "provider has %lld queued or scheduled messages; deactivate it "
+                            "instead, or cancel them first",
+                            (long long)pending);
+    st = stmt_get(c, Q_PROV_DELETE);
+    if (st)
+        bind_text(st, 1, id);
+    sg_err err = step_done(c, st, e, "deleting provider");
+    if (err)
+        return err;
+    if (sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no such provider");
+    return step_done(c, stmt_get(c, Q_PROV_BUMP), e, "bumping provider generation");
+}
+
+sg_err sg_store_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e)
+{
+    return write_sync(s, provider_insert_fn, (void *)p, e);
+}
+
+sg_err sg_store_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e)
+{
+    return write_sync(s, provider_update_fn, (void *)p, e);
+}
+
+sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return write_sync(s, provider_delete_fn, (void *)id, e);
+}
+
+sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, id_or_name);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            provider_row(st, out);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_PROV_LIST);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    size_t cap = 0;
+    int rc;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            sg_provider_row *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            *out = p;
+        }
+        provider_row(st, &(*out)[(*n)++]);
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    if (err) {
+        for (size_t i = 0; i < *n; i++)
+            sg_provider_row_free(&(*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_PROV_GEN);
+    sg_err err = SG_ERR_DB;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        err = SG_OK;
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return err;
+}
+
+/* ---- messages ------------------------------------------------------------------- */
+
+void sg_message_free(sg_message *m)
+{
+    free(m->body);
+    free(m->error_message);
+    free(m->metadata);
+    m->body = m->error_message = m->metadata = NULL;
+}
+
+void sg_messages_free(sg_message *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sg_message_free(&m[i]);
+    free(m);
+}
+
+void sg_events_free(sg_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ev[i].detail);
+    free(ev);
+}
+
+static void message_row(sqlite3_stmt *st, sg_message *m)
+{
+    memset(m, 0, sizeof *m);
+    col_copy(st, 0, m->id, sizeof m->id);
+    const char *status = (const char *)sqlite3_column_text(st, 1);
+    if (!status || !sg_status_parse(status, &m->status))
+        m->status = SG_STATUS_FAILED;
+    col_copy(st, 2, m->direction, sizeof m->direction);
+    col_copy(st, 3, m->to, sizeof m->to);
+    col_copy(st, 4, m->from, sizeof m->from);
+    m->body = col_dup(st, 5);
+    col_copy(st, 6, m->provider_id, sizeof m->provider_id);
+    col_copy(st, 7, m->provider_message_id, sizeof m->provider_message_id);
+    m->segments = (unsigned)sqlite3_column_int(st, 8);
+    const char *enc = (const char *)sqlite3_column_text(st, 9);
+    m->encoding = enc && strcmp(enc, "UCS-2") == 0 ? SG_ENC_UCS2 : SG_ENC_GSM7;
+    col_copy(st, 10, m->error_code, sizeof m->error_code);
+    m->error_message = col_dup(st, 11);
+    m->attempts = (unsigned)sqlite3_column_int(st, 12);
+    m->send_at = sqlite3_column_int64(st, 13);
+    col_copy(st, 14, m->contact_id, sizeof m->contact_id);
+    m->metadata = col_dup(st, 15);
+    m->created_at = sqlite3_column_int64(st, 16);
+    m->updated_at = sqlite3_column_int64(st, 17);
+}
+
+static sg_err event_insert(conn *c, const char *id, sg_status status, int64_t at,
+                           const char *detail, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_EVENT_INSERT);
+    if (st) {
+        bind_text(st, 1, id);
+        bind_text(st, 2, sg_status_name(status));
+        sqlite3_bind_int64(st, 3, at);
+        bind_text(st, 4, detail && *detail ? detail : NULL);
+    }
+    return step_done(c, st, e, "recording event");
+}
+
+static sg_err message_insert(conn *c, const sg_message *m, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_MSG_INSERT);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bind_text(st, 1, m->id);
+    bind_text(st, 2, sg_status_name(m->status));
+    bind_text(st, 3, m->direction[0] ? m->direction : "outbound");
+    bind_text(st, 4, m->to);
+    bind_text(st, 5, m->from);
+    bind_text(st, 6, m->body ? m->body : "");
+    bind_text(st, 7, m->provider_id);
+    bind_text(st, 8, m->provider_message_id);
+    sqlite3_bind_int(st, 9, (int)m->segments);
+    bind_text(st, 10, sg_encoding_name(m->encoding));
+    bind_text(st, 11, m->error_code);
+    bind_text(st, 12, m->error_message);
+    sqlite3_bind_int(st, 13, (int)m->attempts);
+    sqlite3_bind_int64(st, 14, m->send_at);
+    bind_text(st, 15, m->contact_id);
+    bind_text(st, 16, m->metadata);
+    sqlite3_bind_int64(st, 17, m->created_at);
+    sqlite3_bind_int64(st, 18, m->updated_at);
+    sqlite3_bind_int64(st, 19, m->send_at > m->created_at ? m->send_at : 0);
+    sg_err err = step_done(c, st, e, "storing message");
+    if (err)
+        return err;
+    return event_insert(c, m->id, m->status, m->created_at, NULL, e);
+}
+
+typedef struct insert_job {
+    job base;
+    sg_insert_req *req;
+} insert_job;
+
+static sg_err insert_run(sg_store *s, conn *c, job *j)
+{
+    sg_insert_req *r = ((insert_job *)j)->req;
+    if (r->idem.key) {
+        sqlite3_stmt *st = stmt_get(c, Q_IDEM_INSERT);
+        if (!st)
+            return db_error(c->db, SQLITE_ERROR, &j->error, "preparing");
+        bind_text(st, 1, r->idem.key_id);
+        bind_text(st, 2, r->idem.key);
+        bind_text(st, 3, r->idem.fingerprint);
+        sqlite3_bind_int(st, 4, r->idem.response_status);
+        bind_text(st, 5, r->idem.response_body);
+        sqlite3_bind_int64(st, 6, sg_time_now_ms());
+        sg_err err = step_done(c, st, &j->error, "storing idempotency key");
+        if (err)
+            return err;
+        if (sqlite3_changes(c->db) == 0) {
+            /* Seen before: answer as the first time, or refuse a different request. */
+            st = stmt_get(c, Q_IDEM_GET);
+            bind_text(st, 1, r->idem.key_id);
+            bind_text(st, 2, r->idem.key);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                const char *fp = (const char *)sqlite3_column_text(st, 0);
+                if (fp && strcmp(fp, r->idem.fingerprint) == 0) {
+                    r->replayed = true;
+                    r->replay_status = sqlite3_column_int(st, 1);
+                    r->replay_body = col_dup(st, 2);
+                } else {
+                    r->conflict = true;
+                }
+            }
+            sqlite3_reset(st);
+            return SG_OK;
+        }
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        sg_err err = message_insert(c, &r->msgs[i], &j->error);
+        if (err)
+            return err;
+    }
+    return SG_OK;
+}
+
+static void insert_complete(job *j)
+{
+    insert_job *ij = (insert_job *)j;
+    sg_insert_req *r = ij->req;
+    r->err = j->err;
+    r->error = j->error;
+    if (r->err && !r->error.message[0])
+        sg_error_set(&r->error, r->err, NULL, "%s", sg_strerror(r->err));
+    free(ij);
+    r->done(r);
+}
+
+void sg_insert_req_clear(sg_insert_req *r)
+{
+    free(r->replay_body);
+    r->replay_body = NULL;
+}
+
+sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
+{
+    insert_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = insert_run;
+    j->base.complete = insert_complete;
+    j->req = r;
+    r->replayed = r->conflict = false;
+    r->replay_body = NULL;
+    sg_err err = submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
+}
+
+sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
+                         int *status, char **body)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_IDEM_GET);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, key_id);
+        bind_text(st, 2, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            col_copy(st, 0, fingerprint, 72);
+            *status = sqlite3_column_int(st, 1);
+            *body = col_dup(st, 2);
+            err = *body ? SG_OK : SG_ERR_NOMEM;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+static sg_err message_get_on(conn *c, const char *id, sg_message *out)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_MSG_GET);
+    if (!st)
+        return SG_ERR_DB;
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    sg_err err;
+    if (rc == SQLITE_ROW) {
+        message_row(st, out);
+        err = SG_OK;
+    } else {
+        err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sg_err err = message_get_on(c, id, out);
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_EVENTS);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    size_t cap = 0;
+    if (st)
+        bind_text(st, 1, id);
+    while (!err && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            sg_event *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            *out = p;
+        }
+        sg_event *ev = &(*out)[(*n)++];
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        if (!status || !sg_status_parse(status, &ev->status))
+            ev->status = SG_STATUS_FAILED;
+        ev->at = sqlite3_column_int64(st, 1);
+        ev->detail = col_dup(st, 2);
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
+                             bool *has_more)
+{
+    *out = NULL;
+    *n = 0;
+    *has_more = false;
+    /* The filter combination varies, so this statement is built per call from fixed
+     * fragments; every value is still bound, never pasted. */
+    char sql[512];
+    int len = snprintf(sql, sizeof sql, "SELECT " MSG_COLS " FROM messages WHERE 1");
+    if (f->has_status)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND status = ?1");
+    if (f->to)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND to_number = ?2");
+    if (f->provider)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND provider_id = ?3");
+    if (f->cursor)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND id < ?4");
+    snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY id DESC LIMIT ?5");
+
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        reader_release(s, c);
+        return SG_ERR_DB;
+    }
+    if (f->has_status)
+        bind_text(st, 1, sg_status_name(f->status));
+    bind_text(st, 2, f->to);
+    bind_text(st, 3, f->provider);
+    bind_text(st, 4, f->cursor);
+    sqlite3_bind_int64(st, 5, (int64_t)f->limit + 1);
+    sg_err err = SG_OK;
+    sg_message *msgs = calloc(f->limit + 1, sizeof *msgs);
+    if (!msgs)
+        err = SG_ERR_NOMEM;
+    size_t count = 0;
+    int rc = SQLITE_DONE;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        message_row(st, &msgs[count++]);
+    if (!err && rc != SQLITE_DONE)
+        err = map_rc(rc);
+    sqlite3_finalize(st);
+    reader_release(s, c);
+    if (err) {
+        sg_messages_free(msgs, count);
+        return err;
+    }
+    if (count > f->limit) {
+        sg_message_free(&msgs[f->limit]);
+        count = f->limit;
+        *has_more = true;
+    }
+    *out = msgs;
+    *n = count;
+    return SG_OK;
+}
+
+typedef struct cancel_arg {
+    const char *id;
+    sg_message *out;
+} cancel_arg;
+
+static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    cancel_arg *a = arg;
+    sg_err err = message_get_on(c, a->id, a->out);
+    if (err == SG_ERR_NOT_FOUND)
+        return sg_error_set(e, err, NULL, "no message %s", a->id);
+    if (err)
+        return sg_error_set(e, err, NULL, "reading message");
+    if (a->out->status != SG_STATUS_SCHEDULED && a->out->status != SG_STATUS_QUEUED)
+        return sg_error_set(e, SG_ERR_CONFLICT, "status",
+                            "message is %s; only scheduled or queued messages can be canceled",
+                            sg_status_name(a->out->status));
+    int64_t now = sg_time_now_ms();
+    sqlite3_stmt *st = stmt_get(c, Q_CANCEL);
+    if (st) {
+        bind_text(st, 1, a->id);
+        sqlite3_bind_int64(st, 2, now);
+    }
+    if ((err = step_done(c, st, e, "canceling")))
+        return err;
+    a->out->status = SG_STATUS_CANCELED;
+    a->out->updated_at = now;
+    return event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
+}
+
+sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
+{
+    cancel_arg a = {id, out};
+    memset(out, 0, sizeof *out);
+    return write_sync(s, cancel_fn, &a, e);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+typedef struct claim_arg {
+    int64_t now, lease_ms;
+    size_t limit;
+    sg_message *msgs;
+    size_t n;
+} claim_arg;
+
+static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    claim_arg *a = arg;
+    a->msgs = calloc(a->limit, sizeof *a->msgs);
+    if (!a->msgs)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    sqlite3_stmt *st = stmt_get(c, Q_CLAIM_SELECT);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing claim");
+    sqlite3_bind_int64(st, 1, a->now);
+    sqlite3_bind_int64(st, 2, (int64_t)a->limit);
+    int rc;
+    while (a->n < a->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        message_row(st, &a->msgs[a->n++]);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < a->n; i++) {
+        sg_message *m = &a->msgs[i];
+        st = stmt_get(c, Q_CLAIM_UPDATE);
+        if (st) {
+            bind_text(st, 1, m->id);
+            sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
+            sqlite3_bind_int64(st, 3, a->now);
+        }
+        sg_err err = step_done(c, st, e, "claiming");
+        if (!err) {
+            if (m->status != SG_STATUS_SENDING)
+                err = event_insert(c, m->id, SG_STATUS_SENDING, a->now, NULL, e);
+            else /* a claim whose lease ran out: the node that held it died */
+                err = event_insert(c, m->id, SG_STATUS_SENDING, a->now,
+                                   "claimed again after its lease expired (outcome of the "
+                                   "previous attempt unknown)",
+                                   e);
+        }
+        if (err)
+            return err;
+        m->status = SG_STATUS_SENDING;
+    }
+    return SG_OK;
+}
+
+sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
+                      size_t *n)
+{
+    claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
+    sg_error e = {0};
+    sg_err err = write_sync(s, claim_fn, &a, &e);
+    if (err) {
+        sg_messages_free(a.msgs, a.n);
+        *out = NULL;
+        *n = 0;
+        return err;
+    }
+    *out = a.msgs;
+    *n = a.n;
+    return SG_OK;
+}
+
+typedef struct outcome_job {
+    job base;
+    size_t n;
+    void (*done)(void *arg, sg_err err);
+    void *arg;
+    sg_outcome o[];
+} outcome_job;
+
+static sg_err outcome_apply(conn *c, const sg_outcome *o, sg_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    sg_status status = SG_STATUS_QUEUED;
+    char detail[400];
+    detail[0] = '\0';
+    switch (o->kind) {
+    case SG_OUTCOME_SENT:
+        st = stmt_get(c, Q_OUT_SENT);
+        if (!st)
+            break;
+        bind_text(st, 1, o->id);
+        bind_text(st, 2, o->provider_message_id);
+        bind_text(st, 3, o->from);
+        sqlite3_bind_int64(st, 4, o->at);
+        status = SG_STATUS_SENT;
+        snprintf(detail, sizeof detail, "accepted by the provider as %s", o->provider_message_id);
+        break;
+    case SG_OUTCOME_RETRY:
+        st = stmt_get(c, Q_OUT_RETRY);
+        if (!st)
+            break;
+        bind_text(st, 1, o->id);
+        sqlite3_bind_int64(st, 2, o->retry_at);
+        bind_text(st, 3, o->error_code);
+        bind_text(st, 4, o->error_message);
+        sqlite3_bind_int64(st, 5, o->at);
+        status = SG_STATUS_QUEUED;
+        char when[SG_TIME_STR_MAX];
+        sg_time_format(o->retry_at, when, sizeof when);
+        snprintf(detail, sizeof detail, "retry at %s after: %s%s%s", when,
+                 o->error_code[0] ? o->error_code : "", o->error_code[0] ? " " : "",
+                 o->error_message);
+        break;
+    case SG_OUTCOME_FAILED:
+        st = stmt_get(c, Q_OUT_FAILED);
+        if (!st)
+            break;
+        bind_text(st, 1, o->id);
+        bind_text(st, 2, o->error_code);
+        bind_text(st, 3, o->error_message);
+        sqlite3_bind_int64(st, 4, o->at);
+        bind_text(st, 5, o->from);
+        status = SG_STATUS_FAILED;
+        snprintf(detail, sizeof detail, "%s%s%s", o->error_code[0] ? o->error_code : "",
+                 o->error_code[0] ? " " : "", o->error_message);
+        break;
+    case SG_OUTCOME_RELEASE:
+    default:
+        st = stmt_get(c, Q_OUT_RELEASE);
+        if (!st)
+            break;
+        bind_text(st, 1, o->id);
+        sqlite3_bind_int64(st, 2, o->retry_at);
+        sqlite3_bind_int64(st, 3, o->at);
+        status = SG_STATUS_QUEUED;
+        snprintf(detail, sizeof detail, "not sent: %s", o->error_message);
+        break;
+    }
+    sg_err err = step_done(c, st, e, "recording outcome");
+    if (err)
+        return err;
+    if (sqlite3_changes(c->db) == 0)
+        return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
+    return event_insert(c, o->id, status, o->at, detail, e);
+}
+
+static sg_err outcomes_run(sg_store *s, conn *c, job *j)
+{
+    outcome_job *oj = (outcome_job *)j;
+    for (size_t i = 0; i < oj->n; i++) {
+        sg_err err = outcome_apply(c, &oj->o[i], &j->error);
+        if (err)
+            return err;
+    }
+    return SG_OK;
+}
+
+static void outcomes_complete(job *j)
+{
+    outcome_job *oj = (outcome_job *)j;
+    if (j->err)
+        sg_log(SG_LOG_ERROR, "store_outcomes_failed", "count=%zu error=\"%s\"", oj->n,
+               j->error.message);
+    if (oj->done)
+        oj->done(oj->arg, j->err);
+    free(oj);
+}
+
+sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
+                         void (*done)(void *arg, sg_err err), void *arg)
+{
+    outcome_job *j = calloc(1, sizeof *j + n * sizeof *o);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = outcomes_run;
+    j->base.complete = outcomes_complete;
+    j->n = n;
+    j->done = done;
+    j->arg = arg;
+    memcpy(j->o, o, n * sizeof *o);
+    sg_err err = submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
+}
+
+sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_QUEUE_STATS);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        int64_t count = sqlite3_column_int64(st, 1);
+        if (!status)
+            continue;
+        if (strcmp(status, "scheduled") == 0)
+            out->scheduled = count;
+        else if (strcmp(status, "queued") == 0)
+            out->queued = count;
+        else if (strcmp(status, "sending") == 0)
+            out->sending = count;
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    return err;
+}

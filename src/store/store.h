@@ -1,0 +1,216 @@
+/* The store: everything smsgate keeps. One interface; backends behind a table of
+ * function pointers (store_backend.h): SQLite now, PostgreSQL later. No SQL leaves
+ * store/.
+ *
+ * Writes are committed in groups by one writer thread per store (one fsync for
+ * many writes). Hot-path writes (sg_store_messages_insert, sg_store_outcomes) are
+ * asynchronous: they return at once and call `done` from the writer thread after
+ * the group holding them is committed (or failed). Every other call is
+ * synchronous. All calls are thread-safe. */
+#ifndef SG_STORE_STORE_H
+#define SG_STORE_STORE_H
+
+#include "core/gsm7.h"
+#include "core/phone.h"
+#include "core/status.h"
+#include "util/err.h"
+#include "util/id.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sg_store sg_store;
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+/* Open the store at url: a file path (SQLite) or, later, postgres://. Does not
+ * migrate. */
+sg_err sg_store_open(const char *url, sg_store **out, sg_error *e);
+/* Finish queued writes, stop the writer, close. NULL is ignored. */
+void sg_store_close(sg_store *s);
+/* Apply pending migrations; *applied (may be NULL) gets how many ran. */
+sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e);
+/* Current schema version and the newest this build knows. */
+sg_err sg_store_schema_version(sg_store *s, int *current, int *latest);
+/* A cheap query proving the store answers (for /healthz). */
+sg_err sg_store_ping(sg_store *s);
+
+/* ---- API keys ---------------------------------------------------------------- */
+
+typedef struct sg_api_key {
+    char id[SG_ID_MAX];
+    char name[128];
+    char role[16];        /* admin | sender | viewer */
+    char secret_hash[72]; /* hex SHA-256 of the secret part */
+    int64_t created_at;
+} sg_api_key;
+
+sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e);
+/* SG_ERR_NOT_FOUND if no such (unrevoked) key. */
+sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out);
+sg_err sg_store_key_count(sg_store *s, int64_t *n);
+
+/* ---- providers ----------------------------------------------------------------- */
+
+typedef struct sg_provider_row {
+    char id[SG_ID_MAX];
+    char name[64];
+    char kind[32];
+    char title[128];
+    bool active;
+    bool is_default;
+    char *config;  /* JSON object text without secrets; owned */
+    char *secrets; /* sealed secrets (opaque text); owned */
+    int64_t created_at, updated_at;
+} sg_provider_row;
+
+void sg_provider_row_free(sg_provider_row *p);
+/* Insert; when p->is_default, the previous default stops being default in the
+ * same transaction. SG_ERR_CONFLICT if the name is taken. */
+sg_err sg_store_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e);
+/* Replace every column of row p->id (same default rule). */
+sg_err sg_store_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e);
+sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e);
+/* By id, or by name when id_or_name is not an id. */
+sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out);
+/* All providers, oldest first; *out is malloc'd (free each row, then the array). */
+sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n);
+/* A number that changes whenever any provider row changes (cheap to poll). */
+sg_err sg_store_provider_generation(sg_store *s, int64_t *gen);
+
+/* ---- messages -------------------------------------------------------------------- */
+
+#define SG_FROM_MAX 32
+#define SG_PROVIDER_MSG_ID_MAX 72
+#define SG_ERROR_CODE_MAX 16
+
+typedef struct sg_message {
+    char id[SG_ID_MAX];
+    sg_status status;
+    char direction[12]; /* "outbound" | "inbound" */
+    char to[SG_PHONE_MAX];
+    char from[SG_FROM_MAX];    /* "" when the provider chooses */
+    char *body;                /* owned */
+    char provider_id[SG_ID_MAX];
+    char provider_message_id[SG_PROVIDER_MSG_ID_MAX];
+    unsigned segments;
+    sg_encoding encoding;
+    char error_code[SG_ERROR_CODE_MAX];
+    char *error_message; /* owned, may be NULL */
+    unsigned attempts;
+    int64_t send_at; /* 0 = now */
+    char contact_id[SG_ID_MAX];
+    char *metadata; /* JSON text, owned, may be NULL */
+    int64_t created_at, updated_at;
+} sg_message;
+
+void sg_message_free(sg_message *m);
+void sg_messages_free(sg_message *m, size_t n);
+
+typedef struct sg_event {
+    sg_status status;
+    int64_t at;
+    char *detail; /* owned, may be NULL */
+} sg_event;
+
+void sg_events_free(sg_event *ev, size_t n);
+
+/* An idempotent insert: the key scoped to the API key that made the request, the
+ * request's fingerprint, and the answer to store with it. */
+typedef struct sg_idem_write {
+    const char *key_id;
+    const char *key;
+    const char *fingerprint;
+    int response_status;
+    const char *response_body;
+} sg_idem_write;
+
+/* A group of messages to insert in one transaction (a single send or a batch), and
+ * what happened. The caller owns the struct until done() runs. */
+typedef struct sg_insert_req {
+    sg_message *msgs; /* borrowed */
+    size_t n;
+    sg_idem_write idem; /* idem.key == NULL: not idempotent */
+    /* results, valid in done(): */
+    sg_err err;
+    sg_error error;
+    bool replayed;         /* the key was seen: stored answer below, nothing inserted */
+    bool conflict;         /* the key was seen with another request */
+    int replay_status;     /* when replayed */
+    char *replay_body;     /* when replayed; owned by the req, freed by sg_insert_req_clear */
+    void (*done)(struct sg_insert_req *r);
+    void *user;
+} sg_insert_req;
+
+void sg_insert_req_clear(sg_insert_req *r);
+/* Queue r; r->done runs once (from the writer thread) after commit or failure.
+ * Returns an error (and done never runs) only if r could not be queued. */
+sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r);
+
+/* Look up a stored idempotent answer. SG_ERR_NOT_FOUND if the key is new;
+ * *body is malloc'd. */
+sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
+                         int *status, char **body);
+
+sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out);
+/* Events of a message, oldest first; *out malloc'd. */
+sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n);
+
+typedef struct sg_message_filter {
+    bool has_status;
+    sg_status status;
+    const char *to;       /* E.164 or NULL */
+    const char *provider; /* provider id or NULL */
+    const char *cursor;   /* id to continue after (exclusive), or NULL */
+    size_t limit;         /* 1..1000 */
+} sg_message_filter;
+
+/* Newest first. *out malloc'd; has_more tells whether another page exists. */
+sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
+                             bool *has_more);
+
+/* Cancel a scheduled or queued message. SG_ERR_NOT_FOUND, or SG_ERR_CONFLICT
+ * with the message's current status in *out when it can no longer be canceled. */
+sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e);
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+/* Claim up to limit messages that are due at now (scheduled or queued whose time
+ * has come, or sending whose lease expired), mark them sending with a lease until
+ * now + lease_ms. *out malloc'd. */
+sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
+                      size_t *n);
+
+typedef enum sg_outcome_kind {
+    SG_OUTCOME_SENT = 0, /* provider accepted: status sent */
+    SG_OUTCOME_RETRY,    /* back to queued until retry_at */
+    SG_OUTCOME_FAILED,   /* failed for good */
+    SG_OUTCOME_RELEASE,  /* never attempted: back to queued, due at retry_at, attempts
+                            unchanged; error_message says why (shutdown, rate limit) */
+} sg_outcome_kind;
+
+typedef struct sg_outcome {
+    char id[SG_ID_MAX];
+    sg_outcome_kind kind;
+    char from[SG_FROM_MAX]; /* sender used ("" = unchanged) */
+    char provider_message_id[SG_PROVIDER_MSG_ID_MAX];
+    char error_code[SG_ERROR_CODE_MAX];
+    char error_message[256];
+    int64_t retry_at; /* SG_OUTCOME_RETRY and SG_OUTCOME_RELEASE: when due again */
+    int64_t at;
+} sg_outcome;
+
+/* Record outcomes of claimed messages; the attempt counter goes up by one for
+ * SENT, RETRY and FAILED. Asynchronous: done(arg, err) runs from the writer
+ * thread after commit (done may be NULL). The array is copied. */
+sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
+                         void (*done)(void *arg, sg_err err), void *arg);
+
+typedef struct sg_queue_stats {
+    int64_t scheduled, queued, sending;
+} sg_queue_stats;
+
+sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out);
+
+#endif

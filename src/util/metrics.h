@@ -1,0 +1,33 @@
+/* Process-wide counters for /metrics (Prometheus text format). Lock-free on the
+ * hot path: counters are atomics; per-provider counters live in a small fixed
+ * table keyed by provider name (a slot is claimed once, under a lock). */
+#ifndef SG_UTIL_METRICS_H
+#define SG_UTIL_METRICS_H
+
+#include "util/buf.h"
+
+#include <stdint.h>
+
+typedef enum sg_provider_metric {
+    SG_M_ACCEPTED = 0, /* messages accepted through the API or CLI for this provider */
+    SG_M_SENT,         /* provider took the message */
+    SG_M_FAILED,       /* failed for good */
+    SG_M_RETRIED,      /* retryable failure, will retry */
+    SG_M__PROVIDER_COUNT
+} sg_provider_metric;
+
+void sg_metrics_provider_add(const char *provider, sg_provider_metric m, uint64_t n);
+/* One HTTP request took us microseconds; status is its HTTP status. */
+void sg_metrics_http_observe(int64_t us, int status);
+
+/* Gauges the caller samples at scrape time. */
+typedef struct sg_metrics_gauges {
+    int64_t scheduled, queued, sending; /* from the store */
+    int64_t in_flight_sends;            /* dispatcher */
+    int64_t in_flight_http;             /* server */
+} sg_metrics_gauges;
+
+/* Append the whole exposition to b. */
+void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g);
+
+#endif
