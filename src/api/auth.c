@@ -4,6 +4,7 @@
 #include "util/crypto.h"
 #include "util/time.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,75 @@ static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
     return sg_id_valid("key", id) && strlen(*secret) == 64;
 }
 
+/* Verified keys are remembered for a short while so that a busy client does not
+ * cost a database read per request. Direct-mapped by key id; process-wide. */
+#define CACHE_SLOTS 64
+#define CACHE_TTL_MS 30000
+
+typedef struct cached_key {
+    char id[SG_ID_MAX];
+    char hash[SG_SHA256_HEX_LEN];
+    sg_role role;
+    int64_t expires;
+} cached_key;
+
+static cached_key cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t cache_slot(const char *id)
+{
+    size_t h = 5381;
+    for (; *id; id++)
+        h = h * 33 + (unsigned char)*id;
+    return h % CACHE_SLOTS;
+}
+
+static bool cache_get(const char *id, char hash[SG_SHA256_HEX_LEN], sg_role *role)
+{
+    bool hit = false;
+    cached_key *c = &cache[cache_slot(id)];
+    pthread_mutex_lock(&cache_lock);
+    if (strcmp(c->id, id) == 0 && c->expires > sg_time_mono_ms()) {
+        memcpy(hash, c->hash, SG_SHA256_HEX_LEN);
+        *role = c->role;
+        hit = true;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+static void cache_put(const char *id, const char *hash, sg_role role)
+{
+    cached_key *c = &cache[cache_slot(id)];
+    pthread_mutex_lock(&cache_lock);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->hash, sizeof c->hash, "%s", hash);
+    c->role = role;
+    c->expires = sg_time_mono_ms() + CACHE_TTL_MS;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* Look a key up (cache, then store) and check its secret in constant time. */
+static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_role *role)
+{
+    char stored[SG_SHA256_HEX_LEN];
+    if (!cache_get(id, stored, role)) {
+        sg_api_key key;
+        sg_err err = sg_store_key_get(app->store, id, &key);
+        if (err)
+            return err;
+        if (strlen(key.secret_hash) != 64)
+            return SG_ERR_NOT_FOUND;
+        snprintf(stored, sizeof stored, "%s", key.secret_hash);
+        *role = SG_ROLE_VIEWER;
+        sg_role_parse(key.role, role);
+        cache_put(id, stored, *role);
+    }
+    char hash[SG_SHA256_HEX_LEN];
+    sg_sha256_hex(secret, strlen(secret), hash);
+    return sg_ct_equal(hash, stored, 64) ? SG_OK : SG_ERR_NOT_FOUND;
+}
+
 static void caller_free(void *p)
 {
     free(p);
@@ -81,17 +151,10 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
         text++;
     char id[SG_ID_MAX];
     const char *secret;
-    sg_api_key key;
-    char hash[SG_SHA256_HEX_LEN];
+    sg_role role = SG_ROLE_VIEWER;
     sg_err err = SG_ERR_NOT_FOUND;
-    if (parse_key(text, id, &secret)) {
-        err = sg_store_key_get(app->store, id, &key);
-        if (!err) {
-            sg_sha256_hex(secret, strlen(secret), hash);
-            if (strlen(key.secret_hash) != 64 || !sg_ct_equal(hash, key.secret_hash, 64))
-                err = SG_ERR_NOT_FOUND;
-        }
-    }
+    if (parse_key(text, id, &secret))
+        err = verify_key(app, id, secret, &role);
     if (err == SG_ERR_NOT_FOUND) {
         sg_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         sg_http_problem(req, 401, "unauthorized", NULL, "the API key is not valid");
@@ -102,8 +165,6 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
                         sg_strerror(err));
         return SG_HTTP_DONE;
     }
-    sg_role role = SG_ROLE_VIEWER;
-    sg_role_parse(key.role, &role);
     if ((int)role < route->tag) {
         sg_http_problem(req, 403, "forbidden", NULL,
                         "this API key has the role '%s'; this request needs '%s'",
@@ -115,7 +176,7 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
         sg_http_problem(req, 500, "internal", NULL, "out of memory");
         return SG_HTTP_DONE;
     }
-    snprintf(c->key_id, sizeof c->key_id, "%s", key.id);
+    snprintf(c->key_id, sizeof c->key_id, "%s", id);
     c->role = role;
     sg_http_set_user(req, c, caller_free);
     return SG_HTTP_PENDING;

@@ -401,6 +401,7 @@ static size_t held(sg_dispatcher *d)
 static void *dispatcher_main(void *arg)
 {
     sg_dispatcher *d = arg;
+    pthread_setname_np(pthread_self(), "sg-dispatch");
     size_t max_held = (size_t)d->cfg.max_in_flight * 2;
     int64_t next_poll = 0;
     bool last_full = false;

@@ -60,6 +60,9 @@ enum {
     Q_OUT_RELEASE,
     Q_QUEUE_STATS,
     Q_PING,
+    Q_SAVEPOINT,
+    Q_ROLLBACK_TO,
+    Q_RELEASE,
     Q__COUNT
 };
 
@@ -98,7 +101,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_MSG_STATUS] = "SELECT status FROM messages WHERE id = ?1",
     [Q_EVENTS] = "SELECT status, at, detail FROM message_events WHERE message_id = ?1 ORDER BY id",
     [Q_CANCEL] = "UPDATE messages SET status = 'canceled', updated_at = ?2 WHERE id = ?1",
-    [Q_CLAIM_SELECT] = "SELECT " MSG_COLS " FROM messages "
+    [Q_CLAIM_SELECT] = "SELECT " MSG_COLS " FROM messages INDEXED BY messages_due "
                        "WHERE status IN ('scheduled', 'queued', 'sending') AND due_at <= ?1 "
                        "ORDER BY due_at LIMIT ?2",
     [Q_CLAIM_UPDATE] = "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "
@@ -119,6 +122,9 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_QUEUE_STATS] = "SELECT status, count(*) FROM messages "
                       "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status",
     [Q_PING] = "SELECT 1",
+    [Q_SAVEPOINT] = "SAVEPOINT w",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO w",
+    [Q_RELEASE] = "RELEASE w",
 };
 
 typedef struct conn {
@@ -300,6 +306,16 @@ static void reader_release(sg_store *s, conn *c)
     pthread_mutex_unlock(&s->plock);
 }
 
+/* Run a statement without parameters or results. */
+static void step_simple(conn *c, int q)
+{
+    sqlite3_stmt *st = stmt_get(c, q);
+    if (st) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+}
+
 /* ---- the writer ---------------------------------------------------------------- */
 
 static void run_group(sg_store *s, job *head)
@@ -309,11 +325,11 @@ static void run_group(sg_store *s, job *head)
     sg_err gerr = exec_sql(c->db, "BEGIN IMMEDIATE", &e);
     if (!gerr) {
         for (job *j = head; j; j = j->next) {
-            exec_sql(c->db, "SAVEPOINT w", NULL);
+            step_simple(c, Q_SAVEPOINT);
             j->err = j->run(s, c, j);
             if (j->err)
-                exec_sql(c->db, "ROLLBACK TO w", NULL);
-            exec_sql(c->db, "RELEASE w", NULL);
+                step_simple(c, Q_ROLLBACK_TO);
+            step_simple(c, Q_RELEASE);
         }
         gerr = exec_sql(c->db, "COMMIT", &e);
         if (gerr) {
@@ -337,6 +353,7 @@ static void run_group(sg_store *s, job *head)
 static void *writer_main(void *arg)
 {
     sg_store *s = arg;
+    pthread_setname_np(pthread_self(), "sg-writer");
     for (;;) {
         pthread_mutex_lock(&s->qlock);
         while (!s->qhead && !s->stopping)

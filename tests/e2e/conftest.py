@@ -1,0 +1,453 @@
+"""End-to-end fixtures for smsgate: real processes on loopback.
+
+Every process is started in its own session (so a leftover child, such as the
+simulator `serve --demo` forks, can be killed with its group), logs to files
+under the test's tmp_path, and is always stopped in teardown.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("SMSGATE_BIN") or str(REPO / "build" / "src" / "smsgate")
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "sim-auth-token-7f3e9a1c5b"
+FROM = "+15005550006"  # Twilio's "valid From" magic number
+
+READY_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+# ---- helpers --------------------------------------------------------------------------
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Poll predicate until it returns a truthy value; return it. Bounded."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = predicate()
+            if v:
+                return v
+        except (requests.RequestException, ValueError, KeyError) as e:
+            last_exc = e
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what}"
+                + (f" (last error: {last_exc!r})" if last_exc else "")
+            )
+        time.sleep(interval)
+
+
+def clean_env(extra=None):
+    """The environment without any SMSGATE_* setting from the caller's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSGATE_")}
+    if extra:
+        env.update(extra)
+    return env
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_cli(*args, check=False, timeout=20, env=None):
+    """Run `smsgate ARGS...` to completion; returns CompletedProcess (text)."""
+    cp = subprocess.run(
+        [BIN, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or clean_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    if check and cp.returncode != 0:
+        raise AssertionError(
+            f"smsgate {' '.join(map(str, args))} exited {cp.returncode}\n"
+            f"stdout: {cp.stdout}\nstderr: {cp.stderr}"
+        )
+    return cp
+
+
+def create_key(db, role):
+    cp = run_cli("key", "create", "--role", role, "--db", db, "--log-level", "warn", check=True)
+    key = cp.stdout.strip().splitlines()[-1].strip()
+    assert key.startswith("sgk_"), cp.stdout
+    return key
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def fnv1a64(s):
+    h = 0xCBF29CE484222325
+    for b in s.encode():
+        h ^= b
+        h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def expected_sender(to, senders):
+    """The pool member smsgate picks for `to` (FNV-1a 64 modulo the pool size)."""
+    if len(senders) <= 1:
+        return senders[0]
+    return senders[fnv1a64(to) % len(senders)]
+
+
+def assert_problem(r, status, code=None, field=None):
+    """r is an RFC 9457 problem with the given status/code/field."""
+    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text}"
+    ct = r.headers.get("Content-Type", "")
+    assert ct.split(";")[0].strip() == "application/problem+json", f"content type {ct!r}"
+    p = r.json()
+    for k in ("type", "title", "status", "detail", "code"):
+        assert k in p, f"problem lacks {k!r}: {p}"
+    assert isinstance(p["type"], str) and p["type"]
+    assert isinstance(p["title"], str) and p["title"]
+    assert isinstance(p["detail"], str)
+    assert p["status"] == status, p
+    if code is not None:
+        assert p["code"] == code, p
+    if field is not None:
+        assert p.get("field") == field, p
+    return p
+
+
+# ---- processes ------------------------------------------------------------------------
+
+
+class Proc:
+    """A started smsgate process with its output in files."""
+
+    def __init__(self, args, log_dir, name, env=None):
+        self.args = [BIN, *map(str, args)]
+        self.name = name
+        log_dir = Path(log_dir)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        n = 0
+        while (log_dir / f"{name}.{n}.stdout").exists():
+            n += 1
+        self.stdout_path = log_dir / f"{name}.{n}.stdout"
+        self.stderr_path = log_dir / f"{name}.{n}.stderr"
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.popen = subprocess.Popen(
+            self.args,
+            stdout=self._out,
+            stderr=self._err,
+            stdin=subprocess.DEVNULL,
+            env=env or clean_env(),
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stdout(self):
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self):
+        return self.stderr_path.read_text(errors="replace")
+
+    def signal(self, sig):
+        if self.alive():
+            self.popen.send_signal(sig)
+
+    def wait(self, timeout=STOP_TIMEOUT):
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM, wait, then SIGKILL the whole group. Returns the exit code."""
+        if self.alive():
+            try:
+                self.popen.terminate()
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self._kill_group()
+        rc = self.popen.wait(timeout=5)
+        self._close()
+        return rc
+
+    def kill9(self):
+        """SIGKILL this process only (children, if any, are left to stop())."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+        return self.popen.wait(timeout=5)
+
+    def _kill_group(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _close(self):
+        for f in (self._out, self._err):
+            try:
+                f.close()
+            except Exception:
+                pass
+
+    def describe(self):
+        return (
+            f"{' '.join(self.args)}\n--- stdout ---\n{self.stdout()[-3000:]}"
+            f"\n--- stderr ---\n{self.stderr()[-3000:]}"
+        )
+
+
+class Sim:
+    """`smsgate simulate twilio` on a free loopback port."""
+
+    def __init__(self, proc, url):
+        self.proc = proc
+        self.url = url
+        self.port = int(url.rsplit(":", 1)[1])
+
+    def messages(self, to=None):
+        params = {"to": to} if to else None
+        r = requests.get(f"{self.url}/sim/messages", params=params, timeout=5)
+        r.raise_for_status()
+        return r.json()["messages"]
+
+    def stats(self):
+        r = requests.get(f"{self.url}/sim/stats", timeout=5)
+        r.raise_for_status()
+        return r.json()
+
+    def clear(self):
+        requests.delete(f"{self.url}/sim/messages", timeout=5).raise_for_status()
+
+
+class Server:
+    """`smsgate serve` plus helpers for its API."""
+
+    def __init__(self, proc, port, db, flags):
+        self.proc = proc
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.db = db
+        self.flags = flags
+        self.key = None  # default key for the helpers (admin)
+
+    # raw HTTP
+    def request(self, method, path, key=None, **kw):
+        headers = dict(kw.pop("headers", None) or {})
+        k = key if key is not None else self.key
+        if k:
+            headers.setdefault("Authorization", f"Bearer {k}")
+        kw.setdefault("timeout", 10)
+        return requests.request(method, self.url + path, headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.request("PATCH", path, json=json, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    # API helpers
+    def send(self, to, body="hello from the e2e tests", expect=202, **fields):
+        r = self.post("/v1/messages", json={"to": to, "body": body, **fields})
+        assert r.status_code == expect, f"send: {r.status_code} {r.text}"
+        return r.json()
+
+    def message(self, mid):
+        r = self.get(f"/v1/messages/{mid}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def wait_status(self, mid, statuses=("sent",), timeout=10.0):
+        if isinstance(statuses, str):
+            statuses = (statuses,)
+        last = {}
+
+        def check():
+            m = self.message(mid)
+            last["m"] = m
+            return m if m["status"] in statuses else None
+
+        try:
+            return wait_for(check, timeout=timeout, what=f"{mid} to reach {statuses}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last seen: {json.dumps(last.get('m'))}") from None
+
+    def wait_final(self, ids, timeout=15.0, final=("sent", "failed", "canceled", "delivered", "undelivered")):
+        """Wait until every id is in a final status; returns {id: message}."""
+        pending = set(ids)
+        done = {}
+
+        def check():
+            for mid in list(pending):
+                m = self.message(mid)
+                if m["status"] in final:
+                    done[mid] = m
+                    pending.discard(mid)
+            return not pending
+
+        wait_for(check, timeout=timeout, interval=0.05,
+                 what=f"{len(pending)} of {len(ids)} messages to reach a final status")
+        return done
+
+    def add_provider(self, sim_url=None, name="sim", default=True, mps=1000, from_=FROM,
+                     account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=None, **extra):
+        config = {
+            "account_sid": account_sid,
+            "auth_token": auth_token,
+            "from": from_,
+            "base_url": base_url or sim_url,
+            "mps": mps,
+        }
+        body = {"name": name, "kind": "twilio", "config": config}
+        if default is not None:
+            body["default"] = default
+        body.update(extra)
+        r = self.post("/v1/providers", json=body)
+        assert r.status_code == 201, f"create provider: {r.status_code} {r.text}"
+        return r.json()
+
+    def metrics(self):
+        r = requests.get(self.url + "/metrics", timeout=5)
+        assert r.status_code == 200, r.text
+        return r.text
+
+
+class Harness:
+    """Starts processes for one test and stops them all in teardown."""
+
+    def __init__(self, tmp_path):
+        self.tmp = Path(tmp_path)
+        self.logs = self.tmp / "logs"
+        self.procs = []
+
+    def track(self, proc):
+        self.procs.append(proc)
+        return proc
+
+    def start_sim(self, *extra, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN):
+        args = ["simulate", "twilio", "--listen", "127.0.0.1:0", "--account-sid", account_sid,
+                "--auth-token", auth_token, "--log-level", "warn", *extra]
+        proc = self.track(Proc(args, self.logs, "sim"))
+
+        def ready():
+            if not proc.alive():
+                raise AssertionError("simulator exited early:\n" + proc.describe())
+            m = re.search(r"^listening (http://\S+)$", proc.stdout(), re.M)
+            return m.group(1) if m else None
+
+        url = wait_for(ready, timeout=READY_TIMEOUT, what="the simulator to listen")
+        sim = Sim(proc, url)
+        wait_for(lambda: sim.stats() is not None, timeout=READY_TIMEOUT, what="simulator stats")
+        return sim
+
+    def start_server(self, *extra, db=None, port=None, fast=True):
+        """Start `smsgate serve`; waits until /healthz answers 200."""
+        db = str(db or self.tmp / "smsgate.db")
+        flags = list(extra)
+        if fast:
+            defaults = {"--poll-ms": "50", "--retry-base-ms": "50", "--lease": "2",
+                        "--log-level": "info"}
+            for k, v in defaults.items():
+                if k not in flags:
+                    flags += [k, v]
+        attempts = 0
+        while True:
+            attempts += 1
+            p = port or free_port()
+            args = ["serve", "--db", db, "--listen", f"127.0.0.1:{p}", *flags]
+            proc = self.track(Proc(args, self.logs, "serve"))
+            srv = Server(proc, p, db, flags)
+            try:
+                self.wait_healthy(srv)
+                return srv
+            except AssertionError:
+                if (not proc.alive() and "cannot listen" in proc.stderr() and port is None
+                        and attempts < 3):
+                    continue  # lost the port race: try another
+                raise
+
+    def wait_healthy(self, srv):
+        def healthy():
+            if not srv.proc.alive():
+                raise AssertionError("smsgate serve exited early:\n" + srv.proc.describe())
+            try:
+                return requests.get(srv.url + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(healthy, timeout=READY_TIMEOUT, what="smsgate serve /healthz")
+
+    def restart(self, srv, *extra):
+        """Start a new server on the same db and port (the old one must be gone)."""
+        flags = list(srv.flags) + list(extra)
+        new = self.start_server(*flags, db=srv.db, port=srv.port, fast=False)
+        new.key = srv.key
+        return new
+
+    def teardown(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep stopping the others
+                print(f"teardown: {p.name}: {e!r}", file=sys.stderr)
+
+
+@pytest.fixture
+def harness(tmp_path):
+    h = Harness(tmp_path)
+    yield h
+    h.teardown()
+
+
+class Gateway:
+    """A simulator, a server with a default provider pointing at it, and keys."""
+
+    def __init__(self, h, sim, srv, admin, sender, viewer, provider):
+        self.h = h
+        self.sim = sim
+        self.srv = srv
+        self.admin = admin
+        self.sender = sender
+        self.viewer = viewer
+        self.provider = provider
+
+
+def make_gateway(h, sim_args=(), serve_args=(), provider_kw=None):
+    sim = h.start_sim(*sim_args)
+    srv = h.start_server(*serve_args)
+    admin = create_key(srv.db, "admin")
+    sender = create_key(srv.db, "sender")
+    viewer = create_key(srv.db, "viewer")
+    srv.key = admin
+    provider = srv.add_provider(sim.url, **(provider_kw or {}))
+    return Gateway(h, sim, srv, admin, sender, viewer, provider)
+
+
+@pytest.fixture
+def gw(harness):
+    """The usual set-up: fast server, simulator, admin key, default provider 'sim'."""
+    return make_gateway(harness)
