@@ -25,6 +25,7 @@ AUTH_TOKEN = "sim-auth-token-7f3e9a1c5b"
 FROM = "+15005550006"  # Twilio's "valid From" magic number
 
 READY_TIMEOUT = 10.0
+FINAL = ("sent", "failed", "canceled", "delivered", "undelivered")
 STOP_TIMEOUT = 10.0
 
 
@@ -289,14 +290,20 @@ class Server:
         def check():
             m = self.message(mid)
             last["m"] = m
-            return m if m["status"] in statuses else None
+            if m["status"] in statuses:
+                return m
+            if m["status"] in FINAL:
+                raise AssertionError(
+                    f"{mid} reached final status {m['status']!r}, expected {statuses}: "
+                    f"{json.dumps(m)}")
+            return None
 
         try:
             return wait_for(check, timeout=timeout, what=f"{mid} to reach {statuses}")
         except AssertionError as e:
             raise AssertionError(f"{e}; last seen: {json.dumps(last.get('m'))}") from None
 
-    def wait_final(self, ids, timeout=15.0, final=("sent", "failed", "canceled", "delivered", "undelivered")):
+    def wait_final(self, ids, timeout=15.0, final=FINAL):
         """Wait until every id is in a final status; returns {id: message}."""
         pending = set(ids)
         done = {}
