@@ -4,8 +4,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PYTEST     ?= /usr/bin/python3 -m pytest
 DEMO_DIR   ?= demo
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test unit e2e asan bench format clean
+.PHONY: all deps build run test unit e2e asan bench format clean fuzz
 
 all: build
 
@@ -39,6 +40,11 @@ asan: deps $(ASAN_BUILD)/build.ninja
 
 bench: build
 	./bench/run.sh
+
+# libFuzzer targets (fuzz/, docs/internals/fuzzing.md): needs clang.
+fuzz:
+	./fuzz/build.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/unit/*.c')

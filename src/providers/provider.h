@@ -69,7 +69,8 @@ typedef struct sg_provider_kind {
      * provider picks (a messaging service). */
     size_t (*senders)(const void *cfg, const char *const **out);
 
-    /* Build the send request for m. */
+    /* Build the send request for m into req (zeroed first). On failure req holds
+     * nothing to free. */
     sg_err (*build_send)(const void *cfg, const sg_prov_message *m, sg_prov_request *req,
                          sg_error *e);
 

@@ -36,12 +36,12 @@ typedef struct twilio_cfg {
 static const char *const secret_fields[] = {"auth_token", "api_key_secret", NULL};
 
 static const char *const known_keys[] = {
-    "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from",
-    "messaging_service_sid", "base_url", "mps", NULL,
+    "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from", "messaging_service_sid",
+    "base_url",    "mps",        NULL,
 };
 
-#define KNOWN_KEYS_TEXT                                                                         \
-    "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "       \
+#define KNOWN_KEYS_TEXT                                                                            \
+    "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "          \
     "base_url, mps"
 
 /* ---- config ------------------------------------------------------------------------- */
@@ -109,8 +109,8 @@ static void set_field(char *out, size_t cap, const char *key)
 }
 
 /* The string at key, or NULL when absent. Secrets are never echoed in messages. */
-static sg_err get_string(json_t *config, const char *key, size_t min, size_t max,
-                         const char **out, sg_error *e)
+static sg_err get_string(json_t *config, const char *key, size_t min, size_t max, const char **out,
+                         sg_error *e)
 {
     char field[64];
     set_field(field, sizeof field, key);
@@ -125,8 +125,8 @@ static sg_err get_string(json_t *config, const char *key, size_t min, size_t max
     if (strlen(s) != len)
         return sg_error_set(e, SG_ERR_INVALID, field, "%s must not contain a NUL character", key);
     if (len < min || len > max)
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be %zu to %zu characters long",
-                            key, min, max);
+        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be %zu to %zu characters long", key,
+                            min, max);
     *out = s;
     return SG_OK;
 }
@@ -170,8 +170,8 @@ static sg_err add_sender(const char *s, size_t len, size_t item, char **list, si
                             "a short code or an alphanumeric sender ID",
                             item);
     if (*n >= SENDERS_MAX)
-        return sg_error_set(e, SG_ERR_INVALID, "config.from",
-                            "from holds more than %d senders", SENDERS_MAX);
+        return sg_error_set(e, SG_ERR_INVALID, "config.from", "from holds more than %d senders",
+                            SENDERS_MAX);
     char *copy = strndup(s, len);
     if (!copy)
         return sg_error_set(e, SG_ERR_NOMEM, "config.from", "out of memory");
@@ -229,14 +229,14 @@ static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e
     } else if (json_is_array(v)) {
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             if (!json_is_string(item)) {
                 err = sg_error_set(e, SG_ERR_INVALID, "config.from",
                                    "from: sender %zu must be a string", i + 1);
                 goto fail;
             }
-            err = add_sender(json_string_value(item), json_string_length(item), i + 1, list, &n,
-                             e);
+            err = add_sender(json_string_value(item), json_string_length(item), i + 1, list, &n, e);
             if (err)
                 goto fail;
         }
@@ -336,7 +336,8 @@ static void *config_load(json_t *config, sg_error *e)
     const char *key;
     json_t *val;
     void *tmp;
-    json_object_foreach_safe(config, tmp, key, val) {
+    json_object_foreach_safe(config, tmp, key, val)
+    {
         size_t k = 0;
         while (known_keys[k] && strcmp(known_keys[k], key) != 0)
             k++;
@@ -344,8 +345,7 @@ static void *config_load(json_t *config, sg_error *e)
             char field[64];
             set_field(field, sizeof field, key);
             sg_error_set(e, SG_ERR_INVALID, field,
-                         "unknown key '%.50s' in the twilio config (expected: " KNOWN_KEYS_TEXT
-                         ")",
+                         "unknown key '%.50s' in the twilio config (expected: " KNOWN_KEYS_TEXT ")",
                          key);
             goto fail;
         }
@@ -366,7 +366,8 @@ static void *config_load(json_t *config, sg_error *e)
         goto fail;
     }
     if (auth_token && (api_key_sid || api_key_secret)) {
-        sg_error_set(e, SG_ERR_INVALID, api_key_sid ? "config.api_key_sid" : "config.api_key_secret",
+        sg_error_set(e, SG_ERR_INVALID,
+                     api_key_sid ? "config.api_key_sid" : "config.api_key_secret",
                      "give either auth_token or api_key_sid with api_key_secret, not both");
         goto fail;
     }
@@ -422,8 +423,8 @@ static void *config_load(json_t *config, sg_error *e)
     c->account_sid = strdup(account_sid);
     c->messaging_service_sid = service ? strdup(service) : NULL;
     c->messages_url = malloc(strlen(c->base_url) + 128);
-    c->authorization = auth_token ? basic_auth(account_sid, auth_token)
-                                  : basic_auth(api_key_sid, api_key_secret);
+    c->authorization =
+        auth_token ? basic_auth(account_sid, auth_token) : basic_auth(api_key_sid, api_key_secret);
     if (!c->account_sid || (service && !c->messaging_service_sid) || !c->messages_url ||
         !c->authorization)
         goto nomem;
@@ -492,8 +493,7 @@ static sg_err build_send(const void *vcfg, const sg_prov_message *m, sg_prov_req
     if (!err && m->status_callback)
         err = sg_form_add(&b, "StatusCallback", m->status_callback);
     if (err == SG_ERR_TOO_LARGE) {
-        sg_error_set(e, err, "body", "the twilio request would exceed %d bytes",
-                     REQUEST_BODY_MAX);
+        sg_error_set(e, err, "body", "the twilio request would exceed %d bytes", REQUEST_BODY_MAX);
         goto out;
     }
     if (err)
@@ -507,8 +507,7 @@ static sg_err build_send(const void *vcfg, const sg_prov_message *m, sg_prov_req
         goto nomem;
     err = sg_prov_request_add_header(req, "Authorization", c->authorization);
     if (!err)
-        err = sg_prov_request_add_header(req, "Content-Type",
-                                         "application/x-www-form-urlencoded");
+        err = sg_prov_request_add_header(req, "Content-Type", "application/x-www-form-urlencoded");
     if (!err)
         err = sg_prov_request_add_header(req, "Accept", "application/json");
     if (err)
@@ -612,10 +611,12 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
                  "[HTTP %ld] Failed to execute request", http_status);
     json_decref(root);
 
-    /* 429/20429 means the request was not processed (REST concurrency limit) and 5xx
-     * is Twilio's own trouble: both are safe to retry. Every 4xx is about this
-     * message or this account and would fail again. */
-    if (http_status == 429 || code_num == 20429 || (http_status >= 500 && http_status < 600))
+    /* 429/20429 means the request was not processed (REST concurrency limit), 408
+     * that the request timed out before it was read, and 5xx is Twilio's own
+     * trouble: all are safe to retry. Every other 4xx is about this message or this
+     * account and would fail again. */
+    if (http_status == 429 || http_status == 408 || code_num == 20429 ||
+        (http_status >= 500 && http_status < 600))
         res->outcome = SG_SEND_RETRYABLE;
     else
         res->outcome = SG_SEND_PERMANENT;

@@ -2,11 +2,13 @@
  * its own flags and serves until SIGINT/SIGTERM. */
 #include "sim/simulate.h"
 
-#include "cli/cli.h"
 #include "sim/twilio_sim.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 typedef struct sim_kind {
     const char *name;
@@ -34,11 +36,11 @@ int sg_simulate_main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return SG_EXIT_USAGE;
+        return EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
-        return SG_EXIT_OK;
+        return EXIT_OK;
     }
     for (size_t i = 0; kinds[i].name; i++) {
         if (strcmp(argv[1], kinds[i].name) == 0)
@@ -46,5 +48,5 @@ int sg_simulate_main(int argc, char **argv)
     }
     fprintf(stderr, "smsgate simulate: unknown kind '%s' (try 'smsgate simulate --help')\n",
             argv[1]);
-    return SG_EXIT_USAGE;
+    return EXIT_USAGE;
 }

@@ -5,7 +5,6 @@
  * build one JSON answer, append to the ring. */
 #include "sim/twilio_sim.h"
 
-#include "cli/cli.h"
 #include "core/gsm7.h"
 #include "util/buf.h"
 #include "util/crypto.h"
@@ -27,6 +26,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+
+/* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define BODY_MAX        (64 * 1024) /* request bodies; larger ones get 413 */
 #define THREADS         4
@@ -208,7 +210,8 @@ static bool delay_connection(delay_queue *q, struct MHD_Connection *conn, unsign
         /* Suspend before pushing, under the lock, so the timer can never resume a
          * connection that is not suspended yet. */
         MHD_suspend_connection(conn);
-        heap_push(q, (delayed){sg_time_mono_ms() + delay_ms, conn});
+        /* +1: the clock is read in whole milliseconds, never answer early. */
+        heap_push(q, (delayed){sg_time_mono_ms() + delay_ms + 1, conn});
         if (q->heap[0].conn == conn)
             pthread_cond_signal(&q->cond);
         ok = true;
@@ -263,7 +266,8 @@ typedef struct request {
     char path_sid[64]; /* the {AccountSid} of the path, ROUTE_MESSAGES only */
     sg_buf body;
     bool too_large;
-    bool delayed; /* already suspended once: the answer is in pending */
+    bool answered; /* a response is queued: ignore the rest of the upload */
+    bool delayed;  /* suspended: the answer waits in pending */
     struct MHD_Response *pending;
     unsigned pending_status;
 } request;
@@ -274,7 +278,7 @@ typedef struct answer {
     char *body;
     size_t len;
     const char *content_type;
-    const char *allow; /* Allow header for 405, else NULL */
+    const char *header, *header_value; /* one extra header (Allow, WWW-Authenticate) or NULL */
 } answer;
 
 static void answer_json(answer *a, unsigned status, json_t *doc)
@@ -304,8 +308,8 @@ static void answer_error(answer *a, unsigned status, int code, const char *fmt, 
     snprintf(more, sizeof more, ERRORS_URL "%d", code);
     answer_json(a, status,
                 json_pack("{s:o, s:s, s:o, s:i}", "code", code ? json_integer(code) : json_null(),
-                          "message", message, "more_info",
-                          code ? json_string(more) : json_null(), "status", (int)status));
+                          "message", message, "more_info", code ? json_string(more) : json_null(),
+                          "status", (int)status));
 }
 
 /* Echo of client input inside an error message: printable ASCII only, bounded,
@@ -417,15 +421,14 @@ static json_t *message_resource(const sg_sim_message *m)
     snprintf(media, sizeof media, API_PREFIX "%s/Messages/%s/Media.json", m->account_sid, m->sid);
     char segments[16];
     snprintf(segments, sizeof segments, "%u", m->segments);
-    return json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:n, s:n, s:s?, s:s?, s:s, s:s, s:n, "
-                     "s:s, s:s, s:s, s:{s:s}, s:s, s:s}",
-                     "account_sid", m->account_sid, "api_version", "2010-04-01", "body", m->body,
-                     "date_created", date, "date_sent", "date_updated", date, "direction",
-                     "outbound-api", "error_code", "error_message", "from", m->from,
-                     "messaging_service_sid", m->messaging_service_sid, "num_media", "0",
-                     "num_segments", segments, "price", "price_unit", "USD", "sid", m->sid,
-                     "status", m->status, "subresource_uris", "media", media, "to", m->to, "uri",
-                     uri);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:n, s:n, s:s?, s:s?, s:s, s:s, s:n, "
+        "s:s, s:s, s:s, s:{s:s}, s:s, s:s}",
+        "account_sid", m->account_sid, "api_version", "2010-04-01", "body", m->body, "date_created",
+        date, "date_sent", "date_updated", date, "direction", "outbound-api", "error_code",
+        "error_message", "from", m->from, "messaging_service_sid", m->messaging_service_sid,
+        "num_media", "0", "num_segments", segments, "price", "price_unit", "USD", "sid", m->sid,
+        "status", m->status, "subresource_uris", "media", media, "to", m->to, "uri", uri);
 }
 
 /* A To/From magic number of the test credentials (A.12). */
@@ -469,7 +472,7 @@ static const magic *magic_find(const magic *table, const char *number)
 }
 
 /* The validation of a create-message request, in Twilio's order. Returns true and
- * fills *m when the message is accepted; else fills a with the 400. */
+ * fills *out when the message is accepted; else fills a with the error answer. */
 static bool validate(const sg_form *f, const char *account_sid, const char *credential,
                      sg_sim_message **out, answer *a)
 {
@@ -526,10 +529,10 @@ static bool validate(const sg_form *f, const char *account_sid, const char *cred
         answer_error(a, 400, 21602, "Message body is required to be valid UTF-8.");
         return false;
     }
-    if (callback && ((strncmp(callback, "http://", 7) != 0 && strncmp(callback, "https://", 8) != 0) ||
-                     strlen(callback) > 2048 ||
-                     sg_sms_analyze(callback, strlen(callback), &(sg_sms_info){0}) ==
-                         SG_TEXT_INVALID_UTF8)) {
+    if (callback &&
+        ((strncmp(callback, "http://", 7) != 0 && strncmp(callback, "https://", 8) != 0) ||
+         strlen(callback) > 2048 ||
+         sg_sms_analyze(callback, strlen(callback), &(sg_sms_info){0}) == SG_TEXT_INVALID_UTF8)) {
         answer_error(a, 400, 21609, "The StatusCallback URL %s is not a valid URL.",
                      echo(callback, shown, 60));
         return false;
@@ -565,12 +568,15 @@ static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request
     char credential[35];
     if (strcmp(method, "POST") != 0) {
         atomic_fetch_add(&s->rejected, 1);
-        a->allow = "POST";
+        a->header = MHD_HTTP_HEADER_ALLOW;
+        a->header_value = "POST";
         answer_error(a, 405, 20004, "Method not allowed");
         return;
     }
     if (!check_auth(s, conn, credential)) {
         atomic_fetch_add(&s->unauthorized, 1);
+        a->header = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+        a->header_value = "Basic realm=\"Twilio API\"";
         answer_error(a, 401, 20003, "Authenticate");
         return;
     }
@@ -712,7 +718,8 @@ static void handle_sim(sg_twilio_sim *s, struct MHD_Connection *conn, request *r
         atomic_store(&s->unauthorized, 0);
         answer_json(a, 200, json_pack("{s:b}", "cleared", 1));
     } else {
-        a->allow = "GET, DELETE";
+        a->header = MHD_HTTP_HEADER_ALLOW;
+        a->header_value = "GET, DELETE";
         answer_error(a, 405, 20004, "Method not allowed");
     }
 }
@@ -746,8 +753,8 @@ static struct MHD_Response *make_response(answer *a)
     }
     a->body = NULL;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
-    if (a->allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, a->allow);
+    if (a->header)
+        MHD_add_response_header(resp, a->header, a->header_value);
     return resp;
 }
 
@@ -785,8 +792,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (r->too_large && r->route == ROUTE_MESSAGES) {
             atomic_fetch_add(&s->rejected, 1);
             answer_error(&a, 413, 0, "The request body is larger than %d bytes.", BODY_MAX);
+            r->answered = true;
             return queue(conn, a.status, make_response(&a));
         }
+        return MHD_YES;
+    }
+    if (r->answered) {
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -798,6 +810,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (r->delayed) { /* resumed by the delay thread */
         struct MHD_Response *resp = r->pending;
         r->pending = NULL;
+        r->delayed = false;
+        r->answered = true;
         return queue(conn, r->pending_status, resp);
     }
 
@@ -824,7 +838,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (delay_connection(&s->delays, conn, s->latency_ms))
             return MHD_YES;
         r->pending = NULL;
+        r->delayed = false;
     }
+    r->answered = true;
     return queue(conn, a.status, resp);
 }
 
@@ -940,15 +956,14 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         sg_twilio_sim_destroy(s);
-        return sg_error_set(e, SG_ERR_IO, NULL,
-                            "cannot listen (is the port already taken?)");
+        return sg_error_set(e, SG_ERR_IO, NULL, "cannot listen (is the port already taken?)");
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
@@ -965,32 +980,32 @@ uint16_t sg_twilio_sim_port(const sg_twilio_sim *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: smsgate simulate twilio [options]\n\n"
-            "A stand-in for api.twilio.com on loopback: POST "
-            "/2010-04-01/Accounts/{AccountSid}/Messages.json\n"
-            "with Basic auth, Twilio's test magic numbers and error codes, failure injection,\n"
-            "and /sim/messages and /sim/stats for inspection. Prints 'listening URL' once "
-            "ready.\n\n"
-            "options:\n"
-            "  --listen ADDR:PORT       loopback address to listen on (127.0.0.0/8 or [::1]);\n"
-            "                           port 0 picks a free port (default " SG_TWILIO_SIM_DEFAULT_LISTEN
-            ")\n"
-            "  --account-sid AC...      the account that exists\n"
-            "                           (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
-            "  --auth-token TOKEN       its auth token (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN
-            ")\n"
-            "  --api-key-sid SK...      also accept this API key (default: none)\n"
-            "  --api-key-secret SECRET  the API key's secret (default: none)\n"
-            "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
-            "  --rate-429 P             probability 0..1 of answering 429, code 20429 (default "
-            "0)\n"
-            "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
-            "  --seed N                 seed for failure injection (default: random)\n"
-            "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
-            "                           accepted message, use warn for benchmarks)\n"
-            "  -h, --help               show this help\n",
-            LATENCY_MAX_MS);
+    fprintf(
+        f,
+        "usage: smsgate simulate twilio [options]\n\n"
+        "A stand-in for api.twilio.com on loopback:\n"
+        "  POST /2010-04-01/Accounts/{AccountSid}/Messages.json\n"
+        "with Basic auth, Twilio's test magic numbers and error codes and failure\n"
+        "injection; GET/DELETE /sim/messages and /sim/stats for inspection.\n"
+        "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
+        "SIGTERM.\n\n"
+        "options:\n"
+        "  --listen ADDR:PORT       loopback address to listen on (127.0.0.0/8 or [::1]);\n"
+        "                           port 0 picks a free port (default " SG_TWILIO_SIM_DEFAULT_LISTEN
+        ")\n"
+        "  --account-sid AC...      the account that exists\n"
+        "                           (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
+        "  --auth-token TOKEN       its auth token (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN ")\n"
+        "  --api-key-sid SK...      also accept this API key (default: none)\n"
+        "  --api-key-secret SECRET  the API key's secret (default: none)\n"
+        "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
+        "  --rate-429 P             probability 0..1 of answering 429 / 20429 (default 0)\n"
+        "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
+        "  --seed N                 seed for failure injection (default: random)\n"
+        "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
+        "                           accepted message, use warn for benchmarks)\n"
+        "  -h, --help               show this help\n",
+        LATENCY_MAX_MS);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1002,7 +1017,7 @@ static int usage_error(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "smsgate simulate twilio: %s (try --help)\n", msg);
-    return SG_EXIT_USAGE;
+    return EXIT_USAGE;
 }
 
 /* "127.0.0.1:18091", "localhost:0" or "[::1]:8080", loopback only. */
@@ -1041,8 +1056,7 @@ static bool parse_listen(const char *text, struct sockaddr_storage *out, char *w
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) {
-            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)",
-                     host);
+            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)", host);
             return false;
         }
         v4->sin_family = AF_INET;
@@ -1051,8 +1065,7 @@ static bool parse_listen(const char *text, struct sockaddr_storage *out, char *w
     }
     if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
         if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
-            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)",
-                     host);
+            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)", host);
             return false;
         }
         v6->sin6_family = AF_INET6;
@@ -1141,7 +1154,7 @@ int sg_twilio_sim_main(int argc, char **argv)
         switch (c) {
         case 'h':
             usage(stdout);
-            return SG_EXIT_OK;
+            return EXIT_OK;
         case OPT_LISTEN:
             listen = optarg;
             break;
@@ -1222,7 +1235,7 @@ int sg_twilio_sim_main(int argc, char **argv)
     sg_error_clear(&e);
     if (sg_twilio_sim_new(&o, (struct sockaddr *)&addr, &sim, &e) != SG_OK) {
         fprintf(stderr, "smsgate simulate twilio: %s: %s\n", listen, e.message);
-        return SG_EXIT_FAIL;
+        return EXIT_FAIL;
     }
     char host[INET6_ADDRSTRLEN] = "";
     if (addr.ss_family == AF_INET6) {
@@ -1243,5 +1256,5 @@ int sg_twilio_sim_main(int argc, char **argv)
     sigwait(&sigs, &sig);
     sg_log(SG_LOG_INFO, "sim_stop", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     sg_twilio_sim_destroy(sim);
-    return SG_EXIT_OK;
+    return EXIT_OK;
 }

@@ -36,17 +36,17 @@ typedef struct sg_twilio_sim_options {
  * same allocation; the optional ones are NULL when the request did not carry them. */
 typedef struct sg_sim_message {
     atomic_int refs;
-    char sid[35];              /* "SM" + 32 hex */
-    char account_sid[35];      /* the account in the path */
-    char credential_sid[35];   /* who authenticated: the account SID or an API key SID */
-    const char *to;            /* E.164 */
-    const char *from;          /* NULL when a messaging service picks the sender */
+    char sid[35];            /* "SM" + 32 hex */
+    char account_sid[35];    /* the account in the path */
+    char credential_sid[35]; /* who authenticated: the account SID or an API key SID */
+    const char *to;          /* E.164 */
+    const char *from;        /* NULL when a messaging service picks the sender */
     const char *messaging_service_sid;
     const char *body;
     const char *status_callback;
-    const char *status;        /* static: "queued" or "accepted" */
-    unsigned segments;         /* as in num_segments */
-    int64_t created_ms;        /* wall clock */
+    const char *status; /* static: "queued" or "accepted" */
+    unsigned segments;  /* as in num_segments */
+    int64_t created_ms; /* wall clock */
 } sg_sim_message;
 
 void sg_sim_message_ref(sg_sim_message *m);

@@ -371,7 +371,7 @@ class Harness:
         wait_for(lambda: sim.stats() is not None, timeout=READY_TIMEOUT, what="simulator stats")
         return sim
 
-    def start_server(self, *extra, db=None, port=None, fast=True):
+    def start_server(self, *extra, db=None, port=None, fast=True, env=None):
         """Start `smsgate serve`; waits until /healthz answers 200."""
         db = str(db or self.tmp / "smsgate.db")
         flags = list(extra)
@@ -386,7 +386,7 @@ class Harness:
             attempts += 1
             p = port or free_port()
             args = ["serve", "--db", db, "--listen", f"127.0.0.1:{p}", *flags]
-            proc = self.track(Proc(args, self.logs, "serve"))
+            proc = self.track(Proc(args, self.logs, "serve", env=env))
             srv = Server(proc, p, db, flags)
             try:
                 self.wait_healthy(srv)

@@ -1,7 +1,10 @@
 """Errors: authentication, roles, routing, request validation, batches and
 idempotency. Every error must be an RFC 9457 problem with a stable code."""
+import concurrent.futures
 import json
+import time
 
+import pytest
 import requests
 
 from conftest import assert_problem, make_gateway, wait_for
@@ -98,11 +101,16 @@ def test_413_body_over_max_body(harness):
     big = json.dumps({"to": MOBILE, "body": "y" * 5000})
     r = g.srv.post("/v1/messages", data=big, headers={"Content-Type": "application/json"})
     assert_problem(r, 413, "body_too_large")
-    # Just under the limit still works (and the limit is on bytes, not characters).
-    ok = json.dumps({"to": MOBILE, "body": "z" * 1500})
-    assert len(ok) < 4096
-    r = g.srv.post("/v1/messages", data=ok, headers={"Content-Type": "application/json"})
+    # The limit itself is allowed; one byte more is not.
+    pre, post = '{"to": "%s", "body": "x", "metadata": {"k": "' % MOBILE, '"}}'
+    exact = pre + "v" * (4096 - len(pre) - len(post)) + post
+    assert len(exact) == 4096
+    r = g.srv.post("/v1/messages", data=exact, headers={"Content-Type": "application/json"})
     assert r.status_code == 202, r.text
+    over = exact[:-len(post)] + "v" + post
+    assert len(over) == 4097
+    r = g.srv.post("/v1/messages", data=over, headers={"Content-Type": "application/json"})
+    assert_problem(r, 413, "body_too_large")
 
 
 def test_413_chunked_body_over_max_body(harness):
@@ -133,6 +141,29 @@ def test_415_form_content_type(gw):
     r = gw.srv.post("/v1/messages", data={"to": MOBILE, "body": "x"})
     assert r.request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert_problem(r, 415, "unsupported_media_type")
+
+
+def test_415_other_content_types(gw):
+    data = json.dumps({"to": MOBILE, "body": "x"})
+    for ct in ("text/plain", "multipart/form-data; boundary=x"):
+        r = gw.srv.post("/v1/messages", data=data, headers={"Content-Type": ct})
+        assert_problem(r, 415, "unsupported_media_type")
+    # Parameters on application/json are fine.
+    r = gw.srv.post("/v1/messages", data=data,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 202, r.text
+
+
+@pytest.mark.bug
+def test_415_for_media_types_that_merely_start_with_json(gw):
+    """BUG: src/api/common.c (sg_api_json_body) compares only the first 16
+    characters of Content-Type with "application/json", so "application/jsonx"
+    or "application/json-seq" bodies are parsed as JSON and accepted (202)."""
+    data = json.dumps({"to": MOBILE, "body": "x"})
+    for ct in ("application/jsonx", "application/json-seq", "application/json+zip"):
+        r = gw.srv.post("/v1/messages", data=data, headers={"Content-Type": ct})
+        assert_problem(r, 415, "unsupported_media_type")
+    assert gw.srv.get("/v1/messages").json()["data"] == []
 
 
 def test_400_invalid_phone(gw):
@@ -206,6 +237,7 @@ def test_batch_accepts_good_rows_and_rejects_bad(gw):
         {"to": "not a number", "body": "batch 2"},
         {"to": "+447400123403", "body": "batch 3"},
         {"to": FIXED, "body": "batch 4"},
+        "not an object",
     ]
     r = srv.post("/v1/messages/batch", json={"messages": rows})
     assert r.status_code == 202, r.text
@@ -214,9 +246,11 @@ def test_batch_accepts_good_rows_and_rejects_bad(gw):
     assert all(a["id"].startswith("msg_") for a in body["accepted"])
     assert len({a["id"] for a in body["accepted"]}) == 3
     rej = {x["index"]: x for x in body["rejected"]}
-    assert sorted(rej) == [2, 4]
+    assert sorted(rej) == [2, 4, 5]
     assert rej[2]["code"] == "invalid_phone"
+    assert rej[2]["field"] == "to"
     assert rej[4]["code"] == "not_mobile"
+    assert rej[5]["code"] == "invalid_request"
     assert all(x["detail"] for x in body["rejected"])
 
     done = srv.wait_final([a["id"] for a in body["accepted"]])
@@ -309,3 +343,77 @@ def test_invalid_idempotency_key(gw):
     r = gw.srv.post("/v1/messages", json={"to": MOBILE, "body": "x"},
                     headers={"Idempotency-Key": "x" * 300})
     assert_problem(r, 400, "invalid_request", field="Idempotency-Key")
+
+
+def test_idempotency_under_concurrent_retries(gw):
+    srv, sim = gw.srv, gw.sim
+    to = "+447400123474"
+
+    def post(_):
+        r = requests.post(srv.url + "/v1/messages", json={"to": to, "body": "race"},
+                          headers={"Authorization": f"Bearer {gw.admin}",
+                                   "Idempotency-Key": "race-1"}, timeout=10)
+        return r.status_code, r.json().get("id")
+
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        results = list(ex.map(post, range(32)))
+    assert {s for s, _ in results} == {202}, results
+    ids = {i for _, i in results}
+    assert len(ids) == 1, ids
+    srv.wait_status(ids.pop(), "sent")
+    assert len(srv.get("/v1/messages", params={"to": to}).json()["data"]) == 1
+    assert len(sim.messages(to=to)) == 1
+
+
+def test_idempotency_survives_restart(harness):
+    g = make_gateway(harness)
+    payload = {"to": "+447400123475", "body": "durable"}
+    h = {"Idempotency-Key": "durable-1"}
+    r1 = g.srv.post("/v1/messages", json=payload, headers=h)
+    assert r1.status_code == 202
+    g.srv.wait_status(r1.json()["id"], "sent")
+    assert g.srv.proc.stop() == 0
+    srv2 = harness.restart(g.srv)
+    r2 = srv2.post("/v1/messages", json=payload, headers=h)
+    assert r2.status_code == 202, r2.text
+    assert r2.json()["id"] == r1.json()["id"]
+    r3 = srv2.post("/v1/messages", json={**payload, "body": "other"}, headers=h)
+    assert_problem(r3, 409, "idempotency_conflict")
+    assert len(g.sim.messages(to="+447400123475")) == 1
+
+
+@pytest.mark.bug
+def test_idempotency_key_on_cancel(gw):
+    """BUG (contract): DESIGN "Interfaces" says an Idempotency-Key on any POST makes
+    a retry safe. POST /v1/messages/{id}/cancel ignores the header: retrying a
+    successful cancel with the same key answers 409 invalid_state instead of
+    replaying the 200."""
+    srv = gw.srv
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    a = srv.send("+447400123476", "x", send_at=later)
+    h = {"Idempotency-Key": "cancel-1"}
+    r1 = srv.post(f"/v1/messages/{a['id']}/cancel", headers=h)
+    assert r1.status_code == 200, r1.text
+    r2 = srv.post(f"/v1/messages/{a['id']}/cancel", headers=h)
+    assert r2.status_code == 200, f"retry of the same cancel: {r2.status_code} {r2.text}"
+    assert r2.json()["status"] == "canceled"
+
+
+@pytest.mark.bug
+def test_idempotency_key_on_provider_create(gw):
+    """BUG (contract): POST /v1/providers ignores Idempotency-Key: retrying the same
+    create with the same key answers 409 conflict (name taken) instead of replaying
+    the 201, and the same key with another body is not an idempotency_conflict."""
+    srv = gw.srv
+    body = {"name": "idem", "kind": "twilio",
+            "config": {"account_sid": gw.provider["config"]["account_sid"],
+                       "auth_token": "some-token-1234", "from": ["+15005550006"],
+                       "base_url": gw.sim.url}}
+    h = {"Idempotency-Key": "prov-1"}
+    r1 = srv.post("/v1/providers", json=body, headers=h)
+    assert r1.status_code == 201, r1.text
+    r2 = srv.post("/v1/providers", json=body, headers=h)
+    assert r2.status_code == 201, f"retry of the same create: {r2.status_code} {r2.text}"
+    assert r2.json()["id"] == r1.json()["id"]
+    r3 = srv.post("/v1/providers", json={**body, "name": "idem2"}, headers=h)
+    assert_problem(r3, 409, "idempotency_conflict")

@@ -35,6 +35,12 @@ def test_metrics(gw):
     r = srv.post("/v1/messages/batch", json={"messages": [
         {"to": "+447400123710", "body": "m"}, {"to": "+442079460000", "body": "fixed"}]})
     ids += [a["id"] for a in r.json()["accepted"]]
+    # An idempotent replay is not a second acceptance.
+    for _ in range(2):
+        r = srv.post("/v1/messages", json={"to": "+447400123712", "body": "once"},
+                     headers={"Idempotency-Key": "metrics-1"})
+        assert r.status_code == 202
+    ids.append(r.json()["id"])
     srv.wait_final(ids)
     later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
     sched = srv.send("+447400123711", "later", send_at=later)
@@ -44,9 +50,11 @@ def test_metrics(gw):
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain")
     text = r.text
-    # 5 accepted now + the scheduled one; the rejected batch row is not counted.
-    assert metric_value(text, "smsgate_messages_accepted_total", {"provider": "sim"}) == 5
-    assert metric_value(text, "smsgate_messages_sent_total", {"provider": "sim"}) == 4
+    # 3 + 1 (batch) + 1 (idempotent) sent and the scheduled one; the rejected batch
+    # row and the replay are not counted.
+    assert metric_value(text, "smsgate_messages_accepted_total", {"provider": "sim"}) == 6
+    assert metric_value(text, "smsgate_messages_sent_total", {"provider": "sim"}) == 5
+    assert metric_value(text, "smsgate_messages_failed_total", {"provider": "sim"}) == 0
     assert "# TYPE smsgate_messages_sent_total counter" in text
     assert metric_value(text, "smsgate_queue_depth", {"status": "scheduled"}) == 1
     assert metric_value(text, "smsgate_queue_depth", {"status": "queued"}) == 0
@@ -211,3 +219,89 @@ def test_demo_prints_a_working_send_command(harness):
             return True
 
     wait_for(sim_gone, timeout=5, what="the demo's simulator to stop")
+
+
+def test_serve_logs_to_stderr_only(gw):
+    gw.srv.send("+447400123456", "log me")
+    assert gw.srv.proc.stdout() == ""
+    assert "listening" in gw.srv.proc.stderr()
+
+
+def test_port_in_use_exits_1(gw):
+    cp = run_cli("serve", "--db", str(gw.h.tmp / "other.db"), "--listen",
+                 f"127.0.0.1:{gw.srv.port}", "--log-level", "warn", timeout=15)
+    assert cp.returncode == 1, (cp.returncode, cp.stderr)
+    assert len(cp.stderr.strip().splitlines()) == 1, cp.stderr
+    assert "cannot listen" in cp.stderr
+    # The running server is unaffected.
+    assert requests.get(gw.srv.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_db_from_environment(tmp_path):
+    from conftest import clean_env
+
+    db = tmp_path / "env.db"
+    cp = run_cli("key", "create", "--role", "admin", env=clean_env({"SMSGATE_DB": str(db)}))
+    assert cp.returncode == 0, cp.stderr
+    assert db.exists()
+    cp = run_cli("migrate", env=clean_env({"SMSGATE_DB": str(db)}))
+    assert cp.returncode == 0 and str(db) in cp.stdout
+    # A flag beats the environment.
+    other = tmp_path / "flag.db"
+    cp = run_cli("migrate", "--db", other, env=clean_env({"SMSGATE_DB": str(db)}))
+    assert cp.returncode == 0 and other.exists()
+
+
+def test_public_url_sets_callback_urls(harness):
+    from conftest import make_gateway
+
+    g = make_gateway(harness, serve_args=("--public-url", "https://sms.example.com/"))
+    pid = g.provider["id"]
+    assert g.provider["callback_urls"] == {
+        "status": f"https://sms.example.com/callbacks/{pid}/status",
+        "inbound": f"https://sms.example.com/callbacks/{pid}/inbound",
+    }
+    a = g.srv.send("+447400123456", "callback url")
+    g.srv.wait_status(a["id"], "sent")
+    assert g.sim.messages()[0]["status_callback"] == \
+        f"https://sms.example.com/callbacks/{pid}/status"
+
+
+def test_cli_provider_test_queues_through_provider(gw):
+    cp = run_cli("provider", "test", "sim", "--to", "+447400123457", "--db", gw.srv.db,
+                 "--log-level", "warn")
+    assert cp.returncode == 0, cp.stderr
+    mid = cp.stdout.strip().splitlines()[-1]
+    m = gw.srv.wait_status(mid, "sent")
+    assert m["provider"] == "sim"
+    assert [r["sid"] for r in gw.sim.messages(to="+447400123457")] == [m["provider_message_id"]]
+
+
+def test_master_key_file_is_private(gw):
+    import os
+    import stat
+
+    st = os.stat(gw.srv.db + ".key")
+    assert stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_demo_twice_on_the_same_db(harness):
+    """The second demo run re-registers the (new) simulator and still works."""
+    db = harness.tmp / "demo.db"
+    for run in range(2):
+        port = free_port()
+        proc = harness.track(Proc(["serve", "--demo", "--db", db, "--listen",
+                                   f"127.0.0.1:{port}", "--poll-ms", "50", "--log-level",
+                                   "warn"], harness.logs, "demo"))
+        out = wait_for(lambda: proc.alive() and "Press Ctrl-C" in proc.stdout()
+                       and proc.stdout(), timeout=10, what="the demo instructions")
+        key = re.search(r"admin key\s+(sgk_\S+)", out).group(1)
+        srv = Server(proc, port, str(db), [])
+        srv.key = key
+        a = srv.send("+447400123456", f"demo run {run}")
+        m = srv.wait_status(a["id"], "sent")
+        assert m["provider"] == "twilio-sim"
+        provs = srv.get("/v1/providers").json()["data"]
+        assert [p["name"] for p in provs] == ["twilio-sim"]
+        proc.signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0, proc.describe()

@@ -57,6 +57,13 @@ MAGIC = [
     ("+15005550004", "21610"),
     ("+15005550009", "21614"),
     ("+15005550003", "21408"),
+    ("+15005550002", "21612"),
+]
+
+FROM_MAGIC = [
+    ("+15005550001", "21212"),
+    ("+15005550007", "21606"),
+    ("+15005550008", "21611"),
 ]
 
 
@@ -79,6 +86,20 @@ def test_magic_numbers_fail_permanently(harness):
     # Failed messages are counted as such.
     metrics = srv.metrics()
     assert f'smsgate_messages_failed_total{{provider="sim"}} {len(MAGIC)}' in metrics
+
+
+def test_magic_from_numbers_fail_permanently(harness):
+    g = make_gateway(harness, serve_args=RETRY_FLAGS)
+    srv = g.srv
+    ids = {frm: srv.send("+447400123456", "magic from", **{"from": frm})["id"]
+           for frm, _ in FROM_MAGIC}
+    done = srv.wait_final(list(ids.values()))
+    for frm, code in FROM_MAGIC:
+        m = done[ids[frm]]
+        assert (m["status"], m["error_code"], m["attempts"]) == ("failed", code, 1), m
+        assert m["from"] == frm
+        assert frm in m["error_message"], m
+    assert g.sim.messages() == []
 
 
 def test_wrong_credentials_fail_with_20003(harness):
@@ -108,3 +129,30 @@ def test_provider_down_gives_up_after_max_attempts(harness):
     statuses = [e["status"] for e in m["events"]]
     assert statuses == ["queued", "sending", "queued", "sending", "failed"], m["events"]
     assert "retry at" in m["events"][2]["detail"]
+
+
+@pytest.mark.bug
+def test_slow_provider_is_not_sent_twice_by_a_running_server(harness):
+    """BUG: a send that takes longer than --lease is claimed again by the same,
+    healthy server and sent a second time: the dispatcher never renews the lease
+    of a request in flight, and `serve` accepts a --lease shorter than
+    --request-timeout-ms. Correct is either refusing that configuration at start
+    (exit 2) or sending once. Got: the provider receives the message twice and the
+    events show "claimed again after its lease expired" with no crash at all."""
+    sim = harness.start_sim("--latency-ms", "1800")
+    try:
+        srv = harness.start_server("--lease", "1", "--request-timeout-ms", "30000")
+    except AssertionError:
+        proc = harness.procs[-1]
+        assert not proc.alive() and proc.popen.returncode == 2, proc.describe()
+        return  # refusing the configuration is a correct answer
+    from conftest import create_key
+
+    srv.key = create_key(srv.db, "admin")
+    srv.add_provider(sim.url)
+    a = srv.send("+447400123456", "slow provider")
+    # The answer takes 1.8 s; a second claim would come at 1 s, so by the time the
+    # message is "sent" any duplicate has already reached the simulator.
+    m = srv.wait_status(a["id"], "sent", timeout=10)
+    assert len(sim.messages(to="+447400123456")) == 1, m["events"]
+    assert not any("lease expired" in (e["detail"] or "") for e in m["events"]), m["events"]

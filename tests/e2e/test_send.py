@@ -273,3 +273,99 @@ def test_sender_pool_is_sticky_per_recipient(harness):
         m = srv.message(mid)
         assert m["status"] == "sent"
         assert m["from"] == expected_sender(m["to"], pool)
+
+
+def test_concatenated_parts_never_split_a_character(gw):
+    srv = gw.srv
+    # GSM-7: 153 septets per part, and the two septets of '€' stay together.
+    a = srv.send("+447400123456", "a" * 306)
+    assert (a["segments"], a["encoding"]) == (2, "GSM-7")
+    a = srv.send("+447400123456", "a" * 307)
+    assert (a["segments"], a["encoding"]) == (3, "GSM-7")
+    a = srv.send("+447400123456", "a" * 152 + "€" + "a" * 152)  # 306 septets, 3 parts
+    assert (a["segments"], a["encoding"]) == (3, "GSM-7")
+    # UCS-2: 67 units per part; a surrogate pair is never split.
+    a = srv.send("+447400123456", "é\u0416" * 67)  # 134 units
+    assert (a["segments"], a["encoding"]) == (2, "UCS-2")
+    a = srv.send("+447400123456", "\u0416" * 66 + "\U0001F600" + "\u0416" * 66)  # 134 units
+    assert (a["segments"], a["encoding"]) == (3, "UCS-2")
+
+
+def test_body_from_and_metadata_reach_provider_exactly(gw):
+    srv, sim = gw.srv, gw.sim
+    body = "x&y=z+1 %20 é😀€\nsecond line; 100% [ok]"
+    a = srv.send("+447400123463", body, **{"from": "MyShop"}, metadata={"order": 42, "tags": ["a"]})
+    assert a["from"] == "MyShop"
+    assert a["encoding"] == "UCS-2"
+    m = srv.wait_status(a["id"], "sent")
+    assert m["body"] == body
+    assert m["from"] == "MyShop"
+    assert m["metadata"] == {"order": 42, "tags": ["a"]}
+    rec = sim.messages(to="+447400123463")
+    assert len(rec) == 1
+    assert rec[0]["body"] == body
+    assert rec[0]["from"] == "MyShop"
+
+
+def test_send_at_in_the_past_or_with_offset(gw):
+    srv = gw.srv
+    a = srv.send("+447400123464", "past", send_at="2020-01-01T00:00:00Z")
+    assert a["status"] == "queued"
+    srv.wait_status(a["id"], "sent")
+
+    # An offset is honoured: local 10:00+02:00 is 08:00Z.
+    target = int(time.time()) + 7200
+    local = dt.datetime.fromtimestamp(target, dt.timezone(dt.timedelta(hours=2)))
+    a = srv.send("+447400123465", "offset", send_at=local.strftime("%Y-%m-%dT%H:%M:%S+02:00"))
+    assert a["status"] == "scheduled"
+    assert parse_iso(a["send_at"]) == target
+
+
+def test_rate_limit_per_sender(harness):
+    """mps 2: every send goes through, none counts as a failed attempt, and no
+    second sees more than the bucket allows (capacity 2 + 2 per second)."""
+    g = make_gateway(harness, provider_kw={"mps": 2})
+    srv, sim = g.srv, g.sim
+    ids = [srv.send(f"+4474001238{i:02d}", "limited")["id"] for i in range(6)]
+    done = srv.wait_final(ids, timeout=15)
+    assert all(m["status"] == "sent" for m in done.values())
+    assert all(srv.message(mid)["attempts"] == 1 for mid in ids)
+    recs = sim.messages()
+    assert len(recs) == 6
+    times = sorted(parse_iso(r["created_at"]) for r in recs)
+    for i, t in enumerate(times):
+        in_window = [u for u in times[i:] if u < t + 1.0]
+        assert len(in_window) <= 4, f"{len(in_window)} sends within 1 s at mps 2: {times}"
+
+
+def test_running_server_picks_up_provider_edit_from_cli(gw):
+    srv, sim = gw.srv, gw.sim
+    cp = run_cli("provider", "edit", "sim", "--db", srv.db, "--log-level", "warn",
+                 "--from", "+15017122661")
+    assert cp.returncode == 0, cp.stderr
+
+    def sent_with_new_sender():
+        a = srv.send("+447400123466", "after edit")
+        m = srv.wait_status(a["id"], "sent")
+        return m["from"] == "+15017122661"
+
+    # Documented: a running server picks changes up within a second.
+    wait_for(sent_with_new_sender, timeout=5, interval=0.2, what="the edited sender to be used")
+    assert sim.messages(to="+447400123466")[-1]["from"] == "+15017122661"
+
+
+def test_restart_keeps_keys_providers_and_messages(harness):
+    g = make_gateway(harness)
+    srv = g.srv
+    a = srv.send("+447400123467", "before restart")
+    srv.wait_status(a["id"], "sent")
+    assert srv.proc.stop() == 0
+    srv2 = harness.restart(srv)
+    # Keys, the provider (its sealed secret too) and the history survive.
+    m = srv2.message(a["id"])
+    assert m["status"] == "sent"
+    assert [e["status"] for e in m["events"]] == ["queued", "sending", "sent"]
+    assert srv2.get("/v1/messages", key=g.viewer).status_code == 200
+    b = srv2.send("+447400123468", "after restart")
+    srv2.wait_status(b["id"], "sent")
+    assert len(g.sim.messages(to="+447400123468")) == 1

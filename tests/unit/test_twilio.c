@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AC "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define SK "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-#define MG "MGcccccccccccccccccccccccccccccccc"
+#define AC    "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SK    "SKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define MG    "MGcccccccccccccccccccccccccccccccc"
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
 static const sg_provider_kind *K = &sg_twilio_kind;
@@ -85,10 +85,11 @@ static void test_config_api_key_and_pipe_string(void **state)
 {
     sg_error e;
     json_t *j;
-    void *cfg = load("{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\","
-                     "\"api_key_secret\":\"s3cret\",\"from\":\" +15017122661 | +15017122662|My Shop\","
-                     "\"base_url\":\"http://127.0.0.1:18091//\",\"mps\":2.5}",
-                     &j, &e);
+    void *cfg =
+        load("{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\","
+             "\"api_key_secret\":\"s3cret\",\"from\":\" +15017122661 | +15017122662|My Shop\","
+             "\"base_url\":\"http://127.0.0.1:18091//\",\"mps\":2.5}",
+             &j, &e);
     assert_non_null(cfg);
     json_t *from = json_object_get(j, "from");
     assert_true(json_is_array(from));
@@ -173,12 +174,12 @@ static void test_config_bad(void **state)
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+1234567890123456\"}",
          "config.from"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"12\"}", "config.from"},
-        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"123456789\"}",
-         "config.from"},
+        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"123456789\"}", "config.from"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"TwelveLetter\"}",
          "config.from"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"Shop!\"}", "config.from"},
-        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006||+15005550007\"}",
+        {"{\"account_sid\":\"" AC
+         "\",\"auth_token\":\"t\",\"from\":\"+15005550006||+15005550007\"}",
          "config.from"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006|+15005550006\"}",
          "config.from"},
@@ -220,8 +221,7 @@ static void test_config_bad(void **state)
             fail_msg("case %zu accepted: %s", i, cases[i].json);
         assert_int_equal(e.err, SG_ERR_INVALID);
         if (strcmp(e.field, cases[i].field) != 0)
-            fail_msg("case %zu: field %s, expected %s (%s)", i, e.field, cases[i].field,
-                     e.message);
+            fail_msg("case %zu: field %s, expected %s (%s)", i, e.field, cases[i].field, e.message);
         assert_true(strlen(e.message) > 10);
         /* a failed load writes nothing back */
         if (json_is_object(j) && !strstr(cases[i].json, "base_url"))
@@ -265,13 +265,11 @@ static void test_config_messages(void **state)
     for (int i = 0; i < 101; i++)
         off += (size_t)snprintf(list + off, sizeof list - off, "%s+1500555%04d", i ? "|" : "", i);
     char *json = malloc(8192);
-    snprintf(json, 8192, "{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"%s\"}",
-             list);
+    snprintf(json, 8192, "{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"%s\"}", list);
     assert_null(load(json, NULL, &e));
     assert_string_equal(e.field, "config.from");
     list[off - strlen("|+15005550100")] = '\0';
-    snprintf(json, 8192, "{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"%s\"}",
-             list);
+    snprintf(json, 8192, "{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"%s\"}", list);
     void *cfg = load(json, NULL, &e);
     assert_non_null(cfg);
     const char *const *senders;
@@ -379,8 +377,8 @@ static void test_build_service(void **state)
     K->config_free(cfg);
 
     /* no from and no service: refused, nothing allocated */
-    cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006\"}",
-               NULL, &e);
+    cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006\"}", NULL,
+               &e);
     m.from = NULL;
     assert_int_equal(K->build_send(cfg, &m, &r, &e), SG_ERR_INVALID);
     assert_string_equal(e.field, "from");

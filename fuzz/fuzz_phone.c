@@ -1,0 +1,84 @@
+/* libFuzzer driver for sg_phone_normalize (src/core/phone_shim.cc over
+ * libphonenumber): every "to" number the API accepts goes through it.
+ *
+ * The input is read as one NUL-terminated string and normalised twice, with the
+ * default region "GB" and with none (NULL). Contracts checked, beyond ASan/UBSan
+ * (phone.h):
+ *  - the status is one of the enum's values; input longer than 64 bytes is
+ *    INVALID; "GB" is a known region, so it never gives BAD_REGION;
+ *  - BAD_REGION only for input that is not in "+" form (check "phone-bad-region");
+ *  - on OK the output is E.164: '+', then 2..15 digits, NUL-terminated within
+ *    SG_PHONE_MAX, and the type is one of the enum's values;
+ *  - on OK the output normalises to itself, with the same type, both with no
+ *    region and with "GB";
+ *  - input that is OK without a region gives the same number with "GB". */
+#include "fuzz_common.h"
+
+#include "core/phone.h"
+
+static void check_e164(const char *input, const char *region, const char e164[SG_PHONE_MAX],
+                       sg_phone_type type)
+{
+    FUZZ_CHECK(memchr(e164, '\0', SG_PHONE_MAX) != NULL, "\"%s\": output not terminated",
+               input);
+    size_t len = strlen(e164);
+    FUZZ_CHECK(e164[0] == '+', "\"%s\" (%s) gave \"%s\"", input, region ? region : "NULL", e164);
+    FUZZ_CHECK(len >= 3 && len <= 16, "\"%s\" (%s) gave \"%s\" (%zu chars)", input,
+               region ? region : "NULL", e164, len);
+    for (size_t i = 1; i < len; i++)
+        FUZZ_CHECK(e164[i] >= '0' && e164[i] <= '9', "\"%s\" gave \"%s\"", input, e164);
+    FUZZ_CHECK(type >= SG_PHONE_TYPE_UNKNOWN && type <= SG_PHONE_TYPE_OTHER, "type %d",
+               (int)type);
+
+    const char *regions[] = {NULL, "GB"};
+    for (size_t r = 0; r < 2; r++) {
+        char again[SG_PHONE_MAX];
+        sg_phone_type type2 = (sg_phone_type)-1;
+        sg_phone_status st = sg_phone_normalize(e164, regions[r], again, &type2);
+        FUZZ_CHECK(st == SG_PHONE_OK, "\"%s\" -> \"%s\", which gives status %d with region %s",
+                   input, e164, (int)st, regions[r] ? regions[r] : "NULL");
+        FUZZ_CHECK(strcmp(again, e164) == 0, "\"%s\" -> \"%s\" -> \"%s\" (region %s)", input,
+                   e164, again, regions[r] ? regions[r] : "NULL");
+        FUZZ_CHECK(type2 == type, "\"%s\" -> \"%s\": type %s, then %s", input, e164,
+                   sg_phone_type_name(type), sg_phone_type_name(type2));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 128) /* past 64 bytes everything is INVALID; test a little beyond that */
+        return 0;
+    char *input = fuzz_cstr(data, size);
+    size_t len = strlen(input);
+    bool has_plus = strchr(input, '+') != NULL;
+
+    char gb[SG_PHONE_MAX], none[SG_PHONE_MAX];
+    sg_phone_type gb_type = SG_PHONE_TYPE_UNKNOWN, none_type = SG_PHONE_TYPE_UNKNOWN;
+    sg_phone_status gb_st = sg_phone_normalize(input, "GB", gb, &gb_type);
+    sg_phone_status none_st = sg_phone_normalize(input, NULL, none, &none_type);
+
+    FUZZ_CHECK(gb_st == SG_PHONE_OK || gb_st == SG_PHONE_INVALID, "\"%s\" (GB): status %d",
+               input, (int)gb_st);
+    FUZZ_CHECK(none_st == SG_PHONE_OK || none_st == SG_PHONE_INVALID ||
+                   none_st == SG_PHONE_BAD_REGION,
+               "\"%s\" (NULL): status %d", input, (int)none_st);
+    if (len > 64)
+        FUZZ_CHECK(gb_st == SG_PHONE_INVALID && none_st == SG_PHONE_INVALID,
+                   "%zu-byte input accepted", len);
+    if (none_st == SG_PHONE_BAD_REGION && fuzz_check_enabled("phone-bad-region"))
+        FUZZ_CHECK(!has_plus,
+                   "\"%s\" is in \"+\" form but gives BAD_REGION without a region (phone.h: "
+                   "BAD_REGION only when the input is not in \"+\" form)",
+                   input);
+
+    if (gb_st == SG_PHONE_OK)
+        check_e164(input, "GB", gb, gb_type);
+    if (none_st == SG_PHONE_OK) {
+        check_e164(input, NULL, none, none_type);
+        FUZZ_CHECK(gb_st == SG_PHONE_OK && strcmp(gb, none) == 0,
+                   "\"%s\": \"%s\" without a region but status %d \"%s\" with GB", input, none,
+                   (int)gb_st, gb_st == SG_PHONE_OK ? gb : "");
+    }
+    free(input);
+    return 0;
+}
