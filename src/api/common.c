@@ -5,10 +5,24 @@
 #include <string.h>
 #include <strings.h>
 
+/* "application/json", optionally followed by parameters ("; charset=utf-8"). */
+static bool media_type_is_json(const char *ct)
+{
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
 json_t *sg_api_json_body(sg_http_req *req)
 {
     const char *ct = sg_http_header(req, "Content-Type");
-    if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+    if (ct && !media_type_is_json(ct)) {
         sg_http_problem(req, 415, "unsupported_media_type", NULL,
                         "send the body as application/json (got %.64s)", ct);
         return NULL;

@@ -3,6 +3,7 @@
 #include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "api/idempotency.h"
 #include "core/idempotency.h"
 #include "dispatch/dispatcher.h"
 #include "http/problem.h"
@@ -48,7 +49,7 @@ static void on_committed(sg_insert_req *ins)
     if (ins->err) {
         sg_api_store_error(req, ins->err, ins->error.message);
     } else if (ins->conflict) {
-        sg_http_problem(req, 409, "idempotency_conflict", NULL,
+        sg_http_problem(req, 409, "idempotency_conflict", "Idempotency-Key",
                         "Idempotency-Key '%s' was used before with a different request",
                         p->idem_key);
     } else if (ins->replayed) {
@@ -66,43 +67,18 @@ static void on_committed(sg_insert_req *ins)
     pending_free(p);
 }
 
-/* Idempotency-Key handling before any work: answers the request and returns
- * SG_HTTP_DONE for a replay, a conflict or a bad key. */
+/* Idempotency-Key handling before any work; false after answering. */
 static bool idempotency_precheck(sg_http_req *req, sg_app *app, pending_send *p)
 {
-    const char *key = sg_http_header(req, "Idempotency-Key");
-    if (!key)
-        return true;
-    if (!sg_idem_key_valid(key)) {
-        sg_http_problem(req, 400, "invalid_request", "Idempotency-Key",
-                        "Idempotency-Key must be 1 to %d printable ASCII characters",
-                        SG_IDEM_KEY_MAX);
+    sg_idem_ctx ctx;
+    if (!sg_api_idem_precheck(req, app, &ctx))
         return false;
+    if (ctx.active) {
+        snprintf(p->idem_key, sizeof p->idem_key, "%s", ctx.key);
+        snprintf(p->key_id, sizeof p->key_id, "%s", ctx.key_id);
+        snprintf(p->fingerprint, sizeof p->fingerprint, "%s", ctx.fingerprint);
     }
-    snprintf(p->idem_key, sizeof p->idem_key, "%s", key);
-    snprintf(p->key_id, sizeof p->key_id, "%s", sg_auth_caller(req)->key_id);
-    size_t len;
-    const char *body = sg_http_body(req, &len);
-    sg_idem_fingerprint(sg_http_method(req), sg_http_path(req), body, len, p->fingerprint);
-    char stored_fp[72];
-    int status;
-    char *stored = NULL;
-    sg_err err = sg_store_idem_get(app->store, p->key_id, key, stored_fp, &status, &stored);
-    if (err == SG_ERR_NOT_FOUND)
-        return true;
-    if (err) {
-        sg_api_store_error(req, err, "cannot read the idempotency key");
-        return false;
-    }
-    if (sg_idem_decide(stored_fp, p->fingerprint) == SG_IDEM_REPLAY) {
-        sg_http_respond(req, status, "application/json", stored, strlen(stored));
-        sg_http_add_header(req, "Idempotent-Replayed", "true");
-    } else {
-        sg_http_problem(req, 409, "idempotency_conflict", NULL,
-                        "Idempotency-Key '%s' was used before with a different request", key);
-    }
-    free(stored);
-    return false;
+    return true;
 }
 
 /* Hand p to the writer and suspend the request until its group commits. */
@@ -309,6 +285,12 @@ sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
     }
     char to[SG_PHONE_MAX];
     const char *to_in = sg_http_query(req, "to");
+    char to_fixed[64];
+    if (to_in && to_in[0] == ' ') {
+        /* "?to=+44..." unencoded: the '+' arrived as a space. */
+        snprintf(to_fixed, sizeof to_fixed, "+%s", to_in + 1);
+        to_in = to_fixed;
+    }
     if (to_in) {
         sg_phone_type type;
         if (sg_phone_normalize(to_in, app->default_region, to, &type) != SG_PHONE_OK) {

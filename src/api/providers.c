@@ -78,9 +78,10 @@ sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx)
     json_object_foreach(in, key, val)
     {
         if (strcmp(key, "to") != 0 && strcmp(key, "body") != 0) {
-            json_decref(in);
+            /* key points into `in`: answer before releasing it */
             sg_http_problem(req, 400, "invalid_request", key,
                             "unknown field '%.64s' (known: to, body)", key);
+            json_decref(in);
             return SG_HTTP_DONE;
         }
     }

@@ -122,7 +122,9 @@ static int fail(const sg_reject *rej)
 {
     fprintf(stderr, "smsgate: %s%s%s\n", rej->field[0] ? rej->field : "", rej->field[0] ? ": " : "",
             rej->detail);
-    return rej->status >= 500 ? SG_EXIT_FAIL : SG_EXIT_FAIL;
+    /* Input the command line gave that cannot work is a usage error; a missing
+     * provider, a conflict or a store failure is a failure. */
+    return rej->status == 400 ? SG_EXIT_USAGE : SG_EXIT_FAIL;
 }
 
 static void print_table(json_t *list)

@@ -1,6 +1,7 @@
 /* smsgate serve: the daemon (HTTP API + dispatcher), and `--demo`. */
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/hooks.h"
 #include "api/provider_admin.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +214,13 @@ int sg_cmd_serve(int argc, char **argv)
                         "--max-attempts must be positive, --max-body at least 1024\n");
         return SG_EXIT_USAGE;
     }
+    if ((uint64_t)st.lease_s * 1000 <= st.request_timeout_ms) {
+        /* A send still in flight when its lease ran out would be claimed again by
+         * this very server and sent twice. */
+        fprintf(stderr, "smsgate: --lease (%u s) must be longer than --request-timeout-ms (%u ms)\n",
+                st.lease_s, st.request_timeout_ms);
+        return SG_EXIT_USAGE;
+    }
     /* Signals are taken by sigwait below; every thread started from here on
      * inherits the mask. */
     sigset_t sigs;
@@ -266,7 +275,8 @@ int sg_cmd_serve(int argc, char **argv)
         .max_body = st.max_body,
         .routes = sg_api_routes,
         .ctx = &app,
-        .before = sg_auth_before,
+        .before = sg_api_before,
+        .after = sg_api_after,
     };
     if (sg_http_start(&hc, &http, &bound, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);

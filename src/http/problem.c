@@ -29,6 +29,7 @@ static const problem_kind kinds[] = {
     {"idempotency_conflict", "Idempotency key reused"},
     {"invalid_state", "Invalid state for this operation"},
     {"body_too_large", "Body too large"},
+    {"uri_too_long", "URI too long"},
     {"unsupported_media_type", "Unsupported media type"},
     {"store_busy", "Database busy"},
     {"store_full", "Database full"},

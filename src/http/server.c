@@ -100,6 +100,8 @@ void *sg_http_user(const sg_http_req *r)
 
 void sg_http_set_user(sg_http_req *r, void *user, void (*free_fn)(void *))
 {
+    if (r->user && r->user_free && r->user != user)
+        r->user_free(r->user);
     r->user = user;
     r->user_free = free_fn;
 }
@@ -139,6 +141,17 @@ void sg_http_respond_json(sg_http_req *r, int status, json_t *j)
     r->resp_len = strlen(text);
     r->status = status;
     r->content_type = status >= 400 ? "application/problem+json" : "application/json";
+}
+
+int sg_http_response_status(const sg_http_req *r)
+{
+    return r->status;
+}
+
+const char *sg_http_response_body(const sg_http_req *r, size_t *len)
+{
+    *len = r->resp ? r->resp_len : 0;
+    return r->resp ? r->resp : "";
 }
 
 void sg_http_add_header(sg_http_req *r, const char *name, const char *value)
@@ -219,13 +232,18 @@ static void route(sg_http_req *r)
         if (!route_match(rt->pattern, r->path, r))
             continue;
         path_known = true;
-        if (strcmp(rt->method, r->method) != 0)
+        /* HEAD is GET without the body (libmicrohttpd drops it). */
+        if (strcmp(rt->method, r->method) != 0 &&
+            !(strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
             continue;
         if (cfg->before && cfg->before(r, rt, cfg->ctx) == SG_HTTP_DONE)
             return;
-        if (rt->handler(r, cfg->ctx) == SG_HTTP_PENDING && atomic_load(&r->state) == REQ_RUNNING)
+        sg_http_result res = rt->handler(r, cfg->ctx);
+        if (res == SG_HTTP_PENDING && atomic_load(&r->state) == REQ_RUNNING)
             sg_log(SG_LOG_ERROR, "handler_bug", "path=%s detail=\"pending without defer\"",
                    r->path);
+        if (res == SG_HTTP_DONE && cfg->after)
+            cfg->after(r, rt, cfg->ctx);
         return;
     }
     if (path_known) {

@@ -37,6 +37,7 @@ typedef struct sg_route {
     const char *pattern;
     sg_http_handler handler;
     int tag;
+    int flags; /* application-defined */
 } sg_route;
 
 typedef struct sg_http_config {
@@ -50,6 +51,9 @@ typedef struct sg_http_config {
     /* Called before every routed handler; returns SG_HTTP_DONE after answering
      * (to refuse the request, e.g. 401) or SG_HTTP_PENDING to go on. */
     sg_http_result (*before)(sg_http_req *req, const sg_route *route, void *ctx);
+    /* Called after a handler that answered at once (not after deferred ones), before
+     * the answer is sent. May be NULL. */
+    void (*after)(sg_http_req *req, const sg_route *route, void *ctx);
 } sg_http_config;
 
 /* Start listening. *bound_port gets the actual port (useful with port 0). */
@@ -73,7 +77,8 @@ const char *sg_http_query(const sg_http_req *r, const char *key);
 /* A request header or NULL. */
 const char *sg_http_header(const sg_http_req *r, const char *name);
 const char *sg_http_body(const sg_http_req *r, size_t *len);
-/* Per-request slot for the application (e.g. the authenticated key). */
+/* Per-request slot for the application (e.g. the authenticated key). Setting a
+ * new one frees the previous one with its free function. */
 void *sg_http_user(const sg_http_req *r);
 void sg_http_set_user(sg_http_req *r, void *user, void (*free_fn)(void *));
 
@@ -84,6 +89,9 @@ void sg_http_respond(sg_http_req *r, int status, const char *content_type, const
                      size_t len);
 /* Answer with JSON (serialised compactly). Steals the reference to j. */
 void sg_http_respond_json(sg_http_req *r, int status, json_t *j);
+/* The answer set so far: its status and body. */
+int sg_http_response_status(const sg_http_req *r);
+const char *sg_http_response_body(const sg_http_req *r, size_t *len);
 /* Add a response header (copied); at most 4. */
 void sg_http_add_header(sg_http_req *r, const char *name, const char *value);
 

@@ -153,6 +153,10 @@ sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r);
 sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
                          int *status, char **body);
 
+/* Record an answer under an idempotency key (for requests whose effect is not a
+ * message insert). Does nothing if the key is already recorded. */
+sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e);
+
 sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out);
 /* Events of a message, oldest first; *out malloc'd. */
 sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n);

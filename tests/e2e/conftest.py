@@ -377,6 +377,7 @@ class Harness:
         flags = list(extra)
         if fast:
             defaults = {"--poll-ms": "50", "--retry-base-ms": "50", "--lease": "2",
+                        "--request-timeout-ms": "1500",
                         "--log-level": "info"}
             for k, v in defaults.items():
                 if k not in flags:

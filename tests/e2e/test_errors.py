@@ -154,9 +154,8 @@ def test_415_other_content_types(gw):
     assert r.status_code == 202, r.text
 
 
-@pytest.mark.bug
 def test_415_for_media_types_that_merely_start_with_json(gw):
-    """BUG: src/api/common.c (sg_api_json_body) compares only the first 16
+    """Regression (issue 2 review): src/api/common.c (sg_api_json_body) compares only the first 16
     characters of Content-Type with "application/json", so "application/jsonx"
     or "application/json-seq" bodies are parsed as JSON and accepted (202)."""
     data = json.dumps({"to": MOBILE, "body": "x"})
@@ -382,9 +381,8 @@ def test_idempotency_survives_restart(harness):
     assert len(g.sim.messages(to="+447400123475")) == 1
 
 
-@pytest.mark.bug
 def test_idempotency_key_on_cancel(gw):
-    """BUG (contract): DESIGN "Interfaces" says an Idempotency-Key on any POST makes
+    """Regression (issue 2 review): DESIGN "Interfaces" says an Idempotency-Key on any POST makes
     a retry safe. POST /v1/messages/{id}/cancel ignores the header: retrying a
     successful cancel with the same key answers 409 invalid_state instead of
     replaying the 200."""
@@ -399,9 +397,8 @@ def test_idempotency_key_on_cancel(gw):
     assert r2.json()["status"] == "canceled"
 
 
-@pytest.mark.bug
 def test_idempotency_key_on_provider_create(gw):
-    """BUG (contract): POST /v1/providers ignores Idempotency-Key: retrying the same
+    """Regression (issue 2 review): POST /v1/providers ignores Idempotency-Key: retrying the same
     create with the same key answers 409 conflict (name taken) instead of replaying
     the 201, and the same key with another body is not an idempotency_conflict."""
     srv = gw.srv

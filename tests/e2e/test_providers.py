@@ -211,9 +211,8 @@ def test_provider_test_endpoint_sends_through_it(gw):
     assert_problem(r, 403, "forbidden")
 
 
-@pytest.mark.bug
 def test_provider_test_unknown_field_names_the_field(gw):
-    """BUG: POST /v1/providers/{id}/test with an unknown field answers a problem
+    """Regression (issue 2 review): POST /v1/providers/{id}/test with an unknown field answers a problem
     whose `field` is not the unknown key. src/api/providers.c
     (sg_api_providers_test) calls json_decref(in) and then passes `key`, a string
     owned by `in`, to sg_http_problem: a use after free; the field comes out as
@@ -389,9 +388,8 @@ def test_api_key_credentials(harness):
     assert rec[0]["account_sid"] == ACCOUNT_SID
 
 
-@pytest.mark.bug
 def test_cli_provider_add_invalid_value_is_a_usage_error(harness):
-    """BUG: `smsgate provider add` with an invalid flag value exits 1; a usage
+    """Regression (issue 2 review): `smsgate provider add` with an invalid flag value exits 1; a usage
     error is exit 2 (DESIGN "Interfaces", and what `smsgate send --to 12` does).
     src/cli/cmd_provider.c fail() returns `rej->status >= 500 ? SG_EXIT_FAIL :
     SG_EXIT_FAIL`: both branches are the same."""

@@ -1052,6 +1052,26 @@ sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char 
     return err;
 }
 
+static sg_err idem_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    const sg_idem_write *w = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_IDEM_INSERT);
+    if (st) {
+        bind_text(st, 1, w->key_id);
+        bind_text(st, 2, w->key);
+        bind_text(st, 3, w->fingerprint);
+        sqlite3_bind_int(st, 4, w->response_status);
+        bind_text(st, 5, w->response_body);
+        sqlite3_bind_int64(st, 6, sg_time_now_ms());
+    }
+    return step_done(c, st, e, "storing idempotency key");
+}
+
+sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
+{
+    return write_sync(s, idem_put_fn, (void *)w, e);
+}
+
 static sg_err message_get_on(conn *c, const char *id, sg_message *out)
 {
     sqlite3_stmt *st = stmt_get(c, Q_MSG_GET);
