@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reject(sg_reject *r, int status, const char *code, const char *field,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static bool reject(sg_reject *r, int status, const char *code, const char *field,
-                   const char *fmt, ...)
+bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field, const char *fmt,
+                   ...)
 {
     r->status = status;
     r->code = code;
@@ -24,8 +21,8 @@ static bool reject(sg_reject *r, int status, const char *code, const char *field
     return false;
 }
 
-static const char *const known_keys[] = {"to",         "body",     "from", "provider", "send_at",
-                                         "contact_id", "metadata", NULL};
+static const char *const known_keys[] = {"to",      "body",       "from",     "provider",
+                                         "send_at", "contact_id", "metadata", NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)
@@ -54,7 +51,7 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
 {
     memset(m, 0, sizeof *m);
     if (!json_is_object(obj))
-        return reject(rej, 400, "invalid_request", NULL, "a message must be a JSON object");
+        return sg_reject_set(rej, 400, "invalid_request", NULL, "a message must be a JSON object");
     const char *key;
     json_t *val;
     json_object_foreach(obj, key, val)
@@ -63,48 +60,50 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         for (int i = 0; known_keys[i]; i++)
             known = known || strcmp(key, known_keys[i]) == 0;
         if (!known)
-            return reject(rej, 400, "invalid_request", key,
-                          "unknown field '%.64s' (known: to, body, from, provider, send_at, "
-                          "contact_id, metadata)",
-                          key);
+            return sg_reject_set(rej, 400, "invalid_request", key,
+                                 "unknown field '%.64s' (known: to, body, from, provider, send_at, "
+                                 "contact_id, metadata)",
+                                 key);
     }
 
     json_t *to = json_object_get(obj, "to");
     if (!json_is_string(to) || json_string_length(to) == 0)
-        return reject(rej, 400, "invalid_phone", "to",
-                      "'to' is required: the recipient's phone number, e.g. +447400123456");
+        return sg_reject_set(rej, 400, "invalid_phone", "to",
+                             "'to' is required: the recipient's phone number, e.g. +447400123456");
     sg_phone_type type;
-    sg_phone_status ps = sg_phone_normalize(json_string_value(to), app->default_region, m->to,
-                                            &type);
+    sg_phone_status ps =
+        sg_phone_normalize(json_string_value(to), app->default_region, m->to, &type);
     if (ps == SG_PHONE_BAD_REGION)
-        return reject(rej, 400, "invalid_phone", "to",
-                      "'%.32s' is not in international format (+...) and no default region is "
-                      "set (--default-region)",
-                      json_string_value(to));
+        return sg_reject_set(
+            rej, 400, "invalid_phone", "to",
+            "'%.32s' is not in international format (+...) and no default region is "
+            "set (--default-region)",
+            json_string_value(to));
     if (ps != SG_PHONE_OK)
-        return reject(rej, 400, "invalid_phone", "to", "'%.32s' is not a valid phone number",
-                      json_string_value(to));
+        return sg_reject_set(rej, 400, "invalid_phone", "to", "'%.32s' is not a valid phone number",
+                             json_string_value(to));
     if (!sg_phone_type_can_sms(type))
-        return reject(rej, 422, "not_mobile", "to",
-                      "%s is a fixed-line number and cannot receive SMS", m->to);
+        return sg_reject_set(rej, 422, "not_mobile", "to",
+                             "%s is a fixed-line number and cannot receive SMS", m->to);
 
     json_t *body = json_object_get(obj, "body");
     if (!json_is_string(body) || json_string_length(body) == 0)
-        return reject(rej, 400, "invalid_body", "body", "'body' is required: the message text");
+        return sg_reject_set(rej, 400, "invalid_body", "body",
+                             "'body' is required: the message text");
     sg_sms_info info;
     sg_text_status ts = sg_sms_analyze(json_string_value(body), json_string_length(body), &info);
     if (ts == SG_TEXT_INVALID_UTF8)
-        return reject(rej, 400, "invalid_body", "body", "'body' is not valid UTF-8");
+        return sg_reject_set(rej, 400, "invalid_body", "body", "'body' is not valid UTF-8");
     if (ts == SG_TEXT_TOO_LONG)
-        return reject(rej, 400, "body_too_long", "body",
-                      "'body' has more than %d characters", SG_SMS_MAX_CHARS);
+        return sg_reject_set(rej, 400, "body_too_long", "body",
+                             "'body' has more than %d characters", SG_SMS_MAX_CHARS);
 
     json_t *from = json_object_get(obj, "from");
     if (from && !json_is_null(from)) {
         if (!json_is_string(from) || !sender_valid(json_string_value(from)))
-            return reject(rej, 400, "invalid_request", "from",
-                          "'from' must be an E.164 number, a short code or an alphanumeric "
-                          "sender ID of at most 11 characters");
+            return sg_reject_set(rej, 400, "invalid_request", "from",
+                                 "'from' must be an E.164 number, a short code or an alphanumeric "
+                                 "sender ID of at most 11 characters");
         snprintf(m->from, sizeof m->from, "%s", json_string_value(from));
     }
 
@@ -112,61 +111,62 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
     const sg_provider *p;
     if (pv && !json_is_null(pv)) {
         if (!json_is_string(pv))
-            return reject(rej, 400, "invalid_request", "provider",
-                          "'provider' must be a provider's name or id");
+            return sg_reject_set(rej, 400, "invalid_request", "provider",
+                                 "'provider' must be a provider's name or id");
         p = sg_provider_set_find(set, json_string_value(pv));
         if (!p)
-            return reject(rej, 422, "unknown_provider", "provider", "no provider named '%.64s'",
-                          json_string_value(pv));
+            return sg_reject_set(rej, 422, "unknown_provider", "provider",
+                                 "no provider named '%.64s'", json_string_value(pv));
     } else {
         p = sg_provider_set_default(set);
         if (!p)
-            return reject(rej, 422, "no_default_provider", "provider",
-                          "no provider given and no default provider is set up "
-                          "(POST /v1/providers with \"default\": true)");
+            return sg_reject_set(rej, 422, "no_default_provider", "provider",
+                                 "no provider given and no default provider is set up "
+                                 "(POST /v1/providers with \"default\": true)");
     }
     if (!p->active)
-        return reject(rej, 422, "provider_inactive", "provider", "provider '%s' is inactive",
-                      p->name);
+        return sg_reject_set(rej, 422, "provider_inactive", "provider", "provider '%s' is inactive",
+                             p->name);
     if (p->broken)
-        return reject(rej, 422, "provider_inactive", "provider", "provider '%s' is unusable: %s",
-                      p->name, p->broken_reason);
+        return sg_reject_set(rej, 422, "provider_inactive", "provider",
+                             "provider '%s' is unusable: %s", p->name, p->broken_reason);
 
     int64_t send_at = 0;
     json_t *sa = json_object_get(obj, "send_at");
     if (sa && !json_is_null(sa)) {
         if (!json_is_string(sa) || !sg_time_parse(json_string_value(sa), &send_at))
-            return reject(rej, 400, "invalid_time", "send_at",
-                          "'send_at' must be an RFC 3339 time such as 2026-12-01T09:00:00Z");
+            return sg_reject_set(rej, 400, "invalid_time", "send_at",
+                                 "'send_at' must be an RFC 3339 time such as 2026-12-01T09:00:00Z");
         if (send_at > now + SG_SEND_AT_MAX_AHEAD_MS)
-            return reject(rej, 400, "invalid_time", "send_at",
-                          "'send_at' is more than a year ahead");
+            return sg_reject_set(rej, 400, "invalid_time", "send_at",
+                                 "'send_at' is more than a year ahead");
     }
 
     json_t *contact = json_object_get(obj, "contact_id");
     if (contact && !json_is_null(contact)) {
         if (!json_is_string(contact) || !sg_id_valid("ctc", json_string_value(contact)))
-            return reject(rej, 400, "invalid_request", "contact_id",
-                          "'contact_id' must be a contact id (ctc_...)");
+            return sg_reject_set(rej, 400, "invalid_request", "contact_id",
+                                 "'contact_id' must be a contact id (ctc_...)");
         snprintf(m->contact_id, sizeof m->contact_id, "%s", json_string_value(contact));
     }
 
     json_t *meta = json_object_get(obj, "metadata");
     if (meta && !json_is_null(meta)) {
         if (!json_is_object(meta))
-            return reject(rej, 400, "invalid_request", "metadata", "'metadata' must be an object");
+            return sg_reject_set(rej, 400, "invalid_request", "metadata",
+                                 "'metadata' must be an object");
         m->metadata = json_dumps(meta, JSON_COMPACT);
         if (!m->metadata || strlen(m->metadata) > SG_METADATA_MAX) {
             sg_message_free(m);
-            return reject(rej, 400, "invalid_request", "metadata",
-                          "'metadata' is larger than %d bytes", SG_METADATA_MAX);
+            return sg_reject_set(rej, 400, "invalid_request", "metadata",
+                                 "'metadata' is larger than %d bytes", SG_METADATA_MAX);
         }
     }
 
     m->body = strdup(json_string_value(body));
     if (!m->body) {
         sg_message_free(m);
-        return reject(rej, 500, "internal", NULL, "out of memory");
+        return sg_reject_set(rej, 500, "internal", NULL, "out of memory");
     }
     sg_id_new("msg", now, m->id);
     snprintf(m->direction, sizeof m->direction, "outbound");

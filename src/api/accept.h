@@ -16,8 +16,12 @@ typedef struct sg_reject {
     char detail[256];
 } sg_reject;
 
+/* Fill r and return false, so a validator can `return sg_reject_set(...)`. */
+bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+
 #define SG_SEND_AT_MAX_AHEAD_MS (366LL * 24 * 3600 * 1000)
-#define SG_METADATA_MAX 4096
+#define SG_METADATA_MAX         4096
 
 /* Validate obj ({"to", "body", "from"?, "provider"?, "send_at"?, "contact_id"?,
  * "metadata"?}) against the providers in set. On success fills m (caller frees

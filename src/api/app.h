@@ -16,8 +16,8 @@ typedef struct sg_app {
     sg_store *store;
     sg_registry *registry;
     uint8_t master_key[SG_MASTER_KEY_LEN];
-    char public_url[256];   /* base of callback URLs, no trailing '/' */
-    char default_region[8]; /* "GB", or "" */
+    char public_url[256];             /* base of callback URLs, no trailing '/' */
+    char default_region[8];           /* "GB", or "" */
     struct sg_dispatcher *dispatcher; /* NULL outside `serve` */
     struct sg_http_server *http;      /* NULL outside `serve` */
 } sg_app;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_PREFIX "sgk_"
+#define KEY_PREFIX  "sgk_"
 #define ID_BODY_LEN 26
 
 static const char *const role_names[] = {"public", "viewer", "sender", "admin"};
@@ -61,7 +61,7 @@ static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
 
 /* Verified keys are remembered for a short while so that a busy client does not
  * cost a database read per request. Direct-mapped by key id; process-wide. */
-#define CACHE_SLOTS 64
+#define CACHE_SLOTS  64
 #define CACHE_TTL_MS 30000
 
 typedef struct cached_key {

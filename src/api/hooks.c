@@ -43,6 +43,6 @@ void sg_api_after(sg_http_req *req, const sg_route *route, void *ctx)
     sg_idem_write w = {u->idem.key_id, u->idem.key, u->idem.fingerprint, status, body};
     sg_error e = {0};
     if (sg_store_idem_put(app->store, &w, &e) != SG_OK)
-        sg_log(SG_LOG_WARN, "idempotency_not_recorded", "path=%s error=\"%s\"",
-               sg_http_path(req), e.message);
+        sg_log(SG_LOG_WARN, "idempotency_not_recorded", "path=%s error=\"%s\"", sg_http_path(req),
+               e.message);
 }

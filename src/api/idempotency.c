@@ -37,8 +37,9 @@ bool sg_api_idem_precheck(sg_http_req *req, sg_app *app, sg_idem_ctx *ctx)
         return false;
     }
     if (sg_idem_decide(stored_fp, ctx->fingerprint) == SG_IDEM_REPLAY) {
-        sg_http_respond(req, status, status >= 400 ? "application/problem+json" : "application/json",
-                        stored, strlen(stored));
+        sg_http_respond(req, status,
+                        status >= 400 ? "application/problem+json" : "application/json", stored,
+                        strlen(stored));
         sg_http_add_header(req, "Idempotent-Replayed", "true");
     } else {
         sg_http_problem(req, 409, "idempotency_conflict", "Idempotency-Key",

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define BATCH_MAX 1000
-#define LIST_MAX 1000
+#define LIST_MAX  1000
 
 /* A send waiting for its group commit. */
 typedef struct pending_send {
@@ -200,8 +200,7 @@ sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx)
     for (size_t i = 0; i < n; i++) {
         const sg_provider *prov;
         sg_reject rej;
-        if (sg_accept_message(app, set, json_array_get(arr, i), now, &p->msgs[p->n], &prov,
-                              &rej)) {
+        if (sg_accept_message(app, set, json_array_get(arr, i), now, &p->msgs[p->n], &prov, &rej)) {
             json_t *row = sg_message_accepted_json(&p->msgs[p->n], prov->name);
             json_object_set_new(row, "index", json_integer((json_int_t)i));
             json_array_append_new(accepted, row);
@@ -335,9 +334,8 @@ sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
     json_t *data = json_array();
     sg_provider_set *set = sg_registry_get(app->registry);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(data,
-                              sg_message_json(&msgs[i], NULL, 0,
-                                              provider_name(app, set, msgs[i].provider_id)));
+        json_array_append_new(
+            data, sg_message_json(&msgs[i], NULL, 0, provider_name(app, set, msgs[i].provider_id)));
     sg_registry_release(app->registry, set);
     json_t *resp = json_pack("{s:o, s:o}", "data", data, "next_cursor",
                              more && n ? json_string(msgs[n - 1].id) : json_null());

@@ -6,35 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool fail(sg_reject *r, int status, const char *code, const char *field,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static bool fail(sg_reject *r, int status, const char *code, const char *field,
-                 const char *fmt, ...)
-{
-    r->status = status;
-    r->code = code;
-    snprintf(r->field, sizeof r->field, "%s", field ? field : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
-    va_end(ap);
-    return false;
-}
-
 static bool store_fail(sg_reject *r, sg_err err, const sg_error *e)
 {
     switch (err) {
     case SG_ERR_CONFLICT:
-        return fail(r, 409, "conflict", e->field, "%s", e->message);
+        return sg_reject_set(r, 409, "conflict", e->field, "%s", e->message);
     case SG_ERR_NOT_FOUND:
-        return fail(r, 404, "not_found", NULL, "%s", e->message);
+        return sg_reject_set(r, 404, "not_found", NULL, "%s", e->message);
     case SG_ERR_BUSY:
-        return fail(r, 503, "store_busy", NULL, "%s", e->message);
+        return sg_reject_set(r, 503, "store_busy", NULL, "%s", e->message);
     case SG_ERR_FULL:
-        return fail(r, 507, "store_full", NULL, "%s", e->message);
+        return sg_reject_set(r, 507, "store_full", NULL, "%s", e->message);
     default:
-        return fail(r, 500, "store_error", NULL, "%s", e->message);
+        return sg_reject_set(r, 500, "store_error", NULL, "%s", e->message);
     }
 }
 
@@ -68,7 +52,8 @@ static bool seal_config(sg_app *app, const sg_provider_kind *kind, json_t *confi
     sg_error e = {0};
     void *cfg = kind->config_load(config, &e);
     if (!cfg)
-        return fail(rej, 400, "invalid_config", e.field[0] ? e.field : "config", "%s", e.message);
+        return sg_reject_set(rej, 400, "invalid_config", e.field[0] ? e.field : "config", "%s",
+                             e.message);
     kind->config_free(cfg);
     json_t *pub = json_object(), *sec = json_object();
     const char *key;
@@ -81,11 +66,11 @@ static bool seal_config(sg_app *app, const sg_provider_kind *kind, json_t *confi
     char *plain = json_dumps(sec, JSON_COMPACT);
     json_decref(pub);
     json_decref(sec);
-    sg_err err = plain ? sg_secret_seal(app->master_key, plain, strlen(plain), &row->secrets)
-                       : SG_ERR_NOMEM;
+    sg_err err =
+        plain ? sg_secret_seal(app->master_key, plain, strlen(plain), &row->secrets) : SG_ERR_NOMEM;
     sg_secret_free(plain);
     if (!row->config || err)
-        return fail(rej, 500, "internal", NULL, "cannot seal the provider's secrets");
+        return sg_reject_set(rej, 500, "internal", NULL, "cannot seal the provider's secrets");
     return true;
 }
 
@@ -117,8 +102,7 @@ static json_t *view_of(sg_app *app, const sg_provider_row *row)
     }
     char status_url[512], inbound_url[512];
     snprintf(status_url, sizeof status_url, "%s/callbacks/%s/status", app->public_url, row->id);
-    snprintf(inbound_url, sizeof inbound_url, "%s/callbacks/%s/inbound", app->public_url,
-             row->id);
+    snprintf(inbound_url, sizeof inbound_url, "%s/callbacks/%s/inbound", app->public_url, row->id);
     json_t *v = json_object();
     json_object_set_new(v, "id", json_string(row->id));
     json_object_set_new(v, "name", json_string(row->name));
@@ -137,13 +121,13 @@ static json_t *view_of(sg_app *app, const sg_provider_row *row)
     return v;
 }
 
-static const char *const top_keys[] = {"name", "kind", "title", "active", "default", "config",
-                                       NULL};
+static const char *const top_keys[] = {"name",    "kind",   "title", "active",
+                                       "default", "config", NULL};
 
 static bool check_top(json_t *in, sg_reject *rej)
 {
     if (!json_is_object(in))
-        return fail(rej, 400, "invalid_request", NULL, "a provider must be a JSON object");
+        return sg_reject_set(rej, 400, "invalid_request", NULL, "a provider must be a JSON object");
     const char *key;
     json_t *val;
     json_object_foreach(in, key, val)
@@ -152,24 +136,28 @@ static bool check_top(json_t *in, sg_reject *rej)
         for (int i = 0; top_keys[i]; i++)
             known = known || strcmp(top_keys[i], key) == 0;
         if (!known)
-            return fail(rej, 400, "invalid_request", key,
-                        "unknown field '%.64s' (known: name, kind, title, active, default, "
-                        "config)",
-                        key);
+            return sg_reject_set(
+                rej, 400, "invalid_request", key,
+                "unknown field '%.64s' (known: name, kind, title, active, default, "
+                "config)",
+                key);
     }
     json_t *v;
-    if ((v = json_object_get(in, "name")) && (!json_is_string(v) || !name_valid(json_string_value(v))))
-        return fail(rej, 400, "invalid_request", "name",
-                    "'name' must be 1-63 characters of a-z, 0-9, '-' and '_'");
+    if ((v = json_object_get(in, "name")) &&
+        (!json_is_string(v) || !name_valid(json_string_value(v))))
+        return sg_reject_set(rej, 400, "invalid_request", "name",
+                             "'name' must be 1-63 characters of a-z, 0-9, '-' and '_'");
     if ((v = json_object_get(in, "title")) && (!json_is_string(v) || json_string_length(v) > 127))
-        return fail(rej, 400, "invalid_request", "title",
-                    "'title' must be a string of at most 127 characters");
+        return sg_reject_set(rej, 400, "invalid_request", "title",
+                             "'title' must be a string of at most 127 characters");
     if ((v = json_object_get(in, "active")) && !json_is_boolean(v))
-        return fail(rej, 400, "invalid_request", "active", "'active' must be true or false");
+        return sg_reject_set(rej, 400, "invalid_request", "active",
+                             "'active' must be true or false");
     if ((v = json_object_get(in, "default")) && !json_is_boolean(v))
-        return fail(rej, 400, "invalid_request", "default", "'default' must be true or false");
+        return sg_reject_set(rej, 400, "invalid_request", "default",
+                             "'default' must be true or false");
     if ((v = json_object_get(in, "config")) && !json_is_object(v))
-        return fail(rej, 400, "invalid_config", "config", "'config' must be an object");
+        return sg_reject_set(rej, 400, "invalid_config", "config", "'config' must be an object");
     return true;
 }
 
@@ -179,15 +167,16 @@ bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject 
         return false;
     json_t *name = json_object_get(in, "name");
     if (!name)
-        return fail(rej, 400, "invalid_request", "name", "'name' is required (e.g. \"twilio\")");
+        return sg_reject_set(rej, 400, "invalid_request", "name",
+                             "'name' is required (e.g. \"twilio\")");
     json_t *kind_v = json_object_get(in, "kind");
     const sg_provider_kind *kind =
         json_is_string(kind_v) ? sg_provider_kind_find(json_string_value(kind_v)) : NULL;
     if (!kind)
-        return fail(rej, 400, "invalid_request", "kind", "'kind' must be one of: twilio");
+        return sg_reject_set(rej, 400, "invalid_request", "kind", "'kind' must be one of: twilio");
     json_t *config = json_object_get(in, "config");
     if (!config)
-        return fail(rej, 400, "invalid_config", "config", "'config' is required");
+        return sg_reject_set(rej, 400, "invalid_config", "config", "'config' is required");
     config = json_deep_copy(config);
     sg_provider_row row = {0};
     bool ok = seal_config(app, kind, config, &row, rej);
@@ -216,8 +205,8 @@ bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject 
     if (err) {
         sg_provider_row_free(&row);
         if (err == SG_ERR_CONFLICT)
-            return fail(rej, 409, "conflict", "name", "a provider named '%s' already exists",
-                        json_string_value(name));
+            return sg_reject_set(rej, 409, "conflict", "name",
+                                 "a provider named '%s' already exists", json_string_value(name));
         return store_fail(rej, err, &e);
     }
     sg_registry_invalidate(app->registry);
@@ -230,7 +219,7 @@ static bool load_row(sg_app *app, const char *id_or_name, sg_provider_row *row, 
 {
     sg_err err = sg_store_provider_get(app->store, id_or_name, row);
     if (err == SG_ERR_NOT_FOUND)
-        return fail(rej, 404, "not_found", NULL, "no provider '%.64s'", id_or_name);
+        return sg_reject_set(rej, 404, "not_found", NULL, "no provider '%.64s'", id_or_name);
     if (err) {
         sg_error e = {0};
         sg_error_set(&e, err, NULL, "cannot read provider");
@@ -245,8 +234,8 @@ bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch
     if (!check_top(patch, rej))
         return false;
     if (json_object_get(patch, "kind"))
-        return fail(rej, 400, "invalid_request", "kind",
-                    "a provider's kind cannot change; create a new provider");
+        return sg_reject_set(rej, 400, "invalid_request", "kind",
+                             "a provider's kind cannot change; create a new provider");
     sg_provider_row row;
     if (!load_row(app, id_or_name, &row, rej))
         return false;
@@ -256,9 +245,10 @@ bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch
     json_t *cpatch = json_object_get(patch, "config");
     if (cpatch) {
         if (!cur.config || !cur.kind) {
-            ok = fail(rej, 409, "invalid_state", "config",
-                      "the stored config cannot be read (%s); delete and re-create the provider",
-                      cur.broken_reason);
+            ok = sg_reject_set(
+                rej, 409, "invalid_state", "config",
+                "the stored config cannot be read (%s); delete and re-create the provider",
+                cur.broken_reason);
         } else {
             json_t *merged = json_deep_copy(cur.config);
             const char *key;
@@ -293,8 +283,8 @@ bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch
         sg_error e = {0};
         sg_err err = sg_store_provider_update(app->store, &row, &e);
         if (err) {
-            ok = err == SG_ERR_CONFLICT ? fail(rej, 409, "conflict", "name",
-                                               "a provider with that name already exists")
+            ok = err == SG_ERR_CONFLICT ? sg_reject_set(rej, 409, "conflict", "name",
+                                                        "a provider with that name already exists")
                                         : store_fail(rej, err, &e);
         } else {
             sg_registry_invalidate(app->registry);
@@ -314,7 +304,7 @@ bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *re
     sg_err err = sg_store_provider_delete(app->store, row.id, &e);
     sg_provider_row_free(&row);
     if (err == SG_ERR_CONFLICT)
-        return fail(rej, 409, "invalid_state", NULL, "%s", e.message);
+        return sg_reject_set(rej, 409, "invalid_state", NULL, "%s", e.message);
     if (err)
         return store_fail(rej, err, &e);
     sg_registry_invalidate(app->registry);

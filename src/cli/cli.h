@@ -3,8 +3,8 @@
 #ifndef SG_CLI_CLI_H
 #define SG_CLI_CLI_H
 
-#define SG_EXIT_OK 0
-#define SG_EXIT_FAIL 1
+#define SG_EXIT_OK    0
+#define SG_EXIT_FAIL  1
 #define SG_EXIT_USAGE 2
 
 typedef struct sg_command {

@@ -30,8 +30,10 @@ typedef struct provider_settings {
 } provider_settings;
 
 #define S provider_settings
-#define STR(field, flag, metavar, help)                                                           \
-    {flag, NULL, "", SG_OPT_STR, offsetof(S, field), sizeof(((S *)0)->field), metavar, help}
+#define STR(field, flag, metavar, help)                                                            \
+    {                                                                                              \
+        flag, NULL, "", SG_OPT_STR, offsetof(S, field), sizeof(((S *)0)->field), metavar, help     \
+    }
 static const sg_opt provider_opts[] = {
     SG_BASE_OPTS(S),
     STR(name, "name", "NAME", "add: the provider's name (a-z, 0-9, - and _)"),
@@ -40,8 +42,9 @@ static const sg_opt provider_opts[] = {
     STR(config, "config", "JSON", "the whole config object as JSON"),
     STR(config_file, "config-file", "PATH", "read the config object from a JSON file"),
     STR(account_sid, "account-sid", "AC...", "twilio: Account SID"),
-    STR(auth_token, "auth-token", "TOKEN", "twilio: Auth Token (prefer --config-file: "
-                                           "arguments are visible to other users)"),
+    STR(auth_token, "auth-token", "TOKEN",
+        "twilio: Auth Token (prefer --config-file: "
+        "arguments are visible to other users)"),
     STR(api_key_sid, "api-key-sid", "SK...", "twilio: API Key SID"),
     STR(api_key_secret, "api-key-secret", "SECRET", "twilio: API Key secret"),
     STR(from, "from", "SENDERS", "sender numbers, '+1...|+1...'"),
@@ -252,10 +255,9 @@ int sg_cmd_provider(int argc, char **argv)
             json_decref(config);
             /* Same path as `smsgate send --provider NAME`. */
             char body[1200];
-            snprintf(body, sizeof body, "%s",
-                     st.body[0] ? st.body : "Test message from smsgate.");
-            char *sargv[] = {"send", "--db", st.base.db, "--to", st.to, "--provider", target,
-                             body, NULL};
+            snprintf(body, sizeof body, "%s", st.body[0] ? st.body : "Test message from smsgate.");
+            char *sargv[] = {"send",       "--db", st.base.db, "--to", st.to,
+                             "--provider", target, body,       NULL};
             if (st.base.default_region[0]) {
                 /* keep national numbers working */
                 setenv("SMSGATE_DEFAULT_REGION", st.base.default_region, 1);

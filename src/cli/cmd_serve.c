@@ -90,8 +90,8 @@ static const sg_cmd_spec serve_spec = {
 /* ---- demo ---------------------------------------------------------------------- */
 
 #define DEMO_ACCOUNT_SID "ACdeadbeefdeadbeefdeadbeefdeadbeef"
-#define DEMO_AUTH_TOKEN "demo-auth-token-0123456789abcdef"
-#define DEMO_FROM "+15005550006"
+#define DEMO_AUTH_TOKEN  "demo-auth-token-0123456789abcdef"
+#define DEMO_FROM        "+15005550006"
 
 /* Start `smsgate simulate twilio` as a child on a free loopback port; read the
  * port from its first line. */
@@ -140,9 +140,9 @@ static pid_t start_simulator(char *url, size_t urlcap)
 
 static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
 {
-    json_t *config = json_pack("{s:s, s:s, s:[s], s:s, s:i}", "account_sid", DEMO_ACCOUNT_SID,
-                               "auth_token", DEMO_AUTH_TOKEN, "from", DEMO_FROM, "base_url",
-                               sim_url, "mps", 1000);
+    json_t *config =
+        json_pack("{s:s, s:s, s:[s], s:s, s:i}", "account_sid", DEMO_ACCOUNT_SID, "auth_token",
+                  DEMO_AUTH_TOKEN, "from", DEMO_FROM, "base_url", sim_url, "mps", 1000);
     json_t *view = NULL;
     sg_reject rej;
     bool ok;
@@ -217,7 +217,8 @@ int sg_cmd_serve(int argc, char **argv)
     if ((uint64_t)st.lease_s * 1000 <= st.request_timeout_ms) {
         /* A send still in flight when its lease ran out would be claimed again by
          * this very server and sent twice. */
-        fprintf(stderr, "smsgate: --lease (%u s) must be longer than --request-timeout-ms (%u ms)\n",
+        fprintf(stderr,
+                "smsgate: --lease (%u s) must be longer than --request-timeout-ms (%u ms)\n",
                 st.lease_s, st.request_timeout_ms);
         return SG_EXIT_USAGE;
     }

@@ -69,8 +69,9 @@ typedef struct key_settings {
 
 static const sg_opt key_opts[] = {
     SG_BASE_OPTS(key_settings),
-    {"role", NULL, NULL, SG_OPT_STR, offsetof(key_settings, role), sizeof(((key_settings *)0)->role),
-     "ROLE", "admin (everything), sender (send and read) or viewer (read only)"},
+    {"role", NULL, NULL, SG_OPT_STR, offsetof(key_settings, role),
+     sizeof(((key_settings *)0)->role), "ROLE",
+     "admin (everything), sender (send and read) or viewer (read only)"},
     {"name", NULL, "", SG_OPT_STR, offsetof(key_settings, name), sizeof(((key_settings *)0)->name),
      "NAME", "a label to recognise the key by"},
     SG_OPT_END,

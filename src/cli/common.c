@@ -24,12 +24,14 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool migrate, sg_
             return SG_EXIT_USAGE;
         }
         for (size_t i = 0; b->default_region[i] && i < sizeof app->default_region - 1; i++)
-            app->default_region[i] = (char)((b->default_region[i] >= 'a' && b->default_region[i] <= 'z')
-                                                ? b->default_region[i] - 32
-                                                : b->default_region[i]);
+            app->default_region[i] =
+                (char)((b->default_region[i] >= 'a' && b->default_region[i] <= 'z')
+                           ? b->default_region[i] - 32
+                           : b->default_region[i]);
     }
     if (b->public_url[0]) {
-        if (strncmp(b->public_url, "http://", 7) != 0 && strncmp(b->public_url, "https://", 8) != 0) {
+        if (strncmp(b->public_url, "http://", 7) != 0 &&
+            strncmp(b->public_url, "https://", 8) != 0) {
             fprintf(stderr, "smsgate: --public-url must start with http:// or https://\n");
             return SG_EXIT_USAGE;
         }

@@ -16,17 +16,36 @@ typedef struct sg_base_settings {
     char default_region[8];
 } sg_base_settings;
 
-#define SG_BASE_OPTS(type)                                                                        \
-    {"db", "SMSGATE_DB", "./smsgate.db", SG_OPT_STR, offsetof(type, base.db),                     \
-     sizeof(((type *)0)->base.db), "PATH", "SQLite database file"},                               \
-        {"log-level", "SMSGATE_LOG_LEVEL", "info", SG_OPT_STR, offsetof(type, base.log_level),    \
-         sizeof(((type *)0)->base.log_level), "LEVEL", "error, warn, info or debug"},             \
-        {"public-url", "SMSGATE_PUBLIC_URL", "", SG_OPT_STR, offsetof(type, base.public_url),     \
-         sizeof(((type *)0)->base.public_url), "URL",                                             \
-         "base URL providers use to reach smsgate's callbacks (default: http://LISTEN)"},         \
-        {"default-region", "SMSGATE_DEFAULT_REGION", "", SG_OPT_STR,                              \
-         offsetof(type, base.default_region), sizeof(((type *)0)->base.default_region), "CC",     \
-         "region for national numbers, e.g. GB or US"}
+#define SG_BASE_OPTS(type)                                                                         \
+    {"db",                                                                                         \
+     "SMSGATE_DB",                                                                                 \
+     "./smsgate.db",                                                                               \
+     SG_OPT_STR,                                                                                   \
+     offsetof(type, base.db),                                                                      \
+     sizeof(((type *)0)->base.db),                                                                 \
+     "PATH",                                                                                       \
+     "SQLite database file"},                                                                      \
+        {"log-level",                                                                              \
+         "SMSGATE_LOG_LEVEL",                                                                      \
+         "info",                                                                                   \
+         SG_OPT_STR,                                                                               \
+         offsetof(type, base.log_level),                                                           \
+         sizeof(((type *)0)->base.log_level),                                                      \
+         "LEVEL",                                                                                  \
+         "error, warn, info or debug"},                                                            \
+        {"public-url",                                                                             \
+         "SMSGATE_PUBLIC_URL",                                                                     \
+         "",                                                                                       \
+         SG_OPT_STR,                                                                               \
+         offsetof(type, base.public_url),                                                          \
+         sizeof(((type *)0)->base.public_url),                                                     \
+         "URL",                                                                                    \
+         "base URL providers use to reach smsgate's callbacks (default: http://LISTEN)"},          \
+    {                                                                                              \
+        "default-region", "SMSGATE_DEFAULT_REGION", "", SG_OPT_STR,                                \
+            offsetof(type, base.default_region), sizeof(((type *)0)->base.default_region), "CC",   \
+            "region for national numbers, e.g. GB or US"                                           \
+    }
 
 /* Check the base settings, set the log level and open the app (migrating when
  * asked). Prints one line on stderr and returns an exit code on failure, 0 on

@@ -44,8 +44,8 @@ static bool set_value(const sg_opt *o, void *dst, const char *val, const char *s
     case SG_OPT_BOOL:
         if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0) {
             *(bool *)field = true;
-        } else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0 ||
-                   strcmp(val, "no") == 0 || !*val) {
+        } else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0 || strcmp(val, "no") == 0 ||
+                   !*val) {
             *(bool *)field = false;
         } else {
             fprintf(stderr, "smsgate: %s for --%s must be true or false, not '%s'\n", source,
@@ -128,8 +128,8 @@ int sg_opts_parse(const sg_cmd_spec *spec, void *dst, int argc, char **argv, cha
         while (o && o->name && !(strlen(o->name) == nl && strncmp(o->name, name, nl) == 0))
             o++;
         if (!o || !o->name) {
-            fprintf(stderr, "smsgate: unknown option '--%.*s' (see 'smsgate %s --help')\n",
-                    (int)nl, name, argv[0]);
+            fprintf(stderr, "smsgate: unknown option '--%.*s' (see 'smsgate %s --help')\n", (int)nl,
+                    name, argv[0]);
             free(pos);
             return SG_EXIT_USAGE;
         }
@@ -157,8 +157,8 @@ int sg_opts_parse(const sg_cmd_spec *spec, void *dst, int argc, char **argv, cha
         if (np < spec->min_args)
             fprintf(stderr, "smsgate: missing argument (usage: %s)\n", spec->usage);
         else
-            fprintf(stderr, "smsgate: unexpected argument '%s' (usage: %s)\n",
-                    pos[spec->max_args], spec->usage);
+            fprintf(stderr, "smsgate: unexpected argument '%s' (usage: %s)\n", pos[spec->max_args],
+                    spec->usage);
         free(pos);
         return SG_EXIT_USAGE;
     }

@@ -15,9 +15,9 @@ typedef enum sg_opt_type {
 } sg_opt_type;
 
 typedef struct sg_opt {
-    const char *name;    /* "listen" for --listen */
-    const char *env;     /* "SMSGATE_LISTEN" or NULL */
-    const char *def;     /* default as text, or NULL for none */
+    const char *name; /* "listen" for --listen */
+    const char *env;  /* "SMSGATE_LISTEN" or NULL */
+    const char *def;  /* default as text, or NULL for none */
     sg_opt_type type;
     size_t offset;       /* where the value goes in the settings struct */
     size_t size;         /* for SG_OPT_STR */
@@ -25,18 +25,21 @@ typedef struct sg_opt {
     const char *help;
 } sg_opt;
 
-#define SG_OPT_END {NULL, NULL, NULL, 0, 0, 0, NULL, NULL}
+#define SG_OPT_END                                                                                 \
+    {                                                                                              \
+        NULL, NULL, NULL, 0, 0, 0, NULL, NULL                                                      \
+    }
 
 typedef struct sg_cmd_spec {
-    const char *usage;    /* "smsgate send [options] BODY" */
-    const char *summary;  /* one paragraph shown by --help */
+    const char *usage;   /* "smsgate send [options] BODY" */
+    const char *summary; /* one paragraph shown by --help */
     const sg_opt *opts;
     size_t min_args, max_args; /* positional arguments allowed */
 } sg_cmd_spec;
 
 /* Parse argv (argv[0] is the command name) into dst. Positional arguments are
- * returned in args/n_args (pointers into argv; free(*args) after a 0 return). Returns -1 after printing --help
- * (exit 0), 2 after printing a usage error, 0 on success. */
+ * returned in args/n_args (pointers into argv; free(*args) after a 0 return). Returns -1 after
+ * printing --help (exit 0), 2 after printing a usage error, 0 on success. */
 int sg_opts_parse(const sg_cmd_spec *spec, void *dst, int argc, char **argv, char ***args,
                   size_t *n_args);
 void sg_opts_help(const sg_cmd_spec *spec);

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SG_IDEM_KEY_MAX 255        /* longest accepted Idempotency-Key */
-#define SG_IDEM_FINGERPRINT_LEN 65 /* hex SHA-256 + NUL */
+#define SG_IDEM_KEY_MAX         255 /* longest accepted Idempotency-Key */
+#define SG_IDEM_FINGERPRINT_LEN 65  /* hex SHA-256 + NUL */
 
 typedef enum sg_idem_decision {
     SG_IDEM_NEW = 0,  /* key never seen: process the request */

@@ -22,8 +22,8 @@ typedef enum sg_phone_type {
 
 typedef enum sg_phone_status {
     SG_PHONE_OK = 0,
-    SG_PHONE_INVALID,        /* unparseable, or not a valid number for its region */
-    SG_PHONE_BAD_REGION,     /* national input and default_region is not a known region */
+    SG_PHONE_INVALID,    /* unparseable, or not a valid number for its region */
+    SG_PHONE_BAD_REGION, /* national input and default_region is not a known region */
 } sg_phone_status;
 
 /* Normalise input (international "+44 7400 123456", "0044...", or national

@@ -41,8 +41,8 @@ struct send_job {
     CURL *easy;
     struct curl_slist *headers;
     sg_buf resp;
-    send_job *next;                 /* in a bucket's queue */
-    send_job *fl_prev, *fl_next;    /* in the in-flight list */
+    send_job *next;              /* in a bucket's queue */
+    send_job *fl_prev, *fl_next; /* in the in-flight list */
 };
 
 struct bucket {
@@ -66,7 +66,7 @@ struct sg_dispatcher {
     CURLM *multi;
     bucket *buckets;
     send_job *flying; /* requests handed to curl */
-    size_t waiting; /* jobs queued behind buckets */
+    size_t waiting;   /* jobs queued behind buckets */
     CURL **idle_easy;
     size_t n_idle;
     sg_outcome *out;
@@ -100,8 +100,9 @@ static void outcomes_flush(sg_dispatcher *d)
         return;
     sg_err err = sg_store_outcomes(d->store, d->out, d->n_out, NULL, NULL);
     if (err)
-        sg_log(SG_LOG_ERROR, "outcomes_lost", "count=%zu error=\"%s\" detail=\"messages come "
-                                               "back when their lease expires\"",
+        sg_log(SG_LOG_ERROR, "outcomes_lost",
+               "count=%zu error=\"%s\" detail=\"messages come "
+               "back when their lease expires\"",
                d->n_out, sg_strerror(err));
     d->n_out = 0;
 }
@@ -194,8 +195,7 @@ static void start_job(sg_dispatcher *d, send_job *j)
         .status_callback = NULL,
     };
     if (d->public_url[0]) {
-        snprintf(callback, sizeof callback, "%s/callbacks/%s/status", d->public_url,
-                 j->prov->id);
+        snprintf(callback, sizeof callback, "%s/callbacks/%s/status", d->public_url, j->prov->id);
         pm.status_callback = callback;
     }
     sg_error e = {0};
@@ -352,8 +352,7 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
     if (res.outcome == SG_SEND_ACCEPTED) {
         sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
         if (o)
-            snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s",
-                     res.message_id);
+            snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", res.message_id);
         sg_metrics_provider_add(name, SG_M_SENT, 1);
     } else if (res.outcome == SG_SEND_RETRYABLE &&
                !sg_backoff_exhausted(&d->cfg.backoff, attempts)) {
@@ -414,8 +413,8 @@ static void *dispatcher_main(void *arg)
                 want = d->cfg.batch;
             sg_message *msgs = NULL;
             size_t n = 0;
-            sg_err err = sg_store_claim(d->store, sg_time_now_ms(), want, d->cfg.lease_ms, &msgs,
-                                        &n);
+            sg_err err =
+                sg_store_claim(d->store, sg_time_now_ms(), want, d->cfg.lease_ms, &msgs, &n);
             if (err) {
                 sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
                 n = 0;
@@ -517,8 +516,9 @@ void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms)
     }
     long left = atomic_load(&d->in_flight);
     if (left)
-        sg_log(SG_LOG_WARN, "dispatcher_abandoned", "in_flight=%ld detail=\"outcome unknown; "
-                                                    "claimed again when the lease expires\"",
+        sg_log(SG_LOG_WARN, "dispatcher_abandoned",
+               "in_flight=%ld detail=\"outcome unknown; "
+               "claimed again when the lease expires\"",
                left);
     outcomes_flush(d);
     /* Abandon what is still in flight: the lease brings those messages back. */

@@ -25,7 +25,7 @@ typedef struct sg_provider {
     json_t *config; /* normalised config, secrets included: never log or show it */
     double mps;     /* sends per second per sender */
     int64_t created_at, updated_at;
-    bool broken;    /* could not be decrypted or loaded: never used */
+    bool broken; /* could not be decrypted or loaded: never used */
     char broken_reason[256];
 } sg_provider;
 

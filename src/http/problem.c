@@ -50,9 +50,9 @@ static const char *title_for(const char *code)
 
 json_t *sg_problem_json(int status, const char *code, const char *field, const char *detail)
 {
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title",
-                          title_for(code), "status", status, "detail", detail ? detail : "",
-                          "code", code);
+    json_t *j =
+        json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title", title_for(code),
+                  "status", status, "detail", detail ? detail : "", "code", code);
     if (j && field && *field)
         json_object_set_new(j, "field", json_string(field));
     return j;

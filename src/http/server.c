@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define MAX_RESP_HEADERS 4
-#define MAX_PATH 1024
+#define MAX_PATH         1024
 
 struct sg_http_server {
     struct MHD_Daemon *d;
@@ -165,8 +165,9 @@ void sg_http_add_header(sg_http_req *r, const char *name, const char *value)
 
 static enum MHD_Result queue(sg_http_req *r)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"",
+                                        r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     r->resp = NULL; /* MHD owns it now */
@@ -257,9 +258,8 @@ static void route(sg_http_req *r)
 /* ---- libmicrohttpd callbacks ------------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     sg_http_server *srv = cls;
     sg_http_req *r = *con_cls;
@@ -280,8 +280,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return queue(r);
         }
         snprintf(r->path, sizeof r->path, "%s", url);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
             sg_http_problem(r, 413, "body_too_large", NULL, "the body is larger than %zu bytes",
                             srv->cfg.max_body);
@@ -386,8 +386,7 @@ static bool parse_listen(const char *listen, struct sockaddr_storage *ss, bool *
     return inet_pton(AF_INET, host, &a->sin_addr) == 1;
 }
 
-sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port,
-                     sg_error *e)
+sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port, sg_error *e)
 {
     struct sockaddr_storage ss;
     bool v6;
@@ -410,8 +409,8 @@ sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections ? cfg->max_connections : 1024),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return sg_error_set(e, SG_ERR_IO, "listen",

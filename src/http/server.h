@@ -41,13 +41,13 @@ typedef struct sg_route {
 } sg_route;
 
 typedef struct sg_http_config {
-    const char *listen;        /* "127.0.0.1:8080" or "[::1]:8080" */
-    unsigned threads;          /* thread pool size */
-    unsigned max_connections;  /* concurrent connections */
-    unsigned timeout_s;        /* idle connection timeout */
-    size_t max_body;           /* larger bodies get 413 */
-    const sg_route *routes;    /* terminated by an entry with method NULL */
-    void *ctx;                 /* passed to handlers */
+    const char *listen;       /* "127.0.0.1:8080" or "[::1]:8080" */
+    unsigned threads;         /* thread pool size */
+    unsigned max_connections; /* concurrent connections */
+    unsigned timeout_s;       /* idle connection timeout */
+    size_t max_body;          /* larger bodies get 413 */
+    const sg_route *routes;   /* terminated by an entry with method NULL */
+    void *ctx;                /* passed to handlers */
     /* Called before every routed handler; returns SG_HTTP_DONE after answering
      * (to refuse the request, e.g. 401) or SG_HTTP_PENDING to go on. */
     sg_http_result (*before)(sg_http_req *req, const sg_route *route, void *ctx);
@@ -57,8 +57,7 @@ typedef struct sg_http_config {
 } sg_http_config;
 
 /* Start listening. *bound_port gets the actual port (useful with port 0). */
-sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port,
-                     sg_error *e);
+sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port, sg_error *e);
 /* Stop accepting new connections (in-flight requests go on). */
 void sg_http_quiesce(sg_http_server *s);
 /* Wait up to timeout_ms for requests in flight to finish, then stop. */

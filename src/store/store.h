@@ -81,17 +81,17 @@ sg_err sg_store_provider_generation(sg_store *s, int64_t *gen);
 
 /* ---- messages -------------------------------------------------------------------- */
 
-#define SG_FROM_MAX 32
+#define SG_FROM_MAX            32
 #define SG_PROVIDER_MSG_ID_MAX 72
-#define SG_ERROR_CODE_MAX 16
+#define SG_ERROR_CODE_MAX      16
 
 typedef struct sg_message {
     char id[SG_ID_MAX];
     sg_status status;
     char direction[12]; /* "outbound" | "inbound" */
     char to[SG_PHONE_MAX];
-    char from[SG_FROM_MAX];    /* "" when the provider chooses */
-    char *body;                /* owned */
+    char from[SG_FROM_MAX]; /* "" when the provider chooses */
+    char *body;             /* owned */
     char provider_id[SG_ID_MAX];
     char provider_message_id[SG_PROVIDER_MSG_ID_MAX];
     unsigned segments;
@@ -135,10 +135,10 @@ typedef struct sg_insert_req {
     /* results, valid in done(): */
     sg_err err;
     sg_error error;
-    bool replayed;         /* the key was seen: stored answer below, nothing inserted */
-    bool conflict;         /* the key was seen with another request */
-    int replay_status;     /* when replayed */
-    char *replay_body;     /* when replayed; owned by the req, freed by sg_insert_req_clear */
+    bool replayed;     /* the key was seen: stored answer below, nothing inserted */
+    bool conflict;     /* the key was seen with another request */
+    int replay_status; /* when replayed */
+    char *replay_body; /* when replayed; owned by the req, freed by sg_insert_req_clear */
     void (*done)(struct sg_insert_req *r);
     void *user;
 } sg_insert_req;

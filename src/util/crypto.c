@@ -96,8 +96,8 @@ sg_err sg_secret_seal(const uint8_t key[SG_MASTER_KEY_LEN], const char *plaintex
     if (!raw)
         return SG_ERR_NOMEM;
     randombytes_buf(raw, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(raw + crypto_secretbox_NONCEBYTES, (const unsigned char *)plaintext,
-                          len, raw, key);
+    crypto_secretbox_easy(raw + crypto_secretbox_NONCEBYTES, (const unsigned char *)plaintext, len,
+                          raw, key);
     size_t b64_len = sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = malloc(b64_len);
     if (!b64) {

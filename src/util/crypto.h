@@ -24,8 +24,8 @@ sg_err sg_master_key_load(const char *env_value, const char *key_path,
 
 /* Encrypt plaintext with XSalsa20-Poly1305 under key; *out is a malloc'd
  * NUL-terminated base64 string of nonce || ciphertext. Caller frees. */
-sg_err sg_secret_seal(const uint8_t key[SG_MASTER_KEY_LEN], const char *plaintext,
-                      size_t len, char **out);
+sg_err sg_secret_seal(const uint8_t key[SG_MASTER_KEY_LEN], const char *plaintext, size_t len,
+                      char **out);
 /* Reverse of sg_secret_seal. *out is malloc'd and NUL-terminated; caller frees
  * with sg_secret_free (which wipes it). SG_ERR_CRYPTO if the key is wrong or the
  * data was tampered with. */

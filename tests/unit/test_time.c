@@ -35,9 +35,16 @@ static void test_parse_offset(void **state)
 static void test_parse_rejects(void **state)
 {
     int64_t ms;
-    const char *bad[] = {"", "2026-11-22", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                         "2026-11-22T25:00:00Z", "2026-11-22T11:13:29", "2026-11-22T11:13:29Zx",
-                         "tomorrow", "2026-11-22T11:13:29+1:00", "2026-11-22T11:13:29."};
+    const char *bad[] = {"",
+                         "2026-11-22",
+                         "2026-13-01T00:00:00Z",
+                         "2026-02-30T00:00:00Z",
+                         "2026-11-22T25:00:00Z",
+                         "2026-11-22T11:13:29",
+                         "2026-11-22T11:13:29Zx",
+                         "tomorrow",
+                         "2026-11-22T11:13:29+1:00",
+                         "2026-11-22T11:13:29."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(sg_time_parse(bad[i], &ms));
     assert_true(sg_time_parse("2024-02-29T00:00:00Z", &ms));
@@ -94,8 +101,8 @@ static void test_buf_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_utc),     cmocka_unit_test(test_parse_offset),
-        cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_id_sortable),
+        cmocka_unit_test(test_parse_utc),      cmocka_unit_test(test_parse_offset),
+        cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_id_sortable),
         cmocka_unit_test(test_form_roundtrip), cmocka_unit_test(test_buf_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,4 +73,5 @@ const sg_migration sg_sqlite_migrations[] = {
      "INSERT INTO meta (key, value) VALUES ('provider_generation', 0);"},
 };
 
-const size_t sg_sqlite_migrations_count = sizeof sg_sqlite_migrations / sizeof sg_sqlite_migrations[0];
+const size_t sg_sqlite_migrations_count =
+    sizeof sg_sqlite_migrations / sizeof sg_sqlite_migrations[0];

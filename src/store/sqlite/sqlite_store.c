@@ -25,9 +25,9 @@
 
 /* ---- statements ------------------------------------------------------------- */
 
-#define MSG_COLS                                                                                  \
-    "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "    \
-    "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "   \
+#define MSG_COLS                                                                                   \
+    "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
+    "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
     "created_at, updated_at"
 
 enum {
@@ -72,7 +72,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at FROM api_keys "
                   "WHERE id = ?1 AND revoked_at IS NULL",
     [Q_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL",
-    [Q_PROV_CLEAR_DEFAULT] = "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
+    [Q_PROV_CLEAR_DEFAULT] =
+        "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
     [Q_PROV_INSERT] = "INSERT INTO providers (id, name, kind, title, active, is_default, config, "
                       "secrets, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                       "?9, ?10)",
@@ -245,8 +246,8 @@ static sg_err exec_sql(sqlite3 *db, const char *sql, sg_error *e)
 static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
 {
     memset(c, 0, sizeof *c);
-    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
-                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
         sg_err err = sg_error_set(e, map_rc(rc), "db", "cannot open database %s: %s", path,
@@ -505,8 +506,7 @@ void sg_store_close(sg_store *s)
 static sg_err current_version(sqlite3 *db, int *v, sg_error *e)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+    int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK)
         return db_error(db, rc, e, "reading schema version");
@@ -781,7 +781,8 @@ sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_ro
     conn *c = reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME);
+    sqlite3_stmt *st =
+        stmt_get(c, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME);
     sg_err err = SG_ERR_DB;
     if (st) {
         bind_text(st, 1, id_or_name);
