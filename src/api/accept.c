@@ -37,13 +37,20 @@ static bool sender_valid(const char *s)
         }
         return len >= 3;
     }
+    /* A short code is digits only; an alphanumeric sender ID is 1-11 letters,
+     * digits and inner spaces with at least one letter. */
+    size_t digits = strspn(s, "0123456789");
+    if (digits == len)
+        return len >= 3 && len <= 15;
+    bool letter = false;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == ' '))
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        letter = letter || alpha;
+        if (!(alpha || (c >= '0' && c <= '9') || c == ' '))
             return false;
     }
-    return len <= 11 || strspn(s, "0123456789") == len;
+    return letter && len <= 11 && s[0] != ' ' && s[len - 1] != ' ';
 }
 
 bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,

@@ -119,7 +119,9 @@ sg_phone_status normalize(const char *input, const char *default_region, char e1
 
     std::string out;
     util->Format(number, PhoneNumberUtil::E164, &out);
-    if (out.size() >= SG_PHONE_MAX)
+    // E.164 allows at most 15 digits; libphonenumber accepts some longer national
+    // numbers (German extensions), which no SMS route takes.
+    if (out.size() > 16 || out.size() >= SG_PHONE_MAX)
         return SG_PHONE_INVALID;
     std::memcpy(e164, out.c_str(), out.size() + 1);
     if (type)

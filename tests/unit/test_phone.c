@@ -101,6 +101,7 @@ static void test_invalid(void **state)
         "7400123456",     /* non-ASCII space */
         "++447400123456", /* one plus sign, before the digits */
         "+44 7400 123+456",
+        "+49 30 47400 1234015", /* valid to libphonenumber, but 16 digits: not E.164 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         expect_status(bad[i], "GB", SG_PHONE_INVALID);
