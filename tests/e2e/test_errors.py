@@ -414,3 +414,16 @@ def test_idempotency_key_on_provider_create(gw):
     assert r2.json()["id"] == r1.json()["id"]
     r3 = srv.post("/v1/providers", json={**body, "name": "idem2"}, headers=h)
     assert_problem(r3, 409, "idempotency_conflict")
+
+
+@pytest.mark.parametrize("sender", [" ", "   ", "12", "Shop!", "TwelveChars1", "+"])
+def test_400_for_senders_no_network_accepts(gw, sender):
+    r = gw.srv.post("/v1/messages", json={"to": "+447400123456", "body": "hi", "from": sender})
+    assert_problem(r, 400, "invalid_request", "from")
+
+
+@pytest.mark.parametrize("sender", ["Shop", "My Shop", "12345", "+15005550006"])
+def test_senders_accepted(gw, sender):
+    r = gw.srv.post("/v1/messages", json={"to": "+447400123456", "body": "hi", "from": sender})
+    assert r.status_code == 202, r.text
+    assert r.json()["from"] == sender
