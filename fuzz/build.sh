@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2086 # the flag and library lists are split into words on purpose
 # Build the libFuzzer drivers in fuzz/ into build-fuzz/ (or $FUZZ_BUILD).
 # Each target is linked from its driver and exactly the project sources it needs,
 # listed below, with ASan and UBSan. Needs clang (libFuzzer ships with it).
@@ -21,13 +22,15 @@ SQLITE_LIBS=$(pkg-config --libs sqlite3)
 # UBSan's C++ runtime as well as libstdc++.
 PHONE_LIBS="-fsanitize-link-c++-runtime -lphonenumber -lstdc++"
 
-# The libphonenumber shim is C++: compiled once, linked into the targets using it.
+# The libphonenumber shim is C++: compiled once per run (a second or two), linked
+# into the targets that use it.
 PHONE_OBJ="$OUT/obj/phone_shim.o"
+SHIM_BUILT=
 build_shim() {
-    if [ ! -f "$PHONE_OBJ" ] || [ src/core/phone_shim.cc -nt "$PHONE_OBJ" ] ||
-        [ src/core/phone.h -nt "$PHONE_OBJ" ]; then
+    if [ -z "$SHIM_BUILT" ]; then
         echo "  CXX  src/core/phone_shim.cc"
         $CXX $CXXFLAGS -c src/core/phone_shim.cc -o "$PHONE_OBJ"
+        SHIM_BUILT=1
     fi
 }
 
@@ -42,7 +45,6 @@ link() {
     done
     shift
     echo "  LINK $OUT/fuzz_$name"
-    # shellcheck disable=SC2086 # word splitting of the lists is intended
     $CC $CFLAGS -o "$OUT/fuzz_$name" fuzz/fuzz_$name.c $srcs "$@"
 }
 

@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sg_buf_init(&b, ENCODED_MAX);
     for (size_t i = 0; i < f.n; i++) {
         size_t kl = strlen(f.pairs[i].key), vl = strlen(f.pairs[i].value);
-        FUZZ_CHECK(kl + vl <= size, "pair %zu is longer (%zu+%zu) than the input (%zu)", i, kl,
-                   vl, size);
+        FUZZ_CHECK(kl + vl <= size, "pair %zu is longer (%zu+%zu) than the input (%zu)", i, kl, vl,
+                   size);
         /* The first pair with this key is the one sg_form_get must answer with. */
         size_t first = 0;
         while (strcmp(f.pairs[first].key, f.pairs[i].key) != 0)
@@ -50,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(g.n == f.n, "round trip: %zu pairs became %zu (\"%.200s\")", f.n, g.n, enc);
     for (size_t i = 0; i < f.n; i++) {
         FUZZ_CHECK(strcmp(f.pairs[i].key, g.pairs[i].key) == 0,
-                   "round trip: key %zu \"%s\" became \"%s\"", i, f.pairs[i].key,
-                   g.pairs[i].key);
+                   "round trip: key %zu \"%s\" became \"%s\"", i, f.pairs[i].key, g.pairs[i].key);
         FUZZ_CHECK(strcmp(f.pairs[i].value, g.pairs[i].value) == 0,
                    "round trip: value %zu \"%s\" became \"%s\"", i, f.pairs[i].value,
                    g.pairs[i].value);

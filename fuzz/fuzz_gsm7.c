@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&zero, 0, sizeof zero);
         FUZZ_CHECK(info.encoding == SG_ENC_GSM7 && info.chars == 0 && info.units == 0 &&
                        info.segments == 0,
-                   "INVALID_UTF8 left enc=%d chars=%zu units=%zu segments=%u",
-                   (int)info.encoding, info.chars, info.units, info.segments);
+                   "INVALID_UTF8 left enc=%d chars=%zu units=%zu segments=%u", (int)info.encoding,
+                   info.chars, info.units, info.segments);
         return 0;
     }
 
@@ -58,12 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     FUZZ_CHECK(info.encoding == SG_ENC_GSM7 || info.encoding == SG_ENC_UCS2, "encoding %d",
                (int)info.encoding);
-    FUZZ_CHECK(info.units >= info.chars && info.units <= 2 * info.chars,
-               "%s: units=%zu chars=%zu", sg_encoding_name(info.encoding), info.units,
-               info.chars);
+    FUZZ_CHECK(info.units >= info.chars && info.units <= 2 * info.chars, "%s: units=%zu chars=%zu",
+               sg_encoding_name(info.encoding), info.units, info.chars);
     if (st == SG_TEXT_OK)
-        FUZZ_CHECK((info.segments >= 1) == (size > 0), "len=%zu segments=%u", size,
-                   info.segments);
+        FUZZ_CHECK((info.segments >= 1) == (size > 0), "len=%zu segments=%u", size, info.segments);
 
     bool gsm = info.encoding == SG_ENC_GSM7;
     size_t single = gsm ? 160 : 70, part = gsm ? 153 : 67;

@@ -3,7 +3,7 @@
  *
  * The input is parsed as the API parses a request body (json_loadb with
  * JSON_REJECT_DUPLICATES). An object with a "messages" array is treated as a
- * batch (each element validated, at most 100 as the API allows); anything else
+ * batch (each element validated, at most 1000 as the API allows); anything else
  * as one message. No store is needed: sg_accept_message reads only
  * app->default_region and an in-memory provider set, built here by hand with
  * the real sg_provider_set_find/default (registry.c). Each message is validated
@@ -13,13 +13,14 @@
  *  - a refusal has an HTTP status (400, 422 or 500), a code and a detail, all
  *    NUL-terminated, and leaves nothing allocated in the message;
  *  - an accepted message has: a valid "msg" id; an E.164 "to" that normalises to
- *    itself; the body exactly as sent (check "accept-body"); the segments and
- *    encoding sg_sms_analyze gives for it; the chosen provider's id, and that
- *    provider is active and not broken; status SCHEDULED with send_at in
- *    (now, now + 366 days], or QUEUED with send_at 0; metadata NULL or a JSON
- *    object of at most SG_METADATA_MAX bytes; a "from" that is a sender (not
- *    blank: check "accept-from"); a contact_id that is "" or a valid "ctc" id;
- *  - sg_message_accepted_json and sg_message_json build objects that serialise. */
+ *    itself, of at most 15 digits (check "phone-e164-length"); the body exactly as sent (check
+ * "accept-body"); the segments and encoding sg_sms_analyze gives for it; the chosen provider's id,
+ * and that provider is active and not broken; status SCHEDULED with send_at in (now, now + 366
+ * days], or QUEUED with send_at 0; metadata NULL or a JSON object of at most SG_METADATA_MAX bytes;
+ * a "from" that is a sender (not blank: check "accept-from"); a contact_id that is "" or a valid
+ * "ctc" id;
+ *  - sg_message_accepted_json and sg_message_json (with two events) build objects
+ *    that serialise. */
 #include "fuzz_common.h"
 
 #include "api/accept.h"
@@ -31,8 +32,8 @@
 #include <sodium.h>
 
 #define FUZZ_MAX_INPUT (64 * 1024)
-#define BATCH_MAX 100
-#define NOW_MS 1795000000000LL /* 2026-11-18T09:46:40Z */
+#define BATCH_MAX      1000            /* as src/api/messages.c */
+#define NOW_MS         1795000000000LL /* 2026-11-18T09:46:40Z */
 
 static sg_provider providers[3];
 static sg_provider_set with_default = {.refs = 1, .items = providers, .n = 3};
@@ -93,14 +94,16 @@ static void check_accepted(const json_t *obj, const sg_message *m, const sg_prov
     FUZZ_CHECK(m->to[0] == '+' && sg_phone_normalize(m->to, NULL, again, NULL) == SG_PHONE_OK &&
                    strcmp(again, m->to) == 0,
                "to \"%s\"", m->to);
+    if (fuzz_check_enabled("phone-e164-length"))
+        FUZZ_CHECK(strlen(m->to) <= 16, "accepted \"to\" \"%s\": more than 15 digits", m->to);
 
     json_t *body = json_object_get(obj, "body");
     FUZZ_CHECK(json_is_string(body) && m->body, "accepted without a body");
     if (fuzz_check_enabled("accept-body"))
         FUZZ_CHECK(strlen(m->body) == json_string_length(body) &&
                        memcmp(m->body, json_string_value(body), strlen(m->body)) == 0,
-                   "the stored body (%zu bytes) is not the body sent (%zu bytes)",
-                   strlen(m->body), json_string_length(body));
+                   "the stored body (%zu bytes) is not the body sent (%zu bytes)", strlen(m->body),
+                   json_string_length(body));
     sg_sms_info info;
     FUZZ_CHECK(sg_sms_analyze(json_string_value(body), json_string_length(body), &info) ==
                    SG_TEXT_OK,
@@ -138,7 +141,11 @@ static void check_accepted(const json_t *obj, const sg_message *m, const sg_prov
                m->contact_id);
 
     json_t *j1 = sg_message_accepted_json(m, prov->name);
-    json_t *j2 = sg_message_json(m, NULL, 0, prov->name);
+    sg_event ev[2] = {
+        {.status = m->status, .at = m->created_at, .detail = NULL},
+        {.status = SG_STATUS_FAILED, .at = m->created_at + 1, .detail = m->body},
+    };
+    json_t *j2 = sg_message_json(m, ev, 2, prov->name);
     char *t1 = json_dumps(j1, JSON_COMPACT), *t2 = json_dumps(j2, JSON_COMPACT);
     FUZZ_CHECK(t1 && t2, "an accepted message does not serialise");
     free(t1);

@@ -5,10 +5,12 @@
  * default region "GB" and with none (NULL). Contracts checked, beyond ASan/UBSan
  * (phone.h):
  *  - the status is one of the enum's values; input longer than 64 bytes is
- *    INVALID; "GB" is a known region, so it never gives BAD_REGION;
+ *    INVALID; "GB" is a known region, so it never gives BAD_REGION; "gb" gives
+ *    the same answer as "GB";
  *  - BAD_REGION only for input that is not in "+" form (check "phone-bad-region");
- *  - on OK the output is E.164: '+', then 2..15 digits, NUL-terminated within
- *    SG_PHONE_MAX, and the type is one of the enum's values;
+ *  - on OK the output is '+' and digits, NUL-terminated within SG_PHONE_MAX, and
+ *    the type is one of the enum's values; E.164 allows at most 15 digits
+ *    (check "phone-e164-length");
  *  - on OK the output normalises to itself, with the same type, both with no
  *    region and with "GB";
  *  - input that is OK without a region gives the same number with "GB". */
@@ -19,16 +21,19 @@
 static void check_e164(const char *input, const char *region, const char e164[SG_PHONE_MAX],
                        sg_phone_type type)
 {
-    FUZZ_CHECK(memchr(e164, '\0', SG_PHONE_MAX) != NULL, "\"%s\": output not terminated",
-               input);
+    FUZZ_CHECK(memchr(e164, '\0', SG_PHONE_MAX) != NULL, "\"%s\": output not terminated", input);
     size_t len = strlen(e164);
     FUZZ_CHECK(e164[0] == '+', "\"%s\" (%s) gave \"%s\"", input, region ? region : "NULL", e164);
-    FUZZ_CHECK(len >= 3 && len <= 16, "\"%s\" (%s) gave \"%s\" (%zu chars)", input,
+    FUZZ_CHECK(len >= 3 && len < SG_PHONE_MAX, "\"%s\" (%s) gave \"%s\" (%zu chars)", input,
                region ? region : "NULL", e164, len);
+    if (fuzz_check_enabled("phone-e164-length"))
+        FUZZ_CHECK(len <= 16,
+                   "\"%s\" (%s) gave \"%s\": %zu digits, E.164 allows at most 15 (phone.h: "
+                   "\"+\" and up to 15 digits)",
+                   input, region ? region : "NULL", e164, len - 1);
     for (size_t i = 1; i < len; i++)
         FUZZ_CHECK(e164[i] >= '0' && e164[i] <= '9', "\"%s\" gave \"%s\"", input, e164);
-    FUZZ_CHECK(type >= SG_PHONE_TYPE_UNKNOWN && type <= SG_PHONE_TYPE_OTHER, "type %d",
-               (int)type);
+    FUZZ_CHECK(type >= SG_PHONE_TYPE_UNKNOWN && type <= SG_PHONE_TYPE_OTHER, "type %d", (int)type);
 
     const char *regions[] = {NULL, "GB"};
     for (size_t r = 0; r < 2; r++) {
@@ -37,8 +42,8 @@ static void check_e164(const char *input, const char *region, const char e164[SG
         sg_phone_status st = sg_phone_normalize(e164, regions[r], again, &type2);
         FUZZ_CHECK(st == SG_PHONE_OK, "\"%s\" -> \"%s\", which gives status %d with region %s",
                    input, e164, (int)st, regions[r] ? regions[r] : "NULL");
-        FUZZ_CHECK(strcmp(again, e164) == 0, "\"%s\" -> \"%s\" -> \"%s\" (region %s)", input,
-                   e164, again, regions[r] ? regions[r] : "NULL");
+        FUZZ_CHECK(strcmp(again, e164) == 0, "\"%s\" -> \"%s\" -> \"%s\" (region %s)", input, e164,
+                   again, regions[r] ? regions[r] : "NULL");
         FUZZ_CHECK(type2 == type, "\"%s\" -> \"%s\": type %s, then %s", input, e164,
                    sg_phone_type_name(type), sg_phone_type_name(type2));
     }
@@ -57,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sg_phone_status gb_st = sg_phone_normalize(input, "GB", gb, &gb_type);
     sg_phone_status none_st = sg_phone_normalize(input, NULL, none, &none_type);
 
-    FUZZ_CHECK(gb_st == SG_PHONE_OK || gb_st == SG_PHONE_INVALID, "\"%s\" (GB): status %d",
-               input, (int)gb_st);
+    FUZZ_CHECK(gb_st == SG_PHONE_OK || gb_st == SG_PHONE_INVALID, "\"%s\" (GB): status %d", input,
+               (int)gb_st);
     FUZZ_CHECK(none_st == SG_PHONE_OK || none_st == SG_PHONE_INVALID ||
                    none_st == SG_PHONE_BAD_REGION,
                "\"%s\" (NULL): status %d", input, (int)none_st);
@@ -70,6 +75,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "\"%s\" is in \"+\" form but gives BAD_REGION without a region (phone.h: "
                    "BAD_REGION only when the input is not in \"+\" form)",
                    input);
+
+    /* phone.h: the region is read without regard to case. */
+    char lower[SG_PHONE_MAX];
+    sg_phone_type lower_type = SG_PHONE_TYPE_UNKNOWN;
+    sg_phone_status lower_st = sg_phone_normalize(input, "gb", lower, &lower_type);
+    FUZZ_CHECK(lower_st == gb_st &&
+                   (gb_st != SG_PHONE_OK || (strcmp(lower, gb) == 0 && lower_type == gb_type)),
+               "\"%s\": region \"gb\" gives status %d, \"GB\" status %d", input, (int)lower_st,
+               (int)gb_st);
 
     if (gb_st == SG_PHONE_OK)
         check_e164(input, "GB", gb, gb_type);

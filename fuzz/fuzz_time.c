@@ -16,9 +16,9 @@
 
 #include <inttypes.h>
 
-#define MS_MIN (-(23 * 60 + 59) * 60 * 1000LL)
+#define MS_MIN        (-(23 * 60 + 59) * 60 * 1000LL)
 #define MS_FORMAT_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
-#define MS_MAX (MS_FORMAT_MAX + (23 * 60 + 59) * 60 * 1000LL)
+#define MS_MAX        (MS_FORMAT_MAX + (23 * 60 + 59) * 60 * 1000LL)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char text[SG_TIME_STR_MAX], again[SG_TIME_STR_MAX];
             sg_time_format(ms, text, sizeof text);
             int64_t ms2 = INT64_MIN;
-            FUZZ_CHECK(sg_time_parse(text, &ms2), "\"%s\" -> %" PRId64 " -> \"%s\" unparseable",
-                       s, ms, text);
+            FUZZ_CHECK(sg_time_parse(text, &ms2), "\"%s\" -> %" PRId64 " -> \"%s\" unparseable", s,
+                       ms, text);
             FUZZ_CHECK(ms2 == ms, "\"%s\" -> %" PRId64 " -> \"%s\" -> %" PRId64, s, ms, text, ms2);
             sg_time_format(ms2, again, sizeof again);
             FUZZ_CHECK(strcmp(text, again) == 0, "format not stable: \"%s\" vs \"%s\"", text,

@@ -65,8 +65,7 @@ static void check_text(const char *what, const char *s, size_t cap)
     size_t len = strlen(s);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        FUZZ_CHECK(c >= 0x20 && c != 0x7f, "%s holds control character 0x%02x at %zu", what, c,
-                   i);
+        FUZZ_CHECK(c >= 0x20 && c != 0x7f, "%s holds control character 0x%02x at %zu", what, c, i);
     }
     sg_sms_info info;
     FUZZ_CHECK(sg_sms_analyze(s, len, &info) != SG_TEXT_INVALID_UTF8,
@@ -99,8 +98,7 @@ static void fuzz_parse_send(long status, const uint8_t *body, size_t len)
         FUZZ_CHECK(res.error_code[0] == '\0' && res.error_message[0] == '\0',
                    "ACCEPTED with error \"%s\" \"%s\"", res.error_code, res.error_message);
     } else {
-        FUZZ_CHECK(res.message_id[0] == '\0', "not accepted but message_id \"%s\"",
-                   res.message_id);
+        FUZZ_CHECK(res.message_id[0] == '\0', "not accepted but message_id \"%s\"", res.message_id);
         FUZZ_CHECK(res.segments == 0, "not accepted but %u segments", res.segments);
         FUZZ_CHECK(res.error_message[0] != '\0', "HTTP %ld: no error_message", status);
     }
@@ -118,7 +116,8 @@ static json_t *without_nulls(const json_t *obj)
     const char *key;
     json_t *val;
     void *tmp;
-    json_object_foreach_safe(c, tmp, key, val) {
+    json_object_foreach_safe(c, tmp, key, val)
+    {
         if (json_is_null(val))
             json_object_del(c, key);
     }
@@ -161,8 +160,7 @@ static void check_loaded(json_t *config, void *cfg)
                    req.url[blen] == '/',
                "request URL \"%s\" is not under \"%s\"", req.url, b);
     sg_form f;
-    FUZZ_CHECK(sg_form_parse(req.body, req.body_len, &f) == SG_OK, "request body \"%s\"",
-               req.body);
+    FUZZ_CHECK(sg_form_parse(req.body, req.body_len, &f) == SG_OK, "request body \"%s\"", req.body);
     const char *to = sg_form_get(&f, "To"), *body = sg_form_get(&f, "Body");
     FUZZ_CHECK(to && strcmp(to, m.to) == 0 && body && strcmp(body, m.body) == 0,
                "request body \"%s\"", req.body);
@@ -185,8 +183,7 @@ static void fuzz_config(const uint8_t *data, size_t len)
         FUZZ_CHECK(e.err != SG_OK, "config_load failed without an error value");
         FUZZ_CHECK(FUZZ_TERMINATED(e.field) && FUZZ_TERMINATED(e.message),
                    "sg_error strings not terminated");
-        FUZZ_CHECK(strncmp(e.field, "config", 6) == 0 &&
-                       (e.field[6] == '\0' || e.field[6] == '.'),
+        FUZZ_CHECK(strncmp(e.field, "config", 6) == 0 && (e.field[6] == '\0' || e.field[6] == '.'),
                    "error field \"%s\"", e.field);
         FUZZ_CHECK(e.message[0] != '\0', "error without a message (field %s)", e.field);
         json_t *after = without_nulls(config);
@@ -203,8 +200,8 @@ static void fuzz_config(const uint8_t *data, size_t len)
         FUZZ_CHECK(again != NULL, "stored config \"%.200s\" does not parse", text);
         sg_error e2 = {0};
         void *cfg2 = sg_twilio_kind.config_load(again, &e2);
-        FUZZ_CHECK(cfg2 != NULL, "stored config \"%.200s\" no longer loads: %s: %s", text,
-                   e2.field, e2.message);
+        FUZZ_CHECK(cfg2 != NULL, "stored config \"%.200s\" no longer loads: %s: %s", text, e2.field,
+                   e2.message);
         FUZZ_CHECK(json_equal(again, config), "normalising twice changed \"%.200s\"", text);
         sg_twilio_kind.config_free(cfg2);
         json_decref(again);

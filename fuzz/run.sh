@@ -12,10 +12,10 @@
 #
 # Environment: FUZZ_SECONDS, FUZZ_TARGETS (space-separated, default all),
 # FUZZ_BUILD (default build-fuzz), SG_FUZZ_SKIP (contract checks to switch off,
-# see docs/internals/fuzzing.md).
+# see below and docs/internals/fuzzing.md).
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 OUT=${FUZZ_BUILD:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
 TARGETS=${FUZZ_TARGETS:-"form gsm7 time phone twilio_response json_message"}
@@ -32,8 +32,12 @@ mkdir -p "$OUT/artifacts" "$OUT/logs"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/smsgate-fuzz.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT INT TERM
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Contract checks whose findings are open (docs/internals/fuzzing.md, "Findings"):
+# skipped by default so that `make fuzz` reports only what is new. Remove a name
+# once its bug is fixed; SG_FUZZ_SKIP= (empty) runs every check.
+export SG_FUZZ_SKIP="${SG_FUZZ_SKIP-}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 failed=
 summary=
@@ -47,7 +51,7 @@ for t in $TARGETS; do
     mkdir -p "$corpus"
     cp fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
     log="$OUT/logs/$t.log"
-    echo "== fuzz_$t for ${SECONDS_EACH}s (log: $log)"
+    echo "== fuzz_$t for ${SECONDS_EACH}s (log: $log${SG_FUZZ_SKIP:+; skipping checks $SG_FUZZ_SKIP})"
     timeout -k 10 $((SECONDS_EACH + GRACE)) "$bin" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \

@@ -107,11 +107,9 @@ sg_phone_status normalize(const char *input, const char *default_region, char e1
     PhoneNumberUtil::ErrorType err = util->Parse(std::string(input, len), parse_region, &number);
     if (err == PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR && !have_region) {
         // Without a usable region, a number that is not in "+" form cannot be read.
-        // If it does start with "+", the calling code itself is bad.
-        const char *p = input;
-        while (*p == ' ' || *p == '\t' || *p == '(')
-            p++;
-        return *p == '+' ? SG_PHONE_INVALID : SG_PHONE_BAD_REGION;
+        // If it is in "+" form (plain_chars allows a '+' only before the first
+        // digit), the calling code itself is bad.
+        return std::memchr(input, '+', len) ? SG_PHONE_INVALID : SG_PHONE_BAD_REGION;
     }
     if (err != PhoneNumberUtil::NO_PARSING_ERROR || number.has_extension() ||
         !util->IsValidNumber(number))

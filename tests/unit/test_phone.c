@@ -118,6 +118,10 @@ static void test_national_without_region(void **state)
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
         expect_status("07400123456", regions[i], SG_PHONE_BAD_REGION);
         expect_status("(415) 555-2671", regions[i], SG_PHONE_BAD_REGION);
+        /* "+" form after punctuation is international: a bad calling code is
+         * invalid, not a missing region (found by fuzzing). */
+        expect_status(")+991234 56748", regions[i], SG_PHONE_INVALID);
+        expect_status("-+999 123", regions[i], SG_PHONE_INVALID);
     }
 }
 
