@@ -81,9 +81,18 @@ static bool idempotency_precheck(sg_http_req *req, sg_app *app, pending_send *p)
     return true;
 }
 
-/* Hand p to the writer and suspend the request until its group commits. */
-static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p)
+/* Hand p to the writer with `answer` (202, stolen) to give once its group is
+ * committed, and suspend the request until then. */
+static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p, json_t *answer)
 {
+    p->status = 202;
+    p->response = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+    json_decref(answer);
+    if (!p->response) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
     p->ins.msgs = p->msgs;
     p->ins.n = p->n;
     p->ins.done = on_committed;
@@ -122,17 +131,27 @@ static pending_send *pending_new(sg_http_req *req, sg_app *app, size_t cap)
     return p;
 }
 
-sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
+/* A pending send for up to cap messages, after the Idempotency-Key check; NULL
+ * after answering the request (replay, conflict, out of memory). */
+static pending_send *pending_start(sg_http_req *req, sg_app *app, size_t cap)
 {
-    pending_send *p = pending_new(req, app, 1);
+    pending_send *p = pending_new(req, app, cap);
     if (!p) {
-        json_decref(obj);
         sg_http_problem(req, 500, "internal", NULL, "out of memory");
-        return SG_HTTP_DONE;
+        return NULL;
     }
     if (!idempotency_precheck(req, app, p)) {
-        json_decref(obj);
         pending_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
+{
+    pending_send *p = pending_start(req, app, 1);
+    if (!p) {
+        json_decref(obj);
         return SG_HTTP_DONE;
     }
     sg_provider_set *set = sg_registry_get(app->registry);
@@ -148,17 +167,9 @@ sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
     }
     p->n = 1;
     snprintf(p->provider_names[0], sizeof p->provider_names[0], "%s", prov->name);
-    json_t *resp = sg_message_accepted_json(&p->msgs[0], prov->name);
-    p->response = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
-    json_decref(resp);
+    json_t *answer = sg_message_accepted_json(&p->msgs[0], prov->name);
     sg_registry_release(app->registry, set);
-    p->status = 202;
-    if (!p->response) {
-        sg_http_problem(req, 500, "internal", NULL, "out of memory");
-        pending_free(p);
-        return SG_HTTP_DONE;
-    }
-    return commit_and_answer(req, p);
+    return commit_and_answer(req, p, answer);
 }
 
 sg_http_result sg_api_messages_create(sg_http_req *req, void *ctx)
@@ -183,15 +194,9 @@ sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     }
     size_t n = json_array_size(arr);
-    pending_send *p = pending_new(req, app, n);
+    pending_send *p = pending_start(req, app, n);
     if (!p) {
         json_decref(j);
-        sg_http_problem(req, 500, "internal", NULL, "out of memory");
-        return SG_HTTP_DONE;
-    }
-    if (!idempotency_precheck(req, app, p)) {
-        json_decref(j);
-        pending_free(p);
         return SG_HTTP_DONE;
     }
     json_t *accepted = json_array(), *rejected = json_array();
@@ -216,16 +221,8 @@ sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx)
     }
     sg_registry_release(app->registry, set);
     json_decref(j);
-    json_t *resp = json_pack("{s:o, s:o}", "accepted", accepted, "rejected", rejected);
-    p->response = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
-    json_decref(resp);
-    p->status = 202;
-    if (!p->response) {
-        sg_http_problem(req, 500, "internal", NULL, "out of memory");
-        pending_free(p);
-        return SG_HTTP_DONE;
-    }
-    return commit_and_answer(req, p);
+    return commit_and_answer(req, p,
+                             json_pack("{s:o, s:o}", "accepted", accepted, "rejected", rejected));
 }
 
 static const char *provider_name(sg_app *app, sg_provider_set *set, const char *id)
