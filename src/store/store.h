@@ -49,7 +49,6 @@ typedef struct sg_api_key {
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e);
 /* SG_ERR_NOT_FOUND if no such (unrevoked) key. */
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out);
-sg_err sg_store_key_count(sg_store *s, int64_t *n);
 
 /* ---- providers ----------------------------------------------------------------- */
 

@@ -33,7 +33,6 @@
 enum {
     Q_KEY_INSERT,
     Q_KEY_GET,
-    Q_KEY_COUNT,
     Q_PROV_CLEAR_DEFAULT,
     Q_PROV_INSERT,
     Q_PROV_UPDATE,
@@ -71,7 +70,6 @@ static const char *const sql_text[Q__COUNT] = {
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at FROM api_keys "
                   "WHERE id = ?1 AND revoked_at IS NULL",
-    [Q_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL",
     [Q_PROV_CLEAR_DEFAULT] =
         "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
     [Q_PROV_INSERT] = "INSERT INTO providers (id, name, kind, title, active, is_default, config, "
@@ -634,23 +632,6 @@ sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
         }
         sqlite3_reset(st);
     }
-    reader_release(s, c);
-    return err;
-}
-
-sg_err sg_store_key_count(sg_store *s, int64_t *n)
-{
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_KEY_COUNT);
-    sg_err err = SG_ERR_DB;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
-        err = SG_OK;
-    }
-    if (st)
-        sqlite3_reset(st);
     reader_release(s, c);
     return err;
 }
