@@ -92,6 +92,12 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
     if (!sg_phone_type_can_sms(type))
         return sg_reject_set(rej, 422, "not_mobile", "to",
                              "%s is a fixed-line number and cannot receive SMS", m->to);
+    sg_optout opted;
+    if (app->store && sg_store_optout_get(app->store, m->to, &opted) == SG_OK)
+        return sg_reject_set(rej, 422, "opted_out", "to",
+                             "%s opted out of SMS (%s, source %s); remove the opt-out first",
+                             m->to, opted.reason[0] ? opted.reason : "no reason given",
+                             opted.source);
 
     json_t *body = json_object_get(obj, "body");
     if (!json_is_string(body) || json_string_length(body) == 0)

@@ -23,6 +23,19 @@ sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx);
 sg_http_result sg_api_providers_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx);
 
+sg_http_result sg_api_contacts_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx);
+
+sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_optouts_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_optouts_delete(sg_http_req *req, void *ctx);
+
+sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx);
+
 sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);
 sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
 

@@ -172,10 +172,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     return sg_buf_append(&j->resp, data, n) == SG_OK ? n : 0;
 }
 
-static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char *message)
+static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char *message,
+                     bool opted_out)
 {
     sg_outcome *o = outcome_add(d, j, SG_OUTCOME_FAILED);
     if (o) {
+        o->opt_out = opted_out;
         snprintf(o->error_code, sizeof o->error_code, "%s", code);
         snprintf(o->error_message, sizeof o->error_message, "%s", message);
     }
@@ -200,7 +202,7 @@ static void start_job(sg_dispatcher *d, send_job *j)
     }
     sg_error e = {0};
     if (j->prov->kind->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
-        fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request");
+        fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
         return;
     }
     j->easy = d->n_idle ? d->idle_easy[--d->n_idle] : curl_easy_init();
@@ -269,7 +271,7 @@ static void route_job(sg_dispatcher *d, sg_message *m)
     j->prov = sg_provider_set_find(j->set, j->msg.provider_id);
     int64_t now = sg_time_now_ms();
     if (!j->prov) {
-        fail_job(d, j, "", "the message's provider no longer exists");
+        fail_job(d, j, "", "the message's provider no longer exists", false);
         return;
     }
     if (!j->prov->active || j->prov->broken) {
@@ -372,7 +374,7 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
                  res.outcome == SG_SEND_RETRYABLE ? " (gave up after the last retry)" : "");
         sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s", j->msg.id, name,
                status, res.error_code[0] ? res.error_code : "-");
-        fail_job(d, j, res.error_code, message);
+        fail_job(d, j, res.error_code, message, res.opted_out);
         return;
     }
     job_free(d, j);

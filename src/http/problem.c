@@ -14,6 +14,7 @@ static const problem_kind kinds[] = {
     {"invalid_request", "Invalid request"},
     {"invalid_phone", "Invalid phone number"},
     {"not_mobile", "Number cannot receive SMS"},
+    {"opted_out", "Recipient opted out"},
     {"invalid_body", "Invalid message body"},
     {"body_too_long", "Message body too long"},
     {"invalid_time", "Invalid time"},

@@ -1,5 +1,6 @@
 #include "http/server.h"
 #include "http/problem.h"
+#include "util/form.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/time.h"
@@ -80,6 +81,24 @@ const char *sg_http_param(const sg_http_req *r, int i)
 const char *sg_http_query(const sg_http_req *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    sg_buf *out = cls;
+    sg_buf_append_str(out, out->len ? "&" : "?");
+    sg_url_encode(out, key);
+    if (value) {
+        sg_buf_append_str(out, "=");
+        sg_url_encode(out, value);
+    }
+    return MHD_YES;
+}
+
+void sg_http_query_string(const sg_http_req *r, sg_buf *out)
+{
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
 }
 
 const char *sg_http_header(const sg_http_req *r, const char *name)

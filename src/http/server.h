@@ -73,6 +73,10 @@ const char *sg_http_path(const sg_http_req *r);
 const char *sg_http_param(const sg_http_req *r, int i);
 /* A query argument (decoded) or NULL. */
 const char *sg_http_query(const sg_http_req *r, const char *key);
+/* The query string ("?a=1&b=2", or "" when there is none) into out, which must be
+ * empty, rebuilt from the
+ * decoded arguments in their order with standard percent-encoding. */
+void sg_http_query_string(const sg_http_req *r, sg_buf *out);
 /* A request header or NULL. */
 const char *sg_http_header(const sg_http_req *r, const char *name);
 const char *sg_http_body(const sg_http_req *r, size_t *len);

@@ -51,6 +51,7 @@ typedef struct sg_prov_result {
     char error_code[16];     /* the provider's error code as text ("21211"), "" if none */
     char error_message[256]; /* readable reason, "" if none */
     unsigned segments;       /* as the provider counted them; 0 when unknown */
+    bool opted_out;          /* the provider refused because the recipient unsubscribed */
 } sg_prov_result;
 
 typedef struct sg_provider_kind {

@@ -620,6 +620,8 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
         res->outcome = SG_SEND_RETRYABLE;
     else
         res->outcome = SG_SEND_PERMANENT;
+    /* 21610: the recipient replied STOP to this sender; smsgate mirrors it. */
+    res->opted_out = code_num == 21610;
 }
 
 const sg_provider_kind sg_twilio_kind = {

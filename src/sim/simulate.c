@@ -17,7 +17,8 @@ typedef struct sim_kind {
 } sim_kind;
 
 static const sim_kind kinds[] = {
-    {"twilio", "api.twilio.com's Messages API (2010-04-01)", sg_twilio_sim_main},
+    {"twilio", "api.twilio.com's Messages API (2010-04-01), status callbacks", sg_twilio_sim_main},
+    {"inject", "POST one signed Twilio incoming-message webhook to a URL", sg_sim_inject_main},
     {NULL, NULL, NULL},
 };
 

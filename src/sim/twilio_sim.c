@@ -6,6 +6,8 @@
 #include "sim/twilio_sim.h"
 
 #include "core/gsm7.h"
+#include "sim/sender.h"
+#include "sim/webhook.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/form.h"
@@ -30,13 +32,15 @@
 /* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define BODY_MAX        (64 * 1024) /* request bodies; larger ones get 413 */
-#define THREADS         4
-#define CONNECTIONS_MAX 4096
-#define IDLE_TIMEOUT_S  60
-#define LATENCY_MAX_MS  600000
-#define API_PREFIX      "/2010-04-01/Accounts/"
-#define ERRORS_URL      "https://www.twilio.com/docs/errors/"
+#define BODY_MAX          (64 * 1024) /* request bodies; larger ones get 413 */
+#define THREADS           4
+#define CONNECTIONS_MAX   4096
+#define IDLE_TIMEOUT_S    60
+#define LATENCY_MAX_MS    600000
+#define API_PREFIX        "/2010-04-01/Accounts/"
+#define ERRORS_URL        "https://www.twilio.com/docs/errors/"
+#define DELAY_MAX_MS      600000 /* --sent-delay-ms, --delivered-delay-ms */
+#define INBOUND_EXTRA_MAX 32     /* "params" of POST /sim/inbound */
 
 /* ---- accepted messages -------------------------------------------------------------- */
 
@@ -236,6 +240,15 @@ struct sg_twilio_sim {
 
     atomic_uint_fast64_t accepted, rejected, injected_429, injected_5xx, unauthorized;
 
+    /* status callbacks: the outcome of each accepted message is decided here */
+    bool no_callbacks;
+    char **undelivered; /* To numbers */
+    size_t n_undelivered;
+    char **failed;
+    size_t n_failed;
+    double undelivered_rate;
+    sg_sim_sender *sender;
+
     store records;
     delay_queue delays;
     struct MHD_Daemon *daemon;
@@ -255,9 +268,11 @@ static double next_uniform(sg_twilio_sim *s)
 
 typedef enum route {
     ROUTE_NOT_FOUND = 0,
-    ROUTE_MESSAGES,     /* /2010-04-01/Accounts/{sid}/Messages.json */
-    ROUTE_SIM_MESSAGES, /* /sim/messages */
-    ROUTE_SIM_STATS,    /* /sim/stats */
+    ROUTE_MESSAGES,      /* /2010-04-01/Accounts/{sid}/Messages.json */
+    ROUTE_SIM_MESSAGES,  /* /sim/messages */
+    ROUTE_SIM_STATS,     /* /sim/stats */
+    ROUTE_SIM_CALLBACKS, /* /sim/callbacks */
+    ROUTE_SIM_INBOUND,   /* /sim/inbound */
 } route;
 
 /* Per-request state, from the first call of the access handler to completion. */
@@ -270,6 +285,10 @@ typedef struct request {
     bool delayed;  /* suspended: the answer waits in pending */
     struct MHD_Response *pending;
     unsigned pending_status;
+    /* POST /sim/inbound, while the webhook is in flight */
+    struct MHD_Connection *conn;
+    char inbound_sid[35];
+    char inbound_signature[SG_TWILIO_SIG_MAX + 96]; /* "" when unsigned */
 } request;
 
 /* An answer under construction: status and a malloc'd body. */
@@ -560,6 +579,28 @@ static bool validate(const sg_form *f, const char *account_sid, const char *cred
     return true;
 }
 
+static bool number_listed(char *const *list, size_t n, const char *number)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i], number) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* How an accepted message ends: --failed-numbers, then --undelivered, then a draw
+ * against --undelivered-rate (only then is the seeded generator used). */
+static sg_sim_outcome outcome_of(sg_twilio_sim *s, const char *to)
+{
+    if (number_listed(s->failed, s->n_failed, to))
+        return SG_SIM_OUTCOME_FAILED;
+    if (number_listed(s->undelivered, s->n_undelivered, to))
+        return SG_SIM_OUTCOME_UNDELIVERED;
+    if (s->undelivered_rate > 0 && next_uniform(s) < s->undelivered_rate)
+        return SG_SIM_OUTCOME_UNDELIVERED;
+    return SG_SIM_OUTCOME_DELIVERED;
+}
+
 /* POST /2010-04-01/Accounts/{sid}/Messages.json */
 static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request *r,
                           const char *method, answer *a)
@@ -638,8 +679,11 @@ static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request
     }
     atomic_fetch_add(&s->accepted, 1);
     sg_log(SG_LOG_INFO, "sim_accept", "sid=%s to=%s", m->sid, m->to);
-    /* The store takes over our reference. The status-callback scheduler will take
-     * its own reference here (sg_sim_message_ref) when m->status_callback is set. */
+    /* The sender takes its own reference (before the store could evict m); the
+     * first callback is planned from when the (possibly delayed) answer leaves. */
+    if (m->status_callback && !s->no_callbacks)
+        sg_sim_sender_schedule(s->sender, m, outcome_of(s, m->to), s->latency_ms);
+    /* The store takes over our reference. */
     store_add(&s->records, m);
 }
 
@@ -710,6 +754,12 @@ static void handle_sim(sg_twilio_sim *s, struct MHD_Connection *conn, request *r
                               (json_int_t)atomic_load(&s->injected_429), "injected_5xx",
                               (json_int_t)atomic_load(&s->injected_5xx), "unauthorized",
                               (json_int_t)atomic_load(&s->unauthorized)));
+    } else if (r->route == ROUTE_SIM_CALLBACKS && strcmp(method, "GET") == 0) {
+        const char *sid = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "message_sid");
+        answer_json(a, 200, sg_sim_sender_records(s->sender, sid && *sid ? sid : NULL));
+    } else if (r->route == ROUTE_SIM_CALLBACKS && strcmp(method, "DELETE") == 0) {
+        sg_sim_sender_clear(s->sender);
+        answer_json(a, 200, json_pack("{s:b}", "cleared", 1));
     } else if (r->route == ROUTE_SIM_STATS && strcmp(method, "DELETE") == 0) {
         atomic_store(&s->accepted, 0);
         atomic_store(&s->rejected, 0);
@@ -730,6 +780,10 @@ static route route_of(const char *url, char path_sid[64])
         return ROUTE_SIM_MESSAGES;
     if (strcmp(url, "/sim/stats") == 0)
         return ROUTE_SIM_STATS;
+    if (strcmp(url, "/sim/callbacks") == 0)
+        return ROUTE_SIM_CALLBACKS;
+    if (strcmp(url, "/sim/inbound") == 0)
+        return ROUTE_SIM_INBOUND;
     size_t plen = strlen(API_PREFIX);
     if (strncmp(url, API_PREFIX, plen) != 0)
         return ROUTE_NOT_FOUND;
@@ -766,6 +820,212 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* ---- POST /sim/inbound -------------------------------------------------------------- */
+
+/* A string member of doc: absent is fine unless required; no NUL bytes, at most max
+ * bytes. On a bad value a gets the 400 and false is returned. */
+static bool json_text(json_t *doc, const char *key, bool required, size_t max, const char **out,
+                      answer *a)
+{
+    json_t *v = json_object_get(doc, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            answer_error(a, 400, 0, "'%s' is required.", key);
+        return !required;
+    }
+    if (!json_is_string(v) || json_string_length(v) != strlen(json_string_value(v)) ||
+        json_string_length(v) > max) {
+        answer_error(a, 400, 0, "'%s' must be a string of at most %zu bytes without NUL.", key,
+                     max);
+        return false;
+    }
+    *out = json_string_value(v);
+    return true;
+}
+
+static void inbound_suspend(void *ctx)
+{
+    request *r = ctx;
+    MHD_suspend_connection(r->conn);
+}
+
+/* The webhook's answer as JSON; jansson refuses invalid UTF-8, so such bytes
+ * become '?'. */
+static json_t *answer_text(const char *body, size_t len)
+{
+    json_t *t = json_stringn(body, len);
+    if (t)
+        return t;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return json_null();
+    for (size_t i = 0; i < len; i++)
+        copy[i] = (unsigned char)body[i] < 0x80 ? body[i] : '?';
+    t = json_stringn(copy, len);
+    free(copy);
+    return t ? t : json_null();
+}
+
+/* From the sender's thread: the webhook finished (or the simulator stops). */
+static void inbound_done(void *ctx, const sg_sim_result *res)
+{
+    request *r = ctx;
+    answer a = {0};
+    json_t *sig = r->inbound_signature[0] ? json_string(r->inbound_signature) : json_null();
+    if (res->http_status) {
+        answer_json(&a, 200,
+                    json_pack("{s:s, s:I, s:o, s:o, s:b, s:o, s:n}", "message_sid", r->inbound_sid,
+                              "http_status", (json_int_t)res->http_status, "content_type",
+                              res->content_type[0] ? json_string(res->content_type) : json_null(),
+                              "body", answer_text(res->body, res->body_len), "truncated",
+                              res->truncated, "signature", sig, "error"));
+    } else {
+        answer_json(&a, 502,
+                    json_pack("{s:s, s:n, s:n, s:n, s:b, s:o, s:s}", "message_sid", r->inbound_sid,
+                              "http_status", "content_type", "body", "truncated", 0, "signature",
+                              sig, "error", res->error ? res->error : "transport error"));
+    }
+    r->pending = make_response(&a);
+    r->pending_status = a.status;
+    MHD_resume_connection(r->conn);
+}
+
+/* POST /sim/inbound: validate, build and sign the A.8 webhook, hand it to the
+ * sender and suspend the connection until it is answered. True when suspended;
+ * otherwise a holds the answer. */
+static bool handle_inbound(sg_twilio_sim *s, struct MHD_Connection *conn, request *r, answer *a)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(sg_buf_cstr(&r->body), r->body.len, 0, &jerr);
+    sg_buf_free(&r->body);
+    if (r->too_large) {
+        json_decref(doc);
+        answer_error(a, 413, 0, "The request body is larger than %d bytes.", BODY_MAX);
+        return false;
+    }
+    if (!doc) {
+        answer_error(a, 400, 0, "The body is not JSON: %s.", jerr.text);
+        return false;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        answer_error(a, 400, 0,
+                     "The body must be a JSON object: {\"url\",\"from\",\"to\",\"body\"}.");
+        return false;
+    }
+    const char *url, *from, *to, *text, *token, *signature, *account;
+    bool ok = json_text(doc, "url", true, SG_SIM_URL_MAX, &url, a) &&
+              json_text(doc, "from", true, 64, &from, a) &&
+              json_text(doc, "to", true, 64, &to, a) &&
+              json_text(doc, "body", false, BODY_MAX, &text, a) &&
+              json_text(doc, "auth_token", false, 128, &token, a) &&
+              json_text(doc, "signature", false, 128, &signature, a) &&
+              json_text(doc, "account_sid", false, 34, &account, a);
+    json_t *unsigned_v = json_object_get(doc, "unsigned");
+    json_t *extra = json_object_get(doc, "params");
+    if (ok && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        answer_error(a, 400, 0, "'url' must be an http:// or https:// URL.");
+        ok = false;
+    }
+    if (ok && (!*from || !*to)) {
+        answer_error(a, 400, 0, "'from' and 'to' must not be empty.");
+        ok = false;
+    }
+    sg_sms_info info;
+    if (ok && text && sg_sms_analyze(text, strlen(text), &info) == SG_TEXT_TOO_LONG) {
+        answer_error(a, 400, 0, "'body' is longer than %d characters.", SG_SMS_MAX_CHARS);
+        ok = false;
+    }
+    if (ok && account && !sid_valid(account, "AC")) {
+        answer_error(a, 400, 0, "'account_sid' must be 'AC' followed by 32 hex digits.");
+        ok = false;
+    }
+    if (ok && token && !*token) {
+        answer_error(a, 400, 0, "'auth_token' must not be empty.");
+        ok = false;
+    }
+    if (ok && unsigned_v && !json_is_boolean(unsigned_v)) {
+        answer_error(a, 400, 0, "'unsigned' must be true or false.");
+        ok = false;
+    }
+    bool no_signature = json_is_true(unsigned_v);
+    if (ok && no_signature && signature) {
+        answer_error(a, 400, 0, "'unsigned' and 'signature' do not go together.");
+        ok = false;
+    }
+    const char *keys[INBOUND_EXTRA_MAX], *values[INBOUND_EXTRA_MAX];
+    size_t n_extra = 0;
+    if (ok && extra && !json_is_null(extra)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(extra) || json_object_size(extra) > INBOUND_EXTRA_MAX) {
+            answer_error(a, 400, 0, "'params' must be an object of at most %d strings.",
+                         INBOUND_EXTRA_MAX);
+            ok = false;
+        } else {
+            json_object_foreach(extra, k, v)
+            {
+                if (!*k || !json_is_string(v) ||
+                    json_string_length(v) != strlen(json_string_value(v))) {
+                    answer_error(a, 400, 0, "'params' must map names to strings without NUL.");
+                    ok = false;
+                    break;
+                }
+                keys[n_extra] = k;
+                values[n_extra++] = json_string_value(v);
+            }
+        }
+    }
+    if (!ok) {
+        json_decref(doc);
+        return false;
+    }
+
+    sg_sim_new_sid(r->inbound_sid);
+    sg_sim_inbound_params p = {
+        .message_sid = r->inbound_sid,
+        .account_sid = account ? account : s->account_sid,
+        .from = from,
+        .to = to,
+        .body = text ? text : "",
+        .extra_keys = keys,
+        .extra_values = values,
+        .n_extra = n_extra,
+    };
+    sg_buf body;
+    sg_buf_init(&body, 4 * BODY_MAX);
+    char computed[SG_TWILIO_SIG_MAX];
+    ok = sg_sim_inbound_body(&p, &body) == SG_OK;
+    if (ok && !no_signature && !signature)
+        ok = sg_sim_sign_body(token ? token : s->auth_token, url, sg_buf_cstr(&body), computed);
+    if (!ok) {
+        sg_buf_free(&body);
+        json_decref(doc);
+        answer_error(a, 500, 20500, "Internal Server Error");
+        return false;
+    }
+    snprintf(r->inbound_signature, sizeof r->inbound_signature, "%s",
+             no_signature ? ""
+             : signature  ? signature
+                          : computed);
+    char *form = sg_buf_steal(&body);
+    sg_buf_free(&body);
+    r->conn = conn;
+    r->delayed = true;
+    bool queued =
+        form && sg_sim_sender_post(s->sender, url, form, no_signature ? NULL : r->inbound_signature,
+                                   inbound_suspend, inbound_done, r);
+    json_decref(doc);
+    if (queued) {
+        sg_log(SG_LOG_INFO, "sim_inbound", "sid=%s", r->inbound_sid);
+        return true;
+    }
+    r->delayed = false;
+    answer_error(a, 503, 0, "The simulator is stopping or has too many requests in flight.");
+    return false;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -821,7 +1081,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         break;
     case ROUTE_SIM_MESSAGES:
     case ROUTE_SIM_STATS:
+    case ROUTE_SIM_CALLBACKS:
         handle_sim(s, conn, r, method, &a);
+        break;
+    case ROUTE_SIM_INBOUND:
+        if (strcmp(method, "POST") != 0) {
+            a.header = MHD_HTTP_HEADER_ALLOW;
+            a.header_value = "POST";
+            answer_error(&a, 405, 20004, "Method not allowed");
+        } else if (handle_inbound(s, conn, r, &a)) {
+            return MHD_YES; /* suspended until the webhook is answered */
+        }
         break;
     default: {
         char shown[200];
@@ -883,15 +1153,41 @@ static void delays_free(delay_queue *q)
     q->heap = NULL;
 }
 
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* A copy of n strings; NULL only on out of memory (an empty list gives a valid
+ * pointer). */
+static char **copy_list(const char *const *src, size_t n)
+{
+    char **list = calloc(n ? n : 1, sizeof *list);
+    for (size_t i = 0; list && i < n; i++) {
+        if (!(list[i] = strdup(src[i]))) {
+            free_list(list, i);
+            return NULL;
+        }
+    }
+    return list;
+}
+
 void sg_twilio_sim_destroy(sg_twilio_sim *s)
 {
     if (!s)
         return;
-    /* Resume every delayed request first: MHD must not stop with suspended
-     * connections. New requests are then answered without delay. */
+    /* Resume every suspended request first: MHD must not stop with suspended
+     * connections. The sender answers the inbound webhooks it still holds (and
+     * drops pending callbacks); new requests are then answered without delay. */
+    sg_sim_sender_stop(s->sender);
     delays_free(&s->delays);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    sg_sim_sender_free(s->sender);
+    free_list(s->undelivered, s->n_undelivered);
+    free_list(s->failed, s->n_failed);
     pthread_mutex_destroy(&s->delays.lock);
     pthread_cond_destroy(&s->delays.cond);
     store_clear(&s->records);
@@ -923,6 +1219,12 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     s->rate_429 = o->rate_429;
     s->rate_5xx = o->rate_5xx;
     s->seed = o->seed;
+    s->no_callbacks = o->no_callbacks;
+    s->undelivered_rate = o->undelivered_rate;
+    s->undelivered = copy_list(o->undelivered_numbers, o->n_undelivered);
+    s->n_undelivered = s->undelivered ? o->n_undelivered : 0;
+    s->failed = copy_list(o->failed_numbers, o->n_failed);
+    s->n_failed = s->failed ? o->n_failed : 0;
     atomic_init(&s->draws, 0);
     atomic_init(&s->accepted, 0);
     atomic_init(&s->rejected, 0);
@@ -941,9 +1243,23 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     pthread_condattr_destroy(&ca);
     q->cap = CONNECTIONS_MAX;
     q->heap = calloc(q->cap, sizeof *q->heap);
-    if (!s->auth_token || !s->api_key_secret || !s->records.ring || !q->heap) {
+    if (!s->auth_token || !s->api_key_secret || !s->records.ring || !q->heap || !s->undelivered ||
+        !s->failed) {
         sg_twilio_sim_destroy(s);
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    }
+    /* Callbacks are signed with the account's auth token, also for messages sent
+     * with an API key (A.9). */
+    sg_sim_sender_options so = {
+        .auth_token = o->auth_token,
+        .sent_delay_ms = o->sent_delay_ms,
+        .delivered_delay_ms = o->delivered_delay_ms,
+        .duplicate = o->duplicate_callbacks,
+        .reorder = o->reorder_callbacks,
+    };
+    if (!(s->sender = sg_sim_sender_new(&so, e))) {
+        sg_twilio_sim_destroy(s);
+        return e ? e->err : SG_ERR_INTERNAL;
     }
     if (pthread_create(&q->thread, NULL, delay_thread, q) != 0) {
         sg_twilio_sim_destroy(s);
@@ -986,7 +1302,10 @@ static void usage(FILE *f)
         "A stand-in for api.twilio.com on loopback:\n"
         "  POST /2010-04-01/Accounts/{AccountSid}/Messages.json\n"
         "with Basic auth, Twilio's test magic numbers and error codes and failure\n"
-        "injection; GET/DELETE /sim/messages and /sim/stats for inspection.\n"
+        "injection. Accepted messages with a StatusCallback get signed status callbacks\n"
+        "(sent, then delivered). For tests: GET/DELETE /sim/messages, /sim/stats and\n"
+        "/sim/callbacks; POST /sim/inbound sends a signed incoming-message webhook\n"
+        "(docs/internals/simulator.md).\n"
         "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
         "SIGTERM.\n\n"
         "options:\n"
@@ -995,17 +1314,33 @@ static void usage(FILE *f)
         ")\n"
         "  --account-sid AC...      the account that exists\n"
         "                           (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
-        "  --auth-token TOKEN       its auth token (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN ")\n"
+        "  --auth-token TOKEN       its auth token; also signs every webhook\n"
+        "                           (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN ")\n"
         "  --api-key-sid SK...      also accept this API key (default: none)\n"
         "  --api-key-secret SECRET  the API key's secret (default: none)\n"
         "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
         "  --rate-429 P             probability 0..1 of answering 429 / 20429 (default 0)\n"
         "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
-        "  --seed N                 seed for failure injection (default: random)\n"
+        "  --seed N                 seed for --rate-* and --undelivered-rate\n"
+        "                           (default: random)\n"
         "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
-        "                           accepted message, use warn for benchmarks)\n"
-        "  -h, --help               show this help\n",
-        LATENCY_MAX_MS);
+        "                           accepted message and callback, use warn for\n"
+        "                           benchmarks)\n"
+        "  -h, --help               show this help\n"
+        "\nstatus callbacks (POSTed, signed, to each message's StatusCallback URL):\n"
+        "  --callbacks on|off       send them (default on)\n"
+        "  --sent-delay-ms N        answer -> 'sent', 0..%d (default %d)\n"
+        "  --delivered-delay-ms N   'sent' -> 'delivered', 0..%d (default %d)\n"
+        "  --undelivered LIST       comma-separated To numbers that end 'undelivered'\n"
+        "                           (ErrorCode 30003)\n"
+        "  --failed-numbers LIST    comma-separated To numbers that end 'failed'\n"
+        "                           (ErrorCode 30008, no 'sent' first)\n"
+        "  --undelivered-rate P     probability 0..1 that any other message ends\n"
+        "                           'undelivered' 30003 (default 0)\n"
+        "  --duplicate-callbacks    send every callback twice\n"
+        "  --reorder-callbacks      send the final status before 'sent'\n",
+        LATENCY_MAX_MS, DELAY_MAX_MS, SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS, DELAY_MAX_MS,
+        SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1100,6 +1435,66 @@ static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
     return true;
 }
 
+/* Numbers given to --undelivered / --failed-numbers (the flags may repeat). */
+typedef struct number_list {
+    char **copies; /* strdup'd optargs, cut at the commas */
+    size_t n_copies;
+    const char **numbers;
+    size_t n;
+} number_list;
+
+#define NUMBER_LIST_MAX 10000
+
+/* Append the comma-separated E.164 numbers of text; false with why on a bad one. */
+static bool number_list_add(number_list *l, const char *flag, const char *text, char *why,
+                            size_t cap)
+{
+    char *copy = strdup(text);
+    char **copies = copy ? realloc(l->copies, (l->n_copies + 1) * sizeof *copies) : NULL;
+    if (!copies) {
+        free(copy);
+        snprintf(why, cap, "out of memory");
+        return false;
+    }
+    l->copies = copies;
+    l->copies[l->n_copies++] = copy;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t len = strlen(tok);
+        while (len && tok[len - 1] == ' ')
+            tok[--len] = '\0';
+        if (!len)
+            continue;
+        if (!is_e164(tok)) {
+            snprintf(why, cap, "%s: '%.40s' is not an E.164 number (+ and 2-15 digits)", flag, tok);
+            return false;
+        }
+        if (l->n >= NUMBER_LIST_MAX) {
+            snprintf(why, cap, "%s: at most %d numbers", flag, NUMBER_LIST_MAX);
+            return false;
+        }
+        const char **numbers = realloc(l->numbers, (l->n + 1) * sizeof *numbers);
+        if (!numbers) {
+            snprintf(why, cap, "out of memory");
+            return false;
+        }
+        l->numbers = numbers;
+        l->numbers[l->n++] = tok;
+    }
+    return true;
+}
+
+static void number_list_free(number_list *l)
+{
+    for (size_t i = 0; i < l->n_copies; i++)
+        free(l->copies[i]);
+    free(l->copies);
+    free(l->numbers);
+    memset(l, 0, sizeof *l);
+}
+
 /* Many concurrent connections in benchmarks: use the hard limit on descriptors. */
 static void raise_fd_limit(void)
 {
@@ -1110,7 +1505,18 @@ static void raise_fd_limit(void)
     }
 }
 
+static int sim_main(int argc, char **argv, number_list *undelivered, number_list *failed);
+
 int sg_twilio_sim_main(int argc, char **argv)
+{
+    number_list undelivered = {0}, failed = {0};
+    int rc = sim_main(argc, argv, &undelivered, &failed);
+    number_list_free(&undelivered);
+    number_list_free(&failed);
+    return rc;
+}
+
+static int sim_main(int argc, char **argv, number_list *undelivered, number_list *failed)
 {
     enum {
         OPT_LISTEN = 256,
@@ -1123,6 +1529,14 @@ int sg_twilio_sim_main(int argc, char **argv)
         OPT_5XX,
         OPT_SEED,
         OPT_LOG,
+        OPT_CALLBACKS,
+        OPT_SENT_DELAY,
+        OPT_DELIVERED_DELAY,
+        OPT_UNDELIVERED,
+        OPT_FAILED,
+        OPT_UNDELIVERED_RATE,
+        OPT_DUPLICATE,
+        OPT_REORDER,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -1135,13 +1549,24 @@ int sg_twilio_sim_main(int argc, char **argv)
         {"rate-5xx", required_argument, NULL, OPT_5XX},
         {"seed", required_argument, NULL, OPT_SEED},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"callbacks", required_argument, NULL, OPT_CALLBACKS},
+        {"sent-delay-ms", required_argument, NULL, OPT_SENT_DELAY},
+        {"delivered-delay-ms", required_argument, NULL, OPT_DELIVERED_DELAY},
+        {"undelivered", required_argument, NULL, OPT_UNDELIVERED},
+        {"failed-numbers", required_argument, NULL, OPT_FAILED},
+        {"undelivered-rate", required_argument, NULL, OPT_UNDELIVERED_RATE},
+        {"duplicate-callbacks", no_argument, NULL, OPT_DUPLICATE},
+        {"reorder-callbacks", no_argument, NULL, OPT_REORDER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     sg_twilio_sim_options o = {
         .account_sid = SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID,
         .auth_token = SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN,
+        .sent_delay_ms = SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS,
+        .delivered_delay_ms = SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS,
     };
+    char why[160];
     const char *listen = SG_TWILIO_SIM_DEFAULT_LISTEN;
     bool seeded = false;
     uint64_t v;
@@ -1200,6 +1625,40 @@ int sg_twilio_sim_main(int argc, char **argv)
             if (!sg_log_level_parse(optarg, &level))
                 return usage_error("--log-level must be error, warn, info or debug");
             break;
+        case OPT_CALLBACKS:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return usage_error("--callbacks must be on or off");
+            o.no_callbacks = strcmp(optarg, "off") == 0;
+            break;
+        case OPT_SENT_DELAY:
+            if (!parse_u64(optarg, DELAY_MAX_MS, &v))
+                return usage_error("--sent-delay-ms must be a whole number 0..%d", DELAY_MAX_MS);
+            o.sent_delay_ms = (unsigned)v;
+            break;
+        case OPT_DELIVERED_DELAY:
+            if (!parse_u64(optarg, DELAY_MAX_MS, &v))
+                return usage_error("--delivered-delay-ms must be a whole number 0..%d",
+                                   DELAY_MAX_MS);
+            o.delivered_delay_ms = (unsigned)v;
+            break;
+        case OPT_UNDELIVERED:
+            if (!number_list_add(undelivered, "--undelivered", optarg, why, sizeof why))
+                return usage_error("%s", why);
+            break;
+        case OPT_FAILED:
+            if (!number_list_add(failed, "--failed-numbers", optarg, why, sizeof why))
+                return usage_error("%s", why);
+            break;
+        case OPT_UNDELIVERED_RATE:
+            if (!parse_probability(optarg, &o.undelivered_rate))
+                return usage_error("--undelivered-rate must be a probability between 0 and 1");
+            break;
+        case OPT_DUPLICATE:
+            o.duplicate_callbacks = true;
+            break;
+        case OPT_REORDER:
+            o.reorder_callbacks = true;
+            break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -1212,8 +1671,11 @@ int sg_twilio_sim_main(int argc, char **argv)
         return usage_error("--api-key-sid and --api-key-secret go together");
     if (o.rate_429 + o.rate_5xx > 1.0)
         return usage_error("--rate-429 plus --rate-5xx must not exceed 1");
+    o.undelivered_numbers = undelivered->numbers;
+    o.n_undelivered = undelivered->n;
+    o.failed_numbers = failed->numbers;
+    o.n_failed = failed->n;
     struct sockaddr_storage addr;
-    char why[160];
     if (!parse_listen(listen, &addr, why, sizeof why))
         return usage_error("%s", why);
     if (!seeded)
@@ -1229,12 +1691,14 @@ int sg_twilio_sim_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     sg_twilio_sim *sim;
     sg_error e;
     sg_error_clear(&e);
     if (sg_twilio_sim_new(&o, (struct sockaddr *)&addr, &sim, &e) != SG_OK) {
         fprintf(stderr, "smsgate simulate twilio: %s: %s\n", listen, e.message);
+        curl_global_cleanup();
         return EXIT_FAIL;
     }
     char host[INET6_ADDRSTRLEN] = "";
@@ -1248,13 +1712,17 @@ int sg_twilio_sim_main(int argc, char **argv)
     fflush(stdout);
     sg_log(SG_LOG_INFO, "sim_listen",
            "kind=twilio port=%u account_sid=%s api_key=%s latency_ms=%u rate_429=%g rate_5xx=%g "
-           "seed=%llu",
+           "seed=%llu callbacks=%s sent_delay_ms=%u delivered_delay_ms=%u undelivered=%zu "
+           "failed=%zu undelivered_rate=%g duplicate=%d reorder=%d",
            sg_twilio_sim_port(sim), o.account_sid, o.api_key_sid ? o.api_key_sid : "none",
-           o.latency_ms, o.rate_429, o.rate_5xx, (unsigned long long)o.seed);
+           o.latency_ms, o.rate_429, o.rate_5xx, (unsigned long long)o.seed,
+           o.no_callbacks ? "off" : "on", o.sent_delay_ms, o.delivered_delay_ms, o.n_undelivered,
+           o.n_failed, o.undelivered_rate, o.duplicate_callbacks, o.reorder_callbacks);
 
     int sig = 0;
     sigwait(&sigs, &sig);
     sg_log(SG_LOG_INFO, "sim_stop", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     sg_twilio_sim_destroy(sim);
+    curl_global_cleanup();
     return EXIT_OK;
 }

@@ -9,6 +9,8 @@
 #include "util/err.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -27,7 +29,22 @@ typedef struct sg_twilio_sim_options {
     double rate_429;            /* probability of an injected 429 / 20429 */
     double rate_5xx;            /* probability of an injected 500 or 503; the sum <= 1 */
     uint64_t seed;              /* failure injection is a function of seed and request order */
+
+    /* Status callbacks (providers.md A.7) to a message's StatusCallback URL. */
+    bool no_callbacks;                      /* send none */
+    unsigned sent_delay_ms;                 /* accept (after latency_ms) -> "sent" */
+    unsigned delivered_delay_ms;            /* "sent" -> "delivered" / "undelivered" */
+    const char *const *undelivered_numbers; /* To numbers that end undelivered 30003 */
+    size_t n_undelivered;
+    const char *const *failed_numbers; /* To numbers that end failed 30008 */
+    size_t n_failed;
+    double undelivered_rate;  /* probability of undelivered 30003 for the others */
+    bool duplicate_callbacks; /* every callback twice */
+    bool reorder_callbacks;   /* the final status before "sent" */
 } sg_twilio_sim_options;
+
+#define SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS      100
+#define SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS 300
 
 /* One accepted message. Immutable once published, reference-counted: the record
  * store holds one reference until the message is evicted or cleared, and whoever
@@ -67,5 +84,10 @@ void sg_twilio_sim_destroy(sg_twilio_sim *s);
 /* The CLI: argv[0] is "twilio". Serves until SIGINT/SIGTERM; returns the exit
  * code (0 after a clean stop, 1 on failure, 2 on a usage error). */
 int sg_twilio_sim_main(int argc, char **argv);
+
+/* `smsgate simulate inject`: argv[0] is "inject". POSTs one signed incoming-message
+ * webhook (A.8) and prints the answer; 0 on a 2xx answer, 1 otherwise, 2 on a
+ * usage error. No simulator needs to run. (sim/inject.c) */
+int sg_sim_inject_main(int argc, char **argv);
 
 #endif

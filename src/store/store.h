@@ -102,6 +102,8 @@ typedef struct sg_message {
     char contact_id[SG_ID_MAX];
     char *metadata; /* JSON text, owned, may be NULL */
     int64_t created_at, updated_at;
+    char purpose[16]; /* "" for ordinary messages; "consent" for STOP/START/HELP replies,
+                         which are sent even to an opted-out number */
 } sg_message;
 
 void sg_message_free(sg_message *m);
@@ -177,11 +179,127 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
  * with the message's current status in *out when it can no longer be canceled. */
 sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e);
 
+/* ---- provider callbacks ------------------------------------------------------- */
+
+/* A status a provider reported for one of its message ids. */
+typedef struct sg_status_report {
+    const char *provider_id;
+    const char *provider_message_id;
+    sg_status status;
+    const char *error_code;    /* "" or NULL when none */
+    const char *error_message; /* may be NULL */
+    const char *detail;        /* event detail, may be NULL */
+    int64_t at;
+    /* results */
+    bool found;    /* a message has that provider id */
+    bool changed;  /* the status moved (false: repeated or out of order) */
+    char message_id[SG_ID_MAX];
+    sg_status previous;
+} sg_status_report;
+
+/* Apply a report: the status moves only forward (sg_status_may_move); a repeat or a
+ * late report changes nothing and adds no event. */
+sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e);
+
+/* Consent changes. */
+typedef enum sg_consent_change {
+    SG_CONSENT_NONE = 0,
+    SG_CONSENT_OPT_OUT,
+    SG_CONSENT_OPT_IN,
+} sg_consent_change;
+
+/* An inbound message, and what it causes, in one transaction: the message
+ * (direction inbound, status received) is stored unless the provider's id was
+ * seen before (duplicate); the sender becomes a contact if unknown; `reply`, if
+ * any, is queued first (so a STOP confirmation is not blocked by the opt-out it
+ * confirms), then the consent change is applied. */
+typedef struct sg_inbound {
+    sg_message *msg;   /* borrowed; msg->id already assigned */
+    sg_message *reply; /* borrowed, may be NULL */
+    sg_consent_change consent;
+    const char *keyword; /* the matched keyword, for the audit trail */
+    /* results */
+    bool duplicate;
+    char existing_id[SG_ID_MAX]; /* when duplicate */
+    char contact_id[SG_ID_MAX];
+    bool contact_created;
+    bool consent_changed;
+} sg_inbound;
+
+sg_err sg_store_inbound(sg_store *s, sg_inbound *in, sg_error *e);
+
+/* ---- contacts ------------------------------------------------------------------- */
+
+typedef struct sg_contact {
+    char id[SG_ID_MAX];
+    char phone[SG_PHONE_MAX];
+    char first_name[128];
+    char last_name[128];
+    char *attributes; /* JSON object text, owned */
+    bool opted_out;
+    int64_t created_at, updated_at;
+} sg_contact;
+
+void sg_contact_free(sg_contact *c);
+void sg_contacts_free(sg_contact *c, size_t n);
+/* SG_ERR_CONFLICT when the phone belongs to another contact. */
+sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e);
+sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e);
+sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e);
+/* By id (ctc_...) or by E.164 phone. */
+sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out);
+/* Newest first; cursor: a contact id to continue after. */
+sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                             size_t *n, bool *has_more);
+
+/* One entry of a contact's timeline: a message (outbound to or inbound from the
+ * phone) or a consent change. */
+typedef struct sg_timeline_item {
+    int64_t at;
+    bool is_message;
+    sg_message msg; /* when is_message */
+    /* consent change: */
+    long long consent_id;
+    char old_state[16], new_state[16], source[16];
+    char message_id[SG_ID_MAX];
+    char *detail;
+} sg_timeline_item;
+
+void sg_timeline_free(sg_timeline_item *t, size_t n);
+/* Newest first. cursor: "" or the opaque next_cursor of a previous page (at most
+ * 64 bytes); next_cursor gets the cursor of the next page or "". */
+sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                         sg_timeline_item **out, size_t *n, char next_cursor[64]);
+
+/* ---- opt-outs ------------------------------------------------------------------- */
+
+typedef struct sg_optout {
+    char phone[SG_PHONE_MAX];
+    char source[16]; /* keyword | api | provider | import */
+    char reason[256];
+    char message_id[SG_ID_MAX];
+    int64_t created_at;
+} sg_optout;
+
+/* Opt phone out (or in). Each change is a consent event; opting out a number that
+ * is already out (or in one that is in) changes nothing and returns SG_OK with
+ * *changed false. */
+sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e);
+sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source,
+                              const char *message_id, bool *changed, sg_error *e);
+/* SG_ERR_NOT_FOUND when the number is not opted out. */
+sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out);
+/* Newest first; cursor: a phone from a previous page's last row. */
+sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
+                            size_t *n, bool *has_more);
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 /* Claim up to limit messages that are due at now (scheduled or queued whose time
  * has come, or sending whose lease expired), mark them sending with a lease until
- * now + lease_ms. *out malloc'd. */
+ * now + lease_ms. *out malloc'd. A claimed message to an opted-out number (other
+ * than a consent reply) is failed on the spot with error_code "opted_out" and not
+ * returned. */
 sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
                       size_t *n);
 
@@ -202,6 +320,7 @@ typedef struct sg_outcome {
     char error_message[256];
     int64_t retry_at; /* SG_OUTCOME_RETRY and SG_OUTCOME_RELEASE: when due again */
     int64_t at;
+    bool opt_out; /* SG_OUTCOME_FAILED: the provider says the recipient opted out */
 } sg_outcome;
 
 /* Record outcomes of claimed messages; the attempt counter goes up by one for

@@ -25,6 +25,25 @@ static _Atomic uint64_t http_buckets[N_BUCKETS + 1];
 static _Atomic uint64_t http_sum_us;
 static _Atomic uint64_t http_by_class[6]; /* 1xx..5xx, index = status / 100 */
 
+static const char *const cb_kinds[] = {"status", "inbound"};
+static const char *const cb_results[] = {"applied",   "ignored",  "unknown",
+                                         "forbidden", "rejected", "error"};
+#define N_CB_KINDS (sizeof cb_kinds / sizeof cb_kinds[0])
+#define N_CB_RESULTS (sizeof cb_results / sizeof cb_results[0])
+static _Atomic uint64_t callbacks[N_CB_KINDS][N_CB_RESULTS];
+
+void sg_metrics_callback(const char *kind, const char *result)
+{
+    for (size_t k = 0; k < N_CB_KINDS; k++) {
+        if (strcmp(kind, cb_kinds[k]) != 0)
+            continue;
+        for (size_t r = 0; r < N_CB_RESULTS; r++) {
+            if (strcmp(result, cb_results[r]) == 0)
+                atomic_fetch_add_explicit(&callbacks[k][r], 1, memory_order_relaxed);
+        }
+    }
+}
+
 static provider_slot *slot_for(const char *name)
 {
     for (int i = 0; i < MAX_PROVIDERS; i++) {
@@ -98,6 +117,14 @@ void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g)
                   "smsgate_http_requests_in_flight %lld\n",
                   (long long)g->scheduled, (long long)g->queued, (long long)g->sending,
                   (long long)g->in_flight_sends, (long long)g->in_flight_http);
+    sg_buf_printf(b, "# HELP smsgate_callbacks_total Provider webhooks handled, by kind and "
+                     "result.\n# TYPE smsgate_callbacks_total counter\n");
+    for (size_t k = 0; k < N_CB_KINDS; k++) {
+        for (size_t r = 0; r < N_CB_RESULTS; r++)
+            sg_buf_printf(b, "smsgate_callbacks_total{kind=\"%s\",result=\"%s\"} %llu\n",
+                          cb_kinds[k], cb_results[r],
+                          (unsigned long long)atomic_load(&callbacks[k][r]));
+    }
     sg_buf_printf(b, "# HELP smsgate_http_requests_total HTTP requests answered, by status "
                      "class.\n# TYPE smsgate_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

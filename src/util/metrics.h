@@ -20,6 +20,11 @@ void sg_metrics_provider_add(const char *provider, sg_provider_metric m, uint64_
 /* One HTTP request took us microseconds; status is its HTTP status. */
 void sg_metrics_http_observe(int64_t us, int status);
 
+/* A provider webhook was handled. kind: "status" | "inbound"; result: "applied",
+ * "ignored" (repeat, late, or not a change), "unknown" (no such message),
+ * "forbidden" (signature), "rejected" (malformed), "error" (store). */
+void sg_metrics_callback(const char *kind, const char *result);
+
 /* Gauges the caller samples at scrape time. */
 typedef struct sg_metrics_gauges {
     int64_t scheduled, queued, sending; /* from the store */

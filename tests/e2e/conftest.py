@@ -355,9 +355,12 @@ class Harness:
         self.procs.append(proc)
         return proc
 
-    def start_sim(self, *extra, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN):
+    def start_sim(self, *extra, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, callbacks=False):
+        """Status callbacks are off unless asked for: most tests watch for "sent"."""
         args = ["simulate", "twilio", "--listen", "127.0.0.1:0", "--account-sid", account_sid,
                 "--auth-token", auth_token, "--log-level", "warn", *extra]
+        if not callbacks and "--callbacks" not in extra:
+            args += ["--callbacks", "off"]
         proc = self.track(Proc(args, self.logs, "sim"))
 
         def ready():
@@ -444,8 +447,8 @@ class Gateway:
         self.provider = provider
 
 
-def make_gateway(h, sim_args=(), serve_args=(), provider_kw=None):
-    sim = h.start_sim(*sim_args)
+def make_gateway(h, sim_args=(), serve_args=(), provider_kw=None, callbacks=False):
+    sim = h.start_sim(*sim_args, callbacks=callbacks)
     srv = h.start_server(*serve_args)
     admin = create_key(srv.db, "admin")
     sender = create_key(srv.db, "sender")

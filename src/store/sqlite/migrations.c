@@ -71,6 +71,37 @@ const sg_migration sg_sqlite_migrations[] = {
      ") WITHOUT ROWID;"
      "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
      "INSERT INTO meta (key, value) VALUES ('provider_generation', 0);"},
+    {2, "two-way: contacts, opt-outs, consent events, inbound messages",
+     "ALTER TABLE messages ADD COLUMN purpose TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX messages_inbound_from ON messages (from_number, id)"
+     "  WHERE direction = 'inbound';"
+     "CREATE TABLE contacts ("
+     "  id TEXT PRIMARY KEY,"
+     "  phone TEXT NOT NULL UNIQUE,"
+     "  first_name TEXT NOT NULL DEFAULT '',"
+     "  last_name TEXT NOT NULL DEFAULT '',"
+     "  attributes TEXT NOT NULL DEFAULT '{}',"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE optouts ("
+     "  phone TEXT PRIMARY KEY,"
+     "  source TEXT NOT NULL,"
+     "  reason TEXT NOT NULL DEFAULT '',"
+     "  message_id TEXT NOT NULL DEFAULT '',"
+     "  created_at INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE consent_events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  phone TEXT NOT NULL,"
+     "  old_state TEXT NOT NULL,"
+     "  new_state TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  message_id TEXT NOT NULL DEFAULT '',"
+     "  detail TEXT,"
+     "  at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX consent_events_phone ON consent_events (phone, at);"},
 };
 
 const size_t sg_sqlite_migrations_count =

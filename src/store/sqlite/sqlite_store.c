@@ -28,7 +28,7 @@
 #define MSG_COLS                                                                                   \
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
     "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
-    "created_at, updated_at"
+    "created_at, updated_at, purpose"
 
 enum {
     Q_KEY_INSERT,
@@ -59,6 +59,26 @@ enum {
     Q_OUT_RELEASE,
     Q_QUEUE_STATS,
     Q_PING,
+    Q_OPTOUT_EXISTS,
+    Q_FAIL_OPTED_OUT,
+    Q_MSG_TO,
+    Q_BY_PROVIDER_ID,
+    Q_STATUS_SET,
+    Q_INBOUND_BY_PROVIDER_ID,
+    Q_CONTACT_ID_BY_PHONE,
+    Q_CONTACT_INSERT,
+    Q_CONTACT_UPDATE,
+    Q_CONTACT_DELETE,
+    Q_CONTACT_GET_ID,
+    Q_CONTACT_GET_PHONE,
+    Q_CONTACT_LIST,
+    Q_OPTOUT_INSERT,
+    Q_OPTOUT_DELETE,
+    Q_OPTOUT_GET,
+    Q_OPTOUT_LIST,
+    Q_CONSENT_INSERT,
+    Q_TIMELINE,
+    Q_CONSENT_GET,
     Q_SAVEPOINT,
     Q_ROLLBACK_TO,
     Q_RELEASE,
@@ -89,7 +109,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_PROV_IN_USE] = "SELECT count(*) FROM messages WHERE provider_id = ?1 "
                       "AND status IN ('scheduled', 'queued', 'sending')",
     [Q_MSG_INSERT] = "INSERT INTO messages (" MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
@@ -121,6 +141,57 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_QUEUE_STATS] = "SELECT status, count(*) FROM messages "
                       "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status",
     [Q_PING] = "SELECT 1",
+    [Q_OPTOUT_EXISTS] = "SELECT 1 FROM optouts WHERE phone = ?1",
+    [Q_FAIL_OPTED_OUT] = "UPDATE messages SET status = 'failed', error_code = 'opted_out', "
+                         "error_message = 'the recipient opted out of SMS', due_at = 0, "
+                         "updated_at = ?2 WHERE id = ?1",
+    [Q_MSG_TO] = "SELECT to_number FROM messages WHERE id = ?1",
+    [Q_BY_PROVIDER_ID] = "SELECT id, status FROM messages WHERE provider_id = ?1 AND "
+                         "provider_message_id = ?2 AND provider_message_id != '' AND "
+                         "direction = 'outbound'",
+    [Q_STATUS_SET] = "UPDATE messages SET status = ?2, "
+                     "error_code = CASE WHEN ?3 = '' THEN error_code ELSE ?3 END, "
+                     "error_message = coalesce(?4, error_message), updated_at = ?5 WHERE id = ?1",
+    [Q_INBOUND_BY_PROVIDER_ID] = "SELECT id FROM messages WHERE provider_id = ?1 AND "
+                                 "provider_message_id = ?2 AND provider_message_id != '' AND "
+                                 "direction = 'inbound'",
+    [Q_CONTACT_ID_BY_PHONE] = "SELECT id FROM contacts WHERE phone = ?1",
+    [Q_CONTACT_INSERT] = "INSERT INTO contacts (id, phone, first_name, last_name, attributes, "
+                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_CONTACT_UPDATE] = "UPDATE contacts SET phone = ?2, first_name = ?3, last_name = ?4, "
+                         "attributes = ?5, updated_at = ?7 WHERE id = ?1",
+    [Q_CONTACT_DELETE] = "DELETE FROM contacts WHERE id = ?1",
+    [Q_CONTACT_GET_ID] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
+                         "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
+                         "o.phone = c.phone) FROM contacts c WHERE c.id = ?1",
+    [Q_CONTACT_GET_PHONE] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
+                            "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
+                            "o.phone = c.phone) FROM contacts c WHERE c.phone = ?1",
+    [Q_CONTACT_LIST] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
+                       "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
+                       "o.phone = c.phone) FROM contacts c WHERE (?1 IS NULL OR c.id < ?1) "
+                       "ORDER BY c.id DESC LIMIT ?2",
+    [Q_OPTOUT_INSERT] = "INSERT OR IGNORE INTO optouts (phone, source, reason, message_id, "
+                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_OPTOUT_DELETE] = "DELETE FROM optouts WHERE phone = ?1",
+    [Q_OPTOUT_GET] = "SELECT phone, source, reason, message_id, created_at FROM optouts "
+                     "WHERE phone = ?1",
+    [Q_OPTOUT_LIST] = "SELECT phone, source, reason, message_id, created_at FROM optouts "
+                      "WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND phone < ?2)) "
+                      "ORDER BY created_at DESC, phone DESC LIMIT ?3",
+    [Q_CONSENT_INSERT] = "INSERT INTO consent_events (phone, old_state, new_state, source, "
+                         "message_id, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_TIMELINE] =
+        "SELECT at, kind, key FROM ("
+        " SELECT created_at AS at, 1 AS kind, id AS key FROM messages"
+        "  WHERE to_number = ?1 AND direction = 'outbound'"
+        " UNION ALL SELECT created_at, 1, id FROM messages"
+        "  WHERE from_number = ?1 AND direction = 'inbound'"
+        " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1)"
+        " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"
+        " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5",
+    [Q_CONSENT_GET] = "SELECT id, old_state, new_state, source, message_id, detail, at "
+                      "FROM consent_events WHERE id = ?1",
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_RELEASE] = "RELEASE w",
@@ -881,6 +952,7 @@ static void message_row(sqlite3_stmt *st, sg_message *m)
     m->metadata = col_dup(st, 15);
     m->created_at = sqlite3_column_int64(st, 16);
     m->updated_at = sqlite3_column_int64(st, 17);
+    col_copy(st, 18, m->purpose, sizeof m->purpose);
 }
 
 static sg_err event_insert(conn *c, const char *id, sg_status status, int64_t at,
@@ -919,7 +991,8 @@ static sg_err message_insert(conn *c, const sg_message *m, sg_error *e)
     bind_text(st, 16, m->metadata);
     sqlite3_bind_int64(st, 17, m->created_at);
     sqlite3_bind_int64(st, 18, m->updated_at);
-    sqlite3_bind_int64(st, 19, m->send_at > m->created_at ? m->send_at : 0);
+    bind_text(st, 19, m->purpose);
+    sqlite3_bind_int64(st, 20, m->send_at > m->created_at ? m->send_at : 0);
     sg_err err = step_done(c, st, e, "storing message");
     if (err)
         return err;
@@ -1216,6 +1289,72 @@ sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+static bool optout_exists(conn *c, const char *phone)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_EXISTS);
+    if (!st)
+        return false;
+    bind_text(st, 1, phone);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
+static sg_err consent_event(conn *c, const char *phone, const char *old_state,
+                            const char *new_state, const char *source, const char *message_id,
+                            const char *detail, int64_t at, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_CONSENT_INSERT);
+    if (st) {
+        bind_text(st, 1, phone);
+        bind_text(st, 2, old_state);
+        bind_text(st, 3, new_state);
+        bind_text(st, 4, source);
+        bind_text(st, 5, message_id ? message_id : "");
+        bind_text(st, 6, detail && *detail ? detail : NULL);
+        sqlite3_bind_int64(st, 7, at);
+    }
+    return step_done(c, st, e, "recording consent change");
+}
+
+/* Opt a number out inside the current transaction. */
+static sg_err optout_add_on(conn *c, const sg_optout *o, bool *changed, sg_error *e)
+{
+    int64_t at = o->created_at ? o->created_at : sg_time_now_ms();
+    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_INSERT);
+    if (st) {
+        bind_text(st, 1, o->phone);
+        bind_text(st, 2, o->source);
+        bind_text(st, 3, o->reason);
+        bind_text(st, 4, o->message_id);
+        sqlite3_bind_int64(st, 5, at);
+    }
+    sg_err err = step_done(c, st, e, "opting out");
+    if (err)
+        return err;
+    *changed = sqlite3_changes(c->db) > 0;
+    if (!*changed)
+        return SG_OK;
+    return consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
+                         o->reason, at, e);
+}
+
+static sg_err optout_remove_on(conn *c, const char *phone, const char *source,
+                               const char *message_id, bool *changed, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_DELETE);
+    if (st)
+        bind_text(st, 1, phone);
+    sg_err err = step_done(c, st, e, "opting in");
+    if (err)
+        return err;
+    *changed = sqlite3_changes(c->db) > 0;
+    if (!*changed)
+        return SG_OK;
+    return consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL,
+                         sg_time_now_ms(), e);
+}
+
 typedef struct claim_arg {
     int64_t now, lease_ms;
     size_t limit;
@@ -1238,8 +1377,25 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     while (a->n < a->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
         message_row(st, &a->msgs[a->n++]);
     sqlite3_reset(st);
+    size_t kept = 0;
     for (size_t i = 0; i < a->n; i++) {
         sg_message *m = &a->msgs[i];
+        if (strcmp(m->purpose, "consent") != 0 && optout_exists(c, m->to)) {
+            /* Opted out after it was queued: never reaches a provider. */
+            st = stmt_get(c, Q_FAIL_OPTED_OUT);
+            if (st) {
+                bind_text(st, 1, m->id);
+                sqlite3_bind_int64(st, 2, a->now);
+            }
+            sg_err err = step_done(c, st, e, "failing an opted-out message");
+            if (!err)
+                err = event_insert(c, m->id, SG_STATUS_FAILED, a->now,
+                                   "opted_out: the recipient opted out of SMS", e);
+            if (err)
+                return err;
+            sg_message_free(m);
+            continue;
+        }
         st = stmt_get(c, Q_CLAIM_UPDATE);
         if (st) {
             bind_text(st, 1, m->id);
@@ -1259,7 +1415,13 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         if (err)
             return err;
         m->status = SG_STATUS_SENDING;
+        if (kept != i) {
+            a->msgs[kept] = *m;
+            memset(m, 0, sizeof *m);
+        }
+        kept++;
     }
+    a->n = kept;
     return SG_OK;
 }
 
@@ -1352,7 +1514,25 @@ static sg_err outcome_apply(conn *c, const sg_outcome *o, sg_error *e)
         return err;
     if (sqlite3_changes(c->db) == 0)
         return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
-    return event_insert(c, o->id, status, o->at, detail, e);
+    err = event_insert(c, o->id, status, o->at, detail, e);
+    if (err || o->kind != SG_OUTCOME_FAILED || !o->opt_out)
+        return err;
+    /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
+    sg_optout opt = {.created_at = o->at};
+    st = stmt_get(c, Q_MSG_TO);
+    if (st) {
+        bind_text(st, 1, o->id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            col_copy(st, 0, opt.phone, sizeof opt.phone);
+        sqlite3_reset(st);
+    }
+    if (!opt.phone[0])
+        return SG_OK;
+    snprintf(opt.source, sizeof opt.source, "provider");
+    snprintf(opt.reason, sizeof opt.reason, "provider error %s", o->error_code);
+    snprintf(opt.message_id, sizeof opt.message_id, "%s", o->id);
+    bool changed;
+    return optout_add_on(c, &opt, &changed, e);
 }
 
 static sg_err outcomes_run(sg_store *s, conn *c, job *j)
@@ -1419,4 +1599,484 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
         sqlite3_reset(st);
     reader_release(s, c);
     return err;
+}
+
+/* ---- provider callbacks ------------------------------------------------------------ */
+
+static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    sg_status_report *r = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_BY_PROVIDER_ID);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bind_text(st, 1, r->provider_id);
+    bind_text(st, 2, r->provider_message_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->found = true;
+        col_copy(st, 0, r->message_id, sizeof r->message_id);
+        const char *status = (const char *)sqlite3_column_text(st, 1);
+        if (!status || !sg_status_parse(status, &r->previous))
+            r->previous = SG_STATUS_FAILED;
+    }
+    sqlite3_reset(st);
+    if (!r->found)
+        return rc == SQLITE_DONE ? SG_OK : db_error(c->db, rc, e, "finding the message");
+    if (!sg_status_may_move(r->previous, r->status))
+        return SG_OK; /* repeated, late or out of order: nothing changes */
+    st = stmt_get(c, Q_STATUS_SET);
+    if (st) {
+        bind_text(st, 1, r->message_id);
+        bind_text(st, 2, sg_status_name(r->status));
+        bind_text(st, 3, r->error_code ? r->error_code : "");
+        bind_text(st, 4, r->error_message);
+        sqlite3_bind_int64(st, 5, r->at);
+    }
+    sg_err err = step_done(c, st, e, "updating status");
+    if (!err)
+        err = event_insert(c, r->message_id, r->status, r->at, r->detail, e);
+    if (!err)
+        r->changed = true;
+    return err;
+}
+
+sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)
+{
+    r->found = r->changed = false;
+    r->message_id[0] = '\0';
+    return write_sync(s, status_report_fn, r, e);
+}
+
+static sg_err contact_ensure(conn *c, const char *phone, int64_t now, char id[SG_ID_MAX],
+                             bool *created, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_ID_BY_PHONE);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bind_text(st, 1, phone);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        col_copy(st, 0, id, SG_ID_MAX);
+    sqlite3_reset(st);
+    *created = false;
+    if (found)
+        return SG_OK;
+    sg_id_new("ctc", now, id);
+    st = stmt_get(c, Q_CONTACT_INSERT);
+    if (st) {
+        bind_text(st, 1, id);
+        bind_text(st, 2, phone);
+        bind_text(st, 3, "");
+        bind_text(st, 4, "");
+        bind_text(st, 5, "{}");
+        sqlite3_bind_int64(st, 6, now);
+        sqlite3_bind_int64(st, 7, now);
+    }
+    sg_err err = step_done(c, st, e, "creating contact");
+    *created = !err;
+    return err;
+}
+
+static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    sg_inbound *in = arg;
+    sg_message *m = in->msg;
+    if (m->provider_message_id[0]) {
+        sqlite3_stmt *st = stmt_get(c, Q_INBOUND_BY_PROVIDER_ID);
+        if (!st)
+            return db_error(c->db, SQLITE_ERROR, e, "preparing");
+        bind_text(st, 1, m->provider_id);
+        bind_text(st, 2, m->provider_message_id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            in->duplicate = true;
+            col_copy(st, 0, in->existing_id, sizeof in->existing_id);
+        }
+        sqlite3_reset(st);
+        if (in->duplicate)
+            return SG_OK; /* the provider retried its webhook */
+    }
+    sg_err err = contact_ensure(c, m->from, m->created_at, in->contact_id, &in->contact_created, e);
+    if (err)
+        return err;
+    snprintf(m->contact_id, sizeof m->contact_id, "%s", in->contact_id);
+    if ((err = message_insert(c, m, e)))
+        return err;
+    if (in->reply) {
+        snprintf(in->reply->contact_id, sizeof in->reply->contact_id, "%s", in->contact_id);
+        if ((err = message_insert(c, in->reply, e)))
+            return err;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "keyword %s", in->keyword ? in->keyword : "");
+    if (in->consent == SG_CONSENT_OPT_OUT) {
+        sg_optout o = {.created_at = m->created_at};
+        snprintf(o.phone, sizeof o.phone, "%.23s", m->from);
+        snprintf(o.source, sizeof o.source, "keyword");
+        snprintf(o.reason, sizeof o.reason, "%s", detail);
+        snprintf(o.message_id, sizeof o.message_id, "%s", m->id);
+        err = optout_add_on(c, &o, &in->consent_changed, e);
+    } else if (in->consent == SG_CONSENT_OPT_IN) {
+        err = optout_remove_on(c, m->from, "keyword", m->id, &in->consent_changed, e);
+    }
+    return err;
+}
+
+sg_err sg_store_inbound(sg_store *s, sg_inbound *in, sg_error *e)
+{
+    in->duplicate = in->contact_created = in->consent_changed = false;
+    in->existing_id[0] = in->contact_id[0] = '\0';
+    return write_sync(s, inbound_fn, in, e);
+}
+
+/* ---- contacts ---------------------------------------------------------------------- */
+
+void sg_contact_free(sg_contact *c)
+{
+    free(c->attributes);
+    c->attributes = NULL;
+}
+
+void sg_contacts_free(sg_contact *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sg_contact_free(&c[i]);
+    free(c);
+}
+
+static void contact_row(sqlite3_stmt *st, sg_contact *c)
+{
+    memset(c, 0, sizeof *c);
+    col_copy(st, 0, c->id, sizeof c->id);
+    col_copy(st, 1, c->phone, sizeof c->phone);
+    col_copy(st, 2, c->first_name, sizeof c->first_name);
+    col_copy(st, 3, c->last_name, sizeof c->last_name);
+    c->attributes = col_dup(st, 4);
+    c->created_at = sqlite3_column_int64(st, 5);
+    c->updated_at = sqlite3_column_int64(st, 6);
+    c->opted_out = sqlite3_column_int(st, 7) != 0;
+}
+
+static sg_err contact_write_fn(conn *c, const sg_contact *ct, int q, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, q);
+    if (st) {
+        bind_text(st, 1, ct->id);
+        bind_text(st, 2, ct->phone);
+        bind_text(st, 3, ct->first_name);
+        bind_text(st, 4, ct->last_name);
+        bind_text(st, 5, ct->attributes ? ct->attributes : "{}");
+        sqlite3_bind_int64(st, 6, ct->created_at);
+        sqlite3_bind_int64(st, 7, ct->updated_at);
+    }
+    sg_err err = step_done(c, st, e, "saving contact");
+    if (err == SG_ERR_CONFLICT)
+        return sg_error_set(e, err, "phone", "another contact has the phone %s", ct->phone);
+    if (!err && q == Q_CONTACT_UPDATE && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", ct->id);
+    return err;
+}
+
+static sg_err contact_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return contact_write_fn(c, arg, Q_CONTACT_INSERT, e);
+}
+
+static sg_err contact_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return contact_write_fn(c, arg, Q_CONTACT_UPDATE, e);
+}
+
+static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_DELETE);
+    if (st)
+        bind_text(st, 1, arg);
+    sg_err err = step_done(c, st, e, "deleting contact");
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", (const char *)arg);
+    return err;
+}
+
+sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return write_sync(s, contact_insert_fn, (void *)c, e);
+}
+
+sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return write_sync(s, contact_update_fn, (void *)c, e);
+}
+
+sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return write_sync(s, contact_delete_fn, (void *)id, e);
+}
+
+sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st =
+        stmt_get(c, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, id_or_phone);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            contact_row(st, out);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                             size_t *n, bool *has_more)
+{
+    *out = NULL;
+    *n = 0;
+    *has_more = false;
+    sg_contact *rows = calloc(limit + 1, sizeof *rows);
+    if (!rows)
+        return SG_ERR_NOMEM;
+    conn *c = reader_acquire(s);
+    if (!c) {
+        free(rows);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_LIST);
+    size_t count = 0;
+    if (st) {
+        bind_text(st, 1, cursor);
+        sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
+            contact_row(st, &rows[count++]);
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    if (!st) {
+        sg_contacts_free(rows, count);
+        return SG_ERR_DB;
+    }
+    if (count > limit) {
+        sg_contact_free(&rows[limit]);
+        count = limit;
+        *has_more = true;
+    }
+    *out = rows;
+    *n = count;
+    return SG_OK;
+}
+
+void sg_timeline_free(sg_timeline_item *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].is_message)
+            sg_message_free(&t[i].msg);
+        free(t[i].detail);
+    }
+    free(t);
+}
+
+sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                         sg_timeline_item **out, size_t *n, char next_cursor[64])
+{
+    *out = NULL;
+    *n = 0;
+    next_cursor[0] = '\0';
+    /* cursor: "<at>.<kind>.<key>" of the last item of the previous page */
+    long long cur_at = 0;
+    int cur_kind = 0;
+    char cur_key[SG_ID_MAX] = "";
+    bool has_cursor = cursor && *cursor;
+    if (has_cursor && (sscanf(cursor, "%lld.%d.%39s", &cur_at, &cur_kind, cur_key) != 3 ||
+                       (cur_kind != 1 && cur_kind != 2)))
+        return SG_ERR_INVALID;
+    sg_timeline_item *items = calloc(limit + 1, sizeof *items);
+    if (!items)
+        return SG_ERR_NOMEM;
+    conn *c = reader_acquire(s);
+    if (!c) {
+        free(items);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = stmt_get(c, Q_TIMELINE);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    size_t count = 0;
+    char keys[limit + 1][SG_ID_MAX];
+    int kinds[limit + 1];
+    if (st) {
+        bind_text(st, 1, phone);
+        if (has_cursor) {
+            sqlite3_bind_int64(st, 2, cur_at);
+            sqlite3_bind_int(st, 3, cur_kind);
+            bind_text(st, 4, cur_key);
+        }
+        sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
+        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW) {
+            items[count].at = sqlite3_column_int64(st, 0);
+            kinds[count] = sqlite3_column_int(st, 1);
+            col_copy(st, 2, keys[count], sizeof keys[count]);
+            count++;
+        }
+        sqlite3_reset(st);
+    }
+    bool more = count > limit;
+    if (more)
+        count = limit;
+    for (size_t i = 0; i < count && !err; i++) {
+        sg_timeline_item *t = &items[i];
+        if (kinds[i] == 1) {
+            t->is_message = true;
+            err = message_get_on(c, keys[i], &t->msg);
+        } else {
+            sqlite3_stmt *q = stmt_get(c, Q_CONSENT_GET);
+            if (!q) {
+                err = SG_ERR_DB;
+                break;
+            }
+            sqlite3_bind_int64(q, 1, atoll(keys[i]));
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                t->consent_id = sqlite3_column_int64(q, 0);
+                col_copy(q, 1, t->old_state, sizeof t->old_state);
+                col_copy(q, 2, t->new_state, sizeof t->new_state);
+                col_copy(q, 3, t->source, sizeof t->source);
+                col_copy(q, 4, t->message_id, sizeof t->message_id);
+                t->detail = col_dup(q, 5);
+            }
+            sqlite3_reset(q);
+        }
+    }
+    reader_release(s, c);
+    if (err) {
+        sg_timeline_free(items, count);
+        return err;
+    }
+    if (more && count)
+        snprintf(next_cursor, 64, "%lld.%d.%s", (long long)items[count - 1].at, kinds[count - 1],
+                 keys[count - 1]);
+    *out = items;
+    *n = count;
+    return SG_OK;
+}
+
+/* ---- opt-outs ----------------------------------------------------------------------- */
+
+typedef struct optout_arg {
+    const sg_optout *o;
+    const char *phone, *source, *message_id;
+    bool changed;
+} optout_arg;
+
+static sg_err optout_add_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    optout_arg *a = arg;
+    return optout_add_on(c, a->o, &a->changed, e);
+}
+
+static sg_err optout_remove_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    optout_arg *a = arg;
+    return optout_remove_on(c, a->phone, a->source, a->message_id, &a->changed, e);
+}
+
+sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
+{
+    optout_arg a = {.o = o};
+    sg_err err = write_sync(s, optout_add_fn, &a, e);
+    if (changed)
+        *changed = a.changed;
+    return err;
+}
+
+sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source,
+                              const char *message_id, bool *changed, sg_error *e)
+{
+    optout_arg a = {.phone = phone, .source = source, .message_id = message_id};
+    sg_err err = write_sync(s, optout_remove_fn, &a, e);
+    if (changed)
+        *changed = a.changed;
+    return err;
+}
+
+static void optout_row(sqlite3_stmt *st, sg_optout *o)
+{
+    memset(o, 0, sizeof *o);
+    col_copy(st, 0, o->phone, sizeof o->phone);
+    col_copy(st, 1, o->source, sizeof o->source);
+    col_copy(st, 2, o->reason, sizeof o->reason);
+    col_copy(st, 3, o->message_id, sizeof o->message_id);
+    o->created_at = sqlite3_column_int64(st, 4);
+}
+
+sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_GET);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, phone);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            optout_row(st, out);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
+                            size_t *n, bool *has_more)
+{
+    *out = NULL;
+    *n = 0;
+    *has_more = false;
+    long long cur_at = 0;
+    char cur_phone[SG_PHONE_MAX] = "";
+    bool has_cursor = cursor && *cursor;
+    if (has_cursor && sscanf(cursor, "%lld.%23s", &cur_at, cur_phone) != 2)
+        return SG_ERR_INVALID;
+    sg_optout *rows = calloc(limit + 1, sizeof *rows);
+    if (!rows)
+        return SG_ERR_NOMEM;
+    conn *c = reader_acquire(s);
+    if (!c) {
+        free(rows);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_LIST);
+    size_t count = 0;
+    if (st) {
+        if (has_cursor) {
+            sqlite3_bind_int64(st, 1, cur_at);
+            bind_text(st, 2, cur_phone);
+        }
+        sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
+        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
+            optout_row(st, &rows[count++]);
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    if (!st) {
+        free(rows);
+        return SG_ERR_DB;
+    }
+    if (count > limit) {
+        count = limit;
+        *has_more = true;
+    }
+    *out = rows;
+    *n = count;
+    return SG_OK;
 }

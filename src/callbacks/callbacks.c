@@ -1,0 +1,276 @@
+/* Provider webhooks: /callbacks/{provider-id}/status and /callbacks/{provider-id}/inbound.
+ *
+ * Every request is authenticated before anything is read into the store: for
+ * Twilio, X-Twilio-Signature over the URL the provider called (rebuilt from
+ * --public-url) and the form parameters. A missing or wrong signature is a 403
+ * and changes nothing. A status for a message smsgate does not know is answered
+ * 200 (the provider must not retry it) and counted in /metrics. */
+#include "callbacks/callbacks.h"
+#include "api/app.h"
+#include "core/errcodes.h"
+#include "core/gsm7.h"
+#include "core/keywords.h"
+#include "core/phone.h"
+#include "dispatch/dispatcher.h"
+#include "http/problem.h"
+#include "providers/twilio_callbacks.h"
+#include "providers/twilio_signature.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The provider named in the path, loaded; NULL after answering 404. The caller
+ * releases *set. */
+static const sg_provider *find_provider(sg_http_req *req, sg_app *app, sg_provider_set **set)
+{
+    *set = sg_registry_get(app->registry);
+    const sg_provider *p = sg_provider_set_find(*set, sg_http_param(req, 0));
+    if (!p || strcmp(p->id, sg_http_param(req, 0)) != 0) {
+        sg_http_problem(req, 404, "not_found", NULL, "no provider with id %.64s",
+                        sg_http_param(req, 0));
+        return NULL;
+    }
+    if (p->broken || strcmp(p->kind->name, "twilio") != 0) {
+        sg_http_problem(req, 404, "not_found", NULL,
+                        "provider %s does not take callbacks at this URL", p->id);
+        return NULL;
+    }
+    return p;
+}
+
+static void twiml(sg_http_req *req, const char *reply)
+{
+    sg_buf b;
+    sg_buf_init(&b, 64 * 1024);
+    sg_twiml_response(reply, &b);
+    sg_http_respond(req, 200, "text/xml", sg_buf_cstr(&b), b.len);
+    sg_buf_free(&b);
+}
+
+/* Parse the form body and check Twilio's signature with the provider's auth
+ * token. False after answering (400 or 403). */
+static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p, sg_form *form,
+                            const char *what)
+{
+    const char *ct = sg_http_header(req, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        sg_metrics_callback(what, "rejected");
+        sg_http_problem(req, 415, "unsupported_media_type", NULL,
+                        "Twilio webhooks are application/x-www-form-urlencoded");
+        return false;
+    }
+    size_t len;
+    const char *body = sg_http_body(req, &len);
+    if (sg_form_parse(body, len, form) != SG_OK) {
+        sg_metrics_callback(what, "rejected");
+        sg_http_problem(req, 400, "invalid_request", NULL, "the form body cannot be parsed");
+        return false;
+    }
+    const char *sig = sg_http_header(req, "X-Twilio-Signature");
+    json_t *token = json_object_get(p->config, "auth_token");
+    bool ok = false;
+    if (sig && json_is_string(token)) {
+        sg_buf url;
+        sg_buf_init(&url, 8192);
+        sg_buf_printf(&url, "%s%s", app->public_url, sg_http_path(req));
+        sg_buf query;
+        sg_buf_init(&query, 4096);
+        sg_http_query_string(req, &query);
+        sg_buf_append_str(&url, sg_buf_cstr(&query));
+        ok = sg_twilio_signature_valid(json_string_value(token), sg_buf_cstr(&url), form, sig);
+        sg_buf_free(&query);
+        sg_buf_free(&url);
+    }
+    if (!ok) {
+        sg_form_free(form);
+        sg_metrics_callback(what, "forbidden");
+        sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=%s", p->name, what,
+               sig ? "bad_signature" : "no_signature");
+        sg_http_problem(req, 403, "forbidden", NULL,
+                        sig ? "X-Twilio-Signature does not match this request (check "
+                              "--public-url and the provider's auth token)"
+                            : "X-Twilio-Signature is missing");
+        return false;
+    }
+    return true;
+}
+
+sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_provider_set *set;
+    const sg_provider *p = find_provider(req, app, &set);
+    if (!p) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_form form;
+    if (!twilio_verified(req, app, p, &form, "status")) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_twilio_status_cb cb;
+    sg_error e = {0};
+    if (sg_twilio_parse_status(&form, &cb, &e) != SG_OK) {
+        sg_form_free(&form);
+        sg_registry_release(app->registry, set);
+        sg_metrics_callback("status", "rejected");
+        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    sg_form_free(&form);
+    if (!cb.has_status) {
+        sg_registry_release(app->registry, set);
+        sg_metrics_callback("status", "ignored");
+        twiml(req, NULL);
+        return SG_HTTP_DONE;
+    }
+    char message[512], detail[400];
+    const char *error_message = cb.error_message[0] ? cb.error_message : NULL;
+    const sg_errcode *ec = cb.error_code[0] ? sg_errcode_find("twilio", cb.error_code) : NULL;
+    if (!error_message && ec) {
+        snprintf(message, sizeof message, "%s: %s", ec->title, ec->meaning);
+        error_message = message;
+    }
+    if (cb.error_code[0])
+        snprintf(detail, sizeof detail, "provider reported %s (%s%s%s)", cb.status_raw,
+                 cb.error_code, ec ? " " : "", ec ? ec->title : "");
+    else
+        snprintf(detail, sizeof detail, "provider reported %s", cb.status_raw);
+    sg_status_report r = {
+        .provider_id = p->id,
+        .provider_message_id = cb.message_sid,
+        .status = cb.status,
+        .error_code = cb.error_code,
+        .error_message = error_message,
+        .detail = detail,
+        .at = sg_time_now_ms(),
+    };
+    sg_err err = sg_store_status_report(app->store, &r, &e);
+    sg_registry_release(app->registry, set);
+    if (err) {
+        /* The provider retries on 5xx, which is what we want here. */
+        sg_metrics_callback("status", "error");
+        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    sg_metrics_callback("status", !r.found ? "unknown" : r.changed ? "applied" : "ignored");
+    if (!r.found)
+        sg_log(SG_LOG_INFO, "callback_unknown_message", "provider_message_id=%s status=%s",
+               cb.message_sid, cb.status_raw);
+    twiml(req, NULL);
+    return SG_HTTP_DONE;
+}
+
+/* An outbound reply (STOP/START/HELP confirmation) to the sender of `in`. */
+static bool consent_reply(const sg_provider *p, const sg_message *in, const char *text,
+                          int64_t now, sg_message *out)
+{
+    memset(out, 0, sizeof *out);
+    sg_sms_info info;
+    if (sg_sms_analyze(text, strlen(text), &info) != SG_TEXT_OK)
+        return false;
+    out->body = strdup(text);
+    if (!out->body)
+        return false;
+    sg_id_new("msg", now, out->id);
+    snprintf(out->direction, sizeof out->direction, "outbound");
+    snprintf(out->to, sizeof out->to, "%.23s", in->from);
+    snprintf(out->from, sizeof out->from, "%s", in->to);
+    snprintf(out->provider_id, sizeof out->provider_id, "%s", p->id);
+    snprintf(out->purpose, sizeof out->purpose, "consent");
+    out->status = SG_STATUS_QUEUED;
+    out->segments = info.segments;
+    out->encoding = info.encoding;
+    out->created_at = out->updated_at = now;
+    return true;
+}
+
+sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_provider_set *set;
+    const sg_provider *p = find_provider(req, app, &set);
+    if (!p) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_form form;
+    if (!twilio_verified(req, app, p, &form, "inbound")) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_twilio_inbound tin;
+    sg_error e = {0};
+    sg_err err = sg_twilio_parse_inbound(&form, &tin, &e);
+    sg_form_free(&form);
+    if (err) {
+        sg_registry_release(app->registry, set);
+        sg_metrics_callback("inbound", "rejected");
+        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    int64_t now = sg_time_now_ms();
+    sg_message m = {0};
+    sg_id_new("msg", now, m.id);
+    snprintf(m.direction, sizeof m.direction, "inbound");
+    m.status = SG_STATUS_RECEIVED;
+    /* Numbers come in E.164 from Twilio; normalise anyway so the contact matches. */
+    sg_phone_type type;
+    if (sg_phone_normalize(tin.from, NULL, m.from, &type) != SG_PHONE_OK)
+        snprintf(m.from, sizeof m.from, "%.31s", tin.from);
+    if (sg_phone_normalize(tin.to, NULL, m.to, &type) != SG_PHONE_OK)
+        snprintf(m.to, sizeof m.to, "%.23s", tin.to);
+    m.body = tin.body;
+    tin.body = NULL;
+    snprintf(m.provider_id, sizeof m.provider_id, "%s", p->id);
+    snprintf(m.provider_message_id, sizeof m.provider_message_id, "%s", tin.message_sid);
+    sg_sms_info info;
+    if (sg_sms_analyze(m.body, strlen(m.body), &info) == SG_TEXT_OK)
+        m.encoding = info.encoding;
+    m.segments = tin.segments ? tin.segments : info.segments;
+    m.created_at = m.updated_at = now;
+    sg_twilio_inbound_free(&tin);
+
+    const char *keyword = NULL;
+    sg_keyword_kind kind = sg_keyword_classify(m.body, strlen(m.body), &keyword);
+    sg_inbound in = {.msg = &m, .keyword = keyword};
+    sg_message reply;
+    bool has_reply = false;
+    if (kind != SG_KEYWORD_NONE) {
+        in.consent = kind == SG_KEYWORD_OPT_OUT  ? SG_CONSENT_OPT_OUT
+                     : kind == SG_KEYWORD_OPT_IN ? SG_CONSENT_OPT_IN
+                                                 : SG_CONSENT_NONE;
+        has_reply = consent_reply(p, &m, sg_keyword_default_reply(kind), now, &reply);
+        if (has_reply)
+            in.reply = &reply;
+    }
+    err = sg_store_inbound(app->store, &in, &e);
+    char provider_name[64];
+    snprintf(provider_name, sizeof provider_name, "%s", p->name);
+    sg_registry_release(app->registry, set);
+    if (err) {
+        sg_metrics_callback("inbound", "error");
+        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
+    } else {
+        sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
+        if (!in.duplicate) {
+            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d",
+                   m.id, provider_name, keyword ? keyword : "-", in.consent_changed);
+            if (has_reply) {
+                sg_metrics_provider_add(provider_name, SG_M_ACCEPTED, 1);
+                sg_dispatcher_wake(app->dispatcher);
+            }
+        }
+        twiml(req, NULL);
+    }
+    if (has_reply)
+        sg_message_free(&reply);
+    sg_message_free(&m);
+    return SG_HTTP_DONE;
+}

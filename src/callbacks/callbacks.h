@@ -1,0 +1,12 @@
+/* Provider webhooks (delivery reports and inbound messages). ctx is the sg_app.
+ * The routes are public: each request is authenticated by the provider's own
+ * mechanism (Twilio: X-Twilio-Signature). */
+#ifndef SG_CALLBACKS_CALLBACKS_H
+#define SG_CALLBACKS_CALLBACKS_H
+
+#include "http/server.h"
+
+sg_http_result sg_callback_status(sg_http_req *req, void *ctx);
+sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx);
+
+#endif

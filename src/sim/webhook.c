@@ -1,0 +1,271 @@
+/* Twilio's webhook requests as the simulator sends them: form bodies, signatures
+ * and one curl easy handle per POST. */
+#include "sim/webhook.h"
+
+#include "core/gsm7.h"
+#include "util/crypto.h"
+#include "util/form.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static sg_err encode(sg_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char chunk[96];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '*') {
+            chunk[n++] = (char)c;
+        } else if (c == ' ') {
+            chunk[n++] = '+';
+        } else {
+            chunk[n++] = '%';
+            chunk[n++] = hex[c >> 4];
+            chunk[n++] = hex[c & 15];
+        }
+        if (n > sizeof chunk - 3) {
+            sg_err err = sg_buf_append(b, chunk, n);
+            if (err)
+                return err;
+            n = 0;
+        }
+    }
+    return n ? sg_buf_append(b, chunk, n) : SG_OK;
+}
+
+sg_err sg_sim_form_add(sg_buf *b, const char *key, const char *value)
+{
+    sg_err err = b->len ? sg_buf_append(b, "&", 1) : SG_OK;
+    if (!err)
+        err = encode(b, key);
+    if (!err)
+        err = sg_buf_append(b, "=", 1);
+    if (!err)
+        err = encode(b, value ? value : "");
+    return err;
+}
+
+bool sg_sim_sign_body(const char *auth_token, const char *url, const char *body,
+                      char out[SG_TWILIO_SIG_MAX])
+{
+    sg_form f;
+    out[0] = '\0';
+    if (sg_form_parse(body, strlen(body), &f) != SG_OK)
+        return false;
+    sg_twilio_sign(auth_token, url, &f, out);
+    sg_form_free(&f);
+    return out[0] != '\0';
+}
+
+const char *sg_sim_error_message(int code)
+{
+    switch (code) {
+    case 30003:
+        return "Unreachable destination handset";
+    case 30005:
+        return "Unknown destination handset";
+    case 30006:
+        return "Landline or unreachable carrier";
+    case 30008:
+    default:
+        return "Unknown error";
+    }
+}
+
+sg_err sg_sim_status_body(const sg_sim_status_params *p, sg_buf *out)
+{
+    char code[16], done[64];
+    snprintf(code, sizeof code, "%d", p->error_code);
+    done[0] = '\0';
+    if (p->done_ms > 0 &&
+        (strcmp(p->status, "delivered") == 0 || strcmp(p->status, "undelivered") == 0)) {
+        time_t t = (time_t)(p->done_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(done, sizeof done, "%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min);
+    }
+    sg_err err = SG_OK;
+#define ADD(k, v)                                                                                  \
+    do {                                                                                           \
+        if (!err)                                                                                  \
+            err = sg_sim_form_add(out, k, v);                                                      \
+    } while (0)
+    if (p->error_code) {
+        ADD("ErrorCode", code);
+        ADD("ErrorMessage", sg_sim_error_message(p->error_code));
+    }
+    ADD("SmsSid", p->message_sid);
+    ADD("SmsStatus", p->status);
+    ADD("MessageStatus", p->status);
+    ADD("To", p->to);
+    if (p->messaging_service_sid)
+        ADD("MessagingServiceSid", p->messaging_service_sid);
+    if (done[0])
+        ADD("RawDlrDoneDate", done);
+    ADD("MessageSid", p->message_sid);
+    ADD("AccountSid", p->account_sid);
+    if (p->from)
+        ADD("From", p->from);
+    ADD("ApiVersion", "2010-04-01");
+#undef ADD
+    return err;
+}
+
+sg_err sg_sim_inbound_body(const sg_sim_inbound_params *p, sg_buf *out)
+{
+    /* The order of the captured real request in providers.md A.8. */
+    const char *keys[] = {"ToCountry",  "ToState",    "SmsMessageSid", "NumMedia",
+                          "ToCity",     "FromZip",    "SmsSid",        "FromState",
+                          "SmsStatus",  "FromCity",   "Body",          "FromCountry",
+                          "To",         "ToZip",      "NumSegments",   "ReferralNumMedia",
+                          "MessageSid", "AccountSid", "From",          "ApiVersion"};
+    enum { N = sizeof keys / sizeof keys[0] };
+    char segments[16] = "1";
+    sg_sms_info info;
+    if (sg_sms_analyze(p->body, strlen(p->body), &info) != SG_TEXT_INVALID_UTF8)
+        snprintf(segments, sizeof segments, "%u", info.segments ? info.segments : 1);
+    const char *values[N] = {"",
+                             "",
+                             p->message_sid,
+                             "0",
+                             "",
+                             "",
+                             p->message_sid,
+                             "",
+                             "received",
+                             "",
+                             p->body,
+                             "",
+                             p->to,
+                             "",
+                             segments,
+                             "0",
+                             p->message_sid,
+                             p->account_sid,
+                             p->from,
+                             "2010-04-01"};
+    bool replaced[64] = {false};
+    sg_err err = SG_OK;
+    for (size_t i = 0; i < N && !err; i++) {
+        const char *v = values[i];
+        for (size_t x = 0; x < p->n_extra && x < 64; x++) {
+            if (strcmp(p->extra_keys[x], keys[i]) == 0) {
+                v = p->extra_values[x];
+                replaced[x] = true;
+            }
+        }
+        err = sg_sim_form_add(out, keys[i], v);
+    }
+    for (size_t x = 0; x < p->n_extra && !err; x++) {
+        if (x >= 64 || !replaced[x])
+            err = sg_sim_form_add(out, p->extra_keys[x], p->extra_values[x]);
+    }
+    return err;
+}
+
+void sg_sim_new_sid(char out[35])
+{
+    memcpy(out, "SM", 2);
+    sg_random_hex(out + 2, 16);
+}
+
+static size_t on_answer(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    sg_sim_post *p = userdata;
+    size_t len = size * nmemb;
+    size_t room = SG_SIM_ANSWER_MAX - p->answer.len;
+    size_t take = len < room ? len : room;
+    if (take && sg_buf_append(&p->answer, data, take) != SG_OK)
+        return 0;
+    if (take < len)
+        p->truncated = true; /* keep reading: the receiver's status still counts */
+    return len;
+}
+
+bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature)
+{
+    p->body = body;
+    p->url = strdup(url);
+    sg_buf_init(&p->answer, SG_SIM_ANSWER_MAX);
+    p->easy = curl_easy_init();
+    if (!p->url || !p->body || !p->easy)
+        return false;
+    struct curl_slist *h = NULL, *next;
+    char sig[SG_TWILIO_SIG_MAX + 64];
+    next = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+    if (!next)
+        return false;
+    h = next;
+    next = curl_slist_append(h, "Expect:");
+    if (!next) {
+        curl_slist_free_all(h);
+        return false;
+    }
+    h = next;
+    if (signature) {
+        snprintf(sig, sizeof sig, "X-Twilio-Signature: %s", signature);
+        next = curl_slist_append(h, sig);
+        if (!next) {
+            curl_slist_free_all(h);
+            return false;
+        }
+        h = next;
+    }
+    p->headers = h;
+    CURL *c = p->easy;
+    curl_easy_setopt(c, CURLOPT_URL, p->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* Twilio reaches the receiver directly */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, SG_SIM_USER_AGENT);
+    return true;
+}
+
+void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->body = sg_buf_cstr(&p->answer);
+    r->body_len = p->answer.len;
+    r->truncated = p->truncated;
+    r->content_type = "";
+    if (rc != CURLE_OK) {
+        if (!p->errbuf[0])
+            snprintf(p->errbuf, sizeof p->errbuf, "%s", curl_easy_strerror(rc));
+        r->error = p->errbuf;
+        return;
+    }
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
+    char *ct = NULL;
+    if (curl_easy_getinfo(p->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+        r->content_type = ct;
+    if (r->http_status == 0) {
+        snprintf(p->errbuf, sizeof p->errbuf, "no HTTP status in the answer");
+        r->error = p->errbuf;
+    }
+}
+
+void sg_sim_post_free(sg_sim_post *p)
+{
+    if (p->easy)
+        curl_easy_cleanup(p->easy);
+    curl_slist_free_all(p->headers);
+    sg_buf_free(&p->answer);
+    free(p->url);
+    free(p->body);
+    memset(p, 0, sizeof *p);
+}

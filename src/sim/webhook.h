@@ -1,0 +1,102 @@
+/* The simulator's side of Twilio's webhooks (providers.md A.7-A.9): building the
+ * form bodies of a status callback and of an incoming message exactly as Twilio
+ * sends them (space as '+'), signing them with X-Twilio-Signature, and one libcurl
+ * easy handle per POST with a bounded capture of the answer. Used by the callback
+ * sender (sim/sender.c) and by `smsgate simulate inject`. */
+#ifndef SG_SIM_WEBHOOK_H
+#define SG_SIM_WEBHOOK_H
+
+#include "providers/twilio_signature.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SG_SIM_HTTP_TIMEOUT_MS 5000        /* connect and whole-transfer timeout of each POST */
+#define SG_SIM_ANSWER_MAX      (64 * 1024) /* answer bytes kept (Twilio's TwiML limit) */
+#define SG_SIM_URL_MAX         2048
+#define SG_SIM_USER_AGENT      "TwilioProxy/1.1"
+
+/* Append key=value to b as Twilio encodes forms: A-Z a-z 0-9 - _ . * kept, space as
+ * '+', every other byte %XX (upper-case hex); '&' first when b is not empty. */
+sg_err sg_sim_form_add(sg_buf *b, const char *key, const char *value);
+
+/* The X-Twilio-Signature of a POST of the form body to url, computed over the
+ * parameters as the receiver decodes them (the body is parsed back). False when
+ * the body is not a valid form. */
+bool sg_sim_sign_body(const char *auth_token, const char *url, const char *body,
+                      char out[SG_TWILIO_SIG_MAX]);
+
+/* A status callback's parameters (A.7). error_code 0: no ErrorCode/ErrorMessage.
+ * from and messaging_service_sid may be NULL (left out). done_ms > 0 adds
+ * RawDlrDoneDate (YYMMDDhhmm, UTC) for delivered and undelivered. */
+typedef struct sg_sim_status_params {
+    const char *message_sid;
+    const char *account_sid;
+    const char *from;
+    const char *to;
+    const char *messaging_service_sid;
+    const char *status;
+    int error_code;
+    int64_t done_ms;
+} sg_sim_status_params;
+
+sg_err sg_sim_status_body(const sg_sim_status_params *p, sg_buf *out);
+
+/* The fixed ErrorMessage of a Twilio delivery error code the simulator emits, or
+ * "Unknown error". */
+const char *sg_sim_error_message(int code);
+
+/* An incoming message's parameters (A.8). extra: n_extra key/value pairs that
+ * replace a parameter of the same key or are appended. */
+typedef struct sg_sim_inbound_params {
+    const char *message_sid; /* "SM" + 32 hex */
+    const char *account_sid;
+    const char *from;
+    const char *to;
+    const char *body;
+    const char *const *extra_keys;
+    const char *const *extra_values;
+    size_t n_extra;
+} sg_sim_inbound_params;
+
+sg_err sg_sim_inbound_body(const sg_sim_inbound_params *p, sg_buf *out);
+
+/* A new message SID: "SM" + 32 random lower-case hex digits. */
+void sg_sim_new_sid(char out[35]);
+
+/* One POST in progress: what it sends and what came back. */
+typedef struct sg_sim_post {
+    CURL *easy;
+    struct curl_slist *headers;
+    char *url;  /* owned */
+    char *body; /* owned, form-encoded */
+    sg_buf answer;
+    bool truncated; /* the answer was longer than SG_SIM_ANSWER_MAX */
+    char errbuf[CURL_ERROR_SIZE];
+} sg_sim_post;
+
+/* What a finished POST gave. http_status 0 means a transport error (error says
+ * which); the strings stay valid until sg_sim_post_free. */
+typedef struct sg_sim_result {
+    long http_status;
+    const char *error;        /* NULL unless http_status is 0 */
+    const char *content_type; /* "" when the answer had none */
+    const char *body;
+    size_t body_len;
+    bool truncated;
+} sg_sim_result;
+
+/* Prepare p (zeroed by the caller) to POST body (taken over: freed with p) to url
+ * with X-Twilio-Signature: signature unless signature is NULL. Timeouts
+ * SG_SIM_HTTP_TIMEOUT_MS, no proxy, no redirects, http and https only. Returns
+ * false on out of memory (p must still be freed). */
+bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature);
+/* Fill r from the finished transfer's outcome rc. */
+void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r);
+void sg_sim_post_free(sg_sim_post *p);
+
+#endif
