@@ -293,6 +293,65 @@ sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out);
 sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
                             size_t *n, bool *has_more);
 
+/* ---- app webhooks ---------------------------------------------------------------- */
+
+/* Event types an application can subscribe to. */
+#define SG_EVENT_MESSAGE_STATUS "message.status"
+#define SG_EVENT_MESSAGE_RECEIVED "message.received"
+#define SG_EVENT_OPTED_OUT "contact.opted_out"
+#define SG_EVENT_OPTED_IN "contact.opted_in"
+
+typedef struct sg_webhook {
+    char id[SG_ID_MAX];   /* whk_... */
+    char url[512];
+    char events[160];     /* comma-separated event types */
+    char *secret_sealed;  /* sealed with the master key; owned */
+    bool active;
+    int64_t created_at;
+} sg_webhook;
+
+void sg_webhook_free(sg_webhook *w);
+sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e);
+sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e);
+sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out);
+/* Oldest first; *out malloc'd. */
+sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n);
+
+/* Every change that makes an event (a message's status moving, an inbound
+ * message, a consent change) queues one delivery per subscribed webhook in the
+ * same transaction as the change, so no event is lost between the two. */
+typedef enum sg_delivery_state {
+    SG_DELIVERY_PENDING = 0,
+    SG_DELIVERY_DELIVERED,
+    SG_DELIVERY_DEAD,
+} sg_delivery_state;
+
+typedef struct sg_delivery {
+    long long id;
+    char webhook_id[SG_ID_MAX];
+    char event[32];
+    char *payload; /* the JSON body to POST; owned */
+    sg_delivery_state state;
+    unsigned attempts;
+    int last_status;       /* HTTP status of the last attempt, 0 if none/transport error */
+    char last_error[256];  /* transport error or "" */
+    int64_t next_attempt_at, created_at, updated_at;
+} sg_delivery;
+
+void sg_deliveries_free(sg_delivery *d, size_t n);
+const char *sg_delivery_state_name(sg_delivery_state st); /* pending|delivered|dead */
+/* Newest first; cursor: a delivery id to continue after (0 = from the newest). */
+sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
+                              sg_delivery **out, size_t *n, bool *has_more);
+/* Claim pending deliveries due at now (next attempt pushed to now + lease_ms so no
+ * other worker takes them). *out malloc'd. */
+sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                               sg_delivery **out, size_t *n);
+/* Record an attempt: state DELIVERED, DEAD, or PENDING with next_attempt_at. */
+sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state,
+                                int http_status, const char *error, int64_t next_attempt_at,
+                                sg_error *e);
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 /* Claim up to limit messages that are due at now (scheduled or queued whose time

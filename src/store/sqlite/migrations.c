@@ -102,6 +102,31 @@ const sg_migration sg_sqlite_migrations[] = {
      "  at INTEGER NOT NULL"
      ");"
      "CREATE INDEX consent_events_phone ON consent_events (phone, at);"},
+    {3, "app webhooks",
+     "CREATE TABLE webhooks ("
+     "  id TEXT PRIMARY KEY,"
+     "  url TEXT NOT NULL,"
+     "  events TEXT NOT NULL,"
+     "  secret TEXT NOT NULL,"
+     "  active INTEGER NOT NULL DEFAULT 1,"
+     "  created_at INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE webhook_deliveries ("
+     "  id INTEGER PRIMARY KEY,"
+     "  webhook_id TEXT NOT NULL,"
+     "  event TEXT NOT NULL,"
+     "  payload TEXT NOT NULL,"
+     "  state TEXT NOT NULL,"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  last_status INTEGER NOT NULL DEFAULT 0,"
+     "  last_error TEXT NOT NULL DEFAULT '',"
+     "  next_attempt_at INTEGER NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)"
+     "  WHERE state = 'pending';"
+     "CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -14,6 +14,8 @@
 #include "util/log.h"
 #include "util/time.h"
 
+#include <jansson.h>
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -79,6 +81,17 @@ enum {
     Q_CONSENT_INSERT,
     Q_TIMELINE,
     Q_CONSENT_GET,
+    Q_WEBHOOK_EVENTS,
+    Q_WEBHOOKS_FOR_EVENT,
+    Q_DELIVERY_INSERT,
+    Q_WEBHOOK_INSERT,
+    Q_WEBHOOK_DELETE,
+    Q_WEBHOOK_GET,
+    Q_WEBHOOK_LIST,
+    Q_DELIVERY_LIST,
+    Q_DELIVERY_DUE,
+    Q_DELIVERY_LEASE,
+    Q_DELIVERY_RESULT,
     Q_SAVEPOINT,
     Q_ROLLBACK_TO,
     Q_RELEASE,
@@ -192,6 +205,32 @@ static const char *const sql_text[Q__COUNT] = {
         " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5",
     [Q_CONSENT_GET] = "SELECT id, old_state, new_state, source, message_id, detail, at "
                       "FROM consent_events WHERE id = ?1",
+    [Q_WEBHOOK_EVENTS] = "SELECT events FROM webhooks WHERE active = 1",
+    [Q_WEBHOOKS_FOR_EVENT] = "SELECT id FROM webhooks WHERE active = 1 AND "
+                             "instr(',' || events || ',', ',' || ?1 || ',') > 0",
+    [Q_DELIVERY_INSERT] = "INSERT INTO webhook_deliveries (webhook_id, event, payload, state, "
+                          "attempts, next_attempt_at, created_at, updated_at) "
+                          "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+    [Q_WEBHOOK_INSERT] = "INSERT INTO webhooks (id, url, events, secret, active, created_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = ?1",
+    [Q_WEBHOOK_GET] = "SELECT id, url, events, secret, active, created_at FROM webhooks "
+                      "WHERE id = ?1",
+    [Q_WEBHOOK_LIST] = "SELECT id, url, events, secret, active, created_at FROM webhooks "
+                       "ORDER BY created_at, id",
+    [Q_DELIVERY_LIST] = "SELECT id, webhook_id, event, payload, state, attempts, last_status, "
+                        "last_error, next_attempt_at, created_at, updated_at "
+                        "FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 = 0 OR id < ?2) "
+                        "ORDER BY id DESC LIMIT ?3",
+    [Q_DELIVERY_DUE] = "SELECT id, webhook_id, event, payload, state, attempts, last_status, "
+                       "last_error, next_attempt_at, created_at, updated_at "
+                       "FROM webhook_deliveries INDEXED BY webhook_deliveries_due "
+                       "WHERE state = 'pending' AND next_attempt_at <= ?1 "
+                       "ORDER BY next_attempt_at LIMIT ?2",
+    [Q_DELIVERY_LEASE] = "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1",
+    [Q_DELIVERY_RESULT] = "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, "
+                          "last_status = ?3, last_error = ?4, next_attempt_at = ?5, "
+                          "updated_at = ?6 WHERE id = ?1",
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_RELEASE] = "RELEASE w",
@@ -229,6 +268,11 @@ struct sg_store {
     pthread_cond_t pcond;
     conn readers[READ_POOL];
     bool reader_busy[READ_POOL];
+
+    /* Writer thread only: which events have subscribers (bit per event type), so
+     * that a change nobody listens to costs nothing. */
+    unsigned webhook_mask;
+    bool webhook_mask_valid;
 };
 
 static sg_err map_rc(int rc)
@@ -1255,6 +1299,9 @@ typedef struct cancel_arg {
     sg_message *out;
 } cancel_arg;
 
+static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at,
+                                  sg_error *e);
+
 static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     cancel_arg *a = arg;
@@ -1277,7 +1324,8 @@ static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return err;
     a->out->status = SG_STATUS_CANCELED;
     a->out->updated_at = now;
-    return event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
+    err = event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
+    return err ? err : emit_message_status(s, c, a->id, now, e);
 }
 
 sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
@@ -1288,6 +1336,134 @@ sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
+
+/* ---- events for app webhooks ---------------------------------------------------- */
+
+static const char *const event_names[] = {SG_EVENT_MESSAGE_STATUS, SG_EVENT_MESSAGE_RECEIVED,
+                                          SG_EVENT_OPTED_OUT, SG_EVENT_OPTED_IN};
+
+static unsigned event_bit(const char *event)
+{
+    for (unsigned i = 0; i < sizeof event_names / sizeof event_names[0]; i++) {
+        if (strcmp(event_names[i], event) == 0)
+            return 1u << i;
+    }
+    return 0;
+}
+
+/* Which events have subscribers (writer thread; cached until webhooks change). */
+static unsigned webhook_mask(sg_store *s, conn *c)
+{
+    if (s->webhook_mask_valid)
+        return s->webhook_mask;
+    unsigned mask = 0;
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_EVENTS);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        /* ",a,b," so that every event name can be found with its commas */
+        char padded[260];
+        padded[0] = ',';
+        col_copy(st, 0, padded + 1, sizeof padded - 2);
+        size_t pl = strlen(padded);
+        padded[pl] = ',';
+        padded[pl + 1] = '\0';
+        for (unsigned i = 0; i < sizeof event_names / sizeof event_names[0]; i++) {
+            char needle[48];
+            snprintf(needle, sizeof needle, ",%s,", event_names[i]);
+            if (strstr(padded, needle))
+                mask |= 1u << i;
+        }
+    }
+    if (st)
+        sqlite3_reset(st);
+    s->webhook_mask = mask;
+    s->webhook_mask_valid = true;
+    return mask;
+}
+
+/* Queue one delivery of event (with data, stolen) per subscribed webhook. */
+static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at,
+                   sg_error *e)
+{
+    if (!(webhook_mask(s, c) & event_bit(event))) {
+        json_decref(data);
+        return SG_OK;
+    }
+    char evt_id[SG_ID_MAX], when[SG_TIME_STR_MAX];
+    sg_id_new("evt", at, evt_id);
+    sg_time_format(at, when, sizeof when);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "id", evt_id, "type", event, "created_at",
+                            when, "data", data ? data : json_object());
+    char *payload = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!payload)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building an event");
+    /* Collect the subscribers first: one statement may not be stepped while another
+     * on the same connection inserts. */
+    char ids[16][SG_ID_MAX];
+    size_t n = 0;
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOKS_FOR_EVENT);
+    if (st) {
+        bind_text(st, 1, event);
+        while (n < 16 && sqlite3_step(st) == SQLITE_ROW)
+            col_copy(st, 0, ids[n++], SG_ID_MAX);
+        sqlite3_reset(st);
+    }
+    sg_err err = SG_OK;
+    for (size_t i = 0; i < n && !err; i++) {
+        st = stmt_get(c, Q_DELIVERY_INSERT);
+        if (st) {
+            bind_text(st, 1, ids[i]);
+            bind_text(st, 2, event);
+            bind_text(st, 3, payload);
+            sqlite3_bind_int64(st, 4, at);
+        }
+        err = step_done(c, st, e, "queueing a webhook delivery");
+    }
+    free(payload);
+    return err;
+}
+
+static json_t *opt_str(const char *v)
+{
+    return v && *v ? json_string(v) : json_null();
+}
+
+/* message.status for message id, read back as it is now in this transaction. */
+static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e)
+{
+    if (!(webhook_mask(s, c) & event_bit(SG_EVENT_MESSAGE_STATUS)))
+        return SG_OK;
+    sg_message m;
+    if (message_get_on(c, id, &m) != SG_OK)
+        return SG_OK;
+    char when[SG_TIME_STR_MAX];
+    sg_time_format(at, when, sizeof when);
+    json_t *data = json_object();
+    json_object_set_new(data, "id", json_string(m.id));
+    json_object_set_new(data, "status", json_string(sg_status_name(m.status)));
+    json_object_set_new(data, "to", json_string(m.to));
+    json_object_set_new(data, "from", opt_str(m.from));
+    json_object_set_new(data, "provider_id", opt_str(m.provider_id));
+    json_object_set_new(data, "provider_message_id", opt_str(m.provider_message_id));
+    json_object_set_new(data, "error_code", opt_str(m.error_code));
+    json_object_set_new(data, "error_message", opt_str(m.error_message));
+    json_object_set_new(data, "contact_id", opt_str(m.contact_id));
+    json_object_set_new(data, "at", json_string(when));
+    sg_message_free(&m);
+    return emit(s, c, SG_EVENT_MESSAGE_STATUS, data, at, e);
+}
+
+static sg_err emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
+                           const char *source, const char *message_id, int64_t at, sg_error *e)
+{
+    if (!(webhook_mask(s, c) & event_bit(event)))
+        return SG_OK;
+    char when[SG_TIME_STR_MAX];
+    sg_time_format(at, when, sizeof when);
+    json_t *data = json_pack("{s:s, s:s, s:o, s:s}", "phone", phone, "source", source,
+                             "message_id", opt_str(message_id), "at", when);
+    return emit(s, c, event, data, at, e);
+}
 
 static bool optout_exists(conn *c, const char *phone)
 {
@@ -1318,7 +1494,7 @@ static sg_err consent_event(conn *c, const char *phone, const char *old_state,
 }
 
 /* Opt a number out inside the current transaction. */
-static sg_err optout_add_on(conn *c, const sg_optout *o, bool *changed, sg_error *e)
+static sg_err optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e)
 {
     int64_t at = o->created_at ? o->created_at : sg_time_now_ms();
     sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_INSERT);
@@ -1335,11 +1511,13 @@ static sg_err optout_add_on(conn *c, const sg_optout *o, bool *changed, sg_error
     *changed = sqlite3_changes(c->db) > 0;
     if (!*changed)
         return SG_OK;
-    return consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
-                         o->reason, at, e);
+    sg_err err2 = consent_event(c, o->phone, "subscribed", "opted_out", o->source,
+                                o->message_id, o->reason, at, e);
+    return err2 ? err2 : emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source,
+                                      o->message_id, at, e);
 }
 
-static sg_err optout_remove_on(conn *c, const char *phone, const char *source,
+static sg_err optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
                                const char *message_id, bool *changed, sg_error *e)
 {
     sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_DELETE);
@@ -1351,8 +1529,9 @@ static sg_err optout_remove_on(conn *c, const char *phone, const char *source,
     *changed = sqlite3_changes(c->db) > 0;
     if (!*changed)
         return SG_OK;
-    return consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL,
-                         sg_time_now_ms(), e);
+    int64_t at = sg_time_now_ms();
+    err = consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL, at, e);
+    return err ? err : emit_consent(s, c, SG_EVENT_OPTED_IN, phone, source, message_id, at, e);
 }
 
 typedef struct claim_arg {
@@ -1391,6 +1570,8 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             if (!err)
                 err = event_insert(c, m->id, SG_STATUS_FAILED, a->now,
                                    "opted_out: the recipient opted out of SMS", e);
+            if (!err)
+                err = emit_message_status(s, c, m->id, a->now, e);
             if (err)
                 return err;
             sg_message_free(m);
@@ -1450,7 +1631,7 @@ typedef struct outcome_job {
     sg_outcome o[];
 } outcome_job;
 
-static sg_err outcome_apply(conn *c, const sg_outcome *o, sg_error *e)
+static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error *e)
 {
     sqlite3_stmt *st = NULL;
     sg_status status = SG_STATUS_QUEUED;
@@ -1515,6 +1696,8 @@ static sg_err outcome_apply(conn *c, const sg_outcome *o, sg_error *e)
     if (sqlite3_changes(c->db) == 0)
         return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
     err = event_insert(c, o->id, status, o->at, detail, e);
+    if (!err && (o->kind == SG_OUTCOME_SENT || o->kind == SG_OUTCOME_FAILED))
+        err = emit_message_status(s, c, o->id, o->at, e);
     if (err || o->kind != SG_OUTCOME_FAILED || !o->opt_out)
         return err;
     /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
@@ -1532,14 +1715,14 @@ static sg_err outcome_apply(conn *c, const sg_outcome *o, sg_error *e)
     snprintf(opt.reason, sizeof opt.reason, "provider error %s", o->error_code);
     snprintf(opt.message_id, sizeof opt.message_id, "%s", o->id);
     bool changed;
-    return optout_add_on(c, &opt, &changed, e);
+    return optout_add_on(s, c, &opt, &changed, e);
 }
 
 static sg_err outcomes_run(sg_store *s, conn *c, job *j)
 {
     outcome_job *oj = (outcome_job *)j;
     for (size_t i = 0; i < oj->n; i++) {
-        sg_err err = outcome_apply(c, &oj->o[i], &j->error);
+        sg_err err = outcome_apply(s, c, &oj->o[i], &j->error);
         if (err)
             return err;
     }
@@ -1636,6 +1819,8 @@ static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err)
         err = event_insert(c, r->message_id, r->status, r->at, r->detail, e);
     if (!err)
+        err = emit_message_status(s, c, r->message_id, r->at, e);
+    if (!err)
         r->changed = true;
     return err;
 }
@@ -1701,6 +1886,17 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     snprintf(m->contact_id, sizeof m->contact_id, "%s", in->contact_id);
     if ((err = message_insert(c, m, e)))
         return err;
+    if (webhook_mask(s, c) & event_bit(SG_EVENT_MESSAGE_RECEIVED)) {
+        char when[SG_TIME_STR_MAX];
+        sg_time_format(m->created_at, when, sizeof when);
+        json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", m->id,
+                                 "from", m->from, "to", m->to, "body", m->body ? m->body : "",
+                                 "provider_id", m->provider_id, "provider_message_id",
+                                 m->provider_message_id, "contact_id", in->contact_id,
+                                 "segments", (int)m->segments, "received_at", when);
+        if ((err = emit(s, c, SG_EVENT_MESSAGE_RECEIVED, data, m->created_at, e)))
+            return err;
+    }
     if (in->reply) {
         snprintf(in->reply->contact_id, sizeof in->reply->contact_id, "%s", in->contact_id);
         if ((err = message_insert(c, in->reply, e)))
@@ -1714,9 +1910,9 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         snprintf(o.source, sizeof o.source, "keyword");
         snprintf(o.reason, sizeof o.reason, "%s", detail);
         snprintf(o.message_id, sizeof o.message_id, "%s", m->id);
-        err = optout_add_on(c, &o, &in->consent_changed, e);
+        err = optout_add_on(s, c, &o, &in->consent_changed, e);
     } else if (in->consent == SG_CONSENT_OPT_IN) {
-        err = optout_remove_on(c, m->from, "keyword", m->id, &in->consent_changed, e);
+        err = optout_remove_on(s, c, m->from, "keyword", m->id, &in->consent_changed, e);
     }
     return err;
 }
@@ -1976,13 +2172,13 @@ typedef struct optout_arg {
 static sg_err optout_add_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     optout_arg *a = arg;
-    return optout_add_on(c, a->o, &a->changed, e);
+    return optout_add_on(s, c, a->o, &a->changed, e);
 }
 
 static sg_err optout_remove_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     optout_arg *a = arg;
-    return optout_remove_on(c, a->phone, a->source, a->message_id, &a->changed, e);
+    return optout_remove_on(s, c, a->phone, a->source, a->message_id, &a->changed, e);
 }
 
 sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
@@ -2079,4 +2275,273 @@ sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_op
     *out = rows;
     *n = count;
     return SG_OK;
+}
+
+/* ---- app webhooks ---------------------------------------------------------------- */
+
+void sg_webhook_free(sg_webhook *w)
+{
+    free(w->secret_sealed);
+    w->secret_sealed = NULL;
+}
+
+static void webhook_row(sqlite3_stmt *st, sg_webhook *w)
+{
+    memset(w, 0, sizeof *w);
+    col_copy(st, 0, w->id, sizeof w->id);
+    col_copy(st, 1, w->url, sizeof w->url);
+    col_copy(st, 2, w->events, sizeof w->events);
+    w->secret_sealed = col_dup(st, 3);
+    w->active = sqlite3_column_int(st, 4) != 0;
+    w->created_at = sqlite3_column_int64(st, 5);
+}
+
+static sg_err webhook_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    const sg_webhook *w = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_INSERT);
+    if (st) {
+        bind_text(st, 1, w->id);
+        bind_text(st, 2, w->url);
+        bind_text(st, 3, w->events);
+        bind_text(st, 4, w->secret_sealed ? w->secret_sealed : "");
+        sqlite3_bind_int(st, 5, w->active);
+        sqlite3_bind_int64(st, 6, w->created_at);
+    }
+    s->webhook_mask_valid = false;
+    return step_done(c, st, e, "saving webhook");
+}
+
+static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_DELETE);
+    if (st)
+        bind_text(st, 1, arg);
+    s->webhook_mask_valid = false;
+    sg_err err = step_done(c, st, e, "deleting webhook");
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no webhook %s", (const char *)arg);
+    return err;
+}
+
+sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
+{
+    return write_sync(s, webhook_insert_fn, (void *)w, e);
+}
+
+sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return write_sync(s, webhook_delete_fn, (void *)id, e);
+}
+
+sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_GET);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            webhook_row(st, out);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
+sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_LIST);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    size_t cap = 0;
+    while (!err && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            sg_webhook *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            *out = p;
+        }
+        webhook_row(st, &(*out)[(*n)++]);
+    }
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    if (err) {
+        for (size_t i = 0; i < *n; i++)
+            sg_webhook_free(&(*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+static const char *const delivery_states[] = {"pending", "delivered", "dead"};
+
+const char *sg_delivery_state_name(sg_delivery_state st)
+{
+    return (unsigned)st < 3 ? delivery_states[st] : "unknown";
+}
+
+void sg_deliveries_free(sg_delivery *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(d[i].payload);
+    free(d);
+}
+
+static void delivery_row(sqlite3_stmt *st, sg_delivery *d)
+{
+    memset(d, 0, sizeof *d);
+    d->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, d->webhook_id, sizeof d->webhook_id);
+    col_copy(st, 2, d->event, sizeof d->event);
+    d->payload = col_dup(st, 3);
+    const char *state = (const char *)sqlite3_column_text(st, 4);
+    for (int i = 0; i < 3; i++) {
+        if (state && strcmp(state, delivery_states[i]) == 0)
+            d->state = (sg_delivery_state)i;
+    }
+    d->attempts = (unsigned)sqlite3_column_int(st, 5);
+    d->last_status = sqlite3_column_int(st, 6);
+    col_copy(st, 7, d->last_error, sizeof d->last_error);
+    d->next_attempt_at = sqlite3_column_int64(st, 8);
+    d->created_at = sqlite3_column_int64(st, 9);
+    d->updated_at = sqlite3_column_int64(st, 10);
+}
+
+sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
+                              sg_delivery **out, size_t *n, bool *has_more)
+{
+    *out = NULL;
+    *n = 0;
+    *has_more = false;
+    sg_delivery *rows = calloc(limit + 1, sizeof *rows);
+    if (!rows)
+        return SG_ERR_NOMEM;
+    conn *c = reader_acquire(s);
+    if (!c) {
+        free(rows);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_LIST);
+    size_t count = 0;
+    if (st) {
+        bind_text(st, 1, webhook_id);
+        sqlite3_bind_int64(st, 2, cursor);
+        sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
+        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
+            delivery_row(st, &rows[count++]);
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    if (!st) {
+        sg_deliveries_free(rows, count);
+        return SG_ERR_DB;
+    }
+    if (count > limit) {
+        free(rows[limit].payload);
+        count = limit;
+        *has_more = true;
+    }
+    *out = rows;
+    *n = count;
+    return SG_OK;
+}
+
+typedef struct delivery_claim_arg {
+    int64_t now, lease_ms;
+    size_t limit;
+    sg_delivery *rows;
+    size_t n;
+} delivery_claim_arg;
+
+static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    delivery_claim_arg *a = arg;
+    a->rows = calloc(a->limit ? a->limit : 1, sizeof *a->rows);
+    if (!a->rows)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_DUE);
+    if (!st)
+        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sqlite3_bind_int64(st, 1, a->now);
+    sqlite3_bind_int64(st, 2, (int64_t)a->limit);
+    while (a->n < a->limit && sqlite3_step(st) == SQLITE_ROW)
+        delivery_row(st, &a->rows[a->n++]);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < a->n; i++) {
+        st = stmt_get(c, Q_DELIVERY_LEASE);
+        if (st) {
+            sqlite3_bind_int64(st, 1, a->rows[i].id);
+            sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
+        }
+        sg_err err = step_done(c, st, e, "claiming a delivery");
+        if (err)
+            return err;
+    }
+    return SG_OK;
+}
+
+sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                               sg_delivery **out, size_t *n)
+{
+    delivery_claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
+    sg_error e = {0};
+    sg_err err = write_sync(s, delivery_claim_fn, &a, &e);
+    if (err) {
+        sg_deliveries_free(a.rows, a.n);
+        *out = NULL;
+        *n = 0;
+        return err;
+    }
+    *out = a.rows;
+    *n = a.n;
+    return SG_OK;
+}
+
+typedef struct delivery_result_arg {
+    long long id;
+    sg_delivery_state state;
+    int http_status;
+    const char *error;
+    int64_t next;
+} delivery_result_arg;
+
+static sg_err delivery_result_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    delivery_result_arg *a = arg;
+    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_RESULT);
+    if (st) {
+        sqlite3_bind_int64(st, 1, a->id);
+        bind_text(st, 2, sg_delivery_state_name(a->state));
+        sqlite3_bind_int(st, 3, a->http_status);
+        bind_text(st, 4, a->error ? a->error : "");
+        sqlite3_bind_int64(st, 5, a->next);
+        sqlite3_bind_int64(st, 6, sg_time_now_ms());
+    }
+    return step_done(c, st, e, "recording a delivery attempt");
+}
+
+sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state,
+                                int http_status, const char *error, int64_t next_attempt_at,
+                                sg_error *e)
+{
+    delivery_result_arg a = {id, state, http_status, error, next_attempt_at};
+    return write_sync(s, delivery_result_fn, &a, e);
 }
