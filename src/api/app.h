@@ -18,6 +18,11 @@ typedef struct sg_app {
     uint8_t master_key[SG_MASTER_KEY_LEN];
     char public_url[256];             /* base of callback URLs, no trailing '/' */
     char default_region[8];           /* "GB", or "" */
+    /* Replies to consent keywords; "" = the built-in text (core/keywords.c),
+     * "-" = send no reply. */
+    char reply_opt_out[320];
+    char reply_opt_in[320];
+    char reply_help[320];
     struct sg_dispatcher *dispatcher; /* NULL outside `serve` */
     struct sg_http_server *http;      /* NULL outside `serve` */
 } sg_app;

@@ -246,7 +246,13 @@ sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
         in.consent = kind == SG_KEYWORD_OPT_OUT  ? SG_CONSENT_OPT_OUT
                      : kind == SG_KEYWORD_OPT_IN ? SG_CONSENT_OPT_IN
                                                  : SG_CONSENT_NONE;
-        has_reply = consent_reply(p, &m, sg_keyword_default_reply(kind), now, &reply);
+        const char *text = kind == SG_KEYWORD_OPT_OUT  ? app->reply_opt_out
+                           : kind == SG_KEYWORD_OPT_IN ? app->reply_opt_in
+                                                       : app->reply_help;
+        if (!text[0])
+            text = sg_keyword_default_reply(kind);
+        if (strcmp(text, "-") != 0)
+            has_reply = consent_reply(p, &m, text, now, &reply);
         if (has_reply)
             in.reply = &reply;
     }

@@ -37,6 +37,9 @@ typedef struct serve_settings {
     unsigned retry_cap_ms;
     unsigned max_attempts;
     unsigned shutdown_s;
+    char reply_stop[320];
+    char reply_start[320];
+    char reply_help[320];
     bool demo;
 } serve_settings;
 
@@ -73,6 +76,13 @@ static const sg_opt serve_opts[] = {
      "attempts before a retryable failure becomes final"},
     {"shutdown-timeout", "SMSGATE_SHUTDOWN_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, shutdown_s), 0,
      "SECS", "how long SIGTERM waits for requests in flight"},
+    {"reply-stop", "SMSGATE_REPLY_STOP", "", SG_OPT_STR, offsetof(S, reply_stop),
+     sizeof(((S *)0)->reply_stop), "TEXT",
+     "reply to STOP and the other opt-out keywords ('-' for none; default: a built-in text)"},
+    {"reply-start", "SMSGATE_REPLY_START", "", SG_OPT_STR, offsetof(S, reply_start),
+     sizeof(((S *)0)->reply_start), "TEXT", "reply to START, UNSTOP, YES ('-' for none)"},
+    {"reply-help", "SMSGATE_REPLY_HELP", "", SG_OPT_STR, offsetof(S, reply_help),
+     sizeof(((S *)0)->reply_help), "TEXT", "reply to HELP, INFO ('-' for none)"},
     {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
      "start a Twilio simulator, register it as the default provider, create an admin key and "
      "print commands to try"},
@@ -235,6 +245,9 @@ int sg_cmd_serve(int argc, char **argv)
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(app.reply_opt_out, sizeof app.reply_opt_out, "%s", st.reply_stop);
+    snprintf(app.reply_opt_in, sizeof app.reply_opt_in, "%s", st.reply_start);
+    snprintf(app.reply_help, sizeof app.reply_help, "%s", st.reply_help);
 
     pid_t sim = -1;
     char sim_url[256] = "";

@@ -298,3 +298,14 @@ def test_inbound_through_simulator_inject(harness):
     answer = r.json()
     assert answer["http_status"] == 200 and "<Response" in answer["body"]
     wait_for(lambda: gw.srv.get("/v1/optouts").json()["data"], what="the opt-out")
+
+
+def test_reply_texts_are_configurable(harness):
+    gw = make_gateway(harness, serve_args=("--reply-stop", "Bye from Example Charity",
+                                           "--reply-help", "-"))
+    post_webhook(gw, "inbound", inbound_params("help", sid="SM" + "05" * 16))
+    post_webhook(gw, "inbound", inbound_params("STOP", sid="SM" + "06" * 16))
+    wait_for(lambda: [m for m in gw.sim.messages(to=MOBILE)
+                      if m["body"] == "Bye from Example Charity"], what="the custom STOP reply")
+    # '-' means no reply to HELP: only the STOP reply reached the provider
+    assert [m["body"] for m in gw.sim.messages(to=MOBILE)] == ["Bye from Example Charity"]
