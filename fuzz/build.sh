@@ -79,6 +79,11 @@ build() {
             src/util/log.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
         ;;
+    twilio_webhook)
+        link twilio_webhook src/providers/twilio_callbacks.c src/providers/twilio_signature.c \
+            src/util/form.c src/util/buf.c src/util/err.c src/util/crypto.c src/core/gsm7.c \
+            src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -86,7 +91,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 time phone twilio_response json_message"}
+TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook"}
 for t in $TARGETS; do
     build "$t"
 done
