@@ -13,7 +13,8 @@ static const sg_command commands[] = {
     {"key", "create API keys", sg_cmd_key},
     {"send", "queue a message", sg_cmd_send},
     {"provider", "add, list, show, edit, remove or test providers", sg_cmd_provider},
-    {"simulate", "run a provider simulator on loopback (twilio)", sg_simulate_main},
+    {"simulate", "provider simulators on loopback (twilio), and inject (a signed inbound webhook)",
+     sg_simulate_main},
     {NULL, NULL, NULL},
 };
 

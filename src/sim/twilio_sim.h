@@ -72,13 +72,16 @@ void sg_sim_message_unref(sg_sim_message *m);
 typedef struct sg_twilio_sim sg_twilio_sim;
 
 /* Start serving on addr (a loopback IPv4 or IPv6 address; port 0 picks a free
- * port) with libmicrohttpd's own threads. Returns SG_OK and *out, or an error with
- * e filled in (e.g. the port is taken). Destroy with sg_twilio_sim_destroy. */
+ * port) with libmicrohttpd's own threads, plus the callback sender's thread
+ * (sim/sender.h; call curl_global_init first). Returns SG_OK and *out, or an
+ * error with e filled in (e.g. the port is taken). Destroy with
+ * sg_twilio_sim_destroy. */
 sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *addr,
                          sg_twilio_sim **out, sg_error *e);
 /* The port actually bound. */
 uint16_t sg_twilio_sim_port(const sg_twilio_sim *s);
-/* Answer the delayed requests at once, stop the server, free everything. */
+/* Drop pending callbacks, answer the delayed and suspended requests at once, stop
+ * the server, free everything. */
 void sg_twilio_sim_destroy(sg_twilio_sim *s);
 
 /* The CLI: argv[0] is "twilio". Serves until SIGINT/SIGTERM; returns the exit
