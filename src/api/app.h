@@ -11,6 +11,7 @@
 
 struct sg_dispatcher;
 struct sg_http_server;
+struct sg_webhooks;
 
 typedef struct sg_app {
     sg_store *store;
@@ -25,6 +26,8 @@ typedef struct sg_app {
     char reply_help[320];
     struct sg_dispatcher *dispatcher; /* NULL outside `serve` */
     struct sg_http_server *http;      /* NULL outside `serve` */
+    struct sg_webhooks *webhooks;     /* app-webhook worker (sg_webhooks_wake); NULL outside
+                                         `serve` */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

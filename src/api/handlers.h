@@ -36,6 +36,13 @@ sg_http_result sg_api_optouts_delete(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx);
 
+/* /v1/webhooks (api/webhooks.c): app webhook subscriptions and their deliveries. */
+sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_webhooks_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx);
+
 sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);
 sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
 

@@ -30,6 +30,13 @@ const sg_route sg_api_routes[] = {
     {"GET", "/v1/optouts", sg_api_optouts_list, SG_ROLE_VIEWER, 0},
     {"DELETE", "/v1/optouts/{phone}", sg_api_optouts_delete, SG_ROLE_ADMIN, 0},
     {"GET", "/v1/error-codes", sg_api_error_codes, SG_ROLE_VIEWER, 0},
+    /* Not SG_API_IDEMPOTENT: the create answer holds the secret, which must not be
+     * stored in clear with an idempotency key. */
+    {"POST", "/v1/webhooks", sg_api_webhooks_create, SG_ROLE_ADMIN, 0},
+    {"GET", "/v1/webhooks", sg_api_webhooks_list, SG_ROLE_VIEWER, 0},
+    {"GET", "/v1/webhooks/{id}", sg_api_webhooks_get, SG_ROLE_VIEWER, 0},
+    {"DELETE", "/v1/webhooks/{id}", sg_api_webhooks_delete, SG_ROLE_ADMIN, 0},
+    {"GET", "/v1/webhooks/{id}/deliveries", sg_api_webhooks_deliveries, SG_ROLE_VIEWER, 0},
     /* Provider webhooks: authenticated by the provider's signature, not a key. */
     {"POST", "/callbacks/{provider}/status", sg_callback_status, SG_ROLE_PUBLIC, 0},
     {"POST", "/callbacks/{provider}/inbound", sg_callback_inbound, SG_ROLE_PUBLIC, 0},

@@ -12,6 +12,7 @@
 #include "core/keywords.h"
 #include "core/phone.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/webhooks.h"
 #include "http/problem.h"
 #include "providers/twilio_callbacks.h"
 #include "providers/twilio_signature.h"
@@ -160,6 +161,8 @@ sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     }
     sg_metrics_callback("status", !r.found ? "unknown" : r.changed ? "applied" : "ignored");
+    if (r.changed)
+        sg_webhooks_wake(app->webhooks); /* a message.status event may be waiting */
     if (!r.found)
         sg_log(SG_LOG_INFO, "callback_unknown_message", "provider_message_id=%s status=%s",
                cb.message_sid, cb.status_raw);
@@ -266,6 +269,7 @@ sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
     } else {
         sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
         if (!in.duplicate) {
+            sg_webhooks_wake(app->webhooks);
             sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d",
                    m.id, provider_name, keyword ? keyword : "-", in.consent_changed);
             if (has_reply) {

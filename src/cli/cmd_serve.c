@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/webhooks.h"
 #include "http/server.h"
 #include "util/log.h"
 
@@ -40,6 +41,8 @@ typedef struct serve_settings {
     char reply_stop[320];
     char reply_start[320];
     char reply_help[320];
+    unsigned webhook_retry_base_ms;
+    unsigned webhook_max_age_s;
     bool demo;
 } serve_settings;
 
@@ -83,6 +86,12 @@ static const sg_opt serve_opts[] = {
      sizeof(((S *)0)->reply_start), "TEXT", "reply to START, UNSTOP, YES ('-' for none)"},
     {"reply-help", "SMSGATE_REPLY_HELP", "", SG_OPT_STR, offsetof(S, reply_help),
      sizeof(((S *)0)->reply_help), "TEXT", "reply to HELP, INFO ('-' for none)"},
+    {"webhook-retry-base-ms", "SMSGATE_WEBHOOK_RETRY_BASE_MS", "10000", SG_OPT_UINT,
+     offsetof(S, webhook_retry_base_ms), 0, "MS",
+     "delay before an app webhook's first retry (doubles each time, with jitter, up to 1 h)"},
+    {"webhook-max-age", "SMSGATE_WEBHOOK_MAX_AGE", "86400", SG_OPT_UINT,
+     offsetof(S, webhook_max_age_s), 0, "SECS",
+     "an app webhook delivery still failing this long after its event is marked dead"},
     {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
      "start a Twilio simulator, register it as the default provider, create an admin key and "
      "print commands to try"},
@@ -224,6 +233,11 @@ int sg_cmd_serve(int argc, char **argv)
                         "--max-attempts must be positive, --max-body at least 1024\n");
         return SG_EXIT_USAGE;
     }
+    if (st.webhook_retry_base_ms == 0 || st.webhook_max_age_s == 0) {
+        fprintf(stderr, "smsgate: --webhook-retry-base-ms and --webhook-max-age must be "
+                        "positive\n");
+        return SG_EXIT_USAGE;
+    }
     if ((uint64_t)st.lease_s * 1000 <= st.request_timeout_ms) {
         /* A send still in flight when its lease ran out would be claimed again by
          * this very server and sent twice. */
@@ -272,6 +286,7 @@ int sg_cmd_serve(int argc, char **argv)
         .public_url = app.public_url,
     };
     sg_dispatcher *disp = NULL;
+    sg_webhooks *hooks = NULL;
     sg_http_server *http = NULL;
     int bound = 0;
     rc = SG_EXIT_OK;
@@ -281,6 +296,16 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.dispatcher = (struct sg_dispatcher *)disp;
+    sg_webhooks_config wc = {
+        .retry_base_ms = st.webhook_retry_base_ms,
+        .max_age_ms = (int64_t)st.webhook_max_age_s * 1000,
+    };
+    if (sg_webhooks_start(&wc, app.store, app.master_key, &hooks, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.webhooks = hooks;
     sg_http_config hc = {
         .listen = st.listen,
         .threads = st.threads,
@@ -313,8 +338,9 @@ int sg_cmd_serve(int argc, char **argv)
 
 out:
     /* Order matters: stop taking requests, let those in flight commit, stop the
-     * dispatcher (it records what finished), then close the store (which
-     * finishes every queued write). */
+     * dispatcher (it records what finished), stop the webhook worker (the events
+     * of those last writes wait in the store for the next start), then close the
+     * store (which finishes every queued write). */
     if (http) {
         sg_http_quiesce(http);
         sg_http_stop(http, (int)st.shutdown_s * 1000);
@@ -323,6 +349,10 @@ out:
     if (disp) {
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
         app.dispatcher = NULL;
+    }
+    if (hooks) {
+        sg_webhooks_stop(hooks, (int)st.shutdown_s * 1000);
+        app.webhooks = NULL;
     }
     if (sim > 0) {
         kill(sim, SIGTERM);

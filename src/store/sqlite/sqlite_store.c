@@ -82,7 +82,6 @@ enum {
     Q_TIMELINE,
     Q_CONSENT_GET,
     Q_WEBHOOK_EVENTS,
-    Q_WEBHOOKS_FOR_EVENT,
     Q_DELIVERY_INSERT,
     Q_WEBHOOK_INSERT,
     Q_WEBHOOK_DELETE,
@@ -92,6 +91,7 @@ enum {
     Q_DELIVERY_DUE,
     Q_DELIVERY_LEASE,
     Q_DELIVERY_RESULT,
+    Q_DELIVERIES_DELETE,
     Q_SAVEPOINT,
     Q_ROLLBACK_TO,
     Q_RELEASE,
@@ -206,11 +206,11 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_CONSENT_GET] = "SELECT id, old_state, new_state, source, message_id, detail, at "
                       "FROM consent_events WHERE id = ?1",
     [Q_WEBHOOK_EVENTS] = "SELECT events FROM webhooks WHERE active = 1",
-    [Q_WEBHOOKS_FOR_EVENT] = "SELECT id FROM webhooks WHERE active = 1 AND "
-                             "instr(',' || events || ',', ',' || ?1 || ',') > 0",
     [Q_DELIVERY_INSERT] = "INSERT INTO webhook_deliveries (webhook_id, event, payload, state, "
                           "attempts, next_attempt_at, created_at, updated_at) "
-                          "VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+                          "SELECT id, ?1, ?2, 'pending', 0, ?3, ?3, ?3 FROM webhooks "
+                          "WHERE active = 1 AND "
+                          "instr(',' || events || ',', ',' || ?1 || ',') > 0",
     [Q_WEBHOOK_INSERT] = "INSERT INTO webhooks (id, url, events, secret, active, created_at) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = ?1",
@@ -231,6 +231,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_DELIVERY_RESULT] = "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, "
                           "last_status = ?3, last_error = ?4, next_attempt_at = ?5, "
                           "updated_at = ?6 WHERE id = ?1",
+    [Q_DELIVERIES_DELETE] = "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_RELEASE] = "RELEASE w",
@@ -1397,28 +1398,14 @@ static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_
     json_decref(doc);
     if (!payload)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building an event");
-    /* Collect the subscribers first: one statement may not be stepped while another
-     * on the same connection inserts. */
-    char ids[16][SG_ID_MAX];
-    size_t n = 0;
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOKS_FOR_EVENT);
+    /* One delivery per subscribed webhook, however many there are. */
+    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_INSERT);
     if (st) {
         bind_text(st, 1, event);
-        while (n < 16 && sqlite3_step(st) == SQLITE_ROW)
-            col_copy(st, 0, ids[n++], SG_ID_MAX);
-        sqlite3_reset(st);
+        bind_text(st, 2, payload);
+        sqlite3_bind_int64(st, 3, at);
     }
-    sg_err err = SG_OK;
-    for (size_t i = 0; i < n && !err; i++) {
-        st = stmt_get(c, Q_DELIVERY_INSERT);
-        if (st) {
-            bind_text(st, 1, ids[i]);
-            bind_text(st, 2, event);
-            bind_text(st, 3, payload);
-            sqlite3_bind_int64(st, 4, at);
-        }
-        err = step_done(c, st, e, "queueing a webhook delivery");
-    }
+    sg_err err = step_done(c, st, e, "queueing webhook deliveries");
     free(payload);
     return err;
 }
@@ -2321,7 +2308,11 @@ static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = step_done(c, st, e, "deleting webhook");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no webhook %s", (const char *)arg);
-    return err;
+    /* Its deliveries go with it: nobody can list or receive them any more. */
+    st = stmt_get(c, Q_DELIVERIES_DELETE);
+    if (st && !err)
+        bind_text(st, 1, arg);
+    return err ? err : step_done(c, st, e, "deleting the webhook's deliveries");
 }
 
 sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)

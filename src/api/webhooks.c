@@ -1,0 +1,323 @@
+/* /v1/webhooks: the organisation's applications subscribe to events (create, list,
+ * show, delete) and read each subscription's deliveries. The signing secret is
+ * made here, shown in the create answer only, and stored sealed with the master
+ * key. POST /v1/webhooks is deliberately not idempotent-replayable: a stored
+ * answer would keep the secret in clear. */
+#include "api/common.h"
+#include "api/handlers.h"
+#include "http/problem.h"
+#include "util/time.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define URL_MAX         500
+#define LIST_MAX        1000
+#define SECRET_PREFIX   "whsec_"
+#define SECRET_BYTES    32
+#define SECRET_TEXT_MAX (sizeof SECRET_PREFIX + 2 * SECRET_BYTES)
+
+/* The events an application can subscribe to, in the order they are stored. */
+static const char *const event_names[] = {
+    SG_EVENT_MESSAGE_STATUS,
+    SG_EVENT_MESSAGE_RECEIVED,
+    SG_EVENT_OPTED_OUT,
+    SG_EVENT_OPTED_IN,
+};
+#define N_EVENTS (sizeof event_names / sizeof *event_names)
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[SG_TIME_STR_MAX];
+    sg_time_format(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* "a,b" -> ["a", "b"]. */
+static json_t *events_json(const char *csv)
+{
+    json_t *a = json_array();
+    const char *s = csv;
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (n)
+            json_array_append_new(a, json_stringn(s, n));
+        s += n + (comma ? 1 : 0);
+    }
+    return a;
+}
+
+/* A subscription as the API shows it: never with its secret. */
+static json_t *webhook_json(const sg_webhook *w)
+{
+    return json_pack("{s:s, s:s, s:o, s:b, s:o}", "id", w->id, "url", w->url, "events",
+                     events_json(w->events), "active", w->active, "created_at",
+                     time_json(w->created_at));
+}
+
+/* An http(s) URL with a host, no spaces or control characters, at most URL_MAX
+ * bytes. */
+static bool url_ok(const char *url, size_t len)
+{
+    if (len == 0 || len > URL_MAX || strlen(url) != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= ' ' || c == 0x7f)
+            return false;
+    }
+    bool ok = false;
+    char *scheme = NULL, *host = NULL;
+    CURLU *u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    ok = (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0];
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* Validate "events" into a comma-separated list in table order (duplicates
+ * collapse). False after answering. */
+static bool parse_events(sg_http_req *req, json_t *v, char *out, size_t cap)
+{
+    bool want[N_EVENTS] = {false};
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        sg_http_problem(req, 400, "invalid_request", "events",
+                        "'events' must be a non-empty array of event types (%s, %s, %s, %s)",
+                        event_names[0], event_names[1], event_names[2], event_names[3]);
+        return false;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        const char *name = json_string_value(item);
+        size_t k = 0;
+        while (name && k < N_EVENTS && strcmp(name, event_names[k]) != 0)
+            k++;
+        if (!name || k == N_EVENTS) {
+            sg_http_problem(req, 400, "invalid_request", "events",
+                            "unknown event type '%.64s' (known: %s, %s, %s, %s)",
+                            name ? name : "(not a string)", event_names[0], event_names[1],
+                            event_names[2], event_names[3]);
+            return false;
+        }
+        want[k] = true;
+    }
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < N_EVENTS; k++) {
+        if (want[k])
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "," : "", event_names[k]);
+    }
+    return true;
+}
+
+sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    sg_webhook w;
+    memset(&w, 0, sizeof w);
+    char secret[SECRET_TEXT_MAX];
+    secret[0] = '\0';
+    if (!json_is_object(in)) {
+        sg_http_problem(req, 400, "invalid_request", NULL, "a webhook must be a JSON object");
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(in, key, v)
+    {
+        if (strcmp(key, "url") != 0 && strcmp(key, "events") != 0) {
+            sg_http_problem(req, 400, "invalid_request", key,
+                            "unknown field '%.64s' (known: url, events)", key);
+            goto out;
+        }
+    }
+    v = json_object_get(in, "url");
+    if (!json_is_string(v) || !url_ok(json_string_value(v), json_string_length(v))) {
+        sg_http_problem(req, 400, "invalid_request", "url",
+                        "'url' must be an http:// or https:// URL of at most %d bytes", URL_MAX);
+        goto out;
+    }
+    snprintf(w.url, sizeof w.url, "%s", json_string_value(v));
+    if (!parse_events(req, json_object_get(in, "events"), w.events, sizeof w.events))
+        goto out;
+
+    memcpy(secret, SECRET_PREFIX, sizeof SECRET_PREFIX - 1);
+    sg_random_hex(secret + sizeof SECRET_PREFIX - 1, SECRET_BYTES);
+    if (sg_secret_seal(app->master_key, secret, strlen(secret), &w.secret_sealed) != SG_OK) {
+        sg_http_problem(req, 500, "internal", NULL, "cannot seal the webhook's secret");
+        goto out;
+    }
+    w.active = true;
+    w.created_at = sg_time_now_ms();
+    sg_id_new("whk", w.created_at, w.id);
+    sg_error e = {0};
+    sg_err err = sg_store_webhook_insert(app->store, &w, &e);
+    if (err) {
+        sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the webhook");
+        goto out;
+    }
+    json_t *resp = webhook_json(&w);
+    json_object_set_new(resp, "secret", json_string(secret));
+    sg_http_respond_json(req, 201, resp);
+out:
+    sodium_memzero(secret, sizeof secret);
+    sg_webhook_free(&w);
+    json_decref(in);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_webhook *rows = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_webhook_list(app->store, &rows, &n);
+    if (err) {
+        sg_api_store_error(req, err, "cannot list webhooks");
+        return SG_HTTP_DONE;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(data, webhook_json(&rows[i]));
+        sg_webhook_free(&rows[i]);
+    }
+    free(rows);
+    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    return SG_HTTP_DONE;
+}
+
+/* The webhook in the path; false after answering. */
+static bool load_webhook(sg_http_req *req, sg_app *app, sg_webhook *w)
+{
+    const char *id = sg_http_param(req, 0);
+    sg_err err =
+        sg_id_valid("whk", id) ? sg_store_webhook_get(app->store, id, w) : SG_ERR_NOT_FOUND;
+    if (err == SG_ERR_NOT_FOUND) {
+        sg_http_problem(req, 404, "not_found", NULL, "no webhook %.64s", id);
+        return false;
+    }
+    if (err) {
+        sg_api_store_error(req, err, "cannot read the webhook");
+        return false;
+    }
+    return true;
+}
+
+sg_http_result sg_api_webhooks_get(sg_http_req *req, void *ctx)
+{
+    sg_webhook w;
+    memset(&w, 0, sizeof w);
+    if (!load_webhook(req, ctx, &w))
+        return SG_HTTP_DONE;
+    sg_http_respond_json(req, 200, webhook_json(&w));
+    sg_webhook_free(&w);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    const char *id = sg_http_param(req, 0);
+    if (!sg_id_valid("whk", id)) {
+        sg_http_problem(req, 404, "not_found", NULL, "no webhook %.64s", id);
+        return SG_HTTP_DONE;
+    }
+    sg_error e = {0};
+    sg_err err = sg_store_webhook_delete(app->store, id, &e);
+    if (err == SG_ERR_NOT_FOUND)
+        sg_http_problem(req, 404, "not_found", NULL, "no webhook %.64s", id);
+    else if (err)
+        sg_api_store_error(req, err, e.message[0] ? e.message : "cannot delete the webhook");
+    else
+        sg_http_respond(req, 204, NULL, "", 0);
+    return SG_HTTP_DONE;
+}
+
+static json_t *delivery_json(const sg_delivery *d)
+{
+    json_t *payload = d->payload ? json_loads(d->payload, 0, NULL) : NULL;
+    if (!payload) /* not JSON (never written so by the store): show it as text */
+        payload = d->payload ? json_string(d->payload) : json_null();
+    if (!payload)
+        payload = json_null();
+    bool pending = d->state == SG_DELIVERY_PENDING;
+    return json_pack(
+        "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)d->id, "event",
+        d->event, "state", sg_delivery_state_name(d->state), "attempts", (json_int_t)d->attempts,
+        "last_status", d->last_status ? json_integer(d->last_status) : json_null(), "last_error",
+        d->last_error[0] ? json_string(d->last_error) : json_null(), "next_attempt_at",
+        pending ? time_json(d->next_attempt_at) : json_null(), "created_at",
+        time_json(d->created_at), "updated_at", time_json(d->updated_at), "payload", payload);
+}
+
+/* A cursor is the decimal id of the last delivery of the previous page. */
+static bool parse_cursor(const char *s, long long *out)
+{
+    *out = 0;
+    if (!s)
+        return true;
+    size_t n = strlen(s);
+    if (n == 0 || n > 18)
+        return false;
+    long long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return v > 0;
+}
+
+sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    size_t limit;
+    if (!sg_api_limit(req, 50, LIST_MAX, &limit))
+        return SG_HTTP_DONE;
+    long long cursor;
+    if (!parse_cursor(sg_http_query(req, "cursor"), &cursor)) {
+        sg_http_problem(req, 400, "invalid_request", "cursor",
+                        "cursor must be a next_cursor value from a previous page");
+        return SG_HTTP_DONE;
+    }
+    sg_webhook w;
+    memset(&w, 0, sizeof w);
+    if (!load_webhook(req, app, &w))
+        return SG_HTTP_DONE;
+    sg_delivery *rows = NULL;
+    size_t n = 0;
+    bool more = false;
+    sg_err err = sg_store_delivery_list(app->store, w.id, cursor, limit, &rows, &n, &more);
+    sg_webhook_free(&w);
+    if (err) {
+        sg_api_store_error(req, err, "cannot list deliveries");
+        return SG_HTTP_DONE;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, delivery_json(&rows[i]));
+    char next[24] = "";
+    if (more && n)
+        snprintf(next, sizeof next, "%lld", rows[n - 1].id);
+    sg_deliveries_free(rows, n);
+    sg_http_respond_json(req, 200,
+                         json_pack("{s:o, s:o}", "data", data, "next_cursor",
+                                   next[0] ? json_string(next) : json_null()));
+    return SG_HTTP_DONE;
+}

@@ -1,0 +1,479 @@
+/* The app-webhook worker thread. One loop, like the dispatcher's:
+ *
+ *   claim due deliveries (no more than there are free request slots, so nothing
+ *   claimed ever waits here while its lease runs out)
+ *     -> find the webhook (URL, opened secret; cached a few seconds)
+ *     -> sign the stored payload, hand the POST to libcurl's multi handle
+ *     -> when curl finishes: 2xx delivered, else retry later or give up; the
+ *        result is written to the store at once.
+ *
+ * The response body is never looked at: it is counted and dropped, and a
+ * receiver that sends more than RESPONSE_MAX bytes is cut off (its status line
+ * still counts). Secrets are held only in the cache and never logged; neither is
+ * the URL (it may carry a token), only the webhook's id. */
+#include "dispatch/webhooks.h"
+#include "core/backoff.h"
+#include "core/webhook_signature.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESPONSE_MAX (64 * 1024)
+#define CACHE_SLOTS  64
+/* Long enough to read a webhook once per claimed batch, short enough that a deleted
+ * webhook gets no request more than a second after its DELETE. */
+#define CACHE_TTL_MS 1000
+/* When the store cannot tell us about the webhook, try again this much later. */
+#define STORE_RETRY_MS 5000
+
+typedef enum hook_state {
+    HOOK_OK = 0,
+    HOOK_GONE,     /* deleted */
+    HOOK_INACTIVE, /* exists but switched off: hold its deliveries */
+    HOOK_BROKEN,   /* the secret cannot be opened (another master key?) */
+    HOOK_UNKNOWN,  /* the store failed; not cached */
+} hook_state;
+
+typedef struct hook {
+    char id[SG_ID_MAX];
+    char url[512];
+    char *secret; /* opened, when HOOK_OK; wiped on release */
+    hook_state state;
+    int64_t expires; /* monotonic ms */
+} hook;
+
+typedef struct job job;
+struct job {
+    sg_delivery d;
+    CURL *easy;
+    struct curl_slist *headers;
+    size_t received; /* response bytes seen and dropped */
+    bool too_large;
+    job *prev, *next; /* in the in-flight list */
+};
+
+struct sg_webhooks {
+    sg_webhooks_config cfg;
+    sg_backoff backoff;
+    sg_store *store;
+    uint8_t key[SG_MASTER_KEY_LEN];
+    pthread_t thread;
+    _Atomic bool stop;
+    _Atomic bool woken;
+    CURLM *multi;
+    job *flying;
+    unsigned in_flight;
+    int64_t soonest; /* monotonic ms of the earliest retry scheduled here, or INT64_MAX */
+    hook cache[CACHE_SLOTS];
+};
+
+/* ---- webhook cache ------------------------------------------------------------ */
+
+static void hook_release(hook *h)
+{
+    sg_secret_free(h->secret);
+    memset(h, 0, sizeof *h);
+}
+
+/* The webhook with that id, from the cache or the store. The pointer is valid
+ * until the next lookup. */
+static const hook *hook_find(sg_webhooks *w, const char *id)
+{
+    int64_t now = sg_time_mono_ms();
+    hook *slot = &w->cache[0];
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        hook *h = &w->cache[i];
+        if (h->id[0] && strcmp(h->id, id) == 0) {
+            if (h->expires > now)
+                return h;
+            slot = h;
+            break;
+        }
+        if (!h->id[0] || h->expires < slot->expires) /* free, or the oldest so far */
+            slot = h;
+    }
+    hook_release(slot);
+    snprintf(slot->id, sizeof slot->id, "%s", id);
+    slot->expires = now + CACHE_TTL_MS;
+    sg_webhook row;
+    memset(&row, 0, sizeof row);
+    sg_err err = sg_store_webhook_get(w->store, id, &row);
+    if (err == SG_ERR_NOT_FOUND) {
+        slot->state = HOOK_GONE;
+    } else if (err) {
+        sg_log(SG_LOG_WARN, "webhook_lookup_failed", "webhook=%s error=\"%s\"", id,
+               sg_strerror(err));
+        slot->state = HOOK_UNKNOWN;
+        slot->expires = 0; /* ask again next time */
+    } else {
+        snprintf(slot->url, sizeof slot->url, "%s", row.url);
+        if (!row.active) {
+            slot->state = HOOK_INACTIVE;
+        } else if (!row.secret_sealed ||
+                   sg_secret_open(w->key, row.secret_sealed, &slot->secret) != SG_OK) {
+            sg_log(SG_LOG_ERROR, "webhook_secret_unreadable",
+                   "webhook=%s detail=\"the secret cannot be opened with this master key\"", id);
+            slot->secret = NULL;
+            slot->state = HOOK_BROKEN;
+        } else {
+            slot->state = HOOK_OK;
+        }
+        sg_webhook_free(&row);
+    }
+    return slot;
+}
+
+/* ---- results -------------------------------------------------------------------- */
+
+static void record(sg_webhooks *w, const sg_delivery *d, sg_delivery_state st, int status,
+                   const char *error, int64_t next)
+{
+    sg_error e = {0};
+    sg_err err = sg_store_delivery_result(w->store, d->id, st, status, error, next, &e);
+    if (err)
+        sg_log(SG_LOG_ERROR, "webhook_result_lost",
+               "delivery=%lld error=\"%s\" detail=\"attempted again when its lease expires\"",
+               d->id, e.message[0] ? e.message : sg_strerror(err));
+}
+
+/* An attempt failed (HTTP status, or 0 with a transport error): schedule the
+ * next one with back-off, or give up once the delivery is older than max_age.
+ * The last retry is brought forward to the deadline so that a delivery is tried
+ * once more at the end of its life rather than given up early. */
+static void failed(sg_webhooks *w, const sg_delivery *d, int status, const char *error,
+                   int64_t earliest)
+{
+    int64_t now = sg_time_now_ms();
+    int64_t deadline = d->created_at + w->cfg.max_age_ms;
+    unsigned attempts = d->attempts + 1;
+    if (now >= deadline) {
+        record(w, d, SG_DELIVERY_DEAD, status, error, 0);
+        sg_log(SG_LOG_WARN, "webhook_dead",
+               "delivery=%lld webhook=%s event=%s attempts=%u http=%d error=\"%s\"", d->id,
+               d->webhook_id, d->event, attempts, status, error);
+        return;
+    }
+    int64_t next = now + sg_backoff_delay_ms(&w->backoff, attempts, sg_random_u32());
+    if (next < earliest)
+        next = earliest;
+    if (next > deadline)
+        next = deadline;
+    record(w, d, SG_DELIVERY_PENDING, status, error, next);
+    /* Look again when it is due rather than at the next poll after that. */
+    int64_t due = sg_time_mono_ms() + (next - now);
+    if (due < w->soonest)
+        w->soonest = due;
+    sg_log(SG_LOG_INFO, "webhook_retry",
+           "delivery=%lld webhook=%s event=%s attempt=%u http=%d error=\"%s\" in_ms=%lld", d->id,
+           d->webhook_id, d->event, attempts, status, error, (long long)(next - now));
+}
+
+/* ---- requests ------------------------------------------------------------------- */
+
+static void job_free(job *j)
+{
+    if (j->easy)
+        curl_easy_cleanup(j->easy);
+    curl_slist_free_all(j->headers);
+    free(j->d.payload);
+    free(j);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    job *j = arg;
+    size_t n = size * nmemb;
+    j->received += n;
+    if (j->received > RESPONSE_MAX) {
+        j->too_large = true;
+        return 0; /* CURLE_WRITE_ERROR ends the transfer */
+    }
+    return n;
+}
+
+/* "name: value"; an empty value removes a header curl would add ("Expect:"). */
+static bool add_header(job *j, const char *name, const char *value)
+{
+    char line[256];
+    if (value[0])
+        snprintf(line, sizeof line, "%s: %s", name, value);
+    else
+        snprintf(line, sizeof line, "%s:", name);
+    struct curl_slist *l = curl_slist_append(j->headers, line);
+    if (!l)
+        return false;
+    j->headers = l;
+    return true;
+}
+
+/* Sign and start the POST of d (taken over); or record why it cannot be made. */
+static void start(sg_webhooks *w, sg_delivery *d)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j) {
+        free(d->payload);
+        d->payload = NULL;
+        return; /* the lease brings it back */
+    }
+    j->d = *d;
+    memset(d, 0, sizeof *d);
+    const char *body = j->d.payload ? j->d.payload : "";
+    const hook *h = hook_find(w, j->d.webhook_id);
+    switch (h->state) {
+    case HOOK_OK:
+        break;
+    case HOOK_GONE:
+        record(w, &j->d, SG_DELIVERY_DEAD, 0, "webhook deleted", 0);
+        sg_log(SG_LOG_INFO, "webhook_dead", "delivery=%lld webhook=%s error=\"webhook deleted\"",
+               j->d.id, j->d.webhook_id);
+        job_free(j);
+        return;
+    case HOOK_INACTIVE:
+        failed(w, &j->d, 0, "webhook inactive", sg_time_now_ms() + 60000);
+        job_free(j);
+        return;
+    case HOOK_BROKEN:
+        failed(w, &j->d, 0, "cannot open the webhook's secret", 0);
+        job_free(j);
+        return;
+    case HOOK_UNKNOWN:
+        failed(w, &j->d, 0, "cannot read the webhook from the store",
+               sg_time_now_ms() + STORE_RETRY_MS);
+        job_free(j);
+        return;
+    }
+    char sig[SG_WEBHOOK_SIG_MAX], id[32];
+    snprintf(id, sizeof id, "%lld", j->d.id);
+    bool ok = sg_webhook_sign(h->secret, sg_time_now_ms() / 1000, body, strlen(body), sig) &&
+              add_header(j, "Content-Type", "application/json") &&
+              add_header(j, "Smsgate-Event", j->d.event) && add_header(j, "Smsgate-Delivery", id) &&
+              add_header(j, "Smsgate-Signature", sig) && add_header(j, "Expect", "") &&
+              (j->easy = curl_easy_init()) != NULL;
+    if (!ok) {
+        failed(w, &j->d, 0, "cannot build the request", sg_time_now_ms() + STORE_RETRY_MS);
+        job_free(j);
+        return;
+    }
+    CURL *c = j->easy;
+    curl_easy_setopt(c, CURLOPT_URL, h->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "smsgate-webhooks/0.1");
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)w->cfg.connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)w->cfg.request_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (curl_multi_add_handle(w->multi, c) != CURLM_OK) {
+        failed(w, &j->d, 0, "cannot start the request", sg_time_now_ms() + STORE_RETRY_MS);
+        job_free(j);
+        return;
+    }
+    w->in_flight++;
+    j->next = w->flying;
+    if (w->flying)
+        w->flying->prev = j;
+    w->flying = j;
+}
+
+static void unlink_job(sg_webhooks *w, job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        w->flying = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+    w->in_flight--;
+    curl_multi_remove_handle(w->multi, j->easy);
+}
+
+static void finish(sg_webhooks *w, job *j, CURLcode rc)
+{
+    unlink_job(w, j);
+    long status = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+    char error[256] = "";
+    /* Cut off for talking too much: the status line still says how it went. */
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && j->too_large && status)) {
+        status = 0;
+        snprintf(error, sizeof error, "%s", curl_easy_strerror(rc));
+    } else if (status >= 300 && status < 400) {
+        snprintf(error, sizeof error, "redirects are not followed");
+    }
+    if (status >= 200 && status < 300) {
+        record(w, &j->d, SG_DELIVERY_DELIVERED, (int)status, "", 0);
+        sg_log(SG_LOG_INFO, "webhook_delivered",
+               "delivery=%lld webhook=%s event=%s attempt=%u http=%ld", j->d.id, j->d.webhook_id,
+               j->d.event, j->d.attempts + 1, status);
+    } else {
+        failed(w, &j->d, (int)status, error, 0);
+    }
+    job_free(j);
+}
+
+static void drain(sg_webhooks *w)
+{
+    int left;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(w->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        job *j = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        if (j)
+            finish(w, j, msg->data.result);
+    }
+}
+
+/* ---- the thread ----------------------------------------------------------------- */
+
+static void *webhooks_main(void *arg)
+{
+    sg_webhooks *w = arg;
+    pthread_setname_np(pthread_self(), "sg-webhooks");
+    int64_t next_poll = 0;
+    bool last_full = false;
+    while (!atomic_load(&w->stop)) {
+        int64_t now = sg_time_mono_ms();
+        bool woken = atomic_exchange(&w->woken, false);
+        unsigned free_slots = w->cfg.max_in_flight - w->in_flight;
+        if (free_slots && (woken || last_full || now >= next_poll || now >= w->soonest)) {
+            w->soonest = INT64_MAX;
+            size_t want = free_slots < w->cfg.batch ? free_slots : w->cfg.batch;
+            sg_delivery *ds = NULL;
+            size_t n = 0;
+            sg_err err =
+                sg_store_delivery_claim(w->store, sg_time_now_ms(), want, w->cfg.lease_ms, &ds, &n);
+            if (err) {
+                sg_log(SG_LOG_WARN, "webhook_claim_failed", "error=\"%s\"", sg_strerror(err));
+                n = 0;
+            }
+            for (size_t i = 0; i < n; i++)
+                start(w, &ds[i]);
+            free(ds);
+            last_full = n == want && n > 0;
+            next_poll = now + w->cfg.poll_ms;
+        }
+        int running;
+        curl_multi_perform(w->multi, &running);
+        drain(w);
+
+        /* Sleep until the next poll, a socket or curl timer needs us, or a wake-up;
+         * with every slot busy only a completion (or the poll interval) matters. */
+        int64_t timeout;
+        if (w->in_flight >= w->cfg.max_in_flight)
+            timeout = w->cfg.poll_ms;
+        else if (last_full)
+            timeout = 0;
+        else
+            timeout = (next_poll < w->soonest ? next_poll : w->soonest) - sg_time_mono_ms();
+        if (timeout > 0)
+            curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
+        curl_multi_perform(w->multi, &running);
+        drain(w);
+    }
+    return NULL;
+}
+
+sg_err sg_webhooks_start(const sg_webhooks_config *cfg, sg_store *store,
+                         const uint8_t master_key[SG_MASTER_KEY_LEN], sg_webhooks **out,
+                         sg_error *e)
+{
+    sg_webhooks *w = calloc(1, sizeof *w);
+    if (!w)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    w->cfg = *cfg;
+    sg_webhooks_config *c = &w->cfg;
+    if (!c->max_in_flight)
+        c->max_in_flight = 64;
+    if (!c->batch)
+        c->batch = 64;
+    if (c->lease_ms <= 0)
+        c->lease_ms = 60000;
+    if (!c->connect_timeout_ms)
+        c->connect_timeout_ms = 5000;
+    if (!c->request_timeout_ms)
+        c->request_timeout_ms = 10000;
+    if (!c->poll_ms)
+        c->poll_ms = 500;
+    if (!c->retry_base_ms)
+        c->retry_base_ms = 10000;
+    if (!c->retry_cap_ms)
+        c->retry_cap_ms = 3600000;
+    if (c->max_age_ms <= 0)
+        c->max_age_ms = 86400000;
+    if ((int64_t)c->request_timeout_ms >= c->lease_ms)
+        c->lease_ms = (int64_t)c->request_timeout_ms * 2; /* never claimed twice in flight */
+    w->backoff = (sg_backoff){c->retry_base_ms, c->retry_cap_ms, 0};
+    w->store = store;
+    w->soonest = INT64_MAX;
+    memcpy(w->key, master_key, SG_MASTER_KEY_LEN);
+    w->multi = curl_multi_init();
+    if (!w->multi) {
+        sodium_memzero(w->key, sizeof w->key);
+        free(w);
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "cannot create the curl multi handle");
+    }
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)c->max_in_flight);
+    if (pthread_create(&w->thread, NULL, webhooks_main, w) != 0) {
+        curl_multi_cleanup(w->multi);
+        sodium_memzero(w->key, sizeof w->key);
+        free(w);
+        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the webhook thread");
+    }
+    *out = w;
+    return SG_OK;
+}
+
+void sg_webhooks_wake(sg_webhooks *w)
+{
+    if (!w)
+        return;
+    if (!atomic_exchange(&w->woken, true))
+        curl_multi_wakeup(w->multi);
+}
+
+void sg_webhooks_stop(sg_webhooks *w, int timeout_ms)
+{
+    if (!w)
+        return;
+    atomic_store(&w->stop, true);
+    curl_multi_wakeup(w->multi);
+    pthread_join(w->thread, NULL);
+    /* Let requests in flight finish, so their result is known and recorded. */
+    int64_t deadline = sg_time_mono_ms() + timeout_ms;
+    while (w->in_flight > 0 && sg_time_mono_ms() < deadline) {
+        int running;
+        curl_multi_poll(w->multi, NULL, 0, 50, NULL);
+        curl_multi_perform(w->multi, &running);
+        drain(w);
+    }
+    if (w->in_flight)
+        sg_log(SG_LOG_WARN, "webhooks_abandoned",
+               "in_flight=%u detail=\"attempted again when their lease expires\"", w->in_flight);
+    while (w->flying) {
+        job *j = w->flying;
+        unlink_job(w, j);
+        job_free(j);
+    }
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        hook_release(&w->cache[i]);
+    curl_multi_cleanup(w->multi);
+    sodium_memzero(w->key, sizeof w->key);
+    free(w);
+}
