@@ -172,8 +172,16 @@ bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject 
     json_t *kind_v = json_object_get(in, "kind");
     const sg_provider_kind *kind =
         json_is_string(kind_v) ? sg_provider_kind_find(json_string_value(kind_v)) : NULL;
-    if (!kind)
-        return sg_reject_set(rej, 400, "invalid_request", "kind", "'kind' must be one of: twilio");
+    if (!kind) {
+        char names[128] = "";
+        const sg_provider_kind *const *all = sg_provider_kinds();
+        for (size_t i = 0; all[i]; i++) {
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", all[i]->name);
+        }
+        return sg_reject_set(rej, 400, "invalid_request", "kind", "'kind' must be one of: %s",
+                             names);
+    }
     json_t *config = json_object_get(in, "config");
     if (!config)
         return sg_reject_set(rej, 400, "invalid_config", "config", "'config' is required");
