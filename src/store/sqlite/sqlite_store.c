@@ -431,6 +431,31 @@ static void step_simple(conn *c, int q)
     }
 }
 
+/* Run read query q with one text parameter; fill out from the first row with
+ * row(). SG_ERR_NOT_FOUND when there is none. */
+static sg_err read_one(sg_store *s, int q, const char *param,
+                       void (*row)(sqlite3_stmt *st, void *out), void *out)
+{
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, q);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        bind_text(st, 1, param);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            row(st, out);
+            err = SG_OK;
+        } else {
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        }
+        sqlite3_reset(st);
+    }
+    reader_release(s, c);
+    return err;
+}
+
 /* ---- the writer ---------------------------------------------------------------- */
 
 static void run_group(sg_store *s, job *head)
@@ -726,30 +751,19 @@ sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
     return write_sync(s, key_insert_fn, (void *)k, e);
 }
 
+static void key_row(sqlite3_stmt *st, void *out)
+{
+    sg_api_key *k = out;
+    col_copy(st, 0, k->id, sizeof k->id);
+    col_copy(st, 1, k->name, sizeof k->name);
+    col_copy(st, 2, k->role, sizeof k->role);
+    col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
+    k->created_at = sqlite3_column_int64(st, 4);
+}
+
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_KEY_GET);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        bind_text(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            col_copy(st, 0, out->id, sizeof out->id);
-            col_copy(st, 1, out->name, sizeof out->name);
-            col_copy(st, 2, out->role, sizeof out->role);
-            col_copy(st, 3, out->secret_hash, sizeof out->secret_hash);
-            out->created_at = sqlite3_column_int64(st, 4);
-            err = SG_OK;
-        } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
-        }
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    return err;
+    return read_one(s, Q_KEY_GET, id, key_row, out);
 }
 
 /* ---- providers ---------------------------------------------------------------- */
@@ -775,8 +789,9 @@ static void provider_bind(sqlite3_stmt *st, const sg_provider_row *p)
     sqlite3_bind_int64(st, 10, p->updated_at);
 }
 
-static void provider_row(sqlite3_stmt *st, sg_provider_row *p)
+static void provider_row(sqlite3_stmt *st, void *out)
 {
+    sg_provider_row *p = out;
     memset(p, 0, sizeof *p);
     col_copy(st, 0, p->id, sizeof p->id);
     col_copy(st, 1, p->name, sizeof p->name);
@@ -875,25 +890,8 @@ sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st =
-        stmt_get(c, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        bind_text(st, 1, id_or_name);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            provider_row(st, out);
-            err = SG_OK;
-        } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
-        }
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    return err;
+    return read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME,
+                    id_or_name, provider_row, out);
 }
 
 sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
@@ -1926,8 +1924,9 @@ void sg_contacts_free(sg_contact *c, size_t n)
     free(c);
 }
 
-static void contact_row(sqlite3_stmt *st, sg_contact *c)
+static void contact_row(sqlite3_stmt *st, void *out)
 {
+    sg_contact *c = out;
     memset(c, 0, sizeof *c);
     col_copy(st, 0, c->id, sizeof c->id);
     col_copy(st, 1, c->phone, sizeof c->phone);
@@ -1997,25 +1996,8 @@ sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st =
-        stmt_get(c, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        bind_text(st, 1, id_or_phone);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            contact_row(st, out);
-            err = SG_OK;
-        } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
-        }
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    return err;
+    return read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
+                    id_or_phone, contact_row, out);
 }
 
 sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
@@ -2187,8 +2169,9 @@ sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source
     return err;
 }
 
-static void optout_row(sqlite3_stmt *st, sg_optout *o)
+static void optout_row(sqlite3_stmt *st, void *out)
 {
+    sg_optout *o = out;
     memset(o, 0, sizeof *o);
     col_copy(st, 0, o->phone, sizeof o->phone);
     col_copy(st, 1, o->source, sizeof o->source);
@@ -2199,24 +2182,7 @@ static void optout_row(sqlite3_stmt *st, sg_optout *o)
 
 sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_GET);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        bind_text(st, 1, phone);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            optout_row(st, out);
-            err = SG_OK;
-        } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
-        }
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    return err;
+    return read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
 }
 
 sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
@@ -2272,8 +2238,9 @@ void sg_webhook_free(sg_webhook *w)
     w->secret_sealed = NULL;
 }
 
-static void webhook_row(sqlite3_stmt *st, sg_webhook *w)
+static void webhook_row(sqlite3_stmt *st, void *out)
 {
+    sg_webhook *w = out;
     memset(w, 0, sizeof *w);
     col_copy(st, 0, w->id, sizeof w->id);
     col_copy(st, 1, w->url, sizeof w->url);
@@ -2327,24 +2294,7 @@ sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
 {
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_GET);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        bind_text(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            webhook_row(st, out);
-            err = SG_OK;
-        } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
-        }
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    return err;
+    return read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
 }
 
 sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
