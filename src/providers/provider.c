@@ -1,4 +1,5 @@
 #include "providers/provider.h"
+#include "providers/clickatell.h"
 #include "providers/twilio.h"
 
 #include <stdio.h>
@@ -7,6 +8,8 @@
 
 static const sg_provider_kind *const kinds[] = {
     &sg_twilio_kind,
+    &sg_clickatell_kind,
+    &sg_clickatell_platform_kind,
     NULL,
 };
 

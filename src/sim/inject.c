@@ -1,5 +1,7 @@
 /* `smsgate simulate inject`: one signed Twilio incoming-message webhook (A.8, A.9)
- * POSTed straight to a URL, as Twilio would when a phone texts your number. */
+ * POSTed straight to a URL, as Twilio would when a phone texts your number. With
+ * --kind clickatell, a Clickatell reply instead (sim/clickatell_inject.c). */
+#include "sim/clickatell_sim.h"
 #include "sim/twilio_sim.h"
 #include "sim/webhook.h"
 
@@ -23,8 +25,11 @@ static void usage(FILE *f)
             "(MessageSid, SmsSid, SmsMessageSid, AccountSid, From, To, Body, NumMedia=0,\n"
             "NumSegments, SmsStatus=received, ApiVersion, empty geo fields), signed with\n"
             "X-Twilio-Signature. Prints 'HTTP <status> content_type=<type> message_sid=SM...'\n"
-            "and then the answer body (the TwiML). No simulator needs to run.\n\n"
+            "and then the answer body (the TwiML). No simulator needs to run.\n"
+            "With --kind clickatell it sends a Clickatell reply instead (see\n"
+            "'smsgate simulate inject --kind clickatell --help').\n\n"
             "options:\n"
+            "  --kind twilio|clickatell  whose webhook (default twilio)\n"
             "  --to-url URL          smsgate's inbound webhook URL (http:// or https://)\n"
             "  --from NUMBER         the sender, e.g. +447400123456\n"
             "  --to NUMBER           your Twilio number, e.g. +15005550006\n"
@@ -94,8 +99,35 @@ static int post(const char *url, char *form, const char *signature, const char *
     return rc;
 }
 
+/* The value of --kind (NULL when absent): options that take a value are skipped
+ * with their value, so "--body --kind" is a body. */
+static const char *find_kind(int argc, char **argv)
+{
+    static const char *const no_value[] = {"--unsigned", "--help", "-h", NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strcmp(a, "--kind") == 0)
+            return i + 1 < argc ? argv[i + 1] : "";
+        if (strncmp(a, "--kind=", 7) == 0)
+            return a + 7;
+        bool flag = false;
+        for (size_t k = 0; no_value[k]; k++)
+            flag = flag || strcmp(a, no_value[k]) == 0;
+        if (strncmp(a, "--", 2) == 0 && !flag && !strchr(a, '='))
+            i++; /* its value */
+    }
+    return NULL;
+}
+
 int sg_sim_inject_main(int argc, char **argv)
 {
+    const char *kind = find_kind(argc, argv);
+    if (kind && strcmp(kind, "clickatell") == 0)
+        return sg_ck_inject_main(argc, argv);
+    if (kind && strcmp(kind, "twilio") != 0)
+        return usage_error("--kind must be twilio or clickatell");
     enum {
         OPT_URL = 256,
         OPT_FROM,
@@ -104,9 +136,11 @@ int sg_sim_inject_main(int argc, char **argv)
         OPT_TOKEN,
         OPT_ACCOUNT,
         OPT_SIG,
-        OPT_UNSIGNED
+        OPT_UNSIGNED,
+        OPT_KIND,
     };
     static const struct option longopts[] = {
+        {"kind", required_argument, NULL, OPT_KIND},
         {"to-url", required_argument, NULL, OPT_URL},
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
@@ -131,6 +165,8 @@ int sg_sim_inject_main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return EXIT_OK;
+        case OPT_KIND: /* twilio: checked by find_kind */
+            break;
         case OPT_URL:
             url = optarg;
             break;

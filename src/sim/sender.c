@@ -1,6 +1,6 @@
-/* The simulator's sender thread: a due-time heap of jobs feeding a curl multi
- * handle. Jobs are status-callback plans (one per message, a few steps each) and
- * one-shot inbound POSTs. */
+/* The simulators' sender thread: a due-time heap of jobs feeding a curl multi
+ * handle. Jobs are callback plans (one per message, a few steps each) and
+ * one-shot inbound requests. */
 #include "sim/sender.h"
 
 #include "util/log.h"
@@ -12,25 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct step {
-    const char *status; /* static */
-    int error_code;
-    unsigned offset_ms; /* from the job's base time */
-} step;
-
 typedef struct job {
     int64_t due_ms; /* monotonic */
     uint64_t seq;   /* FIFO among equal due times */
     bool inbound;
-    /* status callbacks */
-    sg_sim_message *m;
+    /* a callback plan */
+    const sg_sim_plan_hooks *hooks;
+    void *item;
+    char id[SG_SIM_ID_MAX];
+    const char *api, *method, *plan_url; /* plan_url points into item */
     int64_t base_ms;
-    step steps[4];
+    sg_sim_step steps[2 * SG_SIM_PLAN_STEPS_MAX];
     unsigned n_steps, next;
     /* inbound */
     char *url, *body;
-    char signature[SG_TWILIO_SIG_MAX];
-    bool has_signature;
+    sg_sim_http http;
+    char header[SG_TWILIO_SIG_MAX + 256];
+    bool has_header;
     sg_sim_post_done done;
     void *ctx;
     /* the transfer */
@@ -38,9 +36,11 @@ typedef struct job {
 } job;
 
 typedef struct record {
-    char message_sid[35];
+    char id[SG_SIM_ID_MAX];
+    const char *api;    /* static or NULL */
     const char *status; /* static */
-    int error_code;
+    const char *method; /* static or NULL */
+    int code;
     long http_status; /* 0: none */
     int64_t at_ms;    /* wall clock, when the attempt finished */
     char *url;        /* same allocation */
@@ -51,6 +51,8 @@ struct sg_sim_sender {
     char *auth_token;
     unsigned sent_delay_ms, delivered_delay_ms;
     bool duplicate, reorder;
+    const char *id_key, *code_key;
+    sg_sim_plan_hooks twilio; /* Twilio's status callbacks, ctx = this sender */
 
     pthread_mutex_t lock; /* heap, jobs, seq, stopping */
     job **heap;           /* SG_SIM_SENDER_JOBS_MAX slots */
@@ -117,24 +119,30 @@ static job *heap_pop(sg_sim_sender *s)
 
 /* ---- records ------------------------------------------------------------------------ */
 
-static void record_add(sg_sim_sender *s, const sg_sim_message *m, const step *st,
+static void record_add(sg_sim_sender *s, const job *j, const sg_sim_step *st,
                        const sg_sim_result *r, bool dropped)
 {
-    size_t ulen = strlen(m->status_callback) + 1;
+    size_t ulen = strlen(j->plan_url) + 1;
     record *rec = calloc(1, sizeof *rec + ulen);
     if (!rec)
         return;
     rec->url = (char *)(rec + 1);
-    memcpy(rec->url, m->status_callback, ulen);
-    memcpy(rec->message_sid, m->sid, sizeof rec->message_sid);
+    memcpy(rec->url, j->plan_url, ulen);
+    memcpy(rec->id, j->id, sizeof rec->id);
+    rec->api = j->api;
+    rec->method = j->method;
     rec->status = st->status;
-    rec->error_code = st->error_code;
+    rec->code = st->code;
     rec->http_status = r->http_status;
     rec->at_ms = sg_time_now_ms();
     if (r->error)
         snprintf(rec->error, sizeof rec->error, "%s", r->error);
-    sg_log(SG_LOG_INFO, "sim_callback", "sid=%s status=%s http_status=%ld error=\"%s\"", m->sid,
-           st->status, r->http_status, rec->error);
+    if (j->api)
+        sg_log(SG_LOG_INFO, "sim_callback", "id=%s api=%s status=%s http_status=%ld error=\"%s\"",
+               j->id, j->api, st->status, r->http_status, rec->error);
+    else
+        sg_log(SG_LOG_INFO, "sim_callback", "sid=%s status=%s http_status=%ld error=\"%s\"", j->id,
+               st->status, r->http_status, rec->error);
 
     record *evicted = NULL;
     pthread_mutex_lock(&s->rec_lock);
@@ -163,26 +171,40 @@ void sg_sim_sender_clear(sg_sim_sender *s)
     pthread_mutex_unlock(&s->rec_lock);
 }
 
-json_t *sg_sim_sender_records(sg_sim_sender *s, const char *message_sid)
+static json_t *record_json(const sg_sim_sender *s, const record *r)
+{
+    char at[SG_TIME_STR_MAX];
+    sg_time_format(r->at_ms, at, sizeof at);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, s->id_key, json_string(r->id));
+    if (r->api)
+        json_object_set_new(o, "api", json_string(r->api));
+    json_object_set_new(o, "status", json_string(r->status));
+    json_object_set_new(o, s->code_key, r->code ? json_integer(r->code) : json_null());
+    json_object_set_new(o, "url", json_string(r->url));
+    if (r->method)
+        json_object_set_new(o, "method", json_string(r->method));
+    json_object_set_new(o, "http_status",
+                        r->http_status ? json_integer(r->http_status) : json_null());
+    json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
+    json_object_set_new(o, "at", json_string(at));
+    return o;
+}
+
+json_t *sg_sim_sender_records(sg_sim_sender *s, const char *id)
 {
     json_t *list = json_array();
     if (!list)
         return NULL;
-    char at[SG_TIME_STR_MAX];
     pthread_mutex_lock(&s->rec_lock);
     uint64_t total = s->total, dropped = s->dropped;
     for (size_t i = 0; i < s->count; i++) {
         const record *r = s->ring[(s->head + i) % SG_SIM_SENDER_RECORDS_MAX];
-        if (message_sid && strcmp(r->message_sid, message_sid) != 0)
+        if (id && strcmp(r->id, id) != 0)
             continue;
-        sg_time_format(r->at_ms, at, sizeof at);
-        json_array_append_new(
-            list,
-            json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:s}", "message_sid", r->message_sid,
-                      "status", r->status, "error_code",
-                      r->error_code ? json_integer(r->error_code) : json_null(), "url", r->url,
-                      "http_status", r->http_status ? json_integer(r->http_status) : json_null(),
-                      "error", r->error[0] ? json_string(r->error) : json_null(), "at", at));
+        json_array_append_new(list, record_json(s, r));
     }
     pthread_mutex_unlock(&s->rec_lock);
     pthread_mutex_lock(&s->lock);
@@ -197,7 +219,8 @@ json_t *sg_sim_sender_records(sg_sim_sender *s, const char *message_sid)
 static void job_free(job *j)
 {
     sg_sim_post_free(&j->post);
-    sg_sim_message_unref(j->m);
+    if (j->item)
+        j->hooks->unref(j->item);
     free(j->url);
     free(j->body);
     free(j);
@@ -212,41 +235,10 @@ static void job_done(sg_sim_sender *s, job *j)
     job_free(j);
 }
 
-bool sg_sim_sender_schedule(sg_sim_sender *s, sg_sim_message *m, sg_sim_outcome outcome,
-                            unsigned delay_ms)
+/* Queue a plan job whose steps are filled in; takes j over. */
+static bool plan_queue(sg_sim_sender *s, job *j)
 {
-    job *j = calloc(1, sizeof *j);
-    if (!j)
-        return false;
-    sg_sim_message_ref(m);
-    j->m = m;
-    j->base_ms = sg_time_mono_ms() + delay_ms;
-    unsigned first = s->sent_delay_ms, second = s->sent_delay_ms + s->delivered_delay_ms;
-    step plan[2];
-    unsigned n = 0;
-    if (outcome == SG_SIM_OUTCOME_FAILED) {
-        plan[n++] = (step){"failed", 30008, first};
-    } else {
-        step sent = {"sent", 0, first};
-        step final = outcome == SG_SIM_OUTCOME_UNDELIVERED ? (step){"undelivered", 30003, second}
-                                                           : (step){"delivered", 0, second};
-        if (s->reorder) { /* the final status arrives first, sent after it */
-            final.offset_ms = first;
-            sent.offset_ms = second;
-            plan[n++] = final;
-            plan[n++] = sent;
-        } else {
-            plan[n++] = sent;
-            plan[n++] = final;
-        }
-    }
-    for (unsigned i = 0; i < n; i++) {
-        j->steps[j->n_steps++] = plan[i];
-        if (s->duplicate)
-            j->steps[j->n_steps++] = plan[i];
-    }
     j->due_ms = j->base_ms + j->steps[0].offset_ms;
-
     bool ok = false, full = false, wake = false;
     pthread_mutex_lock(&s->lock);
     if (!s->stopping) {
@@ -266,14 +258,114 @@ bool sg_sim_sender_schedule(sg_sim_sender *s, sg_sim_message *m, sg_sim_outcome 
             char why[120];
             snprintf(why, sizeof why, "not sent: %d messages already have callbacks pending",
                      SG_SIM_SENDER_JOBS_MAX);
-            record_add(s, m, &j->steps[0], &(sg_sim_result){.error = why}, true);
+            record_add(s, j, &j->steps[0], &(sg_sim_result){.error = why}, true);
         }
         job_free(j);
     }
     return ok;
 }
 
-bool sg_sim_sender_post(sg_sim_sender *s, const char *url, char *body, const char *signature,
+/* A new plan job holding its own reference on item. */
+static job *plan_job(const sg_sim_plan_hooks *hooks, void *item, const char *id, const char *url,
+                     unsigned delay_ms)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    hooks->ref(item);
+    j->hooks = hooks;
+    j->item = item;
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->plan_url = url;
+    j->base_ms = sg_time_mono_ms() + delay_ms;
+    return j;
+}
+
+bool sg_sim_sender_plan(sg_sim_sender *s, const sg_sim_plan *p, const sg_sim_plan_hooks *hooks,
+                        unsigned delay_ms)
+{
+    if (p->n_steps == 0 || p->n_steps > SG_SIM_PLAN_STEPS_MAX)
+        return false;
+    job *j = plan_job(hooks, p->item, p->id, p->url, delay_ms);
+    if (!j)
+        return false;
+    j->api = p->api;
+    j->method = p->method;
+    for (unsigned i = 0; i < p->n_steps; i++)
+        j->steps[j->n_steps++] = p->steps[i];
+    return plan_queue(s, j);
+}
+
+static void twilio_ref(void *item)
+{
+    sg_sim_message_ref(item);
+}
+
+static void twilio_unref(void *item)
+{
+    sg_sim_message_unref(item);
+}
+
+/* A Twilio status callback: the A.7 form, signed with the account's token. */
+static bool twilio_build(void *ctx, void *item, const sg_sim_step *st, sg_sim_post *post)
+{
+    const sg_sim_sender *s = ctx;
+    const sg_sim_message *m = item;
+    sg_buf b;
+    sg_buf_init(&b, 16 * 1024);
+    sg_sim_status_params p = {
+        .message_sid = m->sid,
+        .account_sid = m->account_sid,
+        .from = m->from,
+        .to = m->to,
+        .messaging_service_sid = m->messaging_service_sid,
+        .status = st->status,
+        .error_code = st->code,
+        .done_ms = sg_time_now_ms(),
+    };
+    char sig[SG_TWILIO_SIG_MAX];
+    bool ok = sg_sim_status_body(&p, &b) == SG_OK &&
+              sg_sim_sign_body(s->auth_token, m->status_callback, sg_buf_cstr(&b), sig);
+    char *body = ok ? sg_buf_steal(&b) : NULL;
+    sg_buf_free(&b);
+    return ok && sg_sim_post_init(post, m->status_callback, body, sig);
+}
+
+bool sg_sim_sender_schedule(sg_sim_sender *s, sg_sim_message *m, sg_sim_outcome outcome,
+                            unsigned delay_ms)
+{
+    job *j = plan_job(&s->twilio, m, m->sid, m->status_callback, delay_ms);
+    if (!j)
+        return false;
+    unsigned first = s->sent_delay_ms, second = s->sent_delay_ms + s->delivered_delay_ms;
+    sg_sim_step plan[2];
+    unsigned n = 0;
+    if (outcome == SG_SIM_OUTCOME_FAILED) {
+        plan[n++] = (sg_sim_step){"failed", 30008, first};
+    } else {
+        sg_sim_step sent = {"sent", 0, first};
+        sg_sim_step final = outcome == SG_SIM_OUTCOME_UNDELIVERED
+                                ? (sg_sim_step){"undelivered", 30003, second}
+                                : (sg_sim_step){"delivered", 0, second};
+        if (s->reorder) { /* the final status arrives first, sent after it */
+            final.offset_ms = first;
+            sent.offset_ms = second;
+            plan[n++] = final;
+            plan[n++] = sent;
+        } else {
+            plan[n++] = sent;
+            plan[n++] = final;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        j->steps[j->n_steps++] = plan[i];
+        if (s->duplicate)
+            j->steps[j->n_steps++] = plan[i];
+    }
+    return plan_queue(s, j);
+}
+
+bool sg_sim_sender_send(sg_sim_sender *s, const sg_sim_http *h, const char *url, char *body,
                         void (*on_queued)(void *ctx), sg_sim_post_done done, void *ctx)
 {
     job *j = calloc(1, sizeof *j);
@@ -284,13 +376,15 @@ bool sg_sim_sender_post(sg_sim_sender *s, const char *url, char *body, const cha
     j->inbound = true;
     j->body = body;
     j->url = strdup(url);
-    if (signature) {
-        snprintf(j->signature, sizeof j->signature, "%s", signature);
-        j->has_signature = true;
+    j->http = *h;
+    if (h->header) {
+        snprintf(j->header, sizeof j->header, "%s", h->header);
+        j->has_header = true;
     }
+    j->http.header = NULL; /* set from j->header when the request starts */
     j->done = done;
     j->ctx = ctx;
-    if (!j->url || !j->body) {
+    if (!j->url || (!j->body && strcmp(h->method, "GET") != 0)) {
         job_free(j);
         return false;
     }
@@ -310,6 +404,21 @@ bool sg_sim_sender_post(sg_sim_sender *s, const char *url, char *body, const cha
     return ok;
 }
 
+bool sg_sim_sender_post(sg_sim_sender *s, const char *url, char *body, const char *signature,
+                        void (*on_queued)(void *ctx), sg_sim_post_done done, void *ctx)
+{
+    char sig[SG_TWILIO_SIG_MAX + 64];
+    if (signature)
+        snprintf(sig, sizeof sig, "X-Twilio-Signature: %s", signature);
+    sg_sim_http h = {
+        .method = "POST",
+        .content_type = "application/x-www-form-urlencoded",
+        .user_agent = SG_SIM_USER_AGENT,
+        .header = signature ? sig : NULL,
+    };
+    return sg_sim_sender_send(s, &h, url, body, on_queued, done, ctx);
+}
+
 /* ---- the thread --------------------------------------------------------------------- */
 
 /* A transfer of j ended with r (or never started). */
@@ -320,7 +429,7 @@ static void finish(sg_sim_sender *s, job *j, const sg_sim_result *r)
         job_done(s, j);
         return;
     }
-    record_add(s, j->m, &j->steps[j->next], r, false);
+    record_add(s, j, &j->steps[j->next], r, false);
     sg_sim_post_free(&j->post);
     if (++j->next >= j->n_steps) {
         job_done(s, j);
@@ -340,28 +449,11 @@ static void start(sg_sim_sender *s, job *j)
     if (j->inbound) {
         char *body = j->body;
         j->body = NULL;
-        ok = sg_sim_post_init(&j->post, j->url, body, j->has_signature ? j->signature : NULL);
+        sg_sim_http h = j->http;
+        h.header = j->has_header ? j->header : NULL;
+        ok = sg_sim_request_init(&j->post, &h, j->url, body);
     } else {
-        const sg_sim_message *m = j->m;
-        const step *st = &j->steps[j->next];
-        sg_buf b;
-        sg_buf_init(&b, 16 * 1024);
-        sg_sim_status_params p = {
-            .message_sid = m->sid,
-            .account_sid = m->account_sid,
-            .from = m->from,
-            .to = m->to,
-            .messaging_service_sid = m->messaging_service_sid,
-            .status = st->status,
-            .error_code = st->error_code,
-            .done_ms = sg_time_now_ms(),
-        };
-        char sig[SG_TWILIO_SIG_MAX];
-        ok = sg_sim_status_body(&p, &b) == SG_OK &&
-             sg_sim_sign_body(s->auth_token, m->status_callback, sg_buf_cstr(&b), sig);
-        char *body = ok ? sg_buf_steal(&b) : NULL;
-        sg_buf_free(&b);
-        ok = ok && sg_sim_post_init(&j->post, m->status_callback, body, sig);
+        ok = j->hooks->build(j->hooks->ctx, j->item, &j->steps[j->next], &j->post);
     }
     if (ok) {
         curl_easy_setopt(j->post.easy, CURLOPT_PRIVATE, j);
@@ -474,7 +566,10 @@ sg_sim_sender *sg_sim_sender_new(const sg_sim_sender_options *o, sg_error *e)
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->rec_lock, NULL);
-    s->auth_token = strdup(o->auth_token);
+    s->auth_token = strdup(o->auth_token ? o->auth_token : "");
+    s->id_key = o->id_key ? o->id_key : "message_sid";
+    s->code_key = o->code_key ? o->code_key : "error_code";
+    s->twilio = (sg_sim_plan_hooks){twilio_ref, twilio_unref, twilio_build, s};
     s->sent_delay_ms = o->sent_delay_ms;
     s->delivered_delay_ms = o->delivered_delay_ms;
     s->duplicate = o->duplicate;

@@ -2,6 +2,7 @@
  * its own flags and serves until SIGINT/SIGTERM. */
 #include "sim/simulate.h"
 
+#include "sim/clickatell_sim.h"
 #include "sim/twilio_sim.h"
 
 #include <stdio.h>
@@ -18,7 +19,10 @@ typedef struct sim_kind {
 
 static const sim_kind kinds[] = {
     {"twilio", "api.twilio.com's Messages API (2010-04-01), status callbacks", sg_twilio_sim_main},
-    {"inject", "POST one signed Twilio incoming-message webhook to a URL", sg_sim_inject_main},
+    {"clickatell", "Clickatell's legacy HTTP and Platform APIs, delivery callbacks, replies",
+     sg_ck_sim_main},
+    {"inject", "send one incoming message (Twilio webhook, or --kind clickatell) to a URL",
+     sg_sim_inject_main},
     {NULL, NULL, NULL},
 };
 

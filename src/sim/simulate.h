@@ -2,8 +2,8 @@
 #ifndef SG_SIM_SIMULATE_H
 #define SG_SIM_SIMULATE_H
 
-/* argv[0] is "simulate"; argv[1] the kind ("twilio" or "inject"). Returns the process exit
- * code: 0 after a clean stop (SIGINT/SIGTERM), 1 on failure, 2 on a usage error. */
+/* argv[0] is "simulate"; argv[1] the kind ("twilio", "clickatell" or "inject"). Returns the process
+ * exit code: 0 after a clean stop (SIGINT/SIGTERM), 1 on failure, 2 on a usage error. */
 int sg_simulate_main(int argc, char **argv);
 
 #endif

@@ -1,11 +1,12 @@
 /* The Twilio simulator: libmicrohttpd with a 4-thread epoll pool, a delay queue
  * for --latency-ms (suspended connections resumed by one timer thread, so many
- * delayed requests are in flight at once), a bounded ring of accepted messages,
- * and atomic counters. Per request the work is O(1): parse the form, validate,
- * build one JSON answer, append to the ring. */
+ * delayed requests are in flight at once; sim/common.h), a bounded ring of
+ * accepted messages, and atomic counters. Per request the work is O(1): parse the
+ * form, validate, build one JSON answer, append to the ring. */
 #include "sim/twilio_sim.h"
 
 #include "core/gsm7.h"
+#include "sim/common.h"
 #include "sim/sender.h"
 #include "sim/webhook.h"
 #include "util/buf.h"
@@ -14,23 +15,17 @@
 #include "util/log.h"
 #include "util/time.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
-/* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = SG_SIM_EXIT_OK, EXIT_FAIL = SG_SIM_EXIT_FAIL, EXIT_USAGE = SG_SIM_EXIT_USAGE };
 
 #define BODY_MAX          (64 * 1024) /* request bodies; larger ones get 413 */
 #define THREADS           4
@@ -82,146 +77,14 @@ static sg_sim_message *message_new(const char *to, const char *from, const char 
     return m;
 }
 
-/* The last SG_TWILIO_SIM_MAX_RECORDS accepted messages, oldest first from head. */
-typedef struct store {
-    pthread_mutex_t lock;
-    sg_sim_message **ring; /* SG_TWILIO_SIM_MAX_RECORDS slots */
-    size_t head;           /* index of the oldest */
-    size_t count;
-    uint64_t total; /* accepted since start or the last clear */
-} store;
-
-static void store_add(store *st, sg_sim_message *m)
+static void message_ref_item(void *m)
 {
-    sg_sim_message *evicted = NULL;
-    pthread_mutex_lock(&st->lock);
-    if (st->count == SG_TWILIO_SIM_MAX_RECORDS) {
-        evicted = st->ring[st->head];
-        st->ring[st->head] = m;
-        st->head = (st->head + 1) % SG_TWILIO_SIM_MAX_RECORDS;
-    } else {
-        st->ring[(st->head + st->count) % SG_TWILIO_SIM_MAX_RECORDS] = m;
-        st->count++;
-    }
-    st->total++;
-    pthread_mutex_unlock(&st->lock);
-    sg_sim_message_unref(evicted);
+    sg_sim_message_ref(m);
 }
 
-static void store_clear(store *st)
+static void message_unref_item(void *m)
 {
-    pthread_mutex_lock(&st->lock);
-    for (size_t i = 0; i < st->count; i++)
-        sg_sim_message_unref(st->ring[(st->head + i) % SG_TWILIO_SIM_MAX_RECORDS]);
-    st->head = st->count = 0;
-    st->total = 0;
-    pthread_mutex_unlock(&st->lock);
-}
-
-/* ---- delayed answers ---------------------------------------------------------------- */
-
-typedef struct delayed {
-    int64_t due_ms; /* monotonic */
-    struct MHD_Connection *conn;
-} delayed;
-
-/* A min-heap of suspended connections by due time, and the thread that resumes
- * them. Its size is bounded by the connection limit. */
-typedef struct delay_queue {
-    pthread_mutex_t lock;
-    pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-    delayed *heap;
-    size_t n, cap;
-    bool stopping;
-    pthread_t thread;
-    bool running;
-} delay_queue;
-
-static void heap_push(delay_queue *q, delayed d)
-{
-    size_t i = q->n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (q->heap[parent].due_ms <= d.due_ms)
-            break;
-        q->heap[i] = q->heap[parent];
-        i = parent;
-    }
-    q->heap[i] = d;
-}
-
-static delayed heap_pop(delay_queue *q)
-{
-    delayed top = q->heap[0];
-    delayed last = q->heap[--q->n];
-    size_t i = 0;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= q->n)
-            break;
-        if (child + 1 < q->n && q->heap[child + 1].due_ms < q->heap[child].due_ms)
-            child++;
-        if (last.due_ms <= q->heap[child].due_ms)
-            break;
-        q->heap[i] = q->heap[child];
-        i = child;
-    }
-    if (q->n)
-        q->heap[i] = last;
-    return top;
-}
-
-static void *delay_thread(void *arg)
-{
-    delay_queue *q = arg;
-    struct MHD_Connection *batch[64];
-    pthread_mutex_lock(&q->lock);
-    for (;;) {
-        size_t n = 0;
-        int64_t now = sg_time_mono_ms();
-        while (q->n && n < 64 && (q->stopping || q->heap[0].due_ms <= now))
-            batch[n++] = heap_pop(q).conn;
-        if (n) {
-            /* Resume outside the lock: MHD takes its own locks. */
-            pthread_mutex_unlock(&q->lock);
-            for (size_t i = 0; i < n; i++)
-                MHD_resume_connection(batch[i]);
-            pthread_mutex_lock(&q->lock);
-            continue;
-        }
-        if (q->stopping)
-            break;
-        if (q->n == 0) {
-            pthread_cond_wait(&q->cond, &q->lock);
-        } else {
-            int64_t due = q->heap[0].due_ms;
-            struct timespec ts = {.tv_sec = (time_t)(due / 1000),
-                                  .tv_nsec = (long)(due % 1000) * 1000000L};
-            pthread_cond_timedwait(&q->cond, &q->lock, &ts);
-        }
-    }
-    pthread_mutex_unlock(&q->lock);
-    return NULL;
-}
-
-/* Suspend conn and schedule its resumption in delay_ms. False when the queue is
- * stopping or full: the caller answers at once. Called from the access handler. */
-static bool delay_connection(delay_queue *q, struct MHD_Connection *conn, unsigned delay_ms)
-{
-    bool ok = false;
-    pthread_mutex_lock(&q->lock);
-    if (!q->stopping && q->n < q->cap) {
-        /* Suspend before pushing, under the lock, so the timer can never resume a
-         * connection that is not suspended yet. */
-        MHD_suspend_connection(conn);
-        /* +1: the clock is read in whole milliseconds, never answer early. */
-        heap_push(q, (delayed){sg_time_mono_ms() + delay_ms + 1, conn});
-        if (q->heap[0].conn == conn)
-            pthread_cond_signal(&q->cond);
-        ok = true;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return ok;
+    sg_sim_message_unref(m);
 }
 
 /* ---- the simulator ------------------------------------------------------------------ */
@@ -249,8 +112,8 @@ struct sg_twilio_sim {
     double undelivered_rate;
     sg_sim_sender *sender;
 
-    store records;
-    delay_queue delays;
+    sg_sim_ring records; /* the last SG_TWILIO_SIM_MAX_RECORDS accepted messages */
+    sg_sim_delays delays;
     struct MHD_Daemon *daemon;
     uint16_t port;
 };
@@ -259,11 +122,7 @@ struct sg_twilio_sim {
  * given seed and request order give the same failures. */
 static double next_uniform(sg_twilio_sim *s)
 {
-    uint64_t z = s->seed + (atomic_fetch_add(&s->draws, 1) + 1) * 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0; /* 2^53 */
+    return sg_sim_uniform(s->seed, atomic_fetch_add(&s->draws, 1) + 1);
 }
 
 typedef enum route {
@@ -335,13 +194,7 @@ static void answer_error(answer *a, unsigned status, int code, const char *fmt, 
  * so the JSON stays valid whatever was sent. */
 static const char *echo(const char *s, char *buf, size_t cap)
 {
-    size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    buf[i] = '\0';
-    return buf;
+    return sg_sim_echo(s, buf, cap);
 }
 
 static bool is_e164(const char *s)
@@ -684,7 +537,7 @@ static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request
     if (m->status_callback && !s->no_callbacks)
         sg_sim_sender_schedule(s->sender, m, outcome_of(s, m->to), s->latency_ms);
     /* The store takes over our reference. */
-    store_add(&s->records, m);
+    sg_sim_ring_add(&s->records, m);
 }
 
 static json_t *message_record(const sg_sim_message *m)
@@ -700,11 +553,15 @@ static json_t *message_record(const sg_sim_message *m)
                      "date_created", date, "created_at", created);
 }
 
+static bool message_to_matches(const void *item, const void *ctx)
+{
+    return strcmp(((const sg_sim_message *)item)->to, ctx) == 0;
+}
+
 /* GET /sim/messages[?to=+44...]: references are taken under the lock and the JSON
  * is built outside it, so inspection never stalls the API threads for long. */
 static void list_messages(sg_twilio_sim *s, struct MHD_Connection *conn, answer *a)
 {
-    store *st = &s->records;
     char to_buf[64] = "";
     const char *to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to");
     if (to) {
@@ -713,19 +570,11 @@ static void list_messages(sg_twilio_sim *s, struct MHD_Connection *conn, answer 
         if (to_buf[0] == ' ')
             to_buf[0] = '+';
     }
-    pthread_mutex_lock(&st->lock);
-    size_t n = 0;
-    uint64_t total = st->total;
-    sg_sim_message **copy = malloc((st->count ? st->count : 1) * sizeof *copy);
-    for (size_t i = 0; copy && i < st->count; i++) {
-        sg_sim_message *m = st->ring[(st->head + i) % SG_TWILIO_SIM_MAX_RECORDS];
-        if (to && strcmp(m->to, to_buf) != 0)
-            continue;
-        sg_sim_message_ref(m);
-        copy[n++] = m;
-    }
-    pthread_mutex_unlock(&st->lock);
-    if (!copy) {
+    void **copy;
+    size_t n;
+    uint64_t total;
+    if (!sg_sim_ring_snapshot(&s->records, to ? message_to_matches : NULL, to_buf, &copy, &n,
+                              &total)) {
         answer_json(a, 500, NULL);
         return;
     }
@@ -744,7 +593,7 @@ static void handle_sim(sg_twilio_sim *s, struct MHD_Connection *conn, request *r
     if (r->route == ROUTE_SIM_MESSAGES && strcmp(method, "GET") == 0) {
         list_messages(s, conn, a);
     } else if (r->route == ROUTE_SIM_MESSAGES && strcmp(method, "DELETE") == 0) {
-        store_clear(&s->records);
+        sg_sim_ring_clear(&s->records);
         answer_json(a, 200, json_pack("{s:b}", "cleared", 1));
     } else if (r->route == ROUTE_SIM_STATS && strcmp(method, "GET") == 0) {
         answer_json(a, 200,
@@ -852,23 +701,6 @@ static void inbound_suspend(void *ctx)
     MHD_suspend_connection(r->conn);
 }
 
-/* The webhook's answer as JSON; jansson refuses invalid UTF-8, so such bytes
- * become '?'. */
-static json_t *answer_text(const char *body, size_t len)
-{
-    json_t *t = json_stringn(body, len);
-    if (t)
-        return t;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return json_null();
-    for (size_t i = 0; i < len; i++)
-        copy[i] = (unsigned char)body[i] < 0x80 ? body[i] : '?';
-    t = json_stringn(copy, len);
-    free(copy);
-    return t ? t : json_null();
-}
-
 /* From the sender's thread: the webhook finished (or the simulator stops). */
 static void inbound_done(void *ctx, const sg_sim_result *res)
 {
@@ -880,7 +712,7 @@ static void inbound_done(void *ctx, const sg_sim_result *res)
                     json_pack("{s:s, s:I, s:o, s:o, s:b, s:o, s:n}", "message_sid", r->inbound_sid,
                               "http_status", (json_int_t)res->http_status, "content_type",
                               res->content_type[0] ? json_string(res->content_type) : json_null(),
-                              "body", answer_text(res->body, res->body_len), "truncated",
+                              "body", sg_sim_json_text(res->body, res->body_len), "truncated",
                               res->truncated, "signature", sig, "error"));
     } else {
         answer_json(&a, 502,
@@ -1105,7 +937,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         r->pending = resp;
         r->pending_status = a.status;
         r->delayed = true;
-        if (delay_connection(&s->delays, conn, s->latency_ms))
+        if (sg_sim_delays_add(&s->delays, conn, s->latency_ms))
             return MHD_YES;
         r->pending = NULL;
         r->delayed = false;
@@ -1125,32 +957,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sg_buf_free(&r->body);
     free(r);
     *con_cls = NULL;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    if (!sg_log_enabled(SG_LOG_DEBUG))
-        return;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    size_t len = strlen(line);
-    while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
-        line[--len] = '\0';
-    sg_log(SG_LOG_DEBUG, "mhd", "msg=\"%s\"", line);
-}
-
-static void delays_free(delay_queue *q)
-{
-    if (q->running) {
-        pthread_mutex_lock(&q->lock);
-        q->stopping = true;
-        pthread_cond_signal(&q->cond);
-        pthread_mutex_unlock(&q->lock);
-        pthread_join(q->thread, NULL);
-        q->running = false;
-    }
-    free(q->heap);
-    q->heap = NULL;
 }
 
 static void free_list(char **list, size_t n)
@@ -1182,17 +988,13 @@ void sg_twilio_sim_destroy(sg_twilio_sim *s)
      * connections. The sender answers the inbound webhooks it still holds (and
      * drops pending callbacks); new requests are then answered without delay. */
     sg_sim_sender_stop(s->sender);
-    delays_free(&s->delays);
+    sg_sim_delays_free(&s->delays);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     sg_sim_sender_free(s->sender);
     free_list(s->undelivered, s->n_undelivered);
     free_list(s->failed, s->n_failed);
-    pthread_mutex_destroy(&s->delays.lock);
-    pthread_cond_destroy(&s->delays.cond);
-    store_clear(&s->records);
-    free(s->records.ring);
-    pthread_mutex_destroy(&s->records.lock);
+    sg_sim_ring_free(&s->records);
     if (s->auth_token) {
         sodium_memzero(s->auth_token, strlen(s->auth_token));
         free(s->auth_token);
@@ -1231,19 +1033,10 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     atomic_init(&s->injected_429, 0);
     atomic_init(&s->injected_5xx, 0);
     atomic_init(&s->unauthorized, 0);
-    pthread_mutex_init(&s->records.lock, NULL);
-    s->records.ring = calloc(SG_TWILIO_SIM_MAX_RECORDS, sizeof *s->records.ring);
-
-    delay_queue *q = &s->delays;
-    pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    q->cap = CONNECTIONS_MAX;
-    q->heap = calloc(q->cap, sizeof *q->heap);
-    if (!s->auth_token || !s->api_key_secret || !s->records.ring || !q->heap || !s->undelivered ||
+    bool ring_ok = sg_sim_ring_init(&s->records, SG_TWILIO_SIM_MAX_RECORDS, message_ref_item,
+                                    message_unref_item);
+    bool delays_ok = sg_sim_delays_init(&s->delays, CONNECTIONS_MAX);
+    if (!s->auth_token || !s->api_key_secret || !ring_ok || !delays_ok || !s->undelivered ||
         !s->failed) {
         sg_twilio_sim_destroy(s);
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
@@ -1261,11 +1054,10 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
         sg_twilio_sim_destroy(s);
         return e ? e->err : SG_ERR_INTERNAL;
     }
-    if (pthread_create(&q->thread, NULL, delay_thread, q) != 0) {
+    if (!sg_sim_delays_start(&s->delays)) {
         sg_twilio_sim_destroy(s);
         return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the delay thread");
     }
-    q->running = true;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -1276,7 +1068,7 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
         (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_END);
+        sg_sim_mhd_log, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         sg_twilio_sim_destroy(s);
         return sg_error_set(e, SG_ERR_IO, NULL, "cannot listen (is the port already taken?)");
@@ -1355,168 +1147,27 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-/* "127.0.0.1:18091", "localhost:0" or "[::1]:8080", loopback only. */
-static bool parse_listen(const char *text, struct sockaddr_storage *out, char *why, size_t cap)
+static bool e164_number(const char *s)
 {
-    memset(out, 0, sizeof *out);
-    const char *colon = strrchr(text, ':');
-    if (!colon || colon == text) {
-        snprintf(why, cap, "--listen wants ADDR:PORT, e.g. 127.0.0.1:18091");
-        return false;
-    }
-    char host[64];
-    size_t hlen = (size_t)(colon - text);
-    if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
-        text++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof host) {
-        snprintf(why, cap, "--listen: address too long");
-        return false;
-    }
-    memcpy(host, text, hlen);
-    host[hlen] = '\0';
-    const char *port_text = colon + 1;
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(port_text, &end, 10);
-    if (!*port_text || *end || errno || port > 65535 || port_text[0] == '-' ||
-        port_text[0] == '+') {
-        snprintf(why, cap, "--listen: port must be 0..65535");
-        return false;
-    }
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof host, "127.0.0.1");
-    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        if ((ntohl(v4->sin_addr.s_addr) >> 24) != 127) {
-            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)", host);
-            return false;
-        }
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        return true;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
-            snprintf(why, cap, "--listen: %s is not a loopback address (127.0.0.0/8 or ::1)", host);
-            return false;
-        }
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        return true;
-    }
-    snprintf(why, cap, "--listen: '%.60s' is not an IP address", host);
-    return false;
+    return is_e164(s);
 }
 
-static bool parse_probability(const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (!*text || *end || errno || !(v >= 0.0 && v <= 1.0))
-        return false;
-    *out = v;
-    return true;
-}
+#define E164_WHAT "is not an E.164 number (+ and 2-15 digits)"
 
-static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (text[0] < '0' || text[0] > '9')
-        return false;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end || errno || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Numbers given to --undelivered / --failed-numbers (the flags may repeat). */
-typedef struct number_list {
-    char **copies; /* strdup'd optargs, cut at the commas */
-    size_t n_copies;
-    const char **numbers;
-    size_t n;
-} number_list;
-
-#define NUMBER_LIST_MAX 10000
-
-/* Append the comma-separated E.164 numbers of text; false with why on a bad one. */
-static bool number_list_add(number_list *l, const char *flag, const char *text, char *why,
-                            size_t cap)
-{
-    char *copy = strdup(text);
-    char **copies = copy ? realloc(l->copies, (l->n_copies + 1) * sizeof *copies) : NULL;
-    if (!copies) {
-        free(copy);
-        snprintf(why, cap, "out of memory");
-        return false;
-    }
-    l->copies = copies;
-    l->copies[l->n_copies++] = copy;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ')
-            tok++;
-        size_t len = strlen(tok);
-        while (len && tok[len - 1] == ' ')
-            tok[--len] = '\0';
-        if (!len)
-            continue;
-        if (!is_e164(tok)) {
-            snprintf(why, cap, "%s: '%.40s' is not an E.164 number (+ and 2-15 digits)", flag, tok);
-            return false;
-        }
-        if (l->n >= NUMBER_LIST_MAX) {
-            snprintf(why, cap, "%s: at most %d numbers", flag, NUMBER_LIST_MAX);
-            return false;
-        }
-        const char **numbers = realloc(l->numbers, (l->n + 1) * sizeof *numbers);
-        if (!numbers) {
-            snprintf(why, cap, "out of memory");
-            return false;
-        }
-        l->numbers = numbers;
-        l->numbers[l->n++] = tok;
-    }
-    return true;
-}
-
-static void number_list_free(number_list *l)
-{
-    for (size_t i = 0; i < l->n_copies; i++)
-        free(l->copies[i]);
-    free(l->copies);
-    free(l->numbers);
-    memset(l, 0, sizeof *l);
-}
-
-/* Many concurrent connections in benchmarks: use the hard limit on descriptors. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-static int sim_main(int argc, char **argv, number_list *undelivered, number_list *failed);
+static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
+                    sg_sim_number_list *failed);
 
 int sg_twilio_sim_main(int argc, char **argv)
 {
-    number_list undelivered = {0}, failed = {0};
+    sg_sim_number_list undelivered = {0}, failed = {0};
     int rc = sim_main(argc, argv, &undelivered, &failed);
-    number_list_free(&undelivered);
-    number_list_free(&failed);
+    sg_sim_number_list_free(&undelivered);
+    sg_sim_number_list_free(&failed);
     return rc;
 }
 
-static int sim_main(int argc, char **argv, number_list *undelivered, number_list *failed)
+static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
+                    sg_sim_number_list *failed)
 {
     enum {
         OPT_LISTEN = 256,
@@ -1604,20 +1255,20 @@ static int sim_main(int argc, char **argv, number_list *undelivered, number_list
             o.api_key_secret = optarg;
             break;
         case OPT_LATENCY:
-            if (!parse_u64(optarg, LATENCY_MAX_MS, &v))
+            if (!sg_sim_parse_u64(optarg, LATENCY_MAX_MS, &v))
                 return usage_error("--latency-ms must be a whole number 0..%d", LATENCY_MAX_MS);
             o.latency_ms = (unsigned)v;
             break;
         case OPT_429:
-            if (!parse_probability(optarg, &o.rate_429))
+            if (!sg_sim_parse_probability(optarg, &o.rate_429))
                 return usage_error("--rate-429 must be a probability between 0 and 1");
             break;
         case OPT_5XX:
-            if (!parse_probability(optarg, &o.rate_5xx))
+            if (!sg_sim_parse_probability(optarg, &o.rate_5xx))
                 return usage_error("--rate-5xx must be a probability between 0 and 1");
             break;
         case OPT_SEED:
-            if (!parse_u64(optarg, UINT64_MAX, &o.seed))
+            if (!sg_sim_parse_u64(optarg, UINT64_MAX, &o.seed))
                 return usage_error("--seed must be a whole number");
             seeded = true;
             break;
@@ -1631,26 +1282,28 @@ static int sim_main(int argc, char **argv, number_list *undelivered, number_list
             o.no_callbacks = strcmp(optarg, "off") == 0;
             break;
         case OPT_SENT_DELAY:
-            if (!parse_u64(optarg, DELAY_MAX_MS, &v))
+            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
                 return usage_error("--sent-delay-ms must be a whole number 0..%d", DELAY_MAX_MS);
             o.sent_delay_ms = (unsigned)v;
             break;
         case OPT_DELIVERED_DELAY:
-            if (!parse_u64(optarg, DELAY_MAX_MS, &v))
+            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
                 return usage_error("--delivered-delay-ms must be a whole number 0..%d",
                                    DELAY_MAX_MS);
             o.delivered_delay_ms = (unsigned)v;
             break;
         case OPT_UNDELIVERED:
-            if (!number_list_add(undelivered, "--undelivered", optarg, why, sizeof why))
+            if (!sg_sim_number_list_add(undelivered, "--undelivered", optarg, e164_number,
+                                        E164_WHAT, why, sizeof why))
                 return usage_error("%s", why);
             break;
         case OPT_FAILED:
-            if (!number_list_add(failed, "--failed-numbers", optarg, why, sizeof why))
+            if (!sg_sim_number_list_add(failed, "--failed-numbers", optarg, e164_number, E164_WHAT,
+                                        why, sizeof why))
                 return usage_error("%s", why);
             break;
         case OPT_UNDELIVERED_RATE:
-            if (!parse_probability(optarg, &o.undelivered_rate))
+            if (!sg_sim_parse_probability(optarg, &o.undelivered_rate))
                 return usage_error("--undelivered-rate must be a probability between 0 and 1");
             break;
         case OPT_DUPLICATE:
@@ -1676,21 +1329,17 @@ static int sim_main(int argc, char **argv, number_list *undelivered, number_list
     o.failed_numbers = failed->numbers;
     o.n_failed = failed->n;
     struct sockaddr_storage addr;
-    if (!parse_listen(listen, &addr, why, sizeof why))
+    if (!sg_sim_parse_listen(listen, "127.0.0.1:18091", &addr, why, sizeof why))
         return usage_error("%s", why);
     if (!seeded)
         o.seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
     sg_log_set_level(level);
 
-    /* Signals are taken by sigwait below; every thread started from here on
-     * inherits the mask. */
+    /* Signals are taken by sg_sim_wait_signal below; every thread started from
+     * here on inherits the mask. */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    sg_sim_block_signals(&sigs);
+    sg_sim_raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     sg_twilio_sim *sim;
@@ -1701,15 +1350,7 @@ static int sim_main(int argc, char **argv, number_list *undelivered, number_list
         curl_global_cleanup();
         return EXIT_FAIL;
     }
-    char host[INET6_ADDRSTRLEN] = "";
-    if (addr.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, host, sizeof host);
-        printf("listening http://[%s]:%u\n", host, sg_twilio_sim_port(sim));
-    } else {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, host, sizeof host);
-        printf("listening http://%s:%u\n", host, sg_twilio_sim_port(sim));
-    }
-    fflush(stdout);
+    sg_sim_print_listening(&addr, sg_twilio_sim_port(sim));
     sg_log(SG_LOG_INFO, "sim_listen",
            "kind=twilio port=%u account_sid=%s api_key=%s latency_ms=%u rate_429=%g rate_5xx=%g "
            "seed=%llu callbacks=%s sent_delay_ms=%u delivered_delay_ms=%u undelivered=%zu "
@@ -1719,9 +1360,7 @@ static int sim_main(int argc, char **argv, number_list *undelivered, number_list
            o.no_callbacks ? "off" : "on", o.sent_delay_ms, o.delivered_delay_ms, o.n_undelivered,
            o.n_failed, o.undelivered_rate, o.duplicate_callbacks, o.reorder_callbacks);
 
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    sg_log(SG_LOG_INFO, "sim_stop", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sg_sim_wait_signal(&sigs);
     sg_twilio_sim_destroy(sim);
     curl_global_cleanup();
     return EXIT_OK;

@@ -188,52 +188,74 @@ static size_t on_answer(char *data, size_t size, size_t nmemb, void *userdata)
     return len;
 }
 
-bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature)
+static bool add_header(struct curl_slist **h, const char *line)
 {
+    struct curl_slist *next = curl_slist_append(*h, line);
+    if (!next)
+        return false;
+    *h = next;
+    return true;
+}
+
+bool sg_sim_request_init(sg_sim_post *p, const sg_sim_http *h, const char *url, char *body)
+{
+    bool get = strcmp(h->method, "GET") == 0;
+    p->method = get ? "GET" : "POST";
     p->body = body;
     p->url = strdup(url);
     sg_buf_init(&p->answer, SG_SIM_ANSWER_MAX);
     p->easy = curl_easy_init();
-    if (!p->url || !p->body || !p->easy)
+    if (!p->url || (!get && !p->body) || !p->easy)
         return false;
-    struct curl_slist *h = NULL, *next;
-    char sig[SG_TWILIO_SIG_MAX + 64];
-    next = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
-    if (!next)
-        return false;
-    h = next;
-    next = curl_slist_append(h, "Expect:");
-    if (!next) {
-        curl_slist_free_all(h);
+    struct curl_slist *hl = NULL;
+    char ct[160];
+    bool ok = true;
+    if (!get) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", h->content_type);
+        ok = add_header(&hl, ct) && add_header(&hl, "Expect:");
+    }
+    if (ok && h->header)
+        ok = add_header(&hl, h->header);
+    if (!ok) {
+        curl_slist_free_all(hl);
         return false;
     }
-    h = next;
-    if (signature) {
-        snprintf(sig, sizeof sig, "X-Twilio-Signature: %s", signature);
-        next = curl_slist_append(h, sig);
-        if (!next) {
-            curl_slist_free_all(h);
-            return false;
-        }
-        h = next;
-    }
-    p->headers = h;
+    p->headers = hl;
     CURL *c = p->easy;
     curl_easy_setopt(c, CURLOPT_URL, p->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* Twilio reaches the receiver directly */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
+    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* the provider reaches the receiver directly */
+    if (p->headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
+    if (get) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, SG_SIM_USER_AGENT);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
     return true;
+}
+
+bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature)
+{
+    char sig[SG_TWILIO_SIG_MAX + 64];
+    if (signature)
+        snprintf(sig, sizeof sig, "X-Twilio-Signature: %s", signature);
+    sg_sim_http h = {
+        .method = "POST",
+        .content_type = "application/x-www-form-urlencoded",
+        .user_agent = SG_SIM_USER_AGENT,
+        .header = signature ? sig : NULL,
+    };
+    return sg_sim_request_init(p, &h, url, body);
 }
 
 void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r)

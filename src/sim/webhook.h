@@ -1,8 +1,9 @@
 /* The simulator's side of Twilio's webhooks (providers.md A.7-A.9): building the
  * form bodies of a status callback and of an incoming message exactly as Twilio
  * sends them (space as '+'), signing them with X-Twilio-Signature, and one libcurl
- * easy handle per POST with a bounded capture of the answer. Used by the callback
- * sender (sim/sender.c) and by `smsgate simulate inject`. */
+ * easy handle per request with a bounded capture of the answer (also used for
+ * Clickatell's GET/POST/JSON callbacks, sim/clickatell_wire.h). Used by the
+ * callback sender (sim/sender.c) and by `smsgate simulate inject`. */
 #ifndef SG_SIM_WEBHOOK_H
 #define SG_SIM_WEBHOOK_H
 
@@ -68,12 +69,14 @@ sg_err sg_sim_inbound_body(const sg_sim_inbound_params *p, sg_buf *out);
 /* A new message SID: "SM" + 32 random lower-case hex digits. */
 void sg_sim_new_sid(char out[35]);
 
-/* One POST in progress: what it sends and what came back. */
+/* One request in progress (a POST, or a GET for Clickatell's GET callbacks): what
+ * it sends and what came back. */
 typedef struct sg_sim_post {
     CURL *easy;
     struct curl_slist *headers;
-    char *url;  /* owned */
-    char *body; /* owned, form-encoded */
+    const char *method; /* static: "GET" or "POST" */
+    char *url;          /* owned */
+    char *body;         /* owned; NULL for a GET */
     sg_buf answer;
     bool truncated; /* the answer was longer than SG_SIM_ANSWER_MAX */
     char errbuf[CURL_ERROR_SIZE];
@@ -90,10 +93,25 @@ typedef struct sg_sim_result {
     bool truncated;
 } sg_sim_result;
 
-/* Prepare p (zeroed by the caller) to POST body (taken over: freed with p) to url
- * with X-Twilio-Signature: signature unless signature is NULL. Timeouts
- * SG_SIM_HTTP_TIMEOUT_MS, no proxy, no redirects, http and https only. Returns
- * false on out of memory (p must still be freed). */
+/* How a request goes out. All strings static or outliving the init call (curl
+ * copies the headers). */
+typedef struct sg_sim_http {
+    const char *method;       /* "GET" (no body) or "POST" */
+    const char *content_type; /* POST: the Content-Type header */
+    const char *user_agent;
+    const char *header; /* one more "Name: value" header line, or NULL */
+} sg_sim_http;
+
+/* Prepare p (zeroed by the caller) to send body (taken over: freed with p; NULL
+ * for a GET, whose parameters are in url's query) to url as h says. Also sends
+ * "Expect:" (no 100-continue) on a POST. Timeouts SG_SIM_HTTP_TIMEOUT_MS, no proxy,
+ * no redirects, http and https only. Returns false on out of memory or a POST
+ * without a body (p must still be freed). */
+bool sg_sim_request_init(sg_sim_post *p, const sg_sim_http *h, const char *url, char *body);
+
+/* Twilio's webhook POST: sg_sim_request_init with the form Content-Type,
+ * User-Agent SG_SIM_USER_AGENT and X-Twilio-Signature: signature unless signature
+ * is NULL. */
 bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature);
 /* Fill r from the finished transfer's outcome rc. */
 void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r);

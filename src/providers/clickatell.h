@@ -1,0 +1,26 @@
+/* The Clickatell drivers (providers.md B.1-B.3), sans-I/O like every driver:
+ *
+ * - "clickatell": the legacy HTTP API (api.clickatell.com/http/sendmsg, user,
+ *   password and api_id in a form body, plain-text "ID:" / "ERR:" answers). Its
+ *   config also takes CiviCRM's "API Parameters" box as one text (params).
+ * - "clickatell-platform": the Platform REST API (platform.clickatell.com/messages,
+ *   the raw API key as Authorization, JSON both ways; the One API error shapes
+ *   are understood too).
+ *
+ * Error codes in sg_prov_result.error_code are the keys of the "clickatell"
+ * block of the error-code catalogue (core/errcodes.c): a legacy ERR code as
+ * Clickatell writes it ("001", "114"), or "platform-<n>" for a Platform / One
+ * API error code n ("platform-23"). Delivery statuses used as error codes
+ * ("status-007") come from clickatell_callbacks.h. */
+#ifndef SG_PROVIDERS_CLICKATELL_H
+#define SG_PROVIDERS_CLICKATELL_H
+
+#include "providers/provider.h"
+
+extern const sg_provider_kind sg_clickatell_kind;
+extern const sg_provider_kind sg_clickatell_platform_kind;
+
+/* The catalogue provider name of every Clickatell code, for either kind. */
+#define SG_CLICKATELL_CATALOGUE "clickatell"
+
+#endif
