@@ -13,7 +13,7 @@ static const sg_command commands[] = {
     {"key", "create API keys", sg_cmd_key},
     {"send", "queue a message", sg_cmd_send},
     {"provider", "add, list, show, edit, remove or test providers", sg_cmd_provider},
-    {"simulate", "provider simulators on loopback (twilio), and inject (a signed inbound webhook)",
+    {"simulate", "provider simulators on loopback (twilio, clickatell) and inject (an inbound webhook)",
      sg_simulate_main},
     {NULL, NULL, NULL},
 };
