@@ -55,16 +55,21 @@ typedef struct ckt_cfg {
     char *api_key; /* secret, wiped on free */
 } ckt_cfg;
 
-static const char *const legacy_secret_fields[] = {"password", NULL};
-static const char *const platform_secret_fields[] = {"api_key", NULL};
+static const char *const legacy_secret_fields[] = {"password", "callback_secret", NULL};
+static const char *const platform_secret_fields[] = {"api_key", "callback_secret", NULL};
 
+/* callback_secret and allow_from are checked by smsgate's callback layer
+ * (api/provider_admin.c), not used by the driver. */
 static const char *const legacy_keys[] = {
-    "username", "password", "api_id", "from", "mo", "base_url", "mps", "params", NULL,
+    "username", "password", "api_id", "from", "mo", "base_url", "mps", "params",
+    "callback_secret", "allow_from", NULL,
 };
-#define LEGACY_KEYS_TEXT "username, password, api_id, from, mo, base_url, mps, params"
+#define LEGACY_KEYS_TEXT                                                                           \
+    "username, password, api_id, from, mo, base_url, mps, params, callback_secret, allow_from"
 
-static const char *const platform_keys[] = {"api_key", "from", "base_url", "mps", NULL};
-#define PLATFORM_KEYS_TEXT "api_key, from, base_url, mps"
+static const char *const platform_keys[] = {"api_key",         "from",       "base_url", "mps",
+                                            "callback_secret", "allow_from", NULL};
+#define PLATFORM_KEYS_TEXT "api_key, from, base_url, mps, callback_secret, allow_from"
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -1377,6 +1382,7 @@ static void platform_parse_send(const void *vcfg, long http_status, const char *
 const sg_provider_kind sg_clickatell_kind = {
     .name = "clickatell",
     .secret_fields = legacy_secret_fields,
+    .url_secret = true,
     .config_load = legacy_config_load,
     .config_free = config_free,
     .senders = senders,
@@ -1387,6 +1393,7 @@ const sg_provider_kind sg_clickatell_kind = {
 const sg_provider_kind sg_clickatell_platform_kind = {
     .name = "clickatell-platform",
     .secret_fields = platform_secret_fields,
+    .url_secret = true,
     .config_load = platform_config_load,
     .config_free = config_free,
     .senders = senders,

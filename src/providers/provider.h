@@ -57,6 +57,11 @@ typedef struct sg_prov_result {
 typedef struct sg_provider_kind {
     const char *name;                 /* "twilio" */
     const char *const *secret_fields; /* NULL-terminated keys of config that hold secrets */
+    /* How the provider's webhooks are authenticated: false = signed (Twilio checks
+     * X-Twilio-Signature); true = the provider cannot sign, so its callback URLs carry
+     * config.callback_secret and config.allow_from may list the networks (CIDR) they
+     * may come from (Clickatell). */
+    bool url_secret;
 
     /* Validate config (a JSON object holding secrets too) and normalise it in place
      * (defaults filled in, e.g. base_url; a "a|b" sender string turned into an

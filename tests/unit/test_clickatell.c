@@ -375,9 +375,15 @@ static void test_kinds(void **state)
     assert_ptr_equal(sg_provider_kind_find("clickatell"), L);
     assert_ptr_equal(sg_provider_kind_find("clickatell-platform"), P);
     assert_string_equal(L->secret_fields[0], "password");
-    assert_null(L->secret_fields[1]);
+    assert_string_equal(L->secret_fields[1], "callback_secret");
+    assert_null(L->secret_fields[2]);
     assert_string_equal(P->secret_fields[0], "api_key");
-    assert_null(P->secret_fields[1]);
+    assert_string_equal(P->secret_fields[1], "callback_secret");
+    assert_null(P->secret_fields[2]);
+    /* Clickatell cannot sign its callbacks: they carry a secret in the URL. */
+    assert_true(L->url_secret);
+    assert_true(P->url_secret);
+    assert_false(sg_provider_kind_find("twilio")->url_secret);
 }
 
 /* ---- build_send --------------------------------------------------------------------- */
