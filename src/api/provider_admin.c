@@ -1,4 +1,5 @@
 #include "api/provider_admin.h"
+#include "core/cidr.h"
 #include "util/time.h"
 
 #include <stdarg.h>
@@ -46,9 +47,51 @@ static bool is_secret(const sg_provider_kind *k, const char *key)
 
 /* Validate config with the kind's driver (normalising it in place), then split
  * it into the public part and the sealed secrets. */
+/* For providers that cannot sign their webhooks: the secret of their callback
+ * URLs (made up when not given) and the networks callbacks may come from. */
+static bool url_secret_fields(const sg_provider_kind *kind, json_t *config, sg_reject *rej)
+{
+    if (!kind->url_secret)
+        return true;
+    json_t *secret = json_object_get(config, "callback_secret");
+    if (!secret || json_is_null(secret)) {
+        char fresh[65];
+        sg_random_hex(fresh, 32);
+        json_object_set_new(config, "callback_secret", json_string(fresh));
+    } else {
+        const char *s = json_is_string(secret) ? json_string_value(secret) : "";
+        size_t len = strlen(s);
+        if (len < 16 || len > 128 || strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != len)
+            return sg_reject_set(rej, 400, "invalid_config", "config.callback_secret",
+                                 "callback_secret must be 16 to 128 letters and digits (leave "
+                                 "it out to have one made up)");
+    }
+    json_t *allow = json_object_get(config, "allow_from");
+    if (allow && !json_is_null(allow)) {
+        if (!json_is_array(allow) || json_array_size(allow) > 64)
+            return sg_reject_set(rej, 400, "invalid_config", "config.allow_from",
+                                 "allow_from must be a list of at most 64 networks "
+                                 "(\"196.216.236.0/24\", \"2001:db8::/32\")");
+        size_t i;
+        json_t *net;
+        json_array_foreach(allow, i, net)
+        {
+            sg_cidr cidr;
+            if (!json_is_string(net) || !sg_cidr_parse(json_string_value(net), &cidr))
+                return sg_reject_set(rej, 400, "invalid_config", "config.allow_from",
+                                     "allow_from[%zu] is not a network such as 196.216.236.0/24",
+                                     i);
+        }
+    }
+    return true;
+}
+
 static bool seal_config(sg_app *app, const sg_provider_kind *kind, json_t *config,
                         sg_provider_row *row, sg_reject *rej)
 {
+    if (!url_secret_fields(kind, config, rej))
+        return false;
     sg_error e = {0};
     void *cfg = kind->config_load(config, &e);
     if (!cfg)
@@ -100,9 +143,15 @@ static json_t *view_of(sg_app *app, const sg_provider_row *row)
             }
         }
     }
-    char status_url[512], inbound_url[512];
-    snprintf(status_url, sizeof status_url, "%s/callbacks/%s/status", app->public_url, row->id);
-    snprintf(inbound_url, sizeof inbound_url, "%s/callbacks/%s/inbound", app->public_url, row->id);
+    char status_url[512], inbound_url[512], base[400];
+    json_t *secret = p.config ? json_object_get(p.config, "callback_secret") : NULL;
+    if (p.kind && p.kind->url_secret && json_is_string(secret))
+        snprintf(base, sizeof base, "%s/callbacks/%s/%s", app->public_url, row->id,
+                 json_string_value(secret));
+    else
+        snprintf(base, sizeof base, "%s/callbacks/%s", app->public_url, row->id);
+    snprintf(status_url, sizeof status_url, "%s/status", base);
+    snprintf(inbound_url, sizeof inbound_url, "%s/inbound", base);
     json_t *v = json_object();
     json_object_set_new(v, "id", json_string(row->id));
     json_object_set_new(v, "name", json_string(row->name));

@@ -101,6 +101,51 @@ static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p,
     return true;
 }
 
+/* Record a provider's status report for its message id; false after answering
+ * 503 (the store failed: the provider should retry). `catalogue` is the provider
+ * name in the error-code catalogue. */
+static bool apply_status(sg_http_req *req, sg_app *app, const sg_provider *p,
+                         const char *catalogue, const char *provider_message_id,
+                         sg_status status, const char *status_raw, const char *error_code,
+                         const char *error_message_in)
+{
+    char message[512], detail[400];
+    const char *error_message = error_message_in && *error_message_in ? error_message_in : NULL;
+    const sg_errcode *ec = error_code[0] ? sg_errcode_find(catalogue, error_code) : NULL;
+    if (!error_message && ec) {
+        snprintf(message, sizeof message, "%s: %s", ec->title, ec->meaning);
+        error_message = message;
+    }
+    if (error_code[0])
+        snprintf(detail, sizeof detail, "provider reported %s (%s%s%s)", status_raw, error_code,
+                 ec ? " " : "", ec ? ec->title : "");
+    else
+        snprintf(detail, sizeof detail, "provider reported %s", status_raw);
+    sg_status_report r = {
+        .provider_id = p->id,
+        .provider_message_id = provider_message_id,
+        .status = status,
+        .error_code = error_code,
+        .error_message = error_message,
+        .detail = detail,
+        .at = sg_time_now_ms(),
+    };
+    sg_error e = {0};
+    if (sg_store_status_report(app->store, &r, &e) != SG_OK) {
+        sg_metrics_callback("status", "error");
+        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
+        return false;
+    }
+    sg_metrics_callback("status", !r.found ? "unknown" : r.changed ? "applied" : "ignored");
+    if (r.changed)
+        sg_webhooks_wake(app->webhooks); /* a message.status event may be waiting */
+    if (!r.found)
+        sg_log(SG_LOG_INFO, "callback_unknown_message", "provider=%s provider_message_id=%s "
+                                                        "status=%s",
+               p->name, provider_message_id, status_raw);
+    return true;
+}
+
 sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -131,41 +176,11 @@ sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
         twiml(req, NULL);
         return SG_HTTP_DONE;
     }
-    char message[512], detail[400];
-    const char *error_message = cb.error_message[0] ? cb.error_message : NULL;
-    const sg_errcode *ec = cb.error_code[0] ? sg_errcode_find("twilio", cb.error_code) : NULL;
-    if (!error_message && ec) {
-        snprintf(message, sizeof message, "%s: %s", ec->title, ec->meaning);
-        error_message = message;
-    }
-    if (cb.error_code[0])
-        snprintf(detail, sizeof detail, "provider reported %s (%s%s%s)", cb.status_raw,
-                 cb.error_code, ec ? " " : "", ec ? ec->title : "");
-    else
-        snprintf(detail, sizeof detail, "provider reported %s", cb.status_raw);
-    sg_status_report r = {
-        .provider_id = p->id,
-        .provider_message_id = cb.message_sid,
-        .status = cb.status,
-        .error_code = cb.error_code,
-        .error_message = error_message,
-        .detail = detail,
-        .at = sg_time_now_ms(),
-    };
-    sg_err err = sg_store_status_report(app->store, &r, &e);
+    bool ok = apply_status(req, app, p, "twilio", cb.message_sid, cb.status, cb.status_raw,
+                           cb.error_code, cb.error_message);
     sg_registry_release(app->registry, set);
-    if (err) {
-        /* The provider retries on 5xx, which is what we want here. */
-        sg_metrics_callback("status", "error");
-        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
+    if (!ok)
         return SG_HTTP_DONE;
-    }
-    sg_metrics_callback("status", !r.found ? "unknown" : r.changed ? "applied" : "ignored");
-    if (r.changed)
-        sg_webhooks_wake(app->webhooks); /* a message.status event may be waiting */
-    if (!r.found)
-        sg_log(SG_LOG_INFO, "callback_unknown_message", "provider_message_id=%s status=%s",
-               cb.message_sid, cb.status_raw);
     twiml(req, NULL);
     return SG_HTTP_DONE;
 }
@@ -194,6 +209,74 @@ static bool consent_reply(const sg_provider *p, const sg_message *in, const char
     return true;
 }
 
+/* Store an inbound message (body stolen) with what it causes: the contact, a
+ * consent change for a keyword, and its reply. False after answering 503. */
+static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
+                          const char *provider_message_id, const char *from, const char *to,
+                          char *body, unsigned segments)
+{
+    int64_t now = sg_time_now_ms();
+    sg_message m = {0};
+    sg_id_new("msg", now, m.id);
+    snprintf(m.direction, sizeof m.direction, "inbound");
+    m.status = SG_STATUS_RECEIVED;
+    /* Normalise the numbers so the contact matches the one messages were sent to. */
+    sg_phone_type type;
+    if (sg_phone_normalize(from, NULL, m.from, &type) != SG_PHONE_OK)
+        snprintf(m.from, sizeof m.from, "%.31s", from);
+    if (sg_phone_normalize(to, NULL, m.to, &type) != SG_PHONE_OK)
+        snprintf(m.to, sizeof m.to, "%.23s", to);
+    m.body = body;
+    snprintf(m.provider_id, sizeof m.provider_id, "%s", p->id);
+    snprintf(m.provider_message_id, sizeof m.provider_message_id, "%s", provider_message_id);
+    sg_sms_info info = {0};
+    if (sg_sms_analyze(m.body, strlen(m.body), &info) == SG_TEXT_OK)
+        m.encoding = info.encoding;
+    m.segments = segments ? segments : info.segments;
+    m.created_at = m.updated_at = now;
+
+    const char *keyword = NULL;
+    sg_keyword_kind kind = sg_keyword_classify(m.body, strlen(m.body), &keyword);
+    sg_inbound in = {.msg = &m, .keyword = keyword};
+    sg_message reply;
+    bool has_reply = false;
+    if (kind != SG_KEYWORD_NONE) {
+        in.consent = kind == SG_KEYWORD_OPT_OUT  ? SG_CONSENT_OPT_OUT
+                     : kind == SG_KEYWORD_OPT_IN ? SG_CONSENT_OPT_IN
+                                                 : SG_CONSENT_NONE;
+        const char *text = kind == SG_KEYWORD_OPT_OUT  ? app->reply_opt_out
+                           : kind == SG_KEYWORD_OPT_IN ? app->reply_opt_in
+                                                       : app->reply_help;
+        if (!text[0])
+            text = sg_keyword_default_reply(kind);
+        if (strcmp(text, "-") != 0)
+            has_reply = consent_reply(p, &m, text, now, &reply);
+        if (has_reply)
+            in.reply = &reply;
+    }
+    sg_error e = {0};
+    sg_err err = sg_store_inbound(app->store, &in, &e);
+    if (err) {
+        sg_metrics_callback("inbound", "error");
+        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
+    } else {
+        sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
+        if (!in.duplicate) {
+            sg_webhooks_wake(app->webhooks);
+            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d",
+                   m.id, p->name, keyword ? keyword : "-", in.consent_changed);
+            if (has_reply) {
+                sg_metrics_provider_add(p->name, SG_M_ACCEPTED, 1);
+                sg_dispatcher_wake(app->dispatcher);
+            }
+        }
+    }
+    if (has_reply)
+        sg_message_free(&reply);
+    sg_message_free(&m);
+    return err == SG_OK;
+}
+
 sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -218,69 +301,12 @@ sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
         sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
         return SG_HTTP_DONE;
     }
-    int64_t now = sg_time_now_ms();
-    sg_message m = {0};
-    sg_id_new("msg", now, m.id);
-    snprintf(m.direction, sizeof m.direction, "inbound");
-    m.status = SG_STATUS_RECEIVED;
-    /* Numbers come in E.164 from Twilio; normalise anyway so the contact matches. */
-    sg_phone_type type;
-    if (sg_phone_normalize(tin.from, NULL, m.from, &type) != SG_PHONE_OK)
-        snprintf(m.from, sizeof m.from, "%.31s", tin.from);
-    if (sg_phone_normalize(tin.to, NULL, m.to, &type) != SG_PHONE_OK)
-        snprintf(m.to, sizeof m.to, "%.23s", tin.to);
-    m.body = tin.body;
+    char *body = tin.body;
     tin.body = NULL;
-    snprintf(m.provider_id, sizeof m.provider_id, "%s", p->id);
-    snprintf(m.provider_message_id, sizeof m.provider_message_id, "%s", tin.message_sid);
-    sg_sms_info info;
-    if (sg_sms_analyze(m.body, strlen(m.body), &info) == SG_TEXT_OK)
-        m.encoding = info.encoding;
-    m.segments = tin.segments ? tin.segments : info.segments;
-    m.created_at = m.updated_at = now;
+    bool ok = apply_inbound(req, app, p, tin.message_sid, tin.from, tin.to, body, tin.segments);
     sg_twilio_inbound_free(&tin);
-
-    const char *keyword = NULL;
-    sg_keyword_kind kind = sg_keyword_classify(m.body, strlen(m.body), &keyword);
-    sg_inbound in = {.msg = &m, .keyword = keyword};
-    sg_message reply;
-    bool has_reply = false;
-    if (kind != SG_KEYWORD_NONE) {
-        in.consent = kind == SG_KEYWORD_OPT_OUT  ? SG_CONSENT_OPT_OUT
-                     : kind == SG_KEYWORD_OPT_IN ? SG_CONSENT_OPT_IN
-                                                 : SG_CONSENT_NONE;
-        const char *text = kind == SG_KEYWORD_OPT_OUT  ? app->reply_opt_out
-                           : kind == SG_KEYWORD_OPT_IN ? app->reply_opt_in
-                                                       : app->reply_help;
-        if (!text[0])
-            text = sg_keyword_default_reply(kind);
-        if (strcmp(text, "-") != 0)
-            has_reply = consent_reply(p, &m, text, now, &reply);
-        if (has_reply)
-            in.reply = &reply;
-    }
-    err = sg_store_inbound(app->store, &in, &e);
-    char provider_name[64];
-    snprintf(provider_name, sizeof provider_name, "%s", p->name);
     sg_registry_release(app->registry, set);
-    if (err) {
-        sg_metrics_callback("inbound", "error");
-        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
-    } else {
-        sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
-        if (!in.duplicate) {
-            sg_webhooks_wake(app->webhooks);
-            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d",
-                   m.id, provider_name, keyword ? keyword : "-", in.consent_changed);
-            if (has_reply) {
-                sg_metrics_provider_add(provider_name, SG_M_ACCEPTED, 1);
-                sg_dispatcher_wake(app->dispatcher);
-            }
-        }
+    if (ok)
         twiml(req, NULL);
-    }
-    if (has_reply)
-        sg_message_free(&reply);
-    sg_message_free(&m);
     return SG_HTTP_DONE;
 }

@@ -101,6 +101,54 @@ void sg_http_query_string(const sg_http_req *r, sg_buf *out)
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
 }
 
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    sg_form *f = cls;
+    if (f->n >= SG_FORM_MAX_PAIRS)
+        return MHD_NO;
+    sg_form_pair *p = realloc(f->pairs, (f->n + 1) * sizeof *p);
+    if (!p)
+        return MHD_NO;
+    f->pairs = p;
+    p[f->n].key = strdup(key);
+    p[f->n].value = strdup(value ? value : "");
+    if (!p[f->n].key || !p[f->n].value) {
+        free(p[f->n].key);
+        free(p[f->n].value);
+        return MHD_NO;
+    }
+    f->n++;
+    return MHD_YES;
+}
+
+sg_err sg_http_query_form(const sg_http_req *r, sg_form *out)
+{
+    out->pairs = NULL;
+    out->n = 0;
+    int total = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    int got = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, out);
+    if (got < 0 || (size_t)total != out->n) {
+        sg_form_free(out);
+        return total > SG_FORM_MAX_PAIRS ? SG_ERR_TOO_LARGE : SG_ERR_NOMEM;
+    }
+    return SG_OK;
+}
+
+void sg_http_client_ip(const sg_http_req *r, char out[64])
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 64);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 64);
+}
+
 const char *sg_http_header(const sg_http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

@@ -10,6 +10,7 @@
 #define SG_HTTP_SERVER_H
 
 #include "util/buf.h"
+#include "util/form.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -77,6 +78,10 @@ const char *sg_http_query(const sg_http_req *r, const char *key);
  * empty, rebuilt from the
  * decoded arguments in their order with standard percent-encoding. */
 void sg_http_query_string(const sg_http_req *r, sg_buf *out);
+/* The query arguments (decoded) as a form, in their order; free with sg_form_free. */
+sg_err sg_http_query_form(const sg_http_req *r, sg_form *out);
+/* The client's address as text ("127.0.0.1", "::1"), "" if unknown. */
+void sg_http_client_ip(const sg_http_req *r, char out[64]);
 /* A request header or NULL. */
 const char *sg_http_header(const sg_http_req *r, const char *name);
 const char *sg_http_body(const sg_http_req *r, size_t *len);
