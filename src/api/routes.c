@@ -40,5 +40,12 @@ const sg_route sg_api_routes[] = {
     /* Provider webhooks: authenticated by the provider's signature, not a key. */
     {"POST", "/callbacks/{provider}/status", sg_callback_status, SG_ROLE_PUBLIC, 0},
     {"POST", "/callbacks/{provider}/inbound", sg_callback_inbound, SG_ROLE_PUBLIC, 0},
+    {"GET", "/callbacks/{provider}/{secret}/status", sg_callback_secret_status, SG_ROLE_PUBLIC, 0},
+    {"POST", "/callbacks/{provider}/{secret}/status", sg_callback_secret_status, SG_ROLE_PUBLIC,
+     0},
+    {"GET", "/callbacks/{provider}/{secret}/inbound", sg_callback_secret_inbound, SG_ROLE_PUBLIC,
+     0},
+    {"POST", "/callbacks/{provider}/{secret}/inbound", sg_callback_secret_inbound, SG_ROLE_PUBLIC,
+     0},
     {NULL, NULL, NULL, 0, 0},
 };

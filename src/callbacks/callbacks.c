@@ -7,6 +7,7 @@
  * 200 (the provider must not retry it) and counted in /metrics. */
 #include "callbacks/callbacks.h"
 #include "api/app.h"
+#include "core/cidr.h"
 #include "core/errcodes.h"
 #include "core/gsm7.h"
 #include "core/keywords.h"
@@ -14,9 +15,11 @@
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
 #include "http/problem.h"
+#include "providers/clickatell_callbacks.h"
 #include "providers/twilio_callbacks.h"
 #include "providers/twilio_signature.h"
 #include "util/log.h"
+#include "util/crypto.h"
 #include "util/metrics.h"
 #include "util/time.h"
 
@@ -308,5 +311,237 @@ sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
     sg_registry_release(app->registry, set);
     if (ok)
         twiml(req, NULL);
+    return SG_HTTP_DONE;
+}
+
+/* ---- providers that cannot sign (Clickatell) ------------------------------------------ */
+
+/* The provider of /callbacks/{id}/{secret}/..., checked: the secret in the URL
+ * (constant time) and, when the provider lists networks, the client's address.
+ * NULL after answering 404 or 403. The caller releases *set. */
+static const sg_provider *url_secret_provider(sg_http_req *req, sg_app *app,
+                                              sg_provider_set **set, const char *what)
+{
+    *set = sg_registry_get(app->registry);
+    const char *id = sg_http_param(req, 0), *secret = sg_http_param(req, 1);
+    const sg_provider *p = sg_provider_set_find(*set, id);
+    if (!p || strcmp(p->id, id) != 0 || p->broken || !p->kind->url_secret) {
+        sg_http_problem(req, 404, "not_found", NULL, "no provider with id %.64s", id);
+        return NULL;
+    }
+    json_t *want = json_object_get(p->config, "callback_secret");
+    size_t len = strlen(secret);
+    bool ok = json_is_string(want) && json_string_length(want) == len &&
+              sg_ct_equal(json_string_value(want), secret, len);
+    const char *why = ok ? NULL : "wrong secret in the callback URL";
+    json_t *allow = json_object_get(p->config, "allow_from");
+    if (ok && json_is_array(allow) && json_array_size(allow) > 0) {
+        char ip[64];
+        sg_http_client_ip(req, ip);
+        bool inside = false;
+        size_t i;
+        json_t *net;
+        json_array_foreach(allow, i, net)
+        {
+            sg_cidr cidr;
+            if (json_is_string(net) && sg_cidr_parse(json_string_value(net), &cidr) &&
+                sg_cidr_contains(&cidr, ip))
+                inside = true;
+        }
+        if (!inside) {
+            ok = false;
+            why = "the request comes from outside the provider's allow_from networks";
+        }
+    }
+    if (!ok) {
+        sg_metrics_callback(what, "forbidden");
+        sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=\"%s\"", p->name,
+               what, why);
+        sg_http_problem(req, 403, "forbidden", NULL, "%s", why);
+        return NULL;
+    }
+    return p;
+}
+
+/* The callback's parameters: the query string for GET; for POST a form body or,
+ * when the body is JSON, *json points at it (and the form holds the query). */
+static bool callback_params(sg_http_req *req, sg_form *form, const char **json, size_t *json_len,
+                            const char *what)
+{
+    *json = NULL;
+    *json_len = 0;
+    const char *ct = sg_http_header(req, "Content-Type");
+    size_t len;
+    const char *body = sg_http_body(req, &len);
+    sg_err err;
+    if (strcmp(sg_http_method(req), "POST") == 0 && ct &&
+        strncasecmp(ct, "application/json", 16) == 0) {
+        *json = body;
+        *json_len = len;
+        err = sg_http_query_form(req, form);
+    } else if (strcmp(sg_http_method(req), "POST") == 0 && len > 0) {
+        err = sg_form_parse(body, len, form);
+    } else {
+        err = sg_http_query_form(req, form);
+    }
+    if (err) {
+        sg_metrics_callback(what, "rejected");
+        sg_http_problem(req, 400, "invalid_request", NULL, "the callback cannot be parsed");
+        return false;
+    }
+    return true;
+}
+
+/* A flat JSON object ({"apiMsgId": "...", "status": "004", "charge": 0.8}) as a
+ * form, for legacy callbacks sent as JSON. False if it is not such an object. */
+static bool json_to_form(const char *json, size_t len, sg_form *out)
+{
+    out->pairs = NULL;
+    out->n = 0;
+    json_t *j = json_loadb(json, len, 0, NULL);
+    if (!json_is_object(j) || json_object_size(j) > SG_FORM_MAX_PAIRS) {
+        json_decref(j);
+        return false;
+    }
+    sg_buf b;
+    sg_buf_init(&b, 64 * 1024);
+    const char *key;
+    json_t *v;
+    bool ok = true;
+    json_object_foreach(j, key, v)
+    {
+        char num[64];
+        const char *text = NULL;
+        if (json_is_string(v))
+            text = json_string_value(v);
+        else if (json_is_integer(v))
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), text = num;
+        else if (json_is_real(v))
+            snprintf(num, sizeof num, "%g", json_real_value(v)), text = num;
+        else if (json_is_null(v))
+            continue;
+        ok = text && sg_form_add(&b, key, text) == SG_OK;
+        if (!ok)
+            break;
+    }
+    json_decref(j);
+    ok = ok && sg_form_parse(sg_buf_cstr(&b), b.len, out) == SG_OK;
+    sg_buf_free(&b);
+    return ok;
+}
+
+/* A legacy callback's api_id must be the provider's. */
+static bool api_id_matches(sg_http_req *req, const sg_provider *p, const char *api_id,
+                           const char *what)
+{
+    if (strcmp(p->kind->name, "clickatell") != 0)
+        return true;
+    json_t *want = json_object_get(p->config, "api_id");
+    if (json_is_string(want) && strcmp(json_string_value(want), api_id) == 0)
+        return true;
+    sg_metrics_callback(what, "forbidden");
+    sg_http_problem(req, 403, "forbidden", "api_id",
+                    "the callback's api_id is not this provider's");
+    return false;
+}
+
+static void plain_ok(sg_http_req *req)
+{
+    sg_http_respond(req, 200, "text/plain", "OK\n", 3);
+}
+
+sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_provider_set *set;
+    const sg_provider *p = url_secret_provider(req, app, &set, "status");
+    sg_form form = {0};
+    const char *json;
+    size_t json_len;
+    if (!p || !callback_params(req, &form, &json, &json_len, "status")) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_clickatell_status_cb cb;
+    sg_error e = {0};
+    sg_err err;
+    bool platform = strcmp(p->kind->name, "clickatell-platform") == 0;
+    if (json && !platform) {
+        sg_form_free(&form);
+        json = json_to_form(json, json_len, &form) ? NULL : json;
+    }
+    if (json)
+        err = sg_clickatell_parse_platform_status(json, json_len, &cb, &e);
+    else if (platform)
+        err = sg_clickatell_parse_platform_status_form(&form, &cb, &e);
+    else
+        err = sg_clickatell_parse_status(&form, &cb, &e);
+    sg_form_free(&form);
+    if (err) {
+        sg_registry_release(app->registry, set);
+        sg_metrics_callback("status", "rejected");
+        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    if (!api_id_matches(req, p, cb.api_id, "status")) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    bool ok = true;
+    if (cb.has_status)
+        ok = apply_status(req, app, p, "clickatell", cb.message_id, cb.status, cb.status_raw,
+                          cb.error_code, cb.error_message);
+    else
+        sg_metrics_callback("status", "ignored");
+    sg_registry_release(app->registry, set);
+    if (ok)
+        plain_ok(req);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_provider_set *set;
+    const sg_provider *p = url_secret_provider(req, app, &set, "inbound");
+    sg_form form = {0};
+    const char *json;
+    size_t json_len;
+    if (!p || !callback_params(req, &form, &json, &json_len, "inbound")) {
+        sg_registry_release(app->registry, set);
+        return SG_HTTP_DONE;
+    }
+    sg_clickatell_inbound in;
+    sg_error e = {0};
+    sg_err err;
+    bool platform = strcmp(p->kind->name, "clickatell-platform") == 0;
+    if (json && !platform) {
+        sg_form_free(&form);
+        json = json_to_form(json, json_len, &form) ? NULL : json;
+    }
+    if (json)
+        err = sg_clickatell_parse_platform_reply(json, json_len, &in, &e);
+    else if (platform)
+        err = sg_clickatell_parse_platform_reply_form(&form, &in, &e);
+    else
+        err = sg_clickatell_parse_inbound(&form, &in, &e);
+    sg_form_free(&form);
+    if (err) {
+        sg_registry_release(app->registry, set);
+        sg_metrics_callback("inbound", "rejected");
+        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    bool ok = api_id_matches(req, p, in.api_id, "inbound");
+    if (ok) {
+        char *text = in.text;
+        in.text = NULL;
+        ok = apply_inbound(req, app, p, in.message_id, in.from_e164[0] ? in.from_e164 : in.from,
+                           in.to_e164[0] ? in.to_e164 : in.to, text, 0);
+    }
+    sg_clickatell_inbound_free(&in);
+    sg_registry_release(app->registry, set);
+    if (ok)
+        plain_ok(req);
     return SG_HTTP_DONE;
 }

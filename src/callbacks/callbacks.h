@@ -9,4 +9,10 @@
 sg_http_result sg_callback_status(sg_http_req *req, void *ctx);
 sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx);
 
+/* /callbacks/{provider-id}/{secret}/status and /inbound, GET or POST: for
+ * providers that cannot sign (Clickatell), authenticated by the secret in the URL
+ * and, optionally, the provider's allow_from networks. */
+sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx);
+sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx);
+
 #endif

@@ -118,3 +118,138 @@ def test_bad_api_parameters_line_is_named(ck):
                    "params": "api_id=3512345\nfrom 447400000001\nmo=1", "base_url": url}})
     assert_problem(r, 400, "invalid_config", "config.params")
     assert "line 2" in r.json()["detail"]
+
+
+# ---- callbacks (Clickatell does not sign: a secret in the URL) ---------------------------
+
+import requests  # noqa: E402
+
+
+def sim_config(url, **cfg):
+    r = requests.post(url + "/sim/config", json=cfg, timeout=5)
+    assert r.status_code == 200, r.text
+
+
+def legacy_provider(srv, url, **extra):
+    config = {"username": "simulator", "password": "simulator-password", "api_id": "3512345",
+              "from": "447400000001", "mo": True, "base_url": url, "mps": 100}
+    config.update(extra)
+    r = srv.post("/v1/providers", json={"name": "ck", "kind": "clickatell", "config": config})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def wait_report(srv, mid, status):
+    return wait_for(lambda: (lambda m: m if m["status"] == status else None)(srv.message(mid)),
+                    what=f"{mid} to become {status}")
+
+
+@pytest.fixture
+def ckcb(harness):
+    url = start_clickatell_sim(harness, "--callbacks", "on", "--sent-delay-ms", "20",
+                               "--delivered-delay-ms", "50")
+    srv = harness.start_server()
+    srv.key = create_key(srv.db, "admin")
+    return url, srv
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "JSON"])
+def test_legacy_delivery_report(ckcb, method):
+    url, srv = ckcb
+    p = legacy_provider(srv, url)
+    status_url = p["callback_urls"]["status"]
+    secret = status_url.rsplit("/", 2)[1]
+    assert len(secret) >= 32 and secret not in p["config"].get("callback_secret", "")
+    sim_config(url, callback_url=status_url, callback_method=method)
+    m = srv.send(MOBILE, "report back", provider="ck")
+    done = wait_report(srv, m["id"], "delivered")
+    assert [e["status"] for e in done["events"]] == ["queued", "sending", "sent", "delivered"]
+
+
+def test_platform_delivery_report(ckcb):
+    url, srv = ckcb
+    r = srv.post("/v1/providers", json={
+        "name": "platform", "kind": "clickatell-platform",
+        "config": {"api_key": "simulator-api-key", "from": "447400000001", "base_url": url,
+                   "mps": 100}})
+    p = r.json()
+    sim_config(url, platform_callback_url=p["callback_urls"]["status"])
+    m = srv.send(MOBILE, "platform report", provider="platform")
+    wait_report(srv, m["id"], "delivered")
+
+
+def test_undelivered_with_status_code(harness):
+    url = start_clickatell_sim(harness, "--callbacks", "on", "--undelivered", "447400123457")
+    srv = harness.start_server()
+    srv.key = create_key(srv.db, "admin")
+    p = legacy_provider(srv, url)
+    sim_config(url, callback_url=p["callback_urls"]["status"])
+    m = srv.send("+447400123457", "lost", provider="ck")
+    done = wait_report(srv, m["id"], "undelivered")
+    assert done["error_code"] == "status-007", done
+    assert done["error_message"]
+
+
+def test_wrong_secret_and_wrong_api_id_are_refused(ckcb):
+    url, srv = ckcb
+    p = legacy_provider(srv, url)
+    good = p["callback_urls"]["status"]
+    bad = good.replace(good.rsplit("/", 2)[1], "0" * 32)
+    r = requests.get(bad, params={"api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"},
+                     timeout=5)
+    assert_problem(r, 403, "forbidden")
+    r = requests.get(good, params={"api_id": "999", "apiMsgId": "a" * 32, "status": "004"},
+                     timeout=5)
+    assert_problem(r, 403, "forbidden", "api_id")
+    r = requests.get(good, params={"api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"},
+                     timeout=5)
+    assert r.status_code == 200 and r.text == "OK\n"  # unknown message: 200, counted
+
+
+def test_allow_from_networks(ckcb):
+    url, srv = ckcb
+    p = legacy_provider(srv, url, allow_from=["196.216.236.0/24"])
+    r = requests.get(p["callback_urls"]["status"],
+                     params={"api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"},
+                     timeout=5)
+    assert_problem(r, 403, "forbidden")
+    r = srv.patch("/v1/providers/ck", json={"config": {"allow_from": ["127.0.0.0/8"]}})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: requests.get(p["callback_urls"]["status"], params={
+        "api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"}, timeout=5).status_code == 200,
+        what="the allow-list change to apply")
+    r = srv.post("/v1/providers", json={"name": "ck2", "kind": "clickatell", "config": {
+        "username": "u", "password": "p4ssw0rd-xyz", "api_id": "1", "base_url": url,
+        "allow_from": ["not-a-network"]}})
+    assert_problem(r, 400, "invalid_config", "config.allow_from")
+
+
+def test_reply_stop_opts_out_everywhere(ckcb):
+    url, srv = ckcb
+    p = legacy_provider(srv, url)
+    sim_config(url, reply_url=p["callback_urls"]["inbound"])
+    r = requests.post(url + "/sim/inbound", json={"from": "447400123456", "to": "447400000001",
+                                                 "text": "Stop"}, timeout=10)
+    assert r.status_code == 200 and r.json()["http_status"] == 200, r.text
+    wait_for(lambda: srv.get("/v1/optouts").json()["data"], what="the opt-out")
+    # refused for every provider, the Twilio kind included
+    srv.send(MOBILE, "x", provider="ck", expect=422)
+    contact = srv.get("/v1/contacts/%2B447400123456").json()
+    assert contact["opted_out"] is True
+    tl = srv.get(f"/v1/contacts/{contact['id']}/timeline").json()["data"]
+    inbound = [t for t in tl if t["type"] == "message" and t["message"]["direction"] == "inbound"]
+    assert inbound and inbound[0]["message"]["body"] == "Stop"
+
+
+def test_reply_in_ucs2_is_stored_as_utf8(ckcb):
+    url, srv = ckcb
+    p = legacy_provider(srv, url)
+    sim_config(url, reply_url=p["callback_urls"]["inbound"], callback_method="POST")
+    r = requests.post(url + "/sim/inbound", json={"from": "447400123456", "to": "447400000001",
+                                                 "text": "Привет 😀", "charset": "UTF-16BE"},
+                      timeout=10)
+    assert r.json()["http_status"] == 200, r.text
+    contact = wait_for(lambda: (lambda c: c if c.status_code == 200 else None)(
+        srv.get("/v1/contacts/%2B447400123456")), what="the contact").json()
+    tl = srv.get(f"/v1/contacts/{contact['id']}/timeline").json()["data"]
+    assert tl[0]["message"]["body"] == "Привет 😀"
