@@ -84,6 +84,12 @@ build() {
             src/util/form.c src/util/buf.c src/util/err.c src/util/crypto.c src/core/gsm7.c \
             src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
+    clickatell)
+        link clickatell src/providers/clickatell.c src/providers/clickatell_callbacks.c \
+            src/providers/provider.c src/providers/twilio.c src/util/form.c src/util/buf.c \
+            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
+            $JSON_LIBS $SODIUM_LIBS
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -91,7 +97,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook"}
+TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook clickatell"}
 for t in $TARGETS; do
     build "$t"
 done

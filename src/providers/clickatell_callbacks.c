@@ -534,7 +534,9 @@ static json_t *form_object(const sg_form *params)
         json_t *s = json_string(params->pairs[i].value);
         if (!s)
             s = json_string(""); /* not UTF-8: the parsers treat it as absent */
-        if (json_object_set_new(o, params->pairs[i].key, s)) {
+        /* nocheck: a key that is not UTF-8 is kept as bytes (no parser looks it
+         * up) instead of failing the whole callback as if memory ran out. */
+        if (json_object_set_new_nocheck(o, params->pairs[i].key, s)) {
             json_decref(o);
             return NULL;
         }

@@ -232,8 +232,13 @@ def test_reply_stop_opts_out_everywhere(ckcb):
                                                  "text": "Stop"}, timeout=10)
     assert r.status_code == 200 and r.json()["http_status"] == 200, r.text
     wait_for(lambda: srv.get("/v1/optouts").json()["data"], what="the opt-out")
-    # refused for every provider, the Twilio kind included
+    # refused for every provider, a Twilio one included
+    r = srv.post("/v1/providers", json={"name": "tw", "kind": "twilio", "config": {
+        "account_sid": "AC" + "0" * 32, "auth_token": "t0ken-0000", "from": "+15005550006",
+        "base_url": url}})
+    assert r.status_code == 201, r.text
     srv.send(MOBILE, "x", provider="ck", expect=422)
+    srv.send(MOBILE, "x", provider="tw", expect=422)
     contact = srv.get("/v1/contacts/%2B447400123456").json()
     assert contact["opted_out"] is True
     tl = srv.get(f"/v1/contacts/{contact['id']}/timeline").json()["data"]
@@ -253,3 +258,15 @@ def test_reply_in_ucs2_is_stored_as_utf8(ckcb):
         srv.get("/v1/contacts/%2B447400123456")), what="the contact").json()
     tl = srv.get(f"/v1/contacts/{contact['id']}/timeline").json()["data"]
     assert tl[0]["message"]["body"] == "Привет 😀"
+
+
+def test_server_errors_are_retried_then_sent(harness):
+    url = start_clickatell_sim(harness, "--rate-5xx", "0.5", "--seed", "7")
+    srv = harness.start_server("--retry-base-ms", "20", "--retry-cap-ms", "100",
+                               "--max-attempts", "20")
+    srv.key = create_key(srv.db, "admin")
+    legacy_provider(srv, url)
+    ids = [srv.send(f"+4474001234{i:02d}", "retry me", provider="ck")["id"] for i in range(10)]
+    done = srv.wait_final(ids, timeout=20)
+    assert all(m["status"] == "sent" for m in done.values()), done
+    assert any(m["attempts"] > 1 for m in done.values())
