@@ -72,7 +72,7 @@ CONF
     PIDS+=($!)
     STUB_URL="http://127.0.0.1:$STUB_PORT"
 else
-    "$BIN" simulate twilio --listen 127.0.0.1:0 --account-sid "$ACCOUNT" --auth-token "$TOKEN" \
+    "$BIN" simulate twilio --listen 127.0.0.1:0 --account-sid "$ACCOUNT" --auth-token "$TOKEN" --callbacks off \
         --log-level warn > "$TMP/sim.out" 2> "$TMP/sim.err" &
     PIDS+=($!)
     for _ in $(seq 100); do grep -q listening "$TMP/sim.out" && break; sleep 0.05; done
