@@ -8,6 +8,7 @@
 #   MODE=accept   accept only: messages are scheduled a year ahead, nothing is sent
 #   STUB=sim      the Twilio simulator as provider (counts unique recipients)
 #   STUB=nginx    nginx answering Twilio's 201 straight from its config
+#   CALLBACKS=off|on  on: the simulator posts signed delivery reports (sent, delivered)
 #   CONNS=64 THREADS=2 TIMEOUT=300 KEEP_TMP=0
 # Prints one line: "smsgate: submit X msg/s, dispatch Y msg/s, lost Z, rss M MB".
 set -u
@@ -16,6 +17,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 N=${1:-20000}
 MODE=${MODE:-live}
 STUB=${STUB:-sim}
+CALLBACKS=${CALLBACKS:-off}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 TIMEOUT=${TIMEOUT:-300}
@@ -72,7 +74,7 @@ CONF
     PIDS+=($!)
     STUB_URL="http://127.0.0.1:$STUB_PORT"
 else
-    "$BIN" simulate twilio --listen 127.0.0.1:0 --account-sid "$ACCOUNT" --auth-token "$TOKEN" --callbacks off \
+    "$BIN" simulate twilio --listen 127.0.0.1:0 --account-sid "$ACCOUNT" --auth-token "$TOKEN" --callbacks "$CALLBACKS" \
         --log-level warn > "$TMP/sim.out" 2> "$TMP/sim.err" &
     PIDS+=($!)
     for _ in $(seq 100); do grep -q listening "$TMP/sim.out" && break; sleep 0.05; done
@@ -131,5 +133,5 @@ if [ "$MODE" = live ]; then
 fi
 SUBMIT=$(python3 -c "print(round($ACCEPTED / ($T_LAST - $T_FIRST)))")
 RSS=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$SERVE/status)
-echo "mode=$MODE stub=$STUB n=$N conns=$CONNS threads=$THREADS accepted=$ACCEPTED submit_rate=$SUBMIT p50_ms=$P50 p99_ms=$P99 dispatch_rate=$DISPATCH lost=$LOST rss_mb=$RSS"
+echo "mode=$MODE stub=$STUB callbacks=$CALLBACKS n=$N conns=$CONNS threads=$THREADS accepted=$ACCEPTED submit_rate=$SUBMIT p50_ms=$P50 p99_ms=$P99 dispatch_rate=$DISPATCH lost=$LOST rss_mb=$RSS"
 echo "smsgate: submit $SUBMIT msg/s, dispatch $DISPATCH msg/s, lost $LOST, rss $RSS MB"

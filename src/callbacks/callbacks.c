@@ -104,49 +104,98 @@ static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p,
     return true;
 }
 
-/* Record a provider's status report for its message id; false after answering
- * 503 (the store failed: the provider should retry). `catalogue` is the provider
- * name in the error-code catalogue. */
-static bool apply_status(sg_http_req *req, sg_app *app, const sg_provider *p,
-                         const char *catalogue, const char *provider_message_id,
-                         sg_status status, const char *status_raw, const char *error_code,
-                         const char *error_message_in)
+/* A status report on its way to the store; the request waits (suspended) for
+ * the group commit, like a message insert. */
+typedef struct pending_report {
+    sg_status_report r;
+    sg_http_req *req;
+    sg_app *app;
+    bool twiml_answer; /* Twilio wants TwiML; others plain "OK" */
+    char provider_id[SG_ID_MAX];
+    char provider_name[64];
+    char provider_message_id[72];
+    char status_raw[48];
+    char error_code[16];
+    char error_message[512];
+    char detail[400];
+} pending_report;
+
+static void report_done(sg_status_report *r, sg_err err, const sg_error *e)
 {
-    char message[512], detail[400];
-    const char *error_message = error_message_in && *error_message_in ? error_message_in : NULL;
-    const sg_errcode *ec = error_code[0] ? sg_errcode_find(catalogue, error_code) : NULL;
-    if (!error_message && ec) {
-        snprintf(message, sizeof message, "%s: %s", ec->title, ec->meaning);
-        error_message = message;
-    }
-    if (error_code[0])
-        snprintf(detail, sizeof detail, "provider reported %s (%s%s%s)", status_raw, error_code,
-                 ec ? " " : "", ec ? ec->title : "");
-    else
-        snprintf(detail, sizeof detail, "provider reported %s", status_raw);
-    sg_status_report r = {
-        .provider_id = p->id,
-        .provider_message_id = provider_message_id,
-        .status = status,
-        .error_code = error_code,
-        .error_message = error_message,
-        .detail = detail,
-        .at = sg_time_now_ms(),
-    };
-    sg_error e = {0};
-    if (sg_store_status_report(app->store, &r, &e) != SG_OK) {
+    pending_report *pr = (pending_report *)r;
+    sg_http_req *req = pr->req;
+    if (err) {
         sg_metrics_callback("status", "error");
-        sg_http_problem(req, 503, "store_error", NULL, "%s", e.message);
-        return false;
+        /* The provider retries on 5xx, which is what we want here. */
+        sg_http_problem(req, 503, "store_error", NULL, "%s", e->message);
+    } else {
+        sg_metrics_callback("status", !r->found ? "unknown" : r->changed ? "applied" : "ignored");
+        if (r->changed)
+            sg_webhooks_wake(pr->app->webhooks); /* a message.status event may be waiting */
+        if (!r->found)
+            sg_log(SG_LOG_INFO, "callback_unknown_message",
+                   "provider=%s provider_message_id=%s status=%s", pr->provider_name,
+                   pr->provider_message_id, pr->status_raw);
+        if (pr->twiml_answer)
+            twiml(req, NULL);
+        else
+            sg_http_respond(req, 200, "text/plain", "OK\n", 3);
     }
-    sg_metrics_callback("status", !r.found ? "unknown" : r.changed ? "applied" : "ignored");
-    if (r.changed)
-        sg_webhooks_wake(app->webhooks); /* a message.status event may be waiting */
-    if (!r.found)
-        sg_log(SG_LOG_INFO, "callback_unknown_message", "provider=%s provider_message_id=%s "
-                                                        "status=%s",
-               p->name, provider_message_id, status_raw);
-    return true;
+    sg_http_resume(req);
+    free(pr);
+}
+
+/* Record a provider's status report for its message id and answer the request
+ * once it is committed. `catalogue` is the provider's name in the error-code
+ * catalogue. Always SG_HTTP_PENDING (the answer comes from report_done) unless
+ * memory ran out. */
+static sg_http_result report_status(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                    const char *catalogue, const char *provider_message_id,
+                                    sg_status status, const char *status_raw,
+                                    const char *error_code, const char *error_message,
+                                    bool twiml_answer)
+{
+    pending_report *pr = calloc(1, sizeof *pr);
+    if (!pr) {
+        sg_http_problem(req, 503, "internal", NULL, "out of memory");
+        return SG_HTTP_DONE;
+    }
+    pr->req = req;
+    pr->app = app;
+    pr->twiml_answer = twiml_answer;
+    snprintf(pr->provider_id, sizeof pr->provider_id, "%s", p->id);
+    snprintf(pr->provider_name, sizeof pr->provider_name, "%s", p->name);
+    snprintf(pr->provider_message_id, sizeof pr->provider_message_id, "%s", provider_message_id);
+    snprintf(pr->status_raw, sizeof pr->status_raw, "%s", status_raw);
+    snprintf(pr->error_code, sizeof pr->error_code, "%s", error_code);
+    const sg_errcode *ec = error_code[0] ? sg_errcode_find(catalogue, error_code) : NULL;
+    if (error_message && *error_message)
+        snprintf(pr->error_message, sizeof pr->error_message, "%s", error_message);
+    else if (ec)
+        snprintf(pr->error_message, sizeof pr->error_message, "%s: %s", ec->title, ec->meaning);
+    if (error_code[0])
+        snprintf(pr->detail, sizeof pr->detail, "provider reported %s (%s%s%s)", status_raw,
+                 error_code, ec ? " " : "", ec ? ec->title : "");
+    else
+        snprintf(pr->detail, sizeof pr->detail, "provider reported %s", status_raw);
+    pr->r = (sg_status_report){
+        .provider_id = pr->provider_id,
+        .provider_message_id = pr->provider_message_id,
+        .status = status,
+        .error_code = pr->error_code,
+        .error_message = pr->error_message[0] ? pr->error_message : NULL,
+        .detail = pr->detail,
+        .at = sg_time_now_ms(),
+        .done = report_done,
+    };
+    sg_http_defer(req);
+    if (sg_store_status_report_submit(app->store, &pr->r) != SG_OK) {
+        sg_metrics_callback("status", "error");
+        sg_http_problem(req, 503, "store_error", NULL, "the store is not taking writes");
+        sg_http_resume(req);
+        free(pr);
+    }
+    return SG_HTTP_PENDING;
 }
 
 sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
@@ -179,13 +228,10 @@ sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
         twiml(req, NULL);
         return SG_HTTP_DONE;
     }
-    bool ok = apply_status(req, app, p, "twilio", cb.message_sid, cb.status, cb.status_raw,
-                           cb.error_code, cb.error_message);
+    sg_http_result res = report_status(req, app, p, "twilio", cb.message_sid, cb.status,
+                                       cb.status_raw, cb.error_code, cb.error_message, true);
     sg_registry_release(app->registry, set);
-    if (!ok)
-        return SG_HTTP_DONE;
-    twiml(req, NULL);
-    return SG_HTTP_DONE;
+    return res;
 }
 
 /* An outbound reply (STOP/START/HELP confirmation) to the sender of `in`. */
@@ -487,16 +533,16 @@ sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
         sg_registry_release(app->registry, set);
         return SG_HTTP_DONE;
     }
-    bool ok = true;
-    if (cb.has_status)
-        ok = apply_status(req, app, p, "clickatell", cb.message_id, cb.status, cb.status_raw,
-                          cb.error_code, cb.error_message);
-    else
+    sg_http_result res = SG_HTTP_DONE;
+    if (cb.has_status) {
+        res = report_status(req, app, p, "clickatell", cb.message_id, cb.status, cb.status_raw,
+                            cb.error_code, cb.error_message, false);
+    } else {
         sg_metrics_callback("status", "ignored");
-    sg_registry_release(app->registry, set);
-    if (ok)
         plain_ok(req);
-    return SG_HTTP_DONE;
+    }
+    sg_registry_release(app->registry, set);
+    return res;
 }
 
 sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)

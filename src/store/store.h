@@ -195,11 +195,19 @@ typedef struct sg_status_report {
     bool changed;  /* the status moved (false: repeated or out of order) */
     char message_id[SG_ID_MAX];
     sg_status previous;
+    /* for sg_store_status_report_submit: called once from the writer thread after
+     * the group holding the report committed (or failed) */
+    void (*done)(struct sg_status_report *r, sg_err err, const sg_error *e);
+    void *user;
 } sg_status_report;
 
 /* Apply a report: the status moves only forward (sg_status_may_move); a repeat or a
  * late report changes nothing and adds no event. */
 sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e);
+/* The same, asynchronously and committed with other writes (for high report
+ * rates): r stays the caller's until r->done runs. An error means r was not
+ * queued and done will not run. */
+sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r);
 
 /* Consent changes. */
 typedef enum sg_consent_change {

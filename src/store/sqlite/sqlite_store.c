@@ -1817,6 +1817,42 @@ sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)
     return write_sync(s, status_report_fn, r, e);
 }
 
+typedef struct report_job {
+    job base;
+    sg_status_report *r;
+} report_job;
+
+static sg_err report_run(sg_store *s, conn *c, job *j)
+{
+    return status_report_fn(s, c, ((report_job *)j)->r, &j->error);
+}
+
+static void report_complete(job *j)
+{
+    report_job *rj = (report_job *)j;
+    sg_status_report *r = rj->r;
+    sg_err err = j->err;
+    sg_error e = j->error;
+    free(rj);
+    r->done(r, err, &e);
+}
+
+sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
+{
+    r->found = r->changed = false;
+    r->message_id[0] = '\0';
+    report_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = report_run;
+    j->base.complete = report_complete;
+    j->r = r;
+    sg_err err = submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
+}
+
 static sg_err contact_ensure(conn *c, const char *phone, int64_t now, char id[SG_ID_MAX],
                              bool *created, sg_error *e)
 {
