@@ -22,6 +22,7 @@ struct sg_http_server {
     struct MHD_Daemon *d;
     sg_http_config cfg;
     _Atomic long in_flight;
+    _Atomic long deferred; /* suspended, waiting for another thread's sg_http_resume */
 };
 
 typedef enum req_state {
@@ -253,14 +254,18 @@ static enum MHD_Result queue(sg_http_req *r)
 
 void sg_http_defer(sg_http_req *r)
 {
+    atomic_fetch_add(&r->srv->deferred, 1);
     atomic_store(&r->state, REQ_DEFERRED);
     MHD_suspend_connection(r->conn);
 }
 
 void sg_http_resume(sg_http_req *r)
 {
+    sg_http_server *srv = r->srv;
     atomic_store(&r->state, REQ_READY);
     MHD_resume_connection(r->conn);
+    /* Last: once this reaches zero the daemon may be stopped (sg_http_stop). */
+    atomic_fetch_sub(&srv->deferred, 1);
 }
 
 /* ---- routing --------------------------------------------------------------------- */
@@ -511,6 +516,16 @@ void sg_http_stop(sg_http_server *s, int timeout_ms)
     int64_t deadline = sg_time_mono_ms() + timeout_ms;
     while (atomic_load(&s->in_flight) > 0 && sg_time_mono_ms() < deadline)
         usleep(10000);
+    /* A request still waiting for the store will be resumed from the writer
+     * thread; the daemon must outlive that call. The writer answers every job
+     * (its lock waits are bounded by the busy timeout), so this ends. */
+    long waited = 0;
+    while (atomic_load(&s->deferred) > 0) {
+        if (waited++ % 500 == 0)
+            sg_log(SG_LOG_WARN, "http_stop_waiting", "deferred=%ld",
+                   (long)atomic_load(&s->deferred));
+        usleep(10000);
+    }
     MHD_stop_daemon(s->d);
     free(s);
 }

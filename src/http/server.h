@@ -61,7 +61,8 @@ typedef struct sg_http_config {
 sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port, sg_error *e);
 /* Stop accepting new connections (in-flight requests go on). */
 void sg_http_quiesce(sg_http_server *s);
-/* Wait up to timeout_ms for requests in flight to finish, then stop. */
+/* Wait up to timeout_ms for requests in flight to finish, and in any case for
+ * requests waiting on another thread (sg_http_defer) to be resumed; then stop. */
 void sg_http_stop(sg_http_server *s, int timeout_ms);
 /* Requests being handled right now. */
 long sg_http_in_flight(sg_http_server *s);
