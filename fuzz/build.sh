@@ -64,7 +64,7 @@ build() {
         link phone "$PHONE_OBJ" -- $PHONE_LIBS
         ;;
     twilio_response)
-        link twilio_response src/providers/twilio.c src/providers/provider.c src/util/form.c \
+        link twilio_response src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/util/form.c \
             src/util/buf.c src/util/err.c src/core/gsm7.c -- $JSON_LIBS $SODIUM_LIBS
         ;;
     json_message)
@@ -74,7 +74,7 @@ build() {
         build_shim
         link json_message src/api/accept.c src/dispatch/registry.c \
             src/store/sqlite/sqlite_store.c src/store/sqlite/migrations.c \
-            src/providers/twilio.c src/providers/provider.c src/core/gsm7.c \
+            src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
             src/util/log.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
@@ -85,7 +85,7 @@ build() {
             src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     clickatell)
-        link clickatell src/providers/clickatell.c src/providers/clickatell_callbacks.c \
+        link clickatell src/providers/clickatell.c src/providers/clickatell_callbacks.c src/providers/config_fields.c \
             src/providers/provider.c src/providers/twilio.c src/util/form.c src/util/buf.c \
             src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
             $JSON_LIBS $SODIUM_LIBS

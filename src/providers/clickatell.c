@@ -3,6 +3,7 @@
  * HTTP API and of the Platform REST API, and the classification of their
  * answers. Nothing here opens a socket. */
 #include "providers/clickatell.h"
+#include "providers/config_fields.h"
 
 #include "core/errcodes.h"
 #include "core/gsm7.h"
@@ -18,12 +19,10 @@
 
 #define LEGACY_BASE_URL   "https://api.clickatell.com"
 #define PLATFORM_BASE_URL "https://platform.clickatell.com"
-#define BASE_URL_MAX      512
 #define SECRET_MAX        128
 #define USERNAME_MAX      128
 #define API_ID_MAX        32
 #define SENDERS_MAX       100
-#define MPS_MAX           10000.0
 #define PARAMS_MAX        4096 /* the API Parameters text */
 #define ECHO_MAX          60   /* bytes of a bad params line quoted in an error */
 #define CLIMSGID_MAX      32   /* Clickatell: up to 32 characters */
@@ -61,8 +60,8 @@ static const char *const platform_secret_fields[] = {"api_key", "callback_secret
 /* callback_secret and allow_from are checked by smsgate's callback layer
  * (api/provider_admin.c), not used by the driver. */
 static const char *const legacy_keys[] = {
-    "username", "password", "api_id", "from", "mo", "base_url", "mps", "params",
-    "callback_secret", "allow_from", NULL,
+    "username", "password", "api_id",          "from",       "mo", "base_url",
+    "mps",      "params",   "callback_secret", "allow_from", NULL,
 };
 #define LEGACY_KEYS_TEXT                                                                           \
     "username, password, api_id, from, mo, base_url, mps, params, callback_secret, allow_from"
@@ -102,11 +101,6 @@ static bool all_digits(const char *s, size_t len)
     return true;
 }
 
-static void set_field(char *out, size_t cap, const char *key)
-{
-    snprintf(out, cap, "config.%.50s", key);
-}
-
 /* Trim blanks (space, tab, CR) at both ends of [*s, *s + *len). */
 static void trim(const char **s, size_t *len)
 {
@@ -118,52 +112,7 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
-/* Copy at most cap-1 bytes of src into dst, never cutting a UTF-8 sequence in two
- * and turning control characters into spaces (the text ends up in logs and JSON). */
-static void copy_text(char *dst, size_t cap, const char *src, size_t len)
-{
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
-    }
-    dst[len] = '\0';
-}
-
 /* ---- config: single values ---------------------------------------------------------- */
-
-/* The string at key, or NULL when absent. Secrets are never echoed in messages. */
-static sg_err get_string(json_t *config, const char *key, size_t min, size_t max, const char **out,
-                         sg_error *e)
-{
-    char field[64];
-    set_field(field, sizeof field, key);
-    *out = NULL;
-    json_t *v = json_object_get(config, key);
-    if (!v)
-        return SG_OK;
-    if (!json_is_string(v))
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be a string", key);
-    size_t len = json_string_length(v);
-    const char *s = json_string_value(v);
-    if (strlen(s) != len)
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must not contain a NUL character", key);
-    if (len < min || len > max)
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be %zu to %zu characters long", key,
-                            min, max);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return sg_error_set(e, SG_ERR_INVALID, field, "%s must not contain control characters",
-                                key);
-    }
-    *out = s;
-    return SG_OK;
-}
 
 /* An API ID: 1 to 32 letters and digits (Clickatell's are numbers). */
 static bool api_id_valid(const char *s, size_t len)
@@ -202,15 +151,6 @@ static sg_err get_api_id(json_t *config, char out[API_ID_MAX + 1], bool *found, 
 }
 
 /* ---- config: senders ---------------------------------------------------------------- */
-
-static void free_senders(char **from, size_t n)
-{
-    if (!from)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(from[i]);
-    free(from);
-}
 
 /* Normalise one sender into out (SENDER_MAX + 1 bytes): "+" and 2 to 15 digits
  * stays; 9 to 15 digits not starting with 0 is an international number written
@@ -274,7 +214,7 @@ static sg_err add_sender(const char *s, size_t len, size_t item, char **list, si
                             SENDERS_MAX);
     if (memchr(s, '\0', len) || !normalise_sender(s, len, norm)) {
         char shown[40];
-        copy_text(shown, sizeof shown, s, strnlen(s, len));
+        sg_cfg_copy_text(shown, sizeof shown, s, strnlen(s, len));
         return sg_error_set(e, SG_ERR_INVALID, field,
                             "%s: sender %zu ('%s') is not a phone number (+27831234567, or "
                             "27831234567 as Clickatell writes it), a short code (3 to 8 digits) "
@@ -344,51 +284,6 @@ static sg_err parse_from(json_t *config, char **list, size_t *n, sg_error *e)
 
 /* ---- config: base_url, mps ---------------------------------------------------------- */
 
-static sg_err parse_base_url(json_t *config, const char *dflt, char **out, sg_error *e)
-{
-    const char *s;
-    *out = NULL;
-    sg_err err = get_string(config, "base_url", 1, BASE_URL_MAX, &s, e);
-    if (err)
-        return err;
-    if (!s)
-        s = dflt;
-    size_t scheme = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
-    size_t len = strlen(s);
-    while (len > scheme && s[len - 1] == '/')
-        len--;
-    bool ok = scheme && len > scheme;
-    for (size_t i = 0; ok && i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c == 0x7f || c == '?' || c == '#')
-            ok = false;
-    }
-    if (!ok)
-        return sg_error_set(e, SG_ERR_INVALID, "config.base_url",
-                            "base_url must be an http:// or https:// URL with a host and no "
-                            "query, fragment or spaces (default %s)",
-                            dflt);
-    *out = strndup(s, len);
-    if (!*out)
-        return sg_error_set(e, SG_ERR_NOMEM, "config.base_url", "out of memory");
-    return SG_OK;
-}
-
-static sg_err parse_mps(json_t *config, double *out, sg_error *e)
-{
-    *out = 1;
-    json_t *v = json_object_get(config, "mps");
-    if (!v)
-        return SG_OK;
-    double mps = json_is_number(v) ? json_number_value(v) : -1;
-    if (!(mps > 0 && mps <= MPS_MAX))
-        return sg_error_set(e, SG_ERR_INVALID, "config.mps",
-                            "mps must be a number greater than 0 and at most 10000 (sends per "
-                            "second per sender)");
-    *out = mps;
-    return SG_OK;
-}
-
 /* mo: true/false, or 0/1 as the API Parameters text writes it. */
 static sg_err parse_mo(json_t *config, int *out, sg_error *e)
 {
@@ -441,11 +336,11 @@ static void echo_line(char *out, size_t cap, const char *line, size_t len, size_
     char buf[ECHO_MAX + 8];
     if (has_eq && secret_like(line, key_len)) {
         size_t k = key_len < ECHO_MAX ? key_len : ECHO_MAX;
-        copy_text(buf, sizeof buf, line, k);
+        sg_cfg_copy_text(buf, sizeof buf, line, k);
         snprintf(out, cap, "%s=...", buf);
         return;
     }
-    copy_text(buf, ECHO_MAX + 1, line, len);
+    sg_cfg_copy_text(buf, ECHO_MAX + 1, line, len);
     snprintf(out, cap, "%s%s", buf, len > ECHO_MAX ? "..." : "");
 }
 
@@ -493,7 +388,7 @@ static sg_err parse_params(const char *s, size_t len, params_vals *pv, sg_error 
         bool k_mo = klen == 2 && strncasecmp(key, "mo", 2) == 0;
         if (!k_api && !k_from && !k_mo) {
             char kshown[40];
-            copy_text(kshown, sizeof kshown, key, klen);
+            sg_cfg_copy_text(kshown, sizeof kshown, key, klen);
             return sg_error_set(e, SG_ERR_INVALID, F,
                                 "params line %zu ('%s'): unknown key '%s' (the API Parameters "
                                 "text takes api_id, from and mo)",
@@ -551,7 +446,7 @@ static void config_free(void *vcfg)
     ckt_cfg *c = vcfg;
     if (!c)
         return;
-    free_senders(c->from, c->n_from);
+    sg_cfg_free_list(c->from, c->n_from);
     free(c->base_url);
     free(c->url);
     free(c->username);
@@ -576,7 +471,7 @@ static bool check_keys(json_t *config, const char *kind, const char *const *know
             k++;
         if (!known[k]) {
             char field[64];
-            set_field(field, sizeof field, key);
+            sg_cfg_field(field, sizeof field, key);
             sg_error_set(e, SG_ERR_INVALID, field,
                          "unknown key '%.50s' in the %s config (expected: %s)", key, kind,
                          known_text);
@@ -601,7 +496,7 @@ static bool load_common(json_t *config, ckt_cfg *c, const char *dflt_url, sg_err
         if (parse_from(config, c->from, &c->n_from, e))
             return false;
     }
-    if (parse_base_url(config, dflt_url, &c->base_url, e) || parse_mps(config, &c->mps, e))
+    if (sg_cfg_base_url(config, dflt_url, &c->base_url, e) || sg_cfg_mps(config, &c->mps, NULL, e))
         return false;
     return true;
 }
@@ -674,8 +569,8 @@ static void *legacy_config_load(json_t *config, sg_error *e)
     char api_id[API_ID_MAX + 1] = "";
     bool has_api_id = false;
     int mo = 0;
-    if (get_string(config, "username", 1, USERNAME_MAX, &username, e) ||
-        get_string(config, "password", 1, SECRET_MAX, &password, e) ||
+    if (sg_cfg_string(config, "username", 1, USERNAME_MAX, false, &username, e) ||
+        sg_cfg_string(config, "password", 1, SECRET_MAX, false, &password, e) ||
         get_api_id(config, api_id, &has_api_id, e) || parse_mo(config, &mo, e))
         goto fail;
     if (pv.has_api_id) {
@@ -728,7 +623,7 @@ static void *legacy_config_load(json_t *config, sg_error *e)
 nomem:
     sg_error_set(e, SG_ERR_NOMEM, "config", "out of memory");
 fail:
-    free_senders(pv.from, pv.n_from);
+    sg_cfg_free_list(pv.from, pv.n_from);
     config_free(c);
     return NULL;
 }
@@ -754,7 +649,7 @@ static void *platform_config_load(json_t *config, sg_error *e)
     if (!check_keys(config, "clickatell-platform", platform_keys, PLATFORM_KEYS_TEXT, e))
         return NULL;
     const char *api_key;
-    if (get_string(config, "api_key", 1, SECRET_MAX, &api_key, e))
+    if (sg_cfg_string(config, "api_key", 1, SECRET_MAX, false, &api_key, e))
         return NULL;
     if (!api_key) {
         sg_error_set(e, SG_ERR_INVALID, "config.api_key",
@@ -1200,7 +1095,7 @@ static void legacy_classify(long http_status, const char *body, size_t len, sg_p
                 trim(&p, &n);
             }
             if (n)
-                copy_text(res->error_message, sizeof res->error_message, p, n);
+                sg_cfg_copy_text(res->error_message, sizeof res->error_message, p, n);
             else
                 set_error_message_default(res, http_status, "Clickatell refused the message");
             res->outcome = retryable_http(http_status) || code_temporary(res->error_code)
@@ -1296,7 +1191,7 @@ static void platform_error(json_t *o, long http_status, const char *what, sg_pro
         snprintf(res->error_code, sizeof res->error_code, "platform-%lu",
                  (unsigned long)code % 1000000UL); /* json_code bounds it */
     if (desc)
-        copy_text(res->error_message, sizeof res->error_message, desc, dlen);
+        sg_cfg_copy_text(res->error_message, sizeof res->error_message, desc, dlen);
     else
         set_error_message_default(res, http_status, what);
     res->outcome = retryable_http(http_status) || code_temporary(res->error_code)

@@ -2,6 +2,7 @@
  * validation, the create-message request, and the classification of Twilio's
  * answer. Nothing here opens a socket. */
 #include "providers/twilio.h"
+#include "providers/config_fields.h"
 
 #include "util/buf.h"
 #include "util/form.h"
@@ -12,10 +13,8 @@
 #include <string.h>
 
 #define DEFAULT_BASE_URL "https://api.twilio.com"
-#define BASE_URL_MAX     512
 #define SECRET_MAX       128
 #define SENDERS_MAX      100
-#define MPS_MAX          10000.0
 /* To, From, Body (1600 characters, up to 4 bytes each, 3 bytes per encoded byte)
  * and a StatusCallback URL fit with room to spare. */
 #define REQUEST_BODY_MAX (64 * 1024)
@@ -103,54 +102,19 @@ static bool sender_valid(const char *s)
     return letter && len <= 11;
 }
 
-static void set_field(char *out, size_t cap, const char *key)
-{
-    snprintf(out, cap, "config.%.50s", key);
-}
-
-/* The string at key, or NULL when absent. Secrets are never echoed in messages. */
-static sg_err get_string(json_t *config, const char *key, size_t min, size_t max, const char **out,
-                         sg_error *e)
-{
-    char field[64];
-    set_field(field, sizeof field, key);
-    *out = NULL;
-    json_t *v = json_object_get(config, key);
-    if (!v)
-        return SG_OK;
-    if (!json_is_string(v))
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be a string", key);
-    size_t len = json_string_length(v);
-    const char *s = json_string_value(v);
-    if (strlen(s) != len)
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must not contain a NUL character", key);
-    if (len < min || len > max)
-        return sg_error_set(e, SG_ERR_INVALID, field, "%s must be %zu to %zu characters long", key,
-                            min, max);
-    *out = s;
-    return SG_OK;
-}
-
 static sg_err get_sid(json_t *config, const char *key, const char *prefix, const char **out,
                       sg_error *e)
 {
-    sg_err err = get_string(config, key, 0, 4096, out, e);
+    sg_err err = sg_cfg_string(config, key, 0, 4096, true, out, e);
     if (err)
         return err;
     if (*out && !sid_valid(*out, prefix)) {
         char field[64];
-        set_field(field, sizeof field, key);
+        sg_cfg_field(field, sizeof field, key);
         return sg_error_set(e, SG_ERR_INVALID, field,
                             "%s must be '%s' followed by 32 hexadecimal digits", key, prefix);
     }
     return SG_OK;
-}
-
-static void free_senders(char **from, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(from[i]);
-    free(from);
 }
 
 /* Check one sender (item is its 1-based position) and append a trimmed copy to
@@ -249,37 +213,8 @@ static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e
     *n_out = n;
     return SG_OK;
 fail:
-    free_senders(list, n);
+    sg_cfg_free_list(list, n);
     return err;
-}
-
-static sg_err parse_base_url(json_t *config, char **out, sg_error *e)
-{
-    const char *s;
-    *out = NULL;
-    sg_err err = get_string(config, "base_url", 1, BASE_URL_MAX, &s, e);
-    if (err)
-        return err;
-    if (!s)
-        s = DEFAULT_BASE_URL;
-    size_t scheme = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
-    size_t len = strlen(s);
-    while (len > scheme && s[len - 1] == '/')
-        len--;
-    bool ok = scheme && len > scheme;
-    for (size_t i = 0; ok && i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c == 0x7f || c == '?' || c == '#')
-            ok = false;
-    }
-    if (!ok)
-        return sg_error_set(e, SG_ERR_INVALID, "config.base_url",
-                            "base_url must be an http:// or https:// URL with a host and no "
-                            "query, fragment or spaces (default " DEFAULT_BASE_URL ")");
-    *out = strndup(s, len);
-    if (!*out)
-        return sg_error_set(e, SG_ERR_NOMEM, "config.base_url", "out of memory");
-    return SG_OK;
 }
 
 /* "Basic " + base64(user ":" pass). */
@@ -307,7 +242,7 @@ static void config_free(void *vcfg)
         return;
     free(c->account_sid);
     free(c->messaging_service_sid);
-    free_senders(c->from, c->n_from);
+    sg_cfg_free_list(c->from, c->n_from);
     free(c->base_url);
     free(c->messages_url);
     if (c->authorization) {
@@ -343,7 +278,7 @@ static void *config_load(json_t *config, sg_error *e)
             k++;
         if (!known_keys[k]) {
             char field[64];
-            set_field(field, sizeof field, key);
+            sg_cfg_field(field, sizeof field, key);
             sg_error_set(e, SG_ERR_INVALID, field,
                          "unknown key '%.50s' in the twilio config (expected: " KNOWN_KEYS_TEXT ")",
                          key);
@@ -355,9 +290,9 @@ static void *config_load(json_t *config, sg_error *e)
 
     const char *account_sid, *auth_token, *api_key_sid, *api_key_secret, *service;
     if (get_sid(config, "account_sid", "AC", &account_sid, e) ||
-        get_string(config, "auth_token", 1, SECRET_MAX, &auth_token, e) ||
+        sg_cfg_string(config, "auth_token", 1, SECRET_MAX, true, &auth_token, e) ||
         get_sid(config, "api_key_sid", "SK", &api_key_sid, e) ||
-        get_string(config, "api_key_secret", 1, SECRET_MAX, &api_key_secret, e) ||
+        sg_cfg_string(config, "api_key_secret", 1, SECRET_MAX, true, &api_key_secret, e) ||
         get_sid(config, "messaging_service_sid", "MG", &service, e))
         goto fail;
     if (!account_sid) {
@@ -395,20 +330,13 @@ static void *config_load(json_t *config, sg_error *e)
                      "from (one or more sender numbers) or messaging_service_sid is required");
         goto fail;
     }
-    if (parse_base_url(config, &base_url, e))
+    if (sg_cfg_base_url(config, DEFAULT_BASE_URL, &base_url, e))
         goto fail;
 
-    double mps = 1;
-    json_t *mps_json = json_object_get(config, "mps");
-    if (mps_json) {
-        mps = json_is_number(mps_json) ? json_number_value(mps_json) : -1;
-        if (!(mps > 0 && mps <= MPS_MAX)) {
-            sg_error_set(e, SG_ERR_INVALID, "config.mps",
-                         "mps must be a number greater than 0 and at most 10000 (sends per "
-                         "second per sender)");
-            goto fail;
-        }
-    }
+    double mps;
+    bool mps_given;
+    if (sg_cfg_mps(config, &mps, &mps_given, e))
+        goto fail;
 
     c = calloc(1, sizeof *c);
     from_json = json_array();
@@ -443,14 +371,14 @@ static void *config_load(json_t *config, sg_error *e)
     from_json = NULL;
     if (json_object_set_new(config, "base_url", json_string(c->base_url)))
         goto nomem;
-    if (!mps_json && json_object_set_new(config, "mps", json_integer(1)))
+    if (!mps_given && json_object_set_new(config, "mps", json_integer(1)))
         goto nomem;
     return c;
 
 nomem:
     sg_error_set(e, SG_ERR_NOMEM, "config", "out of memory");
 fail:
-    free_senders(from, n_from);
+    sg_cfg_free_list(from, n_from);
     free(base_url);
     json_decref(from_json);
     config_free(c);
@@ -522,22 +450,6 @@ out:
     return err;
 }
 
-/* Copy at most cap-1 bytes of src into dst, never cutting a UTF-8 sequence in two
- * and turning control characters into spaces (the text ends up in logs and JSON). */
-static void copy_text(char *dst, size_t cap, const char *src, size_t len)
-{
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
-    }
-    dst[len] = '\0';
-}
-
 /* num_segments is a string in Twilio's JSON ("1", "0" via a Messaging Service);
  * an integer is tolerated. Anything else counts as unknown (0). */
 static unsigned parse_segments(json_t *v)
@@ -576,8 +488,8 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
             json_string_length(sid) < sizeof res->message_id &&
             strlen(json_string_value(sid)) == json_string_length(sid)) {
             res->outcome = SG_SEND_ACCEPTED;
-            copy_text(res->message_id, sizeof res->message_id, json_string_value(sid),
-                      json_string_length(sid));
+            sg_cfg_copy_text(res->message_id, sizeof res->message_id, json_string_value(sid),
+                             json_string_length(sid));
             res->segments = parse_segments(json_object_get(root, "num_segments"));
         } else {
             /* Twilio may well have queued the message, but without a sid nothing can
@@ -599,13 +511,13 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
         code_num = json_integer_value(code);
         snprintf(res->error_code, sizeof res->error_code, "%" JSON_INTEGER_FORMAT, code_num);
     } else if (json_is_string(code)) {
-        copy_text(res->error_code, sizeof res->error_code, json_string_value(code),
-                  json_string_length(code));
+        sg_cfg_copy_text(res->error_code, sizeof res->error_code, json_string_value(code),
+                         json_string_length(code));
         code_num = strtoll(res->error_code, NULL, 10);
     }
     if (json_is_string(message) && json_string_length(message) > 0)
-        copy_text(res->error_message, sizeof res->error_message, json_string_value(message),
-                  json_string_length(message));
+        sg_cfg_copy_text(res->error_message, sizeof res->error_message, json_string_value(message),
+                         json_string_length(message));
     else /* twilio-node's wording for an answer it cannot read */
         snprintf(res->error_message, sizeof res->error_message,
                  "[HTTP %ld] Failed to execute request", http_status);
