@@ -409,34 +409,6 @@ static const sg_provider *url_secret_provider(sg_http_req *req, sg_app *app,
     return p;
 }
 
-/* The callback's parameters: the query string for GET; for POST a form body or,
- * when the body is JSON, *json points at it (and the form holds the query). */
-static bool callback_params(sg_http_req *req, sg_form *form, const char **json, size_t *json_len,
-                            const char *what)
-{
-    *json = NULL;
-    *json_len = 0;
-    const char *ct = sg_http_header(req, "Content-Type");
-    size_t len;
-    const char *body = sg_http_body(req, &len);
-    sg_err err;
-    if (strcmp(sg_http_method(req), "POST") == 0 && ct &&
-        strncasecmp(ct, "application/json", 16) == 0) {
-        *json = body;
-        *json_len = len;
-        err = sg_http_query_form(req, form);
-    } else if (strcmp(sg_http_method(req), "POST") == 0 && len > 0) {
-        err = sg_form_parse(body, len, form);
-    } else {
-        err = sg_http_query_form(req, form);
-    }
-    if (err) {
-        sg_metrics_callback(what, "rejected");
-        sg_http_problem(req, 400, "invalid_request", NULL, "the callback cannot be parsed");
-        return false;
-    }
-    return true;
-}
 
 /* A flat JSON object ({"apiMsgId": "...", "status": "004", "charge": 0.8}) as a
  * form, for legacy callbacks sent as JSON. False if it is not such an object. */
@@ -458,14 +430,17 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
     {
         char num[64];
         const char *text = NULL;
-        if (json_is_string(v))
-            text = json_string_value(v);
-        else if (json_is_integer(v))
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), text = num;
-        else if (json_is_real(v))
-            snprintf(num, sizeof num, "%g", json_real_value(v)), text = num;
-        else if (json_is_null(v))
+        if (json_is_null(v))
             continue;
+        if (json_is_string(v)) {
+            text = json_string_value(v);
+        } else if (json_is_integer(v)) {
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            text = num;
+        } else if (json_is_real(v)) {
+            snprintf(num, sizeof num, "%g", json_real_value(v));
+            text = num;
+        }
         ok = text && sg_form_add(&b, key, text) == SG_OK;
         if (!ok)
             break;
@@ -474,6 +449,41 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
     ok = ok && sg_form_parse(sg_buf_cstr(&b), b.len, out) == SG_OK;
     sg_buf_free(&b);
     return ok;
+}
+
+/* The callback's parameters: the query string for GET; for POST a form body or,
+ * when the body is JSON, *json points at it (and the form holds the query). A
+ * legacy provider's JSON is a flat object and is read as a form instead. */
+static bool callback_params(sg_http_req *req, const sg_provider *p, sg_form *form,
+                            const char **json, size_t *json_len, const char *what)
+{
+    *json = NULL;
+    *json_len = 0;
+    const char *ct = sg_http_header(req, "Content-Type");
+    size_t len;
+    const char *body = sg_http_body(req, &len);
+    sg_err err;
+    if (strcmp(sg_http_method(req), "POST") == 0 && ct &&
+        strncasecmp(ct, "application/json", 16) == 0) {
+        *json = body;
+        *json_len = len;
+        err = sg_http_query_form(req, form);
+    } else if (strcmp(sg_http_method(req), "POST") == 0 && len > 0) {
+        err = sg_form_parse(body, len, form);
+    } else {
+        err = sg_http_query_form(req, form);
+    }
+    if (!err && *json && strcmp(p->kind->name, "clickatell-platform") != 0) {
+        sg_form_free(form);
+        if (json_to_form(*json, *json_len, form))
+            *json = NULL;
+    }
+    if (err) {
+        sg_metrics_callback(what, "rejected");
+        sg_http_problem(req, 400, "invalid_request", NULL, "the callback cannot be parsed");
+        return false;
+    }
+    return true;
 }
 
 /* A legacy callback's api_id must be the provider's. */
@@ -504,7 +514,7 @@ sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
     sg_form form = {0};
     const char *json;
     size_t json_len;
-    if (!p || !callback_params(req, &form, &json, &json_len, "status")) {
+    if (!p || !callback_params(req, p, &form, &json, &json_len, "status")) {
         sg_registry_release(app->registry, set);
         return SG_HTTP_DONE;
     }
@@ -512,10 +522,6 @@ sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
     sg_error e = {0};
     sg_err err;
     bool platform = strcmp(p->kind->name, "clickatell-platform") == 0;
-    if (json && !platform) {
-        sg_form_free(&form);
-        json = json_to_form(json, json_len, &form) ? NULL : json;
-    }
     if (json)
         err = sg_clickatell_parse_platform_status(json, json_len, &cb, &e);
     else if (platform)
@@ -553,7 +559,7 @@ sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
     sg_form form = {0};
     const char *json;
     size_t json_len;
-    if (!p || !callback_params(req, &form, &json, &json_len, "inbound")) {
+    if (!p || !callback_params(req, p, &form, &json, &json_len, "inbound")) {
         sg_registry_release(app->registry, set);
         return SG_HTTP_DONE;
     }
@@ -561,10 +567,6 @@ sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
     sg_error e = {0};
     sg_err err;
     bool platform = strcmp(p->kind->name, "clickatell-platform") == 0;
-    if (json && !platform) {
-        sg_form_free(&form);
-        json = json_to_form(json, json_len, &form) ? NULL : json;
-    }
     if (json)
         err = sg_clickatell_parse_platform_reply(json, json_len, &in, &e);
     else if (platform)
