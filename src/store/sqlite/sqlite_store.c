@@ -456,6 +456,71 @@ static sg_err read_one(sg_store *s, int q, const char *param,
     return err;
 }
 
+/* Run read query q (parameters bound by bind(st, arg), which may be NULL) and
+ * collect its rows with row() into a malloc'd array of elem_size elements: every
+ * row when max is 0, else at most max. On failure drop() (may be NULL) releases
+ * each row read so far and nothing is returned. */
+static sg_err read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
+                        const void *arg, void (*row)(sqlite3_stmt *st, void *out),
+                        void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
+                        size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    conn *c = reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = stmt_get(c, q);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    if (st && bind)
+        bind(st, arg);
+    char *rows = NULL;
+    size_t count = 0, cap = 0;
+    int rc = SQLITE_DONE;
+    while (!err && (max == 0 || count < max) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 8;
+            if (max && cap > max)
+                cap = max;
+            char *grown = realloc(rows, cap * elem_size);
+            if (!grown) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            rows = grown;
+        }
+        memset(rows + count * elem_size, 0, elem_size);
+        row(st, rows + count * elem_size);
+        count++;
+    }
+    if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        err = map_rc(rc);
+    if (st)
+        sqlite3_reset(st);
+    reader_release(s, c);
+    if (err) {
+        for (size_t i = 0; drop && i < count; i++)
+            drop(rows + i * elem_size);
+        free(rows);
+        return err;
+    }
+    *out = rows;
+    *n = count;
+    return SG_OK;
+}
+
+/* A page read with limit + 1 rows: drop the extra one and say whether it was there. */
+static void page_trim(void *rows, size_t elem_size, size_t *n, size_t limit,
+                      void (*drop)(void *elem), bool *has_more)
+{
+    *has_more = *n > limit;
+    if (*has_more) {
+        if (drop)
+            drop((char *)rows + limit * elem_size);
+        *n = limit;
+    }
+}
+
 /* ---- the writer ---------------------------------------------------------------- */
 
 static void run_group(sg_store *s, job *head)
@@ -890,44 +955,19 @@ sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
 {
-    return read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME,
-                    id_or_name, provider_row, out);
+    return read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME, id_or_name,
+                    provider_row, out);
+}
+
+static void provider_drop(void *p)
+{
+    sg_provider_row_free(p);
 }
 
 sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_PROV_LIST);
-    sg_err err = st ? SG_OK : SG_ERR_DB;
-    size_t cap = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            sg_provider_row *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                err = SG_ERR_NOMEM;
-                break;
-            }
-            *out = p;
-        }
-        provider_row(st, &(*out)[(*n)++]);
-    }
-    if (st)
-        sqlite3_reset(st);
-    reader_release(s, c);
-    if (err) {
-        for (size_t i = 0; i < *n; i++)
-            sg_provider_row_free(&(*out)[i]);
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return err;
+    return read_rows(s, Q_PROV_LIST, NULL, NULL, provider_row, provider_drop, sizeof **out, 0,
+                     (void **)out, n);
 }
 
 sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
@@ -1198,39 +1238,30 @@ sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out)
     return err;
 }
 
+static void bind_one_text(sqlite3_stmt *st, const void *text)
+{
+    bind_text(st, 1, text);
+}
+
+static void event_row(sqlite3_stmt *st, void *out)
+{
+    sg_event *ev = out;
+    const char *status = (const char *)sqlite3_column_text(st, 0);
+    if (!status || !sg_status_parse(status, &ev->status))
+        ev->status = SG_STATUS_FAILED;
+    ev->at = sqlite3_column_int64(st, 1);
+    ev->detail = col_dup(st, 2);
+}
+
+static void event_drop(void *ev)
+{
+    free(((sg_event *)ev)->detail);
+}
+
 sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_EVENTS);
-    sg_err err = st ? SG_OK : SG_ERR_DB;
-    size_t cap = 0;
-    if (st)
-        bind_text(st, 1, id);
-    while (!err && sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            sg_event *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                err = SG_ERR_NOMEM;
-                break;
-            }
-            *out = p;
-        }
-        sg_event *ev = &(*out)[(*n)++];
-        const char *status = (const char *)sqlite3_column_text(st, 0);
-        if (!status || !sg_status_parse(status, &ev->status))
-            ev->status = SG_STATUS_FAILED;
-        ev->at = sqlite3_column_int64(st, 1);
-        ev->detail = col_dup(st, 2);
-    }
-    if (st)
-        sqlite3_reset(st);
-    reader_release(s, c);
-    return err;
+    return read_rows(s, Q_EVENTS, bind_one_text, id, event_row, event_drop, sizeof **out, 0,
+                     (void **)out, n);
 }
 
 sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
@@ -1298,8 +1329,7 @@ typedef struct cancel_arg {
     sg_message *out;
 } cancel_arg;
 
-static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at,
-                                  sg_error *e);
+static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e);
 
 static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
@@ -1380,8 +1410,7 @@ static unsigned webhook_mask(sg_store *s, conn *c)
 }
 
 /* Queue one delivery of event (with data, stolen) per subscribed webhook. */
-static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at,
-                   sg_error *e)
+static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at, sg_error *e)
 {
     if (!(webhook_mask(s, c) & event_bit(event))) {
         json_decref(data);
@@ -1390,8 +1419,8 @@ static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_
     char evt_id[SG_ID_MAX], when[SG_TIME_STR_MAX];
     sg_id_new("evt", at, evt_id);
     sg_time_format(at, when, sizeof when);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "id", evt_id, "type", event, "created_at",
-                            when, "data", data ? data : json_object());
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "id", evt_id, "type", event, "created_at", when,
+                            "data", data ? data : json_object());
     char *payload = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!payload)
@@ -1445,8 +1474,8 @@ static sg_err emit_consent(sg_store *s, conn *c, const char *event, const char *
         return SG_OK;
     char when[SG_TIME_STR_MAX];
     sg_time_format(at, when, sizeof when);
-    json_t *data = json_pack("{s:s, s:s, s:o, s:s}", "phone", phone, "source", source,
-                             "message_id", opt_str(message_id), "at", when);
+    json_t *data = json_pack("{s:s, s:s, s:o, s:s}", "phone", phone, "source", source, "message_id",
+                             opt_str(message_id), "at", when);
     return emit(s, c, event, data, at, e);
 }
 
@@ -1496,10 +1525,10 @@ static sg_err optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *chan
     *changed = sqlite3_changes(c->db) > 0;
     if (!*changed)
         return SG_OK;
-    sg_err err2 = consent_event(c, o->phone, "subscribed", "opted_out", o->source,
-                                o->message_id, o->reason, at, e);
-    return err2 ? err2 : emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source,
-                                      o->message_id, at, e);
+    sg_err err2 = consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
+                                o->reason, at, e);
+    return err2 ? err2
+                : emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source, o->message_id, at, e);
 }
 
 static sg_err optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
@@ -1910,11 +1939,11 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (webhook_mask(s, c) & event_bit(SG_EVENT_MESSAGE_RECEIVED)) {
         char when[SG_TIME_STR_MAX];
         sg_time_format(m->created_at, when, sizeof when);
-        json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", m->id,
-                                 "from", m->from, "to", m->to, "body", m->body ? m->body : "",
-                                 "provider_id", m->provider_id, "provider_message_id",
-                                 m->provider_message_id, "contact_id", in->contact_id,
-                                 "segments", (int)m->segments, "received_at", when);
+        json_t *data =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", m->id, "from", m->from,
+                      "to", m->to, "body", m->body ? m->body : "", "provider_id", m->provider_id,
+                      "provider_message_id", m->provider_message_id, "contact_id", in->contact_id,
+                      "segments", (int)m->segments, "received_at", when);
         if ((err = emit(s, c, SG_EVENT_MESSAGE_RECEIVED, data, m->created_at, e)))
             return err;
     }
@@ -2036,42 +2065,35 @@ sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *ou
                     id_or_phone, contact_row, out);
 }
 
+typedef struct page_args {
+    const char *text;
+    long long at;
+    bool has_at;
+    size_t limit;
+} page_args;
+
+static void bind_contact_page(sqlite3_stmt *st, const void *arg)
+{
+    const page_args *a = arg;
+    bind_text(st, 1, a->text);
+    sqlite3_bind_int64(st, 2, (int64_t)a->limit + 1);
+}
+
+static void contact_drop(void *c)
+{
+    sg_contact_free(c);
+}
+
 sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
                              size_t *n, bool *has_more)
 {
-    *out = NULL;
-    *n = 0;
     *has_more = false;
-    sg_contact *rows = calloc(limit + 1, sizeof *rows);
-    if (!rows)
-        return SG_ERR_NOMEM;
-    conn *c = reader_acquire(s);
-    if (!c) {
-        free(rows);
-        return SG_ERR_DB;
-    }
-    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_LIST);
-    size_t count = 0;
-    if (st) {
-        bind_text(st, 1, cursor);
-        sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
-        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
-            contact_row(st, &rows[count++]);
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    if (!st) {
-        sg_contacts_free(rows, count);
-        return SG_ERR_DB;
-    }
-    if (count > limit) {
-        sg_contact_free(&rows[limit]);
-        count = limit;
-        *has_more = true;
-    }
-    *out = rows;
-    *n = count;
-    return SG_OK;
+    page_args a = {.text = cursor, .limit = limit};
+    sg_err err = read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, contact_row, contact_drop,
+                           sizeof **out, limit + 1, (void **)out, n);
+    if (!err)
+        page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
+    return err;
 }
 
 void sg_timeline_free(sg_timeline_item *t, size_t n)
@@ -2221,6 +2243,16 @@ sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
     return read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
 }
 
+static void bind_optout_page(sqlite3_stmt *st, const void *arg)
+{
+    const page_args *a = arg;
+    if (a->has_at) {
+        sqlite3_bind_int64(st, 1, a->at);
+        bind_text(st, 2, a->text);
+    }
+    sqlite3_bind_int64(st, 3, (int64_t)a->limit + 1);
+}
+
 sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
                             size_t *n, bool *has_more)
 {
@@ -2232,38 +2264,12 @@ sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_op
     bool has_cursor = cursor && *cursor;
     if (has_cursor && sscanf(cursor, "%lld.%23s", &cur_at, cur_phone) != 2)
         return SG_ERR_INVALID;
-    sg_optout *rows = calloc(limit + 1, sizeof *rows);
-    if (!rows)
-        return SG_ERR_NOMEM;
-    conn *c = reader_acquire(s);
-    if (!c) {
-        free(rows);
-        return SG_ERR_DB;
-    }
-    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_LIST);
-    size_t count = 0;
-    if (st) {
-        if (has_cursor) {
-            sqlite3_bind_int64(st, 1, cur_at);
-            bind_text(st, 2, cur_phone);
-        }
-        sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
-            optout_row(st, &rows[count++]);
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    if (!st) {
-        free(rows);
-        return SG_ERR_DB;
-    }
-    if (count > limit) {
-        count = limit;
-        *has_more = true;
-    }
-    *out = rows;
-    *n = count;
-    return SG_OK;
+    page_args a = {.text = cur_phone, .at = cur_at, .has_at = has_cursor, .limit = limit};
+    sg_err err = read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL, sizeof **out,
+                           limit + 1, (void **)out, n);
+    if (!err)
+        page_trim(*out, sizeof **out, n, limit, NULL, has_more);
+    return err;
 }
 
 /* ---- app webhooks ---------------------------------------------------------------- */
@@ -2333,39 +2339,15 @@ sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
     return read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
 }
 
+static void webhook_drop(void *w)
+{
+    sg_webhook_free(w);
+}
+
 sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    conn *c = reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_LIST);
-    sg_err err = st ? SG_OK : SG_ERR_DB;
-    size_t cap = 0;
-    while (!err && sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            sg_webhook *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                err = SG_ERR_NOMEM;
-                break;
-            }
-            *out = p;
-        }
-        webhook_row(st, &(*out)[(*n)++]);
-    }
-    if (st)
-        sqlite3_reset(st);
-    reader_release(s, c);
-    if (err) {
-        for (size_t i = 0; i < *n; i++)
-            sg_webhook_free(&(*out)[i]);
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return err;
+    return read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
+                     (void **)out, n);
 }
 
 static const char *const delivery_states[] = {"pending", "delivered", "dead"};
@@ -2382,8 +2364,9 @@ void sg_deliveries_free(sg_delivery *d, size_t n)
     free(d);
 }
 
-static void delivery_row(sqlite3_stmt *st, sg_delivery *d)
+static void delivery_row(sqlite3_stmt *st, void *out)
 {
+    sg_delivery *d = out;
     memset(d, 0, sizeof *d);
     d->id = sqlite3_column_int64(st, 0);
     col_copy(st, 1, d->webhook_id, sizeof d->webhook_id);
@@ -2402,43 +2385,29 @@ static void delivery_row(sqlite3_stmt *st, sg_delivery *d)
     d->updated_at = sqlite3_column_int64(st, 10);
 }
 
+static void bind_delivery_page(sqlite3_stmt *st, const void *arg)
+{
+    const page_args *a = arg;
+    bind_text(st, 1, a->text);
+    sqlite3_bind_int64(st, 2, a->at);
+    sqlite3_bind_int64(st, 3, (int64_t)a->limit + 1);
+}
+
+static void delivery_drop(void *d)
+{
+    free(((sg_delivery *)d)->payload);
+}
+
 sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
                               sg_delivery **out, size_t *n, bool *has_more)
 {
-    *out = NULL;
-    *n = 0;
     *has_more = false;
-    sg_delivery *rows = calloc(limit + 1, sizeof *rows);
-    if (!rows)
-        return SG_ERR_NOMEM;
-    conn *c = reader_acquire(s);
-    if (!c) {
-        free(rows);
-        return SG_ERR_DB;
-    }
-    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_LIST);
-    size_t count = 0;
-    if (st) {
-        bind_text(st, 1, webhook_id);
-        sqlite3_bind_int64(st, 2, cursor);
-        sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
-        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW)
-            delivery_row(st, &rows[count++]);
-        sqlite3_reset(st);
-    }
-    reader_release(s, c);
-    if (!st) {
-        sg_deliveries_free(rows, count);
-        return SG_ERR_DB;
-    }
-    if (count > limit) {
-        free(rows[limit].payload);
-        count = limit;
-        *has_more = true;
-    }
-    *out = rows;
-    *n = count;
-    return SG_OK;
+    page_args a = {.text = webhook_id, .at = cursor, .limit = limit};
+    sg_err err = read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row, delivery_drop,
+                           sizeof **out, limit + 1, (void **)out, n);
+    if (!err)
+        page_trim(*out, sizeof **out, n, limit, delivery_drop, has_more);
+    return err;
 }
 
 typedef struct delivery_claim_arg {
@@ -2515,9 +2484,8 @@ static sg_err delivery_result_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return step_done(c, st, e, "recording a delivery attempt");
 }
 
-sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state,
-                                int http_status, const char *error, int64_t next_attempt_at,
-                                sg_error *e)
+sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,
+                                const char *error, int64_t next_attempt_at, sg_error *e)
 {
     delivery_result_arg a = {id, state, http_status, error, next_attempt_at};
     return write_sync(s, delivery_result_fn, &a, e);
