@@ -24,16 +24,13 @@
 #include <string.h>
 #include <strings.h>
 
-#define BODY_MAX        (64 * 1024) /* request bodies; larger ones get 413 */
-#define THREADS         4
-#define CONNECTIONS_MAX 4096
-#define IDLE_TIMEOUT_S  60
-#define LATENCY_MAX_MS  600000
-#define DELAY_MAX_MS    600000 /* --sent-delay-ms, --delivered-delay-ms */
-#define RECIPIENTS_MAX  100    /* per send request, both APIs */
-#define SECRET_MAX      128
-#define CLIMSGID_MAX    32
-#define CMID_MAX        64 /* platform clientMessageId */
+#define BODY_MAX       (64 * 1024) /* request bodies; larger ones get 413 */
+#define LATENCY_MAX_MS 600000
+#define DELAY_MAX_MS   600000 /* --sent-delay-ms, --delivered-delay-ms */
+#define RECIPIENTS_MAX 100    /* per send request, both APIs */
+#define SECRET_MAX     128
+#define CLIMSGID_MAX   32
+#define CMID_MAX       64 /* platform clientMessageId */
 
 /* ---- accepted messages -------------------------------------------------------------- */
 
@@ -1489,7 +1486,7 @@ sg_err sg_ck_sim_new(const sg_ck_sim_options *o, const struct sockaddr *addr, sg
         s->n_undelivered = i + 1;
     }
     ok = sg_sim_ring_init(&s->records, SG_CK_SIM_MAX_RECORDS, message_ref, message_unref) && ok;
-    ok = sg_sim_delays_init(&s->delays, CONNECTIONS_MAX) && ok;
+    ok = sg_sim_delays_init(&s->delays, SG_SIM_CONNECTIONS_MAX) && ok;
     if (!ok) {
         sg_ck_sim_destroy(s);
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
@@ -1507,22 +1504,11 @@ sg_err sg_ck_sim_new(const sg_ck_sim_options *o, const struct sockaddr *addr, sg
         sg_ck_sim_destroy(s);
         return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the delay thread");
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
-    if (addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        sg_sim_mhd_log, NULL, MHD_OPTION_END);
+    s->daemon = sg_sim_start_daemon(addr, handle, s, completed, &s->port);
     if (!s->daemon) {
         sg_ck_sim_destroy(s);
         return sg_error_set(e, SG_ERR_IO, NULL, "cannot listen (is the port already taken?)");
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
     *out = s;
     return SG_OK;
 }

@@ -448,3 +448,24 @@ bool sg_sim_ring_snapshot(sg_sim_ring *r, bool (*match)(const void *item, const 
     *items = copy;
     return copy != NULL;
 }
+
+struct MHD_Daemon *sg_sim_start_daemon(const struct sockaddr *addr,
+                                       MHD_AccessHandlerCallback handler, void *cls,
+                                       MHD_RequestCompletedCallback completed, uint16_t *port)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (addr->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SG_SIM_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, sg_sim_mhd_log,
+        NULL, MHD_OPTION_END);
+    if (d) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        *port = info ? info->port : 0;
+    }
+    return d;
+}

@@ -64,6 +64,15 @@ void sg_sim_wait_signal(const sigset_t *sigs);
 double sg_sim_uniform(uint64_t seed, uint64_t index);
 /* libmicrohttpd's error log, at debug level. */
 void sg_sim_mhd_log(void *cls, const char *fmt, va_list ap);
+
+#define SG_SIM_CONNECTIONS_MAX 4096 /* per simulator; also the latency queue's size */
+
+/* Start a simulator's HTTP daemon on addr: a thread pool over epoll, suspend and
+ * resume allowed (latency), bounded connections and idle time, completed() called
+ * per request. NULL if the address cannot be bound; *port gets the bound port. */
+struct MHD_Daemon *sg_sim_start_daemon(const struct sockaddr *addr,
+                                       MHD_AccessHandlerCallback handler, void *cls,
+                                       MHD_RequestCompletedCallback completed, uint16_t *port);
 /* Bytes as a JSON string; jansson refuses invalid UTF-8, so such bytes become '?'. */
 json_t *sg_sim_json_text(const char *body, size_t len);
 /* Echo of client input inside an error message: printable ASCII only (others

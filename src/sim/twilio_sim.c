@@ -28,9 +28,6 @@
 enum { EXIT_OK = SG_SIM_EXIT_OK, EXIT_FAIL = SG_SIM_EXIT_FAIL, EXIT_USAGE = SG_SIM_EXIT_USAGE };
 
 #define BODY_MAX          (64 * 1024) /* request bodies; larger ones get 413 */
-#define THREADS           4
-#define CONNECTIONS_MAX   4096
-#define IDLE_TIMEOUT_S    60
 #define LATENCY_MAX_MS    600000
 #define API_PREFIX        "/2010-04-01/Accounts/"
 #define ERRORS_URL        "https://www.twilio.com/docs/errors/"
@@ -1035,7 +1032,7 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     atomic_init(&s->unauthorized, 0);
     bool ring_ok = sg_sim_ring_init(&s->records, SG_TWILIO_SIM_MAX_RECORDS, message_ref_item,
                                     message_unref_item);
-    bool delays_ok = sg_sim_delays_init(&s->delays, CONNECTIONS_MAX);
+    bool delays_ok = sg_sim_delays_init(&s->delays, SG_SIM_CONNECTIONS_MAX);
     if (!s->auth_token || !s->api_key_secret || !ring_ok || !delays_ok || !s->undelivered ||
         !s->failed) {
         sg_twilio_sim_destroy(s);
@@ -1059,22 +1056,11 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
         return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the delay thread");
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
-    if (addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        sg_sim_mhd_log, NULL, MHD_OPTION_END);
+    s->daemon = sg_sim_start_daemon(addr, handle, s, completed, &s->port);
     if (!s->daemon) {
         sg_twilio_sim_destroy(s);
         return sg_error_set(e, SG_ERR_IO, NULL, "cannot listen (is the port already taken?)");
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
     *out = s;
     return SG_OK;
 }
