@@ -12,6 +12,7 @@
 struct sg_dispatcher;
 struct sg_http_server;
 struct sg_webhooks;
+struct sg_broadcaster;
 
 typedef struct sg_app {
     sg_store *store;
@@ -28,6 +29,7 @@ typedef struct sg_app {
     struct sg_http_server *http;      /* NULL outside `serve` */
     struct sg_webhooks *webhooks;     /* app-webhook worker (sg_webhooks_wake); NULL outside
                                          `serve` */
+    struct sg_broadcaster *broadcaster; /* the broadcast scheduler; NULL outside `serve` */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

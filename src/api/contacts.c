@@ -15,14 +15,14 @@
 #define LIST_MAX 1000
 #define ATTRIBUTES_MAX 8192
 
-static json_t *time_json(int64_t ms)
+json_t *sg_api_time_json(int64_t ms)
 {
     char buf[SG_TIME_STR_MAX];
     sg_time_format(ms, buf, sizeof buf);
     return json_string(buf);
 }
 
-static json_t *contact_json(const sg_contact *c)
+json_t *sg_api_contact_json(const sg_contact *c)
 {
     json_t *attrs = c->attributes ? json_loads(c->attributes, 0, NULL) : NULL;
     json_t *j = json_object();
@@ -31,14 +31,12 @@ static json_t *contact_json(const sg_contact *c)
     json_object_set_new(j, "first_name", json_string(c->first_name));
     json_object_set_new(j, "last_name", json_string(c->last_name));
     json_object_set_new(j, "attributes", attrs ? attrs : json_object());
-    /* Only numbers that can receive SMS become contacts' phones. */
-    sg_phone_type type = SG_PHONE_TYPE_UNKNOWN;
-    char e164[SG_PHONE_MAX];
-    sg_phone_normalize(c->phone, NULL, e164, &type);
-    json_object_set_new(j, "mobile", json_boolean(sg_phone_type_can_sms(type)));
+    json_object_set_new(j, "mobile", json_boolean(c->mobile));
     json_object_set_new(j, "opted_out", json_boolean(c->opted_out));
-    json_object_set_new(j, "created_at", time_json(c->created_at));
-    json_object_set_new(j, "updated_at", time_json(c->updated_at));
+    json_object_set_new(j, "last_activity_at",
+                        c->last_activity_at ? sg_api_time_json(c->last_activity_at) : json_null());
+    json_object_set_new(j, "created_at", sg_api_time_json(c->created_at));
+    json_object_set_new(j, "updated_at", sg_api_time_json(c->updated_at));
     return j;
 }
 
@@ -133,10 +131,10 @@ sg_http_result sg_api_contacts_create(sg_http_req *req, void *ctx)
         } else {
             sg_contact stored;
             if (sg_store_contact_get(app->store, c.id, &stored) == SG_OK) {
-                sg_http_respond_json(req, 201, contact_json(&stored));
+                sg_http_respond_json(req, 201, sg_api_contact_json(&stored));
                 sg_contact_free(&stored);
             } else {
-                sg_http_respond_json(req, 201, contact_json(&c));
+                sg_http_respond_json(req, 201, sg_api_contact_json(&c));
             }
         }
     }
@@ -166,7 +164,7 @@ sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx)
     }
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(data, contact_json(&rows[i]));
+        json_array_append_new(data, sg_api_contact_json(&rows[i]));
     json_t *resp = json_pack("{s:o, s:o}", "data", data, "next_cursor",
                              more && n ? json_string(rows[n - 1].id) : json_null());
     sg_contacts_free(rows, n);
@@ -204,7 +202,7 @@ sg_http_result sg_api_contacts_get(sg_http_req *req, void *ctx)
     sg_contact c;
     if (!load_contact(req, ctx, &c))
         return SG_HTTP_DONE;
-    sg_http_respond_json(req, 200, contact_json(&c));
+    sg_http_respond_json(req, 200, sg_api_contact_json(&c));
     sg_contact_free(&c);
     return SG_HTTP_DONE;
 }
@@ -231,10 +229,10 @@ sg_http_result sg_api_contacts_update(sg_http_req *req, void *ctx)
         } else {
             sg_contact stored;
             if (sg_store_contact_get(app->store, c.id, &stored) == SG_OK) {
-                sg_http_respond_json(req, 200, contact_json(&stored));
+                sg_http_respond_json(req, 200, sg_api_contact_json(&stored));
                 sg_contact_free(&stored);
             } else {
-                sg_http_respond_json(req, 200, contact_json(&c));
+                sg_http_respond_json(req, 200, sg_api_contact_json(&c));
             }
         }
     }
@@ -289,11 +287,15 @@ sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx)
         json_t *row;
         if (t->is_message) {
             const sg_provider *p = sg_provider_set_find(set, t->msg.provider_id);
-            row = json_pack("{s:s, s:o, s:o}", "type", "message", "at", time_json(t->at),
+            row = json_pack("{s:s, s:o, s:o}", "type", "message", "at", sg_api_time_json(t->at),
                             "message", sg_message_json(&t->msg, NULL, 0, p ? p->name : NULL));
+        } else if (t->is_click) {
+            row = json_pack("{s:s, s:o, s:{s:s, s:s}}", "type", "click", "at",
+                            sg_api_time_json(t->at), "click", "message_id", t->message_id, "url",
+                            t->detail ? t->detail : "");
         } else {
             row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at",
-                            time_json(t->at), "consent", "old", t->old_state, "new",
+                            sg_api_time_json(t->at), "consent", "old", t->old_state, "new",
                             t->new_state, "source", t->source, "message_id",
                             t->message_id[0] ? json_string(t->message_id) : json_null(),
                             "detail", t->detail ? json_string(t->detail) : json_null());
@@ -315,7 +317,7 @@ static json_t *optout_json(const sg_optout *o)
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "phone", o->phone, "source", o->source,
                      "reason", o->reason, "message_id",
                      o->message_id[0] ? json_string(o->message_id) : json_null(), "created_at",
-                     time_json(o->created_at));
+                     sg_api_time_json(o->created_at));
 }
 
 sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx)

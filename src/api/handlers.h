@@ -43,6 +43,46 @@ sg_http_result sg_api_webhooks_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx);
 
+/* /v1/groups, /v1/segments, /v1/templates, import and export (api/audience.c). */
+sg_http_result sg_api_groups_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_add(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_remove(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_members(sg_http_req *req, void *ctx);
+sg_http_result sg_api_groups_count(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_count(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_preview(sg_http_req *req, void *ctx);
+/* The streamed CSV body of POST /v1/contacts/import, then its answer. */
+bool sg_api_import_chunk(sg_http_req *req, const char *data, size_t len, void *ctx);
+sg_http_result sg_api_contacts_import(sg_http_req *req, void *ctx);
+sg_http_result sg_api_contacts_export(sg_http_req *req, void *ctx);
+/* Encoding, segments and UCS-2 characters (with GSM-7 look-alikes) of a text. */
+json_t *sg_api_text_report(const char *text);
+
+/* /v1/broadcasts, /v1/stats, /l/{code} (api/broadcasts.c). */
+sg_http_result sg_api_broadcasts_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_send(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_pause(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_resume(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_cancel(sg_http_req *req, void *ctx);
+sg_http_result sg_api_broadcasts_stats(sg_http_req *req, void *ctx);
+sg_http_result sg_api_stats(sg_http_req *req, void *ctx);
+sg_http_result sg_api_link_redirect(sg_http_req *req, void *ctx);
+
 sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);
 sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
 

@@ -5,6 +5,7 @@
 #include "api/provider_admin.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "audience/broadcaster.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
 #include "http/server.h"
@@ -43,6 +44,7 @@ typedef struct serve_settings {
     char reply_help[320];
     unsigned webhook_retry_base_ms;
     unsigned webhook_max_age_s;
+    unsigned broadcast_tick_ms;
     bool demo;
 } serve_settings;
 
@@ -92,6 +94,9 @@ static const sg_opt serve_opts[] = {
     {"webhook-max-age", "SMSGATE_WEBHOOK_MAX_AGE", "86400", SG_OPT_UINT,
      offsetof(S, webhook_max_age_s), 0, "SECS",
      "an app webhook delivery still failing this long after its event is marked dead"},
+    {"broadcast-tick-ms", "SMSGATE_BROADCAST_TICK_MS", "200", SG_OPT_UINT,
+     offsetof(S, broadcast_tick_ms), 0, "MS",
+     "how often the scheduler starts due broadcasts and queues their next recipients"},
     {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
      "start a Twilio simulator, register it as the default provider, create an admin key and "
      "print commands to try"},
@@ -287,6 +292,7 @@ int sg_cmd_serve(int argc, char **argv)
     };
     sg_dispatcher *disp = NULL;
     sg_webhooks *hooks = NULL;
+    sg_broadcaster *bcaster = NULL;
     sg_http_server *http = NULL;
     int bound = 0;
     rc = SG_EXIT_OK;
@@ -306,6 +312,16 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.webhooks = hooks;
+    sg_broadcaster_config bc = {
+        .tick_ms = st.broadcast_tick_ms,
+        .public_url = app.public_url,
+    };
+    if (sg_broadcaster_start(&bc, app.store, app.dispatcher, &bcaster, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.broadcaster = bcaster;
     sg_http_config hc = {
         .listen = st.listen,
         .threads = st.threads,
@@ -345,6 +361,10 @@ out:
         sg_http_quiesce(http);
         sg_http_stop(http, (int)st.shutdown_s * 1000);
         app.http = NULL;
+    }
+    if (bcaster) { /* before the dispatcher: it queues messages for it */
+        sg_broadcaster_stop(bcaster);
+        app.broadcaster = NULL;
     }
     if (disp) {
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);

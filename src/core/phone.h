@@ -50,6 +50,10 @@ bool sg_phone_region_valid(const char *region);
 
 const char *sg_phone_type_name(sg_phone_type type); /* "mobile", "fixed_line", ... */
 
+/* The region (ISO 3166 alpha-2, "GB") of an E.164 number into out; false when the
+ * number is invalid or belongs to no single region (+800, ...). */
+bool sg_phone_region(const char *e164, char out[3]);
+
 #ifdef __cplusplus
 }
 #endif

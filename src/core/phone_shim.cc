@@ -171,3 +171,26 @@ extern "C" const char *sg_phone_type_name(sg_phone_type type)
     unsigned i = static_cast<unsigned>(type);
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";
 }
+
+extern "C" bool sg_phone_region(const char *e164, char out[3])
+{
+    try {
+        out[0] = '\0';
+        if (!e164 || e164[0] != '+' || strnlen(e164, kInputMax + 1) > kInputMax)
+            return false;
+        const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
+        PhoneNumber number;
+        if (util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+            return false;
+        std::string region;
+        util->GetRegionCodeForNumber(number, &region);
+        if (region.size() != 2 || region == "ZZ")
+            return false;
+        out[0] = region[0];
+        out[1] = region[1];
+        out[2] = '\0';
+        return true;
+    } catch (...) {
+        return false;
+    }
+}

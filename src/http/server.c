@@ -40,6 +40,8 @@ struct sg_http_req {
     char params[SG_HTTP_MAX_PARAMS][256];
     sg_buf body;
     bool too_large;
+    const sg_route *stream_route; /* the matched route when its body is streamed */
+    bool stream_refused;          /* answered early; the rest of the body is dropped */
     _Atomic int state;
     int64_t start_us;
 
@@ -53,6 +55,12 @@ struct sg_http_req {
 
     void *user;
     void (*user_free)(void *);
+    void *hstate; /* sg_http_state */
+    void (*hstate_free)(void *);
+    /* a streamed answer (sg_http_respond_stream) */
+    long (*fill)(void *user, char *buf, size_t max);
+    void *fill_user;
+    void (*fill_free)(void *);
 };
 
 static int64_t now_us(void)
@@ -174,7 +182,45 @@ void sg_http_set_user(sg_http_req *r, void *user, void (*free_fn)(void *))
     r->user_free = free_fn;
 }
 
+void *sg_http_state(const sg_http_req *r)
+{
+    return r->hstate;
+}
+
+void sg_http_set_state(sg_http_req *r, void *state, void (*free_fn)(void *))
+{
+    if (r->hstate && r->hstate_free && r->hstate != state)
+        r->hstate_free(r->hstate);
+    r->hstate = state;
+    r->hstate_free = free_fn;
+}
+
 /* ---- responses ------------------------------------------------------------------ */
+
+void sg_http_respond_stream(sg_http_req *r, int status, const char *content_type,
+                            long (*fill)(void *user, char *buf, size_t max), void *user,
+                            void (*free_fn)(void *))
+{
+    free(r->resp);
+    r->resp = NULL;
+    r->resp_len = 0;
+    if (r->fill_free)
+        r->fill_free(r->fill_user);
+    r->status = status;
+    r->content_type = content_type;
+    r->fill = fill;
+    r->fill_user = user;
+    r->fill_free = free_fn;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    sg_http_req *r = cls;
+    long n = r->fill(r->fill_user, buf, max);
+    if (n > 0)
+        return n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
 
 void sg_http_respond(sg_http_req *r, int status, const char *content_type, const char *body,
                      size_t len)
@@ -234,8 +280,11 @@ void sg_http_add_header(sg_http_req *r, const char *name, const char *value)
 static enum MHD_Result queue(sg_http_req *r)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"",
-                                        r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        r->fill ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, r,
+                                                    NULL)
+                : MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"",
+                                                  r->resp ? MHD_RESPMEM_MUST_FREE
+                                                          : MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     r->resp = NULL; /* MHD owns it now */
@@ -297,6 +346,16 @@ static bool route_match(const char *pattern, const char *path, sg_http_req *r)
     return *p == '\0' && *s == '\0';
 }
 
+/* The streaming route matching this request, if any (its params filled in). */
+static const sg_route *stream_route_for(sg_http_req *r)
+{
+    for (const sg_route *rt = r->srv->cfg.routes; rt->method; rt++) {
+        if (rt->stream && strcmp(rt->method, r->method) == 0 && route_match(rt->pattern, r->path, r))
+            return rt;
+    }
+    return NULL;
+}
+
 static void route(sg_http_req *r)
 {
     const sg_http_config *cfg = &r->srv->cfg;
@@ -352,6 +411,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return queue(r);
         }
         snprintf(r->path, sizeof r->path, "%s", url);
+        r->stream_route = stream_route_for(r);
+        if (r->stream_route) {
+            const sg_http_config *cfg = &srv->cfg;
+            if (cfg->before && cfg->before(r, r->stream_route, cfg->ctx) == SG_HTTP_DONE)
+                r->stream_refused = true; /* answered (401, 403): drop the body */
+            return MHD_YES;
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
@@ -360,6 +426,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return queue(r);
         }
         return MHD_YES;
+    }
+    if (r->stream_route) {
+        const sg_http_config *cfg = &srv->cfg;
+        if (*upload_data_size) {
+            if (!r->stream_refused &&
+                !r->stream_route->stream(r, upload_data, *upload_data_size, cfg->ctx))
+                r->stream_refused = true;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (!r->stream_refused) {
+            r->stream_route->handler(r, cfg->ctx);
+            if (cfg->after)
+                cfg->after(r, r->stream_route, cfg->ctx);
+        }
+        return queue(r);
     }
     if (*upload_data_size) {
         if (!r->too_large && sg_buf_append(&r->body, upload_data, *upload_data_size) != SG_OK)
@@ -399,6 +481,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                r->path, r->status, (long long)(now_us() - r->start_us));
     if (r->user_free)
         r->user_free(r->user);
+    if (r->hstate_free)
+        r->hstate_free(r->hstate);
+    if (r->fill_free)
+        r->fill_free(r->fill_user);
     sg_buf_free(&r->body);
     free(r->resp);
     for (int i = 0; i < r->n_hdr; i++) {

@@ -29,6 +29,11 @@ typedef enum sg_http_result {
 #define SG_HTTP_MAX_PARAMS 4
 
 typedef sg_http_result (*sg_http_handler)(sg_http_req *req, void *ctx);
+/* A streamed body: called with each piece as it arrives (any size), before the
+ * route's handler runs at the end of the body. Return true to go on; false after
+ * setting the answer (e.g. sg_http_problem) to refuse the rest, which is then
+ * read and dropped, and the handler is not called. */
+typedef bool (*sg_http_stream_fn)(sg_http_req *req, const char *data, size_t len, void *ctx);
 
 /* A route: method, a path pattern whose "{name}" segments match one path segment
  * each (available as sg_http_param(req, i) in order), a handler, and an opaque
@@ -39,6 +44,9 @@ typedef struct sg_route {
     sg_http_handler handler;
     int tag;
     int flags; /* application-defined */
+    /* When set the body is not buffered (nor bounded by max_body): each piece goes
+     * to stream() as it arrives; `before` runs when the headers are in. */
+    sg_http_stream_fn stream;
 } sg_route;
 
 typedef struct sg_http_config {
@@ -91,6 +99,11 @@ const char *sg_http_body(const sg_http_req *r, size_t *len);
 void *sg_http_user(const sg_http_req *r);
 void sg_http_set_user(sg_http_req *r, void *user, void (*free_fn)(void *));
 
+/* A second per-request slot for a handler's own state (e.g. a streamed body's
+ * parser), freed with free_fn when the request ends. */
+void *sg_http_state(const sg_http_req *r);
+void sg_http_set_state(sg_http_req *r, void *state, void (*free_fn)(void *));
+
 /* ---- response ---------------------------------------------------------------------- */
 
 /* Set the answer. body is copied. */
@@ -98,6 +111,12 @@ void sg_http_respond(sg_http_req *r, int status, const char *content_type, const
                      size_t len);
 /* Answer with JSON (serialised compactly). Steals the reference to j. */
 void sg_http_respond_json(sg_http_req *r, int status, json_t *j);
+/* Answer with a body produced piece by piece: fill(user, buf, max) writes up to
+ * max bytes and returns how many, 0 at the end, or -1 on error (the connection is
+ * then closed). free_fn(user) runs when the request ends. */
+void sg_http_respond_stream(sg_http_req *r, int status, const char *content_type,
+                            long (*fill)(void *user, char *buf, size_t max), void *user,
+                            void (*free_fn)(void *));
 /* The answer set so far: its status and body. */
 int sg_http_response_status(const sg_http_req *r);
 const char *sg_http_response_body(const sg_http_req *r, size_t *len);

@@ -104,7 +104,21 @@ typedef struct sg_message {
     int64_t created_at, updated_at;
     char purpose[16]; /* "" for ordinary messages; "consent" for STOP/START/HELP replies,
                          which are sent even to an opted-out number */
+    char broadcast_id[SG_ID_MAX]; /* "" unless sent for a broadcast */
+    /* Tracked links of the body, stored with the message (insert only; borrowed). */
+    const struct sg_link *links;
+    size_t n_links;
 } sg_message;
+
+/* A tracked link: {public-url}/l/{code} in a body redirects to url. */
+#define SG_LINK_CODE_MAX 16
+typedef struct sg_link {
+    char code[SG_LINK_CODE_MAX];
+    char *url; /* owned when read from the store */
+    char message_id[SG_ID_MAX];
+    char contact_id[SG_ID_MAX];
+    char broadcast_id[SG_ID_MAX];
+} sg_link;
 
 void sg_message_free(sg_message *m);
 void sg_messages_free(sg_message *m, size_t n);
@@ -245,6 +259,8 @@ typedef struct sg_contact {
     char last_name[128];
     char *attributes; /* JSON object text, owned */
     bool opted_out;
+    bool mobile;               /* may receive SMS (computed by the store from the phone) */
+    int64_t last_activity_at;  /* last reply or click, 0 = never */
     int64_t created_at, updated_at;
 } sg_contact;
 
@@ -261,10 +277,11 @@ sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_c
                              size_t *n, bool *has_more);
 
 /* One entry of a contact's timeline: a message (outbound to or inbound from the
- * phone) or a consent change. */
+ * phone), a consent change, or a click on a tracked link. */
 typedef struct sg_timeline_item {
     int64_t at;
     bool is_message;
+    bool is_click;  /* a click on a tracked link: message_id, detail = the URL */
     sg_message msg; /* when is_message */
     /* consent change: */
     long long consent_id;
@@ -300,6 +317,245 @@ sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out);
 /* Newest first; cursor: a phone from a previous page's last row. */
 sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
                             size_t *n, bool *has_more);
+
+/* ---- contacts at scale: import, export --------------------------------------- */
+
+/* One row of an import, already normalised by the caller. */
+typedef struct sg_contact_upsert {
+    char phone[SG_PHONE_MAX]; /* E.164 */
+    bool mobile;
+    const char *first_name; /* NULL: keep the stored value (new contact: "") */
+    const char *last_name;
+    const char *attributes; /* JSON object text merged into the stored attributes, or NULL */
+    /* results */
+    bool created;
+    char id[SG_ID_MAX];
+} sg_contact_upsert;
+
+/* Insert or update n contacts by phone in one transaction; group_id (may be NULL)
+ * gets every one of them as a member. Opt-out state is never touched. */
+sg_err sg_store_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
+                                const char *group_id, sg_error *e);
+
+/* Every contact (of group_id, when not NULL), oldest first, one callback each; fn
+ * returns non-zero to stop. Reads in pages, so memory stays flat. */
+sg_err sg_store_contacts_each(sg_store *s, const char *group_id,
+                              int (*fn)(void *user, const sg_contact *c), void *user);
+
+/* ---- groups and segments --------------------------------------------------------- */
+
+typedef struct sg_group {
+    char id[SG_ID_MAX]; /* grp_... */
+    char name[128];
+    int64_t members;
+    int64_t created_at;
+} sg_group;
+
+/* SG_ERR_CONFLICT if the name is taken. */
+sg_err sg_store_group_create(sg_store *s, const sg_group *g, sg_error *e);
+/* The group named name, created if missing; its id into id. */
+sg_err sg_store_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], sg_error *e);
+/* By id or name. */
+sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out);
+sg_err sg_store_group_list(sg_store *s, sg_group **out, size_t *n);
+sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e);
+/* Add (or remove) contacts given by id or E.164 phone. *changed gets how many
+ * memberships changed; unknown (may be NULL) the index of the first contact not
+ * found, or SIZE_MAX: an unknown contact fails the whole call with SG_ERR_NOT_FOUND. */
+sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *const *contacts,
+                              size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e);
+/* Members, newest first; cursor: a contact id. */
+sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor,
+                               size_t limit, sg_contact **out, size_t *n, bool *has_more);
+
+typedef struct sg_segment {
+    char id[SG_ID_MAX]; /* seg_... */
+    char name[128];
+    char *filter; /* owned; the canonical text (core/segment_filter.h) */
+    int64_t created_at, updated_at;
+} sg_segment;
+
+void sg_segment_row_free(sg_segment *g);
+sg_err sg_store_segment_create(sg_store *s, const sg_segment *g, sg_error *e);
+sg_err sg_store_segment_update(sg_store *s, const sg_segment *g, sg_error *e);
+sg_err sg_store_segment_get(sg_store *s, const char *id_or_name, sg_segment *out);
+sg_err sg_store_segment_list(sg_store *s, sg_segment **out, size_t *n);
+sg_err sg_store_segment_delete(sg_store *s, const char *id, sg_error *e);
+
+/* Who a broadcast to a group or segment would reach, at time now. */
+typedef struct sg_audience_count {
+    int64_t matched;    /* contacts in the group / matching the filter */
+    int64_t eligible;   /* would receive the broadcast */
+    int64_t opted_out;  /* skipped: opted out */
+    int64_t not_mobile; /* skipped: a fixed-line number */
+} sg_audience_count;
+
+/* kind: "group" or "segment"; id: the group's or segment's id. */
+sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
+                               sg_audience_count *out, sg_error *e);
+
+/* ---- templates -------------------------------------------------------------------- */
+
+typedef struct sg_template {
+    char id[SG_ID_MAX]; /* tpl_... */
+    char name[128];
+    char *body; /* owned */
+    int64_t created_at, updated_at;
+} sg_template;
+
+void sg_template_row_free(sg_template *t);
+sg_err sg_store_template_create(sg_store *s, const sg_template *t, sg_error *e);
+sg_err sg_store_template_update(sg_store *s, const sg_template *t, sg_error *e);
+sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *out);
+sg_err sg_store_template_list(sg_store *s, sg_template **out, size_t *n);
+sg_err sg_store_template_delete(sg_store *s, const char *id, sg_error *e);
+
+/* ---- broadcasts ------------------------------------------------------------------- */
+
+typedef enum sg_bcast_status {
+    SG_BCAST_DRAFT = 0,
+    SG_BCAST_SCHEDULED,
+    SG_BCAST_SENDING,
+    SG_BCAST_PAUSED,
+    SG_BCAST_DONE,
+    SG_BCAST_CANCELED,
+} sg_bcast_status;
+
+const char *sg_bcast_status_name(sg_bcast_status st);
+bool sg_bcast_status_parse(const char *name, sg_bcast_status *out);
+
+typedef struct sg_broadcast {
+    char id[SG_ID_MAX]; /* brd_... */
+    char name[128];
+    char *body;                 /* owned; the template's body copied at creation when templated */
+    char template_id[SG_ID_MAX]; /* "" when the body was given */
+    char audience_kind[8];       /* group | segment */
+    char audience_id[SG_ID_MAX];
+    char provider_id[SG_ID_MAX];
+    char from[SG_FROM_MAX];
+    int64_t send_at;
+    double rate;                 /* messages per second, 0 = as fast as the provider takes */
+    int quiet_start, quiet_end;  /* minutes after local midnight; -1 = none */
+    char timezone[64];           /* the broadcast's own zone (fallback for quiet hours) */
+    bool track_clicks;
+    sg_bcast_status status;
+    bool materialized;
+    char cursor[SG_ID_MAX];      /* materialisation progress: last contact id */
+    /* counts */
+    int64_t recipients, pending, queued;
+    int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid;
+    int64_t created_at, updated_at, started_at, finished_at;
+} sg_broadcast;
+
+void sg_broadcast_free(sg_broadcast *b);
+void sg_broadcasts_free(sg_broadcast *b, size_t n);
+sg_err sg_store_broadcast_create(sg_store *s, const sg_broadcast *b, sg_error *e);
+/* With its counts. */
+sg_err sg_store_broadcast_get(sg_store *s, const char *id, sg_broadcast *out);
+/* Newest first; cursor: a broadcast id. */
+sg_err sg_store_broadcast_list(sg_store *s, const char *cursor, size_t limit, sg_broadcast **out,
+                               size_t *n, bool *has_more);
+/* Move to status `to` if the current status is one of from_mask (bit per
+ * sg_bcast_status); SG_ERR_CONFLICT otherwise, with the current status in *out
+ * (may be NULL). Canceling also cancels the broadcast's queued messages. */
+sg_err sg_store_broadcast_transition(sg_store *s, const char *id, unsigned from_mask,
+                                     sg_bcast_status to, int64_t at, sg_bcast_status *current,
+                                     sg_error *e);
+/* Broadcasts the scheduler must look at: scheduled ones due at now, and sending
+ * ones. *out malloc'd (bodies included). */
+sg_err sg_store_broadcasts_active(sg_store *s, int64_t now, sg_broadcast **out, size_t *n);
+/* Materialise up to chunk more recipients (one transaction; scheduled moves to
+ * sending). *finished when every contact of the audience has been considered. */
+sg_err sg_store_broadcast_materialize(sg_store *s, const char *id, size_t chunk, int64_t now,
+                                      bool *finished, sg_error *e);
+
+/* A recipient waiting to be queued, with what rendering needs. */
+typedef struct sg_recipient {
+    char contact_id[SG_ID_MAX];
+    char phone[SG_PHONE_MAX];
+    char first_name[128], last_name[128];
+    char *attributes; /* owned */
+} sg_recipient;
+
+void sg_recipients_free(sg_recipient *r, size_t n);
+/* Pending recipients due at now (not deferred past it), in order. */
+sg_err sg_store_broadcast_pending(sg_store *s, const char *id, int64_t now, size_t limit,
+                                  sg_recipient **out, size_t *n);
+
+typedef enum sg_rcpt_action {
+    SG_RCPT_QUEUE = 0, /* msg is inserted (queued) */
+    SG_RCPT_SKIP,      /* skipped for reason */
+    SG_RCPT_DEFER,     /* stays pending until not_before (quiet hours) */
+} sg_rcpt_action;
+
+typedef struct sg_rcpt_result {
+    const char *contact_id;
+    sg_rcpt_action action;
+    sg_message *msg;    /* SG_RCPT_QUEUE; borrowed */
+    const char *reason; /* SG_RCPT_SKIP: opted_out | not_mobile | invalid */
+    const char *detail; /* SG_RCPT_SKIP: why, for humans (stored on the recipient) */
+    int64_t not_before; /* SG_RCPT_DEFER */
+} sg_rcpt_result;
+
+/* Apply results in one transaction. A recipient is queued only if it is still
+ * pending and its number has not opted out meanwhile (then it is skipped
+ * opted_out); *queued gets how many messages were inserted. Nothing happens when
+ * the broadcast is no longer sending. */
+sg_err sg_store_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
+                                int64_t now, size_t *queued, sg_error *e);
+/* Messages of the broadcast not yet handed to a provider (scheduled, queued, sending). */
+sg_err sg_store_broadcast_outstanding(sg_store *s, const char *id, int64_t *n);
+/* Mark the broadcast done when it is sending, materialised, has no pending
+ * recipient (deferred ones included) and no outstanding message. */
+sg_err sg_store_broadcast_finish_if_done(sg_store *s, const char *id, int64_t now, bool *done,
+                                         sg_error *e);
+
+/* ---- click tracking --------------------------------------------------------------- */
+
+sg_err sg_store_link_get(sg_store *s, const char *code, sg_link *out);
+void sg_link_free(sg_link *l);
+/* Record a click on code (and the contact's last activity). */
+sg_err sg_store_click(sg_store *s, const char *code, int64_t at, const char *user_agent,
+                      sg_error *e);
+
+/* ---- stats -------------------------------------------------------------------------- */
+
+typedef enum sg_stats_group {
+    SG_STATS_TOTAL = 0,
+    SG_STATS_BY_DAY,
+    SG_STATS_BY_PROVIDER,
+    SG_STATS_BY_BROADCAST,
+} sg_stats_group;
+
+typedef struct sg_stats_row {
+    char key[64]; /* "" for the total; the day (YYYY-MM-DD, UTC), provider id or broadcast id */
+    int64_t recipients; /* outbound messages (plus, for broadcasts, recipients skipped or pending) */
+    int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid, pending;
+    int64_t queued; /* scheduled, queued or sending */
+    int64_t sent;   /* accepted by the provider: sent, delivered or undelivered */
+    int64_t delivered, undelivered, failed, canceled;
+    int64_t replied, opted_out, clicked;
+} sg_stats_row;
+
+typedef struct sg_error_count {
+    char key[64]; /* as in sg_stats_row */
+    char code[SG_ERROR_CODE_MAX];
+    int64_t count;
+} sg_error_count;
+
+typedef struct sg_stats {
+    sg_stats_row *rows;
+    size_t n;
+    sg_error_count *errors; /* failed and undelivered messages by error code */
+    size_t n_errors;
+} sg_stats;
+
+void sg_stats_free(sg_stats *st);
+/* Outbound messages created in [from, to) (ms; 0 = unbounded) grouped by g;
+ * replies, opt-outs and clicks counted in the same period. */
+sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out);
+/* One broadcast: one row keyed by its id. */
+sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);
 
 /* ---- app webhooks ---------------------------------------------------------------- */
 

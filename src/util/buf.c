@@ -1,6 +1,7 @@
 #include "util/buf.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,15 +29,18 @@ void sg_buf_reset(sg_buf *b)
 
 static sg_err reserve(sg_buf *b, size_t extra)
 {
-    if (extra > b->max - b->len)
+    /* need counts the NUL: a max of SIZE_MAX is treated as SIZE_MAX - 1 */
+    if (extra > b->max - b->len || b->len + extra == SIZE_MAX)
         return SG_ERR_TOO_LARGE;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return SG_OK;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
+    while (cap < need && cap <= SIZE_MAX / 2)
         cap *= 2;
-    if (cap > b->max + 1)
+    if (cap < need)
+        cap = need;
+    else if (cap - 1 > b->max) /* here b->max < SIZE_MAX */
         cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p)

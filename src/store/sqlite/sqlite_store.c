@@ -8,8 +8,9 @@
  *
  * Reads use a small pool of read-only connections; in WAL mode they never block
  * the writer nor each other. Every statement is prepared once per connection and
- * cached (stmt_get). */
+ * cached (sq_stmt). */
 #include "store/migrations.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -22,15 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_POOL 8
-#define GROUP_MAX 4096 /* writes per transaction */
 
 /* ---- statements ------------------------------------------------------------- */
 
 #define MSG_COLS                                                                                   \
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
     "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
-    "created_at, updated_at, purpose"
+    "created_at, updated_at, purpose, broadcast_id"
 
 enum {
     Q_KEY_INSERT,
@@ -98,6 +97,8 @@ enum {
     Q__COUNT
 };
 
+_Static_assert(Q__COUNT <= SQ_CORE_STMTS, "raise SQ_CORE_STMTS in sqlite_internal.h");
+
 static const char *const sql_text[Q__COUNT] = {
     [Q_KEY_INSERT] = "INSERT INTO api_keys (id, name, role, secret_hash, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -122,7 +123,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_PROV_IN_USE] = "SELECT count(*) FROM messages WHERE provider_id = ?1 "
                       "AND status IN ('scheduled', 'queued', 'sending')",
     [Q_MSG_INSERT] = "INSERT INTO messages (" MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
@@ -170,19 +171,20 @@ static const char *const sql_text[Q__COUNT] = {
                                  "direction = 'inbound'",
     [Q_CONTACT_ID_BY_PHONE] = "SELECT id FROM contacts WHERE phone = ?1",
     [Q_CONTACT_INSERT] = "INSERT INTO contacts (id, phone, first_name, last_name, attributes, "
-                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         "created_at, updated_at, mobile) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_CONTACT_UPDATE] = "UPDATE contacts SET phone = ?2, first_name = ?3, last_name = ?4, "
-                         "attributes = ?5, updated_at = ?7 WHERE id = ?1",
+                         "attributes = ?5, updated_at = ?7, mobile = ?8 WHERE id = ?1",
     [Q_CONTACT_DELETE] = "DELETE FROM contacts WHERE id = ?1",
     [Q_CONTACT_GET_ID] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                          "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                         "o.phone = c.phone) FROM contacts c WHERE c.id = ?1",
+                         "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE c.id = ?1",
     [Q_CONTACT_GET_PHONE] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                             "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                            "o.phone = c.phone) FROM contacts c WHERE c.phone = ?1",
+                            "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE c.phone = ?1",
     [Q_CONTACT_LIST] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                        "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                       "o.phone = c.phone) FROM contacts c WHERE (?1 IS NULL OR c.id < ?1) "
+                       "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE (?1 IS NULL OR c.id < ?1) "
                        "ORDER BY c.id DESC LIMIT ?2",
     [Q_OPTOUT_INSERT] = "INSERT OR IGNORE INTO optouts (phone, source, reason, message_id, "
                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -200,7 +202,9 @@ static const char *const sql_text[Q__COUNT] = {
         "  WHERE to_number = ?1 AND direction = 'outbound'"
         " UNION ALL SELECT created_at, 1, id FROM messages"
         "  WHERE from_number = ?1 AND direction = 'inbound'"
-        " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1)"
+        " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1"
+        " UNION ALL SELECT k.at, 3, printf('%020d', k.id) FROM clicks k"
+        "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1)"
         " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"
         " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5",
     [Q_CONSENT_GET] = "SELECT id, old_state, new_state, source, message_id, detail, at "
@@ -237,46 +241,7 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_RELEASE] = "RELEASE w",
 };
 
-typedef struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmts[Q__COUNT];
-} conn;
-
-/* ---- writer queue ------------------------------------------------------------ */
-
-typedef struct job job;
-struct job {
-    /* Runs inside the group transaction, on the write connection. */
-    sg_err (*run)(sg_store *s, conn *c, job *j);
-    /* Runs after commit (or failure) with j->err set; may free j. */
-    void (*complete)(job *j);
-    sg_err err;
-    sg_error error;
-    job *next;
-};
-
-struct sg_store {
-    char *path;
-    conn writer;
-    pthread_t writer_thread;
-    bool writer_started;
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    job *qhead, *qtail;
-    bool stopping;
-
-    pthread_mutex_t plock;
-    pthread_cond_t pcond;
-    conn readers[READ_POOL];
-    bool reader_busy[READ_POOL];
-
-    /* Writer thread only: which events have subscribers (bit per event type), so
-     * that a change nobody listens to costs nothing. */
-    unsigned webhook_mask;
-    bool webhook_mask_valid;
-};
-
-static sg_err map_rc(int rc)
+sg_err sq_map_rc(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -300,15 +265,15 @@ static sg_err map_rc(int rc)
     }
 }
 
-static sg_err db_error(sqlite3 *db, int rc, sg_error *e, const char *what)
+sg_err sq_db_error(sqlite3 *db, int rc, sg_error *e, const char *what)
 {
-    sg_err err = map_rc(rc);
+    sg_err err = sq_map_rc(rc);
     sg_error_set(e, err, NULL, "%s: %s", what, sqlite3_errmsg(db));
     return err;
 }
 
 /* The cached statement q on c, reset and with bindings cleared. */
-static sqlite3_stmt *stmt_get(conn *c, int q)
+sqlite3_stmt *sq_stmt(conn *c, int q)
 {
     sqlite3_stmt *st = c->stmts[q];
     if (!st) {
@@ -324,7 +289,24 @@ static sqlite3_stmt *stmt_get(conn *c, int q)
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql)
+{
+    sqlite3_stmt *st = c->stmts[slot];
+    if (!st) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+            SQLITE_OK) {
+            sg_log(SG_LOG_ERROR, "sql_prepare", "slot=%d error=\"%s\"", slot,
+                   sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmts[slot] = st;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -332,24 +314,24 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+char *sq_col_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? strdup((const char *)t) : NULL;
 }
 
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
+void sq_col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-static sg_err exec_sql(sqlite3 *db, const char *sql, sg_error *e)
+sg_err sq_exec(sqlite3 *db, const char *sql, sg_error *e)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        sg_err err = map_rc(rc);
+        sg_err err = sq_map_rc(rc);
         sg_error_set(e, err, NULL, "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return err;
@@ -364,7 +346,7 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
                 (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        sg_err err = sg_error_set(e, map_rc(rc), "db", "cannot open database %s: %s", path,
+        sg_err err = sg_error_set(e, sq_map_rc(rc), "db", "cannot open database %s: %s", path,
                                   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         sqlite3_close(c->db);
         c->db = NULL;
@@ -373,7 +355,7 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
     sqlite3_busy_timeout(c->db, 5000);
     sqlite3_extended_result_codes(c->db, 1);
     if (!readonly) {
-        sg_err err = exec_sql(c->db,
+        sg_err err = sq_exec(c->db,
                               "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                               "PRAGMA foreign_keys = ON;",
                               e);
@@ -385,13 +367,13 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
 
 static void conn_close(conn *c)
 {
-    for (int i = 0; i < Q__COUNT; i++)
+    for (int i = 0; i < SQ_MAX_STMTS; i++)
         sqlite3_finalize(c->stmts[i]);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }
 
-static conn *reader_acquire(sg_store *s)
+conn *sq_reader_acquire(sg_store *s)
 {
     pthread_mutex_lock(&s->plock);
     for (;;) {
@@ -413,7 +395,7 @@ static conn *reader_acquire(sg_store *s)
     }
 }
 
-static void reader_release(sg_store *s, conn *c)
+void sq_reader_release(sg_store *s, conn *c)
 {
     pthread_mutex_lock(&s->plock);
     s->reader_busy[c - s->readers] = false;
@@ -424,7 +406,7 @@ static void reader_release(sg_store *s, conn *c)
 /* Run a statement without parameters or results. */
 static void step_simple(conn *c, int q)
 {
-    sqlite3_stmt *st = stmt_get(c, q);
+    sqlite3_stmt *st = sq_stmt(c, q);
     if (st) {
         sqlite3_step(st);
         sqlite3_reset(st);
@@ -433,26 +415,26 @@ static void step_simple(conn *c, int q)
 
 /* Run read query q with one text parameter; fill out from the first row with
  * row(). SG_ERR_NOT_FOUND when there is none. */
-static sg_err read_one(sg_store *s, int q, const char *param,
+sg_err sq_read_one(sg_store *s, int q, const char *param,
                        void (*row)(sqlite3_stmt *st, void *out), void *out)
 {
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, q);
+    sqlite3_stmt *st = sq_stmt(c, q);
     sg_err err = SG_ERR_DB;
     if (st) {
-        bind_text(st, 1, param);
+        sq_bind_text(st, 1, param);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             row(st, out);
             err = SG_OK;
         } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
         }
         sqlite3_reset(st);
     }
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
@@ -460,17 +442,17 @@ static sg_err read_one(sg_store *s, int q, const char *param,
  * collect its rows with row() into a malloc'd array of elem_size elements: every
  * row when max is 0, else at most max. On failure drop() (may be NULL) releases
  * each row read so far and nothing is returned. */
-static sg_err read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
+sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
                         const void *arg, void (*row)(sqlite3_stmt *st, void *out),
                         void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
                         size_t *n)
 {
     *out = NULL;
     *n = 0;
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, q);
+    sqlite3_stmt *st = sq_stmt(c, q);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     if (st && bind)
         bind(st, arg);
@@ -494,10 +476,10 @@ static sg_err read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const
         count++;
     }
     if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        err = map_rc(rc);
+        err = sq_map_rc(rc);
     if (st)
         sqlite3_reset(st);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     if (err) {
         for (size_t i = 0; drop && i < count; i++)
             drop(rows + i * elem_size);
@@ -510,7 +492,7 @@ static sg_err read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const
 }
 
 /* A page read with limit + 1 rows: drop the extra one and say whether it was there. */
-static void page_trim(void *rows, size_t elem_size, size_t *n, size_t limit,
+void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit,
                       void (*drop)(void *elem), bool *has_more)
 {
     *has_more = *n > limit;
@@ -527,7 +509,7 @@ static void run_group(sg_store *s, job *head)
 {
     conn *c = &s->writer;
     sg_error e = {0};
-    sg_err gerr = exec_sql(c->db, "BEGIN IMMEDIATE", &e);
+    sg_err gerr = sq_exec(c->db, "BEGIN IMMEDIATE", &e);
     if (!gerr) {
         for (job *j = head; j; j = j->next) {
             step_simple(c, Q_SAVEPOINT);
@@ -536,9 +518,9 @@ static void run_group(sg_store *s, job *head)
                 step_simple(c, Q_ROLLBACK_TO);
             step_simple(c, Q_RELEASE);
         }
-        gerr = exec_sql(c->db, "COMMIT", &e);
+        gerr = sq_exec(c->db, "COMMIT", &e);
         if (gerr) {
-            exec_sql(c->db, "ROLLBACK", NULL);
+            sq_exec(c->db, "ROLLBACK", NULL);
             sg_log(SG_LOG_ERROR, "store_commit_failed", "error=\"%s\"", e.message);
         }
     } else {
@@ -583,7 +565,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static sg_err submit(sg_store *s, job *j)
+sg_err sq_submit(sg_store *s, job *j)
 {
     j->next = NULL;
     j->err = SG_OK;
@@ -602,7 +584,7 @@ static sg_err submit(sg_store *s, job *j)
     return SG_OK;
 }
 
-/* A synchronous write: submit and wait for the commit. */
+/* A synchronous write: sq_submit and wait for the commit. */
 typedef struct sync_job {
     job base;
     pthread_mutex_t m;
@@ -627,13 +609,13 @@ static void sync_complete(job *j)
     pthread_mutex_unlock(&sj->m);
 }
 
-static sg_err write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *),
+sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *),
                          void *arg, sg_error *e)
 {
     sync_job sj = {.base = {.run = sync_run, .complete = sync_complete}, .fn = fn, .arg = arg};
     pthread_mutex_init(&sj.m, NULL);
     pthread_cond_init(&sj.cv, NULL);
-    sg_err err = submit(s, &sj.base);
+    sg_err err = sq_submit(s, &sj.base);
     if (!err) {
         pthread_mutex_lock(&sj.m);
         while (!sj.done)
@@ -713,7 +695,7 @@ static sg_err current_version(sqlite3 *db, int *v, sg_error *e)
     int rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK)
-        return db_error(db, rc, e, "reading schema version");
+        return sq_db_error(db, rc, e, "reading schema version");
     *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     return SG_OK;
@@ -722,7 +704,7 @@ static sg_err current_version(sqlite3 *db, int *v, sg_error *e)
 static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     int *applied = arg;
-    sg_err err = exec_sql(c->db,
+    sg_err err = sq_exec(c->db,
                           "CREATE TABLE IF NOT EXISTS schema_migrations ("
                           " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                           " applied_at INTEGER NOT NULL)",
@@ -738,7 +720,7 @@ static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                             sg_sqlite_migrations_count);
     for (size_t i = (size_t)v; i < sg_sqlite_migrations_count; i++) {
         const sg_migration *m = &sg_sqlite_migrations[i];
-        if ((err = exec_sql(c->db, m->sql, e)))
+        if ((err = sq_exec(c->db, m->sql, e)))
             return err;
         sqlite3_stmt *st;
         sqlite3_prepare_v2(c->db,
@@ -751,17 +733,18 @@ static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
-            return db_error(c->db, rc, e, "recording migration");
+            return sq_db_error(c->db, rc, e, "recording migration");
         (*applied)++;
         sg_log(SG_LOG_INFO, "migration_applied", "version=%d name=\"%s\"", m->version, m->name);
     }
-    return SG_OK;
+    /* Facts that need libphonenumber, for rows written before the column existed. */
+    return sq_contacts_backfill(c, e);
 }
 
 sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
 {
     int n = 0;
-    sg_err err = write_sync(s, migrate_fn, &n, e);
+    sg_err err = sq_write_sync(s, migrate_fn, &n, e);
     if (applied)
         *applied = n;
     return err;
@@ -770,26 +753,26 @@ sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
 sg_err sg_store_schema_version(sg_store *s, int *current, int *latest)
 {
     *latest = (int)sg_sqlite_migrations_count;
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
     sg_err err = current_version(c->db, current, NULL);
     if (err)
         *current = 0, err = SG_OK; /* no schema_migrations table yet */
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
 sg_err sg_store_ping(sg_store *s)
 {
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_PING);
+    sqlite3_stmt *st = sq_stmt(c, Q_PING);
     sg_err err = st && sqlite3_step(st) == SQLITE_ROW ? SG_OK : SG_ERR_DB;
     if (st)
         sqlite3_reset(st);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
@@ -798,37 +781,37 @@ sg_err sg_store_ping(sg_store *s)
 static sg_err key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_api_key *k = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_KEY_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_KEY_INSERT);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
-    bind_text(st, 1, k->id);
-    bind_text(st, 2, k->name);
-    bind_text(st, 3, k->role);
-    bind_text(st, 4, k->secret_hash);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, k->id);
+    sq_bind_text(st, 2, k->name);
+    sq_bind_text(st, 3, k->role);
+    sq_bind_text(st, 4, k->secret_hash);
     sqlite3_bind_int64(st, 5, k->created_at);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SG_OK : db_error(c->db, rc, e, "creating API key");
+    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "creating API key");
 }
 
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
 {
-    return write_sync(s, key_insert_fn, (void *)k, e);
+    return sq_write_sync(s, key_insert_fn, (void *)k, e);
 }
 
 static void key_row(sqlite3_stmt *st, void *out)
 {
     sg_api_key *k = out;
-    col_copy(st, 0, k->id, sizeof k->id);
-    col_copy(st, 1, k->name, sizeof k->name);
-    col_copy(st, 2, k->role, sizeof k->role);
-    col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
+    sq_col_copy(st, 0, k->id, sizeof k->id);
+    sq_col_copy(st, 1, k->name, sizeof k->name);
+    sq_col_copy(st, 2, k->role, sizeof k->role);
+    sq_col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
     k->created_at = sqlite3_column_int64(st, 4);
 }
 
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
 {
-    return read_one(s, Q_KEY_GET, id, key_row, out);
+    return sq_read_one(s, Q_KEY_GET, id, key_row, out);
 }
 
 /* ---- providers ---------------------------------------------------------------- */
@@ -842,14 +825,14 @@ void sg_provider_row_free(sg_provider_row *p)
 
 static void provider_bind(sqlite3_stmt *st, const sg_provider_row *p)
 {
-    bind_text(st, 1, p->id);
-    bind_text(st, 2, p->name);
-    bind_text(st, 3, p->kind);
-    bind_text(st, 4, p->title);
+    sq_bind_text(st, 1, p->id);
+    sq_bind_text(st, 2, p->name);
+    sq_bind_text(st, 3, p->kind);
+    sq_bind_text(st, 4, p->title);
     sqlite3_bind_int(st, 5, p->active);
     sqlite3_bind_int(st, 6, p->is_default);
-    bind_text(st, 7, p->config ? p->config : "{}");
-    bind_text(st, 8, p->secrets ? p->secrets : "");
+    sq_bind_text(st, 7, p->config ? p->config : "{}");
+    sq_bind_text(st, 8, p->secrets ? p->secrets : "");
     sqlite3_bind_int64(st, 9, p->created_at);
     sqlite3_bind_int64(st, 10, p->updated_at);
 }
@@ -858,49 +841,49 @@ static void provider_row(sqlite3_stmt *st, void *out)
 {
     sg_provider_row *p = out;
     memset(p, 0, sizeof *p);
-    col_copy(st, 0, p->id, sizeof p->id);
-    col_copy(st, 1, p->name, sizeof p->name);
-    col_copy(st, 2, p->kind, sizeof p->kind);
-    col_copy(st, 3, p->title, sizeof p->title);
+    sq_col_copy(st, 0, p->id, sizeof p->id);
+    sq_col_copy(st, 1, p->name, sizeof p->name);
+    sq_col_copy(st, 2, p->kind, sizeof p->kind);
+    sq_col_copy(st, 3, p->title, sizeof p->title);
     p->active = sqlite3_column_int(st, 4) != 0;
     p->is_default = sqlite3_column_int(st, 5) != 0;
-    p->config = col_dup(st, 6);
-    p->secrets = col_dup(st, 7);
+    p->config = sq_col_dup(st, 6);
+    p->secrets = sq_col_dup(st, 7);
     p->created_at = sqlite3_column_int64(st, 8);
     p->updated_at = sqlite3_column_int64(st, 9);
 }
 
-static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
+sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
 {
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, what);
+        return sq_db_error(c->db, SQLITE_ERROR, e, what);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return SG_OK;
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return sg_error_set(e, SG_ERR_CONFLICT, "name", "%s: name already in use", what);
-    return db_error(c->db, rc, e, what);
+    return sq_db_error(c->db, rc, e, what);
 }
 
 static sg_err provider_write(conn *c, const sg_provider_row *p, int q, sg_error *e)
 {
     sg_err err;
     if (p->is_default) {
-        sqlite3_stmt *st = stmt_get(c, Q_PROV_CLEAR_DEFAULT);
+        sqlite3_stmt *st = sq_stmt(c, Q_PROV_CLEAR_DEFAULT);
         if (st)
-            bind_text(st, 1, p->id);
-        if ((err = step_done(c, st, e, "clearing the default provider")))
+            sq_bind_text(st, 1, p->id);
+        if ((err = sq_step_done(c, st, e, "clearing the default provider")))
             return err;
     }
-    sqlite3_stmt *st = stmt_get(c, q);
+    sqlite3_stmt *st = sq_stmt(c, q);
     if (st)
         provider_bind(st, p);
-    if ((err = step_done(c, st, e, "saving provider")))
+    if ((err = sq_step_done(c, st, e, "saving provider")))
         return err;
     if (q == Q_PROV_UPDATE && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no such provider");
-    return step_done(c, stmt_get(c, Q_PROV_BUMP), e, "bumping provider generation");
+    return sq_step_done(c, sq_stmt(c, Q_PROV_BUMP), e, "bumping provider generation");
 }
 
 static sg_err provider_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -916,10 +899,10 @@ static sg_err provider_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 static sg_err provider_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const char *id = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_PROV_IN_USE);
+    sqlite3_stmt *st = sq_stmt(c, Q_PROV_IN_USE);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
-    bind_text(st, 1, id);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, id);
     int64_t pending = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (pending > 0)
@@ -927,35 +910,35 @@ static sg_err provider_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                             "provider has %lld queued or scheduled messages; deactivate it "
                             "instead, or cancel them first",
                             (long long)pending);
-    st = stmt_get(c, Q_PROV_DELETE);
+    st = sq_stmt(c, Q_PROV_DELETE);
     if (st)
-        bind_text(st, 1, id);
-    sg_err err = step_done(c, st, e, "deleting provider");
+        sq_bind_text(st, 1, id);
+    sg_err err = sq_step_done(c, st, e, "deleting provider");
     if (err)
         return err;
     if (sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no such provider");
-    return step_done(c, stmt_get(c, Q_PROV_BUMP), e, "bumping provider generation");
+    return sq_step_done(c, sq_stmt(c, Q_PROV_BUMP), e, "bumping provider generation");
 }
 
 sg_err sg_store_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e)
 {
-    return write_sync(s, provider_insert_fn, (void *)p, e);
+    return sq_write_sync(s, provider_insert_fn, (void *)p, e);
 }
 
 sg_err sg_store_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e)
 {
-    return write_sync(s, provider_update_fn, (void *)p, e);
+    return sq_write_sync(s, provider_update_fn, (void *)p, e);
 }
 
 sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
 {
-    return write_sync(s, provider_delete_fn, (void *)id, e);
+    return sq_write_sync(s, provider_delete_fn, (void *)id, e);
 }
 
 sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
 {
-    return read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME, id_or_name,
+    return sq_read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME, id_or_name,
                     provider_row, out);
 }
 
@@ -966,16 +949,16 @@ static void provider_drop(void *p)
 
 sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
 {
-    return read_rows(s, Q_PROV_LIST, NULL, NULL, provider_row, provider_drop, sizeof **out, 0,
+    return sq_read_rows(s, Q_PROV_LIST, NULL, NULL, provider_row, provider_drop, sizeof **out, 0,
                      (void **)out, n);
 }
 
 sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
 {
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_PROV_GEN);
+    sqlite3_stmt *st = sq_stmt(c, Q_PROV_GEN);
     sg_err err = SG_ERR_DB;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
         *gen = sqlite3_column_int64(st, 0);
@@ -983,7 +966,7 @@ sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
     }
     if (st)
         sqlite3_reset(st);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
@@ -1011,75 +994,82 @@ void sg_events_free(sg_event *ev, size_t n)
     free(ev);
 }
 
-static void message_row(sqlite3_stmt *st, sg_message *m)
+void sq_message_row(sqlite3_stmt *st, sg_message *m)
 {
     memset(m, 0, sizeof *m);
-    col_copy(st, 0, m->id, sizeof m->id);
+    sq_col_copy(st, 0, m->id, sizeof m->id);
     const char *status = (const char *)sqlite3_column_text(st, 1);
     if (!status || !sg_status_parse(status, &m->status))
         m->status = SG_STATUS_FAILED;
-    col_copy(st, 2, m->direction, sizeof m->direction);
-    col_copy(st, 3, m->to, sizeof m->to);
-    col_copy(st, 4, m->from, sizeof m->from);
-    m->body = col_dup(st, 5);
-    col_copy(st, 6, m->provider_id, sizeof m->provider_id);
-    col_copy(st, 7, m->provider_message_id, sizeof m->provider_message_id);
+    sq_col_copy(st, 2, m->direction, sizeof m->direction);
+    sq_col_copy(st, 3, m->to, sizeof m->to);
+    sq_col_copy(st, 4, m->from, sizeof m->from);
+    m->body = sq_col_dup(st, 5);
+    sq_col_copy(st, 6, m->provider_id, sizeof m->provider_id);
+    sq_col_copy(st, 7, m->provider_message_id, sizeof m->provider_message_id);
     m->segments = (unsigned)sqlite3_column_int(st, 8);
     const char *enc = (const char *)sqlite3_column_text(st, 9);
     m->encoding = enc && strcmp(enc, "UCS-2") == 0 ? SG_ENC_UCS2 : SG_ENC_GSM7;
-    col_copy(st, 10, m->error_code, sizeof m->error_code);
-    m->error_message = col_dup(st, 11);
+    sq_col_copy(st, 10, m->error_code, sizeof m->error_code);
+    m->error_message = sq_col_dup(st, 11);
     m->attempts = (unsigned)sqlite3_column_int(st, 12);
     m->send_at = sqlite3_column_int64(st, 13);
-    col_copy(st, 14, m->contact_id, sizeof m->contact_id);
-    m->metadata = col_dup(st, 15);
+    sq_col_copy(st, 14, m->contact_id, sizeof m->contact_id);
+    m->metadata = sq_col_dup(st, 15);
     m->created_at = sqlite3_column_int64(st, 16);
     m->updated_at = sqlite3_column_int64(st, 17);
-    col_copy(st, 18, m->purpose, sizeof m->purpose);
+    sq_col_copy(st, 18, m->purpose, sizeof m->purpose);
+    sq_col_copy(st, 19, m->broadcast_id, sizeof m->broadcast_id);
 }
 
-static sg_err event_insert(conn *c, const char *id, sg_status status, int64_t at,
+sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at,
                            const char *detail, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_EVENT_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_EVENT_INSERT);
     if (st) {
-        bind_text(st, 1, id);
-        bind_text(st, 2, sg_status_name(status));
+        sq_bind_text(st, 1, id);
+        sq_bind_text(st, 2, sg_status_name(status));
         sqlite3_bind_int64(st, 3, at);
-        bind_text(st, 4, detail && *detail ? detail : NULL);
+        sq_bind_text(st, 4, detail && *detail ? detail : NULL);
     }
-    return step_done(c, st, e, "recording event");
+    return sq_step_done(c, st, e, "recording event");
 }
 
-static sg_err message_insert(conn *c, const sg_message *m, sg_error *e)
+sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_MSG_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_MSG_INSERT);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
-    bind_text(st, 1, m->id);
-    bind_text(st, 2, sg_status_name(m->status));
-    bind_text(st, 3, m->direction[0] ? m->direction : "outbound");
-    bind_text(st, 4, m->to);
-    bind_text(st, 5, m->from);
-    bind_text(st, 6, m->body ? m->body : "");
-    bind_text(st, 7, m->provider_id);
-    bind_text(st, 8, m->provider_message_id);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, m->id);
+    sq_bind_text(st, 2, sg_status_name(m->status));
+    sq_bind_text(st, 3, m->direction[0] ? m->direction : "outbound");
+    sq_bind_text(st, 4, m->to);
+    sq_bind_text(st, 5, m->from);
+    sq_bind_text(st, 6, m->body ? m->body : "");
+    sq_bind_text(st, 7, m->provider_id);
+    sq_bind_text(st, 8, m->provider_message_id);
     sqlite3_bind_int(st, 9, (int)m->segments);
-    bind_text(st, 10, sg_encoding_name(m->encoding));
-    bind_text(st, 11, m->error_code);
-    bind_text(st, 12, m->error_message);
+    sq_bind_text(st, 10, sg_encoding_name(m->encoding));
+    sq_bind_text(st, 11, m->error_code);
+    sq_bind_text(st, 12, m->error_message);
     sqlite3_bind_int(st, 13, (int)m->attempts);
     sqlite3_bind_int64(st, 14, m->send_at);
-    bind_text(st, 15, m->contact_id);
-    bind_text(st, 16, m->metadata);
+    sq_bind_text(st, 15, m->contact_id);
+    sq_bind_text(st, 16, m->metadata);
     sqlite3_bind_int64(st, 17, m->created_at);
     sqlite3_bind_int64(st, 18, m->updated_at);
-    bind_text(st, 19, m->purpose);
-    sqlite3_bind_int64(st, 20, m->send_at > m->created_at ? m->send_at : 0);
-    sg_err err = step_done(c, st, e, "storing message");
+    sq_bind_text(st, 19, m->purpose);
+    sq_bind_text(st, 20, m->broadcast_id);
+    sqlite3_bind_int64(st, 21, m->send_at > m->created_at ? m->send_at : 0);
+    sg_err err = sq_step_done(c, st, e, "storing message");
     if (err)
         return err;
-    return event_insert(c, m->id, m->status, m->created_at, NULL, e);
+    for (size_t i = 0; i < m->n_links; i++) {
+        err = sq_link_insert(c, &m->links[i], m, e);
+        if (err)
+            return err;
+    }
+    return sq_event_insert(c, m->id, m->status, m->created_at, NULL, e);
 }
 
 typedef struct insert_job {
@@ -1091,29 +1081,29 @@ static sg_err insert_run(sg_store *s, conn *c, job *j)
 {
     sg_insert_req *r = ((insert_job *)j)->req;
     if (r->idem.key) {
-        sqlite3_stmt *st = stmt_get(c, Q_IDEM_INSERT);
+        sqlite3_stmt *st = sq_stmt(c, Q_IDEM_INSERT);
         if (!st)
-            return db_error(c->db, SQLITE_ERROR, &j->error, "preparing");
-        bind_text(st, 1, r->idem.key_id);
-        bind_text(st, 2, r->idem.key);
-        bind_text(st, 3, r->idem.fingerprint);
+            return sq_db_error(c->db, SQLITE_ERROR, &j->error, "preparing");
+        sq_bind_text(st, 1, r->idem.key_id);
+        sq_bind_text(st, 2, r->idem.key);
+        sq_bind_text(st, 3, r->idem.fingerprint);
         sqlite3_bind_int(st, 4, r->idem.response_status);
-        bind_text(st, 5, r->idem.response_body);
+        sq_bind_text(st, 5, r->idem.response_body);
         sqlite3_bind_int64(st, 6, sg_time_now_ms());
-        sg_err err = step_done(c, st, &j->error, "storing idempotency key");
+        sg_err err = sq_step_done(c, st, &j->error, "storing idempotency key");
         if (err)
             return err;
         if (sqlite3_changes(c->db) == 0) {
             /* Seen before: answer as the first time, or refuse a different request. */
-            st = stmt_get(c, Q_IDEM_GET);
-            bind_text(st, 1, r->idem.key_id);
-            bind_text(st, 2, r->idem.key);
+            st = sq_stmt(c, Q_IDEM_GET);
+            sq_bind_text(st, 1, r->idem.key_id);
+            sq_bind_text(st, 2, r->idem.key);
             if (sqlite3_step(st) == SQLITE_ROW) {
                 const char *fp = (const char *)sqlite3_column_text(st, 0);
                 if (fp && strcmp(fp, r->idem.fingerprint) == 0) {
                     r->replayed = true;
                     r->replay_status = sqlite3_column_int(st, 1);
-                    r->replay_body = col_dup(st, 2);
+                    r->replay_body = sq_col_dup(st, 2);
                 } else {
                     r->conflict = true;
                 }
@@ -1123,7 +1113,7 @@ static sg_err insert_run(sg_store *s, conn *c, job *j)
         }
     }
     for (size_t i = 0; i < r->n; i++) {
-        sg_err err = message_insert(c, &r->msgs[i], &j->error);
+        sg_err err = sq_message_insert(c, &r->msgs[i], &j->error);
         if (err)
             return err;
     }
@@ -1158,7 +1148,7 @@ sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
     j->req = r;
     r->replayed = r->conflict = false;
     r->replay_body = NULL;
-    sg_err err = submit(s, &j->base);
+    sg_err err = sq_submit(s, &j->base);
     if (err)
         free(j);
     return err;
@@ -1167,62 +1157,62 @@ sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
 sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
                          int *status, char **body)
 {
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_IDEM_GET);
+    sqlite3_stmt *st = sq_stmt(c, Q_IDEM_GET);
     sg_err err = SG_ERR_DB;
     if (st) {
-        bind_text(st, 1, key_id);
-        bind_text(st, 2, key);
+        sq_bind_text(st, 1, key_id);
+        sq_bind_text(st, 2, key);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            col_copy(st, 0, fingerprint, 72);
+            sq_col_copy(st, 0, fingerprint, 72);
             *status = sqlite3_column_int(st, 1);
-            *body = col_dup(st, 2);
+            *body = sq_col_dup(st, 2);
             err = *body ? SG_OK : SG_ERR_NOMEM;
         } else {
-            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+            err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
         }
         sqlite3_reset(st);
     }
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
 static sg_err idem_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_idem_write *w = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_IDEM_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_IDEM_INSERT);
     if (st) {
-        bind_text(st, 1, w->key_id);
-        bind_text(st, 2, w->key);
-        bind_text(st, 3, w->fingerprint);
+        sq_bind_text(st, 1, w->key_id);
+        sq_bind_text(st, 2, w->key);
+        sq_bind_text(st, 3, w->fingerprint);
         sqlite3_bind_int(st, 4, w->response_status);
-        bind_text(st, 5, w->response_body);
+        sq_bind_text(st, 5, w->response_body);
         sqlite3_bind_int64(st, 6, sg_time_now_ms());
     }
-    return step_done(c, st, e, "storing idempotency key");
+    return sq_step_done(c, st, e, "storing idempotency key");
 }
 
 sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
 {
-    return write_sync(s, idem_put_fn, (void *)w, e);
+    return sq_write_sync(s, idem_put_fn, (void *)w, e);
 }
 
 static sg_err message_get_on(conn *c, const char *id, sg_message *out)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_MSG_GET);
+    sqlite3_stmt *st = sq_stmt(c, Q_MSG_GET);
     if (!st)
         return SG_ERR_DB;
-    bind_text(st, 1, id);
+    sq_bind_text(st, 1, id);
     int rc = sqlite3_step(st);
     sg_err err;
     if (rc == SQLITE_ROW) {
-        message_row(st, out);
+        sq_message_row(st, out);
         err = SG_OK;
     } else {
-        err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : map_rc(rc);
+        err = rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
     }
     sqlite3_reset(st);
     return err;
@@ -1230,17 +1220,17 @@ static sg_err message_get_on(conn *c, const char *id, sg_message *out)
 
 sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out)
 {
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
     sg_err err = message_get_on(c, id, out);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
-static void bind_one_text(sqlite3_stmt *st, const void *text)
+void sq_bind_one_text(sqlite3_stmt *st, const void *text)
 {
-    bind_text(st, 1, text);
+    sq_bind_text(st, 1, text);
 }
 
 static void event_row(sqlite3_stmt *st, void *out)
@@ -1250,7 +1240,7 @@ static void event_row(sqlite3_stmt *st, void *out)
     if (!status || !sg_status_parse(status, &ev->status))
         ev->status = SG_STATUS_FAILED;
     ev->at = sqlite3_column_int64(st, 1);
-    ev->detail = col_dup(st, 2);
+    ev->detail = sq_col_dup(st, 2);
 }
 
 static void event_drop(void *ev)
@@ -1260,7 +1250,7 @@ static void event_drop(void *ev)
 
 sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n)
 {
-    return read_rows(s, Q_EVENTS, bind_one_text, id, event_row, event_drop, sizeof **out, 0,
+    return sq_read_rows(s, Q_EVENTS, sq_bind_one_text, id, event_row, event_drop, sizeof **out, 0,
                      (void **)out, n);
 }
 
@@ -1284,19 +1274,19 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
         len += snprintf(sql + len, sizeof sql - (size_t)len, " AND id < ?4");
     snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY id DESC LIMIT ?5");
 
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        reader_release(s, c);
+        sq_reader_release(s, c);
         return SG_ERR_DB;
     }
     if (f->has_status)
-        bind_text(st, 1, sg_status_name(f->status));
-    bind_text(st, 2, f->to);
-    bind_text(st, 3, f->provider);
-    bind_text(st, 4, f->cursor);
+        sq_bind_text(st, 1, sg_status_name(f->status));
+    sq_bind_text(st, 2, f->to);
+    sq_bind_text(st, 3, f->provider);
+    sq_bind_text(st, 4, f->cursor);
     sqlite3_bind_int64(st, 5, (int64_t)f->limit + 1);
     sg_err err = SG_OK;
     sg_message *msgs = calloc(f->limit + 1, sizeof *msgs);
@@ -1305,11 +1295,11 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
     size_t count = 0;
     int rc = SQLITE_DONE;
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        message_row(st, &msgs[count++]);
+        sq_message_row(st, &msgs[count++]);
     if (!err && rc != SQLITE_DONE)
-        err = map_rc(rc);
+        err = sq_map_rc(rc);
     sqlite3_finalize(st);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     if (err) {
         sg_messages_free(msgs, count);
         return err;
@@ -1329,7 +1319,6 @@ typedef struct cancel_arg {
     sg_message *out;
 } cancel_arg;
 
-static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e);
 
 static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
@@ -1344,24 +1333,24 @@ static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                             "message is %s; only scheduled or queued messages can be canceled",
                             sg_status_name(a->out->status));
     int64_t now = sg_time_now_ms();
-    sqlite3_stmt *st = stmt_get(c, Q_CANCEL);
+    sqlite3_stmt *st = sq_stmt(c, Q_CANCEL);
     if (st) {
-        bind_text(st, 1, a->id);
+        sq_bind_text(st, 1, a->id);
         sqlite3_bind_int64(st, 2, now);
     }
-    if ((err = step_done(c, st, e, "canceling")))
+    if ((err = sq_step_done(c, st, e, "canceling")))
         return err;
     a->out->status = SG_STATUS_CANCELED;
     a->out->updated_at = now;
-    err = event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
-    return err ? err : emit_message_status(s, c, a->id, now, e);
+    err = sq_event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
+    return err ? err : sq_emit_message_status(s, c, a->id, now, e);
 }
 
 sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
 {
     cancel_arg a = {id, out};
     memset(out, 0, sizeof *out);
-    return write_sync(s, cancel_fn, &a, e);
+    return sq_write_sync(s, cancel_fn, &a, e);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
@@ -1386,12 +1375,12 @@ static unsigned webhook_mask(sg_store *s, conn *c)
     if (s->webhook_mask_valid)
         return s->webhook_mask;
     unsigned mask = 0;
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_EVENTS);
+    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_EVENTS);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         /* ",a,b," so that every event name can be found with its commas */
         char padded[260];
         padded[0] = ',';
-        col_copy(st, 0, padded + 1, sizeof padded - 2);
+        sq_col_copy(st, 0, padded + 1, sizeof padded - 2);
         size_t pl = strlen(padded);
         padded[pl] = ',';
         padded[pl + 1] = '\0';
@@ -1410,7 +1399,7 @@ static unsigned webhook_mask(sg_store *s, conn *c)
 }
 
 /* Queue one delivery of event (with data, stolen) per subscribed webhook. */
-static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at, sg_error *e)
+sg_err sq_emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at, sg_error *e)
 {
     if (!(webhook_mask(s, c) & event_bit(event))) {
         json_decref(data);
@@ -1426,24 +1415,24 @@ static sg_err emit(sg_store *s, conn *c, const char *event, json_t *data, int64_
     if (!payload)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building an event");
     /* One delivery per subscribed webhook, however many there are. */
-    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_INSERT);
     if (st) {
-        bind_text(st, 1, event);
-        bind_text(st, 2, payload);
+        sq_bind_text(st, 1, event);
+        sq_bind_text(st, 2, payload);
         sqlite3_bind_int64(st, 3, at);
     }
-    sg_err err = step_done(c, st, e, "queueing webhook deliveries");
+    sg_err err = sq_step_done(c, st, e, "queueing webhook deliveries");
     free(payload);
     return err;
 }
 
-static json_t *opt_str(const char *v)
+json_t *sq_opt_str(const char *v)
 {
     return v && *v ? json_string(v) : json_null();
 }
 
 /* message.status for message id, read back as it is now in this transaction. */
-static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e)
+sg_err sq_emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e)
 {
     if (!(webhook_mask(s, c) & event_bit(SG_EVENT_MESSAGE_STATUS)))
         return SG_OK;
@@ -1456,18 +1445,18 @@ static sg_err emit_message_status(sg_store *s, conn *c, const char *id, int64_t 
     json_object_set_new(data, "id", json_string(m.id));
     json_object_set_new(data, "status", json_string(sg_status_name(m.status)));
     json_object_set_new(data, "to", json_string(m.to));
-    json_object_set_new(data, "from", opt_str(m.from));
-    json_object_set_new(data, "provider_id", opt_str(m.provider_id));
-    json_object_set_new(data, "provider_message_id", opt_str(m.provider_message_id));
-    json_object_set_new(data, "error_code", opt_str(m.error_code));
-    json_object_set_new(data, "error_message", opt_str(m.error_message));
-    json_object_set_new(data, "contact_id", opt_str(m.contact_id));
+    json_object_set_new(data, "from", sq_opt_str(m.from));
+    json_object_set_new(data, "provider_id", sq_opt_str(m.provider_id));
+    json_object_set_new(data, "provider_message_id", sq_opt_str(m.provider_message_id));
+    json_object_set_new(data, "error_code", sq_opt_str(m.error_code));
+    json_object_set_new(data, "error_message", sq_opt_str(m.error_message));
+    json_object_set_new(data, "contact_id", sq_opt_str(m.contact_id));
     json_object_set_new(data, "at", json_string(when));
     sg_message_free(&m);
-    return emit(s, c, SG_EVENT_MESSAGE_STATUS, data, at, e);
+    return sq_emit(s, c, SG_EVENT_MESSAGE_STATUS, data, at, e);
 }
 
-static sg_err emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
+sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
                            const char *source, const char *message_id, int64_t at, sg_error *e)
 {
     if (!(webhook_mask(s, c) & event_bit(event)))
@@ -1475,77 +1464,77 @@ static sg_err emit_consent(sg_store *s, conn *c, const char *event, const char *
     char when[SG_TIME_STR_MAX];
     sg_time_format(at, when, sizeof when);
     json_t *data = json_pack("{s:s, s:s, s:o, s:s}", "phone", phone, "source", source, "message_id",
-                             opt_str(message_id), "at", when);
-    return emit(s, c, event, data, at, e);
+                             sq_opt_str(message_id), "at", when);
+    return sq_emit(s, c, event, data, at, e);
 }
 
-static bool optout_exists(conn *c, const char *phone)
+bool sq_optout_exists(conn *c, const char *phone)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_EXISTS);
+    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_EXISTS);
     if (!st)
         return false;
-    bind_text(st, 1, phone);
+    sq_bind_text(st, 1, phone);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return found;
 }
 
-static sg_err consent_event(conn *c, const char *phone, const char *old_state,
+sg_err sq_consent_event(conn *c, const char *phone, const char *old_state,
                             const char *new_state, const char *source, const char *message_id,
                             const char *detail, int64_t at, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_CONSENT_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_CONSENT_INSERT);
     if (st) {
-        bind_text(st, 1, phone);
-        bind_text(st, 2, old_state);
-        bind_text(st, 3, new_state);
-        bind_text(st, 4, source);
-        bind_text(st, 5, message_id ? message_id : "");
-        bind_text(st, 6, detail && *detail ? detail : NULL);
+        sq_bind_text(st, 1, phone);
+        sq_bind_text(st, 2, old_state);
+        sq_bind_text(st, 3, new_state);
+        sq_bind_text(st, 4, source);
+        sq_bind_text(st, 5, message_id ? message_id : "");
+        sq_bind_text(st, 6, detail && *detail ? detail : NULL);
         sqlite3_bind_int64(st, 7, at);
     }
-    return step_done(c, st, e, "recording consent change");
+    return sq_step_done(c, st, e, "recording consent change");
 }
 
 /* Opt a number out inside the current transaction. */
-static sg_err optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e)
+sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e)
 {
     int64_t at = o->created_at ? o->created_at : sg_time_now_ms();
-    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_INSERT);
     if (st) {
-        bind_text(st, 1, o->phone);
-        bind_text(st, 2, o->source);
-        bind_text(st, 3, o->reason);
-        bind_text(st, 4, o->message_id);
+        sq_bind_text(st, 1, o->phone);
+        sq_bind_text(st, 2, o->source);
+        sq_bind_text(st, 3, o->reason);
+        sq_bind_text(st, 4, o->message_id);
         sqlite3_bind_int64(st, 5, at);
     }
-    sg_err err = step_done(c, st, e, "opting out");
+    sg_err err = sq_step_done(c, st, e, "opting out");
     if (err)
         return err;
     *changed = sqlite3_changes(c->db) > 0;
     if (!*changed)
         return SG_OK;
-    sg_err err2 = consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
+    sg_err err2 = sq_consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
                                 o->reason, at, e);
     return err2 ? err2
-                : emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source, o->message_id, at, e);
+                : sq_emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source, o->message_id, at, e);
 }
 
 static sg_err optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
                                const char *message_id, bool *changed, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_OPTOUT_DELETE);
+    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_DELETE);
     if (st)
-        bind_text(st, 1, phone);
-    sg_err err = step_done(c, st, e, "opting in");
+        sq_bind_text(st, 1, phone);
+    sg_err err = sq_step_done(c, st, e, "opting in");
     if (err)
         return err;
     *changed = sqlite3_changes(c->db) > 0;
     if (!*changed)
         return SG_OK;
     int64_t at = sg_time_now_ms();
-    err = consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL, at, e);
-    return err ? err : emit_consent(s, c, SG_EVENT_OPTED_IN, phone, source, message_id, at, e);
+    err = sq_consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL, at, e);
+    return err ? err : sq_emit_consent(s, c, SG_EVENT_OPTED_IN, phone, source, message_id, at, e);
 }
 
 typedef struct claim_arg {
@@ -1561,48 +1550,48 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     a->msgs = calloc(a->limit, sizeof *a->msgs);
     if (!a->msgs)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = stmt_get(c, Q_CLAIM_SELECT);
+    sqlite3_stmt *st = sq_stmt(c, Q_CLAIM_SELECT);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing claim");
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing claim");
     sqlite3_bind_int64(st, 1, a->now);
     sqlite3_bind_int64(st, 2, (int64_t)a->limit);
     int rc;
     while (a->n < a->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        message_row(st, &a->msgs[a->n++]);
+        sq_message_row(st, &a->msgs[a->n++]);
     sqlite3_reset(st);
     size_t kept = 0;
     for (size_t i = 0; i < a->n; i++) {
         sg_message *m = &a->msgs[i];
-        if (strcmp(m->purpose, "consent") != 0 && optout_exists(c, m->to)) {
+        if (strcmp(m->purpose, "consent") != 0 && sq_optout_exists(c, m->to)) {
             /* Opted out after it was queued: never reaches a provider. */
-            st = stmt_get(c, Q_FAIL_OPTED_OUT);
+            st = sq_stmt(c, Q_FAIL_OPTED_OUT);
             if (st) {
-                bind_text(st, 1, m->id);
+                sq_bind_text(st, 1, m->id);
                 sqlite3_bind_int64(st, 2, a->now);
             }
-            sg_err err = step_done(c, st, e, "failing an opted-out message");
+            sg_err err = sq_step_done(c, st, e, "failing an opted-out message");
             if (!err)
-                err = event_insert(c, m->id, SG_STATUS_FAILED, a->now,
+                err = sq_event_insert(c, m->id, SG_STATUS_FAILED, a->now,
                                    "opted_out: the recipient opted out of SMS", e);
             if (!err)
-                err = emit_message_status(s, c, m->id, a->now, e);
+                err = sq_emit_message_status(s, c, m->id, a->now, e);
             if (err)
                 return err;
             sg_message_free(m);
             continue;
         }
-        st = stmt_get(c, Q_CLAIM_UPDATE);
+        st = sq_stmt(c, Q_CLAIM_UPDATE);
         if (st) {
-            bind_text(st, 1, m->id);
+            sq_bind_text(st, 1, m->id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
             sqlite3_bind_int64(st, 3, a->now);
         }
-        sg_err err = step_done(c, st, e, "claiming");
+        sg_err err = sq_step_done(c, st, e, "claiming");
         if (!err) {
             if (m->status != SG_STATUS_SENDING)
-                err = event_insert(c, m->id, SG_STATUS_SENDING, a->now, NULL, e);
+                err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now, NULL, e);
             else /* a claim whose lease ran out: the node that held it died */
-                err = event_insert(c, m->id, SG_STATUS_SENDING, a->now,
+                err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now,
                                    "claimed again after its lease expired (outcome of the "
                                    "previous attempt unknown)",
                                    e);
@@ -1625,7 +1614,7 @@ sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, 
 {
     claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
     sg_error e = {0};
-    sg_err err = write_sync(s, claim_fn, &a, &e);
+    sg_err err = sq_write_sync(s, claim_fn, &a, &e);
     if (err) {
         sg_messages_free(a.msgs, a.n);
         *out = NULL;
@@ -1653,24 +1642,24 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     detail[0] = '\0';
     switch (o->kind) {
     case SG_OUTCOME_SENT:
-        st = stmt_get(c, Q_OUT_SENT);
+        st = sq_stmt(c, Q_OUT_SENT);
         if (!st)
             break;
-        bind_text(st, 1, o->id);
-        bind_text(st, 2, o->provider_message_id);
-        bind_text(st, 3, o->from);
+        sq_bind_text(st, 1, o->id);
+        sq_bind_text(st, 2, o->provider_message_id);
+        sq_bind_text(st, 3, o->from);
         sqlite3_bind_int64(st, 4, o->at);
         status = SG_STATUS_SENT;
         snprintf(detail, sizeof detail, "accepted by the provider as %s", o->provider_message_id);
         break;
     case SG_OUTCOME_RETRY:
-        st = stmt_get(c, Q_OUT_RETRY);
+        st = sq_stmt(c, Q_OUT_RETRY);
         if (!st)
             break;
-        bind_text(st, 1, o->id);
+        sq_bind_text(st, 1, o->id);
         sqlite3_bind_int64(st, 2, o->retry_at);
-        bind_text(st, 3, o->error_code);
-        bind_text(st, 4, o->error_message);
+        sq_bind_text(st, 3, o->error_code);
+        sq_bind_text(st, 4, o->error_message);
         sqlite3_bind_int64(st, 5, o->at);
         status = SG_STATUS_QUEUED;
         char when[SG_TIME_STR_MAX];
@@ -1680,47 +1669,47 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
                  o->error_message);
         break;
     case SG_OUTCOME_FAILED:
-        st = stmt_get(c, Q_OUT_FAILED);
+        st = sq_stmt(c, Q_OUT_FAILED);
         if (!st)
             break;
-        bind_text(st, 1, o->id);
-        bind_text(st, 2, o->error_code);
-        bind_text(st, 3, o->error_message);
+        sq_bind_text(st, 1, o->id);
+        sq_bind_text(st, 2, o->error_code);
+        sq_bind_text(st, 3, o->error_message);
         sqlite3_bind_int64(st, 4, o->at);
-        bind_text(st, 5, o->from);
+        sq_bind_text(st, 5, o->from);
         status = SG_STATUS_FAILED;
         snprintf(detail, sizeof detail, "%s%s%s", o->error_code[0] ? o->error_code : "",
                  o->error_code[0] ? " " : "", o->error_message);
         break;
     case SG_OUTCOME_RELEASE:
     default:
-        st = stmt_get(c, Q_OUT_RELEASE);
+        st = sq_stmt(c, Q_OUT_RELEASE);
         if (!st)
             break;
-        bind_text(st, 1, o->id);
+        sq_bind_text(st, 1, o->id);
         sqlite3_bind_int64(st, 2, o->retry_at);
         sqlite3_bind_int64(st, 3, o->at);
         status = SG_STATUS_QUEUED;
         snprintf(detail, sizeof detail, "not sent: %s", o->error_message);
         break;
     }
-    sg_err err = step_done(c, st, e, "recording outcome");
+    sg_err err = sq_step_done(c, st, e, "recording outcome");
     if (err)
         return err;
     if (sqlite3_changes(c->db) == 0)
         return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
-    err = event_insert(c, o->id, status, o->at, detail, e);
+    err = sq_event_insert(c, o->id, status, o->at, detail, e);
     if (!err && (o->kind == SG_OUTCOME_SENT || o->kind == SG_OUTCOME_FAILED))
-        err = emit_message_status(s, c, o->id, o->at, e);
+        err = sq_emit_message_status(s, c, o->id, o->at, e);
     if (err || o->kind != SG_OUTCOME_FAILED || !o->opt_out)
         return err;
     /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
     sg_optout opt = {.created_at = o->at};
-    st = stmt_get(c, Q_MSG_TO);
+    st = sq_stmt(c, Q_MSG_TO);
     if (st) {
-        bind_text(st, 1, o->id);
+        sq_bind_text(st, 1, o->id);
         if (sqlite3_step(st) == SQLITE_ROW)
-            col_copy(st, 0, opt.phone, sizeof opt.phone);
+            sq_col_copy(st, 0, opt.phone, sizeof opt.phone);
         sqlite3_reset(st);
     }
     if (!opt.phone[0])
@@ -1729,7 +1718,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     snprintf(opt.reason, sizeof opt.reason, "provider error %s", o->error_code);
     snprintf(opt.message_id, sizeof opt.message_id, "%s", o->id);
     bool changed;
-    return optout_add_on(s, c, &opt, &changed, e);
+    return sq_optout_add_on(s, c, &opt, &changed, e);
 }
 
 static sg_err outcomes_run(sg_store *s, conn *c, job *j)
@@ -1766,7 +1755,7 @@ sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
     j->done = done;
     j->arg = arg;
     memcpy(j->o, o, n * sizeof *o);
-    sg_err err = submit(s, &j->base);
+    sg_err err = sq_submit(s, &j->base);
     if (err)
         free(j);
     return err;
@@ -1775,10 +1764,10 @@ sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
 sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
 {
     memset(out, 0, sizeof *out);
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = stmt_get(c, Q_QUEUE_STATS);
+    sqlite3_stmt *st = sq_stmt(c, Q_QUEUE_STATS);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(st, 0);
@@ -1794,7 +1783,7 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
     }
     if (st)
         sqlite3_reset(st);
-    reader_release(s, c);
+    sq_reader_release(s, c);
     return err;
 }
 
@@ -1803,37 +1792,37 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
 static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     sg_status_report *r = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_BY_PROVIDER_ID);
+    sqlite3_stmt *st = sq_stmt(c, Q_BY_PROVIDER_ID);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
-    bind_text(st, 1, r->provider_id);
-    bind_text(st, 2, r->provider_message_id);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, r->provider_id);
+    sq_bind_text(st, 2, r->provider_message_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         r->found = true;
-        col_copy(st, 0, r->message_id, sizeof r->message_id);
+        sq_col_copy(st, 0, r->message_id, sizeof r->message_id);
         const char *status = (const char *)sqlite3_column_text(st, 1);
         if (!status || !sg_status_parse(status, &r->previous))
             r->previous = SG_STATUS_FAILED;
     }
     sqlite3_reset(st);
     if (!r->found)
-        return rc == SQLITE_DONE ? SG_OK : db_error(c->db, rc, e, "finding the message");
+        return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "finding the message");
     if (!sg_status_may_move(r->previous, r->status))
         return SG_OK; /* repeated, late or out of order: nothing changes */
-    st = stmt_get(c, Q_STATUS_SET);
+    st = sq_stmt(c, Q_STATUS_SET);
     if (st) {
-        bind_text(st, 1, r->message_id);
-        bind_text(st, 2, sg_status_name(r->status));
-        bind_text(st, 3, r->error_code ? r->error_code : "");
-        bind_text(st, 4, r->error_message);
+        sq_bind_text(st, 1, r->message_id);
+        sq_bind_text(st, 2, sg_status_name(r->status));
+        sq_bind_text(st, 3, r->error_code ? r->error_code : "");
+        sq_bind_text(st, 4, r->error_message);
         sqlite3_bind_int64(st, 5, r->at);
     }
-    sg_err err = step_done(c, st, e, "updating status");
+    sg_err err = sq_step_done(c, st, e, "updating status");
     if (!err)
-        err = event_insert(c, r->message_id, r->status, r->at, r->detail, e);
+        err = sq_event_insert(c, r->message_id, r->status, r->at, r->detail, e);
     if (!err)
-        err = emit_message_status(s, c, r->message_id, r->at, e);
+        err = sq_emit_message_status(s, c, r->message_id, r->at, e);
     if (!err)
         r->changed = true;
     return err;
@@ -1843,7 +1832,7 @@ sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)
 {
     r->found = r->changed = false;
     r->message_id[0] = '\0';
-    return write_sync(s, status_report_fn, r, e);
+    return sq_write_sync(s, status_report_fn, r, e);
 }
 
 typedef struct report_job {
@@ -1876,7 +1865,7 @@ sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
     j->base.run = report_run;
     j->base.complete = report_complete;
     j->r = r;
-    sg_err err = submit(s, &j->base);
+    sg_err err = sq_submit(s, &j->base);
     if (err)
         free(j);
     return err;
@@ -1885,29 +1874,30 @@ sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
 static sg_err contact_ensure(conn *c, const char *phone, int64_t now, char id[SG_ID_MAX],
                              bool *created, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_ID_BY_PHONE);
+    sqlite3_stmt *st = sq_stmt(c, Q_CONTACT_ID_BY_PHONE);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
-    bind_text(st, 1, phone);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, phone);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found)
-        col_copy(st, 0, id, SG_ID_MAX);
+        sq_col_copy(st, 0, id, SG_ID_MAX);
     sqlite3_reset(st);
     *created = false;
     if (found)
         return SG_OK;
     sg_id_new("ctc", now, id);
-    st = stmt_get(c, Q_CONTACT_INSERT);
+    st = sq_stmt(c, Q_CONTACT_INSERT);
     if (st) {
-        bind_text(st, 1, id);
-        bind_text(st, 2, phone);
-        bind_text(st, 3, "");
-        bind_text(st, 4, "");
-        bind_text(st, 5, "{}");
+        sq_bind_text(st, 1, id);
+        sq_bind_text(st, 2, phone);
+        sq_bind_text(st, 3, "");
+        sq_bind_text(st, 4, "");
+        sq_bind_text(st, 5, "{}");
         sqlite3_bind_int64(st, 6, now);
         sqlite3_bind_int64(st, 7, now);
+        sq_bind_phone_facts(st, 8, phone);
     }
-    sg_err err = step_done(c, st, e, "creating contact");
+    sg_err err = sq_step_done(c, st, e, "creating contact");
     *created = !err;
     return err;
 }
@@ -1917,24 +1907,26 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_inbound *in = arg;
     sg_message *m = in->msg;
     if (m->provider_message_id[0]) {
-        sqlite3_stmt *st = stmt_get(c, Q_INBOUND_BY_PROVIDER_ID);
+        sqlite3_stmt *st = sq_stmt(c, Q_INBOUND_BY_PROVIDER_ID);
         if (!st)
-            return db_error(c->db, SQLITE_ERROR, e, "preparing");
-        bind_text(st, 1, m->provider_id);
-        bind_text(st, 2, m->provider_message_id);
+            return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+        sq_bind_text(st, 1, m->provider_id);
+        sq_bind_text(st, 2, m->provider_message_id);
         if (sqlite3_step(st) == SQLITE_ROW) {
             in->duplicate = true;
-            col_copy(st, 0, in->existing_id, sizeof in->existing_id);
+            sq_col_copy(st, 0, in->existing_id, sizeof in->existing_id);
         }
         sqlite3_reset(st);
         if (in->duplicate)
             return SG_OK; /* the provider retried its webhook */
     }
     sg_err err = contact_ensure(c, m->from, m->created_at, in->contact_id, &in->contact_created, e);
+    if (!err)
+        err = sq_contact_activity(c, m->from, in->contact_id, m->created_at, e);
     if (err)
         return err;
     snprintf(m->contact_id, sizeof m->contact_id, "%s", in->contact_id);
-    if ((err = message_insert(c, m, e)))
+    if ((err = sq_message_insert(c, m, e)))
         return err;
     if (webhook_mask(s, c) & event_bit(SG_EVENT_MESSAGE_RECEIVED)) {
         char when[SG_TIME_STR_MAX];
@@ -1944,12 +1936,12 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                       "to", m->to, "body", m->body ? m->body : "", "provider_id", m->provider_id,
                       "provider_message_id", m->provider_message_id, "contact_id", in->contact_id,
                       "segments", (int)m->segments, "received_at", when);
-        if ((err = emit(s, c, SG_EVENT_MESSAGE_RECEIVED, data, m->created_at, e)))
+        if ((err = sq_emit(s, c, SG_EVENT_MESSAGE_RECEIVED, data, m->created_at, e)))
             return err;
     }
     if (in->reply) {
         snprintf(in->reply->contact_id, sizeof in->reply->contact_id, "%s", in->contact_id);
-        if ((err = message_insert(c, in->reply, e)))
+        if ((err = sq_message_insert(c, in->reply, e)))
             return err;
     }
     char detail[96];
@@ -1960,7 +1952,7 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         snprintf(o.source, sizeof o.source, "keyword");
         snprintf(o.reason, sizeof o.reason, "%s", detail);
         snprintf(o.message_id, sizeof o.message_id, "%s", m->id);
-        err = optout_add_on(s, c, &o, &in->consent_changed, e);
+        err = sq_optout_add_on(s, c, &o, &in->consent_changed, e);
     } else if (in->consent == SG_CONSENT_OPT_IN) {
         err = optout_remove_on(s, c, m->from, "keyword", m->id, &in->consent_changed, e);
     }
@@ -1971,7 +1963,7 @@ sg_err sg_store_inbound(sg_store *s, sg_inbound *in, sg_error *e)
 {
     in->duplicate = in->contact_created = in->consent_changed = false;
     in->existing_id[0] = in->contact_id[0] = '\0';
-    return write_sync(s, inbound_fn, in, e);
+    return sq_write_sync(s, inbound_fn, in, e);
 }
 
 /* ---- contacts ---------------------------------------------------------------------- */
@@ -1989,33 +1981,36 @@ void sg_contacts_free(sg_contact *c, size_t n)
     free(c);
 }
 
-static void contact_row(sqlite3_stmt *st, void *out)
+void sq_contact_row(sqlite3_stmt *st, void *out)
 {
     sg_contact *c = out;
     memset(c, 0, sizeof *c);
-    col_copy(st, 0, c->id, sizeof c->id);
-    col_copy(st, 1, c->phone, sizeof c->phone);
-    col_copy(st, 2, c->first_name, sizeof c->first_name);
-    col_copy(st, 3, c->last_name, sizeof c->last_name);
-    c->attributes = col_dup(st, 4);
+    sq_col_copy(st, 0, c->id, sizeof c->id);
+    sq_col_copy(st, 1, c->phone, sizeof c->phone);
+    sq_col_copy(st, 2, c->first_name, sizeof c->first_name);
+    sq_col_copy(st, 3, c->last_name, sizeof c->last_name);
+    c->attributes = sq_col_dup(st, 4);
     c->created_at = sqlite3_column_int64(st, 5);
     c->updated_at = sqlite3_column_int64(st, 6);
     c->opted_out = sqlite3_column_int(st, 7) != 0;
+    c->mobile = sqlite3_column_int(st, 8) != 0;
+    c->last_activity_at = sqlite3_column_int64(st, 9);
 }
 
 static sg_err contact_write_fn(conn *c, const sg_contact *ct, int q, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, q);
+    sqlite3_stmt *st = sq_stmt(c, q);
     if (st) {
-        bind_text(st, 1, ct->id);
-        bind_text(st, 2, ct->phone);
-        bind_text(st, 3, ct->first_name);
-        bind_text(st, 4, ct->last_name);
-        bind_text(st, 5, ct->attributes ? ct->attributes : "{}");
+        sq_bind_text(st, 1, ct->id);
+        sq_bind_text(st, 2, ct->phone);
+        sq_bind_text(st, 3, ct->first_name);
+        sq_bind_text(st, 4, ct->last_name);
+        sq_bind_text(st, 5, ct->attributes ? ct->attributes : "{}");
         sqlite3_bind_int64(st, 6, ct->created_at);
         sqlite3_bind_int64(st, 7, ct->updated_at);
+        sq_bind_phone_facts(st, 8, ct->phone);
     }
-    sg_err err = step_done(c, st, e, "saving contact");
+    sg_err err = sq_step_done(c, st, e, "saving contact");
     if (err == SG_ERR_CONFLICT)
         return sg_error_set(e, err, "phone", "another contact has the phone %s", ct->phone);
     if (!err && q == Q_CONTACT_UPDATE && sqlite3_changes(c->db) == 0)
@@ -2035,10 +2030,13 @@ static sg_err contact_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 
 static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_CONTACT_DELETE);
+    sg_err gerr = sq_contact_memberships_delete(c, arg, e);
+    if (gerr)
+        return gerr;
+    sqlite3_stmt *st = sq_stmt(c, Q_CONTACT_DELETE);
     if (st)
-        bind_text(st, 1, arg);
-    sg_err err = step_done(c, st, e, "deleting contact");
+        sq_bind_text(st, 1, arg);
+    sg_err err = sq_step_done(c, st, e, "deleting contact");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", (const char *)arg);
     return err;
@@ -2046,23 +2044,23 @@ static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 
 sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
 {
-    return write_sync(s, contact_insert_fn, (void *)c, e);
+    return sq_write_sync(s, contact_insert_fn, (void *)c, e);
 }
 
 sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
 {
-    return write_sync(s, contact_update_fn, (void *)c, e);
+    return sq_write_sync(s, contact_update_fn, (void *)c, e);
 }
 
 sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
 {
-    return write_sync(s, contact_delete_fn, (void *)id, e);
+    return sq_write_sync(s, contact_delete_fn, (void *)id, e);
 }
 
 sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
 {
-    return read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
-                    id_or_phone, contact_row, out);
+    return sq_read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
+                    id_or_phone, sq_contact_row, out);
 }
 
 typedef struct page_args {
@@ -2075,7 +2073,7 @@ typedef struct page_args {
 static void bind_contact_page(sqlite3_stmt *st, const void *arg)
 {
     const page_args *a = arg;
-    bind_text(st, 1, a->text);
+    sq_bind_text(st, 1, a->text);
     sqlite3_bind_int64(st, 2, (int64_t)a->limit + 1);
 }
 
@@ -2089,10 +2087,10 @@ sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_c
 {
     *has_more = false;
     page_args a = {.text = cursor, .limit = limit};
-    sg_err err = read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, contact_row, contact_drop,
+    sg_err err = sq_read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, sq_contact_row, contact_drop,
                            sizeof **out, limit + 1, (void **)out, n);
     if (!err)
-        page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
+        sq_page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
     return err;
 }
 
@@ -2118,33 +2116,33 @@ sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, siz
     char cur_key[SG_ID_MAX] = "";
     bool has_cursor = cursor && *cursor;
     if (has_cursor && (sscanf(cursor, "%lld.%d.%39s", &cur_at, &cur_kind, cur_key) != 3 ||
-                       (cur_kind != 1 && cur_kind != 2)))
+                       (cur_kind < 1 || cur_kind > 3)))
         return SG_ERR_INVALID;
     sg_timeline_item *items = calloc(limit + 1, sizeof *items);
     if (!items)
         return SG_ERR_NOMEM;
-    conn *c = reader_acquire(s);
+    conn *c = sq_reader_acquire(s);
     if (!c) {
         free(items);
         return SG_ERR_DB;
     }
-    sqlite3_stmt *st = stmt_get(c, Q_TIMELINE);
+    sqlite3_stmt *st = sq_stmt(c, Q_TIMELINE);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t count = 0;
     char keys[limit + 1][SG_ID_MAX];
     int kinds[limit + 1];
     if (st) {
-        bind_text(st, 1, phone);
+        sq_bind_text(st, 1, phone);
         if (has_cursor) {
             sqlite3_bind_int64(st, 2, cur_at);
             sqlite3_bind_int(st, 3, cur_kind);
-            bind_text(st, 4, cur_key);
+            sq_bind_text(st, 4, cur_key);
         }
         sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
         while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW) {
             items[count].at = sqlite3_column_int64(st, 0);
             kinds[count] = sqlite3_column_int(st, 1);
-            col_copy(st, 2, keys[count], sizeof keys[count]);
+            sq_col_copy(st, 2, keys[count], sizeof keys[count]);
             count++;
         }
         sqlite3_reset(st);
@@ -2157,8 +2155,25 @@ sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, siz
         if (kinds[i] == 1) {
             t->is_message = true;
             err = message_get_on(c, keys[i], &t->msg);
+        } else if (kinds[i] == 3) {
+            t->is_click = true;
+            sqlite3_stmt *q = NULL;
+            if (sqlite3_prepare_v2(c->db,
+                                   "SELECT k.message_id, l.url, k.user_agent FROM clicks k "
+                                   "JOIN links l ON l.code = k.code WHERE k.id = ?1",
+                                   -1, &q, NULL) != SQLITE_OK) {
+                err = SG_ERR_DB;
+                break;
+            }
+            sqlite3_bind_int64(q, 1, atoll(keys[i]));
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                sq_col_copy(q, 0, t->message_id, sizeof t->message_id);
+                t->detail = sq_col_dup(q, 1);
+                sq_col_copy(q, 2, t->source, sizeof t->source);
+            }
+            sqlite3_finalize(q);
         } else {
-            sqlite3_stmt *q = stmt_get(c, Q_CONSENT_GET);
+            sqlite3_stmt *q = sq_stmt(c, Q_CONSENT_GET);
             if (!q) {
                 err = SG_ERR_DB;
                 break;
@@ -2166,16 +2181,16 @@ sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, siz
             sqlite3_bind_int64(q, 1, atoll(keys[i]));
             if (sqlite3_step(q) == SQLITE_ROW) {
                 t->consent_id = sqlite3_column_int64(q, 0);
-                col_copy(q, 1, t->old_state, sizeof t->old_state);
-                col_copy(q, 2, t->new_state, sizeof t->new_state);
-                col_copy(q, 3, t->source, sizeof t->source);
-                col_copy(q, 4, t->message_id, sizeof t->message_id);
-                t->detail = col_dup(q, 5);
+                sq_col_copy(q, 1, t->old_state, sizeof t->old_state);
+                sq_col_copy(q, 2, t->new_state, sizeof t->new_state);
+                sq_col_copy(q, 3, t->source, sizeof t->source);
+                sq_col_copy(q, 4, t->message_id, sizeof t->message_id);
+                t->detail = sq_col_dup(q, 5);
             }
             sqlite3_reset(q);
         }
     }
-    reader_release(s, c);
+    sq_reader_release(s, c);
     if (err) {
         sg_timeline_free(items, count);
         return err;
@@ -2199,7 +2214,7 @@ typedef struct optout_arg {
 static sg_err optout_add_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     optout_arg *a = arg;
-    return optout_add_on(s, c, a->o, &a->changed, e);
+    return sq_optout_add_on(s, c, a->o, &a->changed, e);
 }
 
 static sg_err optout_remove_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -2211,7 +2226,7 @@ static sg_err optout_remove_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
 {
     optout_arg a = {.o = o};
-    sg_err err = write_sync(s, optout_add_fn, &a, e);
+    sg_err err = sq_write_sync(s, optout_add_fn, &a, e);
     if (changed)
         *changed = a.changed;
     return err;
@@ -2221,7 +2236,7 @@ sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source
                               const char *message_id, bool *changed, sg_error *e)
 {
     optout_arg a = {.phone = phone, .source = source, .message_id = message_id};
-    sg_err err = write_sync(s, optout_remove_fn, &a, e);
+    sg_err err = sq_write_sync(s, optout_remove_fn, &a, e);
     if (changed)
         *changed = a.changed;
     return err;
@@ -2231,16 +2246,16 @@ static void optout_row(sqlite3_stmt *st, void *out)
 {
     sg_optout *o = out;
     memset(o, 0, sizeof *o);
-    col_copy(st, 0, o->phone, sizeof o->phone);
-    col_copy(st, 1, o->source, sizeof o->source);
-    col_copy(st, 2, o->reason, sizeof o->reason);
-    col_copy(st, 3, o->message_id, sizeof o->message_id);
+    sq_col_copy(st, 0, o->phone, sizeof o->phone);
+    sq_col_copy(st, 1, o->source, sizeof o->source);
+    sq_col_copy(st, 2, o->reason, sizeof o->reason);
+    sq_col_copy(st, 3, o->message_id, sizeof o->message_id);
     o->created_at = sqlite3_column_int64(st, 4);
 }
 
 sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
 {
-    return read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
+    return sq_read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
 }
 
 static void bind_optout_page(sqlite3_stmt *st, const void *arg)
@@ -2248,7 +2263,7 @@ static void bind_optout_page(sqlite3_stmt *st, const void *arg)
     const page_args *a = arg;
     if (a->has_at) {
         sqlite3_bind_int64(st, 1, a->at);
-        bind_text(st, 2, a->text);
+        sq_bind_text(st, 2, a->text);
     }
     sqlite3_bind_int64(st, 3, (int64_t)a->limit + 1);
 }
@@ -2265,10 +2280,10 @@ sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_op
     if (has_cursor && sscanf(cursor, "%lld.%23s", &cur_at, cur_phone) != 2)
         return SG_ERR_INVALID;
     page_args a = {.text = cur_phone, .at = cur_at, .has_at = has_cursor, .limit = limit};
-    sg_err err = read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL, sizeof **out,
+    sg_err err = sq_read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL, sizeof **out,
                            limit + 1, (void **)out, n);
     if (!err)
-        page_trim(*out, sizeof **out, n, limit, NULL, has_more);
+        sq_page_trim(*out, sizeof **out, n, limit, NULL, has_more);
     return err;
 }
 
@@ -2284,10 +2299,10 @@ static void webhook_row(sqlite3_stmt *st, void *out)
 {
     sg_webhook *w = out;
     memset(w, 0, sizeof *w);
-    col_copy(st, 0, w->id, sizeof w->id);
-    col_copy(st, 1, w->url, sizeof w->url);
-    col_copy(st, 2, w->events, sizeof w->events);
-    w->secret_sealed = col_dup(st, 3);
+    sq_col_copy(st, 0, w->id, sizeof w->id);
+    sq_col_copy(st, 1, w->url, sizeof w->url);
+    sq_col_copy(st, 2, w->events, sizeof w->events);
+    w->secret_sealed = sq_col_dup(st, 3);
     w->active = sqlite3_column_int(st, 4) != 0;
     w->created_at = sqlite3_column_int64(st, 5);
 }
@@ -2295,48 +2310,48 @@ static void webhook_row(sqlite3_stmt *st, void *out)
 static sg_err webhook_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_webhook *w = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_INSERT);
+    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_INSERT);
     if (st) {
-        bind_text(st, 1, w->id);
-        bind_text(st, 2, w->url);
-        bind_text(st, 3, w->events);
-        bind_text(st, 4, w->secret_sealed ? w->secret_sealed : "");
+        sq_bind_text(st, 1, w->id);
+        sq_bind_text(st, 2, w->url);
+        sq_bind_text(st, 3, w->events);
+        sq_bind_text(st, 4, w->secret_sealed ? w->secret_sealed : "");
         sqlite3_bind_int(st, 5, w->active);
         sqlite3_bind_int64(st, 6, w->created_at);
     }
     s->webhook_mask_valid = false;
-    return step_done(c, st, e, "saving webhook");
+    return sq_step_done(c, st, e, "saving webhook");
 }
 
 static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    sqlite3_stmt *st = stmt_get(c, Q_WEBHOOK_DELETE);
+    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_DELETE);
     if (st)
-        bind_text(st, 1, arg);
+        sq_bind_text(st, 1, arg);
     s->webhook_mask_valid = false;
-    sg_err err = step_done(c, st, e, "deleting webhook");
+    sg_err err = sq_step_done(c, st, e, "deleting webhook");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no webhook %s", (const char *)arg);
     /* Its deliveries go with it: nobody can list or receive them any more. */
-    st = stmt_get(c, Q_DELIVERIES_DELETE);
+    st = sq_stmt(c, Q_DELIVERIES_DELETE);
     if (st && !err)
-        bind_text(st, 1, arg);
-    return err ? err : step_done(c, st, e, "deleting the webhook's deliveries");
+        sq_bind_text(st, 1, arg);
+    return err ? err : sq_step_done(c, st, e, "deleting the webhook's deliveries");
 }
 
 sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
 {
-    return write_sync(s, webhook_insert_fn, (void *)w, e);
+    return sq_write_sync(s, webhook_insert_fn, (void *)w, e);
 }
 
 sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e)
 {
-    return write_sync(s, webhook_delete_fn, (void *)id, e);
+    return sq_write_sync(s, webhook_delete_fn, (void *)id, e);
 }
 
 sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
 {
-    return read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
+    return sq_read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
 }
 
 static void webhook_drop(void *w)
@@ -2346,7 +2361,7 @@ static void webhook_drop(void *w)
 
 sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
 {
-    return read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
+    return sq_read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
                      (void **)out, n);
 }
 
@@ -2369,9 +2384,9 @@ static void delivery_row(sqlite3_stmt *st, void *out)
     sg_delivery *d = out;
     memset(d, 0, sizeof *d);
     d->id = sqlite3_column_int64(st, 0);
-    col_copy(st, 1, d->webhook_id, sizeof d->webhook_id);
-    col_copy(st, 2, d->event, sizeof d->event);
-    d->payload = col_dup(st, 3);
+    sq_col_copy(st, 1, d->webhook_id, sizeof d->webhook_id);
+    sq_col_copy(st, 2, d->event, sizeof d->event);
+    d->payload = sq_col_dup(st, 3);
     const char *state = (const char *)sqlite3_column_text(st, 4);
     for (int i = 0; i < 3; i++) {
         if (state && strcmp(state, delivery_states[i]) == 0)
@@ -2379,7 +2394,7 @@ static void delivery_row(sqlite3_stmt *st, void *out)
     }
     d->attempts = (unsigned)sqlite3_column_int(st, 5);
     d->last_status = sqlite3_column_int(st, 6);
-    col_copy(st, 7, d->last_error, sizeof d->last_error);
+    sq_col_copy(st, 7, d->last_error, sizeof d->last_error);
     d->next_attempt_at = sqlite3_column_int64(st, 8);
     d->created_at = sqlite3_column_int64(st, 9);
     d->updated_at = sqlite3_column_int64(st, 10);
@@ -2388,7 +2403,7 @@ static void delivery_row(sqlite3_stmt *st, void *out)
 static void bind_delivery_page(sqlite3_stmt *st, const void *arg)
 {
     const page_args *a = arg;
-    bind_text(st, 1, a->text);
+    sq_bind_text(st, 1, a->text);
     sqlite3_bind_int64(st, 2, a->at);
     sqlite3_bind_int64(st, 3, (int64_t)a->limit + 1);
 }
@@ -2403,10 +2418,10 @@ sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cur
 {
     *has_more = false;
     page_args a = {.text = webhook_id, .at = cursor, .limit = limit};
-    sg_err err = read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row, delivery_drop,
+    sg_err err = sq_read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row, delivery_drop,
                            sizeof **out, limit + 1, (void **)out, n);
     if (!err)
-        page_trim(*out, sizeof **out, n, limit, delivery_drop, has_more);
+        sq_page_trim(*out, sizeof **out, n, limit, delivery_drop, has_more);
     return err;
 }
 
@@ -2423,21 +2438,21 @@ static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     a->rows = calloc(a->limit ? a->limit : 1, sizeof *a->rows);
     if (!a->rows)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_DUE);
+    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_DUE);
     if (!st)
-        return db_error(c->db, SQLITE_ERROR, e, "preparing");
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     sqlite3_bind_int64(st, 1, a->now);
     sqlite3_bind_int64(st, 2, (int64_t)a->limit);
     while (a->n < a->limit && sqlite3_step(st) == SQLITE_ROW)
         delivery_row(st, &a->rows[a->n++]);
     sqlite3_reset(st);
     for (size_t i = 0; i < a->n; i++) {
-        st = stmt_get(c, Q_DELIVERY_LEASE);
+        st = sq_stmt(c, Q_DELIVERY_LEASE);
         if (st) {
             sqlite3_bind_int64(st, 1, a->rows[i].id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
         }
-        sg_err err = step_done(c, st, e, "claiming a delivery");
+        sg_err err = sq_step_done(c, st, e, "claiming a delivery");
         if (err)
             return err;
     }
@@ -2449,7 +2464,7 @@ sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t l
 {
     delivery_claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
     sg_error e = {0};
-    sg_err err = write_sync(s, delivery_claim_fn, &a, &e);
+    sg_err err = sq_write_sync(s, delivery_claim_fn, &a, &e);
     if (err) {
         sg_deliveries_free(a.rows, a.n);
         *out = NULL;
@@ -2472,21 +2487,21 @@ typedef struct delivery_result_arg {
 static sg_err delivery_result_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     delivery_result_arg *a = arg;
-    sqlite3_stmt *st = stmt_get(c, Q_DELIVERY_RESULT);
+    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_RESULT);
     if (st) {
         sqlite3_bind_int64(st, 1, a->id);
-        bind_text(st, 2, sg_delivery_state_name(a->state));
+        sq_bind_text(st, 2, sg_delivery_state_name(a->state));
         sqlite3_bind_int(st, 3, a->http_status);
-        bind_text(st, 4, a->error ? a->error : "");
+        sq_bind_text(st, 4, a->error ? a->error : "");
         sqlite3_bind_int64(st, 5, a->next);
         sqlite3_bind_int64(st, 6, sg_time_now_ms());
     }
-    return step_done(c, st, e, "recording a delivery attempt");
+    return sq_step_done(c, st, e, "recording a delivery attempt");
 }
 
 sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,
                                 const char *error, int64_t next_attempt_at, sg_error *e)
 {
     delivery_result_arg a = {id, state, http_status, error, next_attempt_at};
-    return write_sync(s, delivery_result_fn, &a, e);
+    return sq_write_sync(s, delivery_result_fn, &a, e);
 }

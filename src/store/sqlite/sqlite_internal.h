@@ -1,0 +1,200 @@
+/* Shared by the files of the SQLite backend (sqlite_store.c and one file per
+ * subject: sqlite_audience.c, sqlite_broadcasts.c, sqlite_stats.c). Nothing
+ * outside store/sqlite/ includes this.
+ *
+ * Statements: sqlite_store.c keeps its own table indexed by its Q_* enum (slots
+ * 0 .. SQ_CORE_STMTS-1); the subject files prepare theirs with sq_stmt_sql() in
+ * the sq_slot slots below. Both are prepared once per connection and cached. */
+#ifndef SG_STORE_SQLITE_INTERNAL_H
+#define SG_STORE_SQLITE_INTERNAL_H
+
+#include "store/store.h"
+#include "util/buf.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define READ_POOL     8
+#define GROUP_MAX     4096 /* writes per transaction */
+#define SQ_CORE_STMTS 96
+
+/* Statement slots of the subject files. */
+enum sq_slot {
+    S_GROUP_INSERT = SQ_CORE_STMTS,
+    S_GROUP_GET,
+    S_GROUP_LIST,
+    S_GROUP_DELETE,
+    S_GROUP_MEMBERS_DELETE,
+    S_MEMBER_ADD,
+    S_MEMBER_REMOVE,
+    S_GROUP_CONTACTS,
+    S_CONTACT_FIND,
+    S_SEGMENT_INSERT,
+    S_SEGMENT_UPDATE,
+    S_SEGMENT_GET,
+    S_SEGMENT_LIST,
+    S_SEGMENT_DELETE,
+    S_TEMPLATE_INSERT,
+    S_TEMPLATE_UPDATE,
+    S_TEMPLATE_GET,
+    S_TEMPLATE_LIST,
+    S_TEMPLATE_DELETE,
+    S_CONTACT_UPSERT,
+    S_CONTACT_MOBILE_NULL,
+    S_CONTACT_SET_MOBILE,
+    S_CONTACT_EXPORT,
+    S_BCAST_INSERT,
+    S_BCAST_GET,
+    S_BCAST_LIST,
+    S_BCAST_SET_STATUS,
+    S_BCAST_DUE,
+    S_BCAST_MATERIALIZED,
+    S_BCAST_COUNTS,
+    S_BCAST_PENDING,
+    S_RCPT_QUEUED,
+    S_RCPT_SKIPPED,
+    S_RCPT_DEFER,
+    S_RCPT_STATE_COUNTS,
+    S_BCAST_OUTSTANDING,
+    S_BCAST_CANCEL_MSGS,
+    S_BCAST_MSG_COUNTS,
+    S_BCAST_ADD_COUNTS,
+    S_LINK_INSERT,
+    S_LINK_GET,
+    S_CLICK_INSERT,
+    S_CONTACT_ACTIVITY,
+    S__END
+};
+
+#define SQ_MAX_STMTS S__END
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_MAX_STMTS];
+} conn;
+
+/* ---- writer queue ------------------------------------------------------------ */
+
+typedef struct job job;
+struct job {
+    /* Runs inside the group transaction, on the write connection. */
+    sg_err (*run)(sg_store *s, conn *c, job *j);
+    /* Runs after commit (or failure) with j->err set; may free j. */
+    void (*complete)(job *j);
+    sg_err err;
+    sg_error error;
+    job *next;
+};
+
+struct sg_store {
+    char *path;
+    conn writer;
+    pthread_t writer_thread;
+    bool writer_started;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    job *qhead, *qtail;
+    bool stopping;
+
+    pthread_mutex_t plock;
+    pthread_cond_t pcond;
+    conn readers[READ_POOL];
+    bool reader_busy[READ_POOL];
+
+    /* Writer thread only: which events have subscribers (bit per event type), so
+     * that a change nobody listens to costs nothing. */
+    unsigned webhook_mask;
+    bool webhook_mask_valid;
+};
+
+/* ---- helpers (sqlite_store.c) -------------------------------------------------- */
+
+sg_err sq_map_rc(int rc);
+sg_err sq_db_error(sqlite3 *db, int rc, sg_error *e, const char *what);
+/* Cached statement q (a Q_* of sqlite_store.c), reset, bindings cleared. */
+sqlite3_stmt *sq_stmt(conn *c, int q);
+/* Cached statement in slot (an S_* above) prepared from sql the first time. */
+sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql);
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+char *sq_col_dup(sqlite3_stmt *st, int i);
+void sq_col_copy(sqlite3_stmt *st, int i, char *dst, size_t cap);
+sg_err sq_exec(sqlite3 *db, const char *sql, sg_error *e);
+conn *sq_reader_acquire(sg_store *s);
+void sq_reader_release(sg_store *s, conn *c);
+/* Step st to completion (no rows expected). SG_ERR_CONFLICT on a constraint. */
+sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
+sg_err sq_read_one(sg_store *s, int q, const char *param,
+                   void (*row)(sqlite3_stmt *st, void *out), void *out);
+sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
+                    const void *arg, void (*row)(sqlite3_stmt *st, void *out),
+                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
+                    size_t *n);
+void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit, void (*drop)(void *elem),
+                  bool *has_more);
+void sq_bind_one_text(sqlite3_stmt *st, const void *text);
+sg_err sq_submit(sg_store *s, job *j);
+/* A synchronous write: fn runs in the writer's group transaction. */
+sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *), void *arg,
+                     sg_error *e);
+
+void sq_message_row(sqlite3_stmt *st, sg_message *m);
+/* The columns sq_contact_row reads, on contacts aliased c. */
+#define SQ_CONTACT_COLS                                                                            \
+    "c.id, c.phone, c.first_name, c.last_name, c.attributes, c.created_at, c.updated_at, "         \
+    "EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone), coalesce(c.mobile, 1), "            \
+    "c.last_activity_at"
+void sq_contact_row(sqlite3_stmt *st, void *out); /* out: sg_contact */
+sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e);
+sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e);
+bool sq_optout_exists(conn *c, const char *phone);
+sg_err sq_emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at, sg_error *e);
+sg_err sq_emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e);
+json_t *sq_opt_str(const char *v);
+sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const char *new_state,
+                        const char *source, const char *message_id, const char *detail,
+                        int64_t at, sg_error *e);
+sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
+                       const char *source, const char *message_id, int64_t at, sg_error *e);
+sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e);
+
+
+/* ---- audiences (sqlite_audience.c) --------------------------------------------- */
+
+/* Bind ?i = mobile (0/1) of an E.164 phone. */
+void sq_bind_phone_facts(sqlite3_stmt *st, int i, const char *phone);
+sg_err sq_contact_memberships_delete(conn *c, const char *contact_id, sg_error *e);
+/* Compute mobile and region for contacts stored before migration 4. */
+sg_err sq_contacts_backfill(conn *c, sg_error *e);
+/* The contact whose phone is phone did something (replied, clicked) at `at`. */
+sg_err sq_contact_activity(conn *c, const char *phone, const char *contact_id, int64_t at,
+                           sg_error *e);
+sg_err sq_link_insert(conn *c, const sg_link *l, const sg_message *m, sg_error *e);
+
+/* Parameters of a query built at run time (segment filters). */
+#define SQ_PARAMS_MAX 512
+#define SQ_PATH_MAX   80
+typedef enum sq_param_kind { SQ_PARAM_TEXT, SQ_PARAM_REAL, SQ_PARAM_INT } sq_param_kind;
+typedef struct sq_param {
+    sq_param_kind kind;
+    const char *text; /* borrowed: from the filter tree or paths[] */
+    double real;
+    int64_t integer;
+} sq_param;
+typedef struct sq_params {
+    sq_param v[SQ_PARAMS_MAX];
+    size_t n;
+    char paths[SQ_PARAMS_MAX][SQ_PATH_MAX];
+    size_t n_paths;
+} sq_params;
+
+struct sg_seg_node;
+/* "FROM ..." text (without the word FROM) selecting the audience's contacts as c:
+ * a group's members or a segment's matches at time now. The parameters reference
+ * *tree (free it with sg_segment_free after the query). */
+sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, sg_buf *from,
+                       sq_params *p, struct sg_seg_node **tree, sg_error *e);
+void sq_params_bind(sqlite3_stmt *st, const sq_params *p);
+
+#endif

@@ -1,0 +1,283 @@
+/* The SQLite backend, stats: counts of outbound messages by status, replies,
+ * opt-outs and clicks, over a period or for one broadcast, grouped by day,
+ * provider or broadcast; failures by error code. Read-only. */
+#include "store/sqlite/sqlite_internal.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sg_stats_free(sg_stats *st)
+{
+    free(st->rows);
+    free(st->errors);
+    memset(st, 0, sizeof *st);
+}
+
+/* The row for key, appended if new. NULL when out of memory. */
+static sg_stats_row *row_for(sg_stats *out, size_t *cap, const char *key)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        if (strcmp(out->rows[i].key, key) == 0)
+            return &out->rows[i];
+    }
+    if (out->n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        sg_stats_row *grown = realloc(out->rows, ncap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        out->rows = grown;
+        *cap = ncap;
+    }
+    sg_stats_row *r = &out->rows[out->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->key, sizeof r->key, "%s", key);
+    return r;
+}
+
+static const char *key_expr(sg_stats_group g, const char *alias, const char *time_col)
+{
+    static _Thread_local char buf[160];
+    switch (g) {
+    case SG_STATS_BY_DAY:
+        snprintf(buf, sizeof buf, "strftime('%%Y-%%m-%%d', %s.%s / 1000, 'unixepoch')", alias,
+                 time_col);
+        return buf;
+    case SG_STATS_BY_PROVIDER:
+        snprintf(buf, sizeof buf, "%s.provider_id", alias);
+        return buf;
+    case SG_STATS_BY_BROADCAST:
+        snprintf(buf, sizeof buf, "%s.broadcast_id", alias);
+        return buf;
+    default:
+        return "''";
+    }
+}
+
+typedef struct query_ctx {
+    conn *c;
+    int64_t from, to;
+    const char *broadcast; /* one broadcast, or NULL */
+    sg_stats_group g;
+    sg_stats *out;
+    size_t cap;
+} query_ctx;
+
+/* Run sql (parameters ?1 from, ?2 to, ?3 broadcast) and hand each row to fn. */
+static sg_err run(query_ctx *q, const char *sql, sg_err (*fn)(query_ctx *q, sqlite3_stmt *st))
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(q->c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sq_map_rc(sqlite3_errcode(q->c->db));
+    sqlite3_bind_int64(st, 1, q->from);
+    sqlite3_bind_int64(st, 2, q->to ? q->to : INT64_MAX);
+    if (q->broadcast)
+        sqlite3_bind_text(st, 3, q->broadcast, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sg_err err = SG_OK;
+    int rc;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = fn(q, st);
+    if (!err && rc != SQLITE_DONE)
+        err = sq_map_rc(rc);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static sg_err status_row(query_ctx *q, sqlite3_stmt *st)
+{
+    char key[64];
+    sq_col_copy(st, 0, key, sizeof key);
+    sg_stats_row *r = row_for(q->out, &q->cap, key);
+    if (!r)
+        return SG_ERR_NOMEM;
+    r->recipients += sqlite3_column_int64(st, 1);
+    r->queued += sqlite3_column_int64(st, 2);
+    r->sent += sqlite3_column_int64(st, 3);
+    r->delivered += sqlite3_column_int64(st, 4);
+    r->undelivered += sqlite3_column_int64(st, 5);
+    r->failed += sqlite3_column_int64(st, 6);
+    r->canceled += sqlite3_column_int64(st, 7);
+    return SG_OK;
+}
+
+typedef enum extra_kind { EXTRA_REPLIED, EXTRA_OPTED_OUT, EXTRA_CLICKED } extra_kind;
+
+static sg_err add_extra(query_ctx *q, sqlite3_stmt *st, extra_kind k)
+{
+    char key[64];
+    sq_col_copy(st, 0, key, sizeof key);
+    sg_stats_row *r = row_for(q->out, &q->cap, key);
+    if (!r)
+        return SG_ERR_NOMEM;
+    int64_t v = sqlite3_column_int64(st, 1);
+    if (k == EXTRA_REPLIED)
+        r->replied += v;
+    else if (k == EXTRA_OPTED_OUT)
+        r->opted_out += v;
+    else
+        r->clicked += v;
+    return SG_OK;
+}
+
+static sg_err replied_row(query_ctx *q, sqlite3_stmt *st)
+{
+    return add_extra(q, st, EXTRA_REPLIED);
+}
+
+static sg_err opted_out_row(query_ctx *q, sqlite3_stmt *st)
+{
+    return add_extra(q, st, EXTRA_OPTED_OUT);
+}
+
+static sg_err clicked_row(query_ctx *q, sqlite3_stmt *st)
+{
+    return add_extra(q, st, EXTRA_CLICKED);
+}
+
+
+static sg_err error_row(query_ctx *q, sqlite3_stmt *st)
+{
+    sg_stats *out = q->out;
+    if (out->n_errors % 32 == 0) {
+        sg_error_count *grown = realloc(out->errors, (out->n_errors + 32) * sizeof *grown);
+        if (!grown)
+            return SG_ERR_NOMEM;
+        out->errors = grown;
+    }
+    sg_error_count *ec = &out->errors[out->n_errors++];
+    memset(ec, 0, sizeof *ec);
+    sq_col_copy(st, 0, ec->key, sizeof ec->key);
+    sq_col_copy(st, 1, ec->code, sizeof ec->code);
+    ec->count = sqlite3_column_int64(st, 2);
+    return SG_OK;
+}
+
+/* The message-based figures: statuses, failures by code, and replies, opt-outs
+ * and clicks of the same messages' recipients (broadcast grouping) or in the
+ * same period (the others). */
+static sg_err collect(query_ctx *q)
+{
+    char sql[2048];
+    const char *mkey = key_expr(q->g, "m", "created_at");
+    char mkey_copy[160];
+    snprintf(mkey_copy, sizeof mkey_copy, "%s", mkey);
+    const char *scope = "m.direction = 'outbound' AND m.created_at >= ?1 AND m.created_at < ?2 "
+                        "AND (?3 IS NULL OR (m.broadcast_id = ?3 AND m.broadcast_id != ''))";
+    const char *bonly = q->g == SG_STATS_BY_BROADCAST ? " AND m.broadcast_id != ''" : "";
+    snprintf(sql, sizeof sql,
+             "SELECT %s, count(*), sum(m.status IN ('scheduled', 'queued', 'sending')), "
+             "sum(m.status IN ('sent', 'delivered', 'undelivered')), sum(m.status = 'delivered'), "
+             "sum(m.status = 'undelivered'), sum(m.status = 'failed'), sum(m.status = 'canceled') "
+             "FROM messages m WHERE %s%s GROUP BY 1 ORDER BY 1",
+             mkey_copy, scope, bonly);
+    sg_err err = run(q, sql, status_row);
+    if (!err) {
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, m.error_code, count(*) FROM messages m WHERE %s%s AND m.status IN "
+                 "('failed', 'undelivered') GROUP BY 1, 2 ORDER BY 3 DESC, 2",
+                 mkey_copy, scope, bonly);
+        err = run(q, sql, error_row);
+    }
+    if (err)
+        return err;
+    if (q->broadcast || q->g == SG_STATS_BY_BROADCAST) {
+        /* per recipient of a broadcast: did they reply, opt out, click after it */
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
+                 "EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "
+                 "i.from_number = m.to_number AND i.created_at >= m.created_at) GROUP BY 1",
+                 mkey_copy, scope);
+        err = run(q, sql, replied_row);
+        if (!err) {
+            snprintf(sql, sizeof sql,
+                     "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
+                     "EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number AND "
+                     "ce.new_state = 'opted_out' AND ce.at >= m.created_at) GROUP BY 1",
+                     mkey_copy, scope);
+            err = run(q, sql, opted_out_row);
+        }
+        if (!err) {
+            snprintf(sql, sizeof sql,
+                     "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
+                     "EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id) GROUP BY 1",
+                     mkey_copy, scope);
+            err = run(q, sql, clicked_row);
+        }
+        return err;
+    }
+    /* replies received in the period */
+    snprintf(sql, sizeof sql,
+             "SELECT %s, count(*) FROM messages i WHERE i.direction = 'inbound' AND "
+             "i.created_at >= ?1 AND i.created_at < ?2 AND ?3 IS NULL GROUP BY 1",
+             q->g == SG_STATS_BY_DAY ? key_expr(q->g, "i", "created_at")
+             : q->g == SG_STATS_BY_PROVIDER ? "i.provider_id"
+                                            : "''");
+    err = run(q, sql, replied_row);
+    if (!err && q->g != SG_STATS_BY_PROVIDER) {
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, count(*) FROM consent_events ce WHERE ce.new_state = 'opted_out' AND "
+                 "ce.at >= ?1 AND ce.at < ?2 AND ?3 IS NULL GROUP BY 1",
+                 q->g == SG_STATS_BY_DAY ? key_expr(q->g, "ce", "at") : "''");
+        err = run(q, sql, opted_out_row);
+    }
+    if (!err) {
+        /* messages clicked, counted on the day of their first click */
+        snprintf(sql, sizeof sql,
+                 "SELECT %s, count(*) FROM (SELECT k.message_id, min(k.at) AS at FROM clicks k "
+                 "WHERE k.at >= ?1 AND k.at < ?2 AND ?3 IS NULL GROUP BY k.message_id) k "
+                 "JOIN messages m ON m.id = k.message_id GROUP BY 1",
+                 q->g == SG_STATS_BY_DAY ? key_expr(q->g, "k", "at") : mkey_copy);
+        err = run(q, sql, clicked_row);
+    }
+    return err;
+}
+
+sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    query_ctx q = {.c = c, .from = from, .to = to, .g = g, .out = out};
+    sg_err err = collect(&q);
+    sq_reader_release(s, c);
+    if (!err && g == SG_STATS_TOTAL && out->n == 0 && !row_for(out, &q.cap, ""))
+        err = SG_ERR_NOMEM;
+    if (err)
+        sg_stats_free(out);
+    return err;
+}
+
+sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    sg_broadcast b;
+    sg_err err = sg_store_broadcast_get(s, id, &b);
+    if (err)
+        return err;
+    sg_broadcast_free(&b);
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    query_ctx q = {.c = c, .from = 0, .to = 0, .broadcast = id, .g = SG_STATS_BY_BROADCAST,
+                   .out = out};
+    err = collect(&q);
+    sq_reader_release(s, c);
+    sg_stats_row *r = err ? NULL : row_for(out, &q.cap, id);
+    if (!err && !r)
+        err = SG_ERR_NOMEM;
+    if (err) {
+        sg_stats_free(out);
+        return err;
+    }
+    /* recipients: everyone chosen, whether queued, skipped or still waiting */
+    r->recipients = b.recipients;
+    r->skipped_opted_out = b.skipped_opted_out;
+    r->skipped_not_mobile = b.skipped_not_mobile;
+    r->skipped_invalid = b.skipped_invalid;
+    r->pending = b.pending;
+    return SG_OK;
+}
