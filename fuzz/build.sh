@@ -73,7 +73,8 @@ build() {
         # code. Nothing here opens a store: the driver builds the provider set itself.
         build_shim
         link json_message src/api/accept.c src/dispatch/registry.c \
-            src/store/sqlite/sqlite_store.c src/store/sqlite/migrations.c \
+            src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
+            src/store/sqlite/migrations.c src/core/segment_filter.c \
             src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
             src/util/log.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
@@ -90,6 +91,21 @@ build() {
             src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
             $JSON_LIBS $SODIUM_LIBS
         ;;
+    csv)
+        link csv src/core/csv.c src/util/err.c --
+        ;;
+    template)
+        link template src/core/template.c src/util/buf.c src/util/err.c --
+        ;;
+    links)
+        link links src/core/links.c src/util/buf.c src/util/err.c --
+        ;;
+    segment_filter)
+        link segment_filter src/core/segment_filter.c src/util/buf.c src/util/err.c --
+        ;;
+    tzif)
+        link tzif src/util/tz.c src/util/err.c -- -lpthread
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -97,7 +113,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook clickatell"}
+TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif"}
 for t in $TARGETS; do
     build "$t"
 done

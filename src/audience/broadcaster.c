@@ -259,7 +259,12 @@ static void tick(sg_broadcaster *b)
                 sg_log(SG_LOG_INFO, "broadcast_started", "broadcast=%s", bc->id);
             bc->status = SG_BCAST_SENDING;
         }
-        pump(b, bc, sg_time_now_ms());
+        /* Queue in batches until the broadcast's budget is spent or the tick is
+         * over (then the next broadcast gets its turn). */
+        int64_t start = sg_time_now_ms();
+        while (pump(b, bc, sg_time_now_ms()) > 0 &&
+               sg_time_now_ms() - start < (int64_t)b->cfg.tick_ms)
+            ;
         bool done = false;
         if (sg_store_broadcast_finish_if_done(b->store, bc->id, sg_time_now_ms(), &done, &e) ==
                 SG_OK &&
