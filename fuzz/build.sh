@@ -73,6 +73,7 @@ build() {
         # code. Nothing here opens a store: the driver builds the provider set itself.
         build_shim
         link json_message src/api/accept.c src/dispatch/registry.c \
+            src/audience/render.c src/core/links.c src/core/template.c \
             src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
             src/store/sqlite/migrations.c src/core/segment_filter.c \
             src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \

@@ -1,4 +1,5 @@
 #include "api/accept.h"
+#include "audience/render.h"
 #include "core/gsm7.h"
 #include "core/phone.h"
 #include "util/time.h"
@@ -21,8 +22,9 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
     return false;
 }
 
-static const char *const known_keys[] = {"to",      "body",       "from",     "provider",
-                                         "send_at", "contact_id", "metadata", NULL};
+static const char *const known_keys[] = {"to",         "body",     "from",
+                                         "provider",   "send_at",  "contact_id",
+                                         "metadata",   "track_clicks", NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)
@@ -69,7 +71,7 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         if (!known)
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: to, body, from, provider, send_at, "
-                                 "contact_id, metadata)",
+                                 "contact_id, metadata, track_clicks)",
                                  key);
     }
 
@@ -176,7 +178,38 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         }
     }
 
-    m->body = strdup(json_string_value(body));
+    json_t *track = json_object_get(obj, "track_clicks");
+    if (track && !json_is_boolean(track)) {
+        sg_message_free(m);
+        return sg_reject_set(rej, 400, "invalid_request", "track_clicks",
+                             "'track_clicks' must be true or false");
+    }
+    if (json_is_true(track)) {
+        if (!app->public_url[0]) {
+            sg_message_free(m);
+            return sg_reject_set(rej, 400, "invalid_request", "track_clicks",
+                                 "click tracking needs --public-url (the links point there)");
+        }
+        /* each URL becomes {public-url}/l/{code}; segments count the short text */
+        sg_buf tracked;
+        sg_buf_init(&tracked, 16384);
+        if (sg_render_links(json_string_value(body), app->public_url, &tracked, &m->links,
+                            &m->n_links) != SG_OK ||
+            !(m->body = sg_buf_steal(&tracked))) {
+            sg_buf_free(&tracked);
+            sg_message_free(m);
+            return sg_reject_set(rej, 500, "internal", NULL, "out of memory");
+        }
+        sg_buf_free(&tracked);
+        if (sg_sms_analyze(m->body, strlen(m->body), &info) != SG_TEXT_OK) {
+            sg_message_free(m);
+            return sg_reject_set(rej, 400, "body_too_long", "body",
+                                 "'body' has more than %d characters with its links shortened",
+                                 SG_SMS_MAX_CHARS);
+        }
+    } else {
+        m->body = strdup(json_string_value(body));
+    }
     if (!m->body) {
         sg_message_free(m);
         return sg_reject_set(rej, 500, "internal", NULL, "out of memory");

@@ -164,8 +164,10 @@ static void prepare(sg_broadcaster *b, const sg_broadcast *bc, const sg_recipien
         snprintf(p->links[i].contact_id, sizeof p->links[i].contact_id, "%s", r->contact_id);
         snprintf(p->links[i].broadcast_id, sizeof p->links[i].broadcast_id, "%s", bc->id);
     }
-    m->links = p->links;
+    m->links = p->links; /* the message owns them now */
     m->n_links = p->n_links;
+    p->links = NULL;
+    p->n_links = 0;
     p->res.action = SG_RCPT_QUEUE;
     p->res.msg = m;
     if (!m->body) {

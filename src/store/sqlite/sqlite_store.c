@@ -978,6 +978,11 @@ void sg_message_free(sg_message *m)
     free(m->error_message);
     free(m->metadata);
     m->body = m->error_message = m->metadata = NULL;
+    for (size_t i = 0; i < m->n_links; i++)
+        free(m->links[i].url);
+    free(m->links);
+    m->links = NULL;
+    m->n_links = 0;
 }
 
 void sg_messages_free(sg_message *m, size_t n)
