@@ -3,6 +3,7 @@
 #include "core/phone.h"
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,6 +23,19 @@ typedef struct pending_row {
     size_t first_off, last_off, attrs_off; /* offsets into arena; SIZE_MAX = none */
 } pending_row;
 
+/* Rows are parsed into one batch while the writer stores the other: phone
+ * numbers (libphonenumber's regular expressions, half the work) and SQLite run on
+ * two cores at once. */
+typedef struct batch {
+    pending_row rows[SG_IMPORT_BATCH];
+    size_t n_rows;
+    char *arena;
+    size_t arena_len, arena_cap;
+    sg_contact_upsert ups[SG_IMPORT_BATCH];
+    sg_upsert_req req;
+    bool in_flight; /* under the importer's lock */
+} batch;
+
 struct sg_importer {
     sg_store *store;
     char region[8];
@@ -32,12 +46,11 @@ struct sg_importer {
     size_t n_cols;
     col_role roles[MAX_COLUMNS];
     char names[MAX_COLUMNS][65];
-    pending_row rows[SG_IMPORT_BATCH];
-    size_t n_rows;
-    char *arena;
-    size_t arena_len, arena_cap;
+    batch batches[2];
+    int cur;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
     sg_import_result result;
-    sg_err fatal;
     sg_error fatal_error;
 };
 
@@ -58,23 +71,23 @@ static void reject(sg_importer *im, size_t line, const char *code, const char *f
     va_end(ap);
 }
 
-/* Copy text (trimmed) into the arena; its offset, or SIZE_MAX when out of memory. */
-static size_t arena_put(sg_importer *im, const char *text, size_t len)
+/* Copy text into the batch's arena; its offset, or SIZE_MAX when out of memory. */
+static size_t arena_put(batch *b, const char *text, size_t len)
 {
-    if (im->arena_len + len + 1 > im->arena_cap) {
-        size_t cap = im->arena_cap ? im->arena_cap : 1 << 16;
-        while (cap < im->arena_len + len + 1)
+    if (b->arena_len + len + 1 > b->arena_cap) {
+        size_t cap = b->arena_cap ? b->arena_cap : 1 << 16;
+        while (cap < b->arena_len + len + 1)
             cap *= 2;
-        char *grown = realloc(im->arena, cap);
+        char *grown = realloc(b->arena, cap);
         if (!grown)
             return SIZE_MAX;
-        im->arena = grown;
-        im->arena_cap = cap;
+        b->arena = grown;
+        b->arena_cap = cap;
     }
-    size_t off = im->arena_len;
-    memcpy(im->arena + off, text, len);
-    im->arena[off + len] = '\0';
-    im->arena_len += len + 1;
+    size_t off = b->arena_len;
+    memcpy(b->arena + off, text, len);
+    b->arena[off + len] = '\0';
+    b->arena_len += len + 1;
     return off;
 }
 
@@ -88,34 +101,73 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
-static sg_err flush(sg_importer *im)
+static void batch_done(sg_upsert_req *r)
 {
-    if (im->n_rows == 0)
-        return SG_OK;
-    sg_contact_upsert *ups = malloc(im->n_rows * sizeof *ups);
-    if (!ups)
-        return sg_error_set(&im->fatal_error, SG_ERR_NOMEM, NULL, "out of memory");
-    for (size_t i = 0; i < im->n_rows; i++) {
-        pending_row *r = &im->rows[i];
-        ups[i] = r->up;
-        ups[i].first_name = r->first_off == SIZE_MAX ? NULL : im->arena + r->first_off;
-        ups[i].last_name = r->last_off == SIZE_MAX ? NULL : im->arena + r->last_off;
-        ups[i].attributes = r->attrs_off == SIZE_MAX ? NULL : im->arena + r->attrs_off;
+    sg_importer *im = r->user;
+    pthread_mutex_lock(&im->lock);
+    for (int i = 0; i < 2; i++) {
+        if (&im->batches[i].req == r)
+            im->batches[i].in_flight = false;
     }
-    sg_err err = sg_store_contacts_upsert(im->store, ups, im->n_rows,
-                                          im->has_group ? im->group_id : NULL, &im->fatal_error);
-    if (!err) {
-        for (size_t i = 0; i < im->n_rows; i++) {
-            if (ups[i].created)
-                im->result.imported++;
-            else
-                im->result.updated++;
+    pthread_cond_broadcast(&im->cond);
+    pthread_mutex_unlock(&im->lock);
+}
+
+/* Wait until batch b is stored, count its rows, and empty it. */
+static sg_err collect(sg_importer *im, batch *b)
+{
+    pthread_mutex_lock(&im->lock);
+    while (b->in_flight)
+        pthread_cond_wait(&im->cond, &im->lock);
+    pthread_mutex_unlock(&im->lock);
+    sg_err err = SG_OK;
+    if (b->n_rows) {
+        err = b->req.err;
+        if (err) {
+            if (!im->fatal_error.message[0])
+                im->fatal_error = b->req.error;
+        } else {
+            for (size_t i = 0; i < b->n_rows; i++) {
+                if (b->ups[i].created)
+                    im->result.imported++;
+                else
+                    im->result.updated++;
+            }
         }
     }
-    free(ups);
-    im->n_rows = 0;
-    im->arena_len = 0;
+    b->n_rows = 0;
+    b->arena_len = 0;
     return err;
+}
+
+/* Hand the current batch to the writer and go on with the other one. */
+static sg_err flush(sg_importer *im)
+{
+    batch *b = &im->batches[im->cur];
+    if (b->n_rows == 0)
+        return SG_OK;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        pending_row *r = &b->rows[i];
+        b->ups[i] = r->up;
+        b->ups[i].first_name = r->first_off == SIZE_MAX ? NULL : b->arena + r->first_off;
+        b->ups[i].last_name = r->last_off == SIZE_MAX ? NULL : b->arena + r->last_off;
+        b->ups[i].attributes = r->attrs_off == SIZE_MAX ? NULL : b->arena + r->attrs_off;
+    }
+    b->req = (sg_upsert_req){.rows = b->ups,
+                             .n = b->n_rows,
+                             .group_id = im->has_group ? im->group_id : NULL,
+                             .done = batch_done,
+                             .user = im};
+    b->in_flight = true;
+    sg_err err = sg_store_contacts_upsert_submit(im->store, &b->req);
+    if (err) {
+        b->in_flight = false;
+        b->n_rows = 0;
+        return sg_error_set(&im->fatal_error, err, NULL, "cannot store contacts: %s",
+                            sg_strerror(err));
+    }
+    im->cur ^= 1;
+    return collect(im, &im->batches[im->cur]);
 }
 
 static int on_header(sg_importer *im, size_t line, const char *const *f, const size_t *lens,
@@ -196,7 +248,8 @@ static int on_record(void *user, size_t line, const char *const *f, const size_t
         reject(im, line, "bad_row", "%zu fields where the header has %zu", n, im->n_cols);
         return 0;
     }
-    pending_row *r = &im->rows[im->n_rows];
+    batch *bt = &im->batches[im->cur];
+    pending_row *r = &bt->rows[bt->n_rows];
     memset(r, 0, sizeof *r);
     r->line = line;
     r->first_off = r->last_off = r->attrs_off = SIZE_MAX;
@@ -243,7 +296,7 @@ static int on_record(void *user, size_t line, const char *const *f, const size_t
                 ok = false;
                 break;
             }
-            size_t off = arena_put(im, s, len);
+            size_t off = arena_put(bt, s, len);
             if (off == SIZE_MAX) {
                 ok = false;
                 break;
@@ -266,15 +319,15 @@ static int on_record(void *user, size_t line, const char *const *f, const size_t
     }
     if (ok && attrs) {
         char *text = json_dumps(attrs, JSON_COMPACT);
-        r->attrs_off = text ? arena_put(im, text, strlen(text)) : SIZE_MAX;
+        r->attrs_off = text ? arena_put(bt, text, strlen(text)) : SIZE_MAX;
         ok = text && r->attrs_off != SIZE_MAX;
         free(text);
     }
     json_decref(attrs);
     if (!ok)
         return 0;
-    im->n_rows++;
-    if (im->n_rows == SG_IMPORT_BATCH && flush(im) != SG_OK)
+    bt->n_rows++;
+    if (bt->n_rows == SG_IMPORT_BATCH && flush(im) != SG_OK)
         return 1;
     return 0;
 }
@@ -286,6 +339,8 @@ sg_err sg_importer_new(sg_store *store, const char *default_region, const char *
     if (!im)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     im->store = store;
+    pthread_mutex_init(&im->lock, NULL);
+    pthread_cond_init(&im->cond, NULL);
     snprintf(im->region, sizeof im->region, "%s", default_region ? default_region : "");
     if (group_id) {
         snprintf(im->group_id, sizeof im->group_id, "%s", group_id);
@@ -325,7 +380,10 @@ sg_err sg_importer_finish(sg_importer *im, sg_error *e)
         return err;
     if (!im->header_seen)
         return sg_error_set(e, SG_ERR_INVALID, "header", "the CSV is empty: no header row");
-    if (flush(im) != SG_OK) {
+    sg_err err1 = flush(im);
+    sg_err err2 = collect(im, &im->batches[im->cur ^ 1]);
+    sg_err err3 = collect(im, &im->batches[im->cur]);
+    if (err1 || err2 || err3) {
         if (e)
             *e = im->fatal_error;
         return im->fatal_error.err ? im->fatal_error.err : SG_ERR_DB;
@@ -342,8 +400,14 @@ void sg_importer_free(sg_importer *im)
 {
     if (!im)
         return;
+    /* never free a batch the writer still holds */
+    collect(im, &im->batches[0]);
+    collect(im, &im->batches[1]);
     sg_csv_free(im->csv);
     free(im->result.rejections);
-    free(im->arena);
+    free(im->batches[0].arena);
+    free(im->batches[1].arena);
+    pthread_cond_destroy(&im->cond);
+    pthread_mutex_destroy(&im->lock);
     free(im);
 }

@@ -338,6 +338,21 @@ typedef struct sg_contact_upsert {
 sg_err sg_store_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
                                 const char *group_id, sg_error *e);
 
+/* The same, asynchronously: r stays the caller's until r->done runs (once, from the
+ * writer thread, after the group holding it committed or failed). An error means r
+ * was not queued and done will not run. */
+typedef struct sg_upsert_req {
+    sg_contact_upsert *rows; /* borrowed; results written in place */
+    size_t n;
+    const char *group_id; /* may be NULL */
+    sg_err err;
+    sg_error error;
+    void (*done)(struct sg_upsert_req *r);
+    void *user;
+} sg_upsert_req;
+
+sg_err sg_store_contacts_upsert_submit(sg_store *s, sg_upsert_req *r);
+
 /* Every contact (of group_id, when not NULL), oldest first, one callback each; fn
  * returns non-zero to stop. Reads in pages, so memory stays flat. */
 sg_err sg_store_contacts_each(sg_store *s, const char *group_id,

@@ -145,6 +145,42 @@ sg_err sg_store_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
     return sq_write_sync(s, upsert_fn, &a, e);
 }
 
+typedef struct upsert_job {
+    job base;
+    sg_upsert_req *req;
+} upsert_job;
+
+static sg_err upsert_run(sg_store *s, conn *c, job *j)
+{
+    sg_upsert_req *r = ((upsert_job *)j)->req;
+    upsert_arg a = {r->rows, r->n, r->group_id};
+    return upsert_fn(s, c, &a, &j->error);
+}
+
+static void upsert_complete(job *j)
+{
+    upsert_job *uj = (upsert_job *)j;
+    sg_upsert_req *r = uj->req;
+    r->err = j->err;
+    r->error = j->error;
+    free(uj);
+    r->done(r);
+}
+
+sg_err sg_store_contacts_upsert_submit(sg_store *s, sg_upsert_req *r)
+{
+    upsert_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = upsert_run;
+    j->base.complete = upsert_complete;
+    j->req = r;
+    sg_err err = sq_submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
+}
+
 sg_err sg_store_contacts_each(sg_store *s, const char *group_id,
                               int (*fn)(void *user, const sg_contact *c), void *user)
 {
