@@ -27,16 +27,6 @@ static json_t *rate_json(int64_t part, int64_t whole)
                      : json_null();
 }
 
-static const char *error_description(const char *code)
-{
-    if (strcmp(code, "opted_out") == 0)
-        return "The recipient opted out; smsgate did not send the message.";
-    const sg_errcode *ec = sg_errcode_find("twilio", code);
-    if (!ec)
-        ec = sg_errcode_find("clickatell", code);
-    return ec ? ec->title : NULL;
-}
-
 static json_t *stats_row_json(const sg_stats_row *r, const sg_stats *st, const char *key_name)
 {
     json_t *failures = json_array();
@@ -44,7 +34,7 @@ static json_t *stats_row_json(const sg_stats_row *r, const sg_stats *st, const c
         const sg_error_count *ec = &st->errors[i];
         if (strcmp(ec->key, r->key) != 0)
             continue;
-        const char *desc = error_description(ec->code);
+        const char *desc = sg_errcode_describe(ec->code);
         json_array_append_new(failures,
                               json_pack("{s:s, s:I, s:o}", "code", ec->code[0] ? ec->code : "unknown",
                                         "count", (json_int_t)ec->count, "description",

@@ -340,3 +340,15 @@ const char *sg_errclass_name(sg_errclass cls)
 {
     return cls == SG_ERRCLASS_TEMPORARY ? "temporary" : "permanent";
 }
+
+const char *sg_errcode_describe(const char *code)
+{
+    if (!code)
+        return NULL;
+    if (strcmp(code, "opted_out") == 0)
+        return "The recipient opted out; smsgate did not send the message.";
+    const sg_errcode *ec = sg_errcode_find("twilio", code);
+    if (!ec)
+        ec = sg_errcode_find("clickatell", code);
+    return ec ? ec->title : NULL;
+}

@@ -18,6 +18,10 @@ typedef struct sg_errcode {
     sg_errclass cls;
 } sg_errcode;
 
+/* A one-line description of an error code whatever the provider (Twilio's
+ * catalogue first, then Clickatell's; smsgate's own "opted_out"), or NULL. */
+const char *sg_errcode_describe(const char *code);
+
 /* The entry for (provider, code), or NULL. */
 const sg_errcode *sg_errcode_find(const char *provider, const char *code);
 /* The whole table; *n gets its length. */

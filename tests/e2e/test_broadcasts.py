@@ -354,23 +354,314 @@ def test_broadcast_survives_kill_9_exactly_once(harness):
 
 
 def test_cli_import_broadcast_and_stats(gw, tmp_path):
-    srv = gw.srv
+    srv, sim = gw.srv, gw.sim
     f = tmp_path / "c.csv"
     f.write_text(csv_of([f"{uk_mobile(i)},N{i},,C" for i in range(50)] + ["bad,X,,C"]))
     r = run_cli("contact", "import", str(f), "--db", srv.db, "--group", "cli")
     assert r.returncode == 0, r.stderr
-    assert "imported 50" in r.stdout and "rejected 1" in r.stdout
-    assert "line 52" in r.stdout + r.stderr
+    assert r.stdout.splitlines() == [
+        "imported 50, updated 0, rejected 1",
+        "line 52: invalid_phone: 'bad' is not a valid phone number"]
+    assert r.stderr == ""  # a small file and no terminal: no progress lines
+    # '-' reads standard input
+    import subprocess
+    from conftest import BIN, clean_env
+    r = subprocess.run([BIN, "contact", "import", "-", "--db", srv.db], input=f.read_text(),
+                       capture_output=True, text=True, timeout=20, env=clean_env())
+    assert r.returncode == 0 and r.stdout.startswith("imported 0, updated 50, rejected 1\n")
     r = run_cli("broadcast", "create", "--db", srv.db, "--name", "cli", "--group", "cli",
                 "--body", "Hi {{first_name}}")
     assert r.returncode == 0, r.stderr
     bid = r.stdout.strip().split()[-1]
-    wait_broadcast(srv, bid)
+    assert bid.startswith("brd_") and "50 eligible" in r.stderr
+    wait_broadcast(srv, bid)  # the running server picked it up
+    assert len(sim.messages()) == 50
+    assert sim.messages(to=uk_mobile(7))[0]["body"] == "Hi N7"
     r = run_cli("broadcast", "show", bid, "--db", srv.db)
-    assert r.returncode == 0 and "done" in r.stdout and "sent 50" in r.stdout
+    assert r.returncode == 0, r.stderr
+    assert "status        done" in r.stdout.splitlines()
+    assert ("recipients 50: pending 0, queued 0, sent 50, delivered 0, undelivered 0, "
+            "failed 0, canceled 0") in r.stdout
+    assert "skipped 0: opted_out 0, not_mobile 0, invalid 0" in r.stdout
+    assert "failures by error code: none" in r.stdout
+    # --watch off a terminal on a finished broadcast: no waiting, just the counts
+    r = run_cli("broadcast", "show", bid, "--watch", "--db", srv.db)
+    assert r.returncode == 0 and "sent 50" in r.stdout
+    r = run_cli("broadcast", "list", "--db", srv.db)
+    row = next(line.split() for line in r.stdout.splitlines() if line.startswith(bid))
+    assert row[1:5] == ["done", "50", "50", "0"]
     r = run_cli("stats", "--db", srv.db, "--by", "broadcast")
-    assert r.returncode == 0 and bid in r.stdout
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:4] == ["BROADCAST", "RECIPIENTS", "SENT", "DELIVERED"]
+    row = next(line.split() for line in lines if line.startswith(bid))
+    assert row[1:3] == ["50", "50"] and row[-2:] == ["0.0%", "0.0%"]
+    assert any(line.split()[:3] == ["total", "50", "50"] for line in lines)
+    assert lines[-1] == "failures by error code: none"
+    r = run_cli("stats", "--db", srv.db, "--by", "day", "--from", "2000-01-01")
+    assert r.returncode == 0 and len([x for x in r.stdout.splitlines() if x[:2] == "20"]) == 1
     r = run_cli("contact", "export", "--db", srv.db, "--group", "cli")
-    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 51
+    assert r.returncode == 0
+    out = r.stdout.strip().splitlines()
+    assert out[0] == "id,phone,first_name,last_name,mobile,opted_out,attributes"
+    assert len(out) == 51
+    assert {line.split(",")[1] for line in out[1:]} == {uk_mobile(i) for i in range(50)}
+    # a finished broadcast cannot be paused: one line, exit 1
+    r = run_cli("broadcast", "pause", bid, "--db", srv.db)
+    assert r.returncode == 1
+    assert r.stderr == "smsgate: a done broadcast cannot be paused\n"
     r = run_cli("contact", "import", str(tmp_path / "missing.csv"), "--db", srv.db)
     assert r.returncode == 1 and "missing.csv" in r.stderr
+    assert r.stderr.startswith("smsgate: cannot open ") and r.stderr.count("\n") == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,city\nAnn,Leeds\n")
+    r = run_cli("contact", "import", str(bad), "--db", srv.db)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == f'smsgate: {bad}: the header row (line 1) has no "phone" column\n'
+
+
+def cli(srv, *args, rc=0, **kw):
+    """Run a CLI command on the server's database; check its exit code."""
+    r = run_cli(*args, "--db", srv.db, **kw)
+    assert r.returncode == rc, f"smsgate {' '.join(map(str, args))}: exit {r.returncode}\n" \
+                               f"stdout: {r.stdout}\nstderr: {r.stderr}"
+    return r
+
+
+def fields(text):
+    """The "label   value" lines of a show command as a dict."""
+    out = {}
+    for line in text.splitlines():
+        if len(line) > 14 and line[13] == " " and line[:13].strip():
+            out[line[:13].strip()] = line[14:]
+    return out
+
+
+def test_cli_groups_segments_templates(gw, tmp_path):
+    srv, sim = gw.srv, gw.sim
+    rows = [f"{uk_mobile(i)},N{i},,{'London' if i % 2 else 'Leeds'}" for i in range(10)]
+    rows += ["07400 100099,Nat,,Leeds", "+442079460000,Landline,,London", "+447400100098,,,"]
+    f = tmp_path / "c.csv"
+    f.write_text(csv_of(rows))
+    r = cli(srv, "contact", "import", f, "--default-region", "GB")
+    assert r.stdout == "imported 13, updated 0, rejected 0\n"
+    c = fields(cli(srv, "contact", "show", "07400 100099", "--default-region", "gb").stdout)
+    assert c["phone"] == "+447400100099" and c["first name"] == "Nat"
+    assert c["attributes"] == '{"city":"Leeds"}'
+    srv.post("/v1/optouts", json={"phone": uk_mobile(1)})
+
+    # groups
+    gid = cli(srv, "group", "create", "vip").stdout.strip()
+    assert gid.startswith("grp_")
+    r = cli(srv, "group", "create", "vip", rc=1)
+    assert r.stderr == "smsgate: a group named vip exists\n"
+    ann = srv.get(f"/v1/contacts/{uk_mobile(0)}").json()["id"]
+    r = cli(srv, "group", "add", "vip", ann, uk_mobile(1), uk_mobile(2))
+    assert r.stderr == "added 3 contacts to group vip (3 members)\n"
+    r = cli(srv, "group", "add", "vip", uk_mobile(3), "+447400999999", rc=1)
+    assert r.stderr == "smsgate: +447400999999 is not a contact; nothing was changed\n"
+    r = cli(srv, "group", "remove", "vip", uk_mobile(2))
+    assert r.stderr == "removed 1 contact from group vip (2 members)\n"
+    g = fields(cli(srv, "group", "show", "vip").stdout)
+    assert g["id"] == gid and g["members"] == "2" and g["eligible"] == "1"
+    assert g["skipped"] == "1 (opted_out 1, not_mobile 0)"
+    assert srv.get("/v1/groups/vip/count").json()["eligible"] == 1
+    r = cli(srv, "group", "list")
+    assert [line.split()[1:] for line in r.stdout.splitlines() if line.startswith(gid)] == \
+        [["2", "vip"]]
+
+    # segments: the canonical filter is stored; counts agree with the API
+    r = cli(srv, "segment", "create", "londoners", "--filter", 'ATTRIBUTES.city="london"')
+    sid = r.stdout.strip()
+    assert r.stderr == 'created segment londoners: attributes.city = "london"\n'
+    assert srv.get(f"/v1/segments/{sid}").json()["filter"] == 'attributes.city = "london"'
+    n = fields(cli(srv, "segment", "count", "londoners").stdout)
+    api = srv.get(f"/v1/segments/{sid}/count").json()
+    assert api == {"matched": 6, "eligible": 4, "skipped": {"opted_out": 1, "not_mobile": 1}}
+    assert n == {"matched": "6", "eligible": "4", "skipped": "2 (opted_out 1, not_mobile 1)"}
+    r = cli(srv, "segment", "create", "bad", "--filter", "attributes.city ==", rc=1)
+    assert r.stderr.startswith("smsgate: filter: ") and r.stderr.count("\n") == 1
+    assert "bad" not in cli(srv, "segment", "list").stdout
+    assert fields(cli(srv, "segment", "show", sid).stdout)["name"] == "londoners"
+
+    # templates: preview shows the encoding and the look-alikes
+    body = "Hi {{first_name|there}} \u2013 see you in {{attributes.city}}"
+    tid = cli(srv, "template", "create", "hi", "--body", body).stdout.strip()
+    assert tid.startswith("tpl_")
+    t = fields(cli(srv, "template", "show", "hi").stdout)
+    assert t["body"] == body and t["fields"] == "first_name (default), attributes.city"
+    p = cli(srv, "template", "preview", "hi", "--contact", uk_mobile(3)).stdout
+    pf = fields(p)
+    assert pf["text"] == "Hi N3 \u2013 see you in London"
+    assert pf["encoding"] == "UCS-2" and pf["segments"] == "1"
+    assert pf["ucs-2"] == "\u2013  U+2013  at byte 6  GSM-7 look-alike: -"
+    assert pf["as gsm-7"] == "Hi N3 - see you in London"
+    r = cli(srv, "template", "preview", "hi", "--contact", "+447400100098", rc=1)
+    assert r.stderr.startswith("smsgate: cannot render hi for +447400100098: ")
+    assert r.stderr.count("\n") == 1
+    r = cli(srv, "template", "create", "bad", "--body", "Hi {{nickname}}", rc=1)
+    assert r.stderr.startswith("smsgate: body: ") and r.stderr.count("\n") == 1
+
+    # a draft broadcast from the template to the segment, then sent
+    r = cli(srv, "broadcast", "create", "--name", "seg", "--segment", "londoners",
+            "--template", "hi", "--draft", "--rate", "100")
+    bid = r.stdout.strip().split()[-1]
+    assert srv.get(f"/v1/broadcasts/{bid}").json()["status"] == "draft"
+    r = cli(srv, "broadcast", "resume", bid, rc=1)
+    assert r.stderr == "smsgate: a draft broadcast cannot be resumed\n"
+    r = cli(srv, "broadcast", "send", bid)
+    assert r.stderr == f"broadcast {bid} is scheduled\n"
+    # --watch off a terminal follows it to the end, with plain lines on stderr
+    r = cli(srv, "broadcast", "show", bid, "--watch", timeout=60)
+    assert fields(r.stdout)["status"] == "done"
+    assert "\r" not in r.stderr
+    assert "recipients 6: pending 0, queued 0, sent 4," in r.stdout
+    assert "skipped 2: opted_out 1, not_mobile 1, invalid 0" in r.stdout
+    got = {m["to"]: m["body"] for m in sim.messages()}
+    assert got == {uk_mobile(i): f"Hi N{i} \u2013 see you in London" for i in (3, 5, 7, 9)}
+    r = cli(srv, "broadcast", "cancel", bid, rc=1)
+    assert r.stderr == "smsgate: a done broadcast cannot be canceled\n"
+
+    # deletes
+    for kind, name in (("template", "hi"), ("segment", "londoners"), ("group", "vip")):
+        assert cli(srv, kind, "delete", name).stderr == f"deleted {kind} {name}\n"
+        r = cli(srv, kind, "show", name, rc=1)
+        assert r.stderr == f"smsgate: no {kind} {name}\n"
+
+
+def test_cli_pause_resume_cancel(gw, tmp_path):
+    srv, sim = gw.srv, gw.sim
+    f = tmp_path / "c.csv"
+    f.write_text(csv_of([f"{uk_mobile(i)},N{i},,C" for i in range(40)]))
+    cli(srv, "contact", "import", f, "--group", "g")
+    bid = cli(srv, "broadcast", "create", "--name", "slow", "--group", "g", "--body", "x",
+              "--rate", "10").stdout.strip()
+    wait_for(lambda: len(sim.messages()) >= 3, what="the broadcast to start")
+    assert cli(srv, "broadcast", "pause", bid).stderr == f"broadcast {bid} is paused\n"
+    assert cli(srv, "broadcast", "pause", bid, rc=1).stderr == \
+        "smsgate: a paused broadcast cannot be paused\n"
+    assert cli(srv, "broadcast", "resume", bid).stderr == f"broadcast {bid} is sending\n"
+    assert cli(srv, "broadcast", "cancel", bid).stderr == f"broadcast {bid} is canceled\n"
+    b = srv.get(f"/v1/broadcasts/{bid}").json()
+    assert b["status"] == "canceled"
+    assert "status        canceled" in cli(srv, "broadcast", "show", bid, "--watch").stdout
+
+
+# (arguments, exit code, what the one line on stderr must hold)
+CLI_ERRORS = [
+    # the command line itself is wrong: exit 2 and a usage line
+    (("group",), 2, "usage: smsgate group create|list|show|add|remove|delete"),
+    (("group", "frobnicate"), 2, "unknown group command 'frobnicate' (usage: "),
+    (("segment", "create"), 2, "missing argument (usage: smsgate segment create NAME"),
+    (("segment", "create", "x"), 2, "needs --filter TEXT"),
+    (("template", "create", "x", "--bogus"), 2, "unknown option '--bogus'"),
+    (("template", "preview", "hi"), 2, "see 'smsgate template preview --help'"),
+    (("contact", "import"), 2, "missing argument (usage: smsgate contact import"),
+    (("contact", "list", "--limit", "0"), 2, "--limit must be between 1"),
+    (("contact", "list", "--limit", "many"), 2, "must be a whole number"),
+    (("broadcast", "show"), 2, "missing argument (usage: smsgate broadcast show ID"),
+    (("broadcast", "create", "--name", "x", "--group", "g"), 2,
+     "give either --body TEXT or --template NAME (see 'smsgate broadcast create --help')"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g", "--segment", "s"), 2,
+     "give either --group NAME or --segment NAME"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g", "--rate", "0"), 2,
+     "--rate must be"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g",
+      "--quiet-hours", "21-8"), 2, "--quiet-hours must look like 21:00-08:00"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g",
+      "--timezone", "Mars/Olympus"), 2, "--timezone must be a zone"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g",
+      "--send-at", "tomorrow"), 2, "--send-at must be an RFC 3339 time"),
+    (("stats", "--by", "week"), 2, "--by must be day, provider or broadcast"),
+    (("stats", "--from", "yesterday"), 2, "--from must be a date"),
+    # well formed, but what it names or carries is refused: exit 1
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "nope"), 1,
+     "smsgate: no group nope"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--segment", "nope"), 1,
+     "smsgate: no segment nope"),
+    (("broadcast", "create", "--name", "x", "--template", "nope", "--group", "g"), 1,
+     "smsgate: no template nope"),
+    (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g",
+      "--provider", "nope"), 1, "smsgate: no provider nope"),
+    (("broadcast", "create", "--name", "x", "--body", "Hi {{nick}}", "--group", "g"), 1,
+     "smsgate: body: "),
+    (("broadcast", "show", "brd_nope"), 1, "smsgate: no broadcast brd_nope"),
+    (("broadcast", "cancel", "brd_nope"), 1, "smsgate: no broadcast brd_nope"),
+    (("segment", "count", "nope"), 1, "smsgate: no segment nope"),
+    (("group", "add", "g", "not-a-phone"), 1, "neither a contact id nor a phone number"),
+    (("contact", "show", "+447400999999"), 1, "smsgate: no contact +447400999999"),
+    (("template", "preview", "nope", "--contact", "+447400999999"), 1,
+     "smsgate: no template nope"),
+]
+
+
+def test_cli_usage_and_input_errors(gw):
+    srv = gw.srv
+    cli(srv, "group", "create", "g")
+    for args, code, expect in CLI_ERRORS:
+        r = run_cli(*args, "--db", srv.db)
+        what = f"smsgate {' '.join(args)}: exit {r.returncode}, stderr {r.stderr!r}"
+        assert r.returncode == code, what
+        assert r.stdout == "", what
+        assert r.stderr.startswith("smsgate: ") and r.stderr.count("\n") == 1, what
+        assert expect in r.stderr, what
+    # --help on every command and verb: exit 0, the synopsis on stdout
+    for args in (("contact", "--help"), ("contact", "import", "--help"),
+                 ("group", "add", "--help"), ("segment", "count", "-h"),
+                 ("template", "preview", "--help"), ("broadcast", "create", "--help"),
+                 ("broadcast", "--help"), ("stats", "--help")):
+        r = run_cli(*args)
+        assert r.returncode == 0 and r.stdout.startswith("usage: smsgate "), args
+    assert "--track-clicks" in run_cli("broadcast", "create", "--help").stdout
+
+
+def test_cli_stats_failures_by_error_code(harness, tmp_path):
+    gw = make_gateway(harness, callbacks=True,
+                      sim_args=("--undelivered", uk_mobile(1), "--failed-numbers", uk_mobile(2),
+                                "--sent-delay-ms", "0", "--delivered-delay-ms", "0"))
+    srv = gw.srv
+    f = tmp_path / "c.csv"
+    f.write_text(csv_of([f"{uk_mobile(i)},N{i},,C" for i in range(6)]))
+    cli(srv, "contact", "import", f, "--group", "g")
+    bid = cli(srv, "broadcast", "create", "--name", "b", "--group", "g",
+              "--body", "Hi").stdout.strip()
+    wait_broadcast(srv, bid)
+
+    def final():
+        api = srv.get(f"/v1/broadcasts/{bid}/stats").json()
+        return (api["sent"], api["delivered"], api["undelivered"], api["failed"]) == (5, 4, 1, 1)
+    wait_for(final, what="every status callback")
+    failures = ["failures by error code:",
+                "  30003             1  Unreachable destination handset",
+                "  30008             1  Unknown error"]
+    out = cli(srv, "broadcast", "show", bid).stdout.splitlines()
+    assert ("recipients 6: pending 0, queued 0, sent 5, delivered 4, undelivered 1, "
+            "failed 1, canceled 0") in out
+    assert "replied 0, opted_out 0, clicked 0; delivery rate 80.0%, CTR 0.0%" in out
+    assert out[-3:] == failures
+    out = cli(srv, "stats").stdout.splitlines()
+    assert out[1].split() == ["total", "6", "5", "4", "1", "1", "0", "0", "0", "80.0%", "0.0%"]
+    assert out[-3:] == failures
+    out = cli(srv, "stats", "--by", "provider").stdout.splitlines()
+    assert out[1].split()[:3] == ["sim", "6", "5"]
+    assert out[-2].split()[:3] == ["sim", "30003", "1"]
+    assert out[-1].split()[:3] == ["sim", "30008", "1"] and out[-1].endswith("Unknown error")
+
+
+def test_click_tracking_on_a_single_message(gw_public):
+    srv, sim = gw_public.srv, gw_public.sim
+    r = srv.send("+447400123456", body="Track www.example.org/a and https://example.org/b",
+                 track_clicks=True)
+    m = srv.wait_status(r["id"])
+    assert m["body"].count(PUBLIC + "/l/") == 2
+    body = sim.messages(to="+447400123456")[0]["body"]
+    codes = [part.split()[0] for part in body.split("/l/")[1:]]
+    got = requests.get(f"{srv.url}/l/{codes[0]}", allow_redirects=False, timeout=5)
+    assert got.status_code == 302 and got.headers["Location"] == "https://www.example.org/a"
+    head = requests.head(f"{srv.url}/l/{codes[1]}", allow_redirects=False, timeout=5)
+    assert head.status_code == 302 and head.headers["Location"] == "https://example.org/b"
+    assert srv.get("/v1/stats").json()["clicked"] == 1  # HEAD is not a click
+    r = srv.post("/v1/messages", json={"to": "+447400123456", "body": "x",
+                                       "track_clicks": "yes"})
+    assert_problem(r, 400, "invalid_request", "track_clicks")
+
