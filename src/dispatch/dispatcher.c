@@ -41,6 +41,8 @@ struct send_job {
     CURL *easy;
     struct curl_slist *headers;
     sg_buf resp;
+    bool looking_up;  /* the request in flight asks the provider whether it has the message */
+    bool lookup_done; /* asked already (or cannot ask) */
     send_job *next;              /* in a bucket's queue */
     send_job *fl_prev, *fl_next; /* in the in-flight list */
 };
@@ -109,7 +111,9 @@ static void outcomes_flush(sg_dispatcher *d)
 
 /* ---- jobs -------------------------------------------------------------------------- */
 
-static void job_free(sg_dispatcher *d, send_job *j)
+/* Give back the job's request: its curl handle (to the idle pool), headers,
+ * provider request and answer. */
+static void job_reset_request(sg_dispatcher *d, send_job *j)
 {
     if (j->easy) {
         curl_easy_reset(j->easy);
@@ -120,10 +124,17 @@ static void job_free(sg_dispatcher *d, send_job *j)
         } else {
             curl_easy_cleanup(j->easy);
         }
+        j->easy = NULL;
     }
     curl_slist_free_all(j->headers);
+    j->headers = NULL;
     sg_prov_request_free(&j->preq);
     sg_buf_free(&j->resp);
+}
+
+static void job_free(sg_dispatcher *d, send_job *j)
+{
+    job_reset_request(d, j);
     sg_message_free(&j->msg);
     if (j->set)
         sg_registry_release(d->reg, j->set);
@@ -185,10 +196,9 @@ static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char
     job_free(d, j);
 }
 
-/* Build the provider request and hand it to curl. */
-static void start_job(sg_dispatcher *d, send_job *j)
+/* The message as the driver sees it; callback is the status URL's storage. */
+static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback[512])
 {
-    char callback[512];
     sg_prov_message pm = {
         .id = j->msg.id,
         .to = j->msg.to,
@@ -197,11 +207,27 @@ static void start_job(sg_dispatcher *d, send_job *j)
         .status_callback = NULL,
     };
     if (d->public_url[0]) {
-        snprintf(callback, sizeof callback, "%s/callbacks/%s/status", d->public_url, j->prov->id);
+        snprintf(callback, 512, "%s/callbacks/%s/status", d->public_url, j->prov->id);
         pm.status_callback = callback;
     }
+    return pm;
+}
+
+/* Build the provider request and hand it to curl. A message claimed again after
+ * its lease expired (smsgate stopped mid-send) is first looked for at the
+ * provider when the driver can ask: found, it is not sent twice. */
+static void start_job(sg_dispatcher *d, send_job *j)
+{
+    char callback[512];
+    sg_prov_message pm = prov_message(d, j, callback);
     sg_error e = {0};
-    if (j->prov->kind->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
+    const sg_provider_kind *k = j->prov->kind;
+    if (j->msg.reclaimed && !j->lookup_done && k->build_lookup && k->parse_lookup) {
+        j->lookup_done = true;
+        j->looking_up = k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) ==
+                        SG_OK;
+    }
+    if (!j->looking_up && k->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
         return;
     }
@@ -335,9 +361,45 @@ static int64_t start_ready(sg_dispatcher *d)
     return next;
 }
 
+/* The answer to a lookup: found means sent (with the provider's id); otherwise
+ * (not found, or no answer to trust) the message is sent now. */
+static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
+{
+    j->looking_up = false;
+    long status = 0;
+    char sid[72] = "";
+    sg_lookup_outcome lo = SG_LOOKUP_UNKNOWN;
+    if (rc == CURLE_OK) {
+        char callback[512];
+        sg_prov_message pm = prov_message(d, j, callback);
+        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+        lo = j->prov->kind->parse_lookup(j->prov->cfg, &pm, j->msg.created_at, status,
+                                         sg_buf_cstr(&j->resp), j->resp.len, sid);
+    }
+    sg_log(SG_LOG_INFO, "send_lookup", "id=%s provider=%s http=%ld result=%s", j->msg.id,
+           j->prov->name, status,
+           lo == SG_LOOKUP_FOUND       ? "found"
+           : lo == SG_LOOKUP_NOT_FOUND ? "not_found"
+                                       : "unknown");
+    if (lo == SG_LOOKUP_FOUND) {
+        sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
+        if (o)
+            snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", sid);
+        sg_metrics_provider_add(j->prov->name, SG_M_SENT, 1);
+        job_free(d, j);
+        return;
+    }
+    job_reset_request(d, j);
+    start_job(d, j);
+}
+
 static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
 {
     unlink_flying(d, j);
+    if (j->looking_up) {
+        finish_lookup(d, j, rc);
+        return;
+    }
     sg_prov_result res;
     memset(&res, 0, sizeof res);
     long status = 0;

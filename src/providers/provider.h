@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum sg_send_outcome {
     SG_SEND_ACCEPTED = 0, /* the provider took the message; message_id is set */
@@ -54,6 +55,14 @@ typedef struct sg_prov_result {
     bool opted_out;          /* the provider refused because the recipient unsubscribed */
 } sg_prov_result;
 
+/* What a provider says about a message whose send may or may not have reached it
+ * (smsgate stopped while the request was in flight). */
+typedef enum sg_lookup_outcome {
+    SG_LOOKUP_FOUND = 0, /* the provider has it: message_id set; do not send again */
+    SG_LOOKUP_NOT_FOUND, /* the provider never got it: send it */
+    SG_LOOKUP_UNKNOWN,   /* no answer we can trust */
+} sg_lookup_outcome;
+
 typedef struct sg_provider_kind {
     const char *name;                 /* "twilio" */
     const char *const *secret_fields; /* NULL-terminated keys of config that hold secrets */
@@ -85,6 +94,15 @@ typedef struct sg_provider_kind {
      * readable error message. */
     void (*parse_send)(const void *cfg, long http_status, const char *body, size_t len,
                        sg_prov_result *res);
+    /* Optional (NULL when the provider offers no way to ask): the request that
+     * looks for m at the provider (same recipient, sender and body, created at or
+     * after since_ms), and the reading of its answer (message_id gets the
+     * provider's id when found). */
+    sg_err (*build_lookup)(const void *cfg, const sg_prov_message *m, int64_t since_ms,
+                           sg_prov_request *req, sg_error *e);
+    sg_lookup_outcome (*parse_lookup)(const void *cfg, const sg_prov_message *m, int64_t since_ms,
+                                      long http_status, const char *body, size_t len,
+                                      char message_id[72]);
 } sg_provider_kind;
 
 /* The kind named name, or NULL. */

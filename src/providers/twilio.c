@@ -450,6 +450,87 @@ out:
     return err;
 }
 
+/* ---- lookup (after a crash) ------------------------------------------------------- */
+
+/* GET Messages.json?To=...&PageSize=50 (providers.md A.5): newest first. */
+static sg_err build_lookup(const void *vcfg, const sg_prov_message *m, int64_t since_ms,
+                           sg_prov_request *req, sg_error *e)
+{
+    const twilio_cfg *c = vcfg;
+    memset(req, 0, sizeof *req);
+    sg_buf q;
+    sg_buf_init(&q, 512);
+    sg_err err = sg_form_add(&q, "To", m->to);
+    if (!err)
+        err = sg_form_add(&q, "PageSize", "50");
+    size_t len = strlen(c->messages_url) + q.len + 2;
+    req->url = err ? NULL : malloc(len);
+    if (req->url)
+        snprintf(req->url, len, "%s?%s", c->messages_url, sg_buf_cstr(&q));
+    sg_buf_free(&q);
+    req->method = "GET";
+    if (!req->url || sg_prov_request_add_header(req, "Authorization", c->authorization) ||
+        sg_prov_request_add_header(req, "Accept", "application/json")) {
+        sg_prov_request_free(req);
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building the twilio lookup");
+    }
+    return SG_OK;
+}
+
+/* Twilio's dates are RFC 2822 ("Sun, 22 Nov 2026 13:43:42 +0000"); ms or -1. */
+static int64_t rfc2822_ms(const char *s)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4];
+    int day, year, hh, mm, ss;
+    if (!s || sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &day, mon, &year, &hh, &mm, &ss) != 6)
+        return -1;
+    const char *p = strstr(months, mon);
+    if (!p || (p - months) % 3 || year < 1970 || year > 9999)
+        return -1;
+    int month = (int)(p - months) / 3 + 1;
+    /* days from civil (Howard Hinnant's algorithm) */
+    int y = year - (month <= 2);
+    int era = y / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    return ((days * 86400) + hh * 3600 + mm * 60 + ss) * 1000;
+}
+
+static sg_lookup_outcome parse_lookup(const void *vcfg, const sg_prov_message *m, int64_t since_ms,
+                                      long http_status, const char *body, size_t len,
+                                      char message_id[72])
+{
+    message_id[0] = '\0';
+    if (http_status != 200)
+        return SG_LOOKUP_UNKNOWN;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *list = json_object_get(doc, "messages");
+    sg_lookup_outcome out = json_is_array(list) ? SG_LOOKUP_NOT_FOUND : SG_LOOKUP_UNKNOWN;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *to = json_string_value(json_object_get(item, "to"));
+        const char *text = json_string_value(json_object_get(item, "body"));
+        const char *from = json_string_value(json_object_get(item, "from"));
+        const char *sid = json_string_value(json_object_get(item, "sid"));
+        int64_t created = rfc2822_ms(json_string_value(json_object_get(item, "date_created")));
+        /* a second of slack: Twilio's dates have whole seconds */
+        if (to && text && sid && strcmp(to, m->to) == 0 && strcmp(text, m->body) == 0 &&
+            (!m->from || !from || strcmp(from, m->from) == 0) && created >= since_ms - 1000 &&
+            strlen(sid) < 72) {
+            snprintf(message_id, 72, "%s", sid);
+            out = SG_LOOKUP_FOUND;
+            break;
+        }
+    }
+    json_decref(doc);
+    return out;
+}
+
 /* num_segments is a string in Twilio's JSON ("1", "0" via a Messaging Service);
  * an integer is tolerated. Anything else counts as unknown (0). */
 static unsigned parse_segments(json_t *v)
@@ -543,5 +624,7 @@ const sg_provider_kind sg_twilio_kind = {
     .config_free = config_free,
     .senders = senders,
     .build_send = build_send,
+    .build_lookup = build_lookup,
+    .parse_lookup = parse_lookup,
     .parse_send = parse_send,
 };

@@ -451,16 +451,58 @@ static sg_sim_outcome outcome_of(sg_twilio_sim *s, const char *to)
     return SG_SIM_OUTCOME_DELIVERED;
 }
 
+static bool message_to_matches(const void *item, const void *ctx);
+
+/* GET /2010-04-01/Accounts/{sid}/Messages.json?To=&PageSize= (A.5): the account's
+ * messages, newest first, To filtered; one page (the paging links are not
+ * followed by smsgate, so none are given beyond "end"). */
+static void list_resources(sg_twilio_sim *s, struct MHD_Connection *conn, answer *a)
+{
+    char to_buf[64] = "";
+    const char *to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "To");
+    if (to) {
+        snprintf(to_buf, sizeof to_buf, "%s", to);
+        if (to_buf[0] == ' ')
+            to_buf[0] = '+';
+    }
+    const char *ps = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "PageSize");
+    long page = ps ? strtol(ps, NULL, 10) : 50;
+    if (page < 1 || page > 1000)
+        page = 50;
+    void **copy;
+    size_t n;
+    uint64_t total;
+    if (!sg_sim_ring_snapshot(&s->records, to ? message_to_matches : NULL, to_buf, &copy, &n,
+                              &total)) {
+        answer_json(a, 500, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (shown < (size_t)page) {
+            json_array_append_new(items, message_resource(copy[i]));
+            shown++;
+        }
+        sg_sim_message_unref(copy[i]);
+    }
+    free(copy);
+    answer_json(a, 200, json_pack("{s:o, s:i, s:i, s:i, s:n}", "messages", items, "page", 0,
+                                  "page_size", (int)page, "end", (int)shown ? (int)shown - 1 : 0,
+                                  "next_page_uri"));
+}
+
 /* POST /2010-04-01/Accounts/{sid}/Messages.json */
 static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request *r,
                           const char *method, answer *a)
 {
     char shown[80];
     char credential[35];
-    if (strcmp(method, "POST") != 0) {
+    bool list = strcmp(method, "GET") == 0;
+    if (strcmp(method, "POST") != 0 && !list) {
         atomic_fetch_add(&s->rejected, 1);
         a->header = MHD_HTTP_HEADER_ALLOW;
-        a->header_value = "POST";
+        a->header_value = "GET, POST";
         answer_error(a, 405, 20004, "Method not allowed");
         return;
     }
@@ -476,6 +518,10 @@ static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request
         answer_error(a, 404, 20404,
                      "The requested resource " API_PREFIX "%s/Messages.json was not found",
                      echo(r->path_sid, shown, 40));
+        return;
+    }
+    if (list) {
+        list_resources(s, conn, a);
         return;
     }
     if (r->too_large) {

@@ -105,6 +105,7 @@ typedef struct sg_message {
     char purpose[16]; /* "" for ordinary messages; "consent" for STOP/START/HELP replies,
                          which are sent even to an opted-out number */
     char broadcast_id[SG_ID_MAX]; /* "" unless sent for a broadcast */
+    bool reclaimed; /* from sg_store_claim: claimed again after its lease expired */
     /* Tracked links of the body, stored with the message (insert only; owned:
      * sg_message_free frees them). */
     struct sg_link *links;

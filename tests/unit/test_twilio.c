@@ -526,6 +526,59 @@ static void test_parse_odd(void **state)
     assert_int_equal(res.outcome, SG_SEND_PERMANENT);
 }
 
+/* ---- lookup after a crash ------------------------------------------------------------ */
+
+static void test_lookup(void **state)
+{
+    sg_error e;
+    void *cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"" TOKEN "\","
+                     "\"from\":\"+15005550006\",\"base_url\":\"http://127.0.0.1:18091\"}",
+                     NULL, &e);
+    assert_non_null(cfg);
+    sg_prov_message m = {.id = "msg_1", .to = "+447400123456", .from = "+15005550006",
+                         .body = "Hi Ann"};
+    sg_prov_request r;
+    assert_int_equal(K->build_lookup(cfg, &m, 0, &r, &e), SG_OK);
+    assert_string_equal(r.method, "GET");
+    assert_string_equal(r.url, "http://127.0.0.1:18091/2010-04-01/Accounts/" AC
+                               "/Messages.json?To=%2B447400123456&PageSize=50");
+    char cred[256];
+    basic_credentials(&r, cred, sizeof cred);
+    assert_string_equal(cred, AC ":" TOKEN);
+    sg_prov_request_free(&r);
+
+    /* 2026-11-22T13:43:42Z = 1795355022 s */
+    const int64_t since = 1795355022000LL;
+    const char *page =
+        "{\"messages\":["
+        "{\"sid\":\"SMnewer\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Something else\",\"date_created\":\"Sun, 22 Nov 2026 13:45:00 +0000\"},"
+        "{\"sid\":\"SMours\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Hi Ann\",\"date_created\":\"Sun, 22 Nov 2026 13:43:43 +0000\"},"
+        "{\"sid\":\"SMold\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Hi Ann\",\"date_created\":\"Sat, 21 Nov 2026 10:00:00 +0000\"}],"
+        "\"end\":2}";
+    char sid[72];
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, page, strlen(page), sid),
+                     SG_LOOKUP_FOUND);
+    assert_string_equal(sid, "SMours");
+    /* the same text sent yesterday is not this message */
+    assert_int_equal(K->parse_lookup(cfg, &m, since + 3600000, 200, page, strlen(page), sid),
+                     SG_LOOKUP_NOT_FOUND);
+    assert_string_equal(sid, "");
+    sg_prov_message other = m;
+    other.from = "+15005550007";
+    assert_int_equal(K->parse_lookup(cfg, &other, since, 200, page, strlen(page), sid),
+                     SG_LOOKUP_NOT_FOUND);
+    const char *empty = "{\"messages\":[],\"end\":0}";
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, empty, strlen(empty), sid),
+                     SG_LOOKUP_NOT_FOUND);
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 500, empty, strlen(empty), sid),
+                     SG_LOOKUP_UNKNOWN);
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, "<html>", 6, sid), SG_LOOKUP_UNKNOWN);
+    K->config_free(cfg);
+}
+
 int main(void)
 {
     if (sg_crypto_init() != SG_OK)
@@ -542,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_build_service),
         cmocka_unit_test(test_build_too_large),
         cmocka_unit_test(test_parse_created),
+        cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_odd),
     };

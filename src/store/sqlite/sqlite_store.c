@@ -1603,6 +1603,7 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         }
         if (err)
             return err;
+        m->reclaimed = m->status == SG_STATUS_SENDING;
         m->status = SG_STATUS_SENDING;
         if (kept != i) {
             a->msgs[kept] = *m;
