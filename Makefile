@@ -40,6 +40,7 @@ asan: deps $(ASAN_BUILD)/build.ninja
 
 bench: build
 	./bench/run.sh
+	./bench/broadcast.sh
 
 # libFuzzer targets (fuzz/, docs/internals/fuzzing.md): needs clang.
 fuzz:
