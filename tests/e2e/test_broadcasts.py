@@ -615,7 +615,7 @@ def test_cli_usage_and_input_errors(gw):
 def test_cli_stats_failures_by_error_code(harness, tmp_path):
     gw = make_gateway(harness, callbacks=True,
                       sim_args=("--undelivered", uk_mobile(1), "--failed-numbers", uk_mobile(2),
-                                "--sent-delay-ms", "200", "--delivered-delay-ms", "300"))
+                                "--sent-delay-ms", "0", "--delivered-delay-ms", "0"))
     srv = gw.srv
     f = tmp_path / "c.csv"
     f.write_text(csv_of([f"{uk_mobile(i)},N{i},,C" for i in range(6)]))
@@ -627,8 +627,8 @@ def test_cli_stats_failures_by_error_code(harness, tmp_path):
     def final():
         api = srv.get(f"/v1/broadcasts/{bid}/stats").json()
         return (api["sent"], api["delivered"], api["undelivered"], api["failed"]) == (5, 4, 1, 1)
-    # A report that beats the send's own commit finds no message yet (a known race,
-    # see the closing note of issue 5): the simulator waits 200 ms, as providers do.
+    # The simulator calls back at once: a report that beats the send's own commit is
+    # kept and applied when the outcome lands.
     wait_for(final, timeout=20, what="every status callback")
     failures = ["failures by error code:",
                 "  30003             1  Unreachable destination handset",
@@ -664,3 +664,16 @@ def test_click_tracking_on_a_single_message(gw_public):
                                        "track_clicks": "yes"})
     assert_problem(r, 400, "invalid_request", "track_clicks")
 
+
+
+def test_reports_that_beat_the_send_commit_are_kept(harness):
+    # The simulator calls back the moment it answers 201, often before smsgate has
+    # committed the send's outcome: such reports wait and apply when it lands.
+    gw = make_gateway(harness, callbacks=True,
+                      sim_args=("--sent-delay-ms", "0", "--delivered-delay-ms", "0"))
+    srv = gw.srv
+    ids = [srv.send(uk_mobile(i))["id"] for i in range(150)]
+    wait_for(lambda: all(srv.message(i)["status"] == "delivered" for i in ids), timeout=30,
+             what="every message delivered")
+    total = srv.get("/v1/stats").json()
+    assert total["delivered"] == 150 and total["sent"] == 150

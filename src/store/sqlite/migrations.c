@@ -228,6 +228,20 @@ const sg_migration sg_sqlite_migrations[] = {
      "CREATE INDEX clicks_message ON clicks (message_id);"
      "CREATE INDEX clicks_at ON clicks (at);"
      "CREATE INDEX clicks_contact ON clicks (contact_id, at);"},
+    {5, "status reports that arrive before their send is recorded",
+     "CREATE TABLE early_reports ("
+     "  id INTEGER PRIMARY KEY,"
+     "  provider_id TEXT NOT NULL,"
+     "  provider_message_id TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  error_code TEXT NOT NULL DEFAULT '',"
+     "  error_message TEXT,"
+     "  detail TEXT,"
+     "  at INTEGER NOT NULL,"
+     "  received_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX early_reports_message ON early_reports (provider_id, provider_message_id);"
+     "CREATE INDEX early_reports_received ON early_reports (received_at);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -64,6 +64,11 @@ enum sq_slot {
     S_LINK_GET,
     S_CLICK_INSERT,
     S_CONTACT_ACTIVITY,
+    S_EARLY_EXPIRE,
+    S_EARLY_INSERT,
+    S_EARLY_SELECT,
+    S_EARLY_DELETE,
+    S_MSG_PROVIDER,
     S__END
 };
 

@@ -1640,6 +1640,9 @@ typedef struct outcome_job {
     sg_outcome o[];
 } outcome_job;
 
+static sg_err early_reports_apply(sg_store *s, conn *c, const char *id, const char *sid,
+                                  sg_error *e);
+
 static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error *e)
 {
     sqlite3_stmt *st = NULL;
@@ -1707,6 +1710,8 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     err = sq_event_insert(c, o->id, status, o->at, detail, e);
     if (!err && (o->kind == SG_OUTCOME_SENT || o->kind == SG_OUTCOME_FAILED))
         err = sq_emit_message_status(s, c, o->id, o->at, e);
+    if (!err && o->kind == SG_OUTCOME_SENT && o->provider_message_id[0])
+        err = early_reports_apply(s, c, o->id, o->provider_message_id, e);
     if (err || o->kind != SG_OUTCOME_FAILED || !o->opt_out)
         return err;
     /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
@@ -1795,6 +1800,109 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
 
 /* ---- provider callbacks ------------------------------------------------------------ */
 
+/* A report for a provider id no message has (yet): the provider may have called
+ * back before the send's own outcome was committed (a fast provider, a busy
+ * writer). It is kept for EARLY_KEEP_MS and applied when that outcome lands
+ * (early_reports_apply); older ones are dropped. */
+#define EARLY_KEEP_MS (10 * 60 * 1000)
+
+static sg_err early_report_keep(conn *c, const sg_status_report *r, sg_error *e)
+{
+    if (!r->provider_message_id || !*r->provider_message_id)
+        return SG_OK;
+    int64_t now = sg_time_now_ms();
+    sqlite3_stmt *st = sq_stmt_sql(c, S_EARLY_EXPIRE,
+                                   "DELETE FROM early_reports WHERE received_at < ?1");
+    if (st)
+        sqlite3_bind_int64(st, 1, now - EARLY_KEEP_MS);
+    sg_err err = sq_step_done(c, st, e, "expiring early reports");
+    if (err)
+        return err;
+    st = sq_stmt_sql(c, S_EARLY_INSERT,
+                     "INSERT INTO early_reports (provider_id, provider_message_id, status, "
+                     "error_code, error_message, detail, at, received_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (st) {
+        sq_bind_text(st, 1, r->provider_id);
+        sq_bind_text(st, 2, r->provider_message_id);
+        sq_bind_text(st, 3, sg_status_name(r->status));
+        sq_bind_text(st, 4, r->error_code ? r->error_code : "");
+        sq_bind_text(st, 5, r->error_message);
+        sq_bind_text(st, 6, r->detail);
+        sqlite3_bind_int64(st, 7, r->at);
+        sqlite3_bind_int64(st, 8, now);
+    }
+    return sq_step_done(c, st, e, "keeping an early report");
+}
+
+static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e);
+
+/* Apply, in arrival order, the reports that came before message id's outcome
+ * (provider id sid), then forget them. */
+static sg_err early_reports_apply(sg_store *s, conn *c, const char *id, const char *sid,
+                                  sg_error *e)
+{
+    char provider[SG_ID_MAX] = "";
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_MSG_PROVIDER, "SELECT provider_id FROM messages WHERE id = ?1");
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        sq_col_copy(st, 0, provider, sizeof provider);
+    sqlite3_reset(st);
+    enum { MAX_EARLY = 16 };
+    struct early {
+        sg_status status;
+        char code[SG_ERROR_CODE_MAX];
+        char *message, *detail;
+        int64_t at;
+    } reps[MAX_EARLY];
+    size_t n = 0;
+    st = sq_stmt_sql(c, S_EARLY_SELECT,
+                     "SELECT status, error_code, error_message, detail, at FROM early_reports "
+                     "WHERE provider_id = ?1 AND provider_message_id = ?2 ORDER BY id LIMIT 16");
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, provider);
+    sq_bind_text(st, 2, sid);
+    while (n < MAX_EARLY && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (!name || !sg_status_parse(name, &reps[n].status))
+            continue;
+        sq_col_copy(st, 1, reps[n].code, sizeof reps[n].code);
+        reps[n].message = sq_col_dup(st, 2);
+        reps[n].detail = sq_col_dup(st, 3);
+        reps[n].at = sqlite3_column_int64(st, 4);
+        n++;
+    }
+    sqlite3_reset(st);
+    sg_err err = SG_OK;
+    for (size_t i = 0; i < n; i++) {
+        sg_status_report r = {.provider_id = provider,
+                              .provider_message_id = sid,
+                              .status = reps[i].status,
+                              .error_code = reps[i].code,
+                              .error_message = reps[i].message,
+                              .detail = reps[i].detail,
+                              .at = reps[i].at};
+        if (!err)
+            err = status_report_fn(s, c, &r, e);
+        free(reps[i].message);
+        free(reps[i].detail);
+    }
+    if (err || n == 0)
+        return err;
+    st = sq_stmt_sql(c, S_EARLY_DELETE,
+                     "DELETE FROM early_reports WHERE provider_id = ?1 AND "
+                     "provider_message_id = ?2");
+    if (st) {
+        sq_bind_text(st, 1, provider);
+        sq_bind_text(st, 2, sid);
+    }
+    return sq_step_done(c, st, e, "forgetting early reports");
+}
+
 static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     sg_status_report *r = arg;
@@ -1812,8 +1920,10 @@ static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             r->previous = SG_STATUS_FAILED;
     }
     sqlite3_reset(st);
+    if (!r->found && rc == SQLITE_DONE)
+        return early_report_keep(c, r, e);
     if (!r->found)
-        return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "finding the message");
+        return sq_db_error(c->db, rc, e, "finding the message");
     if (!sg_status_may_move(r->previous, r->status))
         return SG_OK; /* repeated, late or out of order: nothing changes */
     st = sq_stmt(c, Q_STATUS_SET);
