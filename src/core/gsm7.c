@@ -88,12 +88,9 @@ const char *sg_encoding_name(sg_encoding enc)
     return "unknown";
 }
 
-/* Decode one code point from s[0..len) (len >= 1). Returns the number of bytes
- * consumed, or 0 when the bytes there are not well-formed UTF-8 as defined by
- * Unicode table 3-7: this refuses stray continuation bytes, overlong forms (C0, C1,
- * E0 80..9F, F0 80..8F), UTF-16 surrogates (ED A0..BF), code points above U+10FFFF
- * (F4 90.., F5..FF) and sequences cut short by the end of the input. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+/* Refuses overlong forms (C0, C1, E0 80..9F, F0 80..8F), UTF-16 surrogates
+ * (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF). */
+size_t sg_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
     unsigned char b0 = s[0];
     if (b0 < 0x80) {
@@ -184,7 +181,7 @@ sg_text_status sg_sms_analyze(const char *utf8, size_t len, sg_sms_info *out)
 
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = sg_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return SG_TEXT_INVALID_UTF8;
         i += n;

@@ -155,51 +155,6 @@ const char *sg_gsm7_lookalike(uint32_t codepoint)
     return NULL;
 }
 
-/* Decode one code point from s[0..len) (len >= 1): the bytes consumed, or 0 when
- * they are not well-formed UTF-8 (Unicode table 3-7). The same rules as the
- * decoder in gsm7.c, which keeps its copy static. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char b0 = s[0];
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    }
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    uint32_t c;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        need = 2;
-        c = b0 & 0x1F;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        need = 3;
-        c = b0 & 0x0F;
-        if (b0 == 0xE0)
-            lo = 0xA0;
-        else if (b0 == 0xED)
-            hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        need = 4;
-        c = b0 & 0x07;
-        if (b0 == 0xF0)
-            lo = 0x90;
-        else if (b0 == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (len < need || s[1] < lo || s[1] > hi)
-        return 0;
-    c = (c << 6) | (s[1] & 0x3F);
-    for (size_t i = 2; i < need; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return need;
-}
-
 size_t sg_ucs2_chars(const char *utf8, size_t len, sg_ucs2_char *out, size_t max)
 {
     const unsigned char *s = (const unsigned char *)utf8;
@@ -208,7 +163,7 @@ size_t sg_ucs2_chars(const char *utf8, size_t len, sg_ucs2_char *out, size_t max
         return SIZE_MAX;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = sg_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return SIZE_MAX;
         if (sg_gsm7_septets(cp) == 0) {
@@ -241,7 +196,7 @@ sg_err sg_gsm7_fold(const char *utf8, size_t len, sg_buf *out)
         return SG_ERR_INVALID;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = sg_utf8_decode(s + i, len - i, &cp);
         if (n == 0) {
             err = SG_ERR_INVALID;
             goto out;
