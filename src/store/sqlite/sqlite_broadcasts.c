@@ -84,6 +84,49 @@ static void bcast_row(sqlite3_stmt *st, sg_broadcast *b)
     b->finished_at = sqlite3_column_int64(st, 25);
 }
 
+/* The broadcast id, read on c (with its body: free it with sg_broadcast_free).
+ * SG_ERR_NOT_FOUND when there is none. */
+static sg_err bcast_load(conn *c, const char *id, sg_broadcast *b)
+{
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
+    if (!st)
+        return SG_ERR_DB;
+    sq_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        bcast_row(st, b);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? SG_OK : rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
+}
+
+/* The state of a broadcast read inside a write (its body is not kept). */
+static sg_err bcast_state(conn *c, const char *id, sg_broadcast *b, sg_error *e)
+{
+    sg_err err = bcast_load(c, id, b);
+    if (err == SG_ERR_NOT_FOUND)
+        return sg_error_set(e, err, NULL, "no broadcast %s", id);
+    if (err)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "reading the broadcast");
+    sg_broadcast_free(b);
+    return SG_OK;
+}
+
+static sg_err bcast_set_status(conn *c, const char *id, sg_bcast_status to, int64_t at,
+                               sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_SET_STATUS,
+                                   "UPDATE broadcasts SET status = ?2, updated_at = ?3, "
+                                   "finished_at = CASE WHEN ?2 IN ('done', 'canceled') THEN ?3 "
+                                   "ELSE finished_at END WHERE id = ?1");
+    if (st) {
+        sq_bind_text(st, 1, id);
+        sq_bind_text(st, 2, sg_bcast_status_name(to));
+        sqlite3_bind_int64(st, 3, at);
+    }
+    return sq_step_done(c, st, e, "changing the broadcast's status");
+}
+
 static sg_err bcast_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_broadcast *b = arg;
@@ -140,17 +183,7 @@ sg_err sg_store_broadcast_get(sg_store *s, const char *id, sg_broadcast *out)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        sq_bind_text(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            bcast_row(st, out);
-        err = rc == SQLITE_ROW ? SG_OK : rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
-        sqlite3_reset(st);
-    }
+    sg_err err = bcast_load(c, id, out);
     if (!err)
         err = count_pending(c, out->id, &out->pending);
     sq_reader_release(s, c);
@@ -215,37 +248,18 @@ typedef struct transition_arg {
 static sg_err transition_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     transition_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
-    if (!st)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
-    sq_bind_text(st, 1, a->id);
-    int rc = sqlite3_step(st);
     sg_broadcast b;
-    if (rc == SQLITE_ROW)
-        bcast_row(st, &b);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no broadcast %s", a->id);
-    sg_broadcast_free(&b);
+    sg_err err = bcast_state(c, a->id, &b, e);
+    if (err)
+        return err;
     a->current = b.status;
     if (!(a->from_mask & (1u << b.status)))
         return sg_error_set(e, SG_ERR_CONFLICT, "status", "the broadcast is %s",
                             sg_bcast_status_name(b.status));
-    /* Resuming a broadcast that never started goes back to scheduled; the
-     * scheduler starts it when due. */
     sg_bcast_status to = a->to;
-    st = sq_stmt_sql(c, S_BCAST_SET_STATUS,
-                     "UPDATE broadcasts SET status = ?2, updated_at = ?3, "
-                     "finished_at = CASE WHEN ?2 IN ('done', 'canceled') THEN ?3 ELSE finished_at "
-                     "END WHERE id = ?1");
-    if (st) {
-        sq_bind_text(st, 1, a->id);
-        sq_bind_text(st, 2, sg_bcast_status_name(to));
-        sqlite3_bind_int64(st, 3, a->at);
-    }
-    sg_err err = sq_step_done(c, st, e, "changing the broadcast's status");
+    err = bcast_set_status(c, a->id, to, a->at, e);
     if (!err && to == SG_BCAST_CANCELED) {
-        st = sq_stmt_sql(c, S_BCAST_CANCEL_MSGS,
+        sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_CANCEL_MSGS,
                          "UPDATE messages SET status = 'canceled', updated_at = ?2 "
                          "WHERE broadcast_id = ?1 AND status IN ('scheduled', 'queued')");
         if (st) {
@@ -314,18 +328,10 @@ typedef struct materialize_arg {
 static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     materialize_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
-    if (!st)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
-    sq_bind_text(st, 1, a->id);
     sg_broadcast b;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        bcast_row(st, &b);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no broadcast %s", a->id);
-    sg_broadcast_free(&b);
+    sg_err err = bcast_state(c, a->id, &b, e);
+    if (err)
+        return err;
     if (b.materialized || (b.status != SG_BCAST_SCHEDULED && b.status != SG_BCAST_SENDING)) {
         a->finished = b.materialized;
         return SG_OK;
@@ -341,7 +347,7 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     /* The segment is evaluated when the broadcast starts (its `within` windows
      * relative to started_at, or now for the first chunk). */
     int64_t eval_at = b.started_at ? b.started_at : a->now;
-    sg_err err = sq_audience_sql(c, b.audience_kind, b.audience_id, eval_at, &from, p, &tree, e);
+    err = sq_audience_sql(c, b.audience_kind, b.audience_id, eval_at, &from, p, &tree, e);
     /* The end of this chunk: the chunk-th contact id after the cursor. */
     char upto[SG_ID_MAX] = "";
     size_t base = p->n;
@@ -391,7 +397,7 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             sqlite3_bind_text(q, (int)base + 1, b.cursor, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, (int)base + 2, upto, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, (int)base + 3, a->id, -1, SQLITE_STATIC);
-            rc = sqlite3_step(q);
+            int rc = sqlite3_step(q);
             if (rc != SQLITE_DONE)
                 err = sq_db_error(c->db, rc, e, "materialising recipients");
         }
@@ -530,18 +536,11 @@ static sg_err rcpt_skip(conn *c, const char *bid, const char *contact_id, const 
 static sg_err apply_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     apply_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
-    if (!st)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
-    sq_bind_text(st, 1, a->id);
-    int rc = sqlite3_step(st);
     sg_broadcast b;
-    if (rc == SQLITE_ROW)
-        bcast_row(st, &b);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no broadcast %s", a->id);
-    sg_broadcast_free(&b);
+    sg_err berr = bcast_state(c, a->id, &b, e);
+    if (berr)
+        return berr;
+    sqlite3_stmt *st;
     if (b.status != SG_BCAST_SENDING)
         return SG_OK; /* paused or canceled meanwhile: the recipients stay pending */
     for (size_t i = 0; i < a->n; i++) {
@@ -636,17 +635,12 @@ typedef struct finish_arg {
 static sg_err finish_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     finish_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_GET, "SELECT " BCAST_COLS " FROM broadcasts WHERE id = ?1");
-    if (!st)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
-    sq_bind_text(st, 1, a->id);
-    int rc = sqlite3_step(st);
     sg_broadcast b;
-    if (rc == SQLITE_ROW)
-        bcast_row(st, &b);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
+    sg_err err = bcast_load(c, a->id, &b);
+    if (err == SG_ERR_NOT_FOUND)
         return SG_OK;
+    if (err)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "reading the broadcast");
     sg_broadcast_free(&b);
     if (b.status != SG_BCAST_SENDING || !b.materialized)
         return SG_OK;
@@ -655,16 +649,7 @@ static sg_err finish_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return sq_db_error(c->db, SQLITE_ERROR, e, "counting");
     if (pending || outstanding)
         return SG_OK;
-    st = sq_stmt_sql(c, S_BCAST_SET_STATUS,
-                     "UPDATE broadcasts SET status = ?2, updated_at = ?3, "
-                     "finished_at = CASE WHEN ?2 IN ('done', 'canceled') THEN ?3 ELSE finished_at "
-                     "END WHERE id = ?1");
-    if (st) {
-        sq_bind_text(st, 1, a->id);
-        sq_bind_text(st, 2, "done");
-        sqlite3_bind_int64(st, 3, a->now);
-    }
-    sg_err err = sq_step_done(c, st, e, "finishing the broadcast");
+    err = bcast_set_status(c, a->id, SG_BCAST_DONE, a->now, e);
     a->done = !err;
     return err;
 }
