@@ -35,8 +35,9 @@ sg_err sq_contact_memberships_delete(conn *c, const char *contact_id, sg_error *
 sg_err sq_contacts_backfill(conn *c, sg_error *e)
 {
     for (;;) {
-        sqlite3_stmt *st = sq_stmt_sql(
-            c, S_CONTACT_MOBILE_NULL, "SELECT id, phone FROM contacts WHERE mobile IS NULL LIMIT 500");
+        sqlite3_stmt *st =
+            sq_stmt_sql(c, S_CONTACT_MOBILE_NULL,
+                        "SELECT id, phone FROM contacts WHERE mobile IS NULL LIMIT 500");
         if (!st)
             return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
         char ids[500][SG_ID_MAX], phones[500][SG_PHONE_MAX];
@@ -66,9 +67,10 @@ sg_err sq_contacts_backfill(conn *c, sg_error *e)
 sg_err sq_contact_activity(conn *c, const char *phone, const char *contact_id, int64_t at,
                            sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt_sql(c, S_CONTACT_ACTIVITY,
-                                   "UPDATE contacts SET last_activity_at = max(last_activity_at, ?3) "
-                                   "WHERE (?1 IS NOT NULL AND phone = ?1) OR id = ?2");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_CONTACT_ACTIVITY,
+                    "UPDATE contacts SET last_activity_at = max(last_activity_at, ?3) "
+                    "WHERE (?1 IS NOT NULL AND phone = ?1) OR id = ?2");
     if (st) {
         sq_bind_text(st, 1, phone && *phone ? phone : NULL);
         sq_bind_text(st, 2, contact_id ? contact_id : "");
@@ -101,7 +103,8 @@ static sg_err upsert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             "coalesce(?5, '{}'), ?6, ?6, ?7) "
             "ON CONFLICT (phone) DO UPDATE SET first_name = coalesce(?3, first_name), "
             "last_name = coalesce(?4, last_name), "
-            "attributes = CASE WHEN ?5 IS NULL THEN attributes ELSE json_patch(attributes, ?5) END, "
+            "attributes = CASE WHEN ?5 IS NULL THEN attributes ELSE json_patch(attributes, ?5) "
+            "END, "
             "mobile = ?7, updated_at = ?6 RETURNING id");
         if (!st)
             return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
@@ -276,8 +279,9 @@ typedef struct ensure_arg {
 static sg_err group_ensure_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     ensure_arg *a = arg;
-    sg_err err = find_id(c, S_GROUP_GET, "SELECT " GROUP_COLS " FROM groups g WHERE g.id = ?1 OR "
-                                         "g.name = ?1",
+    sg_err err = find_id(c, S_GROUP_GET,
+                         "SELECT " GROUP_COLS " FROM groups g WHERE g.id = ?1 OR "
+                         "g.name = ?1",
                          a->name, a->id);
     if (err != SG_ERR_NOT_FOUND)
         return err;
@@ -294,83 +298,18 @@ sg_err sg_store_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], 
     return sq_write_sync(s, group_ensure_fn, &a, e);
 }
 
-static sg_err read_by_key(sg_store *s, int slot, const char *sql, const char *key,
-                          void (*row)(sqlite3_stmt *st, void *out), void *out)
-{
-    conn *c = sq_reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt_sql(c, slot, sql);
-    sg_err err = SG_ERR_DB;
-    if (st) {
-        sq_bind_text(st, 1, key);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            row(st, out);
-        err = rc == SQLITE_ROW ? SG_OK : rc == SQLITE_DONE ? SG_ERR_NOT_FOUND : sq_map_rc(rc);
-        sqlite3_reset(st);
-    }
-    sq_reader_release(s, c);
-    return err;
-}
-
-/* All rows of a list query without parameters into a malloc'd array. */
-static sg_err read_all(sg_store *s, int slot, const char *sql,
-                       void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *),
-                       size_t elem, void **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    conn *c = sq_reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt_sql(c, slot, sql);
-    sg_err err = st ? SG_OK : SG_ERR_DB;
-    char *rows = NULL;
-    size_t count = 0, cap = 0;
-    int rc = SQLITE_DONE;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            char *grown = realloc(rows, cap * elem);
-            if (!grown) {
-                err = SG_ERR_NOMEM;
-                break;
-            }
-            rows = grown;
-        }
-        memset(rows + count * elem, 0, elem);
-        row(st, rows + count * elem);
-        count++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = sq_map_rc(rc);
-    if (st)
-        sqlite3_reset(st);
-    sq_reader_release(s, c);
-    if (err) {
-        for (size_t i = 0; drop && i < count; i++)
-            drop(rows + i * elem);
-        free(rows);
-        return err;
-    }
-    *out = rows;
-    *n = count;
-    return SG_OK;
-}
-
 sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out)
 {
     memset(out, 0, sizeof *out);
-    return read_by_key(s, S_GROUP_GET,
-                       "SELECT " GROUP_COLS " FROM groups g WHERE g.id = ?1 OR g.name = ?1",
-                       id_or_name, group_row, out);
+    return sq_read_one_sql(s, S_GROUP_GET,
+                           "SELECT " GROUP_COLS " FROM groups g WHERE g.id = ?1 OR g.name = ?1",
+                           id_or_name, group_row, out);
 }
 
 sg_err sg_store_group_list(sg_store *s, sg_group **out, size_t *n)
 {
-    return read_all(s, S_GROUP_LIST, "SELECT " GROUP_COLS " FROM groups g ORDER BY g.name",
-                    group_row, NULL, sizeof **out, (void **)out, n);
+    return sq_read_rows_sql(s, S_GROUP_LIST, "SELECT " GROUP_COLS " FROM groups g ORDER BY g.name",
+                            NULL, NULL, group_row, NULL, sizeof **out, 0, (void **)out, n);
 }
 
 static sg_err group_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -382,8 +321,8 @@ static sg_err group_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no group %s", (const char *)arg);
     if (!err)
-        err = sq_exec(c->db, "DELETE FROM group_members WHERE group_id NOT IN (SELECT id FROM groups)",
-                      e);
+        err = sq_exec(c->db,
+                      "DELETE FROM group_members WHERE group_id NOT IN (SELECT id FROM groups)", e);
     return err;
 }
 
@@ -406,9 +345,9 @@ static sg_err members_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     int64_t now = sg_time_now_ms();
     for (size_t i = 0; i < a->n; i++) {
         char id[SG_ID_MAX];
-        sg_err err = find_id(c, S_CONTACT_FIND,
-                             "SELECT id FROM contacts WHERE id = ?1 OR phone = ?1", a->contacts[i],
-                             id);
+        sg_err err =
+            find_id(c, S_CONTACT_FIND, "SELECT id FROM contacts WHERE id = ?1 OR phone = ?1",
+                    a->contacts[i], id);
         if (err == SG_ERR_NOT_FOUND) {
             a->unknown = i;
             return sg_error_set(e, SG_ERR_NOT_FOUND, "contacts", "no contact %s", a->contacts[i]);
@@ -416,11 +355,12 @@ static sg_err members_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         if (err)
             return sq_db_error(c->db, SQLITE_ERROR, e, "finding the contact");
         sqlite3_stmt *st =
-            a->add ? sq_stmt_sql(c, S_MEMBER_ADD,
-                                 "INSERT OR IGNORE INTO group_members (group_id, contact_id, "
-                                 "added_at) VALUES (?1, ?2, ?3)")
-                   : sq_stmt_sql(c, S_MEMBER_REMOVE,
-                                 "DELETE FROM group_members WHERE group_id = ?1 AND contact_id = ?2");
+            a->add
+                ? sq_stmt_sql(c, S_MEMBER_ADD,
+                              "INSERT OR IGNORE INTO group_members (group_id, contact_id, "
+                              "added_at) VALUES (?1, ?2, ?3)")
+                : sq_stmt_sql(c, S_MEMBER_REMOVE,
+                              "DELETE FROM group_members WHERE group_id = ?1 AND contact_id = ?2");
         if (st) {
             sq_bind_text(st, 1, a->group_id);
             sq_bind_text(st, 2, id);
@@ -447,8 +387,8 @@ sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *con
     return err;
 }
 
-sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor,
-                               size_t limit, sg_contact **out, size_t *n, bool *has_more)
+sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor, size_t limit,
+                               sg_contact **out, size_t *n, bool *has_more)
 {
     *out = NULL;
     *n = 0;
@@ -461,11 +401,11 @@ sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cu
         free(rows);
         return SG_ERR_DB;
     }
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, S_GROUP_CONTACTS,
-                    "SELECT " SQ_CONTACT_COLS " FROM group_members m JOIN contacts c ON "
-                    "c.id = m.contact_id WHERE m.group_id = ?1 AND (?2 IS NULL OR m.contact_id < ?2) "
-                    "ORDER BY m.contact_id DESC LIMIT ?3");
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, S_GROUP_CONTACTS,
+        "SELECT " SQ_CONTACT_COLS " FROM group_members m JOIN contacts c ON "
+        "c.id = m.contact_id WHERE m.group_id = ?1 AND (?2 IS NULL OR m.contact_id < ?2) "
+        "ORDER BY m.contact_id DESC LIMIT ?3");
     size_t count = 0;
     if (st) {
         sq_bind_text(st, 1, group_id);
@@ -558,17 +498,18 @@ sg_err sg_store_segment_update(sg_store *s, const sg_segment *g, sg_error *e)
 sg_err sg_store_segment_get(sg_store *s, const char *id_or_name, sg_segment *out)
 {
     memset(out, 0, sizeof *out);
-    return read_by_key(s, S_SEGMENT_GET,
-                       "SELECT id, name, filter, created_at, updated_at FROM segments "
-                       "WHERE id = ?1 OR name = ?1",
-                       id_or_name, segment_row, out);
+    return sq_read_one_sql(s, S_SEGMENT_GET,
+                           "SELECT id, name, filter, created_at, updated_at FROM segments "
+                           "WHERE id = ?1 OR name = ?1",
+                           id_or_name, segment_row, out);
 }
 
 sg_err sg_store_segment_list(sg_store *s, sg_segment **out, size_t *n)
 {
-    return read_all(s, S_SEGMENT_LIST,
-                    "SELECT id, name, filter, created_at, updated_at FROM segments ORDER BY name",
-                    segment_row, segment_drop, sizeof **out, (void **)out, n);
+    return sq_read_rows_sql(
+        s, S_SEGMENT_LIST,
+        "SELECT id, name, filter, created_at, updated_at FROM segments ORDER BY name", NULL, NULL,
+        segment_row, segment_drop, sizeof **out, 0, (void **)out, n);
 }
 
 static sg_err delete_by_id(conn *c, int slot, const char *sql, const char *id, const char *what,
@@ -780,10 +721,11 @@ static sg_err compile_node(const sg_seg_node *n, int64_t now, sg_buf *sql, sq_pa
     case SG_SEG_IN_GROUP:
         err = param_text(p, n->text ? n->text : "");
         return err ? err
-                   : sg_buf_printf(sql,
-                                   "EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON "
-                                   "g.id = gm.group_id WHERE gm.contact_id = c.id AND g.name = ?%zu)",
-                                   p->n);
+                   : sg_buf_printf(
+                         sql,
+                         "EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON "
+                         "g.id = gm.group_id WHERE gm.contact_id = c.id AND g.name = ?%zu)",
+                         p->n);
     case SG_SEG_EXISTS:
         if (n->field == SG_SEG_FIELD_LAST_ACTIVITY || n->field == SG_SEG_FIELD_CREATED) {
             err = sg_buf_append_str(sql, "(");
@@ -834,8 +776,8 @@ sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, s
     sg_err err = sg_segment_parse(filter, tree, &perr);
     free(filter);
     if (err)
-        return sg_error_set(e, SG_ERR_INVALID, "filter", "the segment's filter no longer parses: %s",
-                            perr.detail);
+        return sg_error_set(e, SG_ERR_INVALID, "filter",
+                            "the segment's filter no longer parses: %s", perr.detail);
     err = sg_buf_append_str(from, "contacts c WHERE ");
     if (!err)
         err = compile_node(*tree, now, from, p);
@@ -871,12 +813,13 @@ sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, in
     sg_seg_node *tree = NULL;
     sg_err err = sq_audience_sql(c, kind, id, now, &from, &p, &tree, e);
     if (!err)
-        err = sg_buf_printf(&sql,
-                            "SELECT count(*), "
-                            "coalesce(sum(EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone)), 0), "
-                            "coalesce(sum(NOT EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone) "
-                            "AND coalesce(c.mobile, 1) = 0), 0) FROM %s",
-                            sg_buf_cstr(&from));
+        err = sg_buf_printf(
+            &sql,
+            "SELECT count(*), "
+            "coalesce(sum(EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone)), 0), "
+            "coalesce(sum(NOT EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone) "
+            "AND coalesce(c.mobile, 1) = 0), 0) FROM %s",
+            sg_buf_cstr(&from));
     sqlite3_stmt *st = NULL;
     if (!err && sqlite3_prepare_v2(c->db, sg_buf_cstr(&sql), -1, &st, NULL) != SQLITE_OK)
         err = sq_db_error(c->db, SQLITE_ERROR, e, "preparing the audience count");
@@ -968,17 +911,18 @@ sg_err sg_store_template_update(sg_store *s, const sg_template *t, sg_error *e)
 sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *out)
 {
     memset(out, 0, sizeof *out);
-    return read_by_key(s, S_TEMPLATE_GET,
-                       "SELECT id, name, body, created_at, updated_at FROM templates "
-                       "WHERE id = ?1 OR name = ?1",
-                       id_or_name, template_row, out);
+    return sq_read_one_sql(s, S_TEMPLATE_GET,
+                           "SELECT id, name, body, created_at, updated_at FROM templates "
+                           "WHERE id = ?1 OR name = ?1",
+                           id_or_name, template_row, out);
 }
 
 sg_err sg_store_template_list(sg_store *s, sg_template **out, size_t *n)
 {
-    return read_all(s, S_TEMPLATE_LIST,
-                    "SELECT id, name, body, created_at, updated_at FROM templates ORDER BY name",
-                    template_row, template_drop, sizeof **out, (void **)out, n);
+    return sq_read_rows_sql(
+        s, S_TEMPLATE_LIST,
+        "SELECT id, name, body, created_at, updated_at FROM templates ORDER BY name", NULL, NULL,
+        template_row, template_drop, sizeof **out, 0, (void **)out, n);
 }
 
 static sg_err template_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -992,7 +936,8 @@ sg_err sg_store_template_delete(sg_store *s, const char *id, sg_error *e)
     return sq_write_sync(s, template_delete_fn, (void *)id, e);
 }
 
-/* ---- tracked links and clicks ------------------------------------------------------------------ */
+/* ---- tracked links and clicks ------------------------------------------------------------------
+ */
 
 sg_err sq_link_insert(conn *c, const sg_link *l, const sg_message *m, sg_error *e)
 {
@@ -1025,13 +970,12 @@ static void link_row(sqlite3_stmt *st, void *out)
     sq_col_copy(st, 4, l->broadcast_id, sizeof l->broadcast_id);
 }
 
-#define LINK_SQL                                                                                   \
-    "SELECT code, url, message_id, contact_id, broadcast_id FROM links WHERE code = ?1"
+#define LINK_SQL "SELECT code, url, message_id, contact_id, broadcast_id FROM links WHERE code = ?1"
 
 sg_err sg_store_link_get(sg_store *s, const char *code, sg_link *out)
 {
     memset(out, 0, sizeof *out);
-    return read_by_key(s, S_LINK_GET, LINK_SQL, code, link_row, out);
+    return sq_read_one_sql(s, S_LINK_GET, LINK_SQL, code, link_row, out);
 }
 
 typedef struct click_arg {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const bcast_names[] = {"draft", "scheduled", "sending", "paused", "done",
-                                          "canceled"};
+static const char *const bcast_names[] = {"draft",  "scheduled", "sending",
+                                          "paused", "done",      "canceled"};
 
 const char *sg_bcast_status_name(sg_bcast_status st)
 {
@@ -112,8 +112,7 @@ static sg_err bcast_state(conn *c, const char *id, sg_broadcast *b, sg_error *e)
     return SG_OK;
 }
 
-static sg_err bcast_set_status(conn *c, const char *id, sg_bcast_status to, int64_t at,
-                               sg_error *e)
+static sg_err bcast_set_status(conn *c, const char *id, sg_bcast_status to, int64_t at, sg_error *e)
 {
     sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_SET_STATUS,
                                    "UPDATE broadcasts SET status = ?2, updated_at = ?3, "
@@ -259,9 +258,10 @@ static sg_err transition_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_bcast_status to = a->to;
     err = bcast_set_status(c, a->id, to, a->at, e);
     if (!err && to == SG_BCAST_CANCELED) {
-        sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_CANCEL_MSGS,
-                         "UPDATE messages SET status = 'canceled', updated_at = ?2 "
-                         "WHERE broadcast_id = ?1 AND status IN ('scheduled', 'queued')");
+        sqlite3_stmt *st =
+            sq_stmt_sql(c, S_BCAST_CANCEL_MSGS,
+                        "UPDATE messages SET status = 'canceled', updated_at = ?2 "
+                        "WHERE broadcast_id = ?1 AND status IN ('scheduled', 'queued')");
         if (st) {
             sq_bind_text(st, 1, a->id);
             sqlite3_bind_int64(st, 2, a->at);
@@ -463,13 +463,13 @@ sg_err sg_store_broadcast_pending(sg_store *s, const char *id, int64_t now, size
         free(rows);
         return SG_ERR_DB;
     }
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, S_BCAST_PENDING,
-        "SELECT r.contact_id, c.phone, c.first_name, c.last_name, c.attributes "
-        "FROM broadcast_recipients r INDEXED BY broadcast_recipients_pending "
-        "LEFT JOIN contacts c ON c.id = r.contact_id "
-        "WHERE r.broadcast_id = ?1 AND r.state = 'pending' AND r.not_before <= ?2 "
-        "ORDER BY r.not_before, r.contact_id LIMIT ?3");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_BCAST_PENDING,
+                    "SELECT r.contact_id, c.phone, c.first_name, c.last_name, c.attributes "
+                    "FROM broadcast_recipients r INDEXED BY broadcast_recipients_pending "
+                    "LEFT JOIN contacts c ON c.id = r.contact_id "
+                    "WHERE r.broadcast_id = ?1 AND r.state = 'pending' AND r.not_before <= ?2 "
+                    "ORDER BY r.not_before, r.contact_id LIMIT ?3");
     size_t count = 0;
     if (st) {
         sq_bind_text(st, 1, id);
@@ -506,10 +506,11 @@ typedef struct apply_arg {
 static sg_err rcpt_skip(conn *c, const char *bid, const char *contact_id, const char *reason,
                         const char *detail, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt_sql(c, S_RCPT_SKIPPED,
-                                   "UPDATE broadcast_recipients SET state = 'skipped', reason = ?3, "
-                                   "detail = ?4 WHERE broadcast_id = ?1 AND contact_id = ?2 AND "
-                                   "state = 'pending'");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_RCPT_SKIPPED,
+                    "UPDATE broadcast_recipients SET state = 'skipped', reason = ?3, "
+                    "detail = ?4 WHERE broadcast_id = ?1 AND contact_id = ?2 AND "
+                    "state = 'pending'");
     if (st) {
         sq_bind_text(st, 1, bid);
         sq_bind_text(st, 2, contact_id);

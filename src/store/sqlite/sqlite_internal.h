@@ -129,12 +129,18 @@ conn *sq_reader_acquire(sg_store *s);
 void sq_reader_release(sg_store *s, conn *c);
 /* Step st to completion (no rows expected). SG_ERR_CONFLICT on a constraint. */
 sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
-sg_err sq_read_one(sg_store *s, int q, const char *param,
-                   void (*row)(sqlite3_stmt *st, void *out), void *out);
+sg_err sq_read_one(sg_store *s, int q, const char *param, void (*row)(sqlite3_stmt *st, void *out),
+                   void *out);
 sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
                     const void *arg, void (*row)(sqlite3_stmt *st, void *out),
-                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
-                    size_t *n);
+                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out, size_t *n);
+/* The same two with a statement of the subject files: slot (an S_*) and its sql. */
+sg_err sq_read_one_sql(sg_store *s, int slot, const char *sql, const char *param,
+                       void (*row)(sqlite3_stmt *st, void *out), void *out);
+sg_err sq_read_rows_sql(sg_store *s, int slot, const char *sql,
+                        void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg,
+                        void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *elem),
+                        size_t elem_size, size_t max, void **out, size_t *n);
 void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit, void (*drop)(void *elem),
                   bool *has_more);
 void sq_bind_one_text(sqlite3_stmt *st, const void *text);
@@ -158,12 +164,11 @@ sg_err sq_emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at
 sg_err sq_emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e);
 json_t *sq_opt_str(const char *v);
 sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const char *new_state,
-                        const char *source, const char *message_id, const char *detail,
-                        int64_t at, sg_error *e);
+                        const char *source, const char *message_id, const char *detail, int64_t at,
+                        sg_error *e);
 sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
                        const char *source, const char *message_id, int64_t at, sg_error *e);
 sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e);
-
 
 /* ---- audiences (sqlite_audience.c) --------------------------------------------- */
 

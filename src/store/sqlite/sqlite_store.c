@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ---- statements ------------------------------------------------------------- */
 
 #define MSG_COLS                                                                                   \
@@ -178,13 +177,16 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_CONTACT_DELETE] = "DELETE FROM contacts WHERE id = ?1",
     [Q_CONTACT_GET_ID] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                          "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                         "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE c.id = ?1",
+                         "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
+                         "contacts c WHERE c.id = ?1",
     [Q_CONTACT_GET_PHONE] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                             "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                            "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE c.phone = ?1",
+                            "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
+                            "contacts c WHERE c.phone = ?1",
     [Q_CONTACT_LIST] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
                        "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                       "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM contacts c WHERE (?1 IS NULL OR c.id < ?1) "
+                       "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
+                       "contacts c WHERE (?1 IS NULL OR c.id < ?1) "
                        "ORDER BY c.id DESC LIMIT ?2",
     [Q_OPTOUT_INSERT] = "INSERT OR IGNORE INTO optouts (phone, source, reason, message_id, "
                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -293,8 +295,7 @@ sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql)
 {
     sqlite3_stmt *st = c->stmts[slot];
     if (!st) {
-        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-            SQLITE_OK) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
             sg_log(SG_LOG_ERROR, "sql_prepare", "slot=%d error=\"%s\"", slot,
                    sqlite3_errmsg(c->db));
             return NULL;
@@ -356,9 +357,9 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
     sqlite3_extended_result_codes(c->db, 1);
     if (!readonly) {
         sg_err err = sq_exec(c->db,
-                              "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                              "PRAGMA foreign_keys = ON;",
-                              e);
+                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                             "PRAGMA foreign_keys = ON;",
+                             e);
         if (err)
             return err;
     }
@@ -415,13 +416,19 @@ static void step_simple(conn *c, int q)
 
 /* Run read query q with one text parameter; fill out from the first row with
  * row(). SG_ERR_NOT_FOUND when there is none. */
-sg_err sq_read_one(sg_store *s, int q, const char *param,
+sg_err sq_read_one(sg_store *s, int q, const char *param, void (*row)(sqlite3_stmt *st, void *out),
+                   void *out)
+{
+    return sq_read_one_sql(s, q, NULL, param, row, out);
+}
+
+sg_err sq_read_one_sql(sg_store *s, int q, const char *sql, const char *param,
                        void (*row)(sqlite3_stmt *st, void *out), void *out)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt(c, q);
+    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
     sg_err err = SG_ERR_DB;
     if (st) {
         sq_bind_text(st, 1, param);
@@ -443,16 +450,23 @@ sg_err sq_read_one(sg_store *s, int q, const char *param,
  * row when max is 0, else at most max. On failure drop() (may be NULL) releases
  * each row read so far and nothing is returned. */
 sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
-                        const void *arg, void (*row)(sqlite3_stmt *st, void *out),
-                        void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
-                        size_t *n)
+                    const void *arg, void (*row)(sqlite3_stmt *st, void *out),
+                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out, size_t *n)
+{
+    return sq_read_rows_sql(s, q, NULL, bind, arg, row, drop, elem_size, max, out, n);
+}
+
+sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
+                        void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg,
+                        void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *elem),
+                        size_t elem_size, size_t max, void **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt(c, q);
+    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     if (st && bind)
         bind(st, arg);
@@ -492,8 +506,8 @@ sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const voi
 }
 
 /* A page read with limit + 1 rows: drop the extra one and say whether it was there. */
-void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit,
-                      void (*drop)(void *elem), bool *has_more)
+void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit, void (*drop)(void *elem),
+                  bool *has_more)
 {
     *has_more = *n > limit;
     if (*has_more) {
@@ -609,8 +623,8 @@ static void sync_complete(job *j)
     pthread_mutex_unlock(&sj->m);
 }
 
-sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *),
-                         void *arg, sg_error *e)
+sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_error *), void *arg,
+                     sg_error *e)
 {
     sync_job sj = {.base = {.run = sync_run, .complete = sync_complete}, .fn = fn, .arg = arg};
     pthread_mutex_init(&sj.m, NULL);
@@ -705,10 +719,10 @@ static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     int *applied = arg;
     sg_err err = sq_exec(c->db,
-                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                          " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                          " applied_at INTEGER NOT NULL)",
-                          e);
+                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                         " applied_at INTEGER NOT NULL)",
+                         e);
     if (err)
         return err;
     int v;
@@ -938,8 +952,8 @@ sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
 {
-    return sq_read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME, id_or_name,
-                    provider_row, out);
+    return sq_read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME,
+                       id_or_name, provider_row, out);
 }
 
 static void provider_drop(void *p)
@@ -950,7 +964,7 @@ static void provider_drop(void *p)
 sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
 {
     return sq_read_rows(s, Q_PROV_LIST, NULL, NULL, provider_row, provider_drop, sizeof **out, 0,
-                     (void **)out, n);
+                        (void **)out, n);
 }
 
 sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
@@ -1027,8 +1041,8 @@ void sq_message_row(sqlite3_stmt *st, sg_message *m)
     sq_col_copy(st, 19, m->broadcast_id, sizeof m->broadcast_id);
 }
 
-sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at,
-                           const char *detail, sg_error *e)
+sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e)
 {
     sqlite3_stmt *st = sq_stmt(c, Q_EVENT_INSERT);
     if (st) {
@@ -1256,7 +1270,7 @@ static void event_drop(void *ev)
 sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n)
 {
     return sq_read_rows(s, Q_EVENTS, sq_bind_one_text, id, event_row, event_drop, sizeof **out, 0,
-                     (void **)out, n);
+                        (void **)out, n);
 }
 
 sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
@@ -1323,7 +1337,6 @@ typedef struct cancel_arg {
     const char *id;
     sg_message *out;
 } cancel_arg;
-
 
 static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
@@ -1462,7 +1475,7 @@ sg_err sq_emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, 
 }
 
 sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
-                           const char *source, const char *message_id, int64_t at, sg_error *e)
+                       const char *source, const char *message_id, int64_t at, sg_error *e)
 {
     if (!(webhook_mask(s, c) & event_bit(event)))
         return SG_OK;
@@ -1484,9 +1497,9 @@ bool sq_optout_exists(conn *c, const char *phone)
     return found;
 }
 
-sg_err sq_consent_event(conn *c, const char *phone, const char *old_state,
-                            const char *new_state, const char *source, const char *message_id,
-                            const char *detail, int64_t at, sg_error *e)
+sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const char *new_state,
+                        const char *source, const char *message_id, const char *detail, int64_t at,
+                        sg_error *e)
 {
     sqlite3_stmt *st = sq_stmt(c, Q_CONSENT_INSERT);
     if (st) {
@@ -1520,9 +1533,10 @@ sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed,
     if (!*changed)
         return SG_OK;
     sg_err err2 = sq_consent_event(c, o->phone, "subscribed", "opted_out", o->source, o->message_id,
-                                o->reason, at, e);
+                                   o->reason, at, e);
     return err2 ? err2
-                : sq_emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source, o->message_id, at, e);
+                : sq_emit_consent(s, c, SG_EVENT_OPTED_OUT, o->phone, o->source, o->message_id, at,
+                                  e);
 }
 
 static sg_err optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
@@ -1577,7 +1591,7 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             sg_err err = sq_step_done(c, st, e, "failing an opted-out message");
             if (!err)
                 err = sq_event_insert(c, m->id, SG_STATUS_FAILED, a->now,
-                                   "opted_out: the recipient opted out of SMS", e);
+                                      "opted_out: the recipient opted out of SMS", e);
             if (!err)
                 err = sq_emit_message_status(s, c, m->id, a->now, e);
             if (err)
@@ -1597,9 +1611,9 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                 err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now, NULL, e);
             else /* a claim whose lease ran out: the node that held it died */
                 err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now,
-                                   "claimed again after its lease expired (outcome of the "
-                                   "previous attempt unknown)",
-                                   e);
+                                      "claimed again after its lease expired (outcome of the "
+                                      "previous attempt unknown)",
+                                      e);
         }
         if (err)
             return err;
@@ -1811,8 +1825,8 @@ static sg_err early_report_keep(conn *c, const sg_status_report *r, sg_error *e)
     if (!r->provider_message_id || !*r->provider_message_id)
         return SG_OK;
     int64_t now = sg_time_now_ms();
-    sqlite3_stmt *st = sq_stmt_sql(c, S_EARLY_EXPIRE,
-                                   "DELETE FROM early_reports WHERE received_at < ?1");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, S_EARLY_EXPIRE, "DELETE FROM early_reports WHERE received_at < ?1");
     if (st)
         sqlite3_bind_int64(st, 1, now - EARLY_KEEP_MS);
     sg_err err = sq_step_done(c, st, e, "expiring early reports");
@@ -2176,7 +2190,7 @@ sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
 sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
 {
     return sq_read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
-                    id_or_phone, sq_contact_row, out);
+                       id_or_phone, sq_contact_row, out);
 }
 
 typedef struct page_args {
@@ -2203,8 +2217,8 @@ sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_c
 {
     *has_more = false;
     page_args a = {.text = cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, sq_contact_row, contact_drop,
-                           sizeof **out, limit + 1, (void **)out, n);
+    sg_err err = sq_read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, sq_contact_row,
+                              contact_drop, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
     return err;
@@ -2396,8 +2410,8 @@ sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_op
     if (has_cursor && sscanf(cursor, "%lld.%23s", &cur_at, cur_phone) != 2)
         return SG_ERR_INVALID;
     page_args a = {.text = cur_phone, .at = cur_at, .has_at = has_cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL, sizeof **out,
-                           limit + 1, (void **)out, n);
+    sg_err err = sq_read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL,
+                              sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, NULL, has_more);
     return err;
@@ -2478,7 +2492,7 @@ static void webhook_drop(void *w)
 sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
 {
     return sq_read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
-                     (void **)out, n);
+                        (void **)out, n);
 }
 
 static const char *const delivery_states[] = {"pending", "delivered", "dead"};
@@ -2534,8 +2548,8 @@ sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cur
 {
     *has_more = false;
     page_args a = {.text = webhook_id, .at = cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row, delivery_drop,
-                           sizeof **out, limit + 1, (void **)out, n);
+    sg_err err = sq_read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row,
+                              delivery_drop, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, delivery_drop, has_more);
     return err;
