@@ -60,7 +60,7 @@ static const sg_opt serve_opts[] = {
     {"http-timeout", "SMSGATE_HTTP_TIMEOUT", "30", SG_OPT_UINT, offsetof(S, timeout_s), 0, "SECS",
      "idle HTTP connection timeout"},
     {"max-body", "SMSGATE_MAX_BODY", "1048576", SG_OPT_UINT, offsetof(S, max_body), 0, "BYTES",
-     "largest request body; larger ones get 413"},
+     "largest request body; larger ones get 413 (the streamed contact import excepted)"},
     {"max-in-flight", "SMSGATE_MAX_IN_FLIGHT", "256", SG_OPT_UINT, offsetof(S, max_in_flight), 0,
      "N", "provider requests in flight at once"},
     {"batch", "SMSGATE_BATCH", "512", SG_OPT_UINT, offsetof(S, batch), 0, "N",
