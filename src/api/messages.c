@@ -26,7 +26,8 @@ typedef struct pending_send {
     sg_message *msgs;
     char (*provider_names)[64];
     size_t n;
-    char *response; /* the answer to give once committed */
+    size_t reserved; /* messages stored claimed, for the dispatcher to take */
+    char *response;  /* the answer to give once committed */
     int status;
     char idem_key[SG_IDEM_KEY_MAX + 1];
     char fingerprint[SG_IDEM_FINGERPRINT_LEN];
@@ -60,9 +61,17 @@ static void on_committed(sg_insert_req *ins)
         sg_http_respond(req, p->status, "application/json", p->response, strlen(p->response));
         for (size_t i = 0; i < p->n; i++)
             sg_metrics_provider_add(p->provider_names[i], SG_M_ACCEPTED, 1);
-        if (p->n)
-            sg_dispatcher_wake(p->app->dispatcher);
+        size_t moved = p->reserved ? sg_dispatcher_handoff(p->app->dispatcher, p->msgs, p->n) : 0;
+        sg_dispatcher_unreserve(p->app->dispatcher, p->reserved - moved);
+        p->reserved = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            if (p->msgs[i].status == SG_STATUS_QUEUED) { /* not handed over: claimed later */
+                sg_dispatcher_wake(p->app->dispatcher);
+                break;
+            }
+        }
     }
+    sg_dispatcher_unreserve(p->app->dispatcher, p->reserved);
     sg_http_resume(req);
     pending_free(p);
 }
@@ -93,6 +102,19 @@ static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p, json_
         pending_free(p);
         return SG_HTTP_DONE;
     }
+    /* Messages due now go to the dispatcher straight after the commit when it
+     * has room for them, stored as already claimed. */
+    size_t due = 0;
+    for (size_t i = 0; i < p->n; i++)
+        due += p->msgs[i].status == SG_STATUS_QUEUED;
+    p->reserved = due ? sg_dispatcher_reserve(p->app->dispatcher, due) : 0;
+    int64_t lease_until = sg_time_now_ms() + sg_dispatcher_lease_ms(p->app->dispatcher);
+    for (size_t i = 0, k = 0; i < p->n && k < p->reserved; i++) {
+        if (p->msgs[i].status == SG_STATUS_QUEUED) {
+            p->msgs[i].lease_until = lease_until;
+            k++;
+        }
+    }
     p->ins.msgs = p->msgs;
     p->ins.n = p->n;
     p->ins.done = on_committed;
@@ -106,6 +128,7 @@ static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p, json_
     sg_http_defer(req);
     sg_err err = sg_store_messages_insert(p->app->store, &p->ins);
     if (err) {
+        sg_dispatcher_unreserve(p->app->dispatcher, p->reserved);
         sg_api_store_error(req, err, "cannot queue the write");
         sg_http_resume(req);
         pending_free(p);

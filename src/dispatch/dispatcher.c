@@ -1,6 +1,9 @@
 /* The dispatcher thread. One loop, no locks on the hot path:
  *
- *   claim due messages (a batch, under a lease)
+ *   take messages from the inbox: sends claimed at insert (the API reserved room
+ *   here, the writer committed them as "sending" under a lease, and handed them
+ *   over), and the answers of claims (due messages taken from the store in a
+ *   batch, under a lease; asked for without waiting for the answer)
  *     -> pick the sender, queue behind that sender's token bucket
  *     -> when a token is there: build the request with the driver, hand it to
  *        libcurl's multi handle (kept-alive connections, many in flight)
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RESPONSE_MAX (64 * 1024)
 
@@ -43,7 +47,7 @@ struct send_job {
     sg_buf resp;
     bool looking_up;  /* the request in flight asks the provider whether it has the message */
     bool lookup_done; /* asked already (or cannot ask) */
-    send_job *next;              /* in a bucket's queue */
+    send_job *next;   /* in a bucket's queue */
     send_job *fl_prev, *fl_next; /* in the in-flight list */
 };
 
@@ -58,6 +62,18 @@ struct bucket {
 
 struct sg_dispatcher {
     sg_dispatch_config cfg;
+    size_t max_held; /* messages this dispatcher answers for at most */
+    /* Messages answered for: reserved by the API, in the inbox, waiting behind a
+     * bucket or in flight. */
+    _Atomic long owned;
+    /* Messages handed over by other threads (committed sends, claim answers). */
+    pthread_mutex_t inbox_lock;
+    sg_message *inbox;
+    size_t n_inbox, cap_inbox;
+    _Atomic bool inbox_signaled; /* a wakeup is pending for the inbox */
+    _Atomic bool claim_busy;     /* a claim is queued at the store */
+    _Atomic bool claim_full;     /* the last claim got all it asked for */
+    size_t claim_want;
     char public_url[256];
     sg_store *store;
     sg_registry *reg;
@@ -77,7 +93,8 @@ struct sg_dispatcher {
 
 /* ---- outcomes ------------------------------------------------------------------ */
 
-static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_kind kind)
+static sg_outcome *outcome_add_for(sg_dispatcher *d, const char *id, const char *from,
+                                   sg_outcome_kind kind)
 {
     if (d->n_out == d->cap_out) {
         size_t cap = d->cap_out ? d->cap_out * 2 : 256;
@@ -89,11 +106,16 @@ static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_k
     }
     sg_outcome *o = &d->out[d->n_out++];
     memset(o, 0, sizeof *o);
-    snprintf(o->id, sizeof o->id, "%s", j->msg.id);
-    snprintf(o->from, sizeof o->from, "%s", j->from);
+    snprintf(o->id, sizeof o->id, "%s", id);
+    snprintf(o->from, sizeof o->from, "%s", from);
     o->kind = kind;
     o->at = sg_time_now_ms();
     return o;
+}
+
+static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_kind kind)
+{
+    return outcome_add_for(d, j->msg.id, j->from, kind);
 }
 
 static void outcomes_flush(sg_dispatcher *d)
@@ -134,6 +156,7 @@ static void job_reset_request(sg_dispatcher *d, send_job *j)
 
 static void job_free(sg_dispatcher *d, send_job *j)
 {
+    atomic_fetch_sub(&d->owned, 1);
     job_reset_request(d, j);
     sg_message_free(&j->msg);
     if (j->set)
@@ -224,8 +247,8 @@ static void start_job(sg_dispatcher *d, send_job *j)
     const sg_provider_kind *k = j->prov->kind;
     if (j->msg.reclaimed && !j->lookup_done && k->build_lookup && k->parse_lookup) {
         j->lookup_done = true;
-        j->looking_up = k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) ==
-                        SG_OK;
+        j->looking_up =
+            k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) == SG_OK;
     }
     if (!j->looking_up && k->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
@@ -289,6 +312,7 @@ static void route_job(sg_dispatcher *d, sg_message *m)
     send_job *j = calloc(1, sizeof *j);
     if (!j) {
         sg_message_free(m);
+        atomic_fetch_sub(&d->owned, 1);
         return; /* the lease brings it back */
     }
     j->msg = *m;
@@ -456,37 +480,105 @@ static void drain_completions(sg_dispatcher *d)
     }
 }
 
-static size_t held(sg_dispatcher *d)
+/* ---- the inbox ------------------------------------------------------------------- */
+
+/* Move n messages into the inbox (their copies are zeroed) and wake the loop once.
+ * false (nothing moved) when out of memory: the lease brings them back. */
+static bool inbox_put(sg_dispatcher *d, sg_message *msgs, size_t n)
 {
-    return d->waiting + (size_t)atomic_load(&d->in_flight);
+    pthread_mutex_lock(&d->inbox_lock);
+    if (d->n_inbox + n > d->cap_inbox) {
+        size_t cap = d->cap_inbox ? d->cap_inbox : 256;
+        while (cap < d->n_inbox + n)
+            cap *= 2;
+        sg_message *p = realloc(d->inbox, cap * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&d->inbox_lock);
+            return false;
+        }
+        d->inbox = p;
+        d->cap_inbox = cap;
+    }
+    memcpy(d->inbox + d->n_inbox, msgs, n * sizeof *msgs);
+    memset(msgs, 0, n * sizeof *msgs);
+    d->n_inbox += n;
+    pthread_mutex_unlock(&d->inbox_lock);
+    if (!atomic_exchange(&d->inbox_signaled, true))
+        curl_multi_wakeup(d->multi);
+    return true;
+}
+
+/* Route everything in the inbox (dispatcher thread). */
+static void inbox_drain(sg_dispatcher *d)
+{
+    if (!atomic_exchange(&d->inbox_signaled, false))
+        return;
+    pthread_mutex_lock(&d->inbox_lock);
+    sg_message *msgs = d->inbox;
+    size_t n = d->n_inbox;
+    d->inbox = NULL;
+    d->n_inbox = d->cap_inbox = 0;
+    pthread_mutex_unlock(&d->inbox_lock);
+    for (size_t i = 0; i < n; i++)
+        route_job(d, &msgs[i]);
+    free(msgs);
+}
+
+/* The answer of a claim (writer thread). */
+static void on_claimed(void *arg, sg_message *msgs, size_t n, sg_err err)
+{
+    sg_dispatcher *d = arg;
+    if (err)
+        sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+    atomic_fetch_add(&d->owned, (long)n);
+    if (n && !inbox_put(d, msgs, n)) {
+        atomic_fetch_sub(&d->owned, (long)n);
+        sg_messages_free(msgs, n);
+        msgs = NULL;
+    }
+    free(msgs);
+    atomic_store(&d->claim_full, n > 0 && n == d->claim_want);
+    atomic_store(&d->claim_busy, false);
+    atomic_store(&d->inbox_signaled, true);
+    curl_multi_wakeup(d->multi);
+}
+
+static long room(sg_dispatcher *d)
+{
+    return (long)d->max_held - atomic_load(&d->owned);
+}
+
+/* Ask the store for due messages unless a claim is already on its way. */
+static void claim_more(sg_dispatcher *d)
+{
+    long want = room(d);
+    if (want <= 0 || atomic_load(&d->claim_busy))
+        return;
+    if ((size_t)want > d->cfg.batch)
+        want = (long)d->cfg.batch;
+    d->claim_want = (size_t)want;
+    atomic_store(&d->claim_full, false);
+    atomic_store(&d->claim_busy, true);
+    sg_err err = sg_store_claim_submit(d->store, sg_time_now_ms(), (size_t)want, d->cfg.lease_ms,
+                                       on_claimed, d);
+    if (err) {
+        atomic_store(&d->claim_busy, false);
+        sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+    }
 }
 
 static void *dispatcher_main(void *arg)
 {
     sg_dispatcher *d = arg;
     pthread_setname_np(pthread_self(), "sg-dispatch");
-    size_t max_held = (size_t)d->cfg.max_in_flight * 2;
     int64_t next_poll = 0;
-    bool last_full = false;
     while (!atomic_load(&d->stop)) {
+        inbox_drain(d);
         int64_t now = sg_time_mono_ms();
         bool woken = atomic_exchange(&d->woken, false);
-        if (held(d) < max_held && (woken || last_full || now >= next_poll)) {
-            size_t want = max_held - held(d);
-            if (want > d->cfg.batch)
-                want = d->cfg.batch;
-            sg_message *msgs = NULL;
-            size_t n = 0;
-            sg_err err =
-                sg_store_claim(d->store, sg_time_now_ms(), want, d->cfg.lease_ms, &msgs, &n);
-            if (err) {
-                sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
-                n = 0;
-            }
-            for (size_t i = 0; i < n; i++)
-                route_job(d, &msgs[i]);
-            free(msgs);
-            last_full = n == want && n > 0;
+        bool full = atomic_load(&d->claim_full);
+        if (room(d) > 0 && !atomic_load(&d->claim_busy) && (woken || full || now >= next_poll)) {
+            claim_more(d);
             next_poll = now + d->cfg.poll_ms;
         }
         int64_t token_wait = start_ready(d);
@@ -499,7 +591,8 @@ static void *dispatcher_main(void *arg)
         int64_t timeout = next_poll - sg_time_mono_ms();
         if (token_wait >= 0 && token_wait < timeout)
             timeout = token_wait;
-        if (last_full && held(d) < max_held)
+        if (atomic_load(&d->inbox_signaled) ||
+            (atomic_load(&d->claim_full) && !atomic_load(&d->claim_busy) && room(d) > 0))
             timeout = 0;
         if (timeout < 0)
             timeout = 0;
@@ -518,6 +611,8 @@ sg_err sg_dispatcher_start(const sg_dispatch_config *cfg, sg_store *store, sg_re
     if (!d)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     d->cfg = *cfg;
+    d->max_held = (size_t)cfg->max_in_flight * 2;
+    pthread_mutex_init(&d->inbox_lock, NULL);
     snprintf(d->public_url, sizeof d->public_url, "%s", cfg->public_url ? cfg->public_url : "");
     d->cfg.public_url = d->public_url;
     d->store = store;
@@ -558,8 +653,23 @@ void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms)
     atomic_store(&d->stop, true);
     curl_multi_wakeup(d->multi);
     pthread_join(d->thread, NULL);
-    /* Messages waiting for a token were never sent: put them back, due now. */
+    /* A claim on its way answers into the inbox: wait for it (the writer answers
+     * every job). */
+    while (atomic_load(&d->claim_busy))
+        usleep(1000);
+    /* Messages claimed but never sent (in the inbox, or waiting for a token): put
+     * them back, due now. */
     int64_t now = sg_time_now_ms();
+    for (size_t i = 0; i < d->n_inbox; i++) {
+        sg_outcome *o = outcome_add_for(d, d->inbox[i].id, "", SG_OUTCOME_RELEASE);
+        if (o) {
+            o->retry_at = now;
+            snprintf(o->error_message, sizeof o->error_message, "released at shutdown");
+        }
+    }
+    sg_messages_free(d->inbox, d->n_inbox);
+    d->inbox = NULL;
+    d->n_inbox = 0;
     for (bucket *b = d->buckets; b; b = b->next) {
         while (b->head) {
             send_job *j = b->head;
@@ -601,5 +711,48 @@ void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms)
     free(d->idle_easy);
     free(d->out);
     curl_multi_cleanup(d->multi);
+    pthread_mutex_destroy(&d->inbox_lock);
     free(d);
+}
+
+size_t sg_dispatcher_reserve(sg_dispatcher *d, size_t n)
+{
+    if (!d || atomic_load(&d->stop))
+        return 0;
+    long have = atomic_load(&d->owned);
+    for (;;) {
+        long take = (long)d->max_held - have;
+        if (take <= 0)
+            return 0;
+        if ((size_t)take > n)
+            take = (long)n;
+        if (atomic_compare_exchange_weak(&d->owned, &have, have + take))
+            return (size_t)take;
+    }
+}
+
+void sg_dispatcher_unreserve(sg_dispatcher *d, size_t n)
+{
+    if (d && n)
+        atomic_fetch_sub(&d->owned, (long)n);
+}
+
+size_t sg_dispatcher_handoff(sg_dispatcher *d, sg_message *msgs, size_t n)
+{
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i].lease_until <= 0)
+            continue;
+        msgs[i].status = SG_STATUS_SENDING;
+        msgs[i].lease_until = 0;
+        if (!inbox_put(d, &msgs[i], 1))
+            break; /* counted as reserved and not moved: the caller gives it back */
+        moved++;
+    }
+    return moved;
+}
+
+int64_t sg_dispatcher_lease_ms(const sg_dispatcher *d)
+{
+    return d ? d->cfg.lease_ms : 0;
 }

@@ -33,4 +33,17 @@ void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms);
 /* Provider requests in flight now. */
 long sg_dispatcher_in_flight(sg_dispatcher *d);
 
+/* Sends claimed at insert. The API reserves room here for messages due now
+ * (sg_dispatcher_reserve: how many of n it may hand over, 0 when the dispatcher
+ * has enough to do or is stopping), stores them already claimed (lease_until =
+ * now + sg_dispatcher_lease_ms), and after the commit hands them over
+ * (sg_dispatcher_handoff moves each message whose lease_until is still set and
+ * returns how many it moved); room reserved and not handed over is given back
+ * with sg_dispatcher_unreserve. The dispatcher does not claim those messages
+ * from the store: one write fewer per message, and no wait for a claim. */
+size_t sg_dispatcher_reserve(sg_dispatcher *d, size_t n);
+void sg_dispatcher_unreserve(sg_dispatcher *d, size_t n);
+size_t sg_dispatcher_handoff(sg_dispatcher *d, sg_message *msgs, size_t n);
+int64_t sg_dispatcher_lease_ms(const sg_dispatcher *d);
+
 #endif

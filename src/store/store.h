@@ -105,7 +105,11 @@ typedef struct sg_message {
     char purpose[16]; /* "" for ordinary messages; "consent" for STOP/START/HELP replies,
                          which are sent even to an opted-out number */
     char broadcast_id[SG_ID_MAX]; /* "" unless sent for a broadcast */
-    bool reclaimed; /* from sg_store_claim: claimed again after its lease expired */
+    bool reclaimed;               /* from sg_store_claim: claimed again after its lease expired */
+    /* Insert only: > 0 stores the message already claimed (status sending, due
+     * again when this lease runs out) for the dispatcher that reserved room for it;
+     * the insert clears it when the recipient turns out to be opted out. */
+    int64_t lease_until;
     /* Tracked links of the body, stored with the message (insert only; owned:
      * sg_message_free frees them). */
     struct sg_link *links;
@@ -207,8 +211,8 @@ typedef struct sg_status_report {
     const char *detail;        /* event detail, may be NULL */
     int64_t at;
     /* results */
-    bool found;    /* a message has that provider id */
-    bool changed;  /* the status moved (false: repeated or out of order) */
+    bool found;   /* a message has that provider id */
+    bool changed; /* the status moved (false: repeated or out of order) */
     char message_id[SG_ID_MAX];
     sg_status previous;
     /* for sg_store_status_report_submit: called once from the writer thread after
@@ -261,8 +265,8 @@ typedef struct sg_contact {
     char last_name[128];
     char *attributes; /* JSON object text, owned */
     bool opted_out;
-    bool mobile;               /* may receive SMS (computed by the store from the phone) */
-    int64_t last_activity_at;  /* last reply or click, 0 = never */
+    bool mobile;              /* may receive SMS (computed by the store from the phone) */
+    int64_t last_activity_at; /* last reply or click, 0 = never */
     int64_t created_at, updated_at;
 } sg_contact;
 
@@ -382,8 +386,8 @@ sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e);
 sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *const *contacts,
                               size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e);
 /* Members, newest first; cursor: a contact id. */
-sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor,
-                               size_t limit, sg_contact **out, size_t *n, bool *has_more);
+sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor, size_t limit,
+                               sg_contact **out, size_t *n, bool *has_more);
 
 typedef struct sg_segment {
     char id[SG_ID_MAX]; /* seg_... */
@@ -444,20 +448,20 @@ bool sg_bcast_status_parse(const char *name, sg_bcast_status *out);
 typedef struct sg_broadcast {
     char id[SG_ID_MAX]; /* brd_... */
     char name[128];
-    char *body;                 /* owned; the template's body copied at creation when templated */
+    char *body;                  /* owned; the template's body copied at creation when templated */
     char template_id[SG_ID_MAX]; /* "" when the body was given */
     char audience_kind[8];       /* group | segment */
     char audience_id[SG_ID_MAX];
     char provider_id[SG_ID_MAX];
     char from[SG_FROM_MAX];
     int64_t send_at;
-    double rate;                 /* messages per second, 0 = as fast as the provider takes */
-    int quiet_start, quiet_end;  /* minutes after local midnight; -1 = none */
-    char timezone[64];           /* the broadcast's own zone (fallback for quiet hours) */
+    double rate;                /* messages per second, 0 = as fast as the provider takes */
+    int quiet_start, quiet_end; /* minutes after local midnight; -1 = none */
+    char timezone[64];          /* the broadcast's own zone (fallback for quiet hours) */
     bool track_clicks;
     sg_bcast_status status;
     bool materialized;
-    char cursor[SG_ID_MAX];      /* materialisation progress: last contact id */
+    char cursor[SG_ID_MAX]; /* materialisation progress: last contact id */
     /* counts */
     int64_t recipients, pending, queued;
     int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid;
@@ -546,7 +550,8 @@ typedef enum sg_stats_group {
 
 typedef struct sg_stats_row {
     char key[64]; /* "" for the total; the day (YYYY-MM-DD, UTC), provider id or broadcast id */
-    int64_t recipients; /* outbound messages (plus, for broadcasts, recipients skipped or pending) */
+    int64_t
+        recipients; /* outbound messages (plus, for broadcasts, recipients skipped or pending) */
     int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid, pending;
     int64_t queued; /* scheduled, queued or sending */
     int64_t sent;   /* accepted by the provider: sent, delivered or undelivered */
@@ -577,16 +582,16 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);
 /* ---- app webhooks ---------------------------------------------------------------- */
 
 /* Event types an application can subscribe to. */
-#define SG_EVENT_MESSAGE_STATUS "message.status"
+#define SG_EVENT_MESSAGE_STATUS   "message.status"
 #define SG_EVENT_MESSAGE_RECEIVED "message.received"
-#define SG_EVENT_OPTED_OUT "contact.opted_out"
-#define SG_EVENT_OPTED_IN "contact.opted_in"
+#define SG_EVENT_OPTED_OUT        "contact.opted_out"
+#define SG_EVENT_OPTED_IN         "contact.opted_in"
 
 typedef struct sg_webhook {
-    char id[SG_ID_MAX];   /* whk_... */
+    char id[SG_ID_MAX]; /* whk_... */
     char url[512];
-    char events[160];     /* comma-separated event types */
-    char *secret_sealed;  /* sealed with the master key; owned */
+    char events[160];    /* comma-separated event types */
+    char *secret_sealed; /* sealed with the master key; owned */
     bool active;
     int64_t created_at;
 } sg_webhook;
@@ -614,8 +619,8 @@ typedef struct sg_delivery {
     char *payload; /* the JSON body to POST; owned */
     sg_delivery_state state;
     unsigned attempts;
-    int last_status;       /* HTTP status of the last attempt, 0 if none/transport error */
-    char last_error[256];  /* transport error or "" */
+    int last_status;      /* HTTP status of the last attempt, 0 if none/transport error */
+    char last_error[256]; /* transport error or "" */
     int64_t next_attempt_at, created_at, updated_at;
 } sg_delivery;
 
@@ -629,9 +634,8 @@ sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cur
 sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
                                sg_delivery **out, size_t *n);
 /* Record an attempt: state DELIVERED, DEAD, or PENDING with next_attempt_at. */
-sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state,
-                                int http_status, const char *error, int64_t next_attempt_at,
-                                sg_error *e);
+sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,
+                                const char *error, int64_t next_attempt_at, sg_error *e);
 
 /* ---- dispatch ----------------------------------------------------------------- */
 
@@ -642,6 +646,11 @@ sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state sta
  * returned. */
 sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
                       size_t *n);
+/* The same, queued: done(arg, msgs, n, err) runs on the writer thread after the
+ * commit and owns msgs (malloc'd array; NULL and 0 on failure). */
+sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                             void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
+                             void *arg);
 
 typedef enum sg_outcome_kind {
     SG_OUTCOME_SENT = 0, /* provider accepted: status sent */

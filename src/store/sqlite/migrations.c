@@ -242,6 +242,14 @@ const sg_migration sg_sqlite_migrations[] = {
      ");"
      "CREATE INDEX early_reports_message ON early_reports (provider_id, provider_message_id);"
      "CREATE INDEX early_reports_received ON early_reports (received_at);"},
+    /* SQLite evaluates a partial index's WHERE on every insert and update of the
+     * table; an IN list of three constants costs it a temporary table each time
+     * (about 8,000 instructions, three times per message), equalities joined by
+     * OR cost a few comparisons. */
+    {6, "cheaper condition on the due-messages index",
+     "DROP INDEX messages_due;"
+     "CREATE INDEX messages_due ON messages (due_at)"
+     "  WHERE status = 'scheduled' OR status = 'queued' OR status = 'sending';"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -93,6 +93,8 @@ enum {
     Q_SAVEPOINT,
     Q_ROLLBACK_TO,
     Q_RELEASE,
+    Q_BEGIN,
+    Q_COMMIT,
     Q__COUNT
 };
 
@@ -134,7 +136,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_EVENTS] = "SELECT status, at, detail FROM message_events WHERE message_id = ?1 ORDER BY id",
     [Q_CANCEL] = "UPDATE messages SET status = 'canceled', updated_at = ?2 WHERE id = ?1",
     [Q_CLAIM_SELECT] = "SELECT " MSG_COLS " FROM messages INDEXED BY messages_due "
-                       "WHERE status IN ('scheduled', 'queued', 'sending') AND due_at <= ?1 "
+                       "WHERE (status = 'scheduled' OR status = 'queued' OR status = 'sending') "
+                       "AND due_at <= ?1 "
                        "ORDER BY due_at LIMIT ?2",
     [Q_CLAIM_UPDATE] = "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "
                        "WHERE id = ?1",
@@ -241,6 +244,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_RELEASE] = "RELEASE w",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
 };
 
 sg_err sq_map_rc(int rc)
@@ -358,7 +363,7 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
     if (!readonly) {
         sg_err err = sq_exec(c->db,
                              "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                             "PRAGMA foreign_keys = ON;",
+                             "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
                              e);
         if (err)
             return err;
@@ -402,6 +407,17 @@ void sq_reader_release(sg_store *s, conn *c)
     s->reader_busy[c - s->readers] = false;
     pthread_cond_signal(&s->pcond);
     pthread_mutex_unlock(&s->plock);
+}
+
+/* Run a statement without parameters or results; its result code. */
+static int step_rc(conn *c, int q)
+{
+    sqlite3_stmt *st = sq_stmt(c, q);
+    if (!st)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Run a statement without parameters or results. */
@@ -523,7 +539,9 @@ static void run_group(sg_store *s, job *head)
 {
     conn *c = &s->writer;
     sg_error e = {0};
-    sg_err gerr = sq_exec(c->db, "BEGIN IMMEDIATE", &e);
+    /* BEGIN and COMMIT are prepared once, like every statement of the writer. */
+    int rc = step_rc(c, Q_BEGIN);
+    sg_err gerr = rc ? sq_db_error(c->db, rc, &e, "starting a transaction") : SG_OK;
     if (!gerr) {
         for (job *j = head; j; j = j->next) {
             step_simple(c, Q_SAVEPOINT);
@@ -532,7 +550,8 @@ static void run_group(sg_store *s, job *head)
                 step_simple(c, Q_ROLLBACK_TO);
             step_simple(c, Q_RELEASE);
         }
-        gerr = sq_exec(c->db, "COMMIT", &e);
+        rc = step_rc(c, Q_COMMIT);
+        gerr = rc ? sq_db_error(c->db, rc, &e, "committing") : SG_OK;
         if (gerr) {
             sq_exec(c->db, "ROLLBACK", NULL);
             sg_log(SG_LOG_ERROR, "store_commit_failed", "error=\"%s\"", e.message);
@@ -1059,8 +1078,9 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     sqlite3_stmt *st = sq_stmt(c, Q_MSG_INSERT);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    bool claimed = m->lease_until > 0;
     sq_bind_text(st, 1, m->id);
-    sq_bind_text(st, 2, sg_status_name(m->status));
+    sq_bind_text(st, 2, sg_status_name(claimed ? SG_STATUS_SENDING : m->status));
     sq_bind_text(st, 3, m->direction[0] ? m->direction : "outbound");
     sq_bind_text(st, 4, m->to);
     sq_bind_text(st, 5, m->from);
@@ -1079,7 +1099,10 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     sqlite3_bind_int64(st, 18, m->updated_at);
     sq_bind_text(st, 19, m->purpose);
     sq_bind_text(st, 20, m->broadcast_id);
-    sqlite3_bind_int64(st, 21, m->send_at > m->created_at ? m->send_at : 0);
+    sqlite3_bind_int64(st, 21,
+                       claimed                      ? m->lease_until
+                       : m->send_at > m->created_at ? m->send_at
+                                                    : 0);
     sg_err err = sq_step_done(c, st, e, "storing message");
     if (err)
         return err;
@@ -1088,7 +1111,10 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
         if (err)
             return err;
     }
-    return sq_event_insert(c, m->id, m->status, m->created_at, NULL, e);
+    err = sq_event_insert(c, m->id, m->status, m->created_at, NULL, e);
+    if (!err && claimed)
+        err = sq_event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);
+    return err;
 }
 
 typedef struct insert_job {
@@ -1132,7 +1158,11 @@ static sg_err insert_run(sg_store *s, conn *c, job *j)
         }
     }
     for (size_t i = 0; i < r->n; i++) {
-        sg_err err = sq_message_insert(c, &r->msgs[i], &j->error);
+        sg_message *m = &r->msgs[i];
+        /* Opted out since it was accepted: stored queued, and the claim fails it. */
+        if (m->lease_until > 0 && strcmp(m->purpose, "consent") != 0 && sq_optout_exists(c, m->to))
+            m->lease_until = 0;
+        sg_err err = sq_message_insert(c, m, &j->error);
         if (err)
             return err;
     }
@@ -1627,6 +1657,48 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     }
     a->n = kept;
     return SG_OK;
+}
+
+typedef struct claim_job {
+    job base;
+    claim_arg a;
+    void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err);
+    void *arg;
+} claim_job;
+
+static sg_err claim_run(sg_store *s, conn *c, job *j)
+{
+    return claim_fn(s, c, &((claim_job *)j)->a, &j->error);
+}
+
+static void claim_complete(job *j)
+{
+    claim_job *cj = (claim_job *)j;
+    if (j->err) { /* rolled back: nothing was claimed */
+        sg_messages_free(cj->a.msgs, cj->a.n);
+        cj->a.msgs = NULL;
+        cj->a.n = 0;
+    }
+    cj->done(cj->arg, cj->a.msgs, cj->a.n, j->err);
+    free(cj);
+}
+
+sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                             void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
+                             void *arg)
+{
+    claim_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = claim_run;
+    j->base.complete = claim_complete;
+    j->a = (claim_arg){.now = now, .lease_ms = lease_ms, .limit = limit};
+    j->done = done;
+    j->arg = arg;
+    sg_err err = sq_submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
 }
 
 sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
