@@ -20,16 +20,23 @@ CRYPTO_LIBS=$(pkg-config --libs libcrypto)
 SQLITE_LIBS=$(pkg-config --libs sqlite3)
 # The C++ objects were compiled with UBSan's C++ checks (vptr): the link needs
 # UBSan's C++ runtime as well as libstdc++.
-PHONE_LIBS="-fsanitize-link-c++-runtime -lphonenumber -lstdc++"
+# The fast path (phone_fast.cc) reads libphonenumber's metadata with libprotobuf
+# and matches its patterns with PCRE2.
+PHONE_CFLAGS=$(pkg-config --cflags libpcre2-8)
+PHONE_LIBS="-fsanitize-link-c++-runtime -lphonenumber $(pkg-config --libs protobuf libpcre2-8) -lstdc++"
 
-# The libphonenumber shim is C++: compiled once per run (a second or two), linked
-# into the targets that use it.
-PHONE_OBJ="$OUT/obj/phone_shim.o"
+# The libphonenumber shim and its fast path are C++: compiled once per run (a few
+# seconds) into one archive, linked into the targets that use it.
+PHONE_OBJ="$OUT/obj/libsg_phone.a"
 SHIM_BUILT=
 build_shim() {
     if [ -z "$SHIM_BUILT" ]; then
-        echo "  CXX  src/core/phone_shim.cc"
-        $CXX $CXXFLAGS -c src/core/phone_shim.cc -o "$PHONE_OBJ"
+        for f in phone_shim phone_fast; do
+            echo "  CXX  src/core/$f.cc"
+            $CXX $CXXFLAGS $PHONE_CFLAGS -c src/core/$f.cc -o "$OUT/obj/$f.o"
+        done
+        rm -f "$PHONE_OBJ"
+        ar rcs "$PHONE_OBJ" "$OUT/obj/phone_shim.o" "$OUT/obj/phone_fast.o"
         SHIM_BUILT=1
     fi
 }

@@ -1,9 +1,14 @@
 /* libFuzzer driver for sg_phone_normalize (src/core/phone_shim.cc over
- * libphonenumber): every "to" number the API accepts goes through it.
+ * libphonenumber, with the fast path of src/core/phone_fast.cc for E.164 input):
+ * every "to" number the API accepts goes through it.
  *
  * The input is read as one NUL-terminated string and normalised twice, with the
- * default region "GB" and with none (NULL). Contracts checked, beyond ASan/UBSan
- * (phone.h):
+ * default region "GB" and with none (NULL). Its digits, after a "+", are
+ * normalised too, so that most inputs reach the fast path. Contracts checked,
+ * beyond ASan/UBSan (phone.h):
+ *  - differential: every call to sg_phone_normalize gives the same status, number
+ *    and type as sg_phone_normalize_reference, libphonenumber alone (check
+ *    "phone-fast-parity");
  *  - the status is one of the enum's values; input longer than 64 bytes is
  *    INVALID; "GB" is a known region, so it never gives BAD_REGION; "gb" gives
  *    the same answer as "GB";
@@ -17,6 +22,44 @@
 #include "fuzz_common.h"
 
 #include "core/phone.h"
+
+/* sg_phone_normalize, checked against sg_phone_normalize_reference. */
+static sg_phone_status normalize(const char *input, const char *region, char e164[SG_PHONE_MAX],
+                                 sg_phone_type *type)
+{
+    char ref[SG_PHONE_MAX];
+    sg_phone_type ref_type = SG_PHONE_TYPE_UNKNOWN;
+    sg_phone_status st = sg_phone_normalize(input, region, e164, type);
+    if (!fuzz_check_enabled("phone-fast-parity"))
+        return st;
+    sg_phone_status ref_st = sg_phone_normalize_reference(input, region, ref, &ref_type);
+    FUZZ_CHECK(st == ref_st, "\"%s\" (%s): status %d, the reference %d", input,
+               region ? region : "NULL", (int)st, (int)ref_st);
+    if (st == SG_PHONE_OK)
+        FUZZ_CHECK(strcmp(e164, ref) == 0 && *type == ref_type,
+                   "\"%s\" (%s): \"%s\" %s, the reference \"%s\" %s", input,
+                   region ? region : "NULL", e164, sg_phone_type_name(*type), ref,
+                   sg_phone_type_name(ref_type));
+    return st;
+}
+
+/* "+" and the input's digits (at most 20 of them): the fast path's shape, which
+ * random bytes seldom have. For "+44 (7400) 123456" this is its canonical form. */
+static void check_digits(const char *input)
+{
+    char plus[24] = "+";
+    size_t n = 1;
+    for (const char *p = input; *p && n < sizeof plus - 1; p++)
+        if (*p >= '0' && *p <= '9')
+            plus[n++] = *p;
+    plus[n] = '\0';
+    const char *regions[] = {NULL, "GB"};
+    for (size_t r = 0; r < 2; r++) {
+        char out[SG_PHONE_MAX];
+        sg_phone_type type = SG_PHONE_TYPE_UNKNOWN;
+        normalize(plus, regions[r], out, &type);
+    }
+}
 
 static void check_e164(const char *input, const char *region, const char e164[SG_PHONE_MAX],
                        sg_phone_type type)
@@ -39,7 +82,7 @@ static void check_e164(const char *input, const char *region, const char e164[SG
     for (size_t r = 0; r < 2; r++) {
         char again[SG_PHONE_MAX];
         sg_phone_type type2 = (sg_phone_type)-1;
-        sg_phone_status st = sg_phone_normalize(e164, regions[r], again, &type2);
+        sg_phone_status st = normalize(e164, regions[r], again, &type2);
         FUZZ_CHECK(st == SG_PHONE_OK, "\"%s\" -> \"%s\", which gives status %d with region %s",
                    input, e164, (int)st, regions[r] ? regions[r] : "NULL");
         FUZZ_CHECK(strcmp(again, e164) == 0, "\"%s\" -> \"%s\" -> \"%s\" (region %s)", input, e164,
@@ -59,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char gb[SG_PHONE_MAX], none[SG_PHONE_MAX];
     sg_phone_type gb_type = SG_PHONE_TYPE_UNKNOWN, none_type = SG_PHONE_TYPE_UNKNOWN;
-    sg_phone_status gb_st = sg_phone_normalize(input, "GB", gb, &gb_type);
-    sg_phone_status none_st = sg_phone_normalize(input, NULL, none, &none_type);
+    sg_phone_status gb_st = normalize(input, "GB", gb, &gb_type);
+    sg_phone_status none_st = normalize(input, NULL, none, &none_type);
 
     FUZZ_CHECK(gb_st == SG_PHONE_OK || gb_st == SG_PHONE_INVALID, "\"%s\" (GB): status %d", input,
                (int)gb_st);
@@ -79,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* phone.h: the region is read without regard to case. */
     char lower[SG_PHONE_MAX];
     sg_phone_type lower_type = SG_PHONE_TYPE_UNKNOWN;
-    sg_phone_status lower_st = sg_phone_normalize(input, "gb", lower, &lower_type);
+    sg_phone_status lower_st = normalize(input, "gb", lower, &lower_type);
     FUZZ_CHECK(lower_st == gb_st &&
                    (gb_st != SG_PHONE_OK || (strcmp(lower, gb) == 0 && lower_type == gb_type)),
                "\"%s\": region \"gb\" gives status %d, \"GB\" status %d", input, (int)lower_st,
@@ -93,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "\"%s\": \"%s\" without a region but status %d \"%s\" with GB", input, none,
                    (int)gb_st, gb_st == SG_PHONE_OK ? gb : "");
     }
+    check_digits(input);
     free(input);
     return 0;
 }

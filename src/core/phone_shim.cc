@@ -2,7 +2,11 @@
 // throw across the extern "C" boundary: every entry point catches everything and
 // answers as for an unusable input. PhoneNumberUtil::GetInstance() is a
 // process-wide singleton whose const methods are safe to call from many threads.
+// Input already in E.164 form is answered by the fast path (phone_fast.cc) when
+// it can be sure of libphonenumber's answer; everything else goes through
+// libphonenumber, which is also sg_phone_normalize_reference.
 #include "core/phone.h"
+#include "core/phone_fast.h"
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
@@ -87,13 +91,49 @@ sg_phone_type map_type(PhoneNumberUtil::PhoneNumberType t)
     return SG_PHONE_TYPE_OTHER;
 }
 
+// Calls on this thread that the fast path answered (sg_phone_fast_path_hits).
+thread_local unsigned long fast_hits;
+
+// The end of every OK or INVALID answer: ptype is GetNumberType()'s, number
+// (len bytes) the E.164 form.
+sg_phone_status answer(PhoneNumberUtil::PhoneNumberType ptype, const char *number, size_t len,
+                       char e164[SG_PHONE_MAX], sg_phone_type *type)
+{
+    // IsValidNumber() is "GetNumberType() is not UNKNOWN" for the number's region;
+    // asking once halves the regular-expression work, the costliest part of
+    // accepting a message.
+    if (ptype == PhoneNumberUtil::UNKNOWN)
+        return SG_PHONE_INVALID;
+    // E.164 allows at most 15 digits; libphonenumber accepts some longer national
+    // numbers (German extensions), which no SMS route takes.
+    if (len > 16 || len >= SG_PHONE_MAX)
+        return SG_PHONE_INVALID;
+    std::memcpy(e164, number, len);
+    e164[len] = '\0';
+    if (type)
+        *type = map_type(ptype);
+    return SG_PHONE_OK;
+}
+
+// use_fast: false for sg_phone_normalize_reference, which must not depend on the
+// code it is the reference for.
 sg_phone_status normalize(const char *input, const char *default_region, char e164[SG_PHONE_MAX],
-                          sg_phone_type *type)
+                          sg_phone_type *type, bool use_fast)
 {
     if (!input)
         return SG_PHONE_INVALID;
     size_t len = strnlen(input, kInputMax + 1);
-    if (len > kInputMax || !plain_chars(input, len))
+    if (len > kInputMax)
+        return SG_PHONE_INVALID;
+    // "+" and digits: the fast path's answer, when it has one, is libphonenumber's
+    // (Format(E164) of such a number is the input itself), and the default region
+    // plays no part in reading "+" input.
+    PhoneNumberUtil::PhoneNumberType ptype;
+    if (use_fast && sg_phone_fast_number_type(input, len, &ptype)) {
+        fast_hits++;
+        return answer(ptype, input, len, e164, type);
+    }
+    if (!plain_chars(input, len))
         return SG_PHONE_INVALID;
 
     char region[3];
@@ -113,23 +153,12 @@ sg_phone_status normalize(const char *input, const char *default_region, char e1
     }
     if (err != PhoneNumberUtil::NO_PARSING_ERROR || number.has_extension())
         return SG_PHONE_INVALID;
-    // IsValidNumber() is "GetNumberType() is not UNKNOWN" for the number's region;
-    // asking once halves the regular-expression work, the costliest part of
-    // accepting a message.
-    PhoneNumberUtil::PhoneNumberType ptype = util->GetNumberType(number);
+    ptype = util->GetNumberType(number);
     if (ptype == PhoneNumberUtil::UNKNOWN)
         return SG_PHONE_INVALID;
-
     std::string out;
     util->Format(number, PhoneNumberUtil::E164, &out);
-    // E.164 allows at most 15 digits; libphonenumber accepts some longer national
-    // numbers (German extensions), which no SMS route takes.
-    if (out.size() > 16 || out.size() >= SG_PHONE_MAX)
-        return SG_PHONE_INVALID;
-    std::memcpy(e164, out.c_str(), out.size() + 1);
-    if (type)
-        *type = map_type(ptype);
-    return SG_PHONE_OK;
+    return answer(ptype, out.data(), out.size(), e164, type);
 }
 
 } // namespace
@@ -138,10 +167,27 @@ extern "C" sg_phone_status sg_phone_normalize(const char *input, const char *def
                                               char e164[SG_PHONE_MAX], sg_phone_type *type)
 {
     try {
-        return normalize(input, default_region, e164, type);
+        return normalize(input, default_region, e164, type, true);
     } catch (...) {
         return SG_PHONE_INVALID;
     }
+}
+
+extern "C" sg_phone_status sg_phone_normalize_reference(const char *input,
+                                                        const char *default_region,
+                                                        char e164[SG_PHONE_MAX],
+                                                        sg_phone_type *type)
+{
+    try {
+        return normalize(input, default_region, e164, type, false);
+    } catch (...) {
+        return SG_PHONE_INVALID;
+    }
+}
+
+extern "C" unsigned long sg_phone_fast_path_hits(void)
+{
+    return fast_hits;
 }
 
 extern "C" bool sg_phone_type_can_sms(sg_phone_type type)
