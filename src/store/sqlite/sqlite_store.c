@@ -360,6 +360,10 @@ static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
     }
     sqlite3_busy_timeout(c->db, 5000);
     sqlite3_extended_result_codes(c->db, 1);
+    /* Page caches: the writer's holds the index pages every message touches (a
+     * miss is a read and a page zeroed); a reader's serves point lookups and
+     * one-pass scans, for which the kernel's page cache does as well. */
+    sq_exec(c->db, readonly ? "PRAGMA cache_size = -1024" : "PRAGMA cache_size = -4096", NULL);
     if (!readonly) {
         sg_err err = sq_exec(c->db,
                              "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
