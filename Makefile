@@ -38,9 +38,11 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
+# Benchmarks with Kannel side by side (bench/README.md); never part of `make test`.
+# Knobs from the environment or the command line: N, RUNS, BENCH_SCENARIOS, ...
 bench: build
-	./bench/run.sh
-	./bench/broadcast.sh
+	SMSGATE_BIN=$${SMSGATE_BIN:-$(CURDIR)/$(BUILD)/src/smsgate} \
+	BENCH_RESULTS=$${BENCH_RESULTS:-$(CURDIR)/$(BUILD)/bench-results.txt} ./bench/bench.sh
 
 # libFuzzer targets (fuzz/, docs/internals/fuzzing.md): needs clang.
 fuzz:

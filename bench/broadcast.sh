@@ -9,6 +9,7 @@
 #
 # usage: bench/broadcast.sh [N]     (N defaults to 100000; the issue asks for 1000000)
 #   SEND_SECONDS=10 TIMEOUT=600 KEEP_TMP=0
+#   RESULTS_FILE=   if set, one key=value result line is appended to it (make bench)
 # Prints one line: "broadcast: N contacts, import X s (R rows/s), recipients Y s,
 #   dispatch Z msg/s, rss M MB".
 set -u
@@ -63,7 +64,7 @@ EOF
 
 $PY - "$API_PORT" "$KEY" "$SIM_PORT" "$ACCOUNT" "$TOKEN" "$TMP/contacts.csv" "$N" \
     "$SEND_SECONDS" "$SERVE" <<'EOF'
-import sys, time, requests
+import os, sys, time, requests
 port, key, sim_port, account, token, csv, n, send_s, pid = sys.argv[1:]
 n, send_s = int(n), float(send_s)
 api = f"http://127.0.0.1:{port}"
@@ -113,7 +114,15 @@ while time.monotonic() - t1 < 600:
 c = requests.get(api + f"/v1/broadcasts/{bid}", headers=h, timeout=60).json()["counts"]
 rate = (c["sent"] - (sent_at_start or 0)) / max(time.monotonic() - t_sent0, 1e-9) if t_recipients else 0
 requests.post(api + f"/v1/broadcasts/{bid}/cancel", headers=h, timeout=60)
+rss = rss_mb()
 print(f"broadcast: {n} contacts, import {t_import:.1f} s ({n / t_import:.0f} rows/s), "
       f"recipients {t_recipients if t_recipients is None else round(t_recipients, 1)} s, "
-      f"dispatch {rate:.0f} msg/s, rss {rss_mb():.1f} MB")
+      f"dispatch {rate:.0f} msg/s, rss {rss:.1f} MB")
+if os.environ.get("RESULTS_FILE"):
+    with open(os.environ["RESULTS_FILE"], "a") as f:
+        f.write(f"ts={int(time.time())} bench={os.environ.get('BENCH_ID', 'none')} scenario=broadcast "
+                f"impl=smsgate kind=twilio mode=broadcast run={os.environ.get('RUN', '1')} n={n} "
+                f"import_s={t_import:.3f} import_rate={n / t_import:.0f} "
+                f"queue_s={'none' if t_recipients is None else f'{t_recipients:.3f}'} "
+                f"dispatch_rate={rate:.0f} rss_mb={rss:.1f}\n")
 EOF

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (make bench runs bench/bench.sh; this is the earlier quick single run, kept for hand use.)
 # smsgate throughput on loopback, measured the way ../shared/bench/kannel measures
 # Kannel: wrk submits exactly N messages (unique numbers) over C kept-alive
 # connections; a stub provider answers at once; we time submission and dispatch.
