@@ -51,21 +51,11 @@ function delay()
 end
 
 function response(status, headers, body)
-   if status == 404 and fillers > n404 then n404 = n404 + 1; return end  -- a filler's answer
+   local n = 0
    if status == 202 then
-      ok = ok + 1
-      local _, n = string.gsub(body, '"id"%s*:%s*"msg_', "")
-      units = units + n
-   else
-      bad = bad + 1
-      if bad <= 3 then io.stderr:write("bench: HTTP " .. status .. " " .. tostring(body) .. "\n") end
+      n = select(2, string.gsub(body, '"id"%s*:%s*"msg_', ""))
    end
-   if not finished and ok + bad >= nreq then
-      finished = true
-      t_last = common.now()
-      common.touch_done(done_dir, tid)
-      wrk.thread:stop()
-   end
+   common.count_answer(status, body, status == 202, n, nreq)
 end
 
 function done(summary, latency, requests)

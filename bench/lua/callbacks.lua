@@ -44,19 +44,7 @@ function request()
 end
 
 function response(status, headers, body)
-   if status == 404 and fillers > n404 then n404 = n404 + 1; return end  -- a filler's answer
-   if status >= 200 and status < 300 then
-      ok = ok + 1; units = units + 1
-   else
-      bad = bad + 1
-      if bad <= 3 then io.stderr:write("bench: HTTP " .. status .. " " .. tostring(body) .. "\n") end
-   end
-   if not finished and ok + bad >= share then
-      finished = true
-      t_last = common.now()
-      common.touch_done(done_dir, tid)
-      wrk.thread:stop()
-   end
+   common.count_answer(status, body, status >= 200 and status < 300, 1, share)
 end
 
 function done(summary, latency, requests)

@@ -26,6 +26,27 @@ function M.touch_done(dir, tid)
    if f then f:write("done\n"); f:close() end
 end
 
+-- The shared part of each script's response(): count one answer (the 404s of
+-- filler requests aside) as ok with n_units messages, or as bad; once `needed`
+-- answers are in, note the time, write the done file and stop the thread. It
+-- uses the calling script's globals (ok, bad, units, fillers, n404, finished,
+-- t_last, done_dir, tid).
+function M.count_answer(status, body, good, n_units, needed)
+   if status == 404 and fillers > n404 then n404 = n404 + 1; return end  -- a filler's answer
+   if good then
+      ok = ok + 1; units = units + n_units
+   else
+      bad = bad + 1
+      if bad <= 3 then io.stderr:write("bench: HTTP " .. status .. " " .. tostring(body) .. "\n") end
+   end
+   if not finished and ok + bad >= needed then
+      finished = true
+      t_last = M.now()
+      M.touch_done(done_dir, tid)
+      wrk.thread:stop()
+   end
+end
+
 -- threads: the list setup() collected; each thread keeps ok, bad, units,
 -- t_first, t_last
 function M.report(threads, summary, latency)
