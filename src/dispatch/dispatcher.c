@@ -575,9 +575,11 @@ static void *dispatcher_main(void *arg)
     while (!atomic_load(&d->stop)) {
         inbox_drain(d);
         int64_t now = sg_time_mono_ms();
-        bool woken = atomic_exchange(&d->woken, false);
-        bool full = atomic_load(&d->claim_full);
-        if (room(d) > 0 && !atomic_load(&d->claim_busy) && (woken || full || now >= next_poll)) {
+        /* A wake-up is kept until a claim can be asked for: one already on its way
+         * may have been queued before the messages it announces. */
+        if (room(d) > 0 && !atomic_load(&d->claim_busy) &&
+            (atomic_exchange(&d->woken, false) || atomic_load(&d->claim_full) ||
+             now >= next_poll)) {
             claim_more(d);
             next_poll = now + d->cfg.poll_ms;
         }
