@@ -105,7 +105,7 @@ typedef struct sg_message {
     char purpose[16]; /* "" for ordinary messages; "consent" for STOP/START/HELP replies,
                          which are sent even to an opted-out number */
     char broadcast_id[SG_ID_MAX]; /* "" unless sent for a broadcast */
-    bool reclaimed;               /* from sg_store_claim: claimed again after its lease expired */
+    bool reclaimed;               /* from a claim: claimed again after its lease expired */
     /* Insert only: > 0 stores the message already claimed (status sending, due
      * again when this lease runs out) for the dispatcher that reserved room for it;
      * the insert clears it when the recipient turns out to be opted out. */
@@ -641,13 +641,10 @@ sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state sta
 
 /* Claim up to limit messages that are due at now (scheduled or queued whose time
  * has come, or sending whose lease expired), mark them sending with a lease until
- * now + lease_ms. *out malloc'd. A claimed message to an opted-out number (other
- * than a consent reply) is failed on the spot with error_code "opted_out" and not
- * returned. */
-sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
-                      size_t *n);
-/* The same, queued: done(arg, msgs, n, err) runs on the writer thread after the
- * commit and owns msgs (malloc'd array; NULL and 0 on failure). */
+ * now + lease_ms. A claimed message to an opted-out number (other than a consent
+ * reply) is failed on the spot with error_code "opted_out" and not returned. The
+ * claim is a queued write: done(arg, msgs, n, err) runs after the commit and owns
+ * msgs (malloc'd array; NULL and 0 on failure). */
 sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
                              void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
                              void *arg);

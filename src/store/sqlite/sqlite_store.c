@@ -424,14 +424,10 @@ static int step_rc(conn *c, int q)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Run a statement without parameters or results. */
+/* Run a statement without parameters or results, its outcome not needed. */
 static void step_simple(conn *c, int q)
 {
-    sqlite3_stmt *st = sq_stmt(c, q);
-    if (st) {
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    }
+    (void)step_rc(c, q);
 }
 
 /* Run read query q with one text parameter; fill out from the first row with
@@ -1703,23 +1699,6 @@ sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lea
     if (err)
         free(j);
     return err;
-}
-
-sg_err sg_store_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms, sg_message **out,
-                      size_t *n)
-{
-    claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
-    sg_error e = {0};
-    sg_err err = sq_write_sync(s, claim_fn, &a, &e);
-    if (err) {
-        sg_messages_free(a.msgs, a.n);
-        *out = NULL;
-        *n = 0;
-        return err;
-    }
-    *out = a.msgs;
-    *n = a.n;
-    return SG_OK;
 }
 
 typedef struct outcome_job {
