@@ -1,4 +1,7 @@
 #include "api/app.h"
+#include "core/reply_limit.h"
+
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,15 @@ sg_err sg_app_open(sg_app *app, const char *db, bool migrate, sg_error *e)
         goto fail;
     if ((err = sg_registry_new(app->store, app->master_key, &app->registry, e)))
         goto fail;
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof seed);
+    app->reply_limit = sg_reply_limit_new(seed);
+    if (!app->reply_limit) {
+        sg_registry_destroy(app->registry);
+        app->registry = NULL;
+        err = sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+        goto fail;
+    }
     return SG_OK;
 fail:
     sg_store_close(app->store);
@@ -39,6 +51,8 @@ fail:
 
 void sg_app_close(sg_app *app)
 {
+    sg_reply_limit_destroy(app->reply_limit);
+    app->reply_limit = NULL;
     sg_registry_destroy(app->registry);
     app->registry = NULL;
     sg_store_close(app->store);

@@ -30,6 +30,7 @@ typedef struct sg_app {
     struct sg_webhooks *webhooks;     /* app-webhook worker (sg_webhooks_wake); NULL outside
                                          `serve` */
     struct sg_broadcaster *broadcaster; /* the broadcast scheduler; NULL outside `serve` */
+    struct sg_reply_limit *reply_limit; /* consent confirmations per number (core/reply_limit.h) */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

@@ -1,11 +1,15 @@
 #include "api/provider_admin.h"
 #include "core/cidr.h"
+#include "providers/config_fields.h"
 #include "util/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A config string as shown (a URL, its userinfo masked). */
+#define SG_CFG_SHOWN_MAX (SG_CFG_BASE_URL_MAX + 16)
 
 static bool store_fail(sg_reject *r, sg_err err, const sg_error *e)
 {
@@ -124,34 +128,71 @@ static json_t *time_json(int64_t ms)
     return json_string(buf);
 }
 
-static json_t *view_of(sg_app *app, const sg_provider_row *row)
+/* A URL (base_url) with its userinfo masked: the user:password before '@' in
+ * the authority becomes "****"; anything else is copied. A string that does not fit in
+ * cap is cut (it is only shown). */
+static void mask_userinfo(const char *s, char *out, size_t cap)
+{
+    const char *scheme = strstr(s, "://");
+    const char *host = scheme ? scheme + 3 : NULL;
+    const char *at = NULL;
+    for (const char *c = host; c && *c && *c != '/' && *c != '?' && *c != '#'; c++) {
+        if (*c == '@')
+            at = c; /* the last one: a password may hold '@' unescaped */
+    }
+    if (at)
+        snprintf(out, cap, "%.*s****%s", (int)(host - s), s, at);
+    else
+        snprintf(out, cap, "%s", s);
+}
+
+/* The config as shown: secrets masked ("••••abcd"), URLs without their userinfo. */
+static json_t *config_view(const sg_provider *p)
+{
+    json_t *config = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(p->config, key, val)
+    {
+        if (p->kind && is_secret(p->kind, key) && json_is_string(val)) {
+            char masked[32];
+            sg_secret_mask(json_string_value(val), masked);
+            json_object_set_new(config, key, json_string(masked));
+        } else if (json_is_string(val) && strstr(json_string_value(val), "://")) {
+            char shown[SG_CFG_SHOWN_MAX];
+            mask_userinfo(json_string_value(val), shown, sizeof shown);
+            json_object_set_new(config, key, json_string(shown));
+        } else {
+            json_object_set(config, key, val);
+        }
+    }
+    return config;
+}
+
+/* callback_auth, callback_urls and callback_urls_masked. A URL that carries the
+ * provider's callback secret is a credential (whoever holds it can move statuses,
+ * opt numbers out and make smsgate send): it is shown to admins only, others see
+ * it with the secret written as "****". */
+static void callbacks_view(sg_app *app, const sg_provider *p, bool admin, json_t *v)
+{
+    bool secret = sg_provider_url_secret_of(p);
+    bool mask = secret && !admin;
+    char status_url[600], inbound_url[600];
+    sg_provider_callback_url(p, app->public_url, "status", mask, status_url, sizeof status_url);
+    sg_provider_callback_url(p, app->public_url, "inbound", mask, inbound_url,
+                             sizeof inbound_url);
+    json_object_set_new(v, "callback_auth", json_string(secret ? "url_secret" : "signature"));
+    json_object_set_new(v, "callback_urls",
+                        json_pack("{s:s, s:s}", "status", status_url, "inbound", inbound_url));
+    json_object_set_new(v, "callback_urls_masked", json_boolean(mask));
+}
+
+/* The provider as shown to a caller; admin tells whether the caller may see
+ * callback URLs that carry a secret. */
+static json_t *view_of(sg_app *app, const sg_provider_row *row, bool admin)
 {
     sg_provider p;
     sg_provider_load(&p, row, app->master_key);
-    json_t *config = json_object();
-    if (p.config) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(p.config, key, val)
-        {
-            if (p.kind && is_secret(p.kind, key) && json_is_string(val)) {
-                char masked[32];
-                sg_secret_mask(json_string_value(val), masked);
-                json_object_set_new(config, key, json_string(masked));
-            } else {
-                json_object_set(config, key, val);
-            }
-        }
-    }
-    char status_url[512], inbound_url[512], base[400];
-    json_t *secret = p.config ? json_object_get(p.config, "callback_secret") : NULL;
-    if (p.kind && p.kind->url_secret && json_is_string(secret))
-        snprintf(base, sizeof base, "%s/callbacks/%s/%s", app->public_url, row->id,
-                 json_string_value(secret));
-    else
-        snprintf(base, sizeof base, "%s/callbacks/%s", app->public_url, row->id);
-    snprintf(status_url, sizeof status_url, "%s/status", base);
-    snprintf(inbound_url, sizeof inbound_url, "%s/inbound", base);
     json_t *v = json_object();
     json_object_set_new(v, "id", json_string(row->id));
     json_object_set_new(v, "name", json_string(row->name));
@@ -159,9 +200,8 @@ static json_t *view_of(sg_app *app, const sg_provider_row *row)
     json_object_set_new(v, "title", json_string(row->title));
     json_object_set_new(v, "active", json_boolean(row->active));
     json_object_set_new(v, "default", json_boolean(row->is_default));
-    json_object_set_new(v, "config", config);
-    json_object_set_new(v, "callback_urls",
-                        json_pack("{s:s, s:s}", "status", status_url, "inbound", inbound_url));
+    json_object_set_new(v, "config", p.config ? config_view(&p) : json_object());
+    callbacks_view(app, &p, admin, v);
     if (p.broken)
         json_object_set_new(v, "problem", json_string(p.broken_reason));
     json_object_set_new(v, "created_at", time_json(row->created_at));
@@ -267,7 +307,7 @@ bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject 
         return store_fail(rej, err, &e);
     }
     sg_registry_invalidate(app->registry);
-    *view = view_of(app, &row);
+    *view = view_of(app, &row, true);
     sg_provider_row_free(&row);
     return true;
 }
@@ -345,7 +385,7 @@ bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch
                                         : store_fail(rej, err, &e);
         } else {
             sg_registry_invalidate(app->registry);
-            *view = view_of(app, &row);
+            *view = view_of(app, &row, true);
         }
     }
     sg_provider_row_free(&row);
@@ -368,17 +408,18 @@ bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *re
     return true;
 }
 
-bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej)
+bool sg_provider_admin_show_for(sg_app *app, const char *id_or_name, bool admin, json_t **view,
+                               sg_reject *rej)
 {
     sg_provider_row row;
     if (!load_row(app, id_or_name, &row, rej))
         return false;
-    *view = view_of(app, &row);
+    *view = view_of(app, &row, admin);
     sg_provider_row_free(&row);
     return true;
 }
 
-bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej)
+bool sg_provider_admin_list_for(sg_app *app, bool admin, json_t **view, sg_reject *rej)
 {
     sg_provider_row *rows;
     size_t n;
@@ -390,10 +431,20 @@ bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej)
     }
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(data, view_of(app, &rows[i]));
+        json_array_append_new(data, view_of(app, &rows[i], admin));
         sg_provider_row_free(&rows[i]);
     }
     free(rows);
     *view = json_pack("{s:o, s:n}", "data", data, "next_cursor");
     return true;
+}
+
+bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej)
+{
+    return sg_provider_admin_show_for(app, id_or_name, true, view, rej);
+}
+
+bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej)
+{
+    return sg_provider_admin_list_for(app, true, view, rej);
 }

@@ -18,8 +18,16 @@ bool sg_provider_admin_create(sg_app *app, json_t *in, json_t **view, sg_reject 
 bool sg_provider_admin_update(sg_app *app, const char *id_or_name, json_t *patch, json_t **view,
                               sg_reject *rej);
 bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *rej);
-bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej);
+/* Views show secrets masked and never a URL's userinfo (user:password@). A
+ * callback URL that carries the provider's callback secret is shown whole only
+ * when admin is true (create and update are admin-only, so theirs always are);
+ * for others its secret is "****" and callback_urls_masked is true. */
+bool sg_provider_admin_show_for(sg_app *app, const char *id_or_name, bool admin, json_t **view,
+                               sg_reject *rej);
 /* {"data": [...]} */
+bool sg_provider_admin_list_for(sg_app *app, bool admin, json_t **view, sg_reject *rej);
+/* The admin's views (the CLI, which holds the store and the master key anyway). */
+bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej);
 bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej);
 
 #endif

@@ -1,10 +1,18 @@
 /* /v1/providers: thin HTTP wrappers around provider_admin.c. */
+#include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "api/provider_admin.h"
 #include "http/problem.h"
 
 #include <string.h>
+
+/* Whether the caller may see callback URLs that carry a secret. */
+static bool caller_is_admin(const sg_http_req *req)
+{
+    const sg_caller *c = sg_auth_caller(req);
+    return c && c->role >= SG_ROLE_ADMIN;
+}
 
 static sg_http_result answer(sg_http_req *req, bool ok, int status, json_t *view,
                              const sg_reject *rej)
@@ -32,7 +40,7 @@ sg_http_result sg_api_providers_list(sg_http_req *req, void *ctx)
 {
     json_t *view = NULL;
     sg_reject rej;
-    bool ok = sg_provider_admin_list(ctx, &view, &rej);
+    bool ok = sg_provider_admin_list_for(ctx, caller_is_admin(req), &view, &rej);
     return answer(req, ok, 200, view, &rej);
 }
 
@@ -40,7 +48,8 @@ sg_http_result sg_api_providers_get(sg_http_req *req, void *ctx)
 {
     json_t *view = NULL;
     sg_reject rej;
-    bool ok = sg_provider_admin_show(ctx, sg_http_param(req, 0), &view, &rej);
+    bool ok = sg_provider_admin_show_for(ctx, sg_http_param(req, 0), caller_is_admin(req), &view,
+                                         &rej);
     return answer(req, ok, 200, view, &rej);
 }
 

@@ -1,10 +1,18 @@
-/* Provider webhooks: /callbacks/{provider-id}/status and /callbacks/{provider-id}/inbound.
+/* Provider webhooks: /callbacks/{provider-id}/status and /callbacks/{provider-id}/inbound
+ * for providers that sign them, /callbacks/{provider-id}/{secret}/status and /inbound
+ * for those that cannot (Clickatell; Twilio configured with an API key and no auth
+ * token).
  *
  * Every request is authenticated before anything is read into the store: for
  * Twilio, X-Twilio-Signature over the URL the provider called (rebuilt from
- * --public-url) and the form parameters. A missing or wrong signature is a 403
- * and changes nothing. A status for a message smsgate does not know is answered
- * 200 (the provider must not retry it) and counted in /metrics. */
+ * --public-url) and the form parameters; for the others the secret in the URL.
+ * A missing or wrong signature or secret is a 403 and changes nothing. A status
+ * for a message smsgate does not know is answered 200 (the provider must not
+ * retry it) and counted in /metrics.
+ *
+ * A consent keyword (STOP, START, HELP) gets its confirmation SMS from a sender
+ * the provider really has (reply_from) and at most as often as core/reply_limit.h
+ * allows per number. */
 #include "callbacks/callbacks.h"
 #include "api/app.h"
 #include "core/cidr.h"
@@ -12,6 +20,7 @@
 #include "core/gsm7.h"
 #include "core/keywords.h"
 #include "core/phone.h"
+#include "core/reply_limit.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
 #include "http/problem.h"
@@ -47,6 +56,14 @@ static const sg_provider *find_provider(sg_http_req *req, sg_app *app, sg_provid
     return p;
 }
 
+static void forbidden(sg_http_req *req, const sg_provider *p, const char *what, const char *why,
+                      const char *detail)
+{
+    sg_metrics_callback(what, "forbidden");
+    sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=%s", p->name, what, why);
+    sg_http_problem(req, 403, "forbidden", NULL, "%s", detail);
+}
+
 static void twiml(sg_http_req *req, const char *reply)
 {
     sg_buf b;
@@ -56,10 +73,30 @@ static void twiml(sg_http_req *req, const char *reply)
     sg_buf_free(&b);
 }
 
-/* Parse the form body and check Twilio's signature with the provider's auth
- * token. False after answering (400 or 403). */
+/* Twilio's signature over this request: the URL it called (--public-url and
+ * the path, query included) and the form parameters. */
+static bool twilio_signature_ok(sg_http_req *req, sg_app *app, const char *token,
+                                const sg_form *form, const char *sig)
+{
+    sg_buf url;
+    sg_buf_init(&url, 8192);
+    sg_buf_printf(&url, "%s%s", app->public_url, sg_http_path(req));
+    sg_buf query;
+    sg_buf_init(&query, 4096);
+    sg_http_query_string(req, &query);
+    sg_buf_append_str(&url, sg_buf_cstr(&query));
+    bool ok = sg_twilio_signature_valid(token, sg_buf_cstr(&url), form, sig);
+    sg_buf_free(&query);
+    sg_buf_free(&url);
+    return ok;
+}
+
+/* Parse the form body and authenticate it. With an auth token the signature must
+ * match (on either URL); without one Twilio's signature cannot be checked, and
+ * only a request to the provider's secret URL (secret_checked: the secret was
+ * already compared) is taken. False after answering (400, 403 or 415). */
 static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p, sg_form *form,
-                            const char *what)
+                            const char *what, bool secret_checked)
 {
     const char *ct = sg_http_header(req, "Content-Type");
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
@@ -77,31 +114,24 @@ static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p,
     }
     const char *sig = sg_http_header(req, "X-Twilio-Signature");
     json_t *token = json_object_get(p->config, "auth_token");
-    bool ok = false;
-    if (sig && json_is_string(token)) {
-        sg_buf url;
-        sg_buf_init(&url, 8192);
-        sg_buf_printf(&url, "%s%s", app->public_url, sg_http_path(req));
-        sg_buf query;
-        sg_buf_init(&query, 4096);
-        sg_http_query_string(req, &query);
-        sg_buf_append_str(&url, sg_buf_cstr(&query));
-        ok = sg_twilio_signature_valid(json_string_value(token), sg_buf_cstr(&url), form, sig);
-        sg_buf_free(&query);
-        sg_buf_free(&url);
-    }
-    if (!ok) {
+    if (!json_is_string(token)) {
+        if (secret_checked)
+            return true;
         sg_form_free(form);
-        sg_metrics_callback(what, "forbidden");
-        sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=%s", p->name, what,
-               sig ? "bad_signature" : "no_signature");
-        sg_http_problem(req, 403, "forbidden", NULL,
-                        sig ? "X-Twilio-Signature does not match this request (check "
-                              "--public-url and the provider's auth token)"
-                            : "X-Twilio-Signature is missing");
+        forbidden(req, p, what, "no_auth_token",
+                  "this provider has no auth_token to check Twilio's signature with: its "
+                  "callbacks come to its secret URLs (callback_urls, shown to admin keys; a "
+                  "provider created before smsgate made them gets one with any config edit)");
         return false;
     }
-    return true;
+    if (sig && twilio_signature_ok(req, app, json_string_value(token), form, sig))
+        return true;
+    sg_form_free(form);
+    forbidden(req, p, what, sig ? "bad_signature" : "no_signature",
+              sig ? "X-Twilio-Signature does not match this request (check --public-url and the "
+                    "provider's auth token)"
+                  : "X-Twilio-Signature is missing");
+    return false;
 }
 
 /* A status report on its way to the store; the request waits (suspended) for
@@ -198,45 +228,75 @@ static sg_http_result report_status(sg_http_req *req, sg_app *app, const sg_prov
     return SG_HTTP_PENDING;
 }
 
+/* A Twilio status callback, on either URL (secret_checked: the secret one). */
+static sg_http_result twilio_status(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                    bool secret_checked)
+{
+    sg_form form;
+    if (!twilio_verified(req, app, p, &form, "status", secret_checked))
+        return SG_HTTP_DONE;
+    sg_twilio_status_cb cb;
+    sg_error e = {0};
+    sg_err err = sg_twilio_parse_status(&form, &cb, &e);
+    sg_form_free(&form);
+    if (err) {
+        sg_metrics_callback("status", "rejected");
+        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
+        return SG_HTTP_DONE;
+    }
+    if (!cb.has_status) {
+        sg_metrics_callback("status", "ignored");
+        twiml(req, NULL);
+        return SG_HTTP_DONE;
+    }
+    return report_status(req, app, p, "twilio", cb.message_sid, cb.status, cb.status_raw,
+                         cb.error_code, cb.error_message, true);
+}
+
 sg_http_result sg_callback_status(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
     sg_provider_set *set;
     const sg_provider *p = find_provider(req, app, &set);
-    if (!p) {
-        sg_registry_release(app->registry, set);
-        return SG_HTTP_DONE;
-    }
-    sg_form form;
-    if (!twilio_verified(req, app, p, &form, "status")) {
-        sg_registry_release(app->registry, set);
-        return SG_HTTP_DONE;
-    }
-    sg_twilio_status_cb cb;
-    sg_error e = {0};
-    if (sg_twilio_parse_status(&form, &cb, &e) != SG_OK) {
-        sg_form_free(&form);
-        sg_registry_release(app->registry, set);
-        sg_metrics_callback("status", "rejected");
-        sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
-        return SG_HTTP_DONE;
-    }
-    sg_form_free(&form);
-    if (!cb.has_status) {
-        sg_registry_release(app->registry, set);
-        sg_metrics_callback("status", "ignored");
-        twiml(req, NULL);
-        return SG_HTTP_DONE;
-    }
-    sg_http_result res = report_status(req, app, p, "twilio", cb.message_sid, cb.status,
-                                       cb.status_raw, cb.error_code, cb.error_message, true);
+    sg_http_result res = p ? twilio_status(req, app, p, false) : SG_HTTP_DONE;
     sg_registry_release(app->registry, set);
     return res;
 }
 
-/* An outbound reply (STOP/START/HELP confirmation) to the sender of `in`. */
-static bool consent_reply(const sg_provider *p, const sg_message *in, const char *text,
-                          int64_t now, sg_message *out)
+/* Whether sender is one of p's own senders. */
+static bool provider_has_sender(const sg_provider *p, const char *sender)
+{
+    const char *const *list;
+    size_t n = p->kind->senders ? p->kind->senders(p->cfg, &list) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i], sender) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The sender of a confirmation to an inbound message written to `to` (as
+ * normalised, and as the provider sent it: raw_to). The inbound's To is only what
+ * the webhook says; anyone holding the callback URL could name any sender
+ * ("PAYPAL"). So the reply goes from it only when it is one of the provider's
+ * senders or, owned is true, the provider vouched for it (Twilio: the inbound
+ * names the provider's Messaging Service); otherwise from "" (the dispatcher
+ * picks from the provider's pool, or the provider chooses). */
+static void reply_from(const sg_provider *p, const char *to, const char *raw_to, bool owned,
+                       char *out, size_t cap)
+{
+    if (owned || provider_has_sender(p, to))
+        snprintf(out, cap, "%s", to);
+    else if (provider_has_sender(p, raw_to))
+        snprintf(out, cap, "%s", raw_to);
+    else
+        out[0] = '\0';
+}
+
+/* An outbound reply (STOP/START/HELP confirmation) to the sender of `in`, from
+ * `from` ("" lets the dispatcher choose). */
+static bool consent_reply(const sg_provider *p, const sg_message *in, const char *from,
+                          const char *text, int64_t now, sg_message *out)
 {
     memset(out, 0, sizeof *out);
     sg_sms_info info;
@@ -248,7 +308,7 @@ static bool consent_reply(const sg_provider *p, const sg_message *in, const char
     sg_id_new("msg", now, out->id);
     snprintf(out->direction, sizeof out->direction, "outbound");
     snprintf(out->to, sizeof out->to, "%.23s", in->from);
-    snprintf(out->from, sizeof out->from, "%s", in->to);
+    snprintf(out->from, sizeof out->from, "%s", from);
     snprintf(out->provider_id, sizeof out->provider_id, "%s", p->id);
     snprintf(out->purpose, sizeof out->purpose, "consent");
     out->status = SG_STATUS_QUEUED;
@@ -258,11 +318,25 @@ static bool consent_reply(const sg_provider *p, const sg_message *in, const char
     return true;
 }
 
+/* May a confirmation of kind go to number now? A refusal is logged and counted. */
+static bool reply_allowed(sg_app *app, const sg_provider *p, const char *number,
+                          sg_keyword_kind kind, int64_t now)
+{
+    sg_reply_verdict v = sg_reply_limit_take(app->reply_limit, number, kind, now);
+    if (v == SG_REPLY_OK)
+        return true;
+    sg_metrics_consent_reply_limited();
+    sg_log(SG_LOG_INFO, "consent_reply_limited", "provider=%s keyword_kind=%s reason=%s", p->name,
+           sg_keyword_kind_name(kind), sg_reply_verdict_name(v));
+    return false;
+}
+
 /* Store an inbound message (body stolen) with what it causes: the contact, a
- * consent change for a keyword, and its reply. False after answering 503. */
+ * consent change for a keyword, and its reply. to_owned: the provider vouched
+ * that `to` is its own (see reply_from). False after answering 503. */
 static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
                           const char *provider_message_id, const char *from, const char *to,
-                          char *body, unsigned segments)
+                          bool to_owned, char *body, unsigned segments)
 {
     int64_t now = sg_time_now_ms();
     sg_message m = {0};
@@ -298,8 +372,10 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
                                                        : app->reply_help;
         if (!text[0])
             text = sg_keyword_default_reply(kind);
-        if (strcmp(text, "-") != 0)
-            has_reply = consent_reply(p, &m, text, now, &reply);
+        char sender[sizeof m.from];
+        reply_from(p, m.to, to, to_owned, sender, sizeof sender);
+        if (strcmp(text, "-") != 0 && reply_allowed(app, p, m.from, kind, now))
+            has_reply = consent_reply(p, &m, sender, text, now, &reply);
         if (has_reply)
             in.reply = &reply;
     }
@@ -326,38 +402,49 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
     return err == SG_OK;
 }
 
-sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
+/* Whether a Twilio inbound names the provider's own Messaging Service: then
+ * Twilio vouches that the number written to is one of that service's. */
+static bool twilio_service_matches(const sg_provider *p, const sg_twilio_inbound *tin)
 {
-    sg_app *app = ctx;
-    sg_provider_set *set;
-    const sg_provider *p = find_provider(req, app, &set);
-    if (!p) {
-        sg_registry_release(app->registry, set);
-        return SG_HTTP_DONE;
-    }
+    json_t *mg = json_object_get(p->config, "messaging_service_sid");
+    return tin->messaging_service_sid[0] && json_is_string(mg) &&
+           strcmp(json_string_value(mg), tin->messaging_service_sid) == 0;
+}
+
+/* A Twilio incoming message, on either URL (secret_checked: the secret one). */
+static sg_http_result twilio_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                     bool secret_checked)
+{
     sg_form form;
-    if (!twilio_verified(req, app, p, &form, "inbound")) {
-        sg_registry_release(app->registry, set);
+    if (!twilio_verified(req, app, p, &form, "inbound", secret_checked))
         return SG_HTTP_DONE;
-    }
     sg_twilio_inbound tin;
     sg_error e = {0};
     sg_err err = sg_twilio_parse_inbound(&form, &tin, &e);
     sg_form_free(&form);
     if (err) {
-        sg_registry_release(app->registry, set);
         sg_metrics_callback("inbound", "rejected");
         sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
         return SG_HTTP_DONE;
     }
     char *body = tin.body;
     tin.body = NULL;
-    bool ok = apply_inbound(req, app, p, tin.message_sid, tin.from, tin.to, body, tin.segments);
+    bool ok = apply_inbound(req, app, p, tin.message_sid, tin.from, tin.to,
+                            twilio_service_matches(p, &tin), body, tin.segments);
     sg_twilio_inbound_free(&tin);
-    sg_registry_release(app->registry, set);
     if (ok)
         twiml(req, NULL);
     return SG_HTTP_DONE;
+}
+
+sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_provider_set *set;
+    const sg_provider *p = find_provider(req, app, &set);
+    sg_http_result res = p ? twilio_inbound(req, app, p, false) : SG_HTTP_DONE;
+    sg_registry_release(app->registry, set);
+    return res;
 }
 
 /* ---- providers that cannot sign (Clickatell) ------------------------------------------ */
@@ -506,18 +593,14 @@ static void plain_ok(sg_http_req *req)
     sg_http_respond(req, 200, "text/plain", "OK\n", 3);
 }
 
-sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
+static sg_http_result clickatell_status(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                        bool secret_checked)
 {
-    sg_app *app = ctx;
-    sg_provider_set *set;
-    const sg_provider *p = url_secret_provider(req, app, &set, "status");
     sg_form form = {0};
     const char *json;
     size_t json_len;
-    if (!p || !callback_params(req, p, &form, &json, &json_len, "status")) {
-        sg_registry_release(app->registry, set);
+    if (!callback_params(req, p, &form, &json, &json_len, "status"))
         return SG_HTTP_DONE;
-    }
     sg_clickatell_status_cb cb;
     sg_error e = {0};
     sg_err err;
@@ -530,39 +613,28 @@ sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
         err = sg_clickatell_parse_status(&form, &cb, &e);
     sg_form_free(&form);
     if (err) {
-        sg_registry_release(app->registry, set);
         sg_metrics_callback("status", "rejected");
         sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
         return SG_HTTP_DONE;
     }
-    if (!api_id_matches(req, p, cb.api_id, "status")) {
-        sg_registry_release(app->registry, set);
+    if (!api_id_matches(req, p, cb.api_id, "status"))
         return SG_HTTP_DONE;
-    }
-    sg_http_result res = SG_HTTP_DONE;
-    if (cb.has_status) {
-        res = report_status(req, app, p, "clickatell", cb.message_id, cb.status, cb.status_raw,
-                            cb.error_code, cb.error_message, false);
-    } else {
-        sg_metrics_callback("status", "ignored");
-        plain_ok(req);
-    }
-    sg_registry_release(app->registry, set);
-    return res;
+    if (cb.has_status)
+        return report_status(req, app, p, "clickatell", cb.message_id, cb.status, cb.status_raw,
+                             cb.error_code, cb.error_message, false);
+    sg_metrics_callback("status", "ignored");
+    plain_ok(req);
+    return SG_HTTP_DONE;
 }
 
-sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
+static sg_http_result clickatell_inbound(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                         bool secret_checked)
 {
-    sg_app *app = ctx;
-    sg_provider_set *set;
-    const sg_provider *p = url_secret_provider(req, app, &set, "inbound");
     sg_form form = {0};
     const char *json;
     size_t json_len;
-    if (!p || !callback_params(req, p, &form, &json, &json_len, "inbound")) {
-        sg_registry_release(app->registry, set);
+    if (!callback_params(req, p, &form, &json, &json_len, "inbound"))
         return SG_HTTP_DONE;
-    }
     sg_clickatell_inbound in;
     sg_error e = {0};
     sg_err err;
@@ -575,7 +647,6 @@ sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
         err = sg_clickatell_parse_inbound(&form, &in, &e);
     sg_form_free(&form);
     if (err) {
-        sg_registry_release(app->registry, set);
         sg_metrics_callback("inbound", "rejected");
         sg_http_problem(req, 400, "invalid_request", e.field, "%s", e.message);
         return SG_HTTP_DONE;
@@ -585,11 +656,53 @@ sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
         char *text = in.text;
         in.text = NULL;
         ok = apply_inbound(req, app, p, in.message_id, in.from_e164[0] ? in.from_e164 : in.from,
-                           in.to_e164[0] ? in.to_e164 : in.to, text, 0);
+                           in.to_e164[0] ? in.to_e164 : in.to, false, text, 0);
     }
     sg_clickatell_inbound_free(&in);
-    sg_registry_release(app->registry, set);
     if (ok)
         plain_ok(req);
     return SG_HTTP_DONE;
+}
+
+/* The handlers of the secret URLs, by provider kind. */
+typedef sg_http_result (*kind_handler)(sg_http_req *req, sg_app *app, const sg_provider *p,
+                                       bool secret_checked);
+static const struct {
+    const char *kind;
+    kind_handler status, inbound;
+} secret_handlers[] = {
+    {"twilio", twilio_status, twilio_inbound},
+    {"clickatell", clickatell_status, clickatell_inbound},
+    {"clickatell-platform", clickatell_status, clickatell_inbound},
+};
+
+/* Authenticate /callbacks/{id}/{secret}/<what> and hand it to the kind's handler. */
+static sg_http_result secret_callback(sg_http_req *req, sg_app *app, bool status)
+{
+    const char *what = status ? "status" : "inbound";
+    sg_provider_set *set;
+    const sg_provider *p = url_secret_provider(req, app, &set, what);
+    sg_http_result res = SG_HTTP_DONE;
+    for (size_t i = 0; p && i < sizeof secret_handlers / sizeof secret_handlers[0]; i++) {
+        if (strcmp(secret_handlers[i].kind, p->kind->name) == 0) {
+            kind_handler h = status ? secret_handlers[i].status : secret_handlers[i].inbound;
+            res = h(req, app, p, true);
+            p = NULL;
+        }
+    }
+    if (p)
+        sg_http_problem(req, 404, "not_found", NULL,
+                        "provider %s does not take callbacks at this URL", p->id);
+    sg_registry_release(app->registry, set);
+    return res;
+}
+
+sg_http_result sg_callback_secret_status(sg_http_req *req, void *ctx)
+{
+    return secret_callback(req, ctx, true);
+}
+
+sg_http_result sg_callback_secret_inbound(sg_http_req *req, void *ctx)
+{
+    return secret_callback(req, ctx, false);
 }

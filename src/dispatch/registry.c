@@ -195,6 +195,29 @@ const sg_provider *sg_provider_set_find(const sg_provider_set *set, const char *
     return NULL;
 }
 
+bool sg_provider_url_secret_of(const sg_provider *p)
+{
+    return !p->broken && p->kind && sg_provider_url_secret(p->kind, p->cfg);
+}
+
+bool sg_provider_callback_url(const sg_provider *p, const char *public_url, const char *what,
+                              bool mask, char *out, size_t cap)
+{
+    json_t *secret = p->config ? json_object_get(p->config, "callback_secret") : NULL;
+    int n;
+    if (sg_provider_url_secret_of(p) && json_is_string(secret))
+        n = snprintf(out, cap, "%s/callbacks/%s/%s/%s", public_url, p->id,
+                     mask ? "****" : json_string_value(secret), what);
+    else
+        n = snprintf(out, cap, "%s/callbacks/%s/%s", public_url, p->id, what);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
 const sg_provider *sg_provider_set_default(const sg_provider_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {

@@ -55,6 +55,20 @@ const sg_provider *sg_provider_set_find(const sg_provider_set *set, const char *
 /* The default provider, or NULL. */
 const sg_provider *sg_provider_set_default(const sg_provider_set *set);
 
+/* True when p's webhooks come to URLs that carry its callback_secret (a kind that
+ * cannot sign, or a Twilio provider without an auth_token), false when they are
+ * signed. A broken provider: false. */
+bool sg_provider_url_secret_of(const sg_provider *p);
+
+/* p's callback URL for `what` ("status" or "inbound") under public_url (no
+ * trailing '/'): public_url/callbacks/<id>/<secret>/<what> when
+ * sg_provider_url_secret_of(p) and it has a callback_secret, with the secret
+ * written as "****" when mask is true; else public_url/callbacks/<id>/<what>.
+ * False (out holds "") when it does not fit in cap. The unmasked URL is a
+ * credential: never log it. */
+bool sg_provider_callback_url(const sg_provider *p, const char *public_url, const char *what,
+                              bool mask, char *out, size_t cap);
+
 /* Decrypt and load one store row (used by the registry and by `provider test`).
  * On failure p->broken is set with a reason. */
 void sg_provider_load(sg_provider *p, const sg_provider_row *row,

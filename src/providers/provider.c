@@ -27,6 +27,11 @@ const sg_provider_kind *sg_provider_kind_find(const char *name)
     return NULL;
 }
 
+bool sg_provider_url_secret(const sg_provider_kind *k, const void *cfg)
+{
+    return k->url_secret && !(k->callbacks_signed && cfg && k->callbacks_signed(cfg));
+}
+
 void sg_prov_request_free(sg_prov_request *r)
 {
     free(r->url);

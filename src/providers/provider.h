@@ -71,6 +71,11 @@ typedef struct sg_provider_kind {
      * config.callback_secret and config.allow_from may list the networks (CIDR) they
      * may come from (Clickatell). */
     bool url_secret;
+    /* Optional, for a url_secret kind whose provider can also sign: true when this
+     * loaded config's webhooks carry a signature smsgate can check, so its callback
+     * URLs need no secret (Twilio with an auth_token; with an API key alone Twilio's
+     * signature cannot be checked). NULL: never signed. */
+    bool (*callbacks_signed)(const void *cfg);
 
     /* Validate config (a JSON object holding secrets too) and normalise it in place
      * (defaults filled in, e.g. base_url; a "a|b" sender string turned into an
@@ -109,5 +114,10 @@ typedef struct sg_provider_kind {
 const sg_provider_kind *sg_provider_kind_find(const char *name);
 /* NULL-terminated table of all kinds. */
 const sg_provider_kind *const *sg_provider_kinds(void);
+
+/* How a provider of kind k loaded as cfg authenticates its webhooks: true when its
+ * callback URLs carry config.callback_secret (a url_secret kind whose config
+ * cannot be signed), false when the provider signs them. */
+bool sg_provider_url_secret(const sg_provider_kind *k, const void *cfg);
 
 #endif

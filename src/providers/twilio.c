@@ -26,22 +26,28 @@ typedef struct twilio_cfg {
     size_t n_from;
     char *base_url; /* without a trailing '/' */
     double mps;
+    /* An auth_token is given: Twilio's webhook signatures can be checked (with an
+     * API key alone they cannot, and the callback URLs carry a secret instead). */
+    bool signs;
     /* Precomputed once per load: the dispatcher builds thousands of requests a
      * second from one config. */
     char *messages_url;
     char *authorization; /* "Basic ...": holds the secret, wiped on free */
 } twilio_cfg;
 
-static const char *const secret_fields[] = {"auth_token", "api_key_secret", NULL};
+/* callback_secret and allow_from are smsgate's own (its callback layer checks them
+ * when the provider has no auth_token to check signatures with). */
+static const char *const secret_fields[] = {"auth_token", "api_key_secret", "callback_secret",
+                                            NULL};
 
 static const char *const known_keys[] = {
     "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from", "messaging_service_sid",
-    "base_url",    "mps",        NULL,
+    "base_url",    "mps",        "callback_secret", "allow_from", NULL,
 };
 
 #define KNOWN_KEYS_TEXT                                                                            \
     "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "          \
-    "base_url, mps"
+    "base_url, mps, callback_secret, allow_from"
 
 /* ---- config ------------------------------------------------------------------------- */
 
@@ -300,12 +306,6 @@ static void *config_load(json_t *config, sg_error *e)
                      "account_sid is required: 'AC' followed by 32 hexadecimal digits");
         goto fail;
     }
-    if (auth_token && (api_key_sid || api_key_secret)) {
-        sg_error_set(e, SG_ERR_INVALID,
-                     api_key_sid ? "config.api_key_sid" : "config.api_key_secret",
-                     "give either auth_token or api_key_sid with api_key_secret, not both");
-        goto fail;
-    }
     if (!auth_token && !api_key_sid && !api_key_secret) {
         sg_error_set(e, SG_ERR_INVALID, "config.auth_token",
                      "auth_token is required (or api_key_sid with api_key_secret)");
@@ -348,11 +348,14 @@ static void *config_load(json_t *config, sg_error *e)
     c->base_url = base_url;
     base_url = NULL;
     c->mps = mps;
+    c->signs = auth_token != NULL;
     c->account_sid = strdup(account_sid);
     c->messaging_service_sid = service ? strdup(service) : NULL;
     c->messages_url = malloc(strlen(c->base_url) + 128);
-    c->authorization =
-        auth_token ? basic_auth(account_sid, auth_token) : basic_auth(api_key_sid, api_key_secret);
+    /* With both, the API key sends (Twilio's advice: it can be revoked alone) and
+     * the auth token only checks webhook signatures. */
+    c->authorization = api_key_sid ? basic_auth(api_key_sid, api_key_secret)
+                                   : basic_auth(account_sid, auth_token);
     if (!c->account_sid || (service && !c->messaging_service_sid) || !c->messages_url ||
         !c->authorization)
         goto nomem;
@@ -383,6 +386,11 @@ fail:
     json_decref(from_json);
     config_free(c);
     return NULL;
+}
+
+static bool callbacks_signed(const void *vcfg)
+{
+    return ((const twilio_cfg *)vcfg)->signs;
 }
 
 static size_t senders(const void *vcfg, const char *const **out)
@@ -620,6 +628,8 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
 const sg_provider_kind sg_twilio_kind = {
     .name = "twilio",
     .secret_fields = secret_fields,
+    .url_secret = true,
+    .callbacks_signed = callbacks_signed,
     .config_load = config_load,
     .config_free = config_free,
     .senders = senders,

@@ -307,6 +307,21 @@ sg_err sg_twilio_parse_inbound(const sg_form *params, sg_twilio_inbound *out, sg
         snprintf(out->account_sid, sizeof out->account_sid, "%s", v);
     }
 
+    /* Present when the number written to belongs to a Messaging Service. */
+    v = get(params, "MessagingServiceSid");
+    if (v) {
+        size_t len = strnlen(v, sizeof out->messaging_service_sid);
+        bool ok = len >= 3 && len < sizeof out->messaging_service_sid && v[0] == 'M' &&
+                  v[1] == 'G';
+        for (size_t i = 2; ok && i < len; i++)
+            ok = is_alnum(v[i]);
+        if (!ok)
+            return sg_error_set(e, SG_ERR_INVALID, "MessagingServiceSid",
+                                "MessagingServiceSid must start with MG and hold only letters "
+                                "and digits");
+        snprintf(out->messaging_service_sid, sizeof out->messaging_service_sid, "%s", v);
+    }
+
     err = parse_address(params, "From", true, out->from, sizeof out->from, e);
     if (!err)
         err = parse_address(params, "To", true, out->to, sizeof out->to, e);

@@ -40,6 +40,7 @@ sg_err sg_twilio_parse_status(const sg_form *params, sg_twilio_status_cb *out, s
 typedef struct sg_twilio_inbound {
     char message_sid[72];
     char account_sid[40];
+    char messaging_service_sid[40]; /* MessagingServiceSid, "" if absent */
     char from[64], to[64];
     char *body;        /* owned (may be ""), free with sg_twilio_inbound_free */
     unsigned segments; /* NumSegments, 1 if absent */
@@ -50,8 +51,8 @@ typedef struct sg_twilio_inbound {
  * MessageSid, From or To is missing, or From/To is not a phone number or channel
  * address: "+" and 2-15 digits, a short code of 3-15 digits, "channel:address"
  * ("whatsapp:+1...") or an alphanumeric sender ID of up to 11 characters, 63
- * bytes at most; also when AccountSid is present and not AC plus letters and
- * digits, when NumSegments or NumMedia is not a number, or when Body is not
+ * bytes at most; also when AccountSid (MessagingServiceSid) is present and not
+ * AC (MG) plus letters and digits, when NumSegments or NumMedia is not a number, or when Body is not
  * UTF-8 or longer than 1600 characters (code points). A missing Body is "". On
  * failure out->body is NULL; on success free it with sg_twilio_inbound_free. */
 sg_err sg_twilio_parse_inbound(const sg_form *params, sg_twilio_inbound *out, sg_error *e);

@@ -221,8 +221,14 @@ typedef struct sg_status_report {
     void *user;
 } sg_status_report;
 
+/* At most this many reports for unknown provider ids are kept per provider (to
+ * be applied when their send's outcome lands, within ten minutes); past it the
+ * oldest are dropped and counted (smsgate_early_reports_dropped_total). */
+#define SG_EARLY_PER_PROVIDER 1000
+
 /* Apply a report: the status moves only forward (sg_status_may_move); a repeat or a
- * late report changes nothing and adds no event. */
+ * late report changes nothing and adds no event. A report for an id no message
+ * has yet is kept for a while (see SG_EARLY_PER_PROVIDER). */
 sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e);
 /* The same, asynchronously and committed with other writes (for high report
  * rates): r stays the caller's until r->done runs. An error means r was not

@@ -44,6 +44,35 @@ void sg_metrics_callback(const char *kind, const char *result)
     }
 }
 
+/* Callback abuse bounded (issue 11 items 5 and 12). */
+static _Atomic uint64_t consent_replies_limited;
+static _Atomic uint64_t early_reports_dropped;
+
+void sg_metrics_consent_reply_limited(void)
+{
+    atomic_fetch_add_explicit(&consent_replies_limited, 1, memory_order_relaxed);
+}
+
+void sg_metrics_early_reports_dropped(uint64_t n)
+{
+    atomic_fetch_add_explicit(&early_reports_dropped, n, memory_order_relaxed);
+}
+
+static void render_callback_limits(sg_buf *b)
+{
+    sg_buf_printf(b,
+                  "# HELP smsgate_consent_replies_limited_total Consent confirmations (STOP, "
+                  "START, HELP replies) not sent because the number had its share.\n"
+                  "# TYPE smsgate_consent_replies_limited_total counter\n"
+                  "smsgate_consent_replies_limited_total %llu\n"
+                  "# HELP smsgate_early_reports_dropped_total Status reports for unknown "
+                  "messages dropped because their provider had too many kept.\n"
+                  "# TYPE smsgate_early_reports_dropped_total counter\n"
+                  "smsgate_early_reports_dropped_total %llu\n",
+                  (unsigned long long)atomic_load(&consent_replies_limited),
+                  (unsigned long long)atomic_load(&early_reports_dropped));
+}
+
 static provider_slot *slot_for(const char *name)
 {
     for (int i = 0; i < MAX_PROVIDERS; i++) {
@@ -125,6 +154,7 @@ void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g)
                           cb_kinds[k], cb_results[r],
                           (unsigned long long)atomic_load(&callbacks[k][r]));
     }
+    render_callback_limits(b);
     sg_buf_printf(b, "# HELP smsgate_http_requests_total HTTP requests answered, by status "
                      "class.\n# TYPE smsgate_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

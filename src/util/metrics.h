@@ -24,6 +24,10 @@ void sg_metrics_http_observe(int64_t us, int status);
  * "ignored" (repeat, late, or not a change), "unknown" (no such message),
  * "forbidden" (signature), "rejected" (malformed), "error" (store). */
 void sg_metrics_callback(const char *kind, const char *result);
+/* A consent confirmation was not sent (core/reply_limit.h). */
+void sg_metrics_consent_reply_limited(void);
+/* n early status reports were dropped to keep their provider's share bounded. */
+void sg_metrics_early_reports_dropped(uint64_t n);
 
 /* Gauges the caller samples at scrape time. */
 typedef struct sg_metrics_gauges {

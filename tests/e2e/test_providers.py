@@ -376,10 +376,16 @@ def test_api_key_credentials(harness):
     assert r.json()["config"]["api_key_secret"] == MASK + secret[-4:]
     assert r.json()["config"]["api_key_sid"] == sk
     assert secret not in r.text
-    # auth_token together with an API key is refused.
+    # Without an auth token Twilio's signatures cannot be checked: secret URLs.
+    assert r.json()["callback_auth"] == "url_secret"
+    # auth_token beside an API key (Authgear's guide): the key sends, the token
+    # checks webhook signatures.
     both = provider_body(sim.url, name="both")
     both["config"].update({"api_key_sid": sk, "api_key_secret": secret})
-    assert_problem(srv.post("/v1/providers", json=both), 400, "invalid_config")
+    r = srv.post("/v1/providers", json=both)
+    assert r.status_code == 201, r.text
+    assert r.json()["callback_auth"] == "signature"
+    assert AUTH_TOKEN not in r.text and secret not in r.text
 
     a = srv.send("+447400123456", "api key auth")
     srv.wait_status(a["id"], "sent")

@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import (AUTH_TOKEN, FROM, assert_problem, make_gateway, wait_for)
+from conftest import (ACCOUNT_SID, AUTH_TOKEN, FROM, assert_problem, make_gateway, wait_for)
 
 MOBILE = "+447400123456"
 
@@ -309,3 +309,79 @@ def test_reply_texts_are_configurable(harness):
                       if m["body"] == "Bye from Example Charity"], what="the custom STOP reply")
     # '-' means no reply to HELP: only the STOP reply reached the provider
     assert [m["body"] for m in gw.sim.messages(to=MOBILE)] == ["Bye from Example Charity"]
+
+
+# ---- consent confirmations: who they come from, how often (issue 11 item 5) -------------
+
+
+def consent_replies(gw, to=MOBILE):
+    """The outbound messages smsgate stored to `to` (replies, since no test here sends)."""
+    r = gw.srv.get("/v1/messages", params={"to": to, "limit": 100})
+    assert r.status_code == 200, r.text
+    return [m for m in r.json()["data"] if m["direction"] == "outbound"]
+
+
+def limited_metric(gw):
+    m = re.search(r"^smsgate_consent_replies_limited_total (\d+)$", gw.srv.metrics(), re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_stop_written_to_a_forged_sender_is_confirmed_from_the_real_one(gw):
+    """A forged inbound To=PAYPAL must not make smsgate send "from PAYPAL"."""
+    params = inbound_params("STOP", sid="SM" + "e1" * 16)
+    params["To"] = "PAYPAL"
+    r = post_webhook(gw, "inbound", params)
+    assert r.status_code == 200, r.text
+    got = wait_for(lambda: [m for m in gw.sim.messages(to=MOBILE) if "unsubscribed" in m["body"]],
+                   what="the STOP confirmation at the simulator")
+    assert [m["from"] for m in got] == [FROM], got
+    assert [m["from"] for m in consent_replies(gw)] == [FROM]
+    # the number the reply came to, when it is the provider's, is kept
+    r = post_webhook(gw, "inbound", inbound_params("START", sid="SM" + "e2" * 16))
+    assert r.status_code == 200, r.text
+    got = wait_for(lambda: [m for m in gw.sim.messages(to=MOBILE) if "resubscribed" in m["body"]],
+                   what="the START confirmation")
+    assert [m["from"] for m in got] == [FROM], got
+    assert "PAYPAL" not in [m["from"] for m in gw.sim.messages()]
+
+
+def test_messaging_service_reply_uses_the_service(harness):
+    mg = "MG" + "4d" * 16
+    gw = make_gateway(harness)
+    r = gw.srv.post("/v1/providers", json={"name": "svc", "kind": "twilio", "default": True,
+                                           "config": {"account_sid": ACCOUNT_SID,
+                                                      "auth_token": AUTH_TOKEN,
+                                                      "messaging_service_sid": mg,
+                                                      "base_url": gw.sim.url, "mps": 1000}})
+    assert r.status_code == 201, r.text
+    gw.provider = r.json()
+    # Twilio names the service the number belongs to: the reply comes from that number
+    params = inbound_params("HELP", sid="SM" + "e3" * 16)
+    params["MessagingServiceSid"] = mg
+    assert post_webhook(gw, "inbound", params).status_code == 200
+    assert [m["from"] for m in consent_replies(gw)] == [FROM]
+    # a To the service does not vouch for: the service picks the sender
+    params = inbound_params("STOP", sid="SM" + "e4" * 16)
+    params["To"] = "PAYPAL"
+    assert post_webhook(gw, "inbound", params).status_code == 200
+    got = wait_for(lambda: [m for m in gw.sim.messages(to=MOBILE) if "unsubscribed" in m["body"]],
+                   what="the STOP confirmation")
+    assert got[0].get("from") in (None, ""), got
+    assert got[0]["messaging_service_sid"] == mg
+
+
+def test_repeated_help_gets_one_reply(gw):
+    """SMS pumping: HELP five times from one number is answered once (one reply per
+    keyword kind per number per 10 minutes); another number still gets its own."""
+    for i in range(5):
+        r = post_webhook(gw, "inbound", inbound_params("HELP", sid="SM%032d" % i))
+        assert r.status_code == 200, r.text
+    assert len(consent_replies(gw)) == 1
+    assert limited_metric(gw) == 4
+    wait_for(lambda: [m for m in gw.sim.messages(to=MOBILE) if "Reply STOP" in m["body"]],
+             what="the one HELP answer")
+    other = "+447400123499"
+    r = post_webhook(gw, "inbound", inbound_params("HELP", sid="SM" + "f0" * 16, frm=other))
+    assert r.status_code == 200
+    assert len(consent_replies(gw, to=other)) == 1
+    assert len(consent_replies(gw)) == 1

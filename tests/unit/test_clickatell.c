@@ -383,7 +383,11 @@ static void test_kinds(void **state)
     /* Clickatell cannot sign its callbacks: they carry a secret in the URL. */
     assert_true(L->url_secret);
     assert_true(P->url_secret);
-    assert_false(sg_provider_kind_find("twilio")->url_secret);
+    assert_null(L->callbacks_signed);
+    assert_null(P->callbacks_signed);
+    assert_true(sg_provider_url_secret(L, NULL));
+    /* Twilio signs, when its config has an auth token (test_twilio.c) */
+    assert_non_null(sg_provider_kind_find("twilio")->callbacks_signed);
 }
 
 /* ---- build_send --------------------------------------------------------------------- */

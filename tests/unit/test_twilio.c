@@ -135,7 +135,8 @@ static void test_config_secret_fields(void **state)
     const char *const *f = K->secret_fields;
     assert_string_equal(f[0], "auth_token");
     assert_string_equal(f[1], "api_key_secret");
-    assert_null(f[2]);
+    assert_string_equal(f[2], "callback_secret");
+    assert_null(f[3]);
     assert_ptr_equal(sg_provider_kind_find("twilio"), K);
 }
 
@@ -158,9 +159,6 @@ static void test_config_bad(void **state)
          "config.auth_token"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":5,\"from\":\"+15005550006\"}",
          "config.auth_token"},
-        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"api_key_sid\":\"" SK "\","
-         "\"api_key_secret\":\"s\",\"from\":\"+15005550006\"}",
-         "config.api_key_sid"},
         {"{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\",\"from\":\"+15005550006\"}",
          "config.api_key_secret"},
         {"{\"account_sid\":\"" AC "\",\"api_key_secret\":\"s\",\"from\":\"+15005550006\"}",
@@ -244,7 +242,7 @@ static void test_config_messages(void **state)
     /* a secret is never echoed */
     assert_null(load("{\"account_sid\":\"" AC "\",\"auth_token\":\"hunter2-secret\","
                      "\"api_key_sid\":\"" SK "\",\"api_key_secret\":\"other-secret\","
-                     "\"from\":\"+15005550006\"}",
+                     "\"from\":\"+1\"}",
                      NULL, &e));
     assert_null(strstr(e.message, "hunter2"));
     assert_null(strstr(e.message, "other-secret"));
@@ -348,9 +346,35 @@ static void test_build_api_key(void **state)
     char cred[256];
     basic_credentials(&r, cred, sizeof cred);
     assert_string_equal(cred, SK ":key:secret");
+    /* without an auth token Twilio's signatures cannot be checked: secret URLs */
+    assert_false(K->callbacks_signed(cfg));
+    assert_true(sg_provider_url_secret(K, cfg));
     /* no StatusCallback when the message has none; '+' as %2B, spaces as %20 */
     assert_string_equal(r.body,
                         "To=%2B447400123456&From=%2B15005550006&Body=a%2Bb%20c%26d%3D%C3%A9");
+    sg_prov_request_free(&r);
+    K->config_free(cfg);
+}
+
+/* Authgear's guide: an API key sends; the account's auth token, given beside it,
+ * only checks webhook signatures (issue 11 item 6: it was refused before). */
+static void test_build_api_key_with_auth_token(void **state)
+{
+    sg_error e;
+    void *cfg = load("{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\","
+                     "\"api_key_secret\":\"s3cret\",\"auth_token\":\"" TOKEN "\","
+                     "\"from\":[\"+15005550006\"]}",
+                     NULL, &e);
+    if (!cfg)
+        fail_msg("refused: %s: %s", e.field, e.message);
+    sg_prov_message m = {.to = "+447400123456", .from = "+15005550006", .body = "x"};
+    sg_prov_request r;
+    assert_int_equal(K->build_send(cfg, &m, &r, &e), SG_OK);
+    char cred[256];
+    basic_credentials(&r, cred, sizeof cred);
+    assert_string_equal(cred, SK ":s3cret");
+    assert_true(K->callbacks_signed(cfg));
+    assert_false(sg_provider_url_secret(K, cfg));
     sg_prov_request_free(&r);
     K->config_free(cfg);
 }
@@ -592,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_config_messages),
         cmocka_unit_test(test_build_token),
         cmocka_unit_test(test_build_api_key),
+        cmocka_unit_test(test_build_api_key_with_auth_token),
         cmocka_unit_test(test_build_service),
         cmocka_unit_test(test_build_too_large),
         cmocka_unit_test(test_parse_created),

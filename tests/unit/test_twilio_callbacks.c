@@ -299,6 +299,14 @@ static void test_inbound_variants(void **state)
     assert_int_equal(in.segments, 3);
     sg_twilio_inbound_free(&in);
 
+    /* the Messaging Service the number belongs to, when it does */
+    assert_int_equal(inbound_of("MessageSid=" SID "&MessagingServiceSid=MG0123abc&From=%2B15005550006"
+                                "&To=%2B15005550007",
+                                &in, &e),
+                     SG_OK);
+    assert_string_equal(in.messaging_service_sid, "MG0123abc");
+    sg_twilio_inbound_free(&in);
+
     /* short-code and alphanumeric senders */
     assert_int_equal(
         inbound_of("MessageSid=" SID "&From=ACME+Bank&To=%2B447400123456&Body=x", &in, &e), SG_OK);
@@ -349,6 +357,10 @@ static void test_inbound_rejects(void **state)
         {"MessageSid=" SID "&From=Twelve+chars&To=%2B15005550007", "From"},
         {"MessageSid=" SID "&From=12&To=%2B15005550007", "From"},
         {"MessageSid=" SID "&AccountSid=XX12&From=%2B15005550006&To=%2B15005550007", "AccountSid"},
+        {"MessageSid=" SID "&MessagingServiceSid=AC12&From=%2B15005550006&To=%2B15005550007",
+         "MessagingServiceSid"},
+        {"MessageSid=" SID "&MessagingServiceSid=MG1%3B2&From=%2B15005550006&To=%2B15005550007",
+         "MessagingServiceSid"},
         {"MessageSid=" SID "&From=%2B15005550006&To=%2B15005550007&NumSegments=two", "NumSegments"},
         {"MessageSid=" SID "&From=%2B15005550006&To=%2B15005550007&NumMedia=-1", "NumMedia"},
         {"MessageSid=" SID "&From=%2B15005550006&To=%2B15005550007&NumMedia=1234567890",

@@ -250,6 +250,10 @@ const sg_migration sg_sqlite_migrations[] = {
      "DROP INDEX messages_due;"
      "CREATE INDEX messages_due ON messages (due_at)"
      "  WHERE status = 'scheduled' OR status = 'queued' OR status = 'sending';"},
+    /* early_report_keep keeps each provider's newest SG_EARLY_PER_PROVIDER rows:
+     * finding the oldest to drop walks this index from its end. */
+    {7, "early reports bounded per provider",
+     "CREATE INDEX early_reports_provider ON early_reports (provider_id, id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

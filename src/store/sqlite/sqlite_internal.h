@@ -68,6 +68,7 @@ enum sq_slot {
     S_EARLY_INSERT,
     S_EARLY_SELECT,
     S_EARLY_DELETE,
+    S_EARLY_BOUND,
     S_MSG_PROVIDER,
     S__END
 };

@@ -13,12 +13,14 @@
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/time.h"
 
 #include <jansson.h>
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1872,8 +1874,43 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
 /* A report for a provider id no message has (yet): the provider may have called
  * back before the send's own outcome was committed (a fast provider, a busy
  * writer). It is kept for EARLY_KEEP_MS and applied when that outcome lands
- * (early_reports_apply); older ones are dropped. */
+ * (early_reports_apply); older ones are dropped. Anyone holding a callback URL
+ * can post reports for made-up ids, so each provider keeps at most
+ * SG_EARLY_PER_PROVIDER of them: past that its oldest are dropped (a genuine
+ * early report waits milliseconds for its outcome, so the newest matter),
+ * counted in /metrics and logged at most once a minute. */
 #define EARLY_KEEP_MS (10 * 60 * 1000)
+#define EARLY_LOG_EVERY_MS (60 * 1000)
+
+static _Atomic int64_t early_logged_at;
+
+/* Drop provider_id's early reports beyond its newest SG_EARLY_PER_PROVIDER. */
+static sg_err early_reports_bound(conn *c, const char *provider_id, int64_t now, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, S_EARLY_BOUND,
+        "DELETE FROM early_reports WHERE provider_id = ?1 AND id <= "
+        "(SELECT id FROM early_reports WHERE provider_id = ?1 ORDER BY id DESC LIMIT 1 "
+        "OFFSET ?2)");
+    if (st) {
+        sq_bind_text(st, 1, provider_id);
+        sqlite3_bind_int(st, 2, SG_EARLY_PER_PROVIDER);
+    }
+    sg_err err = sq_step_done(c, st, e, "bounding early reports");
+    int dropped = err ? 0 : sqlite3_changes(c->db);
+    if (dropped <= 0)
+        return err;
+    sg_metrics_early_reports_dropped((uint64_t)dropped);
+    int64_t last = atomic_load(&early_logged_at);
+    if (now - last >= EARLY_LOG_EVERY_MS &&
+        atomic_compare_exchange_strong(&early_logged_at, &last, now))
+        sg_log(SG_LOG_WARN, "early_reports_dropped",
+               "provider=%s kept=%d hint=\"status reports for unknown messages arrive faster "
+               "than sends: a forged flood, or a provider calling back for messages this "
+               "database does not have\"",
+               provider_id, SG_EARLY_PER_PROVIDER);
+    return SG_OK;
+}
 
 static sg_err early_report_keep(conn *c, const sg_status_report *r, sg_error *e)
 {
@@ -1901,7 +1938,8 @@ static sg_err early_report_keep(conn *c, const sg_status_report *r, sg_error *e)
         sqlite3_bind_int64(st, 7, r->at);
         sqlite3_bind_int64(st, 8, now);
     }
-    return sq_step_done(c, st, e, "keeping an early report");
+    err = sq_step_done(c, st, e, "keeping an early report");
+    return err ? err : early_reports_bound(c, r->provider_id, now, e);
 }
 
 static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e);
