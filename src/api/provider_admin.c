@@ -179,8 +179,7 @@ static void callbacks_view(sg_app *app, const sg_provider *p, bool admin, json_t
     bool mask = secret && !admin;
     char status_url[600], inbound_url[600];
     sg_provider_callback_url(p, app->public_url, "status", mask, status_url, sizeof status_url);
-    sg_provider_callback_url(p, app->public_url, "inbound", mask, inbound_url,
-                             sizeof inbound_url);
+    sg_provider_callback_url(p, app->public_url, "inbound", mask, inbound_url, sizeof inbound_url);
     json_object_set_new(v, "callback_auth", json_string(secret ? "url_secret" : "signature"));
     json_object_set_new(v, "callback_urls",
                         json_pack("{s:s, s:s}", "status", status_url, "inbound", inbound_url));
@@ -409,7 +408,7 @@ bool sg_provider_admin_delete(sg_app *app, const char *id_or_name, sg_reject *re
 }
 
 bool sg_provider_admin_show_for(sg_app *app, const char *id_or_name, bool admin, json_t **view,
-                               sg_reject *rej)
+                                sg_reject *rej)
 {
     sg_provider_row row;
     if (!load_row(app, id_or_name, &row, rej))

@@ -48,8 +48,8 @@ sg_http_result sg_api_providers_get(sg_http_req *req, void *ctx)
 {
     json_t *view = NULL;
     sg_reject rej;
-    bool ok = sg_provider_admin_show_for(ctx, sg_http_param(req, 0), caller_is_admin(req), &view,
-                                         &rej);
+    bool ok =
+        sg_provider_admin_show_for(ctx, sg_http_param(req, 0), caller_is_admin(req), &view, &rej);
     return answer(req, ok, 200, view, &rej);
 }
 

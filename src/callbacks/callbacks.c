@@ -56,11 +56,14 @@ static const sg_provider *find_provider(sg_http_req *req, sg_app *app, sg_provid
     return p;
 }
 
+/* Answer 403 for p's callback of kind `what`: counted, logged with why (never a
+ * secret), detail for the caller. */
 static void forbidden(sg_http_req *req, const sg_provider *p, const char *what, const char *why,
                       const char *detail)
 {
     sg_metrics_callback(what, "forbidden");
-    sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=%s", p->name, what, why);
+    sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=\"%s\"", p->name, what,
+           why);
     sg_http_problem(req, 403, "forbidden", NULL, "%s", detail);
 }
 
@@ -487,15 +490,11 @@ static const sg_provider *url_secret_provider(sg_http_req *req, sg_app *app,
         }
     }
     if (!ok) {
-        sg_metrics_callback(what, "forbidden");
-        sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=\"%s\"", p->name,
-               what, why);
-        sg_http_problem(req, 403, "forbidden", NULL, "%s", why);
+        forbidden(req, p, what, why, why);
         return NULL;
     }
     return p;
 }
-
 
 /* A flat JSON object ({"apiMsgId": "...", "status": "004", "charge": 0.8}) as a
  * form, for legacy callbacks sent as JSON. False if it is not such an object. */

@@ -229,8 +229,8 @@ static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback
         .body = j->msg.body,
         .status_callback = NULL,
     };
-    if (d->public_url[0] && sg_provider_callback_url(j->prov, d->public_url, "status", false,
-                                                     callback, 512))
+    if (d->public_url[0] &&
+        sg_provider_callback_url(j->prov, d->public_url, "status", false, callback, 512))
         pm.status_callback = callback;
     return pm;
 }

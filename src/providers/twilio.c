@@ -41,8 +41,10 @@ static const char *const secret_fields[] = {"auth_token", "api_key_secret", "cal
                                             NULL};
 
 static const char *const known_keys[] = {
-    "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from", "messaging_service_sid",
-    "base_url",    "mps",        "callback_secret", "allow_from", NULL,
+    "account_sid",    "auth_token", "api_key_sid",
+    "api_key_secret", "from",       "messaging_service_sid",
+    "base_url",       "mps",        "callback_secret",
+    "allow_from",     NULL,
 };
 
 #define KNOWN_KEYS_TEXT                                                                            \
@@ -354,8 +356,8 @@ static void *config_load(json_t *config, sg_error *e)
     c->messages_url = malloc(strlen(c->base_url) + 128);
     /* With both, the API key sends (Twilio's advice: it can be revoked alone) and
      * the auth token only checks webhook signatures. */
-    c->authorization = api_key_sid ? basic_auth(api_key_sid, api_key_secret)
-                                   : basic_auth(account_sid, auth_token);
+    c->authorization =
+        api_key_sid ? basic_auth(api_key_sid, api_key_secret) : basic_auth(account_sid, auth_token);
     if (!c->account_sid || (service && !c->messaging_service_sid) || !c->messages_url ||
         !c->authorization)
         goto nomem;

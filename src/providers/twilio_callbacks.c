@@ -311,8 +311,7 @@ sg_err sg_twilio_parse_inbound(const sg_form *params, sg_twilio_inbound *out, sg
     v = get(params, "MessagingServiceSid");
     if (v) {
         size_t len = strnlen(v, sizeof out->messaging_service_sid);
-        bool ok = len >= 3 && len < sizeof out->messaging_service_sid && v[0] == 'M' &&
-                  v[1] == 'G';
+        bool ok = len >= 3 && len < sizeof out->messaging_service_sid && v[0] == 'M' && v[1] == 'G';
         for (size_t i = 2; ok && i < len; i++)
             ok = is_alnum(v[i]);
         if (!ok)

@@ -39,7 +39,8 @@ static void test_hourly_cap(void **state)
     assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_HELP, 2), SG_REPLY_OK);
     /* three this hour: a fourth of any kind waits for the hour to end */
     assert_int_equal(SG_REPLY_HOURLY_CAP, 3);
-    assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_OPT_OUT, 11 * MIN), SG_REPLY_HOURLY_LIMIT);
+    assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_OPT_OUT, 11 * MIN),
+                     SG_REPLY_HOURLY_LIMIT);
     assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_HELP, 59 * MIN), SG_REPLY_HOURLY_LIMIT);
     assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_HELP, 60 * MIN), SG_REPLY_OK);
     sg_reply_limit_destroy(l);

@@ -300,7 +300,8 @@ static void test_inbound_variants(void **state)
     sg_twilio_inbound_free(&in);
 
     /* the Messaging Service the number belongs to, when it does */
-    assert_int_equal(inbound_of("MessageSid=" SID "&MessagingServiceSid=MG0123abc&From=%2B15005550006"
+    assert_int_equal(inbound_of("MessageSid=" SID
+                                "&MessagingServiceSid=MG0123abc&From=%2B15005550006"
                                 "&To=%2B15005550007",
                                 &in, &e),
                      SG_OK);

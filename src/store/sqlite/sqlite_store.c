@@ -1879,7 +1879,7 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
  * SG_EARLY_PER_PROVIDER of them: past that its oldest are dropped (a genuine
  * early report waits milliseconds for its outcome, so the newest matter),
  * counted in /metrics and logged at most once a minute. */
-#define EARLY_KEEP_MS (10 * 60 * 1000)
+#define EARLY_KEEP_MS      (10 * 60 * 1000)
 #define EARLY_LOG_EVERY_MS (60 * 1000)
 
 static _Atomic int64_t early_logged_at;
@@ -1887,11 +1887,10 @@ static _Atomic int64_t early_logged_at;
 /* Drop provider_id's early reports beyond its newest SG_EARLY_PER_PROVIDER. */
 static sg_err early_reports_bound(conn *c, const char *provider_id, int64_t now, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, S_EARLY_BOUND,
-        "DELETE FROM early_reports WHERE provider_id = ?1 AND id <= "
-        "(SELECT id FROM early_reports WHERE provider_id = ?1 ORDER BY id DESC LIMIT 1 "
-        "OFFSET ?2)");
+    sqlite3_stmt *st = sq_stmt_sql(c, S_EARLY_BOUND,
+                                   "DELETE FROM early_reports WHERE provider_id = ?1 AND id <= "
+                                   "(SELECT id FROM early_reports WHERE provider_id = ?1 "
+                                   "ORDER BY id DESC LIMIT 1 OFFSET ?2)");
     if (st) {
         sq_bind_text(st, 1, provider_id);
         sqlite3_bind_int(st, 2, SG_EARLY_PER_PROVIDER);
