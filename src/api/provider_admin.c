@@ -184,6 +184,12 @@ static void callbacks_view(sg_app *app, const sg_provider *p, bool admin, json_t
     json_object_set_new(v, "callback_urls",
                         json_pack("{s:s, s:s}", "status", status_url, "inbound", inbound_url));
     json_object_set_new(v, "callback_urls_masked", json_boolean(mask));
+    if (secret && !json_is_string(json_object_get(p->config, "callback_secret")))
+        json_object_set_new(v, "problem",
+                            json_string("its callbacks cannot be authenticated: it has no "
+                                        "callback_secret yet (edit its config, e.g. PATCH "
+                                        "{\"config\": {}}, to have one made up) and no "
+                                        "signature to check"));
 }
 
 /* The provider as shown to a caller; admin tells whether the caller may see
