@@ -21,7 +21,8 @@ build: deps $(BUILD)/build.ninja
 
 run: build
 	@mkdir -p $(DEMO_DIR)
-	$(BUILD)/src/smsgate serve --demo --db $(DEMO_DIR)/smsgate.db
+	$(BUILD)/src/smsgate serve --demo --db $(DEMO_DIR)/smsgate.db \
+		--outbound-allow 127.0.0.0/8,::1/128
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs

@@ -13,6 +13,7 @@ struct sg_dispatcher;
 struct sg_http_server;
 struct sg_webhooks;
 struct sg_broadcaster;
+struct sg_outbound_policy;
 
 typedef struct sg_app {
     sg_store *store;
@@ -31,6 +32,9 @@ typedef struct sg_app {
                                          `serve` */
     struct sg_broadcaster *broadcaster; /* the broadcast scheduler; NULL outside `serve` */
     struct sg_reply_limit *reply_limit; /* consent confirmations per number (core/reply_limit.h) */
+    /* Where URLs given by users may lead (--outbound-allow); NULL: the strict
+     * default (core/outbound_policy.h). */
+    const struct sg_outbound_policy *outbound;
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

@@ -4,7 +4,9 @@
  * key. POST /v1/webhooks is deliberately not idempotent-replayable: a stored
  * answer would keep the secret in clear. */
 #include "api/common.h"
+#include "api/auth.h"
 #include "api/handlers.h"
+#include "core/outbound_policy.h"
 #include "http/problem.h"
 #include "util/time.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define URL_MAX         500
 #define LIST_MAX        1000
@@ -59,30 +62,63 @@ static json_t *webhook_json(const sg_webhook *w)
                      time_json(w->created_at));
 }
 
-/* An http(s) URL with a host, no spaces or control characters, at most URL_MAX
- * bytes. */
-static bool url_ok(const char *url, size_t len)
+/* The URL's scheme is http or https, followed by "//" and an authority that is
+ * not empty: "http:///nohost", "http:/host" and "http://" are refused, although
+ * libcurl's parser would read a host into some of them. */
+static bool authority_present(const char *url)
 {
-    if (len == 0 || len > URL_MAX || strlen(url) != len)
-        return false;
+    static const char *const schemes[] = {"http://", "https://"};
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncasecmp(url, schemes[i], n) == 0)
+            return url[n] && !strchr("/?#", url[n]);
+    }
+    return false;
+}
+
+typedef enum url_check {
+    URL_OK = 0,
+    URL_MALFORMED,
+    URL_REFUSED, /* a literal address the outbound policy refuses */
+} url_check;
+
+/* An http(s) URL with a host, no spaces or control characters, at most URL_MAX
+ * bytes, whose host, when it is an address literal (in any spelling) or
+ * localhost, the outbound policy allows; *why names the refusal. Names are
+ * judged again on every delivery, after resolution (dispatch/webhooks.c). */
+static url_check check_url(const sg_outbound_policy *policy, const char *url, size_t len,
+                           const char **why)
+{
+    if (len == 0 || len > URL_MAX || strlen(url) != len || !authority_present(url))
+        return URL_MALFORMED;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)url[i];
         if (c <= ' ' || c == 0x7f)
-            return false;
+            return URL_MALFORMED;
     }
-    bool ok = false;
-    char *scheme = NULL, *host = NULL;
+    url_check rc = URL_MALFORMED;
+    char *scheme = NULL, *host = NULL, *port = NULL;
     CURLU *u = curl_url();
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
         goto out;
-    ok = (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0];
+    if ((strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) || !host[0])
+        goto out;
+    rc = URL_OK;
+    sg_outbound_verdict v;
+    if (sg_outbound_check_literal(policy, host, (uint16_t)strtoul(port, NULL, 10), &v) &&
+        v != SG_OUTBOUND_OK) {
+        *why = sg_outbound_reason(v);
+        rc = URL_REFUSED;
+    }
 out:
     curl_free(scheme);
     curl_free(host);
+    curl_free(port);
     curl_url_cleanup(u);
-    return ok;
+    return rc;
 }
 
 /* Validate "events" into a comma-separated list in table order (duplicates
@@ -147,9 +183,23 @@ sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx)
         }
     }
     v = json_object_get(in, "url");
-    if (!json_is_string(v) || !url_ok(json_string_value(v), json_string_length(v))) {
+    static const sg_outbound_policy strict; /* when the app has none (outside serve) */
+    const char *why = "";
+    url_check uc = json_is_string(v) ? check_url(app->outbound ? app->outbound : &strict,
+                                                 json_string_value(v), json_string_length(v), &why)
+                                     : URL_MALFORMED;
+    if (uc == URL_MALFORMED) {
         sg_http_problem(req, 400, "invalid_request", "url",
-                        "'url' must be an http:// or https:// URL of at most %d bytes", URL_MAX);
+                        "'url' must be an http:// or https:// URL with a host, of at most %d "
+                        "bytes",
+                        URL_MAX);
+        goto out;
+    }
+    if (uc == URL_REFUSED) {
+        sg_http_problem(req, 400, "url_not_allowed", "url",
+                        "smsgate does not call this address: its host is a %s (see "
+                        "--outbound-allow in docs/webhooks.md)",
+                        why);
         goto out;
     }
     snprintf(w.url, sizeof w.url, "%s", json_string_value(v));
@@ -248,7 +298,17 @@ sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
-static json_t *delivery_json(const sg_delivery *d)
+/* last_error is for admins: a transport error ("Connection refused", "timed out",
+ * a policy refusal) tells whoever reads it what listens where. Other roles see
+ * that an attempt failed, not why. */
+static json_t *last_error_json(const sg_delivery *d, bool admin)
+{
+    if (!d->last_error[0])
+        return json_null();
+    return json_string(admin ? d->last_error : "delivery failed");
+}
+
+static json_t *delivery_json(const sg_delivery *d, bool admin)
 {
     json_t *payload = d->payload ? json_loads(d->payload, 0, NULL) : NULL;
     if (!payload) /* not JSON (never written so by the store): show it as text */
@@ -260,7 +320,7 @@ static json_t *delivery_json(const sg_delivery *d)
         "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)d->id, "event",
         d->event, "state", sg_delivery_state_name(d->state), "attempts", (json_int_t)d->attempts,
         "last_status", d->last_status ? json_integer(d->last_status) : json_null(), "last_error",
-        d->last_error[0] ? json_string(d->last_error) : json_null(), "next_attempt_at",
+        last_error_json(d, admin), "next_attempt_at",
         pending ? time_json(d->next_attempt_at) : json_null(), "created_at",
         time_json(d->created_at), "updated_at", time_json(d->updated_at), "payload", payload);
 }
@@ -309,9 +369,11 @@ sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, "cannot list deliveries");
         return SG_HTTP_DONE;
     }
+    const sg_caller *caller = sg_auth_caller(req);
+    bool admin = caller && caller->role >= SG_ROLE_ADMIN;
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(data, delivery_json(&rows[i]));
+        json_array_append_new(data, delivery_json(&rows[i], admin));
     char next[24] = "";
     if (more && n)
         snprintf(next, sizeof next, "%lld", rows[n - 1].id);

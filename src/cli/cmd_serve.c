@@ -5,6 +5,7 @@
 #include "api/provider_admin.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/outbound.h"
 #include "audience/broadcaster.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
@@ -46,6 +47,7 @@ typedef struct serve_settings {
     unsigned webhook_max_age_s;
     unsigned broadcast_tick_ms;
     bool demo;
+    char outbound_allow[1024];
 } serve_settings;
 
 #define S serve_settings
@@ -100,6 +102,10 @@ static const sg_opt serve_opts[] = {
     {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
      "start a Twilio simulator, register it as the default provider, create an admin key and "
      "print commands to try"},
+    {"outbound-allow", "SMSGATE_OUTBOUND_ALLOW", "", SG_OPT_STR, offsetof(S, outbound_allow),
+     sizeof(((S *)0)->outbound_allow), "CIDR[,CIDR...]",
+     "loopback or private networks app webhooks may reach (refused by default; --demo: "
+     "loopback)"},
     SG_OPT_END,
 };
 #undef S
@@ -260,9 +266,15 @@ int sg_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (st.demo && !st.outbound_allow[0]) /* the demo's receivers run on this machine */
+        snprintf(st.outbound_allow, sizeof st.outbound_allow, "127.0.0.0/8,::1/128");
+    static sg_outbound_policy outbound;
+    if ((rc = sg_cli_outbound_policy(st.outbound_allow, st.listen, &outbound)))
+        return rc;
     sg_app app;
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
+    app.outbound = &outbound;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(app.reply_opt_out, sizeof app.reply_opt_out, "%s", st.reply_stop);
     snprintf(app.reply_opt_in, sizeof app.reply_opt_in, "%s", st.reply_start);
@@ -305,6 +317,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_webhooks_config wc = {
         .retry_base_ms = st.webhook_retry_base_ms,
         .max_age_ms = (int64_t)st.webhook_max_age_s * 1000,
+        .policy = &outbound,
     };
     if (sg_webhooks_start(&wc, app.store, app.master_key, &hooks, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);

@@ -59,6 +59,11 @@ bool sg_cidr_contains(const sg_cidr *c, const char *ip)
         memmove(a, a + 12, 4);
         family = 4;
     }
+    return sg_cidr_contains_addr(c, family, a);
+}
+
+bool sg_cidr_contains_addr(const sg_cidr *c, int family, const uint8_t a[16])
+{
     if (family != c->family)
         return false;
     unsigned full = c->prefix / 8, rest = c->prefix % 8;

@@ -16,5 +16,8 @@ typedef struct sg_cidr {
 bool sg_cidr_parse(const char *s, sg_cidr *out);
 /* True if the textual address ip (IPv4, IPv6, or IPv4-mapped IPv6) is inside c. */
 bool sg_cidr_contains(const sg_cidr *c, const char *ip);
+/* True if the address addr of family (4: its first 4 bytes, or 6), network
+ * order, is inside c. No IPv4-mapped translation: families must match. */
+bool sg_cidr_contains_addr(const sg_cidr *c, int family, const uint8_t addr[16]);
 
 #endif

@@ -10,20 +10,35 @@
  * The response body is never looked at: it is counted and dropped, and a
  * receiver that sends more than RESPONSE_MAX bytes is cut off (its status line
  * still counts). Secrets are held only in the cache and never logged; neither is
- * the URL (it may carry a token), only the webhook's id. */
+ * the URL (it may carry a token), only the webhook's id.
+ *
+ * Fairness: each webhook has at most cfg.per_webhook requests in flight (the
+ * claim asks the store for no more), so a receiver that never answers holds
+ * its own few slots until the request timeout, and every other subscriber's
+ * deliveries keep flowing through the rest.
+ *
+ * SSRF: every socket libcurl opens for a delivery goes through open_socket,
+ * which asks the outbound policy about the address actually connected to (after
+ * DNS, for each address tried), so neither a literal nor a name that resolves
+ * to loopback, a private network, link-local or cloud metadata, or smsgate
+ * itself gets a request unless the operator allowed it. */
 #include "dispatch/webhooks.h"
 #include "core/backoff.h"
 #include "core/webhook_signature.h"
 #include "util/log.h"
 #include "util/time.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define RESPONSE_MAX (64 * 1024)
 #define CACHE_SLOTS  64
@@ -56,17 +71,25 @@ struct job {
     struct curl_slist *headers;
     size_t received; /* response bytes seen and dropped */
     bool too_large;
+    const sg_outbound_policy *policy;
+    sg_outbound_verdict refused; /* why open_socket refused an address, or OK */
+    char refused_addr[INET6_ADDRSTRLEN + 8];
     job *prev, *next; /* in the in-flight list */
 };
 
 struct sg_webhooks {
     sg_webhooks_config cfg;
+    sg_outbound_policy policy;
     sg_backoff backoff;
     sg_store *store;
     uint8_t key[SG_MASTER_KEY_LEN];
     pthread_t thread;
     _Atomic bool stop;
     _Atomic bool woken;
+    /* The last claim left a webhook at its share (more of its deliveries may be
+     * due), and a request has finished since: claim again at once. */
+    bool capped;
+    bool finished_since_claim;
     CURLM *multi;
     job *flying;
     unsigned in_flight;
@@ -213,6 +236,42 @@ static bool add_header(job *j, const char *name, const char *value)
     return true;
 }
 
+/* "a.b.c.d:port" or "[v6]:port" of sa, for the record of a refusal. */
+static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        port = ntohs(in->sin_port);
+        snprintf(out, cap, "%s:%u", ip, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, cap, "[%s]:%u", ip, port);
+    } else {
+        snprintf(out, cap, "family %d", sa->sa_family);
+    }
+}
+
+/* libcurl's CURLOPT_OPENSOCKETFUNCTION: the one place a delivery's connection
+ * is made, so the one place the policy is applied to the resolved address. A
+ * refusal makes curl fail the attempt (or try the name's next address). */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    job *j = arg;
+    (void)purpose;
+    sg_outbound_verdict v = sg_outbound_check_sockaddr(j->policy, &a->addr);
+    if (v != SG_OUTBOUND_OK) {
+        j->refused = v;
+        addr_text(&a->addr, j->refused_addr, sizeof j->refused_addr);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 /* Sign and start the POST of d (taken over); or record why it cannot be made. */
 static void start(sg_webhooks *w, sg_delivery *d)
 {
@@ -277,6 +336,11 @@ static void start(sg_webhooks *w, sg_delivery *d)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)w->cfg.connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)w->cfg.request_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* No proxy from the environment: the policy must judge the receiver itself. */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    j->policy = &w->policy;
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, j);
     if (curl_multi_add_handle(w->multi, c) != CURLM_OK) {
         failed(w, &j->d, 0, "cannot start the request", sg_time_now_ms() + STORE_RETRY_MS);
         job_free(j);
@@ -305,11 +369,18 @@ static void unlink_job(sg_webhooks *w, job *j)
 static void finish(sg_webhooks *w, job *j, CURLcode rc)
 {
     unlink_job(w, j);
+    w->finished_since_claim = true;
     long status = 0;
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
     char error[256] = "";
     /* Cut off for talking too much: the status line still says how it went. */
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && j->too_large && status)) {
+    if (rc != CURLE_OK && j->refused != SG_OUTBOUND_OK) {
+        status = 0;
+        snprintf(error, sizeof error, "refused by the outbound policy: %s is a %s",
+                 j->refused_addr, sg_outbound_reason(j->refused));
+        sg_log(SG_LOG_WARN, "webhook_refused", "delivery=%lld webhook=%s reason=\"%s\"",
+               j->d.id, j->d.webhook_id, sg_outbound_reason(j->refused));
+    } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && j->too_large && status)) {
         status = 0;
         snprintf(error, sizeof error, "%s", curl_easy_strerror(rc));
     } else if (status >= 300 && status < 400) {
@@ -342,6 +413,53 @@ static void drain(sg_webhooks *w)
 
 /* ---- the thread ----------------------------------------------------------------- */
 
+/* Count the requests in flight per webhook into busy (at most cap webhooks,
+ * which is max_in_flight: there cannot be more). */
+static size_t busy_counts(const sg_webhooks *w, sg_delivery_busy *busy, size_t cap)
+{
+    size_t n = 0;
+    for (const job *j = w->flying; j; j = j->next) {
+        size_t i = 0;
+        while (i < n && strcmp(busy[i].webhook_id, j->d.webhook_id) != 0)
+            i++;
+        if (i == n) {
+            if (n == cap)
+                continue;
+            busy[n++] = (sg_delivery_busy){j->d.webhook_id, 0};
+        }
+        busy[i].in_flight++;
+    }
+    return n;
+}
+
+/* Claim what is due (within the free slots and each webhook's share) and start it. */
+static size_t claim_and_start(sg_webhooks *w, size_t want)
+{
+    sg_delivery_busy *busy = calloc(w->cfg.max_in_flight, sizeof *busy);
+    if (!busy)
+        return 0;
+    size_t n_busy = busy_counts(w, busy, w->cfg.max_in_flight);
+    sg_delivery *ds = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_delivery_claim(w->store, sg_time_now_ms(), want, w->cfg.per_webhook,
+                                         busy, n_busy, w->cfg.lease_ms, &ds, &n);
+    if (err) {
+        sg_log(SG_LOG_WARN, "webhook_claim_failed", "error=\"%s\"", sg_strerror(err));
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        start(w, &ds[i]);
+    free(ds);
+    /* Is some webhook now at its share? (Its further due deliveries wait.) */
+    w->capped = false;
+    n_busy = busy_counts(w, busy, w->cfg.max_in_flight);
+    for (size_t i = 0; i < n_busy; i++)
+        w->capped = w->capped || busy[i].in_flight >= w->cfg.per_webhook;
+    free(busy);
+    w->finished_since_claim = false;
+    return n;
+}
+
 static void *webhooks_main(void *arg)
 {
     sg_webhooks *w = arg;
@@ -352,20 +470,11 @@ static void *webhooks_main(void *arg)
         int64_t now = sg_time_mono_ms();
         bool woken = atomic_exchange(&w->woken, false);
         unsigned free_slots = w->cfg.max_in_flight - w->in_flight;
-        if (free_slots && (woken || last_full || now >= next_poll || now >= w->soonest)) {
+        bool again = last_full || (w->capped && w->finished_since_claim);
+        if (free_slots && (woken || again || now >= next_poll || now >= w->soonest)) {
             w->soonest = INT64_MAX;
             size_t want = free_slots < w->cfg.batch ? free_slots : w->cfg.batch;
-            sg_delivery *ds = NULL;
-            size_t n = 0;
-            sg_err err =
-                sg_store_delivery_claim(w->store, sg_time_now_ms(), want, w->cfg.lease_ms, &ds, &n);
-            if (err) {
-                sg_log(SG_LOG_WARN, "webhook_claim_failed", "error=\"%s\"", sg_strerror(err));
-                n = 0;
-            }
-            for (size_t i = 0; i < n; i++)
-                start(w, &ds[i]);
-            free(ds);
+            size_t n = claim_and_start(w, want);
             last_full = n == want && n > 0;
             next_poll = now + w->cfg.poll_ms;
         }
@@ -378,7 +487,7 @@ static void *webhooks_main(void *arg)
         int64_t timeout;
         if (w->in_flight >= w->cfg.max_in_flight)
             timeout = w->cfg.poll_ms;
-        else if (last_full)
+        else if (last_full || (w->capped && w->finished_since_claim))
             timeout = 0;
         else
             timeout = (next_poll < w->soonest ? next_poll : w->soonest) - sg_time_mono_ms();
@@ -405,8 +514,10 @@ sg_err sg_webhooks_start(const sg_webhooks_config *cfg, sg_store *store,
         c->batch = 64;
     if (c->lease_ms <= 0)
         c->lease_ms = 60000;
+    if (!c->per_webhook)
+        c->per_webhook = 8;
     if (!c->connect_timeout_ms)
-        c->connect_timeout_ms = 5000;
+        c->connect_timeout_ms = 3000;
     if (!c->request_timeout_ms)
         c->request_timeout_ms = 10000;
     if (!c->poll_ms)
@@ -419,6 +530,9 @@ sg_err sg_webhooks_start(const sg_webhooks_config *cfg, sg_store *store,
         c->max_age_ms = 86400000;
     if ((int64_t)c->request_timeout_ms >= c->lease_ms)
         c->lease_ms = (int64_t)c->request_timeout_ms * 2; /* never claimed twice in flight */
+    if (c->policy)
+        w->policy = *c->policy;
+    c->policy = NULL; /* w->policy is the copy in use */
     w->backoff = (sg_backoff){c->retry_base_ms, c->retry_cap_ms, 0};
     w->store = store;
     w->soonest = INT64_MAX;

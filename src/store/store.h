@@ -635,9 +635,19 @@ const char *sg_delivery_state_name(sg_delivery_state st); /* pending|delivered|d
 /* Newest first; cursor: a delivery id to continue after (0 = from the newest). */
 sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
                               sg_delivery **out, size_t *n, bool *has_more);
-/* Claim pending deliveries due at now (next attempt pushed to now + lease_ms so no
- * other worker takes them). *out malloc'd. */
-sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+/* A webhook and how many of its deliveries the claiming worker has in flight. */
+typedef struct sg_delivery_busy {
+    const char *webhook_id;
+    unsigned in_flight;
+} sg_delivery_busy;
+/* Claim pending deliveries due at now, oldest due first (next attempt pushed to
+ * now + lease_ms so no other worker takes them): at most limit in all, and of
+ * one webhook at most per_webhook (0 = no such bound) minus its in_flight in
+ * busy (n_busy entries; a webhook not listed has none in flight). So a receiver
+ * that is slow or dead fills its own share of the worker's slots, never the
+ * others'. *out malloc'd (may be NULL when *n is 0). */
+sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                               const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
                                sg_delivery **out, size_t *n);
 /* Record an attempt: state DELIVERED, DEAD, or PENDING with next_attempt_at. */
 sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,

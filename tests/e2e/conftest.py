@@ -25,6 +25,7 @@ AUTH_TOKEN = "sim-auth-token-7f3e9a1c5b"
 FROM = "+15005550006"  # Twilio's "valid From" magic number
 
 READY_TIMEOUT = 10.0
+LOOPBACK = "127.0.0.0/8,::1/128"  # --outbound-allow for the tests' loopback receivers
 FINAL = ("sent", "failed", "canceled", "delivered", "undelivered")
 STOP_TIMEOUT = 10.0
 
@@ -374,10 +375,15 @@ class Harness:
         wait_for(lambda: sim.stats() is not None, timeout=READY_TIMEOUT, what="simulator stats")
         return sim
 
-    def start_server(self, *extra, db=None, port=None, fast=True, env=None):
-        """Start `smsgate serve`; waits until /healthz answers 200."""
+    def start_server(self, *extra, db=None, port=None, fast=True, env=None,
+                     outbound_allow=LOOPBACK):
+        """Start `smsgate serve`; waits until /healthz answers 200. The test
+        receivers run on loopback, so it is allowed as a webhook destination
+        unless outbound_allow says otherwise (None: smsgate's strict default)."""
         db = str(db or self.tmp / "smsgate.db")
         flags = list(extra)
+        if outbound_allow and "--outbound-allow" not in flags:
+            flags += ["--outbound-allow", outbound_allow]
         if fast:
             defaults = {"--poll-ms": "50", "--retry-base-ms": "50", "--lease": "2",
                         "--request-timeout-ms": "1500",

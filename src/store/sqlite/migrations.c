@@ -254,6 +254,15 @@ const sg_migration sg_sqlite_migrations[] = {
      * finding the oldest to drop walks this index from its end. */
     {7, "early reports bounded per provider",
      "CREATE INDEX early_reports_provider ON early_reports (provider_id, id);"},
+    /* keys_generation changes whenever a key is revoked, so that every running
+     * server drops its cached keys within a poll. Due deliveries are claimed per
+     * webhook (a slow receiver's backlog is never scanned for another's). */
+    {8, "API key revocation and last use; due webhook deliveries by webhook",
+     "ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;"
+     "INSERT INTO meta (key, value) VALUES ('keys_generation', 0);"
+     "DROP INDEX webhook_deliveries_due;"
+     "CREATE INDEX webhook_deliveries_due_hook ON webhook_deliveries"
+     "  (webhook_id, next_attempt_at) WHERE state = 'pending';"},
 };
 
 const size_t sg_sqlite_migrations_count =

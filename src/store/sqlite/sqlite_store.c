@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -92,6 +93,7 @@ enum {
     Q_DELIVERY_LEASE,
     Q_DELIVERY_RESULT,
     Q_DELIVERIES_DELETE,
+    Q_WEBHOOK_IDS,
     Q_SAVEPOINT,
     Q_ROLLBACK_TO,
     Q_RELEASE,
@@ -235,14 +237,15 @@ static const char *const sql_text[Q__COUNT] = {
                         "ORDER BY id DESC LIMIT ?3",
     [Q_DELIVERY_DUE] = "SELECT id, webhook_id, event, payload, state, attempts, last_status, "
                        "last_error, next_attempt_at, created_at, updated_at "
-                       "FROM webhook_deliveries INDEXED BY webhook_deliveries_due "
-                       "WHERE state = 'pending' AND next_attempt_at <= ?1 "
-                       "ORDER BY next_attempt_at LIMIT ?2",
+                       "FROM webhook_deliveries INDEXED BY webhook_deliveries_due_hook "
+                       "WHERE webhook_id = ?1 AND state = 'pending' AND next_attempt_at <= ?2 "
+                       "ORDER BY next_attempt_at LIMIT ?3",
     [Q_DELIVERY_LEASE] = "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1",
     [Q_DELIVERY_RESULT] = "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, "
                           "last_status = ?3, last_error = ?4, next_attempt_at = ?5, "
                           "updated_at = ?6 WHERE id = ?1",
     [Q_DELIVERIES_DELETE] = "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
+    [Q_WEBHOOK_IDS] = "SELECT id FROM webhooks",
     [Q_SAVEPOINT] = "SAVEPOINT w",
     [Q_ROLLBACK_TO] = "ROLLBACK TO w",
     [Q_RELEASE] = "RELEASE w",
@@ -2650,41 +2653,128 @@ sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cur
 typedef struct delivery_claim_arg {
     int64_t now, lease_ms;
     size_t limit;
-    sg_delivery *rows;
-    size_t n;
+    unsigned per_webhook;
+    const sg_delivery_busy *busy;
+    size_t n_busy;
+    sg_delivery *rows; /* the candidates, then the claimed ones first */
+    size_t n, cap;
 } delivery_claim_arg;
+
+/* How many more of webhook id's deliveries the caller can take. */
+static unsigned webhook_room(const delivery_claim_arg *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_busy; i++) {
+        if (strcmp(a->busy[i].webhook_id, id) == 0)
+            return a->busy[i].in_flight >= a->per_webhook
+                       ? 0
+                       : a->per_webhook - a->busy[i].in_flight;
+    }
+    return a->per_webhook;
+}
+
+/* Append up to room due deliveries of webhook id to the candidates. */
+static sg_err due_of_webhook(conn *c, delivery_claim_arg *a, const char *id, unsigned room,
+                             sg_error *e)
+{
+    if (a->n + room > a->cap) {
+        size_t cap = (a->n + room) * 2;
+        sg_delivery *grown = realloc(a->rows, cap * sizeof *grown);
+        if (!grown)
+            return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+        a->rows = grown;
+        a->cap = cap;
+    }
+    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_DUE);
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, a->now);
+    sqlite3_bind_int64(st, 3, room);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&a->rows[a->n], 0, sizeof *a->rows);
+        delivery_row(st, &a->rows[a->n++]);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "reading due deliveries");
+}
+
+static int by_due(const void *x, const void *y)
+{
+    const sg_delivery *a = x, *b = y;
+    if (a->next_attempt_at != b->next_attempt_at)
+        return a->next_attempt_at < b->next_attempt_at ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The webhooks' ids (there are few; a claim looks at each one's due deliveries
+ * through its own index range, so a long backlog of one never costs the others). */
+static sg_err webhook_ids(conn *c, char (**ids)[SG_ID_MAX], size_t *n, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_IDS);
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char(*grown)[SG_ID_MAX] = realloc(*ids, cap * sizeof *grown);
+            if (!grown) {
+                sqlite3_reset(st);
+                return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+            }
+            *ids = grown;
+        }
+        sq_col_copy(st, 0, (*ids)[(*n)++], SG_ID_MAX);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "listing webhooks");
+}
 
 static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     delivery_claim_arg *a = arg;
-    a->rows = calloc(a->limit ? a->limit : 1, sizeof *a->rows);
-    if (!a->rows)
-        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_DUE);
-    if (!st)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
-    sqlite3_bind_int64(st, 1, a->now);
-    sqlite3_bind_int64(st, 2, (int64_t)a->limit);
-    while (a->n < a->limit && sqlite3_step(st) == SQLITE_ROW)
-        delivery_row(st, &a->rows[a->n++]);
-    sqlite3_reset(st);
-    for (size_t i = 0; i < a->n; i++) {
-        st = sq_stmt(c, Q_DELIVERY_LEASE);
+    char(*ids)[SG_ID_MAX] = NULL;
+    size_t n_ids = 0;
+    sg_err err = webhook_ids(c, &ids, &n_ids, e);
+    for (size_t i = 0; !err && i < n_ids; i++) {
+        unsigned room = webhook_room(a, ids[i]);
+        if (room)
+            err = due_of_webhook(c, a, ids[i], room, e);
+    }
+    free(ids);
+    if (err)
+        return err;
+    /* The oldest due first across webhooks; the rest stay pending, unleased. */
+    if (a->n)
+        qsort(a->rows, a->n, sizeof *a->rows, by_due);
+    size_t take = a->n < a->limit ? a->n : a->limit;
+    for (size_t i = 0; i < take; i++) {
+        sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_LEASE);
         if (st) {
             sqlite3_bind_int64(st, 1, a->rows[i].id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
         }
-        sg_err err = sq_step_done(c, st, e, "claiming a delivery");
-        if (err)
+        if ((err = sq_step_done(c, st, e, "claiming a delivery")))
             return err;
     }
+    for (size_t i = take; i < a->n; i++)
+        free(a->rows[i].payload);
+    a->n = take;
     return SG_OK;
 }
 
-sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                               const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
                                sg_delivery **out, size_t *n)
 {
-    delivery_claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
+    delivery_claim_arg a = {.now = now,
+                            .lease_ms = lease_ms,
+                            .limit = limit,
+                            .per_webhook = per_webhook ? per_webhook : UINT_MAX,
+                            .busy = busy,
+                            .n_busy = n_busy};
     sg_error e = {0};
     sg_err err = sq_write_sync(s, delivery_claim_fn, &a, &e);
     if (err) {
