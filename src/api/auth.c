@@ -5,6 +5,7 @@
 #include "util/time.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,11 @@ sg_err sg_key_create(sg_store *s, sg_role role, const char *name, char out[SG_KE
     return sg_store_key_insert(s, row, e);
 }
 
+void sg_key_prefix(const char *id, char out[SG_KEY_PREFIX_MAX])
+{
+    snprintf(out, SG_KEY_PREFIX_MAX, KEY_PREFIX "%s_", strncmp(id, "key_", 4) == 0 ? id + 4 : id);
+}
+
 /* Split "sgk_<26>_<secret>" into a key id and the secret; false if malformed. */
 static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
 {
@@ -60,19 +66,33 @@ static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
 }
 
 /* Verified keys are remembered for a short while so that a busy client does not
- * cost a database read per request. Direct-mapped by key id; process-wide. */
-#define CACHE_SLOTS  64
-#define CACHE_TTL_MS 30000
+ * cost a database read per request. Direct-mapped by key id; process-wide.
+ *
+ * Revocation: at most once a second a request reads the store's keys
+ * generation (sg_store_keys_generation); when it has moved (a key was revoked,
+ * by this server, another one or the CLI) the whole cache is dropped, so a
+ * revoked key stops working within about a second on every server. This
+ * server's own revocations also drop the key at once (sg_auth_forget).
+ *
+ * Last use: remembered here and written to the store by a queued write (never
+ * waited for) at most once a minute per key. */
+#define CACHE_SLOTS        64
+#define CACHE_TTL_MS       30000
+#define GENERATION_POLL_MS 1000
+#define LAST_USED_FLUSH_MS 60000
 
 typedef struct cached_key {
     char id[SG_ID_MAX];
     char hash[SG_SHA256_HEX_LEN];
     sg_role role;
     int64_t expires;
+    int64_t flushed_at; /* monotonic ms of the last last-use write; 0 = none */
 } cached_key;
 
 static cached_key cache[CACHE_SLOTS];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t generation_seen = -1;   /* under cache_lock */
+static _Atomic int64_t generation_checked; /* monotonic ms of the last poll */
 
 static size_t cache_slot(const char *id)
 {
@@ -96,10 +116,26 @@ static bool cache_get(const char *id, char hash[SG_SHA256_HEX_LEN], sg_role *rol
     return hit;
 }
 
-static void cache_put(const char *id, const char *hash, sg_role role)
+static int64_t generation_now(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    int64_t g = generation_seen;
+    pthread_mutex_unlock(&cache_lock);
+    return g;
+}
+
+/* Remember a key read from the store while the generation was gen: not if the
+ * cache was dropped since (the read may predate the revocation that dropped it). */
+static void cache_put(const char *id, const char *hash, sg_role role, int64_t gen)
 {
     cached_key *c = &cache[cache_slot(id)];
     pthread_mutex_lock(&cache_lock);
+    if (gen != generation_seen) {
+        pthread_mutex_unlock(&cache_lock);
+        return;
+    }
+    if (strcmp(c->id, id) != 0)
+        c->flushed_at = 0;
     snprintf(c->id, sizeof c->id, "%s", id);
     snprintf(c->hash, sizeof c->hash, "%s", hash);
     c->role = role;
@@ -107,11 +143,59 @@ static void cache_put(const char *id, const char *hash, sg_role role)
     pthread_mutex_unlock(&cache_lock);
 }
 
+void sg_auth_forget(const char *id)
+{
+    cached_key *c = &cache[cache_slot(id)];
+    pthread_mutex_lock(&cache_lock);
+    if (strcmp(c->id, id) == 0)
+        memset(c, 0, sizeof *c);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* At most once a second (one request wins the poll; the others go on): drop
+ * every cached key if the store's keys generation has moved. */
+static void poll_generation(sg_app *app)
+{
+    int64_t now = sg_time_mono_ms();
+    int64_t last = atomic_load(&generation_checked);
+    if (now - last < GENERATION_POLL_MS ||
+        !atomic_compare_exchange_strong(&generation_checked, &last, now))
+        return;
+    int64_t gen;
+    if (sg_store_keys_generation(app->store, &gen) != SG_OK)
+        return; /* the cache's TTL still bounds how long a revoked key lives */
+    pthread_mutex_lock(&cache_lock);
+    if (gen != generation_seen) {
+        memset(cache, 0, sizeof cache);
+        generation_seen = gen;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* The key was just used: queue a write of its last use if none was queued for
+ * it in the last minute. */
+static void note_use(sg_app *app, const char *id)
+{
+    cached_key *c = &cache[cache_slot(id)];
+    int64_t now = sg_time_mono_ms();
+    bool flush = false;
+    pthread_mutex_lock(&cache_lock);
+    if (strcmp(c->id, id) == 0 && (!c->flushed_at || now - c->flushed_at >= LAST_USED_FLUSH_MS)) {
+        c->flushed_at = now;
+        flush = true;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (flush)
+        sg_store_key_touch(app->store, id, sg_time_now_ms());
+}
+
 /* Look a key up (cache, then store) and check its secret in constant time. */
 static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_role *role)
 {
+    poll_generation(app);
     char stored[SG_SHA256_HEX_LEN];
     if (!cache_get(id, stored, role)) {
+        int64_t gen = generation_now();
         sg_api_key key;
         sg_err err = sg_store_key_get(app->store, id, &key);
         if (err)
@@ -122,11 +206,14 @@ static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_rol
         stored[64] = '\0';
         *role = SG_ROLE_VIEWER;
         sg_role_parse(key.role, role);
-        cache_put(id, stored, *role);
+        cache_put(id, stored, *role, gen);
     }
     char hash[SG_SHA256_HEX_LEN];
     sg_sha256_hex(secret, strlen(secret), hash);
-    return sg_ct_equal(hash, stored, 64) ? SG_OK : SG_ERR_NOT_FOUND;
+    if (!sg_ct_equal(hash, stored, 64))
+        return SG_ERR_NOT_FOUND;
+    note_use(app, id);
+    return SG_OK;
 }
 
 static void caller_free(void *p)

@@ -25,6 +25,15 @@ const char *sg_role_name(sg_role role);
 sg_err sg_key_create(sg_store *s, sg_role role, const char *name, char out[SG_KEY_TEXT_MAX],
                      sg_api_key *row, sg_error *e);
 
+/* The part of a key's text that is not secret ("sgk_<26 chars>_"), from its id
+ * ("key_<26 chars>"): what `key list` and GET /v1/keys show to recognise a key. */
+#define SG_KEY_PREFIX_MAX 40
+void sg_key_prefix(const char *id, char out[SG_KEY_PREFIX_MAX]);
+
+/* Drop key id from this process's cache of verified keys (after revoking it).
+ * Other processes drop it when they see the store's keys generation move. */
+void sg_auth_forget(const char *id);
+
 /* The authenticated caller of a request (set by sg_auth_before). */
 typedef struct sg_caller {
     char key_id[SG_ID_MAX];

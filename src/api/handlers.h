@@ -43,6 +43,11 @@ sg_http_result sg_api_webhooks_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx);
 
+/* /v1/keys (api/keys.c): API keys, admins only. */
+sg_http_result sg_api_keys_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keys_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keys_delete(sg_http_req *req, void *ctx);
+
 /* /v1/groups, /v1/segments, /v1/templates, import and export (api/audience.c). */
 sg_http_result sg_api_groups_create(sg_http_req *req, void *ctx);
 sg_http_result sg_api_groups_list(sg_http_req *req, void *ctx);

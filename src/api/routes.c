@@ -70,6 +70,10 @@ const sg_route sg_api_routes[] = {
     {"GET", "/v1/webhooks/{id}", sg_api_webhooks_get, SG_ROLE_VIEWER, 0, NULL},
     {"DELETE", "/v1/webhooks/{id}", sg_api_webhooks_delete, SG_ROLE_ADMIN, 0, NULL},
     {"GET", "/v1/webhooks/{id}/deliveries", sg_api_webhooks_deliveries, SG_ROLE_VIEWER, 0, NULL},
+    /* Not SG_API_IDEMPOTENT either: the create answer holds the key. */
+    {"POST", "/v1/keys", sg_api_keys_create, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/keys", sg_api_keys_list, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/keys/{id}", sg_api_keys_delete, SG_ROLE_ADMIN, 0, NULL},
     /* Provider webhooks: authenticated by the provider's signature, not a key. */
     {"POST", "/callbacks/{provider}/status", sg_callback_status, SG_ROLE_PUBLIC, 0, NULL},
     {"POST", "/callbacks/{provider}/inbound", sg_callback_inbound, SG_ROLE_PUBLIC, 0, NULL},

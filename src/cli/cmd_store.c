@@ -1,4 +1,4 @@
-/* smsgate migrate | key | send: commands that work on the store directly. */
+/* smsgate migrate | send: commands that work on the store directly (key: cmd_key.c). */
 #include "api/accept.h"
 #include "api/auth.h"
 #include "cli/cli.h"
@@ -56,66 +56,6 @@ int sg_cmd_migrate(int argc, char **argv)
     }
     printf("%s: schema version %d (%d migration%s applied)\n", st.base.db, current, applied,
            applied == 1 ? "" : "s");
-    return SG_EXIT_OK;
-}
-
-/* ---- key ------------------------------------------------------------------------- */
-
-typedef struct key_settings {
-    sg_base_settings base;
-    char role[16];
-    char name[128];
-} key_settings;
-
-static const sg_opt key_opts[] = {
-    SG_BASE_OPTS(key_settings),
-    {"role", NULL, NULL, SG_OPT_STR, offsetof(key_settings, role),
-     sizeof(((key_settings *)0)->role), "ROLE",
-     "admin (everything), sender (send and read) or viewer (read only)"},
-    {"name", NULL, "", SG_OPT_STR, offsetof(key_settings, name), sizeof(((key_settings *)0)->name),
-     "NAME", "a label to recognise the key by"},
-    SG_OPT_END,
-};
-static const sg_cmd_spec key_spec = {
-    "smsgate key create --role admin|sender|viewer [--name NAME] [options]",
-    "Create an API key. The key is printed once, alone on the last line; only its hash\n"
-    "is stored, so it cannot be shown again.",
-    key_opts, 1, 1};
-
-int sg_cmd_key(int argc, char **argv)
-{
-    key_settings st = {0};
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(&key_spec, &st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
-    bool create = strcmp(args[0], "create") == 0;
-    free(args);
-    if (!create) {
-        fprintf(stderr, "smsgate: unknown key command (usage: %s)\n", key_spec.usage);
-        return SG_EXIT_USAGE;
-    }
-    sg_role role;
-    if (!st.role[0] || !sg_role_parse(st.role, &role)) {
-        fprintf(stderr, "smsgate: --role must be admin, sender or viewer\n");
-        return SG_EXIT_USAGE;
-    }
-    sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
-        return rc;
-    char key[SG_KEY_TEXT_MAX];
-    sg_api_key row;
-    sg_error e = {0};
-    sg_err err = sg_key_create(app.store, role, st.name, key, &row, &e);
-    sg_app_close(&app);
-    if (err) {
-        fprintf(stderr, "smsgate: cannot create the key: %s\n", e.message);
-        return SG_EXIT_FAIL;
-    }
-    fprintf(stderr, "created %s key %s (%s); store it now, it is not shown again:\n", row.role,
-            row.id, row.name);
-    printf("%s\n", key);
     return SG_EXIT_OK;
 }
 

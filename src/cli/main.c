@@ -12,7 +12,7 @@
 static const sg_command commands[] = {
     {"serve", "run the gateway: REST API and dispatcher", sg_cmd_serve},
     {"migrate", "create or upgrade the database schema", sg_cmd_migrate},
-    {"key", "create API keys", sg_cmd_key},
+    {"key", "create, list or revoke API keys", sg_cmd_key},
     {"send", "queue a message", sg_cmd_send},
     {"provider", "add, list, show, edit, remove or test providers", sg_cmd_provider},
     {"contact", "import (CSV), export, list or show contacts", sg_cmd_contact},

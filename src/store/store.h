@@ -44,11 +44,28 @@ typedef struct sg_api_key {
     char role[16];        /* admin | sender | viewer */
     char secret_hash[72]; /* hex SHA-256 of the secret part */
     int64_t created_at;
+    int64_t last_used_at; /* 0 = never (or not known yet); not read by sg_store_key_get */
 } sg_api_key;
 
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e);
 /* SG_ERR_NOT_FOUND if no such (unrevoked) key. */
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out);
+/* Every unrevoked key, oldest first, secret_hash left empty; *out malloc'd (may
+ * be NULL when *n is 0). In sqlite_keys.c, like the three below. */
+sg_err sg_store_key_list(sg_store *s, sg_api_key **out, size_t *n);
+/* Revoke key id at `at` (ms): it stops authenticating, and the keys generation
+ * changes in the same transaction. SG_ERR_NOT_FOUND if there is no such
+ * unrevoked key. */
+sg_err sg_store_key_revoke(sg_store *s, const char *id, int64_t at, sg_error *e);
+/* A number that changes whenever a key is revoked (cheap to poll): a server
+ * that caches keys drops its cache when it moves, whoever revoked (another
+ * server, the CLI). */
+sg_err sg_store_keys_generation(sg_store *s, int64_t *gen);
+/* Record that key id was used at `at` (ms; last_used_at only moves forward).
+ * A queued write: returns at once, without waiting for the commit; a failure
+ * is logged, not returned (SG_ERR_SHUTDOWN or SG_ERR_NOMEM if it cannot even
+ * be queued). */
+sg_err sg_store_key_touch(sg_store *s, const char *id, int64_t at);
 
 /* ---- providers ----------------------------------------------------------------- */
 

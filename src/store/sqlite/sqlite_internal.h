@@ -70,6 +70,11 @@ enum sq_slot {
     S_EARLY_DELETE,
     S_EARLY_BOUND,
     S_MSG_PROVIDER,
+    S_KEY_LIST,
+    S_KEY_REVOKE,
+    S_KEYS_BUMP,
+    S_KEYS_GEN,
+    S_KEY_TOUCH,
     S__END
 };
 

@@ -845,6 +845,7 @@ static void key_row(sqlite3_stmt *st, void *out)
     sq_col_copy(st, 2, k->role, sizeof k->role);
     sq_col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
     k->created_at = sqlite3_column_int64(st, 4);
+    k->last_used_at = 0;
 }
 
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)

@@ -1,0 +1,162 @@
+/* smsgate key create | list | revoke: API keys, on the store directly (no server
+ * needed). A revocation made here reaches a running `serve` on the same
+ * database within about a second (api/auth.c polls the keys generation). */
+#include "api/auth.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct key_settings {
+    sg_base_settings base;
+    char role[16];
+    char name[128];
+} key_settings;
+
+static const sg_opt create_opts[] = {
+    SG_BASE_OPTS(key_settings),
+    {"role", NULL, NULL, SG_OPT_STR, offsetof(key_settings, role),
+     sizeof(((key_settings *)0)->role), "ROLE",
+     "admin (everything), sender (send and read) or viewer (read only)"},
+    {"name", NULL, "", SG_OPT_STR, offsetof(key_settings, name), sizeof(((key_settings *)0)->name),
+     "NAME", "a label to recognise the key by"},
+    SG_OPT_END,
+};
+static const sg_cmd_spec create_spec = {
+    "smsgate key create --role admin|sender|viewer [--name NAME] [options]",
+    "Create an API key. The key is printed once, alone on the last line; only its hash\n"
+    "is stored, so it cannot be shown again.",
+    create_opts, 0, 0};
+
+static int key_create(int argc, char **argv)
+{
+    key_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&create_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    free(args);
+    sg_role role;
+    if (!st.role[0] || !sg_role_parse(st.role, &role)) {
+        fprintf(stderr, "smsgate: --role must be admin, sender or viewer\n");
+        return SG_EXIT_USAGE;
+    }
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+        return rc;
+    char key[SG_KEY_TEXT_MAX];
+    sg_api_key row;
+    sg_error e = {0};
+    sg_err err = sg_key_create(app.store, role, st.name, key, &row, &e);
+    sg_app_close(&app);
+    if (err) {
+        fprintf(stderr, "smsgate: cannot create the key: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    fprintf(stderr, "created %s key %s (%s); store it now, it is not shown again:\n", row.role,
+            row.id, row.name);
+    printf("%s\n", key);
+    return SG_EXIT_OK;
+}
+
+typedef struct base_only {
+    sg_base_settings base;
+} base_only;
+
+static const sg_opt base_opts[] = {SG_BASE_OPTS(base_only), SG_OPT_END};
+static const sg_cmd_spec list_spec = {
+    "smsgate key list [options]",
+    "List the API keys that are not revoked, oldest first: id, role, the key's\n"
+    "non-secret prefix (how a key's text starts), when it was created and last used\n"
+    "(recorded at most once a minute). Secrets are never shown.",
+    base_opts, 0, 0};
+
+static int key_list(int argc, char **argv)
+{
+    base_only st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&list_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    free(args);
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+        return rc;
+    sg_api_key *keys = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_key_list(app.store, &keys, &n);
+    sg_app_close(&app);
+    if (err) {
+        fprintf(stderr, "smsgate: cannot list the keys: %s\n", sg_strerror(err));
+        return SG_EXIT_FAIL;
+    }
+    printf("%-30s %-6s %-32s %-24s %-24s %s\n", "ID", "ROLE", "PREFIX", "CREATED", "LAST_USED",
+           "NAME");
+    for (size_t i = 0; i < n; i++) {
+        char prefix[SG_KEY_PREFIX_MAX], created[SG_TIME_STR_MAX], used[SG_TIME_STR_MAX];
+        sg_key_prefix(keys[i].id, prefix);
+        printf("%-30s %-6s %-32s %-24s %-24s %s\n", keys[i].id, keys[i].role, prefix,
+               sg_cli_time(keys[i].created_at, created), sg_cli_time(keys[i].last_used_at, used),
+               keys[i].name);
+    }
+    free(keys);
+    return SG_EXIT_OK;
+}
+
+static const sg_cmd_spec revoke_spec = {
+    "smsgate key revoke ID [options]",
+    "Revoke an API key (ID as `key list` shows it, key_...): it stops working at once\n"
+    "for new servers and within about a second for running ones on this database.",
+    base_opts, 1, 1};
+
+static int key_revoke(int argc, char **argv)
+{
+    base_only st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&revoke_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    char id[SG_ID_MAX];
+    snprintf(id, sizeof id, "%s", args[0]);
+    bool valid = strlen(args[0]) < sizeof id && sg_id_valid("key", id);
+    free(args);
+    if (!valid) {
+        fprintf(stderr, "smsgate: no key %.64s (ids look like key_..., see 'smsgate key list')\n",
+                id);
+        return SG_EXIT_FAIL;
+    }
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+        return rc;
+    sg_error e = {0};
+    sg_err err = sg_store_key_revoke(app.store, id, sg_time_now_ms(), &e);
+    sg_app_close(&app);
+    if (err == SG_ERR_NOT_FOUND) {
+        fprintf(stderr, "smsgate: no key %s (or it is already revoked)\n", id);
+        return SG_EXIT_FAIL;
+    }
+    if (err) {
+        fprintf(stderr, "smsgate: cannot revoke the key: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    fprintf(stderr, "revoked %s\n", id);
+    return SG_EXIT_OK;
+}
+
+static const sg_command key_verbs[] = {
+    {"create", "create a key (printed once)", key_create},
+    {"list", "list the keys that are not revoked (no secrets)", key_list},
+    {"revoke", "revoke a key by id", key_revoke},
+    {NULL, NULL, NULL},
+};
+
+int sg_cmd_key(int argc, char **argv)
+{
+    return sg_cli_verbs("smsgate key create|list|revoke [ARGS] [options]", key_verbs, argc, argv);
+}
