@@ -123,8 +123,7 @@ sg_http_result sg_api_keys_delete(sg_http_req *req, void *ctx)
     sg_err err = sg_id_valid("key", id) ? sg_store_key_revoke(app->store, id, sg_time_now_ms(), &e)
                                         : SG_ERR_NOT_FOUND;
     if (err == SG_ERR_NOT_FOUND) {
-        sg_http_problem(req, 404, "not_found", NULL, "no key %.64s (or it is already revoked)",
-                        id);
+        sg_http_problem(req, 404, "not_found", NULL, "no key %.64s (or it is already revoked)", id);
     } else if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot revoke the key");
     } else {

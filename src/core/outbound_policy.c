@@ -15,10 +15,11 @@ typedef struct range {
 } range;
 
 static const range ranges[] = {
-    {{4, {169, 254, 169, 254}, 32}, SG_OUTBOUND_METADATA},   /* AWS, GCP, Azure, ... */
-    {{4, {100, 100, 100, 200}, 32}, SG_OUTBOUND_METADATA},   /* Alibaba Cloud */
-    {{6, {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54}, 128}, SG_OUTBOUND_METADATA}, /* AWS IPv6 */
-    {{4, {0}, 8}, SG_OUTBOUND_UNSPECIFIED},                  /* "this network" */
+    {{4, {169, 254, 169, 254}, 32}, SG_OUTBOUND_METADATA}, /* AWS, GCP, Azure, ... */
+    {{4, {100, 100, 100, 200}, 32}, SG_OUTBOUND_METADATA}, /* Alibaba Cloud */
+    /* AWS's IPv6 metadata address, fd00:ec2::254 */
+    {{6, {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54}, 128}, SG_OUTBOUND_METADATA},
+    {{4, {0}, 8}, SG_OUTBOUND_UNSPECIFIED}, /* "this network" */
     {{6, {0}, 128}, SG_OUTBOUND_UNSPECIFIED},
     {{4, {169, 254}, 16}, SG_OUTBOUND_LINK_LOCAL},
     {{6, {0xfe, 0x80}, 10}, SG_OUTBOUND_LINK_LOCAL},
@@ -187,8 +188,7 @@ static bool is_localhost_name(const char *host)
         n--;
     static const char name[] = "localhost";
     size_t k = sizeof name - 1;
-    return n >= k && strncasecmp(host + n - k, name, k) == 0 &&
-           (n == k || host[n - k - 1] == '.');
+    return n >= k && strncasecmp(host + n - k, name, k) == 0 && (n == k || host[n - k - 1] == '.');
 }
 
 bool sg_outbound_check_literal(const sg_outbound_policy *p, const char *host, uint16_t port,

@@ -13,15 +13,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define OK  SG_OUTBOUND_OK
-#define LL  SG_OUTBOUND_LINK_LOCAL
-#define MD  SG_OUTBOUND_METADATA
-#define MC  SG_OUTBOUND_MULTICAST
-#define UN  SG_OUTBOUND_UNSPECIFIED
-#define RS  SG_OUTBOUND_RESERVED
-#define SF  SG_OUTBOUND_SELF
-#define LB  SG_OUTBOUND_LOOPBACK
-#define PV  SG_OUTBOUND_PRIVATE
+#define OK SG_OUTBOUND_OK
+#define LL SG_OUTBOUND_LINK_LOCAL
+#define MD SG_OUTBOUND_METADATA
+#define MC SG_OUTBOUND_MULTICAST
+#define UN SG_OUTBOUND_UNSPECIFIED
+#define RS SG_OUTBOUND_RESERVED
+#define SF SG_OUTBOUND_SELF
+#define LB SG_OUTBOUND_LOOPBACK
+#define PV SG_OUTBOUND_PRIVATE
 
 typedef struct row {
     const char *name;
@@ -43,8 +43,7 @@ static const row rows[] = {
     {"metadata IPv4-mapped IPv6 in hex", NULL, "::ffff:a9fe:a9fe", 80, MD},
     {"metadata IPv4-compatible IPv6", NULL, "::169.254.169.254", 80, MD},
     {"metadata NAT64", NULL, "64:ff9b::a9fe:a9fe", 80, MD},
-    {"metadata even when every address is allowed", "0.0.0.0/0,::/0", "169.254.169.254", 80,
-     MD},
+    {"metadata even when every address is allowed", "0.0.0.0/0,::/0", "169.254.169.254", 80, MD},
     {"AWS IPv6 metadata", "::/0", "[fd00:ec2::254]", 80, MD},
     {"Alibaba metadata inside CGNAT allowed", "100.64.0.0/10", "100.100.100.200", 80, MD},
     {"link-local IPv4", NULL, "169.254.1.1", 80, LL},
@@ -108,8 +107,8 @@ static void test_rows(void **state)
             print_error("row '%s': '%s' not taken as a literal\n", r->name, r->host);
             failures++;
         } else if (got != r->want) {
-            print_error("row '%s': '%s' port %u: got '%s', want '%s'\n", r->name, r->host,
-                        r->port, sg_outbound_reason(got), sg_outbound_reason(r->want));
+            print_error("row '%s': '%s' port %u: got '%s', want '%s'\n", r->name, r->host, r->port,
+                        sg_outbound_reason(got), sg_outbound_reason(r->want));
             failures++;
         }
     }
