@@ -11,6 +11,7 @@
 #include "dispatch/webhooks.h"
 #include "http/server.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -229,6 +230,25 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
 
 /* ---- serve --------------------------------------------------------------------- */
 
+/* Become the database's one dispatcher (a second serve on the same file is
+ * refused), then take back at once what a previous run held when it stopped: those
+ * messages are looked up at their provider and sent now, not when their lease
+ * runs out. */
+static int become_dispatcher(sg_app *app)
+{
+    sg_error e = {0};
+    size_t n = 0;
+    if (sg_store_dispatch_lock(app->store, &e) != SG_OK ||
+        sg_store_claims_recover(app->store, sg_time_now_ms(), &n, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        return SG_EXIT_FAIL;
+    }
+    if (n)
+        sg_log(SG_LOG_INFO, "claims_recovered",
+               "count=%zu detail=\"held when smsgate last stopped; looked up, then sent\"", n);
+    return 0;
+}
+
 int sg_cmd_serve(int argc, char **argv)
 {
     serve_settings st = {0};
@@ -275,6 +295,10 @@ int sg_cmd_serve(int argc, char **argv)
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
     app.outbound = &outbound;
+    if ((rc = become_dispatcher(&app))) {
+        sg_app_close(&app);
+        return rc;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(app.reply_opt_out, sizeof app.reply_opt_out, "%s", st.reply_stop);
     snprintf(app.reply_opt_in, sizeof app.reply_opt_in, "%s", st.reply_start);

@@ -235,9 +235,9 @@ static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback
     return pm;
 }
 
-/* Build the provider request and hand it to curl. A message claimed again after
- * its lease expired (smsgate stopped mid-send) is first looked for at the
- * provider when the driver can ask: found, it is not sent twice. */
+/* Build the provider request and hand it to curl. A message claimed again (its
+ * lease expired, or taken back at start: smsgate stopped mid-send) is first looked
+ * for at the provider when the driver can ask (finish_lookup). */
 static void start_job(sg_dispatcher *d, send_job *j)
 {
     char callback[512];
@@ -384,32 +384,77 @@ static int64_t start_ready(sg_dispatcher *d)
     return next;
 }
 
-/* The answer to a lookup: found means sent (with the provider's id); otherwise
- * (not found, or no answer to trust) the message is sent now. */
+/* Whether a send like j's (same provider, recipient and body) is in flight: the
+ * provider may already list it while its id is not recorded yet, so a lookup
+ * cannot tell it from j's own earlier send. */
+static bool like_in_flight(const sg_dispatcher *d, const send_job *j)
+{
+    for (const send_job *f = d->flying; f; f = f->fl_next)
+        if (f != j && !f->looking_up && strcmp(f->msg.provider_id, j->msg.provider_id) == 0 &&
+            strcmp(f->msg.to, j->msg.to) == 0 && strcmp(f->msg.body, j->msg.body) == 0)
+            return true;
+    return false;
+}
+
+/* Writer thread: count a message the store found sent (arg: the provider's name,
+ * malloc'd; the dispatcher may be gone by now). */
+static void on_found(void *arg, bool attributed, sg_err err)
+{
+    if (attributed && !err)
+        sg_metrics_provider_add(arg, SG_M_SENT, 1);
+    free(arg);
+}
+
+/* The provider lists messages like j: the store gives j the first one no other
+ * message holds (sent), or queues j to be sent now when all are held. The
+ * outcomes buffered so far go first, so the ids they record count as held. */
+static void found_by_lookup(sg_dispatcher *d, send_job *j, const sg_lookup_matches *found)
+{
+    outcomes_flush(d);
+    sg_outcome o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", j->msg.id);
+    snprintf(o.from, sizeof o.from, "%s", j->from);
+    o.at = sg_time_now_ms();
+    char *name = strdup(j->prov->name);
+    sg_err err = name ? sg_store_outcome_found(d->store, &o, found->ids, found->n, on_found, name)
+                      : SG_ERR_NOMEM;
+    if (err) {
+        free(name);
+        sg_log(SG_LOG_ERROR, "outcomes_lost",
+               "count=1 error=\"%s\" detail=\"the message comes back when its lease expires\"",
+               sg_strerror(err));
+    }
+    job_free(d, j);
+}
+
+/* The answer to a lookup. Found: the store decides whether one of the provider's
+ * messages is this one (found_by_lookup). Not found, no answer to trust, or a
+ * send like it in flight: the message is sent now (a duplicate is possible where
+ * the provider cannot tell; a loss is not). */
 static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
 {
     j->looking_up = false;
     long status = 0;
-    char sid[72] = "";
+    sg_lookup_matches found = {0};
     sg_lookup_outcome lo = SG_LOOKUP_UNKNOWN;
     if (rc == CURLE_OK) {
         char callback[512];
         sg_prov_message pm = prov_message(d, j, callback);
         curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
         lo = j->prov->kind->parse_lookup(j->prov->cfg, &pm, j->msg.created_at, status,
-                                         sg_buf_cstr(&j->resp), j->resp.len, sid);
+                                         sg_buf_cstr(&j->resp), j->resp.len, &found);
     }
-    sg_log(SG_LOG_INFO, "send_lookup", "id=%s provider=%s http=%ld result=%s", j->msg.id,
-           j->prov->name, status,
-           lo == SG_LOOKUP_FOUND       ? "found"
+    bool ambiguous = lo == SG_LOOKUP_FOUND && like_in_flight(d, j);
+    sg_log(SG_LOG_INFO, "send_lookup", "id=%s provider=%s http=%ld result=%s candidates=%zu",
+           j->msg.id, j->prov->name, status,
+           ambiguous                   ? "ambiguous"
+           : lo == SG_LOOKUP_FOUND     ? "found"
            : lo == SG_LOOKUP_NOT_FOUND ? "not_found"
-                                       : "unknown");
-    if (lo == SG_LOOKUP_FOUND) {
-        sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
-        if (o)
-            snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", sid);
-        sg_metrics_provider_add(j->prov->name, SG_M_SENT, 1);
-        job_free(d, j);
+                                       : "unknown",
+           found.n);
+    if (lo == SG_LOOKUP_FOUND && !ambiguous) {
+        found_by_lookup(d, j, &found);
         return;
     }
     job_reset_request(d, j);

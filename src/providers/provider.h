@@ -58,10 +58,22 @@ typedef struct sg_prov_result {
 /* What a provider says about a message whose send may or may not have reached it
  * (smsgate stopped while the request was in flight). */
 typedef enum sg_lookup_outcome {
-    SG_LOOKUP_FOUND = 0, /* the provider has it: message_id set; do not send again */
-    SG_LOOKUP_NOT_FOUND, /* the provider never got it: send it */
-    SG_LOOKUP_UNKNOWN,   /* no answer we can trust */
+    SG_LOOKUP_FOUND = 0, /* the provider has messages like it: candidates in sg_lookup_matches */
+    SG_LOOKUP_NOT_FOUND, /* the provider has nothing like it: send it */
+    SG_LOOKUP_UNKNOWN,   /* no answer we can trust: send it */
 } sg_lookup_outcome;
+
+#define SG_LOOKUP_MAX 50 /* candidates kept from one answer (Twilio's lookup asks for 50) */
+
+/* The provider's messages that look like the one looked up (same recipient, sender
+ * and body, created since it), in the provider's order. A candidate is not proof:
+ * several of smsgate's messages can have the same recipient, sender and body, so
+ * the store attributes each provider id to one of them only
+ * (sg_store_outcome_found). */
+typedef struct sg_lookup_matches {
+    size_t n;
+    char ids[SG_LOOKUP_MAX][72];
+} sg_lookup_matches;
 
 typedef struct sg_provider_kind {
     const char *name;                 /* "twilio" */
@@ -101,13 +113,13 @@ typedef struct sg_provider_kind {
                        sg_prov_result *res);
     /* Optional (NULL when the provider offers no way to ask): the request that
      * looks for m at the provider (same recipient, sender and body, created at or
-     * after since_ms), and the reading of its answer (message_id gets the
-     * provider's id when found). */
+     * after since_ms), and the reading of its answer: SG_LOOKUP_FOUND with every
+     * matching provider id in out (n >= 1, at most SG_LOOKUP_MAX), else out->n is 0. */
     sg_err (*build_lookup)(const void *cfg, const sg_prov_message *m, int64_t since_ms,
                            sg_prov_request *req, sg_error *e);
     sg_lookup_outcome (*parse_lookup)(const void *cfg, const sg_prov_message *m, int64_t since_ms,
                                       long http_status, const char *body, size_t len,
-                                      char message_id[72]);
+                                      sg_lookup_matches *out);
 } sg_provider_kind;
 
 /* The kind named name, or NULL. */

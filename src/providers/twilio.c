@@ -509,16 +509,23 @@ static int64_t rfc2822_ms(const char *s)
     return ((days * 86400) + hh * 3600 + mm * 60 + ss) * 1000;
 }
 
+/* Every message of the page that could be m (same recipient and body, same sender
+ * unless either is unknown, created since m with a second of slack for Twilio's
+ * whole-second dates), newest first as Twilio lists them. Which one is m, if any,
+ * this answer cannot say: the store decides (sg_store_outcome_found). */
 static sg_lookup_outcome parse_lookup(const void *vcfg, const sg_prov_message *m, int64_t since_ms,
                                       long http_status, const char *body, size_t len,
-                                      char message_id[72])
+                                      sg_lookup_matches *out)
 {
-    message_id[0] = '\0';
+    out->n = 0;
     if (http_status != 200)
         return SG_LOOKUP_UNKNOWN;
     json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *list = json_object_get(doc, "messages");
-    sg_lookup_outcome out = json_is_array(list) ? SG_LOOKUP_NOT_FOUND : SG_LOOKUP_UNKNOWN;
+    if (!json_is_array(list)) {
+        json_decref(doc);
+        return SG_LOOKUP_UNKNOWN;
+    }
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item)
@@ -528,17 +535,13 @@ static sg_lookup_outcome parse_lookup(const void *vcfg, const sg_prov_message *m
         const char *from = json_string_value(json_object_get(item, "from"));
         const char *sid = json_string_value(json_object_get(item, "sid"));
         int64_t created = rfc2822_ms(json_string_value(json_object_get(item, "date_created")));
-        /* a second of slack: Twilio's dates have whole seconds */
-        if (to && text && sid && strcmp(to, m->to) == 0 && strcmp(text, m->body) == 0 &&
-            (!m->from || !from || strcmp(from, m->from) == 0) && created >= since_ms - 1000 &&
-            strlen(sid) < 72) {
-            snprintf(message_id, 72, "%s", sid);
-            out = SG_LOOKUP_FOUND;
-            break;
-        }
+        if (out->n < SG_LOOKUP_MAX && to && text && sid && *sid && strcmp(to, m->to) == 0 &&
+            strcmp(text, m->body) == 0 && (!m->from || !from || strcmp(from, m->from) == 0) &&
+            created >= since_ms - 1000 && strlen(sid) < sizeof out->ids[0])
+            snprintf(out->ids[out->n++], sizeof out->ids[0], "%s", sid);
     }
     json_decref(doc);
-    return out;
+    return out->n ? SG_LOOKUP_FOUND : SG_LOOKUP_NOT_FOUND;
 }
 
 /* num_segments is a string in Twilio's JSON ("1", "0" via a Messaging Service);

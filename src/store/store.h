@@ -708,6 +708,40 @@ typedef struct sg_outcome {
 sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
                          void (*done)(void *arg, sg_err err), void *arg);
 
+/* A message claimed again (sg_message.reclaimed) was looked up at its provider,
+ * which holds n messages that look like it (ids: the provider's ids, in its order;
+ * same recipient, sender and body, created since the message). Several of
+ * smsgate's messages can look alike, so a provider id is given to one message
+ * only: in the writer, serialised with every other write, the first id that no
+ * other outbound message of the message's provider holds is recorded as this
+ * message's (as SG_OUTCOME_SENT would: o->id, o->from, o->at); when every id is
+ * held already, the message goes back to queued, due at o->at, and its next claim
+ * sends it without looking it up again. Record the outcomes of sends answered
+ * before this call first (their ids must count as held). Asynchronous like
+ * sg_store_outcomes (o and ids are copied): done(arg, attributed, err), which may
+ * be NULL, runs from the writer thread after the commit; attributed says whether
+ * the message was recorded sent. */
+sg_err sg_store_outcome_found(sg_store *s, const sg_outcome *o,
+                              const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
+                              void (*done)(void *arg, bool attributed, sg_err err), void *arg);
+
+/* Become the store's one dispatcher. On SQLite a database file has one: this takes
+ * an exclusive lock on "<db>.lock" (created 0600 beside the database, holding the
+ * process id), held until sg_store_close or until the process ends however it
+ * ends (kill -9 included). SG_ERR_CONFLICT, with e naming the database and the
+ * holder, when another process holds it; SG_ERR_IO when the lock file cannot be
+ * opened. Commands that only read or write the store never take it. */
+sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e);
+
+/* Take back, at start, the claims this dispatcher's previous run left behind (it
+ * stopped while holding them, their lease not yet run out): they become due at
+ * now, and their next claim marks them reclaimed, so they are looked up at their
+ * provider before any resend. On SQLite, where sg_store_dispatch_lock makes one
+ * dispatcher per database, that is every message in sending. Call after
+ * sg_store_dispatch_lock and before the dispatcher starts; *n (may be NULL) gets
+ * how many messages were taken back. */
+sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e);
+
 typedef struct sg_queue_stats {
     int64_t scheduled, queued, sending;
 } sg_queue_stats;

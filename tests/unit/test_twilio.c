@@ -582,24 +582,77 @@ static void test_lookup(void **state)
         "{\"sid\":\"SMold\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
         "\"body\":\"Hi Ann\",\"date_created\":\"Sat, 21 Nov 2026 10:00:00 +0000\"}],"
         "\"end\":2}";
-    char sid[72];
-    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, page, strlen(page), sid),
+    sg_lookup_matches found;
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, page, strlen(page), &found),
                      SG_LOOKUP_FOUND);
-    assert_string_equal(sid, "SMours");
+    assert_int_equal(found.n, 1);
+    assert_string_equal(found.ids[0], "SMours");
     /* the same text sent yesterday is not this message */
-    assert_int_equal(K->parse_lookup(cfg, &m, since + 3600000, 200, page, strlen(page), sid),
+    assert_int_equal(K->parse_lookup(cfg, &m, since + 3600000, 200, page, strlen(page), &found),
                      SG_LOOKUP_NOT_FOUND);
-    assert_string_equal(sid, "");
+    assert_int_equal(found.n, 0);
     sg_prov_message other = m;
     other.from = "+15005550007";
-    assert_int_equal(K->parse_lookup(cfg, &other, since, 200, page, strlen(page), sid),
+    assert_int_equal(K->parse_lookup(cfg, &other, since, 200, page, strlen(page), &found),
                      SG_LOOKUP_NOT_FOUND);
     const char *empty = "{\"messages\":[],\"end\":0}";
-    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, empty, strlen(empty), sid),
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, empty, strlen(empty), &found),
                      SG_LOOKUP_NOT_FOUND);
-    assert_int_equal(K->parse_lookup(cfg, &m, since, 500, empty, strlen(empty), sid),
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 500, empty, strlen(empty), &found),
                      SG_LOOKUP_UNKNOWN);
-    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, "<html>", 6, sid), SG_LOOKUP_UNKNOWN);
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, "<html>", 6, &found), SG_LOOKUP_UNKNOWN);
+    assert_int_equal(found.n, 0);
+    K->config_free(cfg);
+}
+
+/* Two accepted messages with the same recipient and body, one of which reached
+ * Twilio before a crash: the page cannot say whose the match is, so every match is
+ * a candidate, in Twilio's order (newest first), and the store gives each provider
+ * id to one message only (issue 11: taking the first match marked both sent under
+ * one sid and the second was never sent). */
+static void test_lookup_candidates(void **state)
+{
+    (void)state;
+    sg_error e;
+    void *cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"" TOKEN "\","
+                     "\"from\":\"+15005550006\",\"base_url\":\"http://127.0.0.1:18091\"}",
+                     NULL, &e);
+    assert_non_null(cfg);
+    sg_prov_message m = {
+        .id = "msg_2", .to = "+447400123456", .from = "+15005550006", .body = "Your code is 1234"};
+    const int64_t since = 1795355022000LL; /* Sun, 22 Nov 2026 13:43:42 +0000 */
+    const char *page =
+        "{\"messages\":["
+        "{\"sid\":\"SMsecond\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Your code is 1234\",\"date_created\":\"Sun, 22 Nov 2026 13:43:44 +0000\"},"
+        "{\"sid\":\"SMother\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Your code is 9999\",\"date_created\":\"Sun, 22 Nov 2026 13:43:43 +0000\"},"
+        "{\"sid\":\"SMfirst\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Your code is 1234\",\"date_created\":\"Sun, 22 Nov 2026 13:43:42 +0000\"},"
+        "{\"sid\":\"\",\"to\":\"+447400123456\",\"from\":\"+15005550006\","
+        "\"body\":\"Your code is 1234\",\"date_created\":\"Sun, 22 Nov 2026 13:43:45 +0000\"}],"
+        "\"end\":3}";
+    sg_lookup_matches found;
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, page, strlen(page), &found),
+                     SG_LOOKUP_FOUND);
+    assert_int_equal(found.n, 2); /* the other body and the empty sid are not candidates */
+    assert_string_equal(found.ids[0], "SMsecond");
+    assert_string_equal(found.ids[1], "SMfirst");
+
+    /* A full page of matches is kept whole, up to SG_LOOKUP_MAX. */
+    char big[SG_LOOKUP_MAX * 200 + 64];
+    size_t off = (size_t)snprintf(big, sizeof big, "{\"messages\":[");
+    for (int i = 0; i < SG_LOOKUP_MAX + 5; i++)
+        off += (size_t)snprintf(big + off, sizeof big - off,
+                                "%s{\"sid\":\"SM%02d\",\"to\":\"+447400123456\","
+                                "\"body\":\"Your code is 1234\","
+                                "\"date_created\":\"Sun, 22 Nov 2026 13:43:44 +0000\"}",
+                                i ? "," : "", i);
+    snprintf(big + off, sizeof big - off, "]}");
+    assert_int_equal(K->parse_lookup(cfg, &m, since, 200, big, strlen(big), &found),
+                     SG_LOOKUP_FOUND);
+    assert_int_equal(found.n, SG_LOOKUP_MAX);
+    assert_string_equal(found.ids[SG_LOOKUP_MAX - 1], "SM49");
     K->config_free(cfg);
 }
 
@@ -621,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_build_too_large),
         cmocka_unit_test(test_parse_created),
         cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_lookup_candidates),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_odd),
     };

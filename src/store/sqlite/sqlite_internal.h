@@ -113,11 +113,18 @@ struct sg_store {
     conn readers[READ_POOL];
     bool reader_busy[READ_POOL];
 
+    /* sg_store_dispatch_lock's lock file, open while held (sqlite_lock.c). */
+    bool dispatch_locked;
+    int dispatch_lock_fd;
+
     /* Writer thread only: which events have subscribers (bit per event type), so
      * that a change nobody listens to costs nothing. */
     unsigned webhook_mask;
     bool webhook_mask_valid;
 };
+
+/* Give up sg_store_dispatch_lock's lock, if held (sqlite_lock.c; sg_store_close). */
+void sq_dispatch_unlock(sg_store *s);
 
 /* ---- helpers (sqlite_store.c) -------------------------------------------------- */
 

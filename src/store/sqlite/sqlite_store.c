@@ -60,6 +60,8 @@ enum {
     Q_OUT_RETRY,
     Q_OUT_FAILED,
     Q_OUT_RELEASE,
+    Q_PROVIDER_ID_HELD,
+    Q_CLAIMS_RECOVER,
     Q_QUEUE_STATS,
     Q_PING,
     Q_OPTOUT_EXISTS,
@@ -158,6 +160,11 @@ static const char *const sql_text[Q__COUNT] = {
                      "WHERE id = ?1 AND status = 'sending'",
     [Q_OUT_RELEASE] = "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "
                       "WHERE id = ?1 AND status = 'sending'",
+    [Q_PROVIDER_ID_HELD] = "SELECT 1 FROM messages WHERE provider_id = "
+                           "(SELECT provider_id FROM messages WHERE id = ?1) "
+                           "AND provider_message_id = ?2 AND direction = 'outbound' "
+                           "AND id != ?1 LIMIT 1",
+    [Q_CLAIMS_RECOVER] = "UPDATE messages SET due_at = ?1 WHERE status = 'sending' AND due_at > ?1",
     [Q_QUEUE_STATS] = "SELECT status, count(*) FROM messages "
                       "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status",
     [Q_PING] = "SELECT 1",
@@ -719,6 +726,7 @@ void sg_store_close(sg_store *s)
         sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         conn_close(&s->writer);
     }
+    sq_dispatch_unlock(s);
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->plock);
@@ -1645,10 +1653,11 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         if (!err) {
             if (m->status != SG_STATUS_SENDING)
                 err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now, NULL, e);
-            else /* a claim whose lease ran out: the node that held it died */
+            else /* a claim whose lease ran out, or taken back at start: the node
+                    that held it stopped while it was being sent */
                 err = sq_event_insert(c, m->id, SG_STATUS_SENDING, a->now,
-                                      "claimed again after its lease expired (outcome of the "
-                                      "previous attempt unknown)",
+                                      "claimed again after its lease expired or a restart "
+                                      "(outcome of the previous attempt unknown)",
                                       e);
         }
         if (err)
@@ -1844,6 +1853,118 @@ sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
     sg_err err = sq_submit(s, &j->base);
     if (err)
         free(j);
+    return err;
+}
+
+typedef struct found_job {
+    job base;
+    sg_outcome o;
+    void (*done)(void *arg, bool attributed, sg_err err);
+    void *arg;
+    bool attributed;
+    size_t n;
+    char ids[][SG_PROVIDER_MSG_ID_MAX];
+} found_job;
+
+/* Whether another outbound message of message id's provider holds provider id sid. */
+static sg_err provider_id_held(conn *c, const char *id, const char *sid, bool *held, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt(c, Q_PROVIDER_ID_HELD);
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing a provider id check");
+    sq_bind_text(st, 1, id);
+    sq_bind_text(st, 2, sid);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *held = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? SG_OK
+               : sq_db_error(c->db, rc, e, "checking a provider id");
+}
+
+/* The first candidate nobody holds becomes the message's; none free: send it. */
+static sg_err found_run(sg_store *s, conn *c, job *j)
+{
+    found_job *fj = (found_job *)j;
+    sg_outcome o = fj->o;
+    for (size_t i = 0; i < fj->n; i++) {
+        bool held = true;
+        sg_err err = provider_id_held(c, o.id, fj->ids[i], &held, &j->error);
+        if (err)
+            return err;
+        if (!held) {
+            o.kind = SG_OUTCOME_SENT;
+            snprintf(o.provider_message_id, sizeof o.provider_message_id, "%s", fj->ids[i]);
+            fj->attributed = true;
+            return outcome_apply(s, c, &o, &j->error);
+        }
+    }
+    o.kind = SG_OUTCOME_RELEASE;
+    o.from[0] = '\0';
+    o.retry_at = o.at;
+    snprintf(o.error_message, sizeof o.error_message,
+             "the provider's messages like it (%zu) are all recorded for other messages; "
+             "sending it",
+             fj->n);
+    return outcome_apply(s, c, &o, &j->error);
+}
+
+static void found_complete(job *j)
+{
+    found_job *fj = (found_job *)j;
+    if (j->err)
+        sg_log(SG_LOG_ERROR, "store_outcomes_failed", "count=1 id=%s error=\"%s\"", fj->o.id,
+               j->error.message);
+    if (fj->done)
+        fj->done(fj->arg, fj->attributed && !j->err, j->err);
+    free(fj);
+}
+
+sg_err sg_store_outcome_found(sg_store *s, const sg_outcome *o,
+                              const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
+                              void (*done)(void *arg, bool attributed, sg_err err), void *arg)
+{
+    found_job *j = calloc(1, sizeof *j + n * sizeof j->ids[0]);
+    if (!j)
+        return SG_ERR_NOMEM;
+    j->base.run = found_run;
+    j->base.complete = found_complete;
+    j->o = *o;
+    j->done = done;
+    j->arg = arg;
+    j->n = n;
+    if (n)
+        memcpy(j->ids, ids, n * sizeof j->ids[0]);
+    sg_err err = sq_submit(s, &j->base);
+    if (err)
+        free(j);
+    return err;
+}
+
+typedef struct recover_arg {
+    int64_t now;
+    size_t n;
+} recover_arg;
+
+static sg_err claims_recover_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    recover_arg *a = arg;
+    sqlite3_stmt *st = sq_stmt(c, Q_CLAIMS_RECOVER);
+    if (st)
+        sqlite3_bind_int64(st, 1, a->now);
+    sg_err err = sq_step_done(c, st, e, "taking back the claims of the previous run");
+    if (!err)
+        a->n = (size_t)sqlite3_changes(c->db);
+    return err;
+}
+
+sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e)
+{
+    recover_arg a = {.now = now};
+    sg_err err = sq_write_sync(s, claims_recover_fn, &a, e);
+    if (n)
+        *n = err ? 0 : a.n;
     return err;
 }
 
