@@ -1,5 +1,6 @@
 #include "api/accept.h"
 #include "audience/render.h"
+#include "core/backoff.h"
 #include "core/gsm7.h"
 #include "core/phone.h"
 #include "util/time.h"
@@ -24,7 +25,7 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
 
 static const char *const known_keys[] = {"to",         "body",     "from",
                                          "provider",   "send_at",  "contact_id",
-                                         "metadata",   "track_clicks", NULL};
+                                         "metadata",   "track_clicks", "validity_seconds", NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)
@@ -55,6 +56,24 @@ static bool sender_valid(const char *s)
     return letter && len <= 11 && s[0] != ' ' && s[len - 1] != ' ';
 }
 
+/* validity_seconds: absent or null (no validity period, *out 0), or a whole
+ * number of seconds in [SG_VALIDITY_MIN_S, SG_VALIDITY_MAX_S]. */
+static bool validity_field(json_t *v, int64_t *out, sg_reject *rej)
+{
+    *out = 0;
+    if (!v || json_is_null(v))
+        return true;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    if (n < SG_VALIDITY_MIN_S || n > SG_VALIDITY_MAX_S)
+        return sg_reject_set(rej, 400, "invalid_request", "validity_seconds",
+                             "'validity_seconds' must be a whole number of seconds from %d to "
+                             "%lld (30 days): the message is not sent later than that after it "
+                             "is due",
+                             SG_VALIDITY_MIN_S, SG_VALIDITY_MAX_S);
+    *out = (int64_t)n;
+    return true;
+}
+
 bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,
                        sg_message *m, const sg_provider **prov, sg_reject *rej)
 {
@@ -71,7 +90,7 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         if (!known)
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: to, body, from, provider, send_at, "
-                                 "contact_id, metadata, track_clicks)",
+                                 "contact_id, metadata, track_clicks, validity_seconds)",
                                  key);
     }
 
@@ -157,6 +176,10 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
                                  "'send_at' is more than a year ahead");
     }
 
+    int64_t validity_s = 0;
+    if (!validity_field(json_object_get(obj, "validity_seconds"), &validity_s, rej))
+        return false;
+
     json_t *contact = json_object_get(obj, "contact_id");
     if (contact && !json_is_null(contact)) {
         if (!json_is_string(contact) || !sg_id_valid("ctc", json_string_value(contact)))
@@ -222,6 +245,7 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
     m->send_at = send_at > now ? send_at : 0;
     m->status = send_at > now ? SG_STATUS_SCHEDULED : SG_STATUS_QUEUED;
     m->created_at = m->updated_at = now;
+    m->expires_at = sg_validity_expires_at(m->created_at, m->send_at, validity_s);
     *prov = p;
     return true;
 }
@@ -266,6 +290,9 @@ json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
     json_object_set_new(j, "error_code", str_or_null(m->error_code));
     json_object_set_new(j, "error_message", str_or_null(m->error_message));
     json_object_set_new(j, "attempts", json_integer(m->attempts));
+    int64_t validity_s = sg_validity_seconds(m->created_at, m->send_at, m->expires_at);
+    json_object_set_new(j, "validity_seconds", validity_s ? json_integer(validity_s) : json_null());
+    json_object_set_new(j, "expires_at", time_json(m->expires_at));
     json_object_set_new(j, "contact_id", str_or_null(m->contact_id));
     json_t *meta = m->metadata ? json_loads(m->metadata, 0, NULL) : NULL;
     json_object_set_new(j, "metadata", meta ? meta : json_null());

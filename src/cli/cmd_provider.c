@@ -23,6 +23,7 @@ typedef struct provider_settings {
     char messaging_service_sid[64];
     char base_url[512];
     double mps;
+    char retry_for[24];
     char active[8];
     bool make_default;
     char to[64];
@@ -51,6 +52,8 @@ static const sg_opt provider_opts[] = {
     STR(messaging_service_sid, "messaging-service-sid", "MG...", "twilio: Messaging Service"),
     STR(base_url, "base-url", "URL", "the provider's API base URL"),
     {"mps", NULL, "0", SG_OPT_DOUBLE, offsetof(S, mps), 0, "N", "sends per second per sender"},
+    STR(retry_for, "retry-for", "SECONDS",
+        "retry failed sends for this long after the first attempt (default 86400)"),
     STR(active, "active", "true|false", "edit: activate or deactivate"),
     {"default", NULL, NULL, SG_OPT_BOOL, offsetof(S, make_default), 0, NULL,
      "make it the default provider"},
@@ -117,6 +120,16 @@ static json_t *config_from(const provider_settings *st, bool *bad)
         if (!c)
             c = json_object();
         json_object_set_new(c, "mps", json_real(st->mps));
+    }
+    if (st->retry_for[0]) {
+        /* A number when it is one; the driver's config check words the error. */
+        size_t len = strlen(st->retry_for);
+        bool digits = strspn(st->retry_for, "0123456789") == len && len <= 18;
+        if (!c)
+            c = json_object();
+        json_object_set_new(c, "retry_for_seconds",
+                            digits ? json_integer(strtoll(st->retry_for, NULL, 10))
+                                   : json_string(st->retry_for));
     }
     return c;
 }

@@ -78,10 +78,11 @@ static const sg_opt serve_opts[] = {
      "look for due (scheduled, retried) messages at least this often"},
     {"retry-base-ms", "SMSGATE_RETRY_BASE_MS", "2000", SG_OPT_UINT, offsetof(S, retry_base_ms), 0,
      "MS", "delay before the first retry (doubles each time, with jitter)"},
-    {"retry-cap-ms", "SMSGATE_RETRY_CAP_MS", "600000", SG_OPT_UINT, offsetof(S, retry_cap_ms), 0,
-     "MS", "longest delay between retries"},
-    {"max-attempts", "SMSGATE_MAX_ATTEMPTS", "8", SG_OPT_UINT, offsetof(S, max_attempts), 0, "N",
-     "attempts before a retryable failure becomes final"},
+    {"retry-cap-ms", "SMSGATE_RETRY_CAP_MS", "300000", SG_OPT_UINT, offsetof(S, retry_cap_ms), 0,
+     "MS", "longest delay between retries (a failed send is retried for its provider's "
+     "retry_for_seconds, 24 h by default)"},
+    {"max-attempts", "SMSGATE_MAX_ATTEMPTS", "0", SG_OPT_UINT, offsetof(S, max_attempts), 0, "N",
+     "also give up after N attempts (0: no cap, only the retry time budget)"},
     {"shutdown-timeout", "SMSGATE_SHUTDOWN_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, shutdown_s), 0,
      "SECS", "how long SIGTERM waits for requests in flight"},
     {"reply-stop", "SMSGATE_REPLY_STOP", "", SG_OPT_STR, offsetof(S, reply_stop),
@@ -259,9 +260,9 @@ int sg_cmd_serve(int argc, char **argv)
         return rc < 0 ? SG_EXIT_OK : rc;
     free(args);
     if (st.threads == 0 || st.threads > 64 || st.max_in_flight == 0 || st.batch == 0 ||
-        st.lease_s == 0 || st.max_attempts == 0 || st.max_body < 1024) {
-        fprintf(stderr, "smsgate: --threads (1-64), --max-in-flight, --batch, --lease and "
-                        "--max-attempts must be positive, --max-body at least 1024\n");
+        st.lease_s == 0 || st.max_body < 1024) {
+        fprintf(stderr, "smsgate: --threads (1-64), --max-in-flight, --batch and --lease must be "
+                        "positive, --max-body at least 1024\n");
         return SG_EXIT_USAGE;
     }
     if (st.webhook_retry_base_ms == 0 || st.webhook_max_age_s == 0) {

@@ -67,6 +67,7 @@ typedef struct send_settings {
     char from[32];
     char provider[64];
     char send_at[64];
+    char validity[24];
 } send_settings;
 
 #define S send_settings
@@ -80,11 +81,14 @@ static const sg_opt send_opts[] = {
      "provider name or id (default: the default provider)"},
     {"send-at", NULL, "", SG_OPT_STR, offsetof(S, send_at), sizeof(((S *)0)->send_at), "TIME",
      "schedule for an RFC 3339 time, e.g. 2026-12-01T09:00:00Z"},
+    {"validity", NULL, "", SG_OPT_STR, offsetof(S, validity), sizeof(((S *)0)->validity), "SECONDS",
+     "never send it later than this after it is due (1 to 2592000)"},
     SG_OPT_END,
 };
 #undef S
 static const sg_cmd_spec send_spec = {
-    "smsgate send --to NUMBER [--from SENDER] [--provider NAME] [--send-at TIME] BODY",
+    "smsgate send --to NUMBER [--from SENDER] [--provider NAME] [--send-at TIME] "
+    "[--validity SECONDS] BODY",
     "Queue one message in the store and print its id. A running `smsgate serve` on the\n"
     "same database sends it.",
     send_opts, 1, 1};
@@ -130,6 +134,18 @@ int sg_cmd_send(int argc, char **argv)
         json_object_set_new(obj, "provider", json_string(st.provider));
     if (st.send_at[0])
         json_object_set_new(obj, "send_at", json_string(st.send_at));
+    if (st.validity[0]) {
+        /* Digits only; the range is sg_accept_message's to check. */
+        size_t len = strlen(st.validity);
+        if (strspn(st.validity, "0123456789") != len || len > 18) {
+            json_decref(obj);
+            fprintf(stderr, "smsgate: --validity must be a whole number of seconds (1 to "
+                            "2592000), not '%s'\n",
+                    st.validity);
+            return SG_EXIT_USAGE;
+        }
+        json_object_set_new(obj, "validity_seconds", json_integer(strtoll(st.validity, NULL, 10)));
+    }
     sg_app app;
     if ((rc = sg_cli_open(&st.base, NULL, true, &app))) {
         json_decref(obj);

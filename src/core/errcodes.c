@@ -315,6 +315,18 @@ static const sg_errcode catalogue[] = {
      "Messages to the USA must be sent through a two-way integration.", PERM},
     {"clickatell", "platform-111", "USA messaging needs STOP handling",
      "Messages to the USA need opt-out (STOP) handling enabled on the integration.", PERM},
+
+    /* smsgate's own codes, for a message it stopped trying to send. */
+    {"smsgate", "retry_budget_exhausted", "Retry budget exhausted",
+     "The provider kept answering with a transient failure (429, 5xx, a timeout, a refused "
+     "connection) for longer than the provider's retry_for_seconds (24 hours unless set), or for "
+     "--max-attempts attempts, so smsgate stopped retrying. The message ends with the provider's "
+     "last error. Sending it again once the provider has recovered can succeed.",
+     TEMP},
+    {"smsgate", "expired", "Validity period ran out",
+     "The message's validity_seconds ran out before it could be sent (the provider was failing, "
+     "or the message waited too long), so smsgate never sent it.",
+     PERM},
 };
 
 #define N_CODES (sizeof catalogue / sizeof catalogue[0])
@@ -350,5 +362,7 @@ const char *sg_errcode_describe(const char *code)
     const sg_errcode *ec = sg_errcode_find("twilio", code);
     if (!ec)
         ec = sg_errcode_find("clickatell", code);
+    if (!ec)
+        ec = sg_errcode_find("smsgate", code);
     return ec ? ec->title : NULL;
 }

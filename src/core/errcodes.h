@@ -11,7 +11,7 @@ typedef enum sg_errclass {
 } sg_errclass;
 
 typedef struct sg_errcode {
-    const char *provider; /* "twilio" (later "clickatell") */
+    const char *provider; /* "twilio", "clickatell", or "smsgate" for smsgate's own codes */
     const char *code;     /* "30003" */
     const char *title;    /* "Unreachable destination handset" */
     const char *meaning;  /* one or two sentences for humans */
@@ -19,7 +19,8 @@ typedef struct sg_errcode {
 } sg_errcode;
 
 /* A one-line description of an error code whatever the provider (Twilio's
- * catalogue first, then Clickatell's; smsgate's own "opted_out"), or NULL. */
+ * catalogue first, then Clickatell's, then smsgate's own, and "opted_out"), or
+ * NULL. */
 const char *sg_errcode_describe(const char *code);
 
 /* The entry for (provider, code), or NULL. */

@@ -47,6 +47,7 @@ struct send_job {
     sg_buf resp;
     bool looking_up;  /* the request in flight asks the provider whether it has the message */
     bool lookup_done; /* asked already (or cannot ask) */
+    int64_t started_at; /* when this attempt was started (ms, wall clock) */
     send_job *next;   /* in a bucket's queue */
     send_job *fl_prev, *fl_next; /* in the in-flight list */
 };
@@ -219,6 +220,33 @@ static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char
     job_free(d, j);
 }
 
+/* Stop trying: fail the message with smsgate's code for verdict v, the
+ * provider's last error (may be NULL) at the end of the message. s is NULL when
+ * the message expired before this attempt was made (it does not count as one). */
+static void give_up(sg_dispatcher *d, send_job *j, sg_retry_verdict v, const sg_retry_state *s,
+                    const sg_prov_result *last)
+{
+    char last_error[SG_ERROR_CODE_MAX + 260] = "";
+    char message[sizeof ((sg_outcome *)0)->error_message];
+    if (last)
+        snprintf(last_error, sizeof last_error, "%s%s%s", last->error_code,
+                 last->error_code[0] ? " " : "", last->error_message);
+    sg_retry_state none = {0};
+    int64_t validity_s = sg_validity_seconds(j->msg.created_at, j->msg.send_at, j->msg.expires_at);
+    const char *code =
+        sg_retry_give_up(v, s ? s : &none, validity_s, last_error, message, sizeof message);
+    sg_log(SG_LOG_INFO, "send_given_up", "id=%s provider=%s code=%s attempts=%u", j->msg.id,
+           j->prov->name, code, s ? s->attempts : j->msg.attempts);
+    sg_outcome *o = outcome_add(d, j, SG_OUTCOME_FAILED);
+    if (o) {
+        o->unsent = s == NULL;
+        snprintf(o->error_code, sizeof o->error_code, "%s", code);
+        snprintf(o->error_message, sizeof o->error_message, "%s", message);
+    }
+    sg_metrics_provider_add(j->prov->name, SG_M_FAILED, 1);
+    job_free(d, j);
+}
+
 /* The message as the driver sees it; callback is the status URL's storage. */
 static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback[512])
 {
@@ -248,6 +276,10 @@ static void start_job(sg_dispatcher *d, send_job *j)
         j->lookup_done = true;
         j->looking_up =
             k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) == SG_OK;
+    }
+    if (!j->looking_up && sg_validity_expired(j->msg.expires_at, sg_time_now_ms())) {
+        give_up(d, j, SG_RETRY_EXPIRED, NULL, NULL);
+        return;
     }
     if (!j->looking_up && k->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
@@ -373,6 +405,7 @@ static int64_t start_ready(sg_dispatcher *d)
             j->next = NULL;
             b->waiting--;
             d->waiting--;
+            j->started_at = sg_time_now_ms();
             start_job(d, j);
         }
         if (b->head) {
@@ -461,6 +494,38 @@ static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
     start_job(d, j);
 }
 
+/* A retryable failure: back to the queue after the back-off delay while the
+ * provider's retry budget (from the message's first attempt), --max-attempts and
+ * the message's validity allow it (core/backoff.h); failed otherwise. */
+static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status)
+{
+    sg_retry_state s = {
+        .attempts = j->msg.attempts + 1,
+        .first_attempt_at = j->msg.first_attempt_at > 0 ? j->msg.first_attempt_at : j->started_at,
+        .budget_ms = j->prov->retry_for_ms,
+        .expires_at = j->msg.expires_at,
+        .now = sg_time_now_ms(),
+    };
+    int64_t retry_at = 0;
+    sg_retry_verdict v = sg_retry_decide(&d->cfg.backoff, &s, sg_random_u32(), &retry_at);
+    if (v != SG_RETRY_AGAIN) {
+        give_up(d, j, v, &s, res);
+        return;
+    }
+    sg_outcome *o = outcome_add(d, j, SG_OUTCOME_RETRY);
+    if (o) {
+        o->from[0] = '\0';
+        o->retry_at = retry_at;
+        o->first_attempt_at = s.first_attempt_at;
+        snprintf(o->error_code, sizeof o->error_code, "%s", res->error_code);
+        snprintf(o->error_message, sizeof o->error_message, "%s", res->error_message);
+    }
+    sg_metrics_provider_add(j->prov->name, SG_M_RETRIED, 1);
+    sg_log(SG_LOG_INFO, "send_retry", "id=%s provider=%s attempt=%u http=%ld code=%s", j->msg.id,
+           j->prov->name, s.attempts, status, res->error_code[0] ? res->error_code : "-");
+    job_free(d, j);
+}
+
 static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
 {
     unlink_flying(d, j);
@@ -480,31 +545,18 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
                  rc == CURLE_WRITE_ERROR ? "provider answer too large" : curl_easy_strerror(rc));
     }
     const char *name = j->prov->name;
-    unsigned attempts = j->msg.attempts + 1;
     if (res.outcome == SG_SEND_ACCEPTED) {
         sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
         if (o)
             snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", res.message_id);
         sg_metrics_provider_add(name, SG_M_SENT, 1);
-    } else if (res.outcome == SG_SEND_RETRYABLE &&
-               !sg_backoff_exhausted(&d->cfg.backoff, attempts)) {
-        sg_outcome *o = outcome_add(d, j, SG_OUTCOME_RETRY);
-        if (o) {
-            o->from[0] = '\0';
-            o->retry_at = o->at + sg_backoff_delay_ms(&d->cfg.backoff, attempts, sg_random_u32());
-            snprintf(o->error_code, sizeof o->error_code, "%s", res.error_code);
-            snprintf(o->error_message, sizeof o->error_message, "%s", res.error_message);
-        }
-        sg_metrics_provider_add(name, SG_M_RETRIED, 1);
-        sg_log(SG_LOG_INFO, "send_retry", "id=%s provider=%s attempt=%u http=%ld code=%s",
-               j->msg.id, name, attempts, status, res.error_code[0] ? res.error_code : "-");
+    } else if (res.outcome == SG_SEND_RETRYABLE) {
+        retry_job(d, j, &res, status);
+        return;
     } else {
-        char message[300];
-        snprintf(message, sizeof message, "%s%s", res.error_message,
-                 res.outcome == SG_SEND_RETRYABLE ? " (gave up after the last retry)" : "");
         sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s", j->msg.id, name,
                status, res.error_code[0] ? res.error_code : "-");
-        fail_job(d, j, res.error_code, message, res.opted_out);
+        fail_job(d, j, res.error_code, res.error_message, res.opted_out);
         return;
     }
     job_free(d, j);

@@ -1,4 +1,5 @@
 #include "dispatch/registry.h"
+#include "providers/config_fields.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -72,6 +73,9 @@ void sg_provider_load(sg_provider *p, const sg_provider_row *row,
     }
     json_t *mps = json_object_get(p->config, "mps");
     p->mps = json_is_number(mps) ? json_number_value(mps) : 1.0;
+    int64_t retry_for; /* the driver's config_load checked it */
+    sg_cfg_retry_for(p->config, &retry_for, &e);
+    p->retry_for_ms = retry_for * 1000;
 }
 
 static void set_free(sg_provider_set *set)

@@ -61,14 +61,17 @@ static const char *const platform_secret_fields[] = {"api_key", "callback_secret
  * (api/provider_admin.c), not used by the driver. */
 static const char *const legacy_keys[] = {
     "username", "password", "api_id",          "from",       "mo", "base_url",
-    "mps",      "params",   "callback_secret", "allow_from", NULL,
+    "mps",      "params",   "callback_secret", "allow_from", "retry_for_seconds", NULL,
 };
 #define LEGACY_KEYS_TEXT                                                                           \
-    "username, password, api_id, from, mo, base_url, mps, params, callback_secret, allow_from"
+    "username, password, api_id, from, mo, base_url, mps, params, callback_secret, allow_from, "   \
+    "retry_for_seconds"
 
 static const char *const platform_keys[] = {"api_key",         "from",       "base_url", "mps",
-                                            "callback_secret", "allow_from", NULL};
-#define PLATFORM_KEYS_TEXT "api_key, from, base_url, mps, callback_secret, allow_from"
+                                            "callback_secret", "allow_from", "retry_for_seconds",
+                                            NULL};
+#define PLATFORM_KEYS_TEXT                                                                         \
+    "api_key, from, base_url, mps, callback_secret, allow_from, retry_for_seconds"
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -484,7 +487,8 @@ static bool check_keys(json_t *config, const char *kind, const char *const *know
 }
 
 /* The fields both kinds share: from (unless c already holds the senders, from a
- * params text), base_url and mps. What is parsed is c's, even on failure. */
+ * params text), base_url, mps and retry_for_seconds (checked here, read by the
+ * dispatcher's registry). What is parsed is c's, even on failure. */
 static bool load_common(json_t *config, ckt_cfg *c, const char *dflt_url, sg_error *e)
 {
     if (!c->from) {
@@ -496,7 +500,9 @@ static bool load_common(json_t *config, ckt_cfg *c, const char *dflt_url, sg_err
         if (parse_from(config, c->from, &c->n_from, e))
             return false;
     }
-    if (sg_cfg_base_url(config, dflt_url, &c->base_url, e) || sg_cfg_mps(config, &c->mps, NULL, e))
+    int64_t retry_for;
+    if (sg_cfg_base_url(config, dflt_url, &c->base_url, e) || sg_cfg_mps(config, &c->mps, NULL, e) ||
+        sg_cfg_retry_for(config, &retry_for, e))
         return false;
     return true;
 }

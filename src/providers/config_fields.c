@@ -84,6 +84,23 @@ sg_err sg_cfg_mps(json_t *config, double *out, bool *present, sg_error *e)
     return SG_OK;
 }
 
+sg_err sg_cfg_retry_for(json_t *config, int64_t *seconds, sg_error *e)
+{
+    *seconds = SG_CFG_RETRY_FOR_DEFAULT_S;
+    json_t *v = json_object_get(config, "retry_for_seconds");
+    if (!v)
+        return SG_OK;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (n < 0 || n > SG_CFG_RETRY_FOR_MAX_S)
+        return sg_error_set(e, SG_ERR_INVALID, "config.retry_for_seconds",
+                            "retry_for_seconds must be a whole number of seconds from 0 to "
+                            "%lld (30 days): how long failed sends are retried (default %lld, "
+                            "24 hours)",
+                            SG_CFG_RETRY_FOR_MAX_S, SG_CFG_RETRY_FOR_DEFAULT_S);
+    *seconds = (int64_t)n;
+    return SG_OK;
+}
+
 void sg_cfg_free_list(char **list, size_t n)
 {
     if (!list)

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SG_CFG_MPS_MAX      10000.0
 #define SG_CFG_BASE_URL_MAX 512
@@ -28,6 +29,14 @@ sg_err sg_cfg_base_url(json_t *config, const char *dflt, char **out, sg_error *e
 
 /* mps: a number in (0, SG_CFG_MPS_MAX]; 1 when absent (*present tells which). */
 sg_err sg_cfg_mps(json_t *config, double *out, bool *present, sg_error *e);
+
+/* retry_for_seconds, a field every kind accepts: how long transient send failures
+ * (429, 5xx, timeouts, connection errors) are retried, counted from a message's
+ * first attempt. A whole number in [0, SG_CFG_RETRY_FOR_MAX_S] (0: never retry);
+ * SG_CFG_RETRY_FOR_DEFAULT_S when absent. */
+#define SG_CFG_RETRY_FOR_DEFAULT_S (24LL * 3600)
+#define SG_CFG_RETRY_FOR_MAX_S     (30LL * 24 * 3600)
+sg_err sg_cfg_retry_for(json_t *config, int64_t *seconds, sg_error *e);
 
 /* Free n strings and the array (NULL is fine). */
 void sg_cfg_free_list(char **list, size_t n);

@@ -41,15 +41,14 @@ static const char *const secret_fields[] = {"auth_token", "api_key_secret", "cal
                                             NULL};
 
 static const char *const known_keys[] = {
-    "account_sid",    "auth_token", "api_key_sid",
-    "api_key_secret", "from",       "messaging_service_sid",
-    "base_url",       "mps",        "callback_secret",
-    "allow_from",     NULL,
+    "account_sid",           "auth_token", "api_key_sid", "api_key_secret",  "from",
+    "messaging_service_sid", "base_url",   "mps",         "callback_secret", "allow_from",
+    "retry_for_seconds",     NULL,
 };
 
 #define KNOWN_KEYS_TEXT                                                                            \
     "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "          \
-    "base_url, mps, callback_secret, allow_from"
+    "base_url, mps, callback_secret, allow_from, retry_for_seconds"
 
 /* ---- config ------------------------------------------------------------------------- */
 
@@ -337,7 +336,8 @@ static void *config_load(json_t *config, sg_error *e)
 
     double mps;
     bool mps_given;
-    if (sg_cfg_mps(config, &mps, &mps_given, e))
+    int64_t retry_for;
+    if (sg_cfg_mps(config, &mps, &mps_given, e) || sg_cfg_retry_for(config, &retry_for, e))
         goto fail;
 
     c = calloc(1, sizeof *c);

@@ -99,7 +99,7 @@ sg_err sg_store_provider_generation(sg_store *s, int64_t *gen);
 
 #define SG_FROM_MAX            32
 #define SG_PROVIDER_MSG_ID_MAX 72
-#define SG_ERROR_CODE_MAX      16
+#define SG_ERROR_CODE_MAX      32 /* smsgate's own codes too: "retry_budget_exhausted" */
 
 typedef struct sg_message {
     char id[SG_ID_MAX];
@@ -123,6 +123,10 @@ typedef struct sg_message {
                          which are sent even to an opted-out number */
     char broadcast_id[SG_ID_MAX]; /* "" unless sent for a broadcast */
     bool reclaimed;               /* from a claim: claimed again after its lease expired */
+    int64_t expires_at;           /* never sent at or after this (ms); 0 = no validity period */
+    int64_t first_attempt_at;     /* when the first attempt that failed and was retried
+                                     started (ms); 0 until then. The retry budget counts
+                                     from it */
     /* Insert only: > 0 stores the message already claimed (status sending, due
      * again when this lease runs out) for the dispatcher that reserved room for it;
      * the insert clears it when the recipient turns out to be opted out. */
@@ -675,7 +679,9 @@ sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state sta
 /* Claim up to limit messages that are due at now (scheduled or queued whose time
  * has come, or sending whose lease expired), mark them sending with a lease until
  * now + lease_ms. A claimed message to an opted-out number (other than a consent
- * reply) is failed on the spot with error_code "opted_out" and not returned. The
+ * reply) is failed on the spot with error_code "opted_out" and not returned; so
+ * is one past its expires_at (error_code "expired") unless it was sending (its
+ * lease ran out: the dispatcher asks the provider first, then fails it). The
  * claim is a queued write: done(arg, msgs, n, err) runs after the commit and owns
  * msgs (malloc'd array; NULL and 0 on failure). */
 sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
@@ -696,14 +702,16 @@ typedef struct sg_outcome {
     char from[SG_FROM_MAX]; /* sender used ("" = unchanged) */
     char provider_message_id[SG_PROVIDER_MSG_ID_MAX];
     char error_code[SG_ERROR_CODE_MAX];
-    char error_message[256];
+    char error_message[512]; /* a provider's 256 bytes after smsgate's own words */
     int64_t retry_at; /* SG_OUTCOME_RETRY and SG_OUTCOME_RELEASE: when due again */
+    int64_t first_attempt_at; /* SG_OUTCOME_RETRY: stored unless the message has one */
     int64_t at;
     bool opt_out; /* SG_OUTCOME_FAILED: the provider says the recipient opted out */
+    bool unsent;  /* SG_OUTCOME_FAILED: failed before a request was made (not an attempt) */
 } sg_outcome;
 
 /* Record outcomes of claimed messages; the attempt counter goes up by one for
- * SENT, RETRY and FAILED. Asynchronous: done(arg, err) runs from the writer
+ * SENT, RETRY and FAILED (unless unsent). Asynchronous: done(arg, err) runs from the writer
  * thread after commit (done may be NULL). The array is copied. */
 sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
                          void (*done)(void *arg, sg_err err), void *arg);

@@ -263,6 +263,12 @@ const sg_migration sg_sqlite_migrations[] = {
      "DROP INDEX webhook_deliveries_due;"
      "CREATE INDEX webhook_deliveries_due_hook ON webhook_deliveries"
      "  (webhook_id, next_attempt_at) WHERE state = 'pending';"},
+    /* expires_at: a message's validity period as a time (ms, 0 = none);
+     * first_attempt_at: when the first attempt of a message being retried started
+     * (ms, 0 = not retried yet), the start of its provider's retry budget. */
+    {9, "validity period and retry budget of messages",
+     "ALTER TABLE messages ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE messages ADD COLUMN first_attempt_at INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t sg_sqlite_migrations_count =

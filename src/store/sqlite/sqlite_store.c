@@ -9,6 +9,7 @@
  * Reads use a small pool of read-only connections; in WAL mode they never block
  * the writer nor each other. Every statement is prepared once per connection and
  * cached (sq_stmt). */
+#include "core/backoff.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
@@ -31,7 +32,7 @@
 #define MSG_COLS                                                                                   \
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
     "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
-    "created_at, updated_at, purpose, broadcast_id"
+    "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at"
 
 enum {
     Q_KEY_INSERT,
@@ -66,6 +67,7 @@ enum {
     Q_PING,
     Q_OPTOUT_EXISTS,
     Q_FAIL_OPTED_OUT,
+    Q_FAIL_EXPIRED,
     Q_MSG_TO,
     Q_BY_PROVIDER_ID,
     Q_STATUS_SET,
@@ -130,7 +132,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_PROV_IN_USE] = "SELECT count(*) FROM messages WHERE provider_id = ?1 "
                       "AND status IN ('scheduled', 'queued', 'sending')",
     [Q_MSG_INSERT] = "INSERT INTO messages (" MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+                     "?23)",
     [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
@@ -152,11 +155,13 @@ static const char *const sql_text[Q__COUNT] = {
                    "attempts = attempts + 1, due_at = 0, updated_at = ?4 "
                    "WHERE id = ?1 AND status = 'sending'",
     [Q_OUT_RETRY] = "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "
-                    "error_code = ?3, error_message = ?4, updated_at = ?5 "
+                    "error_code = ?3, error_message = ?4, updated_at = ?5, "
+                    "first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ?6 "
+                    "ELSE first_attempt_at END "
                     "WHERE id = ?1 AND status = 'sending'",
     [Q_OUT_FAILED] = "UPDATE messages SET status = 'failed', error_code = ?2, error_message = ?3, "
                      "from_number = CASE WHEN ?5 = '' THEN from_number ELSE ?5 END, "
-                     "attempts = attempts + 1, due_at = 0, updated_at = ?4 "
+                     "attempts = attempts + ?6, due_at = 0, updated_at = ?4 "
                      "WHERE id = ?1 AND status = 'sending'",
     [Q_OUT_RELEASE] = "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "
                       "WHERE id = ?1 AND status = 'sending'",
@@ -172,6 +177,8 @@ static const char *const sql_text[Q__COUNT] = {
     [Q_FAIL_OPTED_OUT] = "UPDATE messages SET status = 'failed', error_code = 'opted_out', "
                          "error_message = 'the recipient opted out of SMS', due_at = 0, "
                          "updated_at = ?2 WHERE id = ?1",
+    [Q_FAIL_EXPIRED] = "UPDATE messages SET status = 'failed', error_code = 'expired', "
+                       "error_message = ?3, due_at = 0, updated_at = ?2 WHERE id = ?1",
     [Q_MSG_TO] = "SELECT to_number FROM messages WHERE id = ?1",
     [Q_BY_PROVIDER_ID] = "SELECT id, status FROM messages WHERE provider_id = ?1 AND "
                          "provider_message_id = ?2 AND provider_message_id != '' AND "
@@ -1072,6 +1079,8 @@ void sq_message_row(sqlite3_stmt *st, sg_message *m)
     m->updated_at = sqlite3_column_int64(st, 17);
     sq_col_copy(st, 18, m->purpose, sizeof m->purpose);
     sq_col_copy(st, 19, m->broadcast_id, sizeof m->broadcast_id);
+    m->expires_at = sqlite3_column_int64(st, 20);
+    m->first_attempt_at = sqlite3_column_int64(st, 21);
 }
 
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
@@ -1113,7 +1122,9 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     sqlite3_bind_int64(st, 18, m->updated_at);
     sq_bind_text(st, 19, m->purpose);
     sq_bind_text(st, 20, m->broadcast_id);
-    sqlite3_bind_int64(st, 21,
+    sqlite3_bind_int64(st, 21, m->expires_at);
+    sqlite3_bind_int64(st, 22, m->first_attempt_at);
+    sqlite3_bind_int64(st, 23,
                        claimed                      ? m->lease_until
                        : m->send_at > m->created_at ? m->send_at
                                                     : 0);
@@ -1600,6 +1611,34 @@ static sg_err optout_remove_on(sg_store *s, conn *c, const char *phone, const ch
     return err ? err : sq_emit_consent(s, c, SG_EVENT_OPTED_IN, phone, source, message_id, at, e);
 }
 
+/* A claimed message past its validity period (and with no attempt of unknown
+ * outcome behind it): failed on the spot with error_code "expired"; the error of
+ * its last attempt, if it was being retried, ends the message. */
+static sg_err claim_fail_expired(sg_store *s, conn *c, const sg_message *m, int64_t now,
+                                 sg_error *e)
+{
+    char last[SG_ERROR_CODE_MAX + 260], text[600];
+    snprintf(last, sizeof last, "%s%s%.256s", m->error_code, m->error_code[0] ? " " : "",
+             m->error_message ? m->error_message : "");
+    sg_retry_state none = {0};
+    sg_retry_give_up(SG_RETRY_EXPIRED, &none,
+                     sg_validity_seconds(m->created_at, m->send_at, m->expires_at), last, text,
+                     sizeof text);
+    sqlite3_stmt *st = sq_stmt(c, Q_FAIL_EXPIRED);
+    if (st) {
+        sq_bind_text(st, 1, m->id);
+        sqlite3_bind_int64(st, 2, now);
+        sq_bind_text(st, 3, text);
+    }
+    sg_err err = sq_step_done(c, st, e, "failing an expired message");
+    if (!err) {
+        char detail[sizeof text + 16];
+        snprintf(detail, sizeof detail, SG_CODE_EXPIRED " %s", text);
+        err = sq_event_insert(c, m->id, SG_STATUS_FAILED, now, detail, e);
+    }
+    return err ? err : sq_emit_message_status(s, c, m->id, now, e);
+}
+
 typedef struct claim_arg {
     int64_t now, lease_ms;
     size_t limit;
@@ -1638,6 +1677,13 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                                       "opted_out: the recipient opted out of SMS", e);
             if (!err)
                 err = sq_emit_message_status(s, c, m->id, a->now, e);
+            if (err)
+                return err;
+            sg_message_free(m);
+            continue;
+        }
+        if (m->status != SG_STATUS_SENDING && sg_validity_expired(m->expires_at, a->now)) {
+            sg_err err = claim_fail_expired(s, c, m, a->now, e);
             if (err)
                 return err;
             sg_message_free(m);
@@ -1731,7 +1777,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
 {
     sqlite3_stmt *st = NULL;
     sg_status status = SG_STATUS_QUEUED;
-    char detail[400];
+    char detail[sizeof o->error_message + 128];
     detail[0] = '\0';
     switch (o->kind) {
     case SG_OUTCOME_SENT:
@@ -1754,6 +1800,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sq_bind_text(st, 3, o->error_code);
         sq_bind_text(st, 4, o->error_message);
         sqlite3_bind_int64(st, 5, o->at);
+        sqlite3_bind_int64(st, 6, o->first_attempt_at > 0 ? o->first_attempt_at : o->at);
         status = SG_STATUS_QUEUED;
         char when[SG_TIME_STR_MAX];
         sg_time_format(o->retry_at, when, sizeof when);
@@ -1770,6 +1817,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sq_bind_text(st, 3, o->error_message);
         sqlite3_bind_int64(st, 4, o->at);
         sq_bind_text(st, 5, o->from);
+        sqlite3_bind_int(st, 6, o->unsent ? 0 : 1);
         status = SG_STATUS_FAILED;
         snprintf(detail, sizeof detail, "%s%s%s", o->error_code[0] ? o->error_code : "",
                  o->error_code[0] ? " " : "", o->error_message);
