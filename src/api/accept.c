@@ -23,9 +23,9 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
     return false;
 }
 
-static const char *const known_keys[] = {"to",         "body",     "from",
-                                         "provider",   "send_at",  "contact_id",
-                                         "metadata",   "track_clicks", "validity_seconds", NULL};
+static const char *const known_keys[] = {
+    "to",         "body",     "from",         "provider",         "send_at",
+    "contact_id", "metadata", "track_clicks", "validity_seconds", NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)

@@ -24,8 +24,8 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
 #define SG_METADATA_MAX         4096
 
 /* Validate obj ({"to", "body", "from"?, "provider"?, "send_at"?, "contact_id"?,
- * "metadata"?, "track_clicks"?, "validity_seconds"?}) against the providers in set. On success fills m (caller frees
- * with sg_message_free) and *prov (borrowed from set) and returns true. */
+ * "metadata"?, "track_clicks"?, "validity_seconds"?}) against the providers in set. On success
+ * fills m (caller frees with sg_message_free) and *prov (borrowed from set) and returns true. */
 bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,
                        sg_message *m, const sg_provider **prov, sg_reject *rej);
 

@@ -79,7 +79,8 @@ static const sg_opt serve_opts[] = {
     {"retry-base-ms", "SMSGATE_RETRY_BASE_MS", "2000", SG_OPT_UINT, offsetof(S, retry_base_ms), 0,
      "MS", "delay before the first retry (doubles each time, with jitter)"},
     {"retry-cap-ms", "SMSGATE_RETRY_CAP_MS", "300000", SG_OPT_UINT, offsetof(S, retry_cap_ms), 0,
-     "MS", "longest delay between retries (a failed send is retried for its provider's "
+     "MS",
+     "longest delay between retries (a failed send is retried for its provider's "
      "retry_for_seconds, 24 h by default)"},
     {"max-attempts", "SMSGATE_MAX_ATTEMPTS", "0", SG_OPT_UINT, offsetof(S, max_attempts), 0, "N",
      "also give up after N attempts (0: no cap, only the retry time budget)"},

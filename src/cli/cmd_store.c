@@ -139,8 +139,9 @@ int sg_cmd_send(int argc, char **argv)
         size_t len = strlen(st.validity);
         if (strspn(st.validity, "0123456789") != len || len > 18) {
             json_decref(obj);
-            fprintf(stderr, "smsgate: --validity must be a whole number of seconds (1 to "
-                            "2592000), not '%s'\n",
+            fprintf(stderr,
+                    "smsgate: --validity must be a whole number of seconds (1 to "
+                    "2592000), not '%s'\n",
                     st.validity);
             return SG_EXIT_USAGE;
         }

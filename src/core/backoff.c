@@ -74,7 +74,8 @@ const char *sg_retry_give_up(sg_retry_verdict v, const sg_retry_state *s, int64_
     case SG_RETRY_BUDGET_SPENT:
     case SG_RETRY_AGAIN:
     default:
-        snprintf(msg, cap, "retry budget of %lld s (the provider's retry_for_seconds) spent after "
+        snprintf(msg, cap,
+                 "retry budget of %lld s (the provider's retry_for_seconds) spent after "
                  "%u attempts%s%s",
                  (long long)(s->budget_ms / 1000), s->attempts, sep, last);
         return SG_CODE_RETRY_BUDGET_EXHAUSTED;

@@ -33,10 +33,10 @@ bool sg_backoff_exhausted(const sg_backoff *b, unsigned attempts);
 #define SG_CODE_EXPIRED                "expired"
 
 typedef enum sg_retry_verdict {
-    SG_RETRY_AGAIN = 0,       /* try again at *retry_at */
-    SG_RETRY_BUDGET_SPENT,    /* the next attempt would start after first_attempt_at + budget */
-    SG_RETRY_ATTEMPTS_SPENT,  /* max_attempts attempts have been made */
-    SG_RETRY_EXPIRED,         /* the next attempt would start after the message expired */
+    SG_RETRY_AGAIN = 0,      /* try again at *retry_at */
+    SG_RETRY_BUDGET_SPENT,   /* the next attempt would start after first_attempt_at + budget */
+    SG_RETRY_ATTEMPTS_SPENT, /* max_attempts attempts have been made */
+    SG_RETRY_EXPIRED,        /* the next attempt would start after the message expired */
 } sg_retry_verdict;
 
 typedef struct sg_retry_state {

@@ -47,9 +47,10 @@ struct send_job {
     sg_buf resp;
     bool looking_up;  /* the request in flight asks the provider whether it has the message */
     bool lookup_done; /* asked already (or cannot ask) */
-    int64_t started_at; /* when this attempt was started (ms, wall clock) */
     send_job *next;   /* in a bucket's queue */
     send_job *fl_prev, *fl_next; /* in the in-flight list */
+    /* When this attempt was started (ms, wall clock). */
+    int64_t started_at;
 };
 
 struct bucket {
@@ -227,7 +228,7 @@ static void give_up(sg_dispatcher *d, send_job *j, sg_retry_verdict v, const sg_
                     const sg_prov_result *last)
 {
     char last_error[SG_ERROR_CODE_MAX + 260] = "";
-    char message[sizeof ((sg_outcome *)0)->error_message];
+    char message[sizeof((sg_outcome *)0)->error_message];
     if (last)
         snprintf(last_error, sizeof last_error, "%s%s%s", last->error_code,
                  last->error_code[0] ? " " : "", last->error_message);
@@ -499,12 +500,16 @@ static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
  * the message's validity allow it (core/backoff.h); failed otherwise. */
 static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status)
 {
+    int64_t now = sg_time_now_ms();
+    int64_t first = j->msg.first_attempt_at > 0 ? j->msg.first_attempt_at
+                    : j->started_at > 0         ? j->started_at
+                                                : now;
     sg_retry_state s = {
         .attempts = j->msg.attempts + 1,
-        .first_attempt_at = j->msg.first_attempt_at > 0 ? j->msg.first_attempt_at : j->started_at,
+        .first_attempt_at = first,
         .budget_ms = j->prov->retry_for_ms,
         .expires_at = j->msg.expires_at,
-        .now = sg_time_now_ms(),
+        .now = now,
     };
     int64_t retry_at = 0;
     sg_retry_verdict v = sg_retry_decide(&d->cfg.backoff, &s, sg_random_u32(), &retry_at);

@@ -24,7 +24,9 @@ typedef struct sg_provider {
     void *cfg;      /* the driver's parsed config */
     json_t *config; /* normalised config, secrets included: never log or show it */
     double mps;     /* sends per second per sender */
-    int64_t retry_for_ms; /* config.retry_for_seconds: retry budget from a first attempt */
+    /* config.retry_for_seconds in ms: how long after a message's first attempt
+     * transient failures are retried */
+    int64_t retry_for_ms;
     int64_t created_at, updated_at;
     bool broken; /* could not be decrypted or loaded: never used */
     char broken_reason[256];

@@ -60,16 +60,26 @@ static const char *const platform_secret_fields[] = {"api_key", "callback_secret
 /* callback_secret and allow_from are checked by smsgate's callback layer
  * (api/provider_admin.c), not used by the driver. */
 static const char *const legacy_keys[] = {
-    "username", "password", "api_id",          "from",       "mo", "base_url",
-    "mps",      "params",   "callback_secret", "allow_from", "retry_for_seconds", NULL,
+    "username",
+    "password",
+    "api_id",
+    "from",
+    "mo",
+    "base_url",
+    "mps",
+    "params",
+    "callback_secret",
+    "allow_from",
+    "retry_for_seconds",
+    NULL,
 };
 #define LEGACY_KEYS_TEXT                                                                           \
     "username, password, api_id, from, mo, base_url, mps, params, callback_secret, allow_from, "   \
     "retry_for_seconds"
 
-static const char *const platform_keys[] = {"api_key",         "from",       "base_url", "mps",
-                                            "callback_secret", "allow_from", "retry_for_seconds",
-                                            NULL};
+static const char *const platform_keys[] = {
+    "api_key",         "from",       "base_url",          "mps",
+    "callback_secret", "allow_from", "retry_for_seconds", NULL};
 #define PLATFORM_KEYS_TEXT                                                                         \
     "api_key, from, base_url, mps, callback_secret, allow_from, retry_for_seconds"
 
@@ -501,8 +511,8 @@ static bool load_common(json_t *config, ckt_cfg *c, const char *dflt_url, sg_err
             return false;
     }
     int64_t retry_for;
-    if (sg_cfg_base_url(config, dflt_url, &c->base_url, e) || sg_cfg_mps(config, &c->mps, NULL, e) ||
-        sg_cfg_retry_for(config, &retry_for, e))
+    if (sg_cfg_base_url(config, dflt_url, &c->base_url, e) ||
+        sg_cfg_mps(config, &c->mps, NULL, e) || sg_cfg_retry_for(config, &retry_for, e))
         return false;
     return true;
 }

@@ -702,10 +702,13 @@ typedef struct sg_outcome {
     char from[SG_FROM_MAX]; /* sender used ("" = unchanged) */
     char provider_message_id[SG_PROVIDER_MSG_ID_MAX];
     char error_code[SG_ERROR_CODE_MAX];
-    char error_message[512]; /* a provider's 256 bytes after smsgate's own words */
+    /* 512: room for a provider's 256 bytes after smsgate's own words */
+    char error_message[512];
     int64_t retry_at; /* SG_OUTCOME_RETRY and SG_OUTCOME_RELEASE: when due again */
-    int64_t first_attempt_at; /* SG_OUTCOME_RETRY: stored unless the message has one */
     int64_t at;
+    /* SG_OUTCOME_RETRY: the start of the message's first attempt, stored unless
+     * the message has one already */
+    int64_t first_attempt_at;
     bool opt_out; /* SG_OUTCOME_FAILED: the provider says the recipient opted out */
     bool unsent;  /* SG_OUTCOME_FAILED: failed before a request was made (not an attempt) */
 } sg_outcome;

@@ -232,9 +232,7 @@ def test_retry_budget_spent_fails_with_retry_budget_exhausted(harness):
     # Every attempt reached the provider, each counted once; none was accepted.
     assert sim.stats()["injected_5xx"] == m["attempts"]
     assert sim.messages() == []
-    # The last attempt started within the budget: at most 2 s after the first one.
-    sending = [e["at"] for e in m["events"] if e["status"] == "sending"]
-    assert len(sending) == m["attempts"]
+    assert [e["status"] for e in m["events"]].count("sending") == m["attempts"], m["events"]
     # smsgate's code is in the error catalogue.
     r = srv.get("/v1/error-codes", params={"provider": "smsgate"})
     codes = {c["code"]: c for c in r.json()["data"]}

@@ -105,8 +105,11 @@ static void test_exhausted(void **state)
 static sg_retry_verdict run_outage(const sg_backoff *b, int64_t budget_ms, int64_t expires_at,
                                    uint32_t rnd, unsigned *attempts, int64_t *last_at)
 {
-    sg_retry_state s = {.attempts = 0, .first_attempt_at = 0, .budget_ms = budget_ms,
-                        .expires_at = expires_at, .now = 0};
+    sg_retry_state s = {.attempts = 0,
+                        .first_attempt_at = 0,
+                        .budget_ms = budget_ms,
+                        .expires_at = expires_at,
+                        .now = 0};
     for (;;) {
         s.attempts++;
         *attempts = s.attempts;
@@ -196,8 +199,8 @@ static void test_expiry(void **state)
     sg_backoff b = {.base_ms = 1000, .cap_ms = 1000, .max_attempts = 0};
     int64_t at = -1;
     /* expiry before the budget's end: it decides */
-    sg_retry_state s = {.attempts = 1, .first_attempt_at = 0, .budget_ms = 60000,
-                        .expires_at = 5000, .now = 3999};
+    sg_retry_state s = {
+        .attempts = 1, .first_attempt_at = 0, .budget_ms = 60000, .expires_at = 5000, .now = 3999};
     assert_int_equal(sg_retry_decide(&b, &s, UINT32_MAX, &at), SG_RETRY_AGAIN);
     assert_int_equal(at, 4999);
     s.now = 4000;
@@ -229,8 +232,11 @@ static void test_decide_no_overflow(void **state)
 {
     sg_backoff b = {.base_ms = UINT32_MAX, .cap_ms = UINT32_MAX, .max_attempts = 0};
     int64_t at = -1;
-    sg_retry_state s = {.attempts = UINT32_MAX, .first_attempt_at = INT64_MAX - 10,
-                        .budget_ms = INT64_MAX, .expires_at = 0, .now = INT64_MAX - 5};
+    sg_retry_state s = {.attempts = UINT32_MAX,
+                        .first_attempt_at = INT64_MAX - 10,
+                        .budget_ms = INT64_MAX,
+                        .expires_at = 0,
+                        .now = INT64_MAX - 5};
     /* now + delay saturates at INT64_MAX, as does the budget's end */
     assert_int_equal(sg_retry_decide(&b, &s, UINT32_MAX, &at), SG_RETRY_BUDGET_SPENT);
     s.expires_at = INT64_MAX;
@@ -253,8 +259,7 @@ static void check_give_up(sg_retry_verdict v, const sg_retry_state *s, int64_t v
 static void test_give_up_texts(void **state)
 {
     sg_retry_state s = {.attempts = 12, .budget_ms = 3000};
-    check_give_up(SG_RETRY_BUDGET_SPENT, &s, 0, "503 Service Unavailable",
-                  "retry_budget_exhausted",
+    check_give_up(SG_RETRY_BUDGET_SPENT, &s, 0, "503 Service Unavailable", "retry_budget_exhausted",
                   "retry budget of 3 s (the provider's retry_for_seconds) spent after 12 attempts; "
                   "last error: 503 Service Unavailable");
     check_give_up(SG_RETRY_ATTEMPTS_SPENT, &s, 0, NULL, "retry_budget_exhausted",
