@@ -12,11 +12,15 @@ typedef struct idem_user {
     sg_idem_ctx idem;
 } idem_user;
 
+sg_http_result sg_api_authenticate(sg_http_req *req, const sg_route *route, void *ctx)
+{
+    return sg_auth_before(req, route, ctx);
+}
+
 sg_http_result sg_api_before(sg_http_req *req, const sg_route *route, void *ctx)
 {
-    if (sg_auth_before(req, route, ctx) == SG_HTTP_DONE)
-        return SG_HTTP_DONE;
-    if (!(route->flags & SG_API_IDEMPOTENT) || !sg_http_header(req, "Idempotency-Key"))
+    if (!(route->flags & SG_API_IDEMPOTENT) || !sg_http_header(req, "Idempotency-Key") ||
+        !sg_auth_caller(req))
         return SG_HTTP_PENDING;
     /* Widen the caller record so the key travels with the request. */
     idem_user *u = calloc(1, sizeof *u);
@@ -42,7 +46,9 @@ void sg_api_after(sg_http_req *req, const sg_route *route, void *ctx)
     const char *body = sg_http_response_body(req, &len);
     sg_idem_write w = {u->idem.key_id, u->idem.key, u->idem.fingerprint, status, body};
     sg_error e = {0};
-    if (sg_store_idem_put(app->store, &w, &e) != SG_OK)
-        sg_log(SG_LOG_WARN, "idempotency_not_recorded", "path=%s error=\"%s\"", sg_http_path(req),
-               e.message);
+    if (sg_store_idem_put(app->store, &w, &e) != SG_OK) {
+        char path[256];
+        sg_http_log_path(req, path, sizeof path);
+        sg_log(SG_LOG_WARN, "idempotency_not_recorded", "path=%s error=\"%s\"", path, e.message);
+    }
 }

@@ -6,6 +6,11 @@
 
 #include "http/server.h"
 
+/* The body limit of every callback route: a provider's signature covers the
+ * body, so it is read before anyone is authenticated, and a delivery report or
+ * an inbound SMS is a few KiB at most. */
+#define SG_CALLBACK_MAX_BODY (64 * 1024)
+
 sg_http_result sg_callback_status(sg_http_req *req, void *ctx);
 sg_http_result sg_callback_inbound(sg_http_req *req, void *ctx);
 

@@ -9,6 +9,7 @@
 #include "audience/broadcaster.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
+#include "core/cidr.h"
 #include "http/server.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -49,6 +50,10 @@ typedef struct serve_settings {
     unsigned broadcast_tick_ms;
     bool demo;
     char outbound_allow[1024];
+    unsigned max_conn_per_ip;
+    unsigned header_timeout_s;
+    char trusted_proxy[1024];
+    unsigned unauth_budget;
 } serve_settings;
 
 #define S serve_settings
@@ -109,9 +114,24 @@ static const sg_opt serve_opts[] = {
      sizeof(((S *)0)->outbound_allow), "CIDR[,CIDR...]",
      "loopback or private networks app webhooks may reach (refused by default; --demo: "
      "loopback)"},
+    {"max-conn-per-ip", "SMSGATE_MAX_CONN_PER_IP", "256", SG_OPT_UINT,
+     offsetof(S, max_conn_per_ip), 0, "N",
+     "open HTTP connections per client address (0: no limit; trusted proxies are exempt)"},
+    {"header-timeout", "SMSGATE_HEADER_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, header_timeout_s),
+     0, "SECS", "a request's headers must be in this long after its connection opened or the "
+     "previous answer went (0: no deadline)"},
+    {"trusted-proxy", "SMSGATE_TRUSTED_PROXY", "", SG_OPT_STR, offsetof(S, trusted_proxy),
+     sizeof(((S *)0)->trusted_proxy), "CIDR[,CIDR...]",
+     "reverse proxies whose X-Forwarded-For names the client (for logs and callback "
+     "allow-lists)"},
+    {"unauth-budget", "SMSGATE_UNAUTH_BUDGET", "16777216", SG_OPT_UINT, offsetof(S, unauth_budget),
+     0, "BYTES", "memory all bodies of not yet authenticated requests (provider callbacks) may "
+     "hold at once; beyond it they get 503"},
     SG_OPT_END,
 };
 #undef S
+
+#define MAX_TRUSTED_PROXIES 32
 
 static const sg_cmd_spec serve_spec = {
     "smsgate serve [options]",
@@ -271,6 +291,15 @@ int sg_cmd_serve(int argc, char **argv)
                         "positive\n");
         return SG_EXIT_USAGE;
     }
+    sg_cidr trusted[MAX_TRUSTED_PROXIES];
+    size_t n_trusted = 0;
+    if (!sg_cidr_list_parse(st.trusted_proxy, trusted, MAX_TRUSTED_PROXIES, &n_trusted)) {
+        fprintf(stderr,
+                "smsgate: --trusted-proxy: entry %zu is not an address or CIDR (at most %d, "
+                "separated by commas)\n",
+                n_trusted + 1, MAX_TRUSTED_PROXIES);
+        return SG_EXIT_USAGE;
+    }
     if ((uint64_t)st.lease_s * 1000 <= st.request_timeout_ms) {
         /* A send still in flight when its lease ran out would be claimed again by
          * this very server and sent twice. */
@@ -369,8 +398,14 @@ int sg_cmd_serve(int argc, char **argv)
         .max_body = st.max_body,
         .routes = sg_api_routes,
         .ctx = &app,
+        .authenticate = sg_api_authenticate,
         .before = sg_api_before,
         .after = sg_api_after,
+        .unauth_budget = st.unauth_budget,
+        .max_conn_per_ip = st.max_conn_per_ip,
+        .header_timeout_s = st.header_timeout_s,
+        .trusted_proxies = trusted,
+        .n_trusted_proxies = n_trusted,
     };
     if (sg_http_start(&hc, &http, &bound, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);

@@ -76,3 +76,37 @@ bool sg_cidr_contains_addr(const sg_cidr *c, int family, const uint8_t a[16])
     }
     return true;
 }
+
+bool sg_cidr_list_parse(const char *text, sg_cidr *out, size_t max, size_t *n)
+{
+    *n = 0;
+    const char *p = text ? text : "";
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ')
+            end++;
+        char one[64];
+        if ((size_t)(end - p) >= sizeof one || *n >= max)
+            return false;
+        memcpy(one, p, (size_t)(end - p));
+        one[end - p] = '\0';
+        if (!sg_cidr_parse(one, &out[*n]))
+            return false;
+        (*n)++;
+        p = end;
+    }
+    return true;
+}
+
+bool sg_cidr_list_contains(const sg_cidr *list, size_t n, const char *ip)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (sg_cidr_contains(&list[i], ip))
+            return true;
+    }
+    return false;
+}

@@ -1,4 +1,8 @@
 #include "http/server.h"
+#include "core/gsm7.h"
+#include "core/redact.h"
+#include "http/forwarded.h"
+#include "http/guard.h"
 #include "http/problem.h"
 #include "util/form.h"
 #include "util/log.h"
@@ -17,12 +21,23 @@
 
 #define MAX_RESP_HEADERS 4
 #define MAX_PATH         1024
+/* libmicrohttpd's memory per connection: the request head, the parsed headers and
+ * query arguments, the read buffer; it zeroes all of it for every request, so it
+ * is resident and costs a memset per request. 32 KiB holds a request at this
+ * server's own limits (SG_HTTP_MAX_URI, SG_FORM_MAX_PAIRS arguments of 56 bytes
+ * each in libmicrohttpd, headers up to SG_HTTP_MAX_HEADERS), so that such
+ * requests get this server's problem+json answers; only a request head larger
+ * than about 28 KiB still meets libmicrohttpd's own 431 page
+ * (docs/internals/memory.md). */
+#define CONN_MEMORY (32 * 1024)
 
 struct sg_http_server {
     struct MHD_Daemon *d;
     sg_http_config cfg;
+    sg_http_guard *guard;
     _Atomic long in_flight;
-    _Atomic long deferred; /* suspended, waiting for another thread's sg_http_resume */
+    _Atomic long deferred;      /* suspended, waiting for another thread's sg_http_resume */
+    _Atomic size_t unauth_held; /* bytes held by bodies of unauthenticated requests */
 };
 
 typedef enum req_state {
@@ -35,13 +50,17 @@ typedef enum req_state {
 struct sg_http_req {
     sg_http_server *srv;
     struct MHD_Connection *conn;
-    const char *method;
+    const char *method; /* NULL until the headers are in */
     char path[MAX_PATH];
     char params[SG_HTTP_MAX_PARAMS][256];
-    sg_buf body;
-    bool too_large;
-    const sg_route *stream_route; /* the matched route when its body is streamed */
-    bool stream_refused;          /* answered early; the rest of the body is dropped */
+    char client[SG_ADDR_TEXT_MAX];
+    size_t uri_len;          /* the raw request target's length */
+    size_t uri_args;         /* query arguments in it (counted before parsing) */
+    const sg_route *route;   /* the matched route, once the headers are in */
+    bool authenticated;      /* the authenticate hook set a user */
+    sg_buf body;             /* bounded by the route's limit */
+    size_t unauth_held;      /* bytes of body counted in srv->unauth_held */
+    bool refused;            /* answered; the rest of the body is dropped */
     _Atomic int state;
     int64_t start_us;
 
@@ -144,18 +163,25 @@ sg_err sg_http_query_form(const sg_http_req *r, sg_form *out)
     return SG_OK;
 }
 
-void sg_http_client_ip(const sg_http_req *r, char out[64])
+/* The socket peer's address as text ("" if unknown). */
+static void peer_address(struct MHD_Connection *conn, char out[SG_ADDR_TEXT_MAX])
 {
     out[0] = '\0';
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 64);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, SG_ADDR_TEXT_MAX);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 64);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+                  SG_ADDR_TEXT_MAX);
+}
+
+void sg_http_client_ip(const sg_http_req *r, char out[64])
+{
+    snprintf(out, 64, "%s", r->client);
 }
 
 const char *sg_http_header(const sg_http_req *r, const char *name)
@@ -346,47 +372,394 @@ static bool route_match(const char *pattern, const char *path, sg_http_req *r)
     return *p == '\0' && *s == '\0';
 }
 
-/* The streaming route matching this request, if any (its params filled in). */
-static const sg_route *stream_route_for(sg_http_req *r)
+/* The route for this request's method and path (its params filled in), or NULL;
+ * *path_known tells a wrong method (405) from an unknown path (404). */
+static const sg_route *find_route(sg_http_req *r, bool *path_known)
 {
+    *path_known = false;
     for (const sg_route *rt = r->srv->cfg.routes; rt->method; rt++) {
-        if (rt->stream && strcmp(rt->method, r->method) == 0 && route_match(rt->pattern, r->path, r))
+        if (!route_match(rt->pattern, r->path, r))
+            continue;
+        *path_known = true;
+        /* HEAD is GET without the body (libmicrohttpd drops it). */
+        if (strcmp(rt->method, r->method) == 0 ||
+            (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
             return rt;
     }
     return NULL;
 }
 
-static void route(sg_http_req *r)
+/* Run the matched route once its body is in: before, the handler, after. */
+static void run_route(sg_http_req *r)
 {
     const sg_http_config *cfg = &r->srv->cfg;
-    bool path_known = false;
-    for (const sg_route *rt = cfg->routes; rt->method; rt++) {
-        if (!route_match(rt->pattern, r->path, r))
+    const sg_route *rt = r->route;
+    if (cfg->before && cfg->before(r, rt, cfg->ctx) == SG_HTTP_DONE)
+        return;
+    sg_http_result res = rt->handler(r, cfg->ctx);
+    if (res == SG_HTTP_PENDING && atomic_load(&r->state) == REQ_RUNNING) {
+        char path[MAX_PATH];
+        sg_http_log_path(r, path, sizeof path);
+        sg_log(SG_LOG_ERROR, "handler_bug", "path=%s detail=\"pending without defer\"", path);
+    }
+    if (res == SG_HTTP_DONE && cfg->after)
+        cfg->after(r, rt, cfg->ctx);
+}
+
+/* ---- logging paths ------------------------------------------------------------- */
+
+/* True if the segment s[0..len) is a literal word of some route's pattern. */
+static bool literal_segment(const sg_route *routes, const char *s, size_t len)
+{
+    for (const sg_route *rt = routes; rt->method; rt++) {
+        for (const char *p = rt->pattern; (p = strchr(p, '/')) != NULL;) {
+            p++;
+            size_t n = strcspn(p, "/");
+            if (n == len && *p != '{' && memcmp(p, s, len) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A path no route matched: literal words kept, every other segment "*". */
+static void log_unmatched(const sg_http_req *r, char *out, size_t cap)
+{
+    sg_buf b;
+    sg_buf_init(&b, cap - 1);
+    for (const char *p = r->path; *p == '/';) {
+        p++;
+        size_t n = strcspn(p, "/");
+        sg_buf_append_str(&b, "/");
+        if (n && literal_segment(r->srv->cfg.routes, p, n))
+            sg_buf_append(&b, p, n);
+        else if (n)
+            sg_buf_append_str(&b, "*");
+        p += n;
+    }
+    snprintf(out, cap, "%s", b.len ? sg_buf_cstr(&b) : "-");
+    sg_buf_free(&b);
+}
+
+/* A matched route's path rebuilt from its pattern, params redacted by name. */
+static void log_matched(const sg_http_req *r, char *out, size_t cap)
+{
+    sg_buf b;
+    sg_buf_init(&b, cap - 1);
+    int np = 0;
+    for (const char *p = r->route->pattern; *p;) {
+        if (*p != '{') {
+            sg_buf_append(&b, p, 1);
+            p++;
             continue;
-        path_known = true;
-        /* HEAD is GET without the body (libmicrohttpd drops it). */
-        if (strcmp(rt->method, r->method) != 0 &&
-            !(strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
-            continue;
-        if (cfg->before && cfg->before(r, rt, cfg->ctx) == SG_HTTP_DONE)
-            return;
-        sg_http_result res = rt->handler(r, cfg->ctx);
-        if (res == SG_HTTP_PENDING && atomic_load(&r->state) == REQ_RUNNING)
-            sg_log(SG_LOG_ERROR, "handler_bug", "path=%s detail=\"pending without defer\"",
-                   r->path);
-        if (res == SG_HTTP_DONE && cfg->after)
-            cfg->after(r, rt, cfg->ctx);
+        }
+        const char *end = strchr(p, '}');
+        if (!end)
+            break;
+        const char *value = np < SG_HTTP_MAX_PARAMS ? r->params[np] : "";
+        np++;
+        char masked[40];
+        if (strncmp(p, "{secret}", 8) == 0) {
+            sg_buf_append_str(&b, SG_REDACTED);
+        } else if (strncmp(p, "{phone}", 7) == 0) {
+            sg_redact_phone(value, masked, sizeof masked);
+            sg_buf_append_str(&b, masked);
+        } else {
+            sg_buf_append_str(&b, value);
+        }
+        p = end + 1;
+    }
+    snprintf(out, cap, "%s", sg_buf_cstr(&b));
+    sg_buf_free(&b);
+}
+
+void sg_http_log_path(const sg_http_req *r, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    if (r->route)
+        log_matched(r, out, cap);
+    else
+        log_unmatched(r, out, cap);
+}
+
+/* ---- the request's life ----------------------------------------------------------- */
+
+static sg_http_req *req_new(sg_http_server *srv, struct MHD_Connection *conn)
+{
+    sg_http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->srv = srv;
+    r->conn = conn;
+    r->start_us = now_us();
+    r->status = 500;
+    sg_buf_init(&r->body, srv->cfg.max_body);
+    atomic_fetch_add(&srv->in_flight, 1);
+    return r;
+}
+
+/* Give back what this request's body held of the unauthenticated budget, and
+ * its memory (the answer is set; the rest of the body is dropped). */
+static void drop_body(sg_http_req *r)
+{
+    if (r->unauth_held)
+        atomic_fetch_sub(&r->srv->unauth_held, r->unauth_held);
+    r->unauth_held = 0;
+    sg_buf_free(&r->body);
+}
+
+/* Take n more bytes of the unauthenticated budget; false (nothing taken) when
+ * that would pass it. */
+static bool budget_take(sg_http_req *r, size_t n)
+{
+    sg_http_server *srv = r->srv;
+    size_t budget = srv->cfg.unauth_budget ? srv->cfg.unauth_budget : SG_HTTP_UNAUTH_TOTAL;
+    size_t before = atomic_fetch_add(&srv->unauth_held, n);
+    if (before + n > budget) {
+        atomic_fetch_sub(&srv->unauth_held, n);
+        return false;
+    }
+    r->unauth_held += n;
+    return true;
+}
+
+static void answer_busy(sg_http_req *r)
+{
+    sg_http_limit_log(SG_LIMIT_UNAUTH_BODIES, r->client);
+    sg_http_add_header(r, "Retry-After", "5");
+    sg_http_problem(r, 503, "server_busy", NULL,
+                    "too many unauthenticated request bodies in progress; retry later");
+}
+
+/* True if every byte of s[0..len) is part of well-formed UTF-8. */
+static bool utf8_ok(const char *s, size_t len)
+{
+    uint32_t cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = sg_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    bool *ok = cls;
+    if (!utf8_ok(key, strlen(key)) || (value && !utf8_ok(value, strlen(value)))) {
+        *ok = false;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* The checks on a request's line and headers that come before routing, in order;
+ * each answers and returns true when the request fails it. The answers are
+ * problem+json, so the error texts below must not echo the offending bytes. */
+static bool check_uri_length(sg_http_req *r, const char *url)
+{
+    if (r->uri_len <= SG_HTTP_MAX_URI && strlen(url) < MAX_PATH)
+        return false;
+    sg_http_problem(r, 414, "uri_too_long", NULL, "the request target is longer than %d bytes",
+                    r->uri_len > SG_HTTP_MAX_URI ? SG_HTTP_MAX_URI : MAX_PATH - 1);
+    return true;
+}
+
+static bool check_arg_count(sg_http_req *r, const char *url)
+{
+    (void)url;
+    if (r->uri_args <= SG_FORM_MAX_PAIRS)
+        return false;
+    sg_http_problem(r, 400, "too_many_parameters", NULL,
+                    "the query has more than %d parameters", SG_FORM_MAX_PAIRS);
+    return true;
+}
+
+static bool check_header_size(sg_http_req *r, const char *url)
+{
+    (void)url;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!ci || ci->header_size <= SG_HTTP_MAX_HEADERS)
+        return false;
+    sg_http_problem(r, 431, "header_too_large", NULL,
+                    "the request line and headers are larger than %d bytes",
+                    SG_HTTP_MAX_HEADERS);
+    return true;
+}
+
+static bool check_utf8(sg_http_req *r, const char *url)
+{
+    bool ok = utf8_ok(url, strlen(url));
+    if (ok)
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_utf8, &ok);
+    if (ok)
+        return false;
+    sg_http_problem(r, 400, "invalid_utf8", NULL,
+                    "the path or a query parameter is not valid UTF-8 once percent-decoded");
+    return true;
+}
+
+static bool (*const head_checks[])(sg_http_req *r, const char *url) = {
+    check_uri_length,
+    check_arg_count,
+    check_header_size,
+    check_utf8,
+};
+
+/* The body limit for this request: the route's own, else the server's for an
+ * authenticated request and the small one for the rest. */
+static size_t body_limit(const sg_http_req *r)
+{
+    const sg_http_config *cfg = &r->srv->cfg;
+    if (r->route->max_body)
+        return r->route->max_body;
+    if (r->authenticated)
+        return cfg->max_body;
+    return cfg->unauth_max_body ? cfg->unauth_max_body : SG_HTTP_UNAUTH_BODY;
+}
+
+/* Route and authenticate a request whose headers are in, before any of its body
+ * is read. Returns true when it has been answered already (the answer then goes
+ * out at once and the body is never read). */
+static bool on_headers(sg_http_req *r, const char *url)
+{
+    sg_http_server *srv = r->srv;
+    const sg_http_config *cfg = &srv->cfg;
+    char peer[SG_ADDR_TEXT_MAX];
+    peer_address(r->conn, peer);
+    sg_forwarded_client(peer, sg_http_header(r, "X-Forwarded-For"), cfg->trusted_proxies,
+                        cfg->n_trusted_proxies, r->client);
+    snprintf(r->path, sizeof r->path, "%s", url);
+    for (size_t i = 0; i < sizeof head_checks / sizeof head_checks[0]; i++) {
+        if (head_checks[i](r, url))
+            return true;
+    }
+    bool path_known;
+    r->route = find_route(r, &path_known);
+    if (!r->route) {
+        if (path_known)
+            sg_http_problem(r, 405, "method_not_allowed", NULL, "%s is not allowed on this path",
+                            r->method);
+        else
+            sg_http_problem(r, 404, "not_found", NULL, "no such endpoint: %s", r->path);
+        return true;
+    }
+    if (cfg->authenticate && cfg->authenticate(r, r->route, cfg->ctx) == SG_HTTP_DONE)
+        return true;
+    r->authenticated = sg_http_user(r) != NULL;
+    if (r->route->stream)
+        return cfg->before && cfg->before(r, r->route, cfg->ctx) == SG_HTTP_DONE;
+    size_t limit = body_limit(r);
+    sg_buf_init(&r->body, limit);
+    const char *cl = sg_http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > limit) {
+        sg_http_problem(r, 413, "body_too_large", NULL, "the body is larger than %zu bytes",
+                        limit);
+        return true;
+    }
+    size_t budget = cfg->unauth_budget ? cfg->unauth_budget : SG_HTTP_UNAUTH_TOTAL;
+    if (!r->authenticated && declared > 0 &&
+        atomic_load(&srv->unauth_held) + declared > budget) {
+        answer_busy(r);
+        return true;
+    }
+    return false;
+}
+
+/* A piece of the body: streamed to the route, or kept within the limits. */
+static void on_body_piece(sg_http_req *r, const char *data, size_t len)
+{
+    const sg_http_config *cfg = &r->srv->cfg;
+    if (r->refused)
+        return;
+    if (r->route->stream) {
+        if (!r->route->stream(r, data, len, cfg->ctx))
+            r->refused = true;
         return;
     }
-    if (path_known) {
-        sg_http_problem(r, 405, "method_not_allowed", NULL, "%s is not allowed on this path",
-                        r->method);
-    } else {
-        sg_http_problem(r, 404, "not_found", NULL, "no such endpoint: %s", r->path);
+    if (!r->authenticated && !budget_take(r, len)) {
+        drop_body(r);
+        answer_busy(r);
+        r->refused = true;
+        return;
+    }
+    if (sg_buf_append(&r->body, data, len) != SG_OK) {
+        size_t limit = r->body.max;
+        drop_body(r);
+        sg_http_problem(r, 413, "body_too_large", NULL, "the body is larger than %zu bytes",
+                        limit);
+        r->refused = true;
     }
 }
 
+/* The body is in: run the route (or send the answer set already). */
+static enum MHD_Result on_body_end(sg_http_req *r)
+{
+    const sg_http_config *cfg = &r->srv->cfg;
+    int state = atomic_load(&r->state);
+    if (state == REQ_READY)
+        return queue(r);
+    if (state == REQ_DEFERRED)
+        return MHD_YES; /* spurious call while suspended */
+    if (r->refused)
+        return queue(r);
+    if (r->route->stream) {
+        r->route->handler(r, cfg->ctx);
+        if (cfg->after)
+            cfg->after(r, r->route, cfg->ctx);
+        return queue(r);
+    }
+    atomic_store(&r->state, REQ_RUNNING);
+    run_route(r);
+    if (atomic_load(&r->state) == REQ_RUNNING)
+        return queue(r);
+    /* Deferred; or already READY if another thread answered quickly: MHD calls us
+     * again after the resume and we queue then. */
+    return MHD_YES;
+}
+
 /* ---- libmicrohttpd callbacks ------------------------------------------------------- */
+
+static void *guard_slot(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Called with the raw request target as soon as the request line is in, before
+ * libmicrohttpd parses the query: the request starts here, so that its length
+ * and argument count are known before anything else.
+ *
+ * A target refused for its length or argument count gets its query cut here
+ * (a NUL after the '?'). libmicrohttpd keeps every argument in the connection's
+ * memory; thousands of them exhaust it, and it then drops the connection with
+ * no answer at all. uri points into libmicrohttpd's own writable read buffer
+ * (const only in the callback's type), the '?' has been found already and the
+ * query is parsed right after this callback returns, as a NUL-terminated string
+ * from after the '?' (libmicrohttpd 0.9.75 to 1.0); cutting it leaves the path
+ * and the request's framing as they are. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    sg_http_req *r = req_new(cls, conn);
+    if (!r)
+        return NULL;
+    r->uri_len = strlen(uri);
+    char *q = strchr(uri, '?');
+    if (!q || !q[1])
+        return r;
+    r->uri_args = 1;
+    for (const char *p = q + 1; *p; p++)
+        r->uri_args += *p == '&';
+    if (r->uri_args > SG_FORM_MAX_PAIRS || r->uri_len > SG_HTTP_MAX_URI)
+        q[1] = '\0';
+    return r;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -395,97 +768,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     sg_http_server *srv = cls;
     sg_http_req *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
+        if (!(r = req_new(srv, conn)))
             return MHD_NO;
-        r->srv = srv;
-        r->conn = conn;
-        r->method = method;
-        r->start_us = now_us();
-        r->status = 500;
-        sg_buf_init(&r->body, srv->cfg.max_body);
-        atomic_fetch_add(&srv->in_flight, 1);
         *con_cls = r;
-        if (strlen(url) >= sizeof r->path) {
-            sg_http_problem(r, 414, "uri_too_long", NULL, "the path is too long");
-            return queue(r);
-        }
-        snprintf(r->path, sizeof r->path, "%s", url);
-        r->stream_route = stream_route_for(r);
-        if (r->stream_route) {
-            const sg_http_config *cfg = &srv->cfg;
-            if (cfg->before && cfg->before(r, r->stream_route, cfg->ctx) == SG_HTTP_DONE)
-                r->stream_refused = true; /* answered (401, 403): drop the body */
-            return MHD_YES;
-        }
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
-            sg_http_problem(r, 413, "body_too_large", NULL, "the body is larger than %zu bytes",
-                            srv->cfg.max_body);
-            return queue(r);
-        }
-        return MHD_YES;
     }
-    if (r->stream_route) {
-        const sg_http_config *cfg = &srv->cfg;
-        if (*upload_data_size) {
-            if (!r->stream_refused &&
-                !r->stream_route->stream(r, upload_data, *upload_data_size, cfg->ctx))
-                r->stream_refused = true;
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
-        if (!r->stream_refused) {
-            r->stream_route->handler(r, cfg->ctx);
-            if (cfg->after)
-                cfg->after(r, r->stream_route, cfg->ctx);
-        }
-        return queue(r);
+    if (!r->method) {
+        r->method = method;
+        sg_http_guard_headers_in(guard_slot(conn));
+        return on_headers(r, url) ? queue(r) : MHD_YES;
     }
     if (*upload_data_size) {
-        if (!r->too_large && sg_buf_append(&r->body, upload_data, *upload_data_size) != SG_OK)
-            r->too_large = true;
+        on_body_piece(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    int state = atomic_load(&r->state);
-    if (state == REQ_READY)
-        return queue(r);
-    if (state == REQ_DEFERRED)
-        return MHD_YES; /* spurious call while suspended */
-    if (r->too_large) {
-        sg_http_problem(r, 413, "body_too_large", NULL, "the body is larger than %zu bytes",
-                        srv->cfg.max_body);
-        return queue(r);
-    }
-    atomic_store(&r->state, REQ_RUNNING);
-    route(r);
-    if (atomic_load(&r->state) == REQ_RUNNING)
-        return queue(r);
-    /* Deferred; or already READY if another thread answered quickly: MHD calls us
-     * again after the resume and we queue then. */
-    return MHD_YES;
+    return on_body_end(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     sg_http_server *srv = cls;
+    sg_http_guard_request_done(srv->guard, guard_slot(conn));
     sg_http_req *r = *con_cls;
     if (!r)
         return;
     sg_metrics_http_observe(now_us() - r->start_us, r->status);
-    if (sg_log_enabled(SG_LOG_DEBUG))
-        sg_log(SG_LOG_DEBUG, "http_request", "method=%s path=%s status=%d us=%lld", r->method,
-               r->path, r->status, (long long)(now_us() - r->start_us));
+    if (sg_log_enabled(SG_LOG_DEBUG)) {
+        char path[MAX_PATH];
+        sg_http_log_path(r, path, sizeof path);
+        sg_log(SG_LOG_DEBUG, "http_request", "method=%s path=%s status=%d us=%lld client=%s",
+               r->method ? r->method : "-", path, r->method ? r->status : 0,
+               (long long)(now_us() - r->start_us), r->client[0] ? r->client : "-");
+    }
+    drop_body(r);
     if (r->user_free)
         r->user_free(r->user);
     if (r->hstate_free)
         r->hstate_free(r->hstate);
     if (r->fill_free)
         r->fill_free(r->fill_user);
-    sg_buf_free(&r->body);
     free(r->resp);
     for (int i = 0; i < r->n_hdr; i++) {
         free(r->hdr_name[i]);
@@ -494,6 +816,30 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    sg_http_server *srv = cls;
+    (void)addrlen;
+    return sg_http_guard_accept(srv->guard, addr) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sg_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        sg_http_guard_closed(srv->guard, socket_context);
+        return;
+    }
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ad =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (fd)
+        sg_http_guard_opened(srv->guard, fd->connect_fd, ad ? ad->client_addr : NULL,
+                             socket_context);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -557,19 +903,33 @@ sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound
     if (!s)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     s->cfg = *cfg;
+    sg_http_guard_config gc = {
+        .max_per_addr = cfg->max_conn_per_ip,
+        .header_timeout_s = cfg->header_timeout_s,
+        .max_connections = cfg->max_connections ? cfg->max_connections : 1024,
+        .trusted = cfg->trusted_proxies,
+        .n_trusted = cfg->n_trusted_proxies,
+    };
+    sg_err err = sg_http_guard_new(&gc, &s->guard, e);
+    if (err != SG_OK) {
+        free(s);
+        return err;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 2),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections ? cfg->max_connections : 1024),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
+        sg_http_guard_destroy(s->guard);
         free(s);
         return sg_error_set(e, SG_ERR_IO, "listen",
                             "cannot listen on %s (address in use or not available)", cfg->listen);
@@ -613,5 +973,6 @@ void sg_http_stop(sg_http_server *s, int timeout_ms)
         usleep(10000);
     }
     MHD_stop_daemon(s->d);
+    sg_http_guard_destroy(s->guard);
     free(s);
 }

@@ -9,6 +9,7 @@
 #ifndef SG_HTTP_SERVER_H
 #define SG_HTTP_SERVER_H
 
+#include "core/cidr.h"
 #include "util/buf.h"
 #include "util/form.h"
 #include "util/err.h"
@@ -47,7 +48,17 @@ typedef struct sg_route {
     /* When set the body is not buffered (nor bounded by max_body): each piece goes
      * to stream() as it arrives; `before` runs when the headers are in. */
     sg_http_stream_fn stream;
+    /* The largest body this route takes (larger: 413); 0 for the server's
+     * max_body, or for unauth_max_body when the request is not authenticated.
+     * Routes that cannot authenticate before the body (a provider's signature
+     * covers the body) set a small one. */
+    size_t max_body;
 } sg_route;
+
+#define SG_HTTP_MAX_URI      4096       /* longer request targets get 414 */
+#define SG_HTTP_MAX_HEADERS  (16 * 1024) /* a larger request line + headers get 431 */
+#define SG_HTTP_UNAUTH_BODY  (64 * 1024) /* default unauth_max_body */
+#define SG_HTTP_UNAUTH_TOTAL (16u << 20) /* default unauth_budget */
 
 typedef struct sg_http_config {
     const char *listen;       /* "127.0.0.1:8080" or "[::1]:8080" */
@@ -57,12 +68,39 @@ typedef struct sg_http_config {
     size_t max_body;          /* larger bodies get 413 */
     const sg_route *routes;   /* terminated by an entry with method NULL */
     void *ctx;                /* passed to handlers */
-    /* Called before every routed handler; returns SG_HTTP_DONE after answering
-     * (to refuse the request, e.g. 401) or SG_HTTP_PENDING to go on. */
+    /* Called as soon as a routed request's headers are in, before any of its
+     * body is read: returns SG_HTTP_DONE after answering (401, 403: the answer
+     * goes at once, the body is never read and the connection is closed) or
+     * SG_HTTP_PENDING to go on. A request it lets through after setting a user
+     * (sg_http_set_user) is authenticated; any other request's body is bounded
+     * by the route's max_body (or unauth_max_body) and counts, while it is held,
+     * against unauth_budget. May be NULL (nothing is authenticated). */
+    sg_http_result (*authenticate)(sg_http_req *req, const sg_route *route, void *ctx);
+    /* Called before every routed handler, once the body is in (for a streamed
+     * route: when the headers are in); returns SG_HTTP_DONE after answering or
+     * SG_HTTP_PENDING to go on. */
     sg_http_result (*before)(sg_http_req *req, const sg_route *route, void *ctx);
     /* Called after a handler that answered at once (not after deferred ones), before
      * the answer is sent. May be NULL. */
     void (*after)(sg_http_req *req, const sg_route *route, void *ctx);
+    /* Limits against clients that hold resources without authenticating:
+     * unauth_max_body: the body limit of an unauthenticated request to a route
+     *   without its own max_body (0: SG_HTTP_UNAUTH_BODY);
+     * unauth_budget: bytes all unauthenticated bodies may hold at once; a body
+     *   that would pass it gets 503 with Retry-After (0: SG_HTTP_UNAUTH_TOTAL);
+     * max_conn_per_ip: open connections per socket peer address, trusted
+     *   proxies excepted (0: no limit);
+     * header_timeout_s: a request's line and headers must be in within this
+     *   of the connection opening or of the previous answer on it (0: none). */
+    size_t unauth_max_body;
+    size_t unauth_budget;
+    unsigned max_conn_per_ip;
+    unsigned header_timeout_s;
+    /* Reverse proxies whose X-Forwarded-For is believed (sg_forwarded_client):
+     * requests through them are attributed to the forwarded client in
+     * sg_http_client_ip and in logs. Must outlive the server. */
+    const sg_cidr *trusted_proxies;
+    size_t n_trusted_proxies;
 } sg_http_config;
 
 /* Start listening. *bound_port gets the actual port (useful with port 0). */
@@ -79,6 +117,11 @@ long sg_http_in_flight(sg_http_server *s);
 
 const char *sg_http_method(const sg_http_req *r);
 const char *sg_http_path(const sg_http_req *r);
+/* The path fit for a log into out: a matched route's "{secret}" segments are
+ * replaced by SG_REDACTED and its "{phone}" segments masked (sg_redact_phone);
+ * a path no route matches keeps only the segments that are literal words of
+ * some route ("*" for the others). */
+void sg_http_log_path(const sg_http_req *r, char *out, size_t cap);
 /* The i-th "{...}" segment of the matched route, URL-decoded. */
 const char *sg_http_param(const sg_http_req *r, int i);
 /* A query argument (decoded) or NULL. */
@@ -89,7 +132,8 @@ const char *sg_http_query(const sg_http_req *r, const char *key);
 void sg_http_query_string(const sg_http_req *r, sg_buf *out);
 /* The query arguments (decoded) as a form, in their order; free with sg_form_free. */
 sg_err sg_http_query_form(const sg_http_req *r, sg_form *out);
-/* The client's address as text ("127.0.0.1", "::1"), "" if unknown. */
+/* The client's address as text ("127.0.0.1", "::1"), "" if unknown: the socket
+ * peer, or, when the peer is a trusted proxy, the address it forwards for. */
 void sg_http_client_ip(const sg_http_req *r, char out[64]);
 /* A request header or NULL. */
 const char *sg_http_header(const sg_http_req *r, const char *name);
