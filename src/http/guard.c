@@ -26,6 +26,7 @@ typedef struct tracked {
     char text[SG_ADDR_TEXT_MAX];
     bool counted;              /* in the per-address table */
     _Atomic int64_t deadline;  /* monotonic ms; 0 while a request is being handled */
+    _Atomic bool begun;        /* the request line of the next request is in */
     bool expired;              /* shut down by the watchdog */
 } tracked;
 
@@ -152,6 +153,13 @@ void sg_http_guard_closed(sg_http_guard *g, void **slot)
     *slot = NULL;
 }
 
+void sg_http_guard_request_begun(void *slot)
+{
+    tracked *t = slot;
+    if (t)
+        atomic_store(&t->begun, true);
+}
+
 void sg_http_guard_headers_in(void *slot)
 {
     tracked *t = slot;
@@ -162,8 +170,10 @@ void sg_http_guard_headers_in(void *slot)
 void sg_http_guard_request_done(sg_http_guard *g, void *slot)
 {
     tracked *t = slot;
-    if (g && t)
+    if (g && t) {
+        atomic_store(&t->begun, false);
         atomic_store(&t->deadline, next_deadline(g));
+    }
 }
 
 /* ---- the watchdog ---------------------------------------------------------------- */
@@ -182,7 +192,10 @@ static void expire(sg_http_guard *g)
             continue;
         t->expired = true;
         shutdown(t->fd, SHUT_RDWR);
-        sg_http_limit_log(SG_LIMIT_HEADER_TIMEOUT, t->text);
+        /* A connection with no request begun is merely idle (a client's
+         * keep-alive pool): closed without a word. */
+        if (atomic_load(&t->begun))
+            sg_http_limit_log(SG_LIMIT_HEADER_TIMEOUT, t->text);
     }
     pthread_mutex_unlock(&g->lock);
 }

@@ -9,7 +9,8 @@
  *   connection opens, or after the previous answer on it, the headers must be
  *   in, or the connection is shut down. libmicrohttpd's own timeout is an idle
  *   timeout that every byte restarts, which a client trickling its headers
- *   never meets; this one does not move;
+ *   never meets; this one does not move. A keep-alive connection idle that
+ *   long (no request line yet) is closed too, but not logged;
  * - sg_http_limit_log: one line per second at most for each limit that bites,
  *   with a count of the refusals not logged since. */
 #ifndef SG_HTTP_GUARD_H
@@ -45,6 +46,8 @@ bool sg_http_guard_accept(sg_http_guard *g, const struct sockaddr *sa);
 void sg_http_guard_opened(sg_http_guard *g, int fd, const struct sockaddr *sa, void **slot);
 /* The connection is closing (its fd is still open): forget it. */
 void sg_http_guard_closed(sg_http_guard *g, void **slot);
+/* The request line of the connection's next request is in. slot may be NULL. */
+void sg_http_guard_request_begun(void *slot);
 /* The headers of the connection's current request are in: no deadline until the
  * answer has gone (sg_http_guard_request_done). slot may be NULL. */
 void sg_http_guard_headers_in(void *slot);

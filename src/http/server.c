@@ -746,6 +746,7 @@ static void *guard_slot(struct MHD_Connection *conn)
  * and the request's framing as they are. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    sg_http_guard_request_begun(guard_slot(conn));
     sg_http_req *r = req_new(cls, conn);
     if (!r)
         return NULL;
@@ -793,7 +794,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sg_http_req *r = *con_cls;
     if (!r)
         return;
-    sg_metrics_http_observe(now_us() - r->start_us, r->status);
+    /* A request whose headers never came (libmicrohttpd answered it, or the
+     * header deadline closed it) was not answered by this server. */
+    if (r->method)
+        sg_metrics_http_observe(now_us() - r->start_us, r->status);
     if (sg_log_enabled(SG_LOG_DEBUG)) {
         char path[MAX_PATH];
         sg_http_log_path(r, path, sizeof path);

@@ -269,6 +269,7 @@ def test_forwarded_header_ignored_without_trusted_proxy(harness):
 
 def test_header_deadline_closes_a_trickling_connection(harness):
     srv = harness.start_server("--header-timeout", "1")
+    idle = connect(srv)  # sends nothing at all: closed as well, without a log line
     s = connect(srv)
     try:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -284,8 +285,10 @@ def test_header_deadline_closes_a_trickling_connection(harness):
             except (ConnectionResetError, BrokenPipeError):
                 closed = True
         assert closed, "the trickling connection was not closed"
+        assert closed_without_answer(idle, timeout=5)
     finally:
         s.close()
+        idle.close()
     wait_for(lambda: "limit=header_timeout" in srv.proc.stderr(), what="the deadline's log line")
     assert requests.get(srv.url + "/healthz", timeout=5).status_code == 200
 
