@@ -203,6 +203,7 @@ static void expire(sg_http_guard *g)
 static void *watch(void *arg)
 {
     sg_http_guard *g = arg;
+    pthread_setname_np(pthread_self(), "sg-http-guard");
     pthread_mutex_lock(&g->lock);
     while (!g->stop) {
         struct timespec ts;
