@@ -27,7 +27,7 @@
  * server's own limits (SG_HTTP_MAX_URI, SG_FORM_MAX_PAIRS arguments of 56 bytes
  * each in libmicrohttpd, headers up to SG_HTTP_MAX_HEADERS), so that such
  * requests get this server's problem+json answers; only a request head larger
- * than about 28 KiB still meets libmicrohttpd's own 431 page
+ * than about 32 KiB still meets libmicrohttpd's own 414/431 page
  * (docs/internals/memory.md). */
 #define CONN_MEMORY (32 * 1024)
 
