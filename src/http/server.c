@@ -495,7 +495,6 @@ static sg_http_req *req_new(sg_http_server *srv, struct MHD_Connection *conn)
     r->start_us = now_us();
     r->status = 500;
     sg_buf_init(&r->body, srv->cfg.max_body);
-    atomic_fetch_add(&srv->in_flight, 1);
     return r;
 }
 
@@ -774,6 +773,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
     }
     if (!r->method) {
+        /* In flight from here: a request still sending its headers does not
+         * hold up a graceful stop (the header deadline deals with it). */
+        atomic_fetch_add(&srv->in_flight, 1);
         r->method = method;
         sg_http_guard_headers_in(guard_slot(conn));
         return on_headers(r, url) ? queue(r) : MHD_YES;
@@ -817,9 +819,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(r->hdr_name[i]);
         free(r->hdr_value[i]);
     }
+    bool counted = r->method != NULL;
     free(r);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+    if (counted)
+        atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
