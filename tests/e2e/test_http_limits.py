@@ -252,10 +252,10 @@ def test_trusted_proxy_is_exempt_and_names_the_client(harness):
     finally:
         for s in held:
             s.close()
-    err = srv.proc.stderr()
-    for i in range(4):
-        assert f"client=198.51.100.{i}" in err
-    assert "client=6.6.6.6" not in err  # what the client wrote itself is not believed
+    # A request is logged when it ends, just after its answer has gone.
+    wait_for(lambda: all(f"client=198.51.100.{i}" in srv.proc.stderr() for i in range(4)),
+             what="each request logged with its forwarded client")
+    assert "client=6.6.6.6" not in srv.proc.stderr()  # what the client wrote itself is not believed
 
 
 def test_forwarded_header_ignored_without_trusted_proxy(harness):
@@ -316,10 +316,28 @@ def test_debug_logs_never_show_secrets_or_phone_numbers(harness):
     assert r.status_code in (200, 204), r.text
     requests.get(srv.url + "/v1/messages", headers={"Authorization": f"Bearer {SECRET_MARK}"},
                  timeout=5)
-    wait_for(lambda: srv.proc.stderr().count("event=http_request") >= 2 * len(paths) + 3,
-             what="every request to be logged")
+    # A real Clickatell provider's callback URLs, secret and all.
+    r = srv.post("/v1/providers", json={"name": "ck", "kind": "clickatell", "config": {
+        "username": "u", "password": "p4ssw0rd-xyz", "api_id": "3512345",
+        "base_url": "http://127.0.0.1:9", "mo": True}})
+    assert r.status_code == 201, r.text
+    urls = r.json()["callback_urls"]
+    real_secret = urls["status"].rsplit("/", 2)[1]
+    assert len(real_secret) >= 32
+    report = {"api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"}
+    assert requests.get(urls["status"], params=report, timeout=5).status_code == 200
+    assert requests.get(urls["status"], params={**report, "api_id": "1"},
+                        timeout=5).status_code == 403
+    requests.post(urls["inbound"], data={"api_id": "3512345", "from": "447400123456",
+                                         "to": "447400000001", "text": "STOP"}, timeout=5)
+    requests.get(srv.url + "/metrics", timeout=5)  # the last one, logged as path=/metrics
+    total = 2 * len(paths) + 3 + 1 + 3 + 1  # every request above, each logged when it ends
+    wait_for(lambda: "path=/metrics" in srv.proc.stderr()
+             and srv.proc.stderr().count("event=http_request") >= total + 1,
+             what="every request to be logged")  # + at least one start-up probe
     err = srv.proc.stderr()
-    assert SECRET_MARK not in err, [l for l in err.splitlines() if SECRET_MARK in l]
+    for secret in (SECRET_MARK, real_secret, "p4ssw0rd-xyz"):
+        assert secret not in err, [l for l in err.splitlines() if secret in l]
     assert "7400123456" not in err, [l for l in err.splitlines() if "7400123456" in l]
     assert "path=/callbacks/someprovider/[redacted]/status" in err
     assert "path=/v1/optouts/+44********56" in err
