@@ -258,6 +258,37 @@ def test_trusted_proxy_is_exempt_and_names_the_client(harness):
     assert "client=6.6.6.6" not in srv.proc.stderr()  # what the client wrote itself is not believed
 
 
+def clickatell_with_allow_from(srv, networks):
+    r = srv.post("/v1/providers", json={"name": "ck", "kind": "clickatell", "config": {
+        "username": "u", "password": "p4ssw0rd-xyz", "api_id": "3512345",
+        "base_url": "http://127.0.0.1:9", "allow_from": networks}})
+    assert r.status_code == 201, r.text
+    return r.json()["callback_urls"]["status"]
+
+
+REPORT = {"api_id": "3512345", "apiMsgId": "a" * 32, "status": "004"}
+
+
+def test_callback_allow_list_sees_the_forwarded_client(harness):
+    srv = harness.start_server("--trusted-proxy", "127.0.0.0/8")
+    srv.key = create_key(srv.db, "admin")
+    url = clickatell_with_allow_from(srv, ["196.216.236.0/24"])
+    r = requests.get(url, params=REPORT, headers={"X-Forwarded-For": "196.216.236.5"}, timeout=5)
+    assert r.status_code == 200, r.text
+    # What a client writes left of the proxy's own hop is not believed.
+    r = requests.get(url, params=REPORT, timeout=5,
+                     headers={"X-Forwarded-For": "196.216.236.5, 203.0.113.50"})
+    assert_problem(r, 403, "forbidden")
+
+
+def test_callback_allow_list_ignores_forwarding_from_untrusted_peers(harness):
+    srv = harness.start_server()
+    srv.key = create_key(srv.db, "admin")
+    url = clickatell_with_allow_from(srv, ["196.216.236.0/24"])
+    r = requests.get(url, params=REPORT, headers={"X-Forwarded-For": "196.216.236.5"}, timeout=5)
+    assert_problem(r, 403, "forbidden")
+
+
 def test_forwarded_header_ignored_without_trusted_proxy(harness):
     srv = harness.start_server("--log-level", "debug")
     r = requests.get(srv.url + "/healthz", headers={"X-Forwarded-For": "198.51.100.9"}, timeout=5)
