@@ -271,7 +271,10 @@ static sg_http_result audience_count(sg_http_req *req, sg_app *app, const char *
     sg_audience_count c;
     sg_error e = {0};
     sg_err err = sg_store_audience_count(app->store, kind, id, sg_time_now_ms(), &c, &e);
-    if (err)
+    if (err == SG_ERR_INVALID) /* a filter saved before its bounds were checked */
+        sg_http_problem(req, 422, "filter_too_complex", "filter", "%s (see docs/segments.md)",
+                        e.message);
+    else if (err)
         sg_api_store_error(req, err, e.message);
     else
         sg_http_respond_json(req, 200, count_json(&c));
@@ -307,8 +310,8 @@ static char *filter_field(sg_http_req *req, json_t *v)
     sg_seg_node *tree = NULL;
     sg_seg_error perr = {0};
     if (sg_segment_parse(text, &tree, &perr) != SG_OK) {
-        sg_http_problem(req, 400, "invalid_filter", "filter", "%s (see docs/segments.md)",
-                        perr.detail);
+        sg_http_problem(req, 400, perr.too_complex ? "filter_too_complex" : "invalid_filter",
+                        "filter", "%s (see docs/segments.md)", perr.detail);
         return NULL;
     }
     sg_buf out;

@@ -21,6 +21,8 @@
 
 /* ---- stats as JSON ------------------------------------------------------------------------ */
 
+/* part / whole rounded to 4 decimals (answers are serialised with 15
+ * significant digits, so 1/3 reads 0.3333, not 0.33329999999999999). */
 static json_t *rate_json(int64_t part, int64_t whole)
 {
     return whole > 0 ? json_real(round((double)part / (double)whole * 10000.0) / 10000.0)
@@ -51,8 +53,8 @@ static json_t *stats_row_json(const sg_stats_row *r, const sg_stats *st, const c
         (json_int_t)r->opted_out, "clicked", (json_int_t)r->clicked, "delivery_rate",
         rate_json(r->delivered, r->sent), "click_through_rate", rate_json(r->clicked, r->sent),
         "failures", failures);
-    if (key_name && j)
-        json_object_set_new(j, key_name, json_string(r->key));
+    if (key_name && j) /* "": messages of no broadcast */
+        json_object_set_new(j, key_name, r->key[0] ? json_string(r->key) : json_null());
     return j;
 }
 
@@ -78,6 +80,7 @@ static json_t *broadcast_json(const sg_broadcast *b, const sg_stats *st, const c
         "started_at", b->started_at ? sg_api_time_json(b->started_at) : json_null(), "finished_at",
         b->finished_at ? sg_api_time_json(b->finished_at) : json_null());
     json_object_set_new(j, "quiet_hours", quiet[0] ? json_string(quiet) : json_null());
+    json_object_set_new(j, "error", b->error[0] ? json_string(b->error) : json_null());
     if (st && st->n) {
         json_t *counts = stats_row_json(&st->rows[0], st, NULL);
         json_object_set_new(j, "counts", counts);
@@ -352,12 +355,15 @@ sg_http_result sg_api_broadcasts_list(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, "cannot list broadcasts");
         return SG_HTTP_DONE;
     }
+    /* each with the same counts as its own page (GET /v1/broadcasts/{id}) */
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++) {
         char pname[64];
-        json_array_append_new(data,
-                              broadcast_json(&bs[i], NULL, provider_name(app, bs[i].provider_id,
-                                                                         pname)));
+        sg_stats st = {0};
+        sg_store_broadcast_stats(app->store, bs[i].id, &st);
+        json_array_append_new(
+            data, broadcast_json(&bs[i], &st, provider_name(app, bs[i].provider_id, pname)));
+        sg_stats_free(&st);
     }
     json_t *next = more && n ? json_string(bs[n - 1].id) : json_null();
     sg_broadcasts_free(bs, n);

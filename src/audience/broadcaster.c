@@ -236,6 +236,49 @@ static size_t pump(sg_broadcaster *b, const sg_broadcast *bc, int64_t now)
     return queued;
 }
 
+/* The audience of bc cannot be computed, and never will be (its segment was
+ * deleted, or its filter, saved before filters were bounded, does not compile):
+ * end it as failed with the reason, logged once, rather than try again every
+ * tick. */
+static void fail_broadcast(sg_broadcaster *b, const sg_broadcast *bc, const char *why)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "the audience cannot be computed: %.200s", why);
+    bool changed = false;
+    sg_error e = {0};
+    if (sg_store_broadcast_fail(b->store, bc->id, reason, sg_time_now_ms(), &changed, &e) != SG_OK)
+        sg_log(SG_LOG_ERROR, "broadcast_materialize_failed", "broadcast=%s error=\"%s\"", bc->id,
+               e.message);
+    else if (changed)
+        sg_log(SG_LOG_ERROR, "broadcast_failed", "broadcast=%s error=\"%s\"", bc->id, reason);
+}
+
+/* Choose more of bc's recipients, for at most MATERIALIZE_BUDGET_MS. False when
+ * the broadcast cannot go on this tick (or ever: then it has failed). */
+static bool materialize(sg_broadcaster *b, sg_broadcast *bc, int64_t now)
+{
+    bool finished = false;
+    int64_t start = sg_time_now_ms();
+    do {
+        sg_error e = {0};
+        sg_err err = sg_store_broadcast_materialize(b->store, bc->id, b->cfg.chunk, now, &finished,
+                                                    &e);
+        if (err == SG_ERR_INVALID || err == SG_ERR_NOT_FOUND) {
+            fail_broadcast(b, bc, e.message);
+            return false;
+        }
+        if (err) {
+            sg_log(SG_LOG_ERROR, "broadcast_materialize_failed", "broadcast=%s error=\"%s\"",
+                   bc->id, e.message);
+            return false;
+        }
+    } while (!finished && sg_time_now_ms() - start < MATERIALIZE_BUDGET_MS);
+    if (bc->status == SG_BCAST_SCHEDULED)
+        sg_log(SG_LOG_INFO, "broadcast_started", "broadcast=%s", bc->id);
+    bc->status = SG_BCAST_SENDING;
+    return true;
+}
+
 static void tick(sg_broadcaster *b)
 {
     int64_t now = sg_time_now_ms();
@@ -246,21 +289,8 @@ static void tick(sg_broadcaster *b)
     for (size_t i = 0; i < n; i++) {
         sg_broadcast *bc = &list[i];
         sg_error e = {0};
-        if (!bc->materialized) {
-            bool finished = false;
-            int64_t start = sg_time_now_ms();
-            do {
-                if (sg_store_broadcast_materialize(b->store, bc->id, b->cfg.chunk, now, &finished,
-                                                   &e) != SG_OK) {
-                    sg_log(SG_LOG_ERROR, "broadcast_materialize_failed",
-                           "broadcast=%s error=\"%s\"", bc->id, e.message);
-                    break;
-                }
-            } while (!finished && sg_time_now_ms() - start < MATERIALIZE_BUDGET_MS);
-            if (bc->status == SG_BCAST_SCHEDULED)
-                sg_log(SG_LOG_INFO, "broadcast_started", "broadcast=%s", bc->id);
-            bc->status = SG_BCAST_SENDING;
-        }
+        if (!bc->materialized && !materialize(b, bc, now))
+            continue;
         /* Queue in batches until the broadcast's budget is spent or the tick is
          * over (then the next broadcast gets its turn). */
         int64_t start = sg_time_now_ms();

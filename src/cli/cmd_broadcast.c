@@ -394,6 +394,8 @@ static void print_broadcast(sg_app *app, const sg_broadcast *b, const sg_stats *
     sg_cli_field("created", sg_cli_time(b->created_at, t));
     sg_cli_field("started", sg_cli_time(b->started_at, t));
     sg_cli_field("finished", sg_cli_time(b->finished_at, t));
+    if (b->error[0])
+        sg_cli_field("error", b->error);
     if (!st || st->n == 0) {
         printf("recipients %lld: pending %lld, queued %lld\n", (long long)b->recipients,
                (long long)b->pending, (long long)b->queued);
@@ -431,7 +433,7 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what Ctrl-C wants */
 }
 
-/* Follow the broadcast until it is done or canceled, or Ctrl-C. A draft is not
+/* Follow the broadcast until it is done, canceled or failed (exit 1), or Ctrl-C. A draft is not
  * going anywhere, so it is not waited for. Returns an exit code. */
 static int watch(sg_app *app, const char *id)
 {
@@ -454,9 +456,17 @@ static int watch(sg_app *app, const char *id)
         sg_bcast_status status = b.status;
         bool materialized = b.materialized;
         int64_t send_at = b.send_at;
+        char error[sizeof b.error];
+        snprintf(error, sizeof error, "%s", b.error);
         sg_broadcast_free(&b);
         if (status == SG_BCAST_DONE || status == SG_BCAST_CANCELED)
             break;
+        if (status == SG_BCAST_FAILED) {
+            sg_progress_clear(&prog);
+            fprintf(stderr, "smsgate: broadcast %s failed: %s\n", id, error);
+            rc = SG_EXIT_FAIL;
+            break;
+        }
         if (status == SG_BCAST_DRAFT) {
             sg_progress_clear(&prog);
             fprintf(stderr,

@@ -122,7 +122,7 @@ static void print_row(const sg_stats_row *r, const char *key, int width)
 /* The key as shown: a provider's name rather than its id when it is known. */
 static const char *row_key(sg_app *app, sg_stats_group g, const char *key, char out[64])
 {
-    snprintf(out, 64, "%s", key);
+    snprintf(out, 64, "%s", key[0] ? key : "(none)"); /* messages of no broadcast */
     if (g == SG_STATS_BY_PROVIDER) {
         sg_provider_set *set = sg_registry_get(app->registry);
         const sg_provider *p = sg_provider_set_find(set, key);

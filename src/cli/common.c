@@ -53,7 +53,7 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool migrate, sg_
 
 void sg_cli_print_json(json_t *j)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (text) {
         printf("%s\n", text);
         free(text);

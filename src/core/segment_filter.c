@@ -246,6 +246,7 @@ typedef struct parser {
     size_t str_len;
     int depth; /* "(" and "not" around the current point */
     int nodes;
+    int terms; /* the tests among the nodes */
     sg_seg_error *err;
 } parser;
 
@@ -272,6 +273,14 @@ static sg_err fail(parser *p, size_t off, const char *fmt, ...)
         p->err->offset = off;
     }
     return SG_ERR_INVALID;
+}
+
+/* err, from fail() for a bound that was passed: marks the error too_complex. */
+static sg_err bound(parser *p, sg_err err)
+{
+    if (p->err)
+        p->err->too_complex = true;
+    return err;
 }
 
 static sg_err no_memory(parser *p, size_t off)
@@ -533,13 +542,18 @@ static sg_err parse_date(parser *p, const token *t, int64_t *at_ms)
 static sg_err new_node(parser *p, sg_seg_kind kind, size_t off, sg_seg_node **out)
 {
     if (p->nodes >= SG_SEGMENT_NODES_MAX)
-        return fail(p, off, "filter too complex: at most %d nodes (tests, and, or, not)",
-                    SG_SEGMENT_NODES_MAX);
+        return bound(p, fail(p, off, "filter too complex: at most %d nodes (tests, and, or, not)",
+                             SG_SEGMENT_NODES_MAX));
+    bool test = kind != SG_SEG_TRUE && kind != SG_SEG_AND && kind != SG_SEG_OR &&
+                kind != SG_SEG_NOT;
+    if (test && p->terms >= SG_SEGMENT_TERMS_MAX)
+        return bound(p, fail(p, off, "filter too complex: at most %d tests", SG_SEGMENT_TERMS_MAX));
     sg_seg_node *n = calloc(1, sizeof *n);
     if (!n)
         return no_memory(p, off);
     n->kind = kind;
     p->nodes++;
+    p->terms += test;
     *out = n;
     return SG_OK;
 }
@@ -785,8 +799,8 @@ static sg_err parse_unary(parser *p, sg_seg_node **result)
     if (!is_not && t.kind != T_LPAREN)
         return parse_test(p, result);
     if (p->depth >= SG_SEGMENT_DEPTH_MAX)
-        return fail(p, t.off, "nested too deeply: at most %d levels of '(' and not",
-                    SG_SEGMENT_DEPTH_MAX);
+        return bound(p, fail(p, t.off, "nested too deeply: at most %d levels of '(' and not",
+                             SG_SEGMENT_DEPTH_MAX));
     if (is_not) {
         err = new_node(p, SG_SEG_NOT, t.off, &n);
         if (!err)
@@ -880,13 +894,15 @@ sg_err sg_segment_parse(const char *text, sg_seg_node **out, sg_seg_error *err)
     if (err) {
         err->offset = 0;
         err->detail[0] = '\0';
+        err->too_complex = false;
     }
     if (!text)
         return fail(&p, 0, "no filter text");
     p.text = text;
     p.len = strnlen(text, SG_SEGMENT_TEXT_MAX + 1);
     if (p.len > SG_SEGMENT_TEXT_MAX)
-        return fail(&p, SG_SEGMENT_TEXT_MAX, "filter longer than %d bytes", SG_SEGMENT_TEXT_MAX);
+        return bound(&p, fail(&p, SG_SEGMENT_TEXT_MAX, "filter longer than %d bytes",
+                              SG_SEGMENT_TEXT_MAX));
 
     e = next(&p);
     if (e)
@@ -914,8 +930,8 @@ sg_err sg_segment_parse(const char *text, sg_seg_node **out, sg_seg_error *err)
     e = sg_segment_format(root, &canon);
     sg_buf_free(&canon);
     if (e == SG_ERR_TOO_LARGE)
-        e = fail(&p, p.len, "filter longer than %d bytes once written in canonical form",
-                 SG_SEGMENT_TEXT_MAX);
+        e = bound(&p, fail(&p, p.len, "filter longer than %d bytes once written in canonical form",
+                           SG_SEGMENT_TEXT_MAX));
     else if (e == SG_ERR_NOMEM)
         e = no_memory(&p, p.len);
     else if (e) {

@@ -40,9 +40,13 @@
  *   after D    value >= now - D        after DATE   value >= DATE 00:00 UTC
  *
  * Bounds: at most 4096 bytes of text, and of canonical text (see
- * sg_segment_format); "(" and "not" nested at most 32 deep; at most 256 nodes.
- * Long and/or chains are left-deep, so an AST can be up to 256 nodes tall even
- * though its nesting is bounded. */
+ * sg_segment_format); "(" and "not" nested at most 16 deep; at most 64 tests;
+ * at most 256 nodes. Long and/or chains are left-deep, so an AST can be up to
+ * 256 nodes tall even though its nesting is bounded. The bounds are what the
+ * store promises to evaluate: a filter within them always compiles (SQLite's
+ * parser stack holds about 100 pending symbols, and each level of nesting and
+ * each test costs some), so a filter that would not is refused here, when it
+ * is saved, rather than when a broadcast needs it. */
 #ifndef SG_CORE_SEGMENT_FILTER_H
 #define SG_CORE_SEGMENT_FILTER_H
 
@@ -54,7 +58,8 @@
 #include <stdint.h>
 
 #define SG_SEGMENT_TEXT_MAX     4096 /* bytes of filter text, raw or canonical */
-#define SG_SEGMENT_DEPTH_MAX    32   /* "(" and "not" around any point */
+#define SG_SEGMENT_DEPTH_MAX    16   /* "(" and "not" around any point */
+#define SG_SEGMENT_TERMS_MAX    64   /* tests (the leaves) in one AST */
 #define SG_SEGMENT_NODES_MAX    256  /* nodes in one AST */
 #define SG_SEGMENT_STRING_MAX   256  /* bytes of a STRING, unescaped */
 #define SG_SEGMENT_KEY_MAX      64   /* bytes of an attribute key */
@@ -119,13 +124,16 @@ typedef struct sg_seg_node {
 typedef struct sg_seg_error {
     size_t offset;    /* bytes from the start of the text, <= its length */
     char detail[160]; /* e.g. "expected an operator after attributes.city at 17" */
+    bool too_complex; /* a bound was passed (length, nesting, tests, nodes), not the syntax */
 } sg_seg_error;
 
 /* Parse text into *out, a tree the caller frees with sg_segment_free. Empty or
  * blank text gives a single SG_SEG_TRUE node, so on SG_OK *out is never NULL.
  * SG_ERR_INVALID for any input error, bounds included (NULL text too); err (if
  * not NULL) then gets the byte offset of the fault and a sentence that ends with
- * " at <offset>". SG_ERR_NOMEM if an allocation failed. On error *out is NULL. */
+ * " at <offset>", and too_complex tells a filter past one of the bounds from
+ * one that is malformed. SG_ERR_NOMEM if an allocation failed. On error *out
+ * is NULL. */
 sg_err sg_segment_parse(const char *text, sg_seg_node **out, sg_seg_error *err);
 
 /* Free a tree from sg_segment_parse (or built alike with malloc); NULL is fine.

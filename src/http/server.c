@@ -265,9 +265,13 @@ void sg_http_respond(sg_http_req *r, int status, const char *content_type, const
     r->content_type = content_type;
 }
 
+/* Reals with 15 significant digits, not jansson's 17: every real smsgate
+ * answers with (a rate rounded to 4 decimals, a value a user wrote) then reads
+ * as written ("0.3333", not "0.33329999999999999"). */
 void sg_http_respond_json(sg_http_req *r, int status, json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *text =
+        j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(j);
     if (!text) {
         static const char oom[] =

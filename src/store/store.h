@@ -467,6 +467,7 @@ typedef enum sg_bcast_status {
     SG_BCAST_PAUSED,
     SG_BCAST_DONE,
     SG_BCAST_CANCELED,
+    SG_BCAST_FAILED, /* its audience could not be computed: error says why */
 } sg_bcast_status;
 
 const char *sg_bcast_status_name(sg_bcast_status st);
@@ -493,6 +494,7 @@ typedef struct sg_broadcast {
     int64_t recipients, pending, queued;
     int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid;
     int64_t created_at, updated_at, started_at, finished_at;
+    char error[256]; /* SG_BCAST_FAILED: why; "" otherwise */
 } sg_broadcast;
 
 void sg_broadcast_free(sg_broadcast *b);
@@ -553,6 +555,12 @@ sg_err sg_store_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_resul
                                 int64_t now, size_t *queued, sg_error *e);
 /* Messages of the broadcast not yet handed to a provider (scheduled, queued, sending). */
 sg_err sg_store_broadcast_outstanding(sg_store *s, const char *id, int64_t *n);
+/* End a scheduled or sending broadcast as SG_BCAST_FAILED with reason (cut to
+ * fit sg_broadcast.error): for an audience that can never be computed. Its
+ * recipients still pending stay so, its queued messages go out. *changed is
+ * false when it was in another status (nothing done). */
+sg_err sg_store_broadcast_fail(sg_store *s, const char *id, const char *reason, int64_t now,
+                               bool *changed, sg_error *e);
 /* Mark the broadcast done when it is sending, materialised, has no pending
  * recipient (deferred ones included) and no outstanding message. */
 sg_err sg_store_broadcast_finish_if_done(sg_store *s, const char *id, int64_t now, bool *done,
@@ -575,14 +583,19 @@ typedef enum sg_stats_group {
     SG_STATS_BY_BROADCAST,
 } sg_stats_group;
 
+/* One definition per figure (sqlite_stats.c says them in full): every message
+ * figure counts outbound messages created in the period, each in exactly one
+ * group, so the groups of a grouping add up to the total. */
 typedef struct sg_stats_row {
-    char key[64]; /* "" for the total; the day (YYYY-MM-DD, UTC), provider id or broadcast id */
-    int64_t
-        recipients; /* outbound messages (plus, for broadcasts, recipients skipped or pending) */
-    int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid, pending;
+    char key[64]; /* "" for the total, or for messages of no broadcast when grouped by
+                     broadcast; the day (YYYY-MM-DD, UTC), provider id or broadcast id */
+    int64_t recipients; /* outbound messages, plus broadcast recipients skipped or pending */
+    int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid, pending; /* no message */
     int64_t queued; /* scheduled, queued or sending */
     int64_t sent;   /* accepted by the provider: sent, delivered or undelivered */
     int64_t delivered, undelivered, failed, canceled;
+    /* messages whose recipient replied / opted out after them (before the next
+     * message to them); messages with a click */
     int64_t replied, opted_out, clicked;
 } sg_stats_row;
 
@@ -600,8 +613,9 @@ typedef struct sg_stats {
 } sg_stats;
 
 void sg_stats_free(sg_stats *st);
-/* Outbound messages created in [from, to) (ms; 0 = unbounded) grouped by g;
- * replies, opt-outs and clicks counted in the same period. */
+/* Outbound messages created in [from, to) (ms; 0 = unbounded) grouped by g,
+ * with the recipients of broadcasts started in the period that got no message.
+ * One row per group (SG_STATS_TOTAL: one row keyed ""). */
 sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out);
 /* One broadcast: one row keyed by its id. */
 sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);

@@ -269,6 +269,41 @@ const sg_migration sg_sqlite_migrations[] = {
     {9, "validity period and retry budget of messages",
      "ALTER TABLE messages ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE messages ADD COLUMN first_attempt_at INTEGER NOT NULL DEFAULT 0;"},
+    /* A broadcast whose audience cannot be computed ends "failed" with the reason
+     * in error. A contact's last activity is the creation time of its newest
+     * inbound message, or outbound message a provider accepted, whether or not
+     * the contact existed then: a new contact starts from its number's messages,
+     * an outbound message counts when it is accepted (inbound messages and clicks
+     * are recorded by the store's code), and the contacts already stored are
+     * brought up to date once. */
+    {10, "broadcast errors; last activity from messages sent before the contact existed",
+     "ALTER TABLE broadcasts ADD COLUMN error TEXT NOT NULL DEFAULT '';"
+     "CREATE TRIGGER contacts_activity_from_messages AFTER INSERT ON contacts"
+     "  WHEN EXISTS (SELECT 1 FROM messages WHERE to_number = NEW.phone)"
+     "    OR EXISTS (SELECT 1 FROM messages WHERE from_number = NEW.phone"
+     "               AND direction = 'inbound')"
+     "BEGIN"
+     "  UPDATE contacts SET last_activity_at = max(last_activity_at,"
+     "    coalesce((SELECT max(created_at) FROM messages WHERE to_number = NEW.phone"
+     "              AND direction = 'outbound'"
+     "              AND status IN ('sent', 'delivered', 'undelivered')), 0),"
+     "    coalesce((SELECT max(created_at) FROM messages WHERE from_number = NEW.phone"
+     "              AND direction = 'inbound'), 0))"
+     "  WHERE id = NEW.id;"
+     "END;"
+     "CREATE TRIGGER messages_activity_on_send AFTER UPDATE OF status ON messages"
+     "  WHEN NEW.direction = 'outbound' AND NEW.status IN ('sent', 'delivered', 'undelivered')"
+     "    AND OLD.status NOT IN ('sent', 'delivered', 'undelivered')"
+     "BEGIN"
+     "  UPDATE contacts SET last_activity_at = max(last_activity_at, NEW.created_at)"
+     "  WHERE phone = NEW.to_number;"
+     "END;"
+     "UPDATE contacts SET last_activity_at = max(last_activity_at,"
+     "  coalesce((SELECT max(created_at) FROM messages WHERE to_number = contacts.phone"
+     "            AND direction = 'outbound'"
+     "            AND status IN ('sent', 'delivered', 'undelivered')), 0),"
+     "  coalesce((SELECT max(created_at) FROM messages WHERE from_number = contacts.phone"
+     "            AND direction = 'inbound'), 0));"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -691,6 +691,23 @@ static sg_err compile_time(const sg_seg_node *n, int64_t now, sg_buf *sql, sq_pa
     return SG_ERR_INVALID;
 }
 
+/* The operands of a run of one operator (a and b and (c and d)) side by side,
+ * "a AND b AND c AND d": SQLite's parser keeps every open parenthesis on a
+ * stack of about 100 symbols, so the SQL nests only where the filter does. */
+static sg_err compile_chain(const sg_seg_node *n, sg_seg_kind kind, int64_t now, sg_buf *sql,
+                            sq_params *p)
+{
+    if (!n || n->kind != kind)
+        return compile_node(n, now, sql, p);
+    sg_err err = compile_chain(n->left, kind, now, sql, p);
+    if (!err)
+        err = sg_buf_append_str(sql, kind == SG_SEG_AND ? " AND " : " OR ");
+    return err ? err : compile_chain(n->right, kind, now, sql, p);
+}
+
+/* Every node compiles to a primary expression (a literal, a call, EXISTS or
+ * something in parentheses) or to NOT and one, so NOT needs no parentheses of
+ * its own. */
 static sg_err compile_node(const sg_seg_node *n, int64_t now, sg_buf *sql, sq_params *p)
 {
     if (!n)
@@ -703,19 +720,13 @@ static sg_err compile_node(const sg_seg_node *n, int64_t now, sg_buf *sql, sq_pa
     case SG_SEG_OR:
         err = sg_buf_append_str(sql, "(");
         if (!err)
-            err = compile_node(n->left, now, sql, p);
-        if (!err)
-            err = sg_buf_append_str(sql, n->kind == SG_SEG_AND ? " AND " : " OR ");
-        if (!err)
-            err = compile_node(n->right, now, sql, p);
+            err = compile_chain(n, n->kind, now, sql, p);
         return err ? err : sg_buf_append_str(sql, ")");
     case SG_SEG_NOT:
-        err = sg_buf_append_str(sql, "NOT (");
-        if (!err)
-            err = compile_node(n->left, now, sql, p);
-        return err ? err : sg_buf_append_str(sql, ")");
+        err = sg_buf_append_str(sql, "NOT ");
+        return err ? err : compile_node(n->left, now, sql, p);
     case SG_SEG_MOBILE:
-        return sg_buf_append_str(sql, "coalesce(c.mobile, 1) = 1");
+        return sg_buf_append_str(sql, "(coalesce(c.mobile, 1) = 1)");
     case SG_SEG_OPTED_OUT:
         return sg_buf_append_str(sql, "EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone)");
     case SG_SEG_IN_GROUP:
@@ -782,8 +793,23 @@ sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, s
     if (!err)
         err = compile_node(*tree, now, from, p);
     if (err)
-        return sg_error_set(e, err, "filter", "the segment's filter is too large");
+        return sg_error_set(e, err == SG_ERR_TOO_LARGE ? SG_ERR_INVALID : err, "filter",
+                            "the segment's filter is too large");
     return SG_OK;
+}
+
+sg_err sq_audience_prepare(conn *c, const char *sql, sqlite3_stmt **st, sg_error *e,
+                           const char *what)
+{
+    *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK)
+        return SG_OK;
+    if (sqlite3_errcode(c->db) == SQLITE_ERROR)
+        return sg_error_set(e, SG_ERR_INVALID, "filter",
+                            "the audience's filter cannot be evaluated (%s): simplify it",
+                            sqlite3_errmsg(c->db));
+    return sq_db_error(c->db, rc, e, what);
 }
 
 void sq_params_bind(sqlite3_stmt *st, const sq_params *p)
@@ -821,8 +847,8 @@ sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, in
             "AND coalesce(c.mobile, 1) = 0), 0) FROM %s",
             sg_buf_cstr(&from));
     sqlite3_stmt *st = NULL;
-    if (!err && sqlite3_prepare_v2(c->db, sg_buf_cstr(&sql), -1, &st, NULL) != SQLITE_OK)
-        err = sq_db_error(c->db, SQLITE_ERROR, e, "preparing the audience count");
+    if (!err)
+        err = sq_audience_prepare(c, sg_buf_cstr(&sql), &st, e, "preparing the audience count");
     if (!err) {
         sq_params_bind(st, &p);
         int rc = sqlite3_step(st);

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const bcast_names[] = {"draft",  "scheduled", "sending",
-                                          "paused", "done",      "canceled"};
+static const char *const bcast_names[] = {"draft", "scheduled", "sending", "paused",
+                                          "done",  "canceled",  "failed"};
 
 const char *sg_bcast_status_name(sg_bcast_status st)
 {
@@ -49,7 +49,7 @@ void sg_broadcasts_free(sg_broadcast *b, size_t n)
     "id, name, body, template_id, audience_kind, audience_id, provider_id, from_number, send_at, " \
     "rate, quiet_start, quiet_end, timezone, track_clicks, status, materialized, cursor, "         \
     "recipients, skipped_opted_out, skipped_not_mobile, skipped_invalid, queued, created_at, "     \
-    "updated_at, started_at, finished_at"
+    "updated_at, started_at, finished_at, error"
 
 static void bcast_row(sqlite3_stmt *st, sg_broadcast *b)
 {
@@ -82,6 +82,7 @@ static void bcast_row(sqlite3_stmt *st, sg_broadcast *b)
     b->updated_at = sqlite3_column_int64(st, 23);
     b->started_at = sqlite3_column_int64(st, 24);
     b->finished_at = sqlite3_column_int64(st, 25);
+    sq_col_copy(st, 26, b->error, sizeof b->error);
 }
 
 /* The broadcast id, read on c (with its body: free it with sg_broadcast_free).
@@ -116,7 +117,8 @@ static sg_err bcast_set_status(conn *c, const char *id, sg_bcast_status to, int6
 {
     sqlite3_stmt *st = sq_stmt_sql(c, S_BCAST_SET_STATUS,
                                    "UPDATE broadcasts SET status = ?2, updated_at = ?3, "
-                                   "finished_at = CASE WHEN ?2 IN ('done', 'canceled') THEN ?3 "
+                                   "finished_at = CASE WHEN ?2 IN ('done', 'canceled', 'failed') "
+                                   "THEN ?3 "
                                    "ELSE finished_at END WHERE id = ?1");
     if (st) {
         sq_bind_text(st, 1, id);
@@ -357,8 +359,8 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                             "ORDER BY c.id LIMIT ?%zu)",
                             sg_buf_cstr(&from), base + 1, base + 2);
     sqlite3_stmt *q = NULL;
-    if (!err && sqlite3_prepare_v2(c->db, sg_buf_cstr(&sql), -1, &q, NULL) != SQLITE_OK)
-        err = sq_db_error(c->db, SQLITE_ERROR, e, "preparing the audience");
+    if (!err)
+        err = sq_audience_prepare(c, sg_buf_cstr(&sql), &q, e, "preparing the audience");
     if (!err) {
         sq_params_bind(q, p);
         sqlite3_bind_text(q, (int)base + 1, b.cursor, -1, SQLITE_STATIC);
@@ -372,9 +374,12 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err && !upto[0]) {
         /* every contact considered */
         a->finished = true;
-        sqlite3_stmt *u = sq_stmt_sql(c, S_BCAST_MATERIALIZED,
-                                      "UPDATE broadcasts SET materialized = 1, updated_at = ?2 "
-                                      "WHERE id = ?1");
+        /* and it has started, even with nobody to send to (then it is done at
+         * once, 0 recipients, rather than scheduled for ever) */
+        sqlite3_stmt *u = sq_stmt_sql(
+            c, S_BCAST_MATERIALIZED,
+            "UPDATE broadcasts SET materialized = 1, updated_at = ?2, status = 'sending', "
+            "started_at = CASE WHEN started_at = 0 THEN ?2 ELSE started_at END WHERE id = ?1");
         if (u) {
             sq_bind_text(u, 1, a->id);
             sqlite3_bind_int64(u, 2, a->now);
@@ -390,8 +395,8 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             "1) = 0 THEN 'not_mobile' ELSE '' END FROM (SELECT c.*, EXISTS (SELECT 1 FROM optouts "
             "o WHERE o.phone = c.phone) AS ox FROM %s AND c.id > ?%zu AND c.id <= ?%zu) c",
             base + 3, sg_buf_cstr(&from), base + 1, base + 2);
-        if (!err && sqlite3_prepare_v2(c->db, sg_buf_cstr(&sql), -1, &q, NULL) != SQLITE_OK)
-            err = sq_db_error(c->db, SQLITE_ERROR, e, "preparing the recipients");
+        if (!err)
+            err = sq_audience_prepare(c, sg_buf_cstr(&sql), &q, e, "preparing the recipients");
         if (!err) {
             sq_params_bind(q, p);
             sqlite3_bind_text(q, (int)base + 1, b.cursor, -1, SQLITE_STATIC);
@@ -661,5 +666,45 @@ sg_err sg_store_broadcast_finish_if_done(sg_store *s, const char *id, int64_t no
     finish_arg a = {id, now, false};
     sg_err err = sq_write_sync(s, finish_fn, &a, e);
     *done = a.done;
+    return err;
+}
+
+typedef struct fail_arg {
+    const char *id;
+    const char *reason;
+    int64_t now;
+    bool changed;
+} fail_arg;
+
+static sg_err fail_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    fail_arg *a = arg;
+    sg_broadcast b;
+    sg_err err = bcast_state(c, a->id, &b, e);
+    if (err || (b.status != SG_BCAST_SCHEDULED && b.status != SG_BCAST_SENDING))
+        return err;
+    err = bcast_set_status(c, a->id, SG_BCAST_FAILED, a->now, e);
+    sqlite3_stmt *st =
+        err ? NULL
+            : sq_stmt_sql(c, S_BCAST_SET_ERROR, "UPDATE broadcasts SET error = ?2 WHERE id = ?1");
+    if (!err && st) {
+        char reason[sizeof b.error];
+        snprintf(reason, sizeof reason, "%s", a->reason ? a->reason : "");
+        sq_bind_text(st, 1, a->id);
+        sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+    }
+    if (!err)
+        err = sq_step_done(c, st, e, "recording why the broadcast failed");
+    a->changed = !err;
+    return err;
+}
+
+sg_err sg_store_broadcast_fail(sg_store *s, const char *id, const char *reason, int64_t now,
+                               bool *changed, sg_error *e)
+{
+    fail_arg a = {id, reason, now, false};
+    sg_err err = sq_write_sync(s, fail_fn, &a, e);
+    if (changed)
+        *changed = a.changed;
     return err;
 }

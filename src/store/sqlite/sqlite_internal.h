@@ -75,6 +75,7 @@ enum sq_slot {
     S_KEYS_BUMP,
     S_KEYS_GEN,
     S_KEY_TOUCH,
+    S_BCAST_SET_ERROR,
     S__END
 };
 
@@ -219,5 +220,11 @@ struct sg_seg_node;
 sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, sg_buf *from,
                        sq_params *p, struct sg_seg_node **tree, sg_error *e);
 void sq_params_bind(sqlite3_stmt *st, const sq_params *p);
+/* Prepare a statement built around sq_audience_sql's text. A statement SQLite
+ * refuses to compile (SQLITE_ERROR: "parser stack overflow", "Expression tree is
+ * too large") is the filter's fault and will never compile: SG_ERR_INVALID with
+ * field "filter", so that callers stop retrying; other failures as sq_db_error. */
+sg_err sq_audience_prepare(conn *c, const char *sql, sqlite3_stmt **st, sg_error *e,
+                           const char *what);
 
 #endif

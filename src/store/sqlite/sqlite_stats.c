@@ -1,6 +1,7 @@
-/* The SQLite backend, stats: counts of outbound messages by status, replies,
- * opt-outs and clicks, over a period or for one broadcast, grouped by day,
- * provider or broadcast; failures by error code. Read-only. */
+/* The SQLite backend, stats: counts of outbound messages by status, and of
+ * those replied to, followed by an opt-out or clicked, with the broadcast
+ * recipients that got no message, over a period or for one broadcast, grouped
+ * by day, provider or broadcast; failures by error code. Read-only. */
 #include "store/sqlite/sqlite_internal.h"
 #include "util/buf.h"
 
@@ -86,6 +87,8 @@ static sg_err run(query_ctx *q, const char *sql, sg_err (*fn)(query_ctx *q, sqli
     return err;
 }
 
+/* Statuses of outbound messages: key, count, queued, sent, delivered,
+ * undelivered, failed, canceled, replied, opted_out, clicked. */
 static sg_err status_row(query_ctx *q, sqlite3_stmt *st)
 {
     char key[64];
@@ -100,43 +103,31 @@ static sg_err status_row(query_ctx *q, sqlite3_stmt *st)
     r->undelivered += sqlite3_column_int64(st, 5);
     r->failed += sqlite3_column_int64(st, 6);
     r->canceled += sqlite3_column_int64(st, 7);
+    r->replied += sqlite3_column_int64(st, 8);
+    r->opted_out += sqlite3_column_int64(st, 9);
+    r->clicked += sqlite3_column_int64(st, 10);
     return SG_OK;
 }
 
-typedef enum extra_kind { EXTRA_REPLIED, EXTRA_OPTED_OUT, EXTRA_CLICKED } extra_kind;
-
-static sg_err add_extra(query_ctx *q, sqlite3_stmt *st, extra_kind k)
+/* Broadcast recipients that have no message: key, skipped opted out, not
+ * mobile, invalid, pending. They are recipients too. */
+static sg_err unsent_row(query_ctx *q, sqlite3_stmt *st)
 {
     char key[64];
     sq_col_copy(st, 0, key, sizeof key);
     sg_stats_row *r = row_for(q->out, &q->cap, key);
     if (!r)
         return SG_ERR_NOMEM;
-    int64_t v = sqlite3_column_int64(st, 1);
-    if (k == EXTRA_REPLIED)
-        r->replied += v;
-    else if (k == EXTRA_OPTED_OUT)
-        r->opted_out += v;
-    else
-        r->clicked += v;
+    int64_t v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = sqlite3_column_int64(st, i + 1);
+    r->skipped_opted_out += v[0];
+    r->skipped_not_mobile += v[1];
+    r->skipped_invalid += v[2];
+    r->pending += v[3];
+    r->recipients += v[0] + v[1] + v[2] + v[3];
     return SG_OK;
 }
-
-static sg_err replied_row(query_ctx *q, sqlite3_stmt *st)
-{
-    return add_extra(q, st, EXTRA_REPLIED);
-}
-
-static sg_err opted_out_row(query_ctx *q, sqlite3_stmt *st)
-{
-    return add_extra(q, st, EXTRA_OPTED_OUT);
-}
-
-static sg_err clicked_row(query_ctx *q, sqlite3_stmt *st)
-{
-    return add_extra(q, st, EXTRA_CLICKED);
-}
-
 
 static sg_err error_row(query_ctx *q, sqlite3_stmt *st)
 {
@@ -155,82 +146,57 @@ static sg_err error_row(query_ctx *q, sqlite3_stmt *st)
     return SG_OK;
 }
 
-/* The message-based figures: statuses, failures by code, and replies, opt-outs
- * and clicks of the same messages' recipients (broadcast grouping) or in the
- * same period (the others). */
+/* Every figure has one definition, over one set: the outbound messages created
+ * in [from, to) (of one broadcast, for its stats), each counted in exactly one
+ * group (its UTC day, provider or broadcast, "" for a message of no broadcast),
+ * so the groups add up to the total. A message was replied to / led to an
+ * opt-out when its recipient sent a message / opted out after it and before
+ * the next message to them; clicked when one of its links was followed. The
+ * recipients of a broadcast that got no message (skipped, or still pending)
+ * count in the group of the broadcast's start (day, provider, broadcast), for
+ * broadcasts started in the period. */
 static sg_err collect(query_ctx *q)
 {
-    char sql[2048];
-    const char *mkey = key_expr(q->g, "m", "created_at");
-    char mkey_copy[160];
-    snprintf(mkey_copy, sizeof mkey_copy, "%s", mkey);
+    char sql[3072];
+    char mkey[160], bkey[160];
+    snprintf(mkey, sizeof mkey, "%s", key_expr(q->g, "m", "created_at"));
+    snprintf(bkey, sizeof bkey, "%s",
+             q->g == SG_STATS_BY_BROADCAST ? "b.id" : key_expr(q->g, "b", "started_at"));
     const char *scope = "m.direction = 'outbound' AND m.created_at >= ?1 AND m.created_at < ?2 "
                         "AND (?3 IS NULL OR (m.broadcast_id = ?3 AND m.broadcast_id != ''))";
-    const char *bonly = q->g == SG_STATS_BY_BROADCAST ? " AND m.broadcast_id != ''" : "";
     snprintf(sql, sizeof sql,
              "SELECT %s, count(*), sum(m.status IN ('scheduled', 'queued', 'sending')), "
              "sum(m.status IN ('sent', 'delivered', 'undelivered')), sum(m.status = 'delivered'), "
-             "sum(m.status = 'undelivered'), sum(m.status = 'failed'), sum(m.status = 'canceled') "
-             "FROM messages m WHERE %s%s GROUP BY 1 ORDER BY 1",
-             mkey_copy, scope, bonly);
+             "sum(m.status = 'undelivered'), sum(m.status = 'failed'), sum(m.status = 'canceled'), "
+             "sum(EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "
+             "i.from_number = m.to_number AND i.created_at >= m.created_at AND i.created_at < "
+             "m.next_at)), "
+             "sum(EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number AND "
+             "ce.new_state = 'opted_out' AND ce.at >= m.created_at AND ce.at < m.next_at)), "
+             "sum(EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id)) "
+             "FROM (SELECT m.*, coalesce((SELECT min(n.created_at) FROM messages n WHERE "
+             "n.to_number = m.to_number AND n.direction = 'outbound' AND n.created_at > "
+             "m.created_at), 9223372036854775807) AS next_at FROM messages m WHERE %s) m "
+             "GROUP BY 1 ORDER BY 1",
+             mkey, scope);
     sg_err err = run(q, sql, status_row);
     if (!err) {
         snprintf(sql, sizeof sql,
-                 "SELECT %s, m.error_code, count(*) FROM messages m WHERE %s%s AND m.status IN "
+                 "SELECT %s, m.error_code, count(*) FROM messages m WHERE %s AND m.status IN "
                  "('failed', 'undelivered') GROUP BY 1, 2 ORDER BY 3 DESC, 2",
-                 mkey_copy, scope, bonly);
+                 mkey, scope);
         err = run(q, sql, error_row);
     }
-    if (err)
-        return err;
-    if (q->broadcast || q->g == SG_STATS_BY_BROADCAST) {
-        /* per recipient of a broadcast: did they reply, opt out, click after it */
-        snprintf(sql, sizeof sql,
-                 "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
-                 "EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "
-                 "i.from_number = m.to_number AND i.created_at >= m.created_at) GROUP BY 1",
-                 mkey_copy, scope);
-        err = run(q, sql, replied_row);
-        if (!err) {
-            snprintf(sql, sizeof sql,
-                     "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
-                     "EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number AND "
-                     "ce.new_state = 'opted_out' AND ce.at >= m.created_at) GROUP BY 1",
-                     mkey_copy, scope);
-            err = run(q, sql, opted_out_row);
-        }
-        if (!err) {
-            snprintf(sql, sizeof sql,
-                     "SELECT %s, count(*) FROM messages m WHERE %s AND m.broadcast_id != '' AND "
-                     "EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id) GROUP BY 1",
-                     mkey_copy, scope);
-            err = run(q, sql, clicked_row);
-        }
-        return err;
-    }
-    /* replies received in the period */
-    snprintf(sql, sizeof sql,
-             "SELECT %s, count(*) FROM messages i WHERE i.direction = 'inbound' AND "
-             "i.created_at >= ?1 AND i.created_at < ?2 AND ?3 IS NULL GROUP BY 1",
-             q->g == SG_STATS_BY_DAY ? key_expr(q->g, "i", "created_at")
-             : q->g == SG_STATS_BY_PROVIDER ? "i.provider_id"
-                                            : "''");
-    err = run(q, sql, replied_row);
-    if (!err && q->g != SG_STATS_BY_PROVIDER) {
-        snprintf(sql, sizeof sql,
-                 "SELECT %s, count(*) FROM consent_events ce WHERE ce.new_state = 'opted_out' AND "
-                 "ce.at >= ?1 AND ce.at < ?2 AND ?3 IS NULL GROUP BY 1",
-                 q->g == SG_STATS_BY_DAY ? key_expr(q->g, "ce", "at") : "''");
-        err = run(q, sql, opted_out_row);
-    }
     if (!err) {
-        /* messages clicked, counted on the day of their first click */
         snprintf(sql, sizeof sql,
-                 "SELECT %s, count(*) FROM (SELECT k.message_id, min(k.at) AS at FROM clicks k "
-                 "WHERE k.at >= ?1 AND k.at < ?2 AND ?3 IS NULL GROUP BY k.message_id) k "
-                 "JOIN messages m ON m.id = k.message_id GROUP BY 1",
-                 q->g == SG_STATS_BY_DAY ? key_expr(q->g, "k", "at") : mkey_copy);
-        err = run(q, sql, clicked_row);
+                 "SELECT %s, sum(b.skipped_opted_out), sum(b.skipped_not_mobile), "
+                 "sum(b.skipped_invalid), sum((SELECT count(*) FROM broadcast_recipients r "
+                 "INDEXED BY broadcast_recipients_pending WHERE r.broadcast_id = b.id AND "
+                 "r.state = 'pending')) FROM broadcasts b WHERE b.started_at > 0 AND "
+                 "b.started_at >= ?1 AND b.started_at < ?2 AND (?3 IS NULL OR b.id = ?3) "
+                 "GROUP BY 1 ORDER BY 1",
+                 bkey);
+        err = run(q, sql, unsent_row);
     }
     return err;
 }
@@ -273,11 +239,5 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
         sg_stats_free(out);
         return err;
     }
-    /* recipients: everyone chosen, whether queued, skipped or still waiting */
-    r->recipients = b.recipients;
-    r->skipped_opted_out = b.skipped_opted_out;
-    r->skipped_not_mobile = b.skipped_not_mobile;
-    r->skipped_invalid = b.skipped_invalid;
-    r->pending = b.pending;
     return SG_OK;
 }
