@@ -83,11 +83,13 @@ static const sg_opt stats_opts[] = {
 
 static const sg_cmd_spec stats_spec = {
     "smsgate stats [--from DATE] [--to DATE] [--by day|provider|broadcast] [options]",
-    "Delivery figures of outbound messages: recipients (broadcast recipients skipped or\n"
-    "pending included), sent (accepted by the provider), delivered, undelivered, failed,\n"
-    "replies, opt-outs and clicks in the period, the delivery rate (delivered / sent) and\n"
-    "the click-through rate (clicked / sent); then failed and undelivered messages by\n"
-    "error code.",
+    "Delivery figures of the outbound messages created in the period: recipients\n"
+    "(broadcast recipients skipped or pending included), sent (accepted by the provider),\n"
+    "delivered, undelivered, failed, replied and opted out (the recipient replied or\n"
+    "opted out after the message, before the next one), clicked, the delivery rate\n"
+    "(delivered / sent) and the click-through rate (clicked / sent); then failed and\n"
+    "undelivered messages by error code. The rows add up to the total; (none) is the\n"
+    "messages of no broadcast.",
     stats_opts, 0, 0};
 
 /* A date (its midnight UTC) or an RFC 3339 time; 0 for "". false after a usage line. */
