@@ -502,7 +502,7 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
 {
     out->pairs = NULL;
     out->n = 0;
-    json_t *j = json_loadb(json, len, 0, NULL);
+    json_t *j = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(j) || json_object_size(j) > SG_FORM_MAX_PAIRS) {
         json_decref(j);
         return false;
@@ -516,10 +516,12 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
     {
         char num[64];
         const char *text = NULL;
+        size_t text_len = 0;
         if (json_is_null(v))
             continue;
-        if (json_is_string(v)) {
+        if (json_is_string(v)) { /* \u0000 kept, for the provider's text decoding */
             text = json_string_value(v);
+            text_len = json_string_length(v);
         } else if (json_is_integer(v)) {
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
             text = num;
@@ -527,12 +529,14 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
             snprintf(num, sizeof num, "%g", json_real_value(v));
             text = num;
         }
-        ok = text && sg_form_add(&b, key, text) == SG_OK;
+        if (text && !json_is_string(v))
+            text_len = strlen(text);
+        ok = text && sg_form_add_n(&b, key, text, text_len) == SG_OK;
         if (!ok)
             break;
     }
     json_decref(j);
-    ok = ok && sg_form_parse(sg_buf_cstr(&b), b.len, out) == SG_OK;
+    ok = ok && sg_form_parse_keep_nul(sg_buf_cstr(&b), b.len, out) == SG_OK;
     sg_buf_free(&b);
     return ok;
 }
@@ -555,7 +559,7 @@ static bool callback_params(sg_http_req *req, const sg_provider *p, sg_form *for
         *json_len = len;
         err = sg_http_query_form(req, form);
     } else if (strcmp(sg_http_method(req), "POST") == 0 && len > 0) {
-        err = sg_form_parse(body, len, form);
+        err = sg_form_parse_keep_nul(body, len, form);
     } else {
         err = sg_http_query_form(req, form);
     }
@@ -568,6 +572,19 @@ static bool callback_params(sg_http_req *req, const sg_provider *p, sg_form *for
         sg_metrics_callback(what, "rejected");
         sg_http_problem(req, 400, "invalid_request", NULL, "the callback cannot be parsed");
         return false;
+    }
+    /* NUL bytes are kept for the text only (the provider's text decoding turns
+     * them into U+FFFD); anywhere else a value would be cut short. */
+    for (size_t i = 0; i < form->n; i++) {
+        const sg_form_pair *pr = &form->pairs[i];
+        bool text = strcmp(pr->key, "text") == 0 || strcmp(pr->key, "content") == 0;
+        if (!text && strlen(pr->value) != pr->value_len) {
+            sg_metrics_callback(what, "rejected");
+            sg_http_problem(req, 400, "invalid_request", NULL,
+                            "a parameter other than the text holds a NUL character");
+            sg_form_free(form);
+            return false;
+        }
     }
     return true;
 }

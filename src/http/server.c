@@ -129,18 +129,26 @@ void sg_http_query_string(const sg_http_req *r, sg_buf *out)
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
 }
 
+/* Values keep the NUL bytes a %00 decodes to (value_len counts them), as
+ * sg_form_parse_keep_nul does: C strings would cut them short silently. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     sg_form *f = cls;
-    if (f->n >= SG_FORM_MAX_PAIRS)
+    if (f->n >= SG_FORM_MAX_PAIRS || strlen(key) != key_size)
         return MHD_NO;
     sg_form_pair *p = realloc(f->pairs, (f->n + 1) * sizeof *p);
     if (!p)
         return MHD_NO;
     f->pairs = p;
     p[f->n].key = strdup(key);
-    p[f->n].value = strdup(value ? value : "");
+    p[f->n].value = malloc(value_size + 1);
+    if (p[f->n].value) {
+        if (value_size)
+            memcpy(p[f->n].value, value, value_size);
+        p[f->n].value[value_size] = '\0';
+    }
+    p[f->n].value_len = value_size;
     if (!p[f->n].key || !p[f->n].value) {
         free(p[f->n].key);
         free(p[f->n].value);
@@ -155,7 +163,7 @@ sg_err sg_http_query_form(const sg_http_req *r, sg_form *out)
     out->pairs = NULL;
     out->n = 0;
     int total = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
-    int got = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, out);
+    int got = MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, out);
     if (got < 0 || (size_t)total != out->n) {
         sg_form_free(out);
         return total > SG_FORM_MAX_PAIRS ? SG_ERR_TOO_LARGE : SG_ERR_NOMEM;

@@ -130,7 +130,8 @@ const char *sg_http_query(const sg_http_req *r, const char *key);
  * empty, rebuilt from the
  * decoded arguments in their order with standard percent-encoding. */
 void sg_http_query_string(const sg_http_req *r, sg_buf *out);
-/* The query arguments (decoded) as a form, in their order; free with sg_form_free. */
+/* The query arguments (decoded) as a form, in their order; free with sg_form_free.
+ * A value keeps the NUL bytes of a %00 (sg_form_pair.value_len). */
 sg_err sg_http_query_form(const sg_http_req *r, sg_form *out);
 /* The client's address as text ("127.0.0.1", "::1"), "" if unknown: the socket
  * peer, or, when the peer is a trusted proxy, the address it forwards for. */

@@ -531,7 +531,7 @@ static json_t *form_object(const sg_form *params)
     for (size_t i = 0; o && i < params->n; i++) {
         if (json_object_get(o, params->pairs[i].key))
             continue;
-        json_t *s = json_string(params->pairs[i].value);
+        json_t *s = json_stringn(params->pairs[i].value, params->pairs[i].value_len);
         if (!s)
             s = json_string(""); /* not UTF-8: the parsers treat it as absent */
         /* nocheck: a key that is not UTF-8 is kept as bytes (no parser looks it
@@ -594,7 +594,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
     return extra + 1;
 }
 
-/* Code points of s when it is UTF-8 without NUL; -1 otherwise. */
+/* Code points of s when it is UTF-8 (NUL included); -1 otherwise. */
 static long utf8_chars(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -602,12 +602,17 @@ static long utf8_chars(const char *str, size_t len)
     for (size_t i = 0; i < len; n++) {
         uint32_t cp;
         size_t k = utf8_seq(s + i, len - i, &cp);
-        if (k == 0 || cp == 0)
+        if (k == 0)
             return -1;
         i += k;
     }
     return n;
 }
+
+/* A NUL stands for a character we cannot know (a GSM '@' sent as 0x00 by a
+ * gateway, say): it becomes U+FFFD, so that the text is kept, never cut short
+ * or emptied, and shows that something was there. */
+#define NUL_STANDIN 0xFFFDu
 
 static size_t put_utf8(char *o, uint32_t cp)
 {
@@ -633,21 +638,39 @@ static size_t put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
+/* UTF-8 s of len bytes (valid, maybe with NUL bytes) copied with every NUL
+ * replaced by U+FFFD. */
+static char *utf8_copy(const char *s, size_t len)
+{
+    char *o = malloc(len * 3 + 1);
+    if (!o)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0')
+            n += put_utf8(o + n, NUL_STANDIN);
+        else
+            o[n++] = s[i];
+    }
+    o[n] = '\0';
+    return o;
+}
+
 static char *latin1_to_utf8(const char *s, size_t len, long *chars)
 {
-    char *o = malloc(len * 2 + 1);
+    char *o = malloc(len * 3 + 1);
     if (!o)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
-        n += put_utf8(o + n, (unsigned char)s[i]);
+        n += put_utf8(o + n, s[i] ? (unsigned char)s[i] : NUL_STANDIN);
     o[n] = '\0';
     *chars = (long)len;
     return o;
 }
 
-/* UTF-16BE as hex (4 digits a unit) to UTF-8; a lone surrogate becomes U+FFFD.
- * Returns NULL with *bad set when the hex is malformed or holds U+0000. */
+/* UTF-16BE as hex (4 digits a unit) to UTF-8; a lone surrogate, and U+0000,
+ * become U+FFFD. Returns NULL with *bad set when the hex is malformed. */
 static char *ucs2hex_to_utf8(const char *s, size_t len, long *chars, bool *bad_hex)
 {
     *bad_hex = len % 4 != 0 || !all_hex(s, len);
@@ -677,12 +700,7 @@ static char *ucs2hex_to_utf8(const char *s, size_t len, long *chars, bool *bad_h
         } else if (u >= 0xD800 && u <= 0xDFFF) {
             cp = 0xFFFD;
         }
-        if (cp == 0) {
-            free(o);
-            *bad_hex = true;
-            return NULL;
-        }
-        n += put_utf8(o + n, cp);
+        n += put_utf8(o + n, cp ? cp : NUL_STANDIN);
         count++;
     }
     o[n] = '\0';
@@ -721,8 +739,6 @@ sg_err sg_clickatell_text_to_utf8(const char *text, size_t len, const char *char
     *out = NULL;
     if (len > TEXT_IN_MAX)
         return sg_error_set(e, SG_ERR_INVALID, "text", "text is longer than %d bytes", TEXT_IN_MAX);
-    if (len && memchr(text, '\0', len))
-        return sg_error_set(e, SG_ERR_INVALID, "text", "text holds a NUL character");
     charset_kind cs = charset_of(charset);
     long chars = 0;
     char *o = NULL;
@@ -740,15 +756,7 @@ sg_err sg_clickatell_text_to_utf8(const char *text, size_t len, const char *char
         chars = utf8_chars(text, len);
         if (chars < 0 && cs == CS_UTF8)
             return sg_error_set(e, SG_ERR_INVALID, "text", "text is not valid UTF-8");
-        if (chars < 0) {
-            o = latin1_to_utf8(text, len, &chars);
-        } else {
-            o = malloc(len + 1);
-            if (o) {
-                memcpy(o, text, len);
-                o[len] = '\0';
-            }
-        }
+        o = chars < 0 ? latin1_to_utf8(text, len, &chars) : utf8_copy(text, len);
     }
     if (!o)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
@@ -840,11 +848,12 @@ sg_err sg_clickatell_parse_inbound(const sg_form *params, sg_clickatell_inbound 
     take_short(get(params, "network"), out->network, sizeof out->network);
     set_e164(out);
 
-    const char *text = sg_form_get(params, "text");
+    size_t tlen;
+    const char *text = sg_form_get_n(params, "text", &tlen); /* NUL bytes included */
     if (!text)
         text = "";
     char *utf8;
-    err = sg_clickatell_text_to_utf8(text, strlen(text), out->charset, &utf8, e);
+    err = sg_clickatell_text_to_utf8(text, tlen, out->charset, &utf8, e);
     if (err)
         return err;
     out->text = utf8;

@@ -131,7 +131,9 @@ void sg_clickatell_inbound_free(sg_clickatell_inbound *in);
  *       code unit, big-endian; a lone surrogate becomes U+FFFD;
  *   UTF-8 / UTF8                                -> must be valid UTF-8;
  *   none, or a charset not listed               -> UTF-8 when valid, else ISO-8859-1.
- * At most 1600 characters come out. SG_ERR_INVALID with e->field "text" when
+ * A NUL (a 0 byte, or 0000 in hex) becomes U+FFFD, so a text is never cut short
+ * or emptied by one. At most 1600 characters come out. SG_ERR_INVALID with
+ * e->field "text" when
  * the hex is malformed, declared UTF-8 is not, or the text is longer;
  * *out is then NULL. On success *out is a new string (free it). */
 sg_err sg_clickatell_text_to_utf8(const char *text, size_t len, const char *charset, char **out,

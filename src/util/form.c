@@ -1,5 +1,6 @@
 #include "util/form.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,9 @@ static int hexval(char c)
     return -1;
 }
 
-/* Decode [s, s+len) into a new string; NULL on a bad escape or a NUL byte. */
-static char *decode(const char *s, size_t len, sg_err *err)
+/* Decode [s, s+len) into a new string of *out_len bytes; NULL on a bad escape,
+ * or on a NUL byte unless keep_nul. */
+static char *decode(const char *s, size_t len, bool keep_nul, size_t *out_len, sg_err *err)
 {
     char *out = malloc(len + 1);
     if (!out) {
@@ -38,7 +40,7 @@ static char *decode(const char *s, size_t len, sg_err *err)
             c = (char)(hi * 16 + lo);
             i += 2;
         }
-        if (c == '\0') {
+        if (c == '\0' && !keep_nul) {
             free(out);
             *err = SG_ERR_INVALID;
             return NULL;
@@ -46,10 +48,12 @@ static char *decode(const char *s, size_t len, sg_err *err)
         out[o++] = c;
     }
     out[o] = '\0';
+    if (out_len)
+        *out_len = o;
     return out;
 }
 
-sg_err sg_form_parse(const char *data, size_t len, sg_form *out)
+static sg_err parse(const char *data, size_t len, bool keep_nul, sg_form *out)
 {
     out->pairs = NULL;
     out->n = 0;
@@ -77,16 +81,18 @@ sg_err sg_form_parse(const char *data, size_t len, sg_form *out)
                 }
                 out->pairs = p;
             }
-            char *k = decode(data + pos, klen, &err);
+            char *k = decode(data + pos, klen, false, NULL, &err);
             if (!k)
                 goto fail;
-            char *val = decode(v, vlen, &err);
+            size_t val_len = 0;
+            char *val = decode(v, vlen, keep_nul, &val_len, &err);
             if (!val) {
                 free(k);
                 goto fail;
             }
             out->pairs[out->n].key = k;
             out->pairs[out->n].value = val;
+            out->pairs[out->n].value_len = val_len;
             out->n++;
         }
         pos = end + 1;
@@ -95,6 +101,16 @@ sg_err sg_form_parse(const char *data, size_t len, sg_form *out)
 fail:
     sg_form_free(out);
     return err;
+}
+
+sg_err sg_form_parse(const char *data, size_t len, sg_form *out)
+{
+    return parse(data, len, false, out);
+}
+
+sg_err sg_form_parse_keep_nul(const char *data, size_t len, sg_form *out)
+{
+    return parse(data, len, true, out);
 }
 
 void sg_form_free(sg_form *f)
@@ -117,10 +133,24 @@ const char *sg_form_get(const sg_form *f, const char *key)
     return NULL;
 }
 
-sg_err sg_url_encode(sg_buf *b, const char *s)
+const char *sg_form_get_n(const sg_form *f, const char *key, size_t *len)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (strcmp(f->pairs[i].key, key) == 0) {
+            *len = f->pairs[i].value_len;
+            return f->pairs[i].value;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* Percent-encode n bytes of s onto b. */
+static sg_err url_encode_n(sg_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *end = (const unsigned char *)s + n;
+    for (const unsigned char *p = (const unsigned char *)s; p < end; p++) {
         unsigned char c = *p;
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
             c == '-' || c == '_' || c == '.' || c == '~') {
@@ -137,7 +167,12 @@ sg_err sg_url_encode(sg_buf *b, const char *s)
     return SG_OK;
 }
 
-sg_err sg_form_add(sg_buf *b, const char *key, const char *value)
+sg_err sg_url_encode(sg_buf *b, const char *s)
+{
+    return url_encode_n(b, s, strlen(s));
+}
+
+sg_err sg_form_add_n(sg_buf *b, const char *key, const char *value, size_t vlen)
 {
     sg_err err = SG_OK;
     if (b->len)
@@ -147,6 +182,11 @@ sg_err sg_form_add(sg_buf *b, const char *key, const char *value)
     if (!err)
         err = sg_buf_append(b, "=", 1);
     if (!err)
-        err = sg_url_encode(b, value);
+        err = url_encode_n(b, value, vlen);
     return err;
+}
+
+sg_err sg_form_add(sg_buf *b, const char *key, const char *value)
+{
+    return sg_form_add_n(b, key, value, strlen(value));
 }

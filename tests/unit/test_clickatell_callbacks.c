@@ -428,6 +428,21 @@ static void expect_utf8(const char *text, const char *charset, const char *want)
     free(out);
 }
 
+/* text of len bytes (NUL bytes included) gives want. */
+static void expect_utf8_n(const char *text, size_t len, const char *charset, const char *want)
+{
+    char *out;
+    sg_error e;
+    sg_error_clear(&e);
+    if (sg_clickatell_text_to_utf8(text, len, charset, &out, &e) != SG_OK)
+        fail_msg("'%s' (%zu bytes, %s) refused: %s", text, len, charset ? charset : "none",
+                 e.message);
+    if (strcmp(out, want) != 0)
+        fail_msg("'%s' (%zu bytes, %s) gave '%s', want '%s'", text, len,
+                 charset ? charset : "none", out, want);
+    free(out);
+}
+
 static void expect_bad_text(const char *text, size_t len, const char *charset)
 {
     char *out = (char *)1;
@@ -482,10 +497,16 @@ static void test_charsets(void **state)
     expect_bad_text("004", 3, "UTF-16BE");
     expect_bad_text("00G1", 4, "UTF-16BE");
     expect_bad_text("Hi there", 8, "UCS-2");
-    expect_bad_text("0000", 4, "UTF-16BE");
     expect_bad_text("\xE9t\xE9", 3, "UTF-8");
-    expect_bad_text("a\0b", 3, NULL);
-    expect_bad_text("a\0b", 3, "ISO-8859-1");
+
+    /* a NUL is kept as U+FFFD in every charset: the text is never cut short or
+     * emptied (it was stored "" when the NUL came first) */
+    expect_utf8_n("a\0b", 3, NULL, "a\xEF\xBF\xBD" "b");
+    expect_utf8_n("\0hi", 3, "ISO-8859-1", "\xEF\xBF\xBD" "hi");
+    expect_utf8_n("\xE9\0", 2, NULL, "\xC3\xA9\xEF\xBF\xBD"); /* not UTF-8: Latin-1 */
+    expect_utf8_n("\0", 1, "UTF-8", "\xEF\xBF\xBD");
+    expect_utf8("0000", "UTF-16BE", "\xEF\xBF\xBD");
+    expect_utf8("00000041", "UCS-2", "\xEF\xBF\xBD" "A");
 
     /* bounded: 1600 characters pass, 1601 do not, whatever the charset */
     char *big = malloc(20000);
@@ -656,6 +677,13 @@ static void test_platform_reply(void **state)
     assert_string_equal(in.timestamp, "2025-04-22 13:05:07");
     assert_string_equal(in.to, "");
     sg_clickatell_inbound_free(&in);
+    /* a NUL is kept as U+FFFD (the text was refused) */
+    assert_int_equal(preply_of("{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\","
+                               "\"text\":\"\\u0000b\"}",
+                               &in, &e),
+                     SG_OK);
+    assert_string_equal(in.text, "\xEF\xBF\xBD" "b");
+    sg_clickatell_inbound_free(&in);
 
     /* as GET query parameters */
     sg_form f;
@@ -687,8 +715,6 @@ static void test_platform_reply_bad(void **state)
         {"{\"replyMessageId\":\"r\",\"fromNumber\":\"<x>\"}", "fromNumber"},
         {"{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\",\"toNumber\":[]}", "toNumber"},
         {"{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\",\"text\":5}", "text"},
-        {"{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\",\"text\":\"a\\u0000b\"}",
-         "text"},
         {"{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\",\"udh\":\"0G\"}", "udh"},
         {"{\"replyMessageId\":\"r\",\"fromNumber\":\"27831234567\",\"timestamp\":\"<t>\"}",
          "timestamp"},

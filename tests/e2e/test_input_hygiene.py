@@ -1,0 +1,54 @@
+"""Issue 11, item 16: a Clickatell reply holding NUL, control characters in
+provider secrets, one `limit`/`cursor` parser for every list, the database files'
+modes, and /healthz reporting whether the store can write."""
+import json
+
+import requests
+
+from conftest import assert_problem, create_key, wait_for
+from test_clickatell import legacy_provider, start_clickatell_sim
+
+FFFD = "\ufffd"
+
+
+# ---- (a) a Clickatell reply with a NUL is stored with U+FFFD, never empty ------------
+
+
+def test_clickatell_reply_with_nul_is_kept(harness):
+    url = start_clickatell_sim(harness, "--callbacks", "off")
+    srv = harness.start_server()
+    srv.key = create_key(srv.db, "admin")
+    inbound = legacy_provider(srv, url)["callback_urls"]["inbound"]
+    base = "api_id=3512345&to=447400000001&timestamp=2026-01-01%2000:00:00"
+    sent = [
+        ("GET", "m01", "447400100001", "%00hi", FFFD + "hi"),      # was stored ""
+        ("GET", "m02", "447400100002", "a%00b", "a" + FFFD + "b"),  # was stored "a"
+        ("POST", "m03", "447400100003", "%00hi", FFFD + "hi"),     # was refused
+        ("GET", "m04", "447400100004", "%E9%00", "é" + FFFD),      # Latin-1
+    ]
+    for how, mid, frm, text, _ in sent:
+        q = f"{base}&moMsgId={mid}&from={frm}&text={text}"
+        if how == "GET":
+            r = requests.get(f"{inbound}?{q}", timeout=5)
+        else:
+            r = requests.post(inbound, data=q, timeout=5,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 200, (mid, r.text)
+    # JSON (\u0000) and UCS-2 hex (0000) too
+    r = requests.post(inbound, timeout=5, headers={"Content-Type": "application/json"},
+                      data=json.dumps({"api_id": "3512345", "moMsgId": "m05",
+                                       "from": "447400100005", "to": "447400000001",
+                                       "text": "\u0000ok"}))
+    assert r.status_code == 200, r.text
+    sent.append(("JSON", "m05", "447400100005", None, FFFD + "ok"))
+    r = requests.get(f"{inbound}?{base}&moMsgId=m06&from=447400100006&charset=UCS-2"
+                     "&text=00000041", timeout=5)
+    assert r.status_code == 200, r.text
+    sent.append(("UCS", "m06", "447400100006", None, FFFD + "A"))
+    for how, mid, frm, _, want in sent:
+        tl = srv.get(f"/v1/contacts/%2B{frm}/timeline").json()["data"]
+        bodies = [t["message"]["body"] for t in tl if t["type"] == "message"]
+        assert bodies == [want], (how, mid, bodies)
+    # a NUL anywhere but the text is refused, not cut short
+    r = requests.get(f"{inbound}?{base}&moMsgId=m07&from=4474001%0000007&text=x", timeout=5)
+    assert_problem(r, 400, "invalid_request")
