@@ -36,6 +36,11 @@ json_t *sg_api_json_body(sg_http_req *req)
     json_error_t jerr;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
+        /* jansson quotes the text near the fault ("... near '\"s3cret\"'"): the
+         * body may hold a secret, so only the reason and the position are told */
+        char *near = strstr(jerr.text, " near ");
+        if (near)
+            *near = '\0';
         sg_http_problem(req, 400, "invalid_json", NULL, "%s (line %d, column %d)", jerr.text,
                         jerr.line, jerr.column);
         return NULL;

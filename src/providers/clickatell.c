@@ -561,7 +561,9 @@ static void *legacy_config_load(json_t *config, sg_error *e)
         sg_error_set(e, SG_ERR_INVALID, "config", "the clickatell config must be a JSON object");
         return NULL;
     }
-    if (!check_keys(config, "clickatell", legacy_keys, LEGACY_KEYS_TEXT, e))
+    static const char *const multiline[] = {"params", NULL}; /* the API Parameters text */
+    if (!check_keys(config, "clickatell", legacy_keys, LEGACY_KEYS_TEXT, e) ||
+        sg_cfg_no_controls(config, multiline, e))
         return NULL;
 
     pv.from = calloc(SENDERS_MAX, sizeof *pv.from);
@@ -662,7 +664,8 @@ static void *platform_config_load(json_t *config, sg_error *e)
                      "the clickatell-platform config must be a JSON object");
         return NULL;
     }
-    if (!check_keys(config, "clickatell-platform", platform_keys, PLATFORM_KEYS_TEXT, e))
+    if (!check_keys(config, "clickatell-platform", platform_keys, PLATFORM_KEYS_TEXT, e) ||
+        sg_cfg_no_controls(config, NULL, e))
         return NULL;
     const char *api_key;
     if (sg_cfg_string(config, "api_key", 1, SECRET_MAX, false, &api_key, e))

@@ -37,6 +37,49 @@ sg_err sg_cfg_string(json_t *config, const char *key, size_t min, size_t max, bo
     return SG_OK;
 }
 
+/* The first control character of s (len bytes) that is not allowed, or -1. */
+static long control_at(const char *s, size_t len, bool lines_ok)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool line = c == '\t' || c == '\n' || c == '\r';
+        if ((c < 0x20 || c == 0x7f) && !(lines_ok && line))
+            return (long)i;
+    }
+    return -1;
+}
+
+static bool listed(const char *const *keys, const char *key)
+{
+    for (size_t i = 0; keys && keys[i]; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+sg_err sg_cfg_no_controls(json_t *config, const char *const *multiline, sg_error *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(config, key, v)
+    {
+        bool lines_ok = listed(multiline, key);
+        size_t n = json_is_array(v) ? json_array_size(v) : 1;
+        for (size_t i = 0; i < n; i++) {
+            json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
+            if (!json_is_string(s) ||
+                control_at(json_string_value(s), json_string_length(s), lines_ok) < 0)
+                continue;
+            char field[64];
+            sg_cfg_field(field, sizeof field, key);
+            return sg_error_set(e, SG_ERR_INVALID, field,
+                                "%.50s must not contain control characters%s", key,
+                                lines_ok ? " other than tab and line breaks" : "");
+        }
+    }
+    return SG_OK;
+}
+
 sg_err sg_cfg_base_url(json_t *config, const char *dflt, char **out, sg_error *e)
 {
     const char *s;

@@ -23,6 +23,14 @@ void sg_cfg_field(char *out, size_t cap, const char *key);
 sg_err sg_cfg_string(json_t *config, const char *key, size_t min, size_t max, bool controls_ok,
                      const char **out, sg_error *e);
 
+/* Every string in config (and in its arrays) is free of control characters
+ * (U+0000-U+001F, U+007F): a secret or a name with one would be sent in a header
+ * or a form and fail, or worse, far from where it was typed. The keys listed in
+ * multiline (NULL-terminated, may be NULL) are texts of several lines: tab, LF
+ * and CR are allowed there. SG_ERR_INVALID names "config.<key>" and never quotes
+ * the value. Every driver's config_load calls it first. */
+sg_err sg_cfg_no_controls(json_t *config, const char *const *multiline, sg_error *e);
+
 /* base_url: an http:// or https:// URL with a host and no query, fragment or
  * spaces (dflt when absent), trailing '/' removed; *out is malloc'd. */
 sg_err sg_cfg_base_url(json_t *config, const char *dflt, char **out, sg_error *e);

@@ -275,6 +275,8 @@ static void *config_load(json_t *config, sg_error *e)
         sg_error_set(e, SG_ERR_INVALID, "config", "the twilio config must be a JSON object");
         goto fail;
     }
+    if (sg_cfg_no_controls(config, NULL, e))
+        goto fail;
     const char *key;
     json_t *val;
     void *tmp;
@@ -297,9 +299,9 @@ static void *config_load(json_t *config, sg_error *e)
 
     const char *account_sid, *auth_token, *api_key_sid, *api_key_secret, *service;
     if (get_sid(config, "account_sid", "AC", &account_sid, e) ||
-        sg_cfg_string(config, "auth_token", 1, SECRET_MAX, true, &auth_token, e) ||
+        sg_cfg_string(config, "auth_token", 1, SECRET_MAX, false, &auth_token, e) ||
         get_sid(config, "api_key_sid", "SK", &api_key_sid, e) ||
-        sg_cfg_string(config, "api_key_secret", 1, SECRET_MAX, true, &api_key_secret, e) ||
+        sg_cfg_string(config, "api_key_secret", 1, SECRET_MAX, false, &api_key_secret, e) ||
         get_sid(config, "messaging_service_sid", "MG", &service, e))
         goto fail;
     if (!account_sid) {

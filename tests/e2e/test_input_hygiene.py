@@ -52,3 +52,33 @@ def test_clickatell_reply_with_nul_is_kept(harness):
     # a NUL anywhere but the text is refused, not cut short
     r = requests.get(f"{inbound}?{base}&moMsgId=m07&from=4474001%0000007&text=x", timeout=5)
     assert_problem(r, 400, "invalid_request")
+
+
+# ---- (b) control characters in a provider's config ------------------------------------
+
+AC = "AC" + "a" * 32
+
+
+def test_provider_config_refuses_control_characters(gw):
+    srv = gw.srv
+    good = {"account_sid": AC, "auth_token": "t0ken-0000", "from": "+15005550006",
+            "base_url": gw.sim.url}
+    for key, value in (("auth_token", "t0ken\u0001"), ("auth_token", "t0ken\n"),
+                       ("auth_token", "\u007ft0ken"), ("from", ["+15005550006", "Shop\t"])):
+        r = srv.post("/v1/providers", json={"name": "tw", "kind": "twilio",
+                                            "config": dict(good, **{key: value})})
+        p = assert_problem(r, 400, "invalid_config", f"config.{key}")
+        assert "control characters" in p["detail"]
+        assert "t0ken" not in p["detail"]  # a secret is never echoed
+    r = srv.post("/v1/providers", json={"name": "tw", "kind": "twilio", "config": good})
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    r = srv.patch(f"/v1/providers/{pid}", json={"config": {"auth_token": "new\u0001token"}})
+    assert_problem(r, 400, "invalid_config", "config.auth_token")
+    # a body JSON cannot read does not quote the secret it holds either
+    r = srv.patch(f"/v1/providers/{pid}", json={"config": {"auth_token": "new\u0000token"}})
+    p = assert_problem(r, 400, "invalid_json")
+    assert "token" not in p["detail"], p
+    r = srv.post("/v1/providers", json={"name": "ck", "kind": "clickatell-platform",
+                                        "config": {"api_key": "k\u001bey"}})
+    assert_problem(r, 400, "invalid_config", "config.api_key")

@@ -243,11 +243,27 @@ static void test_config_params_bad(void **state)
     char line[200];
     memset(line, 'x', sizeof line - 1);
     line[sizeof line - 1] = '\0';
-    snprintf(text, sizeof text, "{" CREDS ",\"params\":\"%s\\u0007=1\"}", line);
+    snprintf(text, sizeof text, "{" CREDS ",\"params\":\"%s\\u00e9=1\"}", line);
     assert_null(load(L, text, NULL, &e));
     assert_non_null(strstr(e.message, "..."));
-    assert_null(strchr(e.message, '\a'));
     assert_true(strlen(e.message) < sizeof e.message - 1);
+    snprintf(text, sizeof text, "{" CREDS ",\"params\":\"%s\\u0007=1\"}", line);
+    assert_null(load(L, text, NULL, &e));
+    assert_string_equal(e.field, "config.params");
+    assert_null(strchr(e.message, '\a'));
+    /* line breaks are what the params text is made of; anywhere else, and any
+     * other control character, is refused (the password took a tab) */
+    void *ok = load(L, "{" CREDS ",\"api_id\":\"1\",\"params\":\"mo=1\\r\\n\\tfrom=447400000001\"}",
+                    NULL, &e);
+    if (!ok)
+        fail_msg("params with line breaks refused: %s", e.message);
+    L->config_free(ok);
+    assert_null(load(L, "{\"username\":\"u\",\"password\":\"p\\tw\",\"api_id\":\"1\"}", NULL, &e));
+    assert_string_equal(e.field, "config.password");
+    assert_null(load(P, "{\"api_key\":\"k\\u0000y\"}", NULL, &e));
+    assert_string_equal(e.field, "config.api_key");
+    assert_null(load(P, "{\"api_key\":\"key\",\"from\":[\"447400000001\\n\"]}", NULL, &e));
+    assert_string_equal(e.field, "config.from");
 
     /* the wrong type, too long, a NUL */
     assert_null(load(L, "{" CREDS ",\"api_id\":\"1\",\"params\":5}", NULL, &e));

@@ -210,6 +210,19 @@ static void test_config_bad(void **state)
          "\"base_url\":\"https://x/?a=1\"}",
          "config.base_url"},
         {"[1,2]", "config"},
+        /* control characters, in every string (they were accepted in auth_token) */
+        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\\u0001k\",\"from\":\"+15005550006\"}",
+         "config.auth_token"},
+        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"token\\n\",\"from\":\"+15005550006\"}",
+         "config.auth_token"},
+        {"{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\",\"api_key_secret\":\"s\\u007f\","
+         "\"from\":\"+15005550006\"}",
+         "config.api_key_secret"},
+        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":[\"+15005550006\",\"Shop\\t\"]}",
+         "config.from"},
+        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006\","
+         "\"base_url\":\"https://x\\u001b/\"}",
+         "config.base_url"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sg_error e;
