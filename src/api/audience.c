@@ -101,6 +101,9 @@ sg_http_result sg_api_groups_create(sg_http_req *req, void *ctx)
 sg_http_result sg_api_groups_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 100, 1000, &pg))
+        return SG_HTTP_DONE;
     sg_group *gs;
     size_t n;
     sg_err err = sg_store_group_list(app->store, &gs, &n);
@@ -112,7 +115,7 @@ sg_http_result sg_api_groups_list(sg_http_req *req, void *ctx)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(data, group_json(&gs[i]));
     free(gs);
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), "id", &pg);
     return SG_HTTP_DONE;
 }
 
@@ -378,6 +381,9 @@ sg_http_result sg_api_segments_get(sg_http_req *req, void *ctx)
 sg_http_result sg_api_segments_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 100, 1000, &pg))
+        return SG_HTTP_DONE;
     sg_segment *gs;
     size_t n;
     sg_err err = sg_store_segment_list(app->store, &gs, &n);
@@ -391,7 +397,7 @@ sg_http_result sg_api_segments_list(sg_http_req *req, void *ctx)
         sg_segment_row_free(&gs[i]);
     }
     free(gs);
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), "id", &pg);
     return SG_HTTP_DONE;
 }
 
@@ -533,6 +539,9 @@ sg_http_result sg_api_templates_get(sg_http_req *req, void *ctx)
 sg_http_result sg_api_templates_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 100, 1000, &pg))
+        return SG_HTTP_DONE;
     sg_template *ts;
     size_t n;
     sg_err err = sg_store_template_list(app->store, &ts, &n);
@@ -546,7 +555,7 @@ sg_http_result sg_api_templates_list(sg_http_req *req, void *ctx)
         sg_template_row_free(&ts[i]);
     }
     free(ts);
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), "id", &pg);
     return SG_HTTP_DONE;
 }
 

@@ -150,8 +150,7 @@ sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     const char *cursor = sg_http_query(req, "cursor");
     if (cursor && !sg_id_valid("ctc", cursor)) {
-        sg_http_problem(req, 400, "invalid_request", "cursor",
-                        "cursor must be a next_cursor value from a previous page");
+        sg_api_bad_cursor(req);
         return SG_HTTP_DONE;
     }
     sg_contact *rows;
@@ -272,8 +271,7 @@ sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx)
     sg_err err = sg_store_timeline(app->store, c.phone, cursor, limit, &items, &n, next);
     sg_contact_free(&c);
     if (err == SG_ERR_INVALID) {
-        sg_http_problem(req, 400, "invalid_request", "cursor",
-                        "cursor must be a next_cursor value from a previous page");
+        sg_api_bad_cursor(req);
         return SG_HTTP_DONE;
     }
     if (err) {
@@ -383,8 +381,7 @@ sg_http_result sg_api_optouts_list(sg_http_req *req, void *ctx)
     sg_err err = sg_store_optout_list(app->store, sg_http_query(req, "cursor"), limit, &rows, &n,
                                       &more);
     if (err == SG_ERR_INVALID) {
-        sg_http_problem(req, 400, "invalid_request", "cursor",
-                        "cursor must be a next_cursor value from a previous page");
+        sg_api_bad_cursor(req);
         return SG_HTTP_DONE;
     }
     if (err) {
@@ -437,6 +434,9 @@ sg_http_result sg_api_optouts_delete(sg_http_req *req, void *ctx)
 
 sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx)
 {
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 1000, 1000, &pg))
+        return SG_HTTP_DONE;
     size_t n;
     const sg_errcode *codes = sg_errcodes(&n);
     const char *provider = sg_http_query(req, "provider");
@@ -449,6 +449,6 @@ sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx)
                                               codes[i].title, "meaning", codes[i].meaning,
                                               "class", sg_errclass_name(codes[i].cls)));
     }
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), NULL, &pg);
     return SG_HTTP_DONE;
 }

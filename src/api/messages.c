@@ -337,8 +337,7 @@ sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
     const char *cursor = sg_http_query(req, "cursor");
     if (cursor) {
         if (!sg_id_valid("msg", cursor)) {
-            sg_http_problem(req, 400, "invalid_request", "cursor",
-                            "cursor must be a next_cursor value from a previous page");
+            sg_api_bad_cursor(req);
             return SG_HTTP_DONE;
         }
         f.cursor = cursor;

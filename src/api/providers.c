@@ -38,10 +38,15 @@ sg_http_result sg_api_providers_create(sg_http_req *req, void *ctx)
 
 sg_http_result sg_api_providers_list(sg_http_req *req, void *ctx)
 {
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 100, 1000, &pg))
+        return SG_HTTP_DONE;
     json_t *view = NULL;
     sg_reject rej;
-    bool ok = sg_provider_admin_list_for(ctx, caller_is_admin(req), &view, &rej);
-    return answer(req, ok, 200, view, &rej);
+    if (!sg_provider_admin_list_for(ctx, caller_is_admin(req), &view, &rej))
+        return answer(req, false, 200, view, &rej);
+    sg_api_respond_page(req, view, "id", &pg);
+    return SG_HTTP_DONE;
 }
 
 sg_http_result sg_api_providers_get(sg_http_req *req, void *ctx)

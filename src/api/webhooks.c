@@ -234,6 +234,9 @@ out:
 sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
+    sg_api_page pg;
+    if (!sg_api_page_parse(req, 100, 1000, &pg))
+        return SG_HTTP_DONE;
     sg_webhook *rows = NULL;
     size_t n = 0;
     sg_err err = sg_store_webhook_list(app->store, &rows, &n);
@@ -247,7 +250,7 @@ sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx)
         sg_webhook_free(&rows[i]);
     }
     free(rows);
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), "id", &pg);
     return SG_HTTP_DONE;
 }
 
@@ -352,8 +355,7 @@ sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     long long cursor;
     if (!parse_cursor(sg_http_query(req, "cursor"), &cursor)) {
-        sg_http_problem(req, 400, "invalid_request", "cursor",
-                        "cursor must be a next_cursor value from a previous page");
+        sg_api_bad_cursor(req);
         return SG_HTTP_DONE;
     }
     sg_webhook w;

@@ -82,3 +82,47 @@ def test_provider_config_refuses_control_characters(gw):
     r = srv.post("/v1/providers", json={"name": "ck", "kind": "clickatell-platform",
                                         "config": {"api_key": "k\u001bey"}})
     assert_problem(r, 400, "invalid_config", "config.api_key")
+
+
+# ---- (c) one parser for limit and cursor on every list ---------------------------------
+
+LISTS = ["/v1/messages", "/v1/providers", "/v1/contacts", "/v1/contacts/{contact}/timeline",
+         "/v1/optouts", "/v1/groups", "/v1/groups/{group}/members", "/v1/segments",
+         "/v1/templates", "/v1/broadcasts", "/v1/webhooks", "/v1/webhooks/{webhook}/deliveries",
+         "/v1/error-codes"]
+
+
+def test_every_list_reads_limit_and_cursor_alike(gw):
+    srv = gw.srv
+    srv.post("/v1/contacts", json={"phone": "+447400123456"})
+    for name in ("g1", "g2", "g3"):
+        assert srv.post("/v1/groups", json={"name": name}).status_code == 201
+    hook = srv.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook",
+                                          "events": ["message.status"]})
+    ids = {"contact": "%2B447400123456", "group": "g1", "webhook": hook.json().get("id")}
+    lists = [p for p in LISTS if hook.status_code == 201 or "{webhook}" not in p]
+    for path in lists:
+        url = path.format(**ids)
+        r = srv.get(url)
+        assert r.status_code == 200, (url, r.text)
+        body = r.json()
+        assert "data" in body and "next_cursor" in body, (url, body)
+        for bad in ("abc", "0", "-1", "1.5", "", " 5", "+5", "99999999999"):
+            r = srv.get(url, params={"limit": bad})
+            assert_problem(r, 400, "invalid_limit", "limit")
+        for bad in ("a b", "x" * 129):
+            r = srv.get(url, params={"cursor": bad})
+            assert_problem(r, 400, "invalid_cursor", "cursor")
+        r = srv.get(url, params={"limit": "1"})
+        assert r.status_code == 200 and len(r.json()["data"]) <= 1, (url, r.text)
+    # the lists held in memory page too
+    r = srv.get("/v1/groups", params={"limit": 2}).json()
+    assert [g["name"] for g in r["data"]] == ["g1", "g2"] and r["next_cursor"]
+    r = srv.get("/v1/groups", params={"limit": 2, "cursor": r["next_cursor"]}).json()
+    assert [g["name"] for g in r["data"]] == ["g3"] and r["next_cursor"] is None
+    assert_problem(srv.get("/v1/groups", params={"cursor": "grp_nosuchgroup"}), 400,
+                   "invalid_cursor", "cursor")
+    codes = srv.get("/v1/error-codes").json()["data"]
+    page = srv.get("/v1/error-codes", params={"limit": 5}).json()
+    rest = srv.get("/v1/error-codes", params={"cursor": page["next_cursor"]}).json()["data"]
+    assert page["data"] + rest == codes

@@ -221,7 +221,7 @@ def test_inbound_stop_and_start_events(gw, receivers):
     assert len(ids) == 4 and ids == sorted(ids, reverse=True), ids
     assert [d["event"] for d in seen][0] == "contact.opted_in"
     r = gw.srv.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"cursor": "x1"})
-    assert_problem(r, 400, "invalid_request", "cursor")
+    assert_problem(r, 400, "invalid_cursor", "cursor")
 
 
 def test_failing_receiver_gets_the_event_on_retry(harness, receivers):
