@@ -126,3 +126,19 @@ def test_every_list_reads_limit_and_cursor_alike(gw):
     page = srv.get("/v1/error-codes", params={"limit": 5}).json()
     rest = srv.get("/v1/error-codes", params={"cursor": page["next_cursor"]}).json()["data"]
     assert page["data"] + rest == codes
+
+
+# ---- (d) the database files are the owner's only ---------------------------------------
+
+
+def test_database_files_are_created_0600(harness):
+    import os
+    import stat
+    srv = harness.start_server()
+    srv.key = create_key(srv.db, "admin")
+    assert srv.post("/v1/groups", json={"name": "g"}).status_code == 201  # a write: -wal
+    for suffix in ("", "-wal", "-shm"):
+        path = srv.db + suffix
+        wait_for(lambda: os.path.exists(path), what=f"{path} to exist")
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        assert mode == 0o600, f"{path} is {oct(mode)}"

@@ -20,12 +20,14 @@
 #include <jansson.h>
 
 #include <limits.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- statements ------------------------------------------------------------- */
 
@@ -364,11 +366,26 @@ sg_err sq_exec(sqlite3 *db, const char *sql, sg_error *e)
     return SG_OK;
 }
 
+/* Create the database file readable by its owner only, as the key file is:
+ * SQLite would create it 0644 (less the umask), and it creates the -wal and
+ * -shm files with the database file's mode, so they are 0600 too. A file that
+ * exists keeps its mode (an operator may have chosen it). */
+static void create_private(const char *path)
+{
+    if (!path[0] || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 static sg_err conn_open(conn *c, const char *path, bool readonly, sg_error *e)
 {
     memset(c, 0, sizeof *c);
     int flags = SQLITE_OPEN_NOMUTEX |
                 (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (flags & SQLITE_OPEN_CREATE)
+        create_private(path);
     int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (rc != SQLITE_OK) {
         sg_err err = sg_error_set(e, sq_map_rc(rc), "db", "cannot open database %s: %s", path,
