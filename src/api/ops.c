@@ -14,6 +14,11 @@ sg_http_result sg_api_healthz(sg_http_req *req, void *ctx)
                         sg_strerror(err));
         return SG_HTTP_DONE;
     }
+    char why[256];
+    if (!sg_store_writable(app->store, why, sizeof why)) {
+        sg_http_problem(req, 503, "store_not_writable", NULL, "%s", why);
+        return SG_HTTP_DONE;
+    }
     sg_http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
     return SG_HTTP_DONE;
 }

@@ -35,6 +35,14 @@ sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e);
 sg_err sg_store_schema_version(sg_store *s, int *current, int *latest);
 /* A cheap query proving the store answers (for /healthz). */
 sg_err sg_store_ping(sg_store *s);
+/* Whether writes get through (for /healthz): false, with the reason, when a
+ * write has waited more than SG_STORE_STALL_MS (another process holds the
+ * database's write lock, a disk hangs) or the last write transaction failed and
+ * none has committed since. So that an idle store is checked too, it also asks
+ * for an empty write transaction (in the background) when none has committed
+ * in the last second. */
+#define SG_STORE_STALL_MS 2000
+bool sg_store_writable(sg_store *s, char *reason, size_t cap);
 
 /* ---- API keys ---------------------------------------------------------------- */
 

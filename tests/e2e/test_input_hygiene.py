@@ -142,3 +142,31 @@ def test_database_files_are_created_0600(harness):
         wait_for(lambda: os.path.exists(path), what=f"{path} to exist")
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == 0o600, f"{path} is {oct(mode)}"
+
+
+# ---- (e) /healthz says whether the store can write --------------------------------------
+
+
+def test_healthz_reports_blocked_writes_and_recovers(harness):
+    import sqlite3
+    srv = harness.start_server()
+    health = srv.url + "/healthz"
+    assert requests.get(health, timeout=5).status_code == 200
+    # Another process takes the database's write lock and keeps it: every write
+    # (the health probe's empty transaction included) waits, then fails.
+    db = sqlite3.connect(srv.db, timeout=10, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        last = {}
+
+        def unhealthy():
+            last["r"] = requests.get(health, timeout=10)
+            return last["r"].status_code == 503
+        wait_for(unhealthy, timeout=20, interval=0.2, what="/healthz to say 503")
+        p = assert_problem(last["r"], 503, "store_not_writable")
+        assert "write" in p["detail"], p
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    wait_for(lambda: requests.get(health, timeout=10).status_code == 200, timeout=20,
+             interval=0.2, what="/healthz to recover")

@@ -99,6 +99,23 @@ struct job {
     job *next;
 };
 
+/* What the writer last did, for sg_store_writable (sqlite_health.c). Times are
+ * monotonic ms; 0 = never. */
+typedef struct sq_health {
+    pthread_mutex_t lock;
+    int64_t busy_since; /* the group being written started then; 0 when idle */
+    int64_t last_ok, last_fail;
+    char last_error[160];
+    bool probing; /* the empty probe transaction is queued */
+    job probe;
+} sq_health;
+
+void sq_health_init(sq_health *h);
+void sq_health_free(sq_health *h);
+/* The writer starts a group; the group ended (gerr: its BEGIN or COMMIT failed). */
+void sq_health_begin(sq_health *h);
+void sq_health_end(sq_health *h, sg_err gerr, const char *message);
+
 struct sg_store {
     char *path;
     conn writer;
@@ -122,6 +139,8 @@ struct sg_store {
      * that a change nobody listens to costs nothing. */
     unsigned webhook_mask;
     bool webhook_mask_valid;
+
+    sq_health health;
 };
 
 /* Give up sg_store_dispatch_lock's lock, if held (sqlite_lock.c; sg_store_close). */

@@ -575,6 +575,7 @@ static void run_group(sg_store *s, job *head)
 {
     conn *c = &s->writer;
     sg_error e = {0};
+    sq_health_begin(&s->health);
     /* BEGIN and COMMIT are prepared once, like every statement of the writer. */
     int rc = step_rc(c, Q_BEGIN);
     sg_err gerr = rc ? sq_db_error(c->db, rc, &e, "starting a transaction") : SG_OK;
@@ -595,6 +596,7 @@ static void run_group(sg_store *s, job *head)
     } else {
         sg_log(SG_LOG_ERROR, "store_begin_failed", "error=\"%s\"", e.message);
     }
+    sq_health_end(&s->health, gerr, e.message);
     while (head) {
         job *next = head->next;
         if (gerr && !head->err) {
@@ -714,6 +716,7 @@ sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
     if (!s)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     s->path = strdup(url);
+    sq_health_init(&s->health);
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->plock, NULL);
@@ -755,6 +758,7 @@ void sg_store_close(sg_store *s)
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->plock);
     pthread_cond_destroy(&s->pcond);
+    sq_health_free(&s->health);
     free(s->path);
     free(s);
 }
