@@ -169,15 +169,15 @@ static sg_err collect(query_ctx *q)
              "sum(m.status IN ('sent', 'delivered', 'undelivered')), sum(m.status = 'delivered'), "
              "sum(m.status = 'undelivered'), sum(m.status = 'failed'), sum(m.status = 'canceled'), "
              "sum(EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "
-             "i.from_number = m.to_number AND i.created_at >= m.created_at AND i.created_at < "
-             "m.next_at)), "
+             "i.from_number = m.to_number AND i.created_at >= m.created_at AND NOT EXISTS "
+             "(SELECT 1 FROM messages n WHERE n.to_number = m.to_number AND n.direction = "
+             "'outbound' AND n.created_at > m.created_at AND n.created_at <= i.created_at))), "
              "sum(EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number AND "
-             "ce.new_state = 'opted_out' AND ce.at >= m.created_at AND ce.at < m.next_at)), "
+             "ce.new_state = 'opted_out' AND ce.at >= m.created_at AND NOT EXISTS "
+             "(SELECT 1 FROM messages n WHERE n.to_number = m.to_number AND n.direction = "
+             "'outbound' AND n.created_at > m.created_at AND n.created_at <= ce.at))), "
              "sum(EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id)) "
-             "FROM (SELECT m.*, coalesce((SELECT min(n.created_at) FROM messages n WHERE "
-             "n.to_number = m.to_number AND n.direction = 'outbound' AND n.created_at > "
-             "m.created_at), 9223372036854775807) AS next_at FROM messages m WHERE %s) m "
-             "GROUP BY 1 ORDER BY 1",
+             "FROM messages m WHERE %s GROUP BY 1 ORDER BY 1",
              mkey, scope);
     sg_err err = run(q, sql, status_row);
     if (!err) {
