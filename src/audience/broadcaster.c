@@ -261,8 +261,8 @@ static bool materialize(sg_broadcaster *b, sg_broadcast *bc, int64_t now)
     int64_t start = sg_time_now_ms();
     do {
         sg_error e = {0};
-        sg_err err = sg_store_broadcast_materialize(b->store, bc->id, b->cfg.chunk, now, &finished,
-                                                    &e);
+        sg_err err =
+            sg_store_broadcast_materialize(b->store, bc->id, b->cfg.chunk, now, &finished, &e);
         if (err == SG_ERR_INVALID || err == SG_ERR_NOT_FOUND) {
             fail_broadcast(b, bc, e.message);
             return false;

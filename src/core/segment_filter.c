@@ -544,8 +544,8 @@ static sg_err new_node(parser *p, sg_seg_kind kind, size_t off, sg_seg_node **ou
     if (p->nodes >= SG_SEGMENT_NODES_MAX)
         return bound(p, fail(p, off, "filter too complex: at most %d nodes (tests, and, or, not)",
                              SG_SEGMENT_NODES_MAX));
-    bool test = kind != SG_SEG_TRUE && kind != SG_SEG_AND && kind != SG_SEG_OR &&
-                kind != SG_SEG_NOT;
+    bool test =
+        kind != SG_SEG_TRUE && kind != SG_SEG_AND && kind != SG_SEG_OR && kind != SG_SEG_NOT;
     if (test && p->terms >= SG_SEGMENT_TERMS_MAX)
         return bound(p, fail(p, off, "filter too complex: at most %d tests", SG_SEGMENT_TERMS_MAX));
     sg_seg_node *n = calloc(1, sizeof *n);
@@ -901,8 +901,8 @@ sg_err sg_segment_parse(const char *text, sg_seg_node **out, sg_seg_error *err)
     p.text = text;
     p.len = strnlen(text, SG_SEGMENT_TEXT_MAX + 1);
     if (p.len > SG_SEGMENT_TEXT_MAX)
-        return bound(&p, fail(&p, SG_SEGMENT_TEXT_MAX, "filter longer than %d bytes",
-                              SG_SEGMENT_TEXT_MAX));
+        return bound(
+            &p, fail(&p, SG_SEGMENT_TEXT_MAX, "filter longer than %d bytes", SG_SEGMENT_TEXT_MAX));
 
     e = next(&p);
     if (e)

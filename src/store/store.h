@@ -595,8 +595,9 @@ typedef enum sg_stats_group {
  * figure counts outbound messages created in the period, each in exactly one
  * group, so the groups of a grouping add up to the total. */
 typedef struct sg_stats_row {
-    char key[64]; /* "" for the total, or for messages of no broadcast when grouped by
-                     broadcast; the day (YYYY-MM-DD, UTC), provider id or broadcast id */
+    /* "" for the total, or for messages of no broadcast when grouped by broadcast;
+     * the day (YYYY-MM-DD, UTC), provider id or broadcast id */
+    char key[64];
     int64_t recipients; /* outbound messages, plus broadcast recipients skipped or pending */
     int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid, pending; /* no message */
     int64_t queued; /* scheduled, queued or sending */

@@ -438,8 +438,8 @@ static void expect_utf8_n(const char *text, size_t len, const char *charset, con
         fail_msg("'%s' (%zu bytes, %s) refused: %s", text, len, charset ? charset : "none",
                  e.message);
     if (strcmp(out, want) != 0)
-        fail_msg("'%s' (%zu bytes, %s) gave '%s', want '%s'", text, len,
-                 charset ? charset : "none", out, want);
+        fail_msg("'%s' (%zu bytes, %s) gave '%s', want '%s'", text, len, charset ? charset : "none",
+                 out, want);
     free(out);
 }
 
@@ -501,12 +501,18 @@ static void test_charsets(void **state)
 
     /* a NUL is kept as U+FFFD in every charset: the text is never cut short or
      * emptied (it was stored "" when the NUL came first) */
-    expect_utf8_n("a\0b", 3, NULL, "a\xEF\xBF\xBD" "b");
-    expect_utf8_n("\0hi", 3, "ISO-8859-1", "\xEF\xBF\xBD" "hi");
+    expect_utf8_n("a\0b", 3, NULL,
+                  "a\xEF\xBF\xBD"
+                  "b");
+    expect_utf8_n("\0hi", 3, "ISO-8859-1",
+                  "\xEF\xBF\xBD"
+                  "hi");
     expect_utf8_n("\xE9\0", 2, NULL, "\xC3\xA9\xEF\xBF\xBD"); /* not UTF-8: Latin-1 */
     expect_utf8_n("\0", 1, "UTF-8", "\xEF\xBF\xBD");
     expect_utf8("0000", "UTF-16BE", "\xEF\xBF\xBD");
-    expect_utf8("00000041", "UCS-2", "\xEF\xBF\xBD" "A");
+    expect_utf8("00000041", "UCS-2",
+                "\xEF\xBF\xBD"
+                "A");
 
     /* bounded: 1600 characters pass, 1601 do not, whatever the charset */
     char *big = malloc(20000);
@@ -682,7 +688,8 @@ static void test_platform_reply(void **state)
                                "\"text\":\"\\u0000b\"}",
                                &in, &e),
                      SG_OK);
-    assert_string_equal(in.text, "\xEF\xBF\xBD" "b");
+    assert_string_equal(in.text, "\xEF\xBF\xBD"
+                                 "b");
     sg_clickatell_inbound_free(&in);
 
     /* as GET query parameters */

@@ -218,7 +218,8 @@ static void test_config_bad(void **state)
         {"{\"account_sid\":\"" AC "\",\"api_key_sid\":\"" SK "\",\"api_key_secret\":\"s\\u007f\","
          "\"from\":\"+15005550006\"}",
          "config.api_key_secret"},
-        {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":[\"+15005550006\",\"Shop\\t\"]}",
+        {"{\"account_sid\":\"" AC
+         "\",\"auth_token\":\"t\",\"from\":[\"+15005550006\",\"Shop\\t\"]}",
          "config.from"},
         {"{\"account_sid\":\"" AC "\",\"auth_token\":\"t\",\"from\":\"+15005550006\","
          "\"base_url\":\"https://x\\u001b/\"}",
