@@ -82,10 +82,10 @@ build() {
         link json_message src/api/accept.c src/dispatch/registry.c \
             src/audience/render.c src/core/links.c src/core/template.c \
             src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
-            src/store/sqlite/migrations.c src/core/segment_filter.c \
+            src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/core/segment_filter.c \
             src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
-            src/util/log.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
+            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
         ;;
     twilio_webhook)

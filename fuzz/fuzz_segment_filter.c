@@ -9,7 +9,8 @@
  *  - on error *out is NULL, the offset is at most the input length, and the
  *    detail is a terminated, non-empty sentence ending " at <offset>";
  *  - text over SG_SEGMENT_TEXT_MAX bytes is refused;
- *  - on success the tree has at most SG_SEGMENT_NODES_MAX nodes, every kind in
+ *  - on success the tree has at most SG_SEGMENT_NODES_MAX nodes (at most
+ *    SG_SEGMENT_TERMS_MAX of them tests, the leaves), every kind in
  *    range, TRUE only as the whole tree; it formats, the canonical text is at
  *    most SG_SEGMENT_TEXT_MAX bytes, parses again to an equal tree
  *    (sg_segment_equal), and that tree formats to the same text. */
@@ -29,6 +30,15 @@ static size_t count_nodes(const sg_seg_node *n, bool root)
     FUZZ_CHECK(binary || n->kind == SG_SEG_NOT || (!n->left && !n->right), "leaf with children");
     FUZZ_CHECK(FUZZ_TERMINATED(n->attr), "attr not terminated");
     return 1 + count_nodes(n->left, false) + count_nodes(n->right, false);
+}
+
+static size_t count_tests(const sg_seg_node *n)
+{
+    if (!n || n->kind == SG_SEG_TRUE)
+        return 0;
+    if (!n->left && !n->right)
+        return 1;
+    return count_tests(n->left) + count_tests(n->right);
 }
 
 static char *format(const sg_seg_node *n, const char *input)
@@ -71,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(n != NULL, "\"%s\": SG_OK without a tree", input);
     size_t nodes = count_nodes(n, true);
     FUZZ_CHECK(nodes <= SG_SEGMENT_NODES_MAX, "\"%s\": %zu nodes", input, nodes);
+    size_t tests = count_tests(n);
+    FUZZ_CHECK(tests <= SG_SEGMENT_TERMS_MAX, "\"%s\": %zu tests", input, tests);
 
     char *canon = format(n, input);
     FUZZ_CHECK(strlen(canon) <= SG_SEGMENT_TEXT_MAX, "\"%s\": canonical text of %zu bytes", input,
