@@ -602,16 +602,26 @@ static bool check_header_size(sg_http_req *r, const char *url)
     return true;
 }
 
-static bool check_utf8(sg_http_req *r, const char *url)
+static bool answer_bad_utf8(sg_http_req *r)
 {
-    bool ok = utf8_ok(url, strlen(url));
-    if (ok)
-        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_utf8, &ok);
-    if (ok)
-        return false;
     sg_http_problem(r, 400, "invalid_utf8", NULL,
                     "the path or a query parameter is not valid UTF-8 once percent-decoded");
     return true;
+}
+
+static bool check_utf8(sg_http_req *r, const char *url)
+{
+    return utf8_ok(url, strlen(url)) ? false : answer_bad_utf8(r);
+}
+
+/* After routing: the query's values, unless the route reads them in its own
+ * charset (raw_args). */
+static bool check_args_utf8(sg_http_req *r)
+{
+    bool ok = true;
+    if (!r->route->raw_args)
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_utf8, &ok);
+    return ok ? false : answer_bad_utf8(r);
 }
 
 static bool (*const head_checks[])(sg_http_req *r, const char *url) = {
@@ -659,6 +669,8 @@ static bool on_headers(sg_http_req *r, const char *url)
             sg_http_problem(r, 404, "not_found", NULL, "no such endpoint: %s", r->path);
         return true;
     }
+    if (check_args_utf8(r))
+        return true;
     if (cfg->authenticate && cfg->authenticate(r, r->route, cfg->ctx) == SG_HTTP_DONE)
         return true;
     r->authenticated = sg_http_user(r) != NULL;

@@ -53,6 +53,10 @@ typedef struct sg_route {
      * Routes that cannot authenticate before the body (a provider's signature
      * covers the body) set a small one. */
     size_t max_body;
+    /* The query's values are bytes in a charset the handler reads itself (a
+     * provider's callback may send ISO-8859-1): they are not checked for UTF-8
+     * (the path still is). */
+    bool raw_args;
 } sg_route;
 
 #define SG_HTTP_MAX_URI      4096       /* longer request targets get 414 */
