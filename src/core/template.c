@@ -90,12 +90,44 @@ static sg_err unexpected(sg_tpl_error *e, const char *tpl, const char *p, const 
                 "unexpected byte 0x%02X in a field: expected %s", c, expected);
 }
 
-static sg_err check_name(const field *f, sg_tpl_error *e)
+static bool is_plain_field(const char *name, size_t len)
 {
     for (size_t i = 0; i < N_PLAIN_FIELDS; i++)
-        if (strlen(plain_fields[i]) == f->name_len &&
-            memcmp(plain_fields[i], f->name, f->name_len) == 0)
-            return SG_OK;
+        if (strlen(plain_fields[i]) == len && memcmp(plain_fields[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* A bare name that is not a built-in field: an attribute's KEY ("{{city}}" for
+ * an imported column city), except the word "attributes" itself. */
+static bool is_bare_attribute(const char *name, size_t len)
+{
+    if (len == 0 || len > SG_TPL_ATTR_KEY_MAX || is_plain_field(name, len) ||
+        (len == ATTR_PREFIX_LEN - 1 && memcmp(name, attr_prefix, len) == 0))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_key_byte((unsigned char)name[i]))
+            return false;
+    return true;
+}
+
+/* The name a known field is looked up and reported by, into out
+ * (SG_TPL_NAME_MAX + 1 bytes): "attributes.city" for "{{city}}", else as written. */
+static void canonical_name(const field *f, char *out)
+{
+    size_t at = 0;
+    if (is_bare_attribute(f->name, f->name_len)) {
+        memcpy(out, attr_prefix, ATTR_PREFIX_LEN);
+        at = ATTR_PREFIX_LEN;
+    }
+    memcpy(out + at, f->name, f->name_len);
+    out[at + f->name_len] = '\0';
+}
+
+static sg_err check_name(const field *f, sg_tpl_error *e)
+{
+    if (is_plain_field(f->name, f->name_len) || is_bare_attribute(f->name, f->name_len))
+        return SG_OK;
 
     if (f->name_len > ATTR_PREFIX_LEN && memcmp(f->name, attr_prefix, ATTR_PREFIX_LEN) == 0) {
         const char *key = f->name + ATTR_PREFIX_LEN;
@@ -109,7 +141,9 @@ static sg_err check_name(const field *f, sg_tpl_error *e)
                     "an attribute key is 1 to %d letters, digits or '_'", SG_TPL_ATTR_KEY_MAX);
     }
     return fail(e, SG_ERR_INVALID, "unknown_field", f->name, f->name_len, f->offset,
-                "the fields are first_name, last_name, phone and attributes.KEY");
+                "the fields are first_name, last_name, phone and attributes.KEY (or KEY "
+                "alone: 1 to %d letters, digits or '_')",
+                SG_TPL_ATTR_KEY_MAX);
 }
 
 /* Parse the field whose "{{" is at open. Fills f, or returns SG_ERR_INVALID with
@@ -205,9 +239,9 @@ static sg_err walk(const char *tpl, sg_tpl_lookup lookup, void *lookup_user, sg_
         if (rc)
             break;
         p = f.end;
-        /* check_name() bounds a known name to SG_TPL_NAME_MAX bytes. */
-        memcpy(name, f.name, f.name_len);
-        name[f.name_len] = '\0';
+        /* check_name() bounds a known name to SG_TPL_NAME_MAX bytes, with the
+         * "attributes." a bare attribute name gets. */
+        canonical_name(&f, name);
         if (visit)
             visit(visit_user, name, f.has_default);
         if (!out || pending)

@@ -6,6 +6,9 @@
  * with optional spaces or tabs around the name ("{{ last_name }}",
  * "{{ first_name |there}}"). The names are, case-sensitively:
  *     first_name, last_name, phone, attributes.KEY   (KEY is [A-Za-z0-9_]{1,64})
+ * and KEY alone, which means attributes.KEY ("{{city}}" for an imported column
+ * city) whenever it is not one of the fixed names (and not "attributes"): such a
+ * field is looked up and reported by its full name, "attributes.city".
  * The default is the literal bytes between '|' and the first "}}", spaces
  * included and not trimmed ("{{first_name| there}}" defaults to " there"); it may
  * be empty ("{{x|}}": a blank is fine) but may not contain "{{" (fields do not

@@ -23,8 +23,6 @@
 #define USERNAME_MAX      128
 #define API_ID_MAX        32
 #define SENDERS_MAX       100
-#define PARAMS_MAX        4096 /* the API Parameters text */
-#define ECHO_MAX          60   /* bytes of a bad params line quoted in an error */
 #define CLIMSGID_MAX      32   /* Clickatell: up to 32 characters */
 #define MSISDN_MAX        15   /* digits of an international number */
 #define SENDER_MAX        16   /* "+" and 15 digits, or 11 letters */
@@ -326,122 +324,43 @@ typedef struct params_vals {
     int mo;
 } params_vals;
 
-/* A key that may hold a secret: its value is never quoted back. */
-static bool secret_like(const char *key, size_t len)
-{
-    static const char *const words[] = {"pass", "pwd", "secret", "token", "key", "auth"};
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-        size_t wl = strlen(words[w]);
-        for (size_t i = 0; i + wl <= len; i++) {
-            if (strncasecmp(key + i, words[w], wl) == 0)
-                return true;
-        }
-    }
-    return false;
-}
+/* One line of the API Parameters text (sg_cfg_params_parse): api_id, from
+ * (several senders separated by '|') or mo (0 or 1). */
+enum { PARAM_API_ID, PARAM_FROM, PARAM_MO };
+static const char *const param_keys[] = {"api_id", "from", "mo", NULL};
 
-/* Quote a params line for an error message: at most ECHO_MAX bytes, control
- * characters as spaces, and the value hidden when the key looks like a secret
- * (someone may paste "password=..." into the box). */
-static void echo_line(char *out, size_t cap, const char *line, size_t len, size_t key_len,
-                      bool has_eq)
-{
-    char buf[ECHO_MAX + 8];
-    if (has_eq && secret_like(line, key_len)) {
-        size_t k = key_len < ECHO_MAX ? key_len : ECHO_MAX;
-        sg_cfg_copy_text(buf, sizeof buf, line, k);
-        snprintf(out, cap, "%s=...", buf);
-        return;
-    }
-    sg_cfg_copy_text(buf, ECHO_MAX + 1, line, len);
-    snprintf(out, cap, "%s%s", buf, len > ECHO_MAX ? "..." : "");
-}
-
-/* Parse the API Parameters text of CiviCRM's Clickatell guide: one "key=value"
- * per line, keys api_id, from (several senders separated by '|') and mo (0 or
- * 1), each at most once. Blank lines and blanks around keys and values are
- * ignored. Any other line is refused with field config.params and a message
- * naming the line number and quoting the line. */
-static sg_err parse_params(const char *s, size_t len, params_vals *pv, sg_error *e)
+static sg_err params_value(const sg_cfg_param *p, void *ctx, sg_error *e)
 {
     static const char *const F = "config.params";
-    if (len > PARAMS_MAX)
-        return sg_error_set(e, SG_ERR_INVALID, F, "params is longer than %d bytes", PARAMS_MAX);
-    if (memchr(s, '\0', len))
-        return sg_error_set(e, SG_ERR_INVALID, F, "params must not contain a NUL character");
-    size_t lineno = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *nl = memchr(s + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - s) : len;
-        const char *line = s + pos;
-        size_t llen = end - pos;
-        pos = end + 1;
-        lineno++;
-        trim(&line, &llen);
-        if (llen == 0)
-            continue;
-
-        const char *eq = memchr(line, '=', llen);
-        const char *key = line;
-        size_t klen = eq ? (size_t)(eq - line) : llen;
-        trim(&key, &klen);
-        const char *val = eq ? eq + 1 : line + llen;
-        size_t vlen = eq ? (size_t)(line + llen - val) : 0;
-        trim(&val, &vlen);
-        char shown[ECHO_MAX + 16];
-        echo_line(shown, sizeof shown, line, llen, eq ? (size_t)(eq - line) : llen, eq != NULL);
-
-        if (!eq || klen == 0)
-            return sg_error_set(e, SG_ERR_INVALID, F,
-                                "params line %zu ('%s') is not of the form key=value (expected "
-                                "api_id=..., from=... or mo=1)",
-                                lineno, shown);
-        bool k_api = klen == 6 && strncasecmp(key, "api_id", 6) == 0;
-        bool k_from = klen == 4 && strncasecmp(key, "from", 4) == 0;
-        bool k_mo = klen == 2 && strncasecmp(key, "mo", 2) == 0;
-        if (!k_api && !k_from && !k_mo) {
-            char kshown[40];
-            sg_cfg_copy_text(kshown, sizeof kshown, key, klen);
-            return sg_error_set(e, SG_ERR_INVALID, F,
-                                "params line %zu ('%s'): unknown key '%s' (the API Parameters "
-                                "text takes api_id, from and mo)",
-                                lineno, shown, kshown);
-        }
-        if ((k_api && pv->has_api_id) || (k_from && pv->has_from) || (k_mo && pv->has_mo))
-            return sg_error_set(e, SG_ERR_INVALID, F, "params line %zu ('%s') repeats a key",
-                                lineno, shown);
-        if (vlen == 0)
-            return sg_error_set(e, SG_ERR_INVALID, F, "params line %zu ('%s') has no value", lineno,
-                                shown);
-        if (k_api) {
-            if (!api_id_valid(val, vlen))
-                return sg_error_set(e, SG_ERR_INVALID, F,
-                                    "params line %zu ('%s'): api_id must be 1 to %d letters and "
-                                    "digits",
-                                    lineno, shown, API_ID_MAX);
-            memcpy(pv->api_id, val, vlen);
-            pv->api_id[vlen] = '\0';
-            pv->has_api_id = true;
-        } else if (k_mo) {
-            if (vlen != 1 || (val[0] != '0' && val[0] != '1'))
-                return sg_error_set(e, SG_ERR_INVALID, F,
-                                    "params line %zu ('%s'): mo must be 1 (two-way) or 0", lineno,
-                                    shown);
-            pv->mo = val[0] == '1';
-            pv->has_mo = true;
-        } else {
-            char ctx[ECHO_MAX + 100];
-            snprintf(ctx, sizeof ctx, "params line %zu ('%s')", lineno, shown);
-            sg_err err = add_sender_string(val, vlen, pv->from, &pv->n_from, F, ctx, e);
-            if (err)
-                return err;
-            if (pv->n_from == 0)
-                return sg_error_set(e, SG_ERR_INVALID, F, "params line %zu ('%s') has no value",
-                                    lineno, shown);
-            pv->has_from = true;
-        }
+    params_vals *pv = ctx;
+    if (p->key == PARAM_API_ID) {
+        if (!api_id_valid(p->val, p->vlen))
+            return sg_error_set(e, SG_ERR_INVALID, F, "%s: api_id must be 1 to %d letters and digits",
+                                p->where, API_ID_MAX);
+        memcpy(pv->api_id, p->val, p->vlen);
+        pv->api_id[p->vlen] = '\0';
+        pv->has_api_id = true;
+    } else if (p->key == PARAM_MO) {
+        if (p->vlen != 1 || (p->val[0] != '0' && p->val[0] != '1'))
+            return sg_error_set(e, SG_ERR_INVALID, F, "%s: mo must be 1 (two-way) or 0", p->where);
+        pv->mo = p->val[0] == '1';
+        pv->has_mo = true;
+    } else {
+        sg_err err = add_sender_string(p->val, p->vlen, pv->from, &pv->n_from, F, p->where, e);
+        if (err)
+            return err;
+        if (pv->n_from == 0)
+            return sg_error_set(e, SG_ERR_INVALID, F, "%s has no value", p->where);
+        pv->has_from = true;
     }
     return SG_OK;
+}
+
+/* Parse the API Parameters text of CiviCRM's Clickatell guide: keys api_id,
+ * from and mo (config_fields.h has the rules every kind shares). */
+static sg_err parse_params(const char *s, size_t len, params_vals *pv, sg_error *e)
+{
+    return sg_cfg_params_parse(s, len, param_keys, params_value, pv, e);
 }
 
 /* ---- config: load / free ------------------------------------------------------------ */

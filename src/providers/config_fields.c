@@ -1,8 +1,10 @@
 #include "providers/config_fields.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void sg_cfg_field(char *out, size_t cap, const char *key)
 {
@@ -165,4 +167,159 @@ void sg_cfg_copy_text(char *dst, size_t cap, const char *src, size_t len)
         dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
     }
     dst[len] = '\0';
+}
+
+bool sg_cfg_international(const char *s, size_t len, char *out, size_t cap)
+{
+    if (len < 11 || len > 15 || cap < len + 2 || s[0] == '0')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    out[0] = '+';
+    memcpy(out + 1, s, len);
+    out[len + 1] = '\0';
+    return true;
+}
+
+/* ---- the "API Parameters" text ------------------------------------------------------ */
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len && is_blank(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && is_blank((*s)[*len - 1]))
+        (*len)--;
+}
+
+/* A key that may hold a secret: its value is never quoted back. */
+static bool secret_like(const char *key, size_t len)
+{
+    static const char *const words[] = {"pass", "pwd", "secret", "token", "key", "auth"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t wl = strlen(words[w]);
+        for (size_t i = 0; i + wl <= len; i++) {
+            if (strncasecmp(key + i, words[w], wl) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Quote a params line for an error message: at most SG_CFG_ECHO_MAX bytes,
+ * control characters as spaces, and the value hidden when the key looks like a
+ * secret (someone may paste "password=..." into the box). */
+static void echo_line(char *out, size_t cap, const char *line, size_t len, size_t key_len,
+                      bool has_eq)
+{
+    char buf[SG_CFG_ECHO_MAX + 8];
+    if (has_eq && secret_like(line, key_len)) {
+        size_t k = key_len < SG_CFG_ECHO_MAX ? key_len : SG_CFG_ECHO_MAX;
+        sg_cfg_copy_text(buf, sizeof buf, line, k);
+        snprintf(out, cap, "%s=...", buf);
+        return;
+    }
+    sg_cfg_copy_text(buf, SG_CFG_ECHO_MAX + 1, line, len);
+    snprintf(out, cap, "%s%s", buf, len > SG_CFG_ECHO_MAX ? "..." : "");
+}
+
+/* "api_id, from and mo" from the keys table. */
+static void keys_text(const char *const *keys, char *out, size_t cap)
+{
+    size_t n = 0, used = 0;
+    while (keys[n])
+        n++;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < cap; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
+        int w = snprintf(out + used, cap - used, "%s%s", sep, keys[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* The index of key (klen bytes) in keys, or -1. */
+static int key_index(const char *const *keys, const char *key, size_t klen)
+{
+    for (int k = 0; keys[k]; k++) {
+        if (strlen(keys[k]) == klen && strncasecmp(key, keys[k], klen) == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* One non-blank line (trimmed); seen marks the keys met so far (64 at most). */
+static sg_err params_line(const char *line, size_t llen, size_t lineno, const char *const *keys,
+                          uint64_t *seen, sg_cfg_param_fn fn, void *ctx, sg_error *e)
+{
+    static const char *const F = "config.params";
+    const char *eq = memchr(line, '=', llen);
+    const char *key = line;
+    size_t klen = eq ? (size_t)(eq - line) : llen;
+    trim(&key, &klen);
+    const char *val = eq ? eq + 1 : line + llen;
+    size_t vlen = eq ? (size_t)(line + llen - val) : 0;
+    trim(&val, &vlen);
+    char shown[SG_CFG_ECHO_MAX + 16], known[256];
+    echo_line(shown, sizeof shown, line, llen, eq ? (size_t)(eq - line) : llen, eq != NULL);
+    keys_text(keys, known, sizeof known);
+    if (!eq || klen == 0)
+        return sg_error_set(e, SG_ERR_INVALID, F,
+                            "params line %zu ('%s') is not of the form key=value (keys: %s)",
+                            lineno, shown, known);
+    int k = key_index(keys, key, klen);
+    if (k < 0) {
+        char kshown[40];
+        sg_cfg_copy_text(kshown, sizeof kshown, key, klen);
+        return sg_error_set(e, SG_ERR_INVALID, F,
+                            "params line %zu ('%s'): unknown key '%s' (the API Parameters text "
+                            "takes %s)",
+                            lineno, shown, kshown, known);
+    }
+    if (*seen & (1ull << k))
+        return sg_error_set(e, SG_ERR_INVALID, F, "params line %zu ('%s') repeats a key", lineno,
+                            shown);
+    if (vlen == 0)
+        return sg_error_set(e, SG_ERR_INVALID, F, "params line %zu ('%s') has no value", lineno,
+                            shown);
+    *seen |= 1ull << k;
+    char where[SG_CFG_ECHO_MAX + 100];
+    snprintf(where, sizeof where, "params line %zu ('%s')", lineno, shown);
+    sg_cfg_param p = {.key = (size_t)k, .val = val, .vlen = vlen, .where = where};
+    return fn(&p, ctx, e);
+}
+
+sg_err sg_cfg_params_parse(const char *s, size_t len, const char *const *keys, sg_cfg_param_fn fn,
+                           void *ctx, sg_error *e)
+{
+    static const char *const F = "config.params";
+    if (len > SG_CFG_PARAMS_MAX)
+        return sg_error_set(e, SG_ERR_INVALID, F, "params is longer than %d bytes",
+                            SG_CFG_PARAMS_MAX);
+    if (memchr(s, '\0', len))
+        return sg_error_set(e, SG_ERR_INVALID, F, "params must not contain a NUL character");
+    uint64_t seen = 0;
+    size_t lineno = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(s + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - s) : len;
+        const char *line = s + pos;
+        size_t llen = end - pos;
+        pos = end + 1;
+        lineno++;
+        trim(&line, &llen);
+        if (llen == 0)
+            continue;
+        sg_err err = params_line(line, llen, lineno, keys, &seen, fn, ctx, e);
+        if (err)
+            return err;
+    }
+    return SG_OK;
 }

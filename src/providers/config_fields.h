@@ -53,4 +53,37 @@ void sg_cfg_free_list(char **list, size_t n);
  * and turning control characters into spaces (the text ends up in logs and JSON). */
 void sg_cfg_copy_text(char *dst, size_t cap, const char *src, size_t len);
 
+/* A sender written as an international number without its '+' ("12345051212",
+ * as CiviCRM's guides write them): 11 to 15 digits, the first not 0. Then out
+ * (cap >= 17) gets "+" and the digits and true is returned; otherwise false and
+ * out is untouched. Every kind reads its senders through this. */
+bool sg_cfg_international(const char *s, size_t len, char *out, size_t cap);
+
+/* ---- the "API Parameters" text ------------------------------------------------------ */
+
+#define SG_CFG_PARAMS_MAX 4096 /* bytes of a params text */
+#define SG_CFG_ECHO_MAX   60   /* bytes of a bad params line quoted in an error */
+
+/* One line of a params text, as sg_cfg_params_parse hands it to a kind. */
+typedef struct sg_cfg_param {
+    size_t key;       /* index of the line's key in the keys table */
+    const char *val;  /* the value, blanks trimmed, never empty (not NUL-terminated) */
+    size_t vlen;
+    const char *where; /* "params line 2 ('from=...')", for the kind's error messages */
+} sg_cfg_param;
+
+/* Check one line's value and keep it; errors go to field "config.params". */
+typedef sg_err (*sg_cfg_param_fn)(const sg_cfg_param *p, void *ctx, sg_error *e);
+
+/* Parse the "API Parameters" text of CiviCRM's SMS provider settings (s, len
+ * bytes): one "key=value" a line, keys from the NULL-terminated table keys (ASCII
+ * case-insensitive), each at most once; blank lines and blanks (space, tab, CR)
+ * around keys and values are ignored. Each line goes to fn(line, ctx). A line
+ * that is not key=value, an unknown or repeated key, an empty value, a NUL or a
+ * text longer than SG_CFG_PARAMS_MAX is refused with field "config.params" and a
+ * message naming the line number and quoting the line (with its value hidden when
+ * the key looks like a secret). The clickatell and twilio kinds share it. */
+sg_err sg_cfg_params_parse(const char *s, size_t len, const char *const *keys, sg_cfg_param_fn fn,
+                           void *ctx, sg_error *e);
+
 #endif

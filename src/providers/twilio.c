@@ -41,14 +41,14 @@ static const char *const secret_fields[] = {"auth_token", "api_key_secret", "cal
                                             NULL};
 
 static const char *const known_keys[] = {
-    "account_sid",           "auth_token", "api_key_sid", "api_key_secret",  "from",
-    "messaging_service_sid", "base_url",   "mps",         "callback_secret", "allow_from",
-    "retry_for_seconds",     NULL,
+    "account_sid", "auth_token", "api_key_sid", "api_key_secret", "from",
+    "messaging_service_sid", "base_url", "mps", "callback_secret", "allow_from",
+    "retry_for_seconds", "params", NULL,
 };
 
 #define KNOWN_KEYS_TEXT                                                                            \
     "account_sid, auth_token, api_key_sid, api_key_secret, from, messaging_service_sid, "          \
-    "base_url, mps, callback_secret, allow_from, retry_for_seconds"
+    "base_url, mps, callback_secret, allow_from, retry_for_seconds, params"
 
 /* ---- config ------------------------------------------------------------------------- */
 
@@ -125,9 +125,12 @@ static sg_err get_sid(json_t *config, const char *key, const char *prefix, const
 }
 
 /* Check one sender (item is its 1-based position) and append a trimmed copy to
- * list, refusing duplicates and more than SENDERS_MAX senders. */
+ * list, refusing duplicates and more than SENDERS_MAX senders. 11 to 15 digits
+ * without '+' are an international number written without it
+ * (sg_cfg_international). ctx starts the messages ("from", or "params line 2
+ * ('from=...')") and field is where errors go. */
 static sg_err add_sender(const char *s, size_t len, size_t item, char **list, size_t *n,
-                         sg_error *e)
+                         const char *field, const char *ctx, sg_error *e)
 {
     while (len && (*s == ' ' || *s == '\t')) {
         s++;
@@ -136,33 +139,58 @@ static sg_err add_sender(const char *s, size_t len, size_t item, char **list, si
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
     if (len == 0)
-        return sg_error_set(e, SG_ERR_INVALID, "config.from",
-                            "from: sender %zu is empty; expected an E.164 number (+15017122661), "
+        return sg_error_set(e, SG_ERR_INVALID, field,
+                            "%s: sender %zu is empty; expected an E.164 number (+15017122661), "
                             "a short code or an alphanumeric sender ID",
-                            item);
+                            ctx, item);
     if (*n >= SENDERS_MAX)
-        return sg_error_set(e, SG_ERR_INVALID, "config.from", "from holds more than %d senders",
+        return sg_error_set(e, SG_ERR_INVALID, field, "%s holds more than %d senders", ctx,
                             SENDERS_MAX);
-    char *copy = strndup(s, len);
+    char plus[24];
+    bool intl = sg_cfg_international(s, len, plus, sizeof plus);
+    char *copy = intl ? strdup(plus) : strndup(s, len);
     if (!copy)
-        return sg_error_set(e, SG_ERR_NOMEM, "config.from", "out of memory");
-    if (strlen(copy) != len || !sender_valid(copy)) {
-        sg_error_set(e, SG_ERR_INVALID, "config.from",
-                     "from: sender %zu ('%.32s') is not an E.164 number ('+' and 2 to 15 digits), "
-                     "a short code (3 to 8 digits) or an alphanumeric sender ID (1 to 11 letters, "
-                     "digits or spaces, at least one letter)",
-                     item, copy);
+        return sg_error_set(e, SG_ERR_NOMEM, field, "out of memory");
+    if ((!intl && strlen(copy) != len) || !sender_valid(copy)) {
+        sg_error_set(e, SG_ERR_INVALID, field,
+                     "%s: sender %zu ('%.32s') is not an E.164 number ('+' and 2 to 15 digits, "
+                     "or 11 to 15 digits without the '+'), a short code (3 to 8 digits) or an "
+                     "alphanumeric sender ID (1 to 11 letters, digits or spaces, at least one "
+                     "letter)",
+                     ctx, item, copy);
         free(copy);
         return SG_ERR_INVALID;
     }
     for (size_t i = 0; i < *n; i++) {
         if (strcmp(list[i], copy) == 0) {
-            sg_error_set(e, SG_ERR_INVALID, "config.from", "from lists sender '%s' twice", copy);
+            sg_error_set(e, SG_ERR_INVALID, field, "%s lists sender '%s' twice", ctx, copy);
             free(copy);
             return SG_ERR_INVALID;
         }
     }
     list[(*n)++] = copy;
+    return SG_OK;
+}
+
+/* Senders given as one string "a|b|c" (CiviCRM's style); "" or blanks only means
+ * none. */
+static sg_err add_sender_string(const char *s, size_t len, char **list, size_t *n,
+                                const char *field, const char *ctx, sg_error *e)
+{
+    bool blank = true;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t')
+            blank = false;
+    }
+    size_t start = 0;
+    for (size_t i = 0, item = 1; !blank && i <= len; i++) {
+        if (i == len || s[i] == '|') {
+            sg_err err = add_sender(s + start, i - start, item++, list, n, field, ctx, e);
+            if (err)
+                return err;
+            start = i + 1;
+        }
+    }
     return SG_OK;
 }
 
@@ -180,23 +208,10 @@ static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e
     size_t n = 0;
     sg_err err = SG_OK;
     if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t len = json_string_length(v);
-        size_t start = 0;
-        bool blank = true;
-        for (size_t i = 0; i < len; i++) {
-            if (s[i] != ' ' && s[i] != '\t')
-                blank = false;
-        }
-        /* "" (or only spaces) means no senders, as an absent key does. */
-        for (size_t i = 0, item = 1; !blank && i <= len; i++) {
-            if (i == len || s[i] == '|') {
-                err = add_sender(s + start, i - start, item++, list, &n, e);
-                if (err)
-                    goto fail;
-                start = i + 1;
-            }
-        }
+        err = add_sender_string(json_string_value(v), json_string_length(v), list, &n,
+                                "config.from", "from", e);
+        if (err)
+            goto fail;
     } else if (json_is_array(v)) {
         size_t i;
         json_t *item;
@@ -207,7 +222,8 @@ static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e
                                    "from: sender %zu must be a string", i + 1);
                 goto fail;
             }
-            err = add_sender(json_string_value(item), json_string_length(item), i + 1, list, &n, e);
+            err = add_sender(json_string_value(item), json_string_length(item), i + 1, list, &n,
+                             "config.from", "from", e);
             if (err)
                 goto fail;
         }
@@ -222,6 +238,63 @@ static sg_err parse_from(json_t *config, char ***out, size_t *n_out, sg_error *e
 fail:
     sg_cfg_free_list(list, n);
     return err;
+}
+
+/* The API Parameters text (config_fields.h): CiviCRM's words, as its Clickatell
+ * guide writes them. from= lines name the senders; mo=1 (two-way) is accepted and
+ * changes nothing here: Twilio sends replies wherever the number's webhook points. */
+enum { PARAM_FROM, PARAM_MO };
+static const char *const param_keys[] = {"from", "mo", NULL};
+
+typedef struct params_vals {
+    char **from; /* SENDERS_MAX slots */
+    size_t n_from;
+    bool has_from;
+} params_vals;
+
+static sg_err params_value(const sg_cfg_param *p, void *ctx, sg_error *e)
+{
+    static const char *const F = "config.params";
+    params_vals *pv = ctx;
+    if (p->key == PARAM_MO) {
+        if (p->vlen != 1 || (p->val[0] != '0' && p->val[0] != '1'))
+            return sg_error_set(e, SG_ERR_INVALID, F, "%s: mo must be 1 (two-way) or 0", p->where);
+        return SG_OK;
+    }
+    sg_err err = add_sender_string(p->val, p->vlen, pv->from, &pv->n_from, F, p->where, e);
+    if (err)
+        return err;
+    if (pv->n_from == 0)
+        return sg_error_set(e, SG_ERR_INVALID, F, "%s has no value", p->where);
+    pv->has_from = true;
+    return SG_OK;
+}
+
+/* A params text in config: its from= line, when there is one, replaces the
+ * senders *from / *n_from (so a PATCH with a new text replaces what an earlier
+ * one wrote). */
+static sg_err parse_params(json_t *config, char ***from, size_t *n_from, sg_error *e)
+{
+    json_t *params = json_object_get(config, "params");
+    if (!params)
+        return SG_OK;
+    if (!json_is_string(params))
+        return sg_error_set(e, SG_ERR_INVALID, "config.params",
+                            "params must be a string: the API Parameters text, one key=value a "
+                            "line (from=..., mo=1)");
+    params_vals pv = {.from = calloc(SENDERS_MAX, sizeof(char *))};
+    if (!pv.from)
+        return sg_error_set(e, SG_ERR_NOMEM, "config.params", "out of memory");
+    sg_err err = sg_cfg_params_parse(json_string_value(params), json_string_length(params),
+                                     param_keys, params_value, &pv, e);
+    if (err || !pv.has_from) {
+        sg_cfg_free_list(pv.from, pv.n_from);
+        return err;
+    }
+    sg_cfg_free_list(*from, *n_from);
+    *from = pv.from;
+    *n_from = pv.n_from;
+    return SG_OK;
 }
 
 /* "Basic " + base64(user ":" pass). */
@@ -261,8 +334,9 @@ static void config_free(void *vcfg)
 
 /* Validate and normalise config in place. A key whose value is JSON null counts as
  * absent and is removed (so a PATCH can clear an optional key). Nothing is written
- * back unless the whole config is valid: then from becomes an array, base_url is
- * stored without a trailing '/', and base_url and mps get their defaults. */
+ * back unless the whole config is valid: then from becomes an array (a params
+ * text's from= line replacing the from key), params is gone, base_url is stored
+ * without a trailing '/', and base_url and mps get their defaults. */
 static void *config_load(json_t *config, sg_error *e)
 {
     twilio_cfg *c = NULL;
@@ -326,7 +400,7 @@ static void *config_load(json_t *config, sg_error *e)
         goto fail;
     }
 
-    if (parse_from(config, &from, &n_from, e))
+    if (parse_from(config, &from, &n_from, e) || parse_params(config, &from, &n_from, e))
         goto fail;
     if (n_from == 0 && !service) {
         sg_error_set(e, SG_ERR_INVALID, "config.from",
@@ -380,6 +454,7 @@ static void *config_load(json_t *config, sg_error *e)
         goto nomem;
     if (!mps_given && json_object_set_new(config, "mps", json_integer(1)))
         goto nomem;
+    json_object_del(config, "params");
     return c;
 
 nomem:

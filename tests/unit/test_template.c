@@ -216,12 +216,29 @@ static void test_missing_field(void **state)
     sg_buf_free(&out);
 }
 
+/* "{{city}}" is "{{attributes.city}}": a bare name that is not a built-in field
+ * is looked up (and reported) as the attribute of that name. */
+static void test_bare_attribute(void **state)
+{
+    (void)state;
+    assert_string_equal(render_ok("Hi {{first_name}} from {{city}}!", ann), "Hi Ann from Paris!");
+    assert_string_equal(render_ok("{{ city |nowhere}}", nobody), "nowhere");
+    assert_string_equal(render_ok("{{empty|-}}", ann), "-");
+    assert_int_equal(sg_template_check("{{First_Name}} {{phone2}} {{name}}", NULL), SG_OK);
+    assert_refused("{{attributes}}", "unknown_field", "attributes", 0);
+    sg_tpl_error err;
+    sg_buf out;
+    sg_buf_init(&out, 1024);
+    assert_int_equal(sg_template_render("{{shop}}", NULL, NULL, &out, &err), SG_ERR_INVALID);
+    assert_string_equal(err.code, "missing_field");
+    sg_buf_free(&out);
+}
+
 static void test_unknown_fields(void **state)
 {
     (void)state;
-    assert_refused("{{name}}", "unknown_field", "name", 0);
-    assert_refused("Hi {{First_Name}}", "unknown_field", "First_Name", 3); /* case matters */
-    assert_refused("{{first_name }} {{ fullname |x}}", "unknown_field", "fullname", 16);
+    /* a bare KEY is an attribute (test_bare_attribute); these are not KEYs */
+    assert_refused("{{first_name }} {{ full.name |x}}", "unknown_field", "full.name", 16);
     assert_refused("{{first-name}}", "unknown_field", "first-name", 0);
     assert_refused("{{pr\xC3\xA9nom}}", "unknown_field", "pr\xC3\xA9nom", 0);
     assert_refused("{{attributes}}", "unknown_field", "attributes", 0);
@@ -231,7 +248,7 @@ static void test_unknown_fields(void **state)
     assert_refused("{{attributes.caf\xC3\xA9}}", "unknown_field", "attributes.caf\xC3\xA9", 0);
     assert_refused("{{Attributes.city}}", "unknown_field", "Attributes.city", 0);
     assert_refused("{{first_name.x}}", "unknown_field", "first_name.x", 0);
-    assert_refused("{{phone2}}", "unknown_field", "phone2", 0);
+    assert_refused("{{phone.2}}", "unknown_field", "phone.2", 0);
 
     /* A long unknown name is cut to fit err.field, never mid-character. */
     char tpl[300] = "{{";
@@ -296,14 +313,14 @@ static void test_syntax_errors(void **state)
     assert_refused("{{ {first_name}}", "syntax", "", 3);
     /* A literal "{{" that is not a field. */
     assert_refused("Use {{ }} for fields", "syntax", "", 4);
-    assert_refused("Use {{ and }} for fields", "unknown_field", "and", 4);
+    assert_refused("Use {{ and/or }} for fields", "unknown_field", "and/or", 4);
     assert_refused("{{!}}", "unknown_field", "!", 0);
     /* Fields do not nest: "{{" inside a default. */
     assert_refused("{{first_name|{{last_name}}}}", "syntax", "", 13);
     assert_refused("{{first_name|a{{}}", "syntax", "", 14);
     /* The first error wins: a syntax error after an unknown field is not reached. */
-    assert_refused("{{nope}} {{", "unknown_field", "nope", 0);
-    assert_refused("{{first_name}} {{ }} {{nope}}", "syntax", "", 15);
+    assert_refused("{{no-pe}} {{", "unknown_field", "no-pe", 0);
+    assert_refused("{{first_name}} {{ }} {{no-pe}}", "syntax", "", 15);
 
     /* NULL template. */
     sg_tpl_error err;
@@ -324,7 +341,7 @@ static void test_template_error_beats_missing(void **state)
                      SG_ERR_INVALID);
     assert_string_equal(err.code, "syntax");
     assert_int_equal(err.offset, 19);
-    assert_int_equal(sg_template_render("{{first_name}} and {{oops}}", lookup, &r, &out, &err),
+    assert_int_equal(sg_template_render("{{first_name}} and {{oo-ps}}", lookup, &r, &out, &err),
                      SG_ERR_INVALID);
     assert_string_equal(err.code, "unknown_field");
     /* And over an output that no longer fits. */
@@ -423,15 +440,15 @@ static void test_appends_and_clears(void **state)
     sg_tpl_error err;
     sg_buf_init(&out, 100);
     assert_int_equal(sg_buf_append_str(&out, "1: "), SG_OK);
-    assert_int_equal(sg_template_render("{{nope}}", lookup, &r, &out, &err), SG_ERR_INVALID);
+    assert_int_equal(sg_template_render("{{no-pe}}", lookup, &r, &out, &err), SG_ERR_INVALID);
     assert_int_equal(sg_template_render("Hi {{first_name}}", lookup, &r, &out, &err), SG_OK);
     assert_string_equal(err.code, "");
     assert_string_equal(err.field, "");
     assert_int_equal(err.offset, 0);
     assert_int_equal(sg_template_render("; Hi {{last_name}}", lookup, &r, &out, NULL), SG_OK);
     assert_string_equal(sg_buf_cstr(&out), "1: Hi Ann; Hi Lee");
-    assert_int_equal(sg_template_render("{{nope}}", lookup, &r, &out, NULL), SG_ERR_INVALID);
-    assert_int_equal(sg_template_check("{{nope}}", NULL), SG_ERR_INVALID);
+    assert_int_equal(sg_template_render("{{no-pe}}", lookup, &r, &out, NULL), SG_ERR_INVALID);
+    assert_int_equal(sg_template_check("{{no-pe}}", NULL), SG_ERR_INVALID);
     sg_buf_free(&out);
 }
 
@@ -469,7 +486,7 @@ static void test_fields_listed(void **state)
     assert_true(s.has_default[3]);
 
     s = (seen){0};
-    assert_int_equal(sg_template_fields("{{phone}} {{bad}} {{last_name}}", collect, &s, &err),
+    assert_int_equal(sg_template_fields("{{phone}} {{b-ad}} {{last_name}}", collect, &s, &err),
                      SG_ERR_INVALID);
     assert_string_equal(err.code, "unknown_field");
     assert_int_equal(s.n, 1);
@@ -486,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_empty_default),
         cmocka_unit_test(test_missing_field),
         cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_bare_attribute),
         cmocka_unit_test(test_attribute_keys),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_template_error_beats_missing),

@@ -670,6 +670,70 @@ static void test_lookup_candidates(void **state)
     K->config_free(cfg);
 }
 
+/* CiviCRM's API Parameters text, as its Clickatell guide writes it, works for a
+ * Twilio provider too (the parser is config_fields.c's, shared with clickatell),
+ * and 11 to 15 digits without '+' are an international number. */
+static void test_config_params_and_bare_digits(void **state)
+{
+    sg_error e;
+    json_t *j;
+    void *cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"" TOKEN "\","
+                     "\"from\":\"+15005550006\","
+                     "\"params\":\"From=12345051212|19875052323\\r\\nmo=1\\n\"}",
+                     &j, &e);
+    if (!cfg)
+        fail_msg("%s: %s", e.field, e.message);
+    assert_null(json_object_get(j, "params"));
+    const char *const *senders;
+    assert_int_equal(K->senders(cfg, &senders), 2); /* the params text's from= wins */
+    assert_string_equal(senders[0], "+12345051212");
+    assert_string_equal(senders[1], "+19875052323");
+    json_t *from = json_object_get(j, "from");
+    assert_int_equal(json_array_size(from), 2);
+    assert_string_equal(json_string_value(json_array_get(from, 1)), "+19875052323");
+    K->config_free(cfg);
+    json_decref(j);
+
+    /* a params text without from= keeps the from key; bare digits in from */
+    cfg = load("{\"account_sid\":\"" AC "\",\"auth_token\":\"" TOKEN "\","
+               "\"from\":[\"447400123456\", \"12345\"],\"params\":\"mo=0\"}",
+               NULL, &e);
+    if (!cfg)
+        fail_msg("%s: %s", e.field, e.message);
+    assert_int_equal(K->senders(cfg, &senders), 2);
+    assert_string_equal(senders[0], "+447400123456");
+    assert_string_equal(senders[1], "12345"); /* a short code stays one */
+    K->config_free(cfg);
+
+    static const struct {
+        const char *config; /* after the credentials */
+        const char *field, *in_message;
+    } bad[] = {
+        /* 9 and 10 digits are neither a short code nor an international number */
+        {"\"from\":\"1234505121\"", "config.from", "sender 1 ('1234505121')"},
+        /* 16 digits are too many */
+        {"\"from\":\"1234567890123456\"", "config.from", "sender 1"},
+        /* a leading 0 is a national number, not an international one */
+        {"\"from\":\"07400123456\"", "config.from", "sender 1"},
+        {"\"from\":\"+15005550006\",\"params\":\"api_id=1\"", "config.params",
+         "unknown key 'api_id'"},
+        {"\"from\":\"+15005550006\",\"params\":\"mo=2\"", "config.params", "mo must be"},
+        {"\"params\":\"from=1234\\nfrom=5678\"", "config.params", "line 2"},
+        {"\"params\":\"from=+1500|123456789\"", "config.params", "sender 2"},
+        {"\"from\":\"+15005550006\",\"params\":5", "config.params", "must be a string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"account_sid\":\"" AC "\",\"auth_token\":\"" TOKEN "\",%s}",
+                 bad[i].config);
+        cfg = load(text, NULL, &e);
+        if (cfg)
+            fail_msg("case %zu (%s): accepted", i, bad[i].config);
+        if (strcmp(e.field, bad[i].field) != 0 || !strstr(e.message, bad[i].in_message))
+            fail_msg("case %zu (%s): got %s: %s", i, bad[i].config, e.field, e.message);
+    }
+}
+
 int main(void)
 {
     if (sg_crypto_init() != SG_OK)
@@ -681,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_config_secret_fields),
         cmocka_unit_test(test_config_bad),
         cmocka_unit_test(test_config_messages),
+        cmocka_unit_test(test_config_params_and_bare_digits),
         cmocka_unit_test(test_build_token),
         cmocka_unit_test(test_build_api_key),
         cmocka_unit_test(test_build_api_key_with_auth_token),
