@@ -35,6 +35,8 @@ typedef struct sg_app {
     /* Where URLs given by users may lead (--outbound-allow); NULL: the strict
      * default (core/outbound_policy.h). */
     const struct sg_outbound_policy *outbound;
+    struct sg_send_waits *send_waits;   /* provider tests waiting for an outcome (send_wait.h);
+                                           NULL outside `serve` */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

@@ -11,6 +11,14 @@ sg_http_result sg_api_messages_create(sg_http_req *req, void *ctx);
 /* Accept one message described by obj (stolen) and answer 202 after commit, as
  * POST /v1/messages does. */
 sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj);
+/* Like sg_api_send_one, but once the message is committed then(req, app, its id,
+ * arg) runs (on the store's writer thread) instead of the 202 answer: it
+ * takes the deferred request over and must answer it and sg_http_resume it.
+ * Refusals, store errors and idempotent replays are answered as sg_api_send_one
+ * answers them, without calling then. */
+typedef void (*sg_api_sent_fn)(sg_http_req *req, sg_app *app, const char *message_id, void *arg);
+sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
+                                    sg_api_sent_fn then, void *arg);
 sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx);

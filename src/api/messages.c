@@ -32,6 +32,8 @@ typedef struct pending_send {
     char idem_key[SG_IDEM_KEY_MAX + 1];
     char fingerprint[SG_IDEM_FINGERPRINT_LEN];
     char key_id[SG_ID_MAX];
+    sg_api_sent_fn then; /* sg_api_send_one_then: takes the request over after commit */
+    void *then_arg;
 } pending_send;
 
 static void pending_free(pending_send *p)
@@ -47,6 +49,7 @@ static void on_committed(sg_insert_req *ins)
 {
     pending_send *p = (pending_send *)ins;
     sg_http_req *req = p->req;
+    char then_id[SG_ID_MAX] = "";
     if (ins->err) {
         sg_api_store_error(req, ins->err, ins->error.message);
     } else if (ins->conflict) {
@@ -58,7 +61,10 @@ static void on_committed(sg_insert_req *ins)
                         strlen(ins->replay_body));
         sg_http_add_header(req, "Idempotent-Replayed", "true");
     } else {
-        sg_http_respond(req, p->status, "application/json", p->response, strlen(p->response));
+        /* the handoff below moves the message: keep its id for then */
+        snprintf(then_id, sizeof then_id, "%s", p->msgs[0].id);
+        if (!p->then)
+            sg_http_respond(req, p->status, "application/json", p->response, strlen(p->response));
         for (size_t i = 0; i < p->n; i++)
             sg_metrics_provider_add(p->provider_names[i], SG_M_ACCEPTED, 1);
         size_t moved = p->reserved ? sg_dispatcher_handoff(p->app->dispatcher, p->msgs, p->n) : 0;
@@ -72,7 +78,10 @@ static void on_committed(sg_insert_req *ins)
         }
     }
     sg_dispatcher_unreserve(p->app->dispatcher, p->reserved);
-    sg_http_resume(req);
+    if (p->then && !ins->err && !ins->conflict && !ins->replayed)
+        p->then(req, p->app, then_id, p->then_arg);
+    else
+        sg_http_resume(req);
     pending_free(p);
 }
 
@@ -172,11 +181,19 @@ static pending_send *pending_start(sg_http_req *req, sg_app *app, size_t cap)
 
 sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
 {
+    return sg_api_send_one_then(req, app, obj, NULL, NULL);
+}
+
+sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
+                                    sg_api_sent_fn then, void *arg)
+{
     pending_send *p = pending_start(req, app, 1);
     if (!p) {
         json_decref(obj);
         return SG_HTTP_DONE;
     }
+    p->then = then;
+    p->then_arg = arg;
     sg_provider_set *set = sg_registry_get(app->registry);
     const sg_provider *prov;
     sg_reject rej;

@@ -3,8 +3,10 @@
 #include "api/common.h"
 #include "api/handlers.h"
 #include "api/provider_admin.h"
+#include "api/send_wait.h"
 #include "http/problem.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Whether the caller may see callback URLs that carry a secret. */
@@ -79,8 +81,10 @@ sg_http_result sg_api_providers_delete(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
-/* POST /v1/providers/{id}/test {"to", "body"?}: a real message through this
- * provider, answered like POST /v1/messages. */
+/* POST /v1/providers/{id}/test {"to", "body"?, "wait"?}: a real message through
+ * this provider, answered like POST /v1/messages; with "wait": N (seconds) the
+ * request is held until the message is delivered or fails, or N runs out
+ * (send_wait.h), and answered 200 with the message and its outcome. */
 sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -91,14 +95,24 @@ sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx)
     json_t *val;
     json_object_foreach(in, key, val)
     {
-        if (strcmp(key, "to") != 0 && strcmp(key, "body") != 0) {
+        if (strcmp(key, "to") != 0 && strcmp(key, "body") != 0 && strcmp(key, "wait") != 0) {
             /* key points into `in`: answer before releasing it */
             sg_http_problem(req, 400, "invalid_request", key,
-                            "unknown field '%.64s' (known: to, body)", key);
+                            "unknown field '%.64s' (known: to, body, wait)", key);
             json_decref(in);
             return SG_HTTP_DONE;
         }
     }
+    json_t *wait = json_object_get(in, "wait");
+    json_int_t wait_s = json_integer_value(wait);
+    if (wait && (!json_is_integer(wait) || wait_s < 1 || wait_s > SG_SEND_WAIT_MAX_S)) {
+        json_decref(in);
+        sg_http_problem(req, 400, "invalid_request", "wait",
+                        "'wait' must be a whole number of seconds from 1 to %d",
+                        SG_SEND_WAIT_MAX_S);
+        return SG_HTTP_DONE;
+    }
+    json_object_del(in, "wait");
     sg_provider_set *set = sg_registry_get(app->registry);
     const sg_provider *p = sg_provider_set_find(set, sg_http_param(req, 0));
     char id[SG_ID_MAX], name[64];
@@ -118,5 +132,7 @@ sg_http_result sg_api_providers_test(sg_http_req *req, void *ctx)
         json_object_set_new(in, "body", json_string(body));
     }
     json_object_set_new(in, "provider", json_string(id));
-    return sg_api_send_one(req, app, in);
+    if (!wait)
+        return sg_api_send_one(req, app, in);
+    return sg_api_send_one_then(req, app, in, sg_send_wait_hold, (void *)(intptr_t)wait_s);
 }

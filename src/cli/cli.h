@@ -3,6 +3,7 @@
 #ifndef SG_CLI_CLI_H
 #define SG_CLI_CLI_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #define SG_EXIT_OK    0
@@ -34,6 +35,16 @@ int sg_cmd_stats(int argc, char **argv);
  * or unknown verb is a usage error (one line on stderr, exit 2); "--help" lists
  * the verbs (exit 0). usage is the command's one-line synopsis. */
 int sg_cli_verbs(const char *usage, const sg_command *verbs, int argc, char **argv);
+
+struct sg_app;
+struct sg_message;
+/* Validate obj ({"to", "body", ...} as POST /v1/messages takes it; borrowed) and
+ * store the message in app's store, waiting for the commit; a running `serve` on
+ * the same database sends it. On success *m holds it (free with
+ * sg_message_free) and 0 is returned; otherwise one line on stderr and
+ * SG_EXIT_FAIL (a refused message is a failure, not a usage error). In
+ * cmd_store.c. */
+int sg_cli_queue_message(struct sg_app *app, json_t *obj, struct sg_message *m);
 
 /* A usage error of command ("group create"): "smsgate: MESSAGE (see 'smsgate
  * COMMAND --help')" on stderr; returns SG_EXIT_USAGE. */

@@ -103,7 +103,7 @@ static int start(const sg_cmd_spec *spec, const char *kind, void *st, const sg_b
         free(*args);
         return SG_EXIT_USAGE;
     }
-    if ((rc = sg_cli_open(base, NULL, true, app))) {
+    if ((rc = sg_cli_open(base, NULL, false, app))) {
         free(*args);
         return rc;
     }
@@ -459,7 +459,7 @@ static int segment_create(int argc, char **argv)
     if (!(g.filter = canonical_filter(st.filter)))
         return SG_EXIT_FAIL;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app))) {
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app))) {
         sg_segment_row_free(&g);
         return rc;
     }
@@ -673,7 +673,7 @@ static int template_create(int argc, char **argv)
         return SG_EXIT_FAIL;
     }
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     t.body = st.body; /* borrowed: not freed below */
     sg_id_new("tpl", t.created_at, t.id);

@@ -260,7 +260,7 @@ static int broadcast_create(int argc, char **argv)
     if (!check_flags(&st, &b))
         return SG_EXIT_USAGE;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     char audience[160], provider[64];
     rc = SG_EXIT_FAIL;
@@ -305,7 +305,7 @@ static int broadcast_list(int argc, char **argv)
         return sg_cli_usage_error(argv[0], "--limit must be between 1 and %d", LIST_MAX);
     }
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_broadcast *bs;
     size_t n;
@@ -527,7 +527,7 @@ static int broadcast_show(int argc, char **argv)
     snprintf(id, sizeof id, "%s", args[0]);
     free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_broadcast b;
     if (!broadcast_find(&app, id, &b)) {
@@ -586,7 +586,7 @@ static int transition(const state_change *c, int argc, char **argv)
     snprintf(id, sizeof id, "%s", args[0]);
     free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_broadcast b;
     if (!broadcast_find(&app, id, &b)) {

@@ -137,7 +137,7 @@ static int contact_import(int argc, char **argv)
         fprintf(stderr, "smsgate: out of memory\n");
         rc = SG_EXIT_FAIL;
     } else {
-        rc = sg_cli_open(&st.base, NULL, true, &app);
+        rc = sg_cli_open(&st.base, NULL, false, &app);
     }
     if (rc) {
         free(buf);
@@ -275,7 +275,7 @@ static int contact_export(int argc, char **argv)
         return rc < 0 ? SG_EXIT_OK : rc;
     free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_group g;
     if (st.group[0] && !find_group(&app, st.group, &g)) {
@@ -326,7 +326,7 @@ static int contact_list(int argc, char **argv)
         return sg_cli_usage_error(argv[0], "--limit must be between 1 and %d", LIST_MAX);
     }
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     printf("%-30s %-16s %-6s %-9s %s\n", "ID", "PHONE", "MOBILE", "OPTED_OUT", "NAME");
     char cursor[SG_ID_MAX] = "";
@@ -375,7 +375,7 @@ static int contact_show(int argc, char **argv)
     snprintf(target, sizeof target, "%s", args[0]);
     free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_contact c;
     int err = sg_cli_contact_get(&app, target, &c);

@@ -1,12 +1,25 @@
-/* smsgate provider add|list|show|edit|remove|test */
+/* smsgate provider add|list|show|edit|remove|test. The config flags come from the
+ * kinds table (providers/provider.h): every key a kind's config takes is a flag
+ * (--account-sid for account_sid), listed per kind by --help. */
 #include "api/accept.h"
 #include "api/provider_admin.h"
+#include "api/send_wait.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define CFG_FLAGS_MAX   32   /* distinct config keys over every kind */
+#define CFG_VALUE_MAX   2048 /* bytes of one config flag's value */
+#define FIXED_OPTS_MAX  24
+#define TEST_WAIT_DFLT  "30"
+#define TEST_WAIT_MAX   600
+#define TEST_POLL_MS    200
 
 typedef struct provider_settings {
     sg_base_settings base;
@@ -15,19 +28,16 @@ typedef struct provider_settings {
     char title[128];
     char config[4096];
     char config_file[1024];
-    char account_sid[64];
-    char auth_token[160];
-    char api_key_sid[64];
-    char api_key_secret[160];
-    char from[2048];
-    char messaging_service_sid[64];
-    char base_url[512];
-    double mps;
-    char retry_for[24];
     char active[8];
     bool make_default;
     char to[64];
     char body[1024];
+    unsigned wait;
+    bool no_wait;
+    bool json;
+    char retry_for[24];
+    /* the per-kind config flags, in the order of cfg_keys; "" = not given */
+    char values[CFG_FLAGS_MAX][CFG_VALUE_MAX];
 } provider_settings;
 
 #define S provider_settings
@@ -35,46 +45,138 @@ typedef struct provider_settings {
     {                                                                                              \
         flag, NULL, "", SG_OPT_STR, offsetof(S, field), sizeof(((S *)0)->field), metavar, help     \
     }
-static const sg_opt provider_opts[] = {
+static const sg_opt fixed_opts[] = {
     SG_BASE_OPTS(S),
     STR(name, "name", "NAME", "add: the provider's name (a-z, 0-9, - and _)"),
-    STR(kind, "kind", "KIND", "add: twilio"),
+    STR(kind, "kind", "KIND", "add: the provider's kind (below)"),
     STR(title, "title", "TEXT", "a description"),
     STR(config, "config", "JSON", "the whole config object as JSON"),
     STR(config_file, "config-file", "PATH", "read the config object from a JSON file"),
-    STR(account_sid, "account-sid", "AC...", "twilio: Account SID"),
-    STR(auth_token, "auth-token", "TOKEN",
-        "twilio: Auth Token (prefer --config-file: "
-        "arguments are visible to other users)"),
-    STR(api_key_sid, "api-key-sid", "SK...", "twilio: API Key SID"),
-    STR(api_key_secret, "api-key-secret", "SECRET", "twilio: API Key secret"),
-    STR(from, "from", "SENDERS", "sender numbers, '+1...|+1...'"),
-    STR(messaging_service_sid, "messaging-service-sid", "MG...", "twilio: Messaging Service"),
-    STR(base_url, "base-url", "URL", "the provider's API base URL"),
-    {"mps", NULL, "0", SG_OPT_DOUBLE, offsetof(S, mps), 0, "N", "sends per second per sender"},
-    STR(retry_for, "retry-for", "SECONDS",
-        "retry failed sends for this long after the first attempt (default 86400)"),
     STR(active, "active", "true|false", "edit: activate or deactivate"),
     {"default", NULL, NULL, SG_OPT_BOOL, offsetof(S, make_default), 0, NULL,
      "make it the default provider"},
     STR(to, "to", "NUMBER", "test: recipient"),
     STR(body, "body", "TEXT", "test: message text"),
-    SG_OPT_END,
+    {"wait", NULL, TEST_WAIT_DFLT, SG_OPT_UINT, offsetof(S, wait), 0, "SECS",
+     "test: wait this long for the message to be delivered or fail (1 to 600)"},
+    {"no-wait", NULL, NULL, SG_OPT_BOOL, offsetof(S, no_wait), 0, NULL,
+     "test: only queue the message and print its id"},
+    {"json", NULL, NULL, SG_OPT_BOOL, offsetof(S, json), 0, NULL,
+     "list, test: print JSON instead of a table"},
+    STR(retry_for, "retry-for", "SECONDS",
+        "add, edit: retry failed sends for this long after the first attempt (every kind; "
+        "default 86400)"),
 };
 #undef STR
 #undef S
 
+/* The config keys of every kind, each once (first description wins), and the
+ * option table: the fixed options, then one flag per key (no help line of its
+ * own: --help lists them under each kind). */
+static const sg_config_key *cfg_keys[CFG_FLAGS_MAX];
+static size_t n_cfg_keys;
+static char cfg_flag_names[CFG_FLAGS_MAX][40];
+static sg_opt opts[FIXED_OPTS_MAX + CFG_FLAGS_MAX + 1];
+
+static void flag_name(const char *key, char out[40])
+{
+    snprintf(out, 40, "%s", key);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+static void build_opts(void)
+{
+    size_t n = 0;
+    for (; n < sizeof fixed_opts / sizeof fixed_opts[0]; n++)
+        opts[n] = fixed_opts[n];
+    n_cfg_keys = 0;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        for (const sg_config_key *c = (*k)->config_keys; c && c->key; c++) {
+            size_t i = 0;
+            while (i < n_cfg_keys && strcmp(cfg_keys[i]->key, c->key) != 0)
+                i++;
+            if (i < n_cfg_keys || n_cfg_keys == CFG_FLAGS_MAX)
+                continue;
+            cfg_keys[n_cfg_keys] = c;
+            flag_name(c->key, cfg_flag_names[n_cfg_keys]);
+            opts[n++] = (sg_opt){cfg_flag_names[n_cfg_keys],
+                                 NULL,
+                                 "",
+                                 SG_OPT_STR,
+                                 offsetof(provider_settings, values) + n_cfg_keys * CFG_VALUE_MAX,
+                                 CFG_VALUE_MAX,
+                                 c->metavar,
+                                 NULL};
+            n_cfg_keys++;
+        }
+    }
+    opts[n] = (sg_opt)SG_OPT_END;
+}
+
 static const sg_cmd_spec provider_spec = {
     "smsgate provider add|list|show|edit|remove|test [NAME] [options]",
     "Manage providers in the store (a running server picks changes up within a second).\n"
-    "  add --name N --kind twilio [--account-sid AC.. --auth-token T | --config-file F] ...\n"
-    "  list | show NAME | remove NAME\n"
+    "  add --name N --kind KIND [config flags | --config-file F] [--default]\n"
+    "  list [--json] | show NAME | remove NAME\n"
     "  edit NAME [--title T] [--active true|false] [--default] [config flags]\n"
-    "  test NAME --to NUMBER [--body TEXT]   queue a test message through NAME\n"
+    "  test NAME --to NUMBER [--body TEXT] [--wait SECS | --no-wait] [--json]\n"
+    "       send a test message through NAME and wait (30 s by default) until it is\n"
+    "       delivered or fails; a running `smsgate serve` on the database sends it.\n"
+    "       Exits 1 when it failed or was not sent in time.\n"
     "Secrets are encrypted at rest and shown masked.",
-    provider_opts, 1, 2};
+    opts, 1, 2};
 
-/* The config object from --config / --config-file and the per-field flags. */
+/* The kinds and their config flags, after the options (--help). */
+static void kinds_help(void)
+{
+    printf("\nkinds (--kind) and their config flags:\n");
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        printf("  %s\n", (*k)->name);
+        for (const sg_config_key *c = (*k)->config_keys; c && c->key; c++) {
+            char name[40], flag[64];
+            flag_name(c->key, name);
+            snprintf(flag, sizeof flag, "--%s %s", name, c->metavar);
+            printf("    %-30s %s\n", flag, c->help);
+        }
+    }
+}
+
+/* A config flag's text as the JSON value its key takes; NULL after saying why
+ * on stderr. */
+static json_t *flag_value(const sg_config_key *c, const char *text)
+{
+    if (c->type == SG_CONFIG_NUMBER) {
+        char *end;
+        double d = strtod(text, &end);
+        if (end != text && !*end)
+            return json_real(d);
+    } else if (c->type == SG_CONFIG_BOOL) {
+        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+            return json_true();
+        if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+            return json_false();
+    } else if (c->type == SG_CONFIG_LIST) {
+        json_t *list = json_array();
+        for (const char *p = text; list && *p;) {
+            size_t len = strcspn(p, ",");
+            if (len)
+                json_array_append_new(list, json_stringn(p, len));
+            p += len + (p[len] == ',');
+        }
+        return list;
+    } else {
+        return json_string(text);
+    }
+    char name[40];
+    flag_name(c->key, name);
+    fprintf(stderr, "smsgate: --%s must be %s, not '%s'\n", name,
+            c->type == SG_CONFIG_NUMBER ? "a number" : "true or false", text);
+    return NULL;
+}
+
+/* The config object from --config / --config-file and the per-kind flags. */
 static json_t *config_from(const provider_settings *st, bool *bad)
 {
     json_t *c = NULL;
@@ -97,29 +199,18 @@ static json_t *config_from(const provider_settings *st, bool *bad)
             return NULL;
         }
     }
-    const struct {
-        const char *key;
-        const char *val;
-    } fields[] = {
-        {"account_sid", st->account_sid},
-        {"auth_token", st->auth_token},
-        {"api_key_sid", st->api_key_sid},
-        {"api_key_secret", st->api_key_secret},
-        {"from", st->from},
-        {"messaging_service_sid", st->messaging_service_sid},
-        {"base_url", st->base_url},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (!fields[i].val[0])
+    for (size_t i = 0; i < n_cfg_keys; i++) {
+        if (!st->values[i][0])
             continue;
+        json_t *v = flag_value(cfg_keys[i], st->values[i]);
+        if (!v) {
+            json_decref(c);
+            *bad = true;
+            return NULL;
+        }
         if (!c)
             c = json_object();
-        json_object_set_new(c, fields[i].key, json_string(fields[i].val));
-    }
-    if (st->mps > 0) {
-        if (!c)
-            c = json_object();
-        json_object_set_new(c, "mps", json_real(st->mps));
+        json_object_set_new(c, cfg_keys[i]->key, v);
     }
     if (st->retry_for[0]) {
         /* A number when it is one; the driver's config check words the error. */
@@ -138,20 +229,20 @@ static int fail(const sg_reject *rej)
 {
     fprintf(stderr, "smsgate: %s%s%s\n", rej->field[0] ? rej->field : "", rej->field[0] ? ": " : "",
             rej->detail);
-    /* Input the command line gave that cannot work is a usage error; a missing
-     * provider, a conflict or a store failure is a failure. */
+    /* A flag value that cannot work is a usage error; a missing provider, a
+     * conflict or a store failure is a failure. */
     return rej->status == 400 ? SG_EXIT_USAGE : SG_EXIT_FAIL;
 }
 
 static void print_table(json_t *list)
 {
     json_t *data = json_object_get(list, "data");
-    printf("%-30s %-20s %-8s %-7s %-7s %s\n", "ID", "NAME", "KIND", "ACTIVE", "DEFAULT", "TITLE");
+    printf("%-30s %-20s %-20s %-7s %-7s %s\n", "ID", "NAME", "KIND", "ACTIVE", "DEFAULT", "TITLE");
     size_t i;
     json_t *p;
     json_array_foreach(data, i, p)
     {
-        printf("%-30s %-20s %-8s %-7s %-7s %s\n", json_string_value(json_object_get(p, "id")),
+        printf("%-30s %-20s %-20s %-7s %-7s %s\n", json_string_value(json_object_get(p, "id")),
                json_string_value(json_object_get(p, "name")),
                json_string_value(json_object_get(p, "kind")),
                json_is_true(json_object_get(p, "active")) ? "yes" : "no",
@@ -160,12 +251,225 @@ static void print_table(json_t *list)
     }
 }
 
+/* ---- the verbs ------------------------------------------------------------------- */
+
+typedef struct verb_ctx {
+    sg_app *app;
+    const provider_settings *st;
+    const char *target;
+    json_t *config; /* may be NULL */
+} verb_ctx;
+
+static int verb_add(verb_ctx *v)
+{
+    const provider_settings *st = v->st;
+    if (!st->name[0] || !st->kind[0])
+        return sg_cli_usage_error("provider add", "provider add needs --name and --kind");
+    json_t *in = json_pack("{s:s, s:s}", "name", st->name, "kind", st->kind);
+    if (st->title[0])
+        json_object_set_new(in, "title", json_string(st->title));
+    if (st->make_default)
+        json_object_set_new(in, "default", json_true());
+    if (st->active[0])
+        json_object_set_new(in, "active", json_boolean(strcmp(st->active, "false") != 0));
+    if (v->config)
+        json_object_set(in, "config", v->config);
+    json_t *view = NULL;
+    sg_reject rej;
+    int rc = SG_EXIT_OK;
+    if (sg_provider_admin_create(v->app, in, &view, &rej))
+        sg_cli_print_json(view);
+    else
+        rc = fail(&rej);
+    json_decref(in);
+    return rc;
+}
+
+static int verb_list(verb_ctx *v)
+{
+    json_t *view = NULL;
+    sg_reject rej;
+    if (!sg_provider_admin_list(v->app, &view, &rej))
+        return fail(&rej);
+    if (v->st->json) {
+        sg_cli_print_json(view);
+    } else {
+        print_table(view);
+        json_decref(view);
+    }
+    return SG_EXIT_OK;
+}
+
+static int verb_show(verb_ctx *v)
+{
+    json_t *view = NULL;
+    sg_reject rej;
+    if (!sg_provider_admin_show(v->app, v->target, &view, &rej))
+        return fail(&rej);
+    sg_cli_print_json(view);
+    return SG_EXIT_OK;
+}
+
+static int verb_edit(verb_ctx *v)
+{
+    const provider_settings *st = v->st;
+    json_t *patch = json_object();
+    if (st->title[0])
+        json_object_set_new(patch, "title", json_string(st->title));
+    if (st->make_default)
+        json_object_set_new(patch, "default", json_true());
+    if (st->active[0])
+        json_object_set_new(patch, "active", json_boolean(strcmp(st->active, "true") == 0));
+    if (st->name[0])
+        json_object_set_new(patch, "name", json_string(st->name));
+    if (v->config)
+        json_object_set(patch, "config", v->config);
+    json_t *view = NULL;
+    sg_reject rej;
+    int rc = SG_EXIT_OK;
+    if (sg_provider_admin_update(v->app, v->target, patch, &view, &rej))
+        sg_cli_print_json(view);
+    else
+        rc = fail(&rej);
+    json_decref(patch);
+    return rc;
+}
+
+static int verb_remove(verb_ctx *v)
+{
+    sg_reject rej;
+    if (!sg_provider_admin_delete(v->app, v->target, &rej))
+        return fail(&rej);
+    fprintf(stderr, "removed provider %s\n", v->target);
+    return SG_EXIT_OK;
+}
+
+/* Poll the store for m's outcome until it has one or wait_s seconds pass; m is
+ * refreshed with what was read last. Returns the outcome (send_wait.h). */
+static const char *wait_outcome(sg_app *app, sg_message *m, unsigned wait_s)
+{
+    int64_t deadline = sg_time_mono_ms() + (int64_t)wait_s * 1000;
+    for (;;) {
+        bool over = sg_time_mono_ms() >= deadline;
+        sg_message now;
+        if (sg_store_message_get(app->store, m->id, &now) == SG_OK) {
+            sg_message_free(m);
+            *m = now;
+        }
+        const char *outcome = sg_send_wait_outcome(m->status, over);
+        if (outcome)
+            return outcome;
+        struct timespec ts = {0, TEST_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The test's outcome on stdout: a few labelled lines, or the API's JSON. */
+static void print_outcome(const char *db, const sg_message *m, const char *outcome,
+                          const char *provider, unsigned wait_s, bool json)
+{
+    bool failed = strcmp(outcome, "failed") == 0;
+    if (json) {
+        json_t *j = json_pack("{s:o, s:s}", "message", sg_message_json(m, NULL, 0, provider),
+                              "outcome", outcome);
+        if (failed && m->error_code[0])
+            json_object_set_new(j, "error_code", json_string(m->error_code));
+        if (failed && m->error_message && m->error_message[0])
+            json_object_set_new(j, "error_message", json_string(m->error_message));
+        sg_cli_print_json(j);
+        return;
+    }
+    char what[1400];
+    if (failed)
+        snprintf(what, sizeof what, "%s%s%s", m->error_code, m->error_code[0] ? " " : "",
+                 m->error_message ? m->error_message : "");
+    else if (strcmp(outcome, "sent") == 0)
+        snprintf(what, sizeof what, "accepted by the provider; no delivery report within %u s",
+                 wait_s);
+    else if (strcmp(outcome, "pending") == 0)
+        snprintf(what, sizeof what,
+                 "not sent within %u s (status %s): is `smsgate serve` running on %s?", wait_s,
+                 sg_status_name(m->status), db);
+    else
+        snprintf(what, sizeof what, "the provider reported it delivered");
+    sg_cli_field("outcome", outcome);
+    sg_cli_field("message", m->id);
+    sg_cli_field("provider", provider);
+    sg_cli_field("to", m->to);
+    sg_cli_field("detail", what);
+}
+
+static int verb_test(verb_ctx *v)
+{
+    const provider_settings *st = v->st;
+    if (!st->to[0])
+        return sg_cli_usage_error("provider test", "provider test needs --to NUMBER");
+    if (!st->no_wait && (st->wait == 0 || st->wait > TEST_WAIT_MAX))
+        return sg_cli_usage_error("provider test", "--wait must be 1 to %d seconds",
+                                  TEST_WAIT_MAX);
+    char id[SG_ID_MAX] = "", name[64] = "";
+    sg_provider_set *set = sg_registry_get(v->app->registry);
+    const sg_provider *p = sg_provider_set_find(set, v->target);
+    if (p) {
+        snprintf(id, sizeof id, "%s", p->id);
+        snprintf(name, sizeof name, "%s", p->name);
+    }
+    sg_registry_release(v->app->registry, set);
+    if (!id[0]) {
+        fprintf(stderr, "smsgate: no provider '%s'\n", v->target);
+        return SG_EXIT_FAIL;
+    }
+    char body[1200];
+    if (st->body[0])
+        snprintf(body, sizeof body, "%s", st->body);
+    else
+        snprintf(body, sizeof body, "Test message from smsgate through provider %s.", name);
+    json_t *obj = json_pack("{s:s, s:s, s:s}", "to", st->to, "body", body, "provider", id);
+    if (!obj)
+        return sg_cli_usage_error("provider test", "--body is not valid UTF-8");
+    sg_message m;
+    int rc = sg_cli_queue_message(v->app, obj, &m);
+    json_decref(obj);
+    if (rc)
+        return rc;
+    if (st->no_wait) {
+        fprintf(stderr, "%s %s to %s through %s\n", sg_status_name(m.status), m.id, m.to, name);
+        printf("%s\n", m.id);
+        sg_message_free(&m);
+        return SG_EXIT_OK;
+    }
+    const char *outcome = wait_outcome(v->app, &m, st->wait);
+    print_outcome(st->base.db, &m, outcome, name, st->wait, st->json);
+    rc = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "sent") == 0 ? SG_EXIT_OK
+                                                                            : SG_EXIT_FAIL;
+    sg_message_free(&m);
+    return rc;
+}
+
+typedef struct provider_verb {
+    const char *name;
+    bool needs_target;
+    bool creates_db; /* may create the database where none exists */
+    int (*run)(verb_ctx *v);
+} provider_verb;
+
+static const provider_verb verbs[] = {
+    {"add", false, true, verb_add},     {"list", false, false, verb_list},
+    {"show", true, false, verb_show},   {"edit", true, false, verb_edit},
+    {"remove", true, false, verb_remove}, {"test", true, false, verb_test},
+    {NULL, false, false, NULL},
+};
+
 int sg_cmd_provider(int argc, char **argv)
 {
-    provider_settings st = {0};
+    static provider_settings st; /* large: the config flags' values */
+    memset(&st, 0, sizeof st);
+    build_opts();
     char **args;
     size_t nargs;
     int rc = sg_opts_parse(&provider_spec, &st, argc, argv, &args, &nargs);
+    if (rc < 0)
+        kinds_help();
     if (rc)
         return rc < 0 ? SG_EXIT_OK : rc;
     char verb[16], target[128] = "";
@@ -173,111 +477,29 @@ int sg_cmd_provider(int argc, char **argv)
     if (nargs > 1)
         snprintf(target, sizeof target, "%s", args[1]);
     free(args);
-    static const char *const verbs[] = {"add", "list", "show", "edit", "remove", "test", NULL};
-    static const bool needs_target[] = {false, false, true, true, true, true};
-    int v = 0;
-    while (verbs[v] && strcmp(verbs[v], verb) != 0)
-        v++;
-    if (!verbs[v]) {
+    const provider_verb *pv = verbs;
+    while (pv->name && strcmp(pv->name, verb) != 0)
+        pv++;
+    if (!pv->name) {
         fprintf(stderr, "smsgate: unknown provider command '%s' (usage: %s)\n", verb,
                 provider_spec.usage);
         return SG_EXIT_USAGE;
     }
-    if (needs_target[v] && !target[0]) {
-        fprintf(stderr, "smsgate: provider %s needs a provider name or id\n", verb);
-        return SG_EXIT_USAGE;
-    }
+    if (pv->needs_target && !target[0])
+        return sg_cli_usage_error("provider", "provider %s needs a provider name or id", verb);
+    if (st.active[0] && strcmp(st.active, "true") != 0 && strcmp(st.active, "false") != 0)
+        return sg_cli_usage_error("provider", "--active must be true or false");
     bool bad;
     json_t *config = config_from(&st, &bad);
     if (bad)
         return SG_EXIT_USAGE;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app))) {
+    if ((rc = sg_cli_open(&st.base, NULL, pv->creates_db, &app))) {
         json_decref(config);
         return rc;
     }
-    sg_reject rej;
-    json_t *view = NULL;
-    rc = SG_EXIT_OK;
-    if (strcmp(verb, "add") == 0) {
-        json_t *in = json_pack("{s:s, s:s}", "name", st.name, "kind", st.kind[0] ? st.kind : "");
-        if (st.title[0])
-            json_object_set_new(in, "title", json_string(st.title));
-        if (st.make_default)
-            json_object_set_new(in, "default", json_true());
-        if (st.active[0])
-            json_object_set_new(in, "active", json_boolean(strcmp(st.active, "false") != 0));
-        if (config)
-            json_object_set(in, "config", config);
-        if (!st.name[0]) {
-            fprintf(stderr, "smsgate: provider add needs --name\n");
-            rc = SG_EXIT_USAGE;
-        } else if (sg_provider_admin_create(&app, in, &view, &rej)) {
-            sg_cli_print_json(view);
-        } else {
-            rc = fail(&rej);
-        }
-        json_decref(in);
-    } else if (strcmp(verb, "list") == 0) {
-        if (sg_provider_admin_list(&app, &view, &rej)) {
-            print_table(view);
-            json_decref(view);
-        } else {
-            rc = fail(&rej);
-        }
-    } else if (strcmp(verb, "show") == 0) {
-        if (sg_provider_admin_show(&app, target, &view, &rej))
-            sg_cli_print_json(view);
-        else
-            rc = fail(&rej);
-    } else if (strcmp(verb, "edit") == 0) {
-        json_t *patch = json_object();
-        if (st.title[0])
-            json_object_set_new(patch, "title", json_string(st.title));
-        if (st.make_default)
-            json_object_set_new(patch, "default", json_true());
-        if (st.active[0]) {
-            if (strcmp(st.active, "true") != 0 && strcmp(st.active, "false") != 0) {
-                fprintf(stderr, "smsgate: --active must be true or false\n");
-                rc = SG_EXIT_USAGE;
-            }
-            json_object_set_new(patch, "active", json_boolean(strcmp(st.active, "true") == 0));
-        }
-        if (st.name[0])
-            json_object_set_new(patch, "name", json_string(st.name));
-        if (config)
-            json_object_set(patch, "config", config);
-        if (!rc) {
-            if (sg_provider_admin_update(&app, target, patch, &view, &rej))
-                sg_cli_print_json(view);
-            else
-                rc = fail(&rej);
-        }
-        json_decref(patch);
-    } else if (strcmp(verb, "remove") == 0) {
-        if (sg_provider_admin_delete(&app, target, &rej))
-            fprintf(stderr, "removed provider %s\n", target);
-        else
-            rc = fail(&rej);
-    } else { /* test */
-        if (!st.to[0]) {
-            fprintf(stderr, "smsgate: provider test needs --to NUMBER\n");
-            rc = SG_EXIT_USAGE;
-        } else {
-            sg_app_close(&app);
-            json_decref(config);
-            /* Same path as `smsgate send --provider NAME`. */
-            char body[1200];
-            snprintf(body, sizeof body, "%s", st.body[0] ? st.body : "Test message from smsgate.");
-            char *sargv[] = {"send",       "--db", st.base.db, "--to", st.to,
-                             "--provider", target, body,       NULL};
-            if (st.base.default_region[0]) {
-                /* keep national numbers working */
-                setenv("SMSGATE_DEFAULT_REGION", st.base.default_region, 1);
-            }
-            return sg_cmd_send(8, sargv);
-        }
-    }
+    verb_ctx v = {.app = &app, .st = &st, .target = target, .config = config};
+    rc = pv->run(&v);
     json_decref(config);
     sg_app_close(&app);
     return rc;

@@ -3,6 +3,7 @@
 #include "api/handlers.h"
 #include "api/hooks.h"
 #include "api/provider_admin.h"
+#include "api/send_wait.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/outbound.h"
@@ -11,6 +12,7 @@
 #include "dispatch/webhooks.h"
 #include "core/cidr.h"
 #include "http/server.h"
+#include "sim/twilio_sim.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -21,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,8 +145,10 @@ static const sg_cmd_spec serve_spec = {
 
 /* ---- demo ---------------------------------------------------------------------- */
 
-#define DEMO_ACCOUNT_SID "ACdeadbeefdeadbeefdeadbeefdeadbeef"
-#define DEMO_AUTH_TOKEN  "demo-auth-token-0123456789abcdef"
+/* The simulator's own defaults, so that the docs' examples (simulate inject
+ * --auth-token simulator-auth-token) work against the demo as written. */
+#define DEMO_ACCOUNT_SID SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID
+#define DEMO_AUTH_TOKEN  SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN
 #define DEMO_FROM        "+15005550006"
 
 /* Start `smsgate simulate twilio` as a child on a free loopback port; read the
@@ -191,7 +196,10 @@ static pid_t start_simulator(char *url, size_t urlcap)
     return pid;
 }
 
-static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
+/* Register the simulator (again, on a later start), create an admin key and print
+ * what to try: the key, the database path for later CLI commands and the
+ * simulator's credentials for `simulate inject`. */
+static int demo_setup(sg_app *app, const char *sim_url, const char *api_url, const char *db)
 {
     json_t *config =
         json_pack("{s:s, s:s, s:[s], s:s, s:i}", "account_sid", DEMO_ACCOUNT_SID, "auth_token",
@@ -211,11 +219,21 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
         ok = sg_provider_admin_create(app, in, &view, &rej);
         json_decref(in);
     }
+    char inbound[512] = "";
+    const char *in_url =
+        json_string_value(json_object_get(json_object_get(view, "callback_urls"), "inbound"));
+    snprintf(inbound, sizeof inbound, "%s", in_url ? in_url : "");
     json_decref(view);
     if (!ok) {
         fprintf(stderr, "smsgate: demo: cannot register the simulator: %s\n", rej.detail);
         return SG_EXIT_FAIL;
     }
+    char self[1024] = "smsgate";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 7] = '\0';
+    char db_abs[PATH_MAX];
+    if (realpath(db, db_abs))
+        db = db_abs;
     char key[SG_KEY_TEXT_MAX];
     sg_api_key row;
     sg_error e = {0};
@@ -226,12 +244,14 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
     printf("\n"
            "smsgate demo is running\n"
            "  API         %s\n"
+           "  database    %s\n"
            "  provider    twilio-sim: a Twilio simulator on %s\n"
+           "  simulator   account %s, auth token %s\n"
            "  admin key   %s\n"
            "\n"
            "Try it (in another terminal):\n"
            "\n"
-           "  export SMSGATE_KEY=%s\n"
+           "  export SMSGATE_KEY=%s SMSGATE_DB=%s\n"
            "\n"
            "  # 1. send a message\n"
            "  curl -s -X POST %s/v1/messages -H \"Authorization: Bearer $SMSGATE_KEY\" \\\n"
@@ -244,8 +264,17 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url)
            "  # 3. the same message by id (paste the id printed by 1.)\n"
            "  curl -s %s/v1/messages/MSG_ID -H \"Authorization: Bearer $SMSGATE_KEY\"\n"
            "\n"
+           "  # 4. the CLI on the demo's database (SMSGATE_DB above, or --db %s)\n"
+           "  %s provider test twilio-sim --to +447400123456\n"
+           "  %s message list\n"
+           "\n"
+           "  # 5. a reply STOP from the recipient, posted as Twilio would\n"
+           "  %s simulate inject --to-url %s \\\n"
+           "       --from +447400123456 --to %s --body STOP --auth-token %s\n"
+           "\n"
            "Press Ctrl-C to stop smsgate and the simulator.\n\n",
-           api_url, sim_url, key, key, api_url, api_url, api_url);
+           api_url, db, sim_url, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, key, key, db, api_url,
+           api_url, api_url, db, self, self, self, inbound, DEMO_FROM, DEMO_AUTH_TOKEN);
     fflush(stdout);
     return 0;
 }
@@ -308,6 +337,12 @@ int sg_cmd_serve(int argc, char **argv)
                 st.lease_s, st.request_timeout_ms);
         return SG_EXIT_USAGE;
     }
+    sg_error le = {0};
+    if (sg_http_listen_check(st.listen, &le) != SG_OK) {
+        /* before opening the store: a typo creates no database */
+        fprintf(stderr, "smsgate: %s\n", le.message);
+        return SG_EXIT_USAGE;
+    }
     /* Signals are taken by sigwait below; every thread started from here on
      * inherits the mask. */
     sigset_t sigs;
@@ -360,6 +395,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_dispatcher *disp = NULL;
     sg_webhooks *hooks = NULL;
     sg_broadcaster *bcaster = NULL;
+    sg_send_waits *waits = NULL;
     sg_http_server *http = NULL;
     int bound = 0;
     rc = SG_EXIT_OK;
@@ -390,6 +426,12 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.broadcaster = bcaster;
+    if (sg_send_waits_start(&app, &waits, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.send_waits = waits;
     sg_http_config hc = {
         .listen = st.listen,
         .threads = st.threads,
@@ -418,7 +460,7 @@ int sg_cmd_serve(int argc, char **argv)
     if (st.demo) {
         char api_url[160];
         snprintf(api_url, sizeof api_url, "http://%s", st.listen);
-        if ((rc = demo_setup(&app, sim_url, api_url)))
+        if ((rc = demo_setup(&app, sim_url, api_url, st.base.db)))
             goto out;
     }
 
@@ -431,11 +473,17 @@ out:
      * dispatcher (it records what finished), stop the webhook worker (the events
      * of those last writes wait in the store for the next start), then close the
      * store (which finishes every queued write). */
-    if (http) {
+    if (http)
         sg_http_quiesce(http);
+    /* Provider tests still waiting are answered with what is known now, and any
+     * committed from here on at once: sg_http_stop waits for every one. */
+    sg_send_waits_stop(waits);
+    if (http) {
         sg_http_stop(http, (int)st.shutdown_s * 1000);
         app.http = NULL;
     }
+    app.send_waits = NULL;
+    sg_send_waits_destroy(waits);
     if (bcaster) { /* before the dispatcher: it queues messages for it */
         sg_broadcaster_stop(bcaster);
         app.broadcaster = NULL;

@@ -162,7 +162,7 @@ int sg_cmd_stats(int argc, char **argv)
     }
     sg_stats_group g = bys[b].group;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_stats total = {0}, grouped = {0};
     sg_err err = sg_store_stats(app.store, from, to, SG_STATS_TOTAL, &total);

@@ -109,6 +109,39 @@ static void sync_done(sg_insert_req *r)
     pthread_mutex_unlock(&si->m);
 }
 
+int sg_cli_queue_message(sg_app *app, json_t *obj, sg_message *m)
+{
+    sg_provider_set *set = sg_registry_get(app->registry);
+    const sg_provider *prov;
+    sg_reject rej;
+    bool ok = sg_accept_message(app, set, obj, sg_time_now_ms(), m, &prov, &rej);
+    sg_registry_release(app->registry, set);
+    if (!ok) {
+        /* The command line was well formed: what it carried was refused. */
+        fprintf(stderr, "smsgate: %s%s%s (%s)\n", rej.field[0] ? rej.field : "",
+                rej.field[0] ? ": " : "", rej.detail, rej.code);
+        return SG_EXIT_FAIL;
+    }
+    sync_insert si = {.ins = {.msgs = m, .n = 1, .done = sync_done}};
+    pthread_mutex_init(&si.m, NULL);
+    pthread_cond_init(&si.cv, NULL);
+    sg_err err = sg_store_messages_insert(app->store, &si.ins);
+    if (!err) {
+        pthread_mutex_lock(&si.m);
+        while (!si.done)
+            pthread_cond_wait(&si.cv, &si.m);
+        pthread_mutex_unlock(&si.m);
+        err = si.ins.err;
+    }
+    if (err) {
+        fprintf(stderr, "smsgate: cannot store the message: %s\n",
+                si.ins.error.message[0] ? si.ins.error.message : sg_strerror(err));
+        sg_message_free(m);
+        return SG_EXIT_FAIL;
+    }
+    return SG_EXIT_OK;
+}
+
 int sg_cmd_send(int argc, char **argv)
 {
     send_settings st = {0};
@@ -148,41 +181,16 @@ int sg_cmd_send(int argc, char **argv)
         json_object_set_new(obj, "validity_seconds", json_integer(strtoll(st.validity, NULL, 10)));
     }
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app))) {
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app))) {
         json_decref(obj);
         return rc;
     }
-    sg_provider_set *set = sg_registry_get(app.registry);
     sg_message m;
-    const sg_provider *prov;
-    sg_reject rej;
-    bool ok = sg_accept_message(&app, set, obj, sg_time_now_ms(), &m, &prov, &rej);
-    sg_registry_release(app.registry, set);
+    rc = sg_cli_queue_message(&app, obj, &m);
     json_decref(obj);
-    if (!ok) {
-        sg_app_close(&app);
-        fprintf(stderr, "smsgate: %s%s%s (%s)\n", rej.field[0] ? rej.field : "",
-                rej.field[0] ? ": " : "", rej.detail, rej.code);
-        return rej.status >= 500 ? SG_EXIT_FAIL : SG_EXIT_USAGE;
-    }
-    sync_insert si = {.ins = {.msgs = &m, .n = 1, .done = sync_done}};
-    pthread_mutex_init(&si.m, NULL);
-    pthread_cond_init(&si.cv, NULL);
-    sg_err err = sg_store_messages_insert(app.store, &si.ins);
-    if (!err) {
-        pthread_mutex_lock(&si.m);
-        while (!si.done)
-            pthread_cond_wait(&si.cv, &si.m);
-        pthread_mutex_unlock(&si.m);
-        err = si.ins.err;
-    }
     sg_app_close(&app);
-    if (err) {
-        fprintf(stderr, "smsgate: cannot store the message: %s\n",
-                si.ins.error.message[0] ? si.ins.error.message : sg_strerror(err));
-        sg_message_free(&m);
-        return SG_EXIT_FAIL;
-    }
+    if (rc)
+        return rc;
     fprintf(stderr, "%s %s to %s, %u segment%s (%s)\n", sg_status_name(m.status), m.id, m.to,
             m.segments, m.segments == 1 ? "" : "s", sg_encoding_name(m.encoding));
     printf("%s\n", m.id);

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-int sg_cli_open(const sg_base_settings *b, const char *listen, bool migrate, sg_app *app)
+int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_app *app)
 {
     sg_log_level level;
     if (!sg_log_level_parse(b->log_level, &level)) {
@@ -43,8 +44,12 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool migrate, sg_
     size_t ul = strlen(app->public_url);
     while (ul > 0 && app->public_url[ul - 1] == '/')
         app->public_url[--ul] = '\0';
+    if (!create && !strstr(b->db, "://") && access(b->db, F_OK) != 0) {
+        fprintf(stderr, "smsgate: no database at %s; pass --db or set SMSGATE_DB\n", b->db);
+        return SG_EXIT_FAIL;
+    }
     sg_error e = {0};
-    if (sg_app_open(app, b->db, migrate, &e) != SG_OK) {
+    if (sg_app_open(app, b->db, true, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         return SG_EXIT_FAIL;
     }

@@ -47,10 +47,13 @@ typedef struct sg_base_settings {
             "region for national numbers, e.g. GB or US"                                           \
     }
 
-/* Check the base settings, set the log level and open the app (migrating when
- * asked). Prints one line on stderr and returns an exit code on failure, 0 on
- * success. listen is used for the default public URL (may be NULL). */
-int sg_cli_open(const sg_base_settings *b, const char *listen, bool migrate, sg_app *app);
+/* Check the base settings, set the log level and open the app, migrating its
+ * schema. Only with create may the database be created where none exists
+ * (serve, migrate, key create, provider add); without it a missing file is a
+ * failure: "no database at PATH; pass --db or set SMSGATE_DB" (exit 1), and
+ * nothing is created. Prints one line on stderr and returns an exit code on
+ * failure, 0 on success. listen is used for the default public URL (may be NULL). */
+int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_app *app);
 
 /* Print JSON pretty to stdout (steals j). */
 void sg_cli_print_json(json_t *j);

@@ -64,6 +64,8 @@ void sg_opts_help(const sg_cmd_spec *spec)
         return;
     printf("\noptions:\n");
     for (const sg_opt *o = spec->opts; o->name; o++) {
+        if (!o->help)
+            continue; /* the command lists it elsewhere in its help */
         char flag[64];
         if (o->type == SG_OPT_BOOL)
             snprintf(flag, sizeof flag, "--%s", o->name);

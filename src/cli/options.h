@@ -22,7 +22,7 @@ typedef struct sg_opt {
     size_t offset;       /* where the value goes in the settings struct */
     size_t size;         /* for SG_OPT_STR */
     const char *metavar; /* "HOST:PORT" */
-    const char *help;
+    const char *help; /* NULL: left out of sg_opts_help (the command lists it itself) */
 } sg_opt;
 
 #define SG_OPT_END                                                                                 \

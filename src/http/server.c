@@ -922,15 +922,31 @@ static bool parse_listen(const char *listen, struct sockaddr_storage *ss, bool *
     return inet_pton(AF_INET, host, &a->sin_addr) == 1;
 }
 
+sg_err sg_http_listen_check(const char *listen, sg_error *e)
+{
+    struct sockaddr_storage ss;
+    bool v6;
+    if (parse_listen(listen, &ss, &v6))
+        return SG_OK;
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (colon && colon[1] && !*end && (port < 0 || port > 65535))
+        return sg_error_set(e, SG_ERR_INVALID, "listen",
+                            "--listen '%s': port %s is out of range (0 to 65535)", listen,
+                            colon + 1);
+    return sg_error_set(e, SG_ERR_INVALID, "listen",
+                        "--listen must be HOST:PORT or [IPv6]:PORT with a numeric address, "
+                        "not '%s'",
+                        listen);
+}
+
 sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port, sg_error *e)
 {
     struct sockaddr_storage ss;
     bool v6;
     if (!parse_listen(cfg->listen, &ss, &v6))
-        return sg_error_set(e, SG_ERR_INVALID, "listen",
-                            "--listen must be HOST:PORT or [IPv6]:PORT with a numeric address, "
-                            "not '%s'",
-                            cfg->listen);
+        return sg_http_listen_check(cfg->listen, e);
     sg_http_server *s = calloc(1, sizeof *s);
     if (!s)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");

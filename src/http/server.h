@@ -107,6 +107,9 @@ typedef struct sg_http_config {
     size_t n_trusted_proxies;
 } sg_http_config;
 
+/* Check a listen address ("127.0.0.1:8080", "[::1]:0") without binding: SG_OK, or
+ * SG_ERR_INVALID with a message that names what is wrong (e.g. the port). */
+sg_err sg_http_listen_check(const char *listen, sg_error *e);
 /* Start listening. *bound_port gets the actual port (useful with port 0). */
 sg_err sg_http_start(const sg_http_config *cfg, sg_http_server **out, int *bound_port, sg_error *e);
 /* Stop accepting new connections (in-flight requests go on). */

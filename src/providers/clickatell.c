@@ -1212,6 +1212,47 @@ static void platform_parse_send(const void *vcfg, long http_status, const char *
     platform_classify(http_status, body, len, res);
 }
 
+#define KEY_FROM                                                                                   \
+    {"from", "SENDERS",                                                                            \
+     "sender pool '+27...|27...|MyOrg' (numbers with or without '+', short codes, sender IDs)",    \
+     SG_CONFIG_STRING}
+#define KEY_MPS      {"mps", "N", "sends per second per sender (default 1)", SG_CONFIG_NUMBER}
+#define KEY_CALLBACK                                                                               \
+    {"callback_secret", "SECRET",                                                                  \
+     "the secret in the callback URLs (default: made up; 16 to 128 letters and digits)",           \
+     SG_CONFIG_STRING},                                                                            \
+        {"allow_from", "CIDR,...", "networks callbacks may come from (default: any)",              \
+         SG_CONFIG_LIST}
+
+static const sg_config_key legacy_config_keys[] = {
+    {"username", "NAME", "the account's user name (required)", SG_CONFIG_STRING},
+    {"password", "SECRET",
+     "the account's password (prefer --config-file: arguments are visible to other users)",
+     SG_CONFIG_STRING},
+    {"api_id", "ID", "the HTTP API's ID (required, or an api_id= line in --params)",
+     SG_CONFIG_STRING},
+    KEY_FROM,
+    {"mo", "true|false", "two-way: replies come back (default false)", SG_CONFIG_BOOL},
+    {"params", "TEXT", "CiviCRM's API Parameters text: api_id=, from= and mo= lines",
+     SG_CONFIG_STRING},
+    {"base_url", "URL", "API base URL (default " LEGACY_BASE_URL ")", SG_CONFIG_STRING},
+    KEY_MPS,
+    KEY_CALLBACK,
+    {NULL, NULL, NULL, 0},
+};
+
+static const sg_config_key platform_config_keys[] = {
+    {"api_key", "KEY",
+     "the integration's API key (required; prefer --config-file: arguments are visible to other "
+     "users)",
+     SG_CONFIG_STRING},
+    KEY_FROM,
+    {"base_url", "URL", "API base URL (default " PLATFORM_BASE_URL ")", SG_CONFIG_STRING},
+    KEY_MPS,
+    KEY_CALLBACK,
+    {NULL, NULL, NULL, 0},
+};
+
 const sg_provider_kind sg_clickatell_kind = {
     .name = "clickatell",
     .secret_fields = legacy_secret_fields,
@@ -1221,6 +1262,7 @@ const sg_provider_kind sg_clickatell_kind = {
     .senders = senders,
     .build_send = build_send,
     .parse_send = legacy_parse_send,
+    .config_keys = legacy_config_keys,
 };
 
 const sg_provider_kind sg_clickatell_platform_kind = {
@@ -1232,4 +1274,5 @@ const sg_provider_kind sg_clickatell_platform_kind = {
     .senders = senders,
     .build_send = build_send,
     .parse_send = platform_parse_send,
+    .config_keys = platform_config_keys,
 };

@@ -74,6 +74,21 @@ typedef struct sg_lookup_matches {
     size_t n;
     char ids[SG_LOOKUP_MAX][72];
 } sg_lookup_matches;
+/* One key a kind's config takes, described for help texts and for the CLI's
+ * per-kind flags (--account-sid sets account_sid). */
+typedef enum sg_config_value {
+    SG_CONFIG_STRING = 0,
+    SG_CONFIG_NUMBER, /* a JSON number ("mps") */
+    SG_CONFIG_BOOL,   /* true/false, or 1/0 */
+    SG_CONFIG_LIST,   /* a JSON list of strings; on the command line "a,b" */
+} sg_config_value;
+
+typedef struct sg_config_key {
+    const char *key;     /* "account_sid"; NULL ends a table */
+    const char *metavar; /* "AC..." */
+    const char *help;    /* one line, defaults and "(required)" included */
+    sg_config_value type;
+} sg_config_key;
 
 typedef struct sg_provider_kind {
     const char *name;                 /* "twilio" */
@@ -120,6 +135,8 @@ typedef struct sg_provider_kind {
     sg_lookup_outcome (*parse_lookup)(const void *cfg, const sg_prov_message *m, int64_t since_ms,
                                       long http_status, const char *body, size_t len,
                                       sg_lookup_matches *out);
+    /* Every key config takes, described (ended by a NULL key). */
+    const sg_config_key *config_keys;
 } sg_provider_kind;
 
 /* The kind named name, or NULL. */

@@ -707,6 +707,31 @@ static void parse_send(const void *vcfg, long http_status, const char *body, siz
     res->opted_out = code_num == 21610;
 }
 
+static const sg_config_key config_keys[] = {
+    {"account_sid", "AC...", "Account SID (required)", SG_CONFIG_STRING},
+    {"auth_token", "TOKEN",
+     "Auth Token: sends, and checks webhook signatures (a secret: prefer --config-file, "
+     "arguments are visible to other users)",
+     SG_CONFIG_STRING},
+    {"api_key_sid", "SK...", "API Key SID: sends with the key (give --auth-token too to check "
+     "webhooks)", SG_CONFIG_STRING},
+    {"api_key_secret", "SECRET", "the API Key's secret", SG_CONFIG_STRING},
+    {"from", "SENDERS",
+     "sender pool '+1...|+1...' (11 to 15 digits without '+' are an international number)",
+     SG_CONFIG_STRING},
+    {"messaging_service_sid", "MG...", "Messaging Service, for messages without a sender",
+     SG_CONFIG_STRING},
+    {"params", "TEXT", "CiviCRM's API Parameters text: from=...|... and mo=1 lines",
+     SG_CONFIG_STRING},
+    {"base_url", "URL", "API base URL (default " DEFAULT_BASE_URL ")", SG_CONFIG_STRING},
+    {"mps", "N", "sends per second per sender (default 1)", SG_CONFIG_NUMBER},
+    {"callback_secret", "SECRET",
+     "the secret in the callback URLs when there is no auth_token (default: made up)",
+     SG_CONFIG_STRING},
+    {"allow_from", "CIDR,...", "networks callbacks may come from (default: any)", SG_CONFIG_LIST},
+    {NULL, NULL, NULL, 0},
+};
+
 const sg_provider_kind sg_twilio_kind = {
     .name = "twilio",
     .secret_fields = secret_fields,
@@ -719,4 +744,5 @@ const sg_provider_kind sg_twilio_kind = {
     .build_lookup = build_lookup,
     .parse_lookup = parse_lookup,
     .parse_send = parse_send,
+    .config_keys = config_keys,
 };

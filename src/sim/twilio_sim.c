@@ -106,6 +106,8 @@ struct sg_twilio_sim {
     size_t n_undelivered;
     char **failed;
     size_t n_failed;
+    char **numbers; /* the account's own senders; none: any From */
+    size_t n_numbers;
     double undelivered_rate;
     sg_sim_sender *sender;
 
@@ -342,7 +344,11 @@ static const magic *magic_find(const magic *table, const char *number)
 
 /* The validation of a create-message request, in Twilio's order. Returns true and
  * fills *out when the message is accepted; else fills a with the error answer. */
-static bool validate(const sg_form *f, const char *account_sid, const char *credential,
+static bool number_listed(char *const *list, size_t n, const char *number);
+
+/* The validation of a create-message request, in Twilio's order, for the sim's
+ * account (credential is who authenticated). */
+static bool validate(const sg_twilio_sim *s, const sg_form *f, const char *credential,
                      sg_sim_message **out, answer *a)
 {
     char shown[80];
@@ -383,6 +389,13 @@ static bool validate(const sg_form *f, const char *account_sid, const char *cred
                      echo(from, shown, 40));
         return false;
     }
+    if (from && s->n_numbers && !number_listed(s->numbers, s->n_numbers, from)) {
+        answer_error(a, 400, 21606,
+                     "The 'From' phone number provided (%s) is not a valid message-capable "
+                     "Twilio phone number for this account.",
+                     echo(from, shown, 40));
+        return false;
+    }
     if (!body) {
         answer_error(a, 400, 21602, "Message body is required.");
         return false;
@@ -418,7 +431,7 @@ static bool validate(const sg_form *f, const char *account_sid, const char *cred
     }
     memcpy(m->sid, "SM", 2);
     sg_random_hex(m->sid + 2, 16);
-    snprintf(m->account_sid, sizeof m->account_sid, "%s", account_sid);
+    snprintf(m->account_sid, sizeof m->account_sid, "%s", s->account_sid);
     snprintf(m->credential_sid, sizeof m->credential_sid, "%s", credential);
     /* With a Messaging Service choosing the sender, Twilio answers "accepted" and
      * cannot count segments yet (A.3, A.6). */
@@ -562,7 +575,7 @@ static void handle_create(sg_twilio_sim *s, struct MHD_Connection *conn, request
         return;
     }
     sg_sim_message *m = NULL;
-    bool ok = validate(&form, s->account_sid, credential, &m, a);
+    bool ok = validate(s, &form, credential, &m, a);
     sg_form_free(&form);
     if (!ok) {
         atomic_fetch_add(&s->rejected, 1);
@@ -1037,6 +1050,7 @@ void sg_twilio_sim_destroy(sg_twilio_sim *s)
     sg_sim_sender_free(s->sender);
     free_list(s->undelivered, s->n_undelivered);
     free_list(s->failed, s->n_failed);
+    free_list(s->numbers, s->n_numbers);
     sg_sim_ring_free(&s->records);
     if (s->auth_token) {
         sodium_memzero(s->auth_token, strlen(s->auth_token));
@@ -1070,6 +1084,8 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     s->n_undelivered = s->undelivered ? o->n_undelivered : 0;
     s->failed = copy_list(o->failed_numbers, o->n_failed);
     s->n_failed = s->failed ? o->n_failed : 0;
+    s->numbers = copy_list(o->numbers, o->n_numbers);
+    s->n_numbers = s->numbers ? o->n_numbers : 0;
     atomic_init(&s->draws, 0);
     atomic_init(&s->accepted, 0);
     atomic_init(&s->rejected, 0);
@@ -1147,6 +1163,8 @@ static void usage(FILE *f)
         "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
         "  --seed N                 seed for --rate-* and --undelivered-rate\n"
         "                           (default: random)\n"
+        "  --numbers LIST           comma-separated numbers the account owns: a From\n"
+        "                           outside them gets 21606 (default: any From)\n"
         "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
         "                           accepted message and callback, use warn for\n"
         "                           benchmarks)\n"
@@ -1187,19 +1205,20 @@ static bool e164_number(const char *s)
 #define E164_WHAT "is not an E.164 number (+ and 2-15 digits)"
 
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
-                    sg_sim_number_list *failed);
+                    sg_sim_number_list *failed, sg_sim_number_list *numbers);
 
 int sg_twilio_sim_main(int argc, char **argv)
 {
-    sg_sim_number_list undelivered = {0}, failed = {0};
-    int rc = sim_main(argc, argv, &undelivered, &failed);
+    sg_sim_number_list undelivered = {0}, failed = {0}, numbers = {0};
+    int rc = sim_main(argc, argv, &undelivered, &failed, &numbers);
     sg_sim_number_list_free(&undelivered);
     sg_sim_number_list_free(&failed);
+    sg_sim_number_list_free(&numbers);
     return rc;
 }
 
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
-                    sg_sim_number_list *failed)
+                    sg_sim_number_list *failed, sg_sim_number_list *numbers)
 {
     enum {
         OPT_LISTEN = 256,
@@ -1220,6 +1239,7 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
         OPT_UNDELIVERED_RATE,
         OPT_DUPLICATE,
         OPT_REORDER,
+        OPT_NUMBERS,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -1240,6 +1260,7 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
         {"undelivered-rate", required_argument, NULL, OPT_UNDELIVERED_RATE},
         {"duplicate-callbacks", no_argument, NULL, OPT_DUPLICATE},
         {"reorder-callbacks", no_argument, NULL, OPT_REORDER},
+        {"numbers", required_argument, NULL, OPT_NUMBERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1344,6 +1365,11 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
         case OPT_REORDER:
             o.reorder_callbacks = true;
             break;
+        case OPT_NUMBERS:
+            if (!sg_sim_number_list_add(numbers, "--numbers", optarg, e164_number, E164_WHAT,
+                                        why, sizeof why))
+                return usage_error("%s", why);
+            break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -1360,6 +1386,8 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
     o.n_undelivered = undelivered->n;
     o.failed_numbers = failed->numbers;
     o.n_failed = failed->n;
+    o.numbers = numbers->numbers;
+    o.n_numbers = numbers->n;
     struct sockaddr_storage addr;
     if (!sg_sim_parse_listen(listen, "127.0.0.1:18091", &addr, why, sizeof why))
         return usage_error("%s", why);

@@ -39,6 +39,11 @@ typedef struct sg_twilio_sim_options {
     const char *const *failed_numbers; /* To numbers that end failed 30008 */
     size_t n_failed;
     double undelivered_rate;  /* probability of undelivered 30003 for the others */
+    /* The account's own numbers (--numbers): a From outside them is refused with
+     * 21606, as Twilio refuses a number the account does not own. None: any From
+     * is taken. */
+    const char *const *numbers;
+    size_t n_numbers;
     bool duplicate_callbacks; /* every callback twice */
     bool reorder_callbacks;   /* the final status before "sent" */
 } sg_twilio_sim_options;

@@ -174,8 +174,26 @@ def test_template_preview(gw):
     # no city and no default: an error at preview, not a blank at send
     r = srv.post(f"/v1/templates/{tid}/preview", json={"contact_id": "+447400123457"})
     assert_problem(r, 422, "missing_field", "attributes.city")
-    r = srv.post("/v1/templates", json={"name": "bad", "body": "Hi {{nickname}}"})
+    r = srv.post("/v1/templates", json={"name": "bad", "body": "Hi {{nick-name}}"})
     assert_problem(r, 400, "invalid_template", "body")
+
+
+def test_template_bare_attribute_name(gw):
+    """Issue 11: {{city}} for an imported column city, as {{attributes.city}}."""
+    srv = gw.srv
+    import_csv(srv, csv_of(["+447400123456,Ann,Lee,London", "+447400123457,,,"]))
+    r = srv.post("/v1/templates", json={"name": "bare", "body": "Hi {{first_name}} in {{city}}"})
+    assert r.status_code == 201, r.text
+    tid = r.json()["id"]
+    p = srv.post(f"/v1/templates/{tid}/preview", json={"contact_id": "+447400123456"})
+    assert p.status_code == 200, p.text
+    assert p.json()["text"] == "Hi Ann in London"
+    r = srv.post("/v1/templates", json={"name": "bare2", "body": "Hi {{ city |friend}}"})
+    p = srv.post(f"/v1/templates/{r.json()['id']}/preview", json={"contact_id": "+447400123457"})
+    assert p.json()["text"] == "Hi friend"
+    # no value, no default: named by its full name
+    r = srv.post(f"/v1/templates/{tid}/preview", json={"contact_id": "+447400123457"})
+    assert_problem(r, 422, "missing_field")
 
 
 def test_broadcast_to_a_group_once_per_contact(gw):
@@ -247,7 +265,7 @@ def test_broadcast_errors(gw):
     assert_problem(srv.post("/v1/broadcasts", json={"name": "x", "body": "x", "group": "g",
                                                     "provider": "nope"}),
                    422, "unknown_provider", "provider")
-    assert_problem(srv.post("/v1/broadcasts", json={"name": "x", "body": "Hi {{nick}}",
+    assert_problem(srv.post("/v1/broadcasts", json={"name": "x", "body": "Hi {{nick.name}}",
                                                     "group": "g"}),
                    400, "invalid_template")
 
@@ -496,7 +514,7 @@ def test_cli_groups_segments_templates(gw, tmp_path):
     r = cli(srv, "template", "preview", "hi", "--contact", "+447400100098", rc=1)
     assert r.stderr.startswith("smsgate: cannot render hi for +447400100098: ")
     assert r.stderr.count("\n") == 1
-    r = cli(srv, "template", "create", "bad", "--body", "Hi {{nickname}}", rc=1)
+    r = cli(srv, "template", "create", "bad", "--body", "Hi {{nick-name}}", rc=1)
     assert r.stderr.startswith("smsgate: body: ") and r.stderr.count("\n") == 1
 
     # a draft broadcast from the template to the segment, then sent
@@ -580,7 +598,7 @@ CLI_ERRORS = [
      "smsgate: no template nope"),
     (("broadcast", "create", "--name", "x", "--body", "x", "--group", "g",
       "--provider", "nope"), 1, "smsgate: no provider nope"),
-    (("broadcast", "create", "--name", "x", "--body", "Hi {{nick}}", "--group", "g"), 1,
+    (("broadcast", "create", "--name", "x", "--body", "Hi {{nick.name}}", "--group", "g"), 1,
      "smsgate: body: "),
     (("broadcast", "show", "brd_nope"), 1, "smsgate: no broadcast brd_nope"),
     (("broadcast", "cancel", "brd_nope"), 1, "smsgate: no broadcast brd_nope"),

@@ -269,7 +269,7 @@ def test_public_url_sets_callback_urls(harness):
 
 def test_cli_provider_test_queues_through_provider(gw):
     cp = run_cli("provider", "test", "sim", "--to", "+447400123457", "--db", gw.srv.db,
-                 "--log-level", "warn")
+                 "--log-level", "warn", "--no-wait")
     assert cp.returncode == 0, cp.stderr
     mid = cp.stdout.strip().splitlines()[-1]
     m = gw.srv.wait_status(mid, "sent")

@@ -242,7 +242,7 @@ def test_cli_send_is_sent_by_running_server(gw):
 
 def test_cli_send_rejects_invalid_number(gw):
     cp = run_cli("send", "--db", gw.srv.db, "--log-level", "warn", "--to", "12", "x")
-    assert cp.returncode == 2, (cp.returncode, cp.stderr)
+    assert cp.returncode == 1, (cp.returncode, cp.stderr)  # refused, not a usage error (issue 11)
     assert "invalid_phone" in cp.stderr
 
 
