@@ -27,6 +27,9 @@ int sg_cmd_segment(int argc, char **argv);
 int sg_cmd_template(int argc, char **argv);
 int sg_cmd_broadcast(int argc, char **argv);
 int sg_cmd_stats(int argc, char **argv);
+int sg_cmd_message(int argc, char **argv);
+int sg_cmd_optout(int argc, char **argv);
+int sg_cmd_webhook(int argc, char **argv);
 
 /* Run the verb of a command made of verbs ("smsgate group create ..."): argv[0]
  * is the command's name, argv[1] the verb, looked up in verbs (ended by a NULL

@@ -1,6 +1,7 @@
 /* smsgate contact import|export|list|show: contacts in the store, directly. The
  * import streams the file through the same importer as POST /v1/contacts/import
  * (audience/importer.h), so a file of any size needs only one batch in memory. */
+#include "api/accept.h"
 #include "audience/importer.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -24,6 +25,7 @@ typedef struct contact_settings {
     sg_base_settings base;
     char group[128];
     unsigned limit;
+    bool json;
 } contact_settings;
 
 #define S contact_settings
@@ -48,6 +50,13 @@ static const sg_opt list_opts[] = {
     SG_OPT_END,
 };
 static const sg_opt show_opts[] = {SG_BASE_OPTS(S), SG_OPT_END};
+static const sg_opt timeline_opts[] = {
+    SG_BASE_OPTS(S),
+    {"limit", NULL, "50", SG_OPT_UINT, offsetof(S, limit), 0, "N",
+     "how many entries, newest first (1 to 1000)"},
+    {"json", NULL, NULL, SG_OPT_BOOL, offsetof(S, json), 0, NULL, "print JSON, as the API does"},
+    SG_OPT_END,
+};
 #undef GROUP_OPT
 #undef S
 
@@ -73,6 +82,12 @@ static const sg_cmd_spec show_spec = {
     "Show one contact, by id (ctc_...) or phone number (E.164, or national with\n"
     "--default-region).",
     show_opts, 1, 1};
+
+static const sg_cmd_spec timeline_spec = {
+    "smsgate contact timeline ID|PHONE [--limit N] [--json] [options]",
+    "A contact's history, newest first: messages to and from it, consent changes (opt-outs\n"
+    "and opt-ins with their source) and clicks on tracked links.",
+    timeline_opts, 1, 1};
 
 /* ---- import ----------------------------------------------------------------------- */
 
@@ -398,6 +413,97 @@ static int contact_show(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* ---- timeline ------------------------------------------------------------------------ */
+
+/* One timeline entry as GET /v1/contacts/{id}/timeline shows it. */
+static json_t *timeline_json(sg_app *app, const sg_timeline_item *t)
+{
+    char at[SG_TIME_STR_MAX];
+    sg_cli_time(t->at, at);
+    if (t->is_message) {
+        sg_provider_set *set = sg_registry_get(app->registry);
+        const sg_provider *p = sg_provider_set_find(set, t->msg.provider_id);
+        json_t *m = sg_message_json(&t->msg, NULL, 0, p ? p->name : NULL);
+        sg_registry_release(app->registry, set);
+        return json_pack("{s:s, s:s, s:o}", "type", "message", "at", at, "message", m);
+    }
+    if (t->is_click)
+        return json_pack("{s:s, s:s, s:{s:s, s:s}}", "type", "click", "at", at, "click",
+                         "message_id", t->message_id, "url", t->detail ? t->detail : "");
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at", at,
+                     "consent", "old", t->old_state, "new", t->new_state, "source", t->source,
+                     "message_id", t->message_id[0] ? json_string(t->message_id) : json_null(),
+                     "detail", t->detail ? json_string(t->detail) : json_null());
+}
+
+/* One timeline entry as a table row: when, what, and a summary. */
+static void timeline_row(const sg_timeline_item *t)
+{
+    char at[SG_TIME_STR_MAX], what[80];
+    sg_cli_time(t->at, at);
+    if (t->is_message) {
+        bool in = strcmp(t->msg.direction, "inbound") == 0;
+        snprintf(what, sizeof what, "%s %s", in ? "received" : "message",
+                 in ? "" : sg_status_name(t->msg.status));
+        printf("%-24s %-20s %s  %s\n", at, what, t->msg.id, t->msg.body ? t->msg.body : "");
+    } else if (t->is_click) {
+        printf("%-24s %-20s %s  %s\n", at, "click", t->message_id, t->detail ? t->detail : "");
+    } else {
+        snprintf(what, sizeof what, "consent %s", t->new_state);
+        printf("%-24s %-20s from %s (%s)%s%s\n", at, what, t->old_state, t->source,
+               t->detail ? ": " : "", t->detail ? t->detail : "");
+    }
+}
+
+static int contact_timeline(int argc, char **argv)
+{
+    contact_settings st = {0};
+    char **args;
+    size_t nargs;
+    int rc = sg_opts_parse(&timeline_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    char target[128];
+    snprintf(target, sizeof target, "%s", args[0]);
+    free(args);
+    if (st.limit < 1 || st.limit > 1000)
+        return sg_cli_usage_error(argv[0], "--limit must be between 1 and 1000");
+    sg_app app;
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+        return rc;
+    sg_contact c;
+    if (sg_cli_contact_get(&app, target, &c)) {
+        sg_app_close(&app);
+        return SG_EXIT_FAIL;
+    }
+    sg_timeline_item *items = NULL;
+    size_t n = 0;
+    char next[64];
+    sg_err err = sg_store_timeline(app.store, c.phone, "", st.limit, &items, &n, next);
+    sg_contact_free(&c);
+    if (err) {
+        sg_app_close(&app);
+        fprintf(stderr, "smsgate: cannot read the timeline: %s\n", sg_strerror(err));
+        return SG_EXIT_FAIL;
+    }
+    json_t *data = st.json ? json_array() : NULL;
+    if (!data)
+        printf("%-24s %-20s %s\n", "AT", "WHAT", "DETAIL");
+    for (size_t i = 0; i < n; i++) {
+        if (data)
+            json_array_append_new(data, timeline_json(&app, &items[i]));
+        else
+            timeline_row(&items[i]);
+    }
+    sg_timeline_free(items, n);
+    sg_app_close(&app);
+    if (data)
+        sg_cli_print_json(json_pack("{s:o}", "data", data));
+    else if (next[0])
+        fprintf(stderr, "(more entries: raise --limit to see them)\n");
+    return SG_EXIT_OK;
+}
+
 /* ---- command --------------------------------------------------------------------- */
 
 static const sg_command contact_verbs[] = {
@@ -405,11 +511,13 @@ static const sg_command contact_verbs[] = {
     {"export", "write contacts as CSV on stdout", contact_export},
     {"list", "list contacts, newest first", contact_list},
     {"show", "show one contact by id or phone", contact_show},
+    {"timeline", "a contact's messages, consent changes and clicks", contact_timeline},
     {NULL, NULL, NULL},
 };
 
 int sg_cmd_contact(int argc, char **argv)
 {
-    return sg_cli_verbs("smsgate contact import|export|list|show [ARGS] [options]", contact_verbs,
+    return sg_cli_verbs("smsgate contact import|export|list|show|timeline [ARGS] [options]",
+                        contact_verbs,
                         argc, argv);
 }

@@ -351,6 +351,15 @@ static void route_job(sg_dispatcher *d, sg_message *m)
     memset(m, 0, sizeof *m);
     j->set = sg_registry_get(d->reg);
     j->prov = sg_provider_set_find(j->set, j->msg.provider_id);
+    if (!j->prov) {
+        /* Added since the snapshot (`smsgate provider add` then a send, on the same
+         * database, within the registry's 250 ms): load the store's providers now
+         * rather than fail the message. */
+        sg_registry_release(d->reg, j->set);
+        sg_registry_invalidate(d->reg);
+        j->set = sg_registry_get(d->reg);
+        j->prov = sg_provider_set_find(j->set, j->msg.provider_id);
+    }
     int64_t now = sg_time_now_ms();
     if (!j->prov) {
         fail_job(d, j, "", "the message's provider no longer exists", false);
