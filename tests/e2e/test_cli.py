@@ -324,3 +324,16 @@ def test_readme_cli_block_runs_top_to_bottom(harness, tmp_path):
                         text=True, timeout=120)
     assert cp.returncode == 0, f"stdout:\n{cp.stdout}\nstderr:\n{cp.stderr}"
     assert "delivered" in cp.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("message", "list"), ("message", "show"), ("message", "cancel"), ("contact", "timeline"),
+    ("optout", "list"), ("optout", "add"), ("optout", "remove"), ("webhook", "list"),
+    ("webhook", "create"), ("webhook", "show"), ("webhook", "remove"), ("webhook", "deliveries"),
+])
+def test_new_commands_have_help(args):
+    cp = run_cli(*args, "--help")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.startswith(f"usage: smsgate {' '.join(args)}"), cp.stdout
+    top = run_cli(args[0], "--help")
+    assert top.returncode == 0 and args[1] in top.stdout
