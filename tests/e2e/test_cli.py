@@ -115,7 +115,7 @@ def test_webhook_list_create_remove(gw):
         assert cp.returncode == rc, (args, cp.returncode, cp.stdout, cp.stderr)
         return cp
 
-    cp = wh("create", "--url", "https://example.com/hooks/smsgate", "--events",
+    cp = wh("create", "--url", "https://203.0.113.10/hooks/smsgate", "--events",
             "message.status,contact.opted_out")
     created = json.loads(cp.stdout)
     assert created["secret"].startswith("whsec_")
@@ -126,7 +126,7 @@ def test_webhook_list_create_remove(gw):
     assert created["secret"] not in cp.stdout
     assert [w["id"] for w in json.loads(wh("list", "--json").stdout)["data"]] == [created["id"]]
     assert json.loads(wh("show", created["id"]).stdout)["url"] == \
-        "https://example.com/hooks/smsgate"
+        "https://203.0.113.10/hooks/smsgate"
     assert wh("deliveries", created["id"]).stdout.split()[:2] == ["ID", "EVENT"]
     wh("remove", created["id"])
     assert json.loads(wh("list", "--json").stdout)["data"] == []
@@ -134,10 +134,10 @@ def test_webhook_list_create_remove(gw):
     assert "no webhook" in cp.stderr
     cp = wh("create", "--url", "ftp://x", "--events", "message.status", rc=1)
     assert "url" in cp.stderr
-    wh("create", "--url", "https://example.com/x", rc=2)  # --events missing
+    wh("create", "--url", "https://203.0.113.10/x", rc=2)  # --events missing
     # a viewer key is refused by the API: a failure, said in one line
     env["SMSGATE_KEY"] = gw.viewer
-    cp = wh("create", "--url", "https://example.com/x", "--events", "message.status", rc=1)
+    cp = wh("create", "--url", "https://203.0.113.10/x", "--events", "message.status", rc=1)
     assert len(cp.stderr.strip().splitlines()) == 1 and "403" in cp.stderr
     # no server there
     env["SMSGATE_API"] = f"http://127.0.0.1:{free_port()}"
