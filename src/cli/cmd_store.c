@@ -1,4 +1,5 @@
 /* smsgate migrate | send: commands that work on the store directly (key: cmd_key.c). */
+#include "core/backoff.h"
 #include "api/accept.h"
 #include "api/auth.h"
 #include "cli/cli.h"
@@ -168,9 +169,11 @@ int sg_cmd_send(int argc, char **argv)
     if (st.send_at[0])
         json_object_set_new(obj, "send_at", json_string(st.send_at));
     if (st.validity[0]) {
-        /* Digits only; the range is sg_accept_message's to check. */
+        /* A value outside the range is a usage error like any bad flag value. */
         size_t len = strlen(st.validity);
-        if (strspn(st.validity, "0123456789") != len || len > 18) {
+        long long v = len <= 18 ? strtoll(st.validity, NULL, 10) : 0;
+        if (strspn(st.validity, "0123456789") != len || len > 18 || v < 1 ||
+            v > SG_VALIDITY_MAX_S) {
             json_decref(obj);
             fprintf(stderr,
                     "smsgate: --validity must be a whole number of seconds (1 to "

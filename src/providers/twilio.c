@@ -349,7 +349,8 @@ static void *config_load(json_t *config, sg_error *e)
         sg_error_set(e, SG_ERR_INVALID, "config", "the twilio config must be a JSON object");
         goto fail;
     }
-    if (sg_cfg_no_controls(config, NULL, e))
+    static const char *const multiline[] = {"params", NULL}; /* the API Parameters text */
+    if (sg_cfg_no_controls(config, multiline, e))
         goto fail;
     const char *key;
     json_t *val;

@@ -408,7 +408,7 @@ def test_validity_seconds_in_batch_scheduled_and_cli(gw):
     assert cp.returncode == 0, cp.stderr
     m = srv.message(cp.stdout.strip())
     assert m["validity_seconds"] == 90, m
-    for bad, words in (("0", "validity_seconds"), ("2592001", "validity_seconds"),
+    for bad, words in (("0", "--validity"), ("2592001", "--validity"),
                        ("abc", "--validity"), ("-5", "--validity")):
         cp = run_cli("send", "--db", srv.db, "--to", "+447400123460", "--validity", bad, "cli")
         assert cp.returncode == 2 and words in cp.stderr, (bad, cp.returncode, cp.stderr)
