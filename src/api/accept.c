@@ -3,6 +3,7 @@
 #include "core/backoff.h"
 #include "core/gsm7.h"
 #include "core/phone.h"
+#include "core/template_id.h"
 #include "util/time.h"
 
 #include <stdarg.h>
@@ -25,7 +26,8 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
 
 static const char *const known_keys[] = {
     "to",         "body",     "from",         "provider",         "send_at",
-    "contact_id", "metadata", "track_clicks", "validity_seconds", NULL};
+    "contact_id", "metadata", "track_clicks", "validity_seconds", "external_template_id",
+    NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)
@@ -90,7 +92,7 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         if (!known)
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: to, body, from, provider, send_at, "
-                                 "contact_id, metadata, track_clicks, validity_seconds)",
+                                 "contact_id, metadata, track_clicks, validity_seconds, external_template_id)",
                                  key);
     }
 
@@ -164,6 +166,22 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
     if (p->broken)
         return sg_reject_set(rej, 422, "provider_inactive", "provider",
                              "provider '%s' is unusable: %s", p->name, p->broken_reason);
+
+    json_t *tid = json_object_get(obj, "external_template_id");
+    if (tid && !json_is_null(tid)) {
+        if (!json_is_string(tid) || !sg_template_id_valid(json_string_value(tid)))
+            return sg_reject_set(rej, 400, "invalid_template_id", "external_template_id",
+                                 "'external_template_id' must be 1 to %d printable ASCII "
+                                 "characters without spaces",
+                                 SG_TEMPLATE_ID_MAX_LEN);
+        snprintf(m->external_template_id, sizeof m->external_template_id, "%s",
+                 json_string_value(tid));
+    }
+    if (p->common.require_template_id && !m->external_template_id[0])
+        return sg_reject_set(rej, 400, "template_id_required", "external_template_id",
+                             "provider '%s' requires an external template id (e.g. a DLT "
+                             "template id): give 'external_template_id'",
+                             p->name);
 
     int64_t send_at = 0;
     json_t *sa = json_object_get(obj, "send_at");
@@ -294,6 +312,7 @@ json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
     json_object_set_new(j, "validity_seconds", validity_s ? json_integer(validity_s) : json_null());
     json_object_set_new(j, "expires_at", time_json(m->expires_at));
     json_object_set_new(j, "contact_id", str_or_null(m->contact_id));
+    json_object_set_new(j, "external_template_id", str_or_null(m->external_template_id));
     json_t *meta = m->metadata ? json_loads(m->metadata, 0, NULL) : NULL;
     json_object_set_new(j, "metadata", meta ? meta : json_null());
     json_object_set_new(j, "updated_at", time_json(m->updated_at));

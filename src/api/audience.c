@@ -8,6 +8,7 @@
 #include "core/lookalike.h"
 #include "core/segment_filter.h"
 #include "core/template.h"
+#include "core/template_id.h"
 #include "http/problem.h"
 #include "util/time.h"
 
@@ -463,9 +464,35 @@ sg_http_result sg_api_segments_count(sg_http_req *req, void *ctx)
 
 static json_t *template_json(const sg_template *t)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", t->id, "name", t->name, "body",
-                     t->body ? t->body : "", "created_at", sg_api_time_json(t->created_at),
-                     "updated_at", sg_api_time_json(t->updated_at));
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", t->id, "name", t->name, "body",
+                     t->body ? t->body : "", "external_template_id",
+                     t->external_template_id[0] ? json_string(t->external_template_id)
+                                                : json_null(),
+                     "created_at", sg_api_time_json(t->created_at), "updated_at",
+                     sg_api_time_json(t->updated_at));
+}
+
+/* external_template_id of in, when given, into t (null clears it); false after
+ * answering 400. */
+static bool template_id_field(sg_http_req *req, json_t *in, sg_template *t)
+{
+    json_t *v = json_object_get(in, "external_template_id");
+    if (!v)
+        return true;
+    if (json_is_null(v)) {
+        t->external_template_id[0] = '\0';
+        return true;
+    }
+    if (!json_is_string(v) || !sg_template_id_valid(json_string_value(v))) {
+        sg_http_problem(req, 400, "invalid_template_id", "external_template_id",
+                        "'external_template_id' must be 1 to %d printable ASCII characters "
+                        "without spaces (null removes it)",
+                        SG_TEMPLATE_ID_MAX_LEN);
+        return false;
+    }
+    snprintf(t->external_template_id, sizeof t->external_template_id, "%s",
+             json_string_value(v));
+    return true;
 }
 
 /* A copy of a valid template body, or NULL after answering 400. */
@@ -492,10 +519,11 @@ sg_http_result sg_api_templates_create(sg_http_req *req, void *ctx)
     json_t *in = sg_api_json_body(req);
     if (!in)
         return SG_HTTP_DONE;
-    static const char *const known[] = {"name", "body", NULL};
+    static const char *const known[] = {"name", "body", "external_template_id", NULL};
     sg_template t = {.created_at = sg_time_now_ms()};
     t.updated_at = t.created_at;
-    if (!only_fields(req, in, known, "name, body") || !name_field(req, in, true, t.name) ||
+    if (!only_fields(req, in, known, "name, body, external_template_id") ||
+        !name_field(req, in, true, t.name) || !template_id_field(req, in, &t) ||
         !(t.body = body_field(req, json_object_get(in, "body")))) {
         json_decref(in);
         return SG_HTTP_DONE;
@@ -566,9 +594,9 @@ sg_http_result sg_api_templates_update(sg_http_req *req, void *ctx)
     if (!template_lookup(req, app, &t))
         return SG_HTTP_DONE;
     json_t *in = sg_api_json_body(req);
-    static const char *const known[] = {"name", "body", NULL};
-    bool ok = in && only_fields(req, in, known, "name, body") &&
-              name_field(req, in, false, t.name);
+    static const char *const known[] = {"name", "body", "external_template_id", NULL};
+    bool ok = in && only_fields(req, in, known, "name, body, external_template_id") &&
+              name_field(req, in, false, t.name) && template_id_field(req, in, &t);
     json_t *b = in ? json_object_get(in, "body") : NULL;
     if (ok && b) {
         char *body = body_field(req, b);

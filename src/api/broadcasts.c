@@ -81,6 +81,9 @@ static json_t *broadcast_json(const sg_broadcast *b, const sg_stats *st, const c
         b->finished_at ? sg_api_time_json(b->finished_at) : json_null());
     json_object_set_new(j, "quiet_hours", quiet[0] ? json_string(quiet) : json_null());
     json_object_set_new(j, "error", b->error[0] ? json_string(b->error) : json_null());
+    json_object_set_new(j, "external_template_id",
+                        b->external_template_id[0] ? json_string(b->external_template_id)
+                                                   : json_null());
     if (st && st->n) {
         json_t *counts = stats_row_json(&st->rows[0], st, NULL);
         json_object_set_new(j, "counts", counts);
@@ -146,6 +149,8 @@ static bool broadcast_fields(sg_http_req *req, sg_app *app, json_t *in, sg_broad
             return false;
         }
         snprintf(b->template_id, sizeof b->template_id, "%s", t.id);
+        snprintf(b->external_template_id, sizeof b->external_template_id, "%s",
+                 t.external_template_id);
         b->body = t.body; /* the text is copied: editing the template later changes nothing */
     } else {
         const char *text = json_string_value(body);
@@ -194,7 +199,18 @@ static bool broadcast_fields(sg_http_req *req, sg_app *app, json_t *in, sg_broad
     const sg_provider *p = prov ? sg_provider_set_find(set, prov) : sg_provider_set_default(set);
     if (p)
         snprintf(b->provider_id, sizeof b->provider_id, "%s", p->id);
+    bool need_tid = p && p->common.require_template_id && !b->external_template_id[0];
+    char pname[64] = "";
+    if (p)
+        snprintf(pname, sizeof pname, "%s", p->name);
     sg_registry_release(app->registry, set);
+    if (need_tid) {
+        sg_http_problem(req, 400, "template_id_required", "external_template_id",
+                        "provider '%s' requires an external template id: broadcast a template "
+                        "that has one ('template_id')",
+                        pname);
+        return false;
+    }
     if (!p) {
         if (prov)
             sg_http_problem(req, 422, "unknown_provider", "provider", "no provider %.64s", prov);

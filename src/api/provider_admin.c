@@ -97,7 +97,13 @@ static bool seal_config(sg_app *app, const sg_provider_kind *kind, json_t *confi
     if (!url_secret_fields(kind, config, rej))
         return false;
     sg_error e = {0};
-    void *cfg = kind->config_load(config, &e);
+    json_t *common = NULL; /* options of every kind: the driver does not see them */
+    sg_prov_common pc;
+    void *cfg = sg_prov_common_take(config, &common, &pc, &e) ? kind->config_load(config, &e)
+                                                                : NULL;
+    if (common)
+        json_object_update(config, common);
+    json_decref(common);
     if (!cfg)
         return sg_reject_set(rej, 400, "invalid_config", e.field[0] ? e.field : "config", "%s",
                              e.message);

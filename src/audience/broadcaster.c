@@ -159,6 +159,8 @@ static void prepare(sg_broadcaster *b, const sg_broadcast *bc, const sg_recipien
     snprintf(m->contact_id, sizeof m->contact_id, "%s", r->contact_id);
     m->created_at = m->updated_at = now;
     snprintf(m->broadcast_id, sizeof m->broadcast_id, "%s", bc->id);
+    snprintf(m->external_template_id, sizeof m->external_template_id, "%s",
+             bc->external_template_id);
     for (size_t i = 0; i < p->n_links; i++) {
         snprintf(p->links[i].message_id, sizeof p->links[i].message_id, "%s", m->id);
         snprintf(p->links[i].contact_id, sizeof p->links[i].contact_id, "%s", r->contact_id);

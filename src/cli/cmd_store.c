@@ -69,6 +69,7 @@ typedef struct send_settings {
     char provider[64];
     char send_at[64];
     char validity[24];
+    char template_id[72];
 } send_settings;
 
 #define S send_settings
@@ -84,12 +85,14 @@ static const sg_opt send_opts[] = {
      "schedule for an RFC 3339 time, e.g. 2026-12-01T09:00:00Z"},
     {"validity", NULL, "", SG_OPT_STR, offsetof(S, validity), sizeof(((S *)0)->validity), "SECONDS",
      "never send it later than this after it is due (1 to 2592000)"},
+    {"template-id", NULL, "", SG_OPT_STR, offsetof(S, template_id), sizeof(((S *)0)->template_id),
+     "ID", "external template id (e.g. India's DLT template id) sent with the message"},
     SG_OPT_END,
 };
 #undef S
 static const sg_cmd_spec send_spec = {
     "smsgate send --to NUMBER [--from SENDER] [--provider NAME] [--send-at TIME] "
-    "[--validity SECONDS] BODY",
+    "[--validity SECONDS] [--template-id ID] BODY",
     "Queue one message in the store and print its id. A running `smsgate serve` on the\n"
     "same database sends it.",
     send_opts, 1, 1};
@@ -183,6 +186,8 @@ int sg_cmd_send(int argc, char **argv)
         }
         json_object_set_new(obj, "validity_seconds", json_integer(strtoll(st.validity, NULL, 10)));
     }
+    if (st.template_id[0])
+        json_object_set_new(obj, "external_template_id", json_string(st.template_id));
     sg_app app;
     if ((rc = sg_cli_open(&st.base, NULL, false, &app))) {
         json_decref(obj);

@@ -258,8 +258,11 @@ static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback
         .body = j->msg.body,
         .status_callback = NULL,
     };
-    if (d->public_url[0] &&
-        sg_provider_callback_url(j->prov, d->public_url, "status", false, callback, 512))
+    if (j->prov->common.status_callback_url[0]) { /* the provider's override */
+        snprintf(callback, 512, "%s", j->prov->common.status_callback_url);
+        pm.status_callback = callback;
+    } else if (d->public_url[0] &&
+               sg_provider_callback_url(j->prov, d->public_url, "status", false, callback, 512))
         pm.status_callback = callback;
     return pm;
 }

@@ -65,7 +65,12 @@ void sg_provider_load(sg_provider *p, const sg_provider_row *row,
         json_object_update(p->config, secrets);
     json_decref(secrets);
     sg_error e = {0};
-    p->cfg = p->kind->config_load(p->config, &e);
+    json_t *common = NULL; /* the driver does not know these keys: out and back in */
+    if (sg_prov_common_take(p->config, &common, &p->common, &e))
+        p->cfg = p->kind->config_load(p->config, &e);
+    if (common)
+        json_object_update(p->config, common);
+    json_decref(common);
     if (!p->cfg) {
         p->broken = true;
         snprintf(p->broken_reason, sizeof p->broken_reason, "%s", e.message);

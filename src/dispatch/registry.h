@@ -6,6 +6,7 @@
 #ifndef SG_DISPATCH_REGISTRY_H
 #define SG_DISPATCH_REGISTRY_H
 
+#include "providers/common_options.h"
 #include "providers/provider.h"
 #include "store/store.h"
 #include "util/crypto.h"
@@ -28,7 +29,8 @@ typedef struct sg_provider {
      * transient failures are retried */
     int64_t retry_for_ms;
     int64_t created_at, updated_at;
-    bool broken; /* could not be decrypted or loaded: never used */
+    sg_prov_common common; /* require_template_id, status_callback_url */
+    bool broken;           /* could not be decrypted or loaded: never used */
     char broken_reason[256];
 } sg_provider;
 

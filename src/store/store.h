@@ -108,6 +108,9 @@ sg_err sg_store_provider_generation(sg_store *s, int64_t *gen);
 #define SG_FROM_MAX            32
 #define SG_PROVIDER_MSG_ID_MAX 72
 #define SG_ERROR_CODE_MAX      32 /* smsgate's own codes too: "retry_budget_exhausted" */
+/* An external template id (India's DLT template id and the like): 1 to 64
+ * printable ASCII characters, no spaces (core/template_id.h validates it). */
+#define SG_EXT_TEMPLATE_ID_MAX 65
 
 typedef struct sg_message {
     char id[SG_ID_MAX];
@@ -135,6 +138,7 @@ typedef struct sg_message {
     int64_t first_attempt_at;     /* when the first attempt that failed and was retried
                                      started (ms); 0 until then. The retry budget counts
                                      from it */
+    char external_template_id[SG_EXT_TEMPLATE_ID_MAX]; /* "" when none */
     /* Insert only: > 0 stores the message already claimed (status sending, due
      * again when this lease runs out) for the dispatcher that reserved room for it;
      * the insert clears it when the recipient turns out to be opted out. */
@@ -457,6 +461,7 @@ typedef struct sg_template {
     char name[128];
     char *body; /* owned */
     int64_t created_at, updated_at;
+    char external_template_id[SG_EXT_TEMPLATE_ID_MAX]; /* "" when none */
 } sg_template;
 
 void sg_template_row_free(sg_template *t);
@@ -503,6 +508,7 @@ typedef struct sg_broadcast {
     int64_t skipped_opted_out, skipped_not_mobile, skipped_invalid;
     int64_t created_at, updated_at, started_at, finished_at;
     char error[256]; /* SG_BCAST_FAILED: why; "" otherwise */
+    char external_template_id[SG_EXT_TEMPLATE_ID_MAX]; /* copied from the template; "" none */
 } sg_broadcast;
 
 void sg_broadcast_free(sg_broadcast *b);
@@ -781,5 +787,88 @@ typedef struct sg_queue_stats {
 } sg_queue_stats;
 
 sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out);
+
+/* ---- send limits (sqlite_limits.c) --------------------------------------------- */
+
+/* What one API key may send, beyond the deployment's own limits. */
+typedef struct sg_key_limits {
+    char countries[256];  /* comma-separated ISO 3166 regions ("GB,IE"); "" = any */
+    int64_t daily_quota;  /* messages per UTC day; 0 = no quota */
+} sg_key_limits;
+
+/* Set the limits of key id. SG_ERR_NOT_FOUND if no such key. */
+sg_err sg_store_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e);
+/* The limits of key id (revoked or not); SG_ERR_NOT_FOUND if no such key. */
+sg_err sg_store_key_limits_get(sg_store *s, const char *id, sg_key_limits *out);
+
+/* Messages a key sent on a UTC day (days since 1970-01-01), for the daily quota. */
+typedef struct sg_key_usage {
+    char key_id[SG_ID_MAX];
+    int64_t day;
+    int64_t sent;
+} sg_key_usage;
+
+/* The stored count of key_id on day (0 when none). */
+sg_err sg_store_key_usage_get(sg_store *s, const char *key_id, int64_t day, int64_t *sent);
+/* Store n counts in one transaction; a stored count never goes down (the larger
+ * of the stored and the given one is kept); counts of days before the oldest
+ * given day minus one are deleted. */
+sg_err sg_store_key_usage_put(sg_store *s, const sg_key_usage *rows, size_t n, sg_error *e);
+
+/* ---- retention and erasure (sqlite_retention.c) ---------------------------------- */
+
+/* The marker that replaces an erased phone number. */
+#define SG_REDACTED "redacted"
+
+/* Where a sweep of sg_store_purge_bodies stands; zero it to start a sweep. */
+typedef struct sg_purge_cursor {
+    int phase; /* 0: outbound messages, 1: inbound ones, 2: the sweep is over */
+    int64_t at;
+    char id[SG_ID_MAX];
+} sg_purge_cursor;
+
+/* One step of a sweep: look at up to limit messages created before `before` (ms),
+ * oldest first from *cur on, and blank the body and metadata of those whose
+ * status is final (not scheduled, queued or sending) and whose body is not blank
+ * yet; status, times, codes and segments stay for the statistics. *cur moves on
+ * (phase 2 when every such message has been looked at); *purged gets how many
+ * were blanked. One write transaction. A message still waiting to be sent is
+ * left for a later sweep. */
+sg_err sg_store_purge_bodies(sg_store *s, int64_t before, size_t limit, sg_purge_cursor *cur,
+                             size_t *purged, sg_error *e);
+
+/* What an erasure removed. */
+typedef struct sg_erase_counts {
+    int64_t messages;        /* messages whose body and number were removed */
+    int64_t events;          /* message events whose detail was removed */
+    int64_t consent_events;  /* consent history rows deleted */
+    int64_t deliveries;      /* finished app-webhook deliveries naming the number, deleted */
+} sg_erase_counts;
+
+/* Erase contact id (GDPR): in one transaction, the contact and its group
+ * memberships are deleted; every message to or from its number (or linked to the
+ * contact) keeps its status, times and codes but loses its body, metadata and the
+ * number (replaced by SG_REDACTED); its events lose their details; the number's
+ * consent history and finished webhook deliveries that name it are deleted (an
+ * opt-out stays, so the number is never messaged again); and an audit_log row
+ * (actor, "contact.erase", the contact id, the counts, never the number) is added.
+ * Messages still to be sent (scheduled, queued) are canceled first. SG_ERR_NOT_FOUND
+ * if no such contact. */
+sg_err sg_store_contact_erase(sg_store *s, const char *id, const char *actor, int64_t at,
+                              sg_erase_counts *out, sg_error *e);
+
+/* One row of the audit log. */
+typedef struct sg_audit {
+    long long id;
+    int64_t at;
+    char actor[SG_ID_MAX + 8]; /* the API key id, or "cli" */
+    char action[32];
+    char subject[SG_ID_MAX];
+    char *detail; /* JSON text, owned, may be NULL */
+} sg_audit;
+
+void sg_audits_free(sg_audit *a, size_t n);
+/* Newest first, at most limit rows. */
+sg_err sg_store_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n);
 
 #endif

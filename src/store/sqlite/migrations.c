@@ -304,6 +304,29 @@ const sg_migration sg_sqlite_migrations[] = {
      "            AND status IN ('sent', 'delivered', 'undelivered')), 0),"
      "  coalesce((SELECT max(created_at) FROM messages WHERE from_number = contacts.phone"
      "            AND direction = 'inbound'), 0));"},
+    /* Issue 11, items 23-25: an external (DLT) template id on templates, broadcasts
+     * and messages; per-key send limits and the per-day counts of the daily quota;
+     * the audit log of erasures. */
+    {11, "external template ids, per-key send limits, audit log",
+     "ALTER TABLE messages ADD COLUMN external_template_id TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE templates ADD COLUMN external_template_id TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE broadcasts ADD COLUMN external_template_id TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN countries TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN daily_quota INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE key_usage ("
+     "  key_id TEXT NOT NULL,"
+     "  day INTEGER NOT NULL," /* days since 1970-01-01, UTC */
+     "  sent INTEGER NOT NULL,"
+     "  PRIMARY KEY (key_id, day)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE audit_log ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at INTEGER NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  action TEXT NOT NULL,"
+     "  subject TEXT NOT NULL,"
+     "  detail TEXT"
+     ");"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -885,6 +885,7 @@ static void template_row(sqlite3_stmt *st, void *out)
     t->body = sq_col_dup(st, 2);
     t->created_at = sqlite3_column_int64(st, 3);
     t->updated_at = sqlite3_column_int64(st, 4);
+    sq_col_copy(st, 5, t->external_template_id, sizeof t->external_template_id);
 }
 
 static void template_drop(void *t)
@@ -896,17 +897,18 @@ static sg_err template_write(conn *c, const sg_template *t, bool insert, sg_erro
 {
     sqlite3_stmt *st =
         insert ? sq_stmt_sql(c, S_TEMPLATE_INSERT,
-                             "INSERT INTO templates (id, name, body, created_at, updated_at) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5)")
+                             "INSERT INTO templates (id, name, body, created_at, updated_at, "
+                             "external_template_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                : sq_stmt_sql(c, S_TEMPLATE_UPDATE,
-                             "UPDATE templates SET name = ?2, body = ?3, updated_at = ?5 "
-                             "WHERE id = ?1");
+                             "UPDATE templates SET name = ?2, body = ?3, updated_at = ?5, "
+                             "external_template_id = ?6 WHERE id = ?1");
     if (st) {
         sq_bind_text(st, 1, t->id);
         sq_bind_text(st, 2, t->name);
         sq_bind_text(st, 3, t->body ? t->body : "");
         sqlite3_bind_int64(st, 4, t->created_at);
         sqlite3_bind_int64(st, 5, t->updated_at);
+        sq_bind_text(st, 6, t->external_template_id);
     }
     sg_err err = sq_step_done(c, st, e, "saving the template");
     if (!err && !insert && sqlite3_changes(c->db) == 0)
@@ -938,8 +940,8 @@ sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *o
 {
     memset(out, 0, sizeof *out);
     return sq_read_one_sql(s, S_TEMPLATE_GET,
-                           "SELECT id, name, body, created_at, updated_at FROM templates "
-                           "WHERE id = ?1 OR name = ?1",
+                           "SELECT id, name, body, created_at, updated_at, external_template_id "
+                           "FROM templates WHERE id = ?1 OR name = ?1",
                            id_or_name, template_row, out);
 }
 
@@ -947,7 +949,9 @@ sg_err sg_store_template_list(sg_store *s, sg_template **out, size_t *n)
 {
     return sq_read_rows_sql(
         s, S_TEMPLATE_LIST,
-        "SELECT id, name, body, created_at, updated_at FROM templates ORDER BY name", NULL, NULL,
+        "SELECT id, name, body, created_at, updated_at, external_template_id FROM templates "
+        "ORDER BY name",
+        NULL, NULL,
         template_row, template_drop, sizeof **out, 0, (void **)out, n);
 }
 

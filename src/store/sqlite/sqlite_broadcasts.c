@@ -49,7 +49,7 @@ void sg_broadcasts_free(sg_broadcast *b, size_t n)
     "id, name, body, template_id, audience_kind, audience_id, provider_id, from_number, send_at, " \
     "rate, quiet_start, quiet_end, timezone, track_clicks, status, materialized, cursor, "         \
     "recipients, skipped_opted_out, skipped_not_mobile, skipped_invalid, queued, created_at, "     \
-    "updated_at, started_at, finished_at, error"
+    "updated_at, started_at, finished_at, error, external_template_id"
 
 static void bcast_row(sqlite3_stmt *st, sg_broadcast *b)
 {
@@ -83,6 +83,7 @@ static void bcast_row(sqlite3_stmt *st, sg_broadcast *b)
     b->started_at = sqlite3_column_int64(st, 24);
     b->finished_at = sqlite3_column_int64(st, 25);
     sq_col_copy(st, 26, b->error, sizeof b->error);
+    sq_col_copy(st, 27, b->external_template_id, sizeof b->external_template_id);
 }
 
 /* The broadcast id, read on c (with its body: free it with sg_broadcast_free).
@@ -135,8 +136,8 @@ static sg_err bcast_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         c, S_BCAST_INSERT,
         "INSERT INTO broadcasts (id, name, body, template_id, audience_kind, audience_id, "
         "provider_id, from_number, send_at, rate, quiet_start, quiet_end, timezone, track_clicks, "
-        "status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?16)");
+        "status, created_at, updated_at, external_template_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17)");
     if (st) {
         sq_bind_text(st, 1, b->id);
         sq_bind_text(st, 2, b->name);
@@ -154,6 +155,7 @@ static sg_err bcast_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sqlite3_bind_int(st, 14, b->track_clicks);
         sq_bind_text(st, 15, sg_bcast_status_name(b->status));
         sqlite3_bind_int64(st, 16, b->created_at);
+        sq_bind_text(st, 17, b->external_template_id);
     }
     return sq_step_done(c, st, e, "creating the broadcast");
 }

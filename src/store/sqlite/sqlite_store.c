@@ -34,7 +34,7 @@
 #define MSG_COLS                                                                                   \
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
     "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
-    "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at"
+    "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at, external_template_id"
 
 enum {
     Q_KEY_INSERT,
@@ -135,7 +135,7 @@ static const char *const sql_text[Q__COUNT] = {
                       "AND status IN ('scheduled', 'queued', 'sending')",
     [Q_MSG_INSERT] = "INSERT INTO messages (" MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                     "?23)",
+                     "?23, ?24)",
     [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
@@ -1102,6 +1102,7 @@ void sq_message_row(sqlite3_stmt *st, sg_message *m)
     sq_col_copy(st, 19, m->broadcast_id, sizeof m->broadcast_id);
     m->expires_at = sqlite3_column_int64(st, 20);
     m->first_attempt_at = sqlite3_column_int64(st, 21);
+    sq_col_copy(st, 22, m->external_template_id, sizeof m->external_template_id);
 }
 
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
@@ -1145,7 +1146,8 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     sq_bind_text(st, 20, m->broadcast_id);
     sqlite3_bind_int64(st, 21, m->expires_at);
     sqlite3_bind_int64(st, 22, m->first_attempt_at);
-    sqlite3_bind_int64(st, 23,
+    sq_bind_text(st, 23, m->external_template_id);
+    sqlite3_bind_int64(st, 24,
                        claimed                      ? m->lease_until
                        : m->send_at > m->created_at ? m->send_at
                                                     : 0);
