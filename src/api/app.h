@@ -14,6 +14,7 @@ struct sg_http_server;
 struct sg_webhooks;
 struct sg_broadcaster;
 struct sg_outbound_policy;
+struct sg_send_limits;
 
 typedef struct sg_app {
     sg_store *store;
@@ -37,6 +38,7 @@ typedef struct sg_app {
     const struct sg_outbound_policy *outbound;
     struct sg_send_waits *send_waits;   /* provider tests waiting for an outcome (send_wait.h);
                                            NULL outside `serve` */
+    struct sg_send_limits *limits;      /* toll-fraud limits of API sends; NULL outside `serve` */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

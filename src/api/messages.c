@@ -4,6 +4,7 @@
 #include "api/common.h"
 #include "api/handlers.h"
 #include "api/idempotency.h"
+#include "api/send_limits.h"
 #include "core/idempotency.h"
 #include "dispatch/dispatcher.h"
 #include "http/problem.h"
@@ -179,6 +180,19 @@ static pending_send *pending_start(sg_http_req *req, sg_app *app, size_t cap)
     return p;
 }
 
+/* The toll-fraud limits (send_limits.h) for an accepted message m; on refusal m
+ * is freed and rej says why. */
+static bool limits_allow(sg_http_req *req, sg_app *app, sg_message *m, int64_t now,
+                         sg_reject *rej)
+{
+    const sg_caller *c = sg_auth_caller(req);
+    if (sg_send_limits_check(app->limits, c ? c->key_id : NULL, m, now, rej))
+        return true;
+    sg_message_free(m);
+    memset(m, 0, sizeof *m);
+    return false;
+}
+
 sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
 {
     return sg_api_send_one_then(req, app, obj, NULL, NULL);
@@ -197,10 +211,18 @@ sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
     sg_provider_set *set = sg_registry_get(app->registry);
     const sg_provider *prov;
     sg_reject rej;
-    bool ok = sg_accept_message(app, set, obj, sg_time_now_ms(), &p->msgs[0], &prov, &rej);
+    int64_t now = sg_time_now_ms();
+    bool ok = sg_accept_message(app, set, obj, now, &p->msgs[0], &prov, &rej) &&
+              limits_allow(req, app, &p->msgs[0], now, &rej);
     json_decref(obj);
     if (!ok) {
         sg_registry_release(app->registry, set);
+        if (rej.status == 429) { /* the daily quota renews at 00:00 UTC */
+            char secs[24];
+            snprintf(secs, sizeof secs, "%lld",
+                     (long long)((86400000LL - now % 86400000LL) / 1000 + 1));
+            sg_http_add_header(req, "Retry-After", secs);
+        }
         sg_http_problem(req, rej.status, rej.code, rej.field, "%s", rej.detail);
         pending_free(p);
         return SG_HTTP_DONE;
@@ -245,7 +267,9 @@ sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx)
     for (size_t i = 0; i < n; i++) {
         const sg_provider *prov;
         sg_reject rej;
-        if (sg_accept_message(app, set, json_array_get(arr, i), now, &p->msgs[p->n], &prov, &rej)) {
+        if (sg_accept_message(app, set, json_array_get(arr, i), now, &p->msgs[p->n], &prov,
+                              &rej) &&
+            limits_allow(req, app, &p->msgs[p->n], now, &rej)) {
             json_t *row = sg_message_accepted_json(&p->msgs[p->n], prov->name);
             json_object_set_new(row, "index", json_integer((json_int_t)i));
             json_array_append_new(accepted, row);

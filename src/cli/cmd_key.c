@@ -3,6 +3,7 @@
  * database within about a second (api/auth.c polls the keys generation). */
 #include "api/auth.h"
 #include "cli/cli.h"
+#include "core/country_set.h"
 #include "cli/common.h"
 #include "util/time.h"
 
@@ -14,6 +15,8 @@ typedef struct key_settings {
     sg_base_settings base;
     char role[16];
     char name[128];
+    char countries[200];
+    unsigned daily_quota;
 } key_settings;
 
 static const sg_opt create_opts[] = {
@@ -23,10 +26,16 @@ static const sg_opt create_opts[] = {
      "admin (everything), sender (send and read) or viewer (read only)"},
     {"name", NULL, "", SG_OPT_STR, offsetof(key_settings, name), sizeof(((key_settings *)0)->name),
      "NAME", "a label to recognise the key by"},
+    {"countries", NULL, "", SG_OPT_STR, offsetof(key_settings, countries),
+     sizeof(((key_settings *)0)->countries), "CC,CC",
+     "destination countries the key may send to, e.g. GB,IE (default: all the deployment allows)"},
+    {"daily-quota", NULL, "0", SG_OPT_UINT, offsetof(key_settings, daily_quota), 0, "N",
+     "messages the key may send per UTC day (0: no quota)"},
     SG_OPT_END,
 };
 static const sg_cmd_spec create_spec = {
-    "smsgate key create --role admin|sender|viewer [--name NAME] [options]",
+    "smsgate key create --role admin|sender|viewer [--name NAME] [--countries CC,CC] "
+    "[--daily-quota N] [options]",
     "Create an API key. The key is printed once, alone on the last line; only its hash\n"
     "is stored, so it cannot be shown again.",
     create_opts, 0, 0};
@@ -45,6 +54,15 @@ static int key_create(int argc, char **argv)
         fprintf(stderr, "smsgate: --role must be admin, sender or viewer\n");
         return SG_EXIT_USAGE;
     }
+    sg_key_limits limits = {.daily_quota = st.daily_quota};
+    sg_country_set countries;
+    char bad[16];
+    if (!sg_country_set_parse(st.countries, &countries, bad)) {
+        fprintf(stderr, "smsgate: --countries: '%s' is not a two-letter region such as GB\n",
+                bad);
+        return SG_EXIT_USAGE;
+    }
+    sg_country_set_format(&countries, limits.countries, sizeof limits.countries);
     sg_app app;
     if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
         return rc;
@@ -52,6 +70,8 @@ static int key_create(int argc, char **argv)
     sg_api_key row;
     sg_error e = {0};
     sg_err err = sg_key_create(app.store, role, st.name, key, &row, &e);
+    if (!err && (limits.countries[0] || limits.daily_quota)) /* the key is shown only after */
+        err = sg_store_key_limits_set(app.store, row.id, &limits, &e);
     sg_app_close(&app);
     if (err) {
         fprintf(stderr, "smsgate: cannot create the key: %s\n", e.message);
@@ -85,7 +105,7 @@ static int key_list(int argc, char **argv)
         return rc < 0 ? SG_EXIT_OK : rc;
     free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_api_key *keys = NULL;
     size_t n = 0;
@@ -132,7 +152,7 @@ static int key_revoke(int argc, char **argv)
         return SG_EXIT_FAIL;
     }
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, true, &app)))
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_error e = {0};
     sg_err err = sg_store_key_revoke(app.store, id, sg_time_now_ms(), &e);

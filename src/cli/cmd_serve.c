@@ -4,6 +4,9 @@
 #include "api/hooks.h"
 #include "api/provider_admin.h"
 #include "api/send_wait.h"
+#include "api/retention.h"
+#include "api/send_limits.h"
+#include "core/country_set.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/outbound.h"
@@ -51,6 +54,10 @@ typedef struct serve_settings {
     unsigned webhook_retry_base_ms;
     unsigned webhook_max_age_s;
     unsigned broadcast_tick_ms;
+    char allowed_countries[200];
+    unsigned retain_bodies_days;
+    unsigned retain_bodies_seconds;
+    unsigned retention_tick_ms;
     bool demo;
     char outbound_allow[1024];
     unsigned max_conn_per_ip;
@@ -110,6 +117,17 @@ static const sg_opt serve_opts[] = {
     {"broadcast-tick-ms", "SMSGATE_BROADCAST_TICK_MS", "200", SG_OPT_UINT,
      offsetof(S, broadcast_tick_ms), 0, "MS",
      "how often the scheduler starts due broadcasts and queues their next recipients"},
+    {"allowed-countries", "SMSGATE_ALLOWED_COUNTRIES", "", SG_OPT_STR,
+     offsetof(S, allowed_countries), sizeof(((S *)0)->allowed_countries), "CC,CC",
+     "destination countries API sends may reach, e.g. GB,IE (default: all)"},
+    {"retain-bodies-days", "SMSGATE_RETAIN_BODIES_DAYS", "0", SG_OPT_UINT,
+     offsetof(S, retain_bodies_days), 0, "DAYS",
+     "blank message bodies older than this (status, times, codes kept); 0 keeps them"},
+    {"retain-bodies-seconds", "SMSGATE_RETAIN_BODIES_SECONDS", "0", SG_OPT_UINT,
+     offsetof(S, retain_bodies_seconds), 0, "SECS",
+     "the same in seconds, for tests (wins over --retain-bodies-days)"},
+    {"retention-tick-ms", "SMSGATE_RETENTION_TICK_MS", "60000", SG_OPT_UINT,
+     offsetof(S, retention_tick_ms), 0, "MS", "pause between steps of the body purge"},
     {"demo", NULL, NULL, SG_OPT_BOOL, offsetof(S, demo), 0, NULL,
      "start a Twilio simulator, register it as the default provider, create an admin key and "
      "print commands to try"},
@@ -315,6 +333,15 @@ int sg_cmd_serve(int argc, char **argv)
                         "positive, --max-body at least 1024\n");
         return SG_EXIT_USAGE;
     }
+    sg_country_set allowed;
+    char bad_country[16];
+    if (!sg_country_set_parse(st.allowed_countries, &allowed, bad_country)) {
+        fprintf(stderr,
+                "smsgate: --allowed-countries: '%s' is not a two-letter region such as GB "
+                "(comma-separated, at most %d)\n",
+                bad_country, SG_COUNTRY_SET_MAX);
+        return SG_EXIT_USAGE;
+    }
     if (st.webhook_retry_base_ms == 0 || st.webhook_max_age_s == 0) {
         fprintf(stderr, "smsgate: --webhook-retry-base-ms and --webhook-max-age must be "
                         "positive\n");
@@ -393,6 +420,8 @@ int sg_cmd_serve(int argc, char **argv)
         .public_url = app.public_url,
     };
     sg_dispatcher *disp = NULL;
+    sg_send_limits *limits = NULL;
+    sg_retention *retention = NULL;
     sg_webhooks *hooks = NULL;
     sg_broadcaster *bcaster = NULL;
     sg_send_waits *waits = NULL;
@@ -405,6 +434,20 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.dispatcher = (struct sg_dispatcher *)disp;
+    if (sg_send_limits_new(app.store, st.allowed_countries, &limits, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_USAGE;
+        goto out;
+    }
+    app.limits = limits;
+    int64_t keep_ms = st.retain_bodies_seconds ? (int64_t)st.retain_bodies_seconds * 1000
+                                               : (int64_t)st.retain_bodies_days * 86400000;
+    sg_retention_config rtc = {keep_ms, st.retention_tick_ms, 500};
+    if (keep_ms && sg_retention_start(&rtc, app.store, &retention, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
     sg_webhooks_config wc = {
         .retry_base_ms = st.webhook_retry_base_ms,
         .max_age_ms = (int64_t)st.webhook_max_age_s * 1000,
@@ -496,6 +539,9 @@ out:
         sg_webhooks_stop(hooks, (int)st.shutdown_s * 1000);
         app.webhooks = NULL;
     }
+    sg_retention_stop(retention);
+    app.limits = NULL; /* no request is left: the HTTP server stopped */
+    sg_send_limits_destroy(limits);
     if (sim > 0) {
         kill(sim, SIGTERM);
         waitpid(sim, NULL, 0);

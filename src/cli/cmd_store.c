@@ -4,6 +4,7 @@
 #include "api/auth.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "core/country_set.h"
 #include "util/log.h"
 #include "util/time.h"
 

@@ -32,6 +32,27 @@ static const char *const cb_results[] = {"applied",   "ignored",  "unknown",
 #define N_CB_RESULTS (sizeof cb_results / sizeof cb_results[0])
 static _Atomic uint64_t callbacks[N_CB_KINDS][N_CB_RESULTS];
 
+static const char *const refused_reasons[] = {"country_not_allowed", "daily_quota_exceeded"};
+#define N_REFUSED (sizeof refused_reasons / sizeof refused_reasons[0])
+static _Atomic uint64_t refused[N_REFUSED];
+
+void sg_metrics_send_refused(const char *reason)
+{
+    for (size_t i = 0; i < N_REFUSED; i++) {
+        if (strcmp(reason, refused_reasons[i]) == 0)
+            atomic_fetch_add_explicit(&refused[i], 1, memory_order_relaxed);
+    }
+}
+
+static void render_refused(sg_buf *b)
+{
+    sg_buf_printf(b, "# HELP smsgate_sends_refused_total Sends refused by a toll-fraud limit, "
+                     "by reason.\n# TYPE smsgate_sends_refused_total counter\n");
+    for (size_t i = 0; i < N_REFUSED; i++)
+        sg_buf_printf(b, "smsgate_sends_refused_total{reason=\"%s\"} %llu\n", refused_reasons[i],
+                      (unsigned long long)atomic_load(&refused[i]));
+}
+
 void sg_metrics_callback(const char *kind, const char *result)
 {
     for (size_t k = 0; k < N_CB_KINDS; k++) {
@@ -155,6 +176,7 @@ void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g)
                           (unsigned long long)atomic_load(&callbacks[k][r]));
     }
     render_callback_limits(b);
+    render_refused(b);
     sg_buf_printf(b, "# HELP smsgate_http_requests_total HTTP requests answered, by status "
                      "class.\n# TYPE smsgate_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

@@ -29,6 +29,10 @@ void sg_metrics_consent_reply_limited(void);
 /* n early status reports were dropped to keep their provider's share bounded. */
 void sg_metrics_early_reports_dropped(uint64_t n);
 
+/* A send refused by a toll-fraud limit. reason: "country_not_allowed" |
+ * "daily_quota_exceeded" (others are dropped). */
+void sg_metrics_send_refused(const char *reason);
+
 /* Gauges the caller samples at scrape time. */
 typedef struct sg_metrics_gauges {
     int64_t scheduled, queued, sending; /* from the store */

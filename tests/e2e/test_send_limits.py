@@ -1,0 +1,90 @@
+"""Issue 11, item 24: toll-fraud limits. A deployment-wide list of destination
+countries, a key's narrower list, a key's daily quota; refusals named and counted."""
+import re
+import sqlite3
+
+from conftest import assert_problem, make_gateway, run_cli
+
+GB = "+447400123456"
+GB2 = "+447400123457"
+US = "+12025550123"
+IE = "+353851234567"
+
+
+def refused(metrics, reason):
+    m = re.search(r'^smsgate_sends_refused_total\{reason="%s"\} (\d+)$' % reason, metrics, re.M)
+    assert m, metrics
+    return int(m.group(1))
+
+
+def key_with(db, *flags):
+    cp = run_cli("key", "create", "--role", "sender", "--db", db, "--log-level", "warn", *flags,
+                 check=True)
+    return cp.stdout.strip().splitlines()[-1]
+
+
+def test_gb_only_deployment_refuses_us(harness):
+    gw = make_gateway(harness, serve_args=("--allowed-countries", "gb, IE"))
+    srv = gw.srv
+    assert refused(srv.metrics(), "country_not_allowed") == 0
+    srv.wait_status(srv.send(GB)["id"], "sent")
+    srv.send(IE)
+    r = srv.post("/v1/messages", json={"to": US, "body": "hi"})
+    p = assert_problem(r, 403, "country_not_allowed", "to")
+    assert "US" in p["detail"] and US in p["detail"], p
+    # batch: refused one by one
+    r = srv.post("/v1/messages/batch", json={"messages": [
+        {"to": US, "body": "a"}, {"to": GB, "body": "b"}]})
+    assert r.status_code == 202, r.text
+    j = r.json()
+    assert [x["index"] for x in j["rejected"]] == [0] and len(j["accepted"]) == 1
+    assert j["rejected"][0]["code"] == "country_not_allowed"
+    assert refused(srv.metrics(), "country_not_allowed") == 2
+    # nothing reached the provider for the US number
+    assert gw.sim.messages(US) == []
+
+
+def test_bad_allowed_countries_is_a_usage_error(harness, tmp_path):
+    db = tmp_path / "x.db"
+    cp = run_cli("serve", "--db", db, "--listen", "127.0.0.1:0", "--allowed-countries", "GB,XX")
+    assert cp.returncode == 2 and "XX" in cp.stderr, cp.stderr
+    assert not db.exists()
+    cp = run_cli("key", "create", "--role", "sender", "--db", db, "--countries", "United Kingdom")
+    assert cp.returncode == 2 and "--countries" in cp.stderr, cp.stderr
+
+
+def test_key_countries_and_daily_quota_hold_across_a_restart(harness):
+    gw = make_gateway(harness)
+    srv = gw.srv
+    ie_only = key_with(srv.db, "--countries", "IE")
+    r = srv.post("/v1/messages", key=ie_only, json={"to": GB, "body": "hi"})
+    p = assert_problem(r, 403, "country_not_allowed", "to")
+    assert "GB" in p["detail"] and "key" in p["detail"], p
+    r = srv.post("/v1/messages", key=ie_only, json={"to": IE, "body": "hi"})
+    assert r.status_code == 202, r.text
+
+    two = key_with(srv.db, "--daily-quota", "2")
+    for body in ("one", "two"):
+        r = srv.post("/v1/messages", key=two, json={"to": GB, "body": body})
+        assert r.status_code == 202, r.text
+    r = srv.post("/v1/messages", key=two, json={"to": GB2, "body": "three"})
+    p = assert_problem(r, 429, "daily_quota_exceeded")
+    assert "2" in p["detail"], p
+    assert int(r.headers["Retry-After"]) > 0
+    # a batch: each item is refused on its own
+    r = srv.post("/v1/messages/batch", key=two, json={"messages": [{"to": GB, "body": "b"}]})
+    assert r.status_code == 202 and r.json()["rejected"][0]["code"] == "daily_quota_exceeded"
+    # another key is not affected
+    srv.send(GB, body="admin")
+    m = srv.metrics()
+    assert refused(m, "daily_quota_exceeded") == 2
+    assert refused(m, "country_not_allowed") == 1
+
+    # the count survives a clean restart within the day
+    srv.proc.stop()
+    with sqlite3.connect(srv.db) as db:
+        rows = db.execute("SELECT sent FROM key_usage").fetchall()
+    assert rows == [(2,)], rows
+    srv2 = harness.restart(srv)
+    r = srv2.post("/v1/messages", key=two, json={"to": GB, "body": "four"})
+    assert_problem(r, 429, "daily_quota_exceeded")
