@@ -242,9 +242,20 @@ sg_http_result sg_api_contacts_update(sg_http_req *req, void *ctx)
 sg_http_result sg_api_contacts_delete(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
+    const char *erase = sg_http_query(req, "erase");
+    if (erase && strcmp(erase, "true") != 0 && strcmp(erase, "false") != 0) {
+        sg_http_problem(req, 400, "invalid_request", "erase", "erase must be true or false");
+        return SG_HTTP_DONE;
+    }
     sg_contact c;
     if (!load_contact(req, app, &c))
         return SG_HTTP_DONE;
+    if (erase && strcmp(erase, "true") == 0) {
+        char id[SG_ID_MAX];
+        snprintf(id, sizeof id, "%s", c.id);
+        sg_contact_free(&c);
+        return sg_api_contact_erase(req, app, id);
+    }
     sg_error e = {0};
     sg_err err = sg_store_contact_delete(app->store, c.id, &e);
     sg_contact_free(&c);

@@ -36,6 +36,11 @@ sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_contacts_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_contacts_update(sg_http_req *req, void *ctx);
 sg_http_result sg_api_contacts_delete(sg_http_req *req, void *ctx);
+/* DELETE /v1/contacts/{id}?erase=true: sg_store_contact_erase by the caller's key,
+ * answered 200 with the counts (erasure.c). */
+sg_http_result sg_api_contact_erase(sg_http_req *req, sg_app *app, const char *contact_id);
+/* GET /v1/audit: the audit log, newest first (erasure.c). */
+sg_http_result sg_api_audit_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx);

@@ -87,5 +87,6 @@ const sg_route sg_api_routes[] = {
      0, NULL, SG_CALLBACK_MAX_BODY, true},
     {"POST", "/callbacks/{provider}/{secret}/inbound", sg_callback_secret_inbound, SG_ROLE_PUBLIC,
      0, NULL, SG_CALLBACK_MAX_BODY, true},
+    {"GET", "/v1/audit", sg_api_audit_list, SG_ROLE_ADMIN, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
