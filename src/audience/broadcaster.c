@@ -1,10 +1,12 @@
 #include "audience/broadcaster.h"
 #include "audience/render.h"
+#include "core/country_set.h"
 #include "core/gsm7.h"
 #include "core/phone.h"
 #include "core/quiet_hours.h"
 #include "dispatch/dispatcher.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/time.h"
 #include "util/tz.h"
 
@@ -96,6 +98,18 @@ static void prepare(sg_broadcaster *b, const sg_broadcast *bc, const sg_recipien
         p->res.action = SG_RCPT_SKIP;
         p->res.reason = "invalid";
         p->res.detail = "the contact was deleted";
+        return;
+    }
+    char region[3] = "";
+    if (b->cfg.allowed && b->cfg.allowed->n &&
+        !sg_country_set_allows(b->cfg.allowed, sg_phone_region(r->phone, region) ? region : NULL)) {
+        sg_metrics_send_refused("country_not_allowed");
+        p->res.action = SG_RCPT_SKIP;
+        p->res.reason = "invalid";
+        snprintf(p->detail, sizeof p->detail,
+                 "sending to %s is not allowed by this deployment (--allowed-countries)",
+                 region[0] ? region : "a number of no single country");
+        p->res.detail = p->detail;
         return;
     }
     json_t *attrs = r->attributes ? json_loads(r->attributes, 0, NULL) : NULL;

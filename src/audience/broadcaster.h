@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct sg_dispatcher;
+struct sg_country_set;
 
 typedef struct sg_broadcaster_config {
     unsigned tick_ms;          /* how often to look (default 200) */
@@ -22,6 +23,9 @@ typedef struct sg_broadcaster_config {
     unsigned max_outstanding;  /* unsent messages per broadcast without a rate (default 5000) */
     unsigned chunk;            /* recipients materialised per transaction (default 20000) */
     const char *public_url;    /* base of tracked links */
+    /* Destination countries a broadcast may reach (serve --allowed-countries; borrowed,
+     * NULL or empty: all); a recipient elsewhere is skipped as invalid. */
+    const struct sg_country_set *allowed;
 } sg_broadcaster_config;
 
 typedef struct sg_broadcaster sg_broadcaster;

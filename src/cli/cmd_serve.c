@@ -462,6 +462,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_broadcaster_config bc = {
         .tick_ms = st.broadcast_tick_ms,
         .public_url = app.public_url,
+        .allowed = &allowed,
     };
     if (sg_broadcaster_start(&bc, app.store, app.dispatcher, &bcaster, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);

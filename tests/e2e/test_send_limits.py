@@ -3,7 +3,7 @@ countries, a key's narrower list, a key's daily quota; refusals named and counte
 import re
 import sqlite3
 
-from conftest import assert_problem, make_gateway, run_cli
+from conftest import assert_problem, make_gateway, run_cli, wait_for
 
 GB = "+447400123456"
 GB2 = "+447400123457"
@@ -40,6 +40,19 @@ def test_gb_only_deployment_refuses_us(harness):
     assert [x["index"] for x in j["rejected"]] == [0] and len(j["accepted"]) == 1
     assert j["rejected"][0]["code"] == "country_not_allowed"
     assert refused(srv.metrics(), "country_not_allowed") == 2
+    # a broadcast skips the recipients the deployment does not allow
+    for phone in (GB2, US):
+        assert srv.post("/v1/contacts", json={"phone": phone, "first_name": "A"}).status_code == 201
+    gid = srv.post("/v1/groups", json={"name": "g"}).json()["id"]
+    r = srv.post(f"/v1/groups/{gid}/members", json={"contacts": [GB2, US]})
+    assert r.status_code == 200, r.text
+    r = srv.post("/v1/broadcasts", json={"name": "b", "body": "Hi {{first_name}}", "group": "g"})
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    b = wait_for(lambda: (lambda b: b if b["status"] == "done" else None)(
+        srv.get(f"/v1/broadcasts/{bid}").json()), what="the broadcast to finish")
+    assert b["counts"]["recipients"] == 2 and b["counts"]["skipped"]["invalid"] == 1, b
+    assert refused(srv.metrics(), "country_not_allowed") == 3
     # nothing reached the provider for the US number
     assert gw.sim.messages(US) == []
 
