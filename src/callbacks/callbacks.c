@@ -129,6 +129,12 @@ static bool twilio_verified(sg_http_req *req, sg_app *app, const sg_provider *p,
     }
     if (sig && twilio_signature_ok(req, app, json_string_value(token), form, sig))
         return true;
+    /* With a status_callback_url override, Twilio signed the override (a proxy
+     * forwarded the report here). */
+    if (sig && strcmp(what, "status") == 0 && p->common.status_callback_url[0] &&
+        sg_twilio_signature_valid(json_string_value(token), p->common.status_callback_url, form,
+                                  sig))
+        return true;
     sg_form_free(form);
     forbidden(req, p, what, sig ? "bad_signature" : "no_signature",
               sig ? "X-Twilio-Signature does not match this request (check --public-url and the "

@@ -127,3 +127,52 @@ def test_status_callback_url_override_and_restore(harness):
     assert wait_for(lambda: sent_with(f"probe-{__import__('time').monotonic()}") == default,
                     what="the default to come back")
     assert sent_with("default again") == default
+
+
+def test_reports_through_a_proxy_at_the_override_are_accepted(harness):
+    """Twilio signs the URL it was given: the override. A proxy forwards the report
+    to smsgate's own status URL unchanged; smsgate accepts that signature."""
+    import http.server
+    import threading
+
+    import requests
+
+    gw = make_gateway(harness, callbacks=True)
+    srv = gw.srv
+    pid = gw.provider["id"]
+    target = f"{srv.url}/callbacks/{pid}/status"
+    forwarded = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() in ("content-type", "x-twilio-signature")}
+            r = requests.post(target, data=body, headers=headers, timeout=5)
+            forwarded.append(r.status_code)
+            self.send_response(r.status_code)
+            self.send_header("Content-Length", str(len(r.content)))
+            self.end_headers()
+            self.wfile.write(r.content)
+
+        def log_message(self, *a):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    t = threading.Thread(target=proxy.serve_forever, daemon=True)
+    t.start()
+    try:
+        override = f"http://127.0.0.1:{proxy.server_address[1]}/edge/sms-status"
+        r = srv.patch(f"/v1/providers/{pid}", json={"config": {"status_callback_url": override}})
+        assert r.status_code == 200, r.text
+
+        def delivered_via_proxy():
+            mid = srv.send(TO, body=f"via proxy {len(forwarded)}")["id"]
+            m = wait_for(lambda: (lambda m: m if m["status"] in ("delivered", "undelivered",
+                                                                  "failed") else None)(
+                srv.message(mid)), what=f"{mid} to get its report")
+            return m["status"] == "delivered" and forwarded and set(forwarded) == {200}
+
+        assert wait_for(delivered_via_proxy, what="a report through the proxy")
+    finally:
+        proxy.shutdown()
