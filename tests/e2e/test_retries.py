@@ -321,7 +321,9 @@ def test_validity_ends_retries_with_expired(harness):
     assert m["validity_seconds"] == 1 and m["expires_at"], m
     assert m["attempts"] > 1, m
     sending = [e["at"] for e in m["events"] if e["status"] == "sending"]
-    assert len(sending) == m["attempts"], m["events"]
+    # Every attempt was claimed first; the last claim may end without a request when
+    # the validity runs out between the claim and the request's start.
+    assert len(sending) in (m["attempts"], m["attempts"] + 1), m["events"]
     assert max(sending) < m["expires_at"], (sending, m["expires_at"])
     assert down.stats()["injected_5xx"] == m["attempts"]
     # The provider recovers: the expired message is not sent after all.
