@@ -71,7 +71,7 @@ build() {
         link phone "$PHONE_OBJ" -- $PHONE_LIBS
         ;;
     twilio_response)
-        link twilio_response src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/util/form.c \
+        link twilio_response src/providers/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/util/form.c \
             src/util/buf.c src/util/err.c src/core/gsm7.c -- $JSON_LIBS $SODIUM_LIBS
         ;;
     json_message)
@@ -82,7 +82,8 @@ build() {
         link json_message src/api/accept.c src/dispatch/registry.c \
             src/audience/render.c src/core/links.c src/core/template.c \
             src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
-            src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/core/segment_filter.c \
+            src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/store/sqlite/sqlite_lock.c src/core/segment_filter.c \
+            src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
             src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
             src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
@@ -94,7 +95,7 @@ build() {
             src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     clickatell)
-        link clickatell src/providers/clickatell.c src/providers/clickatell_callbacks.c src/providers/config_fields.c \
+        link clickatell src/providers/clickatell.c src/util/time.c src/providers/clickatell_callbacks.c src/providers/config_fields.c \
             src/providers/provider.c src/providers/twilio.c src/util/form.c src/util/buf.c \
             src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
             $JSON_LIBS $SODIUM_LIBS
@@ -109,10 +110,10 @@ build() {
         link links src/core/links.c src/util/buf.c src/util/err.c --
         ;;
     segment_filter)
-        link segment_filter src/core/segment_filter.c src/util/buf.c src/util/err.c --
+        link segment_filter src/core/segment_filter.c src/util/time.c src/util/buf.c src/util/err.c --
         ;;
     tzif)
-        link tzif src/util/tz.c src/util/err.c -- -lpthread
+        link tzif src/util/tz.c src/util/time.c src/util/err.c -- -lpthread
         ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2

@@ -1,4 +1,5 @@
 #include "core/segment_filter.h"
+#include "util/time.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -181,42 +182,11 @@ static bool key_ok(const char attr[SG_SEGMENT_KEY_MAX + 1])
     return true;
 }
 
-/* ---- dates (days since 1970-01-01 in the proleptic Gregorian calendar; H.
- * Hinnant's algorithms, exact for every year) ---- */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
+/* ---- dates (days since 1970-01-01: util/time.h) ---- */
 
 static int64_t max_date_ms(void)
 {
-    return days_from_civil(YEAR_MAX, 12, 31) * MS_PER_DAY;
+    return sg_days_from_civil(YEAR_MAX, 12, 31) * MS_PER_DAY;
 }
 
 /* ---- lexer ---- */
@@ -529,11 +499,11 @@ static sg_err parse_date(parser *p, const token *t, int64_t *at_ms)
     int64_t y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
     unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+    if (m < 1 || m > 12 || d < 1 || d > (unsigned)sg_days_in_month(y, (int)m))
         return fail(p, t->off, "%s is not a calendar date", describe(p, t, q));
     if (y < YEAR_MIN)
         return fail(p, t->off, "date %s is before 1970-01-01", describe(p, t, q));
-    *at_ms = days_from_civil(y, m, d) * MS_PER_DAY;
+    *at_ms = sg_days_from_civil(y, (int)m, (int)d) * MS_PER_DAY;
     return SG_OK;
 }
 
@@ -1079,9 +1049,9 @@ static sg_err fmt_time_value(const sg_seg_node *n, sg_buf *b)
         n->at_ms % MS_PER_DAY != 0)
         return SG_ERR_INVALID;
     int64_t y;
-    unsigned m, d;
-    civil_from_days(n->at_ms / MS_PER_DAY, &y, &m, &d);
-    return sg_buf_printf(b, "%04" PRId64 "-%02u-%02u", y, m, d);
+    int m, d;
+    sg_civil_from_days(n->at_ms / MS_PER_DAY, &y, &m, &d);
+    return sg_buf_printf(b, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
 /* Binding strength: or < and < not < a test. */

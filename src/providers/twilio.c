@@ -6,6 +6,7 @@
 
 #include "util/buf.h"
 #include "util/form.h"
+#include "util/time.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -577,13 +578,7 @@ static int64_t rfc2822_ms(const char *s)
     if (!p || (p - months) % 3 || year < 1970 || year > 9999)
         return -1;
     int month = (int)(p - months) / 3 + 1;
-    /* days from civil (Howard Hinnant's algorithm) */
-    int y = year - (month <= 2);
-    int era = y / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    int64_t days = sg_days_from_civil(year, month, day);
     return ((days * 86400) + hh * 3600 + mm * 60 + ss) * 1000;
 }
 

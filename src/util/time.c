@@ -47,15 +47,14 @@ static bool digits(const char **p, int n, int *out)
     return true;
 }
 
-static int days_in_month(int y, int m)
+int sg_days_in_month(int64_t y, int m)
 {
     static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return m == 2 && leap ? 29 : d[m - 1];
 }
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t sg_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -63,6 +62,19 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
+}
+
+void sg_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
 bool sg_time_parse(const char *s, int64_t *ms_out)
@@ -107,10 +119,10 @@ bool sg_time_parse(const char *s, int64_t *ms_out)
     }
     if (*p != '\0')
         return false;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > sg_days_in_month(y, mo) || h > 23 || mi > 59 ||
         se > 60)
         return false;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = sg_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se) - offset_min * 60;
     *ms_out = secs * 1000 + ms;
     return true;

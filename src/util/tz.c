@@ -5,6 +5,7 @@
  * header's 32-bit counts and compared with what is left of the input before any
  * byte of the block is read. */
 #include "util/tz.h"
+#include "util/time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,48 +82,29 @@ static bool is_leap(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int month_days(int64_t y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/* Howard Hinnant's days_from_civil; y is small here (see rule_offset). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
+/* The year of a day number (days since the epoch). */
 static int64_t year_of_days(int64_t z)
 {
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
+    int64_t y;
+    int m, d;
+    sg_civil_from_days(z, &y, &m, &d);
+    return y;
 }
 
 /* The local date a rule names in year y, as days since the epoch. */
 static int64_t rule_day(const rule_date *r, int64_t y)
 {
-    int64_t jan1 = days_from_civil(y, 1, 1);
+    int64_t jan1 = sg_days_from_civil(y, 1, 1);
     switch (r->kind) {
     case 'J':
         return jan1 + r->day - 1 + (is_leap(y) && r->day >= 60);
     case 'D':
         return jan1 + r->day;
     default: {
-        int64_t first = days_from_civil(y, r->month, 1);
+        int64_t first = sg_days_from_civil(y, r->month, 1);
         int wd = (int)floor_mod(first + 4, 7); /* 1970-01-01 was a Thursday */
         int day = (r->wday - wd + 7) % 7 + 7 * (r->week - 1);
-        while (day >= month_days(y, r->month))
+        while (day >= sg_days_in_month(y, r->month))
             day -= 7;
         return first + day;
     }

@@ -98,12 +98,48 @@ static void test_buf_bounded(void **state)
     sg_buf_free(&b);
 }
 
+/* The one calendar of the tree (util/time.h): known dates (each checked with
+ * `date -u -d 'Y-M-D' +%s` / 86400), and day -> date -> day over 1,600 years on
+ * both sides of the epoch, each failure naming the day. */
+static void test_calendar(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t y;
+        int m, d;
+        int64_t days;
+    } known[] = {
+        {1970, 1, 1, 0},       {2000, 2, 29, 11016}, {2026, 12, 3, 20790},
+        {1969, 12, 31, -1},    {1600, 3, 1, -135080}, {9999, 12, 31, 2932896},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        int64_t got = sg_days_from_civil(known[i].y, known[i].m, known[i].d);
+        if (got != known[i].days)
+            fail_msg("%lld-%02d-%02d: %lld days, expected %lld", (long long)known[i].y,
+                     known[i].m, known[i].d, (long long)got, (long long)known[i].days);
+    }
+    for (int64_t z = -300000; z <= 300000; z += 7) {
+        int64_t y;
+        int m, d;
+        sg_civil_from_days(z, &y, &m, &d);
+        if (m < 1 || m > 12 || d < 1 || d > sg_days_in_month(y, m) ||
+            sg_days_from_civil(y, m, d) != z)
+            fail_msg("day %lld -> %lld-%02d-%02d does not come back", (long long)z, (long long)y,
+                     m, d);
+    }
+    assert_int_equal(sg_days_in_month(1900, 2), 28);
+    assert_int_equal(sg_days_in_month(2000, 2), 29);
+    assert_int_equal(sg_days_in_month(2024, 2), 29);
+    assert_int_equal(sg_days_in_month(2026, 4), 30);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_utc),      cmocka_unit_test(test_parse_offset),
         cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_id_sortable),
         cmocka_unit_test(test_form_roundtrip), cmocka_unit_test(test_buf_bounded),
+        cmocka_unit_test(test_calendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
