@@ -1,4 +1,5 @@
 #include "core/webhook_signature.h"
+#include "util/form.h"
 #include "util/crypto.h"
 
 #include <openssl/core_names.h>
@@ -60,17 +61,6 @@ bool sg_webhook_sign(const char *secret, int64_t t, const char *body, size_t len
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One parsed header: its timestamp and the MACs offered. */
 typedef struct parsed {
     bool has_t;
@@ -105,7 +95,7 @@ static bool parse_entry(const char *s, size_t n, parsed *p)
         if (vlen != 2 * MAC_LEN || p->n_v1 == MAX_V1)
             return false;
         for (size_t i = 0; i < MAC_LEN; i++) {
-            int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+            int hi = sg_hex_value(v[2 * i]), lo = sg_hex_value(v[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return false;
             p->v1[p->n_v1][i] = (unsigned char)(hi << 4 | lo);

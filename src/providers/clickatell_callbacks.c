@@ -1,6 +1,7 @@
 /* Clickatell's delivery reports and replies (providers.md B.1-B.3), parsed from
  * forms and JSON bodies. The mappings are documented in the header. */
 #include "providers/clickatell_callbacks.h"
+#include "util/form.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -93,17 +94,6 @@ static bool is_alnum(char c)
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool all_digits(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -116,7 +106,7 @@ static bool all_digits(const char *s, size_t len)
 static bool all_hex(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        if (hexval(s[i]) < 0)
+        if (sg_hex_value(s[i]) < 0)
             return false;
     }
     return true;
@@ -685,12 +675,12 @@ static char *ucs2hex_to_utf8(const char *s, size_t len, long *chars, bool *bad_h
     for (size_t i = 0; i < units; i++) {
         const char *h = s + i * 4;
         uint32_t u =
-            (uint32_t)(hexval(h[0]) << 12 | hexval(h[1]) << 8 | hexval(h[2]) << 4 | hexval(h[3]));
+            (uint32_t)(sg_hex_value(h[0]) << 12 | sg_hex_value(h[1]) << 8 | sg_hex_value(h[2]) << 4 | sg_hex_value(h[3]));
         uint32_t cp = u;
         if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
             const char *l = h + 4;
-            uint32_t lo = (uint32_t)(hexval(l[0]) << 12 | hexval(l[1]) << 8 | hexval(l[2]) << 4 |
-                                     hexval(l[3]));
+            uint32_t lo = (uint32_t)(sg_hex_value(l[0]) << 12 | sg_hex_value(l[1]) << 8 | sg_hex_value(l[2]) << 4 |
+                                     sg_hex_value(l[3]));
             if (lo >= 0xDC00 && lo <= 0xDFFF) {
                 cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
                 i++;

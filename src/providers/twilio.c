@@ -53,11 +53,6 @@ static const char *const known_keys[] = {
 
 /* ---- config ------------------------------------------------------------------------- */
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -74,7 +69,7 @@ static bool sid_valid(const char *s, const char *prefix)
     if (strncmp(s, prefix, 2) != 0 || strlen(s) != 34)
         return false;
     for (size_t i = 2; i < 34; i++) {
-        if (!is_hex(s[i]))
+        if (sg_hex_value(s[i]) < 0)
             return false;
     }
     return true;

@@ -1,5 +1,6 @@
 /* Clickatell's wire formats for the simulator (sim/clickatell_wire.h). */
 #include "sim/clickatell_wire.h"
+#include "util/form.h"
 
 #include "core/gsm7.h"
 #include "util/buf.h"
@@ -208,17 +209,6 @@ static size_t put_utf8(char *out, uint32_t cp)
     return 4;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *sg_ck_ucs2_hex_decode(const char *hex, bool *bad)
 {
     size_t len = strlen(hex);
@@ -238,7 +228,7 @@ char *sg_ck_ucs2_hex_decode(const char *hex, bool *bad)
     for (size_t i = 0; i < units && ok; i++) {
         int v = 0;
         for (int k = 0; k < 4 && ok; k++) {
-            int h = hexval(hex[4 * i + (size_t)k]);
+            int h = sg_hex_value(hex[4 * i + (size_t)k]);
             ok = h >= 0;
             v = v * 16 + h;
         }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
+int sg_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -30,8 +30,8 @@ static char *decode(const char *s, size_t len, bool keep_nul, size_t *out_len, s
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < len ? sg_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < len ? sg_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 free(out);
                 *err = SG_ERR_INVALID;

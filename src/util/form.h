@@ -45,4 +45,7 @@ sg_err sg_form_add_n(sg_buf *b, const char *key, const char *value, size_t vlen)
 /* Percent-encode s (same rules) onto b. */
 sg_err sg_url_encode(sg_buf *b, const char *s);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int sg_hex_value(char c);
+
 #endif
