@@ -98,11 +98,6 @@ static bool is_alnum(char c)
     return is_digit(c) || is_alpha(c);
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
 static bool all_digits(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -110,17 +105,6 @@ static bool all_digits(const char *s, size_t len)
             return false;
     }
     return true;
-}
-
-/* Trim blanks (space, tab, CR) at both ends of [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-    while (*len && is_blank(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && is_blank((*s)[*len - 1]))
-        (*len)--;
 }
 
 /* ---- config: single values ---------------------------------------------------------- */
@@ -214,7 +198,7 @@ static sg_err add_sender(const char *s, size_t len, size_t item, char **list, si
                          const char *field, const char *ctx, sg_error *e)
 {
     char norm[SENDER_MAX + 1];
-    trim(&s, &len);
+    sg_cfg_trim(&s, &len);
     if (len == 0)
         return sg_error_set(e, SG_ERR_INVALID, field,
                             "%s: sender %zu is empty; expected an E.164 number (+27831234567), a "
@@ -250,7 +234,7 @@ static sg_err add_sender_string(const char *s, size_t len, char **list, size_t *
 {
     const char *t = s;
     size_t tlen = len;
-    trim(&t, &tlen);
+    sg_cfg_trim(&t, &tlen);
     if (tlen == 0)
         return SG_OK;
     size_t start = 0, item = 1;
@@ -965,7 +949,7 @@ static void first_line(const char *body, size_t len, const char **line, size_t *
         size_t end = nl ? (size_t)(nl - body) : len;
         const char *l = body + pos;
         size_t n = end - pos;
-        trim(&l, &n);
+        sg_cfg_trim(&l, &n);
         if (n) {
             *line = l;
             *llen = n;
@@ -990,7 +974,7 @@ static void legacy_classify(long http_status, const char *body, size_t len, sg_p
     if (line && llen > 3 && strncasecmp(line, "ID:", 3) == 0) {
         const char *id = line + 3;
         size_t n = llen - 3;
-        trim(&id, &n);
+        sg_cfg_trim(&id, &n);
         size_t idlen = 0;
         while (idlen < n && is_alnum(id[idlen]))
             idlen++;
@@ -1015,7 +999,7 @@ static void legacy_classify(long http_status, const char *body, size_t len, sg_p
     if (line && llen > 4 && strncasecmp(line, "ERR:", 4) == 0) {
         const char *p = line + 4;
         size_t n = llen - 4;
-        trim(&p, &n);
+        sg_cfg_trim(&p, &n);
         size_t digits = 0;
         while (digits < n && is_digit(p[digits]))
             digits++;
@@ -1026,11 +1010,11 @@ static void legacy_classify(long http_status, const char *body, size_t len, sg_p
             snprintf(res->error_code, sizeof res->error_code, "%03u", code);
             p += digits;
             n -= digits;
-            trim(&p, &n);
+            sg_cfg_trim(&p, &n);
             if (n && *p == ',') {
                 p++;
                 n--;
-                trim(&p, &n);
+                sg_cfg_trim(&p, &n);
             }
             if (n)
                 sg_cfg_copy_text(res->error_message, sizeof res->error_message, p, n);

@@ -190,7 +190,7 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-static void trim(const char **s, size_t *len)
+void sg_cfg_trim(const char **s, size_t *len)
 {
     while (*len && is_blank(**s)) {
         (*s)++;
@@ -263,10 +263,10 @@ static sg_err params_line(const char *line, size_t llen, size_t lineno, const ch
     const char *eq = memchr(line, '=', llen);
     const char *key = line;
     size_t klen = eq ? (size_t)(eq - line) : llen;
-    trim(&key, &klen);
+    sg_cfg_trim(&key, &klen);
     const char *val = eq ? eq + 1 : line + llen;
     size_t vlen = eq ? (size_t)(line + llen - val) : 0;
-    trim(&val, &vlen);
+    sg_cfg_trim(&val, &vlen);
     char shown[SG_CFG_ECHO_MAX + 16], known[256];
     echo_line(shown, sizeof shown, line, llen, eq ? (size_t)(eq - line) : llen, eq != NULL);
     keys_text(keys, known, sizeof known);
@@ -314,7 +314,7 @@ sg_err sg_cfg_params_parse(const char *s, size_t len, const char *const *keys, s
         size_t llen = end - pos;
         pos = end + 1;
         lineno++;
-        trim(&line, &llen);
+        sg_cfg_trim(&line, &llen);
         if (llen == 0)
             continue;
         sg_err err = params_line(line, llen, lineno, keys, &seen, fn, ctx, e);

@@ -49,6 +49,9 @@ sg_err sg_cfg_retry_for(json_t *config, int64_t *seconds, sg_error *e);
 /* Free n strings and the array (NULL is fine). */
 void sg_cfg_free_list(char **list, size_t n);
 
+/* Trim blanks (space, tab, CR) at both ends of [*s, *s + *len). */
+void sg_cfg_trim(const char **s, size_t *len);
+
 /* Copy at most cap-1 bytes of src into dst, never cutting a UTF-8 sequence in two
  * and turning control characters into spaces (the text ends up in logs and JSON). */
 void sg_cfg_copy_text(char *dst, size_t cap, const char *src, size_t len);
