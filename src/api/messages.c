@@ -300,21 +300,15 @@ sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx)
     sg_app *app = ctx;
     const char *id = sg_http_param(req, 0);
     sg_message m;
-    sg_err err = sg_store_message_get(app->store, id, &m);
+    sg_event *ev = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_message_get_with_events(app->store, id, &m, &ev, &n);
     if (err == SG_ERR_NOT_FOUND) {
         sg_http_problem(req, 404, "not_found", NULL, "no message %.64s", id);
         return SG_HTTP_DONE;
     }
     if (err) {
         sg_api_store_error(req, err, "cannot read the message");
-        return SG_HTTP_DONE;
-    }
-    sg_event *ev = NULL;
-    size_t n = 0;
-    err = sg_store_message_events(app->store, id, &ev, &n);
-    if (err) {
-        sg_message_free(&m);
-        sg_api_store_error(req, err, "cannot read the message's events");
         return SG_HTTP_DONE;
     }
     sg_provider_set *set = sg_registry_get(app->registry);

@@ -90,11 +90,17 @@ static bool settle(sg_send_waits *ws, waiter *w, bool timed_out)
         sg_message_free(&m);
         return false;
     }
+    /* Answer from one snapshot of the row and its events (they may have moved on
+     * since the check, never to a state without an outcome). */
+    sg_message snap;
     sg_event *ev = NULL;
     size_t n = 0;
-    if (sg_store_message_events(ws->app->store, w->id, &ev, &n) != SG_OK) {
-        ev = NULL;
-        n = 0;
+    if (sg_store_message_get_with_events(ws->app->store, w->id, &snap, &ev, &n) == SG_OK) {
+        const char *later = sg_send_wait_outcome(snap.status, timed_out);
+        sg_message_free(&m);
+        m = snap;
+        if (later)
+            outcome = later;
     }
     answer(w->req, ws->app, &m, ev, n, outcome);
     sg_events_free(ev, n);

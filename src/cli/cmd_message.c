@@ -223,7 +223,9 @@ static int message_show(int argc, char **argv)
     if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_message m;
-    sg_err err = sg_store_message_get(app.store, id, &m);
+    sg_event *ev = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_message_get_with_events(app.store, id, &m, &ev, &n);
     if (err) {
         sg_app_close(&app);
         if (err == SG_ERR_NOT_FOUND)
@@ -232,10 +234,6 @@ static int message_show(int argc, char **argv)
             fprintf(stderr, "smsgate: cannot read the message: %s\n", sg_strerror(err));
         return SG_EXIT_FAIL;
     }
-    sg_event *ev = NULL;
-    size_t n = 0;
-    if (sg_store_message_events(app.store, id, &ev, &n) != SG_OK)
-        n = 0;
     print_message(&app, &m, ev, n, st.json);
     sg_events_free(ev, n);
     sg_message_free(&m);

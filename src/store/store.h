@@ -212,8 +212,10 @@ sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char 
 sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e);
 
 sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out);
-/* Events of a message, oldest first; *out malloc'd. */
-sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n);
+/* A message and its events (oldest first) read from one snapshot (the row's status and its last
+ * event always agree); on success the caller frees both. */
+sg_err sg_store_message_get_with_events(sg_store *s, const char *id, sg_message *out,
+                                        sg_event **ev, size_t *n);
 
 typedef struct sg_message_filter {
     bool has_status;

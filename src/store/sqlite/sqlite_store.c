@@ -508,24 +508,18 @@ sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const voi
     return sq_read_rows_sql(s, q, NULL, bind, arg, row, drop, elem_size, max, out, n);
 }
 
-sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
-                        void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg,
-                        void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *elem),
-                        size_t elem_size, size_t max, void **out, size_t *n)
+/* Step a bound statement on c, collecting its rows; the statement is reset. */
+static sg_err read_rows_on(sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *out),
+                           void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
+                           size_t *n)
 {
     *out = NULL;
     *n = 0;
-    conn *c = sq_reader_acquire(s);
-    if (!c)
-        return SG_ERR_DB;
-    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
-    sg_err err = st ? SG_OK : SG_ERR_DB;
-    if (st && bind)
-        bind(st, arg);
+    sg_err err = SG_OK;
     char *rows = NULL;
     size_t count = 0, cap = 0;
     int rc = SQLITE_DONE;
-    while (!err && (max == 0 || count < max) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((max == 0 || count < max) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
             cap = cap ? cap * 2 : 8;
             if (max && cap > max)
@@ -543,9 +537,7 @@ sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
     }
     if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
         err = sq_map_rc(rc);
-    if (st)
-        sqlite3_reset(st);
-    sq_reader_release(s, c);
+    sqlite3_reset(st);
     if (err) {
         for (size_t i = 0; drop && i < count; i++)
             drop(rows + i * elem_size);
@@ -555,6 +547,27 @@ sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
     *out = rows;
     *n = count;
     return SG_OK;
+}
+
+sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
+                        void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg,
+                        void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *elem),
+                        size_t elem_size, size_t max, void **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
+    sg_err err = SG_ERR_DB;
+    if (st) {
+        if (bind)
+            bind(st, arg);
+        err = read_rows_on(st, row, drop, elem_size, max, out, n);
+    }
+    sq_reader_release(s, c);
+    return err;
 }
 
 /* A page read with limit + 1 rows: drop the extra one and say whether it was there. */
@@ -1345,10 +1358,33 @@ static void event_drop(void *ev)
     free(((sg_event *)ev)->detail);
 }
 
-sg_err sg_store_message_events(sg_store *s, const char *id, sg_event **out, size_t *n)
+sg_err sg_store_message_get_with_events(sg_store *s, const char *id, sg_message *out,
+                                        sg_event **ev, size_t *n)
 {
-    return sq_read_rows(s, Q_EVENTS, sq_bind_one_text, id, event_row, event_drop, sizeof **out, 0,
-                        (void **)out, n);
+    *ev = NULL;
+    *n = 0;
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    /* One read transaction: the row and its events from the same snapshot, so a
+     * reader never sees an event whose status change it does not see. */
+    sg_err err = sq_exec(c->db, "BEGIN", NULL);
+    if (!err)
+        err = message_get_on(c, id, out);
+    if (!err) {
+        sqlite3_stmt *st = sq_stmt(c, Q_EVENTS);
+        if (!st) {
+            err = SG_ERR_DB;
+        } else {
+            sq_bind_text(st, 1, id);
+            err = read_rows_on(st, event_row, event_drop, sizeof **ev, 0, (void **)ev, n);
+        }
+        if (err)
+            sg_message_free(out);
+    }
+    sq_exec(c->db, "COMMIT", NULL);
+    sq_reader_release(s, c);
+    return err;
 }
 
 sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
