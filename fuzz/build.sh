@@ -71,7 +71,7 @@ build() {
         link phone "$PHONE_OBJ" -- $PHONE_LIBS
         ;;
     twilio_response)
-        link twilio_response src/providers/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/util/form.c \
+        link twilio_response src/providers/twilio/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/util/form.c \
             src/util/buf.c src/util/err.c src/core/gsm7.c -- $JSON_LIBS $SODIUM_LIBS
         ;;
     json_message)
@@ -84,19 +84,19 @@ build() {
             src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
             src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/store/sqlite/sqlite_lock.c src/core/segment_filter.c \
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
-            src/providers/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell.c src/core/errcodes.c src/core/gsm7.c \
+            src/providers/twilio/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
             src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
         ;;
     twilio_webhook)
-        link twilio_webhook src/providers/twilio_callbacks.c src/providers/twilio_signature.c \
+        link twilio_webhook src/providers/twilio/callbacks.c src/providers/twilio/signature.c \
             src/util/form.c src/util/buf.c src/util/err.c src/util/crypto.c src/core/gsm7.c \
             src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     clickatell)
-        link clickatell src/providers/clickatell.c src/util/time.c src/providers/clickatell_callbacks.c src/providers/config_fields.c \
-            src/providers/provider.c src/providers/twilio.c src/util/form.c src/util/buf.c \
+        link clickatell src/providers/clickatell/clickatell.c src/util/time.c src/providers/clickatell/callbacks.c src/providers/config_fields.c \
+            src/providers/provider.c src/providers/twilio/twilio.c src/util/form.c src/util/buf.c \
             src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
             $JSON_LIBS $SODIUM_LIBS
         ;;

@@ -1,7 +1,7 @@
 /* libFuzzer driver for what Clickatell sends smsgate: legacy delivery reports
  * and replies (form bodies or query strings), Platform / One API JSON reports and
  * replies, and the charset conversion of reply texts
- * (src/providers/clickatell_callbacks.c); plus the drivers' answers to sends
+ * (src/providers/clickatell/callbacks.c); plus the drivers' answers to sends
  * (parse_send of both kinds).
  *
  * Contracts checked, beyond ASan/UBSan: a parse that succeeds leaves
@@ -10,8 +10,8 @@
 #include "fuzz_common.h"
 
 #include "core/gsm7.h"
-#include "providers/clickatell.h"
-#include "providers/clickatell_callbacks.h"
+#include "providers/clickatell/clickatell.h"
+#include "providers/clickatell/callbacks.h"
 #include "util/form.h"
 
 static void check_inbound(sg_err err, sg_clickatell_inbound *in, const sg_error *e)

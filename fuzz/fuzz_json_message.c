@@ -26,7 +26,7 @@
 #include "api/accept.h"
 #include "core/gsm7.h"
 #include "core/phone.h"
-#include "providers/twilio.h"
+#include "providers/twilio/twilio.h"
 #include "util/id.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-/* libFuzzer driver for the Twilio driver (src/providers/twilio.c) on what comes
+/* libFuzzer driver for the Twilio driver (src/providers/twilio/twilio.c) on what comes
  * from outside: Twilio's answer to a send (parse_send) and a provider config
  * posted to the API (config_load).
  *
@@ -31,7 +31,7 @@
 
 #include "core/gsm7.h"
 #include "providers/provider.h"
-#include "providers/twilio.h"
+#include "providers/twilio/twilio.h"
 #include "util/form.h"
 
 #define FUZZ_MAX_INPUT (64 * 1024)

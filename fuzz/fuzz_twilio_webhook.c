@@ -1,7 +1,7 @@
 /* libFuzzer driver for Twilio's webhooks as smsgate reads them: the form body
  * (sg_form_parse), the status callback and inbound-message parsers
- * (src/providers/twilio_callbacks.c), the signature check
- * (src/providers/twilio_signature.c) and the TwiML answer.
+ * (src/providers/twilio/callbacks.c), the signature check
+ * (src/providers/twilio/signature.c) and the TwiML answer.
  *
  * Contracts checked, beyond ASan/UBSan:
  *  - a parse that succeeds fills NUL-terminated fields within their arrays; a
@@ -13,8 +13,8 @@
  *    declaration. */
 #include "fuzz_common.h"
 
-#include "providers/twilio_callbacks.h"
-#include "providers/twilio_signature.h"
+#include "providers/twilio/callbacks.h"
+#include "providers/twilio/signature.h"
 #include "util/buf.h"
 #include "util/form.h"
 

@@ -15,7 +15,7 @@
 #include "dispatch/webhooks.h"
 #include "core/cidr.h"
 #include "http/server.h"
-#include "sim/twilio_sim.h"
+#include "providers/twilio/sim.h"
 #include "util/log.h"
 #include "util/time.h"
 

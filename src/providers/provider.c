@@ -1,6 +1,6 @@
 #include "providers/provider.h"
-#include "providers/clickatell.h"
-#include "providers/twilio.h"
+#include "providers/clickatell/clickatell.h"
+#include "providers/twilio/twilio.h"
 
 #include <stdio.h>
 #include <stdlib.h>

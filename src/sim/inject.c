@@ -1,8 +1,8 @@
 /* `smsgate simulate inject`: one signed Twilio incoming-message webhook (A.8, A.9)
  * POSTed straight to a URL, as Twilio would when a phone texts your number. With
  * --kind clickatell, a Clickatell reply instead (sim/clickatell_inject.c). */
-#include "sim/clickatell_sim.h"
-#include "sim/twilio_sim.h"
+#include "providers/clickatell/sim.h"
+#include "providers/twilio/sim.h"
 #include "sim/webhook.h"
 
 #include "core/gsm7.h"

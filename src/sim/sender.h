@@ -13,7 +13,7 @@
 #ifndef SG_SIM_SENDER_H
 #define SG_SIM_SENDER_H
 
-#include "sim/twilio_sim.h"
+#include "providers/twilio/sim.h"
 #include "sim/webhook.h"
 
 #include <jansson.h>

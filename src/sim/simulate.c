@@ -2,8 +2,8 @@
  * its own flags and serves until SIGINT/SIGTERM. */
 #include "sim/simulate.h"
 
-#include "sim/clickatell_sim.h"
-#include "sim/twilio_sim.h"
+#include "providers/clickatell/sim.h"
+#include "providers/twilio/sim.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #ifndef SG_SIM_WEBHOOK_H
 #define SG_SIM_WEBHOOK_H
 
-#include "providers/twilio_signature.h"
+#include "providers/twilio/signature.h"
 #include "util/buf.h"
 #include "util/err.h"
 

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "core/errcodes.h"
-#include "providers/clickatell.h"
+#include "providers/clickatell/clickatell.h"
 #include "util/crypto.h"
 #include "util/form.h"
 

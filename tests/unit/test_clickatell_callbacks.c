@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "core/errcodes.h"
-#include "providers/clickatell_callbacks.h"
+#include "providers/clickatell/callbacks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

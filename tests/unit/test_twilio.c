@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "providers/twilio.h"
+#include "providers/twilio/twilio.h"
 #include "util/crypto.h"
 
 #include <sodium.h>

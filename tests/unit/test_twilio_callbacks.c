@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "providers/twilio_callbacks.h"
+#include "providers/twilio/callbacks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

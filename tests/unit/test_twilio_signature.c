@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "providers/twilio_signature.h"
+#include "providers/twilio/signature.h"
 #include "util/crypto.h"
 
 #include <stdio.h>

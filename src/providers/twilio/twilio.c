@@ -1,7 +1,7 @@
 /* The Twilio Messages API driver (providers.md A.1-A.4), sans-I/O: config
  * validation, the create-message request, and the classification of Twilio's
  * answer. Nothing here opens a socket. */
-#include "providers/twilio.h"
+#include "providers/twilio/twilio.h"
 #include "providers/config_fields.h"
 
 #include "util/buf.h"

@@ -1,7 +1,7 @@
 /* `smsgate simulate inject --kind clickatell`: one Clickatell reply (a legacy MO
  * callback by GET, POST or JSON, or a Platform reply JSON; providers.md B.1, B.2)
  * sent straight to a URL, as Clickatell would when a phone answers your number. */
-#include "sim/clickatell_sim.h"
+#include "providers/clickatell/sim.h"
 #include "sim/common.h"
 #include "sim/webhook.h"
 

@@ -2,7 +2,7 @@
  * (including CiviCRM's "API Parameters" text), the send request of the legacy
  * HTTP API and of the Platform REST API, and the classification of their
  * answers. Nothing here opens a socket. */
-#include "providers/clickatell.h"
+#include "providers/clickatell/clickatell.h"
 #include "providers/config_fields.h"
 
 #include "core/errcodes.h"

@@ -1,6 +1,6 @@
 /* Clickatell's delivery reports and replies (providers.md B.1-B.3), parsed from
  * forms and JSON bodies. The mappings are documented in the header. */
-#include "providers/clickatell_callbacks.h"
+#include "providers/clickatell/callbacks.h"
 #include "util/form.h"
 
 #include <jansson.h>

@@ -3,7 +3,7 @@
  * sender (sim/sender.h) with Clickatell's request formats (sim/clickatell_wire.h),
  * and atomic counters. The portal settings (callback and reply URLs, the callback
  * method) can change at run time, under a mutex. */
-#include "sim/clickatell_sim.h"
+#include "providers/clickatell/sim.h"
 
 #include "core/gsm7.h"
 #include "sim/common.h"

@@ -9,7 +9,7 @@
 #ifndef SG_SIM_CLICKATELL_SIM_H
 #define SG_SIM_CLICKATELL_SIM_H
 
-#include "sim/clickatell_wire.h"
+#include "providers/clickatell/sim_wire.h"
 #include "util/err.h"
 
 #include <stdbool.h>

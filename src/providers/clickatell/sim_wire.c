@@ -1,5 +1,5 @@
 /* Clickatell's wire formats for the simulator (sim/clickatell_wire.h). */
-#include "sim/clickatell_wire.h"
+#include "providers/clickatell/sim_wire.h"
 #include "util/form.h"
 
 #include "core/gsm7.h"

@@ -3,7 +3,7 @@
  * delayed requests are in flight at once; sim/common.h), a bounded ring of
  * accepted messages, and atomic counters. Per request the work is O(1): parse the
  * form, validate, build one JSON answer, append to the ring. */
-#include "sim/twilio_sim.h"
+#include "providers/twilio/sim.h"
 
 #include "core/gsm7.h"
 #include "sim/common.h"

@@ -1,4 +1,4 @@
-#include "providers/twilio_callbacks.h"
+#include "providers/twilio/callbacks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

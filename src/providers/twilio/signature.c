@@ -1,4 +1,4 @@
-#include "providers/twilio_signature.h"
+#include "providers/twilio/signature.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 
