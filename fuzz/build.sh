@@ -25,6 +25,10 @@ SQLITE_LIBS=$(pkg-config --libs sqlite3)
 PHONE_CFLAGS=$(pkg-config --cflags libpcre2-8)
 PHONE_LIBS="-fsanitize-link-c++-runtime -lphonenumber $(pkg-config --libs protobuf libpcre2-8) -lstdc++"
 
+# What the kinds table (providers/provider.c) brings besides the drivers: each
+# kind's callback hooks and the parsers and signature check they call.
+KIND_HOOKS="src/providers/callback_types.c src/providers/twilio/callback_hooks.c src/providers/twilio/signature.c src/providers/clickatell/callback_hooks.c"
+
 # The libphonenumber shim and its fast path are C++: compiled once per run (a few
 # seconds) into one archive, linked into the targets that use it.
 PHONE_OBJ="$OUT/obj/libsg_phone.a"
@@ -72,7 +76,8 @@ build() {
         ;;
     twilio_response)
         link twilio_response src/providers/twilio/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/util/form.c \
-            src/util/buf.c src/util/err.c src/core/gsm7.c -- $JSON_LIBS $SODIUM_LIBS
+            src/util/buf.c src/util/err.c src/core/gsm7.c $KIND_HOOKS src/providers/twilio/callbacks.c \
+            src/providers/clickatell/callbacks.c src/util/crypto.c src/core/status.c -- $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     json_message)
         # accept.c needs the provider-set lookups (registry.c) and sg_message_free
@@ -86,7 +91,8 @@ build() {
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
             src/providers/twilio/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
-            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" -- \
+            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" \
+            $KIND_HOOKS src/providers/twilio/callbacks.c src/providers/clickatell/callbacks.c -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
         ;;
     twilio_webhook)
@@ -97,8 +103,9 @@ build() {
     clickatell)
         link clickatell src/providers/clickatell/clickatell.c src/util/time.c src/providers/clickatell/callbacks.c src/providers/config_fields.c \
             src/providers/provider.c src/providers/twilio/twilio.c src/util/form.c src/util/buf.c \
-            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c -- \
-            $JSON_LIBS $SODIUM_LIBS
+            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c \
+            $KIND_HOOKS src/providers/twilio/callbacks.c src/util/crypto.c -- \
+            $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     csv)
         link csv src/core/csv.c src/util/err.c --

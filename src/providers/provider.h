@@ -5,6 +5,7 @@
 #ifndef SG_PROVIDERS_PROVIDER_H
 #define SG_PROVIDERS_PROVIDER_H
 
+#include "providers/callback_types.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -137,6 +138,36 @@ typedef struct sg_provider_kind {
                                       sg_lookup_matches *out);
     /* Every key config takes, described (ended by a NULL key). */
     const sg_config_key *config_keys;
+
+    /* ---- callbacks: the provider's webhooks (providers/callback_types.h) ----------------
+     * callbacks/callbacks.c finds the provider, checks a secret URL's secret and
+     * allow_from (url_secret above), and then asks these hooks, in this order, to
+     * read, authenticate and parse the request (sg_cb_run_status / _inbound); it
+     * stores what they return and answers. A kind without callback_read takes no
+     * callbacks (404). cfg is the provider's loaded config. */
+
+    /* The request's parameters into out (which request shapes the provider sends:
+     * a form body, the query of a GET, a JSON body). False with r filled when the
+     * request is malformed; out then holds nothing to free. */
+    bool (*callback_read)(const void *cfg, const sg_cb_request *rq, sg_cb_params *out,
+                          sg_cb_refusal *r);
+    /* Optional: authenticate rq (a signature over its URL and params). A kind that
+     * has it takes its callbacks at /callbacks/{id}/status and /inbound too (no
+     * secret in the URL); NULL: only at the secret URLs, whose secret is the proof.
+     * False with r filled (403, log_reason set) when the request is not the
+     * provider's. */
+    bool (*callback_verify)(const void *cfg, const sg_cb_request *rq, const sg_cb_params *p,
+                            sg_cb_refusal *r);
+    /* A delivery report / an incoming message from the parameters, with the kind's
+     * own checks (Clickatell's legacy api_id). False with r filled. */
+    bool (*parse_status_cb)(const void *cfg, const sg_cb_params *p, sg_cb_status *out,
+                            sg_cb_refusal *r);
+    bool (*parse_inbound_cb)(const void *cfg, const sg_cb_params *p, sg_cb_inbound *out,
+                             sg_cb_refusal *r);
+    /* The 200 answer to a callback taken (static): content type and body (Twilio
+     * wants empty TwiML, Clickatell "OK"). */
+    const char *callback_answer_type;
+    const char *callback_answer;
 } sg_provider_kind;
 
 /* The kind named name, or NULL. */

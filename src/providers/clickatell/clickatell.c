@@ -357,6 +357,11 @@ static void wipe_free(char *s)
     }
 }
 
+const char *sg_ck_cfg_api_id(const void *vcfg)
+{
+    return ((const ckt_cfg *)vcfg)->api_id;
+}
+
 static void config_free(void *vcfg)
 {
     ckt_cfg *c = vcfg;
@@ -1247,6 +1252,11 @@ const sg_provider_kind sg_clickatell_kind = {
     .build_send = build_send,
     .parse_send = legacy_parse_send,
     .config_keys = legacy_config_keys,
+    .callback_read = sg_ck_cb_read_legacy,
+    .parse_status_cb = sg_ck_cb_status_legacy,
+    .parse_inbound_cb = sg_ck_cb_inbound_legacy,
+    .callback_answer_type = "text/plain",
+    .callback_answer = "OK\n",
 };
 
 const sg_provider_kind sg_clickatell_platform_kind = {
@@ -1259,4 +1269,9 @@ const sg_provider_kind sg_clickatell_platform_kind = {
     .build_send = build_send,
     .parse_send = platform_parse_send,
     .config_keys = platform_config_keys,
+    .callback_read = sg_ck_cb_read_platform,
+    .parse_status_cb = sg_ck_cb_status_platform,
+    .parse_inbound_cb = sg_ck_cb_inbound_platform,
+    .callback_answer_type = "text/plain",
+    .callback_answer = "OK\n",
 };

@@ -23,4 +23,25 @@ extern const sg_provider_kind sg_clickatell_platform_kind;
 /* The catalogue provider name of every Clickatell code, for either kind. */
 #define SG_CLICKATELL_CATALOGUE "clickatell"
 
+/* The legacy api_id of a loaded config (borrowed; NULL for the Platform). */
+const char *sg_ck_cfg_api_id(const void *cfg);
+
+/* The kinds' callback hooks (sg_provider_kind's callbacks block; callback_hooks.c).
+ * Clickatell cannot sign: its callbacks come to the secret URLs only. Parameters
+ * are the query of a GET, a POST's form body, or a JSON body: the Platform's is
+ * parsed as JSON, the legacy API's flat JSON object is read as a form. A legacy
+ * callback's api_id must be the provider's (403, field api_id). */
+bool sg_ck_cb_read_legacy(const void *cfg, const sg_cb_request *rq, sg_cb_params *out,
+                          sg_cb_refusal *r);
+bool sg_ck_cb_read_platform(const void *cfg, const sg_cb_request *rq, sg_cb_params *out,
+                            sg_cb_refusal *r);
+bool sg_ck_cb_status_legacy(const void *cfg, const sg_cb_params *p, sg_cb_status *out,
+                            sg_cb_refusal *r);
+bool sg_ck_cb_status_platform(const void *cfg, const sg_cb_params *p, sg_cb_status *out,
+                              sg_cb_refusal *r);
+bool sg_ck_cb_inbound_legacy(const void *cfg, const sg_cb_params *p, sg_cb_inbound *out,
+                             sg_cb_refusal *r);
+bool sg_ck_cb_inbound_platform(const void *cfg, const sg_cb_params *p, sg_cb_inbound *out,
+                               sg_cb_refusal *r);
+
 #endif

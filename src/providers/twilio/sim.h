@@ -93,9 +93,10 @@ void sg_twilio_sim_destroy(sg_twilio_sim *s);
  * code (0 after a clean stop, 1 on failure, 2 on a usage error). */
 int sg_twilio_sim_main(int argc, char **argv);
 
-/* `smsgate simulate inject`: argv[0] is "inject". POSTs one signed incoming-message
- * webhook (A.8) and prints the answer; 0 on a 2xx answer, 1 otherwise, 2 on a
- * usage error. No simulator needs to run. (sim/inject.c) */
-int sg_sim_inject_main(int argc, char **argv);
+/* `smsgate simulate inject [--kind twilio]`: argv[0] is "inject". POSTs one signed
+ * incoming-message webhook (A.8) and prints the answer; 0 on a 2xx answer, 1
+ * otherwise, 2 on a usage error. No simulator needs to run. (sim_inject.c; the
+ * kind's sim_inject) */
+int sg_twilio_inject_main(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ typedef struct twilio_cfg {
     /* An auth_token is given: Twilio's webhook signatures can be checked (with an
      * API key alone they cannot, and the callback URLs carry a secret instead). */
     bool signs;
+    char *auth_token; /* checks webhook signatures; NULL without one; wiped on free */
     /* Precomputed once per load: the dispatcher builds thousands of requests a
      * second from one config. */
     char *messages_url;
@@ -321,6 +322,10 @@ static void config_free(void *vcfg)
     sg_cfg_free_list(c->from, c->n_from);
     free(c->base_url);
     free(c->messages_url);
+    if (c->auth_token) {
+        sodium_memzero(c->auth_token, strlen(c->auth_token));
+        free(c->auth_token);
+    }
     if (c->authorization) {
         sodium_memzero(c->authorization, strlen(c->authorization));
         free(c->authorization);
@@ -426,13 +431,14 @@ static void *config_load(json_t *config, sg_error *e)
     c->signs = auth_token != NULL;
     c->account_sid = strdup(account_sid);
     c->messaging_service_sid = service ? strdup(service) : NULL;
+    c->auth_token = auth_token ? strdup(auth_token) : NULL;
     c->messages_url = malloc(strlen(c->base_url) + 128);
     /* With both, the API key sends (Twilio's advice: it can be revoked alone) and
      * the auth token only checks webhook signatures. */
     c->authorization =
         api_key_sid ? basic_auth(api_key_sid, api_key_secret) : basic_auth(account_sid, auth_token);
     if (!c->account_sid || (service && !c->messaging_service_sid) || !c->messages_url ||
-        !c->authorization)
+        !c->authorization || (auth_token && !c->auth_token))
         goto nomem;
     snprintf(c->messages_url, strlen(c->base_url) + 128, "%s/2010-04-01/Accounts/%s/Messages.json",
              c->base_url, c->account_sid);
@@ -467,6 +473,16 @@ fail:
 static bool callbacks_signed(const void *vcfg)
 {
     return ((const twilio_cfg *)vcfg)->signs;
+}
+
+const char *sg_twilio_cfg_auth_token(const void *vcfg)
+{
+    return ((const twilio_cfg *)vcfg)->auth_token;
+}
+
+const char *sg_twilio_cfg_service_sid(const void *vcfg)
+{
+    return ((const twilio_cfg *)vcfg)->messaging_service_sid;
 }
 
 static size_t senders(const void *vcfg, const char *const **out)
@@ -736,4 +752,10 @@ const sg_provider_kind sg_twilio_kind = {
     .parse_lookup = parse_lookup,
     .parse_send = parse_send,
     .config_keys = config_keys,
+    .callback_read = sg_twilio_cb_read,
+    .callback_verify = sg_twilio_cb_verify,
+    .parse_status_cb = sg_twilio_cb_status,
+    .parse_inbound_cb = sg_twilio_cb_inbound,
+    .callback_answer_type = "text/xml",
+    .callback_answer = SG_TWIML_EMPTY,
 };
