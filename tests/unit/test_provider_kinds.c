@@ -1,6 +1,9 @@
 /* The kinds table (providers/provider.h): every kind describes its config keys
  * (config_keys, from which `smsgate provider --help` and the CLI's per-kind flags
- * are made), and every key it describes is one its config_load knows. */
+ * are made), and every key it describes is one its config_load knows. Every kind
+ * reads its own webhooks through the hooks of its row (callback_types.h), and the
+ * generic pipeline (sg_cb_run_status / _inbound) is driven by those hooks alone:
+ * a kind nobody else knows of gets its callbacks read, authenticated and parsed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +11,12 @@
 #include <cmocka.h>
 
 #include "providers/provider.h"
+#include "providers/twilio/signature.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A value of the key's type that is surely wrong in content but not in kind. */
 static json_t *sample(const sg_config_key *k)
@@ -54,10 +60,308 @@ static void test_described_keys_are_known(void **state)
     assert_true(kinds >= 3);
 }
 
+/* ---- callbacks ---------------------------------------------------------------------- */
+
+static void test_every_kind_reads_its_callbacks(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        if (!(*k)->callback_read || !(*k)->parse_status_cb || !(*k)->parse_inbound_cb)
+            fail_msg("kind %s lacks a callback hook (read, status, inbound)", (*k)->name);
+        if (!(*k)->callback_answer_type || !(*k)->callback_answer)
+            fail_msg("kind %s has no answer to a callback", (*k)->name);
+        /* Authenticated one way or the other: a signature, or the secret URL. */
+        if (!(*k)->callback_verify && !(*k)->url_secret)
+            fail_msg("kind %s has no way to authenticate its callbacks", (*k)->name);
+    }
+}
+
+/* A request's headers for the tests: one name and its value. */
+typedef struct fake_headers {
+    const char *name, *value;
+} fake_headers;
+
+static const char *fake_header(const void *ctx, const char *name)
+{
+    const fake_headers *h = ctx;
+    return h && h->name && strcasecmp(h->name, name) == 0 ? h->value : NULL;
+}
+
+/* A kind registered nowhere but in its own row: query parameters, a header that
+ * must say "yes", "id" and "state" in its reports. */
+static bool fake_read(const void *cfg, const sg_cb_request *rq, sg_cb_params *out,
+                      sg_cb_refusal *r)
+{
+    if (!rq->query)
+        return sg_cb_refuse(r, 400, "invalid_request", NULL, "no query");
+    out->form = rq->query;
+    return true;
+}
+
+static bool fake_verify(const void *cfg, const sg_cb_request *rq, const sg_cb_params *p,
+                        sg_cb_refusal *r)
+{
+    const char *v = rq->header(rq->header_ctx, "X-Fake");
+    if (v && strcmp(v, "yes") == 0)
+        return true;
+    r->log_reason = "no_fake";
+    return sg_cb_refuse(r, 403, "forbidden", NULL, "not fake enough");
+}
+
+static bool fake_status(const void *cfg, const sg_cb_params *p, sg_cb_status *out,
+                        sg_cb_refusal *r)
+{
+    const char *id = sg_form_get(p->form, "id"), *state = sg_form_get(p->form, "state");
+    if (!id)
+        return sg_cb_refuse(r, 400, "invalid_request", "id", "id is missing");
+    snprintf(out->provider_message_id, sizeof out->provider_message_id, "%s", id);
+    snprintf(out->status_raw, sizeof out->status_raw, "%s", state ? state : "");
+    out->has_status = state && strcmp(state, "ok") == 0;
+    out->status = SG_STATUS_DELIVERED;
+    return true;
+}
+
+static bool fake_inbound(const void *cfg, const sg_cb_params *p, sg_cb_inbound *out,
+                         sg_cb_refusal *r)
+{
+    out->body = strdup(sg_form_get(p->form, "text") ? sg_form_get(p->form, "text") : "");
+    return out->body != NULL;
+}
+
+static const sg_provider_kind fake_kind = {
+    .name = "fake",
+    .callback_read = fake_read,
+    .callback_verify = fake_verify,
+    .parse_status_cb = fake_status,
+    .parse_inbound_cb = fake_inbound,
+    .callback_answer_type = "text/plain",
+    .callback_answer = "",
+};
+
+/* rq for a GET with query text q and header h (q must outlive rq). */
+static void get_request(sg_cb_request *rq, sg_form *query, const char *q, const fake_headers *h)
+{
+    assert_int_equal(sg_form_parse_keep_nul(q, strlen(q), query), SG_OK);
+    *rq = (sg_cb_request){
+        .what = SG_CB_STATUS,
+        .method = "GET",
+        .url = "https://sms.example.org/callbacks/prv_1/status",
+        .body = "",
+        .query = query,
+        .header = fake_header,
+        .header_ctx = h,
+        .status_callback_url = "",
+    };
+}
+
+static void test_fake_kind_gets_its_status_parsed(void **state)
+{
+    (void)state;
+    fake_headers yes = {"X-Fake", "yes"}, no = {"X-Fake", "no"};
+    sg_form query;
+    sg_cb_request rq;
+    sg_cb_status st;
+    sg_cb_refusal r;
+
+    get_request(&rq, &query, "id=abc&state=ok", &yes);
+    assert_true(sg_cb_run_status(&fake_kind, NULL, &rq, &st, &r));
+    assert_string_equal(st.provider_message_id, "abc");
+    assert_true(st.has_status);
+    assert_int_equal(st.status, SG_STATUS_DELIVERED);
+    assert_string_equal(st.status_raw, "ok");
+    assert_null(st.errcode);
+
+    /* the kind's own authentication decides, before anything is parsed */
+    rq.header_ctx = &no;
+    assert_false(sg_cb_run_status(&fake_kind, NULL, &rq, &st, &r));
+    assert_int_equal(r.http_status, 403);
+    assert_string_equal(r.log_reason, "no_fake");
+    assert_string_equal(st.provider_message_id, "");
+    sg_form_free(&query);
+
+    /* the kind's parse refuses with the field at fault */
+    get_request(&rq, &query, "state=ok", &yes);
+    assert_false(sg_cb_run_status(&fake_kind, NULL, &rq, &st, &r));
+    assert_int_equal(r.http_status, 400);
+    assert_string_equal(r.field, "id");
+    assert_null(r.log_reason);
+    sg_form_free(&query);
+
+    /* an inbound goes through the same hooks */
+    get_request(&rq, &query, "text=hello", &yes);
+    rq.what = SG_CB_INBOUND;
+    sg_cb_inbound in;
+    assert_true(sg_cb_run_inbound(&fake_kind, NULL, &rq, &in, &r));
+    assert_string_equal(in.body, "hello");
+    sg_cb_inbound_free(&in);
+    sg_form_free(&query);
+}
+
+/* A provider of kind name loaded from the JSON config text; NULL fails. */
+static void *load(const char *name, const char *config_text, const sg_provider_kind **k)
+{
+    *k = sg_provider_kind_find(name);
+    assert_non_null(*k);
+    json_t *config = json_loads(config_text, 0, NULL);
+    assert_non_null(config);
+    sg_error e;
+    sg_error_clear(&e);
+    void *cfg = (*k)->config_load(config, &e);
+    if (!cfg)
+        fail_msg("%s config refused: %s", name, e.message);
+    json_decref(config);
+    return cfg;
+}
+
+#define TW_SID   "SM3b2f4e0c9d1a48e7b6c5d4e3f2a1b0c9"
+#define TW_URL   "https://sms.example.org/callbacks/prv_1/status"
+#define TW_TOKEN "12345678901234567890123456789012"
+
+/* A form-encoded POST of body to TW_URL, signed for sign_url (NULL: unsigned). */
+static void twilio_post(sg_cb_request *rq, const char *body, const char *sign_url,
+                        fake_headers *h, char sig[SG_TWILIO_SIG_MAX])
+{
+    sg_form form;
+    assert_int_equal(sg_form_parse(body, strlen(body), &form), SG_OK);
+    if (sign_url)
+        sg_twilio_sign(TW_TOKEN, sign_url, &form, sig);
+    sg_form_free(&form);
+    *h = (fake_headers){sign_url ? "X-Twilio-Signature" : NULL, sig};
+    *rq = (sg_cb_request){
+        .what = SG_CB_STATUS,
+        .method = "POST",
+        .url = TW_URL,
+        .content_type = "application/x-www-form-urlencoded",
+        .body = body,
+        .body_len = strlen(body),
+        .header = fake_header,
+        .header_ctx = h,
+        .status_callback_url = "",
+    };
+}
+
+static void test_twilio_status_through_its_hooks(void **state)
+{
+    (void)state;
+    const sg_provider_kind *k;
+    void *cfg = load("twilio",
+                     "{\"account_sid\": \"ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"auth_token\": "
+                     "\"" TW_TOKEN "\", \"from\": \"+15005550006\"}",
+                     &k);
+    const char *body = "MessageSid=" TW_SID "&MessageStatus=undelivered&ErrorCode=30003";
+    sg_cb_request rq;
+    fake_headers h;
+    char sig[SG_TWILIO_SIG_MAX];
+    sg_cb_status st;
+    sg_cb_refusal r;
+
+    twilio_post(&rq, body, TW_URL, &h, sig);
+    assert_true(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_string_equal(st.provider_message_id, TW_SID);
+    assert_true(st.has_status);
+    assert_int_equal(st.status, SG_STATUS_UNDELIVERED);
+    assert_string_equal(st.error_code, "30003");
+    assert_non_null(st.errcode); /* the kind names its catalogue */
+    assert_string_equal(st.errcode->title, "Unreachable destination handset");
+
+    /* signed for another URL: refused, and why is logged */
+    twilio_post(&rq, body, "https://elsewhere.example.org/status", &h, sig);
+    assert_false(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_int_equal(r.http_status, 403);
+    assert_string_equal(r.log_reason, "bad_signature");
+    /* ... unless that is the provider's status_callback_url (a proxy forwards) */
+    rq.status_callback_url = "https://elsewhere.example.org/status";
+    assert_true(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    /* which signs status reports only */
+    rq.what = SG_CB_INBOUND;
+    sg_cb_inbound in;
+    assert_false(sg_cb_run_inbound(k, cfg, &rq, &in, &r));
+    assert_string_equal(r.log_reason, "bad_signature");
+
+    /* unsigned, and not form-encoded */
+    twilio_post(&rq, body, NULL, &h, sig);
+    assert_false(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_string_equal(r.log_reason, "no_signature");
+    rq.content_type = "application/json";
+    assert_false(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_int_equal(r.http_status, 415);
+    k->config_free(cfg);
+}
+
+#define CK_MSG "7b8c3a1f2e4d5c6b7a8f9e0d1c2b3a4f"
+
+static void test_clickatell_status_through_its_hooks(void **state)
+{
+    (void)state;
+    const sg_provider_kind *k;
+    void *cfg = load("clickatell",
+                     "{\"username\": \"u\", \"password\": \"p\", \"api_id\": \"3456789\", "
+                     "\"from\": \"+27831234567\"}",
+                     &k);
+    sg_form query;
+    sg_cb_request rq;
+    sg_cb_status st;
+    sg_cb_refusal r;
+
+    get_request(&rq, &query, "api_id=3456789&apiMsgId=" CK_MSG "&status=007", NULL);
+    rq.secret_url = true;
+    assert_true(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_string_equal(st.provider_message_id, CK_MSG);
+    assert_int_equal(st.status, SG_STATUS_UNDELIVERED);
+    assert_string_equal(st.error_code, "status-007");
+    assert_non_null(st.errcode);
+    sg_form_free(&query);
+
+    /* another account's api_id: 403 naming the field, not logged as a forgery */
+    get_request(&rq, &query, "api_id=999&apiMsgId=" CK_MSG "&status=004", NULL);
+    assert_false(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_int_equal(r.http_status, 403);
+    assert_string_equal(r.field, "api_id");
+    assert_null(r.log_reason);
+    sg_form_free(&query);
+
+    /* a flat JSON object is read as the legacy form */
+    const char *json = "{\"api_id\": \"3456789\", \"apiMsgId\": \"" CK_MSG "\", \"status\": 4}";
+    get_request(&rq, &query, "", NULL);
+    rq.method = "POST";
+    rq.content_type = "application/json";
+    rq.body = json;
+    rq.body_len = strlen(json);
+    assert_true(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_int_equal(st.status, SG_STATUS_DELIVERED);
+    sg_form_free(&query);
+
+    /* a NUL outside the text is refused */
+    get_request(&rq, &query, "api_id=3456789&apiMsgId=a%00b&status=004", NULL);
+    assert_false(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_int_equal(r.http_status, 400);
+    sg_form_free(&query);
+    k->config_free(cfg);
+
+    /* the Platform's JSON */
+    cfg = load("clickatell-platform",
+               "{\"api_key\": \"abcdefghijklmnop\", \"from\": \"+27831234567\"}", &k);
+    json = "{\"messageId\": \"" CK_MSG "\", \"status\": \"RECEIVED_BY_RECIPIENT\"}";
+    get_request(&rq, &query, "", NULL);
+    rq.method = "POST";
+    rq.content_type = "application/json";
+    rq.body = json;
+    rq.body_len = strlen(json);
+    assert_true(sg_cb_run_status(k, cfg, &rq, &st, &r));
+    assert_string_equal(st.provider_message_id, CK_MSG);
+    assert_int_equal(st.status, SG_STATUS_DELIVERED);
+    sg_form_free(&query);
+    k->config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_described_keys_are_known),
+        cmocka_unit_test(test_every_kind_reads_its_callbacks),
+        cmocka_unit_test(test_fake_kind_gets_its_status_parsed),
+        cmocka_unit_test(test_twilio_status_through_its_hooks),
+        cmocka_unit_test(test_clickatell_status_through_its_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
