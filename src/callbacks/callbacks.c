@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const char *what_name(sg_cb_what what)
 {
@@ -82,8 +81,7 @@ static void refused(sg_http_req *req, const sg_provider *p, const char *what,
     if (r->log_reason)
         sg_log(SG_LOG_WARN, "callback_forbidden", "provider=%s kind=%s reason=\"%s\"", p->name,
                what, r->log_reason);
-    sg_http_problem(req, r->http_status, r->code, r->field[0] ? r->field : NULL, "%s",
-                    r->detail);
+    sg_http_problem(req, r->http_status, r->code, r->field[0] ? r->field : NULL, "%s", r->detail);
 }
 
 /* The 200 answer the kind's provider expects to a callback taken. */
@@ -270,8 +268,7 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
     m.body = cin->body;
     cin->body = NULL;
     snprintf(m.provider_id, sizeof m.provider_id, "%s", p->id);
-    snprintf(m.provider_message_id, sizeof m.provider_message_id, "%s",
-             cin->provider_message_id);
+    snprintf(m.provider_message_id, sizeof m.provider_message_id, "%s", cin->provider_message_id);
     sg_sms_info info = {0};
     if (sg_sms_analyze(m.body, strlen(m.body), &info) == SG_TEXT_OK)
         m.encoding = info.encoding;
@@ -308,8 +305,8 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
         sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
         if (!in.duplicate) {
             sg_webhooks_wake(app->webhooks);
-            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d",
-                   m.id, p->name, keyword ? keyword : "-", in.consent_changed);
+            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d", m.id,
+                   p->name, keyword ? keyword : "-", in.consent_changed);
             if (has_reply) {
                 sg_metrics_provider_add(p->name, SG_M_ACCEPTED, 1);
                 sg_dispatcher_wake(app->dispatcher);
@@ -322,11 +319,11 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
     return err == SG_OK;
 }
 
-/* The provider of /callbacks/{id}/{secret}/... (a url_secret kind), checked: the secret in the URL
- * (constant time) and, when the provider lists networks, the client's address.
- * NULL after answering 404 or 403. The caller releases *set. */
-static const sg_provider *url_secret_provider(sg_http_req *req, sg_app *app,
-                                              sg_provider_set **set, const char *what)
+/* The provider of /callbacks/{id}/{secret}/... (a url_secret kind), checked: the
+ * secret in the URL (constant time) and, when the provider lists networks, the
+ * client's address. NULL after answering 404 or 403. The caller releases *set. */
+static const sg_provider *url_secret_provider(sg_http_req *req, sg_app *app, sg_provider_set **set,
+                                              const char *what)
 {
     *set = sg_registry_get(app->registry);
     const char *id = sg_http_param(req, 0), *secret = sg_http_param(req, 1);

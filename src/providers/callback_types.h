@@ -61,10 +61,11 @@ void sg_cb_params_free(sg_cb_params *p);
  * field (NULL when "") and detail, and counts it in /metrics as "forbidden"
  * (403) or "rejected" (anything else). */
 typedef struct sg_cb_refusal {
-    int http_status;        /* 400, 403 or 415 */
-    const char *code;       /* static: "invalid_request", "forbidden", "unsupported_media_type" */
-    const char *log_reason; /* static; when set, a callback_forbidden line says it (never a secret) */
-    char field[64];         /* the parameter at fault, "" for none */
+    int http_status;  /* 400, 403 or 415 */
+    const char *code; /* static: "invalid_request", "forbidden", "unsupported_media_type" */
+    const char
+        *log_reason; /* static; when set, a callback_forbidden line says it (never a secret) */
+    char field[64];  /* the parameter at fault, "" for none */
     char detail[512];
 } sg_cb_refusal;
 

@@ -72,7 +72,10 @@ int sg_sim_inject_main(int argc, char **argv)
     sg_buf names; /* "twilio or clickatell" */
     sg_buf_init(&names, 1024);
     for (size_t i = 0; i < N_INJECTORS; i++)
-        sg_buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 == N_INJECTORS ? " or " : ", ",
+        sg_buf_printf(&names, "%s%s",
+                      i == 0                 ? ""
+                      : i + 1 == N_INJECTORS ? " or "
+                                             : ", ",
                       injectors[i].kind->name);
     fprintf(stderr, "smsgate simulate inject: --kind must be %s (try --help)\n",
             sg_buf_cstr(&names));

@@ -52,8 +52,7 @@ static void test_described_keys_are_known(void **state)
             if (cfg)
                 (*k)->config_free(cfg);
             else if (strstr(e.message, "unknown key"))
-                fail_msg("kind %s: described key %s is refused: %s", (*k)->name, c->key,
-                         e.message);
+                fail_msg("kind %s: described key %s is refused: %s", (*k)->name, c->key, e.message);
             json_decref(config);
         }
     }
@@ -89,8 +88,7 @@ static const char *fake_header(const void *ctx, const char *name)
 
 /* A kind registered nowhere but in its own row: query parameters, a header that
  * must say "yes", "id" and "state" in its reports. */
-static bool fake_read(const void *cfg, const sg_cb_request *rq, sg_cb_params *out,
-                      sg_cb_refusal *r)
+static bool fake_read(const void *cfg, const sg_cb_request *rq, sg_cb_params *out, sg_cb_refusal *r)
 {
     if (!rq->query)
         return sg_cb_refuse(r, 400, "invalid_request", NULL, "no query");
@@ -108,8 +106,7 @@ static bool fake_verify(const void *cfg, const sg_cb_request *rq, const sg_cb_pa
     return sg_cb_refuse(r, 403, "forbidden", NULL, "not fake enough");
 }
 
-static bool fake_status(const void *cfg, const sg_cb_params *p, sg_cb_status *out,
-                        sg_cb_refusal *r)
+static bool fake_status(const void *cfg, const sg_cb_params *p, sg_cb_status *out, sg_cb_refusal *r)
 {
     const char *id = sg_form_get(p->form, "id"), *state = sg_form_get(p->form, "state");
     if (!id)
@@ -218,8 +215,8 @@ static void *load(const char *name, const char *config_text, const sg_provider_k
 #define TW_TOKEN "12345678901234567890123456789012"
 
 /* A form-encoded POST of body to TW_URL, signed for sign_url (NULL: unsigned). */
-static void twilio_post(sg_cb_request *rq, const char *body, const char *sign_url,
-                        fake_headers *h, char sig[SG_TWILIO_SIG_MAX])
+static void twilio_post(sg_cb_request *rq, const char *body, const char *sign_url, fake_headers *h,
+                        char sig[SG_TWILIO_SIG_MAX])
 {
     sg_form form;
     assert_int_equal(sg_form_parse(body, strlen(body), &form), SG_OK);

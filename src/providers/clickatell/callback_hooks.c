@@ -59,8 +59,7 @@ static bool json_to_form(const char *json, size_t len, sg_form *out)
         size_t text_len;
         if (json_is_null(v))
             continue;
-        ok = json_text(v, num, &text, &text_len) &&
-             sg_form_add_n(&b, key, text, text_len) == SG_OK;
+        ok = json_text(v, num, &text, &text_len) && sg_form_add_n(&b, key, text, text_len) == SG_OK;
         if (!ok)
             break;
     }
@@ -86,8 +85,7 @@ static bool nul_outside_text(const sg_form *form)
 /* The parameters: the query for GET; for POST a form body or, when the body is
  * JSON, the JSON (and the query as the form). A legacy provider's JSON is a flat
  * object and is read as a form instead; JSON that is not one stays JSON. */
-static bool read_params(const sg_cb_request *rq, bool platform, sg_cb_params *out,
-                        sg_cb_refusal *r)
+static bool read_params(const sg_cb_request *rq, bool platform, sg_cb_params *out, sg_cb_refusal *r)
 {
     bool post = strcmp(rq->method, "POST") == 0;
     const char *ct = rq->content_type;
@@ -157,8 +155,8 @@ static bool status_out(sg_err err, const sg_error *e, const sg_clickatell_status
     snprintf(out->status_raw, sizeof out->status_raw, "%s", cb->status_raw);
     snprintf(out->error_code, sizeof out->error_code, "%s", cb->error_code);
     snprintf(out->error_message, sizeof out->error_message, "%s", cb->error_message);
-    out->errcode = cb->error_code[0] ? sg_errcode_find(SG_CLICKATELL_CATALOGUE, cb->error_code)
-                                     : NULL;
+    out->errcode =
+        cb->error_code[0] ? sg_errcode_find(SG_CLICKATELL_CATALOGUE, cb->error_code) : NULL;
     return true;
 }
 

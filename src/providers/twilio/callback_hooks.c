@@ -90,8 +90,8 @@ bool sg_twilio_cb_inbound(const void *cfg, const sg_cb_params *p, sg_cb_inbound 
     snprintf(out->provider_message_id, sizeof out->provider_message_id, "%s", tin.message_sid);
     snprintf(out->from, sizeof out->from, "%s", tin.from);
     snprintf(out->to, sizeof out->to, "%s", tin.to);
-    out->to_owned = tin.messaging_service_sid[0] && service &&
-                    strcmp(service, tin.messaging_service_sid) == 0;
+    out->to_owned =
+        tin.messaging_service_sid[0] && service && strcmp(service, tin.messaging_service_sid) == 0;
     out->segments = tin.segments;
     out->body = tin.body;
     tin.body = NULL;

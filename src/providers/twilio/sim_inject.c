@@ -2,7 +2,6 @@
  * webhook (A.8, A.9) POSTed straight to a URL, as Twilio would when a phone texts
  * your number. The kind's sim_inject (sim/inject.c picks it by --kind). */
 #include "providers/twilio/sim.h"
-#include "providers/twilio/twilio.h"
 #include "sim/webhook.h"
 
 #include "core/gsm7.h"
