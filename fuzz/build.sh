@@ -65,7 +65,10 @@ build() {
         link form src/util/form.c src/util/buf.c --
         ;;
     gsm7)
-        link gsm7 src/core/gsm7.c --
+        link gsm7 src/core/gsm7.c src/util/utf8.c --
+        ;;
+    utf8)
+        link utf8 src/util/utf8.c --
         ;;
     time)
         link time src/util/time.c --
@@ -76,7 +79,7 @@ build() {
         ;;
     twilio_response)
         link twilio_response src/providers/twilio/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/util/form.c \
-            src/util/buf.c src/util/err.c src/core/gsm7.c $KIND_HOOKS src/providers/twilio/callbacks.c \
+            src/util/buf.c src/util/err.c src/core/gsm7.c src/util/utf8.c $KIND_HOOKS src/providers/twilio/callbacks.c \
             src/providers/clickatell/callbacks.c src/util/crypto.c src/core/status.c -- $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     json_message)
@@ -91,33 +94,33 @@ build() {
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
             src/providers/twilio/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
-            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c "$PHONE_OBJ" \
+            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c src/util/utf8.c "$PHONE_OBJ" \
             $KIND_HOOKS src/providers/twilio/callbacks.c src/providers/clickatell/callbacks.c -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
         ;;
     twilio_webhook)
         link twilio_webhook src/providers/twilio/callbacks.c src/providers/twilio/signature.c \
             src/util/form.c src/util/buf.c src/util/err.c src/util/crypto.c src/core/gsm7.c \
-            src/core/status.c -- $SODIUM_LIBS $CRYPTO_LIBS
+            src/core/status.c src/util/utf8.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     clickatell)
         link clickatell src/providers/clickatell/clickatell.c src/util/time.c src/providers/clickatell/callbacks.c src/providers/config_fields.c \
             src/providers/provider.c src/providers/twilio/twilio.c src/util/form.c src/util/buf.c \
-            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c \
+            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c src/util/utf8.c \
             $KIND_HOOKS src/providers/twilio/callbacks.c src/util/crypto.c -- \
             $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     csv)
-        link csv src/core/csv.c src/util/err.c --
+        link csv src/core/csv.c src/util/err.c src/util/utf8.c --
         ;;
     template)
-        link template src/core/template.c src/util/buf.c src/util/err.c --
+        link template src/core/template.c src/util/buf.c src/util/err.c src/util/utf8.c --
         ;;
     links)
         link links src/core/links.c src/util/buf.c src/util/err.c --
         ;;
     segment_filter)
-        link segment_filter src/core/segment_filter.c src/util/time.c src/util/buf.c src/util/err.c --
+        link segment_filter src/core/segment_filter.c src/util/time.c src/util/buf.c src/util/err.c src/util/utf8.c --
         ;;
     tzif)
         link tzif src/util/tz.c src/util/time.c src/util/err.c -- -lpthread
@@ -129,7 +132,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif"}
+TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif"}
 for t in $TARGETS; do
     build "$t"
 done

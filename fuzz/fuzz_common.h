@@ -53,6 +53,18 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
     return s;
 }
 
+/* A malloc'd copy of exactly size bytes, not NUL-terminated, so that ASan sees
+ * any read past the end (freed by the caller). */
+static inline char *fuzz_exact_copy(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    if (!s)
+        abort();
+    if (size)
+        memcpy(s, data, size);
+    return s;
+}
+
 /* True if the NUL-terminated array a[cap] holds a NUL. */
 #define FUZZ_TERMINATED(a) (memchr((a), '\0', sizeof(a)) != NULL)
 

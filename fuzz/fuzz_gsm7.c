@@ -23,12 +23,7 @@ static size_t ceil_div(size_t a, size_t b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* A copy of exactly size bytes, so ASan sees any read past the end. */
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    if (size)
-        memcpy(text, data, size);
+    char *text = fuzz_exact_copy(data, size);
 
     sg_sms_info info;
     memset(&info, 0xA5, sizeof info);

@@ -97,12 +97,7 @@ static size_t check_urls(const char *text, size_t len, size_t *bytes)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* A copy of exactly size bytes, so ASan sees any read past the end. */
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    if (size)
-        memcpy(text, data, size);
+    char *text = fuzz_exact_copy(data, size);
 
     size_t bytes, found = check_urls(text, size, &bytes);
 

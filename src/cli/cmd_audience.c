@@ -10,6 +10,7 @@
 #include "core/segment_filter.h"
 #include "core/template.h"
 #include "util/time.h"
+#include "util/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,7 @@ static void first_line(const char *text, size_t max, char *out, size_t outlen)
 {
     size_t len = strcspn(text, "\r\n");
     bool cut = len > max || text[len] != '\0';
-    if (len > max) {
-        len = max;
-        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-            len--;
-    }
+    len = sg_utf8_trim_len(text, len, max);
     snprintf(out, outlen, "%.*s%s", (int)len, text, cut ? "..." : "");
 }
 

@@ -1,5 +1,7 @@
 #include "core/csv.h"
 
+#include "util/utf8.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,58 +63,6 @@ static const uint8_t stops[256] = {
     ['"'] = STOP_UNQ | STOP_Q,
     [','] = STOP_UNQ,
 };
-
-/* Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates,
- * nothing above U+10FFFF, no truncated sequence. ASCII is checked 8 bytes at a
- * time because that is nearly all of a contact file. */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        while (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & UINT64_C(0x8080808080808080))
-                break;
-            i += 8;
-        }
-        if (i == n)
-            break;
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (c < 0xC2) {
-            return false; /* a continuation byte, or an overlong 2-byte lead */
-        } else if (c < 0xE0) {
-            need = 1;
-        } else if (c < 0xF0) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c < 0xF5) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return false;
-        }
-        if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += need + 1;
-    }
-    return true;
-}
 
 /* Make room for extra more bytes and a NUL. Never beyond what the limits allow
  * (the callers have checked them), so a record costs at most max_record + 1. */
@@ -250,7 +200,7 @@ static sg_err deliver(sg_csv *p)
 {
     if (end_field(p))
         return report(p, oom);
-    if (!utf8_valid((const unsigned char *)p->buf, p->len))
+    if (!sg_utf8_valid(p->buf, p->len))
         return report(p, SG_CSV_INVALID_UTF8);
     size_t n = p->nf;
     for (size_t k = 0; k < n; k++) {

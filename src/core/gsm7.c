@@ -1,5 +1,7 @@
 #include "core/gsm7.h"
 
+#include "util/utf8.h"
+
 /* Septets per code point for U+0000..U+00FF: 1 for the GSM 03.38 default alphabet,
  * 2 for the extension table (form feed, ^ { } \ [ ~ ] |), 0 for the rest. One row
  * per 16 code points. U+001B is deliberately 0: in GSM-7 it is the escape to the
@@ -88,50 +90,6 @@ const char *sg_encoding_name(sg_encoding enc)
     return "unknown";
 }
 
-/* Refuses overlong forms (C0, C1, E0 80..9F, F0 80..8F), UTF-16 surrogates
- * (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF). */
-size_t sg_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char b0 = s[0];
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    }
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    uint32_t c;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        need = 2;
-        c = b0 & 0x1F;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        need = 3;
-        c = b0 & 0x0F;
-        if (b0 == 0xE0)
-            lo = 0xA0;
-        else if (b0 == 0xED)
-            hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        need = 4;
-        c = b0 & 0x07;
-        if (b0 == 0xF0)
-            lo = 0x90;
-        else if (b0 == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (len < need || s[1] < lo || s[1] > hi)
-        return 0;
-    c = (c << 6) | (s[1] & 0x3F);
-    for (size_t i = 2; i < need; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return need;
-}
-
 /* Running count of how a body packs into concatenated parts of `per_part` units,
  * where a character of `cost` units is never split across two parts. */
 typedef struct packer {
@@ -170,7 +128,7 @@ enum {
  * reported even in a body that is also too long. */
 sg_text_status sg_sms_analyze(const char *utf8, size_t len, sg_sms_info *out)
 {
-    const unsigned char *s = (const unsigned char *)utf8;
+    const char *s = utf8;
     packer gsm = {0}, ucs = {0};
     bool is_gsm = true;
     size_t chars = 0;

@@ -42,12 +42,6 @@ sg_text_status sg_sms_analyze(const char *utf8, size_t len, sg_sms_info *out);
 /* "GSM-7" or "UCS-2" ("unknown" for a value outside the enum). */
 const char *sg_encoding_name(sg_encoding enc);
 
-/* Decode one code point from s[0..len) (len >= 1) into *cp. Returns the number of
- * bytes consumed, or 0 when the bytes there are not well-formed UTF-8 as defined
- * by Unicode table 3-7 (stray continuation bytes, overlong forms, UTF-16
- * surrogates, code points above U+10FFFF, sequences cut short by the end). */
-size_t sg_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
-
 /* Septets needed for one code point in GSM-7: 1 (default alphabet), 2 (extension
  * table) or 0 (not representable). */
 int sg_gsm7_septets(uint32_t codepoint);

@@ -1,6 +1,7 @@
 #include "core/lookalike.h"
 
 #include "core/gsm7.h"
+#include "util/utf8.h"
 
 #include <string.h>
 
@@ -157,7 +158,7 @@ const char *sg_gsm7_lookalike(uint32_t codepoint)
 
 size_t sg_ucs2_chars(const char *utf8, size_t len, sg_ucs2_char *out, size_t max)
 {
-    const unsigned char *s = (const unsigned char *)utf8;
+    const char *s = utf8;
     size_t found = 0;
     if (!s && len > 0)
         return SIZE_MAX;
@@ -185,7 +186,7 @@ size_t sg_ucs2_chars(const char *utf8, size_t len, sg_ucs2_char *out, size_t max
 /* Runs of characters that stay as they are are appended in one piece. */
 sg_err sg_gsm7_fold(const char *utf8, size_t len, sg_buf *out)
 {
-    const unsigned char *s = (const unsigned char *)utf8;
+    const char *s = utf8;
     size_t start = out->len;
     size_t kept = 0; /* start of the run not yet appended */
     sg_err err = SG_OK;

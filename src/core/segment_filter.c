@@ -1,5 +1,6 @@
 #include "core/segment_filter.h"
 #include "util/time.h"
+#include "util/utf8.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -112,36 +113,11 @@ static unsigned char to_lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* Length of the valid UTF-8 sequence at s (a lead byte >= 0x80), or 0 if it is
- * not one: no overlong forms, no surrogates, nothing above U+10FFFF. */
+/* Length of the well-formed UTF-8 sequence at s, or 0 if it is not one. */
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {
-    size_t n;
     uint32_t cp;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 2;
-        cp = s[0] & 0x1Fu;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 3;
-        cp = s[0] & 0x0Fu;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n > avail)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3Fu);
-    }
-    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-        return 0;
-    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-        return 0;
-    return n;
+    return sg_utf8_decode((const char *)s, avail, &cp);
 }
 
 /* What a STRING may hold: at most SG_SEGMENT_STRING_MAX bytes of UTF-8 without

@@ -1,4 +1,5 @@
 #include "core/template.h"
+#include "util/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,11 +52,7 @@ static bool is_key_byte(unsigned char c)
  * splits a UTF-8 sequence, so the field name in an error stays printable. */
 static void copy_cut(char *dst, size_t cap, const char *s, size_t len)
 {
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-            len--;
-    }
+    len = sg_utf8_trim_len(s, len, cap - 1);
     memcpy(dst, s, len);
     dst[len] = '\0';
 }

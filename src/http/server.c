@@ -1,5 +1,4 @@
 #include "http/server.h"
-#include "core/gsm7.h"
 #include "core/redact.h"
 #include "http/forwarded.h"
 #include "http/guard.h"
@@ -8,6 +7,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/time.h"
+#include "util/utf8.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -543,24 +543,11 @@ static void answer_busy(sg_http_req *r)
                     "too many unauthenticated request bodies in progress; retry later");
 }
 
-/* True if every byte of s[0..len) is part of well-formed UTF-8. */
-static bool utf8_ok(const char *s, size_t len)
-{
-    uint32_t cp;
-    for (size_t i = 0; i < len;) {
-        size_t n = sg_utf8_decode((const unsigned char *)s + i, len - i, &cp);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
                                 const char *value)
 {
     bool *ok = cls;
-    if (!utf8_ok(key, strlen(key)) || (value && !utf8_ok(value, strlen(value)))) {
+    if (!sg_utf8_valid(key, strlen(key)) || (value && !sg_utf8_valid(value, strlen(value)))) {
         *ok = false;
         return MHD_NO;
     }
@@ -611,7 +598,7 @@ static bool answer_bad_utf8(sg_http_req *r)
 
 static bool check_utf8(sg_http_req *r, const char *url)
 {
-    return utf8_ok(url, strlen(url)) ? false : answer_bad_utf8(r);
+    return sg_utf8_valid(url, strlen(url)) ? false : answer_bad_utf8(r);
 }
 
 /* After routing: the query's values, unless the route reads them in its own

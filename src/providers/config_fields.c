@@ -1,4 +1,5 @@
 #include "providers/config_fields.h"
+#include "util/utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -157,11 +158,7 @@ void sg_cfg_free_list(char **list, size_t n)
 
 void sg_cfg_copy_text(char *dst, size_t cap, const char *src, size_t len)
 {
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
+    len = sg_utf8_trim_len(src, len, cap - 1);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)src[i];
         dst[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;

@@ -2,6 +2,7 @@
  * forms and JSON bodies. The mappings are documented in the header. */
 #include "providers/clickatell/callbacks.h"
 #include "util/form.h"
+#include "util/utf8.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -123,11 +124,7 @@ static const char *get(const sg_form *params, const char *key)
  * turning control characters into spaces (it ends up in logs and JSON). */
 static void copy_truncated(char *dst, size_t cap, const char *v, size_t len)
 {
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)v[len] & 0xC0) == 0x80)
-            len--;
-    }
+    len = sg_utf8_trim_len(v, len, cap - 1);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)v[i];
         dst[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
@@ -548,85 +545,10 @@ sg_err sg_clickatell_parse_platform_status_form(const sg_form *params, sg_clicka
 
 /* ---- text conversion ---------------------------------------------------------------- */
 
-/* Length in bytes of the well-formed UTF-8 sequence at s (at most n bytes), 0
- * when it is not one (overlong forms, surrogates, above U+10FFFF, cut short). */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t extra;
-    uint32_t v;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        extra = 1;
-        v = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        extra = 2;
-        v = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        extra = 3;
-        v = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (extra >= n)
-        return 0;
-    for (size_t i = 1; i <= extra; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    if ((extra == 2 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
-        (extra == 3 && (v < 0x10000 || v > 0x10FFFF)))
-        return 0;
-    *cp = v;
-    return extra + 1;
-}
-
-/* Code points of s when it is UTF-8 (NUL included); -1 otherwise. */
-static long utf8_chars(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    long n = 0;
-    for (size_t i = 0; i < len; n++) {
-        uint32_t cp;
-        size_t k = utf8_seq(s + i, len - i, &cp);
-        if (k == 0)
-            return -1;
-        i += k;
-    }
-    return n;
-}
-
 /* A NUL stands for a character we cannot know (a GSM '@' sent as 0x00 by a
  * gateway, say): it becomes U+FFFD, so that the text is kept, never cut short
  * or emptied, and shows that something was there. */
 #define NUL_STANDIN 0xFFFDu
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 /* UTF-8 s of len bytes (valid, maybe with NUL bytes) copied with every NUL
  * replaced by U+FFFD. */
@@ -638,7 +560,7 @@ static char *utf8_copy(const char *s, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '\0')
-            n += put_utf8(o + n, NUL_STANDIN);
+            n += sg_utf8_encode(NUL_STANDIN, o + n);
         else
             o[n++] = s[i];
     }
@@ -653,7 +575,7 @@ static char *latin1_to_utf8(const char *s, size_t len, long *chars)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
-        n += put_utf8(o + n, s[i] ? (unsigned char)s[i] : NUL_STANDIN);
+        n += sg_utf8_encode(s[i] ? (unsigned char)s[i] : NUL_STANDIN, o + n);
     o[n] = '\0';
     *chars = (long)len;
     return o;
@@ -690,7 +612,7 @@ static char *ucs2hex_to_utf8(const char *s, size_t len, long *chars, bool *bad_h
         } else if (u >= 0xD800 && u <= 0xDFFF) {
             cp = 0xFFFD;
         }
-        n += put_utf8(o + n, cp ? cp : NUL_STANDIN);
+        n += sg_utf8_encode(cp ? cp : NUL_STANDIN, o + n);
         count++;
     }
     o[n] = '\0';
@@ -743,10 +665,11 @@ sg_err sg_clickatell_text_to_utf8(const char *text, size_t len, const char *char
     } else if (cs == CS_LATIN1) {
         o = latin1_to_utf8(text, len, &chars);
     } else {
-        chars = utf8_chars(text, len);
-        if (chars < 0 && cs == CS_UTF8)
+        size_t n = sg_utf8_count(text, len, len);
+        if (n == SIZE_MAX && cs == CS_UTF8)
             return sg_error_set(e, SG_ERR_INVALID, "text", "text is not valid UTF-8");
-        o = chars < 0 ? latin1_to_utf8(text, len, &chars) : utf8_copy(text, len);
+        chars = (long)n;
+        o = n == SIZE_MAX ? latin1_to_utf8(text, len, &chars) : utf8_copy(text, len);
     }
     if (!o)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");

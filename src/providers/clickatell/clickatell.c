@@ -9,6 +9,7 @@
 #include "core/gsm7.h"
 #include "util/buf.h"
 #include "util/form.h"
+#include "util/utf8.h"
 
 #include <sodium.h>
 #include <stdint.h>
@@ -618,26 +619,6 @@ static size_t senders(const void *vcfg, const char *const **out)
 
 /* ---- send: text encodings ----------------------------------------------------------- */
 
-/* Decode one code point of well-formed UTF-8 (sg_sms_analyze checked it). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] < 0xE0) {
-        *cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3Fu);
-        return 2;
-    }
-    if (s[0] < 0xF0) {
-        *cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3Fu);
-        return 3;
-    }
-    *cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-          ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3Fu);
-    return 4;
-}
-
 /* The legacy API reads text as ISO-8859-1 unless unicode=1. Returns 1 with a
  * new string in *out, 0 when a character is not in ISO-8859-1 (the Greek
  * capitals and the euro sign of GSM-7), -1 out of memory. */
@@ -649,7 +630,7 @@ static int to_latin1(const char *utf8, size_t len, char **out)
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        i += utf8_next((const unsigned char *)utf8 + i, &cp);
+        i += sg_utf8_next(utf8 + i, len - i, &cp); /* sg_sms_analyze checked it */
         if (cp > 0xFF) {
             free(o);
             return 0;
@@ -675,7 +656,7 @@ static char *to_ucs2_hex(const char *utf8, size_t len, unsigned *segments)
     unsigned parts = 0, fill = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp, u[2];
-        i += utf8_next((const unsigned char *)utf8 + i, &cp);
+        i += sg_utf8_next(utf8 + i, len - i, &cp); /* sg_sms_analyze checked it */
         size_t k = 1;
         if (cp > 0xFFFF) {
             u[0] = 0xD800 + ((cp - 0x10000) >> 10);

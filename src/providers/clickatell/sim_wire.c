@@ -5,6 +5,7 @@
 #include "core/gsm7.h"
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/utf8.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -156,57 +157,18 @@ bool sg_ck_msisdn_ok(const char *s)
 
 /* ---- text --------------------------------------------------------------------------- */
 
-/* The next code point of valid UTF-8 (checked by the caller). */
-static uint32_t next_cp(const unsigned char **pp)
+/* The next code point of a NUL-terminated string of valid UTF-8 (checked by
+ * the caller), moving *pp past it. */
+static uint32_t next_cp(const char **pp)
 {
-    const unsigned char *p = *pp;
     uint32_t cp;
-    if (p[0] < 0x80) {
-        cp = p[0];
-        p += 1;
-    } else if ((p[0] & 0xE0) == 0xC0) {
-        cp = ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-        p += 2;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-        p += 3;
-    } else {
-        cp = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
-             ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-        p += 4;
-    }
-    *pp = p;
+    *pp += sg_utf8_next(*pp, strnlen(*pp, SG_UTF8_MAX), &cp);
     return cp;
 }
 
 static bool valid_utf8(const char *s)
 {
-    sg_sms_info info;
-    return sg_sms_analyze(s, strlen(s), &info) != SG_TEXT_INVALID_UTF8;
-}
-
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return sg_utf8_valid(s, strlen(s));
 }
 
 char *sg_ck_ucs2_hex_decode(const char *hex, bool *bad)
@@ -250,7 +212,7 @@ char *sg_ck_ucs2_hex_decode(const char *hex, bool *bad)
             ok = false;
         }
         if (ok)
-            n += put_utf8(out + n, cp);
+            n += sg_utf8_encode(cp, out + n);
     }
     free(u);
     if (!ok) {
@@ -273,14 +235,14 @@ char *sg_ck_text_decode(const char *raw, bool utf8, bool *bad)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
-        n += put_utf8(out + n, (unsigned char)raw[i]);
+        n += sg_utf8_encode((unsigned char)raw[i], out + n);
     out[n] = '\0';
     return out;
 }
 
 unsigned sg_ck_parts(const char *utf8, bool ucs2)
 {
-    const unsigned char *p = (const unsigned char *)utf8;
+    const char *p = utf8;
     size_t total = 0;
     unsigned single = ucs2 ? 70 : 160, per_part = ucs2 ? 67 : 153;
     /* First pass: the total, to know whether it fits in one part. */
@@ -295,7 +257,7 @@ unsigned sg_ck_parts(const char *utf8, bool ucs2)
         return 1;
     unsigned parts = 1;
     size_t used = 0;
-    p = (const unsigned char *)utf8;
+    p = utf8;
     while (*p) {
         uint32_t cp = next_cp(&p);
         int w = ucs2 ? (cp > 0xFFFF ? 2 : 1) : sg_gsm7_septets(cp);
@@ -446,7 +408,7 @@ static void mo_timestamp(char out[64])
 static char *encode_text(const char *text, const char *charset, bool json, char *why, size_t cap)
 {
     bool latin1_ok = true;
-    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+    for (const char *p = text; *p;) {
         if (next_cp(&p) > 0xFF)
             latin1_ok = false;
     }
@@ -461,7 +423,7 @@ static char *encode_text(const char *text, const char *charset, bool json, char 
             return strdup(text);
         char *out = malloc(strlen(text) + 1);
         size_t n = 0;
-        for (const unsigned char *p = (const unsigned char *)text; out && *p;)
+        for (const char *p = text; out && *p;)
             out[n++] = (char)next_cp(&p);
         if (out)
             out[n] = '\0';
@@ -471,7 +433,7 @@ static char *encode_text(const char *text, const char *charset, bool json, char 
         static const char hex[] = "0123456789ABCDEF";
         char *out = malloc(strlen(text) * 8 + 1); /* a 4-byte char: 2 units, 8 digits */
         size_t n = 0;
-        for (const unsigned char *p = (const unsigned char *)text; out && *p;) {
+        for (const char *p = text; out && *p;) {
             uint32_t cp = next_cp(&p);
             uint16_t units[2];
             int k = 0;
@@ -505,7 +467,7 @@ bool sg_ck_reply_request(const sg_ck_reply *p, char id[SG_CK_ID_LEN + 1], sg_ck_
         return false;
     }
     bool latin1_ok = true;
-    for (const unsigned char *q = (const unsigned char *)p->text; *q;) {
+    for (const char *q = p->text; *q;) {
         if (next_cp(&q) > 0xFF)
             latin1_ok = false;
     }

@@ -1,4 +1,5 @@
 #include "providers/twilio/callbacks.h"
+#include "util/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,57 +133,11 @@ static bool address_ok(const char *s)
     return letter;
 }
 
-/* The number of code points in s when it is well-formed UTF-8 (no overlong
- * forms, no surrogates, nothing above U+10FFFF), stopping once the count passes
- * limit; -1 when it is not UTF-8. */
-static long utf8_count(const char *str, long limit)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    long n = 0;
-    while (*s && n <= limit) {
-        unsigned char c = s[0];
-        size_t extra;
-        unsigned cp;
-        if (c < 0x80) {
-            s++;
-            n++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            extra = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            extra = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            extra = 3;
-            cp = c & 0x07u;
-        } else {
-            return -1;
-        }
-        for (size_t i = 1; i <= extra; i++) {
-            if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-                return -1;
-            cp = (cp << 6) | (s[i] & 0x3Fu);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return -1;
-        s += extra + 1;
-        n++;
-    }
-    return n;
-}
-
 /* Copy an optional value into dst, cutting it at a UTF-8 character boundary
  * when it does not fit (ErrorMessage is for humans; a cut one is still useful). */
 static void copy_truncated(char *dst, size_t cap, const char *v)
 {
-    size_t len = strnlen(v, cap);
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && ((unsigned char)v[len] & 0xC0) == 0x80)
-            len--;
-    }
+    size_t len = sg_utf8_trim_len(v, strnlen(v, cap), cap - 1);
     memcpy(dst, v, len);
     dst[len] = '\0';
 }
@@ -334,8 +289,8 @@ sg_err sg_twilio_parse_inbound(const sg_form *params, sg_twilio_inbound *out, sg
     v = sg_form_get(params, "Body");
     if (!v)
         v = "";
-    long chars = utf8_count(v, BODY_MAX);
-    if (chars < 0)
+    size_t chars = sg_utf8_count(v, strlen(v), BODY_MAX);
+    if (chars == SIZE_MAX)
         return sg_error_set(e, SG_ERR_INVALID, "Body", "Body is not valid UTF-8");
     if (chars > BODY_MAX)
         return sg_error_set(e, SG_ERR_INVALID, "Body", "Body is longer than %d characters",
@@ -359,7 +314,7 @@ void sg_twilio_inbound_free(sg_twilio_inbound *in)
  * text must be UTF-8: either is SG_ERR_INVALID. */
 static sg_err append_xml_text(sg_buf *out, const char *s)
 {
-    if (utf8_count(s, (long)strlen(s)) < 0)
+    if (!sg_utf8_valid(s, strlen(s)))
         return SG_ERR_INVALID;
     const char *run = s;
     sg_err err = SG_OK;
