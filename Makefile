@@ -6,7 +6,7 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 DEMO_DIR   ?= demo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test unit e2e asan bench format clean fuzz
+.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test
 
 all: build
 
@@ -16,8 +16,32 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=debugoptimized
 
-build: deps $(BUILD)/build.ninja
+build: deps console $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The web console (console/, docs/internals/console.md): npm packages from the
+# committed lockfile, installed again only when it changes; built into
+# console/dist, which ninja embeds in the binary. Needs Node 20 and npm; the
+# browser tests use Debian's chromium (scripts/install-deps), never a download.
+NPM ?= npm
+CONSOLE_SRC := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.js console/scripts/size.mjs console/scripts/budget.js
+
+console/node_modules/.package-lock.json: console/package-lock.json console/package.json
+	@command -v $(NPM) >/dev/null || { echo "make: the console needs Node 20 and npm (not found)"; exit 1; }
+	cd console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd console && $(NPM) run build || { rm -f dist/index.html; exit 1; }
+
+console: console/dist/index.html
+
+# Front-end unit tests (node:test), then the browser tests against real
+# processes (console/tests/e2e, screenshots under build/console-e2e/).
+console-test: build
+	cd console && $(NPM) test
+	cd console && SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(NPM) run e2e
 
 run: build
 	@mkdir -p $(DEMO_DIR)
@@ -30,7 +54,7 @@ unit: build
 e2e: build
 	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PYTEST) -q tests/e2e
 
-test: unit e2e
+test: unit e2e console-test
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false

@@ -1,4 +1,5 @@
 #include "api/auth.h"
+#include "api/console.h"
 #include "api/handlers.h"
 #include "api/hooks.h"
 #include "callbacks/callbacks.h"
@@ -88,5 +89,15 @@ const sg_route sg_api_routes[] = {
     {"POST", "/callbacks/{provider}/{secret}/inbound", sg_callback_secret_inbound, SG_ROLE_PUBLIC,
      0, NULL, SG_CALLBACK_MAX_BODY, true},
     {"GET", "/v1/audit", sg_api_audit_list, SG_ROLE_ADMIN, 0, NULL},
+    /* The web console (api/console.c): public files, every page signs in through
+     * /v1. Its routes are only "/" and "/console..." (never beside the API's or the
+     * compatible endpoints' roots); one row per depth of client-side route. */
+    {"GET", "/", sg_console_root, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console", sg_console_bare, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console/", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console/{a}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console/{a}/{b}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console/{a}/{b}/{c}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console/{a}/{b}/{c}/{d}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -42,6 +42,7 @@ static const problem_kind kinds[] = {
     {"store_error", "Database error"},
     {"shutting_down", "Shutting down"},
     {"internal", "Internal error"},
+    {"console_not_built", "Console not built"},
     {NULL, NULL},
 };
 

@@ -1,0 +1,6 @@
+import { render } from 'preact';
+
+import { App } from './app.jsx';
+import './style.css';
+
+render(<App />, document.getElementById('app'));

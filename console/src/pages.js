@@ -1,0 +1,34 @@
+// The console's pages, in navigation order: one row per page (path, label, the
+// least role that sees it in the navigation, and the /v1 endpoint it is a
+// client of). Pages not built yet keep their row and say so, so the structure
+// is ready for them; a later feature adds a row here and a module under pages/.
+export const PAGES = [
+  { path: '/', label: 'Dashboard', api: '/v1/stats', built: true },
+  { path: '/providers', label: 'Providers', api: '/v1/providers' },
+  { path: '/send', label: 'Send', api: '/v1/messages' },
+  { path: '/messages', label: 'Messages', api: '/v1/messages' },
+  { path: '/contacts', label: 'Contacts', api: '/v1/contacts' },
+  { path: '/groups', label: 'Groups', api: '/v1/groups' },
+  { path: '/segments', label: 'Segments', api: '/v1/segments' },
+  { path: '/templates', label: 'Templates', api: '/v1/templates' },
+  { path: '/broadcasts', label: 'Broadcasts', api: '/v1/broadcasts' },
+  { path: '/opt-outs', label: 'Opt-outs', api: '/v1/optouts' },
+  { path: '/webhooks', label: 'Webhooks', api: '/v1/webhooks' },
+  { path: '/api-keys', label: 'API keys', api: '/v1/keys', role: 'admin' },
+  { path: '/users', label: 'Users', api: '/v1/users', role: 'admin' },
+  { path: '/audit', label: 'Audit log', api: '/v1/audit', role: 'admin' },
+  { path: '/error-codes', label: 'Error codes', api: '/v1/error-codes', built: true },
+];
+
+const RANK = { viewer: 0, sender: 1, admin: 2 };
+
+/** The pages a user of this role sees in the navigation. */
+export function pagesFor(role) {
+  const have = RANK[role] ?? -1;
+  return PAGES.filter((p) => (RANK[p.role ?? 'viewer'] ?? 0) <= have);
+}
+
+/** The page row for a route path, or null (an unknown path: "Page not found"). */
+export function pageFor(path) {
+  return PAGES.find((p) => p.path === path) ?? null;
+}
