@@ -46,7 +46,7 @@ export function ErrorCodes() {
           {shown.length === 0 ? (
             <p class="empty">No code matches. Try fewer words, or a part of the code.</p>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" role="region" aria-label="Error codes table" tabIndex={0}>
               <table class="table">
                 <caption class="visually-hidden">Error codes</caption>
                 <thead>
