@@ -107,25 +107,76 @@ test('sign-in shows the server\'s error for a wrong password', async (t) => {
   });
 });
 
+test('the sign-in form shows each problem+json answer where it belongs (answers stubbed)', async () => {
+  // The server's answers are stubbed here so that the form's handling is
+  // tested whether or not this server has sessions; the two tests after
+  // this one check the same against the real server.
+  const answers = [
+    [401, { code: 'invalid_credentials', title: 'Invalid credentials', detail: 'The email or password is not right.' }, {}],
+    [400, { code: 'invalid_request', title: 'Invalid request', detail: 'Enter an email address', field: 'email' }, {}],
+    [429, { code: 'too_many_attempts', title: 'Too many attempts', detail: 'wait' }, { 'Retry-After': '125' }],
+  ];
+  await withPage({ allowProblems: true }, async ({ page, cspViolations }) => {
+    await page.route(/\/v1\/session$/, (route) => {
+      if (route.request().method() !== 'POST') return route.fulfill({ status: 401, contentType: 'application/problem+json', body: '{"code":"unauthorized","status":401}' });
+      const [status, body, headers] = answers.shift();
+      return route.fulfill({ status, headers, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', status, ...body }) });
+    });
+    await page.goto(gw.url + '/console/');
+    const email = page.getByLabel('Email');
+    await email.fill('someone@example.org');
+    await page.getByLabel('Password').fill('whatever');
+    const submit = page.getByRole('button', { name: 'Sign in' });
+    const summary = page.getByRole('alert');
+
+    await submit.click();
+    await summary.getByText('The email or password is not right.').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.classList.contains('error-summary')), true,
+      'the summary takes focus');
+
+    await submit.click();
+    await summary.getByRole('link', { name: 'Enter an email address' }).waitFor();
+    assert.equal(await email.getAttribute('aria-invalid'), 'true');
+    const describedBy = await email.getAttribute('aria-describedby');
+    assert.equal(await page.locator(`#${describedBy}`).textContent(), 'Error: Enter an email address', 'the error beside the field');
+    await screenshot(page, 'sign-in-field-error');
+    await summary.getByRole('link', { name: 'Enter an email address' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the summary link leads to the field');
+
+    await submit.click();
+    await summary.getByText('Too many sign-in attempts. Try again in 2 minutes 5 seconds.').waitFor();
+    await screenshot(page, 'sign-in-throttled');
+    assert.deepEqual(await cspViolations(), []);
+  });
+});
+
 test('too many sign-in attempts show how long to wait', async (t) => {
   if (!gw.sessions) return t.skip(NO_SESSIONS);
-  const email = 'throttled@example.org';
-  let last;
-  for (let i = 0; i < 50; i++) {
-    last = await fetch(gw.url + '/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email, password: 'wrong' }) });
-    if (last.status === 429) break;
+  // A gateway of its own: the failures throttle this address and account,
+  // which must not refuse the other tests' sign-ins.
+  const own = await startGateway('throttle');
+  try {
+    const email = 'throttled@example.org';
+    createUser(own.db, email, USER.password);
+    let last;
+    for (let i = 0; i < 100; i++) {
+      last = await fetch(own.url + '/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password: 'wrong' }) });
+      if (last.status === 429) break;
+    }
+    assert.equal(last.status, 429, 'the API throttles after repeated failures');
+    await withPage({ allowProblems: true }, async ({ page }) => {
+      await page.goto(own.url + '/console/');
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(USER.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const summary = page.getByRole('alert');
+      await summary.waitFor();
+      assert.match(await summary.innerText(), /Too many sign-in attempts\. Try again in \d+ (second|minute|hour)/);
+    });
+  } finally {
+    await own.stop();
   }
-  assert.equal(last.status, 429, 'the API throttles after repeated failures');
-  await withPage({ allowProblems: true }, async ({ page }) => {
-    await page.goto(gw.url + '/console/');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill('wrong');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    const summary = page.getByRole('alert');
-    await summary.waitFor();
-    assert.match(await summary.innerText(), /Too many sign-in attempts\. Try again in \d+ (second|minute|hour)/);
-  });
 });
 
 test('error codes: the catalogue from the API, searchable', async () => {
