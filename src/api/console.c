@@ -6,9 +6,9 @@
 /* The console's own documents forbid everything but its own files: no inline
  * script or style, no framing, no plugin, forms only to itself. The HTTP layer
  * may add a site-wide policy too; a browser enforces both. */
-#define CONSOLE_CSP                                                                               \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "             \
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "                  \
+#define CONSOLE_CSP                                                                                \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "                    \
     "form-action 'self'; frame-ancestors 'none'"
 
 #define CACHE_HASHED "public, max-age=31536000, immutable"
@@ -71,12 +71,7 @@ static sg_http_result redirect(sg_http_req *req, const char *to)
     return SG_HTTP_DONE;
 }
 
-sg_http_result sg_console_root(sg_http_req *req, void *ctx)
-{
-    return redirect(req, PREFIX);
-}
-
-sg_http_result sg_console_bare(sg_http_req *req, void *ctx)
+sg_http_result sg_console_redirect(sg_http_req *req, void *ctx)
 {
     return redirect(req, PREFIX);
 }

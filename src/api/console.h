@@ -35,10 +35,8 @@ bool sg_console_is_file_path(const char *rel);
  * one of its comma-separated entity tags, weak ("W/") or not. */
 bool sg_console_etag_matches(const char *if_none_match, const char *etag);
 
-/* GET / → 302 to /console/. */
-sg_http_result sg_console_root(sg_http_req *req, void *ctx);
-/* GET /console → 302 to /console/. */
-sg_http_result sg_console_bare(sg_http_req *req, void *ctx);
+/* GET / and GET /console → 302 to /console/. */
+sg_http_result sg_console_redirect(sg_http_req *req, void *ctx);
 /* GET /console/... → an asset, or index.html for the app's own routes. */
 sg_http_result sg_console_get(sg_http_req *req, void *ctx);
 

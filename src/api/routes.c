@@ -92,8 +92,8 @@ const sg_route sg_api_routes[] = {
     /* The web console (api/console.c): public files, every page signs in through
      * /v1. Its routes are only "/" and "/console..." (never beside the API's or the
      * compatible endpoints' roots); one row per depth of client-side route. */
-    {"GET", "/", sg_console_root, SG_ROLE_PUBLIC, 0, NULL},
-    {"GET", "/console", sg_console_bare, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/", sg_console_redirect, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/console", sg_console_redirect, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/console/", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/console/{a}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/console/{a}/{b}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
