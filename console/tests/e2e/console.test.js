@@ -304,7 +304,9 @@ test('what the server says about the user is shown as text, never markup', async
       status: 200, contentType: 'application/json',
       body: JSON.stringify({ user: { id: 'usr_x', email: evil, role: 'viewer' }, csrf_token: 't', expires_at: null }),
     }));
-    await page.goto(gw.url + '/console/error-codes');
+    // A page that makes no API request of its own: with sessions, one would
+    // answer 401 to this stubbed session and bring the sign-in page back.
+    await page.goto(gw.url + '/console/providers');
     await page.getByText(evil, { exact: true }).waitFor();
     assert.equal(await page.locator('header img').count(), 0);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);

@@ -69,3 +69,25 @@ test('the budget counts gzipped JS and CSS only and fails past 200 KB', () => {
   assert.equal(big.over, true);
   assert.equal(measure([{ name: 'a.js', data: random }], 10 * 1024 * 1024).over, false, 'a larger budget');
 });
+
+test('scripts/size.mjs prints the total and exits 1 past the budget', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const script = new URL('../../scripts/size.mjs', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'sg-size-'));
+  try {
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'assets', 'small.js'), 'export const a = 1;\n');
+    let r = spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /console: JS\+CSS \d+\.\d KB gzipped \(budget 200\.0 KB\)/);
+    writeFileSync(join(dir, 'assets', 'big.js'), randomBytes(210 * 1024));
+    r = spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 1, 'over budget fails the build');
+    assert.match(r.stderr, /over the 200\.0 KB budget/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
