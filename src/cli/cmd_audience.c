@@ -151,12 +151,7 @@ static const sg_cmd_spec group_delete_spec = {
 
 static bool group_find(sg_app *app, const char *name, sg_group *g)
 {
-    sg_err err = sg_store_group_get(app->store, name, g);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no group %s\n", name);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the group: %s\n", sg_strerror(err));
-    return err == SG_OK;
+    return sg_cli_found(sg_store_group_get(app->store, name, g), "group", name);
 }
 
 static int group_create(int argc, char **argv)
@@ -404,12 +399,7 @@ static const sg_cmd_spec segment_delete_spec = {
 
 static bool segment_find(sg_app *app, const char *name, sg_segment *g)
 {
-    sg_err err = sg_store_segment_get(app->store, name, g);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no segment %s\n", name);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the segment: %s\n", sg_strerror(err));
-    return err == SG_OK;
+    return sg_cli_found(sg_store_segment_get(app->store, name, g), "segment", name);
 }
 
 /* The canonical text of a filter (malloc'd), or NULL after one line on stderr. */
@@ -638,12 +628,7 @@ static const sg_cmd_spec template_delete_spec = {
 
 static bool template_find(sg_app *app, const char *name, sg_template *t)
 {
-    sg_err err = sg_store_template_get(app->store, name, t);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no template %s\n", name);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the template: %s\n", sg_strerror(err));
-    return err == SG_OK;
+    return sg_cli_found(sg_store_template_get(app->store, name, t), "template", name);
 }
 
 static int template_create(int argc, char **argv)

@@ -186,10 +186,9 @@ static bool resolve(sg_app *app, const broadcast_settings *st, sg_broadcast *b, 
 {
     if (st->template_name[0]) {
         sg_template t;
-        if (sg_store_template_get(app->store, st->template_name, &t) != SG_OK) {
-            fprintf(stderr, "smsgate: no template %s\n", st->template_name);
+        if (!sg_cli_found(sg_store_template_get(app->store, st->template_name, &t), "template",
+                          st->template_name))
             return false;
-        }
         snprintf(b->template_id, sizeof b->template_id, "%s", t.id);
         b->body = t.body; /* the text is copied: editing the template later changes nothing */
     } else {
@@ -207,19 +206,16 @@ static bool resolve(sg_app *app, const broadcast_settings *st, sg_broadcast *b, 
     }
     if (st->group[0]) {
         sg_group g;
-        if (sg_store_group_get(app->store, st->group, &g) != SG_OK) {
-            fprintf(stderr, "smsgate: no group %s\n", st->group);
+        if (!sg_cli_found(sg_store_group_get(app->store, st->group, &g), "group", st->group))
             return false;
-        }
         snprintf(b->audience_kind, sizeof b->audience_kind, "group");
         snprintf(b->audience_id, sizeof b->audience_id, "%s", g.id);
         snprintf(audience, audience_len, "group %s", g.name);
     } else {
         sg_segment g;
-        if (sg_store_segment_get(app->store, st->segment, &g) != SG_OK) {
-            fprintf(stderr, "smsgate: no segment %s\n", st->segment);
+        if (!sg_cli_found(sg_store_segment_get(app->store, st->segment, &g), "segment",
+                          st->segment))
             return false;
-        }
         snprintf(b->audience_kind, sizeof b->audience_kind, "segment");
         snprintf(b->audience_id, sizeof b->audience_id, "%s", g.id);
         snprintf(audience, audience_len, "segment %s", g.name);
@@ -337,12 +333,7 @@ static int broadcast_list(int argc, char **argv)
 /* The broadcast id into *b (free with sg_broadcast_free); false after one line. */
 static bool broadcast_find(sg_app *app, const char *id, sg_broadcast *b)
 {
-    sg_err err = sg_store_broadcast_get(app->store, id, b);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no broadcast %s\n", id);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the broadcast: %s\n", sg_strerror(err));
-    return err == SG_OK;
+    return sg_cli_found(sg_store_broadcast_get(app->store, id, b), "broadcast", id);
 }
 
 static void print_broadcast(sg_app *app, const sg_broadcast *b, const sg_stats *st)
@@ -518,16 +509,10 @@ static int watch(sg_app *app, const char *id)
 static int broadcast_show(int argc, char **argv)
 {
     broadcast_settings st = {0};
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(&show_spec, &st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
     char id[SG_ID_MAX + 8];
-    snprintf(id, sizeof id, "%s", args[0]);
-    free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+    int rc;
+    if (!sg_cli_open_one(&show_spec, &st, argc, argv, id, sizeof id, &app, &rc))
         return rc;
     sg_broadcast b;
     if (!broadcast_find(&app, id, &b)) {
@@ -577,16 +562,10 @@ static const state_change changes[] = {
 static int transition(const state_change *c, int argc, char **argv)
 {
     broadcast_settings st = {0};
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(c->spec, &st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
     char id[SG_ID_MAX + 8];
-    snprintf(id, sizeof id, "%s", args[0]);
-    free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+    int rc;
+    if (!sg_cli_open_one(c->spec, &st, argc, argv, id, sizeof id, &app, &rc))
         return rc;
     sg_broadcast b;
     if (!broadcast_find(&app, id, &b)) {

@@ -272,12 +272,7 @@ static int export_one(void *user, const sg_contact *c)
 /* The group named (or with the id) name into *g; false after one line on stderr. */
 static bool find_group(sg_app *app, const char *name, sg_group *g)
 {
-    sg_err err = sg_store_group_get(app->store, name, g);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no group %s\n", name);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the group: %s\n", sg_strerror(err));
-    return err == SG_OK;
+    return sg_cli_found(sg_store_group_get(app->store, name, g), "group", name);
 }
 
 static int contact_export(int argc, char **argv)
@@ -321,10 +316,7 @@ int sg_cli_contact_get(sg_app *app, const char *id_or_phone, sg_contact *out)
         sg_phone_normalize(id_or_phone, app->default_region, e164, NULL) == SG_PHONE_OK)
         key = e164;
     sg_err err = sg_store_contact_get(app->store, key, out);
-    if (err == SG_ERR_NOT_FOUND)
-        fprintf(stderr, "smsgate: no contact %s\n", id_or_phone);
-    else if (err)
-        fprintf(stderr, "smsgate: cannot read the contact: %s\n", sg_strerror(err));
+    sg_cli_found(err, "contact", id_or_phone);
     return err;
 }
 
@@ -381,16 +373,10 @@ static int contact_list(int argc, char **argv)
 static int contact_show(int argc, char **argv)
 {
     contact_settings st = {0};
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(&show_spec, &st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
     char target[128];
-    snprintf(target, sizeof target, "%s", args[0]);
-    free(args);
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+    int rc;
+    if (!sg_cli_open_one(&show_spec, &st, argc, argv, target, sizeof target, &app, &rc))
         return rc;
     sg_contact c;
     int err = sg_cli_contact_get(&app, target, &c);

@@ -128,6 +128,15 @@ static int key_list(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* Whether id looks like a key id; false after one line on stderr. */
+static bool key_id_valid(const char *id)
+{
+    if (strlen(id) < SG_ID_MAX && sg_id_valid("key", id))
+        return true;
+    fprintf(stderr, "smsgate: no key %.64s (ids look like key_..., see 'smsgate key list')\n", id);
+    return false;
+}
+
 static const sg_cmd_spec revoke_spec = {
     "smsgate key revoke ID [options]",
     "Revoke an API key (ID as `key list` shows it, key_...): it stops working at once\n"
@@ -137,23 +146,15 @@ static const sg_cmd_spec revoke_spec = {
 static int key_revoke(int argc, char **argv)
 {
     base_only st = {0};
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(&revoke_spec, &st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
-    char id[SG_ID_MAX];
-    snprintf(id, sizeof id, "%s", args[0]);
-    bool valid = strlen(args[0]) < sizeof id && sg_id_valid("key", id);
-    free(args);
-    if (!valid) {
-        fprintf(stderr, "smsgate: no key %.64s (ids look like key_..., see 'smsgate key list')\n",
-                id);
+    char id[SG_ID_MAX + 8];
+    sg_app app;
+    int rc;
+    if (!sg_cli_open_one(&revoke_spec, &st, argc, argv, id, sizeof id, &app, &rc))
+        return rc;
+    if (!key_id_valid(id)) {
+        sg_app_close(&app);
         return SG_EXIT_FAIL;
     }
-    sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
-        return rc;
     sg_error e = {0};
     sg_err err = sg_store_key_revoke(app.store, id, sg_time_now_ms(), &e);
     sg_app_close(&app);

@@ -198,40 +198,20 @@ static void print_message(sg_app *app, const sg_message *m, const sg_event *ev, 
                ev[i].detail ? ev[i].detail : "");
 }
 
-/* Parse show/cancel's command line into st and the id; 0 or the exit code. */
-static int parse_one(const sg_cmd_spec *spec, message_settings *st, int argc, char **argv,
-                     char id[SG_ID_MAX + 8])
-{
-    char **args;
-    size_t nargs;
-    int rc = sg_opts_parse(spec, st, argc, argv, &args, &nargs);
-    if (rc)
-        return rc < 0 ? -1 : rc;
-    snprintf(id, SG_ID_MAX + 8, "%s", args[0]);
-    free(args);
-    return 0;
-}
-
 static int message_show(int argc, char **argv)
 {
     message_settings st = {0};
     char id[SG_ID_MAX + 8];
-    int rc = parse_one(&show_spec, &st, argc, argv, id);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+    int rc;
+    if (!sg_cli_open_one(&show_spec, &st, argc, argv, id, sizeof id, &app, &rc))
         return rc;
     sg_message m;
     sg_event *ev = NULL;
     size_t n = 0;
-    sg_err err = sg_store_message_get_with_events(app.store, id, &m, &ev, &n);
-    if (err) {
+    if (!sg_cli_found(sg_store_message_get_with_events(app.store, id, &m, &ev, &n), "message",
+                      id)) {
         sg_app_close(&app);
-        if (err == SG_ERR_NOT_FOUND)
-            fprintf(stderr, "smsgate: no message %s\n", id);
-        else
-            fprintf(stderr, "smsgate: cannot read the message: %s\n", sg_strerror(err));
         return SG_EXIT_FAIL;
     }
     print_message(&app, &m, ev, n, st.json);
@@ -245,11 +225,9 @@ static int message_cancel(int argc, char **argv)
 {
     message_settings st = {0};
     char id[SG_ID_MAX + 8];
-    int rc = parse_one(&cancel_spec, &st, argc, argv, id);
-    if (rc)
-        return rc < 0 ? SG_EXIT_OK : rc;
     sg_app app;
-    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
+    int rc;
+    if (!sg_cli_open_one(&cancel_spec, &st, argc, argv, id, sizeof id, &app, &rc))
         return rc;
     sg_message m;
     memset(&m, 0, sizeof m);

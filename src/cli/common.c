@@ -56,6 +56,31 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_a
     return 0;
 }
 
+bool sg_cli_open_one(const sg_cmd_spec *spec, void *settings, int argc, char **argv, char *name,
+                     size_t cap, sg_app *app, int *rc)
+{
+    char **args;
+    size_t nargs;
+    *rc = sg_opts_parse(spec, settings, argc, argv, &args, &nargs);
+    if (*rc) {
+        *rc = *rc < 0 ? SG_EXIT_OK : *rc;
+        return false;
+    }
+    snprintf(name, cap, "%s", nargs ? args[0] : "");
+    free(args);
+    *rc = sg_cli_open((const sg_base_settings *)settings, NULL, false, app);
+    return *rc == 0;
+}
+
+bool sg_cli_found(sg_err err, const char *what, const char *name)
+{
+    if (err == SG_ERR_NOT_FOUND)
+        fprintf(stderr, "smsgate: no %s %s\n", what, name);
+    else if (err)
+        fprintf(stderr, "smsgate: cannot read the %s: %s\n", what, sg_strerror(err));
+    return err == SG_OK;
+}
+
 void sg_cli_print_json(json_t *j)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));

@@ -55,6 +55,21 @@ typedef struct sg_base_settings {
  * failure, 0 on success. listen is used for the default public URL (may be NULL). */
 int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_app *app);
 
+/* The start of a command on one named thing (`message show ID`, `broadcast
+ * cancel ID`, `key revoke ID`): parse argv by spec (exactly one positional
+ * argument) into settings, whose first member is its sg_base_settings; copy the
+ * argument into name (cap bytes; a longer one is cut, and then names nothing);
+ * open the app without creating a database. Returns true with app open (close it
+ * with sg_app_close); else false with *rc the exit code to return: SG_EXIT_OK
+ * after --help, or that of a usage or open failure, which printed its line. */
+bool sg_cli_open_one(const sg_cmd_spec *spec, void *settings, int argc, char **argv, char *name,
+                     size_t cap, sg_app *app, int *rc);
+
+/* Whether a read of the <what> named name found it (err == SG_OK). Otherwise
+ * prints one line on stderr: "smsgate: no <what> <name>" for SG_ERR_NOT_FOUND,
+ * "smsgate: cannot read the <what>: <reason>" for any other error. */
+bool sg_cli_found(sg_err err, const char *what, const char *name);
+
 /* Print JSON pretty to stdout (steals j). */
 void sg_cli_print_json(json_t *j);
 
