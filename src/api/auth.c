@@ -2,6 +2,7 @@
 #include "api/app.h"
 #include "http/problem.h"
 #include "util/crypto.h"
+#include "util/log.h"
 #include "util/time.h"
 
 #include <pthread.h>
@@ -74,6 +75,9 @@ static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
  * revoked key stops working within about a second on every server. This
  * server's own revocations also drop the key at once (sg_auth_forget).
  *
+ * A key's send limits (countries, daily quota) are part of its record here, read
+ * with it and dropped with it: a change of limits bumps the generation too.
+ *
  * Last use: remembered here and written to the store by a queued write (never
  * waited for) at most once a minute per key. */
 #define CACHE_SLOTS        64
@@ -84,7 +88,7 @@ static bool parse_key(const char *text, char id[SG_ID_MAX], const char **secret)
 typedef struct cached_key {
     char id[SG_ID_MAX];
     char hash[SG_SHA256_HEX_LEN];
-    sg_role role;
+    sg_caller who; /* role and send limits; key_id unused */
     int64_t expires;
     int64_t flushed_at; /* monotonic ms of the last last-use write; 0 = none */
 } cached_key;
@@ -102,14 +106,14 @@ static size_t cache_slot(const char *id)
     return h % CACHE_SLOTS;
 }
 
-static bool cache_get(const char *id, char hash[SG_SHA256_HEX_LEN], sg_role *role)
+static bool cache_get(const char *id, char hash[SG_SHA256_HEX_LEN], sg_caller *who)
 {
     bool hit = false;
     cached_key *c = &cache[cache_slot(id)];
     pthread_mutex_lock(&cache_lock);
     if (strcmp(c->id, id) == 0 && c->expires > sg_time_mono_ms()) {
         memcpy(hash, c->hash, SG_SHA256_HEX_LEN);
-        *role = c->role;
+        *who = c->who;
         hit = true;
     }
     pthread_mutex_unlock(&cache_lock);
@@ -126,7 +130,7 @@ static int64_t generation_now(void)
 
 /* Remember a key read from the store while the generation was gen: not if the
  * cache was dropped since (the read may predate the revocation that dropped it). */
-static void cache_put(const char *id, const char *hash, sg_role role, int64_t gen)
+static void cache_put(const char *id, const char *hash, const sg_caller *who, int64_t gen)
 {
     cached_key *c = &cache[cache_slot(id)];
     pthread_mutex_lock(&cache_lock);
@@ -138,7 +142,7 @@ static void cache_put(const char *id, const char *hash, sg_role role, int64_t ge
         c->flushed_at = 0;
     snprintf(c->id, sizeof c->id, "%s", id);
     snprintf(c->hash, sizeof c->hash, "%s", hash);
-    c->role = role;
+    c->who = *who;
     c->expires = sg_time_mono_ms() + CACHE_TTL_MS;
     pthread_mutex_unlock(&cache_lock);
 }
@@ -189,12 +193,30 @@ static void note_use(sg_app *app, const char *id)
         sg_store_key_touch(app->store, id, sg_time_now_ms());
 }
 
-/* Look a key up (cache, then store) and check its secret in constant time. */
-static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_role *role)
+/* Role and send limits of a key row into who. A stored country list that no
+ * longer parses (a region libphonenumber dropped) is logged and read as empty:
+ * the deployment's list still applies. */
+static void caller_of(const sg_api_key *key, sg_caller *who)
+{
+    memset(who, 0, sizeof *who);
+    snprintf(who->key_id, sizeof who->key_id, "%s", key->id);
+    who->role = SG_ROLE_VIEWER;
+    sg_role_parse(key->role, &who->role);
+    char bad[16];
+    if (!sg_country_set_parse(key->countries, &who->countries, bad)) {
+        sg_log(SG_LOG_WARN, "key_countries_invalid", "key=%s item=\"%s\"", key->id, bad);
+        memset(&who->countries, 0, sizeof who->countries);
+    }
+    who->daily_quota = key->daily_quota > 0 ? key->daily_quota : 0;
+}
+
+/* Look a key up (cache, then store) and check its secret in constant time; who
+ * gets its role and send limits. */
+static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_caller *who)
 {
     poll_generation(app);
     char stored[SG_SHA256_HEX_LEN];
-    if (!cache_get(id, stored, role)) {
+    if (!cache_get(id, stored, who)) {
         int64_t gen = generation_now();
         sg_api_key key;
         sg_err err = sg_store_key_get(app->store, id, &key);
@@ -204,9 +226,8 @@ static sg_err verify_key(sg_app *app, const char *id, const char *secret, sg_rol
             return SG_ERR_NOT_FOUND;
         memcpy(stored, key.secret_hash, 64); /* length checked just above */
         stored[64] = '\0';
-        *role = SG_ROLE_VIEWER;
-        sg_role_parse(key.role, role);
-        cache_put(id, stored, *role, gen);
+        caller_of(&key, who);
+        cache_put(id, stored, who, gen);
     }
     char hash[SG_SHA256_HEX_LEN];
     sg_sha256_hex(secret, strlen(secret), hash);
@@ -239,10 +260,10 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
         text++;
     char id[SG_ID_MAX];
     const char *secret;
-    sg_role role = SG_ROLE_VIEWER;
+    sg_caller who = {.role = SG_ROLE_VIEWER};
     sg_err err = SG_ERR_NOT_FOUND;
     if (parse_key(text, id, &secret))
-        err = verify_key(app, id, secret, &role);
+        err = verify_key(app, id, secret, &who);
     if (err == SG_ERR_NOT_FOUND) {
         sg_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         sg_http_problem(req, 401, "unauthorized", NULL, "the API key is not valid");
@@ -253,19 +274,19 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
                         sg_strerror(err));
         return SG_HTTP_DONE;
     }
-    if ((int)role < route->tag) {
+    if ((int)who.role < route->tag) {
         sg_http_problem(req, 403, "forbidden", NULL,
                         "this API key has the role '%s'; this request needs '%s'",
-                        sg_role_name(role), sg_role_name((sg_role)route->tag));
+                        sg_role_name(who.role), sg_role_name((sg_role)route->tag));
         return SG_HTTP_DONE;
     }
-    sg_caller *c = calloc(1, sizeof *c);
+    sg_caller *c = malloc(sizeof *c);
     if (!c) {
         sg_http_problem(req, 500, "internal", NULL, "out of memory");
         return SG_HTTP_DONE;
     }
+    *c = who;
     snprintf(c->key_id, sizeof c->key_id, "%s", id);
-    c->role = role;
     sg_http_set_user(req, c, caller_free);
     return SG_HTTP_PENDING;
 }

@@ -5,6 +5,7 @@
 #ifndef SG_API_AUTH_H
 #define SG_API_AUTH_H
 
+#include "core/country_set.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -34,10 +35,15 @@ void sg_key_prefix(const char *id, char out[SG_KEY_PREFIX_MAX]);
  * Other processes drop it when they see the store's keys generation move. */
 void sg_auth_forget(const char *id);
 
-/* The authenticated caller of a request (set by sg_auth_before). */
+/* The authenticated caller of a request (set by sg_auth_before), with its key's
+ * send limits (api/send_limits.h) as the key cache holds them: they are read,
+ * cached and dropped with the key itself, so a revocation or a change of limits
+ * (both bump the store's keys generation) reaches them together. */
 typedef struct sg_caller {
     char key_id[SG_ID_MAX];
     sg_role role;
+    sg_country_set countries; /* destinations the key may send to; empty: any */
+    int64_t daily_quota;      /* messages per UTC day; 0: no quota */
 } sg_caller;
 
 /* The server's `before` hook: 401 without a valid key, 403 when the key's role is

@@ -186,7 +186,7 @@ static bool limits_allow(sg_http_req *req, sg_app *app, sg_message *m, int64_t n
                          sg_reject *rej)
 {
     const sg_caller *c = sg_auth_caller(req);
-    if (sg_send_limits_check(app->limits, c ? c->key_id : NULL, m, now, rej))
+    if (sg_send_limits_check(app->limits, c, m, now, rej))
         return true;
     sg_message_free(m);
     memset(m, 0, sizeof *m);

@@ -13,23 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#define KEY_SLOTS      256
-#define KEY_TTL_MS     10000
 #define FLUSH_EVERY_MS 1000
 #define FLUSH_BATCH    256
-
-typedef struct key_slot {
-    char id[SG_ID_MAX];
-    sg_country_set countries;
-    int64_t daily_quota;
-    int64_t expires; /* monotonic ms */
-} key_slot;
 
 struct sg_send_limits {
     sg_store *store;
     sg_country_set allowed;
-    pthread_mutex_t lock; /* keys and quota */
-    key_slot keys[KEY_SLOTS];
+    pthread_mutex_t lock; /* quota */
     sg_quota quota;
     pthread_mutex_t flush_lock; /* one flush at a time */
     pthread_t thread;
@@ -38,45 +28,6 @@ struct sg_send_limits {
     pthread_cond_t stop_cv;
     bool stopping;
 };
-
-static size_t key_slot_of(const char *id)
-{
-    size_t h = 5381;
-    for (; *id; id++)
-        h = h * 33 + (unsigned char)*id;
-    return h % KEY_SLOTS;
-}
-
-/* The limits of key id into *out (cached); false when the store cannot say. */
-static bool key_limits(sg_send_limits *l, const char *id, key_slot *out)
-{
-    key_slot *k = &l->keys[key_slot_of(id)];
-    int64_t now = sg_time_mono_ms();
-    pthread_mutex_lock(&l->lock);
-    bool hit = strcmp(k->id, id) == 0 && k->expires > now;
-    if (hit)
-        *out = *k;
-    pthread_mutex_unlock(&l->lock);
-    if (hit)
-        return true;
-    sg_key_limits row;
-    sg_err err = sg_store_key_limits_get(l->store, id, &row);
-    if (err == SG_ERR_NOT_FOUND) /* deleted meanwhile: authentication decides */
-        memset(&row, 0, sizeof row);
-    else if (err)
-        return false;
-    memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "%s", id);
-    char bad[16];
-    if (!sg_country_set_parse(row.countries, &out->countries, bad))
-        sg_log(SG_LOG_WARN, "key_countries_invalid", "key=%s item=\"%s\"", id, bad);
-    out->daily_quota = row.daily_quota > 0 ? row.daily_quota : 0;
-    out->expires = now + KEY_TTL_MS;
-    pthread_mutex_lock(&l->lock);
-    *k = *out;
-    pthread_mutex_unlock(&l->lock);
-    return true;
-}
 
 static bool refuse_country(sg_reject *rej, const char *region, const char *whose, const char *to)
 {
@@ -92,12 +43,12 @@ static bool refuse_country(sg_reject *rej, const char *region, const char *whose
 
 /* Count one send of key k against its quota, loading the stored count for the
  * day first when needed. */
-static bool take_quota(sg_send_limits *l, const key_slot *k, int64_t now, sg_reject *rej)
+static bool take_quota(sg_send_limits *l, const sg_caller *k, int64_t now, sg_reject *rej)
 {
     int64_t day = sg_quota_day(now), sent = 0;
     for (int attempt = 0; attempt < 3; attempt++) {
         pthread_mutex_lock(&l->lock);
-        sg_quota_result r = sg_quota_take(&l->quota, k->id, day, k->daily_quota, &sent);
+        sg_quota_result r = sg_quota_take(&l->quota, k->key_id, day, k->daily_quota, &sent);
         pthread_mutex_unlock(&l->lock);
         if (r == SG_QUOTA_OK)
             return true;
@@ -112,34 +63,31 @@ static bool take_quota(sg_send_limits *l, const key_slot *k, int64_t now, sg_rej
             sg_send_limits_flush(l);
         }
         int64_t stored = 0;
-        if (sg_store_key_usage_get(l->store, k->id, day, &stored) != SG_OK)
+        if (sg_store_key_usage_get(l->store, k->key_id, day, &stored) != SG_OK)
             break;
         pthread_mutex_lock(&l->lock);
-        sg_quota_load(&l->quota, k->id, day, stored);
+        sg_quota_load(&l->quota, k->key_id, day, stored);
         pthread_mutex_unlock(&l->lock);
     }
     return sg_reject_set(rej, 503, "store_error", NULL,
                          "cannot read this API key's sends today; try again");
 }
 
-bool sg_send_limits_check(sg_send_limits *l, const char *key_id, const sg_message *m, int64_t now,
-                          sg_reject *rej)
+bool sg_send_limits_check(sg_send_limits *l, const sg_caller *caller, const sg_message *m,
+                          int64_t now, sg_reject *rej)
 {
-    if (!l || !key_id || !key_id[0])
+    if (!l)
         return true;
-    key_slot k;
+    static const sg_caller nobody;
+    const sg_caller *k = caller && caller->key_id[0] ? caller : &nobody;
     char region[3] = "";
-    bool need_region = l->allowed.n > 0;
-    if (!key_limits(l, key_id, &k))
-        return sg_reject_set(rej, 503, "store_error", NULL, "cannot read this API key's limits");
-    need_region = need_region || k.countries.n > 0;
-    if (need_region && !sg_phone_region(m->to, region))
+    if ((l->allowed.n || k->countries.n) && !sg_phone_region(m->to, region))
         region[0] = '\0';
-    if (!sg_country_set_allows(&l->allowed, region[0] ? region : NULL) && l->allowed.n)
+    if (l->allowed.n && !sg_country_set_allows(&l->allowed, region[0] ? region : NULL))
         return refuse_country(rej, region, "this deployment (--allowed-countries)", m->to);
-    if (!sg_country_set_allows(&k.countries, region[0] ? region : NULL) && k.countries.n)
+    if (k->countries.n && !sg_country_set_allows(&k->countries, region[0] ? region : NULL))
         return refuse_country(rej, region, "this API key's countries", m->to);
-    return k.daily_quota <= 0 || take_quota(l, &k, now, rej);
+    return k->daily_quota <= 0 || take_quota(l, k, now, rej);
 }
 
 sg_err sg_send_limits_flush(sg_send_limits *l)

@@ -1,6 +1,7 @@
-/* smsgate key create | list | revoke: API keys, on the store directly (no server
- * needed). A revocation made here reaches a running `serve` on the same
- * database within about a second (api/auth.c polls the keys generation). */
+/* smsgate key create | list | revoke | edit: API keys, on the store directly (no
+ * server needed). A revocation or a change of limits made here reaches a running
+ * `serve` on the same database within about a second (api/auth.c polls the keys
+ * generation). */
 #include "api/auth.h"
 #include "cli/cli.h"
 #include "core/country_set.h"
@@ -170,14 +171,86 @@ static int key_revoke(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+static const sg_opt edit_opts[] = {
+    SG_BASE_OPTS(key_settings),
+    {"countries", NULL, NULL, SG_OPT_STR, offsetof(key_settings, countries),
+     sizeof(((key_settings *)0)->countries), "CC,CC",
+     "destination countries the key may send to ('' for all the deployment allows)"},
+    {"daily-quota", NULL, NULL, SG_OPT_UINT, offsetof(key_settings, daily_quota), 0, "N",
+     "messages the key may send per UTC day (0: no quota)"},
+    SG_OPT_END,
+};
+static const sg_cmd_spec edit_spec = {
+    "smsgate key edit ID [--countries CC,CC] [--daily-quota N] [options]",
+    "Change an API key's send limits; a limit not given stays as it is. Running servers\n"
+    "on this database apply the change within about a second (as a revocation).",
+    edit_opts, 1, 1};
+
+#define UNSET_QUOTA 0xffffffffu /* --daily-quota not given */
+
+/* The key's new limits into *l: its stored ones with the flags given applied;
+ * false after one line on stderr. */
+static bool edited_limits(const sg_api_key *key, const key_settings *st, sg_key_limits *l)
+{
+    snprintf(l->countries, sizeof l->countries, "%s", key->countries);
+    l->daily_quota = st->daily_quota == UNSET_QUOTA ? key->daily_quota : st->daily_quota;
+    if (st->countries[0] == '\x01')
+        return true;
+    sg_country_set set;
+    char bad[16];
+    if (!sg_country_set_parse(st->countries, &set, bad)) {
+        fprintf(stderr, "smsgate: --countries: '%s' is not a two-letter region such as GB\n",
+                bad);
+        return false;
+    }
+    sg_country_set_format(&set, l->countries, sizeof l->countries);
+    return true;
+}
+
+static int key_edit(int argc, char **argv)
+{
+    key_settings st = {.countries = "\x01", .daily_quota = UNSET_QUOTA};
+    char id[SG_ID_MAX + 8];
+    sg_app app;
+    int rc;
+    if (!sg_cli_open_one(&edit_spec, &st, argc, argv, id, sizeof id, &app, &rc))
+        return rc;
+    if (st.countries[0] == '\x01' && st.daily_quota == UNSET_QUOTA) {
+        sg_app_close(&app);
+        return sg_cli_usage_error(argv[0], "give --countries or --daily-quota (or both)");
+    }
+    sg_api_key key;
+    sg_key_limits limits;
+    sg_error e = {0};
+    rc = SG_EXIT_FAIL;
+    if (!key_id_valid(id) || !sg_cli_found(sg_store_key_get(app.store, id, &key), "key", id))
+        goto out;
+    if (!edited_limits(&key, &st, &limits)) {
+        rc = SG_EXIT_USAGE;
+        goto out;
+    }
+    if (sg_store_key_limits_set(app.store, id, &limits, &e)) {
+        fprintf(stderr, "smsgate: cannot change the key: %s\n", e.message);
+        goto out;
+    }
+    fprintf(stderr, "%s: countries %s, daily quota %lld\n", id,
+            limits.countries[0] ? limits.countries : "all", (long long)limits.daily_quota);
+    rc = SG_EXIT_OK;
+out:
+    sg_app_close(&app);
+    return rc;
+}
+
 static const sg_command key_verbs[] = {
     {"create", "create a key (printed once)", key_create},
     {"list", "list the keys that are not revoked (no secrets)", key_list},
     {"revoke", "revoke a key by id", key_revoke},
+    {"edit", "change a key's countries or daily quota", key_edit},
     {NULL, NULL, NULL},
 };
 
 int sg_cmd_key(int argc, char **argv)
 {
-    return sg_cli_verbs("smsgate key create|list|revoke [ARGS] [options]", key_verbs, argc, argv);
+    return sg_cli_verbs("smsgate key create|list|revoke|edit [ARGS] [options]", key_verbs, argc,
+                        argv);
 }

@@ -53,6 +53,8 @@ typedef struct sg_api_key {
     char secret_hash[72]; /* hex SHA-256 of the secret part */
     int64_t created_at;
     int64_t last_used_at; /* 0 = never (or not known yet); not read by sg_store_key_get */
+    char countries[256];  /* the key's send limits (sg_key_limits), read by sg_store_key_get */
+    int64_t daily_quota;
 } sg_api_key;
 
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e);
@@ -798,10 +800,11 @@ typedef struct sg_key_limits {
     int64_t daily_quota;  /* messages per UTC day; 0 = no quota */
 } sg_key_limits;
 
-/* Set the limits of key id. SG_ERR_NOT_FOUND if no such key. */
+/* Set the limits of key id and bump the keys generation in the same transaction,
+ * so every server's auth cache (which holds a key's limits with its hash and
+ * role) reads the key again. SG_ERR_NOT_FOUND if no such key. A key's limits are
+ * read with the key itself (sg_store_key_get). */
 sg_err sg_store_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e);
-/* The limits of key id (revoked or not); SG_ERR_NOT_FOUND if no such key. */
-sg_err sg_store_key_limits_get(sg_store *s, const char *id, sg_key_limits *out);
 
 /* Messages a key sent on a UTC day (days since 1970-01-01), for the daily quota. */
 typedef struct sg_key_usage {

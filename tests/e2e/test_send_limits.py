@@ -101,3 +101,47 @@ def test_key_countries_and_daily_quota_hold_across_a_restart(harness):
     srv2 = harness.restart(srv)
     r = srv2.post("/v1/messages", key=two, json={"to": GB, "body": "four"})
     assert_problem(r, 429, "daily_quota_exceeded")
+
+
+def test_editing_a_keys_limits_takes_effect_on_the_next_requests(harness):
+    """The limits live in the auth cache's record of the key: `key edit` bumps the
+    keys generation, so a running server drops the record and reads the new limits
+    within about a second (a second cache of the limits kept them 10 s)."""
+    gw = make_gateway(harness)
+    srv = gw.srv
+    key = key_with(srv.db)
+    key_id = "key_" + key.split("_")[1]
+
+    def send(to):
+        return srv.post("/v1/messages", key=key, json={"to": to, "body": "hi"})
+
+    def refused_with(status, to):
+        # a list, because a Response is falsy when its status is 4xx
+        return lambda: (lambda r: [r] if r.status_code == status else None)(send(to))
+
+    assert send(GB).status_code == 202  # the key and its (empty) limits are cached now
+    cp = run_cli("key", "edit", key_id, "--countries", "ie", "--db", srv.db, check=True)
+    assert "countries IE, daily quota 0" in cp.stderr, cp.stderr
+    [r] = wait_for(refused_with(403, GB), timeout=3, what="GB refused after key edit --countries IE")
+    assert_problem(r, 403, "country_not_allowed", "to")
+    assert send(IE).status_code == 202
+
+    # a flag not given keeps its value; '' lifts the country list
+    run_cli("key", "edit", key_id, "--daily-quota", "100", "--db", srv.db, check=True)
+    with sqlite3.connect(srv.db) as db:
+        assert db.execute("SELECT countries, daily_quota FROM api_keys WHERE id = ?",
+                          (key_id,)).fetchone() == ("IE", 100)
+    run_cli("key", "edit", key_id, "--countries", "", "--daily-quota", "1", "--db", srv.db,
+            check=True)
+    [r] = wait_for(refused_with(429, GB), timeout=3, what="quota of 1 already used")
+    assert_problem(r, 429, "daily_quota_exceeded")
+
+    # no such key, a malformed id, no flag
+    cp = run_cli("key", "edit", "key_01aaaaaaaaaaaaaaaaaaaaaaaa", "--daily-quota", "1", "--db", srv.db)
+    assert cp.returncode == 1 and cp.stderr.startswith("smsgate: no key "), cp.stderr
+    cp = run_cli("key", "edit", "nope", "--daily-quota", "1", "--db", srv.db)
+    assert cp.returncode == 1 and "no key nope" in cp.stderr, cp.stderr
+    cp = run_cli("key", "edit", key_id, "--db", srv.db)
+    assert cp.returncode == 2 and "--countries or --daily-quota" in cp.stderr, cp.stderr
+    cp = run_cli("key", "edit", key_id, "--countries", "XX", "--db", srv.db)
+    assert cp.returncode == 2 and "'XX'" in cp.stderr, cp.stderr

@@ -162,6 +162,9 @@ conn *sq_reader_acquire(sg_store *s);
 void sq_reader_release(sg_store *s, conn *c);
 /* Step st to completion (no rows expected). SG_ERR_CONFLICT on a constraint. */
 sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
+/* Bump meta.keys_generation (inside a write): every server's auth cache then
+ * reads its keys again (sqlite_keys.c). */
+sg_err sq_keys_bump(conn *c, sg_error *e);
 sg_err sq_read_one(sg_store *s, int q, const char *param, void (*row)(sqlite3_stmt *st, void *out),
                    void *out);
 sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),

@@ -52,6 +52,11 @@ static sg_err key_revoke_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return err;
     if (sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no key %.64s", a->id);
+    return sq_keys_bump(c, e);
+}
+
+sg_err sq_keys_bump(conn *c, sg_error *e)
+{
     return sq_step_done(c, sq_stmt_sql(c, S_KEYS_BUMP, SQL_KEYS_BUMP), e,
                         "bumping the keys generation");
 }

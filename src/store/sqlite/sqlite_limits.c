@@ -1,6 +1,7 @@
 /* The SQLite backend, send limits: the countries and daily quota of an API key
- * (columns of api_keys) and the per-day counts of the quota (key_usage). Rare
- * statements, prepared per call rather than cached. */
+ * (columns of api_keys, written here and read with the key by sg_store_key_get)
+ * and the per-day counts of the quota (key_usage). Rare statements, prepared per
+ * call rather than cached. */
 #include "store/sqlite/sqlite_internal.h"
 
 #include <stdio.h>
@@ -30,7 +31,7 @@ static sg_err limits_set_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return sq_db_error(c->db, rc, e, "setting the key's limits");
     if (sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no key %s", a->id);
-    return SG_OK;
+    return sq_keys_bump(c, e);
 }
 
 sg_err sg_store_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e)
@@ -61,20 +62,6 @@ static sg_err read_one(sg_store *s, const char *sql, const char *text, int64_t i
     sqlite3_finalize(st);
     sq_reader_release(s, c);
     return err;
-}
-
-static void limits_row(sqlite3_stmt *st, void *out)
-{
-    sg_key_limits *l = out;
-    sq_col_copy(st, 0, l->countries, sizeof l->countries);
-    l->daily_quota = sqlite3_column_int64(st, 1);
-}
-
-sg_err sg_store_key_limits_get(sg_store *s, const char *id, sg_key_limits *out)
-{
-    memset(out, 0, sizeof *out);
-    return read_one(s, "SELECT countries, daily_quota FROM api_keys WHERE id = ?1 AND ?2 = ?2",
-                    id, 0, limits_row, out);
 }
 
 static void usage_row(sqlite3_stmt *st, void *out)

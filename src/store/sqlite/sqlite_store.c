@@ -113,7 +113,8 @@ _Static_assert(Q__COUNT <= SQ_CORE_STMTS, "raise SQ_CORE_STMTS in sqlite_interna
 static const char *const sql_text[Q__COUNT] = {
     [Q_KEY_INSERT] = "INSERT INTO api_keys (id, name, role, secret_hash, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at FROM api_keys "
+    [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at, countries, daily_quota "
+                  "FROM api_keys "
                   "WHERE id = ?1 AND revoked_at IS NULL",
     [Q_PROV_CLEAR_DEFAULT] =
         "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
@@ -895,6 +896,8 @@ static void key_row(sqlite3_stmt *st, void *out)
     sq_col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
     k->created_at = sqlite3_column_int64(st, 4);
     k->last_used_at = 0;
+    sq_col_copy(st, 5, k->countries, sizeof k->countries);
+    k->daily_quota = sqlite3_column_int64(st, 6);
 }
 
 sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
