@@ -7,6 +7,9 @@
 #   MODE=live    accept and send to the nginx stub's Twilio path (default)
 #   MODE=accept  accept only (messages scheduled a month ahead)
 #   OUT=DIR      where callgrind.out and the annotated summaries go (default /tmp/sg-profile)
+#   CONTACTS=1   import a contact for each of the N recipients first (`contact import`,
+#                before the load, not counted in N), so that what a send updates on
+#                its contact (last activity) is measured too
 # Prints the instructions per message (whole process, start-up included).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +37,13 @@ chmod +x "$BIN"
 start_stub
 start_gateway
 create_provider twilio > /dev/null
+if [ "${CONTACTS:-0}" = 1 ]; then
+    # The recipients of submit.lua: +4474 and eight digits from 0 (one wrk thread).
+    $PY -c 'import sys; print("phone,first_name"); [print("+4474%08d,c%d" % (i, i)) for i in range(int(sys.argv[1]))]' \
+        "$N" > "$TMP/contacts.csv"
+    "$REAL" contact import "$TMP/contacts.csv" --db "$DB" --log-level warn > /dev/null ||
+        fail "contact import failed"
+fi
 EXTRA=""
 [ "$MODE" = accept ] && EXTRA=",\"send_at\":\"$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)\""
 run_wrk submit.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done" "$EXTRA"

@@ -1,6 +1,7 @@
 """Issue 11, items 15, 17 and 18: segment filters past their bounds, broadcasts whose
 audience cannot be computed or is empty, last activity from messages sent before a
 contact existed (docs/broadcasts.md's example), and stats that add up."""
+import datetime
 import re
 import sqlite3
 
@@ -175,6 +176,32 @@ def test_docs_broadcast_example_segment_matches(gw):
     assert r.status_code == 201, r.text
     b = wait_broadcast(srv, r.json()["id"])
     assert b["counts"]["recipients"] == 1 and b["counts"]["sent"] == 1
+
+
+def test_send_moves_an_existing_contacts_last_activity_without_a_trigger(gw):
+    """Migration 12 dropped the trigger messages_activity_on_send (it ran on every
+    status update of every message); the writer's own statement that records a
+    send now moves the contact's last activity, to the message's creation time,
+    and only once the provider accepted it."""
+    srv = gw.srv
+    ann, bob = uk_mobile(901), uk_mobile(902)
+    import_csv(srv, [f"{ann},Ann,,Leeds", f"{bob},Bob,,Hull"])
+    with sqlite3.connect(srv.db) as db:
+        triggers = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    assert "messages_activity_on_send" not in triggers, triggers
+    assert srv.get(f"/v1/contacts/{ann}").json()["last_activity_at"] is None
+    m = srv.send(ann, body="hello Ann")
+    srv.wait_status(m["id"])
+    msg = srv.get(f"/v1/messages/{m['id']}").json()
+    assert msg["status"] in ("sent", "delivered"), msg
+    assert srv.get(f"/v1/contacts/{ann}").json()["last_activity_at"] == msg["created_at"]
+    # a message that is never accepted is no activity
+    later = (datetime.datetime.now(datetime.timezone.utc)
+             + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = srv.post("/v1/messages", json={"to": bob, "body": "later", "send_at": later})
+    assert r.status_code == 202, r.text
+    assert srv.post(f"/v1/messages/{r.json()['id']}/cancel").status_code in (200, 202)
+    assert srv.get(f"/v1/contacts/{bob}").json()["last_activity_at"] is None
 
 
 # ---- item 18: stats that add up ---------------------------------------------------------

@@ -76,6 +76,7 @@ enum sq_slot {
     S_KEYS_GEN,
     S_KEY_TOUCH,
     S_BCAST_SET_ERROR,
+    S_CONTACT_SENT,
     S__END
 };
 

@@ -1835,6 +1835,32 @@ typedef struct outcome_job {
 static sg_err early_reports_apply(sg_store *s, conn *c, const char *id, const char *sid,
                                   sg_error *e);
 
+/* Outbound message id was just accepted by its provider (moved to sent,
+ * delivered or undelivered from a status before those): its recipient's
+ * contact, if there is one, had activity at the message's creation time. The
+ * two statements that make that move call this; until migration 12 a trigger on
+ * every status update of every message did it (docs/performance.md). Two primary-
+ * key subqueries: about a third of the instructions of `UPDATE ... FROM messages`,
+ * which SQLite runs as a join. */
+static sg_err activity_on_send(conn *c, const char *id, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, S_CONTACT_SENT,
+        "UPDATE contacts SET last_activity_at = "
+        "max(last_activity_at, (SELECT created_at FROM messages WHERE id = ?1)) "
+        "WHERE phone = (SELECT to_number FROM messages WHERE id = ?1 AND direction = 'outbound')");
+    if (st)
+        sq_bind_text(st, 1, id);
+    return sq_step_done(c, st, e, "recording the contact's activity");
+}
+
+/* Whether status counts as accepted by the provider (activity_on_send). */
+static bool provider_accepted(sg_status status)
+{
+    return status == SG_STATUS_SENT || status == SG_STATUS_DELIVERED ||
+           status == SG_STATUS_UNDELIVERED;
+}
+
 static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error *e)
 {
     sqlite3_stmt *st = NULL;
@@ -1902,6 +1928,8 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     if (sqlite3_changes(c->db) == 0)
         return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
     err = sq_event_insert(c, o->id, status, o->at, detail, e);
+    if (!err && o->kind == SG_OUTCOME_SENT)
+        err = activity_on_send(c, o->id, e);
     if (!err && (o->kind == SG_OUTCOME_SENT || o->kind == SG_OUTCOME_FAILED))
         err = sq_emit_message_status(s, c, o->id, o->at, e);
     if (!err && o->kind == SG_OUTCOME_SENT && o->provider_message_id[0])
@@ -2276,6 +2304,8 @@ static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sqlite3_bind_int64(st, 5, r->at);
     }
     sg_err err = sq_step_done(c, st, e, "updating status");
+    if (!err && provider_accepted(r->status) && !provider_accepted(r->previous))
+        err = activity_on_send(c, r->message_id, e);
     if (!err)
         err = sq_event_insert(c, r->message_id, r->status, r->at, r->detail, e);
     if (!err)
