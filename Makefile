@@ -6,7 +6,7 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 DEMO_DIR   ?= demo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test
+.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test docs-check
 
 all: build
 
@@ -54,7 +54,11 @@ unit: build
 e2e: build
 	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PYTEST) -q tests/e2e
 
-test: unit e2e console-test
+# Every src/ path, sg_ name and (in docs/internals/) code name the docs mention exists.
+docs-check:
+	./scripts/check-docs
+
+test: docs-check unit e2e console-test
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
