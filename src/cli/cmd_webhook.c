@@ -4,6 +4,7 @@
  * outbound-URL policy and its signing secret is made and sealed there. */
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "util/http_client.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -69,27 +70,6 @@ static const sg_cmd_spec deliveries_spec = {
 
 /* ---- a small API client ------------------------------------------------------------ */
 
-typedef struct answer {
-    char *data;
-    size_t len;
-} answer;
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    answer *a = user;
-    size_t n = size * nmemb;
-    if (a->len + n > ANSWER_MAX)
-        return 0;
-    char *grown = realloc(a->data, a->len + n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + a->len, ptr, n);
-    a->data = grown;
-    a->len += n;
-    a->data[a->len] = '\0';
-    return n;
-}
-
 /* METHOD {api}PATH with the key and body (may be NULL; not stolen). On a 2xx
  * answer *out gets its JSON (NULL for 204) and 0 is returned; otherwise one line
  * on stderr (the problem's detail, or why the server could not be reached) and
@@ -107,34 +87,37 @@ static int call(const webhook_settings *st, const char *method, const char *path
     snprintf(url, sizeof url, "%s%s", st->api, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", st->key);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    answer a = {0};
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    long status = 0;
-    CURLcode cc = CURLE_OUT_OF_MEMORY;
-    if (c && h) {
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        if (text)
-            curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-        cc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    const char *lines[] = {auth, "Content-Type: application/json"};
+    sg_http_request r = {
+        .method = method,
+        .url = url,
+        .headers = lines,
+        .n_headers = 2,
+        .body = text,
+        .body_len = text ? strlen(text) : 0,
+        .timeout_ms = 30000,
+        .answer_max = ANSWER_MAX,
+        .answer_overflow = SG_HTTP_OVERFLOW_FAIL,
+    };
+    sg_http_call c = {0};
+    sg_error e = {0};
+    if (sg_http_call_init(&c, NULL, &r, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: cannot call the API: %s\n", e.message);
+        sg_http_call_free(&c);
+        free(text);
+        return SG_EXIT_FAIL;
     }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    CURLcode cc = sg_http_call_perform(&c);
+    long status = sg_http_call_status(&c);
     free(text);
     int rc = SG_EXIT_OK;
-    json_t *j = a.len ? json_loadb(a.data, a.len, 0, NULL) : NULL;
+    size_t len = sg_http_body_len(&c.answer);
+    json_t *j = len ? json_loadb(sg_http_body_data(&c.answer), len, 0, NULL) : NULL;
     if (cc != CURLE_OK) {
+        char why[CURL_ERROR_SIZE + 64];
         fprintf(stderr, "smsgate: cannot reach the API at %s: %s (is `smsgate serve` running? "
                         "--api or SMSGATE_API)\n",
-                st->api, curl_easy_strerror(cc));
+                st->api, sg_http_call_error(&c, cc, why, sizeof why));
         rc = SG_EXIT_FAIL;
     } else if (status < 200 || status > 299) {
         const char *detail = json_string_value(json_object_get(j, "detail"));
@@ -147,7 +130,7 @@ static int call(const webhook_settings *st, const char *method, const char *path
         j = NULL;
     }
     json_decref(j);
-    free(a.data);
+    sg_http_call_free(&c);
     return rc;
 }
 

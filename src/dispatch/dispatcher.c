@@ -18,6 +18,7 @@
 #include "core/sender.h"
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/http_client.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/time.h"
@@ -42,9 +43,7 @@ struct send_job {
     char from[SG_FROM_MAX];
     bucket *bucket;
     sg_prov_request preq;
-    CURL *easy;
-    struct curl_slist *headers;
-    sg_buf resp;
+    sg_http_call call; /* call.easy is NULL when no request is in flight */
     bool looking_up;  /* the request in flight asks the provider whether it has the message */
     bool lookup_done; /* asked already (or cannot ask) */
     send_job *next;   /* in a bucket's queue */
@@ -135,25 +134,21 @@ static void outcomes_flush(sg_dispatcher *d)
 
 /* ---- jobs -------------------------------------------------------------------------- */
 
-/* Give back the job's request: its curl handle (to the idle pool), headers,
- * provider request and answer. */
+/* Give back the job's request: its curl handle (to the idle pool, so its
+ * connection stays open), headers, provider request and answer. */
 static void job_reset_request(sg_dispatcher *d, send_job *j)
 {
-    if (j->easy) {
-        curl_easy_reset(j->easy);
+    CURL *easy = sg_http_call_release(&j->call);
+    if (easy) {
         CURL **p = realloc(d->idle_easy, (d->n_idle + 1) * sizeof *p);
         if (p) {
             d->idle_easy = p;
-            d->idle_easy[d->n_idle++] = j->easy;
+            d->idle_easy[d->n_idle++] = easy;
         } else {
-            curl_easy_cleanup(j->easy);
+            curl_easy_cleanup(easy);
         }
-        j->easy = NULL;
     }
-    curl_slist_free_all(j->headers);
-    j->headers = NULL;
     sg_prov_request_free(&j->preq);
-    sg_buf_free(&j->resp);
 }
 
 static void job_free(sg_dispatcher *d, send_job *j)
@@ -199,13 +194,6 @@ static bucket *bucket_for(sg_dispatcher *d, const sg_provider *p, const char *fr
     b->next = d->buckets;
     d->buckets = b;
     return b;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    send_job *j = arg;
-    size_t n = size * nmemb;
-    return sg_buf_append(&j->resp, data, n) == SG_OK ? n : 0;
 }
 
 static void fail_job(sg_dispatcher *d, send_job *j, const char *code, const char *message,
@@ -267,6 +255,30 @@ static sg_prov_message prov_message(sg_dispatcher *d, send_job *j, char callback
     return pm;
 }
 
+/* Configure the job's curl handle (from the idle pool when there is one) for the
+ * request the driver built. The provider's own URL is not judged by the outbound
+ * policy (an operator configured it); proxies from the environment apply. */
+static sg_err start_request(sg_dispatcher *d, send_job *j, sg_error *e)
+{
+    sg_http_request r = {
+        .method = strcmp(j->preq.method, "POST") == 0 ? "POST" : "GET",
+        .url = j->preq.url,
+        .headers = (const char *const *)j->preq.headers,
+        .n_headers = j->preq.n_headers,
+        .body = strcmp(j->preq.method, "POST") == 0 ? j->preq.body : NULL,
+        .body_len = j->preq.body_len,
+        .connect_timeout_ms = (long)d->cfg.connect_timeout_ms,
+        .timeout_ms = (long)d->cfg.request_timeout_ms,
+        .user_agent = "smsgate/0.1",
+        .tcp_keepalive = true,
+        .answer_max = RESPONSE_MAX,
+        .answer_overflow = SG_HTTP_OVERFLOW_FAIL,
+        .owner = j,
+    };
+    CURL *idle = d->n_idle ? d->idle_easy[--d->n_idle] : NULL;
+    return sg_http_call_init(&j->call, idle, &r, e);
+}
+
 /* Build the provider request and hand it to curl. A message claimed again (its
  * lease expired, or taken back at start: smsgate stopped mid-send) is first looked
  * for at the provider when the driver can ask (finish_lookup). */
@@ -289,35 +301,16 @@ static void start_job(sg_dispatcher *d, send_job *j)
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
         return;
     }
-    j->easy = d->n_idle ? d->idle_easy[--d->n_idle] : curl_easy_init();
-    if (!j->easy) {
+    sg_err err = start_request(d, j, &e);
+    if (err == SG_ERR_INVALID) { /* a header line the driver built holds a line break */
+        fail_job(d, j, "", e.message, false);
+        return;
+    }
+    if (err) {
         release_job(d, j, sg_time_now_ms() + 1000, "out of memory");
         return;
     }
-    for (size_t i = 0; i < j->preq.n_headers; i++)
-        j->headers = curl_slist_append(j->headers, j->preq.headers[i]);
-    j->headers = curl_slist_append(j->headers, "Expect:");
-    sg_buf_init(&j->resp, RESPONSE_MAX);
-    CURL *c = j->easy;
-    curl_easy_setopt(c, CURLOPT_URL, j->preq.url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers);
-    if (strcmp(j->preq.method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->preq.body ? j->preq.body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->preq.body_len);
-    } else {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, j);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)d->cfg.connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)d->cfg.request_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smsgate/0.1");
-    if (curl_multi_add_handle(d->multi, c) != CURLM_OK) {
+    if (curl_multi_add_handle(d->multi, j->call.easy) != CURLM_OK) {
         release_job(d, j, sg_time_now_ms() + 1000, "cannot start the request");
         return;
     }
@@ -338,7 +331,7 @@ static void unlink_flying(sg_dispatcher *d, send_job *j)
         j->fl_next->fl_prev = j->fl_prev;
     j->fl_prev = j->fl_next = NULL;
     atomic_fetch_sub(&d->in_flight, 1);
-    curl_multi_remove_handle(d->multi, j->easy);
+    curl_multi_remove_handle(d->multi, j->call.easy);
 }
 
 /* Put a claimed message behind its sender's bucket (or straight back). */
@@ -487,9 +480,10 @@ static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
     if (rc == CURLE_OK) {
         char callback[512];
         sg_prov_message pm = prov_message(d, j, callback);
-        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+        status = sg_http_call_status(&j->call);
         lo = j->prov->kind->parse_lookup(j->prov->cfg, &pm, j->msg.created_at, status,
-                                         sg_buf_cstr(&j->resp), j->resp.len, &found);
+                                         sg_http_body_data(&j->call.answer),
+                                         sg_http_body_len(&j->call.answer), &found);
     }
     bool ambiguous = lo == SG_LOOKUP_FOUND && like_in_flight(d, j);
     sg_log(SG_LOG_INFO, "send_lookup", "id=%s provider=%s http=%ld result=%s candidates=%zu",
@@ -554,12 +548,12 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
     memset(&res, 0, sizeof res);
     long status = 0;
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-        j->prov->kind->parse_send(j->prov->cfg, status, sg_buf_cstr(&j->resp), j->resp.len, &res);
+        status = sg_http_call_status(&j->call);
+        j->prov->kind->parse_send(j->prov->cfg, status, sg_http_body_data(&j->call.answer),
+                                  sg_http_body_len(&j->call.answer), &res);
     } else {
         res.outcome = SG_SEND_RETRYABLE;
-        snprintf(res.error_message, sizeof res.error_message, "%s",
-                 rc == CURLE_WRITE_ERROR ? "provider answer too large" : curl_easy_strerror(rc));
+        sg_http_call_error(&j->call, rc, res.error_message, sizeof res.error_message);
     }
     const char *name = j->prov->name;
     if (res.outcome == SG_SEND_ACCEPTED) {

@@ -17,27 +17,26 @@
  * its own few slots until the request timeout, and every other subscriber's
  * deliveries keep flowing through the rest.
  *
- * SSRF: every socket libcurl opens for a delivery goes through open_socket,
- * which asks the outbound policy about the address actually connected to (after
- * DNS, for each address tried), so neither a literal nor a name that resolves
- * to loopback, a private network, link-local or cloud metadata, or smsgate
- * itself gets a request unless the operator allowed it. */
+ * SSRF: every socket libcurl opens for a delivery is first judged by the
+ * outbound policy (policy_check, the request's address hook in
+ * util/http_client.h), on the address actually connected to (after DNS, for
+ * each address tried), so neither a literal nor a name that resolves to
+ * loopback, a private network, link-local or cloud metadata, or smsgate itself
+ * gets a request unless the operator allowed it. */
 #include "dispatch/webhooks.h"
 #include "core/backoff.h"
 #include "core/webhook_signature.h"
+#include "util/http_client.h"
 #include "util/log.h"
 #include "util/time.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define RESPONSE_MAX (64 * 1024)
@@ -67,14 +66,8 @@ typedef struct hook {
 typedef struct job job;
 struct job {
     sg_delivery d;
-    CURL *easy;
-    struct curl_slist *headers;
-    size_t received; /* response bytes seen and dropped */
-    bool too_large;
-    const sg_outbound_policy *policy;
-    sg_outbound_verdict refused; /* why open_socket refused an address, or OK */
-    char refused_addr[INET6_ADDRSTRLEN + 8];
-    job *prev, *next; /* in the in-flight list */
+    sg_http_call call; /* the answer is counted and dropped */
+    job *prev, *next;  /* in the in-flight list */
 };
 
 struct sg_webhooks {
@@ -202,74 +195,28 @@ static void failed(sg_webhooks *w, const sg_delivery *d, int status, const char 
 
 static void job_free(job *j)
 {
-    if (j->easy)
-        curl_easy_cleanup(j->easy);
-    curl_slist_free_all(j->headers);
+    sg_http_call_free(&j->call);
     free(j->d.payload);
     free(j);
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+/* The outbound policy as the request's address hook: NULL to connect, or what the
+ * address is. */
+static const char *policy_check(void *ctx, const struct sockaddr *addr)
 {
-    job *j = arg;
-    size_t n = size * nmemb;
-    j->received += n;
-    if (j->received > RESPONSE_MAX) {
-        j->too_large = true;
-        return 0; /* CURLE_WRITE_ERROR ends the transfer */
-    }
-    return n;
+    sg_outbound_verdict v = sg_outbound_check_sockaddr(ctx, addr);
+    return v == SG_OUTBOUND_OK ? NULL : sg_outbound_reason(v);
 }
 
-/* "name: value"; an empty value removes a header curl would add ("Expect:"). */
-static bool add_header(job *j, const char *name, const char *value)
+/* The signed delivery's header lines, into lines (storage: text). */
+static bool delivery_headers(const job *j, const char *sig, char text[4][256])
 {
-    char line[256];
-    if (value[0])
-        snprintf(line, sizeof line, "%s: %s", name, value);
-    else
-        snprintf(line, sizeof line, "%s:", name);
-    struct curl_slist *l = curl_slist_append(j->headers, line);
-    if (!l)
-        return false;
-    j->headers = l;
-    return true;
-}
-
-/* "a.b.c.d:port" or "[v6]:port" of sa, for the record of a refusal. */
-static void addr_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-        port = ntohs(in->sin_port);
-        snprintf(out, cap, "%s:%u", ip, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-        port = ntohs(in6->sin6_port);
-        snprintf(out, cap, "[%s]:%u", ip, port);
-    } else {
-        snprintf(out, cap, "family %d", sa->sa_family);
-    }
-}
-
-/* libcurl's CURLOPT_OPENSOCKETFUNCTION: the one place a delivery's connection
- * is made, so the one place the policy is applied to the resolved address. A
- * refusal makes curl fail the attempt (or try the name's next address). */
-static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    job *j = arg;
-    (void)purpose;
-    sg_outbound_verdict v = sg_outbound_check_sockaddr(j->policy, &a->addr);
-    if (v != SG_OUTBOUND_OK) {
-        j->refused = v;
-        addr_text(&a->addr, j->refused_addr, sizeof j->refused_addr);
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype, a->protocol);
+    char id[32];
+    snprintf(id, sizeof id, "%lld", j->d.id);
+    return sg_http_header_line(text[0], 256, "Content-Type", "application/json") == SG_OK &&
+           sg_http_header_line(text[1], 256, "Smsgate-Event", j->d.event) == SG_OK &&
+           sg_http_header_line(text[2], 256, "Smsgate-Delivery", id) == SG_OK &&
+           sg_http_header_line(text[3], 256, "Smsgate-Signature", sig) == SG_OK;
 }
 
 /* Sign and start the POST of d (taken over); or record why it cannot be made. */
@@ -308,40 +255,37 @@ static void start(sg_webhooks *w, sg_delivery *d)
         job_free(j);
         return;
     }
-    char sig[SG_WEBHOOK_SIG_MAX], id[32];
-    snprintf(id, sizeof id, "%lld", j->d.id);
+    char sig[SG_WEBHOOK_SIG_MAX], text[4][256];
+    const char *lines[4] = {text[0], text[1], text[2], text[3]};
+    /* No proxy from the environment (implied by the address hook): the policy must
+     * judge the receiver itself. The receiver's answer is counted, never kept. */
+    sg_http_request r = {
+        .method = "POST",
+        .url = h->url,
+        .headers = lines,
+        .n_headers = 4,
+        .body = body,
+        .body_len = strlen(body),
+        .connect_timeout_ms = (long)w->cfg.connect_timeout_ms,
+        .timeout_ms = (long)w->cfg.request_timeout_ms,
+        .user_agent = "smsgate-webhooks/0.1",
+        .tcp_keepalive = true,
+        .answer_max = RESPONSE_MAX,
+        .answer_discard = true,
+        .answer_overflow = SG_HTTP_OVERFLOW_FAIL,
+        .addr_check = policy_check,
+        .addr_ctx = &w->policy,
+        .owner = j,
+    };
+    sg_error e = {0};
     bool ok = sg_webhook_sign(h->secret, sg_time_now_ms() / 1000, body, strlen(body), sig) &&
-              add_header(j, "Content-Type", "application/json") &&
-              add_header(j, "Smsgate-Event", j->d.event) && add_header(j, "Smsgate-Delivery", id) &&
-              add_header(j, "Smsgate-Signature", sig) && add_header(j, "Expect", "") &&
-              (j->easy = curl_easy_init()) != NULL;
+              delivery_headers(j, sig, text) && sg_http_call_init(&j->call, NULL, &r, &e) == SG_OK;
     if (!ok) {
         failed(w, &j->d, 0, "cannot build the request", sg_time_now_ms() + STORE_RETRY_MS);
         job_free(j);
         return;
     }
-    CURL *c = j->easy;
-    curl_easy_setopt(c, CURLOPT_URL, h->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smsgate-webhooks/0.1");
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, j);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)w->cfg.connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)w->cfg.request_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* No proxy from the environment: the policy must judge the receiver itself. */
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
-    j->policy = &w->policy;
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, j);
-    if (curl_multi_add_handle(w->multi, c) != CURLM_OK) {
+    if (curl_multi_add_handle(w->multi, j->call.easy) != CURLM_OK) {
         failed(w, &j->d, 0, "cannot start the request", sg_time_now_ms() + STORE_RETRY_MS);
         job_free(j);
         return;
@@ -363,26 +307,25 @@ static void unlink_job(sg_webhooks *w, job *j)
         j->next->prev = j->prev;
     j->prev = j->next = NULL;
     w->in_flight--;
-    curl_multi_remove_handle(w->multi, j->easy);
+    curl_multi_remove_handle(w->multi, j->call.easy);
 }
 
 static void finish(sg_webhooks *w, job *j, CURLcode rc)
 {
     unlink_job(w, j);
     w->finished_since_claim = true;
-    long status = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+    long status = sg_http_call_status(&j->call);
     char error[256] = "";
     /* Cut off for talking too much: the status line still says how it went. */
-    if (rc != CURLE_OK && j->refused != SG_OUTBOUND_OK) {
+    bool cut_off = rc == CURLE_WRITE_ERROR && j->call.answer.over && status;
+    if (rc != CURLE_OK && j->call.refused) {
         status = 0;
-        snprintf(error, sizeof error, "refused by the outbound policy: %s is a %s",
-                 j->refused_addr, sg_outbound_reason(j->refused));
+        sg_http_call_error(&j->call, rc, error, sizeof error);
         sg_log(SG_LOG_WARN, "webhook_refused", "delivery=%lld webhook=%s reason=\"%s\"",
-               j->d.id, j->d.webhook_id, sg_outbound_reason(j->refused));
-    } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && j->too_large && status)) {
+               j->d.id, j->d.webhook_id, j->call.refused);
+    } else if (rc != CURLE_OK && !cut_off) {
         status = 0;
-        snprintf(error, sizeof error, "%s", curl_easy_strerror(rc));
+        sg_http_call_error(&j->call, rc, error, sizeof error);
     } else if (status >= 300 && status < 400) {
         snprintf(error, sizeof error, "redirects are not followed");
     }

@@ -456,8 +456,8 @@ static void start(sg_sim_sender *s, job *j)
         ok = j->hooks->build(j->hooks->ctx, j->item, &j->steps[j->next], &j->post);
     }
     if (ok) {
-        curl_easy_setopt(j->post.easy, CURLOPT_PRIVATE, j);
-        ok = curl_multi_add_handle(s->multi, j->post.easy) == CURLM_OK;
+        curl_easy_setopt(j->post.call.easy, CURLOPT_PRIVATE, j);
+        ok = curl_multi_add_handle(s->multi, j->post.call.easy) == CURLM_OK;
     }
     if (!ok) {
         finish(s, j, &(sg_sim_result){.error = "cannot start the request (out of memory)"});
@@ -535,7 +535,7 @@ static void *run(void *arg)
     static const sg_sim_result stopped = {.error = "the simulator is stopping"};
     for (size_t i = 0; i < s->n_active; i++) {
         job *j = s->active[i];
-        curl_multi_remove_handle(s->multi, j->post.easy);
+        curl_multi_remove_handle(s->multi, j->post.call.easy);
         if (j->inbound)
             j->done(j->ctx, &stopped);
         job_done(s, j);

@@ -5,6 +5,7 @@
 #include "core/gsm7.h"
 #include "util/crypto.h"
 #include "util/form.h"
+#include "util/http_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,73 +176,43 @@ void sg_sim_new_sid(char out[35])
     sg_random_hex(out + 2, 16);
 }
 
-static size_t on_answer(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    sg_sim_post *p = userdata;
-    size_t len = size * nmemb;
-    size_t room = SG_SIM_ANSWER_MAX - p->answer.len;
-    size_t take = len < room ? len : room;
-    if (take && sg_buf_append(&p->answer, data, take) != SG_OK)
-        return 0;
-    if (take < len)
-        p->truncated = true; /* keep reading: the receiver's status still counts */
-    return len;
-}
-
-static bool add_header(struct curl_slist **h, const char *line)
-{
-    struct curl_slist *next = curl_slist_append(*h, line);
-    if (!next)
-        return false;
-    *h = next;
-    return true;
-}
-
 bool sg_sim_request_init(sg_sim_post *p, const sg_sim_http *h, const char *url, char *body)
 {
     bool get = strcmp(h->method, "GET") == 0;
     p->method = get ? "GET" : "POST";
     p->body = body;
     p->url = strdup(url);
-    sg_buf_init(&p->answer, SG_SIM_ANSWER_MAX);
-    p->easy = curl_easy_init();
-    if (!p->url || (!get && !p->body) || !p->easy)
+    if (!p->url || (!get && !p->body))
         return false;
-    struct curl_slist *hl = NULL;
     char ct[160];
-    bool ok = true;
+    const char *lines[2];
+    size_t n = 0;
     if (!get) {
         snprintf(ct, sizeof ct, "Content-Type: %s", h->content_type);
-        ok = add_header(&hl, ct) && add_header(&hl, "Expect:");
+        lines[n++] = ct;
     }
-    if (ok && h->header)
-        ok = add_header(&hl, h->header);
-    if (!ok) {
-        curl_slist_free_all(hl);
-        return false;
-    }
-    p->headers = hl;
-    CURL *c = p->easy;
-    curl_easy_setopt(c, CURLOPT_URL, p->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_PROXY, ""); /* the provider reaches the receiver directly */
-    if (p->headers)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
-    if (get) {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    } else {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
-    }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)SG_SIM_HTTP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
-    return true;
+    if (h->header)
+        lines[n++] = h->header;
+    /* The provider reaches the receiver directly (no proxy); the answer is kept up
+     * to SG_SIM_ANSWER_MAX and the rest read and dropped: the receiver's status
+     * still counts. */
+    sg_http_request r = {
+        .method = p->method,
+        .url = p->url,
+        .headers = lines,
+        .n_headers = n,
+        .body = get ? NULL : p->body,
+        .body_len = get ? 0 : strlen(p->body),
+        .connect_timeout_ms = SG_SIM_HTTP_TIMEOUT_MS,
+        .timeout_ms = SG_SIM_HTTP_TIMEOUT_MS,
+        .user_agent = h->user_agent,
+        .no_proxy = true,
+        .answer_max = SG_SIM_ANSWER_MAX,
+        .answer_overflow = SG_HTTP_OVERFLOW_CUT,
+        .detailed_errors = true,
+    };
+    sg_error e = {0};
+    return sg_http_call_init(&p->call, NULL, &r, &e) == SG_OK;
 }
 
 bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature)
@@ -261,32 +232,30 @@ bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *s
 void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r)
 {
     memset(r, 0, sizeof *r);
-    r->body = sg_buf_cstr(&p->answer);
-    r->body_len = p->answer.len;
-    r->truncated = p->truncated;
+    r->body = sg_http_body_data(&p->call.answer);
+    r->body_len = sg_http_body_len(&p->call.answer);
+    r->truncated = p->call.answer.over;
     r->content_type = "";
     if (rc != CURLE_OK) {
-        if (!p->errbuf[0])
-            snprintf(p->errbuf, sizeof p->errbuf, "%s", curl_easy_strerror(rc));
-        r->error = p->errbuf;
+        r->error = sg_http_call_error(&p->call, rc, p->error, sizeof p->error);
         return;
     }
-    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
-    char *ct = NULL;
-    if (curl_easy_getinfo(p->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-        r->content_type = ct;
+    r->http_status = sg_http_call_status(&p->call);
+    r->content_type = sg_http_call_content_type(&p->call);
     if (r->http_status == 0) {
-        snprintf(p->errbuf, sizeof p->errbuf, "no HTTP status in the answer");
-        r->error = p->errbuf;
+        snprintf(p->error, sizeof p->error, "no HTTP status in the answer");
+        r->error = p->error;
     }
+}
+
+CURLcode sg_sim_post_perform(sg_sim_post *p)
+{
+    return sg_http_call_perform(&p->call);
 }
 
 void sg_sim_post_free(sg_sim_post *p)
 {
-    if (p->easy)
-        curl_easy_cleanup(p->easy);
-    curl_slist_free_all(p->headers);
-    sg_buf_free(&p->answer);
+    sg_http_call_free(&p->call);
     free(p->url);
     free(p->body);
     memset(p, 0, sizeof *p);

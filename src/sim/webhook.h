@@ -10,6 +10,7 @@
 #include "providers/twilio/signature.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/http_client.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -70,16 +71,14 @@ sg_err sg_sim_inbound_body(const sg_sim_inbound_params *p, sg_buf *out);
 void sg_sim_new_sid(char out[35]);
 
 /* One request in progress (a POST, or a GET for Clickatell's GET callbacks): what
- * it sends and what came back. */
+ * it sends and what came back (call.easy goes to a curl multi handle, or
+ * sg_sim_post_perform runs it). */
 typedef struct sg_sim_post {
-    CURL *easy;
-    struct curl_slist *headers;
+    sg_http_call call;
     const char *method; /* static: "GET" or "POST" */
     char *url;          /* owned */
     char *body;         /* owned; NULL for a GET */
-    sg_buf answer;
-    bool truncated; /* the answer was longer than SG_SIM_ANSWER_MAX */
-    char errbuf[CURL_ERROR_SIZE];
+    char error[CURL_ERROR_SIZE + 64];
 } sg_sim_post;
 
 /* What a finished POST gave. http_status 0 means a transport error (error says
@@ -103,16 +102,20 @@ typedef struct sg_sim_http {
 } sg_sim_http;
 
 /* Prepare p (zeroed by the caller) to send body (taken over: freed with p; NULL
- * for a GET, whose parameters are in url's query) to url as h says. Also sends
- * "Expect:" (no 100-continue) on a POST. Timeouts SG_SIM_HTTP_TIMEOUT_MS, no proxy,
- * no redirects, http and https only. Returns false on out of memory or a POST
- * without a body (p must still be freed). */
+ * for a GET, whose parameters are in url's query) to url as h says, through
+ * util/http_client.h (no 100-continue, no redirects, http and https only).
+ * Timeouts SG_SIM_HTTP_TIMEOUT_MS, no proxy, the answer kept up to
+ * SG_SIM_ANSWER_MAX (the rest read and dropped), curl's detailed error texts.
+ * Returns false on out of memory, a bad header line or a POST without a body (p
+ * must still be freed). */
 bool sg_sim_request_init(sg_sim_post *p, const sg_sim_http *h, const char *url, char *body);
 
 /* Twilio's webhook POST: sg_sim_request_init with the form Content-Type,
  * User-Agent SG_SIM_USER_AGENT and X-Twilio-Signature: signature unless signature
  * is NULL. */
 bool sg_sim_post_init(sg_sim_post *p, const char *url, char *body, const char *signature);
+/* Run the prepared request to its end (blocking: `simulate inject`). */
+CURLcode sg_sim_post_perform(sg_sim_post *p);
 /* Fill r from the finished transfer's outcome rc. */
 void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r);
 void sg_sim_post_free(sg_sim_post *p);

@@ -75,7 +75,7 @@ static int send_reply(sg_ck_request *req, const char *id)
         return SG_SIM_EXIT_FAIL;
     }
     sg_sim_result r;
-    sg_sim_post_result(&p, curl_easy_perform(p.easy), &r);
+    sg_sim_post_result(&p, sg_sim_post_perform(&p), &r);
     if (!r.http_status) {
         fprintf(stderr, "smsgate simulate inject: %s: %s\n", req->url, r.error);
     } else {

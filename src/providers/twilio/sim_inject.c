@@ -79,7 +79,7 @@ static int post(const char *url, char *form, const char *signature, const char *
         return EXIT_FAIL;
     }
     sg_sim_result r;
-    sg_sim_post_result(&p, curl_easy_perform(p.easy), &r);
+    sg_sim_post_result(&p, sg_sim_post_perform(&p), &r);
     if (!r.http_status) {
         fprintf(stderr, "smsgate simulate inject: %s: %s\n", url, r.error);
     } else {
