@@ -3,7 +3,7 @@
 #define SG_CLI_COMMON_H
 
 #include "api/app.h"
-#include "cli/options.h"
+#include "util/options.h"
 
 #include <jansson.h>
 #include <stddef.h>

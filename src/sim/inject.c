@@ -13,6 +13,7 @@
 #include "providers/twilio/sim.h"
 #include "providers/twilio/twilio.h"
 #include "util/buf.h"
+#include "util/options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,27 +21,18 @@
 /* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
 enum { EXIT_USAGE = 2 };
 
-/* The value of --kind (NULL when absent): options that take a value are skipped
- * with their value, so "--body --kind" is a body. */
-static const char *find_kind(int argc, char **argv)
-{
-    static const char *const no_value[] = {"--unsigned", "--help", "-h", NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0)
-            break;
-        if (strcmp(a, "--kind") == 0)
-            return i + 1 < argc ? argv[i + 1] : "";
-        if (strncmp(a, "--kind=", 7) == 0)
-            return a + 7;
-        bool flag = false;
-        for (size_t k = 0; no_value[k]; k++)
-            flag = flag || strcmp(a, no_value[k]) == 0;
-        if (strncmp(a, "--", 2) == 0 && !flag && !strchr(a, '='))
-            i++; /* its value */
-    }
-    return NULL;
-}
+/* What inject reads before it hands argv to a kind's injector: --kind. The flags
+ * without a value that an injector has are listed too, so that sg_opts_peek never
+ * takes the word after one for its value ("--unsigned --kind x"); any other flag is
+ * taken to have one, so "--body --kind" is a body. */
+static const sg_opt peek_opts[] = {
+    {"kind", NULL, NULL, SG_OPT_ARG, 0, 0, "KIND", "whose webhook"},
+    {"unsigned", NULL, NULL, SG_OPT_BOOL, 0, 0, NULL, NULL},
+    {"help", NULL, NULL, SG_OPT_BOOL, 0, 0, NULL, NULL},
+    SG_OPT_END,
+};
+static const sg_cmd_spec peek_spec = {"smsgate simulate inject [--kind KIND] [options]", "",
+                                      peek_opts, 0, 0};
 
 typedef struct injector {
     const sg_provider_kind *kind;
@@ -66,7 +58,7 @@ static const injector *find_injector(const char *name)
 
 int sg_sim_inject_main(int argc, char **argv)
 {
-    const injector *in = find_injector(find_kind(argc, argv));
+    const injector *in = find_injector(sg_opts_peek(&peek_spec, argc, argv, "kind"));
     if (in)
         return in->run(argc, argv);
     sg_buf names; /* "twilio or clickatell" */

@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SG_SIM_HTTP_TIMEOUT_MS 5000        /* connect and whole-transfer timeout of each POST */
+#define SG_SIM_HTTP_TIMEOUT_S  5 /* connect and whole-transfer timeout of each request */
+#define SG_SIM_HTTP_TIMEOUT_MS (SG_SIM_HTTP_TIMEOUT_S * 1000)
 #define SG_SIM_ANSWER_MAX      (64 * 1024) /* answer bytes kept (Twilio's TwiML limit) */
 #define SG_SIM_URL_MAX         2048
 #define SG_SIM_USER_AGENT      "TwilioProxy/1.1"

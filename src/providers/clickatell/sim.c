@@ -12,9 +12,9 @@
 #include "util/crypto.h"
 #include "util/form.h"
 #include "util/log.h"
+#include "util/options.h"
 #include "util/time.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <sodium.h>
@@ -1520,70 +1520,89 @@ uint16_t sg_ck_sim_port(const sg_ck_sim *s)
 
 /* ---- command line ------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: smsgate simulate clickatell [options]\n\n"
-            "A stand-in for Clickatell on loopback, both APIs:\n"
-            "  legacy HTTP API  GET|POST /http/sendmsg  (user, password, api_id; 'ID: ...' or\n"
-            "                   'ERR: NNN, ...' in text/plain, always HTTP 200)\n"
-            "  Platform API     POST /messages  (Authorization: <API key>, JSON)\n"
-            "                   GET  /messages/http/send?apiKey=...&to=...&content=...\n"
-            "with Clickatell's error codes, magic numbers (a 'to' ending in 0000 cannot be\n"
-            "routed) and failure injection. Accepted messages get unsigned delivery callbacks\n"
-            "to the portal's callback URL (legacy: only with callback=1..7 on the request).\n"
-            "For tests: GET/DELETE /sim/messages, /sim/stats and /sim/callbacks; GET/POST\n"
-            "/sim/config sets the callback and reply URLs at run time; POST /sim/inbound\n"
-            "sends a reply (docs/internals/simulator.md).\n"
-            "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
-            "SIGTERM.\n\n"
-            "options:\n"
-            "  --listen ADDR:PORT       loopback address to listen on (127.0.0.0/8 or [::1]);\n"
-            "                           port 0 picks a free port (default " SG_CK_SIM_DEFAULT_LISTEN
-            ")\n"
-            "  --username USER          legacy API user (default " SG_CK_SIM_DEFAULT_USERNAME ")\n"
-            "  --password PASSWORD      legacy API password (default " SG_CK_SIM_DEFAULT_PASSWORD
-            ")\n"
-            "  --api-id ID              legacy API api_id (default " SG_CK_SIM_DEFAULT_API_ID ")\n"
-            "  --api-key KEY            Platform integration API key\n"
-            "                           (default " SG_CK_SIM_DEFAULT_API_KEY ")\n"
-            "  --integration-name NAME  in Platform callbacks and replies\n"
-            "                           (default " SG_CK_SIM_DEFAULT_INTEGRATION ")\n"
-            "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
-            "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
-            "  --seed N                 seed for --rate-5xx (default: random)\n"
-            "  --log-level LEVEL        error|warn|info|debug (default info)\n"
-            "  -h, --help               show this help\n"
-            "\nthe portal's settings (also POST /sim/config at run time):\n"
-            "  --callback-url URL       where delivery callbacks go (default: none)\n"
-            "  --reply-url URL          where replies go (default: none)\n"
-            "  --platform-callback-url URL, --platform-reply-url URL\n"
-            "                           the same for the Platform API (default: the above)\n"
-            "  --callback-method M      GET, POST (form) or JSON: legacy callbacks and replies\n"
-            "                           (default GET; Platform ones are always JSON POSTs)\n"
-            "\ndelivery callbacks:\n"
-            "  --callbacks on|off       send them (default on)\n"
-            "  --sent-delay-ms N        answer -> 003 DELIVERED_TO_GATEWAY, 0..%d (default %d)\n"
-            "  --delivered-delay-ms N   003 -> 004 RECEIVED_BY_RECIPIENT, 0..%d (default %d)\n"
-            "  --undelivered LIST       comma-separated numbers (digits) that end 007\n"
-            "                           ERROR_DELIVERING_MESSAGE instead of 004\n"
-            "  --duplicate-callbacks    send every callback twice\n"
-            "  --reorder-callbacks      send the final status before 003\n",
-            LATENCY_MAX_MS, DELAY_MAX_MS, SG_CK_SIM_DEFAULT_SENT_DELAY_MS, DELAY_MAX_MS,
-            SG_CK_SIM_DEFAULT_DELIVERED_DELAY_MS);
-}
+#define CMD "smsgate simulate clickatell"
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "smsgate simulate clickatell: %s (try --help)\n", msg);
-    return SG_SIM_EXIT_USAGE;
-}
+/* The command line as given; checked and turned into sg_ck_sim_options by
+ * check_args, with one error line per bad value. */
+typedef struct sim_args {
+    const char *listen, *username, *password, *api_id, *api_key, *integration_name;
+    const char *latency_ms, *rate_5xx, *seed, *log_level;
+    const char *callback_url, *reply_url, *platform_callback_url, *platform_reply_url;
+    const char *callback_method, *callbacks, *sent_delay_ms, *delivered_delay_ms;
+    sg_opt_list undelivered;
+    bool duplicate, reorder;
+} sim_args;
+
+#define A(field) offsetof(sim_args, field)
+#define MAX_MS   SG_OPT_TEXT_OF(LATENCY_MAX_MS)
+static const sg_opt sim_opts[] = {
+    {"listen", NULL, SG_CK_SIM_DEFAULT_LISTEN, SG_OPT_ARG, A(listen), 0, "ADDR:PORT",
+     "loopback address to listen on (127.0.0.0/8 or [::1]);\nport 0 picks a free port"},
+    {"username", NULL, SG_CK_SIM_DEFAULT_USERNAME, SG_OPT_ARG, A(username), 0, "USER",
+     "legacy API user"},
+    {"password", NULL, SG_CK_SIM_DEFAULT_PASSWORD, SG_OPT_ARG, A(password), 0, "PASSWORD",
+     "legacy API password"},
+    {"api-id", NULL, SG_CK_SIM_DEFAULT_API_ID, SG_OPT_ARG, A(api_id), 0, "ID", "legacy API api_id"},
+    {"api-key", NULL, SG_CK_SIM_DEFAULT_API_KEY, SG_OPT_ARG, A(api_key), 0, "KEY",
+     "Platform integration API key"},
+    {"integration-name", NULL, SG_CK_SIM_DEFAULT_INTEGRATION, SG_OPT_ARG, A(integration_name), 0,
+     "NAME", "in Platform callbacks and replies"},
+    {"latency-ms", NULL, "0", SG_OPT_ARG, A(latency_ms), 0, "N",
+     "delay before each API answer, 0.." MAX_MS},
+    {"rate-5xx", NULL, "0", SG_OPT_ARG, A(rate_5xx), 0, "P",
+     "probability 0..1 of answering 500 or 503"},
+    {"seed", NULL, NULL, SG_OPT_ARG, A(seed), 0, "N",
+     "seed for --rate-5xx, for repeatable runs\n(default: random)"},
+    {"log-level", NULL, "info", SG_OPT_ARG, A(log_level), 0, "LEVEL", "error|warn|info|debug"},
+    SG_OPT_HEADING("the portal's settings (also POST /sim/config at run time):"),
+    {"callback-url", NULL, NULL, SG_OPT_ARG, A(callback_url), 0, "URL",
+     "where delivery callbacks go (default: none)"},
+    {"reply-url", NULL, NULL, SG_OPT_ARG, A(reply_url), 0, "URL",
+     "where replies go (default: none)"},
+    {"platform-callback-url", NULL, NULL, SG_OPT_ARG, A(platform_callback_url), 0, "URL",
+     "the same for the Platform API\n(default: --callback-url)"},
+    {"platform-reply-url", NULL, NULL, SG_OPT_ARG, A(platform_reply_url), 0, "URL",
+     "the same for the Platform API\n(default: --reply-url)"},
+    {"callback-method", NULL, "GET", SG_OPT_ARG, A(callback_method), 0, "M",
+     "GET, POST (form) or JSON: legacy callbacks and\nreplies (Platform ones are always JSON "
+     "POSTs)"},
+    SG_OPT_HEADING("delivery callbacks:"),
+    {"callbacks", NULL, "on", SG_OPT_ARG, A(callbacks), 0, "on|off", "send them"},
+    {"sent-delay-ms", NULL, SG_OPT_TEXT_OF(SG_CK_SIM_DEFAULT_SENT_DELAY_MS), SG_OPT_ARG,
+     A(sent_delay_ms), 0, "N", "from the API's answer to 003\nDELIVERED_TO_GATEWAY, 0.." MAX_MS},
+    {"delivered-delay-ms", NULL, SG_OPT_TEXT_OF(SG_CK_SIM_DEFAULT_DELIVERED_DELAY_MS), SG_OPT_ARG,
+     A(delivered_delay_ms), 0, "N", "from 003 to 004 RECEIVED_BY_RECIPIENT,\n0.." MAX_MS},
+    {"undelivered", NULL, NULL, SG_OPT_LIST, A(undelivered), 0, "LIST",
+     "comma-separated numbers (digits) that end 007\nERROR_DELIVERING_MESSAGE instead of 004 "
+     "(the\nflag may repeat)"},
+    {"duplicate-callbacks", NULL, NULL, SG_OPT_BOOL, A(duplicate), 0, NULL,
+     "send every callback twice"},
+    {"reorder-callbacks", NULL, NULL, SG_OPT_BOOL, A(reorder), 0, NULL,
+     "send the final status before 003"},
+    SG_OPT_END,
+};
+#undef A
+
+static const sg_cmd_spec sim_spec = {
+    CMD " [options]",
+    "A stand-in for Clickatell on loopback, both APIs:\n"
+    "  legacy HTTP API  GET|POST /http/sendmsg  (user, password, api_id; 'ID: ...' or\n"
+    "                   'ERR: NNN, ...' in text/plain, always HTTP 200)\n"
+    "  Platform API     POST /messages  (Authorization: <API key>, JSON)\n"
+    "                   GET  /messages/http/send?apiKey=...&to=...&content=...\n"
+    "with Clickatell's error codes, magic numbers (a 'to' ending in 0000 cannot be\n"
+    "routed) and failure injection. Accepted messages get unsigned delivery callbacks\n"
+    "to the portal's callback URL (legacy: only with callback=1..7 on the request).\n"
+    "For tests: GET/DELETE /sim/messages, /sim/stats and /sim/callbacks; GET/POST\n"
+    "/sim/config sets the callback and reply URLs at run time; POST /sim/inbound\n"
+    "sends a reply (docs/internals/simulator.md).\n"
+    "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
+    "SIGTERM. Exit status: 0 after a signal, 1 when it cannot listen, 2 on a usage\n"
+    "error.",
+    sim_opts,
+    0,
+    0,
+};
 
 static bool number_ok(const char *s)
 {
@@ -1602,6 +1621,112 @@ static bool printable(const char *s, size_t max)
     return true;
 }
 
+/* The credentials and names: printable text of bounded length. */
+static int check_texts(const sim_args *a, sg_ck_sim_options *o)
+{
+    static const struct {
+        const char *flag;
+        size_t offset, max;
+        size_t out;
+    } rows[] = {
+        {"--username", offsetof(sim_args, username), SECRET_MAX,
+         offsetof(sg_ck_sim_options, username)},
+        {"--password", offsetof(sim_args, password), SECRET_MAX,
+         offsetof(sg_ck_sim_options, password)},
+        {"--api-id", offsetof(sim_args, api_id), 32, offsetof(sg_ck_sim_options, api_id)},
+        {"--api-key", offsetof(sim_args, api_key), SECRET_MAX,
+         offsetof(sg_ck_sim_options, api_key)},
+        {"--integration-name", offsetof(sim_args, integration_name), 100,
+         offsetof(sg_ck_sim_options, integration_name)},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *v = *(const char *const *)((const char *)a + rows[i].offset);
+        if (!printable(v, rows[i].max))
+            return sg_opts_usage_error(CMD, "%s must be 1 to %zu printable characters",
+                                       rows[i].flag, rows[i].max);
+        *(const char **)((char *)o + rows[i].out) = v;
+    }
+    return 0;
+}
+
+/* The portal's URLs, each an http:// or https:// URL when given. */
+static int check_urls(const sim_args *a, sg_ck_sim_options *o)
+{
+    const struct {
+        const char *flag, *value;
+        const char **out;
+    } rows[] = {
+        {"--callback-url", a->callback_url, &o->callback_url},
+        {"--reply-url", a->reply_url, &o->reply_url},
+        {"--platform-callback-url", a->platform_callback_url, &o->platform_callback_url},
+        {"--platform-reply-url", a->platform_reply_url, &o->platform_reply_url},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (rows[i].value && !sg_sim_url_ok(rows[i].value))
+            return sg_opts_usage_error(CMD,
+                                       "%s must be an http:// or https:// URL (at most %d bytes)",
+                                       rows[i].flag, SG_SIM_URL_MAX);
+        *rows[i].out = rows[i].value;
+    }
+    if (!sg_ck_method_parse(a->callback_method, &o->callback_method))
+        return sg_opts_usage_error(CMD, "--callback-method must be GET, POST or JSON");
+    return 0;
+}
+
+static int check_ms(const char *flag, const char *text, uint64_t max, unsigned *out)
+{
+    uint64_t v;
+    if (!sg_sim_parse_u64(text, max, &v))
+        return sg_opts_usage_error(CMD, "%s must be a whole number 0..%llu", flag,
+                                   (unsigned long long)max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int check_behaviour(const sim_args *a, sg_ck_sim_options *o)
+{
+    int rc = check_ms("--latency-ms", a->latency_ms, LATENCY_MAX_MS, &o->latency_ms);
+    if (!rc && !sg_sim_parse_probability(a->rate_5xx, &o->rate_5xx))
+        rc = sg_opts_usage_error(CMD, "--rate-5xx must be a probability between 0 and 1");
+    if (!rc && a->seed && !sg_sim_parse_u64(a->seed, UINT64_MAX, &o->seed))
+        rc = sg_opts_usage_error(CMD, "--seed must be a whole number");
+    if (!rc && !a->seed)
+        o->seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
+    if (!rc && strcmp(a->callbacks, "on") != 0 && strcmp(a->callbacks, "off") != 0)
+        rc = sg_opts_usage_error(CMD, "--callbacks must be on or off");
+    o->no_callbacks = strcmp(a->callbacks, "off") == 0;
+    o->duplicate_callbacks = a->duplicate;
+    o->reorder_callbacks = a->reorder;
+    if (!rc)
+        rc = check_ms("--sent-delay-ms", a->sent_delay_ms, DELAY_MAX_MS, &o->sent_delay_ms);
+    if (!rc)
+        rc = check_ms("--delivered-delay-ms", a->delivered_delay_ms, DELAY_MAX_MS,
+                      &o->delivered_delay_ms);
+    return rc;
+}
+
+static int check_args(const sim_args *a, sg_ck_sim_options *o, sg_sim_number_list *undelivered,
+                      sg_log_level *level)
+{
+    int rc = check_texts(a, o);
+    if (!rc)
+        rc = check_behaviour(a, o);
+    if (!rc)
+        rc = check_urls(a, o);
+    char why[160];
+    for (size_t i = 0; !rc && i < a->undelivered.n; i++) {
+        if (!sg_sim_number_list_add(undelivered, "--undelivered", a->undelivered.items[i],
+                                    number_ok, "is not a number (2-15 digits, no leading 0)", why,
+                                    sizeof why))
+            rc = sg_opts_usage_error(CMD, "%s", why);
+    }
+    if (!rc && !sg_log_level_parse(a->log_level, level))
+        rc = sg_opts_usage_error(CMD, "--log-level must be error, warn, info or debug");
+    o->undelivered_numbers = undelivered->numbers;
+    o->n_undelivered = undelivered->n;
+    return rc;
+}
+
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered);
 
 int sg_ck_sim_main(int argc, char **argv)
@@ -1614,189 +1739,23 @@ int sg_ck_sim_main(int argc, char **argv)
 
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered)
 {
-    enum {
-        OPT_LISTEN = 256,
-        OPT_USER,
-        OPT_PASSWORD,
-        OPT_API_ID,
-        OPT_API_KEY,
-        OPT_INTEGRATION,
-        OPT_LATENCY,
-        OPT_5XX,
-        OPT_SEED,
-        OPT_LOG,
-        OPT_CALLBACK_URL,
-        OPT_REPLY_URL,
-        OPT_P_CALLBACK_URL,
-        OPT_P_REPLY_URL,
-        OPT_METHOD,
-        OPT_CALLBACKS,
-        OPT_SENT_DELAY,
-        OPT_DELIVERED_DELAY,
-        OPT_UNDELIVERED,
-        OPT_DUPLICATE,
-        OPT_REORDER,
-    };
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"username", required_argument, NULL, OPT_USER},
-        {"password", required_argument, NULL, OPT_PASSWORD},
-        {"api-id", required_argument, NULL, OPT_API_ID},
-        {"api-key", required_argument, NULL, OPT_API_KEY},
-        {"integration-name", required_argument, NULL, OPT_INTEGRATION},
-        {"latency-ms", required_argument, NULL, OPT_LATENCY},
-        {"rate-5xx", required_argument, NULL, OPT_5XX},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"callback-url", required_argument, NULL, OPT_CALLBACK_URL},
-        {"reply-url", required_argument, NULL, OPT_REPLY_URL},
-        {"platform-callback-url", required_argument, NULL, OPT_P_CALLBACK_URL},
-        {"platform-reply-url", required_argument, NULL, OPT_P_REPLY_URL},
-        {"callback-method", required_argument, NULL, OPT_METHOD},
-        {"callbacks", required_argument, NULL, OPT_CALLBACKS},
-        {"sent-delay-ms", required_argument, NULL, OPT_SENT_DELAY},
-        {"delivered-delay-ms", required_argument, NULL, OPT_DELIVERED_DELAY},
-        {"undelivered", required_argument, NULL, OPT_UNDELIVERED},
-        {"duplicate-callbacks", no_argument, NULL, OPT_DUPLICATE},
-        {"reorder-callbacks", no_argument, NULL, OPT_REORDER},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    sg_ck_sim_options o = {
-        .username = SG_CK_SIM_DEFAULT_USERNAME,
-        .password = SG_CK_SIM_DEFAULT_PASSWORD,
-        .api_id = SG_CK_SIM_DEFAULT_API_ID,
-        .api_key = SG_CK_SIM_DEFAULT_API_KEY,
-        .integration_name = SG_CK_SIM_DEFAULT_INTEGRATION,
-        .callback_method = SG_CK_GET,
-        .sent_delay_ms = SG_CK_SIM_DEFAULT_SENT_DELAY_MS,
-        .delivered_delay_ms = SG_CK_SIM_DEFAULT_DELIVERED_DELAY_MS,
-    };
-    char why[160];
-    const char *listen = SG_CK_SIM_DEFAULT_LISTEN;
-    bool seeded = false;
-    uint64_t v;
+    sim_args a = {0};
+    char **rest = NULL;
+    size_t n_rest = 0;
+    int rc = sg_opts_parse_cmd(CMD, &sim_spec, &a, argc, argv, &rest, &n_rest);
+    free(rest);
+    if (rc)
+        return rc == SG_OPTS_HELP ? SG_SIM_EXIT_OK : rc;
+    sg_ck_sim_options o = {0};
     sg_log_level level = SG_LOG_INFO;
-    const char **url_slot;
-
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return SG_SIM_EXIT_OK;
-        case OPT_LISTEN:
-            listen = optarg;
-            break;
-        case OPT_USER:
-            if (!printable(optarg, SECRET_MAX))
-                return usage_error("--username must be 1 to %d printable characters", SECRET_MAX);
-            o.username = optarg;
-            break;
-        case OPT_PASSWORD:
-            if (!printable(optarg, SECRET_MAX))
-                return usage_error("--password must be 1 to %d printable characters", SECRET_MAX);
-            o.password = optarg;
-            break;
-        case OPT_API_ID:
-            if (!printable(optarg, 32))
-                return usage_error("--api-id must be 1 to 32 printable characters");
-            o.api_id = optarg;
-            break;
-        case OPT_API_KEY:
-            if (!printable(optarg, SECRET_MAX))
-                return usage_error("--api-key must be 1 to %d printable characters", SECRET_MAX);
-            o.api_key = optarg;
-            break;
-        case OPT_INTEGRATION:
-            if (!printable(optarg, 100))
-                return usage_error("--integration-name must be 1 to 100 printable characters");
-            o.integration_name = optarg;
-            break;
-        case OPT_LATENCY:
-            if (!sg_sim_parse_u64(optarg, LATENCY_MAX_MS, &v))
-                return usage_error("--latency-ms must be a whole number 0..%d", LATENCY_MAX_MS);
-            o.latency_ms = (unsigned)v;
-            break;
-        case OPT_5XX:
-            if (!sg_sim_parse_probability(optarg, &o.rate_5xx))
-                return usage_error("--rate-5xx must be a probability between 0 and 1");
-            break;
-        case OPT_SEED:
-            if (!sg_sim_parse_u64(optarg, UINT64_MAX, &o.seed))
-                return usage_error("--seed must be a whole number");
-            seeded = true;
-            break;
-        case OPT_LOG:
-            if (!sg_log_level_parse(optarg, &level))
-                return usage_error("--log-level must be error, warn, info or debug");
-            break;
-        case OPT_CALLBACK_URL:
-        case OPT_REPLY_URL:
-        case OPT_P_CALLBACK_URL:
-        case OPT_P_REPLY_URL:
-            url_slot = c == OPT_CALLBACK_URL     ? &o.callback_url
-                       : c == OPT_REPLY_URL      ? &o.reply_url
-                       : c == OPT_P_CALLBACK_URL ? &o.platform_callback_url
-                                                 : &o.platform_reply_url;
-            if (!sg_sim_url_ok(optarg))
-                return usage_error("--%s must be an http:// or https:// URL (at most %d bytes)",
-                                   c == OPT_CALLBACK_URL     ? "callback-url"
-                                   : c == OPT_REPLY_URL      ? "reply-url"
-                                   : c == OPT_P_CALLBACK_URL ? "platform-callback-url"
-                                                             : "platform-reply-url",
-                                   SG_SIM_URL_MAX);
-            *url_slot = optarg;
-            break;
-        case OPT_METHOD:
-            if (!sg_ck_method_parse(optarg, &o.callback_method))
-                return usage_error("--callback-method must be GET, POST or JSON");
-            break;
-        case OPT_CALLBACKS:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-                return usage_error("--callbacks must be on or off");
-            o.no_callbacks = strcmp(optarg, "off") == 0;
-            break;
-        case OPT_SENT_DELAY:
-            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
-                return usage_error("--sent-delay-ms must be a whole number 0..%d", DELAY_MAX_MS);
-            o.sent_delay_ms = (unsigned)v;
-            break;
-        case OPT_DELIVERED_DELAY:
-            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
-                return usage_error("--delivered-delay-ms must be a whole number 0..%d",
-                                   DELAY_MAX_MS);
-            o.delivered_delay_ms = (unsigned)v;
-            break;
-        case OPT_UNDELIVERED:
-            if (!sg_sim_number_list_add(undelivered, "--undelivered", optarg, number_ok,
-                                        "is not a number (2-15 digits, no leading 0)", why,
-                                        sizeof why))
-                return usage_error("%s", why);
-            break;
-        case OPT_DUPLICATE:
-            o.duplicate_callbacks = true;
-            break;
-        case OPT_REORDER:
-            o.reorder_callbacks = true;
-            break;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    o.undelivered_numbers = undelivered->numbers;
-    o.n_undelivered = undelivered->n;
+    rc = check_args(&a, &o, undelivered, &level);
+    if (rc)
+        return rc;
+    const char *listen = a.listen;
+    char why[160];
     struct sockaddr_storage addr;
     if (!sg_sim_parse_listen(listen, SG_CK_SIM_DEFAULT_LISTEN, &addr, why, sizeof why))
-        return usage_error("%s", why);
-    if (!seeded)
-        o.seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
+        return sg_opts_usage_error(CMD, "%s", why);
     sg_log_set_level(level);
 
     /* Signals are taken by sg_sim_wait_signal below; every thread started from here

@@ -13,9 +13,9 @@
 #include "util/crypto.h"
 #include "util/form.h"
 #include "util/log.h"
+#include "util/options.h"
 #include "util/time.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <signal.h>
@@ -1134,68 +1134,82 @@ uint16_t sg_twilio_sim_port(const sg_twilio_sim *s)
 
 /* ---- command line ------------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(
-        f,
-        "usage: smsgate simulate twilio [options]\n\n"
-        "A stand-in for api.twilio.com on loopback:\n"
-        "  POST /2010-04-01/Accounts/{AccountSid}/Messages.json\n"
-        "with Basic auth, Twilio's test magic numbers and error codes and failure\n"
-        "injection. Accepted messages with a StatusCallback get signed status callbacks\n"
-        "(sent, then delivered). For tests: GET/DELETE /sim/messages, /sim/stats and\n"
-        "/sim/callbacks; POST /sim/inbound sends a signed incoming-message webhook\n"
-        "(docs/internals/simulator.md).\n"
-        "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
-        "SIGTERM.\n\n"
-        "options:\n"
-        "  --listen ADDR:PORT       loopback address to listen on (127.0.0.0/8 or [::1]);\n"
-        "                           port 0 picks a free port (default " SG_TWILIO_SIM_DEFAULT_LISTEN
-        ")\n"
-        "  --account-sid AC...      the account that exists\n"
-        "                           (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
-        "  --auth-token TOKEN       its auth token; also signs every webhook\n"
-        "                           (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN ")\n"
-        "  --api-key-sid SK...      also accept this API key (default: none)\n"
-        "  --api-key-secret SECRET  the API key's secret (default: none)\n"
-        "  --latency-ms N           delay before each API answer, 0..%d (default 0)\n"
-        "  --rate-429 P             probability 0..1 of answering 429 / 20429 (default 0)\n"
-        "  --rate-5xx P             probability 0..1 of answering 500 or 503 (default 0)\n"
-        "  --seed N                 seed for --rate-* and --undelivered-rate\n"
-        "                           (default: random)\n"
-        "  --numbers LIST           comma-separated numbers the account owns: a From\n"
-        "                           outside them gets 21606 (default: any From)\n"
-        "  --log-level LEVEL        error|warn|info|debug (default info; info logs each\n"
-        "                           accepted message and callback, use warn for\n"
-        "                           benchmarks)\n"
-        "  -h, --help               show this help\n"
-        "\nstatus callbacks (POSTed, signed, to each message's StatusCallback URL):\n"
-        "  --callbacks on|off       send them (default on)\n"
-        "  --sent-delay-ms N        answer -> 'sent', 0..%d (default %d)\n"
-        "  --delivered-delay-ms N   'sent' -> 'delivered', 0..%d (default %d)\n"
-        "  --undelivered LIST       comma-separated To numbers that end 'undelivered'\n"
-        "                           (ErrorCode 30003)\n"
-        "  --failed-numbers LIST    comma-separated To numbers that end 'failed'\n"
-        "                           (ErrorCode 30008, no 'sent' first)\n"
-        "  --undelivered-rate P     probability 0..1 that any other message ends\n"
-        "                           'undelivered' 30003 (default 0)\n"
-        "  --duplicate-callbacks    send every callback twice\n"
-        "  --reorder-callbacks      send the final status before 'sent'\n",
-        LATENCY_MAX_MS, DELAY_MAX_MS, SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS, DELAY_MAX_MS,
-        SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS);
-}
+#define CMD "smsgate simulate twilio"
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "smsgate simulate twilio: %s (try --help)\n", msg);
-    return EXIT_USAGE;
-}
+/* The command line as given; checked and turned into sg_twilio_sim_options by
+ * check_args, with one error line per bad value. */
+typedef struct sim_args {
+    const char *listen, *account_sid, *auth_token, *api_key_sid, *api_key_secret;
+    const char *latency_ms, *rate_429, *rate_5xx, *seed, *log_level;
+    const char *callbacks, *sent_delay_ms, *delivered_delay_ms, *undelivered_rate;
+    sg_opt_list numbers, undelivered, failed;
+    bool duplicate, reorder;
+} sim_args;
+
+#define A(field) offsetof(sim_args, field)
+#define MAX_MS   SG_OPT_TEXT_OF(LATENCY_MAX_MS)
+static const sg_opt sim_opts[] = {
+    {"listen", NULL, SG_TWILIO_SIM_DEFAULT_LISTEN, SG_OPT_ARG, A(listen), 0, "ADDR:PORT",
+     "loopback address to listen on (127.0.0.0/8 or [::1]);\nport 0 picks a free port"},
+    {"account-sid", NULL, SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID, SG_OPT_ARG, A(account_sid), 0, "AC...",
+     "the account that exists"},
+    {"auth-token", NULL, SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN, SG_OPT_ARG, A(auth_token), 0, "TOKEN",
+     "its auth token; also signs every webhook"},
+    {"api-key-sid", NULL, NULL, SG_OPT_ARG, A(api_key_sid), 0, "SK...",
+     "also accept this API key (default: none)"},
+    {"api-key-secret", NULL, NULL, SG_OPT_ARG, A(api_key_secret), 0, "SECRET",
+     "the API key's secret (default: none)"},
+    {"latency-ms", NULL, "0", SG_OPT_ARG, A(latency_ms), 0, "N",
+     "delay before each API answer, 0.." MAX_MS},
+    {"rate-429", NULL, "0", SG_OPT_ARG, A(rate_429), 0, "P",
+     "probability 0..1 of answering 429 / 20429"},
+    {"rate-5xx", NULL, "0", SG_OPT_ARG, A(rate_5xx), 0, "P",
+     "probability 0..1 of answering 500 or 503"},
+    {"seed", NULL, NULL, SG_OPT_ARG, A(seed), 0, "N",
+     "seed for --rate-* and --undelivered-rate, for\nrepeatable runs (default: random)"},
+    {"numbers", NULL, NULL, SG_OPT_LIST, A(numbers), 0, "LIST",
+     "comma-separated numbers the account owns: a From\noutside them gets 21606 (default: any "
+     "From)"},
+    {"log-level", NULL, "info", SG_OPT_ARG, A(log_level), 0, "LEVEL",
+     "error|warn|info|debug; info logs each accepted\nmessage and callback, use warn for "
+     "benchmarks"},
+    SG_OPT_HEADING("status callbacks (POSTed, signed, to each message's StatusCallback URL):"),
+    {"callbacks", NULL, "on", SG_OPT_ARG, A(callbacks), 0, "on|off", "send them"},
+    {"sent-delay-ms", NULL, SG_OPT_TEXT_OF(SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS), SG_OPT_ARG,
+     A(sent_delay_ms), 0, "N", "from the API's answer to 'sent', 0.." MAX_MS},
+    {"delivered-delay-ms", NULL, SG_OPT_TEXT_OF(SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS),
+     SG_OPT_ARG, A(delivered_delay_ms), 0, "N", "from 'sent' to 'delivered', 0.." MAX_MS},
+    {"undelivered", NULL, NULL, SG_OPT_LIST, A(undelivered), 0, "LIST",
+     "comma-separated To numbers that end 'undelivered'\n(ErrorCode 30003)"},
+    {"failed-numbers", NULL, NULL, SG_OPT_LIST, A(failed), 0, "LIST",
+     "comma-separated To numbers that end 'failed'\n(ErrorCode 30008, no 'sent' first)"},
+    {"undelivered-rate", NULL, "0", SG_OPT_ARG, A(undelivered_rate), 0, "P",
+     "probability 0..1 that any other message ends\n'undelivered' 30003"},
+    {"duplicate-callbacks", NULL, NULL, SG_OPT_BOOL, A(duplicate), 0, NULL,
+     "send every callback twice"},
+    {"reorder-callbacks", NULL, NULL, SG_OPT_BOOL, A(reorder), 0, NULL,
+     "send the final status before 'sent'"},
+    SG_OPT_HEADING("Lists may be given in one flag, comma-separated, or by repeating the flag."),
+    SG_OPT_END,
+};
+#undef A
+
+static const sg_cmd_spec sim_spec = {
+    CMD " [options]",
+    "A stand-in for api.twilio.com on loopback:\n"
+    "  POST /2010-04-01/Accounts/{AccountSid}/Messages.json\n"
+    "with Basic auth, Twilio's test magic numbers and error codes and failure\n"
+    "injection. Accepted messages with a StatusCallback get signed status callbacks\n"
+    "(sent, then delivered). For tests: GET/DELETE /sim/messages, /sim/stats and\n"
+    "/sim/callbacks; POST /sim/inbound sends a signed incoming-message webhook\n"
+    "(docs/internals/simulator.md).\n"
+    "Prints 'listening http://ADDR:PORT' on stdout once ready; stops on SIGINT or\n"
+    "SIGTERM. Exit status: 0 after a signal, 1 when it cannot listen, 2 on a usage\n"
+    "error.",
+    sim_opts,
+    0,
+    0,
+};
 
 static bool e164_number(const char *s)
 {
@@ -1203,6 +1217,112 @@ static bool e164_number(const char *s)
 }
 
 #define E164_WHAT "is not an E.164 number (+ and 2-15 digits)"
+
+/* A whole number 0..max into *out, or the usage error. */
+static int check_ms(const char *flag, const char *text, uint64_t max, unsigned *out)
+{
+    uint64_t v;
+    if (!sg_sim_parse_u64(text, max, &v))
+        return sg_opts_usage_error(CMD, "%s must be a whole number 0..%llu", flag,
+                                   (unsigned long long)max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int check_probability(const char *flag, const char *text, double *out)
+{
+    if (!sg_sim_parse_probability(text, out))
+        return sg_opts_usage_error(CMD, "%s must be a probability between 0 and 1", flag);
+    return 0;
+}
+
+static int check_credentials(const sim_args *a, sg_twilio_sim_options *o)
+{
+    if (!sid_valid(a->account_sid, "AC"))
+        return sg_opts_usage_error(CMD, "--account-sid must be 'AC' followed by 32 hex digits");
+    if (!*a->auth_token || strlen(a->auth_token) > 128)
+        return sg_opts_usage_error(CMD, "--auth-token must be 1 to 128 characters");
+    if (a->api_key_sid && !sid_valid(a->api_key_sid, "SK"))
+        return sg_opts_usage_error(CMD, "--api-key-sid must be 'SK' followed by 32 hex digits");
+    if (a->api_key_secret && (!*a->api_key_secret || strlen(a->api_key_secret) > 128))
+        return sg_opts_usage_error(CMD, "--api-key-secret must be 1 to 128 characters");
+    if (!a->api_key_sid != !a->api_key_secret)
+        return sg_opts_usage_error(CMD, "--api-key-sid and --api-key-secret go together");
+    o->account_sid = a->account_sid;
+    o->auth_token = a->auth_token;
+    o->api_key_sid = a->api_key_sid;
+    o->api_key_secret = a->api_key_secret;
+    return 0;
+}
+
+static int check_failures(const sim_args *a, sg_twilio_sim_options *o)
+{
+    int rc = check_ms("--latency-ms", a->latency_ms, LATENCY_MAX_MS, &o->latency_ms);
+    if (!rc)
+        rc = check_probability("--rate-429", a->rate_429, &o->rate_429);
+    if (!rc)
+        rc = check_probability("--rate-5xx", a->rate_5xx, &o->rate_5xx);
+    if (!rc)
+        rc = check_probability("--undelivered-rate", a->undelivered_rate, &o->undelivered_rate);
+    if (!rc && o->rate_429 + o->rate_5xx > 1.0)
+        rc = sg_opts_usage_error(CMD, "--rate-429 plus --rate-5xx must not exceed 1");
+    if (!rc && a->seed && !sg_sim_parse_u64(a->seed, UINT64_MAX, &o->seed))
+        rc = sg_opts_usage_error(CMD, "--seed must be a whole number");
+    if (!rc && !a->seed)
+        o->seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
+    return rc;
+}
+
+static int check_callbacks(const sim_args *a, sg_twilio_sim_options *o)
+{
+    if (strcmp(a->callbacks, "on") != 0 && strcmp(a->callbacks, "off") != 0)
+        return sg_opts_usage_error(CMD, "--callbacks must be on or off");
+    o->no_callbacks = strcmp(a->callbacks, "off") == 0;
+    o->duplicate_callbacks = a->duplicate;
+    o->reorder_callbacks = a->reorder;
+    int rc = check_ms("--sent-delay-ms", a->sent_delay_ms, DELAY_MAX_MS, &o->sent_delay_ms);
+    if (!rc)
+        rc = check_ms("--delivered-delay-ms", a->delivered_delay_ms, DELAY_MAX_MS,
+                      &o->delivered_delay_ms);
+    return rc;
+}
+
+/* The numbers of each occurrence of a list flag, into l. */
+static int check_list(const char *flag, const sg_opt_list *given, sg_sim_number_list *l)
+{
+    char why[160];
+    for (size_t i = 0; i < given->n; i++) {
+        if (!sg_sim_number_list_add(l, flag, given->items[i], e164_number, E164_WHAT, why,
+                                    sizeof why))
+            return sg_opts_usage_error(CMD, "%s", why);
+    }
+    return 0;
+}
+
+static int check_args(const sim_args *a, sg_twilio_sim_options *o, sg_sim_number_list *undelivered,
+                      sg_sim_number_list *failed, sg_sim_number_list *numbers, sg_log_level *level)
+{
+    int rc = check_credentials(a, o);
+    if (!rc)
+        rc = check_failures(a, o);
+    if (!rc)
+        rc = check_callbacks(a, o);
+    if (!rc)
+        rc = check_list("--undelivered", &a->undelivered, undelivered);
+    if (!rc)
+        rc = check_list("--failed-numbers", &a->failed, failed);
+    if (!rc)
+        rc = check_list("--numbers", &a->numbers, numbers);
+    if (!rc && !sg_log_level_parse(a->log_level, level))
+        rc = sg_opts_usage_error(CMD, "--log-level must be error, warn, info or debug");
+    o->undelivered_numbers = undelivered->numbers;
+    o->n_undelivered = undelivered->n;
+    o->failed_numbers = failed->numbers;
+    o->n_failed = failed->n;
+    o->numbers = numbers->numbers;
+    o->n_numbers = numbers->n;
+    return rc;
+}
 
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
                     sg_sim_number_list *failed, sg_sim_number_list *numbers);
@@ -1220,179 +1340,23 @@ int sg_twilio_sim_main(int argc, char **argv)
 static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
                     sg_sim_number_list *failed, sg_sim_number_list *numbers)
 {
-    enum {
-        OPT_LISTEN = 256,
-        OPT_ACCOUNT,
-        OPT_TOKEN,
-        OPT_KEY_SID,
-        OPT_KEY_SECRET,
-        OPT_LATENCY,
-        OPT_429,
-        OPT_5XX,
-        OPT_SEED,
-        OPT_LOG,
-        OPT_CALLBACKS,
-        OPT_SENT_DELAY,
-        OPT_DELIVERED_DELAY,
-        OPT_UNDELIVERED,
-        OPT_FAILED,
-        OPT_UNDELIVERED_RATE,
-        OPT_DUPLICATE,
-        OPT_REORDER,
-        OPT_NUMBERS,
-    };
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"account-sid", required_argument, NULL, OPT_ACCOUNT},
-        {"auth-token", required_argument, NULL, OPT_TOKEN},
-        {"api-key-sid", required_argument, NULL, OPT_KEY_SID},
-        {"api-key-secret", required_argument, NULL, OPT_KEY_SECRET},
-        {"latency-ms", required_argument, NULL, OPT_LATENCY},
-        {"rate-429", required_argument, NULL, OPT_429},
-        {"rate-5xx", required_argument, NULL, OPT_5XX},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"callbacks", required_argument, NULL, OPT_CALLBACKS},
-        {"sent-delay-ms", required_argument, NULL, OPT_SENT_DELAY},
-        {"delivered-delay-ms", required_argument, NULL, OPT_DELIVERED_DELAY},
-        {"undelivered", required_argument, NULL, OPT_UNDELIVERED},
-        {"failed-numbers", required_argument, NULL, OPT_FAILED},
-        {"undelivered-rate", required_argument, NULL, OPT_UNDELIVERED_RATE},
-        {"duplicate-callbacks", no_argument, NULL, OPT_DUPLICATE},
-        {"reorder-callbacks", no_argument, NULL, OPT_REORDER},
-        {"numbers", required_argument, NULL, OPT_NUMBERS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    sg_twilio_sim_options o = {
-        .account_sid = SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID,
-        .auth_token = SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN,
-        .sent_delay_ms = SG_TWILIO_SIM_DEFAULT_SENT_DELAY_MS,
-        .delivered_delay_ms = SG_TWILIO_SIM_DEFAULT_DELIVERED_DELAY_MS,
-    };
-    char why[160];
-    const char *listen = SG_TWILIO_SIM_DEFAULT_LISTEN;
-    bool seeded = false;
-    uint64_t v;
+    sim_args a = {0};
+    char **rest = NULL;
+    size_t n_rest = 0;
+    int rc = sg_opts_parse_cmd(CMD, &sim_spec, &a, argc, argv, &rest, &n_rest);
+    free(rest);
+    if (rc)
+        return rc == SG_OPTS_HELP ? EXIT_OK : rc;
+    sg_twilio_sim_options o = {0};
     sg_log_level level = SG_LOG_INFO;
-
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case OPT_LISTEN:
-            listen = optarg;
-            break;
-        case OPT_ACCOUNT:
-            if (!sid_valid(optarg, "AC"))
-                return usage_error("--account-sid must be 'AC' followed by 32 hex digits");
-            o.account_sid = optarg;
-            break;
-        case OPT_TOKEN:
-            if (!*optarg || strlen(optarg) > 128)
-                return usage_error("--auth-token must be 1 to 128 characters");
-            o.auth_token = optarg;
-            break;
-        case OPT_KEY_SID:
-            if (!sid_valid(optarg, "SK"))
-                return usage_error("--api-key-sid must be 'SK' followed by 32 hex digits");
-            o.api_key_sid = optarg;
-            break;
-        case OPT_KEY_SECRET:
-            if (!*optarg || strlen(optarg) > 128)
-                return usage_error("--api-key-secret must be 1 to 128 characters");
-            o.api_key_secret = optarg;
-            break;
-        case OPT_LATENCY:
-            if (!sg_sim_parse_u64(optarg, LATENCY_MAX_MS, &v))
-                return usage_error("--latency-ms must be a whole number 0..%d", LATENCY_MAX_MS);
-            o.latency_ms = (unsigned)v;
-            break;
-        case OPT_429:
-            if (!sg_sim_parse_probability(optarg, &o.rate_429))
-                return usage_error("--rate-429 must be a probability between 0 and 1");
-            break;
-        case OPT_5XX:
-            if (!sg_sim_parse_probability(optarg, &o.rate_5xx))
-                return usage_error("--rate-5xx must be a probability between 0 and 1");
-            break;
-        case OPT_SEED:
-            if (!sg_sim_parse_u64(optarg, UINT64_MAX, &o.seed))
-                return usage_error("--seed must be a whole number");
-            seeded = true;
-            break;
-        case OPT_LOG:
-            if (!sg_log_level_parse(optarg, &level))
-                return usage_error("--log-level must be error, warn, info or debug");
-            break;
-        case OPT_CALLBACKS:
-            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-                return usage_error("--callbacks must be on or off");
-            o.no_callbacks = strcmp(optarg, "off") == 0;
-            break;
-        case OPT_SENT_DELAY:
-            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
-                return usage_error("--sent-delay-ms must be a whole number 0..%d", DELAY_MAX_MS);
-            o.sent_delay_ms = (unsigned)v;
-            break;
-        case OPT_DELIVERED_DELAY:
-            if (!sg_sim_parse_u64(optarg, DELAY_MAX_MS, &v))
-                return usage_error("--delivered-delay-ms must be a whole number 0..%d",
-                                   DELAY_MAX_MS);
-            o.delivered_delay_ms = (unsigned)v;
-            break;
-        case OPT_UNDELIVERED:
-            if (!sg_sim_number_list_add(undelivered, "--undelivered", optarg, e164_number,
-                                        E164_WHAT, why, sizeof why))
-                return usage_error("%s", why);
-            break;
-        case OPT_FAILED:
-            if (!sg_sim_number_list_add(failed, "--failed-numbers", optarg, e164_number, E164_WHAT,
-                                        why, sizeof why))
-                return usage_error("%s", why);
-            break;
-        case OPT_UNDELIVERED_RATE:
-            if (!sg_sim_parse_probability(optarg, &o.undelivered_rate))
-                return usage_error("--undelivered-rate must be a probability between 0 and 1");
-            break;
-        case OPT_DUPLICATE:
-            o.duplicate_callbacks = true;
-            break;
-        case OPT_REORDER:
-            o.reorder_callbacks = true;
-            break;
-        case OPT_NUMBERS:
-            if (!sg_sim_number_list_add(numbers, "--numbers", optarg, e164_number, E164_WHAT,
-                                        why, sizeof why))
-                return usage_error("%s", why);
-            break;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!o.api_key_sid != !o.api_key_secret)
-        return usage_error("--api-key-sid and --api-key-secret go together");
-    if (o.rate_429 + o.rate_5xx > 1.0)
-        return usage_error("--rate-429 plus --rate-5xx must not exceed 1");
-    o.undelivered_numbers = undelivered->numbers;
-    o.n_undelivered = undelivered->n;
-    o.failed_numbers = failed->numbers;
-    o.n_failed = failed->n;
-    o.numbers = numbers->numbers;
-    o.n_numbers = numbers->n;
+    rc = check_args(&a, &o, undelivered, failed, numbers, &level);
+    if (rc)
+        return rc;
+    const char *listen = a.listen;
+    char why[160];
     struct sockaddr_storage addr;
     if (!sg_sim_parse_listen(listen, "127.0.0.1:18091", &addr, why, sizeof why))
-        return usage_error("%s", why);
-    if (!seeded)
-        o.seed = ((uint64_t)sg_random_u32() << 32) | sg_random_u32();
+        return sg_opts_usage_error(CMD, "%s", why);
     sg_log_set_level(level);
 
     /* Signals are taken by sg_sim_wait_signal below; every thread started from

@@ -5,9 +5,9 @@
 #include "sim/webhook.h"
 
 #include "core/gsm7.h"
+#include "util/options.h"
 
-#include <getopt.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,47 +15,52 @@
 /* Exit codes as in simulate.h (cli/ is a higher layer, not included). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: smsgate simulate inject --to-url URL --from NUMBER --to NUMBER --body TEXT\n"
-            "                               [options]\n\n"
-            "POSTs one incoming-message webhook to URL exactly as Twilio does: form-encoded\n"
-            "(MessageSid, SmsSid, SmsMessageSid, AccountSid, From, To, Body, NumMedia=0,\n"
-            "NumSegments, SmsStatus=received, ApiVersion, empty geo fields), signed with\n"
-            "X-Twilio-Signature. Prints 'HTTP <status> content_type=<type> message_sid=SM...'\n"
-            "and then the answer body (the TwiML). No simulator needs to run.\n"
-            "With --kind clickatell it sends a Clickatell reply instead (see\n"
-            "'smsgate simulate inject --kind clickatell --help').\n\n"
-            "options:\n"
-            "  --kind twilio|clickatell  whose webhook (default twilio)\n"
-            "  --to-url URL          smsgate's inbound webhook URL (http:// or https://)\n"
-            "  --from NUMBER         the sender, e.g. +447400123456\n"
-            "  --to NUMBER           your Twilio number, e.g. +15005550006\n"
-            "  --body TEXT           the message text (may be empty; at most %d characters)\n"
-            "  --auth-token TOKEN    signs the request (default " SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN
-            ")\n"
-            "  --account-sid AC...   the AccountSid parameter\n"
-            "                        (default " SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID ")\n"
-            "  --signature SIG       send this X-Twilio-Signature instead of the right one\n"
-            "  --unsigned            send no X-Twilio-Signature header\n"
-            "  -h, --help            show this help\n\n"
-            "Exit status: 0 when the answer is 2xx, 1 on another status or when the URL\n"
-            "cannot be reached (timeout %d s), 2 on a usage error.\n",
-            SG_SMS_MAX_CHARS, SG_SIM_HTTP_TIMEOUT_MS / 1000);
-}
+#define CMD "smsgate simulate inject"
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "smsgate simulate inject: %s (try --help)\n", msg);
-    return EXIT_USAGE;
-}
+/* The command line as given (checked in check_args). */
+typedef struct inject_args {
+    const char *kind, *url, *from, *to, *body, *token, *account, *signature;
+    bool no_signature;
+} inject_args;
+
+#define A(field) offsetof(inject_args, field)
+static const sg_opt inject_opts[] = {
+    {"kind", NULL, "twilio", SG_OPT_ARG, A(kind), 0, "twilio|clickatell", "whose webhook"},
+    {"to-url", NULL, NULL, SG_OPT_ARG, A(url), 0, "URL",
+     "smsgate's inbound webhook URL (http:// or https://)"},
+    {"from", NULL, NULL, SG_OPT_ARG, A(from), 0, "NUMBER", "the sender, e.g. +447400123456"},
+    {"to", NULL, NULL, SG_OPT_ARG, A(to), 0, "NUMBER", "your Twilio number, e.g. +15005550006"},
+    {"body", NULL, NULL, SG_OPT_ARG, A(body), 0, "TEXT",
+     "the message text (may be empty; at most " SG_OPT_TEXT_OF(SG_SMS_MAX_CHARS) "\ncharacters)"},
+    {"auth-token", NULL, SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN, SG_OPT_ARG, A(token), 0, "TOKEN",
+     "signs the request (the simulator's and smsgate's\nprovider's auth_token)"},
+    {"account-sid", NULL, SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID, SG_OPT_ARG, A(account), 0, "AC...",
+     "the AccountSid parameter"},
+    {"signature", NULL, NULL, SG_OPT_ARG, A(signature), 0, "SIG",
+     "send this X-Twilio-Signature, not the right one"},
+    {"unsigned", NULL, NULL, SG_OPT_BOOL, A(no_signature), 0, NULL,
+     "send no X-Twilio-Signature header"},
+    SG_OPT_HEADING("Exit status: 0 when the answer is 2xx, 1 on another status or when the URL\n"
+                   "cannot be reached (timeout " SG_OPT_TEXT_OF(
+                       SG_SIM_HTTP_TIMEOUT_S) " s), 2 on a usage error."),
+    SG_OPT_END,
+};
+#undef A
+
+static const sg_cmd_spec inject_spec = {
+    CMD " --to-url URL --from NUMBER --to NUMBER --body TEXT\n"
+        "                               [options]",
+    "POSTs one incoming-message webhook to URL exactly as Twilio does: form-encoded\n"
+    "(MessageSid, SmsSid, SmsMessageSid, AccountSid, From, To, Body, NumMedia=0,\n"
+    "NumSegments, SmsStatus=received, ApiVersion, empty geo fields), signed with\n"
+    "X-Twilio-Signature. Prints 'HTTP <status> content_type=<type> message_sid=SM...'\n"
+    "and then the answer body (the TwiML). No simulator needs to run.\n"
+    "With --kind clickatell it sends a Clickatell reply instead (see\n"
+    "'smsgate simulate inject --kind clickatell --help').",
+    inject_opts,
+    0,
+    0,
+};
 
 static bool account_sid_valid(const char *s)
 {
@@ -98,109 +103,55 @@ static int post(const char *url, char *form, const char *signature, const char *
     return rc;
 }
 
+static int check_args(const inject_args *a)
+{
+    if (!a->url || !a->from || !a->to || !a->body)
+        return sg_opts_usage_error(CMD, "--to-url, --from, --to and --body are required");
+    if ((strncmp(a->url, "http://", 7) != 0 && strncmp(a->url, "https://", 8) != 0) ||
+        strlen(a->url) > SG_SIM_URL_MAX)
+        return sg_opts_usage_error(CMD, "--to-url must be an http:// or https:// URL");
+    if (!*a->from || !*a->to || strlen(a->from) > 64 || strlen(a->to) > 64)
+        return sg_opts_usage_error(CMD, "--from and --to must be 1 to 64 characters");
+    sg_sms_info info;
+    sg_text_status ts = sg_sms_analyze(a->body, strlen(a->body), &info);
+    if (ts == SG_TEXT_TOO_LONG)
+        return sg_opts_usage_error(CMD, "--body is longer than %d characters", SG_SMS_MAX_CHARS);
+    if (ts != SG_TEXT_OK)
+        return sg_opts_usage_error(CMD, "--body is not valid UTF-8");
+    if (!*a->token || strlen(a->token) > 128)
+        return sg_opts_usage_error(CMD, "--auth-token must be 1 to 128 characters");
+    if (!account_sid_valid(a->account))
+        return sg_opts_usage_error(CMD, "--account-sid must be 'AC' followed by 32 hex digits");
+    if (a->signature && a->no_signature)
+        return sg_opts_usage_error(CMD, "--signature and --unsigned do not go together");
+    if (a->signature && (!*a->signature || strlen(a->signature) > 128))
+        return sg_opts_usage_error(CMD, "--signature must be 1 to 128 characters");
+    return 0;
+}
+
 int sg_twilio_inject_main(int argc, char **argv)
 {
-    enum {
-        OPT_URL = 256,
-        OPT_FROM,
-        OPT_TO,
-        OPT_BODY,
-        OPT_TOKEN,
-        OPT_ACCOUNT,
-        OPT_SIG,
-        OPT_UNSIGNED,
-        OPT_KIND,
-    };
-    static const struct option longopts[] = {
-        {"kind", required_argument, NULL, OPT_KIND},
-        {"to-url", required_argument, NULL, OPT_URL},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"body", required_argument, NULL, OPT_BODY},
-        {"auth-token", required_argument, NULL, OPT_TOKEN},
-        {"account-sid", required_argument, NULL, OPT_ACCOUNT},
-        {"signature", required_argument, NULL, OPT_SIG},
-        {"unsigned", no_argument, NULL, OPT_UNSIGNED},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *url = NULL, *from = NULL, *to = NULL, *body = NULL, *signature = NULL;
-    const char *token = SG_TWILIO_SIM_DEFAULT_AUTH_TOKEN;
-    const char *account = SG_TWILIO_SIM_DEFAULT_ACCOUNT_SID;
-    bool no_signature = false;
-
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case OPT_KIND: /* twilio: chosen by sim/inject.c */
-            break;
-        case OPT_URL:
-            url = optarg;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_TO:
-            to = optarg;
-            break;
-        case OPT_BODY:
-            body = optarg;
-            break;
-        case OPT_TOKEN:
-            token = optarg;
-            break;
-        case OPT_ACCOUNT:
-            account = optarg;
-            break;
-        case OPT_SIG:
-            signature = optarg;
-            break;
-        case OPT_UNSIGNED:
-            no_signature = true;
-            break;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!url || !from || !to || !body)
-        return usage_error("--to-url, --from, --to and --body are required");
-    if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-        strlen(url) > SG_SIM_URL_MAX)
-        return usage_error("--to-url must be an http:// or https:// URL");
-    if (!*from || !*to || strlen(from) > 64 || strlen(to) > 64)
-        return usage_error("--from and --to must be 1 to 64 characters");
-    sg_sms_info info;
-    sg_text_status ts = sg_sms_analyze(body, strlen(body), &info);
-    if (ts == SG_TEXT_TOO_LONG)
-        return usage_error("--body is longer than %d characters", SG_SMS_MAX_CHARS);
-    if (ts != SG_TEXT_OK)
-        return usage_error("--body is not valid UTF-8");
-    if (!*token || strlen(token) > 128)
-        return usage_error("--auth-token must be 1 to 128 characters");
-    if (!account_sid_valid(account))
-        return usage_error("--account-sid must be 'AC' followed by 32 hex digits");
-    if (signature && no_signature)
-        return usage_error("--signature and --unsigned do not go together");
-    if (signature && (!*signature || strlen(signature) > 128))
-        return usage_error("--signature must be 1 to 128 characters");
+    inject_args a = {0}; /* --kind: chosen by sim/inject.c */
+    char **rest = NULL;
+    size_t n_rest = 0;
+    int rc = sg_opts_parse_cmd(CMD, &inject_spec, &a, argc, argv, &rest, &n_rest);
+    free(rest);
+    if (rc)
+        return rc == SG_OPTS_HELP ? EXIT_OK : rc;
+    rc = check_args(&a);
+    if (rc)
+        return rc;
+    const char *url = a.url, *token = a.token, *signature = a.signature;
+    bool no_signature = a.no_signature;
 
     char sid[35];
     sg_sim_new_sid(sid);
     sg_sim_inbound_params p = {
         .message_sid = sid,
-        .account_sid = account,
-        .from = from,
-        .to = to,
-        .body = body,
+        .account_sid = a.account,
+        .from = a.from,
+        .to = a.to,
+        .body = a.body,
     };
     sg_buf form;
     sg_buf_init(&form, 256 * 1024);
@@ -215,7 +166,7 @@ int sg_twilio_inject_main(int argc, char **argv)
         return EXIT_FAIL;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = post(url, data, no_signature ? NULL : signature ? signature : computed, sid);
+    rc = post(url, data, no_signature ? NULL : signature ? signature : computed, sid);
     curl_global_cleanup();
     return rc;
 }
