@@ -44,9 +44,9 @@ struct send_job {
     bucket *bucket;
     sg_prov_request preq;
     sg_http_call call; /* call.easy is NULL when no request is in flight */
-    bool looking_up;  /* the request in flight asks the provider whether it has the message */
-    bool lookup_done; /* asked already (or cannot ask) */
-    send_job *next;   /* in a bucket's queue */
+    bool looking_up;   /* the request in flight asks the provider whether it has the message */
+    bool lookup_done;  /* asked already (or cannot ask) */
+    send_job *next;    /* in a bucket's queue */
     send_job *fl_prev, *fl_next; /* in the in-flight list */
     /* When this attempt was started (ms, wall clock). */
     int64_t started_at;

@@ -321,8 +321,8 @@ static void finish(sg_webhooks *w, job *j, CURLcode rc)
     if (rc != CURLE_OK && j->call.refused) {
         status = 0;
         sg_http_call_error(&j->call, rc, error, sizeof error);
-        sg_log(SG_LOG_WARN, "webhook_refused", "delivery=%lld webhook=%s reason=\"%s\"",
-               j->d.id, j->d.webhook_id, j->call.refused);
+        sg_log(SG_LOG_WARN, "webhook_refused", "delivery=%lld webhook=%s reason=\"%s\"", j->d.id,
+               j->d.webhook_id, j->call.refused);
     } else if (rc != CURLE_OK && !cut_off) {
         status = 0;
         sg_http_call_error(&j->call, rc, error, sizeof error);

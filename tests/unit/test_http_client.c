@@ -36,15 +36,50 @@ typedef struct body_row {
 static void test_body_bounds(void **state)
 {
     static const body_row rows[] = {
-        {8, true, SG_HTTP_OVERFLOW_FAIL, {"1234", "5678"}, true, "12345678", 8, false,
+        {8,
+         true,
+         SG_HTTP_OVERFLOW_FAIL,
+         {"1234", "5678"},
+         true,
+         "12345678",
+         8,
+         false,
          "exactly the maximum, in two pieces: kept whole"},
-        {8, true, SG_HTTP_OVERFLOW_FAIL, {"1234", "56789"}, false, "12345678", 9, true,
+        {8,
+         true,
+         SG_HTTP_OVERFLOW_FAIL,
+         {"1234", "56789"},
+         false,
+         "12345678",
+         9,
+         true,
          "one byte past the maximum: the transfer must end"},
-        {8, true, SG_HTTP_OVERFLOW_CUT, {"123456", "789", "abc"}, true, "12345678", 12, true,
+        {8,
+         true,
+         SG_HTTP_OVERFLOW_CUT,
+         {"123456", "789", "abc"},
+         true,
+         "12345678",
+         12,
+         true,
          "cut: the first 8 bytes kept, the rest read and dropped"},
-        {8, false, SG_HTTP_OVERFLOW_FAIL, {"12345678"}, true, "", 8, false,
+        {8,
+         false,
+         SG_HTTP_OVERFLOW_FAIL,
+         {"12345678"},
+         true,
+         "",
+         8,
+         false,
          "discard: counted, nothing kept"},
-        {8, false, SG_HTTP_OVERFLOW_FAIL, {"12345678", "9"}, false, "", 9, true,
+        {8,
+         false,
+         SG_HTTP_OVERFLOW_FAIL,
+         {"12345678", "9"},
+         false,
+         "",
+         9,
+         true,
          "discard: a receiver that talks past the bound is still cut off"},
         {0, true, SG_HTTP_OVERFLOW_FAIL, {""}, true, "", 0, false, "an empty piece is no excess"},
     };
@@ -227,7 +262,8 @@ static void test_refused_address_never_connects(void **state)
     sg_http_call_free(&c);
     /* The server got no request: connect to it ourselves so its thread ends. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(s.port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(s.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(write(fd, "\r\n\r\n", 4), 4);
@@ -279,8 +315,7 @@ static void test_answer_too_large(void **state)
     server_stop(&s);
     char why[128];
     assert_int_equal(rc, CURLE_WRITE_ERROR);
-    assert_string_equal(sg_http_call_error(&c, rc, why, sizeof why),
-                        "answer larger than 16 bytes");
+    assert_string_equal(sg_http_call_error(&c, rc, why, sizeof why), "answer larger than 16 bytes");
     assert_true(sg_http_body_len(&c.answer) <= 16);
     assert_non_null(strstr(s.request, "POST / HTTP/1.1\r\n"));
     assert_non_null(strstr(s.request, "Content-Length: 0\r\n"));
@@ -294,8 +329,8 @@ static void test_answer_too_large(void **state)
 static void test_bad_request(void **state)
 {
     const char *lines[] = {"X-A: 1\nX-B: 2"};
-    sg_http_request r = {.method = "GET", .url = "http://127.0.0.1:1/", .headers = lines,
-                         .n_headers = 1};
+    sg_http_request r = {
+        .method = "GET", .url = "http://127.0.0.1:1/", .headers = lines, .n_headers = 1};
     sg_http_call c = {0};
     sg_error e = {0};
     assert_int_equal(sg_http_call_init(&c, NULL, &r, &e), SG_ERR_INVALID);
