@@ -456,7 +456,7 @@ static void start(sg_sim_sender *s, job *j)
         ok = j->hooks->build(j->hooks->ctx, j->item, &j->steps[j->next], &j->post);
     }
     if (ok) {
-        curl_easy_setopt(j->post.call.easy, CURLOPT_PRIVATE, j);
+        sg_http_call_set_owner(&j->post.call, j);
         ok = curl_multi_add_handle(s->multi, j->post.call.easy) == CURLM_OK;
     }
     if (!ok) {

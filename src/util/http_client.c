@@ -227,6 +227,11 @@ sg_err sg_http_call_init(sg_http_call *c, CURL *easy, const sg_http_request *r, 
     return SG_OK;
 }
 
+void sg_http_call_set_owner(sg_http_call *c, void *owner)
+{
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, owner);
+}
+
 CURLcode sg_http_call_perform(sg_http_call *c)
 {
     return curl_easy_perform(c->easy);

@@ -127,6 +127,10 @@ typedef struct sg_http_call {
  * released or freed either way. */
 sg_err sg_http_call_init(sg_http_call *c, CURL *easy, const sg_http_request *r, sg_error *e);
 
+/* Set the owner found again from the easy handle (CURLINFO_PRIVATE), for a call
+ * configured by code that does not know it (the simulators' request builders). */
+void sg_http_call_set_owner(sg_http_call *c, void *owner);
+
 /* Run the configured request to its end (blocking). */
 CURLcode sg_http_call_perform(sg_http_call *c);
 
