@@ -25,9 +25,21 @@ SQLITE_LIBS=$(pkg-config --libs sqlite3)
 PHONE_CFLAGS=$(pkg-config --cflags libpcre2-8)
 PHONE_LIBS="-fsanitize-link-c++-runtime -lphonenumber $(pkg-config --libs protobuf libpcre2-8) -lstdc++"
 
-# What the kinds table (providers/provider.c) brings besides the drivers: each
-# kind's callback hooks and the parsers and signature check they call.
-KIND_HOOKS="src/providers/callback_types.c src/providers/twilio/callback_hooks.c src/providers/twilio/signature.c src/providers/clickatell/callback_hooks.c"
+# The kinds table (providers/provider.c) reaches every kind's table row, and a
+# row reaches its kind's driver, error catalogue, callback hooks (and the parsers
+# and signature check they call) and simulator (which serves HTTP with
+# libmicrohttpd and calls back with libcurl): a target that links one kind links
+# them all, with these sources and libraries.
+KINDS_SRC="src/providers/provider.c src/providers/errors.c src/providers/config_fields.c \
+    src/core/errcodes.c src/providers/callback_types.c \
+    src/providers/twilio/twilio.c src/providers/twilio/errors.c src/providers/twilio/signature.c \
+    src/providers/twilio/callbacks.c src/providers/twilio/callback_hooks.c \
+    src/providers/twilio/sim.c \
+    src/providers/clickatell/clickatell.c src/providers/clickatell/errors.c \
+    src/providers/clickatell/callbacks.c src/providers/clickatell/callback_hooks.c \
+    src/providers/clickatell/sim.c src/providers/clickatell/sim_wire.c \
+    src/sim/common.c src/sim/sender.c src/sim/webhook.c"
+KINDS_LIBS="$(pkg-config --libs libmicrohttpd libcurl) $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS -lpthread"
 
 # The libphonenumber shim and its fast path are C++: compiled once per run (a few
 # seconds) into one archive, linked into the targets that use it.
@@ -78,9 +90,9 @@ build() {
         link phone "$PHONE_OBJ" -- $PHONE_LIBS
         ;;
     twilio_response)
-        link twilio_response src/providers/twilio/twilio.c src/util/time.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/util/form.c \
-            src/util/buf.c src/util/err.c src/core/gsm7.c src/util/utf8.c $KIND_HOOKS src/providers/twilio/callbacks.c \
-            src/providers/clickatell/callbacks.c src/util/crypto.c src/core/status.c -- $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
+        link twilio_response $KINDS_SRC src/util/time.c src/util/form.c src/util/buf.c \
+            src/util/err.c src/util/log.c src/util/crypto.c src/util/utf8.c src/core/gsm7.c \
+            src/core/status.c -- $KINDS_LIBS
         ;;
     json_message)
         # accept.c needs the provider-set lookups (registry.c) and sg_message_free
@@ -92,11 +104,10 @@ build() {
             src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
             src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/store/sqlite/sqlite_lock.c src/core/segment_filter.c \
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
-            src/providers/twilio/twilio.c src/providers/provider.c src/providers/config_fields.c src/providers/clickatell/clickatell.c src/core/errcodes.c src/core/gsm7.c \
+            $KINDS_SRC src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
-            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c src/util/utf8.c "$PHONE_OBJ" \
-            $KIND_HOOKS src/providers/twilio/callbacks.c src/providers/clickatell/callbacks.c -- \
-            $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS $SQLITE_LIBS $PHONE_LIBS -lpthread
+            src/util/log.c src/util/metrics.c src/util/err.c src/util/buf.c src/util/form.c src/util/utf8.c "$PHONE_OBJ" -- \
+            $KINDS_LIBS $SQLITE_LIBS $PHONE_LIBS
         ;;
     twilio_webhook)
         link twilio_webhook src/providers/twilio/callbacks.c src/providers/twilio/signature.c \
@@ -104,11 +115,9 @@ build() {
             src/core/status.c src/util/utf8.c -- $SODIUM_LIBS $CRYPTO_LIBS
         ;;
     clickatell)
-        link clickatell src/providers/clickatell/clickatell.c src/util/time.c src/providers/clickatell/callbacks.c src/providers/config_fields.c \
-            src/providers/provider.c src/providers/twilio/twilio.c src/util/form.c src/util/buf.c \
-            src/util/err.c src/core/gsm7.c src/core/status.c src/core/errcodes.c src/util/utf8.c \
-            $KIND_HOOKS src/providers/twilio/callbacks.c src/util/crypto.c -- \
-            $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS
+        link clickatell $KINDS_SRC src/util/time.c src/util/form.c src/util/buf.c src/util/err.c \
+            src/util/log.c src/util/crypto.c src/util/utf8.c src/core/gsm7.c src/core/status.c -- \
+            $KINDS_LIBS
         ;;
     csv)
         link csv src/core/csv.c src/util/err.c src/util/utf8.c --

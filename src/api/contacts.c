@@ -3,9 +3,9 @@
 #include "api/accept.h"
 #include "api/common.h"
 #include "api/handlers.h"
-#include "core/errcodes.h"
 #include "core/phone.h"
 #include "http/problem.h"
+#include "providers/errors.h"
 #include "util/time.h"
 
 #include <stdio.h>
@@ -448,17 +448,15 @@ sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx)
     sg_api_page pg;
     if (!sg_api_page_parse(req, 1000, 1000, &pg))
         return SG_HTTP_DONE;
-    size_t n;
-    const sg_errcode *codes = sg_errcodes(&n);
+    const sg_errcode *c;
     const char *provider = sg_http_query(req, "provider");
     json_t *data = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (provider && strcmp(provider, codes[i].provider) != 0)
+    for (size_t i = 0; (c = sg_errcode_at(i)); i++) {
+        if (provider && strcmp(provider, c->provider) != 0)
             continue;
-        json_array_append_new(data, json_pack("{s:s, s:s, s:s, s:s, s:s}", "provider",
-                                              codes[i].provider, "code", codes[i].code, "title",
-                                              codes[i].title, "meaning", codes[i].meaning,
-                                              "class", sg_errclass_name(codes[i].cls)));
+        json_array_append_new(data, json_pack("{s:s, s:s, s:s, s:s, s:s}", "provider", c->provider,
+                                              "code", c->code, "title", c->title, "meaning",
+                                              c->meaning, "class", sg_errclass_name(c->cls)));
     }
     sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), NULL, &pg);
     return SG_HTTP_DONE;

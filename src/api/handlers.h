@@ -49,6 +49,10 @@ sg_http_result sg_api_optouts_delete(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx);
 
+/* /v1/provider-kinds (api/provider_kinds.c): the kinds and their config fields. */
+sg_http_result sg_api_provider_kinds_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_provider_kinds_get(sg_http_req *req, void *ctx);
+
 /* /v1/webhooks (api/webhooks.c): app webhook subscriptions and their deliveries. */
 sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx);

@@ -42,11 +42,7 @@ static bool name_valid(const char *s)
 
 static bool is_secret(const sg_provider_kind *k, const char *key)
 {
-    for (size_t i = 0; k->secret_fields && k->secret_fields[i]; i++) {
-        if (strcmp(k->secret_fields[i], key) == 0)
-            return true;
-    }
-    return false;
+    return sg_provider_kind_secret(k, key);
 }
 
 /* Validate config with the kind's driver (normalising it in place), then split

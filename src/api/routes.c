@@ -67,6 +67,8 @@ const sg_route sg_api_routes[] = {
     /* Tracked links: public, the code is the secret. */
     {"GET", "/l/{code}", sg_api_link_redirect, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/v1/error-codes", sg_api_error_codes, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/provider-kinds", sg_api_provider_kinds_list, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/provider-kinds/{name}", sg_api_provider_kinds_get, SG_ROLE_VIEWER, 0, NULL},
     /* Not SG_API_IDEMPOTENT: the create answer holds the secret, which must not be
      * stored in clear with an idempotency key. */
     {"POST", "/v1/webhooks", sg_api_webhooks_create, SG_ROLE_ADMIN, 0, NULL},

@@ -62,7 +62,7 @@ static const sg_opt fixed_opts[] = {
     {"no-wait", NULL, NULL, SG_OPT_BOOL, offsetof(S, no_wait), 0, NULL,
      "test: only queue the message and print its id"},
     {"json", NULL, NULL, SG_OPT_BOOL, offsetof(S, json), 0, NULL,
-     "list, test: print JSON instead of a table"},
+     "list, test, kinds: print JSON instead of a table"},
     STR(retry_for, "retry-for", "SECONDS",
         "add, edit: retry failed sends for this long after the first attempt (every kind; "
         "default 86400)"),
@@ -120,6 +120,7 @@ static const sg_cmd_spec provider_spec = {
     "Manage providers in the store (a running server picks changes up within a second).\n"
     "  add --name N --kind KIND [config flags | --config-file F] [--default]\n"
     "  list [--json] | show NAME | remove NAME\n"
+    "  kinds [KIND] [--json]: the kinds, their config fields and help (no database)\n"
     "  edit NAME [--title T] [--active true|false] [--default] [config flags]\n"
     "  test NAME --to NUMBER [--body TEXT] [--wait SECS | --no-wait] [--json]\n"
     "       send a test message through NAME and wait (30 s by default) until it is\n"
@@ -128,6 +129,59 @@ static const sg_cmd_spec provider_spec = {
     "Secrets are encrypted at rest and shown masked.",
     opts, 1, 2};
 
+/* Append the flag of every key of kind k in one_of group g (the text before
+ * ':'), option by option: "--auth-token; --api-key-sid with --api-key-secret". */
+static void group_flags(const sg_provider_kind *k, const char *one_of, char *out, size_t size)
+{
+    size_t glen = strcspn(one_of, ":");
+    const char *done[CFG_FLAGS_MAX]; /* options listed already */
+    size_t n_done = 0;
+    for (const sg_config_key *c = k->config_keys; c && c->key; c++) {
+        const char *o = c->one_of;
+        if (!o || strncmp(o, one_of, glen) != 0 || o[glen] != ':')
+            continue;
+        size_t i = 0;
+        while (i < n_done && strcmp(done[i], o) != 0)
+            i++;
+        if (i < n_done || n_done == CFG_FLAGS_MAX)
+            continue;
+        done[n_done++] = o;
+        for (const sg_config_key *m = c; m->key; m++) {
+            if (!m->one_of || strcmp(m->one_of, o) != 0)
+                continue;
+            char name[40];
+            flag_name(m->key, name);
+            size_t used = strlen(out);
+            snprintf(out + used, size - used, "%s--%s",
+                     m == c ? (n_done > 1 ? "; " : "") : " with ", name);
+        }
+    }
+}
+
+/* A config key's --help line, made from its row: the help, then what its flags,
+ * default and alternatives say. */
+static void key_help(const sg_provider_kind *k, const sg_config_key *c, char *out, size_t size)
+{
+    snprintf(out, size, "%s", c->help);
+    size_t used = strlen(out);
+    if (c->flags & SG_CONFIG_REQUIRED)
+        snprintf(out + used, size - used, " (required)");
+    used = strlen(out);
+    if (c->one_of) {
+        snprintf(out + used, size - used, " (one of: ");
+        group_flags(k, c->one_of, out, size);
+        used = strlen(out);
+        snprintf(out + used, size - used, ")");
+    }
+    used = strlen(out);
+    if (c->def)
+        snprintf(out + used, size - used, " (default %s)", c->def);
+    used = strlen(out);
+    if (c->flags & SG_CONFIG_SECRET)
+        snprintf(out + used, size - used,
+                 " (a secret: prefer --config-file; arguments are visible to other users)");
+}
+
 /* The kinds and their config flags, after the options (--help). */
 static void kinds_help(void)
 {
@@ -135,10 +189,11 @@ static void kinds_help(void)
     for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
         printf("  %s\n", (*k)->name);
         for (const sg_config_key *c = (*k)->config_keys; c && c->key; c++) {
-            char name[40], flag[64];
+            char name[40], flag[64], help[1024];
             flag_name(c->key, name);
             snprintf(flag, sizeof flag, "--%s %s", name, c->metavar);
-            printf("    %-30s %s\n", flag, c->help);
+            key_help(*k, c, help, sizeof help);
+            printf("    %-30s %s\n", flag, help);
         }
     }
 }
@@ -446,18 +501,56 @@ static int verb_test(verb_ctx *v)
     return rc;
 }
 
+/* provider kinds [KIND] [--json]: the kinds table, as GET /v1/provider-kinds
+ * describes it; no database. */
+static int verb_kinds(verb_ctx *v)
+{
+    const sg_provider_kind *one = v->target[0] ? sg_provider_kind_find(v->target) : NULL;
+    if (v->target[0] && !one) {
+        fprintf(stderr, "smsgate: no provider kind '%.64s' (see smsgate provider kinds)\n",
+                v->target);
+        return SG_EXIT_FAIL;
+    }
+    if (v->st->json) {
+        json_t *data = json_array();
+        for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+            if (!one || *k == one)
+                json_array_append_new(data, sg_provider_kind_json(*k));
+        }
+        json_t *out = one ? json_incref(json_array_get(data, 0)) : json_pack("{s:O}", "data", data);
+        sg_cli_print_json(out);
+        json_decref(out);
+        json_decref(data);
+        return SG_EXIT_OK;
+    }
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        if (one && *k != one)
+            continue;
+        printf("%s (%s): %s\n  webhooks: %s\n", (*k)->name, (*k)->label, (*k)->description,
+               sg_provider_kind_callback_auth(*k));
+        for (const sg_config_key *c = (*k)->config_keys; c && c->key; c++) {
+            char help[1024];
+            key_help(*k, c, help, sizeof help);
+            printf("  %-22s %-26s %s%s\n", c->key, c->label, help,
+                   c->flags & SG_CONFIG_ADVANCED ? " [advanced]" : "");
+        }
+    }
+    return SG_EXIT_OK;
+}
+
 typedef struct provider_verb {
     const char *name;
     bool needs_target;
     bool creates_db; /* may create the database where none exists */
+    bool no_store;   /* runs without the database (v->app is NULL) */
     int (*run)(verb_ctx *v);
 } provider_verb;
 
 static const provider_verb verbs[] = {
-    {"add", false, true, verb_add},     {"list", false, false, verb_list},
-    {"show", true, false, verb_show},   {"edit", true, false, verb_edit},
-    {"remove", true, false, verb_remove}, {"test", true, false, verb_test},
-    {NULL, false, false, NULL},
+    {"add", false, true, false, verb_add},       {"list", false, false, false, verb_list},
+    {"show", true, false, false, verb_show},     {"edit", true, false, false, verb_edit},
+    {"remove", true, false, false, verb_remove}, {"test", true, false, false, verb_test},
+    {"kinds", false, false, true, verb_kinds},   {NULL, false, false, false, NULL},
 };
 
 int sg_cmd_provider(int argc, char **argv)
@@ -493,6 +586,12 @@ int sg_cmd_provider(int argc, char **argv)
     json_t *config = config_from(&st, &bad);
     if (bad)
         return SG_EXIT_USAGE;
+    if (pv->no_store) {
+        verb_ctx v = {.app = NULL, .st = &st, .target = target, .config = config};
+        rc = pv->run(&v);
+        json_decref(config);
+        return rc;
+    }
     sg_app app;
     if ((rc = sg_cli_open(&st.base, NULL, pv->creates_db, &app))) {
         json_decref(config);

@@ -2,7 +2,7 @@
  * provider or broadcast), and the display helpers `broadcast show` shares. */
 #include "cli/cli.h"
 #include "cli/common.h"
-#include "core/errcodes.h"
+#include "providers/errors.h"
 #include "util/time.h"
 
 #include <stdio.h>

@@ -1,5 +1,7 @@
-/* The catalogue of provider error codes: what a code means and whether trying
- * again can help. A table in errcodes.c, served at GET /v1/error-codes. Pure. */
+/* The error-code catalogue's rows: what a code means and whether trying again can
+ * help. A kind's rows live in its folder (src/providers/<kind>/errors.c) and hang
+ * off its table row; smsgate's own, kind-less rows are here. The lookups over
+ * every kind are in providers/errors.h. Pure. */
 #ifndef SG_CORE_ERRCODES_H
 #define SG_CORE_ERRCODES_H
 
@@ -10,6 +12,7 @@ typedef enum sg_errclass {
     SG_ERRCLASS_TEMPORARY,     /* it may succeed later */
 } sg_errclass;
 
+/* One row. A table of rows ends with a row whose code is NULL. */
 typedef struct sg_errcode {
     const char *provider; /* "twilio", "clickatell", or "smsgate" for smsgate's own codes */
     const char *code;     /* "30003" */
@@ -18,15 +21,14 @@ typedef struct sg_errcode {
     sg_errclass cls;
 } sg_errcode;
 
-/* A one-line description of an error code whatever the provider (Twilio's
- * catalogue first, then Clickatell's, then smsgate's own, and "opted_out"), or
- * NULL. */
-const char *sg_errcode_describe(const char *code);
+/* smsgate's own rows (provider "smsgate": a message it stopped trying to send),
+ * ended by a NULL code. Static. */
+const sg_errcode *sg_errcodes_own(void);
 
-/* The entry for (provider, code), or NULL. */
-const sg_errcode *sg_errcode_find(const char *provider, const char *code);
-/* The whole table; *n gets its length. */
-const sg_errcode *sg_errcodes(size_t *n);
+/* The row of rows (a NULL-code-ended table, may be NULL) for (provider, code), or
+ * NULL. Exact, case-sensitive match of both. */
+const sg_errcode *sg_errcode_in(const sg_errcode *rows, const char *provider, const char *code);
+
 const char *sg_errclass_name(sg_errclass cls); /* "permanent" / "temporary" */
 
 #endif

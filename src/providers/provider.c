@@ -27,6 +27,22 @@ const sg_provider_kind *sg_provider_kind_find(const char *name)
     return NULL;
 }
 
+bool sg_provider_kind_secret(const sg_provider_kind *k, const char *key)
+{
+    for (const sg_config_key *c = k->config_keys; c && c->key; c++) {
+        if (strcmp(c->key, key) == 0)
+            return (c->flags & SG_CONFIG_SECRET) != 0;
+    }
+    return false;
+}
+
+const char *sg_provider_kind_callback_auth(const sg_provider_kind *k)
+{
+    if (!k->url_secret)
+        return "signature";
+    return k->callbacks_signed ? "signature_or_url_secret" : "url_secret";
+}
+
 bool sg_provider_url_secret(const sg_provider_kind *k, const void *cfg)
 {
     return k->url_secret && !(k->callbacks_signed && cfg && k->callbacks_signed(cfg));

@@ -5,7 +5,9 @@
 #ifndef SG_PROVIDERS_PROVIDER_H
 #define SG_PROVIDERS_PROVIDER_H
 
+#include "core/errcodes.h"
 #include "providers/callback_types.h"
+#include "providers/errors.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -75,8 +77,10 @@ typedef struct sg_lookup_matches {
     size_t n;
     char ids[SG_LOOKUP_MAX][72];
 } sg_lookup_matches;
-/* One key a kind's config takes, described for help texts and for the CLI's
- * per-kind flags (--account-sid sets account_sid). */
+/* One key a kind's config takes, described: the console's provider forms
+ * (GET /v1/provider-kinds), the CLI's per-kind flags (--account-sid sets
+ * account_sid) and `smsgate provider --help` are made from these rows, and the
+ * kind's secrets are the rows flagged SG_CONFIG_SECRET. */
 typedef enum sg_config_value {
     SG_CONFIG_STRING = 0,
     SG_CONFIG_NUMBER, /* a JSON number ("mps") */
@@ -84,16 +88,45 @@ typedef enum sg_config_value {
     SG_CONFIG_LIST,   /* a JSON list of strings; on the command line "a,b" */
 } sg_config_value;
 
+/* sg_config_key.flags */
+#define SG_CONFIG_REQUIRED 0x1u /* the config is refused without it */
+#define SG_CONFIG_SECRET   0x2u /* sealed at rest, masked when shown, never logged */
+#define SG_CONFIG_ADVANCED 0x4u /* rarely changed: a form folds it away */
+
 typedef struct sg_config_key {
     const char *key;     /* "account_sid"; NULL ends a table */
     const char *metavar; /* "AC..." */
-    const char *help;    /* one line, defaults and "(required)" included */
+    /* One or two sentences for a person filling the field in, without what the
+     * other members say (required, default, secret: --help adds those). */
+    const char *help;
     sg_config_value type;
+    const char *label; /* "Account SID": the words the seed platforms' forms use */
+    unsigned flags;    /* SG_CONFIG_REQUIRED | SG_CONFIG_SECRET | SG_CONFIG_ADVANCED */
+    const char *def;   /* the default as a flag's text ("1", "https://..."); NULL: none */
+    /* "group:option" when the key is one of alternatives: the config needs, in
+     * each group, every key of at least one option ("credentials:auth_token"
+     * beside "credentials:api_key" on api_key_sid and api_key_secret). NULL: none. */
+    const char *one_of;
 } sg_config_key;
 
+/* What `smsgate simulate <name>` runs: a kind's simulator, registered from its
+ * table row (kinds of one provider may share one). */
+typedef struct sg_kind_sim {
+    const char *name;                   /* "twilio": the word after `simulate` */
+    const char *summary;                /* one line for `smsgate simulate --help` */
+    int (*main)(int argc, char **argv); /* argv[0] is name; returns the exit code */
+} sg_kind_sim;
+
 typedef struct sg_provider_kind {
-    const char *name;                 /* "twilio" */
-    const char *const *secret_fields; /* NULL-terminated keys of config that hold secrets */
+    const char *name; /* "twilio" */
+    /* Described for people (GET /v1/provider-kinds, `smsgate provider kinds`). */
+    const char *label;       /* "Twilio" */
+    const char *description; /* one sentence: which API of the provider it drives */
+    /* The kind's rows of the error-code catalogue (src/providers/<kind>/errors.c),
+     * ended by a NULL code; kinds of one provider may share a table. */
+    const sg_errcode *errors;
+    /* Its simulator (src/providers/<kind>/sim.c); NULL: none. */
+    const sg_kind_sim *sim;
     /* How the provider's webhooks are authenticated: false = signed (Twilio checks
      * X-Twilio-Signature); true = the provider cannot sign, so its callback URLs carry
      * config.callback_secret and config.allow_from may list the networks (CIDR) they
@@ -174,6 +207,24 @@ typedef struct sg_provider_kind {
 const sg_provider_kind *sg_provider_kind_find(const char *name);
 /* NULL-terminated table of all kinds. */
 const sg_provider_kind *const *sg_provider_kinds(void);
+
+/* Whether key is one of kind k's secrets (its config_keys row is flagged
+ * SG_CONFIG_SECRET). */
+bool sg_provider_kind_secret(const sg_provider_kind *k, const char *key);
+/* How kind k's webhooks are authenticated, as GET /v1/provider-kinds says it:
+ * "signature" (the provider signs them), "url_secret" (the callback URLs carry a
+ * secret), or "signature_or_url_secret" (signed when the loaded config allows it,
+ * else a secret in the URLs). Static. */
+const char *sg_provider_kind_callback_auth(const sg_provider_kind *k);
+
+/* Kind k described for people and forms (describe.c): {"name", "label",
+ * "description", "callback_auth", "fields": [sg_config_key_json of each config
+ * key, in the table's order]}. A new reference (NULL when memory ran out). */
+json_t *sg_provider_kind_json(const sg_provider_kind *k);
+/* One config key: {"key", "label", "type" ("string", "number", "boolean" or
+ * "list"), "required", "secret", "advanced", "help", "default"? (typed),
+ * "one_of"? ({"group", "option"})}. A new reference. */
+json_t *sg_config_key_json(const sg_config_key *c);
 
 /* How a provider of kind k loaded as cfg authenticates its webhooks: true when its
  * callback URLs carry config.callback_secret (a url_secret kind whose config

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "core/errcodes.h"
+#include "providers/errors.h"
 #include "providers/clickatell/clickatell.h"
 #include "util/crypto.h"
 #include "util/form.h"
@@ -390,12 +390,16 @@ static void test_kinds(void **state)
 {
     assert_ptr_equal(sg_provider_kind_find("clickatell"), L);
     assert_ptr_equal(sg_provider_kind_find("clickatell-platform"), P);
-    assert_string_equal(L->secret_fields[0], "password");
-    assert_string_equal(L->secret_fields[1], "callback_secret");
-    assert_null(L->secret_fields[2]);
-    assert_string_equal(P->secret_fields[0], "api_key");
-    assert_string_equal(P->secret_fields[1], "callback_secret");
-    assert_null(P->secret_fields[2]);
+    /* secrets: the config_keys rows flagged SG_CONFIG_SECRET */
+    assert_true(sg_provider_kind_secret(L, "password"));
+    assert_true(sg_provider_kind_secret(L, "callback_secret"));
+    assert_false(sg_provider_kind_secret(L, "username"));
+    assert_false(sg_provider_kind_secret(L, "api_id"));
+    assert_false(sg_provider_kind_secret(L, "api_key"));
+    assert_true(sg_provider_kind_secret(P, "api_key"));
+    assert_true(sg_provider_kind_secret(P, "callback_secret"));
+    assert_false(sg_provider_kind_secret(P, "password"));
+    assert_false(sg_provider_kind_secret(P, "from"));
     /* Clickatell cannot sign its callbacks: they carry a secret in the URL. */
     assert_true(L->url_secret);
     assert_true(P->url_secret);

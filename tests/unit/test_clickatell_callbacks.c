@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "core/errcodes.h"
+#include "providers/errors.h"
 #include "providers/clickatell/callbacks.h"
 
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "core/errcodes.h"
+#include "providers/errors.h"
 
 #include <string.h>
 
@@ -67,9 +67,9 @@ static void test_classes(void **state)
             fail_msg("twilio %s should be permanent", permanent[i]);
     }
     size_t n, n_twilio = 0;
-    const sg_errcode *all = sg_errcodes(&n);
+    n = sg_errcodes_count();
     for (size_t i = 0; i < n; i++)
-        n_twilio += strcmp(all[i].provider, "twilio") == 0;
+        n_twilio += strcmp(sg_errcode_at(i)->provider, "twilio") == 0;
     assert_int_equal(n_twilio, nt + np); /* no Twilio code that is not listed here */
 }
 
@@ -110,9 +110,9 @@ static void test_clickatell_classes(void **state)
             fail_msg("clickatell %s should be permanent", permanent[i]);
     }
     size_t n, n_clickatell = 0;
-    const sg_errcode *all = sg_errcodes(&n);
+    n = sg_errcodes_count();
     for (size_t i = 0; i < n; i++)
-        n_clickatell += strcmp(all[i].provider, "clickatell") == 0;
+        n_clickatell += strcmp(sg_errcode_at(i)->provider, "clickatell") == 0;
     assert_int_equal(n_clickatell, nt + np);
 
     const sg_errcode *c = sg_errcode_find("clickatell", "114");
@@ -134,11 +134,12 @@ static void test_clickatell_classes(void **state)
 static void test_table_well_formed(void **state)
 {
     size_t n = 0;
-    const sg_errcode *all = sg_errcodes(&n);
-    assert_non_null(all);
+    n = sg_errcodes_count();
+    assert_non_null(sg_errcode_at(0));
+    assert_null(sg_errcode_at(n));
     assert_true(n > 0);
     for (size_t i = 0; i < n; i++) {
-        const sg_errcode *c = &all[i];
+        const sg_errcode *c = sg_errcode_at(i);
         assert_non_null(c->provider);
         assert_true(strlen(c->provider) > 0);
         assert_non_null(c->code);
@@ -168,7 +169,8 @@ static void test_table_well_formed(void **state)
         /* find returns this very entry, and no other has the same (provider, code) */
         assert_ptr_equal(sg_errcode_find(c->provider, c->code), c);
         for (size_t j = i + 1; j < n; j++) {
-            if (strcmp(all[j].provider, c->provider) == 0 && strcmp(all[j].code, c->code) == 0)
+            if (strcmp(sg_errcode_at(j)->provider, c->provider) == 0 &&
+                strcmp(sg_errcode_at(j)->code, c->code) == 0)
                 fail_msg("duplicate %s %s", c->provider, c->code);
         }
     }

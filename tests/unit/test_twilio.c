@@ -132,11 +132,18 @@ static void test_config_service_only(void **state)
 
 static void test_config_secret_fields(void **state)
 {
-    const char *const *f = K->secret_fields;
-    assert_string_equal(f[0], "auth_token");
-    assert_string_equal(f[1], "api_key_secret");
-    assert_string_equal(f[2], "callback_secret");
-    assert_null(f[3]);
+    /* derived from the config_keys rows flagged SG_CONFIG_SECRET */
+    static const char *const secret[] = {"auth_token", "api_key_secret", "callback_secret"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        if (!sg_provider_kind_secret(K, secret[i]))
+            fail_msg("%s should be a secret", secret[i]);
+    }
+    static const char *const plain[] = {"account_sid",           "api_key_sid", "from", "base_url",
+                                        "messaging_service_sid", "mps",         "nope"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (sg_provider_kind_secret(K, plain[i]))
+            fail_msg("%s should not be a secret", plain[i]);
+    }
     assert_ptr_equal(sg_provider_kind_find("twilio"), K);
 }
 

@@ -5,7 +5,6 @@
 #include "providers/clickatell/clickatell.h"
 #include "providers/config_fields.h"
 
-#include "core/errcodes.h"
 #include "core/gsm7.h"
 #include "util/buf.h"
 #include "util/form.h"
@@ -52,9 +51,6 @@ typedef struct ckt_cfg {
     /* platform */
     char *api_key; /* secret, wiped on free */
 } ckt_cfg;
-
-static const char *const legacy_secret_fields[] = {"password", "callback_secret", NULL};
-static const char *const platform_secret_fields[] = {"api_key", "callback_secret", NULL};
 
 /* callback_secret and allow_from are checked by smsgate's callback layer
  * (api/provider_admin.c), not used by the driver. */
@@ -910,14 +906,17 @@ static bool retryable_http(long status)
  * not know is permanent (a retry loop on an unknown refusal helps nobody). */
 static bool code_temporary(const char *code)
 {
-    const sg_errcode *ec = code[0] ? sg_errcode_find(SG_CLICKATELL_CATALOGUE, code) : NULL;
+    const sg_errcode *ec =
+        code[0] ? sg_errcode_in(sg_clickatell_errors, SG_CLICKATELL_CATALOGUE, code) : NULL;
     return ec && ec->cls == SG_ERRCLASS_TEMPORARY;
 }
 
 static void set_error_message_default(sg_prov_result *res, long http_status, const char *what)
 {
     const sg_errcode *ec =
-        res->error_code[0] ? sg_errcode_find(SG_CLICKATELL_CATALOGUE, res->error_code) : NULL;
+        res->error_code[0]
+            ? sg_errcode_in(sg_clickatell_errors, SG_CLICKATELL_CATALOGUE, res->error_code)
+            : NULL;
     if (ec)
         snprintf(res->error_message, sizeof res->error_message, "%s", ec->title);
     else
@@ -1183,49 +1182,94 @@ static void platform_parse_send(const void *vcfg, long http_status, const char *
 }
 
 #define KEY_FROM                                                                                   \
-    {"from", "SENDERS",                                                                            \
-     "sender pool '+27...|27...|MyOrg' (numbers with or without '+', short codes, sender IDs)",    \
-     SG_CONFIG_STRING}
-#define KEY_MPS      {"mps", "N", "sends per second per sender (default 1)", SG_CONFIG_NUMBER}
+    {                                                                                              \
+        .key = "from", .metavar = "SENDERS", .label = "From number(s)",                            \
+        .help =                                                                                    \
+            "The sender pool, '+27...|27...|MyOrg' (numbers with or without '+', short codes, "    \
+            "sender IDs)."                                                                         \
+    }
+#define KEY_MPS                                                                                    \
+    {                                                                                              \
+        .key = "mps", .metavar = "N", .label = "Messages per second",                              \
+        .help = "Sends per second per sender.", .type = SG_CONFIG_NUMBER, .def = "1"               \
+    }
 #define KEY_CALLBACK                                                                               \
-    {"callback_secret", "SECRET",                                                                  \
-     "the secret in the callback URLs (default: made up; 16 to 128 letters and digits)",           \
-     SG_CONFIG_STRING},                                                                            \
-        {"allow_from", "CIDR,...", "networks callbacks may come from (default: any)",              \
-         SG_CONFIG_LIST}
+    {.key = "callback_secret",                                                                     \
+     .metavar = "SECRET",                                                                          \
+     .label = "Callback secret",                                                                   \
+     .help = "The secret in the callback URLs (16 to 128 letters and digits); made up when not "   \
+             "given.",                                                                             \
+     .flags = SG_CONFIG_SECRET | SG_CONFIG_ADVANCED},                                              \
+    {                                                                                              \
+        .key = "allow_from", .metavar = "CIDR,...", .label = "Allowed callback networks",          \
+        .help = "The networks (CIDR) callbacks may come from; any when not given.",                \
+        .type = SG_CONFIG_LIST, .flags = SG_CONFIG_ADVANCED                                        \
+    }
 
 static const sg_config_key legacy_config_keys[] = {
-    {"username", "NAME", "the account's user name (required)", SG_CONFIG_STRING},
-    {"password", "SECRET",
-     "the account's password (prefer --config-file: arguments are visible to other users)",
-     SG_CONFIG_STRING},
-    {"api_id", "ID", "the HTTP API's ID (required, or an api_id= line in --params)",
-     SG_CONFIG_STRING},
+    {.key = "username",
+     .metavar = "NAME",
+     .label = "Username",
+     .help = "The Clickatell account's user name.",
+     .flags = SG_CONFIG_REQUIRED},
+    {.key = "password",
+     .metavar = "SECRET",
+     .label = "Password",
+     .help = "The Clickatell account's password.",
+     .flags = SG_CONFIG_REQUIRED | SG_CONFIG_SECRET},
+    {.key = "api_id",
+     .metavar = "ID",
+     .label = "API ID",
+     .help = "The ID of the account's HTTP API.",
+     .one_of = "api_id:api_id"},
     KEY_FROM,
-    {"mo", "true|false", "two-way: replies come back (default false)", SG_CONFIG_BOOL},
-    {"params", "TEXT", "CiviCRM's API Parameters text: api_id=, from= and mo= lines",
-     SG_CONFIG_STRING},
-    {"base_url", "URL", "API base URL (default " LEGACY_BASE_URL ")", SG_CONFIG_STRING},
+    {.key = "mo",
+     .metavar = "true|false",
+     .label = "Two-way (replies)",
+     .help = "Replies to the senders come back to smsgate.",
+     .type = SG_CONFIG_BOOL,
+     .def = "false"},
+    {.key = "params",
+     .metavar = "TEXT",
+     .label = "API Parameters",
+     .help = "CiviCRM's API Parameters text: api_id=, from= and mo= lines.",
+     .one_of = "api_id:params"},
+    {.key = "base_url",
+     .metavar = "URL",
+     .label = "API base URL",
+     .help = "Where the Clickatell HTTP API answers; a simulator's address when testing.",
+     .flags = SG_CONFIG_ADVANCED,
+     .def = LEGACY_BASE_URL},
     KEY_MPS,
     KEY_CALLBACK,
-    {NULL, NULL, NULL, 0},
+    {.key = NULL},
 };
 
 static const sg_config_key platform_config_keys[] = {
-    {"api_key", "KEY",
-     "the integration's API key (required; prefer --config-file: arguments are visible to other "
-     "users)",
-     SG_CONFIG_STRING},
+    {.key = "api_key",
+     .metavar = "KEY",
+     .label = "API key",
+     .help = "The API key of the Clickatell integration.",
+     .flags = SG_CONFIG_REQUIRED | SG_CONFIG_SECRET},
     KEY_FROM,
-    {"base_url", "URL", "API base URL (default " PLATFORM_BASE_URL ")", SG_CONFIG_STRING},
+    {.key = "base_url",
+     .metavar = "URL",
+     .label = "API base URL",
+     .help = "Where the Clickatell Platform API answers; a simulator's address when testing.",
+     .flags = SG_CONFIG_ADVANCED,
+     .def = PLATFORM_BASE_URL},
     KEY_MPS,
     KEY_CALLBACK,
-    {NULL, NULL, NULL, 0},
+    {.key = NULL},
 };
 
 const sg_provider_kind sg_clickatell_kind = {
     .name = "clickatell",
-    .secret_fields = legacy_secret_fields,
+    .label = "Clickatell HTTP",
+    .description = "Clickatell's legacy HTTP API (user, password and API ID; the CiviCRM "
+                   "extension's API Parameters text), with delivery callbacks and replies.",
+    .errors = sg_clickatell_errors,
+    .sim = &sg_clickatell_sim_kind,
     .url_secret = true,
     .config_load = legacy_config_load,
     .config_free = config_free,
@@ -1242,7 +1286,11 @@ const sg_provider_kind sg_clickatell_kind = {
 
 const sg_provider_kind sg_clickatell_platform_kind = {
     .name = "clickatell-platform",
-    .secret_fields = platform_secret_fields,
+    .label = "Clickatell Platform",
+    .description = "Clickatell's Platform REST API (an integration's API key), with delivery "
+                   "callbacks and replies.",
+    .errors = sg_clickatell_errors,
+    .sim = &sg_clickatell_sim_kind,
     .url_secret = true,
     .config_load = platform_config_load,
     .config_free = config_free,

@@ -8,7 +8,7 @@
  *   are understood too).
  *
  * Error codes in sg_prov_result.error_code are the keys of the "clickatell"
- * block of the error-code catalogue (core/errcodes.c): a legacy ERR code as
+ * block of the error-code catalogue (errors.c): a legacy ERR code as
  * Clickatell writes it ("001", "114"), or "platform-<n>" for a Platform / One
  * API error code n ("platform-23"). Delivery statuses used as error codes
  * ("status-007") come from clickatell_callbacks.h. */
@@ -19,6 +19,12 @@
 
 extern const sg_provider_kind sg_clickatell_kind;
 extern const sg_provider_kind sg_clickatell_platform_kind;
+
+/* Clickatell's rows of the error-code catalogue (errors.c), shared by both
+ * kinds, ended by a NULL code. */
+extern const sg_errcode sg_clickatell_errors[];
+/* `smsgate simulate clickatell`, for both kinds (sim.c). */
+extern const sg_kind_sim sg_clickatell_sim_kind;
 
 /* The catalogue provider name of every Clickatell code, for either kind. */
 #define SG_CLICKATELL_CATALOGUE "clickatell"

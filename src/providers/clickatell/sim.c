@@ -4,6 +4,7 @@
  * and atomic counters. The portal settings (callback and reply URLs, the callback
  * method) can change at run time, under a mutex. */
 #include "providers/clickatell/sim.h"
+#include "providers/clickatell/clickatell.h"
 
 #include "core/gsm7.h"
 #include "sim/common.h"
@@ -1788,3 +1789,11 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered)
     curl_global_cleanup();
     return SG_SIM_EXIT_OK;
 }
+
+/* The simulator registration of both Clickatell kinds (their .sim): one
+ * simulator serves the legacy HTTP and the Platform API. */
+const sg_kind_sim sg_clickatell_sim_kind = {
+    .name = "clickatell",
+    .summary = "Clickatell's legacy HTTP and Platform APIs, delivery callbacks, replies",
+    .main = sg_ck_sim_main,
+};

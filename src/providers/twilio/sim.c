@@ -4,6 +4,7 @@
  * accepted messages, and atomic counters. Per request the work is O(1): parse the
  * form, validate, build one JSON answer, append to the ring. */
 #include "providers/twilio/sim.h"
+#include "providers/twilio/twilio.h"
 
 #include "core/gsm7.h"
 #include "sim/common.h"
@@ -1389,3 +1390,10 @@ static int sim_main(int argc, char **argv, sg_sim_number_list *undelivered,
     curl_global_cleanup();
     return EXIT_OK;
 }
+
+/* The kind's simulator registration (sg_twilio_kind.sim). */
+const sg_kind_sim sg_twilio_sim_kind = {
+    .name = "twilio",
+    .summary = "api.twilio.com's Messages API (2010-04-01), status callbacks",
+    .main = sg_twilio_sim_main,
+};

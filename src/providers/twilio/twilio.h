@@ -5,6 +5,10 @@
 #include "providers/provider.h"
 
 extern const sg_provider_kind sg_twilio_kind;
+/* Twilio's rows of the error-code catalogue (errors.c), ended by a NULL code. */
+extern const sg_errcode sg_twilio_errors[];
+/* `smsgate simulate twilio` (sim.c). */
+extern const sg_kind_sim sg_twilio_sim_kind;
 
 /* For the kind's callback hooks: the auth token that checks webhook signatures
  * and the Messaging Service SID of a loaded config, NULL when it has none
