@@ -1,9 +1,12 @@
 /* The kinds table (providers/provider.h): every kind describes its config keys
- * (config_keys, from which `smsgate provider --help` and the CLI's per-kind flags
- * are made), and every key it describes is one its config_load knows. Every kind
- * reads its own webhooks through the hooks of its row (callback_types.h), and the
- * generic pipeline (sg_cb_run_status / _inbound) is driven by those hooks alone:
- * a kind nobody else knows of gets its callbacks read, authenticated and parsed. */
+ * (config_keys, from which `smsgate provider --help`, the CLI's per-kind flags,
+ * the kind's secrets and GET /v1/provider-kinds are made), and every key it
+ * describes is one its config_load knows; every kind has its error catalogue rows
+ * and its simulator on its row, and the catalogue lookups find a kind's codes
+ * through the row. Every kind reads its own webhooks through the hooks of its row
+ * (callback_types.h), and the generic pipeline (sg_cb_run_status / _inbound) is
+ * driven by those hooks alone: a kind nobody else knows of gets its callbacks
+ * read, authenticated and parsed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -351,6 +354,184 @@ static void test_clickatell_status_through_its_hooks(void **state)
     k->config_free(cfg);
 }
 
+static size_t rows(const sg_errcode *t)
+{
+    size_t n = 0;
+    while (t && t[n].code)
+        n++;
+    return n;
+}
+
+static void test_every_kind_has_errors_found_through_its_row(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        size_t n = rows((*k)->errors);
+        if (n == 0)
+            fail_msg("kind %s has no error catalogue rows", (*k)->name);
+        for (size_t i = 0; i < n; i++) {
+            const sg_errcode *r = &(*k)->errors[i];
+            if (!r->provider || !r->title || !r->meaning)
+                fail_msg("kind %s row %s is incomplete", (*k)->name, r->code);
+            if (sg_provider_kind_errcode(*k, r->code) != r)
+                fail_msg("kind %s: its row %s is not found through the kind", (*k)->name, r->code);
+            if (sg_errcode_find(r->provider, r->code) != r)
+                fail_msg("kind %s: %s %s is not found in the catalogue", (*k)->name, r->provider,
+                         r->code);
+        }
+        if (sg_provider_kind_errcode(*k, "no-such-code"))
+            fail_msg("kind %s finds a code it does not have", (*k)->name);
+    }
+    /* a kind's code, through the kind's row */
+    const sg_provider_kind *tw = sg_provider_kind_find("twilio");
+    const sg_errcode *ec = sg_provider_kind_errcode(tw, "30003");
+    assert_non_null(ec);
+    assert_true(ec >= tw->errors && ec < tw->errors + rows(tw->errors));
+    assert_ptr_equal(sg_errcode_find("twilio", "30003"), ec);
+    assert_string_equal(sg_errcode_describe("30003"), "Unreachable destination handset");
+    const sg_provider_kind *ck = sg_provider_kind_find("clickatell");
+    assert_ptr_equal(sg_provider_kind_errcode(ck, "114"), sg_errcode_find("clickatell", "114"));
+    assert_ptr_equal(sg_provider_kind_find("clickatell-platform")->errors, ck->errors);
+    assert_null(sg_provider_kind_errcode(tw, "114"));
+    /* the kind-less rows stay smsgate's own */
+    assert_ptr_equal(sg_errcode_find("smsgate", "expired"),
+                     sg_errcode_in(sg_errcodes_own(), "smsgate", "expired"));
+    assert_null(sg_provider_kind_errcode(tw, "expired"));
+}
+
+/* The whole catalogue: each distinct kind table once, in the kinds' order, then
+ * smsgate's own rows, as GET /v1/error-codes lists it. */
+static void test_catalogue_order(void **state)
+{
+    (void)state;
+    const sg_provider_kind *tw = sg_provider_kind_find("twilio");
+    const sg_provider_kind *ck = sg_provider_kind_find("clickatell");
+    size_t nt = rows(tw->errors), nc = rows(ck->errors), no = rows(sg_errcodes_own());
+    assert_int_equal(sg_errcodes_count(), nt + nc + no);
+    assert_ptr_equal(sg_errcode_at(0), &tw->errors[0]);
+    assert_ptr_equal(sg_errcode_at(nt), &ck->errors[0]);
+    assert_ptr_equal(sg_errcode_at(nt + nc), &sg_errcodes_own()[0]);
+    assert_ptr_equal(sg_errcode_at(nt + nc + no - 1), &sg_errcodes_own()[no - 1]);
+    assert_null(sg_errcode_at(nt + nc + no));
+}
+
+static bool is_secret_key(const sg_config_key *c)
+{
+    return (c->flags & SG_CONFIG_SECRET) != 0;
+}
+
+static void test_keys_labelled_and_secrets_derived(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        size_t secrets = 0;
+        if (!(*k)->label || !(*k)->label[0] || !(*k)->description || !(*k)->description[0])
+            fail_msg("kind %s has no label or description", (*k)->name);
+        for (const sg_config_key *c = (*k)->config_keys; c->key; c++) {
+            if (!c->label || !c->label[0])
+                fail_msg("kind %s key %s has no label", (*k)->name, c->key);
+            /* --help adds these from the flags: the help must not say them again */
+            if (strstr(c->help, "(required") || strstr(c->help, "(default"))
+                fail_msg("kind %s key %s: help repeats a flag: %s", (*k)->name, c->key, c->help);
+            if ((c->flags & SG_CONFIG_REQUIRED) && c->one_of)
+                fail_msg("kind %s key %s is both required and one of a group", (*k)->name, c->key);
+            if (c->one_of && !strchr(c->one_of, ':'))
+                fail_msg("kind %s key %s: one_of '%s' is not group:option", (*k)->name, c->key,
+                         c->one_of);
+            if (sg_provider_kind_secret(*k, c->key) != is_secret_key(c))
+                fail_msg("kind %s key %s: secret not derived from its row", (*k)->name, c->key);
+            secrets += is_secret_key(c);
+        }
+        if (secrets == 0)
+            fail_msg("kind %s has no secret key", (*k)->name);
+        if (sg_provider_kind_secret(*k, "no_such_key"))
+            fail_msg("kind %s: an unknown key is a secret", (*k)->name);
+        /* smsgate's own secret of the callback URLs is one wherever it is taken */
+        if ((*k)->url_secret && !sg_provider_kind_secret(*k, "callback_secret"))
+            fail_msg("kind %s: callback_secret is not a secret", (*k)->name);
+    }
+}
+
+/* A group of alternatives ("group:option") offers at least two options: one
+ * option alone would be a required key written the long way. */
+static void test_one_of_groups_have_alternatives(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        for (const sg_config_key *c = (*k)->config_keys; c->key; c++) {
+            if (!c->one_of)
+                continue;
+            size_t glen = strcspn(c->one_of, ":") + 1;
+            bool other = false;
+            for (const sg_config_key *d = (*k)->config_keys; d->key; d++)
+                other = other || (d->one_of && strncmp(d->one_of, c->one_of, glen) == 0 &&
+                                  strcmp(d->one_of, c->one_of) != 0);
+            if (!other)
+                fail_msg("kind %s: group of %s (%s) has one option only", (*k)->name, c->key,
+                         c->one_of);
+        }
+    }
+}
+
+static void test_every_kind_has_its_simulator(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        const sg_kind_sim *sim = (*k)->sim;
+        if (!sim || !sim->name || !sim->summary || !sim->main)
+            fail_msg("kind %s registers no simulator", (*k)->name);
+    }
+    assert_string_equal(sg_provider_kind_find("twilio")->sim->name, "twilio");
+    assert_ptr_equal(sg_provider_kind_find("clickatell-platform")->sim,
+                     sg_provider_kind_find("clickatell")->sim);
+}
+
+/* GET /v1/provider-kinds is made from the row alone. */
+static void test_described_as_json(void **state)
+{
+    (void)state;
+    for (const sg_provider_kind *const *k = sg_provider_kinds(); *k; k++) {
+        json_t *j = sg_provider_kind_json(*k);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "name")), (*k)->name);
+        assert_string_equal(json_string_value(json_object_get(j, "label")), (*k)->label);
+        json_t *fields = json_object_get(j, "fields");
+        size_t i = 0;
+        for (const sg_config_key *c = (*k)->config_keys; c->key; c++, i++) {
+            json_t *f = json_array_get(fields, i);
+            if (!f || strcmp(json_string_value(json_object_get(f, "key")), c->key) != 0)
+                fail_msg("kind %s: field %zu is not %s", (*k)->name, i, c->key);
+            if (json_is_true(json_object_get(f, "secret")) != is_secret_key(c))
+                fail_msg("kind %s: field %s's secret flag is wrong", (*k)->name, c->key);
+            if ((json_object_get(f, "default") != NULL) != (c->def != NULL))
+                fail_msg("kind %s: field %s's default is wrong", (*k)->name, c->key);
+        }
+        assert_int_equal(json_array_size(fields), i);
+        json_decref(j);
+    }
+    json_t *tw = sg_provider_kind_json(sg_provider_kind_find("twilio"));
+    json_t *mps = NULL, *api_key_sid = NULL, *v;
+    size_t i;
+    json_array_foreach(json_object_get(tw, "fields"), i, v)
+    {
+        const char *key = json_string_value(json_object_get(v, "key"));
+        if (strcmp(key, "mps") == 0)
+            mps = v;
+        if (strcmp(key, "api_key_sid") == 0)
+            api_key_sid = v;
+    }
+    assert_non_null(mps);
+    assert_true(json_is_integer(json_object_get(mps, "default")));
+    assert_int_equal(json_integer_value(json_object_get(mps, "default")), 1);
+    assert_non_null(api_key_sid);
+    json_t *one_of = json_object_get(api_key_sid, "one_of");
+    assert_string_equal(json_string_value(json_object_get(one_of, "group")), "credentials");
+    assert_string_equal(json_string_value(json_object_get(one_of, "option")), "api_key");
+    assert_string_equal(json_string_value(json_object_get(tw, "callback_auth")),
+                        "signature_or_url_secret");
+    json_decref(tw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +540,12 @@ int main(void)
         cmocka_unit_test(test_fake_kind_gets_its_status_parsed),
         cmocka_unit_test(test_twilio_status_through_its_hooks),
         cmocka_unit_test(test_clickatell_status_through_its_hooks),
+        cmocka_unit_test(test_every_kind_has_errors_found_through_its_row),
+        cmocka_unit_test(test_catalogue_order),
+        cmocka_unit_test(test_keys_labelled_and_secrets_derived),
+        cmocka_unit_test(test_one_of_groups_have_alternatives),
+        cmocka_unit_test(test_every_kind_has_its_simulator),
+        cmocka_unit_test(test_described_as_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
