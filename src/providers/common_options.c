@@ -53,6 +53,32 @@ static const struct {
     {"status_callback_url", take_callback},
 };
 
+const sg_config_key sg_prov_common_keys[] = {
+    {.key = "retry_for_seconds",
+     .metavar = "SECONDS",
+     .label = "Retry for (seconds)",
+     .help = "How long failed sends are retried after the first attempt (0 to 2592000, 30 "
+             "days).",
+     .type = SG_CONFIG_NUMBER,
+     .flags = SG_CONFIG_ADVANCED,
+     .def = "86400"},
+    {.key = "require_template_id",
+     .metavar = "true|false",
+     .label = "Require a template ID",
+     .help = "Refuse a send through this provider that carries no external template id "
+             "(India's DLT rules).",
+     .type = SG_CONFIG_BOOL,
+     .flags = SG_CONFIG_ADVANCED,
+     .def = "false"},
+    {.key = "status_callback_url",
+     .metavar = "URL",
+     .label = "Status callback URL",
+     .help = "The status-callback URL given to the provider instead of smsgate's own (a proxy "
+             "in front of smsgate, say); null restores smsgate's own.",
+     .flags = SG_CONFIG_ADVANCED},
+    {.key = NULL},
+};
+
 bool sg_prov_common_take(json_t *config, json_t **taken, sg_prov_common *out, sg_error *e)
 {
     memset(out, 0, sizeof *out);

@@ -11,6 +11,7 @@
 #ifndef SG_PROVIDERS_COMMON_OPTIONS_H
 #define SG_PROVIDERS_COMMON_OPTIONS_H
 
+#include "providers/provider.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -28,6 +29,12 @@ typedef struct sg_prov_common {
  * failure returns false with e filled in (field "config.<key>"); config may have
  * lost some common keys then. */
 bool sg_prov_common_take(json_t *config, json_t **taken, sg_prov_common *out, sg_error *e);
+
+/* The options every kind takes, described as a kind's config_keys are (ended by
+ * a NULL key): the two above and retry_for_seconds (which every driver checks,
+ * providers/config_fields.h). GET /v1/provider-kinds lists them after each kind's
+ * own fields, marked "common". */
+extern const sg_config_key sg_prov_common_keys[];
 
 /* True if url is an absolute http(s) URL with a host, printable ASCII without
  * spaces, shorter than SG_CALLBACK_URL_MAX. */

@@ -1,6 +1,7 @@
 /* A kind described as JSON for people and forms (GET /v1/provider-kinds,
  * `smsgate provider kinds --json`), made from its table row alone, so that a field
  * or a kind added later reaches the console without a change there. */
+#include "providers/common_options.h"
 #include "providers/provider.h"
 
 #include <stdlib.h>
@@ -70,6 +71,11 @@ json_t *sg_provider_kind_json(const sg_provider_kind *k)
     json_t *fields = json_array();
     for (const sg_config_key *c = k->config_keys; fields && c && c->key; c++)
         json_array_append_new(fields, sg_config_key_json(c));
+    for (const sg_config_key *c = sg_prov_common_keys; fields && c->key; c++) {
+        json_t *f = sg_config_key_json(c);
+        json_object_set_new(f, "common", json_true());
+        json_array_append_new(fields, f);
+    }
     return json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", k->name, "label",
                      k->label ? k->label : k->name, "description",
                      k->description ? k->description : "", "callback_auth",

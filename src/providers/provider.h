@@ -219,7 +219,9 @@ const char *sg_provider_kind_callback_auth(const sg_provider_kind *k);
 
 /* Kind k described for people and forms (describe.c): {"name", "label",
  * "description", "callback_auth", "fields": [sg_config_key_json of each config
- * key, in the table's order]}. A new reference (NULL when memory ran out). */
+ * key, in the table's order, then of each option every kind takes
+ * (sg_prov_common_keys, providers/common_options.h) with "common": true]}. A new
+ * reference (NULL when memory ran out). */
 json_t *sg_provider_kind_json(const sg_provider_kind *k);
 /* One config key: {"key", "label", "type" ("string", "number", "boolean" or
  * "list"), "required", "secret", "advanced", "help", "default"? (typed),

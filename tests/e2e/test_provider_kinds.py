@@ -55,6 +55,12 @@ def test_twilio_fields_labels_secrets_and_groups(gw):
     assert tw["mps"]["type"] == "number" and tw["mps"]["default"] == 1
     assert not tw["account_sid"]["advanced"]
     assert tw["allow_from"]["type"] == "list"
+    # the options every kind takes come last, marked common
+    keys = [f["key"] for f in gw.srv.get("/v1/provider-kinds/twilio").json()["fields"]]
+    assert keys[-3:] == ["retry_for_seconds", "require_template_id", "status_callback_url"]
+    assert all(tw[k].get("common") is True for k in keys[-3:])
+    assert "common" not in tw["account_sid"]
+    assert tw["retry_for_seconds"]["default"] == 86400
 
 
 def test_clickatell_fields(gw):

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "providers/common_options.h"
+#include "providers/config_fields.h"
 #include "providers/provider.h"
 #include "providers/twilio/signature.h"
 
@@ -506,6 +508,12 @@ static void test_described_as_json(void **state)
             if ((json_object_get(f, "default") != NULL) != (c->def != NULL))
                 fail_msg("kind %s: field %s's default is wrong", (*k)->name, c->key);
         }
+        for (const sg_config_key *c = sg_prov_common_keys; c->key; c++, i++) {
+            json_t *f = json_array_get(fields, i);
+            if (!f || strcmp(json_string_value(json_object_get(f, "key")), c->key) != 0 ||
+                !json_is_true(json_object_get(f, "common")))
+                fail_msg("kind %s: field %zu is not the common %s", (*k)->name, i, c->key);
+        }
         assert_int_equal(json_array_size(fields), i);
         json_decref(j);
     }
@@ -532,6 +540,39 @@ static void test_described_as_json(void **state)
     json_decref(tw);
 }
 
+/* The options every kind takes are described, and each is one smsgate takes:
+ * out of the config before the driver (common_options.c), or known to every
+ * driver (retry_for_seconds). */
+static void test_common_options_described(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (const sg_config_key *c = sg_prov_common_keys; c->key; c++, n++) {
+        if (!c->label || !c->help || !c->metavar || !(c->flags & SG_CONFIG_ADVANCED))
+            fail_msg("common key %s is not described", c->key);
+        json_t *config = json_pack("{s:o}", c->key, sample(c));
+        json_t *taken = NULL;
+        sg_prov_common ok;
+        sg_error e;
+        sg_error_clear(&e);
+        sg_prov_common_take(config, &taken, &ok, &e);
+        bool is_common = json_object_get(config, c->key) == NULL || e.message[0];
+        json_decref(taken);
+        for (const sg_provider_kind *const *k = sg_provider_kinds(); !is_common && *k; k++) {
+            sg_error_clear(&e);
+            void *cfg = (*k)->config_load(config, &e);
+            if (cfg)
+                (*k)->config_free(cfg);
+            else if (strstr(e.message, "unknown key"))
+                fail_msg("kind %s refuses the common key %s: %s", (*k)->name, c->key,
+                         e.message);
+        }
+        json_decref(config);
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(strtoll(sg_prov_common_keys[0].def, NULL, 10), SG_CFG_RETRY_FOR_DEFAULT_S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_one_of_groups_have_alternatives),
         cmocka_unit_test(test_every_kind_has_its_simulator),
         cmocka_unit_test(test_described_as_json),
+        cmocka_unit_test(test_common_options_described),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
