@@ -38,7 +38,7 @@ KINDS_SRC="src/providers/provider.c src/providers/errors.c src/providers/config_
     src/providers/clickatell/clickatell.c src/providers/clickatell/errors.c \
     src/providers/clickatell/callbacks.c src/providers/clickatell/callback_hooks.c \
     src/providers/clickatell/sim.c src/providers/clickatell/sim_wire.c \
-    src/sim/common.c src/sim/sender.c src/sim/webhook.c"
+    src/sim/common.c src/sim/sender.c src/sim/webhook.c src/util/options.c src/util/http_client.c"
 KINDS_LIBS="$(pkg-config --libs libmicrohttpd libcurl) $JSON_LIBS $SODIUM_LIBS $CRYPTO_LIBS -lpthread"
 
 # The libphonenumber shim and its fast path are C++: compiled once per run (a few
