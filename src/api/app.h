@@ -39,6 +39,11 @@ typedef struct sg_app {
     struct sg_send_waits *send_waits;   /* provider tests waiting for an outcome (send_wait.h);
                                            NULL outside `serve` */
     struct sg_send_limits *limits;      /* toll-fraud limits of API sends; NULL outside `serve` */
+    /* Console sessions (api/session.h): the password workers (NULL outside
+     * `serve`), the idle and absolute lifetimes (ms). */
+    struct sg_pwpool *pwpool;
+    int64_t session_idle_ms;
+    int64_t session_max_ms;
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

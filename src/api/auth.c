@@ -1,5 +1,6 @@
 #include "api/auth.h"
 #include "api/app.h"
+#include "api/session.h"
 #include "http/problem.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -248,6 +249,8 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
     if (route->tag == SG_ROLE_PUBLIC)
         return SG_HTTP_PENDING;
     const char *h = sg_http_header(req, "Authorization");
+    if (!h && sg_session_cookie_sent(req))
+        return sg_session_authenticate(req, route, app);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         sg_http_add_header(req, "WWW-Authenticate", "Bearer");
         sg_http_problem(req, 401, "unauthorized", NULL,
@@ -294,4 +297,11 @@ sg_http_result sg_auth_before(sg_http_req *req, const sg_route *route, void *ctx
 const sg_caller *sg_auth_caller(const sg_http_req *req)
 {
     return sg_http_user(req);
+}
+
+const char *sg_auth_actor(const sg_caller *c)
+{
+    if (!c)
+        return "unknown";
+    return c->email[0] ? c->email : c->key_id;
 }

@@ -35,16 +35,23 @@ void sg_key_prefix(const char *id, char out[SG_KEY_PREFIX_MAX]);
  * Other processes drop it when they see the store's keys generation move. */
 void sg_auth_forget(const char *id);
 
-/* The authenticated caller of a request (set by sg_auth_before), with its key's
- * send limits (api/send_limits.h) as the key cache holds them: they are read,
- * cached and dropped with the key itself, so a revocation or a change of limits
- * (both bump the store's keys generation) reaches them together. */
+/* The authenticated caller of a request (set by sg_auth_before): an API key,
+ * with its send limits (api/send_limits.h) as the key cache holds them: they
+ * are read, cached and dropped with the key itself, so a revocation or a change
+ * of limits (both bump the store's keys generation) reaches them together; or a
+ * signed-in user (api/session.h), whose id is then in key_id, whose email is
+ * set, and who has no per-key limits. */
 typedef struct sg_caller {
     char key_id[SG_ID_MAX];
     sg_role role;
     sg_country_set countries; /* destinations the key may send to; empty: any */
     int64_t daily_quota;      /* messages per UTC day; 0: no quota */
+    char email[SG_EMAIL_MAX]; /* "" for an API key */
 } sg_caller;
+
+/* Who the caller is for the audit log: the user's email, else the key id;
+ * "unknown" for NULL. */
+const char *sg_auth_actor(const sg_caller *c);
 
 /* The server's `before` hook: 401 without a valid key, 403 when the key's role is
  * below the route's tag. ctx is the sg_app. */

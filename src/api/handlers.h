@@ -39,8 +39,10 @@ sg_http_result sg_api_contacts_delete(sg_http_req *req, void *ctx);
 /* DELETE /v1/contacts/{id}?erase=true: sg_store_contact_erase by the caller's key,
  * answered 200 with the counts (erasure.c). */
 sg_http_result sg_api_contact_erase(sg_http_req *req, sg_app *app, const char *contact_id);
-/* GET /v1/audit: the audit log, newest first (erasure.c). */
+/* GET /v1/audit: the audit log, newest first, filtered and cursor-paged (audit.c). */
 sg_http_result sg_api_audit_list(sg_http_req *req, void *ctx);
+/* An audit entry as GET /v1/audit and `smsgate audit --json` show it. */
+json_t *sg_audit_json(const sg_audit *a);
 sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx);

@@ -2,6 +2,8 @@
 #include "api/console.h"
 #include "api/handlers.h"
 #include "api/hooks.h"
+#include "api/session.h"
+#include "api/users.h"
 #include "callbacks/callbacks.h"
 
 /* Rows leave out the fields they do not set (most have no max_body of their own). */
@@ -101,5 +103,16 @@ const sg_route sg_api_routes[] = {
     {"GET", "/console/{a}/{b}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/console/{a}/{b}/{c}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/console/{a}/{b}/{c}/{d}", sg_console_get, SG_ROLE_PUBLIC, 0, NULL},
+    /* Console sessions (api/session.h): public routes that read the cookie
+     * themselves; sign-in runs on the password workers. */
+    {"POST", "/v1/session", sg_api_session_create, SG_ROLE_PUBLIC, 0, NULL},
+    {"GET", "/v1/session", sg_api_session_get, SG_ROLE_PUBLIC, 0, NULL},
+    {"DELETE", "/v1/session", sg_api_session_delete, SG_ROLE_PUBLIC, 0, NULL},
+    /* Not SG_API_IDEMPOTENT: the bodies hold passwords, never stored. */
+    {"GET", "/v1/users", sg_api_users_list, SG_ROLE_ADMIN, 0, NULL},
+    {"POST", "/v1/users", sg_api_users_create, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/users/{id}", sg_api_users_get, SG_ROLE_ADMIN, 0, NULL},
+    {"PATCH", "/v1/users/{id}", sg_api_users_update, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/users/{id}", sg_api_users_delete, SG_ROLE_ADMIN, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

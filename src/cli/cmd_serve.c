@@ -3,6 +3,9 @@
 #include "api/handlers.h"
 #include "api/hooks.h"
 #include "api/provider_admin.h"
+#include "api/pwpool.h"
+#include "api/users.h"
+#include "util/password.h"
 #include "api/send_wait.h"
 #include "api/retention.h"
 #include "api/send_limits.h"
@@ -64,6 +67,8 @@ typedef struct serve_settings {
     unsigned header_timeout_s;
     char trusted_proxy[1024];
     unsigned unauth_budget;
+    unsigned session_idle_s;
+    unsigned session_max_s;
 } serve_settings;
 
 #define S serve_settings
@@ -148,6 +153,10 @@ static const sg_opt serve_opts[] = {
     {"unauth-budget", "SMSGATE_UNAUTH_BUDGET", "16777216", SG_OPT_UINT, offsetof(S, unauth_budget),
      0, "BYTES", "memory all bodies of not yet authenticated requests (provider callbacks) may "
      "hold at once; beyond it they get 503"},
+    {"session-idle", "SMSGATE_SESSION_IDLE", "1800", SG_OPT_UINT, offsetof(S, session_idle_s), 0,
+     "SECS", "a console session not used for this long ends (each use restarts the clock)"},
+    {"session-max", "SMSGATE_SESSION_MAX", "43200", SG_OPT_UINT, offsetof(S, session_max_s), 0,
+     "SECS", "a console session ends this long after sign-in however much it is used"},
     SG_OPT_END,
 };
 #undef S
@@ -214,6 +223,35 @@ static pid_t start_simulator(char *url, size_t urlcap)
     return pid;
 }
 
+#define DEMO_EMAIL          "admin@example.com"
+#define DEMO_PASSWORD_BYTES 10
+
+/* The demo's console admin, DEMO_EMAIL, with a new random password (shown once,
+ * in the banner) at every start. */
+static sg_err demo_user(sg_app *app, char password[DEMO_PASSWORD_BYTES * 2 + 1])
+{
+    sg_random_hex(password, DEMO_PASSWORD_BYTES);
+    sg_error e = {0};
+    sg_user u;
+    sg_actor by = {"cli", "", sg_time_now_ms()};
+    sg_err err = sg_store_user_get(app->store, DEMO_EMAIL, &u);
+    if (err == SG_ERR_NOT_FOUND) {
+        err = sg_user_prepare(DEMO_EMAIL, "admin", password, strlen(password), by.at, &u, &e);
+        if (!err)
+            err = sg_store_user_insert(app->store, &u, &by, &e);
+    } else if (!err) {
+        char hash[SG_PWHASH_MAX];
+        err = sg_password_hash(password, strlen(password), hash);
+        sg_user_change ch = {"admin", hash};
+        if (!err)
+            err = sg_store_user_update(app->store, u.id, &ch, &by, NULL, &e);
+    }
+    if (err)
+        fprintf(stderr, "smsgate: demo: cannot create the console user: %s\n",
+                e.message[0] ? e.message : sg_strerror(err));
+    return err;
+}
+
 /* Register the simulator (again, on a later start), create an admin key and print
  * what to try: the key, the database path for later CLI commands and the
  * simulator's credentials for `simulate inject`. */
@@ -259,8 +297,13 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url, con
         fprintf(stderr, "smsgate: demo: cannot create an API key: %s\n", e.message);
         return SG_EXIT_FAIL;
     }
+    char password[DEMO_PASSWORD_BYTES * 2 + 1];
+    if (demo_user(app, password) != SG_OK)
+        return SG_EXIT_FAIL;
     printf("\n"
            "smsgate demo is running\n"
+           "  console     %s/console/\n"
+           "  sign in     " DEMO_EMAIL " / %s\n"
            "  API         %s\n"
            "  database    %s\n"
            "  provider    twilio-sim: a Twilio simulator on %s\n"
@@ -291,7 +334,7 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url, con
            "       --from +447400123456 --to %s --body STOP --auth-token %s\n"
            "\n"
            "Press Ctrl-C to stop smsgate and the simulator.\n\n",
-           api_url, db, sim_url, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, key, key, db, api_url,
+           api_url, password, api_url, db, sim_url, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, key, key, db, api_url,
            api_url, api_url, db, self, self, self, inbound, DEMO_FROM, DEMO_AUTH_TOKEN);
     fflush(stdout);
     return 0;
@@ -364,6 +407,10 @@ int sg_cmd_serve(int argc, char **argv)
                 st.lease_s, st.request_timeout_ms);
         return SG_EXIT_USAGE;
     }
+    if (st.session_idle_s == 0 || st.session_max_s == 0) {
+        fprintf(stderr, "smsgate: --session-idle and --session-max must be positive\n");
+        return SG_EXIT_USAGE;
+    }
     sg_error le = {0};
     if (sg_http_listen_check(st.listen, &le) != SG_OK) {
         /* before opening the store: a typo creates no database */
@@ -425,6 +472,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_webhooks *hooks = NULL;
     sg_broadcaster *bcaster = NULL;
     sg_send_waits *waits = NULL;
+    sg_pwpool *pwpool = NULL;
     sg_http_server *http = NULL;
     int bound = 0;
     rc = SG_EXIT_OK;
@@ -476,6 +524,14 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.send_waits = waits;
+    if (sg_pwpool_start(SG_PWPOOL_THREADS, SG_PWPOOL_QUEUE, &pwpool, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.pwpool = pwpool;
+    app.session_idle_ms = (int64_t)st.session_idle_s * 1000;
+    app.session_max_ms = (int64_t)st.session_max_s * 1000;
     sg_http_config hc = {
         .listen = st.listen,
         .threads = st.threads,
@@ -522,12 +578,15 @@ out:
     /* Provider tests still waiting are answered with what is known now, and any
      * committed from here on at once: sg_http_stop waits for every one. */
     sg_send_waits_stop(waits);
+    sg_pwpool_stop(pwpool); /* runs the sign-ins queued: their requests are held */
     if (http) {
         sg_http_stop(http, (int)st.shutdown_s * 1000);
         app.http = NULL;
     }
     app.send_waits = NULL;
     sg_send_waits_destroy(waits);
+    app.pwpool = NULL;
+    sg_pwpool_destroy(pwpool);
     if (bcaster) { /* before the dispatcher: it queues messages for it */
         sg_broadcaster_stop(bcaster);
         app.broadcaster = NULL;

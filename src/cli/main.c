@@ -27,6 +27,8 @@ static const sg_command commands[] = {
     {"optout", "list, add or remove opted-out numbers", sg_cmd_optout},
     {"webhook", "app webhook subscriptions (through the API): list, create, show, remove",
      sg_cmd_webhook},
+    {"user", "console users: create, list, remove, passwd", sg_cmd_user},
+    {"audit", "the audit log: who changed what, when, from where", sg_cmd_audit},
     {"simulate",
      "provider simulators on loopback (twilio, clickatell) and inject (an inbound webhook)",
      sg_simulate_main},

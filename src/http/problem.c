@@ -43,6 +43,11 @@ static const problem_kind kinds[] = {
     {"shutting_down", "Shutting down"},
     {"internal", "Internal error"},
     {"console_not_built", "Console not built"},
+    {"invalid_credentials", "Wrong email or password"},
+    {"csrf_failed", "CSRF token missing or wrong"},
+    {"too_many_attempts", "Too many failed sign-ins"},
+    {"busy", "Busy"},
+    {"last_admin", "The last admin cannot be removed or demoted"},
     {NULL, NULL},
 };
 

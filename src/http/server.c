@@ -315,6 +315,18 @@ void sg_http_add_header(sg_http_req *r, const char *name, const char *value)
     r->n_hdr++;
 }
 
+/* Sent with every answer (the API's and, later, the console's): no inline
+ * script or style, nothing from elsewhere, never framed, no MIME sniffing, no
+ * Referer leaving the site. */
+static const char *const security_headers[][2] = {
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"X-Frame-Options", "DENY"},
+};
+
 static enum MHD_Result queue(sg_http_req *r)
 {
     struct MHD_Response *resp =
@@ -332,6 +344,8 @@ static enum MHD_Result queue(sg_http_req *r)
         if (r->hdr_name[i] && r->hdr_value[i])
             MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     }
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -862,18 +862,137 @@ typedef struct sg_erase_counts {
 sg_err sg_store_contact_erase(sg_store *s, const char *id, const char *actor, int64_t at,
                               sg_erase_counts *out, sg_error *e);
 
+/* An email address (users, audit actors): at most 254 bytes (RFC 5321) and NUL. */
+#define SG_EMAIL_MAX 256
+/* An argon2id hash string (libsodium's crypto_pwhash_STRBYTES). */
+#define SG_PWHASH_MAX 128
+/* A session's CSRF token: 64 hex digits and NUL. */
+#define SG_CSRF_TOKEN_MAX 65
+
 /* One row of the audit log. */
 typedef struct sg_audit {
     long long id;
     int64_t at;
-    char actor[SG_ID_MAX + 8]; /* the API key id, or "cli" */
+    char actor[SG_EMAIL_MAX]; /* the API key id, a user's email, or "cli" */
     char action[32];
-    char subject[SG_ID_MAX];
+    char subject[SG_EMAIL_MAX];
     char *detail; /* JSON text, owned, may be NULL */
+    char source[64]; /* the client address; "" when not known (CLI) */
 } sg_audit;
 
 void sg_audits_free(sg_audit *a, size_t n);
 /* Newest first, at most limit rows. */
 sg_err sg_store_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n);
+
+/* ---- users, sessions, sign-in throttle, audit (sqlite_users.c) ------------------- */
+
+/* Who made a change, from where and when: what the audit log records. actor is
+ * the API key id, the signed-in user's email, or "cli"; source the client
+ * address ("" from the CLI). */
+typedef struct sg_actor {
+    const char *actor;
+    const char *source;
+    int64_t at;
+} sg_actor;
+
+/* A person who signs in to the console. The email is unique without regard to
+ * ASCII case. password_hash is an argon2id string (crypto_pwhash_str); only
+ * sg_store_user_get fills it. */
+typedef struct sg_user {
+    char id[SG_ID_MAX]; /* "usr_..." */
+    char email[SG_EMAIL_MAX];
+    char role[16]; /* admin, sender, viewer */
+    char password_hash[SG_PWHASH_MAX];
+    int64_t created_at, updated_at;
+    int64_t last_sign_in_at; /* 0: never */
+} sg_user;
+
+/* Insert u (its hash already made) and an audit row "user.create". SG_ERR_CONFLICT
+ * when the email is taken (any case). */
+sg_err sg_store_user_insert(sg_store *s, const sg_user *u, const sg_actor *by, sg_error *e);
+/* A user by id ("usr_...") or email (any case), with its hash; SG_ERR_NOT_FOUND. */
+sg_err sg_store_user_get(sg_store *s, const char *id_or_email, sg_user *out);
+/* Every user, oldest first, without hashes; *out is malloc'd (free it). */
+sg_err sg_store_user_list(sg_store *s, sg_user **out, size_t *n);
+/* A change of role and/or password (NULL: unchanged). */
+typedef struct sg_user_change {
+    const char *role;
+    const char *password_hash;
+} sg_user_change;
+/* Apply ch to user id and add an audit row "user.update" (detail: which fields
+ * changed, never the hash). A new password ends every session of the user.
+ * SG_ERR_NOT_FOUND; SG_ERR_CONFLICT (field "role") when it would leave no admin.
+ * *out (may be NULL) gets the user as it is now, without its hash. */
+sg_err sg_store_user_update(sg_store *s, const char *id, const sg_user_change *ch,
+                            const sg_actor *by, sg_user *out, sg_error *e);
+/* Remove user id, its sessions, and add an audit row "user.remove".
+ * SG_ERR_NOT_FOUND; SG_ERR_CONFLICT when it is the last admin. */
+sg_err sg_store_user_delete(sg_store *s, const char *id, const sg_actor *by, sg_error *e);
+
+/* A signed-in session as read back: its user (role read from the user, so a
+ * role change applies at once) and its times (ms). */
+typedef struct sg_session {
+    char user_id[SG_ID_MAX];
+    char email[SG_EMAIL_MAX];
+    char role[16];
+    char csrf_token[SG_CSRF_TOKEN_MAX];
+    int64_t created_at, last_seen_at, expires_at;
+} sg_session;
+
+/* A session to create at sign-in. id_hash is the SHA-256 (hex) of the cookie's
+ * value, which is never stored; replaces_hash (may be NULL) the hash of the
+ * cookie the client came with, ended in the same transaction so that an id is
+ * never carried across a sign-in. */
+typedef struct sg_session_new {
+    const char *id_hash;
+    const char *replaces_hash;
+    const char *user_id;
+    const char *email;
+    const char *csrf_token;
+    int64_t at;
+    int64_t expires_at; /* absolute */
+    int64_t idle_ms;    /* sessions idle this long (and expired ones) are swept */
+    const char *source;
+} sg_session_new;
+
+/* In one transaction: sweep expired sessions, end replaces_hash, insert the
+ * session, reset the account's sign-in throttle, set the user's last sign-in and
+ * add an audit row "session.sign_in". */
+sg_err sg_store_session_create(sg_store *s, const sg_session_new *n, sg_error *e);
+/* The session whose cookie hashes to id_hash; SG_ERR_NOT_FOUND (also when its
+ * user is gone). Expiry is the caller's decision (core/signin.h has no clock). */
+sg_err sg_store_session_get(sg_store *s, const char *id_hash, sg_session *out);
+/* Record the session's use at `at` (sliding idle expiry): a queued write, not
+ * waited for. */
+sg_err sg_store_session_touch(sg_store *s, const char *id_hash, int64_t at);
+/* End the session; with by, add an audit row "session.sign_out" for email.
+ * SG_ERR_NOT_FOUND when there is no such session. */
+sg_err sg_store_session_delete(sg_store *s, const char *id_hash, const char *email,
+                               const sg_actor *by, sg_error *e);
+
+/* How long (ms from now) sign-ins for this account (the email, lower-cased) or
+ * from this address must still wait: the larger of the two locks, 0 if none. */
+sg_err sg_store_signin_wait(sg_store *s, const char *account, const char *address, int64_t now,
+                            int64_t *wait_ms);
+/* Count a failed sign-in against the account and the address (core/signin.h's
+ * rules) and add an audit row "session.sign_in_failed" (actor: the email as
+ * typed). */
+sg_err sg_store_signin_failed(sg_store *s, const char *account, const char *address, int64_t now,
+                              sg_error *e);
+
+/* Add an audit row. detail: JSON text or NULL. */
+sg_err sg_store_audit_add(sg_store *s, const sg_actor *by, const char *action,
+                          const char *subject, const char *detail, sg_error *e);
+/* Filters of the audit log; NULL/0 fields do not filter. before_id: only rows
+ * with a smaller id (the cursor: rows come newest first). */
+typedef struct sg_audit_filter {
+    const char *actor;
+    const char *action;
+    int64_t since; /* ms; rows at or after */
+    long long before_id;
+} sg_audit_filter;
+/* Newest first, at most limit rows matching f. */
+sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
+                            sg_audit **out, size_t *n);
 
 #endif

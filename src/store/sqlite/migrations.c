@@ -335,6 +335,39 @@ const sg_migration sg_sqlite_migrations[] = {
      * the same result. */
     {12, "contact activity on send recorded by the writer, not a trigger",
      "DROP TRIGGER IF EXISTS messages_activity_on_send;"},
+    /* Issue 13: people who sign in to the console, their sessions, the counters
+     * that throttle failed sign-ins (all in the store, so nodes share them), and
+     * the source address of an audit entry. */
+    {13, "users, sessions, sign-in throttle, audit source",
+     "CREATE TABLE users ("
+     "  id TEXT PRIMARY KEY,"
+     "  email TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin', 'sender', 'viewer')),"
+     "  password_hash TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  last_sign_in_at INTEGER"
+     ");"
+     "CREATE TABLE sessions ("
+     "  id_hash TEXT PRIMARY KEY," /* SHA-256 of the cookie's value */
+     "  user_id TEXT NOT NULL,"
+     "  csrf_token TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  last_seen_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL," /* absolute */
+     "  source TEXT NOT NULL DEFAULT ''"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX sessions_user ON sessions (user_id);"
+     "CREATE TABLE signin_throttle ("
+     "  scope TEXT NOT NULL," /* 'account' or 'address' */
+     "  subject TEXT NOT NULL,"
+     "  failures INTEGER NOT NULL,"
+     "  window_start INTEGER NOT NULL,"
+     "  locked_until INTEGER NOT NULL,"
+     "  PRIMARY KEY (scope, subject)"
+     ") WITHOUT ROWID;"
+     "ALTER TABLE audit_log ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX audit_log_actor ON audit_log (actor, id);"},
 };
 
 const size_t sg_sqlite_migrations_count =
