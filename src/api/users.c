@@ -338,7 +338,7 @@ sg_http_result sg_api_users_delete(sg_http_req *req, void *ctx)
         answer_store_error(req, err, &e, "last_admin");
         return SG_HTTP_DONE;
     }
-    sg_log(SG_LOG_INFO, "user_removed", "user=%s by=%s", sg_http_param(req, 0), actor);
+    sg_log(SG_LOG_INFO, "user_removed", "user=%.64s by=%s", sg_http_param(req, 0), actor);
     sg_http_respond(req, 204, NULL, "", 0);
     return SG_HTTP_DONE;
 }

@@ -69,6 +69,8 @@ typedef struct serve_settings {
     unsigned unauth_budget;
     unsigned session_idle_s;
     unsigned session_max_s;
+    unsigned password_workers;
+    unsigned password_queue;
 } serve_settings;
 
 #define S serve_settings
@@ -157,6 +159,11 @@ static const sg_opt serve_opts[] = {
      "SECS", "a console session not used for this long ends (each use restarts the clock)"},
     {"session-max", "SMSGATE_SESSION_MAX", "43200", SG_OPT_UINT, offsetof(S, session_max_s), 0,
      "SECS", "a console session ends this long after sign-in however much it is used"},
+    {"password-workers", "SMSGATE_PASSWORD_WORKERS", "2", SG_OPT_UINT,
+     offsetof(S, password_workers), 0, "N",
+     "threads that hash and check passwords (1-8; 64 MiB each while they work)"},
+    {"password-queue", "SMSGATE_PASSWORD_QUEUE", "32", SG_OPT_UINT, offsetof(S, password_queue),
+     0, "N", "sign-ins and password changes that may wait for a worker; beyond it they get 503"},
     SG_OPT_END,
 };
 #undef S
@@ -407,8 +414,10 @@ int sg_cmd_serve(int argc, char **argv)
                 st.lease_s, st.request_timeout_ms);
         return SG_EXIT_USAGE;
     }
-    if (st.session_idle_s == 0 || st.session_max_s == 0) {
-        fprintf(stderr, "smsgate: --session-idle and --session-max must be positive\n");
+    if (st.session_idle_s == 0 || st.session_max_s == 0 || st.password_workers == 0 ||
+        st.password_workers > 8 || st.password_queue == 0) {
+        fprintf(stderr, "smsgate: --session-idle, --session-max and --password-queue must be "
+                        "positive, --password-workers 1 to 8\n");
         return SG_EXIT_USAGE;
     }
     sg_error le = {0};
@@ -524,7 +533,7 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.send_waits = waits;
-    if (sg_pwpool_start(SG_PWPOOL_THREADS, SG_PWPOOL_QUEUE, &pwpool, &e) != SG_OK) {
+    if (sg_pwpool_start(st.password_workers, st.password_queue, &pwpool, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_FAIL;
         goto out;

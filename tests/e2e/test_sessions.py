@@ -1,6 +1,8 @@
 """Console sessions against a real server: sign-in and its cookie, the cookie as
 API authentication with the user's role, CSRF, sign-out and expiry, throttling of
 failed sign-ins, the security headers, and passwords kept out of logs and answers."""
+import threading
+
 import requests
 
 from conftest import assert_problem, create_key, wait_for
@@ -257,3 +259,30 @@ def test_passwords_never_in_logs_or_answers(harness):
             assert secret not in t
     for t in texts:
         assert "argon2" not in t and "password_hash" not in t
+
+
+def test_sign_ins_beyond_the_password_queue_get_503_busy(harness):
+    srv = start(harness, "--password-workers", "1", "--password-queue", "1")
+    n = 12
+    barrier = threading.Barrier(n)
+    answers = [None] * n
+
+    def attempt(i):
+        barrier.wait()
+        answers[i] = sign_in(srv, f"someone{i}@example.org", "wrong-password-bb")[1]
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    codes = sorted(r.status_code for r in answers)
+    assert set(codes) <= {401, 503}, codes
+    busy = [r for r in answers if r.status_code == 503]
+    assert busy, f"one worker and a queue of one took all of {n} at once: {codes}"
+    for r in busy:
+        assert_problem(r, 503, "busy")
+        assert r.headers.get("Retry-After") == "1"
+    # the API itself was never held up, and the server still signs people in
+    assert srv.get("/v1/messages").status_code == 200
+    assert sign_in(srv, *ADMIN)[1].status_code == 200

@@ -532,6 +532,22 @@ static sg_err throttle_count(conn *c, const char *scope, const char *subject,
     return step_done(c, st, e, "counting a failed sign-in");
 }
 
+/* Counters whose window and lock are both over count nothing any more: drop
+ * them, so that guessed emails do not pile up. */
+static sg_err throttle_sweep(conn *c, int64_t now, sg_error *e)
+{
+    int64_t longest = sg_throttle_account.window_ms > sg_throttle_address.window_ms
+                          ? sg_throttle_account.window_ms
+                          : sg_throttle_address.window_ms;
+    sqlite3_stmt *st = prep(c, "DELETE FROM signin_throttle WHERE locked_until <= ?1 AND "
+                               "window_start <= ?1 - ?2");
+    if (st) {
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, longest);
+    }
+    return step_done(c, st, e, "sweeping the sign-in throttle");
+}
+
 typedef struct signin_failed_arg {
     const char *account;
     const char *address;
@@ -542,7 +558,9 @@ static sg_err signin_failed_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const signin_failed_arg *a = arg;
-    sg_err err = throttle_count(c, "account", a->account, &sg_throttle_account, a->now, e);
+    sg_err err = throttle_sweep(c, a->now, e);
+    if (!err)
+        err = throttle_count(c, "account", a->account, &sg_throttle_account, a->now, e);
     if (!err && a->address[0])
         err = throttle_count(c, "address", a->address, &sg_throttle_address, a->now, e);
     if (!err) {
