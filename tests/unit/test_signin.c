@@ -159,6 +159,58 @@ static void test_cookie_get(void **state)
     assert_false(sg_cookie_get(NULL, "sg_session", fits, sizeof fits));
 }
 
+static void test_session_ends_at(void **state)
+{
+    (void)state;
+    /* idle end before the absolute one */
+    assert_int_equal(sg_session_ends_at(1000, 100000, 2000), 3000);
+    /* the absolute end wins over a later idle end */
+    assert_int_equal(sg_session_ends_at(99000, 100000, 2000), 100000);
+    /* no overflow with a huge idle time */
+    assert_int_equal(sg_session_ends_at(INT64_MAX - 10, 5, INT64_MAX), 5);
+}
+
+static void test_email_valid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool want;
+        const char *why;
+    } rows[] = {
+        {"ann@example.org", true, "plain"},
+        {"Ann.Lee+sms@Example.CO.uk", true, "dots, plus, capitals"},
+        {"a@b.c", true, "short but whole"},
+        {"ann.example.org", false, "no @"},
+        {"@example.org", false, "nothing before @"},
+        {"ann@", false, "nothing after @"},
+        {"ann@localhost", false, "no dot in the domain"},
+        {"ann@x@example.org", false, "two @"},
+        {"ann lee@example.org", false, "a blank"},
+        {"ann\t@example.org", false, "a tab"},
+        {"<ann@example.org>", false, "angle brackets"},
+        {"\"ann\"@example.org", false, "quotes"},
+        {"", false, "empty"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (sg_email_valid(rows[i].s) != rows[i].want)
+            fail_msg("row %zu (%s): '%s' should be %s", i, rows[i].why, rows[i].s,
+                     rows[i].want ? "valid" : "refused");
+    }
+    char long_one[300];
+    memset(long_one, 'a', sizeof long_one);
+    memcpy(long_one + 240, "@example.org", 13); /* 252 bytes: accepted */
+    assert_true(sg_email_valid(long_one));
+    memset(long_one, 'a', sizeof long_one);
+    memcpy(long_one + 243, "@example.org", 13); /* 255 bytes: too long */
+    assert_false(sg_email_valid(long_one));
+    char lower[16];
+    sg_email_lower("Ann@EXAMPLE.org", lower, sizeof lower);
+    assert_string_equal(lower, "ann@example.org");
+    sg_email_lower("Ann@EXAMPLE.org", lower, 4);
+    assert_string_equal(lower, "ann");
+}
+
 int main(void)
 {
     sg_crypto_init();
@@ -170,6 +222,8 @@ int main(void)
         cmocka_unit_test(test_retry_after_rounds_up),
         cmocka_unit_test(test_csrf_equal),
         cmocka_unit_test(test_cookie_get),
+        cmocka_unit_test(test_session_ends_at),
+        cmocka_unit_test(test_email_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
