@@ -134,6 +134,9 @@ build() {
     tzif)
         link tzif src/util/tz.c src/util/time.c src/util/err.c -- -lpthread
         ;;
+    cookie)
+        link cookie src/core/signin.c src/util/crypto.c src/util/err.c -- $SODIUM_LIBS
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -141,7 +144,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif"}
+TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie"}
 for t in $TARGETS; do
     build "$t"
 done
