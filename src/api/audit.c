@@ -68,7 +68,8 @@ sg_http_result sg_api_audit_list(sg_http_req *req, void *ctx)
     char cursor[32];
     snprintf(cursor, sizeof cursor, "%lld", n ? rows[n - 1].id : 0);
     sg_audits_free(rows, more ? n + 1 : n);
-    sg_http_respond_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor",
-                                             more ? json_string(cursor) : json_null()));
+    sg_http_respond_json(req, 200,
+                         json_pack("{s:o, s:o}", "data", data, "next_cursor",
+                                   more ? json_string(cursor) : json_null()));
     return SG_HTTP_DONE;
 }

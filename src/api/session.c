@@ -53,13 +53,14 @@ static bool all_hex(const char *s)
     return true;
 }
 
+/* Any non-empty value up to 127 bytes counts as sent (and gets the session's
+ * 401 if it is not one); a longer one is no session cookie of smsgate's. */
 bool sg_session_cookie_sent(const sg_http_req *req)
 {
-    char v[8];
-    const char *h = sg_http_header(req, "Cookie");
-    /* any value, even one too long for v, counts as sent */
-    return h && (sg_cookie_get(h, SG_SESSION_COOKIE, v, sizeof v) ||
-                 strstr(h, SG_SESSION_COOKIE "=") != NULL);
+    char v[128];
+    bool sent = sg_cookie_get(sg_http_header(req, "Cookie"), SG_SESSION_COOKIE, v, sizeof v);
+    sodium_memzero(v, sizeof v);
+    return sent;
 }
 
 /* The SHA-256 (hex) of the request's session cookie; false when it has none of
@@ -107,8 +108,8 @@ static bool session_load(sg_http_req *req, sg_app *app, int64_t now, sg_session 
         answer_no_session(req, app);
         return false;
     }
-    int64_t every = app->session_idle_ms / 4 < TOUCH_MAX_MS ? app->session_idle_ms / 4
-                                                            : TOUCH_MAX_MS;
+    int64_t every =
+        app->session_idle_ms / 4 < TOUCH_MAX_MS ? app->session_idle_ms / 4 : TOUCH_MAX_MS;
     if (now - s->last_seen_at >= every) {
         sg_store_session_touch(app->store, hash, now);
         s->last_seen_at = now;
@@ -163,8 +164,8 @@ sg_http_result sg_session_authenticate(sg_http_req *req, const sg_route *route, 
 /* {"user": {...}, "csrf_token", "expires_at"}: what sign-in and GET answer. */
 static json_t *session_json(const sg_session *s, int64_t idle_ms)
 {
-    return json_pack("{s:{s:s, s:s, s:s}, s:s, s:o}", "user", "id", s->user_id, "email",
-                     s->email, "role", s->role, "csrf_token", s->csrf_token, "expires_at",
+    return json_pack("{s:{s:s, s:s, s:s}, s:s, s:o}", "user", "id", s->user_id, "email", s->email,
+                     "role", s->role, "csrf_token", s->csrf_token, "expires_at",
                      sg_api_time_json(sg_session_ends_at(s->last_seen_at, s->expires_at, idle_ms)));
 }
 
@@ -320,7 +321,8 @@ sg_http_result sg_api_session_create(sg_http_req *req, void *ctx)
     if (!cookie_hash(req, j->old_hash))
         j->old_hash[0] = '\0';
     int64_t wait_ms = 0;
-    sg_err err = sg_store_signin_wait(app->store, j->account, j->client, sg_time_now_ms(), &wait_ms);
+    sg_err err =
+        sg_store_signin_wait(app->store, j->account, j->client, sg_time_now_ms(), &wait_ms);
     if (err) {
         sg_api_store_error(req, err, "cannot read the sign-in throttle");
         goto out;

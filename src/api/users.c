@@ -101,8 +101,10 @@ static bool copy_string(sg_http_req *req, json_t *in, const char *name, char *ou
         return true;
     size_t len = json_is_string(v) ? json_string_length(v) : 0;
     if (!json_is_string(v) || len >= cap || strlen(json_string_value(v)) != len) {
-        sg_http_problem(req, 400, "invalid_request", name, "'%s' must be a string of at most %zu "
-                        "bytes", name, cap - 1);
+        sg_http_problem(req, 400, "invalid_request", name,
+                        "'%s' must be a string of at most %zu "
+                        "bytes",
+                        name, cap - 1);
         return false;
     }
     memcpy(out, json_string_value(v), len + 1);
@@ -145,13 +147,13 @@ static bool parse_user_body(sg_http_req *req, json_t *in, user_job *j)
         err = check_role(j->has_role ? j->role : NULL, &e);
     if (!err && (j->create || j->has_password))
         err = j->has_password ? sg_password_check(j->password, j->pw_len, &e)
-                              : sg_error_set(&e, SG_ERR_INVALID, "password", "'password' is "
+                              : sg_error_set(&e, SG_ERR_INVALID, "password",
+                                             "'password' is "
                                              "required");
     if (!err && !j->create && !j->has_role && !j->has_password)
         err = sg_error_set(&e, SG_ERR_INVALID, NULL, "send 'role' and/or 'password' to change");
     if (err)
-        sg_http_problem(req, 400, "invalid_request", e.field[0] ? e.field : NULL, "%s",
-                        e.message);
+        sg_http_problem(req, 400, "invalid_request", e.field[0] ? e.field : NULL, "%s", e.message);
     return !err;
 }
 

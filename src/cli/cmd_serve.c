@@ -341,8 +341,9 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url, con
            "       --from +447400123456 --to %s --body STOP --auth-token %s\n"
            "\n"
            "Press Ctrl-C to stop smsgate and the simulator.\n\n",
-           api_url, password, api_url, db, sim_url, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, key, key, db, api_url,
-           api_url, api_url, db, self, self, self, inbound, DEMO_FROM, DEMO_AUTH_TOKEN);
+           api_url, password, api_url, db, sim_url, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, key, key,
+           db, api_url, api_url, api_url, db, self, self, self, inbound, DEMO_FROM,
+           DEMO_AUTH_TOKEN);
     fflush(stdout);
     return 0;
 }

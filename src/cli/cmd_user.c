@@ -28,8 +28,10 @@ typedef struct user_settings {
 
 #define S user_settings
 #define PASSWORD_STDIN_OPT                                                                         \
-    {"password-stdin", NULL, NULL, SG_OPT_BOOL, offsetof(S, password_stdin), 0, NULL,              \
-     "read the password as one line of standard input instead of asking on the terminal"}
+    {                                                                                              \
+        "password-stdin", NULL, NULL, SG_OPT_BOOL, offsetof(S, password_stdin), 0, NULL,           \
+            "read the password as one line of standard input instead of asking on the terminal"    \
+    }
 
 static const sg_opt create_opts[] = {
     SG_BASE_OPTS(S),
@@ -62,8 +64,8 @@ static const sg_cmd_spec list_spec = {
     list_opts, 0, 0};
 static const sg_cmd_spec remove_spec = {
     "smsgate user remove ID|EMAIL [options]",
-    "Remove a console user and end their sessions. The last admin cannot be removed.",
-    base_opts, 1, 1};
+    "Remove a console user and end their sessions. The last admin cannot be removed.", base_opts, 1,
+    1};
 static const sg_cmd_spec passwd_spec = {
     "smsgate user passwd ID|EMAIL [--password-stdin] [options]",
     "Set a console user's password (asked twice on the terminal without echo, or one\n"
@@ -326,6 +328,6 @@ static const sg_command user_verbs[] = {
 
 int sg_cmd_user(int argc, char **argv)
 {
-    return sg_cli_verbs("smsgate user create|list|remove|passwd [ARGS] [options]", user_verbs,
-                        argc, argv);
+    return sg_cli_verbs("smsgate user create|list|remove|passwd [ARGS] [options]", user_verbs, argc,
+                        argv);
 }

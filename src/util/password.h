@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SG_PASSWORD_MIN 12   /* bytes */
-#define SG_PASSWORD_MAX 1024 /* bytes */
-#define SG_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
+#define SG_PASSWORD_MIN      12   /* bytes */
+#define SG_PASSWORD_MAX      1024 /* bytes */
+#define SG_PASSWORD_HASH_MAX 128  /* crypto_pwhash_STRBYTES */
 
 /* SG_OK if pw (len bytes) is acceptable as a new password: SG_PASSWORD_MIN to
  * SG_PASSWORD_MAX bytes, no NUL byte. Otherwise SG_ERR_INVALID with field

@@ -148,8 +148,8 @@ static void test_cookie_get(void **state)
         if (got != (rows[i].want != NULL))
             fail_msg("row %zu (%s): '%s' found=%d", i, rows[i].why, rows[i].header, got);
         if (got && strcmp(out, rows[i].want) != 0)
-            fail_msg("row %zu (%s): '%s' -> '%s', want '%s'", i, rows[i].why, rows[i].header,
-                     out, rows[i].want);
+            fail_msg("row %zu (%s): '%s' -> '%s', want '%s'", i, rows[i].why, rows[i].header, out,
+                     rows[i].want);
     }
     char fits[33];
     /* exactly 32 bytes fit a 33-byte buffer */

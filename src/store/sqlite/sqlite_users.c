@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLS "id, email, role, password_hash, created_at, updated_at, coalesce(last_sign_in_at, 0)"
+#define USER_COLS                                                                                  \
+    "id, email, role, password_hash, created_at, updated_at, coalesce(last_sign_in_at, 0)"
 
 static sqlite3_stmt *prep(conn *c, const char *sql)
 {
@@ -313,8 +314,9 @@ static sg_err throttle_reset(conn *c, const char *scope, const char *subject, sg
 
 static sg_err session_insert(conn *c, const sg_session_new *n, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
-                               "last_seen_at, expires_at, source) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        prep(c, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
+                "last_seen_at, expires_at, source) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
     if (st) {
         sq_bind_text(st, 1, n->id_hash);
         sq_bind_text(st, 2, n->user_id);
@@ -591,8 +593,8 @@ static sg_err audit_add_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return audit_insert(c, a->by, a->action, a->subject, a->detail, e);
 }
 
-sg_err sg_store_audit_add(sg_store *s, const sg_actor *by, const char *action,
-                          const char *subject, const char *detail, sg_error *e)
+sg_err sg_store_audit_add(sg_store *s, const sg_actor *by, const char *action, const char *subject,
+                          const char *detail, sg_error *e)
 {
     audit_add_arg a = {by, action, subject, detail};
     return sq_write_sync(s, audit_add_fn, &a, e);
@@ -609,8 +611,8 @@ static void audit_row(sqlite3_stmt *st, sg_audit *r)
     sq_col_copy(st, 6, r->source, sizeof r->source);
 }
 
-sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
-                            sg_audit **out, size_t *n)
+sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit, sg_audit **out,
+                            size_t *n)
 {
     *out = NULL;
     *n = 0;
