@@ -2,12 +2,18 @@
 remove; validation; only admins; the last admin is kept; changes are audited
 (GET /v1/audit and `smsgate audit`) with who, what, when and from where."""
 import json
+import os
+import pty
 import re
+import select
 import signal
+import subprocess
+import time
 
 import requests
 
-from conftest import Proc, assert_problem, create_key, free_port, run_cli, wait_for
+from conftest import (BIN, Proc, assert_problem, clean_env, create_key, free_port, run_cli,
+                      wait_for)
 from userkit import create_user, sign_in, signed_in, user_cli
 
 PW = "a-long-enough-password"
@@ -268,3 +274,64 @@ def test_the_demo_prints_a_console_login(harness):
         proc.signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
     assert logins[0][0] == logins[1][0] and logins[0][1] != logins[1][1]
+
+
+def run_on_a_terminal(args, lines, timeout=30):
+    """Run `smsgate ARGS` with a pseudo-terminal as stdin, stdout and stderr,
+    answering each prompt ending in ': ' with the next of lines. Returns (exit
+    code, everything the terminal showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([BIN, *map(str, args)], stdin=slave, stdout=slave, stderr=slave,
+                            env=clean_env(), start_new_session=True)
+    os.close(slave)
+    shown, pending, answered_at = b"", list(lines), -1
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            # a prompt is answered once it is shown (the program flushes what was
+            # typed before it), and only once
+            if pending and shown.endswith(b": ") and len(shown) > answered_at:
+                answered_at = len(shown)
+                os.write(master, pending.pop(0).encode() + b"\n")
+        elif proc.poll() is not None:
+            break
+    rc = proc.wait(timeout=10)
+    os.close(master)
+    return rc, shown.decode(errors="replace")
+
+
+def test_the_cli_asks_twice_without_echo_on_a_terminal(harness):
+    db = str(harness.tmp / "tty.db")
+    secret = "typed-on-a-terminal-77"
+    rc, shown = run_on_a_terminal(["user", "create", "--email", "tty@example.org", "--role",
+                                   "admin", "--db", db, "--log-level", "warn"], [secret, secret])
+    assert rc == 0, shown
+    assert "Password: " in shown and "Password again: " in shown
+    assert secret not in shown  # never echoed
+    srv = harness.start_server(db=db)
+    assert sign_in(srv, "tty@example.org", secret)[1].status_code == 200
+    # two different answers: refused, nothing changed
+    rc, shown = run_on_a_terminal(["user", "passwd", "tty@example.org", "--db", db,
+                                   "--log-level", "warn"], ["first-answer-xxxx", "second-answer-yy"])
+    assert rc == 1 and "differ" in shown, shown
+    assert "first-answer-xxxx" not in shown and "second-answer-yy" not in shown
+    assert sign_in(srv, "tty@example.org", secret)[1].status_code == 200
+
+
+def test_the_user_list_is_cursor_paged(harness):
+    srv = start(harness)
+    made = [srv.post("/v1/users", json={"email": f"p{i}@example.org", "role": "viewer",
+                                        "password": PW}).json()["id"] for i in range(3)]
+    page = srv.get("/v1/users", params={"limit": 2}).json()
+    assert [u["id"] for u in page["data"]] == made[:2] and page["next_cursor"]
+    rest = srv.get("/v1/users", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [u["id"] for u in rest["data"]] == made[2:] and rest["next_cursor"] is None
+    assert_problem(srv.get("/v1/users", params={"limit": 0}), 400, "invalid_limit", "limit")
