@@ -211,6 +211,14 @@ static sg_err sessions_of_user_delete(conn *c, const char *user_id, sg_error *e)
     return step_done(c, st, e, "ending the user's sessions");
 }
 
+/* The error of a failed user_read of id: "no user ID" or a store failure. */
+static sg_err user_missing(sg_error *e, sg_err err, const char *id)
+{
+    if (err == SG_ERR_NOT_FOUND)
+        return sg_error_set(e, err, NULL, "no user %.64s", id);
+    return sg_error_set(e, err, NULL, "cannot read the user: %s", sg_strerror(err));
+}
+
 typedef struct user_update_arg {
     const char *id;
     const sg_user_change *ch;
@@ -225,8 +233,7 @@ static sg_err user_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_user u;
     sg_err err = user_read(c, a->id, &u);
     if (err)
-        return sg_error_set(e, err, NULL, err == SG_ERR_NOT_FOUND ? "no user %.64s" : "%s",
-                            err == SG_ERR_NOT_FOUND ? a->id : "cannot read the user");
+        return user_missing(e, err, a->id);
     if (a->ch->role && strcmp(a->ch->role, "admin") != 0 && (err = keep_an_admin(c, &u, "role", e)))
         return err;
     sqlite3_stmt *st = prep(c, "UPDATE users SET role = coalesce(?2, role), password_hash = "
@@ -271,8 +278,7 @@ static sg_err user_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_user u;
     sg_err err = user_read(c, a->id, &u);
     if (err)
-        return sg_error_set(e, err, NULL, err == SG_ERR_NOT_FOUND ? "no user %.64s" : "%s",
-                            err == SG_ERR_NOT_FOUND ? a->id : "cannot read the user");
+        return user_missing(e, err, a->id);
     if ((err = keep_an_admin(c, &u, NULL, e)) || (err = sessions_of_user_delete(c, u.id, e)))
         return err;
     sqlite3_stmt *st = prep(c, "DELETE FROM users WHERE id = ?1");
