@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,9 +316,10 @@ void sg_http_add_header(sg_http_req *r, const char *name, const char *value)
     r->n_hdr++;
 }
 
-/* Sent with every answer (the API's and, later, the console's): no inline
- * script or style, nothing from elsewhere, never framed, no MIME sniffing, no
- * Referer leaving the site. */
+/* Sent with every answer (the API's and the console's): no inline script or
+ * style, nothing from elsewhere, never framed, no MIME sniffing, no Referer
+ * leaving the site. A handler that sets one of these itself (the console's
+ * pages, with a stricter policy) keeps its own. */
 static const char *const security_headers[][2] = {
     {"Content-Security-Policy",
      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -326,6 +328,15 @@ static const char *const security_headers[][2] = {
     {"Referrer-Policy", "no-referrer"},
     {"X-Frame-Options", "DENY"},
 };
+
+static bool has_header(const sg_http_req *r, const char *name)
+{
+    for (int i = 0; i < r->n_hdr; i++) {
+        if (r->hdr_name[i] && strcasecmp(r->hdr_name[i], name) == 0)
+            return true;
+    }
+    return false;
+}
 
 static enum MHD_Result queue(sg_http_req *r)
 {
@@ -344,8 +355,10 @@ static enum MHD_Result queue(sg_http_req *r)
         if (r->hdr_name[i] && r->hdr_value[i])
             MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     }
-    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
-        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
+        if (!has_header(r, security_headers[i][0]))
+            MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    }
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -227,6 +227,13 @@ def test_security_headers_on_every_answer(harness):
         assert r.headers.get("X-Content-Type-Options") == "nosniff"
         assert r.headers.get("Referrer-Policy") == "no-referrer"
         assert r.headers.get("X-Frame-Options") == "DENY"
+    # the console's pages keep their own (stricter) policy: one policy, never two
+    r = requests.get(srv.url + "/console/", timeout=10)
+    csp = r.headers.get("Content-Security-Policy", "")
+    assert csp.count("default-src") == 1, csp
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, csp
+    assert r.headers.get("X-Frame-Options") == "DENY"
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
 
 
 def test_passwords_never_in_logs_or_answers(harness):
