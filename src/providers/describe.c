@@ -61,6 +61,8 @@ json_t *sg_config_key_json(const sg_config_key *c)
                           (c->flags & SG_CONFIG_ADVANCED) != 0, "help", c->help ? c->help : "");
     if (f && c->def)
         json_object_set_new(f, "default", default_value(c));
+    if (f && (c->flags & SG_CONFIG_MULTILINE))
+        json_object_set_new(f, "multiline", json_true());
     if (f && c->one_of)
         json_object_set_new(f, "one_of", one_of_json(c->one_of));
     return f;

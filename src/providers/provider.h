@@ -92,6 +92,7 @@ typedef enum sg_config_value {
 #define SG_CONFIG_REQUIRED 0x1u /* the config is refused without it */
 #define SG_CONFIG_SECRET   0x2u /* sealed at rest, masked when shown, never logged */
 #define SG_CONFIG_ADVANCED 0x4u /* rarely changed: a form folds it away */
+#define SG_CONFIG_MULTILINE 0x8u /* text of several lines: a form shows a text box */
 
 typedef struct sg_config_key {
     const char *key;     /* "account_sid"; NULL ends a table */
@@ -101,7 +102,7 @@ typedef struct sg_config_key {
     const char *help;
     sg_config_value type;
     const char *label; /* "Account SID": the words the seed platforms' forms use */
-    unsigned flags;    /* SG_CONFIG_REQUIRED | SG_CONFIG_SECRET | SG_CONFIG_ADVANCED */
+    unsigned flags;    /* SG_CONFIG_REQUIRED | SECRET | ADVANCED | MULTILINE */
     const char *def;   /* the default as a flag's text ("1", "https://..."); NULL: none */
     /* "group:option" when the key is one of alternatives: the config needs, in
      * each group, every key of at least one option ("credentials:auth_token"

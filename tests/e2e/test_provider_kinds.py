@@ -71,6 +71,9 @@ def test_clickatell_fields(gw):
     assert ck["params"]["label"] == "API Parameters"
     assert ck["api_id"]["one_of"]["group"] == ck["params"]["one_of"]["group"]
     assert ck["mo"]["type"] == "boolean" and ck["mo"]["default"] is False
+    # the API Parameters box takes lines: the one field flagged multiline
+    assert {k for k, f in ck.items() if f.get("multiline")} == {"params"}
+    assert ck["params"]["multiline"] is True and "multiline" not in ck["api_id"]
     pf = fields_of(gw.srv.get("/v1/provider-kinds/clickatell-platform").json())
     assert pf["api_key"]["label"] == "API key"
     assert pf["api_key"]["required"] and pf["api_key"]["secret"]

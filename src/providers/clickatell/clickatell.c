@@ -1233,6 +1233,7 @@ static const sg_config_key legacy_config_keys[] = {
      .metavar = "TEXT",
      .label = "API Parameters",
      .help = "CiviCRM's API Parameters text: api_id=, from= and mo= lines.",
+     .flags = SG_CONFIG_MULTILINE,
      .one_of = "api_id:params"},
     {.key = "base_url",
      .metavar = "URL",

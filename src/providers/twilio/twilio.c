@@ -748,7 +748,7 @@ static const sg_config_key config_keys[] = {
      .metavar = "TEXT",
      .label = "API Parameters",
      .help = "CiviCRM's API Parameters text: from=...|... and mo=1 lines.",
-     .flags = SG_CONFIG_ADVANCED,
+     .flags = SG_CONFIG_ADVANCED | SG_CONFIG_MULTILINE,
      .one_of = "sender:params"},
     {.key = "base_url",
      .metavar = "URL",
