@@ -9,6 +9,7 @@ import { pageFor, pagesFor } from './pages.js';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
+import { Providers } from './pages/providers.jsx';
 import { SignIn } from './pages/sign_in.jsx';
 import { Link, navigate, useRoute } from './router.jsx';
 import { loadSession, signOut } from './session.js';
@@ -16,6 +17,7 @@ import { loadSession, signOut } from './session.js';
 const BUILT = {
   '/': Dashboard,
   '/error-codes': ErrorCodes,
+  '/providers': Providers,
 };
 
 export function App() {
@@ -91,7 +93,7 @@ function Shell({ session, path, onSignOut }) {
           <ul class="nav__list">
             {nav.map((p) => (
               <li key={p.path}>
-                <Link to={p.path} class="nav__link" aria-current={p.path === path ? 'page' : undefined}>
+                <Link to={p.path} class="nav__link" aria-current={p === page ? 'page' : undefined}>
                   {p.label}
                 </Link>
               </li>
@@ -99,7 +101,7 @@ function Shell({ session, path, onSignOut }) {
           </ul>
         </nav>
         <main id="main" class="main" tabIndex={-1}>
-          {Page ? <Page session={session} /> : page ? <NotBuilt page={page} /> : <NotFound />}
+          {Page ? <Page session={session} path={path} /> : page ? <NotBuilt page={page} /> : <NotFound />}
         </main>
       </div>
     </div>

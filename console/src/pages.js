@@ -4,7 +4,7 @@
 // is ready for them; a later feature adds a row here and a module under pages/.
 export const PAGES = [
   { path: '/', label: 'Dashboard', api: '/v1/stats', built: true },
-  { path: '/providers', label: 'Providers', api: '/v1/providers' },
+  { path: '/providers', label: 'Providers', api: '/v1/providers', built: true },
   { path: '/send', label: 'Send', api: '/v1/messages' },
   { path: '/messages', label: 'Messages', api: '/v1/messages' },
   { path: '/contacts', label: 'Contacts', api: '/v1/contacts' },
@@ -28,7 +28,8 @@ export function pagesFor(role) {
   return PAGES.filter((p) => (RANK[p.role ?? 'viewer'] ?? 0) <= have);
 }
 
-/** The page row for a route path, or null (an unknown path: "Page not found"). */
+/** The page row for a route path, or null (an unknown path: "Page not found").
+ * A page's sub-paths ("/providers/new", "/providers/prv_…") are its own. */
 export function pageFor(path) {
-  return PAGES.find((p) => p.path === path) ?? null;
+  return PAGES.find((p) => p.path === path || (p.path !== '/' && path.startsWith(p.path + '/'))) ?? null;
 }

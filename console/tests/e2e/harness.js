@@ -21,8 +21,8 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const OUT = join(REPO, 'build/console-e2e');
 export const SHOTS = join(OUT, 'screenshots');
 
-const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
-const AUTH_TOKEN = 'sim-auth-token-7f3e9a1c5b';
+export const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
+export const AUTH_TOKEN = 'sim-auth-token-7f3e9a1c5b';
 const READY_MS = 20000; // generous: a shared 2-core machine
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -111,8 +111,9 @@ export function runCli(args, input) {
  * Start the simulator and the server; resolve to
  * {url, key, db, sessions, request(method, path, body?), stop()}.
  * sessions: whether this server has POST /v1/session (issue 13's sessions).
+ * opts.callbacks: the simulator sends status callbacks (sent, delivered).
  */
-export async function startGateway(name) {
+export async function startGateway(name, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sg-console-'));
   const logs = join(OUT, 'logs', name);
   mkdirSync(logs, { recursive: true });
@@ -123,7 +124,7 @@ export async function startGateway(name) {
   };
   try {
     const sim = new Proc('sim', ['simulate', 'twilio', '--listen', '127.0.0.1:0', '--account-sid', ACCOUNT_SID,
-      '--auth-token', AUTH_TOKEN, '--log-level', 'warn', '--callbacks', 'off'], logs);
+      '--auth-token', AUTH_TOKEN, '--log-level', 'warn', ...(opts.callbacks ? [] : ['--callbacks', 'off'])], logs);
     procs.push(sim);
     const simUrl = await waitFor(() => {
       if (sim.exited) throw new Error(sim.describe());
@@ -241,7 +242,7 @@ export async function signIn(gw, page, user) {
       await route.fulfill({
         status: 200,
         contentType: 'application/json',
-        body: JSON.stringify({ user: { id: 'usr_test', email: user.email, role: 'admin' }, csrf_token: 'test',
+        body: JSON.stringify({ user: { id: 'usr_test', email: user.email, role: user.role ?? 'admin' }, csrf_token: 'test',
           expires_at: new Date(Date.now() + 3600e3).toISOString() }),
       });
       return;

@@ -35,6 +35,8 @@ test('the navigation lists every page of issue 13, admin-only pages for admins o
   assert.deepEqual(pagesFor('nobody'), [], 'an unknown role sees nothing');
   assert.equal(pageFor('/error-codes').label, 'Error codes');
   assert.equal(pageFor('/nope'), null);
+  assert.equal(pageFor('/providers/new').path, '/providers');
+  assert.equal(pageFor('/providers-x'), null);
   assert.equal(new Set(PAGES.map((p) => p.path)).size, PAGES.length, 'paths are unique');
 });
 
