@@ -519,7 +519,7 @@ function CustomStatusUrl({ provider, onChanged }) {
   };
   return (
     <div class="custom-callback">
-      <h3>Custom status callback URL</h3>
+      <h3>A status callback URL of your own</h3>
       {current ? (
         <p data-testid="custom-status-url">
           The provider is given <span class="mono">{current}</span> instead of smsgate’s own.{' '}
