@@ -355,7 +355,7 @@ function ConfigField({ field, ctx, optional }) {
       label={label}
       hint={hint}
       error={error}
-      type={field.secret ? 'password' : field.type === 'number' ? 'text' : 'text'}
+      type={field.secret ? 'password' : 'text'}
       inputmode={field.type === 'number' ? 'numeric' : undefined}
       autocomplete={field.secret ? 'new-password' : 'off'}
       placeholder={field.secret && ctx.editing ? 'unchanged' : undefined}
