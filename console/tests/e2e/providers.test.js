@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  ACCOUNT_SID, AUTH_TOKEN, createUser, launchBrowser, newPage, screenshot, signIn, startGateway,
+  ACCOUNT_SID, AUTH_TOKEN, allowSessionProbe, createUser, launchBrowser, newPage, screenshot, signIn, startGateway,
 } from './harness.js';
 
 const ADMIN = { email: 'admin@example.org', password: 'correct horse battery staple' };
@@ -38,8 +38,9 @@ after(async () => {
  * browser's own log line for an answer the test provokes (`expect`: statuses). */
 async function withPage(user, fn, expect = []) {
   const allow = (text, where) =>
-    new URL(where || 'about:blank').pathname.startsWith('/v1/providers') &&
-    expect.some((s) => text.includes(`status of ${s} `));
+    allowSessionProbe(text, where) ||
+    (new URL(where || 'about:blank').pathname.startsWith('/v1/providers') &&
+      expect.some((s) => text.includes(`status of ${s} `)));
   const p = await newPage(browser, { allow });
   try {
     await signIn(gw, p.page, user);
