@@ -454,9 +454,11 @@ sg_http_result sg_api_error_codes(sg_http_req *req, void *ctx)
     for (size_t i = 0; (c = sg_errcode_at(i)); i++) {
         if (provider && strcmp(provider, c->provider) != 0)
             continue;
-        json_array_append_new(data, json_pack("{s:s, s:s, s:s, s:s, s:s}", "provider", c->provider,
-                                              "code", c->code, "title", c->title, "meaning",
-                                              c->meaning, "class", sg_errclass_name(c->cls)));
+        json_array_append_new(data, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "provider",
+                                              c->provider, "code", c->code, "title", c->title,
+                                              "meaning", c->meaning, "class",
+                                              sg_errclass_name(c->cls), "send_class",
+                                              sg_sendclass_name(c->send)));
     }
     sg_api_respond_page(req, json_pack("{s:o, s:n}", "data", data, "next_cursor"), NULL, &pg);
     return SG_HTTP_DONE;

@@ -12,6 +12,20 @@ typedef enum sg_errclass {
     SG_ERRCLASS_TEMPORARY,     /* it may succeed later */
 } sg_errclass;
 
+/* What an answer to a send request says about where the trouble is, for routing
+ * (docs/routing.md, "Error classes"). Independent of sg_errclass: it says who is
+ * at fault and so whether another provider may try, not whether a later attempt
+ * may succeed. Every catalogue row has one (UNSET is a row someone forgot). */
+typedef enum sg_sendclass {
+    SG_SENDCLASS_UNSET = 0, /* never valid on a row; tests refuse it */
+    SG_SENDCLASS_ACCEPTED,  /* the provider took the message */
+    SG_SENDCLASS_RECIPIENT, /* the number or the content is refused: final, never failed over */
+    SG_SENDCLASS_PROVIDER,  /* the provider (account, credentials, outage) is the problem */
+    SG_SENDCLASS_RETRY,     /* a transient hiccup: try the same provider again first */
+    SG_SENDCLASS_NONE,      /* not an answer to a send: a delivery report after acceptance,
+                               or smsgate's own code; never failed over */
+} sg_sendclass;
+
 /* One row. A table of rows ends with a row whose code is NULL. */
 typedef struct sg_errcode {
     const char *provider; /* "twilio", "clickatell", or "smsgate" for smsgate's own codes */
@@ -19,6 +33,7 @@ typedef struct sg_errcode {
     const char *title;    /* "Unreachable destination handset" */
     const char *meaning;  /* one or two sentences for humans */
     sg_errclass cls;
+    sg_sendclass send; /* the row's class as an answer to a send request */
 } sg_errcode;
 
 /* smsgate's own rows (provider "smsgate": a message it stopped trying to send),
@@ -30,5 +45,9 @@ const sg_errcode *sg_errcodes_own(void);
 const sg_errcode *sg_errcode_in(const sg_errcode *rows, const char *provider, const char *code);
 
 const char *sg_errclass_name(sg_errclass cls); /* "permanent" / "temporary" */
+
+/* "accepted", "recipient", "provider", "retry", "none"; "unset" for UNSET (a row
+ * without a class) and anything out of range. Static. */
+const char *sg_sendclass_name(sg_sendclass c);
 
 #endif

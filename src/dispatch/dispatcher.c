@@ -16,6 +16,7 @@
 #include "dispatch/dispatcher.h"
 #include "core/ratelimit.h"
 #include "core/sender.h"
+#include "providers/send_class.h"
 #include "util/buf.h"
 #include "util/crypto.h"
 #include "util/http_client.h"
@@ -50,6 +51,9 @@ struct send_job {
     send_job *fl_prev, *fl_next; /* in the in-flight list */
     /* When this attempt was started (ms, wall clock). */
     int64_t started_at;
+    /* The send class of this attempt's answer (providers/send_class.h); UNSET
+     * until an attempt has ended. Recorded on the outcome's event. */
+    sg_sendclass send_class;
 };
 
 struct bucket {
@@ -116,7 +120,10 @@ static sg_outcome *outcome_add_for(sg_dispatcher *d, const char *id, const char 
 
 static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_kind kind)
 {
-    return outcome_add_for(d, j->msg.id, j->from, kind);
+    sg_outcome *o = outcome_add_for(d, j->msg.id, j->from, kind);
+    if (o && j->send_class != SG_SENDCLASS_UNSET && kind != SG_OUTCOME_SENT)
+        o->send_class = sg_sendclass_name(j->send_class);
+    return o;
 }
 
 static void outcomes_flush(sg_dispatcher *d)
@@ -532,9 +539,41 @@ static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, 
         snprintf(o->error_message, sizeof o->error_message, "%s", res->error_message);
     }
     sg_metrics_provider_add(j->prov->name, SG_M_RETRIED, 1);
-    sg_log(SG_LOG_INFO, "send_retry", "id=%s provider=%s attempt=%u http=%ld code=%s", j->msg.id,
-           j->prov->name, s.attempts, status, res->error_code[0] ? res->error_code : "-");
+    sg_log(SG_LOG_INFO, "send_retry", "id=%s provider=%s attempt=%u http=%ld code=%s class=%s",
+           j->msg.id, j->prov->name, s.attempts, status, res->error_code[0] ? res->error_code : "-",
+           sg_sendclass_name(j->send_class));
     job_free(d, j);
+}
+
+/* The transport errors after which the provider never saw the request: no
+ * connection was made. Any other error (a timeout, a connection broken
+ * mid-answer, an answer too large) may have reached it. */
+static const CURLcode not_sent_errors[] = {
+    CURLE_COULDNT_CONNECT,     CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
+    CURLE_SSL_CONNECT_ERROR,   CURLE_PEER_FAILED_VERIFICATION, CURLE_UNSUPPORTED_PROTOCOL,
+    CURLE_URL_MALFORMAT,
+};
+
+static sg_send_transport transport_of(CURLcode rc)
+{
+    if (rc == CURLE_OK)
+        return SG_TRANSPORT_ANSWERED;
+    for (size_t i = 0; i < sizeof not_sent_errors / sizeof not_sent_errors[0]; i++) {
+        if (rc == not_sent_errors[i])
+            return SG_TRANSPORT_NOT_SENT;
+    }
+    return SG_TRANSPORT_LOST;
+}
+
+/* Classify the attempt once (docs/routing.md, "Error classes"): kept on the job
+ * for its outcome's event and the log; an error no catalogue row classifies is
+ * counted. The class does not change what happens to the message yet. */
+static void classify_attempt(send_job *j, CURLcode rc, long status, const sg_prov_result *res)
+{
+    bool unknown = false;
+    j->send_class = sg_send_classify(j->prov->kind, transport_of(rc), status, res, &unknown);
+    if (unknown)
+        sg_metrics_provider_add(j->prov->name, SG_M_SEND_UNKNOWN, 1);
 }
 
 static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
@@ -555,6 +594,7 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         res.outcome = SG_SEND_RETRYABLE;
         sg_http_call_error(&j->call, rc, res.error_message, sizeof res.error_message);
     }
+    classify_attempt(j, rc, status, &res);
     const char *name = j->prov->name;
     if (res.outcome == SG_SEND_ACCEPTED) {
         sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);
@@ -565,8 +605,9 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         retry_job(d, j, &res, status);
         return;
     } else {
-        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s", j->msg.id, name,
-               status, res.error_code[0] ? res.error_code : "-");
+        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s class=%s",
+               j->msg.id, name, status, res.error_code[0] ? res.error_code : "-",
+               sg_sendclass_name(j->send_class));
         fail_job(d, j, res.error_code, res.error_message, res.opted_out);
         return;
     }

@@ -744,6 +744,10 @@ typedef struct sg_outcome {
     int64_t first_attempt_at;
     bool opt_out; /* SG_OUTCOME_FAILED: the provider says the recipient opted out */
     bool unsent;  /* SG_OUTCOME_FAILED: failed before a request was made (not an attempt) */
+    /* SG_OUTCOME_RETRY and _FAILED: the send class of the attempt's answer
+     * ("provider", core/errcodes.h sg_sendclass_name; static), added to the
+     * event's detail; NULL when no attempt was answered or classified */
+    const char *send_class;
 } sg_outcome;
 
 /* Record outcomes of claimed messages; the attempt counter goes up by one for

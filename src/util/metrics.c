@@ -141,12 +141,15 @@ void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g)
 {
     static const char *const names[SG_M__PROVIDER_COUNT] = {
         "smsgate_messages_accepted_total", "smsgate_messages_sent_total",
-        "smsgate_messages_failed_total", "smsgate_messages_retried_total"};
+        "smsgate_messages_failed_total", "smsgate_messages_retried_total",
+        "smsgate_send_unknown_errors_total"};
     static const char *const help[SG_M__PROVIDER_COUNT] = {
         "Messages accepted for sending, by provider.",
         "Messages the provider accepted, by provider.",
         "Messages that failed for good, by provider.",
-        "Send attempts that failed and will be retried, by provider."};
+        "Send attempts that failed and will be retried, by provider.",
+        "Errors answered to send requests that no error-code row classifies (send class "
+        "provider), by provider."};
     for (int m = 0; m < SG_M__PROVIDER_COUNT; m++) {
         sg_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", names[m], help[m], names[m]);
         for (int i = 0; i < MAX_PROVIDERS && atomic_load(&slots[i].used); i++)

@@ -13,6 +13,7 @@ typedef enum sg_provider_metric {
     SG_M_SENT,         /* provider took the message */
     SG_M_FAILED,       /* failed for good */
     SG_M_RETRIED,      /* retryable failure, will retry */
+    SG_M_SEND_UNKNOWN, /* an error answered to a send that no catalogue row classifies */
     SG_M__PROVIDER_COUNT
 } sg_provider_metric;
 

@@ -1892,9 +1892,10 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         status = SG_STATUS_QUEUED;
         char when[SG_TIME_STR_MAX];
         sg_time_format(o->retry_at, when, sizeof when);
-        snprintf(detail, sizeof detail, "retry at %s after: %s%s%s", when,
+        snprintf(detail, sizeof detail, "retry at %s after: %s%s%s%s%s", when,
                  o->error_code[0] ? o->error_code : "", o->error_code[0] ? " " : "",
-                 o->error_message);
+                 o->error_message, o->send_class ? "; send class " : "",
+                 o->send_class ? o->send_class : "");
         break;
     case SG_OUTCOME_FAILED:
         st = sq_stmt(c, Q_OUT_FAILED);
@@ -1907,8 +1908,9 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sq_bind_text(st, 5, o->from);
         sqlite3_bind_int(st, 6, o->unsent ? 0 : 1);
         status = SG_STATUS_FAILED;
-        snprintf(detail, sizeof detail, "%s%s%s", o->error_code[0] ? o->error_code : "",
-                 o->error_code[0] ? " " : "", o->error_message);
+        snprintf(detail, sizeof detail, "%s%s%s%s%s", o->error_code[0] ? o->error_code : "",
+                 o->error_code[0] ? " " : "", o->error_message,
+                 o->send_class ? "; send class " : "", o->send_class ? o->send_class : "");
         break;
     case SG_OUTCOME_RELEASE:
     default:
