@@ -68,7 +68,7 @@ static const struct expect {
     {"clickatell", "110", SG_SENDCLASS_PROVIDER},
     {"clickatell", "111", SG_SENDCLASS_PROVIDER},
     {"clickatell", "112", SG_SENDCLASS_PROVIDER},
-    {"clickatell", "113", SG_SENDCLASS_RECIPIENT},
+    {"clickatell", "113", SG_SENDCLASS_PROVIDER},
     {"clickatell", "114", SG_SENDCLASS_PROVIDER},
     {"clickatell", "115", SG_SENDCLASS_PROVIDER},
     {"clickatell", "116", SG_SENDCLASS_PROVIDER},

@@ -69,7 +69,7 @@ const sg_errcode sg_clickatell_errors[] = {
     {"clickatell", "113", "Maximum message parts exceeded",
      "The text needs more parts than the request allowed (concat), or more than Clickatell "
      "accepts.",
-     PERM, RCPT},
+     PERM, PROV},
     {"clickatell", "114", "Cannot route message",
      "Clickatell has no route to the recipient's network for this account.", PERM, PROV},
     {"clickatell", "115", "Message expired", "The message expired before Clickatell could send it.",
