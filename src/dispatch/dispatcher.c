@@ -549,8 +549,8 @@ static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, 
  * connection was made. Any other error (a timeout, a connection broken
  * mid-answer, an answer too large) may have reached it. */
 static const CURLcode not_sent_errors[] = {
-    CURLE_COULDNT_CONNECT,     CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
-    CURLE_SSL_CONNECT_ERROR,   CURLE_PEER_FAILED_VERIFICATION, CURLE_UNSUPPORTED_PROTOCOL,
+    CURLE_COULDNT_CONNECT,   CURLE_COULDNT_RESOLVE_HOST,     CURLE_COULDNT_RESOLVE_PROXY,
+    CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_UNSUPPORTED_PROTOCOL,
     CURLE_URL_MALFORMAT,
 };
 
@@ -605,8 +605,8 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         retry_job(d, j, &res, status);
         return;
     } else {
-        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s class=%s",
-               j->msg.id, name, status, res.error_code[0] ? res.error_code : "-",
+        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s class=%s", j->msg.id,
+               name, status, res.error_code[0] ? res.error_code : "-",
                sg_sendclass_name(j->send_class));
         fail_job(d, j, res.error_code, res.error_message, res.opted_out);
         return;
