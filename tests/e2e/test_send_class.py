@@ -44,7 +44,7 @@ def test_unknown_error_is_counted_and_known_ones_are_not(harness):
     assert metric_value(srv.metrics(), UNKNOWN, {"provider": "sim"}) == 0
 
     # The simulator answers 29999, which no catalogue lists: provider class, counted.
-    unknown = srv.send("+15005550010", "unknown code")["id"]
+    unknown = srv.send("+15005559999", "unknown code")["id"]
     m = srv.wait_status(unknown, "failed")
     assert (m["error_code"], m["attempts"]) == ("29999", 1), m  # behaviour unchanged
     assert m["events"][-1]["detail"].startswith("29999 "), m["events"]

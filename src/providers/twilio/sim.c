@@ -333,7 +333,7 @@ static const magic to_magic[] = {
     {"+15005550009", 21614, "The 'To' number %s is not a valid mobile number."},
     /* The simulator's own: a code no catalogue lists, for smsgate's unknown-error
      * path (docs/routing.md). Twilio has no such number. */
-    {"+15005550010", 29999, "Simulated error for %s: a code smsgate's catalogue does not list."},
+    {"+15005559999", 29999, "Simulated error for %s: a code smsgate's catalogue does not list."},
     {NULL, 0, NULL},
 };
 
