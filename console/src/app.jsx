@@ -8,8 +8,10 @@ import { LoadError, PageTitle } from './components.jsx';
 import { pageFor, pagesFor } from './pages.js';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
+import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
 import { Providers } from './pages/providers.jsx';
+import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
 import { Link, navigate, useRoute } from './router.jsx';
 import { loadSession, signOut } from './session.js';
@@ -18,6 +20,8 @@ const BUILT = {
   '/': Dashboard,
   '/error-codes': ErrorCodes,
   '/providers': Providers,
+  '/send': Send,
+  '/messages': MessagesRoute,
 };
 
 export function App() {

@@ -5,8 +5,8 @@
 export const PAGES = [
   { path: '/', label: 'Dashboard', api: '/v1/stats', built: true },
   { path: '/providers', label: 'Providers', api: '/v1/providers', built: true },
-  { path: '/send', label: 'Send', api: '/v1/messages' },
-  { path: '/messages', label: 'Messages', api: '/v1/messages' },
+  { path: '/send', label: 'Send', api: '/v1/messages', built: true },
+  { path: '/messages', label: 'Messages', api: '/v1/messages', built: true },
   { path: '/contacts', label: 'Contacts', api: '/v1/contacts' },
   { path: '/groups', label: 'Groups', api: '/v1/groups' },
   { path: '/segments', label: 'Segments', api: '/v1/segments' },
