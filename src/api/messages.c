@@ -320,6 +320,44 @@ sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
+/* ?name=TIME (RFC 3339, or a date alone: its midnight UTC) into *ms_out, left 0
+ * when absent. False after answering 400 for an unreadable time. */
+static bool list_time_arg(sg_http_req *req, const char *name, int64_t *ms_out)
+{
+    const char *s = sg_http_query(req, name);
+    char buf[40];
+    *ms_out = 0;
+    if (!s)
+        return true;
+    if (strlen(s) == 10) {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        s = buf;
+    }
+    if (!sg_time_parse(s, ms_out) || *ms_out <= 0) {
+        sg_http_problem(req, 400, "invalid_request", name,
+                        "'%s' must be a date (2026-11-01) or an RFC 3339 time", name);
+        return false;
+    }
+    return true;
+}
+
+/* ?error_code=CODE: 1 to 64 printable ASCII characters. False after answering 400. */
+static bool list_error_code_arg(sg_http_req *req, const char **out)
+{
+    const char *s = sg_http_query(req, "error_code");
+    *out = s;
+    if (!s)
+        return true;
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s[i] > 0x20 && s[i] < 0x7f;
+    if (!ok)
+        sg_http_problem(req, 400, "invalid_request", "error_code",
+                        "'error_code' must be 1 to 64 printable characters");
+    return ok;
+}
+
 sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -369,6 +407,9 @@ sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx)
         }
         f.provider = provider_id;
     }
+    if (!list_error_code_arg(req, &f.error_code) || !list_time_arg(req, "since", &f.since_ms) ||
+        !list_time_arg(req, "until", &f.until_ms))
+        return SG_HTTP_DONE;
     const char *cursor = sg_http_query(req, "cursor");
     if (cursor) {
         if (!sg_id_valid("msg", cursor)) {

@@ -18,6 +18,9 @@ typedef struct message_settings {
     char status[16];
     char to[64];
     char provider[64];
+    char error_code[65];
+    char since[40];
+    char until[40];
     unsigned limit;
     bool json;
 } message_settings;
@@ -36,6 +39,12 @@ static const sg_opt list_opts[] = {
      "only messages to (or, inbound, from) this number"},
     {"provider", NULL, "", SG_OPT_STR, offsetof(S, provider), sizeof(((S *)0)->provider), "NAME",
      "only messages through this provider (name or id)"},
+    {"error-code", NULL, "", SG_OPT_STR, offsetof(S, error_code), sizeof(((S *)0)->error_code),
+     "CODE", "only messages with this error code (21614, expired, ...)"},
+    {"since", NULL, "", SG_OPT_STR, offsetof(S, since), sizeof(((S *)0)->since), "TIME",
+     "only messages created at or after TIME (RFC 3339, or a date: its midnight UTC)"},
+    {"until", NULL, "", SG_OPT_STR, offsetof(S, until), sizeof(((S *)0)->until), "TIME",
+     "only messages created before TIME"},
     {"limit", NULL, "50", SG_OPT_UINT, offsetof(S, limit), 0, "N",
      "how many messages, newest first (1 to 1000)"},
     JSON_OPT,
@@ -46,7 +55,8 @@ static const sg_opt show_opts[] = {SG_BASE_OPTS(S), JSON_OPT, SG_OPT_END};
 #undef S
 
 static const sg_cmd_spec list_spec = {
-    "smsgate message list [--status S] [--to N] [--provider P] [--limit N] [--json] [options]",
+    "smsgate message list [--status S] [--to N] [--provider P] [--error-code C]\n"
+    "                     [--since T] [--until T] [--limit N] [--json] [options]",
     "List messages, newest first.", list_opts, 0, 0};
 static const sg_cmd_spec show_spec = {
     "smsgate message show ID [--json] [options]",
@@ -66,6 +76,25 @@ static const char *provider_name(sg_app *app, const char *id, char out[64])
     snprintf(out, 64, "%s", p ? p->name : "");
     sg_registry_release(app->registry, set);
     return out;
+}
+
+/* --since/--until TIME into *ms (0 when empty); false after a usage error. */
+static bool list_time(const char *flag, const char *s, int64_t *ms, int *rc)
+{
+    char buf[40];
+    *ms = 0;
+    if (!s[0])
+        return true;
+    if (strlen(s) == 10) {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        s = buf;
+    }
+    if (!sg_time_parse(s, ms) || *ms <= 0) {
+        *rc = sg_cli_usage_error("message list", "--%s '%s' is not a date or an RFC 3339 time",
+                                 flag, s);
+        return false;
+    }
+    return true;
 }
 
 /* Parse list's filters into f (pointing into the buffers); false after a usage
@@ -101,7 +130,10 @@ static bool list_filter(sg_app *app, const message_settings *st, sg_message_filt
         }
         f->provider = provider_id;
     }
-    return true;
+    if (st->error_code[0])
+        f->error_code = st->error_code;
+    return list_time("since", st->since, &f->since_ms, rc) &&
+           list_time("until", st->until, &f->until_ms, rc);
 }
 
 static void print_rows(sg_app *app, const sg_message *ms, size_t n, bool json)

@@ -226,6 +226,9 @@ typedef struct sg_message_filter {
     const char *provider; /* provider id or NULL */
     const char *cursor;   /* id to continue after (exclusive), or NULL */
     size_t limit;         /* 1..1000 */
+    const char *error_code; /* exact error_code, or NULL */
+    int64_t since_ms;       /* created_at >= since_ms when > 0 (Unix ms) */
+    int64_t until_ms;       /* created_at < until_ms when > 0 (Unix ms) */
 } sg_message_filter;
 
 /* Newest first. *out malloc'd; has_more tells whether another page exists. */

@@ -1398,7 +1398,7 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
     *has_more = false;
     /* The filter combination varies, so this statement is built per call from fixed
      * fragments; every value is still bound, never pasted. */
-    char sql[512];
+    char sql[768];
     int len = snprintf(sql, sizeof sql, "SELECT " MSG_COLS " FROM messages WHERE 1");
     if (f->has_status)
         len += snprintf(sql + len, sizeof sql - (size_t)len, " AND status = ?1");
@@ -1408,6 +1408,12 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
         len += snprintf(sql + len, sizeof sql - (size_t)len, " AND provider_id = ?3");
     if (f->cursor)
         len += snprintf(sql + len, sizeof sql - (size_t)len, " AND id < ?4");
+    if (f->error_code)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND error_code = ?6");
+    if (f->since_ms > 0)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND created_at >= ?7");
+    if (f->until_ms > 0)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND created_at < ?8");
     snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY id DESC LIMIT ?5");
 
     conn *c = sq_reader_acquire(s);
@@ -1424,6 +1430,11 @@ sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message
     sq_bind_text(st, 3, f->provider);
     sq_bind_text(st, 4, f->cursor);
     sqlite3_bind_int64(st, 5, (int64_t)f->limit + 1);
+    sq_bind_text(st, 6, f->error_code);
+    if (f->since_ms > 0)
+        sqlite3_bind_int64(st, 7, f->since_ms);
+    if (f->until_ms > 0)
+        sqlite3_bind_int64(st, 8, f->until_ms);
     sg_err err = SG_OK;
     sg_message *msgs = calloc(f->limit + 1, sizeof *msgs);
     if (!msgs)
