@@ -117,6 +117,26 @@ test('the counter agrees with the server on encoding and segments', async () => 
   }
 });
 
+test('a schedule in local time is sent to the API as that moment in UTC', async () => {
+  await withPage(ADMIN, async ({ page }) => {
+    await page.goto(gw.url + '/console/send');
+    await page.getByLabel('To', { exact: true }).fill('+447400123456');
+    await page.getByLabel('Message', { exact: true }).fill('see you tomorrow');
+    const local = await page.evaluate(() => {
+      const d = new Date(Date.now() + 86400e3);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    });
+    const want = await page.evaluate((v) => new Date(v).toISOString(), local);
+    await page.getByLabel('Schedule (optional)').fill(local);
+    await page.getByRole('button', { name: 'Schedule message' }).click();
+    await page.getByText('Status: scheduled').waitFor();
+    const href = await page.getByRole('link', { name: /View the message/ }).getAttribute('href');
+    const m = await gw.request('GET', `/v1/messages/${href.split('/').pop()}`);
+    assert.equal(new Date(m.json.send_at).toISOString(), want);
+  });
+});
+
 test('errors from the API are shown beside their fields', async () => {
   await withPage(ADMIN, async ({ page }) => {
     await page.goto(gw.url + '/console/send');
@@ -181,6 +201,26 @@ test('filters narrow the list: status=failed shows only failed messages', async 
     await page.getByLabel('Number').fill('+447400123457');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByText('Page 1: 1 message').waitFor();
+    // Error code, and days in the browser's zone (today has them; up to yesterday has none).
+    await page.getByLabel('Number').fill('');
+    await page.getByLabel('Error code').fill('21614');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText(/^Page 1: \d+ messages?$/).waitFor();
+    const codes = await page.locator('tbody tr td:nth-child(5)').allInnerTexts();
+    assert.ok(codes.length >= 1 && codes.every((c) => c === '21614'), codes.join(','));
+    const day = (offset) => page.evaluate((o) => {
+      const d = new Date();
+      d.setDate(d.getDate() + o);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    }, offset);
+    await page.getByLabel('Error code').fill('');
+    await page.getByLabel('From day').fill(await day(0));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator(`a[href="/console/messages/${ok.json.id}"]`).waitFor();
+    await page.getByLabel('From day').fill('');
+    await page.getByLabel('To day').fill(await day(-1));
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No message matches these filters.', { exact: false }).waitFor();
   });
 });
 
