@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { createUser, launchBrowser, newPage, screenshot, signIn, startGateway, waitFor } from './harness.js';
+import { allowSessionProbe, createUser, launchBrowser, newPage, screenshot, signIn, startGateway, waitFor } from './harness.js';
 import { analyzeSms } from '../../src/sms_text.js';
 
 const ADMIN = { email: 'admin@example.org', password: 'correct horse battery staple' };
@@ -149,7 +149,8 @@ test('errors from the API are shown beside their fields', async () => {
     assert.equal(await page.getByLabel('To', { exact: true }).getAttribute('aria-invalid'), 'true');
     await page.locator('.error-summary a[href="#to"]').waitFor();
     await screenshot(page, 'send-field-error');
-  }, { allow: (text, where) => /\/v1\/messages$/.test(where) && /status of 400/.test(text) });
+  }, { allow: (text, where) => allowSessionProbe(text, where) ||
+    (/\/v1\/messages$/.test(where) && /status of 400/.test(text)) });
 });
 
 test('a send the provider refuses shows its error code and description on the message page', async () => {
