@@ -278,3 +278,27 @@ test('a viewer sees the messages but no Send form and no Cancel', async () => {
     await screenshot(page, 'message-viewer');
   });
 });
+
+test('360 px wide: Send (with a long marked body), Messages and a message fit without sideways scroll', async () => {
+  const r = await send({ to: FAILS, body: 'ł'.repeat(200) + 'x'.repeat(300) });
+  await waitFor(async () => (await gw.request('GET', `/v1/messages/${r.json.id}`)).json?.status === 'failed', 'failed');
+  await withPage(ADMIN, async ({ page }) => {
+    const fits = async (what) => {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${what}: ${overflow}px wider than the screen`);
+    };
+    await page.goto(gw.url + '/console/send');
+    await page.getByLabel('Message', { exact: true }).fill('ł'.repeat(100) + 'y'.repeat(200));
+    await page.locator('.counter__preview mark').first().waitFor();
+    await fits('send');
+    await screenshot(page, 'narrow-send');
+    await page.goto(gw.url + '/console/messages');
+    await page.locator('tbody tr').first().waitFor();
+    await fits('messages');
+    await screenshot(page, 'narrow-messages');
+    await page.goto(`${gw.url}/console/messages/${r.json.id}`);
+    await page.getByText('Status: failed').waitFor();
+    await fits('message');
+    await screenshot(page, 'narrow-message');
+  }, { viewport: { width: 360, height: 740 } });
+});
