@@ -276,7 +276,21 @@ test('a viewer sees the messages but no Send form and no Cancel', async () => {
     await page.getByText('Status: scheduled').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel message' }).count(), 0);
     await screenshot(page, 'message-viewer');
-  });
+    if (gw.sessions) {
+      // The API refuses the viewer's forced write (with a valid CSRF token), too.
+      const status = await page.evaluate(async (id) => {
+        const sess = await (await fetch('/v1/session')).json();
+        const r = await fetch(`/v1/messages/${id}/cancel`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': sess.csrf_token }, body: '{}',
+        });
+        return [r.status, (await r.json()).code];
+      }, r.json.id);
+      assert.equal(status[0], 403);
+      assert.notEqual(status[1], 'csrf_failed', 'refused for the role, not the token');
+      assert.equal((await gw.request('GET', `/v1/messages/${r.json.id}`)).json.status, 'scheduled');
+    }
+  }, { allow: (text, where) => allowSessionProbe(text, where) ||
+    (/\/cancel$/.test(where) && /status of 403/.test(text)) });
 });
 
 test('360 px wide: Send (with a long marked body), Messages and a message fit without sideways scroll', async () => {
