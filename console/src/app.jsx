@@ -6,10 +6,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { LoadError, PageTitle } from './components.jsx';
 import { pageFor, pagesFor } from './pages.js';
+import { Contacts } from './pages/contacts.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
 import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
+import { OptOuts } from './pages/optouts.jsx';
 import { Providers } from './pages/providers.jsx';
 import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
@@ -22,6 +24,8 @@ const BUILT = {
   '/providers': Providers,
   '/send': Send,
   '/messages': MessagesRoute,
+  '/contacts': Contacts,
+  '/opt-outs': OptOuts,
 };
 
 export function App() {
