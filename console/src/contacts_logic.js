@@ -123,7 +123,7 @@ export function timelineEntry(item) {
  * brackets, at least 5 digits): such a search asks the API for that contact. */
 export function looksLikePhone(q) {
   const s = String(q ?? '').trim();
-  return /^[+\d][\d\s().-]*$/.test(s) && (s.match(/\d/g) ?? []).length >= 5;
+  return /^[+\d(][\d\s().-]*$/.test(s) && (s.match(/\d/g) ?? []).length >= 5;
 }
 
 /** The rows any of whose `fields` contain every word of q (case-insensitive). */
