@@ -28,6 +28,7 @@ function ContactList({ session }) {
   const [query, setQuery] = useState('');
   const [found, setFound] = useState(null); // {query, contact|null} of a phone search
   const [adding, setAdding] = useState(false);
+  const [importing, setImporting] = useState(false);
 
   const load = async (cursor) => {
     try {
@@ -70,6 +71,11 @@ function ContactList({ session }) {
             Add contact
           </button>
         )}{' '}
+        {can(session, 'sender') && !importing && (
+          <button type="button" class="button button--ghost" onClick={() => setImporting(true)}>
+            Import contacts (CSV)
+          </button>
+        )}{' '}
         <a class="button button--ghost" href="/v1/contacts/export" download="contacts.csv">
           Export contacts (CSV)
         </a>
@@ -84,6 +90,7 @@ function ContactList({ session }) {
             }} />
         </section>
       )}
+      {importing && <ImportPanel session={session} onDone={() => load(null)} onClose={() => setImporting(false)} />}
       <form class="search" role="search" onSubmit={search}>
         <label class="label" for="contact-search">
           Search contacts
@@ -106,7 +113,7 @@ function ContactList({ session }) {
               : `${shown.length} of ${rows.length} contacts listed${next ? ' (more below)' : ''}`}
           </p>
           {rows.length === 0 ? (
-            <p class="empty">No contacts yet. Add one, or import a CSV file below.</p>
+            <p class="empty">No contacts yet. Add one, or import a CSV file.</p>
           ) : shown.length > 0 && (
             <div class="table-wrap" role="region" aria-label="Contacts table" tabIndex={0}>
               <table class="table">
@@ -143,14 +150,13 @@ function ContactList({ session }) {
           )}
         </>
       )}
-      {can(session, 'sender') && <ImportPanel session={session} onDone={() => load(null)} />}
     </>
   );
 }
 
 /** CSV import: file, optional group, the upload's progress, then the result
  * with the rejected rows by line number. */
-function ImportPanel({ session, onDone }) {
+function ImportPanel({ session, onDone, onClose }) {
   const [file, setFile] = useState(null);
   const [group, setGroup] = useState('');
   const [percent, setPercent] = useState(null);
@@ -207,9 +213,14 @@ function ImportPanel({ session, onDone }) {
           </label>
           <input class="input" id="import-group" value={group} onInput={(e) => setGroup(e.currentTarget.value)} />
         </div>
-        <button type="submit" class="button" disabled={phase === 'uploading'}>
-          Import
-        </button>
+        <p class="actions">
+          <button type="submit" class="button" disabled={phase === 'uploading'}>
+            Import
+          </button>
+          <button type="button" class="button button--ghost" onClick={onClose}>
+            Close
+          </button>
+        </p>
       </form>
       {percent !== null && (
         <div class="progress-wrap">
