@@ -281,6 +281,29 @@ test('a viewer sees contacts and opt-outs with no write controls', async () => {
   });
 });
 
+test('360 px wide: the contact form and a contact with a long attribute need no sideways scrolling', async () => {
+  const c = await createContact({ phone: '+447400100009', first_name: 'Narrow',
+    attributes: { ['a_very_long_attribute_name_without_spaces_'.repeat(2)]: 'x'.repeat(80) } });
+  const p = await newPage(browser, { viewport: { width: 360, height: 740 } });
+  try {
+    const { page } = p;
+    await signIn(gw, page, ADMIN);
+    const noSideways = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await openContact(page, c.id);
+    assert.ok(await noSideways(), 'contact page fits');
+    await page.getByRole('button', { name: 'Edit contact' }).click();
+    await page.getByLabel('Value 1').waitFor();
+    assert.ok(await noSideways(), 'edit form fits');
+    await screenshot(page, 'contact-360');
+    await page.goto(gw.url + '/console/opt-outs');
+    await page.getByRole('heading', { level: 1, name: 'Opt-outs' }).waitFor();
+    assert.ok(await noSideways(), 'opt-outs page fits');
+    assert.deepEqual(p.problems, []);
+  } finally {
+    await p.context.close();
+  }
+});
+
 // Last: the 400 contacts it adds push later ones past the list's first page
 // (the list is in the order the contacts were made).
 test('CSV import: progress to the end, the rejected rows listed with their line numbers', async () => {
