@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  ACCOUNT_SID, AUTH_TOKEN, createUser, launchBrowser, newPage, runCli, screenshot, signIn, startGateway, waitFor,
+  ACCOUNT_SID, AUTH_TOKEN, allowSessionProbe, createUser, launchBrowser, newPage, runCli, screenshot, signIn, startGateway, waitFor,
 } from './harness.js';
 
 const ADMIN = { email: 'contacts-admin@example.org', password: 'correct horse battery staple' };
@@ -34,7 +34,7 @@ after(async () => {
  * violation or dialog (alert/confirm). allow(text, url): console errors a test
  * expects (the browser logs every 4xx answer the test asked for). */
 async function withPage(fn, allow) {
-  const p = await newPage(browser, { allow });
+  const p = await newPage(browser, { allow: (t, u) => allowSessionProbe(t, u) || (allow ? allow(t, u) : false) });
   const dialogs = [];
   p.page.on('dialog', async (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
