@@ -6,6 +6,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { LoadError, PageTitle } from './components.jsx';
 import { pageFor, pagesFor } from './pages.js';
+import { NotAllowed } from './pages/admin_parts.jsx';
+import { ApiKeys } from './pages/api_keys.jsx';
+import { Audit } from './pages/audit.jsx';
 import { Contacts } from './pages/contacts.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
@@ -15,6 +18,7 @@ import { OptOuts } from './pages/optouts.jsx';
 import { Providers } from './pages/providers.jsx';
 import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
+import { Users } from './pages/users.jsx';
 import { Link, navigate, useRoute } from './router.jsx';
 import { loadSession, signOut } from './session.js';
 
@@ -26,6 +30,9 @@ const BUILT = {
   '/messages': MessagesRoute,
   '/contacts': Contacts,
   '/opt-outs': OptOuts,
+  '/api-keys': ApiKeys,
+  '/users': Users,
+  '/audit': Audit,
 };
 
 export function App() {
@@ -70,6 +77,8 @@ function Shell({ session, path, onSignOut }) {
   const page = pageFor(path);
   const Page = page && BUILT[page.path];
   const nav = pagesFor(session.user.role);
+  // A page above this role (its address typed or bookmarked) says so instead.
+  const allowed = !page || nav.includes(page);
   return (
     <div class="shell">
       <a class="skip-link" href="#main">
@@ -109,7 +118,7 @@ function Shell({ session, path, onSignOut }) {
           </ul>
         </nav>
         <main id="main" class="main" tabIndex={-1}>
-          {Page ? <Page session={session} path={path} /> : page ? <NotBuilt page={page} /> : <NotFound />}
+          {!allowed ? <NotAllowed page={page} /> : Page ? <Page session={session} path={path} /> : page ? <NotBuilt page={page} /> : <NotFound />}
         </main>
       </div>
     </div>

@@ -14,9 +14,9 @@ export const PAGES = [
   { path: '/broadcasts', label: 'Broadcasts', api: '/v1/broadcasts' },
   { path: '/opt-outs', label: 'Opt-outs', api: '/v1/optouts', built: true },
   { path: '/webhooks', label: 'Webhooks', api: '/v1/webhooks' },
-  { path: '/api-keys', label: 'API keys', api: '/v1/keys', role: 'admin' },
-  { path: '/users', label: 'Users', api: '/v1/users', role: 'admin' },
-  { path: '/audit', label: 'Audit log', api: '/v1/audit', role: 'admin' },
+  { path: '/api-keys', label: 'API keys', api: '/v1/keys', role: 'admin', built: true },
+  { path: '/users', label: 'Users', api: '/v1/users', role: 'admin', built: true },
+  { path: '/audit', label: 'Audit log', api: '/v1/audit', role: 'admin', built: true },
   { path: '/error-codes', label: 'Error codes', api: '/v1/error-codes', built: true },
 ];
 
