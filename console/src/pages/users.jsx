@@ -3,7 +3,7 @@
 // (PATCH /v1/users/{id}), remove one after confirmation (DELETE). The API
 // refuses to remove or demote the last admin (409 last_admin): its words are
 // shown as they come.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
 import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
@@ -130,9 +130,12 @@ export function Users() {
   );
 }
 
-/** A PATCH form for one user: body() is what it sends. */
+/** A PATCH form for one user: body() is what it sends. Its heading (ref)
+ * takes focus when the form opens below the list. */
 function useUserForm(user, ids, body, onDone) {
   const [err, setErr] = useState(null);
+  const ref = useRef(null);
+  useEffect(() => ref.current?.focus(), []);
   const submit = async (e) => {
     e.preventDefault();
     try {
@@ -143,7 +146,7 @@ function useUserForm(user, ids, body, onDone) {
       setErr(x);
     }
   };
-  return { err, errors: formErrors(err, ids), submit };
+  return { err, errors: formErrors(err, ids), submit, ref };
 }
 
 function ChangeRole({ user, onDone, onCancel }) {
@@ -151,7 +154,7 @@ function ChangeRole({ user, onDone, onCancel }) {
   const f = useUserForm(user, { role: 'user-new-role' }, () => ({ role }), onDone);
   return (
     <section aria-labelledby="change-role-title">
-      <h2 id="change-role-title">{`Change the role of ${user.email}`}</h2>
+      <h2 id="change-role-title" tabIndex={-1} ref={f.ref}>{`Change the role of ${user.email}`}</h2>
       <form class="form" onSubmit={f.submit} noValidate>
         <ErrorSummary errors={f.errors} />
         <SelectField id="user-new-role" label="New role" options={ROLES} value={role}
@@ -168,7 +171,7 @@ function ResetPassword({ user, onDone, onCancel }) {
   const f = useUserForm(user, { password: 'user-new-password' }, () => ({ password }), onDone);
   return (
     <section aria-labelledby="reset-password-title">
-      <h2 id="reset-password-title">{`Set a new password for ${user.email}`}</h2>
+      <h2 id="reset-password-title" tabIndex={-1} ref={f.ref}>{`Set a new password for ${user.email}`}</h2>
       <form class="form" onSubmit={f.submit} noValidate>
         <ErrorSummary errors={f.errors} />
         <Field id="user-new-password" label="New password" type="password" autocomplete="new-password"

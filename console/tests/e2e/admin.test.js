@@ -51,7 +51,7 @@ async function withPage(fn, allow) {
 
 const skip = () => (gw.sessions ? false : 'needs sessions (POST /v1/session) for real users');
 
-test('users: a hostile email refused beside its field, a user added and listed, its role changed', async (t) => {
+test('users: a hostile email refused beside its field, a user added and listed, its role changed, its password reset', async (t) => {
   if (skip()) return t.skip(skip());
   await withPage(async ({ page }) => {
     await signIn(gw, page, ADMIN);
@@ -77,12 +77,22 @@ test('users: a hostile email refused beside its field, a user added and listed, 
     await screenshot(page, 'users');
 
     await row.getByRole('button', { name: `Change role of ${NEW_USER}` }).click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'change-role-title', 'the form takes focus');
     await page.getByLabel('New role').selectOption('viewer');
     await page.getByRole('button', { name: 'Save role' }).click();
     await page.getByText(`${NEW_USER} is now viewer.`).waitFor();
     const u = (await gw.request('GET', `/v1/users/${encodeURIComponent(NEW_USER)}`)).json;
     assert.equal(u.role, 'viewer');
-  }, (text, url) => /\/v1\/users$/.test(url) && /status of 400/.test(text));
+
+    // Reset password: too short is refused beside the field, then a long one is saved.
+    await page.locator('tbody tr', { hasText: NEW_USER }).getByRole('button', { name: `Reset password of ${NEW_USER}` }).click();
+    await page.getByLabel('New password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await page.locator('#user-new-password-error').waitFor();
+    await page.getByLabel('New password', { exact: true }).fill('another long password');
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await page.getByText(`${NEW_USER} has a new password`).waitFor();
+  }, (text, url) => /\/v1\/users(\/usr_\w+)?$/.test(url) && /status of 400/.test(text));
 });
 
 test('users: removing the last admin is refused with the API\'s words; the admin stays', async (t) => {
