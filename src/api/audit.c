@@ -1,11 +1,13 @@
 /* GET /v1/audit: who changed what, when and from where (users, sign-ins and
- * sign-outs, erasures), newest first. Filters: actor (a key id, a user's email
+ * sign-outs, erasures, and the admin writes of the API through sg_api_audit:
+ * providers, keys, webhooks, opt-outs, broadcasts), newest first. Filters: actor (a key id, a user's email
  * or "cli"), action ("user.create", ...), since (RFC 3339); cursor-paged by the
  * entry id like every other list. */
 #include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "http/problem.h"
+#include "util/log.h"
 #include "util/time.h"
 
 #include <stdio.h>
@@ -19,6 +21,19 @@ json_t *sg_audit_json(const sg_audit *a)
                      sg_api_time_json(a->at), "actor", a->actor, "action", a->action, "subject",
                      a->subject, "source", a->source[0] ? json_string(a->source) : json_null(),
                      "detail", detail ? detail : json_null());
+}
+
+void sg_api_audit(sg_http_req *req, sg_app *app, const char *action, const char *subject,
+                  const char *detail)
+{
+    char client[64];
+    sg_http_client_ip(req, client);
+    sg_actor by = {sg_auth_actor(sg_auth_caller(req)), client, sg_time_now_ms()};
+    sg_error e = {0};
+    sg_err err = sg_store_audit_add(app->store, &by, action, subject, detail, &e);
+    if (err)
+        sg_log(SG_LOG_WARN, "audit_write_failed", "action=%s subject=%.64s err=%s", action,
+               subject ? subject : "", sg_strerror(err));
 }
 
 /* The filters of the query into *f; false after answering 400. */

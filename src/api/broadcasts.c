@@ -318,6 +318,7 @@ sg_http_result sg_api_broadcasts_create(sg_http_req *req, void *ctx)
         } else {
             sg_log(SG_LOG_INFO, "broadcast_created", "broadcast=%s status=%s", b.id,
                    sg_bcast_status_name(b.status));
+            sg_api_audit(req, app, "broadcast.create", b.id, NULL);
             sg_broadcaster_wake(app->broadcaster);
             sg_broadcast full;
             if (sg_store_broadcast_get(app->store, b.id, &full) == SG_OK) {
@@ -389,8 +390,10 @@ sg_http_result sg_api_broadcasts_list(sg_http_req *req, void *ctx)
 
 #define BIT(s) (1u << (s))
 
+/* Move the broadcast in the path from a status in from_mask to `to` and audit it
+ * as action; verb words the refusal. */
 static sg_http_result transition(sg_http_req *req, sg_app *app, unsigned from_mask,
-                                  sg_bcast_status to, const char *verb)
+                                  sg_bcast_status to, const char *verb, const char *action)
 {
     sg_broadcast b;
     if (!broadcast_lookup(req, app, &b))
@@ -414,6 +417,7 @@ static sg_http_result transition(sg_http_req *req, sg_app *app, unsigned from_ma
     }
     sg_log(SG_LOG_INFO, "broadcast_status", "broadcast=%s status=%s", b.id,
            sg_bcast_status_name(to));
+    sg_api_audit(req, app, action, b.id, NULL);
     sg_broadcaster_wake(app->broadcaster);
     if (broadcast_lookup(req, app, &b)) {
         respond_broadcast(req, app, 200, &b);
@@ -424,18 +428,20 @@ static sg_http_result transition(sg_http_req *req, sg_app *app, unsigned from_ma
 
 sg_http_result sg_api_broadcasts_send(sg_http_req *req, void *ctx)
 {
-    return transition(req, ctx, BIT(SG_BCAST_DRAFT), SG_BCAST_SCHEDULED, "sent");
+    return transition(req, ctx, BIT(SG_BCAST_DRAFT), SG_BCAST_SCHEDULED, "sent",
+                      "broadcast.send");
 }
 
 sg_http_result sg_api_broadcasts_pause(sg_http_req *req, void *ctx)
 {
     return transition(req, ctx, BIT(SG_BCAST_SCHEDULED) | BIT(SG_BCAST_SENDING), SG_BCAST_PAUSED,
-                      "paused");
+                      "paused", "broadcast.pause");
 }
 
 sg_http_result sg_api_broadcasts_resume(sg_http_req *req, void *ctx)
 {
-    return transition(req, ctx, BIT(SG_BCAST_PAUSED), SG_BCAST_SENDING, "resumed");
+    return transition(req, ctx, BIT(SG_BCAST_PAUSED), SG_BCAST_SENDING, "resumed",
+                      "broadcast.resume");
 }
 
 sg_http_result sg_api_broadcasts_cancel(sg_http_req *req, void *ctx)
@@ -443,7 +449,8 @@ sg_http_result sg_api_broadcasts_cancel(sg_http_req *req, void *ctx)
     return transition(req, ctx,
                       BIT(SG_BCAST_DRAFT) | BIT(SG_BCAST_SCHEDULED) | BIT(SG_BCAST_SENDING) |
                           BIT(SG_BCAST_PAUSED),
-                      SG_BCAST_CANCELED, "canceled");
+                      SG_BCAST_CANCELED, "canceled",
+                      "broadcast.cancel");
 }
 
 sg_http_result sg_api_broadcasts_stats(sg_http_req *req, void *ctx)

@@ -372,6 +372,8 @@ sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, e.message);
         return SG_HTTP_DONE;
     }
+    if (changed)
+        sg_api_audit(req, app, "optout.add", o.phone, NULL);
     sg_optout stored;
     if (sg_store_optout_get(app->store, o.phone, &stored) == SG_OK)
         sg_http_respond_json(req, changed ? 201 : 200, optout_json(&stored));
@@ -436,8 +438,10 @@ sg_http_result sg_api_optouts_delete(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, e.message);
     else if (!changed)
         sg_http_problem(req, 404, "not_found", NULL, "%s is not opted out", phone);
-    else
+    else {
+        sg_api_audit(req, app, "optout.remove", phone, NULL);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
     return SG_HTTP_DONE;
 }
 

@@ -43,6 +43,13 @@ sg_http_result sg_api_contact_erase(sg_http_req *req, sg_app *app, const char *c
 sg_http_result sg_api_audit_list(sg_http_req *req, void *ctx);
 /* An audit entry as GET /v1/audit and `smsgate audit --json` show it. */
 json_t *sg_audit_json(const sg_audit *a);
+/* Record in the audit log that the caller of req (sg_auth_actor, from the
+ * client address) did action ("provider.create", ...) on subject (an id or a
+ * phone number). Called right after the change committed; detail is JSON text
+ * or NULL and never holds a secret. A failed write is logged, not answered:
+ * the change itself stands. */
+void sg_api_audit(sg_http_req *req, sg_app *app, const char *action, const char *subject,
+                  const char *detail);
 sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx);

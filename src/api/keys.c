@@ -71,6 +71,16 @@ static bool parse_create(sg_http_req *req, json_t *in, sg_role *role, const char
     return true;
 }
 
+/* Audit a created key: its name and role, never the key text. */
+static void audit_key(sg_http_req *req, sg_app *app, const sg_api_key *k)
+{
+    json_t *d = json_pack("{s:s, s:s}", "name", k->name, "role", k->role);
+    char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    sg_api_audit(req, app, "key.create", k->id, detail);
+    free(detail);
+    json_decref(d);
+}
+
 sg_http_result sg_api_keys_create(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -87,6 +97,7 @@ sg_http_result sg_api_keys_create(sg_http_req *req, void *ctx)
         if (err) {
             sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the key");
         } else {
+            audit_key(req, app, &row);
             json_t *resp = key_json(&row);
             json_object_set_new(resp, "key", json_string(text));
             sg_http_respond_json(req, 201, resp);
@@ -128,6 +139,7 @@ sg_http_result sg_api_keys_delete(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot revoke the key");
     } else {
         sg_auth_forget(id);
+        sg_api_audit(req, app, "key.revoke", id, NULL);
         sg_http_respond(req, 204, NULL, "", 0);
     }
     return SG_HTTP_DONE;

@@ -7,6 +7,7 @@
 #include "http/problem.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Whether the caller may see callback URLs that carry a secret. */
@@ -14,6 +15,31 @@ static bool caller_is_admin(const sg_http_req *req)
 {
     const sg_caller *c = sg_auth_caller(req);
     return c && c->role >= SG_ROLE_ADMIN;
+}
+
+/* Audit a provider write: subject the provider's id, detail the names (never the
+ * values: config holds secrets) of the fields the request set, and for a create
+ * the kind. */
+static void audit(sg_http_req *req, void *ctx, const char *action, const json_t *view,
+                  const json_t *in)
+{
+    json_t *d = json_object();
+    if (in) {
+        json_t *fields = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)in, key, v)
+        {
+            json_array_append_new(fields, json_string(key));
+        }
+        json_object_set_new(d, "fields", fields);
+    }
+    if (!strcmp(action, "provider.create"))
+        json_object_set(d, "kind", json_object_get(view, "kind"));
+    char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    sg_api_audit(req, ctx, action, json_string_value(json_object_get(view, "id")), detail);
+    free(detail);
+    json_decref(d);
 }
 
 static sg_http_result answer(sg_http_req *req, bool ok, int status, json_t *view,
@@ -34,6 +60,8 @@ sg_http_result sg_api_providers_create(sg_http_req *req, void *ctx)
     json_t *view = NULL;
     sg_reject rej;
     bool ok = sg_provider_admin_create(ctx, in, &view, &rej);
+    if (ok)
+        audit(req, ctx, "provider.create", view, in);
     json_decref(in);
     return answer(req, ok, 201, view, &rej);
 }
@@ -68,6 +96,11 @@ sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx)
     json_t *view = NULL;
     sg_reject rej;
     bool ok = sg_provider_admin_update(ctx, sg_http_param(req, 0), in, &view, &rej);
+    if (ok)
+        audit(req, ctx,
+              json_is_true(json_object_get(in, "default")) ? "provider.set_default"
+                                                            : "provider.update",
+              view, in);
     json_decref(in);
     return answer(req, ok, 200, view, &rej);
 }
@@ -75,8 +108,14 @@ sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx)
 sg_http_result sg_api_providers_delete(sg_http_req *req, void *ctx)
 {
     sg_reject rej;
-    if (!sg_provider_admin_delete(ctx, sg_http_param(req, 0), &rej))
+    json_t *view = NULL; /* for the id when the path names the provider */
+    if (!sg_provider_admin_show_for(ctx, sg_http_param(req, 0), true, &view, &rej) ||
+        !sg_provider_admin_delete(ctx, sg_http_param(req, 0), &rej)) {
+        json_decref(view);
         return answer(req, false, 0, NULL, &rej);
+    }
+    audit(req, ctx, "provider.delete", view, NULL);
+    json_decref(view);
     sg_http_respond(req, 204, NULL, "", 0);
     return SG_HTTP_DONE;
 }

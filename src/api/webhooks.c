@@ -221,6 +221,12 @@ sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the webhook");
         goto out;
     }
+    /* the audit's detail: the events only (a URL may carry a token) */
+    json_t *d = json_pack("{s:o}", "events", events_json(w.events));
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    sg_api_audit(req, app, "webhook.create", w.id, detail);
+    free(detail);
+    json_decref(d);
     json_t *resp = webhook_json(&w);
     json_object_set_new(resp, "secret", json_string(secret));
     sg_http_respond_json(req, 201, resp);
@@ -296,8 +302,10 @@ sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx)
         sg_http_problem(req, 404, "not_found", NULL, "no webhook %.64s", id);
     else if (err)
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot delete the webhook");
-    else
+    else {
+        sg_api_audit(req, app, "webhook.delete", id, NULL);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
     return SG_HTTP_DONE;
 }
 
