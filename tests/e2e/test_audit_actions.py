@@ -125,3 +125,16 @@ def test_broadcast_writes_are_audited(harness):
     assert audited(srv, "broadcast.") == rows_by(srv, [
         ("broadcast.create", bid), ("broadcast.pause", bid), ("broadcast.resume", bid),
         ("broadcast.cancel", bid), ("broadcast.create", draft), ("broadcast.send", draft)])
+
+
+def test_a_signed_in_user_is_the_actor(harness):
+    from userkit import create_user, signed_in
+    srv = start(harness)
+    pw = "a-long-enough-password"
+    create_user(srv.db, "ann@example.org", "admin", pw)
+    s, token = signed_in(srv, "ann@example.org", pw)
+    r = s.post(srv.url + "/v1/optouts", json={"phone": "+447911123457"},
+               headers={"X-CSRF-Token": token}, timeout=10)
+    assert r.status_code == 201, r.text
+    assert audited(srv, "optout.") == [("optout.add", "ann@example.org", "+447911123457",
+                                        "127.0.0.1")]
