@@ -77,6 +77,9 @@ test('users: a hostile email refused beside its field, a user added and listed, 
     await screenshot(page, 'users');
 
     await row.getByRole('button', { name: `Change role of ${NEW_USER}` }).click();
+    // The form is focused by an effect after it renders: wait for it (bounded), then check.
+    await page.waitForFunction(() => document.activeElement?.id === 'change-role-title', null,
+      { timeout: 5000 }).catch(() => {});
     assert.equal(await page.evaluate(() => document.activeElement.id), 'change-role-title', 'the form takes focus');
     await page.getByLabel('New role').selectOption('viewer');
     await page.getByRole('button', { name: 'Save role' }).click();

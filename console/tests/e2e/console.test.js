@@ -131,6 +131,9 @@ test('the sign-in form shows each problem+json answer where it belongs (answers 
 
     await submit.click();
     await summary.getByText('The email or password is not right.').waitFor();
+    // Focus moves in an effect after the summary renders: wait for it (bounded), then check.
+    await page.waitForFunction(() => document.activeElement?.classList.contains('error-summary'), null,
+      { timeout: 5000 }).catch(() => {});
     assert.equal(await page.evaluate(() => document.activeElement.classList.contains('error-summary')), true,
       'the summary takes focus');
 
@@ -141,6 +144,7 @@ test('the sign-in form shows each problem+json answer where it belongs (answers 
     assert.equal(await page.locator(`#${describedBy}`).textContent(), 'Error: Enter an email address', 'the error beside the field');
     await screenshot(page, 'sign-in-field-error');
     await summary.getByRole('link', { name: 'Enter an email address' }).click();
+    await page.waitForFunction(() => document.activeElement?.id === 'email', null, { timeout: 5000 }).catch(() => {});
     assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the summary link leads to the field');
 
     await submit.click();
