@@ -1,6 +1,7 @@
 /* Twilio's webhook requests as the simulator sends them: form bodies, signatures
  * and one curl easy handle per POST. */
 #include "sim/webhook.h"
+#include "sim/common.h"
 
 #include "core/gsm7.h"
 #include "util/crypto.h"
@@ -259,4 +260,27 @@ void sg_sim_post_free(sg_sim_post *p)
     free(p->url);
     free(p->body);
     memset(p, 0, sizeof *p);
+}
+
+int sg_sim_inject_finish(sg_sim_post *p, const char *url, const char *id_name, const char *id)
+{
+    int rc = SG_SIM_EXIT_FAIL;
+    sg_sim_result r;
+    sg_sim_post_result(p, sg_sim_post_perform(p), &r);
+    if (!r.http_status) {
+        fprintf(stderr, "smsgate simulate inject: %s: %s\n", url, r.error);
+    } else {
+        printf("HTTP %ld content_type=%s %s=%s\n", r.http_status,
+               r.content_type[0] ? r.content_type : "-", id_name, id);
+        fwrite(r.body, 1, r.body_len, stdout);
+        if (r.body_len && r.body[r.body_len - 1] != '\n')
+            putchar('\n');
+        if (r.truncated)
+            fprintf(stderr, "smsgate simulate inject: the answer was cut at %d bytes\n",
+                    SG_SIM_ANSWER_MAX);
+        rc = r.http_status >= 200 && r.http_status < 300 ? SG_SIM_EXIT_OK : SG_SIM_EXIT_FAIL;
+    }
+    fflush(stdout);
+    sg_sim_post_free(p);
+    return rc;
 }

@@ -121,4 +121,10 @@ CURLcode sg_sim_post_perform(sg_sim_post *p);
 void sg_sim_post_result(sg_sim_post *p, CURLcode rc, sg_sim_result *r);
 void sg_sim_post_free(sg_sim_post *p);
 
+/* The end of `simulate inject`: run p, print "HTTP <status> content_type=<type>
+ * <id_name>=<id>" and the answer's body on stdout (a failure, or an answer cut at
+ * SG_SIM_ANSWER_MAX, one line on stderr naming url), and free p. Returns 0 for a
+ * 2xx answer, else 1 (the simulators' exit codes). */
+int sg_sim_inject_finish(sg_sim_post *p, const char *url, const char *id_name, const char *id);
+
 #endif

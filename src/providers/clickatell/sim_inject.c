@@ -79,7 +79,6 @@ static const sg_cmd_spec inject_spec = {
 static int send_reply(sg_ck_request *req, const char *id)
 {
     sg_sim_post p = {0};
-    int rc = SG_SIM_EXIT_FAIL;
     char *body = req->body;
     req->body = NULL;
     if (!sg_sim_request_init(&p, &req->http, req->url, body)) {
@@ -87,24 +86,7 @@ static int send_reply(sg_ck_request *req, const char *id)
         sg_sim_post_free(&p);
         return SG_SIM_EXIT_FAIL;
     }
-    sg_sim_result r;
-    sg_sim_post_result(&p, sg_sim_post_perform(&p), &r);
-    if (!r.http_status) {
-        fprintf(stderr, "smsgate simulate inject: %s: %s\n", req->url, r.error);
-    } else {
-        printf("HTTP %ld content_type=%s message_id=%s\n", r.http_status,
-               r.content_type[0] ? r.content_type : "-", id);
-        fwrite(r.body, 1, r.body_len, stdout);
-        if (r.body_len && r.body[r.body_len - 1] != '\n')
-            putchar('\n');
-        if (r.truncated)
-            fprintf(stderr, "smsgate simulate inject: the answer was cut at %d bytes\n",
-                    SG_SIM_ANSWER_MAX);
-        rc = r.http_status >= 200 && r.http_status < 300 ? SG_SIM_EXIT_OK : SG_SIM_EXIT_FAIL;
-    }
-    fflush(stdout);
-    sg_sim_post_free(&p);
-    return rc;
+    return sg_sim_inject_finish(&p, req->url, "message_id", id);
 }
 
 static int check_args(inject_args *a)

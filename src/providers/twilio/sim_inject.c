@@ -5,6 +5,7 @@
 #include "sim/webhook.h"
 
 #include "core/gsm7.h"
+#include "util/form.h"
 #include "util/options.h"
 
 #include <stddef.h>
@@ -67,8 +68,7 @@ static bool account_sid_valid(const char *s)
     if (strncmp(s, "AC", 2) != 0 || strlen(s) != 34)
         return false;
     for (size_t i = 2; i < 34; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+        if (sg_hex_value(s[i]) < 0)
             return false;
     }
     return true;
@@ -77,30 +77,12 @@ static bool account_sid_valid(const char *s)
 static int post(const char *url, char *form, const char *signature, const char *sid)
 {
     sg_sim_post p = {0};
-    int rc = EXIT_FAIL;
     if (!sg_sim_post_init(&p, url, form, signature)) {
         fprintf(stderr, "smsgate simulate inject: out of memory\n");
         sg_sim_post_free(&p);
         return EXIT_FAIL;
     }
-    sg_sim_result r;
-    sg_sim_post_result(&p, sg_sim_post_perform(&p), &r);
-    if (!r.http_status) {
-        fprintf(stderr, "smsgate simulate inject: %s: %s\n", url, r.error);
-    } else {
-        printf("HTTP %ld content_type=%s message_sid=%s\n", r.http_status,
-               r.content_type[0] ? r.content_type : "-", sid);
-        fwrite(r.body, 1, r.body_len, stdout);
-        if (r.body_len && r.body[r.body_len - 1] != '\n')
-            putchar('\n');
-        if (r.truncated)
-            fprintf(stderr, "smsgate simulate inject: the answer was cut at %d bytes\n",
-                    SG_SIM_ANSWER_MAX);
-        rc = r.http_status >= 200 && r.http_status < 300 ? EXIT_OK : EXIT_FAIL;
-    }
-    fflush(stdout);
-    sg_sim_post_free(&p);
-    return rc;
+    return sg_sim_inject_finish(&p, url, "message_sid", sid);
 }
 
 static int check_args(const inject_args *a)
