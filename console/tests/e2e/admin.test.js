@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { allowSessionProbe, createUser, launchBrowser, newPage, screenshot, signIn, startGateway } from './harness.js';
+import {
+  createUser, launchBrowser, screenshot, signIn, startGateway, withCheckedPage,
+} from './harness.js';
 
 const ADMIN = { email: 'admin-pages@example.org', password: 'correct horse battery staple' };
 const VIEWER = { email: 'admin-pages-viewer@example.org', password: 'correct horse battery staple' };
@@ -30,24 +32,8 @@ after(async () => {
   await gw?.stop();
 });
 
-/** A fresh page; fails on any browser-console error (but those `allow`
- * accepts), page error, CSP violation or dialog. */
-async function withPage(fn, allow) {
-  const p = await newPage(browser, { allow: (t, u) => allowSessionProbe(t, u) || (allow ? allow(t, u) : false) });
-  const dialogs = [];
-  p.page.on('dialog', async (d) => {
-    dialogs.push(`${d.type()}: ${d.message()}`);
-    await d.dismiss();
-  });
-  try {
-    await fn(p);
-    assert.deepEqual(p.problems, [], 'no errors in the browser console');
-    assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
-    assert.deepEqual(dialogs, [], 'no dialog opened');
-  } finally {
-    await p.context.close();
-  }
-}
+/** A fresh page checked for browser errors (harness.js: withCheckedPage). */
+const withPage = (fn, allow) => withCheckedPage(browser, fn, allow);
 
 const skip = () => (gw.sessions ? false : 'needs sessions (POST /v1/session) for real users');
 

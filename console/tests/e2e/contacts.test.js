@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  ACCOUNT_SID, AUTH_TOKEN, allowSessionProbe, createUser, launchBrowser, newPage, runCli, screenshot, signIn, startGateway, waitFor,
+  ACCOUNT_SID, AUTH_TOKEN, createUser, launchBrowser, newPage, runCli, screenshot, signIn, startGateway, waitFor, withCheckedPage,
 } from './harness.js';
 
 const ADMIN = { email: 'contacts-admin@example.org', password: 'correct horse battery staple' };
@@ -30,25 +30,8 @@ after(async () => {
   await gw?.stop();
 });
 
-/** A fresh page; fails on any browser-console error, page error, CSP
- * violation or dialog (alert/confirm). allow(text, url): console errors a test
- * expects (the browser logs every 4xx answer the test asked for). */
-async function withPage(fn, allow) {
-  const p = await newPage(browser, { allow: (t, u) => allowSessionProbe(t, u) || (allow ? allow(t, u) : false) });
-  const dialogs = [];
-  p.page.on('dialog', async (d) => {
-    dialogs.push(`${d.type()}: ${d.message()}`);
-    await d.dismiss();
-  });
-  try {
-    await fn(p);
-    assert.deepEqual(p.problems, [], 'no errors in the browser console');
-    assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
-    assert.deepEqual(dialogs, [], 'no dialog opened');
-  } finally {
-    await p.context.close();
-  }
-}
+/** A fresh page checked for browser errors (harness.js: withCheckedPage). */
+const withPage = (fn, allow) => withCheckedPage(browser, fn, allow);
 
 /**
  * Sign in as a viewer: through the form with sessions; without them, the

@@ -6,6 +6,7 @@
 // SMSGATE_BIN: the binary (default: <repo>/build/src/smsgate).
 // CHROMIUM: the browser (default: /usr/bin/chromium).
 // Logs and screenshots go under <repo>/build/console-e2e/ (never the tree).
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -256,4 +257,27 @@ export async function signIn(gw, page, user) {
 export async function screenshot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Run fn on a fresh page of browser, then fail on any browser-console error
+ * (but the session probe's and those allow(text, url) accepts: the browser logs
+ * every 4xx answer a test asked for), page error, CSP violation or dialog
+ * (alert/confirm: a sign of text rendered as markup).
+ */
+export async function withCheckedPage(browser, fn, allow) {
+  const p = await newPage(browser, { allow: (t, u) => allowSessionProbe(t, u) || (allow ? allow(t, u) : false) });
+  const dialogs = [];
+  p.page.on('dialog', async (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss();
+  });
+  try {
+    await fn(p);
+    assert.deepEqual(p.problems, [], 'no errors in the browser console');
+    assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+  } finally {
+    await p.context.close();
+  }
 }
