@@ -96,12 +96,18 @@ build() {
         ;;
     json_message)
         # accept.c needs the provider-set lookups (registry.c) and sg_message_free
-        # (sqlite_store.c); registry.c in turn pulls in the store, crypto and log
+        # (sqlite_messages.c); registry.c in turn pulls in the store, crypto and log
         # code. Nothing here opens a store: the driver builds the provider set itself.
         build_shim
         link json_message src/api/accept.c src/dispatch/registry.c \
             src/audience/render.c src/core/links.c src/core/template.c \
-            src/store/sqlite/sqlite_store.c src/store/sqlite/sqlite_audience.c \
+            src/store/sqlite/sqlite_core.c src/store/sqlite/sqlite_migrate.c \
+            src/store/sqlite/sqlite_providers.c src/store/sqlite/sqlite_messages.c \
+            src/store/sqlite/sqlite_dispatch.c src/store/sqlite/sqlite_callbacks.c \
+            src/store/sqlite/sqlite_inbound.c src/store/sqlite/sqlite_contacts.c \
+            src/store/sqlite/sqlite_timeline.c src/store/sqlite/sqlite_optouts.c \
+            src/store/sqlite/sqlite_webhooks.c src/store/sqlite/sqlite_keys.c \
+            src/store/sqlite/sqlite_audience.c \
             src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/store/sqlite/sqlite_lock.c src/core/segment_filter.c \
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
             $KINDS_SRC src/core/gsm7.c \

@@ -1,9 +1,12 @@
-/* Shared by the files of the SQLite backend (sqlite_store.c and one file per
- * subject: sqlite_audience.c, sqlite_broadcasts.c, sqlite_stats.c). Nothing
- * outside store/sqlite/ includes this.
+/* Shared by the files of the SQLite backend (sqlite_core.c: connections, the
+ * writer, the read helpers; and one file per subject: sqlite_messages.c,
+ * sqlite_dispatch.c, sqlite_callbacks.c, sqlite_inbound.c, sqlite_contacts.c,
+ * sqlite_timeline.c, sqlite_optouts.c, sqlite_webhooks.c, sqlite_providers.c,
+ * sqlite_keys.c, sqlite_audience.c, sqlite_broadcasts.c, sqlite_stats.c, ...).
+ * Nothing outside store/sqlite/ includes this.
  *
- * Statements: sqlite_store.c keeps its own table indexed by its Q_* enum (slots
- * 0 .. SQ_CORE_STMTS-1); the subject files prepare theirs with sq_stmt_sql() in
+ * Statements: sqlite_core.c keeps a table indexed by the Q_* enum below (slots
+ * 0 .. SQ_CORE_STMTS-1); other statements are prepared with sq_stmt_sql() in
  * the sq_slot slots below. Both are prepared once per connection and cached. */
 #ifndef SG_STORE_SQLITE_INTERNAL_H
 #define SG_STORE_SQLITE_INTERNAL_H
@@ -18,6 +21,88 @@
 #define READ_POOL     8
 #define GROUP_MAX     4096 /* writes per transaction */
 #define SQ_CORE_STMTS 96
+
+#define SQ_MSG_COLS                                                                                \
+    "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
+    "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
+    "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at, "                \
+    "external_template_id"
+
+/* Statements of the core table (sqlite_core.c, sql_text), cached in slots
+ * 0 .. Q__COUNT-1 by sq_stmt. */
+enum {
+    Q_KEY_INSERT,
+    Q_KEY_GET,
+    Q_PROV_CLEAR_DEFAULT,
+    Q_PROV_INSERT,
+    Q_PROV_UPDATE,
+    Q_PROV_DELETE,
+    Q_PROV_GET_ID,
+    Q_PROV_GET_NAME,
+    Q_PROV_LIST,
+    Q_PROV_BUMP,
+    Q_PROV_GEN,
+    Q_PROV_IN_USE,
+    Q_MSG_INSERT,
+    Q_EVENT_INSERT,
+    Q_IDEM_INSERT,
+    Q_IDEM_GET,
+    Q_MSG_GET,
+    Q_MSG_STATUS,
+    Q_EVENTS,
+    Q_CANCEL,
+    Q_CLAIM_SELECT,
+    Q_CLAIM_UPDATE,
+    Q_OUT_SENT,
+    Q_OUT_RETRY,
+    Q_OUT_FAILED,
+    Q_OUT_RELEASE,
+    Q_PROVIDER_ID_HELD,
+    Q_CLAIMS_RECOVER,
+    Q_QUEUE_STATS,
+    Q_PING,
+    Q_OPTOUT_EXISTS,
+    Q_FAIL_OPTED_OUT,
+    Q_FAIL_EXPIRED,
+    Q_MSG_TO,
+    Q_BY_PROVIDER_ID,
+    Q_STATUS_SET,
+    Q_INBOUND_BY_PROVIDER_ID,
+    Q_CONTACT_ID_BY_PHONE,
+    Q_CONTACT_INSERT,
+    Q_CONTACT_UPDATE,
+    Q_CONTACT_DELETE,
+    Q_CONTACT_GET_ID,
+    Q_CONTACT_GET_PHONE,
+    Q_CONTACT_LIST,
+    Q_OPTOUT_INSERT,
+    Q_OPTOUT_DELETE,
+    Q_OPTOUT_GET,
+    Q_OPTOUT_LIST,
+    Q_CONSENT_INSERT,
+    Q_TIMELINE,
+    Q_CONSENT_GET,
+    Q_WEBHOOK_EVENTS,
+    Q_DELIVERY_INSERT,
+    Q_WEBHOOK_INSERT,
+    Q_WEBHOOK_DELETE,
+    Q_WEBHOOK_GET,
+    Q_WEBHOOK_LIST,
+    Q_DELIVERY_LIST,
+    Q_DELIVERY_DUE,
+    Q_DELIVERY_LEASE,
+    Q_DELIVERY_RESULT,
+    Q_DELIVERIES_DELETE,
+    Q_WEBHOOK_IDS,
+    Q_SAVEPOINT,
+    Q_ROLLBACK_TO,
+    Q_RELEASE,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q__COUNT
+};
+
+_Static_assert(Q__COUNT <= SQ_CORE_STMTS, "raise SQ_CORE_STMTS in sqlite_internal.h");
 
 /* Statement slots of the subject files. */
 enum sq_slot {
@@ -147,11 +232,11 @@ struct sg_store {
 /* Give up sg_store_dispatch_lock's lock, if held (sqlite_lock.c; sg_store_close). */
 void sq_dispatch_unlock(sg_store *s);
 
-/* ---- helpers (sqlite_store.c) -------------------------------------------------- */
+/* ---- helpers (sqlite_core.c) --------------------------------------------------- */
 
 sg_err sq_map_rc(int rc);
 sg_err sq_db_error(sqlite3 *db, int rc, sg_error *e, const char *what);
-/* Cached statement q (a Q_* of sqlite_store.c), reset, bindings cleared. */
+/* Cached statement q (a Q_* above), reset, bindings cleared. */
 sqlite3_stmt *sq_stmt(conn *c, int q);
 /* Cached statement in slot (an S_* above) prepared from sql the first time. */
 sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql);
@@ -180,6 +265,17 @@ sg_err sq_read_rows_sql(sg_store *s, int slot, const char *sql,
                         size_t elem_size, size_t max, void **out, size_t *n);
 void sq_page_trim(void *rows, size_t elem_size, size_t *n, size_t limit, void (*drop)(void *elem),
                   bool *has_more);
+/* Step a bound statement, collecting its rows as sq_read_rows does; the statement is reset. */
+sg_err sq_read_rows_on(sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *out),
+                       void (*drop)(void *elem), size_t elem_size, size_t max, void **out,
+                       size_t *n);
+/* The arguments of a cursor-paged list read. */
+typedef struct sq_page_args {
+    const char *text;
+    long long at;
+    bool has_at;
+    size_t limit;
+} sq_page_args;
 void sq_bind_one_text(sqlite3_stmt *st, const void *text);
 sg_err sq_submit(sg_store *s, job *j);
 /* A synchronous write: fn runs in the writer's group transaction. */
@@ -187,6 +283,8 @@ sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_er
                      sg_error *e);
 
 void sq_message_row(sqlite3_stmt *st, sg_message *m);
+/* Message id read on c (sqlite_messages.c); SG_ERR_NOT_FOUND when there is none. */
+sg_err sq_message_get_on(conn *c, const char *id, sg_message *out);
 /* The columns sq_contact_row reads, on contacts aliased c. */
 #define SQ_CONTACT_COLS                                                                            \
     "c.id, c.phone, c.first_name, c.last_name, c.attributes, c.created_at, c.updated_at, "         \
@@ -206,6 +304,20 @@ sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const
 sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phone,
                        const char *source, const char *message_id, int64_t at, sg_error *e);
 sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e);
+/* Opt a number back in inside the current transaction (sqlite_optouts.c). */
+sg_err sq_optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
+                           const char *message_id, bool *changed, sg_error *e);
+/* Which events have subscribers, a bit per event (sqlite_webhooks.c; writer thread). */
+unsigned sq_webhook_mask(sg_store *s, conn *c);
+unsigned sq_event_bit(const char *event);
+/* Outbound message id was accepted by its provider: its contact's last activity
+ * (sqlite_dispatch.c). */
+sg_err sq_activity_on_send(conn *c, const char *id, sg_error *e);
+/* Whether status counts as accepted by the provider (sq_activity_on_send). */
+bool sq_provider_accepted(sg_status status);
+/* Apply the status reports kept for message id (provider id sid) that came before
+ * its outcome, then forget them (sqlite_callbacks.c). */
+sg_err sq_early_reports_apply(sg_store *s, conn *c, const char *id, const char *sid, sg_error *e);
 
 /* ---- audiences (sqlite_audience.c) --------------------------------------------- */
 

@@ -117,3 +117,44 @@ sg_err sg_store_key_touch(sg_store *s, const char *id, int64_t at)
         free(t);
     return err;
 }
+
+/* ---- API keys -------------------------------------------------------------------- */
+
+static sg_err key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    const sg_api_key *k = arg;
+    sqlite3_stmt *st = sq_stmt(c, Q_KEY_INSERT);
+    if (!st)
+        return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
+    sq_bind_text(st, 1, k->id);
+    sq_bind_text(st, 2, k->name);
+    sq_bind_text(st, 3, k->role);
+    sq_bind_text(st, 4, k->secret_hash);
+    sqlite3_bind_int64(st, 5, k->created_at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "creating API key");
+}
+
+sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
+{
+    return sq_write_sync(s, key_insert_fn, (void *)k, e);
+}
+
+static void key_row(sqlite3_stmt *st, void *out)
+{
+    sg_api_key *k = out;
+    sq_col_copy(st, 0, k->id, sizeof k->id);
+    sq_col_copy(st, 1, k->name, sizeof k->name);
+    sq_col_copy(st, 2, k->role, sizeof k->role);
+    sq_col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
+    k->created_at = sqlite3_column_int64(st, 4);
+    k->last_used_at = 0;
+    sq_col_copy(st, 5, k->countries, sizeof k->countries);
+    k->daily_quota = sqlite3_column_int64(st, 6);
+}
+
+sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
+{
+    return sq_read_one(s, Q_KEY_GET, id, key_row, out);
+}

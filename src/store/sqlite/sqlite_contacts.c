@@ -1,0 +1,129 @@
+/* The SQLite backend, contacts: row helpers, writes, reads and the list. */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- contacts ---------------------------------------------------------------------- */
+
+void sg_contact_free(sg_contact *c)
+{
+    free(c->attributes);
+    c->attributes = NULL;
+}
+
+void sg_contacts_free(sg_contact *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sg_contact_free(&c[i]);
+    free(c);
+}
+
+void sq_contact_row(sqlite3_stmt *st, void *out)
+{
+    sg_contact *c = out;
+    memset(c, 0, sizeof *c);
+    sq_col_copy(st, 0, c->id, sizeof c->id);
+    sq_col_copy(st, 1, c->phone, sizeof c->phone);
+    sq_col_copy(st, 2, c->first_name, sizeof c->first_name);
+    sq_col_copy(st, 3, c->last_name, sizeof c->last_name);
+    c->attributes = sq_col_dup(st, 4);
+    c->created_at = sqlite3_column_int64(st, 5);
+    c->updated_at = sqlite3_column_int64(st, 6);
+    c->opted_out = sqlite3_column_int(st, 7) != 0;
+    c->mobile = sqlite3_column_int(st, 8) != 0;
+    c->last_activity_at = sqlite3_column_int64(st, 9);
+}
+
+static sg_err contact_write_fn(conn *c, const sg_contact *ct, int q, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt(c, q);
+    if (st) {
+        sq_bind_text(st, 1, ct->id);
+        sq_bind_text(st, 2, ct->phone);
+        sq_bind_text(st, 3, ct->first_name);
+        sq_bind_text(st, 4, ct->last_name);
+        sq_bind_text(st, 5, ct->attributes ? ct->attributes : "{}");
+        sqlite3_bind_int64(st, 6, ct->created_at);
+        sqlite3_bind_int64(st, 7, ct->updated_at);
+        sq_bind_phone_facts(st, 8, ct->phone);
+    }
+    sg_err err = sq_step_done(c, st, e, "saving contact");
+    if (err == SG_ERR_CONFLICT)
+        return sg_error_set(e, err, "phone", "another contact has the phone %s", ct->phone);
+    if (!err && q == Q_CONTACT_UPDATE && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", ct->id);
+    return err;
+}
+
+static sg_err contact_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return contact_write_fn(c, arg, Q_CONTACT_INSERT, e);
+}
+
+static sg_err contact_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    return contact_write_fn(c, arg, Q_CONTACT_UPDATE, e);
+}
+
+static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    sg_err gerr = sq_contact_memberships_delete(c, arg, e);
+    if (gerr)
+        return gerr;
+    sqlite3_stmt *st = sq_stmt(c, Q_CONTACT_DELETE);
+    if (st)
+        sq_bind_text(st, 1, arg);
+    sg_err err = sq_step_done(c, st, e, "deleting contact");
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", (const char *)arg);
+    return err;
+}
+
+sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return sq_write_sync(s, contact_insert_fn, (void *)c, e);
+}
+
+sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return sq_write_sync(s, contact_update_fn, (void *)c, e);
+}
+
+sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return sq_write_sync(s, contact_delete_fn, (void *)id, e);
+}
+
+sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
+{
+    return sq_read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
+                       id_or_phone, sq_contact_row, out);
+}
+
+static void bind_contact_page(sqlite3_stmt *st, const void *arg)
+{
+    const sq_page_args *a = arg;
+    sq_bind_text(st, 1, a->text);
+    sqlite3_bind_int64(st, 2, (int64_t)a->limit + 1);
+}
+
+static void contact_drop(void *c)
+{
+    sg_contact_free(c);
+}
+
+sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                             size_t *n, bool *has_more)
+{
+    *has_more = false;
+    sq_page_args a = {.text = cursor, .limit = limit};
+    sg_err err = sq_read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, sq_contact_row,
+                              contact_drop, sizeof **out, limit + 1, (void **)out, n);
+    if (!err)
+        sq_page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
+    return err;
+}

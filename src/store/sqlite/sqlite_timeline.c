@@ -1,0 +1,118 @@
+/* The SQLite backend, a contact's timeline: messages, consent changes and clicks
+ * of one phone, newest first, cursor-paged. */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sg_timeline_free(sg_timeline_item *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].is_message)
+            sg_message_free(&t[i].msg);
+        free(t[i].detail);
+    }
+    free(t);
+}
+
+sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                         sg_timeline_item **out, size_t *n, char next_cursor[64])
+{
+    *out = NULL;
+    *n = 0;
+    next_cursor[0] = '\0';
+    /* cursor: "<at>.<kind>.<key>" of the last item of the previous page */
+    long long cur_at = 0;
+    int cur_kind = 0;
+    char cur_key[SG_ID_MAX] = "";
+    bool has_cursor = cursor && *cursor;
+    if (has_cursor && (sscanf(cursor, "%lld.%d.%39s", &cur_at, &cur_kind, cur_key) != 3 ||
+                       (cur_kind < 1 || cur_kind > 3)))
+        return SG_ERR_INVALID;
+    sg_timeline_item *items = calloc(limit + 1, sizeof *items);
+    if (!items)
+        return SG_ERR_NOMEM;
+    conn *c = sq_reader_acquire(s);
+    if (!c) {
+        free(items);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = sq_stmt(c, Q_TIMELINE);
+    sg_err err = st ? SG_OK : SG_ERR_DB;
+    size_t count = 0;
+    char keys[limit + 1][SG_ID_MAX];
+    int kinds[limit + 1];
+    if (st) {
+        sq_bind_text(st, 1, phone);
+        if (has_cursor) {
+            sqlite3_bind_int64(st, 2, cur_at);
+            sqlite3_bind_int(st, 3, cur_kind);
+            sq_bind_text(st, 4, cur_key);
+        }
+        sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
+        while (count < limit + 1 && sqlite3_step(st) == SQLITE_ROW) {
+            items[count].at = sqlite3_column_int64(st, 0);
+            kinds[count] = sqlite3_column_int(st, 1);
+            sq_col_copy(st, 2, keys[count], sizeof keys[count]);
+            count++;
+        }
+        sqlite3_reset(st);
+    }
+    bool more = count > limit;
+    if (more)
+        count = limit;
+    for (size_t i = 0; i < count && !err; i++) {
+        sg_timeline_item *t = &items[i];
+        if (kinds[i] == 1) {
+            t->is_message = true;
+            err = sq_message_get_on(c, keys[i], &t->msg);
+        } else if (kinds[i] == 3) {
+            t->is_click = true;
+            sqlite3_stmt *q = NULL;
+            if (sqlite3_prepare_v2(c->db,
+                                   "SELECT k.message_id, l.url, k.user_agent FROM clicks k "
+                                   "JOIN links l ON l.code = k.code WHERE k.id = ?1",
+                                   -1, &q, NULL) != SQLITE_OK) {
+                err = SG_ERR_DB;
+                break;
+            }
+            sqlite3_bind_int64(q, 1, atoll(keys[i]));
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                sq_col_copy(q, 0, t->message_id, sizeof t->message_id);
+                t->detail = sq_col_dup(q, 1);
+                sq_col_copy(q, 2, t->source, sizeof t->source);
+            }
+            sqlite3_finalize(q);
+        } else {
+            sqlite3_stmt *q = sq_stmt(c, Q_CONSENT_GET);
+            if (!q) {
+                err = SG_ERR_DB;
+                break;
+            }
+            sqlite3_bind_int64(q, 1, atoll(keys[i]));
+            if (sqlite3_step(q) == SQLITE_ROW) {
+                t->consent_id = sqlite3_column_int64(q, 0);
+                sq_col_copy(q, 1, t->old_state, sizeof t->old_state);
+                sq_col_copy(q, 2, t->new_state, sizeof t->new_state);
+                sq_col_copy(q, 3, t->source, sizeof t->source);
+                sq_col_copy(q, 4, t->message_id, sizeof t->message_id);
+                t->detail = sq_col_dup(q, 5);
+            }
+            sqlite3_reset(q);
+        }
+    }
+    sq_reader_release(s, c);
+    if (err) {
+        sg_timeline_free(items, count);
+        return err;
+    }
+    if (more && count)
+        snprintf(next_cursor, 64, "%lld.%d.%s", (long long)items[count - 1].at, kinds[count - 1],
+                 keys[count - 1]);
+    *out = items;
+    *n = count;
+    return SG_OK;
+}
