@@ -1,6 +1,6 @@
-/* The store: everything smsgate keeps. One interface; backends behind a table of
- * function pointers (store_backend.h): SQLite now, PostgreSQL later. No SQL leaves
- * store/.
+/* The store: everything smsgate keeps. One interface; backends behind tables of
+ * function pointers (backend.h, forwarded by store.c): SQLite now, PostgreSQL
+ * later. No SQL leaves store/.
  *
  * Writes are committed in groups by one writer thread per store (one fsync for
  * many writes). Hot-path writes (sg_store_messages_insert, sg_store_outcomes) are
@@ -24,8 +24,9 @@ typedef struct sg_store sg_store;
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
-/* Open the store at url: a file path (SQLite) or, later, postgres://. Does not
- * migrate. */
+/* Open the store at url: a SQLite file path, plain or as "sqlite:PATH"; a
+ * postgres:// or postgresql:// URL is refused (SG_ERR_UNSUPPORTED, field "db")
+ * until that backend is built. Does not migrate. */
 sg_err sg_store_open(const char *url, sg_store **out, sg_error *e);
 /* Finish queued writes, stop the writer, close. NULL is ignored. */
 void sg_store_close(sg_store *s);

@@ -141,8 +141,8 @@ static sg_err upsert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return SG_OK;
 }
 
-sg_err sg_store_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
-                                const char *group_id, sg_error *e)
+static sg_err sq_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
+                                 const char *group_id, sg_error *e)
 {
     upsert_arg a = {rows, n, group_id};
     return sq_write_sync(s, upsert_fn, &a, e);
@@ -170,7 +170,7 @@ static void upsert_complete(job *j)
     r->done(r);
 }
 
-sg_err sg_store_contacts_upsert_submit(sg_store *s, sg_upsert_req *r)
+static sg_err sq_contacts_upsert_submit(sg_store *s, sg_upsert_req *r)
 {
     upsert_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -184,8 +184,8 @@ sg_err sg_store_contacts_upsert_submit(sg_store *s, sg_upsert_req *r)
     return err;
 }
 
-sg_err sg_store_contacts_each(sg_store *s, const char *group_id,
-                              int (*fn)(void *user, const sg_contact *c), void *user)
+static sg_err sq_contacts_each(sg_store *s, const char *group_id,
+                               int (*fn)(void *user, const sg_contact *c), void *user)
 {
     char cursor[SG_ID_MAX] = "";
     for (;;) {
@@ -251,7 +251,7 @@ static sg_err group_create_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return group_insert(c, arg, e);
 }
 
-sg_err sg_store_group_create(sg_store *s, const sg_group *g, sg_error *e)
+static sg_err sq_group_create(sg_store *s, const sg_group *g, sg_error *e)
 {
     return sq_write_sync(s, group_create_fn, (void *)g, e);
 }
@@ -292,13 +292,13 @@ static sg_err group_ensure_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return group_insert(c, &g, e);
 }
 
-sg_err sg_store_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], sg_error *e)
+static sg_err sq_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], sg_error *e)
 {
     ensure_arg a = {name, id};
     return sq_write_sync(s, group_ensure_fn, &a, e);
 }
 
-sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out)
+static sg_err sq_group_get(sg_store *s, const char *id_or_name, sg_group *out)
 {
     memset(out, 0, sizeof *out);
     return sq_read_one_sql(s, S_GROUP_GET,
@@ -306,7 +306,7 @@ sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out)
                            id_or_name, group_row, out);
 }
 
-sg_err sg_store_group_list(sg_store *s, sg_group **out, size_t *n)
+static sg_err sq_group_list(sg_store *s, sg_group **out, size_t *n)
 {
     return sq_read_rows_sql(s, S_GROUP_LIST, "SELECT " GROUP_COLS " FROM groups g ORDER BY g.name",
                             NULL, NULL, group_row, NULL, sizeof **out, 0, (void **)out, n);
@@ -326,7 +326,7 @@ static sg_err group_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_group_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, group_delete_fn, (void *)id, e);
 }
@@ -375,8 +375,8 @@ static sg_err members_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return SG_OK;
 }
 
-sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *const *contacts,
-                              size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e)
+static sg_err sq_group_members(sg_store *s, const char *group_id, const char *const *contacts,
+                               size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e)
 {
     members_arg a = {group_id, contacts, n, add, 0, SIZE_MAX};
     sg_err err = sq_write_sync(s, members_fn, &a, e);
@@ -387,8 +387,8 @@ sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *con
     return err;
 }
 
-sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor, size_t limit,
-                               sg_contact **out, size_t *n, bool *has_more)
+static sg_err sq_group_contacts(sg_store *s, const char *group_id, const char *cursor, size_t limit,
+                                sg_contact **out, size_t *n, bool *has_more)
 {
     *out = NULL;
     *n = 0;
@@ -431,12 +431,6 @@ sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cu
 }
 
 /* ---- segments ---------------------------------------------------------------------------- */
-
-void sg_segment_row_free(sg_segment *g)
-{
-    free(g->filter);
-    g->filter = NULL;
-}
 
 static void segment_row(sqlite3_stmt *st, void *out)
 {
@@ -485,17 +479,17 @@ static sg_err segment_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return segment_write(c, arg, false, e);
 }
 
-sg_err sg_store_segment_create(sg_store *s, const sg_segment *g, sg_error *e)
+static sg_err sq_segment_create(sg_store *s, const sg_segment *g, sg_error *e)
 {
     return sq_write_sync(s, segment_insert_fn, (void *)g, e);
 }
 
-sg_err sg_store_segment_update(sg_store *s, const sg_segment *g, sg_error *e)
+static sg_err sq_segment_update(sg_store *s, const sg_segment *g, sg_error *e)
 {
     return sq_write_sync(s, segment_update_fn, (void *)g, e);
 }
 
-sg_err sg_store_segment_get(sg_store *s, const char *id_or_name, sg_segment *out)
+static sg_err sq_segment_get(sg_store *s, const char *id_or_name, sg_segment *out)
 {
     memset(out, 0, sizeof *out);
     return sq_read_one_sql(s, S_SEGMENT_GET,
@@ -504,7 +498,7 @@ sg_err sg_store_segment_get(sg_store *s, const char *id_or_name, sg_segment *out
                            id_or_name, segment_row, out);
 }
 
-sg_err sg_store_segment_list(sg_store *s, sg_segment **out, size_t *n)
+static sg_err sq_segment_list(sg_store *s, sg_segment **out, size_t *n)
 {
     return sq_read_rows_sql(
         s, S_SEGMENT_LIST,
@@ -530,7 +524,7 @@ static sg_err segment_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                         e);
 }
 
-sg_err sg_store_segment_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_segment_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, segment_delete_fn, (void *)id, e);
 }
@@ -825,8 +819,8 @@ void sq_params_bind(sqlite3_stmt *st, const sq_params *p)
     }
 }
 
-sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
-                               sg_audience_count *out, sg_error *e)
+static sg_err sq_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
+                                sg_audience_count *out, sg_error *e)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -870,12 +864,6 @@ sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, in
 }
 
 /* ---- templates ------------------------------------------------------------------------------ */
-
-void sg_template_row_free(sg_template *t)
-{
-    free(t->body);
-    t->body = NULL;
-}
 
 static void template_row(sqlite3_stmt *st, void *out)
 {
@@ -926,17 +914,17 @@ static sg_err template_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return template_write(c, arg, false, e);
 }
 
-sg_err sg_store_template_create(sg_store *s, const sg_template *t, sg_error *e)
+static sg_err sq_template_create(sg_store *s, const sg_template *t, sg_error *e)
 {
     return sq_write_sync(s, template_insert_fn, (void *)t, e);
 }
 
-sg_err sg_store_template_update(sg_store *s, const sg_template *t, sg_error *e)
+static sg_err sq_template_update(sg_store *s, const sg_template *t, sg_error *e)
 {
     return sq_write_sync(s, template_update_fn, (void *)t, e);
 }
 
-sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *out)
+static sg_err sq_template_get(sg_store *s, const char *id_or_name, sg_template *out)
 {
     memset(out, 0, sizeof *out);
     return sq_read_one_sql(s, S_TEMPLATE_GET,
@@ -945,14 +933,13 @@ sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *o
                            id_or_name, template_row, out);
 }
 
-sg_err sg_store_template_list(sg_store *s, sg_template **out, size_t *n)
+static sg_err sq_template_list(sg_store *s, sg_template **out, size_t *n)
 {
     return sq_read_rows_sql(
         s, S_TEMPLATE_LIST,
         "SELECT id, name, body, created_at, updated_at, external_template_id FROM templates "
         "ORDER BY name",
-        NULL, NULL,
-        template_row, template_drop, sizeof **out, 0, (void **)out, n);
+        NULL, NULL, template_row, template_drop, sizeof **out, 0, (void **)out, n);
 }
 
 static sg_err template_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -961,7 +948,7 @@ static sg_err template_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                         "template", e);
 }
 
-sg_err sg_store_template_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_template_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, template_delete_fn, (void *)id, e);
 }
@@ -984,12 +971,6 @@ sg_err sq_link_insert(conn *c, const sg_link *l, const sg_message *m, sg_error *
     return sq_step_done(c, st, e, "storing a tracked link");
 }
 
-void sg_link_free(sg_link *l)
-{
-    free(l->url);
-    l->url = NULL;
-}
-
 static void link_row(sqlite3_stmt *st, void *out)
 {
     sg_link *l = out;
@@ -1002,7 +983,7 @@ static void link_row(sqlite3_stmt *st, void *out)
 
 #define LINK_SQL "SELECT code, url, message_id, contact_id, broadcast_id FROM links WHERE code = ?1"
 
-sg_err sg_store_link_get(sg_store *s, const char *code, sg_link *out)
+static sg_err sq_link_get(sg_store *s, const char *code, sg_link *out)
 {
     memset(out, 0, sizeof *out);
     return sq_read_one_sql(s, S_LINK_GET, LINK_SQL, code, link_row, out);
@@ -1059,9 +1040,35 @@ static sg_err click_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_click(sg_store *s, const char *code, int64_t at, const char *user_agent,
-                      sg_error *e)
+static sg_err sq_click(sg_store *s, const char *code, int64_t at, const char *user_agent,
+                       sg_error *e)
 {
     click_arg a = {code, at, user_agent};
     return sq_write_sync(s, click_fn, &a, e);
 }
+
+const sg_store_audience_ops sq_audience_ops = {
+    .contacts_upsert = sq_contacts_upsert,
+    .contacts_upsert_submit = sq_contacts_upsert_submit,
+    .contacts_each = sq_contacts_each,
+    .group_create = sq_group_create,
+    .group_ensure = sq_group_ensure,
+    .group_get = sq_group_get,
+    .group_list = sq_group_list,
+    .group_delete = sq_group_delete,
+    .group_members = sq_group_members,
+    .group_contacts = sq_group_contacts,
+    .segment_create = sq_segment_create,
+    .segment_update = sq_segment_update,
+    .segment_get = sq_segment_get,
+    .segment_list = sq_segment_list,
+    .segment_delete = sq_segment_delete,
+    .audience_count = sq_audience_count,
+    .template_create = sq_template_create,
+    .template_update = sq_template_update,
+    .template_get = sq_template_get,
+    .template_list = sq_template_list,
+    .template_delete = sq_template_delete,
+    .link_get = sq_link_get,
+    .click = sq_click,
+};

@@ -12,39 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const bcast_names[] = {"draft", "scheduled", "sending", "paused",
-                                          "done",  "canceled",  "failed"};
-
-const char *sg_bcast_status_name(sg_bcast_status st)
-{
-    unsigned i = (unsigned)st;
-    return i < sizeof bcast_names / sizeof bcast_names[0] ? bcast_names[i] : "draft";
-}
-
-bool sg_bcast_status_parse(const char *name, sg_bcast_status *out)
-{
-    for (unsigned i = 0; name && i < sizeof bcast_names / sizeof bcast_names[0]; i++) {
-        if (strcmp(name, bcast_names[i]) == 0) {
-            *out = (sg_bcast_status)i;
-            return true;
-        }
-    }
-    return false;
-}
-
-void sg_broadcast_free(sg_broadcast *b)
-{
-    free(b->body);
-    b->body = NULL;
-}
-
-void sg_broadcasts_free(sg_broadcast *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        sg_broadcast_free(&b[i]);
-    free(b);
-}
-
 #define BCAST_COLS                                                                                 \
     "id, name, body, template_id, audience_kind, audience_id, provider_id, from_number, send_at, " \
     "rate, quiet_start, quiet_end, timezone, track_clicks, status, materialized, cursor, "         \
@@ -160,7 +127,7 @@ static sg_err bcast_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_step_done(c, st, e, "creating the broadcast");
 }
 
-sg_err sg_store_broadcast_create(sg_store *s, const sg_broadcast *b, sg_error *e)
+static sg_err sq_broadcast_create(sg_store *s, const sg_broadcast *b, sg_error *e)
 {
     return sq_write_sync(s, bcast_insert_fn, (void *)b, e);
 }
@@ -180,7 +147,7 @@ static sg_err count_pending(conn *c, const char *id, int64_t *n)
     return rc == SQLITE_ROW ? SG_OK : sq_map_rc(rc);
 }
 
-sg_err sg_store_broadcast_get(sg_store *s, const char *id, sg_broadcast *out)
+static sg_err sq_broadcast_get(sg_store *s, const char *id, sg_broadcast *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -195,8 +162,8 @@ sg_err sg_store_broadcast_get(sg_store *s, const char *id, sg_broadcast *out)
     return err;
 }
 
-sg_err sg_store_broadcast_list(sg_store *s, const char *cursor, size_t limit, sg_broadcast **out,
-                               size_t *n, bool *has_more)
+static sg_err sq_broadcast_list(sg_store *s, const char *cursor, size_t limit, sg_broadcast **out,
+                                size_t *n, bool *has_more)
 {
     *out = NULL;
     *n = 0;
@@ -277,9 +244,9 @@ static sg_err transition_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_broadcast_transition(sg_store *s, const char *id, unsigned from_mask,
-                                     sg_bcast_status to, int64_t at, sg_bcast_status *current,
-                                     sg_error *e)
+static sg_err sq_broadcast_transition(sg_store *s, const char *id, unsigned from_mask,
+                                      sg_bcast_status to, int64_t at, sg_bcast_status *current,
+                                      sg_error *e)
 {
     transition_arg a = {id, from_mask, to, at, SG_BCAST_DRAFT};
     sg_err err = sq_write_sync(s, transition_fn, &a, e);
@@ -288,7 +255,7 @@ sg_err sg_store_broadcast_transition(sg_store *s, const char *id, unsigned from_
     return err;
 }
 
-sg_err sg_store_broadcasts_active(sg_store *s, int64_t now, sg_broadcast **out, size_t *n)
+static sg_err sq_broadcasts_active(sg_store *s, int64_t now, sg_broadcast **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -439,8 +406,8 @@ static sg_err materialize_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_broadcast_materialize(sg_store *s, const char *id, size_t chunk, int64_t now,
-                                      bool *finished, sg_error *e)
+static sg_err sq_broadcast_materialize(sg_store *s, const char *id, size_t chunk, int64_t now,
+                                       bool *finished, sg_error *e)
 {
     materialize_arg a = {id, chunk, now, false};
     sg_err err = sq_write_sync(s, materialize_fn, &a, e);
@@ -450,15 +417,8 @@ sg_err sg_store_broadcast_materialize(sg_store *s, const char *id, size_t chunk,
 
 /* ---- queueing ------------------------------------------------------------------------------- */
 
-void sg_recipients_free(sg_recipient *r, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(r[i].attributes);
-    free(r);
-}
-
-sg_err sg_store_broadcast_pending(sg_store *s, const char *id, int64_t now, size_t limit,
-                                  sg_recipient **out, size_t *n)
+static sg_err sq_broadcast_pending(sg_store *s, const char *id, int64_t now, size_t limit,
+                                   sg_recipient **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -599,8 +559,8 @@ static sg_err apply_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_step_done(c, st, e, "counting queued messages");
 }
 
-sg_err sg_store_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
-                                int64_t now, size_t *queued, sg_error *e)
+static sg_err sq_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
+                                 int64_t now, size_t *queued, sg_error *e)
 {
     apply_arg a = {id, r, n, now, 0};
     sg_err err = sq_write_sync(s, apply_fn, &a, e);
@@ -624,7 +584,7 @@ static sg_err outstanding_on(conn *c, const char *id, int64_t *n)
     return rc == SQLITE_ROW ? SG_OK : sq_map_rc(rc);
 }
 
-sg_err sg_store_broadcast_outstanding(sg_store *s, const char *id, int64_t *n)
+static sg_err sq_broadcast_outstanding(sg_store *s, const char *id, int64_t *n)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -662,8 +622,8 @@ static sg_err finish_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_broadcast_finish_if_done(sg_store *s, const char *id, int64_t now, bool *done,
-                                         sg_error *e)
+static sg_err sq_broadcast_finish_if_done(sg_store *s, const char *id, int64_t now, bool *done,
+                                          sg_error *e)
 {
     finish_arg a = {id, now, false};
     sg_err err = sq_write_sync(s, finish_fn, &a, e);
@@ -701,8 +661,8 @@ static sg_err fail_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_broadcast_fail(sg_store *s, const char *id, const char *reason, int64_t now,
-                               bool *changed, sg_error *e)
+static sg_err sq_broadcast_fail(sg_store *s, const char *id, const char *reason, int64_t now,
+                                bool *changed, sg_error *e)
 {
     fail_arg a = {id, reason, now, false};
     sg_err err = sq_write_sync(s, fail_fn, &a, e);
@@ -710,3 +670,17 @@ sg_err sg_store_broadcast_fail(sg_store *s, const char *id, const char *reason, 
         *changed = a.changed;
     return err;
 }
+
+const sg_store_broadcasts_ops sq_broadcasts_ops = {
+    .broadcast_create = sq_broadcast_create,
+    .broadcast_get = sq_broadcast_get,
+    .broadcast_list = sq_broadcast_list,
+    .broadcast_transition = sq_broadcast_transition,
+    .broadcasts_active = sq_broadcasts_active,
+    .broadcast_materialize = sq_broadcast_materialize,
+    .broadcast_pending = sq_broadcast_pending,
+    .broadcast_apply = sq_broadcast_apply,
+    .broadcast_outstanding = sq_broadcast_outstanding,
+    .broadcast_fail = sq_broadcast_fail,
+    .broadcast_finish_if_done = sq_broadcast_finish_if_done,
+};

@@ -194,7 +194,7 @@ static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)
+static sg_err sq_status_report(sg_store *s, sg_status_report *r, sg_error *e)
 {
     r->found = r->changed = false;
     r->message_id[0] = '\0';
@@ -221,7 +221,7 @@ static void report_complete(job *j)
     r->done(r, err, &e);
 }
 
-sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
+static sg_err sq_status_report_submit(sg_store *s, sg_status_report *r)
 {
     r->found = r->changed = false;
     r->message_id[0] = '\0';
@@ -236,3 +236,8 @@ sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
         free(j);
     return err;
 }
+
+const sg_store_callbacks_ops sq_callbacks_ops = {
+    .status_report = sq_status_report,
+    .status_report_submit = sq_status_report_submit,
+};

@@ -9,19 +9,6 @@
 
 /* ---- contacts ---------------------------------------------------------------------- */
 
-void sg_contact_free(sg_contact *c)
-{
-    free(c->attributes);
-    c->attributes = NULL;
-}
-
-void sg_contacts_free(sg_contact *c, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        sg_contact_free(&c[i]);
-    free(c);
-}
-
 void sq_contact_row(sqlite3_stmt *st, void *out)
 {
     sg_contact *c = out;
@@ -83,22 +70,22 @@ static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
+static sg_err sq_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
 {
     return sq_write_sync(s, contact_insert_fn, (void *)c, e);
 }
 
-sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
+static sg_err sq_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
 {
     return sq_write_sync(s, contact_update_fn, (void *)c, e);
 }
 
-sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_contact_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, contact_delete_fn, (void *)id, e);
 }
 
-sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
+static sg_err sq_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
 {
     return sq_read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
                        id_or_phone, sq_contact_row, out);
@@ -116,8 +103,8 @@ static void contact_drop(void *c)
     sg_contact_free(c);
 }
 
-sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
-                             size_t *n, bool *has_more)
+static sg_err sq_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                              size_t *n, bool *has_more)
 {
     *has_more = false;
     sq_page_args a = {.text = cursor, .limit = limit};
@@ -127,3 +114,11 @@ sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_c
         sq_page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
     return err;
 }
+
+const sg_store_contacts_ops sq_contacts_ops = {
+    .contact_insert = sq_contact_insert,
+    .contact_update = sq_contact_update,
+    .contact_delete = sq_contact_delete,
+    .contact_get = sq_contact_get,
+    .contact_list = sq_contact_list,
+};

@@ -335,8 +335,9 @@ static void conn_close(conn *c)
     memset(c, 0, sizeof *c);
 }
 
-conn *sq_reader_acquire(sg_store *s)
+conn *sq_reader_acquire(sg_store *store)
 {
+    sq_store *s = sq_of(store);
     pthread_mutex_lock(&s->plock);
     for (;;) {
         for (int i = 0; i < READ_POOL; i++) {
@@ -357,8 +358,9 @@ conn *sq_reader_acquire(sg_store *s)
     }
 }
 
-void sq_reader_release(sg_store *s, conn *c)
+void sq_reader_release(sg_store *store, conn *c)
 {
+    sq_store *s = sq_of(store);
     pthread_mutex_lock(&s->plock);
     s->reader_busy[c - s->readers] = false;
     pthread_cond_signal(&s->pcond);
@@ -517,7 +519,7 @@ sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
 
 /* ---- the writer ---------------------------------------------------------------- */
 
-static void run_group(sg_store *s, job *head)
+static void run_group(sq_store *s, job *head)
 {
     conn *c = &s->writer;
     sg_error e = {0};
@@ -528,7 +530,7 @@ static void run_group(sg_store *s, job *head)
     if (!gerr) {
         for (job *j = head; j; j = j->next) {
             step_simple(c, Q_SAVEPOINT);
-            j->err = j->run(s, c, j);
+            j->err = j->run(&s->base, c, j);
             if (j->err)
                 step_simple(c, Q_ROLLBACK_TO);
             step_simple(c, Q_RELEASE);
@@ -556,7 +558,7 @@ static void run_group(sg_store *s, job *head)
 
 static void *writer_main(void *arg)
 {
-    sg_store *s = arg;
+    sq_store *s = arg;
     pthread_setname_np(pthread_self(), "sg-writer");
     for (;;) {
         pthread_mutex_lock(&s->qlock);
@@ -582,8 +584,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-sg_err sq_submit(sg_store *s, job *j)
+sg_err sq_submit(sg_store *store, job *j)
 {
+    sq_store *s = sq_of(store);
     j->next = NULL;
     j->err = SG_OK;
     pthread_mutex_lock(&s->qlock);
@@ -653,36 +656,9 @@ sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_er
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
+static void sq_close(sg_store *store)
 {
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return sg_error_set(e, SG_ERR_UNSUPPORTED, "db",
-                            "PostgreSQL is not supported yet; use a SQLite file path");
-    sg_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
-    s->path = strdup(url);
-    sq_health_init(&s->health);
-    pthread_mutex_init(&s->qlock, NULL);
-    pthread_cond_init(&s->qcond, NULL);
-    pthread_mutex_init(&s->plock, NULL);
-    pthread_cond_init(&s->pcond, NULL);
-    sg_err err = conn_open(&s->writer, url, false, e);
-    if (err) {
-        sg_store_close(s);
-        return err;
-    }
-    if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
-        sg_store_close(s);
-        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the store writer thread");
-    }
-    s->writer_started = true;
-    *out = s;
-    return SG_OK;
-}
-
-void sg_store_close(sg_store *s)
-{
+    sq_store *s = sq_of(store);
     if (!s)
         return;
     if (s->writer_started) {
@@ -699,7 +675,7 @@ void sg_store_close(sg_store *s)
         sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
         conn_close(&s->writer);
     }
-    sq_dispatch_unlock(s);
+    sq_dispatch_unlock(store);
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->plock);
@@ -708,7 +684,7 @@ void sg_store_close(sg_store *s)
     free(s->path);
     free(s);
 }
-sg_err sg_store_ping(sg_store *s)
+static sg_err sq_ping(sg_store *s)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -720,3 +696,60 @@ sg_err sg_store_ping(sg_store *s)
     sq_reader_release(s, c);
     return err;
 }
+
+static sg_err sq_open(const char *url, sg_store **out, sg_error *e)
+{
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    s->base.be = &sg_sqlite_backend;
+    s->path = strdup(url);
+    sq_health_init(&s->health);
+    pthread_mutex_init(&s->qlock, NULL);
+    pthread_cond_init(&s->qcond, NULL);
+    pthread_mutex_init(&s->plock, NULL);
+    pthread_cond_init(&s->pcond, NULL);
+    sg_err err = conn_open(&s->writer, url, false, e);
+    if (err) {
+        sq_close(&s->base);
+        return err;
+    }
+    if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
+        sq_close(&s->base);
+        return sg_error_set(e, SG_ERR_INTERNAL, NULL, "cannot start the store writer thread");
+    }
+    s->writer_started = true;
+    *out = &s->base;
+    return SG_OK;
+}
+
+static const sg_store_core_ops sq_core_ops = {
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .ping = sq_ping,
+    .writable = sq_writable,
+    .dispatch_lock = sq_dispatch_lock,
+};
+
+const sg_store_backend sg_sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .core = &sq_core_ops,
+    .keys = &sq_keys_ops,
+    .limits = &sq_limits_ops,
+    .providers = &sq_providers_ops,
+    .messages = &sq_messages_ops,
+    .dispatch = &sq_dispatch_ops,
+    .callbacks = &sq_callbacks_ops,
+    .inbound = &sq_inbound_ops,
+    .contacts = &sq_contacts_ops,
+    .timeline = &sq_timeline_ops,
+    .optouts = &sq_optouts_ops,
+    .audience = &sq_audience_ops,
+    .broadcasts = &sq_broadcasts_ops,
+    .stats = &sq_stats_ops,
+    .webhooks = &sq_webhooks_ops,
+    .retention = &sq_retention_ops,
+    .users = &sq_users_ops,
+};

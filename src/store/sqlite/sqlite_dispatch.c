@@ -145,9 +145,9 @@ static void claim_complete(job *j)
     free(cj);
 }
 
-sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
-                             void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
-                             void *arg)
+static sg_err sq_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                              void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
+                              void *arg)
 {
     claim_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -314,8 +314,8 @@ static void outcomes_complete(job *j)
     free(oj);
 }
 
-sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
-                         void (*done)(void *arg, sg_err err), void *arg)
+static sg_err sq_outcomes(sg_store *s, const sg_outcome *o, size_t n,
+                          void (*done)(void *arg, sg_err err), void *arg)
 {
     outcome_job *j = calloc(1, sizeof *j + n * sizeof *o);
     if (!j)
@@ -396,9 +396,9 @@ static void found_complete(job *j)
     free(fj);
 }
 
-sg_err sg_store_outcome_found(sg_store *s, const sg_outcome *o,
-                              const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
-                              void (*done)(void *arg, bool attributed, sg_err err), void *arg)
+static sg_err sq_outcome_found(sg_store *s, const sg_outcome *o,
+                               const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
+                               void (*done)(void *arg, bool attributed, sg_err err), void *arg)
 {
     found_job *j = calloc(1, sizeof *j + n * sizeof j->ids[0]);
     if (!j)
@@ -435,7 +435,7 @@ static sg_err claims_recover_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e)
+static sg_err sq_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e)
 {
     recover_arg a = {.now = now};
     sg_err err = sq_write_sync(s, claims_recover_fn, &a, e);
@@ -444,7 +444,7 @@ sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e)
     return err;
 }
 
-sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
+static sg_err sq_queue_stats(sg_store *s, sg_queue_stats *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -469,3 +469,11 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
     sq_reader_release(s, c);
     return err;
 }
+
+const sg_store_dispatch_ops sq_dispatch_ops = {
+    .claim_submit = sq_claim_submit,
+    .outcomes = sq_outcomes,
+    .outcome_found = sq_outcome_found,
+    .claims_recover = sq_claims_recover,
+    .queue_stats = sq_queue_stats,
+};

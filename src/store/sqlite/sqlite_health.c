@@ -59,9 +59,9 @@ static void probe_complete(job *j)
     pthread_mutex_unlock(&h->lock);
 }
 
-bool sg_store_writable(sg_store *s, char *reason, size_t cap)
+bool sq_writable(sg_store *s, char *reason, size_t cap)
 {
-    sq_health *h = &s->health;
+    sq_health *h = &sq_of(s)->health;
     pthread_mutex_lock(&h->lock);
     int64_t now = sg_time_mono_ms();
     bool ok = true;

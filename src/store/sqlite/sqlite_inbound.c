@@ -98,9 +98,13 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_inbound(sg_store *s, sg_inbound *in, sg_error *e)
+static sg_err sq_inbound(sg_store *s, sg_inbound *in, sg_error *e)
 {
     in->duplicate = in->contact_created = in->consent_changed = false;
     in->existing_id[0] = in->contact_id[0] = '\0';
     return sq_write_sync(s, inbound_fn, in, e);
 }
+
+const sg_store_inbound_ops sq_inbound_ops = {
+    .inbound = sq_inbound,
+};

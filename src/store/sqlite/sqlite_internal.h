@@ -11,6 +11,7 @@
 #ifndef SG_STORE_SQLITE_INTERNAL_H
 #define SG_STORE_SQLITE_INTERNAL_H
 
+#include "store/backend.h"
 #include "store/store.h"
 #include "util/buf.h"
 
@@ -202,7 +203,9 @@ void sq_health_free(sq_health *h);
 void sq_health_begin(sq_health *h);
 void sq_health_end(sq_health *h, sg_err gerr, const char *message);
 
-struct sg_store {
+/* The SQLite backend's handle: the sg_store callers hold is its first member. */
+typedef struct sq_store {
+    sg_store base;
     char *path;
     conn writer;
     pthread_t writer_thread;
@@ -227,7 +230,37 @@ struct sg_store {
     bool webhook_mask_valid;
 
     sq_health health;
-};
+} sq_store;
+
+/* The SQLite handle behind an sg_store of this backend. */
+static inline sq_store *sq_of(sg_store *s)
+{
+    return (sq_store *)s;
+}
+
+/* The backend's tables (backend.h): one per subject file, at its end. */
+extern const sg_store_keys_ops sq_keys_ops;
+extern const sg_store_limits_ops sq_limits_ops;
+extern const sg_store_providers_ops sq_providers_ops;
+extern const sg_store_messages_ops sq_messages_ops;
+extern const sg_store_dispatch_ops sq_dispatch_ops;
+extern const sg_store_callbacks_ops sq_callbacks_ops;
+extern const sg_store_inbound_ops sq_inbound_ops;
+extern const sg_store_contacts_ops sq_contacts_ops;
+extern const sg_store_timeline_ops sq_timeline_ops;
+extern const sg_store_optouts_ops sq_optouts_ops;
+extern const sg_store_audience_ops sq_audience_ops;
+extern const sg_store_broadcasts_ops sq_broadcasts_ops;
+extern const sg_store_stats_ops sq_stats_ops;
+extern const sg_store_webhooks_ops sq_webhooks_ops;
+extern const sg_store_retention_ops sq_retention_ops;
+extern const sg_store_users_ops sq_users_ops;
+/* The core table's entries outside sqlite_core.c (backend.h has their contracts
+ * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
+sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);
+sg_err sq_schema_version(sg_store *s, int *current, int *latest);
+bool sq_writable(sg_store *s, char *reason, size_t cap);
+sg_err sq_dispatch_lock(sg_store *s, sg_error *e);
 
 /* Give up sg_store_dispatch_lock's lock, if held (sqlite_lock.c; sg_store_close). */
 void sq_dispatch_unlock(sg_store *s);

@@ -27,7 +27,7 @@ static void key_list_row(sqlite3_stmt *st, void *out)
     k->last_used_at = sqlite3_column_int64(st, 4);
 }
 
-sg_err sg_store_key_list(sg_store *s, sg_api_key **out, size_t *n)
+static sg_err sq_key_list(sg_store *s, sg_api_key **out, size_t *n)
 {
     return sq_read_rows_sql(s, S_KEY_LIST, SQL_KEY_LIST, NULL, NULL, key_list_row, NULL,
                             sizeof **out, 0, (void **)out, n);
@@ -61,7 +61,7 @@ sg_err sq_keys_bump(conn *c, sg_error *e)
                         "bumping the keys generation");
 }
 
-sg_err sg_store_key_revoke(sg_store *s, const char *id, int64_t at, sg_error *e)
+static sg_err sq_key_revoke(sg_store *s, const char *id, int64_t at, sg_error *e)
 {
     revoke_arg a = {id, at};
     return sq_write_sync(s, key_revoke_fn, &a, e);
@@ -72,7 +72,7 @@ static void gen_row(sqlite3_stmt *st, void *out)
     *(int64_t *)out = sqlite3_column_int64(st, 0);
 }
 
-sg_err sg_store_keys_generation(sg_store *s, int64_t *gen)
+static sg_err sq_keys_generation(sg_store *s, int64_t *gen)
 {
     return sq_read_one_sql(s, S_KEYS_GEN, SQL_KEYS_GEN, NULL, gen_row, gen);
 }
@@ -103,7 +103,7 @@ static void touch_complete(job *j)
     free(j);
 }
 
-sg_err sg_store_key_touch(sg_store *s, const char *id, int64_t at)
+static sg_err sq_key_touch(sg_store *s, const char *id, int64_t at)
 {
     touch_job *t = calloc(1, sizeof *t);
     if (!t)
@@ -136,7 +136,7 @@ static sg_err key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, "creating API key");
 }
 
-sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
+static sg_err sq_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
 {
     return sq_write_sync(s, key_insert_fn, (void *)k, e);
 }
@@ -154,7 +154,16 @@ static void key_row(sqlite3_stmt *st, void *out)
     k->daily_quota = sqlite3_column_int64(st, 6);
 }
 
-sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
+static sg_err sq_key_get(sg_store *s, const char *id, sg_api_key *out)
 {
     return sq_read_one(s, Q_KEY_GET, id, key_row, out);
 }
+
+const sg_store_keys_ops sq_keys_ops = {
+    .key_insert = sq_key_insert,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .key_revoke = sq_key_revoke,
+    .keys_generation = sq_keys_generation,
+    .key_touch = sq_key_touch,
+};

@@ -17,9 +17,8 @@ static sg_err limits_set_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     (void)s;
     const limits_arg *a = arg;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db,
-                                "UPDATE api_keys SET countries = ?2, daily_quota = ?3 WHERE id = ?1",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        c->db, "UPDATE api_keys SET countries = ?2, daily_quota = ?3 WHERE id = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sq_db_error(c->db, rc, e, "preparing");
     sq_bind_text(st, 1, a->id);
@@ -34,7 +33,7 @@ static sg_err limits_set_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_keys_bump(c, e);
 }
 
-sg_err sg_store_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e)
+static sg_err sq_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e)
 {
     limits_arg a = {id, l};
     return sq_write_sync(s, limits_set_fn, &a, e);
@@ -69,7 +68,7 @@ static void usage_row(sqlite3_stmt *st, void *out)
     *(int64_t *)out = sqlite3_column_int64(st, 0);
 }
 
-sg_err sg_store_key_usage_get(sg_store *s, const char *key_id, int64_t day, int64_t *sent)
+static sg_err sq_key_usage_get(sg_store *s, const char *key_id, int64_t day, int64_t *sent)
 {
     *sent = 0;
     sg_err err = read_one(s, "SELECT sent FROM key_usage WHERE key_id = ?1 AND day = ?2", key_id,
@@ -113,8 +112,14 @@ static sg_err usage_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return rc == SQLITE_OK ? SG_OK : sq_db_error(c->db, rc, e, "storing send counts");
 }
 
-sg_err sg_store_key_usage_put(sg_store *s, const sg_key_usage *rows, size_t n, sg_error *e)
+static sg_err sq_key_usage_put(sg_store *s, const sg_key_usage *rows, size_t n, sg_error *e)
 {
     usage_arg a = {rows, n};
     return sq_write_sync(s, usage_put_fn, &a, e);
 }
+
+const sg_store_limits_ops sq_limits_ops = {
+    .key_limits_set = sq_key_limits_set,
+    .key_usage_get = sq_key_usage_get,
+    .key_usage_put = sq_key_usage_put,
+};

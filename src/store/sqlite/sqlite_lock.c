@@ -44,7 +44,7 @@ static void write_pid(int fd)
         return; /* only the message of a refused serve loses the pid */
 }
 
-static sg_err refused(sg_store *s, int fd, sg_error *e)
+static sg_err refused(sq_store *s, int fd, sg_error *e)
 {
     long pid = holder_pid(fd);
     char who[32] = "";
@@ -56,8 +56,9 @@ static sg_err refused(sg_store *s, int fd, sg_error *e)
                         s->path, who, s->path);
 }
 
-sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e)
+sg_err sq_dispatch_lock(sg_store *store, sg_error *e)
 {
+    sq_store *s = sq_of(store);
     if (s->dispatch_locked)
         return SG_OK;
     char path[LOCK_PATH_MAX];
@@ -83,8 +84,9 @@ out:
     return err;
 }
 
-void sq_dispatch_unlock(sg_store *s)
+void sq_dispatch_unlock(sg_store *store)
 {
+    sq_store *s = sq_of(store);
     if (!s->dispatch_locked)
         return;
     close(s->dispatch_lock_fd); /* drops the flock */

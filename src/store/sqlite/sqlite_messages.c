@@ -11,33 +11,6 @@
 
 /* ---- messages ------------------------------------------------------------------- */
 
-void sg_message_free(sg_message *m)
-{
-    free(m->body);
-    free(m->error_message);
-    free(m->metadata);
-    m->body = m->error_message = m->metadata = NULL;
-    for (size_t i = 0; i < m->n_links; i++)
-        free(m->links[i].url);
-    free(m->links);
-    m->links = NULL;
-    m->n_links = 0;
-}
-
-void sg_messages_free(sg_message *m, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        sg_message_free(&m[i]);
-    free(m);
-}
-
-void sg_events_free(sg_event *ev, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(ev[i].detail);
-    free(ev);
-}
-
 void sq_message_row(sqlite3_stmt *st, sg_message *m)
 {
     memset(m, 0, sizeof *m);
@@ -193,13 +166,7 @@ static void insert_complete(job *j)
     r->done(r);
 }
 
-void sg_insert_req_clear(sg_insert_req *r)
-{
-    free(r->replay_body);
-    r->replay_body = NULL;
-}
-
-sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
+static sg_err sq_messages_insert(sg_store *s, sg_insert_req *r)
 {
     insert_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -215,8 +182,8 @@ sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
     return err;
 }
 
-sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
-                         int *status, char **body)
+static sg_err sq_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
+                          int *status, char **body)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -256,7 +223,7 @@ static sg_err idem_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_step_done(c, st, e, "storing idempotency key");
 }
 
-sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
+static sg_err sq_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
 {
     return sq_write_sync(s, idem_put_fn, (void *)w, e);
 }
@@ -279,7 +246,7 @@ sg_err sq_message_get_on(conn *c, const char *id, sg_message *out)
     return err;
 }
 
-sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out)
+static sg_err sq_message_get(sg_store *s, const char *id, sg_message *out)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -304,8 +271,8 @@ static void event_drop(void *ev)
     free(((sg_event *)ev)->detail);
 }
 
-sg_err sg_store_message_get_with_events(sg_store *s, const char *id, sg_message *out, sg_event **ev,
-                                        size_t *n)
+static sg_err sq_message_get_with_events(sg_store *s, const char *id, sg_message *out,
+                                         sg_event **ev, size_t *n)
 {
     *ev = NULL;
     *n = 0;
@@ -333,8 +300,8 @@ sg_err sg_store_message_get_with_events(sg_store *s, const char *id, sg_message 
     return err;
 }
 
-sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
-                             bool *has_more)
+static sg_err sq_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
+                              bool *has_more)
 {
     *out = NULL;
     *n = 0;
@@ -435,9 +402,19 @@ static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err ? err : sq_emit_message_status(s, c, a->id, now, e);
 }
 
-sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
+static sg_err sq_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
 {
     cancel_arg a = {id, out};
     memset(out, 0, sizeof *out);
     return sq_write_sync(s, cancel_fn, &a, e);
 }
+
+const sg_store_messages_ops sq_messages_ops = {
+    .messages_insert = sq_messages_insert,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .message_get = sq_message_get,
+    .message_get_with_events = sq_message_get_with_events,
+    .message_list = sq_message_list,
+    .message_cancel = sq_message_cancel,
+};

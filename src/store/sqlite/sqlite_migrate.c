@@ -62,7 +62,7 @@ static sg_err migrate_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_contacts_backfill(c, e);
 }
 
-sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
+sg_err sq_migrate(sg_store *s, int *applied, sg_error *e)
 {
     int n = 0;
     sg_err err = sq_write_sync(s, migrate_fn, &n, e);
@@ -71,7 +71,7 @@ sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
     return err;
 }
 
-sg_err sg_store_schema_version(sg_store *s, int *current, int *latest)
+sg_err sq_schema_version(sg_store *s, int *current, int *latest)
 {
     *latest = (int)sg_sqlite_migrations_count;
     conn *c = sq_reader_acquire(s);

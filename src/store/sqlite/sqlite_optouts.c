@@ -98,7 +98,7 @@ static sg_err optout_remove_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_optout_remove_on(s, c, a->phone, a->source, a->message_id, &a->changed, e);
 }
 
-sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
+static sg_err sq_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
 {
     optout_arg a = {.o = o};
     sg_err err = sq_write_sync(s, optout_add_fn, &a, e);
@@ -107,8 +107,8 @@ sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_er
     return err;
 }
 
-sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source,
-                              const char *message_id, bool *changed, sg_error *e)
+static sg_err sq_optout_remove(sg_store *s, const char *phone, const char *source,
+                               const char *message_id, bool *changed, sg_error *e)
 {
     optout_arg a = {.phone = phone, .source = source, .message_id = message_id};
     sg_err err = sq_write_sync(s, optout_remove_fn, &a, e);
@@ -128,7 +128,7 @@ static void optout_row(sqlite3_stmt *st, void *out)
     o->created_at = sqlite3_column_int64(st, 4);
 }
 
-sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
+static sg_err sq_optout_get(sg_store *s, const char *phone, sg_optout *out)
 {
     return sq_read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
 }
@@ -143,8 +143,8 @@ static void bind_optout_page(sqlite3_stmt *st, const void *arg)
     sqlite3_bind_int64(st, 3, (int64_t)a->limit + 1);
 }
 
-sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
-                            size_t *n, bool *has_more)
+static sg_err sq_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
+                             size_t *n, bool *has_more)
 {
     *out = NULL;
     *n = 0;
@@ -161,3 +161,10 @@ sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_op
         sq_page_trim(*out, sizeof **out, n, limit, NULL, has_more);
     return err;
 }
+
+const sg_store_optouts_ops sq_optouts_ops = {
+    .optout_add = sq_optout_add,
+    .optout_remove = sq_optout_remove,
+    .optout_get = sq_optout_get,
+    .optout_list = sq_optout_list,
+};

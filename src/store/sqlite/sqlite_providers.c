@@ -11,13 +11,6 @@
 
 /* ---- providers ---------------------------------------------------------------- */
 
-void sg_provider_row_free(sg_provider_row *p)
-{
-    free(p->config);
-    free(p->secrets);
-    p->config = p->secrets = NULL;
-}
-
 static void provider_bind(sqlite3_stmt *st, const sg_provider_row *p)
 {
     sq_bind_text(st, 1, p->id);
@@ -103,22 +96,22 @@ static sg_err provider_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_step_done(c, sq_stmt(c, Q_PROV_BUMP), e, "bumping provider generation");
 }
 
-sg_err sg_store_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e)
+static sg_err sq_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e)
 {
     return sq_write_sync(s, provider_insert_fn, (void *)p, e);
 }
 
-sg_err sg_store_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e)
+static sg_err sq_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e)
 {
     return sq_write_sync(s, provider_update_fn, (void *)p, e);
 }
 
-sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_provider_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, provider_delete_fn, (void *)id, e);
 }
 
-sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
+static sg_err sq_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
 {
     return sq_read_one(s, sg_id_valid("prv", id_or_name) ? Q_PROV_GET_ID : Q_PROV_GET_NAME,
                        id_or_name, provider_row, out);
@@ -129,13 +122,13 @@ static void provider_drop(void *p)
     sg_provider_row_free(p);
 }
 
-sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
+static sg_err sq_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
 {
     return sq_read_rows(s, Q_PROV_LIST, NULL, NULL, provider_row, provider_drop, sizeof **out, 0,
                         (void **)out, n);
 }
 
-sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
+static sg_err sq_provider_generation(sg_store *s, int64_t *gen)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -151,3 +144,12 @@ sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
     sq_reader_release(s, c);
     return err;
 }
+
+const sg_store_providers_ops sq_providers_ops = {
+    .provider_insert = sq_provider_insert,
+    .provider_update = sq_provider_update,
+    .provider_delete = sq_provider_delete,
+    .provider_get = sq_provider_get,
+    .provider_list = sq_provider_list,
+    .provider_generation = sq_provider_generation,
+};

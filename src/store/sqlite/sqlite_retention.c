@@ -76,8 +76,8 @@ static sg_err purge_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return rc == SQLITE_OK ? SG_OK : sq_db_error(c->db, rc, e, "purging message bodies");
 }
 
-sg_err sg_store_purge_bodies(sg_store *s, int64_t before, size_t limit, sg_purge_cursor *cur,
-                             size_t *purged, sg_error *e)
+static sg_err sq_purge_bodies(sg_store *s, int64_t before, size_t limit, sg_purge_cursor *cur,
+                              size_t *purged, sg_error *e)
 {
     purge_arg a = {before, limit ? limit : 1, cur, 0};
     sg_err err = cur->phase >= 2 ? SG_OK : sq_write_sync(s, purge_fn, &a, e);
@@ -208,8 +208,8 @@ static sg_err erase_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_contact_erase(sg_store *s, const char *id, const char *actor, int64_t at,
-                              sg_erase_counts *out, sg_error *e)
+static sg_err sq_contact_erase(sg_store *s, const char *id, const char *actor, int64_t at,
+                               sg_erase_counts *out, sg_error *e)
 {
     erase_arg a = {.id = id, .actor = actor, .at = at};
     sg_err err = sq_write_sync(s, erase_fn, &a, e);
@@ -219,14 +219,7 @@ sg_err sg_store_contact_erase(sg_store *s, const char *id, const char *actor, in
 
 /* ---- audit log ------------------------------------------------------------------- */
 
-void sg_audits_free(sg_audit *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(a[i].detail);
-    free(a);
-}
-
-sg_err sg_store_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n)
+static sg_err sq_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -268,3 +261,9 @@ sg_err sg_store_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n)
     *n = count;
     return SG_OK;
 }
+
+const sg_store_retention_ops sq_retention_ops = {
+    .purge_bodies = sq_purge_bodies,
+    .contact_erase = sq_contact_erase,
+    .audit_list = sq_audit_list,
+};

@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sg_stats_free(sg_stats *st)
-{
-    free(st->rows);
-    free(st->errors);
-    memset(st, 0, sizeof *st);
-}
-
 /* The row for key, appended if new. NULL when out of memory. */
 static sg_stats_row *row_for(sg_stats *out, size_t *cap, const char *key)
 {
@@ -201,7 +194,7 @@ static sg_err collect(query_ctx *q)
     return err;
 }
 
-sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out)
+static sg_err sq_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -217,7 +210,7 @@ sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, s
     return err;
 }
 
-sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
+static sg_err sq_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
 {
     memset(out, 0, sizeof *out);
     sg_broadcast b;
@@ -228,8 +221,8 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    query_ctx q = {.c = c, .from = 0, .to = 0, .broadcast = id, .g = SG_STATS_BY_BROADCAST,
-                   .out = out};
+    query_ctx q = {
+        .c = c, .from = 0, .to = 0, .broadcast = id, .g = SG_STATS_BY_BROADCAST, .out = out};
     err = collect(&q);
     sq_reader_release(s, c);
     sg_stats_row *r = err ? NULL : row_for(out, &q.cap, id);
@@ -241,3 +234,8 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
     }
     return SG_OK;
 }
+
+const sg_store_stats_ops sq_stats_ops = {
+    .stats = sq_stats,
+    .broadcast_stats = sq_broadcast_stats,
+};

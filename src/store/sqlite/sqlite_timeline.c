@@ -8,18 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sg_timeline_free(sg_timeline_item *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].is_message)
-            sg_message_free(&t[i].msg);
-        free(t[i].detail);
-    }
-    free(t);
-}
-
-sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
-                         sg_timeline_item **out, size_t *n, char next_cursor[64])
+static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                          sg_timeline_item **out, size_t *n, char next_cursor[64])
 {
     *out = NULL;
     *n = 0;
@@ -116,3 +106,7 @@ sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, siz
     *n = count;
     return SG_OK;
 }
+
+const sg_store_timeline_ops sq_timeline_ops = {
+    .timeline = sq_timeline,
+};

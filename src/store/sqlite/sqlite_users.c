@@ -112,13 +112,13 @@ static sg_err user_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return audit_insert(c, a->by, "user.create", a->u->email, detail, e);
 }
 
-sg_err sg_store_user_insert(sg_store *s, const sg_user *u, const sg_actor *by, sg_error *e)
+static sg_err sq_user_insert(sg_store *s, const sg_user *u, const sg_actor *by, sg_error *e)
 {
     user_insert_arg a = {u, by};
     return sq_write_sync(s, user_insert_fn, &a, e);
 }
 
-sg_err sg_store_user_get(sg_store *s, const char *id_or_email, sg_user *out)
+static sg_err sq_user_get(sg_store *s, const char *id_or_email, sg_user *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -136,7 +136,7 @@ static void user_list_row(sqlite3_stmt *st, void *out)
     memset(u->password_hash, 0, sizeof u->password_hash);
 }
 
-sg_err sg_store_user_list(sg_store *s, sg_user **out, size_t *n)
+static sg_err sq_user_list(sg_store *s, sg_user **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -259,8 +259,8 @@ static sg_err user_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_user_update(sg_store *s, const char *id, const sg_user_change *ch,
-                            const sg_actor *by, sg_user *out, sg_error *e)
+static sg_err sq_user_update(sg_store *s, const char *id, const sg_user_change *ch,
+                             const sg_actor *by, sg_user *out, sg_error *e)
 {
     user_update_arg a = {id, ch, by, out};
     return sq_write_sync(s, user_update_fn, &a, e);
@@ -289,7 +289,7 @@ static sg_err user_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return audit_insert(c, a->by, "user.remove", u.email, NULL, e);
 }
 
-sg_err sg_store_user_delete(sg_store *s, const char *id, const sg_actor *by, sg_error *e)
+static sg_err sq_user_delete(sg_store *s, const char *id, const sg_actor *by, sg_error *e)
 {
     user_delete_arg a = {id, by};
     return sq_write_sync(s, user_delete_fn, &a, e);
@@ -373,12 +373,12 @@ static sg_err session_create_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_session_create(sg_store *s, const sg_session_new *n, sg_error *e)
+static sg_err sq_session_create(sg_store *s, const sg_session_new *n, sg_error *e)
 {
     return sq_write_sync(s, session_create_fn, (void *)n, e);
 }
 
-sg_err sg_store_session_get(sg_store *s, const char *id_hash, sg_session *out)
+static sg_err sq_session_get(sg_store *s, const char *id_hash, sg_session *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
@@ -436,7 +436,7 @@ static void touch_complete(job *j)
     free(j);
 }
 
-sg_err sg_store_session_touch(sg_store *s, const char *id_hash, int64_t at)
+static sg_err sq_session_touch(sg_store *s, const char *id_hash, int64_t at)
 {
     touch_job *t = calloc(1, sizeof *t);
     if (!t)
@@ -470,8 +470,8 @@ static sg_err session_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return a->by ? audit_insert(c, a->by, "session.sign_out", a->email, NULL, e) : SG_OK;
 }
 
-sg_err sg_store_session_delete(sg_store *s, const char *id_hash, const char *email,
-                               const sg_actor *by, sg_error *e)
+static sg_err sq_session_delete(sg_store *s, const char *id_hash, const char *email,
+                                const sg_actor *by, sg_error *e)
 {
     session_delete_arg a = {id_hash, email, by};
     return sq_write_sync(s, session_delete_fn, &a, e);
@@ -479,8 +479,8 @@ sg_err sg_store_session_delete(sg_store *s, const char *id_hash, const char *ema
 
 /* ---- sign-in throttle -------------------------------------------------------------- */
 
-sg_err sg_store_signin_wait(sg_store *s, const char *account, const char *address, int64_t now,
-                            int64_t *wait_ms)
+static sg_err sq_signin_wait(sg_store *s, const char *account, const char *address, int64_t now,
+                             int64_t *wait_ms)
 {
     *wait_ms = 0;
     conn *c = sq_reader_acquire(s);
@@ -578,8 +578,8 @@ static sg_err signin_failed_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_signin_failed(sg_store *s, const char *account, const char *address, int64_t now,
-                              sg_error *e)
+static sg_err sq_signin_failed(sg_store *s, const char *account, const char *address, int64_t now,
+                               sg_error *e)
 {
     signin_failed_arg a = {account, address ? address : "", now};
     return sq_write_sync(s, signin_failed_fn, &a, e);
@@ -599,8 +599,8 @@ static sg_err audit_add_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return audit_insert(c, a->by, a->action, a->subject, a->detail, e);
 }
 
-sg_err sg_store_audit_add(sg_store *s, const sg_actor *by, const char *action, const char *subject,
-                          const char *detail, sg_error *e)
+static sg_err sq_audit_add(sg_store *s, const sg_actor *by, const char *action, const char *subject,
+                           const char *detail, sg_error *e)
 {
     audit_add_arg a = {by, action, subject, detail};
     return sq_write_sync(s, audit_add_fn, &a, e);
@@ -617,8 +617,8 @@ static void audit_row(sqlite3_stmt *st, sg_audit *r)
     sq_col_copy(st, 6, r->source, sizeof r->source);
 }
 
-sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit, sg_audit **out,
-                            size_t *n)
+static sg_err sq_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit, sg_audit **out,
+                             size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -657,3 +657,19 @@ sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
     *n = count;
     return SG_OK;
 }
+
+const sg_store_users_ops sq_users_ops = {
+    .user_insert = sq_user_insert,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_delete = sq_user_delete,
+    .session_create = sq_session_create,
+    .session_get = sq_session_get,
+    .session_touch = sq_session_touch,
+    .session_delete = sq_session_delete,
+    .signin_wait = sq_signin_wait,
+    .signin_failed = sq_signin_failed,
+    .audit_add = sq_audit_add,
+    .audit_query = sq_audit_query,
+};

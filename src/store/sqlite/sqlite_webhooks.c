@@ -26,8 +26,9 @@ unsigned sq_event_bit(const char *event)
 }
 
 /* Which events have subscribers (writer thread; cached until webhooks change). */
-unsigned sq_webhook_mask(sg_store *s, conn *c)
+unsigned sq_webhook_mask(sg_store *store, conn *c)
 {
+    sq_store *s = sq_of(store);
     if (s->webhook_mask_valid)
         return s->webhook_mask;
     unsigned mask = 0;
@@ -126,12 +127,6 @@ sg_err sq_emit_consent(sg_store *s, conn *c, const char *event, const char *phon
 
 /* ---- app webhooks ---------------------------------------------------------------- */
 
-void sg_webhook_free(sg_webhook *w)
-{
-    free(w->secret_sealed);
-    w->secret_sealed = NULL;
-}
-
 static void webhook_row(sqlite3_stmt *st, void *out)
 {
     sg_webhook *w = out;
@@ -156,7 +151,7 @@ static sg_err webhook_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sqlite3_bind_int(st, 5, w->active);
         sqlite3_bind_int64(st, 6, w->created_at);
     }
-    s->webhook_mask_valid = false;
+    sq_of(s)->webhook_mask_valid = false;
     return sq_step_done(c, st, e, "saving webhook");
 }
 
@@ -165,7 +160,7 @@ static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_DELETE);
     if (st)
         sq_bind_text(st, 1, arg);
-    s->webhook_mask_valid = false;
+    sq_of(s)->webhook_mask_valid = false;
     sg_err err = sq_step_done(c, st, e, "deleting webhook");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no webhook %s", (const char *)arg);
@@ -176,17 +171,17 @@ static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err ? err : sq_step_done(c, st, e, "deleting the webhook's deliveries");
 }
 
-sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
+static sg_err sq_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
 {
     return sq_write_sync(s, webhook_insert_fn, (void *)w, e);
 }
 
-sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_webhook_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, webhook_delete_fn, (void *)id, e);
 }
 
-sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
+static sg_err sq_webhook_get(sg_store *s, const char *id, sg_webhook *out)
 {
     return sq_read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
 }
@@ -196,24 +191,10 @@ static void webhook_drop(void *w)
     sg_webhook_free(w);
 }
 
-sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
+static sg_err sq_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
 {
     return sq_read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
                         (void **)out, n);
-}
-
-static const char *const delivery_states[] = {"pending", "delivered", "dead"};
-
-const char *sg_delivery_state_name(sg_delivery_state st)
-{
-    return (unsigned)st < 3 ? delivery_states[st] : "unknown";
-}
-
-void sg_deliveries_free(sg_delivery *d, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(d[i].payload);
-    free(d);
 }
 
 static void delivery_row(sqlite3_stmt *st, void *out)
@@ -226,7 +207,7 @@ static void delivery_row(sqlite3_stmt *st, void *out)
     d->payload = sq_col_dup(st, 3);
     const char *state = (const char *)sqlite3_column_text(st, 4);
     for (int i = 0; i < 3; i++) {
-        if (state && strcmp(state, delivery_states[i]) == 0)
+        if (state && strcmp(state, sg_delivery_state_name((sg_delivery_state)i)) == 0)
             d->state = (sg_delivery_state)i;
     }
     d->attempts = (unsigned)sqlite3_column_int(st, 5);
@@ -250,8 +231,8 @@ static void delivery_drop(void *d)
     free(((sg_delivery *)d)->payload);
 }
 
-sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
-                              sg_delivery **out, size_t *n, bool *has_more)
+static sg_err sq_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
+                               sg_delivery **out, size_t *n, bool *has_more)
 {
     *has_more = false;
     sq_page_args a = {.text = webhook_id, .at = cursor, .limit = limit};
@@ -376,9 +357,9 @@ static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return SG_OK;
 }
 
-sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
-                               const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
-                               sg_delivery **out, size_t *n)
+static sg_err sq_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                                const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
+                                sg_delivery **out, size_t *n)
 {
     delivery_claim_arg a = {.now = now,
                             .lease_ms = lease_ms,
@@ -422,9 +403,20 @@ static sg_err delivery_result_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_step_done(c, st, e, "recording a delivery attempt");
 }
 
-sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,
-                                const char *error, int64_t next_attempt_at, sg_error *e)
+static sg_err sq_delivery_result(sg_store *s, long long id, sg_delivery_state state,
+                                 int http_status, const char *error, int64_t next_attempt_at,
+                                 sg_error *e)
 {
     delivery_result_arg a = {id, state, http_status, error, next_attempt_at};
     return sq_write_sync(s, delivery_result_fn, &a, e);
 }
+
+const sg_store_webhooks_ops sq_webhooks_ops = {
+    .webhook_insert = sq_webhook_insert,
+    .webhook_delete = sq_webhook_delete,
+    .webhook_get = sq_webhook_get,
+    .webhook_list = sq_webhook_list,
+    .delivery_list = sq_delivery_list,
+    .delivery_claim = sq_delivery_claim,
+    .delivery_result = sq_delivery_result,
+};

@@ -1,0 +1,268 @@
+/* The seam between store.h and its backends: what a backend implements.
+ *
+ * store.h is the only door to data. Each of its sg_store_* functions (but
+ * sg_store_open and the row helpers of rows.c) has one field here, named after it
+ * without the sg_store_ prefix and with the same parameters, in the block
+ * (sub-struct) of its subject; store.c forwards sg_store_X(s, ...) to
+ * s->be->SUBJECT->X(s, ...). A backend fills one table per subject (the SQLite
+ * backend: one per file, at the end of store/sqlite/sqlite_SUBJECT.c) and one
+ * sg_store_backend pointing at them.
+ *
+ * A backend's handle starts with an sg_store (its first member), so that the
+ * sg_store * that callers hold is the backend's own object: the backend casts it
+ * back (sq_of in the SQLite backend). Every field must be set.
+ *
+ * Adding a store function: its prototype in store.h, a field in its subject's
+ * block below, its forwarder in store.c, its implementation and table row in each
+ * backend (docs/internals/store.md, "How to add a store function"). */
+#ifndef SG_STORE_BACKEND_H
+#define SG_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct sg_store_backend sg_store_backend;
+
+/* The head of every backend's handle. */
+struct sg_store {
+    const sg_store_backend *be;
+};
+
+/* Lifecycle and health: close, migrations, ping, writability, the dispatch lock. */
+typedef struct sg_store_core_ops {
+    void (*close)(sg_store *s);
+    sg_err (*migrate)(sg_store *s, int *applied, sg_error *e);
+    sg_err (*schema_version)(sg_store *s, int *current, int *latest);
+    sg_err (*ping)(sg_store *s);
+    bool (*writable)(sg_store *s, char *reason, size_t cap);
+    sg_err (*dispatch_lock)(sg_store *s, sg_error *e);
+} sg_store_core_ops;
+
+/* API keys. */
+typedef struct sg_store_keys_ops {
+    sg_err (*key_insert)(sg_store *s, const sg_api_key *k, sg_error *e);
+    sg_err (*key_get)(sg_store *s, const char *id, sg_api_key *out);
+    sg_err (*key_list)(sg_store *s, sg_api_key **out, size_t *n);
+    sg_err (*key_revoke)(sg_store *s, const char *id, int64_t at, sg_error *e);
+    sg_err (*keys_generation)(sg_store *s, int64_t *gen);
+    sg_err (*key_touch)(sg_store *s, const char *id, int64_t at);
+} sg_store_keys_ops;
+
+/* A key's send limits and daily usage. */
+typedef struct sg_store_limits_ops {
+    sg_err (*key_limits_set)(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e);
+    sg_err (*key_usage_get)(sg_store *s, const char *key_id, int64_t day, int64_t *sent);
+    sg_err (*key_usage_put)(sg_store *s, const sg_key_usage *rows, size_t n, sg_error *e);
+} sg_store_limits_ops;
+
+/* Providers. */
+typedef struct sg_store_providers_ops {
+    sg_err (*provider_insert)(sg_store *s, const sg_provider_row *p, sg_error *e);
+    sg_err (*provider_update)(sg_store *s, const sg_provider_row *p, sg_error *e);
+    sg_err (*provider_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*provider_get)(sg_store *s, const char *id_or_name, sg_provider_row *out);
+    sg_err (*provider_list)(sg_store *s, sg_provider_row **out, size_t *n);
+    sg_err (*provider_generation)(sg_store *s, int64_t *gen);
+} sg_store_providers_ops;
+
+/* Messages: accepted writes, idempotency keys, reads, the list, cancel. */
+typedef struct sg_store_messages_ops {
+    sg_err (*messages_insert)(sg_store *s, sg_insert_req *r);
+    sg_err (*idem_get)(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
+                       int *status, char **body);
+    sg_err (*idem_put)(sg_store *s, const sg_idem_write *w, sg_error *e);
+    sg_err (*message_get)(sg_store *s, const char *id, sg_message *out);
+    sg_err (*message_get_with_events)(sg_store *s, const char *id, sg_message *out, sg_event **ev,
+                                      size_t *n);
+    sg_err (*message_list)(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
+                           bool *has_more);
+    sg_err (*message_cancel)(sg_store *s, const char *id, sg_message *out, sg_error *e);
+} sg_store_messages_ops;
+
+/* Dispatch: claims and leases, outcomes, recovery, queue counts. */
+typedef struct sg_store_dispatch_ops {
+    sg_err (*claim_submit)(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                           void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
+                           void *arg);
+    sg_err (*outcomes)(sg_store *s, const sg_outcome *o, size_t n,
+                       void (*done)(void *arg, sg_err err), void *arg);
+    sg_err (*outcome_found)(sg_store *s, const sg_outcome *o,
+                            const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
+                            void (*done)(void *arg, bool attributed, sg_err err), void *arg);
+    sg_err (*claims_recover)(sg_store *s, int64_t now, size_t *n, sg_error *e);
+    sg_err (*queue_stats)(sg_store *s, sg_queue_stats *out);
+} sg_store_dispatch_ops;
+
+/* Provider status reports (and the early ones). */
+typedef struct sg_store_callbacks_ops {
+    sg_err (*status_report)(sg_store *s, sg_status_report *r, sg_error *e);
+    sg_err (*status_report_submit)(sg_store *s, sg_status_report *r);
+} sg_store_callbacks_ops;
+
+/* Inbound messages. */
+typedef struct sg_store_inbound_ops {
+    sg_err (*inbound)(sg_store *s, sg_inbound *in, sg_error *e);
+} sg_store_inbound_ops;
+
+/* Contacts. */
+typedef struct sg_store_contacts_ops {
+    sg_err (*contact_insert)(sg_store *s, const sg_contact *c, sg_error *e);
+    sg_err (*contact_update)(sg_store *s, const sg_contact *c, sg_error *e);
+    sg_err (*contact_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*contact_get)(sg_store *s, const char *id_or_phone, sg_contact *out);
+    sg_err (*contact_list)(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                           size_t *n, bool *has_more);
+} sg_store_contacts_ops;
+
+/* A contact's timeline. */
+typedef struct sg_store_timeline_ops {
+    sg_err (*timeline)(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                       sg_timeline_item **out, size_t *n, char next_cursor[64]);
+} sg_store_timeline_ops;
+
+/* Opt-outs. */
+typedef struct sg_store_optouts_ops {
+    sg_err (*optout_add)(sg_store *s, const sg_optout *o, bool *changed, sg_error *e);
+    sg_err (*optout_remove)(sg_store *s, const char *phone, const char *source,
+                            const char *message_id, bool *changed, sg_error *e);
+    sg_err (*optout_get)(sg_store *s, const char *phone, sg_optout *out);
+    sg_err (*optout_list)(sg_store *s, const char *cursor, size_t limit, sg_optout **out, size_t *n,
+                          bool *has_more);
+} sg_store_optouts_ops;
+
+/* Import, groups, segments, templates, links and clicks. */
+typedef struct sg_store_audience_ops {
+    sg_err (*contacts_upsert)(sg_store *s, sg_contact_upsert *rows, size_t n, const char *group_id,
+                              sg_error *e);
+    sg_err (*contacts_upsert_submit)(sg_store *s, sg_upsert_req *r);
+    sg_err (*contacts_each)(sg_store *s, const char *group_id,
+                            int (*fn)(void *user, const sg_contact *c), void *user);
+    sg_err (*group_create)(sg_store *s, const sg_group *g, sg_error *e);
+    sg_err (*group_ensure)(sg_store *s, const char *name, char id[SG_ID_MAX], sg_error *e);
+    sg_err (*group_get)(sg_store *s, const char *id_or_name, sg_group *out);
+    sg_err (*group_list)(sg_store *s, sg_group **out, size_t *n);
+    sg_err (*group_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*group_members)(sg_store *s, const char *group_id, const char *const *contacts,
+                            size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e);
+    sg_err (*group_contacts)(sg_store *s, const char *group_id, const char *cursor, size_t limit,
+                             sg_contact **out, size_t *n, bool *has_more);
+    sg_err (*segment_create)(sg_store *s, const sg_segment *g, sg_error *e);
+    sg_err (*segment_update)(sg_store *s, const sg_segment *g, sg_error *e);
+    sg_err (*segment_get)(sg_store *s, const char *id_or_name, sg_segment *out);
+    sg_err (*segment_list)(sg_store *s, sg_segment **out, size_t *n);
+    sg_err (*segment_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*audience_count)(sg_store *s, const char *kind, const char *id, int64_t now,
+                             sg_audience_count *out, sg_error *e);
+    sg_err (*template_create)(sg_store *s, const sg_template *t, sg_error *e);
+    sg_err (*template_update)(sg_store *s, const sg_template *t, sg_error *e);
+    sg_err (*template_get)(sg_store *s, const char *id_or_name, sg_template *out);
+    sg_err (*template_list)(sg_store *s, sg_template **out, size_t *n);
+    sg_err (*template_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*link_get)(sg_store *s, const char *code, sg_link *out);
+    sg_err (*click)(sg_store *s, const char *code, int64_t at, const char *user_agent, sg_error *e);
+} sg_store_audience_ops;
+
+/* Broadcasts. */
+typedef struct sg_store_broadcasts_ops {
+    sg_err (*broadcast_create)(sg_store *s, const sg_broadcast *b, sg_error *e);
+    sg_err (*broadcast_get)(sg_store *s, const char *id, sg_broadcast *out);
+    sg_err (*broadcast_list)(sg_store *s, const char *cursor, size_t limit, sg_broadcast **out,
+                             size_t *n, bool *has_more);
+    sg_err (*broadcast_transition)(sg_store *s, const char *id, unsigned from_mask,
+                                   sg_bcast_status to, int64_t at, sg_bcast_status *current,
+                                   sg_error *e);
+    sg_err (*broadcasts_active)(sg_store *s, int64_t now, sg_broadcast **out, size_t *n);
+    sg_err (*broadcast_materialize)(sg_store *s, const char *id, size_t chunk, int64_t now,
+                                    bool *finished, sg_error *e);
+    sg_err (*broadcast_pending)(sg_store *s, const char *id, int64_t now, size_t limit,
+                                sg_recipient **out, size_t *n);
+    sg_err (*broadcast_apply)(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
+                              int64_t now, size_t *queued, sg_error *e);
+    sg_err (*broadcast_outstanding)(sg_store *s, const char *id, int64_t *n);
+    sg_err (*broadcast_fail)(sg_store *s, const char *id, const char *reason, int64_t now,
+                             bool *changed, sg_error *e);
+    sg_err (*broadcast_finish_if_done)(sg_store *s, const char *id, int64_t now, bool *done,
+                                       sg_error *e);
+} sg_store_broadcasts_ops;
+
+/* Statistics. */
+typedef struct sg_store_stats_ops {
+    sg_err (*stats)(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out);
+    sg_err (*broadcast_stats)(sg_store *s, const char *id, sg_stats *out);
+} sg_store_stats_ops;
+
+/* App webhooks and their deliveries. */
+typedef struct sg_store_webhooks_ops {
+    sg_err (*webhook_insert)(sg_store *s, const sg_webhook *w, sg_error *e);
+    sg_err (*webhook_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*webhook_get)(sg_store *s, const char *id, sg_webhook *out);
+    sg_err (*webhook_list)(sg_store *s, sg_webhook **out, size_t *n);
+    sg_err (*delivery_list)(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
+                            sg_delivery **out, size_t *n, bool *has_more);
+    sg_err (*delivery_claim)(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                             const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
+                             sg_delivery **out, size_t *n);
+    sg_err (*delivery_result)(sg_store *s, long long id, sg_delivery_state state, int http_status,
+                              const char *error, int64_t next_attempt_at, sg_error *e);
+} sg_store_webhooks_ops;
+
+/* Retention: the body purge, a contact's erasure, the audit list. */
+typedef struct sg_store_retention_ops {
+    sg_err (*purge_bodies)(sg_store *s, int64_t before, size_t limit, sg_purge_cursor *cur,
+                           size_t *purged, sg_error *e);
+    sg_err (*contact_erase)(sg_store *s, const char *id, const char *actor, int64_t at,
+                            sg_erase_counts *out, sg_error *e);
+    sg_err (*audit_list)(sg_store *s, size_t limit, sg_audit **out, size_t *n);
+} sg_store_retention_ops;
+
+/* Console users, sessions, the sign-in throttle, audit writes and reads. */
+typedef struct sg_store_users_ops {
+    sg_err (*user_insert)(sg_store *s, const sg_user *u, const sg_actor *by, sg_error *e);
+    sg_err (*user_get)(sg_store *s, const char *id_or_email, sg_user *out);
+    sg_err (*user_list)(sg_store *s, sg_user **out, size_t *n);
+    sg_err (*user_update)(sg_store *s, const char *id, const sg_user_change *ch, const sg_actor *by,
+                          sg_user *out, sg_error *e);
+    sg_err (*user_delete)(sg_store *s, const char *id, const sg_actor *by, sg_error *e);
+    sg_err (*session_create)(sg_store *s, const sg_session_new *n, sg_error *e);
+    sg_err (*session_get)(sg_store *s, const char *id_hash, sg_session *out);
+    sg_err (*session_touch)(sg_store *s, const char *id_hash, int64_t at);
+    sg_err (*session_delete)(sg_store *s, const char *id_hash, const char *email,
+                             const sg_actor *by, sg_error *e);
+    sg_err (*signin_wait)(sg_store *s, const char *account, const char *address, int64_t now,
+                          int64_t *wait_ms);
+    sg_err (*signin_failed)(sg_store *s, const char *account, const char *address, int64_t now,
+                            sg_error *e);
+    sg_err (*audit_add)(sg_store *s, const sg_actor *by, const char *action, const char *subject,
+                        const char *detail, sg_error *e);
+    sg_err (*audit_query)(sg_store *s, const sg_audit_filter *f, size_t limit, sg_audit **out,
+                          size_t *n);
+} sg_store_users_ops;
+
+struct sg_store_backend {
+    const char *name; /* "sqlite", "postgres": for messages */
+    /* Open the store at target (the URL or path without a scheme store.c
+     * strips, e.g. "sqlite:"); on success *out's be points at this backend. Does
+     * not migrate. */
+    sg_err (*open)(const char *target, sg_store **out, sg_error *e);
+    const sg_store_core_ops *core;
+    const sg_store_keys_ops *keys;
+    const sg_store_limits_ops *limits;
+    const sg_store_providers_ops *providers;
+    const sg_store_messages_ops *messages;
+    const sg_store_dispatch_ops *dispatch;
+    const sg_store_callbacks_ops *callbacks;
+    const sg_store_inbound_ops *inbound;
+    const sg_store_contacts_ops *contacts;
+    const sg_store_timeline_ops *timeline;
+    const sg_store_optouts_ops *optouts;
+    const sg_store_audience_ops *audience;
+    const sg_store_broadcasts_ops *broadcasts;
+    const sg_store_stats_ops *stats;
+    const sg_store_webhooks_ops *webhooks;
+    const sg_store_retention_ops *retention;
+    const sg_store_users_ops *users;
+};
+
+/* The backends built into this binary. */
+extern const sg_store_backend sg_sqlite_backend;
+
+#endif

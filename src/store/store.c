@@ -1,0 +1,641 @@
+/* store.h's functions, backend-neutral: sg_store_open picks the backend from the
+ * URL, and every other call is forwarded to the backend of the store it is given
+ * (backend.h). Nothing here knows SQL. */
+#include "store/backend.h"
+#include "store/store.h"
+
+#include <string.h>
+
+/* What a --db value selects, by prefix (the first that matches wins; a value
+ * matching none is a SQLite file path). strip: the prefix is not part of what
+ * the backend opens. A NULL backend is a kind this build cannot open yet. */
+static const struct scheme {
+    const char *prefix;
+    bool strip;
+    const sg_store_backend *backend;
+    const char *missing; /* why a NULL backend cannot be used */
+} schemes[] = {
+    {"sqlite:", true, &sg_sqlite_backend, NULL},
+    {"postgres://", false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
+    {"postgresql://", false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
+};
+
+sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
+{
+    const sg_store_backend *be = &sg_sqlite_backend;
+    const char *target = url;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        const struct scheme *sc = &schemes[i];
+        size_t len = strlen(sc->prefix);
+        if (strncmp(url, sc->prefix, len) != 0)
+            continue;
+        if (!sc->backend)
+            return sg_error_set(e, SG_ERR_UNSUPPORTED, "db", "%s", sc->missing);
+        be = sc->backend;
+        target = sc->strip ? url + len : url;
+        break;
+    }
+    if (target != url && !*target)
+        return sg_error_set(e, SG_ERR_INVALID, "db", "no database given after %.*s",
+                            (int)(target - url), url);
+    return be->open(target, out, e);
+}
+
+/* ---- lifecycle and health ---------------------------------------------------- */
+
+void sg_store_close(sg_store *s)
+{
+    if (s)
+        s->be->core->close(s);
+}
+
+sg_err sg_store_migrate(sg_store *s, int *applied, sg_error *e)
+{
+    return s->be->core->migrate(s, applied, e);
+}
+
+sg_err sg_store_schema_version(sg_store *s, int *current, int *latest)
+{
+    return s->be->core->schema_version(s, current, latest);
+}
+
+sg_err sg_store_ping(sg_store *s)
+{
+    return s->be->core->ping(s);
+}
+
+bool sg_store_writable(sg_store *s, char *reason, size_t cap)
+{
+    return s->be->core->writable(s, reason, cap);
+}
+
+sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e)
+{
+    return s->be->core->dispatch_lock(s, e);
+}
+
+/* ---- API keys ---------------------------------------------------------------- */
+
+sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)
+{
+    return s->be->keys->key_insert(s, k, e);
+}
+
+sg_err sg_store_key_get(sg_store *s, const char *id, sg_api_key *out)
+{
+    return s->be->keys->key_get(s, id, out);
+}
+
+sg_err sg_store_key_list(sg_store *s, sg_api_key **out, size_t *n)
+{
+    return s->be->keys->key_list(s, out, n);
+}
+
+sg_err sg_store_key_revoke(sg_store *s, const char *id, int64_t at, sg_error *e)
+{
+    return s->be->keys->key_revoke(s, id, at, e);
+}
+
+sg_err sg_store_keys_generation(sg_store *s, int64_t *gen)
+{
+    return s->be->keys->keys_generation(s, gen);
+}
+
+sg_err sg_store_key_touch(sg_store *s, const char *id, int64_t at)
+{
+    return s->be->keys->key_touch(s, id, at);
+}
+
+/* ---- a key's send limits and daily usage ------------------------------------- */
+
+sg_err sg_store_key_limits_set(sg_store *s, const char *id, const sg_key_limits *l, sg_error *e)
+{
+    return s->be->limits->key_limits_set(s, id, l, e);
+}
+
+sg_err sg_store_key_usage_get(sg_store *s, const char *key_id, int64_t day, int64_t *sent)
+{
+    return s->be->limits->key_usage_get(s, key_id, day, sent);
+}
+
+sg_err sg_store_key_usage_put(sg_store *s, const sg_key_usage *rows, size_t n, sg_error *e)
+{
+    return s->be->limits->key_usage_put(s, rows, n, e);
+}
+
+/* ---- providers --------------------------------------------------------------- */
+
+sg_err sg_store_provider_insert(sg_store *s, const sg_provider_row *p, sg_error *e)
+{
+    return s->be->providers->provider_insert(s, p, e);
+}
+
+sg_err sg_store_provider_update(sg_store *s, const sg_provider_row *p, sg_error *e)
+{
+    return s->be->providers->provider_update(s, p, e);
+}
+
+sg_err sg_store_provider_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->providers->provider_delete(s, id, e);
+}
+
+sg_err sg_store_provider_get(sg_store *s, const char *id_or_name, sg_provider_row *out)
+{
+    return s->be->providers->provider_get(s, id_or_name, out);
+}
+
+sg_err sg_store_provider_list(sg_store *s, sg_provider_row **out, size_t *n)
+{
+    return s->be->providers->provider_list(s, out, n);
+}
+
+sg_err sg_store_provider_generation(sg_store *s, int64_t *gen)
+{
+    return s->be->providers->provider_generation(s, gen);
+}
+
+/* ---- messages ---------------------------------------------------------------- */
+
+sg_err sg_store_messages_insert(sg_store *s, sg_insert_req *r)
+{
+    return s->be->messages->messages_insert(s, r);
+}
+
+sg_err sg_store_idem_get(sg_store *s, const char *key_id, const char *key, char fingerprint[72],
+                         int *status, char **body)
+{
+    return s->be->messages->idem_get(s, key_id, key, fingerprint, status, body);
+}
+
+sg_err sg_store_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
+{
+    return s->be->messages->idem_put(s, w, e);
+}
+
+sg_err sg_store_message_get(sg_store *s, const char *id, sg_message *out)
+{
+    return s->be->messages->message_get(s, id, out);
+}
+
+sg_err sg_store_message_get_with_events(sg_store *s, const char *id, sg_message *out, sg_event **ev,
+                                        size_t *n)
+{
+    return s->be->messages->message_get_with_events(s, id, out, ev, n);
+}
+
+sg_err sg_store_message_list(sg_store *s, const sg_message_filter *f, sg_message **out, size_t *n,
+                             bool *has_more)
+{
+    return s->be->messages->message_list(s, f, out, n, has_more);
+}
+
+sg_err sg_store_message_cancel(sg_store *s, const char *id, sg_message *out, sg_error *e)
+{
+    return s->be->messages->message_cancel(s, id, out, e);
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+sg_err sg_store_claim_submit(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                             void (*done)(void *arg, sg_message *msgs, size_t n, sg_err err),
+                             void *arg)
+{
+    return s->be->dispatch->claim_submit(s, now, limit, lease_ms, done, arg);
+}
+
+sg_err sg_store_outcomes(sg_store *s, const sg_outcome *o, size_t n,
+                         void (*done)(void *arg, sg_err err), void *arg)
+{
+    return s->be->dispatch->outcomes(s, o, n, done, arg);
+}
+
+sg_err sg_store_outcome_found(sg_store *s, const sg_outcome *o,
+                              const char (*ids)[SG_PROVIDER_MSG_ID_MAX], size_t n,
+                              void (*done)(void *arg, bool attributed, sg_err err), void *arg)
+{
+    return s->be->dispatch->outcome_found(s, o, ids, n, done, arg);
+}
+
+sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e)
+{
+    return s->be->dispatch->claims_recover(s, now, n, e);
+}
+
+sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
+{
+    return s->be->dispatch->queue_stats(s, out);
+}
+
+/* ---- provider status reports (and the early ones) ---------------------------- */
+
+sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)
+{
+    return s->be->callbacks->status_report(s, r, e);
+}
+
+sg_err sg_store_status_report_submit(sg_store *s, sg_status_report *r)
+{
+    return s->be->callbacks->status_report_submit(s, r);
+}
+
+/* ---- inbound messages -------------------------------------------------------- */
+
+sg_err sg_store_inbound(sg_store *s, sg_inbound *in, sg_error *e)
+{
+    return s->be->inbound->inbound(s, in, e);
+}
+
+/* ---- contacts ---------------------------------------------------------------- */
+
+sg_err sg_store_contact_insert(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return s->be->contacts->contact_insert(s, c, e);
+}
+
+sg_err sg_store_contact_update(sg_store *s, const sg_contact *c, sg_error *e)
+{
+    return s->be->contacts->contact_update(s, c, e);
+}
+
+sg_err sg_store_contact_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->contacts->contact_delete(s, id, e);
+}
+
+sg_err sg_store_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
+{
+    return s->be->contacts->contact_get(s, id_or_phone, out);
+}
+
+sg_err sg_store_contact_list(sg_store *s, const char *cursor, size_t limit, sg_contact **out,
+                             size_t *n, bool *has_more)
+{
+    return s->be->contacts->contact_list(s, cursor, limit, out, n, has_more);
+}
+
+/* ---- a contact's timeline ---------------------------------------------------- */
+
+sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
+                         sg_timeline_item **out, size_t *n, char next_cursor[64])
+{
+    return s->be->timeline->timeline(s, phone, cursor, limit, out, n, next_cursor);
+}
+
+/* ---- opt-outs ---------------------------------------------------------------- */
+
+sg_err sg_store_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)
+{
+    return s->be->optouts->optout_add(s, o, changed, e);
+}
+
+sg_err sg_store_optout_remove(sg_store *s, const char *phone, const char *source,
+                              const char *message_id, bool *changed, sg_error *e)
+{
+    return s->be->optouts->optout_remove(s, phone, source, message_id, changed, e);
+}
+
+sg_err sg_store_optout_get(sg_store *s, const char *phone, sg_optout *out)
+{
+    return s->be->optouts->optout_get(s, phone, out);
+}
+
+sg_err sg_store_optout_list(sg_store *s, const char *cursor, size_t limit, sg_optout **out,
+                            size_t *n, bool *has_more)
+{
+    return s->be->optouts->optout_list(s, cursor, limit, out, n, has_more);
+}
+
+/* ---- import, groups, segments, templates, links and clicks ------------------- */
+
+sg_err sg_store_contacts_upsert(sg_store *s, sg_contact_upsert *rows, size_t n,
+                                const char *group_id, sg_error *e)
+{
+    return s->be->audience->contacts_upsert(s, rows, n, group_id, e);
+}
+
+sg_err sg_store_contacts_upsert_submit(sg_store *s, sg_upsert_req *r)
+{
+    return s->be->audience->contacts_upsert_submit(s, r);
+}
+
+sg_err sg_store_contacts_each(sg_store *s, const char *group_id,
+                              int (*fn)(void *user, const sg_contact *c), void *user)
+{
+    return s->be->audience->contacts_each(s, group_id, fn, user);
+}
+
+sg_err sg_store_group_create(sg_store *s, const sg_group *g, sg_error *e)
+{
+    return s->be->audience->group_create(s, g, e);
+}
+
+sg_err sg_store_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], sg_error *e)
+{
+    return s->be->audience->group_ensure(s, name, id, e);
+}
+
+sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out)
+{
+    return s->be->audience->group_get(s, id_or_name, out);
+}
+
+sg_err sg_store_group_list(sg_store *s, sg_group **out, size_t *n)
+{
+    return s->be->audience->group_list(s, out, n);
+}
+
+sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->audience->group_delete(s, id, e);
+}
+
+sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *const *contacts,
+                              size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e)
+{
+    return s->be->audience->group_members(s, group_id, contacts, n, add, changed, unknown, e);
+}
+
+sg_err sg_store_group_contacts(sg_store *s, const char *group_id, const char *cursor, size_t limit,
+                               sg_contact **out, size_t *n, bool *has_more)
+{
+    return s->be->audience->group_contacts(s, group_id, cursor, limit, out, n, has_more);
+}
+
+sg_err sg_store_segment_create(sg_store *s, const sg_segment *g, sg_error *e)
+{
+    return s->be->audience->segment_create(s, g, e);
+}
+
+sg_err sg_store_segment_update(sg_store *s, const sg_segment *g, sg_error *e)
+{
+    return s->be->audience->segment_update(s, g, e);
+}
+
+sg_err sg_store_segment_get(sg_store *s, const char *id_or_name, sg_segment *out)
+{
+    return s->be->audience->segment_get(s, id_or_name, out);
+}
+
+sg_err sg_store_segment_list(sg_store *s, sg_segment **out, size_t *n)
+{
+    return s->be->audience->segment_list(s, out, n);
+}
+
+sg_err sg_store_segment_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->audience->segment_delete(s, id, e);
+}
+
+sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
+                               sg_audience_count *out, sg_error *e)
+{
+    return s->be->audience->audience_count(s, kind, id, now, out, e);
+}
+
+sg_err sg_store_template_create(sg_store *s, const sg_template *t, sg_error *e)
+{
+    return s->be->audience->template_create(s, t, e);
+}
+
+sg_err sg_store_template_update(sg_store *s, const sg_template *t, sg_error *e)
+{
+    return s->be->audience->template_update(s, t, e);
+}
+
+sg_err sg_store_template_get(sg_store *s, const char *id_or_name, sg_template *out)
+{
+    return s->be->audience->template_get(s, id_or_name, out);
+}
+
+sg_err sg_store_template_list(sg_store *s, sg_template **out, size_t *n)
+{
+    return s->be->audience->template_list(s, out, n);
+}
+
+sg_err sg_store_template_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->audience->template_delete(s, id, e);
+}
+
+sg_err sg_store_link_get(sg_store *s, const char *code, sg_link *out)
+{
+    return s->be->audience->link_get(s, code, out);
+}
+
+sg_err sg_store_click(sg_store *s, const char *code, int64_t at, const char *user_agent,
+                      sg_error *e)
+{
+    return s->be->audience->click(s, code, at, user_agent, e);
+}
+
+/* ---- broadcasts -------------------------------------------------------------- */
+
+sg_err sg_store_broadcast_create(sg_store *s, const sg_broadcast *b, sg_error *e)
+{
+    return s->be->broadcasts->broadcast_create(s, b, e);
+}
+
+sg_err sg_store_broadcast_get(sg_store *s, const char *id, sg_broadcast *out)
+{
+    return s->be->broadcasts->broadcast_get(s, id, out);
+}
+
+sg_err sg_store_broadcast_list(sg_store *s, const char *cursor, size_t limit, sg_broadcast **out,
+                               size_t *n, bool *has_more)
+{
+    return s->be->broadcasts->broadcast_list(s, cursor, limit, out, n, has_more);
+}
+
+sg_err sg_store_broadcast_transition(sg_store *s, const char *id, unsigned from_mask,
+                                     sg_bcast_status to, int64_t at, sg_bcast_status *current,
+                                     sg_error *e)
+{
+    return s->be->broadcasts->broadcast_transition(s, id, from_mask, to, at, current, e);
+}
+
+sg_err sg_store_broadcasts_active(sg_store *s, int64_t now, sg_broadcast **out, size_t *n)
+{
+    return s->be->broadcasts->broadcasts_active(s, now, out, n);
+}
+
+sg_err sg_store_broadcast_materialize(sg_store *s, const char *id, size_t chunk, int64_t now,
+                                      bool *finished, sg_error *e)
+{
+    return s->be->broadcasts->broadcast_materialize(s, id, chunk, now, finished, e);
+}
+
+sg_err sg_store_broadcast_pending(sg_store *s, const char *id, int64_t now, size_t limit,
+                                  sg_recipient **out, size_t *n)
+{
+    return s->be->broadcasts->broadcast_pending(s, id, now, limit, out, n);
+}
+
+sg_err sg_store_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
+                                int64_t now, size_t *queued, sg_error *e)
+{
+    return s->be->broadcasts->broadcast_apply(s, id, r, n, now, queued, e);
+}
+
+sg_err sg_store_broadcast_outstanding(sg_store *s, const char *id, int64_t *n)
+{
+    return s->be->broadcasts->broadcast_outstanding(s, id, n);
+}
+
+sg_err sg_store_broadcast_fail(sg_store *s, const char *id, const char *reason, int64_t now,
+                               bool *changed, sg_error *e)
+{
+    return s->be->broadcasts->broadcast_fail(s, id, reason, now, changed, e);
+}
+
+sg_err sg_store_broadcast_finish_if_done(sg_store *s, const char *id, int64_t now, bool *done,
+                                         sg_error *e)
+{
+    return s->be->broadcasts->broadcast_finish_if_done(s, id, now, done, e);
+}
+
+/* ---- statistics -------------------------------------------------------------- */
+
+sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out)
+{
+    return s->be->stats->stats(s, from, to, g, out);
+}
+
+sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
+{
+    return s->be->stats->broadcast_stats(s, id, out);
+}
+
+/* ---- app webhooks and their deliveries --------------------------------------- */
+
+sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
+{
+    return s->be->webhooks->webhook_insert(s, w, e);
+}
+
+sg_err sg_store_webhook_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->webhooks->webhook_delete(s, id, e);
+}
+
+sg_err sg_store_webhook_get(sg_store *s, const char *id, sg_webhook *out)
+{
+    return s->be->webhooks->webhook_get(s, id, out);
+}
+
+sg_err sg_store_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
+{
+    return s->be->webhooks->webhook_list(s, out, n);
+}
+
+sg_err sg_store_delivery_list(sg_store *s, const char *webhook_id, long long cursor, size_t limit,
+                              sg_delivery **out, size_t *n, bool *has_more)
+{
+    return s->be->webhooks->delivery_list(s, webhook_id, cursor, limit, out, n, has_more);
+}
+
+sg_err sg_store_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                               const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
+                               sg_delivery **out, size_t *n)
+{
+    return s->be->webhooks->delivery_claim(s, now, limit, per_webhook, busy, n_busy, lease_ms, out,
+                                           n);
+}
+
+sg_err sg_store_delivery_result(sg_store *s, long long id, sg_delivery_state state, int http_status,
+                                const char *error, int64_t next_attempt_at, sg_error *e)
+{
+    return s->be->webhooks->delivery_result(s, id, state, http_status, error, next_attempt_at, e);
+}
+
+/* ---- retention --------------------------------------------------------------- */
+
+sg_err sg_store_purge_bodies(sg_store *s, int64_t before, size_t limit, sg_purge_cursor *cur,
+                             size_t *purged, sg_error *e)
+{
+    return s->be->retention->purge_bodies(s, before, limit, cur, purged, e);
+}
+
+sg_err sg_store_contact_erase(sg_store *s, const char *id, const char *actor, int64_t at,
+                              sg_erase_counts *out, sg_error *e)
+{
+    return s->be->retention->contact_erase(s, id, actor, at, out, e);
+}
+
+sg_err sg_store_audit_list(sg_store *s, size_t limit, sg_audit **out, size_t *n)
+{
+    return s->be->retention->audit_list(s, limit, out, n);
+}
+
+/* ---- console users, sessions, the sign-in throttle, audit writes and reads --- */
+
+sg_err sg_store_user_insert(sg_store *s, const sg_user *u, const sg_actor *by, sg_error *e)
+{
+    return s->be->users->user_insert(s, u, by, e);
+}
+
+sg_err sg_store_user_get(sg_store *s, const char *id_or_email, sg_user *out)
+{
+    return s->be->users->user_get(s, id_or_email, out);
+}
+
+sg_err sg_store_user_list(sg_store *s, sg_user **out, size_t *n)
+{
+    return s->be->users->user_list(s, out, n);
+}
+
+sg_err sg_store_user_update(sg_store *s, const char *id, const sg_user_change *ch,
+                            const sg_actor *by, sg_user *out, sg_error *e)
+{
+    return s->be->users->user_update(s, id, ch, by, out, e);
+}
+
+sg_err sg_store_user_delete(sg_store *s, const char *id, const sg_actor *by, sg_error *e)
+{
+    return s->be->users->user_delete(s, id, by, e);
+}
+
+sg_err sg_store_session_create(sg_store *s, const sg_session_new *n, sg_error *e)
+{
+    return s->be->users->session_create(s, n, e);
+}
+
+sg_err sg_store_session_get(sg_store *s, const char *id_hash, sg_session *out)
+{
+    return s->be->users->session_get(s, id_hash, out);
+}
+
+sg_err sg_store_session_touch(sg_store *s, const char *id_hash, int64_t at)
+{
+    return s->be->users->session_touch(s, id_hash, at);
+}
+
+sg_err sg_store_session_delete(sg_store *s, const char *id_hash, const char *email,
+                               const sg_actor *by, sg_error *e)
+{
+    return s->be->users->session_delete(s, id_hash, email, by, e);
+}
+
+sg_err sg_store_signin_wait(sg_store *s, const char *account, const char *address, int64_t now,
+                            int64_t *wait_ms)
+{
+    return s->be->users->signin_wait(s, account, address, now, wait_ms);
+}
+
+sg_err sg_store_signin_failed(sg_store *s, const char *account, const char *address, int64_t now,
+                              sg_error *e)
+{
+    return s->be->users->signin_failed(s, account, address, now, e);
+}
+
+sg_err sg_store_audit_add(sg_store *s, const sg_actor *by, const char *action, const char *subject,
+                          const char *detail, sg_error *e)
+{
+    return s->be->users->audit_add(s, by, action, subject, detail, e);
+}
+
+sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit, sg_audit **out,
+                            size_t *n)
+{
+    return s->be->users->audit_query(s, f, limit, out, n);
+}
