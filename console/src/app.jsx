@@ -9,6 +9,7 @@ import { pageFor, pagesFor } from './pages.js';
 import { NotAllowed } from './pages/admin_parts.jsx';
 import { ApiKeys } from './pages/api_keys.jsx';
 import { Audit } from './pages/audit.jsx';
+import { Broadcasts } from './pages/broadcasts.jsx';
 import { Contacts } from './pages/contacts.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
@@ -19,6 +20,7 @@ import { Providers } from './pages/providers.jsx';
 import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
 import { Users } from './pages/users.jsx';
+import { Webhooks } from './pages/webhooks.jsx';
 import { Link, navigate, useRoute } from './router.jsx';
 import { loadSession, signOut } from './session.js';
 
@@ -33,6 +35,8 @@ const BUILT = {
   '/api-keys': ApiKeys,
   '/users': Users,
   '/audit': Audit,
+  '/broadcasts': Broadcasts,
+  '/webhooks': Webhooks,
 };
 
 export function App() {

@@ -113,6 +113,7 @@ export function runCli(args, input) {
  * {url, key, db, sessions, request(method, path, body?), stop()}.
  * sessions: whether this server has POST /v1/session (issue 13's sessions).
  * opts.callbacks: the simulator sends status callbacks (sent, delivered).
+ * opts.simArgs: more flags for the simulator (e.g. --undelivered NUMBER).
  */
 export async function startGateway(name, opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sg-console-'));
@@ -125,7 +126,8 @@ export async function startGateway(name, opts = {}) {
   };
   try {
     const sim = new Proc('sim', ['simulate', 'twilio', '--listen', '127.0.0.1:0', '--account-sid', ACCOUNT_SID,
-      '--auth-token', AUTH_TOKEN, '--log-level', 'warn', ...(opts.callbacks ? [] : ['--callbacks', 'off'])], logs);
+      '--auth-token', AUTH_TOKEN, '--log-level', 'warn', ...(opts.callbacks ? [] : ['--callbacks', 'off']),
+      ...(opts.simArgs ?? [])], logs);
     procs.push(sim);
     const simUrl = await waitFor(() => {
       if (sim.exited) throw new Error(sim.describe());
