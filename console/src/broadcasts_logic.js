@@ -201,3 +201,13 @@ export function shouldPoll(b, nowMs) {
   const finished = Date.parse(b.finished_at ?? '');
   return unreported > 0 && Number.isFinite(finished) && nowMs - finished < LATE_REPORTS_MS;
 }
+
+/**
+ * Whether the broadcasts list refreshes itself: while one of its rows is
+ * sending, or scheduled with its start already come (it starts within a
+ * tick). Drafts, paused ones and those scheduled for later change only by
+ * someone's action.
+ */
+export function listNeedsRefresh(rows, nowMs) {
+  return (rows ?? []).some((b) => b.status === 'sending' || (b.status === 'scheduled' && Date.parse(b.send_at) <= nowMs));
+}

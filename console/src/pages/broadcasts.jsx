@@ -1,5 +1,5 @@
 // Broadcasts: the cursor-paged list (GET /v1/broadcasts) with each one's
-// status and progress, "New broadcast" for senders (/broadcasts/new,
+// status and progress (refreshed while one runs), "New broadcast" for senders (/broadcasts/new,
 // broadcast_form.jsx) and a broadcast's own page (/broadcasts/<id>,
 // broadcast.jsx: live progress, pause/resume/cancel, stats).
 import { useEffect, useState } from 'preact/hooks';
@@ -8,13 +8,14 @@ import { api } from '../api.js';
 import { LoadError, PageTitle } from '../components.jsx';
 import { can } from '../contacts_logic.js';
 import { formatDateTime } from '../format.js';
-import { progress } from '../broadcasts_logic.js';
+import { listNeedsRefresh, progress } from '../broadcasts_logic.js';
 import { Link } from '../router.jsx';
 import { BroadcastPage } from './broadcast.jsx';
 import { ProgressBar } from './broadcast_parts.jsx';
 import { BroadcastForm } from './broadcast_form.jsx';
 
 const PAGE_SIZE = 50;
+const REFRESH_MS = 2000;
 
 export function Broadcasts({ session, path }) {
   const rest = path && path.startsWith('/broadcasts/') ? decodeURIComponent(path.slice('/broadcasts/'.length)) : null;
@@ -40,6 +41,20 @@ function BroadcastList({ session }) {
   useEffect(() => {
     load(null);
   }, []);
+  // Running broadcasts move: the rows loaded so far are asked for again.
+  useEffect(() => {
+    if (!listNeedsRefresh(rows, Date.now())) return undefined;
+    const t = setTimeout(async () => {
+      try {
+        const r = await api.get(`/v1/broadcasts?limit=${Math.min(500, Math.max(PAGE_SIZE, rows.length))}`);
+        setRows(r.data);
+        setNext(r.next_cursor);
+      } catch (e) {
+        setError(e);
+      }
+    }, REFRESH_MS);
+    return () => clearTimeout(t);
+  }, [rows]);
 
   return (
     <>

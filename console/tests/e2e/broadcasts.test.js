@@ -125,6 +125,34 @@ test('a broadcast to a group, created in the browser: progress to done, stats by
   });
 });
 
+test('a draft from a template to a segment, created in the browser, keeps the template\'s text and waits', async () => {
+  const t = await gw.request('POST', '/v1/templates', { name: 'welcome', body: 'Welcome {{first_name|friend}}!' });
+  assert.equal(t.status, 201, t.text);
+  const sg = await gw.request('POST', '/v1/segments', { name: 'members', filter: 'in group "customers"' });
+  assert.equal(sg.status, 201, sg.text);
+  await withPage(async ({ page }) => {
+    await signIn(gw, page, ADMIN);
+    await page.goto(gw.url + '/console/broadcasts/new');
+    await page.getByLabel('Name', { exact: true }).fill('Welcome draft');
+    await page.getByRole('radio', { name: 'A segment' }).check();
+    await page.getByLabel('Segment', { exact: true }).selectOption('members');
+    await page.getByRole('radio', { name: 'Use a template' }).check();
+    await page.getByLabel('Template', { exact: true }).selectOption('welcome');
+    await page.getByRole('checkbox', { name: 'Save as a draft' }).check();
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Welcome draft' }).waitFor();
+    assert.equal(await page.getByTestId('broadcast-status').innerText(), 'draft');
+    const settings = page.locator('dl.detail');
+    await settings.getByText('segment members').waitFor();
+    await settings.getByText('Welcome {{first_name|friend}}!').waitFor();
+    const id = new URL(page.url()).pathname.split('/').pop();
+    const b = (await gw.request('GET', `/v1/broadcasts/${id}`)).json;
+    assert.equal(b.status, 'draft');
+    assert.equal(b.template_id, t.json.id);
+    assert.deepEqual(b.audience, { kind: 'segment', id: sg.json.id });
+  });
+});
+
 test('the create form shows the API\'s errors beside their fields', async () => {
   await withPage(async ({ page }) => {
     await signIn(gw, page, ADMIN);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import {
-  allowedActions, audienceText, broadcastBody, chartBars, failureRows, isFinished, LATE_REPORTS_MS, progress,
+  allowedActions, audienceText, broadcastBody, chartBars, failureRows, isFinished, LATE_REPORTS_MS, listNeedsRefresh, progress,
   progressSegments, shouldPoll, STATUSES,
 } from '../../src/broadcasts_logic.js';
 import { pageFor } from '../../src/pages.js';
@@ -138,6 +138,16 @@ test('polling: while running; after it finished only while sent messages await a
   assert.equal(shouldPoll(reported, at + 1000), false);
   assert.equal(shouldPoll({ status: 'canceled', counts: {} }, at), false);
   assert.equal(shouldPoll(null, at), false);
+});
+
+test('the list refreshes while a broadcast sends or is about to start, not for drafts, pauses or later starts', () => {
+  const now = Date.parse('2026-12-03T12:00:00Z');
+  const row = (status, sendAt = '2026-12-03T11:00:00Z') => ({ status, send_at: sendAt });
+  assert.equal(listNeedsRefresh([row('done'), row('sending')], now), true);
+  assert.equal(listNeedsRefresh([row('scheduled')], now), true, 'its start has come');
+  assert.equal(listNeedsRefresh([row('scheduled', '2026-12-04T09:00:00Z')], now), false, 'starts tomorrow');
+  assert.equal(listNeedsRefresh([row('draft'), row('paused'), row('done'), row('canceled'), row('failed')], now), false);
+  assert.equal(listNeedsRefresh(null, now), false);
 });
 
 test('audience in words by the name the API gave, else by id', () => {
