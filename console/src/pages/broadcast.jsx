@@ -18,28 +18,30 @@ import { Confirm } from './contact_parts.jsx';
 const POLL_MS = 1000;
 
 /** The broadcast and its stats, polled while shouldPoll() says so;
- * reload() fetches them now (after an action). */
+ * reload() fetches them now (after an action). Only the newest load's answer
+ * is used (and schedules the next poll): a poll asked before a Pause that
+ * answers after the Pause's reload would show the old status again. */
 function useBroadcast(id) {
   const [state, setState] = useState({ b: null, stats: null, error: null });
   const timer = useRef(null);
-  const alive = useRef(true);
+  const seq = useRef(0); // the newest load; -1 once the page is gone
   const load = async () => {
     clearTimeout(timer.current);
+    const mine = ++seq.current;
     try {
       const path = `/v1/broadcasts/${encodeURIComponent(id)}`;
       const [b, stats] = await Promise.all([api.get(path), api.get(`${path}/stats`)]);
-      if (!alive.current) return;
+      if (mine !== seq.current) return;
       setState({ b, stats, error: null });
       if (shouldPoll(b, Date.now())) timer.current = setTimeout(load, POLL_MS);
     } catch (error) {
-      if (alive.current) setState((s) => ({ ...s, error }));
+      if (mine === seq.current) setState((s) => ({ ...s, error }));
     }
   };
   useEffect(() => {
-    alive.current = true;
     load();
     return () => {
-      alive.current = false;
+      seq.current = -1;
       clearTimeout(timer.current);
     };
   }, [id]);

@@ -236,6 +236,40 @@ test('send, pause, resume and cancel appear only in the states that allow them; 
   }, (text, where) => /\/send$/.test(where) && /status of 409/.test(text));
 });
 
+test('a poll answered after an action\'s own reload does not bring the old status back', async () => {
+  const tomorrow = new Date(Date.now() + 86400e3).toISOString();
+  await makeGroup('polled', ['+447400100008']);
+  const b = await makeBroadcast({ name: 'Polled', group: 'polled', body: 'x', send_at: tomorrow });
+  await withPage(async ({ page }) => {
+    await signIn(gw, page, ADMIN);
+    // Every GET of the broadcast is held here until the test lets it go.
+    const held = [];
+    let holding = true;
+    await page.route(`**/v1/broadcasts/${b.id}`, (route) =>
+      holding && route.request().method() === 'GET' ? held.push(route) : route.continue());
+    const next = async (what) => {
+      await waitFor(() => held.length >= 1, what);
+      return held.shift();
+    };
+    await page.goto(`${gw.url}/console/broadcasts/${b.id}`);
+    await (await next('the first load')).continue();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    const poll = await next('a poll of the scheduled broadcast');
+    const before = await gw.request('GET', `/v1/broadcasts/${b.id}`); // what it answers, asked before the pause
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const reload = await next('the load after Pause');
+    await reload.continue(); // "paused"
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+    // The older question answers last, with what was true when it was asked.
+    await poll.fulfill({ status: 200, contentType: 'application/json', body: before.text });
+    await next('the poll after both'); // held: the page shows what the two answers left
+    assert.equal(await page.getByTestId('broadcast-status').innerText(), 'paused');
+    assert.equal(await page.getByRole('button', { name: 'Resume' }).count(), 1);
+    holding = false;
+    for (const r of held.splice(0)) await r.continue();
+  });
+});
+
 test('viewer: broadcasts listed with no write control; a hostile name is text', async () => {
   await makeGroup('viewers', ['+447400100007']);
   const b = await makeBroadcast({ name: HOSTILE, group: 'viewers', body: HOSTILE, draft: true });
