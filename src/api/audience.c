@@ -157,6 +157,42 @@ sg_http_result sg_api_groups_delete(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
+/* Audit a rename: the old and the new name. */
+static void audit_rename(sg_http_req *req, sg_app *app, const sg_group *g, const char *from)
+{
+    json_t *d = json_pack("{s:s, s:s}", "from", from, "to", g->name);
+    char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    sg_api_audit(req, app, "group.rename", g->id, detail);
+    free(detail);
+    json_decref(d);
+}
+
+sg_http_result sg_api_groups_update(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_group g;
+    if (!group_lookup(req, app, &g))
+        return SG_HTTP_DONE;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    static const char *const known[] = {"name", NULL};
+    char from[sizeof g.name];
+    snprintf(from, sizeof from, "%s", g.name);
+    bool ok = only_fields(req, in, known, "name") && name_field(req, in, true, g.name);
+    json_decref(in);
+    if (!ok)
+        return SG_HTTP_DONE;
+    sg_error e = {0};
+    sg_err err = strcmp(from, g.name) ? sg_store_group_rename(app->store, g.id, g.name, &e) : SG_OK;
+    if (err)
+        return conflict_or_error(req, err, &e, "group");
+    if (strcmp(from, g.name))
+        audit_rename(req, app, &g, from);
+    sg_http_respond_json(req, 200, group_json(&g));
+    return SG_HTTP_DONE;
+}
+
 static sg_http_result members_change(sg_http_req *req, sg_app *app, bool add)
 {
     sg_group g;
@@ -460,6 +496,38 @@ sg_http_result sg_api_segments_count(sg_http_req *req, void *ctx)
     return audience_count(req, ctx, "segment", g.id);
 }
 
+/* POST /v1/segments/count {"filter"}: who a filter not saved yet would reach
+ * (the segment editor's live count); the same checks as saving it. */
+sg_http_result sg_api_segments_count_filter(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    static const char *const known[] = {"filter", NULL};
+    char *canon = only_fields(req, in, known, "filter")
+                      ? filter_field(req, json_object_get(in, "filter"))
+                      : NULL;
+    json_decref(in);
+    if (!canon)
+        return SG_HTTP_DONE;
+    sg_audience_count c;
+    sg_error e = {0};
+    sg_err err = sg_store_audience_count(app->store, "filter", canon, sg_time_now_ms(), &c, &e);
+    if (err == SG_ERR_INVALID)
+        sg_http_problem(req, 400, "filter_too_complex", "filter", "%s (see docs/segments.md)",
+                        e.message);
+    else if (err)
+        sg_api_store_error(req, err, e.message);
+    else {
+        json_t *j = count_json(&c);
+        json_object_set_new(j, "filter", json_string(canon));
+        sg_http_respond_json(req, 200, j);
+    }
+    free(canon);
+    return SG_HTTP_DONE;
+}
+
 /* ---- templates ---------------------------------------------------------------------------- */
 
 static json_t *template_json(const sg_template *t)
@@ -720,6 +788,81 @@ sg_http_result sg_api_templates_preview(sg_http_req *req, void *ctx)
     json_decref(attrs);
     sg_contact_free(&c);
     sg_template_row_free(&t);
+    return SG_HTTP_DONE;
+}
+
+/* A field's stand-in when there is no contact: its name in brackets,
+ * "[first_name]", "[attributes.city]". */
+static const char *sample_lookup(void *user, const char *name)
+{
+    char *buf = user;
+    snprintf(buf, SG_TPL_NAME_MAX + 3, "[%s]", name);
+    return buf;
+}
+
+/* The contact named by "contact_id" of in into *c (true), or false after
+ * answering 404 / 5xx. */
+static bool preview_contact(sg_http_req *req, sg_app *app, const char *cid, sg_contact *c)
+{
+    sg_err err = sg_store_contact_get(app->store, cid, c);
+    if (err == SG_ERR_NOT_FOUND)
+        sg_http_problem(req, 404, "not_found", "contact_id", "no contact %.40s", cid);
+    else if (err)
+        sg_api_store_error(req, err, "cannot read the contact");
+    return err == SG_OK;
+}
+
+/* body rendered for c (NULL: no contact, each field as "[name]")
+ * and answered as a text report; 422 for a field with no value. */
+static void preview_answer(sg_http_req *req, const char *body, const sg_contact *c)
+{
+    sg_buf out;
+    sg_buf_init(&out, 16384);
+    sg_tpl_error terr = {0};
+    sg_err err;
+    if (c) {
+        json_t *attrs = c->attributes ? json_loads(c->attributes, 0, NULL) : NULL;
+        sg_render_contact rc = {c->phone, c->first_name, c->last_name, attrs};
+        err = sg_render_body(body, &rc, &out, &terr);
+        json_decref(attrs);
+    } else {
+        char sample[SG_TPL_NAME_MAX + 3];
+        err = sg_template_render(body, sample_lookup, sample, &out, &terr);
+    }
+    if (err)
+        sg_http_problem(req, 422, terr.code[0] ? terr.code : "invalid_template",
+                        terr.field[0] ? terr.field : "body", "%s", terr.detail);
+    else
+        sg_http_respond_json(req, 200, sg_api_text_report(sg_buf_cstr(&out)));
+    sg_buf_free(&out);
+}
+
+/* POST /v1/templates/preview {"body", "contact_id"?}: a body not saved yet (the
+ * template editor's live preview), checked like a saved one. */
+sg_http_result sg_api_templates_preview_body(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    static const char *const known[] = {"body", "contact_id", NULL};
+    json_t *cv = json_object_get(in, "contact_id");
+    char *body = NULL;
+    bool ok = only_fields(req, in, known, "body, contact_id") &&
+              (body = body_field(req, json_object_get(in, "body")));
+    if (ok && cv && (!json_is_string(cv) || !*json_string_value(cv))) {
+        sg_http_problem(req, 400, "invalid_request", "contact_id",
+                        "'contact_id' must be a contact's id or phone (or left out)");
+        ok = false;
+    }
+    sg_contact c;
+    bool have = ok && cv && (ok = preview_contact(req, app, json_string_value(cv), &c));
+    json_decref(in);
+    if (ok)
+        preview_answer(req, body, have ? &c : NULL);
+    if (have)
+        sg_contact_free(&c);
+    free(body);
     return SG_HTTP_DONE;
 }
 

@@ -95,6 +95,11 @@ sg_http_result sg_api_templates_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_templates_update(sg_http_req *req, void *ctx);
 sg_http_result sg_api_templates_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_templates_preview(sg_http_req *req, void *ctx);
+/* Console editors: a group's new name (audited), an unsaved filter's count, an
+ * unsaved body's preview (api/audience.c). */
+sg_http_result sg_api_groups_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_segments_count_filter(sg_http_req *req, void *ctx);
+sg_http_result sg_api_templates_preview_body(sg_http_req *req, void *ctx);
 /* The streamed CSV body of POST /v1/contacts/import, then its answer. */
 bool sg_api_import_chunk(sg_http_req *req, const char *data, size_t len, void *ctx);
 sg_http_result sg_api_contacts_import(sg_http_req *req, void *ctx);

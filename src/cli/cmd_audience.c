@@ -149,6 +149,12 @@ static const sg_cmd_spec group_delete_spec = {
     "Delete a group (its contacts stay). Broadcasts already made keep their recipients.",
     group_opts, 1, 1};
 
+static const sg_cmd_spec group_rename_spec = {
+    "smsgate group rename NAME NEW_NAME [options]",
+    "Rename a group (its members and broadcasts stay with it). Audited as group.rename\n"
+    "with the actor cli.",
+    group_opts, 2, 2};
+
 static bool group_find(sg_app *app, const char *name, sg_group *g)
 {
     return sg_cli_found(sg_store_group_get(app->store, name, g), "group", name);
@@ -341,6 +347,53 @@ static int group_delete(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* Audit a rename from the command line: the old and the new name. */
+static void audit_rename(sg_app *app, const sg_group *g, const char *to)
+{
+    json_t *d = json_pack("{s:s, s:s}", "from", g->name, "to", to);
+    char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    sg_actor by = {"cli", "", sg_time_now_ms()};
+    sg_error e = {0};
+    if (sg_store_audit_add(app->store, &by, "group.rename", g->id, detail, &e))
+        fprintf(stderr, "smsgate: warning: the rename was not audited: %s\n", e.message);
+    free(detail);
+    json_decref(d);
+}
+
+static int group_rename(int argc, char **argv)
+{
+    group_settings st = {0};
+    char **args;
+    size_t nargs;
+    sg_app app;
+    int rc = start(&group_rename_spec, "group", &st, &st.base, argc, argv, &args, &nargs, &app);
+    if (rc >= 0)
+        return rc;
+    char to[sizeof((sg_group *)0)->name];
+    bool named = name_ok(argv[0], "group", args[1]);
+    snprintf(to, sizeof to, "%s", args[1]);
+    sg_group g;
+    bool found = named && group_find(&app, args[0], &g);
+    free(args);
+    sg_error e = {0};
+    sg_err err = found ? sg_store_group_rename(app.store, g.id, to, &e) : SG_OK;
+    if (found && !err)
+        audit_rename(&app, &g, to);
+    sg_app_close(&app);
+    if (!named)
+        return SG_EXIT_USAGE;
+    if (!found)
+        return SG_EXIT_FAIL;
+    if (err == SG_ERR_CONFLICT) {
+        fprintf(stderr, "smsgate: a group named %s exists\n", to);
+        return SG_EXIT_FAIL;
+    }
+    if (err)
+        return store_failure(err, &e, "group", g.name, "rename");
+    fprintf(stderr, "renamed group %s to %s\n", g.name, to);
+    return SG_EXIT_OK;
+}
+
 static const sg_command group_verbs[] = {
     {"create", "create an empty group", group_create},
     {"list", "list groups", group_list},
@@ -348,12 +401,13 @@ static const sg_command group_verbs[] = {
     {"add", "add contacts to a group", group_add},
     {"remove", "remove contacts from a group", group_remove},
     {"delete", "delete a group", group_delete},
+    {"rename", "rename a group", group_rename},
     {NULL, NULL, NULL},
 };
 
 int sg_cmd_group(int argc, char **argv)
 {
-    return sg_cli_verbs("smsgate group create|list|show|add|remove|delete [NAME] [options]",
+    return sg_cli_verbs("smsgate group create|list|show|add|remove|delete|rename [NAME] [options]",
                         group_verbs, argc, argv);
 }
 
@@ -388,10 +442,11 @@ static const sg_cmd_spec segment_list_spec = {
 static const sg_cmd_spec segment_show_spec = {"smsgate segment show NAME [options]",
                                               "Show a segment.", segment_opts, 1, 1};
 static const sg_cmd_spec segment_count_spec = {
-    "smsgate segment count NAME [options]",
+    "smsgate segment count NAME | --filter TEXT [options]",
     "Count the contacts matching a segment now: matched, eligible (a broadcast would\n"
-    "reach them) and skipped, by reason (opted_out, not_mobile).",
-    segment_opts, 1, 1};
+    "reach them) and skipped, by reason (opted_out, not_mobile). With --filter instead\n"
+    "of NAME, count a filter without saving it (its canonical form goes to stderr).",
+    segment_create_opts, 0, 1};
 static const sg_cmd_spec segment_delete_spec = {
     "smsgate segment delete NAME [options]",
     "Delete a segment (the contacts stay). Broadcasts already made keep their recipients.",
@@ -517,18 +572,52 @@ static int segment_show(int argc, char **argv)
     return SG_EXIT_OK;
 }
 
+/* segment count --filter TEXT: an unsaved filter, checked as create checks it. */
+static int filter_count(segment_settings *st)
+{
+    char *canon = canonical_filter(st->filter);
+    if (!canon)
+        return SG_EXIT_FAIL;
+    sg_app app;
+    int rc = sg_cli_open(&st->base, NULL, false, &app);
+    if (!rc) {
+        fprintf(stderr, "filter: %s\n", canon[0] ? canon : "(every contact)");
+        rc = count_audience(&app, "filter", canon);
+        sg_app_close(&app);
+    }
+    free(canon);
+    return rc;
+}
+
 static int segment_count(int argc, char **argv)
 {
     segment_settings st = {0};
+    snprintf(st.filter, sizeof st.filter, "%s", FILTER_UNSET);
     char **args;
     size_t nargs;
+    int rc = sg_opts_parse(&segment_count_spec, &st, argc, argv, &args, &nargs);
+    if (rc)
+        return rc < 0 ? SG_EXIT_OK : rc;
+    bool filtered = strcmp(st.filter, FILTER_UNSET) != 0;
+    if (filtered == (nargs == 1)) {
+        free(args);
+        return sg_cli_usage_error(argv[0], "segment count needs a segment NAME or --filter TEXT "
+                                           "(not both)");
+    }
+    char name[sizeof((sg_segment *)0)->name] = "";
+    bool named = nargs == 1 && name_ok(argv[0], "segment", args[0]);
+    if (named)
+        snprintf(name, sizeof name, "%s", args[0]);
+    free(args);
+    if (filtered)
+        return filter_count(&st);
     sg_app app;
-    int rc = start(&segment_count_spec, "segment", &st, &st.base, argc, argv, &args, &nargs, &app);
-    if (rc >= 0)
+    if (!named)
+        return SG_EXIT_USAGE;
+    if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_segment g;
-    bool found = segment_find(&app, args[0], &g);
-    free(args);
+    bool found = segment_find(&app, name, &g);
     if (found) {
         sg_segment_row_free(&g);
         rc = count_audience(&app, "segment", g.id);

@@ -427,6 +427,9 @@ sg_err sg_store_group_ensure(sg_store *s, const char *name, char id[SG_ID_MAX], 
 sg_err sg_store_group_get(sg_store *s, const char *id_or_name, sg_group *out);
 sg_err sg_store_group_list(sg_store *s, sg_group **out, size_t *n);
 sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e);
+/* Rename group id: SG_ERR_CONFLICT if another group has the name, SG_ERR_NOT_FOUND
+ * if there is no such group. Members and broadcasts keep pointing at it by id. */
+sg_err sg_store_group_rename(sg_store *s, const char *id, const char *name, sg_error *e);
 /* Add (or remove) contacts given by id or E.164 phone. *changed gets how many
  * memberships changed; unknown (may be NULL) the index of the first contact not
  * found, or SIZE_MAX: an unknown contact fails the whole call with SG_ERR_NOT_FOUND. */
@@ -458,7 +461,9 @@ typedef struct sg_audience_count {
     int64_t not_mobile; /* skipped: a fixed-line number */
 } sg_audience_count;
 
-/* kind: "group" or "segment"; id: the group's or segment's id. */
+/* kind: "group" or "segment"; id: the group's or segment's id. Or kind "filter":
+ * id is the text of a filter not saved as a segment (checked by the caller with
+ * sg_segment_parse; SG_ERR_INVALID if it does not parse or cannot be evaluated). */
 sg_err sg_store_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
                                sg_audience_count *out, sg_error *e);
 

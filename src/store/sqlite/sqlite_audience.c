@@ -331,6 +331,36 @@ static sg_err sq_group_delete(sg_store *s, const char *id, sg_error *e)
     return sq_write_sync(s, group_delete_fn, (void *)id, e);
 }
 
+typedef struct rename_arg {
+    const char *id;
+    const char *name;
+} rename_arg;
+
+/* A one-off statement (renames are rare): no slot of its own. */
+static sg_err group_rename_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    rename_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "UPDATE groups SET name = ?2 WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return sq_db_error(c->db, SQLITE_ERROR, e, "renaming the group");
+    }
+    sq_bind_text(st, 1, a->id);
+    sq_bind_text(st, 2, a->name);
+    sg_err err = sq_step_done(c, st, e, "renaming the group");
+    sqlite3_finalize(st);
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no group %s", a->id);
+    return err;
+}
+
+sg_err sg_store_group_rename(sg_store *s, const char *id, const char *name, sg_error *e)
+{
+    rename_arg a = {id, name};
+    return sq_write_sync(s, group_rename_fn, &a, e);
+}
+
 typedef struct members_arg {
     const char *group_id;
     const char *const *contacts;
@@ -765,18 +795,25 @@ sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, s
                                 p->n);
         return err ? sg_error_set(e, err, NULL, "audience query too large") : SG_OK;
     }
-    /* A segment: its filter, read on this connection. */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT filter FROM segments WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return sq_db_error(c->db, SQLITE_ERROR, e, "reading the segment");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    /* "filter": id is the text of an unsaved filter; "segment": its filter, read
+     * on this connection. */
     char *filter = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        filter = sq_col_dup(st, 0);
-    sqlite3_finalize(st);
-    if (!filter)
-        return sg_error_set(e, SG_ERR_NOT_FOUND, "segment", "no segment %s", id);
+    if (strcmp(kind, "filter") == 0) {
+        filter = strdup(id);
+        if (!filter)
+            return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+    } else {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(c->db, "SELECT filter FROM segments WHERE id = ?1", -1, &st,
+                               NULL) != SQLITE_OK)
+            return sq_db_error(c->db, SQLITE_ERROR, e, "reading the segment");
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            filter = sq_col_dup(st, 0);
+        sqlite3_finalize(st);
+        if (!filter)
+            return sg_error_set(e, SG_ERR_NOT_FOUND, "segment", "no segment %s", id);
+    }
     sg_seg_error perr = {0};
     sg_err err = sg_segment_parse(filter, tree, &perr);
     free(filter);
