@@ -21,6 +21,9 @@ import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
 import { Users } from './pages/users.jsx';
 import { Webhooks } from './pages/webhooks.jsx';
+import { Groups } from './pages/groups.jsx';
+import { Segments } from './pages/segments.jsx';
+import { Templates } from './pages/templates.jsx';
 import { Link, navigate, useRoute } from './router.jsx';
 import { loadSession, signOut } from './session.js';
 
@@ -37,6 +40,9 @@ const BUILT = {
   '/audit': Audit,
   '/broadcasts': Broadcasts,
   '/webhooks': Webhooks,
+  '/groups': Groups,
+  '/segments': Segments,
+  '/templates': Templates,
 };
 
 export function App() {
