@@ -10,6 +10,7 @@ import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
 import { can, contactName, filterRows } from '../contacts_logic.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { Link, navigate } from '../router.jsx';
+import { splitContacts } from '../group_members.js';
 import { formErrors } from './admin_parts.jsx';
 import { Confirm } from './contact_parts.jsx';
 
@@ -322,11 +323,6 @@ function RenameGroup({ group, onCancel, onDone }) {
       </form>
     </section>
   );
-}
-
-/** Phone numbers or contact ids typed one per line (or separated by commas). */
-export function splitContacts(text) {
-  return String(text ?? '').split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
 }
 
 function AddMembers({ group, onCancel, onDone }) {

@@ -191,6 +191,10 @@ function SegmentEditor({ id, session }) {
   const built = rowsToFilter(rows, join);
   const filter = mode === 'rows' ? built.text : text;
   const live = useLiveCount(filter, loaded !== null);
+  // A save's complaint about the filter is old news once the filter changes.
+  useEffect(() => {
+    if (saveError?.fieldErrors.filter) setSaveError(null);
+  }, [filter]);
 
   // The filter's error (from the count, or from saving) beside its row, or
   // beside the text box.

@@ -191,6 +191,10 @@ function TemplateEditor({ id, session }) {
   }, []);
 
   const preview = usePreview(body, contact, loaded !== null);
+  // A save's complaint about the body is old news once the body changes.
+  useEffect(() => {
+    if (saveError?.fieldErrors.body) setSaveError(null);
+  }, [body]);
   const remember = (e) => {
     caret.current = [e.currentTarget.selectionStart, e.currentTarget.selectionEnd];
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { splitContacts } from '../../src/group_members.js';
 import { pageFor } from '../../src/pages.js';
 import {
   errorOffset, filterToRows, newRow, quote, rowAt, rowToTest, rowsToFilter, tokenize,
@@ -118,4 +119,10 @@ test('/groups/<id>, /segments/new and /templates/<id> belong to their pages', ()
   assert.equal(pageFor('/groups/grp_1').label, 'Groups');
   assert.equal(pageFor('/segments/new').label, 'Segments');
   assert.equal(pageFor('/templates/tpl_1').label, 'Templates');
+});
+
+test('the phone numbers box: one per line or comma-separated, blanks and repeats dropped', () => {
+  assert.deepEqual(splitContacts(' +447400200001\n\n+447400200002, ctc_1;+447400200001 \n'),
+    ['+447400200001', '+447400200002', 'ctc_1']);
+  assert.deepEqual(splitContacts(''), []);
 });
