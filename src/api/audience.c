@@ -800,8 +800,8 @@ static const char *sample_lookup(void *user, const char *name)
     return buf;
 }
 
-/* The contact named by "contact_id" of in into *c (true), or false after
- * answering 404 / 5xx. */
+/* The contact cid (an id or phone) into *c (true), or false after answering
+ * 404 (field contact_id) or 5xx. */
 static bool preview_contact(sg_http_req *req, sg_app *app, const char *cid, sg_contact *c)
 {
     sg_err err = sg_store_contact_get(app->store, cid, c);

@@ -12,6 +12,7 @@ import { formatCount, formatDateTime } from '../format.js';
 import { Link, navigate } from '../router.jsx';
 import { splitContacts } from '../group_members.js';
 import { formErrors } from './admin_parts.jsx';
+import { ItemLoading, NamedList } from './audience_parts.jsx';
 import { Confirm } from './contact_parts.jsx';
 
 const seg = (id) => encodeURIComponent(id);
@@ -23,72 +24,15 @@ export function Groups({ session, path }) {
 }
 
 function GroupList({ session }) {
-  const [rows, setRows] = useState(null);
-  const [error, setError] = useState(null);
-  const [query, setQuery] = useState('');
-  const load = async () => {
-    try {
-      setRows((await api.get('/v1/groups?limit=1000')).data);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
-  const shown = rows ? filterRows(rows, query, ['name']) : [];
   return (
-    <>
-      <PageTitle>Groups</PageTitle>
-      <p class="lead">Lists of contacts you pick by hand. A broadcast can go to a group.</p>
-      {error && <LoadError error={error} />}
-      {can(session, 'sender') && <CreateGroup />}
-      {rows && rows.length > 0 && (
-        <form class="search" role="search" onSubmit={(e) => e.preventDefault()}>
-          <label class="label" for="group-search">
-            Search groups
-          </label>
-          <input id="group-search" class="input" type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-        </form>
-      )}
-      {!rows && !error && <p class="loading">Loading…</p>}
-      {rows && (
-        <>
-          <p class="count" role="status">{`${shown.length} of ${rows.length} groups listed`}</p>
-          {rows.length === 0 ? (
-            <p class="empty">
-              {can(session, 'sender')
-                ? 'No groups yet. Create one above, then add contacts to it on its page (or import a CSV file into it from Contacts).'
-                : 'No groups yet. A sender or an admin can create one.'}
-            </p>
-          ) : shown.length > 0 && (
-            <div class="table-wrap" role="region" aria-label="Groups table" tabIndex={0}>
-              <table class="table">
-                <caption class="visually-hidden">Groups</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Members</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((g) => (
-                    <tr key={g.id}>
-                      <td>
-                        <Link to={`/groups/${g.id}`}>{g.name}</Link>
-                      </td>
-                      <td>{formatCount(g.members)}</td>
-                      <td>{formatDateTime(g.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </>
-      )}
-    </>
+    <NamedList session={session} title="Groups" noun="group" path="/v1/groups"
+      lead="Lists of contacts you pick by hand. A broadcast can go to a group." top={<CreateGroup />}
+      link={(r) => `/groups/${r.id}`} searchIn={['name']}
+      columns={[
+        { label: 'Members', cell: (r) => formatCount(r.members) },
+        { label: 'Created', cell: (r) => formatDateTime(r.created_at) },
+      ]}
+      empty="No groups yet. Create one above, then add contacts to it on its page (or import a CSV file into it from Contacts)." />
   );
 }
 
@@ -178,17 +122,7 @@ function GroupPage({ id, session }) {
     }
   };
 
-  if (!group) {
-    return (
-      <>
-        <PageTitle>Group</PageTitle>
-        {error ? <LoadError error={error} /> : <p class="loading">Loading…</p>}
-        <p>
-          <Link to="/groups">All groups</Link>
-        </p>
-      </>
-    );
-  }
+  if (!group) return <ItemLoading title="Group" error={error} back="/groups" backLabel="All groups" />;
   return (
     <>
       <PageTitle>{group.name}</PageTitle>

@@ -7,13 +7,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
-import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
-import { can, filterRows } from '../contacts_logic.js';
+import { ErrorSummary, Field, PageTitle } from '../components.jsx';
+import { can } from '../contacts_logic.js';
 import { formatCount, formatDateTime } from '../format.js';
 import { Link, navigate } from '../router.jsx';
 import {
   FIELDS, OPERATORS, errorOffset, fieldOf, filterToRows, newRow, rowAt, rowsToFilter, valueHint,
 } from '../segment_rows.js';
+import { formErrors } from './admin_parts.jsx';
+import { ItemLoading, NamedList } from './audience_parts.jsx';
 import { Confirm } from './contact_parts.jsx';
 
 const seg = (id) => encodeURIComponent(id);
@@ -26,112 +28,23 @@ export function Segments({ session, path }) {
 }
 
 function SegmentList({ session }) {
-  const [rows, setRows] = useState(null);
-  const [error, setError] = useState(null);
-  const [query, setQuery] = useState('');
-  const [deleting, setDeleting] = useState(null);
-  const [message, setMessage] = useState(null);
-  const load = async () => {
-    try {
-      setRows((await api.get('/v1/segments?limit=1000')).data);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
-  const del = async (s) => {
-    try {
-      await api.del(`/v1/segments/${seg(s.id)}`);
-      setDeleting(null);
-      setMessage(`The segment ${s.name} is deleted.`);
-      await load();
-    } catch (e) {
-      setDeleting(null);
-      setError(e);
-    }
-  };
-  const admin = can(session, 'admin');
-  const shown = rows ? filterRows(rows, query, ['name', 'filter']) : [];
   return (
-    <>
-      <PageTitle>Segments</PageTitle>
-      <p class="lead">Saved filters: who they match is worked out each time a broadcast uses them.</p>
-      {error && <LoadError error={error} />}
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
-      {can(session, 'sender') && (
+    <NamedList session={session} title="Segments" noun="segment" path="/v1/segments"
+      lead="Saved filters: who they match is worked out each time a broadcast uses them."
+      top={(
         <p class="row-actions">
           <Link to="/segments/new" class="button">
             New segment
           </Link>
         </p>
       )}
-      {rows && rows.length > 0 && (
-        <form class="search" role="search" onSubmit={(e) => e.preventDefault()}>
-          <label class="label" for="segment-search">
-            Search segments
-          </label>
-          <input id="segment-search" class="input" type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-        </form>
-      )}
-      {!rows && !error && <p class="loading">Loading…</p>}
-      {rows && (
-        <>
-          <p class="count" role="status">{`${shown.length} of ${rows.length} segments listed`}</p>
-          {rows.length === 0 ? (
-            <p class="empty">
-              {can(session, 'sender')
-                ? 'No segments yet. Use “New segment” to pick contacts by their fields, groups or activity.'
-                : 'No segments yet. A sender or an admin can create one.'}
-            </p>
-          ) : shown.length > 0 && (
-            <div class="table-wrap" role="region" aria-label="Segments table" tabIndex={0}>
-              <table class="table">
-                <caption class="visually-hidden">Segments</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Filter</th>
-                    <th scope="col">Changed</th>
-                    {admin && <th scope="col">Action</th>}
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link to={`/segments/${s.id}`}>{s.name}</Link>
-                      </td>
-                      <td>
-                        <code class="filter-text">{s.filter || 'every contact'}</code>
-                      </td>
-                      <td>{formatDateTime(s.updated_at)}</td>
-                      {admin && (
-                        <td>
-                          {deleting?.id === s.id ? (
-                            <Confirm question={`Delete the segment ${s.name}? The contacts stay.`} confirmLabel="Yes, delete this segment"
-                              onConfirm={() => del(s)} onCancel={() => setDeleting(null)} />
-                          ) : (
-                            <button type="button" class="button button--ghost" onClick={() => setDeleting(s)}>
-                              Delete<span class="visually-hidden"> {s.name}</span>
-                            </button>
-                          )}
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </>
-      )}
-    </>
+      link={(r) => `/segments/${r.id}`} searchIn={['name', 'filter']}
+      columns={[
+        { label: 'Filter', cell: (r) => <code class="filter-text">{r.filter || 'every contact'}</code> },
+        { label: 'Changed', cell: (r) => formatDateTime(r.updated_at) },
+      ]}
+      empty="No segments yet. Use “New segment” to pick contacts by their fields, groups or activity."
+      deleteQuestion={(r) => `Delete the segment ${r.name}? The contacts stay.`} />
   );
 }
 
@@ -244,22 +157,10 @@ function SegmentEditor({ id, session }) {
   };
 
   const title = id ? (loaded ? `Segment ${loaded.name}` : 'Segment') : 'New segment';
-  if (!loaded) {
-    return (
-      <>
-        <PageTitle>{title}</PageTitle>
-        {loadError ? <LoadError error={loadError} /> : <p class="loading">Loading…</p>}
-        <p>
-          <Link to="/segments">All segments</Link>
-        </p>
-      </>
-    );
-  }
-  const summaryIds = { name: 'segment-name', filter: mode === 'rows' ? `rule-field-${errorRow ?? 0}` : 'segment-filter' };
-  const summary = saveError
-    ? Object.entries(saveError.fieldErrors).filter(([k]) => summaryIds[k]).map(([k, t]) => ({ field: summaryIds[k], text: t }))
-    : [];
-  if (saveError && !summary.length) summary.push({ text: saveError.detail });
+  if (!loaded) return <ItemLoading title={title} error={loadError} back="/segments" backLabel="All segments" />;
+  const summary = formErrors(saveError, {
+    name: 'segment-name', filter: mode === 'rows' ? `rule-field-${errorRow ?? 0}` : 'segment-filter',
+  });
   return (
     <>
       <PageTitle>{title}</PageTitle>

@@ -7,12 +7,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
-import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
-import { can, filterRows } from '../contacts_logic.js';
+import { ErrorSummary, Field, PageTitle } from '../components.jsx';
+import { can } from '../contacts_logic.js';
 import { formatDateTime } from '../format.js';
 import { Link, navigate } from '../router.jsx';
 import { describeChar, markUcs2 } from '../sms_text.js';
 import { insertAt, mergeFields } from '../template_fields.js';
+import { formErrors } from './admin_parts.jsx';
+import { ItemLoading, NamedList } from './audience_parts.jsx';
 import { Confirm } from './contact_parts.jsx';
 
 const seg = (id) => encodeURIComponent(id);
@@ -31,110 +33,23 @@ const firstLine = (s, n = 60) => {
 };
 
 function TemplateList({ session }) {
-  const [rows, setRows] = useState(null);
-  const [error, setError] = useState(null);
-  const [query, setQuery] = useState('');
-  const [deleting, setDeleting] = useState(null);
-  const [message, setMessage] = useState(null);
-  const load = async () => {
-    try {
-      setRows((await api.get('/v1/templates?limit=1000')).data);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
-  const del = async (t) => {
-    try {
-      await api.del(`/v1/templates/${seg(t.id)}`);
-      setDeleting(null);
-      setMessage(`The template ${t.name} is deleted.`);
-      await load();
-    } catch (e) {
-      setDeleting(null);
-      setError(e);
-    }
-  };
-  const admin = can(session, 'admin');
-  const shown = rows ? filterRows(rows, query, ['name', 'body']) : [];
   return (
-    <>
-      <PageTitle>Templates</PageTitle>
-      <p class="lead">Message texts with fields such as a first name, filled in for each contact of a broadcast.</p>
-      {error && <LoadError error={error} />}
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
-      {can(session, 'sender') && (
+    <NamedList session={session} title="Templates" noun="template" path="/v1/templates"
+      lead="Message texts with fields such as a first name, filled in for each contact of a broadcast."
+      top={(
         <p class="row-actions">
           <Link to="/templates/new" class="button">
             New template
           </Link>
         </p>
       )}
-      {rows && rows.length > 0 && (
-        <form class="search" role="search" onSubmit={(e) => e.preventDefault()}>
-          <label class="label" for="template-search">
-            Search templates
-          </label>
-          <input id="template-search" class="input" type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-        </form>
-      )}
-      {!rows && !error && <p class="loading">Loading…</p>}
-      {rows && (
-        <>
-          <p class="count" role="status">{`${shown.length} of ${rows.length} templates listed`}</p>
-          {rows.length === 0 ? (
-            <p class="empty">
-              {can(session, 'sender')
-                ? 'No templates yet. Use “New template” to write a message with fields like {{first_name}}.'
-                : 'No templates yet. A sender or an admin can create one.'}
-            </p>
-          ) : shown.length > 0 && (
-            <div class="table-wrap" role="region" aria-label="Templates table" tabIndex={0}>
-              <table class="table">
-                <caption class="visually-hidden">Templates</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Text</th>
-                    <th scope="col">Changed</th>
-                    {admin && <th scope="col">Action</th>}
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((t) => (
-                    <tr key={t.id}>
-                      <td>
-                        <Link to={`/templates/${t.id}`}>{t.name}</Link>
-                      </td>
-                      <td class="cell-text">{firstLine(t.body)}</td>
-                      <td>{formatDateTime(t.updated_at)}</td>
-                      {admin && (
-                        <td>
-                          {deleting?.id === t.id ? (
-                            <Confirm question={`Delete the template ${t.name}? Broadcasts already made keep their text.`}
-                              confirmLabel="Yes, delete this template" onConfirm={() => del(t)} onCancel={() => setDeleting(null)} />
-                          ) : (
-                            <button type="button" class="button button--ghost" onClick={() => setDeleting(t)}>
-                              Delete<span class="visually-hidden"> {t.name}</span>
-                            </button>
-                          )}
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </>
-      )}
-    </>
+      link={(r) => `/templates/${r.id}`} searchIn={['name', 'body']}
+      columns={[
+        { label: 'Text', class: 'cell-text', cell: (r) => firstLine(r.body) },
+        { label: 'Changed', cell: (r) => formatDateTime(r.updated_at) },
+      ]}
+      empty="No templates yet. Use “New template” to write a message with fields like {{first_name}}."
+      deleteQuestion={(r) => `Delete the template ${r.name}? Broadcasts already made keep their text.`} />
   );
 }
 
@@ -239,22 +154,10 @@ function TemplateEditor({ id, session }) {
   };
 
   const title = id ? (loaded ? `Template ${loaded.name}` : 'Template') : 'New template';
-  if (!loaded) {
-    return (
-      <>
-        <PageTitle>{title}</PageTitle>
-        {loadError ? <LoadError error={loadError} /> : <p class="loading">Loading…</p>}
-        <p>
-          <Link to="/templates">All templates</Link>
-        </p>
-      </>
-    );
-  }
-  const ids = { name: 'template-name', body: 'template-body', external_template_id: 'template-ext-id' };
-  const summary = saveError
-    ? Object.entries(saveError.fieldErrors).filter(([k]) => ids[k]).map(([k, t]) => ({ field: ids[k], text: t }))
-    : [];
-  if (saveError && !summary.length) summary.push({ text: saveError.detail });
+  if (!loaded) return <ItemLoading title={title} error={loadError} back="/templates" backLabel="All templates" />;
+  const summary = formErrors(saveError, {
+    name: 'template-name', body: 'template-body', external_template_id: 'template-ext-id',
+  });
   // A body error from the preview (syntax, unknown field) shows beside the box
   // before saving, as saving would.
   const pe = preview.error;

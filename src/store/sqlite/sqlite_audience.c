@@ -804,8 +804,8 @@ sg_err sq_audience_sql(conn *c, const char *kind, const char *id, int64_t now, s
             return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     } else {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(c->db, "SELECT filter FROM segments WHERE id = ?1", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(c->db, "SELECT filter FROM segments WHERE id = ?1", -1, &st, NULL) !=
+            SQLITE_OK)
             return sq_db_error(c->db, SQLITE_ERROR, e, "reading the segment");
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
