@@ -324,3 +324,26 @@ test('360 px wide: a group with members, the segment rows and the template edito
     }
   });
 });
+
+test('a group\'s members come 50 at a time: "Show more members" follows the API\'s cursor', async () => {
+  const rows = Array.from({ length: 55 }, (_, i) => `+4474003${String(i).padStart(5, '0')},Member${i}`);
+  const r = await fetch(`${gw.url}/v1/contacts/import?group=Big`, {
+    method: 'POST', headers: { Authorization: `Bearer ${gw.key}`, 'Content-Type': 'text/csv' },
+    body: 'phone,first_name\n' + rows.join('\n') + '\n',
+  });
+  assert.equal(r.status, 200, await r.text());
+  const g = (await gw.request('GET', '/v1/groups/Big')).json;
+  await withPage(async ({ page }) => {
+    await signIn(gw, page, ADMIN);
+    await page.goto(`${gw.url}/console/groups/${g.id}`);
+    await page.getByText('55 members').waitFor();
+    const members = page.getByRole('region', { name: 'Members table' }).locator('tbody tr');
+    await page.getByRole('button', { name: 'Show more members' }).waitFor();
+    assert.equal(await members.count(), 50);
+    await page.getByRole('button', { name: 'Show more members' }).click();
+    await page.getByRole('button', { name: 'Show more members' }).waitFor({ state: 'detached' });
+    assert.equal(await members.count(), 55);
+    const names = await members.locator('td:first-child').allInnerTexts();
+    assert.equal(new Set(names).size, 55, 'no member twice');
+  });
+});
