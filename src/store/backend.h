@@ -141,6 +141,7 @@ typedef struct sg_store_audience_ops {
     sg_err (*group_get)(sg_store *s, const char *id_or_name, sg_group *out);
     sg_err (*group_list)(sg_store *s, sg_group **out, size_t *n);
     sg_err (*group_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*group_rename)(sg_store *s, const char *id, const char *name, sg_error *e);
     sg_err (*group_members)(sg_store *s, const char *group_id, const char *const *contacts,
                             size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e);
     sg_err (*group_contacts)(sg_store *s, const char *group_id, const char *cursor, size_t limit,

@@ -350,6 +350,11 @@ sg_err sg_store_group_delete(sg_store *s, const char *id, sg_error *e)
     return s->be->audience->group_delete(s, id, e);
 }
 
+sg_err sg_store_group_rename(sg_store *s, const char *id, const char *name, sg_error *e)
+{
+    return s->be->audience->group_rename(s, id, name, e);
+}
+
 sg_err sg_store_group_members(sg_store *s, const char *group_id, const char *const *contacts,
                               size_t n, bool add, size_t *changed, size_t *unknown, sg_error *e)
 {

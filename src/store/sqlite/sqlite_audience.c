@@ -355,7 +355,7 @@ static sg_err group_rename_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err;
 }
 
-sg_err sg_store_group_rename(sg_store *s, const char *id, const char *name, sg_error *e)
+static sg_err sq_group_rename(sg_store *s, const char *id, const char *name, sg_error *e)
 {
     rename_arg a = {id, name};
     return sq_write_sync(s, group_rename_fn, &a, e);
@@ -1093,6 +1093,7 @@ const sg_store_audience_ops sq_audience_ops = {
     .group_get = sq_group_get,
     .group_list = sq_group_list,
     .group_delete = sq_group_delete,
+    .group_rename = sq_group_rename,
     .group_members = sq_group_members,
     .group_contacts = sq_group_contacts,
     .segment_create = sq_segment_create,
