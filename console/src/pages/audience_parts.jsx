@@ -1,6 +1,6 @@
 // Pieces the Groups, Segments and Templates pages share: the list of named
-// things (loaded whole: the API answers every group, segment and template at
-// once), with a search over it, the admin's delete after confirmation, and the
+// things, by name, 100 at a time (the API's cursor), with a search over what is
+// listed, the admin's delete after confirmation, and the
 // empty state; and the heading + "loading" of a page whose item is loading.
 import { useEffect, useState } from 'preact/hooks';
 
@@ -9,6 +9,8 @@ import { LoadError, PageTitle } from '../components.jsx';
 import { can, filterRows } from '../contacts_logic.js';
 import { Link } from '../router.jsx';
 import { Confirm } from './contact_parts.jsx';
+
+const PAGE_SIZE = 100;
 
 /**
  * A list page: title, lead, `top` (a create form or a "New" link, for senders),
@@ -19,26 +21,29 @@ import { Confirm } from './contact_parts.jsx';
  */
 export function NamedList({ session, title, lead, top, noun, path, link, columns, searchIn, empty, deleteQuestion }) {
   const [rows, setRows] = useState(null);
+  const [next, setNext] = useState(null);
   const [error, setError] = useState(null);
   const [query, setQuery] = useState('');
   const [deleting, setDeleting] = useState(null);
   const [message, setMessage] = useState(null);
-  const load = async () => {
+  const load = async (cursor) => {
     try {
-      setRows((await api.get(`${path}?limit=1000`)).data);
+      const r = await api.get(`${path}?limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      setRows((old) => (cursor && old ? [...old, ...r.data] : r.data));
+      setNext(r.next_cursor);
     } catch (e) {
       setError(e);
     }
   };
   useEffect(() => {
-    load();
+    load(null);
   }, []);
   const del = async (row) => {
     try {
       await api.del(`${path}/${encodeURIComponent(row.id)}`);
       setDeleting(null);
       setMessage(`The ${noun} ${row.name} is deleted.`);
-      await load();
+      await load(null);
     } catch (e) {
       setDeleting(null);
       setError(e);
@@ -67,7 +72,7 @@ export function NamedList({ session, title, lead, top, noun, path, link, columns
         </form>
       )}
       {!rows && !error && <p class="loading">Loading…</p>}
-      {rows && <p class="count" role="status">{`${shown.length} of ${rows.length} ${noun}s listed`}</p>}
+      {rows && <p class="count" role="status">{`${shown.length} of ${rows.length} ${noun}s listed${next ? ' (more below)' : ''}`}</p>}
       {rows && rows.length === 0 && <p class="empty">{sender ? empty : `No ${noun}s yet. A sender or an admin can create one.`}</p>}
       {shown.length > 0 && (
         <div class="table-wrap" role="region" aria-label={`${title} table`} tabIndex={0}>
@@ -112,6 +117,11 @@ export function NamedList({ session, title, lead, top, noun, path, link, columns
             </tbody>
           </table>
         </div>
+      )}
+      {next && (
+        <button type="button" class="button button--ghost" onClick={() => load(next)}>
+          {`Show more ${noun}s`}
+        </button>
       )}
     </>
   );

@@ -347,3 +347,22 @@ test('a group\'s members come 50 at a time: "Show more members" follows the API\
     assert.equal(new Set(names).size, 55, 'no member twice');
   });
 });
+
+test('the groups list comes 100 at a time: "Show more groups" follows the API\'s cursor', async () => {
+  for (let i = 0; i < 101; i++) {
+    assert.equal((await gw.request('POST', '/v1/groups', { name: `Bulk ${String(i).padStart(3, '0')}` })).status, 201);
+  }
+  const total = (await gw.request('GET', '/v1/groups?limit=1000')).json.data.length;
+  assert.ok(total > 100);
+  await withPage(async ({ page }) => {
+    await signIn(gw, page, ADMIN);
+    await page.goto(`${gw.url}/console/groups`);
+    const rows = page.getByRole('region', { name: 'Groups table' }).locator('tbody tr');
+    await page.getByText('100 of 100 groups listed (more below)').waitFor();
+    assert.equal(await rows.count(), 100);
+    await page.getByRole('button', { name: 'Show more groups' }).click();
+    await page.getByText(`${total} of ${total} groups listed`, { exact: true }).waitFor();
+    assert.equal(await rows.count(), total);
+    assert.equal(await page.getByRole('button', { name: 'Show more groups' }).count(), 0);
+  });
+});
