@@ -33,8 +33,8 @@ export function ApiKeys() {
     try {
       await api.del(`/v1/keys/${encodeURIComponent(k.id)}`);
       setError(null);
-      setMessage(`${k.name || k.id} is revoked: requests with it are refused from now on.`);
       await load();
+      setMessage(`${k.name || k.id} is revoked: requests with it are refused from now on.`);
     } catch (e) {
       setMessage(null);
       setError(e);
