@@ -332,6 +332,10 @@ static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = webhook_ids(c, &ids, &n_ids, e);
     for (size_t i = 0; !err && i < n_ids; i++) {
         unsigned room = webhook_room(a, ids[i]);
+        /* No more than the claim can take: per_webhook 0 (no bound) is UINT_MAX
+         * here, which would size the candidates' array past any memory. */
+        if (room > a->limit)
+            room = (unsigned)a->limit;
         if (room)
             err = due_of_webhook(c, a, ids[i], room, e);
     }

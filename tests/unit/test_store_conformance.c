@@ -1,0 +1,1564 @@
+/* The store conformance suite: what every backend of store.h must do, exercised
+ * through store.h only (never SQL, never a backend's internals), so that the same
+ * program runs against any backend.
+ *
+ * Each test gets a fresh, empty database, migrated:
+ *   SMSGATE_TEST_DB unset: a SQLite file in a new temporary directory.
+ *   SMSGATE_TEST_DB=URL:   URL with "{test}" replaced by a name unique to the test
+ *                          (t1, t2, ...), e.g. postgres://u@127.0.0.1:5433/sg_{test};
+ *                          SMSGATE_TEST_DB_PREPARE, when set, is a command run first
+ *                          with that URL as its one argument (to create the database).
+ * docs/internals/store.md says how a backend is run against it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LEASE_MS 30000
+#define PHONE_A  "+447700900001"
+#define PHONE_B  "+447700900002"
+#define PHONE_C  "+447700900003"
+
+/* ---- fixture ------------------------------------------------------------------ */
+
+typedef struct fx {
+    sg_store *s;
+    char dir[64]; /* the temporary directory of a default SQLite database, or "" */
+    char url[1024];
+    int64_t t0; /* a fixed "now" for the test: times are t0 + offsets */
+} fx;
+
+static int test_counter;
+
+/* The URL of this test's database: SMSGATE_TEST_DB with {test} replaced, or a
+ * new SQLite file. */
+static int make_url(fx *f)
+{
+    const char *tmpl = getenv("SMSGATE_TEST_DB");
+    if (!tmpl || !*tmpl) {
+        snprintf(f->dir, sizeof f->dir, "/tmp/sg-conformance-XXXXXX");
+        if (!mkdtemp(f->dir))
+            return -1;
+        snprintf(f->url, sizeof f->url, "sqlite:%s/store.db", f->dir);
+        return 0;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "t%d", ++test_counter);
+    const char *at = strstr(tmpl, "{test}");
+    if (at)
+        snprintf(f->url, sizeof f->url, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 6);
+    else
+        snprintf(f->url, sizeof f->url, "%s", tmpl);
+    const char *prepare = getenv("SMSGATE_TEST_DB_PREPARE");
+    if (prepare && *prepare) {
+        char cmd[2200];
+        snprintf(cmd, sizeof cmd, "%s '%s'", prepare, f->url);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f || make_url(f) != 0)
+        return -1;
+    sg_error e = {0};
+    if (sg_store_open(f->url, &f->s, &e) != SG_OK || sg_store_migrate(f->s, NULL, &e) != SG_OK) {
+        fprintf(stderr, "cannot open %s: %s\n", f->url, e.message);
+        return -1;
+    }
+    f->t0 = sg_time_now_ms();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    sg_store_close(f->s);
+    if (f->dir[0]) {
+        static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm",
+                                            "store.db.lock"};
+        char path[128];
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
+            unlink(path);
+        }
+        rmdir(f->dir);
+    }
+    free(f);
+    return 0;
+}
+
+/* ---- waiting for the asynchronous calls ------------------------------------------ */
+
+typedef struct waiter {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool done;
+    sg_err err;
+    sg_message *msgs;
+    size_t n;
+    bool attributed;
+} waiter;
+
+static void waiter_init(waiter *w)
+{
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->m, NULL);
+    pthread_cond_init(&w->cv, NULL);
+}
+
+static void waiter_signal(waiter *w, sg_err err)
+{
+    pthread_mutex_lock(&w->m);
+    w->err = err;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+
+static sg_err waiter_wait(waiter *w)
+{
+    pthread_mutex_lock(&w->m);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->m);
+    pthread_mutex_unlock(&w->m);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->m);
+    return w->err;
+}
+
+static void insert_done(sg_insert_req *r)
+{
+    waiter_signal(r->user, r->err);
+}
+
+/* Insert n messages in one request (idem may be NULL); r gets the results. */
+static sg_err insert(sg_store *s, sg_message *m, size_t n, const sg_idem_write *idem,
+                     sg_insert_req *r)
+{
+    waiter w;
+    waiter_init(&w);
+    memset(r, 0, sizeof *r);
+    r->msgs = m;
+    r->n = n;
+    if (idem)
+        r->idem = *idem;
+    r->done = insert_done;
+    r->user = &w;
+    sg_err err = sg_store_messages_insert(s, r);
+    return err ? err : waiter_wait(&w);
+}
+
+static void claim_done(void *arg, sg_message *msgs, size_t n, sg_err err)
+{
+    waiter *w = arg;
+    w->msgs = msgs;
+    w->n = n;
+    waiter_signal(w, err);
+}
+
+/* Claim up to limit messages at now; *msgs malloc'd. */
+static size_t claim(sg_store *s, int64_t now, size_t limit, sg_message **msgs)
+{
+    waiter w;
+    waiter_init(&w);
+    assert_int_equal(sg_store_claim_submit(s, now, limit, LEASE_MS, claim_done, &w), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+    *msgs = w.msgs;
+    return w.n;
+}
+
+/* How many a claim at now takes (up to 100), releasing nothing. */
+static size_t claim_count(sg_store *s, int64_t now)
+{
+    sg_message *m;
+    size_t n = claim(s, now, 100, &m);
+    sg_messages_free(m, n);
+    return n;
+}
+
+static void outcomes_done(void *arg, sg_err err)
+{
+    waiter_signal(arg, err);
+}
+
+static void outcome(sg_store *s, const sg_outcome *o)
+{
+    waiter w;
+    waiter_init(&w);
+    assert_int_equal(sg_store_outcomes(s, o, 1, outcomes_done, &w), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+}
+
+static void found_done(void *arg, bool attributed, sg_err err)
+{
+    waiter *w = arg;
+    w->attributed = attributed;
+    waiter_signal(w, err);
+}
+
+/* ---- builders -------------------------------------------------------------------- */
+
+/* An outbound message to `to`, queued (or scheduled at send_at when > 0). */
+static void msg_init(sg_message *m, const char *to, int64_t now, int64_t send_at)
+{
+    memset(m, 0, sizeof *m);
+    sg_id_new("msg", now, m->id);
+    m->status = send_at > now ? SG_STATUS_SCHEDULED : SG_STATUS_QUEUED;
+    snprintf(m->direction, sizeof m->direction, "outbound");
+    snprintf(m->to, sizeof m->to, "%s", to);
+    m->body = (char *)"hello";
+    snprintf(m->provider_id, sizeof m->provider_id, "prv_none");
+    m->segments = 1;
+    m->encoding = SG_ENC_GSM7;
+    m->send_at = send_at;
+    m->created_at = m->updated_at = now;
+}
+
+static void insert_one(sg_store *s, sg_message *m)
+{
+    sg_insert_req r;
+    assert_int_equal(insert(s, m, 1, NULL, &r), SG_OK);
+    sg_insert_req_clear(&r);
+}
+
+static sg_status status_of(sg_store *s, const char *id)
+{
+    sg_message m;
+    assert_int_equal(sg_store_message_get(s, id, &m), SG_OK);
+    sg_status st = m.status;
+    sg_message_free(&m);
+    return st;
+}
+
+static size_t events_of(sg_store *s, const char *id)
+{
+    sg_message m;
+    sg_event *ev;
+    size_t n;
+    assert_int_equal(sg_store_message_get_with_events(s, id, &m, &ev, &n), SG_OK);
+    sg_message_free(&m);
+    sg_events_free(ev, n);
+    return n;
+}
+
+static void sent_outcome(sg_outcome *o, const char *id, const char *sid, int64_t at)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "%s", id);
+    o->kind = SG_OUTCOME_SENT;
+    snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", sid);
+    o->at = at;
+}
+
+static void provider_init(sg_provider_row *p, const char *name, bool is_default, int64_t now)
+{
+    memset(p, 0, sizeof *p);
+    sg_id_new("prv", now, p->id);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->kind, sizeof p->kind, "twilio");
+    snprintf(p->title, sizeof p->title, "%s", name);
+    p->active = true;
+    p->is_default = is_default;
+    p->config = (char *)"{}";
+    p->secrets = (char *)"";
+    p->created_at = p->updated_at = now;
+}
+
+static void contact_init(sg_contact *c, const char *phone, const char *first, int64_t now)
+{
+    memset(c, 0, sizeof *c);
+    sg_id_new("ctc", now, c->id);
+    snprintf(c->phone, sizeof c->phone, "%s", phone);
+    snprintf(c->first_name, sizeof c->first_name, "%s", first);
+    c->attributes = (char *)"{}";
+    c->created_at = c->updated_at = now;
+}
+
+static void webhook_add(sg_store *s, const char *events, int64_t now, char id[SG_ID_MAX])
+{
+    sg_webhook w = {.active = true, .created_at = now};
+    sg_id_new("whk", now, w.id);
+    snprintf(w.url, sizeof w.url, "http://127.0.0.1:9/hook");
+    snprintf(w.events, sizeof w.events, "%s", events);
+    w.secret_sealed = (char *)"sealed";
+    sg_error e = {0};
+    assert_int_equal(sg_store_webhook_insert(s, &w, &e), SG_OK);
+    snprintf(id, SG_ID_MAX, "%s", w.id);
+}
+
+/* Deliveries queued for webhook id (every state). */
+static size_t deliveries_of(sg_store *s, const char *id)
+{
+    sg_delivery *d;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_delivery_list(s, id, 0, 100, &d, &n, &more), SG_OK);
+    sg_deliveries_free(d, n);
+    return n;
+}
+
+/* ---- opening ------------------------------------------------------------------------ */
+
+/* store.c, not a backend: what a --db value selects. */
+static void test_open_by_url(void **state)
+{
+    (void)state;
+    sg_store *s = NULL;
+    sg_error e = {0};
+    assert_int_equal(sg_store_open("postgres://u@127.0.0.1/db", &s, &e), SG_ERR_UNSUPPORTED);
+    assert_string_equal(e.field, "db");
+    assert_non_null(strstr(e.message, "PostgreSQL"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(sg_store_open("postgresql://u@127.0.0.1/db", &s, &e), SG_ERR_UNSUPPORTED);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(sg_store_open("sqlite:", &s, &e), SG_ERR_INVALID);
+    assert_string_equal(e.field, "db");
+    assert_null(s);
+}
+
+static void test_migrate_twice_applies_nothing(void **state)
+{
+    fx *f = *state;
+    int applied = -1, current = 0, latest = 0;
+    sg_error e = {0};
+    assert_int_equal(sg_store_migrate(f->s, &applied, &e), SG_OK);
+    assert_int_equal(applied, 0);
+    assert_int_equal(sg_store_schema_version(f->s, &current, &latest), SG_OK);
+    assert_true(latest > 0);
+    assert_int_equal(current, latest);
+    assert_int_equal(sg_store_ping(f->s), SG_OK);
+    char reason[160] = "";
+    assert_true(sg_store_writable(f->s, reason, sizeof reason));
+}
+
+/* ---- keys and providers ------------------------------------------------------------- */
+
+static void test_keys(void **state)
+{
+    fx *f = *state;
+    sg_api_key k = {.created_at = f->t0};
+    sg_id_new("key", f->t0, k.id);
+    snprintf(k.name, sizeof k.name, "ci");
+    snprintf(k.role, sizeof k.role, "sender");
+    snprintf(k.secret_hash, sizeof k.secret_hash, "%064d", 7);
+    sg_error e = {0};
+    assert_int_equal(sg_store_key_insert(f->s, &k, &e), SG_OK);
+    sg_api_key got;
+    assert_int_equal(sg_store_key_get(f->s, k.id, &got), SG_OK);
+    assert_string_equal(got.role, "sender");
+    assert_string_equal(got.secret_hash, k.secret_hash);
+    assert_int_equal(sg_store_key_get(f->s, "key_nosuchkey0000000000000", &got), SG_ERR_NOT_FOUND);
+
+    sg_key_limits l = {.daily_quota = 50};
+    snprintf(l.countries, sizeof l.countries, "GB,IE");
+    int64_t gen0, gen1, gen2;
+    assert_int_equal(sg_store_keys_generation(f->s, &gen0), SG_OK);
+    assert_int_equal(sg_store_key_limits_set(f->s, k.id, &l, &e), SG_OK);
+    assert_int_equal(sg_store_keys_generation(f->s, &gen1), SG_OK);
+    assert_true(gen1 != gen0);
+    assert_int_equal(sg_store_key_get(f->s, k.id, &got), SG_OK);
+    assert_string_equal(got.countries, "GB,IE");
+    assert_int_equal(got.daily_quota, 50);
+
+    sg_api_key *keys;
+    size_t n;
+    assert_int_equal(sg_store_key_list(f->s, &keys, &n), SG_OK);
+    assert_int_equal(n, 1);
+    free(keys);
+    assert_int_equal(sg_store_key_revoke(f->s, k.id, f->t0 + 1, &e), SG_OK);
+    assert_int_equal(sg_store_keys_generation(f->s, &gen2), SG_OK);
+    assert_true(gen2 != gen1);
+    assert_int_equal(sg_store_key_get(f->s, k.id, &got), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_key_revoke(f->s, k.id, f->t0 + 2, &e), SG_ERR_NOT_FOUND);
+}
+
+static void test_providers(void **state)
+{
+    fx *f = *state;
+    sg_provider_row a, b, got;
+    provider_init(&a, "first", true, f->t0);
+    provider_init(&b, "second", true, f->t0 + 1);
+    sg_error e = {0};
+    int64_t gen0, gen1;
+    assert_int_equal(sg_store_provider_generation(f->s, &gen0), SG_OK);
+    assert_int_equal(sg_store_provider_insert(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_provider_generation(f->s, &gen1), SG_OK);
+    assert_true(gen1 != gen0);
+    assert_int_equal(sg_store_provider_insert(f->s, &b, &e), SG_OK);
+    /* one default: the second took it */
+    assert_int_equal(sg_store_provider_get(f->s, a.id, &got), SG_OK);
+    assert_false(got.is_default);
+    sg_provider_row_free(&got);
+    assert_int_equal(sg_store_provider_get(f->s, "second", &got), SG_OK);
+    assert_true(got.is_default);
+    assert_string_equal(got.id, b.id);
+    sg_provider_row_free(&got);
+
+    sg_provider_row dup;
+    provider_init(&dup, "first", false, f->t0 + 2);
+    assert_int_equal(sg_store_provider_insert(f->s, &dup, &e), SG_ERR_CONFLICT);
+
+    sg_provider_row *rows;
+    size_t n;
+    assert_int_equal(sg_store_provider_list(f->s, &rows, &n), SG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].name, "first"); /* oldest first */
+    for (size_t i = 0; i < n; i++)
+        sg_provider_row_free(&rows[i]);
+    free(rows);
+
+    /* a provider with a queued message cannot go */
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    snprintf(m.provider_id, sizeof m.provider_id, "%s", a.id);
+    insert_one(f->s, &m);
+    assert_int_equal(sg_store_provider_delete(f->s, a.id, &e), SG_ERR_CONFLICT);
+    assert_int_equal(sg_store_provider_delete(f->s, b.id, &e), SG_OK);
+    assert_int_equal(sg_store_provider_get(f->s, b.id, &got), SG_ERR_NOT_FOUND);
+}
+
+/* ---- messages ------------------------------------------------------------------------- */
+
+static void test_insert_and_read_back(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    snprintf(m.from, sizeof m.from, "Acme");
+    m.metadata = (char *)"{\"order\":7}";
+    m.expires_at = f->t0 + 3600000;
+    snprintf(m.external_template_id, sizeof m.external_template_id, "DLT-1");
+    insert_one(f->s, &m);
+
+    sg_message got;
+    sg_event *ev;
+    size_t n;
+    assert_int_equal(sg_store_message_get_with_events(f->s, m.id, &got, &ev, &n), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_QUEUED);
+    assert_string_equal(got.direction, "outbound");
+    assert_string_equal(got.to, PHONE_A);
+    assert_string_equal(got.from, "Acme");
+    assert_string_equal(got.body, "hello");
+    assert_string_equal(got.metadata, "{\"order\":7}");
+    assert_int_equal(got.expires_at, m.expires_at);
+    assert_string_equal(got.external_template_id, "DLT-1");
+    assert_int_equal(got.created_at, f->t0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].status, SG_STATUS_QUEUED);
+    sg_message_free(&got);
+    sg_events_free(ev, n);
+    assert_int_equal(sg_store_message_get(f->s, "msg_nosuchmessage000000000", &got),
+                     SG_ERR_NOT_FOUND);
+}
+
+/* A batch is one transaction: a duplicate id sinks every message of it. */
+static void test_batch_is_atomic(void **state)
+{
+    fx *f = *state;
+    sg_message m[2];
+    msg_init(&m[0], PHONE_A, f->t0, 0);
+    insert_one(f->s, &m[0]);
+    sg_message b[2];
+    msg_init(&b[0], PHONE_B, f->t0 + 1, 0);
+    b[1] = m[0]; /* the same id again */
+    sg_insert_req r;
+    assert_int_not_equal(insert(f->s, b, 2, NULL, &r), SG_OK);
+    sg_insert_req_clear(&r);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, b[0].id, &got), SG_ERR_NOT_FOUND);
+}
+
+static void test_idempotency_keys(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    sg_idem_write idem = {.key_id = "key_a",
+                          .key = "order-7",
+                          .fingerprint = "fp1",
+                          .response_status = 202,
+                          .response_body = "{\"id\":\"first\"}"};
+    sg_insert_req r;
+    assert_int_equal(insert(f->s, &m, 1, &idem, &r), SG_OK);
+    assert_false(r.replayed);
+    assert_false(r.conflict);
+    sg_insert_req_clear(&r);
+
+    /* the same request again: the first answer, nothing inserted */
+    sg_message again;
+    msg_init(&again, PHONE_A, f->t0 + 1, 0);
+    assert_int_equal(insert(f->s, &again, 1, &idem, &r), SG_OK);
+    assert_true(r.replayed);
+    assert_int_equal(r.replay_status, 202);
+    assert_string_equal(r.replay_body, "{\"id\":\"first\"}");
+    sg_insert_req_clear(&r);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, again.id, &got), SG_ERR_NOT_FOUND);
+
+    /* the same key with another request: a conflict */
+    idem.fingerprint = "fp2";
+    assert_int_equal(insert(f->s, &again, 1, &idem, &r), SG_OK);
+    assert_true(r.conflict);
+    assert_false(r.replayed);
+    sg_insert_req_clear(&r);
+    assert_int_equal(sg_store_message_get(f->s, again.id, &got), SG_ERR_NOT_FOUND);
+
+    /* keys are scoped to the API key that made the request */
+    idem.key_id = "key_b";
+    assert_int_equal(insert(f->s, &again, 1, &idem, &r), SG_OK);
+    assert_false(r.replayed);
+    assert_false(r.conflict);
+    sg_insert_req_clear(&r);
+
+    char fp[72];
+    int status;
+    char *body;
+    assert_int_equal(sg_store_idem_get(f->s, "key_a", "order-7", fp, &status, &body), SG_OK);
+    assert_string_equal(fp, "fp1");
+    assert_int_equal(status, 202);
+    free(body);
+    assert_int_equal(sg_store_idem_get(f->s, "key_a", "nope", fp, &status, &body),
+                     SG_ERR_NOT_FOUND);
+
+    /* idem_put does nothing for a key already recorded */
+    sg_idem_write put = {.key_id = "key_a",
+                         .key = "order-7",
+                         .fingerprint = "fp9",
+                         .response_status = 200,
+                         .response_body = "{}"};
+    sg_error e = {0};
+    assert_int_equal(sg_store_idem_put(f->s, &put, &e), SG_OK);
+    assert_int_equal(sg_store_idem_get(f->s, "key_a", "order-7", fp, &status, &body), SG_OK);
+    assert_string_equal(fp, "fp1");
+    free(body);
+}
+
+static void test_message_list_cursor_and_filters(void **state)
+{
+    fx *f = *state;
+    enum { N = 5 };
+    sg_message m[N];
+    for (int i = 0; i < N; i++) {
+        msg_init(&m[i], i % 2 ? PHONE_B : PHONE_A, f->t0 + i * 1000, 0);
+        insert_one(f->s, &m[i]);
+    }
+    /* newest first, two at a time */
+    sg_message_filter flt = {.limit = 2};
+    sg_message *page;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_message_list(f->s, &flt, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(page[0].id, m[4].id);
+    assert_string_equal(page[1].id, m[3].id);
+    char cursor[SG_ID_MAX];
+    snprintf(cursor, sizeof cursor, "%s", page[1].id);
+    sg_messages_free(page, n);
+    flt.cursor = cursor;
+    flt.limit = 10;
+    assert_int_equal(sg_store_message_list(f->s, &flt, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 3);
+    assert_false(more);
+    assert_string_equal(page[0].id, m[2].id);
+    sg_messages_free(page, n);
+
+    sg_message_filter to_b = {.limit = 10, .to = PHONE_B};
+    assert_int_equal(sg_store_message_list(f->s, &to_b, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    sg_messages_free(page, n);
+    sg_message_filter since = {.limit = 10, .since_ms = f->t0 + 2000, .until_ms = f->t0 + 4000};
+    assert_int_equal(sg_store_message_list(f->s, &since, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    sg_messages_free(page, n);
+
+    sg_error e = {0};
+    sg_message out;
+    assert_int_equal(sg_store_message_cancel(f->s, m[0].id, &out, &e), SG_OK);
+    sg_message_free(&out);
+    sg_message_filter canceled = {.limit = 10, .has_status = true, .status = SG_STATUS_CANCELED};
+    assert_int_equal(sg_store_message_list(f->s, &canceled, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].id, m[0].id);
+    sg_messages_free(page, n);
+}
+
+static void test_cancel(void **state)
+{
+    fx *f = *state;
+    sg_message a, b;
+    msg_init(&a, PHONE_A, f->t0, f->t0 + 3600000); /* scheduled */
+    msg_init(&b, PHONE_B, f->t0, 0);
+    insert_one(f->s, &a);
+    insert_one(f->s, &b);
+    sg_error e = {0};
+    sg_message out;
+    assert_int_equal(sg_store_message_cancel(f->s, a.id, &out, &e), SG_OK);
+    assert_int_equal(out.status, SG_STATUS_CANCELED);
+    sg_message_free(&out);
+    assert_int_equal(status_of(f->s, a.id), SG_STATUS_CANCELED);
+    assert_int_equal(events_of(f->s, a.id), 2);
+    /* a canceled message is never claimed */
+    assert_int_equal(claim_count(f->s, f->t0 + 7200000), 1);
+    /* b is sending now: too late */
+    memset(&e, 0, sizeof e);
+    assert_int_equal(sg_store_message_cancel(f->s, b.id, &out, &e), SG_ERR_CONFLICT);
+    assert_int_equal(out.status, SG_STATUS_SENDING);
+    sg_message_free(&out);
+    assert_int_equal(sg_store_message_cancel(f->s, "msg_nosuchmessage000000000", &out, &e),
+                     SG_ERR_NOT_FOUND);
+}
+
+/* ---- claims, leases and outcomes ----------------------------------------------------- */
+
+static void test_claims_oldest_due_first_and_leases(void **state)
+{
+    fx *f = *state;
+    sg_message m[3];
+    /* due at t0+30, t0+10, t0+20: claimed in due order */
+    int64_t due[3] = {30, 10, 20};
+    for (int i = 0; i < 3; i++) {
+        msg_init(&m[i], PHONE_A, f->t0, f->t0 + due[i]);
+        insert_one(f->s, &m[i]);
+    }
+    sg_queue_stats qs;
+    assert_int_equal(sg_store_queue_stats(f->s, &qs), SG_OK);
+    assert_int_equal(qs.scheduled, 3);
+    /* nothing is due before its time */
+    assert_int_equal(claim_count(f->s, f->t0 + 5), 0);
+
+    int64_t now = f->t0 + 100;
+    sg_message *got;
+    size_t n = claim(f->s, now, 2, &got);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].id, m[1].id);
+    assert_string_equal(got[1].id, m[2].id);
+    assert_int_equal(got[0].status, SG_STATUS_SENDING);
+    assert_false(got[0].reclaimed);
+    sg_messages_free(got, n);
+    assert_int_equal(status_of(f->s, m[1].id), SG_STATUS_SENDING);
+
+    /* a claimed message is not claimed again while its lease runs */
+    n = claim(f->s, now, 10, &got);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].id, m[0].id);
+    sg_messages_free(got, n);
+    assert_int_equal(claim_count(f->s, now + LEASE_MS - 1), 0);
+    assert_int_equal(sg_store_queue_stats(f->s, &qs), SG_OK);
+    assert_int_equal(qs.sending, 3);
+    assert_int_equal(qs.scheduled, 0);
+
+    /* the lease ran out: claimed again, marked reclaimed */
+    n = claim(f->s, now + LEASE_MS + 1, 10, &got);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_true(got[i].reclaimed);
+    sg_messages_free(got, n);
+}
+
+static void test_claim_fails_opted_out_and_expired(void **state)
+{
+    fx *f = *state;
+    sg_optout o = {.created_at = f->t0};
+    snprintf(o.phone, sizeof o.phone, PHONE_A);
+    snprintf(o.source, sizeof o.source, "api");
+    bool changed;
+    sg_error e = {0};
+    assert_int_equal(sg_store_optout_add(f->s, &o, &changed, &e), SG_OK);
+
+    sg_message out_msg, consent, expired;
+    msg_init(&out_msg, PHONE_A, f->t0, 0);
+    msg_init(&consent, PHONE_A, f->t0, 0);
+    snprintf(consent.purpose, sizeof consent.purpose, "consent");
+    msg_init(&expired, PHONE_B, f->t0, 0);
+    expired.expires_at = f->t0 + 50;
+    insert_one(f->s, &out_msg);
+    insert_one(f->s, &consent);
+    insert_one(f->s, &expired);
+
+    sg_message *got;
+    size_t n = claim(f->s, f->t0 + 100, 10, &got);
+    assert_int_equal(n, 1); /* only the consent reply */
+    assert_string_equal(got[0].id, consent.id);
+    sg_messages_free(got, n);
+
+    sg_message m;
+    assert_int_equal(sg_store_message_get(f->s, out_msg.id, &m), SG_OK);
+    assert_int_equal(m.status, SG_STATUS_FAILED);
+    assert_string_equal(m.error_code, "opted_out");
+    sg_message_free(&m);
+    assert_int_equal(sg_store_message_get(f->s, expired.id, &m), SG_OK);
+    assert_int_equal(m.status, SG_STATUS_FAILED);
+    assert_string_equal(m.error_code, "expired");
+    sg_message_free(&m);
+}
+
+static void test_outcomes(void **state)
+{
+    fx *f = *state;
+    sg_message m[4];
+    for (int i = 0; i < 4; i++) {
+        msg_init(&m[i], PHONE_A, f->t0 + i, 0);
+        insert_one(f->s, &m[i]);
+    }
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 4);
+
+    sg_outcome o;
+    sent_outcome(&o, m[0].id, "SM0", now + 1);
+    snprintf(o.from, sizeof o.from, "+15550001");
+    outcome(f->s, &o);
+
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", m[1].id);
+    o.kind = SG_OUTCOME_RETRY;
+    snprintf(o.error_code, sizeof o.error_code, "http_503");
+    snprintf(o.error_message, sizeof o.error_message, "busy");
+    o.retry_at = now + 5000;
+    o.at = now + 1;
+    outcome(f->s, &o);
+
+    o.kind = SG_OUTCOME_FAILED;
+    snprintf(o.id, sizeof o.id, "%s", m[2].id);
+    outcome(f->s, &o);
+
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", m[3].id);
+    o.kind = SG_OUTCOME_RELEASE;
+    snprintf(o.error_message, sizeof o.error_message, "shutting down");
+    o.retry_at = now + 1;
+    o.at = now + 1;
+    outcome(f->s, &o);
+
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, m[0].id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_SENT);
+    assert_string_equal(got.provider_message_id, "SM0");
+    assert_string_equal(got.from, "+15550001");
+    assert_int_equal(got.attempts, 1);
+    sg_message_free(&got);
+    assert_int_equal(sg_store_message_get(f->s, m[1].id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_QUEUED);
+    assert_int_equal(got.attempts, 1);
+    assert_string_equal(got.error_code, "http_503");
+    assert_int_equal(got.first_attempt_at, now + 1);
+    sg_message_free(&got);
+    assert_int_equal(sg_store_message_get(f->s, m[2].id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_FAILED);
+    assert_int_equal(got.attempts, 1);
+    sg_message_free(&got);
+    assert_int_equal(sg_store_message_get(f->s, m[3].id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_QUEUED);
+    assert_int_equal(got.attempts, 0); /* never attempted */
+    sg_message_free(&got);
+
+    /* the released one is due at once, the retried one at retry_at */
+    sg_message *c;
+    size_t n = claim(f->s, now + 2, 10, &c);
+    assert_int_equal(n, 1);
+    assert_string_equal(c[0].id, m[3].id);
+    sg_messages_free(c, n);
+    n = claim(f->s, now + 5000, 10, &c);
+    assert_int_equal(n, 1);
+    assert_string_equal(c[0].id, m[1].id);
+    sg_messages_free(c, n);
+
+    /* an outcome for a message no longer sending changes nothing */
+    size_t before = events_of(f->s, m[0].id);
+    sent_outcome(&o, m[0].id, "SM-late", now + 9);
+    outcome(f->s, &o);
+    assert_int_equal(sg_store_message_get(f->s, m[0].id, &got), SG_OK);
+    assert_string_equal(got.provider_message_id, "SM0");
+    sg_message_free(&got);
+    assert_int_equal(events_of(f->s, m[0].id), before);
+}
+
+static void test_claims_recover(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 1);
+    /* the dispatcher stopped: at start its claims are taken back at once */
+    size_t n = 0;
+    sg_error e = {0};
+    assert_int_equal(sg_store_claims_recover(f->s, now + 10, &n, &e), SG_OK);
+    assert_int_equal(n, 1);
+    sg_message *got;
+    size_t k = claim(f->s, now + 10, 10, &got);
+    assert_int_equal(k, 1);
+    assert_true(got[0].reclaimed);
+    sg_messages_free(got, k);
+}
+
+static void test_outcome_found_gives_an_id_to_one_message(void **state)
+{
+    fx *f = *state;
+    sg_message a, b;
+    msg_init(&a, PHONE_A, f->t0, 0);
+    msg_init(&b, PHONE_A, f->t0 + 1, 0);
+    insert_one(f->s, &a);
+    insert_one(f->s, &b);
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 2);
+    sg_outcome o;
+    sent_outcome(&o, a.id, "SM1", now);
+    outcome(f->s, &o);
+
+    /* b looks like SM1 only, which a holds: back to queued */
+    const char ids1[1][SG_PROVIDER_MSG_ID_MAX] = {"SM1"};
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", b.id);
+    o.at = now + 1;
+    waiter w;
+    waiter_init(&w);
+    assert_int_equal(sg_store_outcome_found(f->s, &o, ids1, 1, found_done, &w), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+    assert_false(w.attributed);
+    assert_int_equal(status_of(f->s, b.id), SG_STATUS_QUEUED);
+
+    /* claimed again, and this time SM2 is free */
+    assert_int_equal(claim_count(f->s, now + 2), 1);
+    const char ids2[2][SG_PROVIDER_MSG_ID_MAX] = {"SM1", "SM2"};
+    o.at = now + 3;
+    waiter_init(&w);
+    assert_int_equal(sg_store_outcome_found(f->s, &o, ids2, 2, found_done, &w), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+    assert_true(w.attributed);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, b.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_SENT);
+    assert_string_equal(got.provider_message_id, "SM2");
+    sg_message_free(&got);
+}
+
+/* ---- status reports ------------------------------------------------------------------- */
+
+static sg_err report(sg_store *s, const char *sid, sg_status st, int64_t at, sg_status_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->provider_id = "prv_none";
+    r->provider_message_id = sid;
+    r->status = st;
+    r->at = at;
+    sg_error e = {0};
+    return sg_store_status_report(s, r, &e);
+}
+
+static void test_status_only_moves_forward(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 1);
+    sg_outcome o;
+    sent_outcome(&o, m.id, "SMX", now);
+    outcome(f->s, &o);
+    size_t ev = events_of(f->s, m.id); /* queued, sending, sent */
+    assert_int_equal(ev, 3);
+
+    sg_status_report r;
+    assert_int_equal(report(f->s, "SMX", SG_STATUS_DELIVERED, now + 1, &r), SG_OK);
+    assert_true(r.found);
+    assert_true(r.changed);
+    assert_string_equal(r.message_id, m.id);
+    assert_int_equal(r.previous, SG_STATUS_SENT);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_DELIVERED);
+    /* repeated, late or out of order: nothing changes, no event */
+    assert_int_equal(report(f->s, "SMX", SG_STATUS_DELIVERED, now + 2, &r), SG_OK);
+    assert_true(r.found);
+    assert_false(r.changed);
+    assert_int_equal(report(f->s, "SMX", SG_STATUS_SENT, now + 3, &r), SG_OK);
+    assert_false(r.changed);
+    assert_int_equal(report(f->s, "SMX", SG_STATUS_UNDELIVERED, now + 4, &r), SG_OK);
+    assert_false(r.changed);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_DELIVERED);
+    assert_int_equal(events_of(f->s, m.id), ev + 1);
+}
+
+/* A report that comes before its send's outcome is kept and applied with it. */
+static void test_early_report_applied_with_the_outcome(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 1);
+    sg_status_report r;
+    assert_int_equal(report(f->s, "SM-EARLY", SG_STATUS_DELIVERED, now + 1, &r), SG_OK);
+    assert_false(r.found);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_SENDING);
+    sg_outcome o;
+    sent_outcome(&o, m.id, "SM-EARLY", now + 2);
+    outcome(f->s, &o);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_DELIVERED);
+    /* applied once */
+    assert_int_equal(report(f->s, "SM-EARLY", SG_STATUS_DELIVERED, now + 3, &r), SG_OK);
+    assert_true(r.found);
+    assert_false(r.changed);
+}
+
+static void report_done(sg_status_report *r, sg_err err, const sg_error *e)
+{
+    (void)e;
+    waiter_signal(r->user, err);
+}
+
+static void test_status_report_submit(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 1);
+    sg_outcome o;
+    sent_outcome(&o, m.id, "SMQ", f->t0 + 101);
+    outcome(f->s, &o);
+    waiter w;
+    waiter_init(&w);
+    sg_status_report r = {.provider_id = "prv_none",
+                          .provider_message_id = "SMQ",
+                          .status = SG_STATUS_UNDELIVERED,
+                          .error_code = "30003",
+                          .at = f->t0 + 102,
+                          .done = report_done,
+                          .user = &w};
+    assert_int_equal(sg_store_status_report_submit(f->s, &r), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+    assert_true(r.changed);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, m.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_UNDELIVERED);
+    assert_string_equal(got.error_code, "30003");
+    sg_message_free(&got);
+}
+
+/* ---- two-way, contacts, opt-outs ------------------------------------------------------ */
+
+static void inbound_init(sg_message *m, const char *from, const char *body, const char *sid,
+                         int64_t now)
+{
+    memset(m, 0, sizeof *m);
+    sg_id_new("msg", now, m->id);
+    m->status = SG_STATUS_RECEIVED;
+    snprintf(m->direction, sizeof m->direction, "inbound");
+    snprintf(m->to, sizeof m->to, "+15550001");
+    snprintf(m->from, sizeof m->from, "%s", from);
+    m->body = (char *)body;
+    snprintf(m->provider_id, sizeof m->provider_id, "prv_none");
+    snprintf(m->provider_message_id, sizeof m->provider_message_id, "%s", sid);
+    m->segments = 1;
+    m->created_at = m->updated_at = now;
+}
+
+static void test_inbound(void **state)
+{
+    fx *f = *state;
+    sg_message in, reply;
+    inbound_init(&in, PHONE_A, "STOP", "MO1", f->t0);
+    msg_init(&reply, PHONE_A, f->t0, 0);
+    snprintf(reply.purpose, sizeof reply.purpose, "consent");
+    sg_inbound ib = {.msg = &in, .reply = &reply, .consent = SG_CONSENT_OPT_OUT, .keyword = "STOP"};
+    sg_error e = {0};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    assert_false(ib.duplicate);
+    assert_true(ib.contact_created);
+    assert_true(ib.consent_changed);
+    assert_int_equal(status_of(f->s, in.id), SG_STATUS_RECEIVED);
+    assert_int_equal(status_of(f->s, reply.id), SG_STATUS_QUEUED);
+    sg_contact c;
+    assert_int_equal(sg_store_contact_get(f->s, PHONE_A, &c), SG_OK);
+    assert_string_equal(c.id, ib.contact_id);
+    assert_true(c.opted_out);
+    assert_int_equal(c.last_activity_at, f->t0);
+    sg_contact_free(&c);
+    /* the consent reply still goes out to the number that just opted out */
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 1);
+
+    /* the provider retried its webhook */
+    sg_message dup;
+    inbound_init(&dup, PHONE_A, "STOP", "MO1", f->t0 + 1);
+    sg_inbound ib2 = {.msg = &dup};
+    assert_int_equal(sg_store_inbound(f->s, &ib2, &e), SG_OK);
+    assert_true(ib2.duplicate);
+    assert_string_equal(ib2.existing_id, in.id);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, dup.id, &got), SG_ERR_NOT_FOUND);
+}
+
+static void test_contacts(void **state)
+{
+    fx *f = *state;
+    sg_contact a, b, got;
+    contact_init(&a, PHONE_A, "Ann", f->t0);
+    contact_init(&b, PHONE_B, "Bob", f->t0 + 1000);
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_insert(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_contact_insert(f->s, &b, &e), SG_OK);
+    sg_contact same_phone;
+    contact_init(&same_phone, PHONE_A, "Other", f->t0 + 2000);
+    assert_int_equal(sg_store_contact_insert(f->s, &same_phone, &e), SG_ERR_CONFLICT);
+
+    assert_int_equal(sg_store_contact_get(f->s, a.id, &got), SG_OK);
+    assert_string_equal(got.first_name, "Ann");
+    assert_false(got.opted_out);
+    sg_contact_free(&got);
+    snprintf(a.first_name, sizeof a.first_name, "Anne");
+    a.attributes = (char *)"{\"city\":\"Leeds\"}";
+    a.updated_at = f->t0 + 5;
+    assert_int_equal(sg_store_contact_update(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_contact_get(f->s, PHONE_A, &got), SG_OK);
+    assert_string_equal(got.first_name, "Anne");
+    assert_string_equal(got.attributes, "{\"city\":\"Leeds\"}");
+    sg_contact_free(&got);
+
+    sg_contact *page;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_contact_list(f->s, NULL, 1, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_true(more);
+    assert_string_equal(page[0].id, b.id); /* newest first */
+    sg_contacts_free(page, n);
+    assert_int_equal(sg_store_contact_list(f->s, b.id, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(page[0].id, a.id);
+    sg_contacts_free(page, n);
+
+    assert_int_equal(sg_store_contact_delete(f->s, b.id, &e), SG_OK);
+    assert_int_equal(sg_store_contact_get(f->s, b.id, &got), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_contact_delete(f->s, b.id, &e), SG_ERR_NOT_FOUND);
+}
+
+static void test_optouts(void **state)
+{
+    fx *f = *state;
+    sg_contact c;
+    contact_init(&c, PHONE_A, "Ann", f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_insert(f->s, &c, &e), SG_OK);
+    const char *phones[3] = {PHONE_A, PHONE_B, PHONE_C};
+    bool changed;
+    for (int i = 0; i < 3; i++) {
+        sg_optout o = {.created_at = f->t0 + i};
+        snprintf(o.phone, sizeof o.phone, "%s", phones[i]);
+        snprintf(o.source, sizeof o.source, "api");
+        assert_int_equal(sg_store_optout_add(f->s, &o, &changed, &e), SG_OK);
+        assert_true(changed);
+        assert_int_equal(sg_store_optout_add(f->s, &o, &changed, &e), SG_OK);
+        assert_false(changed);
+    }
+    sg_contact got;
+    assert_int_equal(sg_store_contact_get(f->s, c.id, &got), SG_OK);
+    assert_true(got.opted_out);
+    sg_contact_free(&got);
+    sg_optout o;
+    assert_int_equal(sg_store_optout_get(f->s, PHONE_B, &o), SG_OK);
+    assert_string_equal(o.source, "api");
+
+    sg_optout *page;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_optout_list(f->s, NULL, 2, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(page[0].phone, PHONE_C); /* newest first */
+    char cursor[64];
+    snprintf(cursor, sizeof cursor, "%lld.%s", (long long)page[1].created_at, page[1].phone);
+    free(page);
+    assert_int_equal(sg_store_optout_list(f->s, cursor, 2, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(page[0].phone, PHONE_A);
+    free(page);
+
+    assert_int_equal(sg_store_optout_remove(f->s, PHONE_A, "api", NULL, &changed, &e), SG_OK);
+    assert_true(changed);
+    assert_int_equal(sg_store_optout_remove(f->s, PHONE_A, "api", NULL, &changed, &e), SG_OK);
+    assert_false(changed);
+    assert_int_equal(sg_store_optout_get(f->s, PHONE_A, &o), SG_ERR_NOT_FOUND);
+}
+
+static void test_timeline(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    sg_optout o = {.created_at = f->t0 + 10};
+    snprintf(o.phone, sizeof o.phone, PHONE_A);
+    snprintf(o.source, sizeof o.source, "api");
+    bool changed;
+    sg_error e = {0};
+    assert_int_equal(sg_store_optout_add(f->s, &o, &changed, &e), SG_OK);
+    sg_message in;
+    inbound_init(&in, PHONE_A, "hi", "MO9", f->t0 + 20);
+    sg_inbound ib = {.msg = &in};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+
+    sg_timeline_item *t;
+    size_t n;
+    char next[64];
+    assert_int_equal(sg_store_timeline(f->s, PHONE_A, "", 2, &t, &n, next), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(t[0].is_message);
+    assert_string_equal(t[0].msg.id, in.id); /* newest first */
+    assert_false(t[1].is_message);
+    assert_string_equal(t[1].new_state, "opted_out");
+    assert_true(next[0] != '\0');
+    sg_timeline_free(t, n);
+    char cursor[64];
+    snprintf(cursor, sizeof cursor, "%s", next);
+    assert_int_equal(sg_store_timeline(f->s, PHONE_A, cursor, 2, &t, &n, next), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].msg.id, m.id);
+    assert_string_equal(next, "");
+    sg_timeline_free(t, n);
+}
+
+/* ---- webhooks: events queued in the transaction of their change ------------------ */
+
+static void test_events_queued_with_their_change(void **state)
+{
+    fx *f = *state;
+    char status_hook[SG_ID_MAX], consent_hook[SG_ID_MAX];
+    webhook_add(f->s, SG_EVENT_MESSAGE_STATUS, f->t0, status_hook);
+    webhook_add(f->s, SG_EVENT_OPTED_OUT "," SG_EVENT_MESSAGE_RECEIVED, f->t0 + 1, consent_hook);
+    sg_webhook *hooks;
+    size_t nh;
+    assert_int_equal(sg_store_webhook_list(f->s, &hooks, &nh), SG_OK);
+    assert_int_equal(nh, 2);
+    assert_string_equal(hooks[0].id, status_hook); /* oldest first */
+    for (size_t i = 0; i < nh; i++)
+        sg_webhook_free(&hooks[i]);
+    free(hooks);
+
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    insert_one(f->s, &m);
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 1);
+    assert_int_equal(deliveries_of(f->s, status_hook), 0); /* queued/sending: no event */
+    sg_outcome o;
+    sent_outcome(&o, m.id, "SMW", f->t0 + 101);
+    outcome(f->s, &o);
+    /* the change's event is there as soon as the change is */
+    assert_int_equal(deliveries_of(f->s, status_hook), 1);
+    sg_delivery *d;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_delivery_list(f->s, status_hook, 0, 10, &d, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].event, SG_EVENT_MESSAGE_STATUS);
+    assert_int_equal(d[0].state, SG_DELIVERY_PENDING);
+    assert_non_null(strstr(d[0].payload, m.id));
+    assert_non_null(strstr(d[0].payload, "\"sent\""));
+    sg_deliveries_free(d, n);
+
+    /* a report that changes nothing queues nothing */
+    sg_status_report r;
+    assert_int_equal(report(f->s, "SMW", SG_STATUS_SENT, f->t0 + 102, &r), SG_OK);
+    assert_int_equal(deliveries_of(f->s, status_hook), 1);
+    assert_int_equal(report(f->s, "SMW", SG_STATUS_DELIVERED, f->t0 + 103, &r), SG_OK);
+    assert_int_equal(deliveries_of(f->s, status_hook), 2);
+    assert_int_equal(deliveries_of(f->s, consent_hook), 0); /* not subscribed */
+
+    sg_optout opt = {.created_at = f->t0 + 104};
+    snprintf(opt.phone, sizeof opt.phone, PHONE_B);
+    snprintf(opt.source, sizeof opt.source, "api");
+    bool changed;
+    sg_error e = {0};
+    assert_int_equal(sg_store_optout_add(f->s, &opt, &changed, &e), SG_OK);
+    assert_int_equal(deliveries_of(f->s, consent_hook), 1);
+    assert_int_equal(sg_store_optout_add(f->s, &opt, &changed, &e), SG_OK);
+    assert_int_equal(deliveries_of(f->s, consent_hook), 1); /* no change, no event */
+    sg_message in;
+    inbound_init(&in, PHONE_C, "hello", "MO5", f->t0 + 105);
+    sg_inbound ib = {.msg = &in};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    assert_int_equal(deliveries_of(f->s, consent_hook), 2);
+    assert_int_equal(deliveries_of(f->s, status_hook), 2);
+}
+
+static void test_delivery_claims(void **state)
+{
+    fx *f = *state;
+    char hook[SG_ID_MAX];
+    webhook_add(f->s, SG_EVENT_MESSAGE_STATUS, f->t0, hook);
+    sg_message m[3];
+    sg_error e = {0};
+    for (int i = 0; i < 3; i++) {
+        msg_init(&m[i], PHONE_A, f->t0 + i, 0);
+        insert_one(f->s, &m[i]);
+        sg_message out;
+        assert_int_equal(sg_store_message_cancel(f->s, m[i].id, &out, &e), SG_OK);
+        sg_message_free(&out);
+    }
+    int64_t now = f->t0 + 1000;
+    sg_delivery *d;
+    size_t n;
+    /* at most per_webhook of one webhook, less what the worker has in flight */
+    sg_delivery_busy busy = {.webhook_id = hook, .in_flight = 1};
+    assert_int_equal(sg_store_delivery_claim(f->s, now, 10, 2, &busy, 1, LEASE_MS, &d, &n), SG_OK);
+    assert_int_equal(n, 1);
+    long long first = d[0].id;
+    sg_deliveries_free(d, n);
+    assert_int_equal(sg_store_delivery_claim(f->s, now, 10, 0, NULL, 0, LEASE_MS, &d, &n), SG_OK);
+    assert_int_equal(n, 2); /* the leased one is not taken again */
+    for (size_t i = 0; i < n; i++)
+        assert_true(d[i].id != first);
+    sg_deliveries_free(d, n);
+    assert_int_equal(sg_store_delivery_result(f->s, first, SG_DELIVERY_DELIVERED, 200, NULL, 0, &e),
+                     SG_OK);
+    /* after the lease: the two not answered come back, the delivered one never */
+    assert_int_equal(
+        sg_store_delivery_claim(f->s, now + LEASE_MS + 1, 10, 0, NULL, 0, LEASE_MS, &d, &n), SG_OK);
+    assert_int_equal(n, 2);
+    sg_deliveries_free(d, n);
+
+    assert_int_equal(sg_store_webhook_delete(f->s, hook, &e), SG_OK);
+    sg_webhook w;
+    assert_int_equal(sg_store_webhook_get(f->s, hook, &w), SG_ERR_NOT_FOUND);
+    assert_int_equal(deliveries_of(f->s, hook), 0);
+}
+
+/* ---- audiences: groups, segments, templates, broadcasts, stats --------------------- */
+
+static void add_contacts(fx *f, sg_contact *c, size_t n)
+{
+    static const char *const phones[] = {PHONE_A, PHONE_B, PHONE_C};
+    static const char *const names[] = {"Ann", "Bob", "Cat"};
+    sg_error e = {0};
+    for (size_t i = 0; i < n; i++) {
+        contact_init(&c[i], phones[i], names[i], f->t0 + (int64_t)i);
+        assert_int_equal(sg_store_contact_insert(f->s, &c[i], &e), SG_OK);
+    }
+}
+
+static void test_groups(void **state)
+{
+    fx *f = *state;
+    sg_contact c[3];
+    add_contacts(f, c, 3);
+    sg_group g = {.created_at = f->t0};
+    sg_id_new("grp", f->t0, g.id);
+    snprintf(g.name, sizeof g.name, "staff");
+    sg_error e = {0};
+    assert_int_equal(sg_store_group_create(f->s, &g, &e), SG_OK);
+    assert_int_equal(sg_store_group_create(f->s, &g, &e), SG_ERR_CONFLICT);
+    char id[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "staff", id, &e), SG_OK);
+    assert_string_equal(id, g.id);
+
+    const char *members[2] = {c[0].id, PHONE_B}; /* by id and by phone */
+    size_t changed = 0, unknown = 0;
+    assert_int_equal(sg_store_group_members(f->s, g.id, members, 2, true, &changed, &unknown, &e),
+                     SG_OK);
+    assert_int_equal(changed, 2);
+    const char *bad[2] = {PHONE_C, "+447700900999"};
+    assert_int_equal(sg_store_group_members(f->s, g.id, bad, 2, true, &changed, &unknown, &e),
+                     SG_ERR_NOT_FOUND);
+    assert_int_equal(unknown, 1);
+    sg_group got;
+    assert_int_equal(sg_store_group_get(f->s, "staff", &got), SG_OK);
+    assert_int_equal(got.members, 2); /* the failed call added nobody */
+
+    sg_contact *page;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_group_contacts(f->s, g.id, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].id, c[1].id); /* newest first */
+    sg_contacts_free(page, n);
+
+    sg_audience_count ac;
+    assert_int_equal(sg_store_audience_count(f->s, "group", g.id, f->t0, &ac, &e), SG_OK);
+    assert_int_equal(ac.matched, 2);
+    assert_int_equal(ac.eligible, 2);
+
+    assert_int_equal(sg_store_group_delete(f->s, g.id, &e), SG_OK);
+    assert_int_equal(sg_store_group_get(f->s, g.id, &got), SG_ERR_NOT_FOUND);
+}
+
+static void test_segments(void **state)
+{
+    fx *f = *state;
+    sg_contact c[3];
+    add_contacts(f, c, 3);
+    c[0].attributes = (char *)"{\"city\":\"Leeds\",\"age\":30}";
+    c[1].attributes = (char *)"{\"city\":\"leeds\",\"age\":17}";
+    c[2].attributes = (char *)"{\"city\":\"York\",\"age\":40}";
+    sg_error e = {0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sg_store_contact_update(f->s, &c[i], &e), SG_OK);
+    sg_optout o = {.created_at = f->t0};
+    snprintf(o.phone, sizeof o.phone, PHONE_A);
+    snprintf(o.source, sizeof o.source, "api");
+    bool changed;
+    assert_int_equal(sg_store_optout_add(f->s, &o, &changed, &e), SG_OK);
+
+    sg_segment seg = {.created_at = f->t0, .updated_at = f->t0};
+    sg_id_new("seg", f->t0, seg.id);
+    snprintf(seg.name, sizeof seg.name, "leeds");
+    seg.filter = (char *)"attributes.city = \"LEEDS\"";
+    assert_int_equal(sg_store_segment_create(f->s, &seg, &e), SG_OK);
+    sg_audience_count ac;
+    assert_int_equal(sg_store_audience_count(f->s, "segment", seg.id, f->t0, &ac, &e), SG_OK);
+    assert_int_equal(ac.matched, 2); /* text compares ignoring ASCII case */
+    assert_int_equal(ac.opted_out, 1);
+    assert_int_equal(ac.eligible, 1);
+
+    seg.filter = (char *)"attributes.age >= 18 and not opted_out";
+    assert_int_equal(sg_store_segment_update(f->s, &seg, &e), SG_OK);
+    assert_int_equal(sg_store_audience_count(f->s, "segment", seg.id, f->t0, &ac, &e), SG_OK);
+    assert_int_equal(ac.matched, 1); /* York, 40 */
+    sg_segment got;
+    assert_int_equal(sg_store_segment_get(f->s, "leeds", &got), SG_OK);
+    assert_string_equal(got.filter, "attributes.age >= 18 and not opted_out");
+    sg_segment_row_free(&got);
+    sg_segment *list;
+    size_t n;
+    assert_int_equal(sg_store_segment_list(f->s, &list, &n), SG_OK);
+    assert_int_equal(n, 1);
+    for (size_t i = 0; i < n; i++)
+        sg_segment_row_free(&list[i]);
+    free(list);
+    assert_int_equal(sg_store_segment_delete(f->s, seg.id, &e), SG_OK);
+    assert_int_equal(sg_store_segment_get(f->s, seg.id, &got), SG_ERR_NOT_FOUND);
+}
+
+static void test_templates(void **state)
+{
+    fx *f = *state;
+    sg_template t = {.created_at = f->t0, .updated_at = f->t0};
+    sg_id_new("tpl", f->t0, t.id);
+    snprintf(t.name, sizeof t.name, "welcome");
+    t.body = (char *)"Hi {{first_name}}";
+    sg_error e = {0};
+    assert_int_equal(sg_store_template_create(f->s, &t, &e), SG_OK);
+    assert_int_equal(sg_store_template_create(f->s, &t, &e), SG_ERR_CONFLICT);
+    t.body = (char *)"Hello {{first_name}}";
+    snprintf(t.external_template_id, sizeof t.external_template_id, "DLT-9");
+    assert_int_equal(sg_store_template_update(f->s, &t, &e), SG_OK);
+    sg_template got;
+    assert_int_equal(sg_store_template_get(f->s, "welcome", &got), SG_OK);
+    assert_string_equal(got.body, "Hello {{first_name}}");
+    assert_string_equal(got.external_template_id, "DLT-9");
+    sg_template_row_free(&got);
+    sg_template *list;
+    size_t n;
+    assert_int_equal(sg_store_template_list(f->s, &list, &n), SG_OK);
+    assert_int_equal(n, 1);
+    for (size_t i = 0; i < n; i++)
+        sg_template_row_free(&list[i]);
+    free(list);
+    assert_int_equal(sg_store_template_delete(f->s, t.id, &e), SG_OK);
+    assert_int_equal(sg_store_template_get(f->s, t.id, &got), SG_ERR_NOT_FOUND);
+}
+
+static void test_broadcast_lifecycle_and_stats(void **state)
+{
+    fx *f = *state;
+    sg_contact c[3];
+    add_contacts(f, c, 3);
+    sg_error e = {0};
+    char grp[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "all", grp, &e), SG_OK);
+    const char *members[3] = {c[0].id, c[1].id, c[2].id};
+    size_t changed;
+    assert_int_equal(sg_store_group_members(f->s, grp, members, 3, true, &changed, NULL, &e),
+                     SG_OK);
+
+    sg_broadcast b = {.send_at = f->t0,
+                      .quiet_start = -1,
+                      .quiet_end = -1,
+                      .status = SG_BCAST_DRAFT,
+                      .created_at = f->t0};
+    sg_id_new("brd", f->t0, b.id);
+    snprintf(b.name, sizeof b.name, "news");
+    b.body = (char *)"News for {{first_name}}";
+    snprintf(b.audience_kind, sizeof b.audience_kind, "group");
+    snprintf(b.audience_id, sizeof b.audience_id, "%s", grp);
+    snprintf(b.provider_id, sizeof b.provider_id, "prv_none");
+    assert_int_equal(sg_store_broadcast_create(f->s, &b, &e), SG_OK);
+
+    sg_bcast_status cur;
+    assert_int_equal(sg_store_broadcast_transition(f->s, b.id, 1u << SG_BCAST_SENDING,
+                                                   SG_BCAST_PAUSED, f->t0, &cur, &e),
+                     SG_ERR_CONFLICT);
+    assert_int_equal(cur, SG_BCAST_DRAFT);
+    assert_int_equal(sg_store_broadcast_transition(f->s, b.id, 1u << SG_BCAST_DRAFT,
+                                                   SG_BCAST_SCHEDULED, f->t0, &cur, &e),
+                     SG_OK);
+    sg_broadcast *act;
+    size_t na;
+    assert_int_equal(sg_store_broadcasts_active(f->s, f->t0 + 1, &act, &na), SG_OK);
+    assert_int_equal(na, 1);
+    sg_broadcasts_free(act, na);
+
+    bool finished = false;
+    for (int i = 0; i < 10 && !finished; i++)
+        assert_int_equal(sg_store_broadcast_materialize(f->s, b.id, 2, f->t0 + 2, &finished, &e),
+                         SG_OK);
+    assert_true(finished);
+    sg_broadcast got;
+    assert_int_equal(sg_store_broadcast_get(f->s, b.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_BCAST_SENDING);
+    assert_int_equal(got.recipients, 3);
+    assert_int_equal(got.pending, 3);
+    sg_broadcast_free(&got);
+
+    sg_recipient *rc;
+    size_t nr;
+    assert_int_equal(sg_store_broadcast_pending(f->s, b.id, f->t0 + 3, 10, &rc, &nr), SG_OK);
+    assert_int_equal(nr, 3);
+    /* one queued, one skipped, one deferred */
+    sg_message m;
+    msg_init(&m, rc[0].phone, f->t0 + 3, 0);
+    snprintf(m.broadcast_id, sizeof m.broadcast_id, "%s", b.id);
+    snprintf(m.contact_id, sizeof m.contact_id, "%s", rc[0].contact_id);
+    sg_rcpt_result res[3] = {
+        {.contact_id = rc[0].contact_id, .action = SG_RCPT_QUEUE, .msg = &m},
+        {.contact_id = rc[1].contact_id,
+         .action = SG_RCPT_SKIP,
+         .reason = "not_mobile",
+         .detail = "a fixed line"},
+        {.contact_id = rc[2].contact_id, .action = SG_RCPT_DEFER, .not_before = f->t0 + 50000},
+    };
+    size_t queued = 0;
+    assert_int_equal(sg_store_broadcast_apply(f->s, b.id, res, 3, f->t0 + 3, &queued, &e), SG_OK);
+    assert_int_equal(queued, 1);
+    sg_recipients_free(rc, nr);
+    assert_int_equal(sg_store_broadcast_pending(f->s, b.id, f->t0 + 4, 10, &rc, &nr), SG_OK);
+    assert_int_equal(nr, 0); /* the deferred one is not due yet */
+    sg_recipients_free(rc, nr);
+    int64_t outstanding = 0;
+    assert_int_equal(sg_store_broadcast_outstanding(f->s, b.id, &outstanding), SG_OK);
+    assert_int_equal(outstanding, 1);
+    bool done = true;
+    assert_int_equal(sg_store_broadcast_finish_if_done(f->s, b.id, f->t0 + 5, &done, &e), SG_OK);
+    assert_false(done);
+
+    sg_stats st;
+    assert_int_equal(sg_store_broadcast_stats(f->s, b.id, &st), SG_OK);
+    assert_int_equal(st.n, 1);
+    assert_int_equal(st.rows[0].queued, 1);
+    assert_int_equal(st.rows[0].skipped_not_mobile, 1);
+    assert_int_equal(st.rows[0].pending, 1);
+    sg_stats_free(&st);
+
+    /* cancel: its queued message goes too */
+    assert_int_equal(sg_store_broadcast_transition(f->s, b.id, 1u << SG_BCAST_SENDING,
+                                                   SG_BCAST_CANCELED, f->t0 + 6, &cur, &e),
+                     SG_OK);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_CANCELED);
+    sg_broadcast *list;
+    size_t nl;
+    bool more;
+    assert_int_equal(sg_store_broadcast_list(f->s, NULL, 10, &list, &nl, &more), SG_OK);
+    assert_int_equal(nl, 1);
+    assert_int_equal(list[0].status, SG_BCAST_CANCELED);
+    sg_broadcasts_free(list, nl);
+}
+
+static void test_stats_add_up(void **state)
+{
+    fx *f = *state;
+    sg_message m[4];
+    for (int i = 0; i < 4; i++) {
+        msg_init(&m[i], PHONE_A, f->t0 + i, 0);
+        insert_one(f->s, &m[i]);
+    }
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 4);
+    sg_outcome o;
+    sent_outcome(&o, m[0].id, "S0", f->t0 + 101);
+    outcome(f->s, &o);
+    sent_outcome(&o, m[1].id, "S1", f->t0 + 101);
+    outcome(f->s, &o);
+    sg_status_report r;
+    assert_int_equal(report(f->s, "S1", SG_STATUS_DELIVERED, f->t0 + 102, &r), SG_OK);
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", m[2].id);
+    o.kind = SG_OUTCOME_FAILED;
+    snprintf(o.error_code, sizeof o.error_code, "21211");
+    o.at = f->t0 + 103;
+    outcome(f->s, &o);
+
+    sg_stats st;
+    assert_int_equal(sg_store_stats(f->s, 0, 0, SG_STATS_TOTAL, &st), SG_OK);
+    assert_int_equal(st.n, 1);
+    assert_string_equal(st.rows[0].key, "");
+    assert_int_equal(st.rows[0].recipients, 4);
+    assert_int_equal(st.rows[0].sent, 2); /* delivered counts as sent too */
+    assert_int_equal(st.rows[0].delivered, 1);
+    assert_int_equal(st.rows[0].failed, 1);
+    assert_int_equal(st.rows[0].queued, 1);
+    assert_int_equal(st.n_errors, 1);
+    assert_string_equal(st.errors[0].code, "21211");
+    sg_stats_free(&st);
+    /* a period before everything: nothing */
+    assert_int_equal(sg_store_stats(f->s, 1, f->t0 - 1000, SG_STATS_TOTAL, &st), SG_OK);
+    assert_true(st.n == 0 || st.rows[0].recipients == 0);
+    sg_stats_free(&st);
+}
+
+int main(void)
+{
+    sg_crypto_init();
+    sg_log_set_level(SG_LOG_ERROR);
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_by_url),
+        T(test_migrate_twice_applies_nothing),
+        T(test_keys),
+        T(test_providers),
+        T(test_insert_and_read_back),
+        T(test_batch_is_atomic),
+        T(test_idempotency_keys),
+        T(test_message_list_cursor_and_filters),
+        T(test_cancel),
+        T(test_claims_oldest_due_first_and_leases),
+        T(test_claim_fails_opted_out_and_expired),
+        T(test_outcomes),
+        T(test_claims_recover),
+        T(test_outcome_found_gives_an_id_to_one_message),
+        T(test_status_only_moves_forward),
+        T(test_early_report_applied_with_the_outcome),
+        T(test_status_report_submit),
+        T(test_inbound),
+        T(test_contacts),
+        T(test_optouts),
+        T(test_timeline),
+        T(test_events_queued_with_their_change),
+        T(test_delivery_claims),
+        T(test_groups),
+        T(test_segments),
+        T(test_templates),
+        T(test_broadcast_lifecycle_and_stats),
+        T(test_stats_add_up),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
