@@ -28,7 +28,8 @@ sg_err sg_app_open(sg_app *app, const char *db, bool migrate, sg_error *e)
         }
     }
     char key_path[1024];
-    snprintf(key_path, sizeof key_path, "%s.key", db);
+    const char *file = sg_store_file(db);
+    snprintf(key_path, sizeof key_path, "%s.key", file ? file : db);
     if ((err = sg_master_key_load(getenv("SMSGATE_MASTER_KEY"), key_path, app->master_key, e)))
         goto fail;
     if ((err = sg_registry_new(app->store, app->master_key, &app->registry, e)))

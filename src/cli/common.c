@@ -44,7 +44,8 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_a
     size_t ul = strlen(app->public_url);
     while (ul > 0 && app->public_url[ul - 1] == '/')
         app->public_url[--ul] = '\0';
-    if (!create && !strstr(b->db, "://") && access(b->db, F_OK) != 0) {
+    const char *file = sg_store_file(b->db);
+    if (!create && file && access(file, F_OK) != 0) {
         fprintf(stderr, "smsgate: no database at %s; pass --db or set SMSGATE_DB\n", b->db);
         return SG_EXIT_FAIL;
     }

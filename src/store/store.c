@@ -12,28 +12,46 @@
 static const struct scheme {
     const char *prefix;
     bool strip;
+    bool file; /* what the backend opens is a file */
     const sg_store_backend *backend;
     const char *missing; /* why a NULL backend cannot be used */
 } schemes[] = {
-    {"sqlite:", true, &sg_sqlite_backend, NULL},
-    {"postgres://", false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
-    {"postgresql://", false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
+    {"sqlite:", true, true, &sg_sqlite_backend, NULL},
+    {"postgres://", false, false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
+    {"postgresql://", false, false, NULL,
+     "PostgreSQL is not supported yet; use a SQLite file path"},
 };
+
+/* The scheme url starts with, or NULL (a plain path). */
+static const struct scheme *scheme_of(const char *url)
+{
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        if (strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+            return &schemes[i];
+    }
+    return NULL;
+}
+
+const char *sg_store_file(const char *url)
+{
+    const struct scheme *sc = scheme_of(url);
+    if (!sc)
+        return url;
+    if (!sc->file)
+        return NULL;
+    return sc->strip ? url + strlen(sc->prefix) : url;
+}
 
 sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
 {
     const sg_store_backend *be = &sg_sqlite_backend;
     const char *target = url;
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-        const struct scheme *sc = &schemes[i];
-        size_t len = strlen(sc->prefix);
-        if (strncmp(url, sc->prefix, len) != 0)
-            continue;
-        if (!sc->backend)
-            return sg_error_set(e, SG_ERR_UNSUPPORTED, "db", "%s", sc->missing);
+    const struct scheme *sc = scheme_of(url);
+    if (sc && !sc->backend)
+        return sg_error_set(e, SG_ERR_UNSUPPORTED, "db", "%s", sc->missing);
+    if (sc) {
         be = sc->backend;
-        target = sc->strip ? url + len : url;
-        break;
+        target = sc->strip ? url + strlen(sc->prefix) : url;
     }
     if (target != url && !*target)
         return sg_error_set(e, SG_ERR_INVALID, "db", "no database given after %.*s",

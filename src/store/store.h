@@ -28,6 +28,10 @@ typedef struct sg_store sg_store;
  * postgres:// or postgresql:// URL is refused (SG_ERR_UNSUPPORTED, field "db")
  * until that backend is built. Does not migrate. */
 sg_err sg_store_open(const char *url, sg_store **out, sg_error *e);
+/* The file a --db value names (url without its "sqlite:"), for what lives beside
+ * it (the master key file, the lock); NULL when url names no file (postgres://).
+ * Points into url. */
+const char *sg_store_file(const char *url);
 /* Finish queued writes, stop the writer, close. NULL is ignored. */
 void sg_store_close(sg_store *s);
 /* Apply pending migrations; *applied (may be NULL) gets how many ran. */
