@@ -1524,6 +1524,374 @@ static void test_stats_add_up(void **state)
     sg_stats_free(&st);
 }
 
+/* ---- the rest of the interface ---------------------------------------------------- */
+
+/* A synchronous write after queued ones: they are committed by the time it returns
+ * (one writer, writes in order). */
+static void flush_writes(sg_store *s)
+{
+    sg_actor by = {.actor = "cli", .source = "", .at = 1};
+    sg_error e = {0};
+    assert_int_equal(sg_store_audit_add(s, &by, "test.flush", "", NULL, &e), SG_OK);
+}
+
+static void test_key_touch_and_usage(void **state)
+{
+    fx *f = *state;
+    sg_api_key k = {.created_at = f->t0};
+    sg_id_new("key", f->t0, k.id);
+    snprintf(k.name, sizeof k.name, "ci");
+    snprintf(k.role, sizeof k.role, "admin");
+    sg_error e = {0};
+    assert_int_equal(sg_store_key_insert(f->s, &k, &e), SG_OK);
+    assert_int_equal(sg_store_key_touch(f->s, k.id, f->t0 + 500), SG_OK);
+    assert_int_equal(sg_store_key_touch(f->s, k.id, f->t0 + 100), SG_OK); /* never back */
+    flush_writes(f->s);
+    sg_api_key *keys;
+    size_t n;
+    assert_int_equal(sg_store_key_list(f->s, &keys, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(keys[0].last_used_at, f->t0 + 500);
+    free(keys);
+
+    sg_key_usage u = {.day = 100, .sent = 5};
+    snprintf(u.key_id, sizeof u.key_id, "%s", k.id);
+    assert_int_equal(sg_store_key_usage_put(f->s, &u, 1, &e), SG_OK);
+    int64_t sent = -1;
+    assert_int_equal(sg_store_key_usage_get(f->s, k.id, 100, &sent), SG_OK);
+    assert_int_equal(sent, 5);
+    u.sent = 3; /* never goes down */
+    assert_int_equal(sg_store_key_usage_put(f->s, &u, 1, &e), SG_OK);
+    assert_int_equal(sg_store_key_usage_get(f->s, k.id, 100, &sent), SG_OK);
+    assert_int_equal(sent, 5);
+    sg_key_usage later = u;
+    later.day = 103;
+    later.sent = 1;
+    assert_int_equal(sg_store_key_usage_put(f->s, &later, 1, &e), SG_OK);
+    assert_int_equal(sg_store_key_usage_get(f->s, k.id, 100, &sent), SG_OK);
+    assert_int_equal(sent, 0); /* before the oldest given day minus one: deleted */
+    assert_int_equal(sg_store_key_usage_get(f->s, k.id, 103, &sent), SG_OK);
+    assert_int_equal(sent, 1);
+}
+
+static void test_provider_update(void **state)
+{
+    fx *f = *state;
+    sg_provider_row p, got;
+    provider_init(&p, "one", false, f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_provider_insert(f->s, &p, &e), SG_OK);
+    snprintf(p.name, sizeof p.name, "renamed");
+    p.active = false;
+    p.config = (char *)"{\"region\":\"ie1\"}";
+    p.updated_at = f->t0 + 1;
+    assert_int_equal(sg_store_provider_update(f->s, &p, &e), SG_OK);
+    assert_int_equal(sg_store_provider_get(f->s, "renamed", &got), SG_OK);
+    assert_false(got.active);
+    assert_string_equal(got.config, "{\"region\":\"ie1\"}");
+    sg_provider_row_free(&got);
+    sg_provider_row ghost;
+    provider_init(&ghost, "ghost", false, f->t0 + 2);
+    assert_int_equal(sg_store_provider_update(f->s, &ghost, &e), SG_ERR_NOT_FOUND);
+}
+
+static void upsert_done(sg_upsert_req *r)
+{
+    waiter_signal(r->user, r->err);
+}
+
+static int count_contact(void *user, const sg_contact *c)
+{
+    (void)c;
+    return ++*(int *)user >= 100;
+}
+
+static int stop_at_first(void *user, const sg_contact *c)
+{
+    (void)c;
+    ++*(int *)user;
+    return 1;
+}
+
+static void test_contacts_upsert_and_each(void **state)
+{
+    fx *f = *state;
+    sg_contact existing;
+    contact_init(&existing, PHONE_A, "Ann", f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_insert(f->s, &existing, &e), SG_OK);
+    char grp[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "import", grp, &e), SG_OK);
+
+    sg_contact_upsert rows[2] = {{.mobile = true, .attributes = "{\"city\":\"Leeds\"}"},
+                                 {.mobile = true, .first_name = "Bob"}};
+    snprintf(rows[0].phone, sizeof rows[0].phone, PHONE_A);
+    snprintf(rows[1].phone, sizeof rows[1].phone, PHONE_B);
+    assert_int_equal(sg_store_contacts_upsert(f->s, rows, 2, grp, &e), SG_OK);
+    assert_false(rows[0].created);
+    assert_string_equal(rows[0].id, existing.id);
+    assert_true(rows[1].created);
+    sg_contact got;
+    assert_int_equal(sg_store_contact_get(f->s, PHONE_A, &got), SG_OK);
+    assert_string_equal(got.first_name, "Ann"); /* NULL keeps the stored value */
+    assert_non_null(strstr(got.attributes, "Leeds"));
+    sg_contact_free(&got);
+
+    sg_contact_upsert more = {.mobile = true, .first_name = "Cat"};
+    snprintf(more.phone, sizeof more.phone, PHONE_C);
+    waiter w;
+    waiter_init(&w);
+    sg_upsert_req r = {.rows = &more, .n = 1, .done = upsert_done, .user = &w};
+    assert_int_equal(sg_store_contacts_upsert_submit(f->s, &r), SG_OK);
+    assert_int_equal(waiter_wait(&w), SG_OK);
+    assert_true(more.created);
+
+    int n = 0;
+    assert_int_equal(sg_store_contacts_each(f->s, NULL, count_contact, &n), SG_OK);
+    assert_int_equal(n, 3);
+    n = 0;
+    assert_int_equal(sg_store_contacts_each(f->s, grp, count_contact, &n), SG_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(sg_store_contacts_each(f->s, NULL, stop_at_first, &n), SG_OK);
+    assert_int_equal(n, 1);
+}
+
+static void test_links_and_clicks(void **state)
+{
+    fx *f = *state;
+    sg_contact c;
+    contact_init(&c, PHONE_A, "Ann", f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_insert(f->s, &c, &e), SG_OK);
+    sg_link link = {.url = (char *)"https://example.org/offer"};
+    snprintf(link.code, sizeof link.code, "abc123");
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    snprintf(m.contact_id, sizeof m.contact_id, "%s", c.id);
+    m.links = &link;
+    m.n_links = 1;
+    insert_one(f->s, &m);
+
+    sg_link got = {0};
+    assert_int_equal(sg_store_link_get(f->s, "abc123", &got), SG_OK);
+    assert_string_equal(got.url, "https://example.org/offer");
+    assert_string_equal(got.message_id, m.id);
+    assert_string_equal(got.contact_id, c.id);
+    sg_link_free(&got);
+    assert_int_equal(sg_store_link_get(f->s, "nope00", &got), SG_ERR_NOT_FOUND);
+
+    assert_int_equal(sg_store_click(f->s, "abc123", f->t0 + 700, "curl/8", &e), SG_OK);
+    sg_contact after;
+    assert_int_equal(sg_store_contact_get(f->s, c.id, &after), SG_OK);
+    assert_int_equal(after.last_activity_at, f->t0 + 700);
+    sg_contact_free(&after);
+    sg_timeline_item *t;
+    size_t n;
+    char next[64];
+    assert_int_equal(sg_store_timeline(f->s, PHONE_A, "", 10, &t, &n, next), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(t[0].is_click);
+    assert_string_equal(t[0].detail, "https://example.org/offer");
+    sg_timeline_free(t, n);
+}
+
+static void test_broadcast_fail(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    char grp[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "none", grp, &e), SG_OK);
+    sg_broadcast b = {.send_at = f->t0,
+                      .quiet_start = -1,
+                      .quiet_end = -1,
+                      .status = SG_BCAST_SCHEDULED,
+                      .created_at = f->t0};
+    sg_id_new("brd", f->t0, b.id);
+    snprintf(b.name, sizeof b.name, "doomed");
+    b.body = (char *)"x";
+    snprintf(b.audience_kind, sizeof b.audience_kind, "group");
+    snprintf(b.audience_id, sizeof b.audience_id, "%s", grp);
+    assert_int_equal(sg_store_broadcast_create(f->s, &b, &e), SG_OK);
+    bool changed = false;
+    assert_int_equal(
+        sg_store_broadcast_fail(f->s, b.id, "the segment is gone", f->t0 + 1, &changed, &e), SG_OK);
+    assert_true(changed);
+    sg_broadcast got;
+    assert_int_equal(sg_store_broadcast_get(f->s, b.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_BCAST_FAILED);
+    assert_string_equal(got.error, "the segment is gone");
+    sg_broadcast_free(&got);
+    assert_int_equal(sg_store_broadcast_fail(f->s, b.id, "again", f->t0 + 2, &changed, &e), SG_OK);
+    assert_false(changed);
+}
+
+static void test_purge_and_erase(void **state)
+{
+    fx *f = *state;
+    sg_contact c;
+    contact_init(&c, PHONE_A, "Ann", f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_insert(f->s, &c, &e), SG_OK);
+    sg_message done, waiting, other;
+    msg_init(&done, PHONE_B, f->t0, 0);
+    msg_init(&waiting, PHONE_B, f->t0 + 1, f->t0 + 3600000);
+    msg_init(&other, PHONE_A, f->t0 + 2, 0);
+    snprintf(other.contact_id, sizeof other.contact_id, "%s", c.id);
+    insert_one(f->s, &done);
+    insert_one(f->s, &waiting);
+    insert_one(f->s, &other);
+    sg_message out;
+    assert_int_equal(sg_store_message_cancel(f->s, done.id, &out, &e), SG_OK); /* final */
+    sg_message_free(&out);
+
+    sg_purge_cursor cur = {0};
+    size_t purged = 0, total = 0;
+    for (int i = 0; i < 10 && cur.phase < 2; i++) {
+        assert_int_equal(sg_store_purge_bodies(f->s, f->t0 + 10, 100, &cur, &purged, &e), SG_OK);
+        total += purged;
+    }
+    assert_int_equal(cur.phase, 2);
+    assert_int_equal(total, 1);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, done.id, &got), SG_OK);
+    assert_true(got.body == NULL || got.body[0] == '\0');
+    assert_int_equal(got.status, SG_STATUS_CANCELED);
+    sg_message_free(&got);
+    assert_int_equal(sg_store_message_get(f->s, waiting.id, &got), SG_OK);
+    assert_string_equal(got.body, "hello"); /* still to be sent */
+    sg_message_free(&got);
+
+    sg_erase_counts counts;
+    assert_int_equal(sg_store_contact_erase(f->s, c.id, "cli", f->t0 + 20, &counts, &e), SG_OK);
+    assert_int_equal(counts.messages, 1);
+    assert_int_equal(sg_store_contact_get(f->s, c.id, &(sg_contact){0}), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_message_get(f->s, other.id, &got), SG_OK);
+    assert_string_equal(got.to, SG_REDACTED);
+    assert_int_equal(got.status, SG_STATUS_CANCELED); /* it was still queued */
+    sg_message_free(&got);
+    sg_audit *a;
+    size_t n;
+    assert_int_equal(sg_store_audit_list(f->s, 10, &a, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(a[0].action, "contact.erase");
+    assert_string_equal(a[0].subject, c.id);
+    assert_null(a[0].detail ? strstr(a[0].detail, PHONE_A) : NULL); /* never the number */
+    sg_audits_free(a, n);
+    assert_int_equal(sg_store_contact_erase(f->s, c.id, "cli", f->t0 + 21, &counts, &e),
+                     SG_ERR_NOT_FOUND);
+}
+
+static void test_users_sessions_and_audit(void **state)
+{
+    fx *f = *state;
+    sg_actor by = {.actor = "cli", .source = "", .at = f->t0};
+    sg_user admin = {.created_at = f->t0, .updated_at = f->t0};
+    sg_id_new("usr", f->t0, admin.id);
+    snprintf(admin.email, sizeof admin.email, "ann@example.org");
+    snprintf(admin.role, sizeof admin.role, "admin");
+    snprintf(admin.password_hash, sizeof admin.password_hash, "$argon2id$v=19$m=1,t=1,p=1$x$y");
+    sg_error e = {0};
+    assert_int_equal(sg_store_user_insert(f->s, &admin, &by, &e), SG_OK);
+    sg_user dup = admin;
+    sg_id_new("usr", f->t0 + 1, dup.id);
+    snprintf(dup.email, sizeof dup.email, "ANN@example.org");
+    assert_int_equal(sg_store_user_insert(f->s, &dup, &by, &e), SG_ERR_CONFLICT);
+    sg_user got;
+    assert_int_equal(sg_store_user_get(f->s, "Ann@Example.org", &got), SG_OK);
+    assert_string_equal(got.id, admin.id);
+    assert_string_equal(got.password_hash, admin.password_hash);
+
+    /* the last admin stays one */
+    sg_user_change demote = {.role = "viewer"};
+    assert_int_equal(sg_store_user_update(f->s, admin.id, &demote, &by, NULL, &e), SG_ERR_CONFLICT);
+    assert_int_equal(sg_store_user_delete(f->s, admin.id, &by, &e), SG_ERR_CONFLICT);
+
+    sg_session_new sn = {.id_hash = "h1",
+                         .user_id = admin.id,
+                         .email = admin.email,
+                         .csrf_token = "c1",
+                         .at = f->t0,
+                         .expires_at = f->t0 + 3600000,
+                         .idle_ms = 600000,
+                         .source = "127.0.0.1"};
+    assert_int_equal(sg_store_session_create(f->s, &sn, &e), SG_OK);
+    sg_session ses;
+    assert_int_equal(sg_store_session_get(f->s, "h1", &ses), SG_OK);
+    assert_string_equal(ses.role, "admin");
+    assert_string_equal(ses.csrf_token, "c1");
+    assert_int_equal(sg_store_session_touch(f->s, "h1", f->t0 + 60000), SG_OK);
+    flush_writes(f->s);
+    assert_int_equal(sg_store_session_get(f->s, "h1", &ses), SG_OK);
+    assert_int_equal(ses.last_seen_at, f->t0 + 60000);
+    /* a new password ends every session */
+    sg_user_change pw = {.password_hash = "$argon2id$v=19$m=1,t=1,p=1$x$z"};
+    assert_int_equal(sg_store_user_update(f->s, admin.id, &pw, &by, &got, &e), SG_OK);
+    assert_int_equal(sg_store_session_get(f->s, "h1", &ses), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_session_create(f->s, &sn, &e), SG_OK);
+    assert_int_equal(sg_store_session_delete(f->s, "h1", admin.email, &by, &e), SG_OK);
+    assert_int_equal(sg_store_session_delete(f->s, "h1", admin.email, &by, &e), SG_ERR_NOT_FOUND);
+
+    sg_user *users;
+    size_t nu;
+    assert_int_equal(sg_store_user_list(f->s, &users, &nu), SG_OK);
+    assert_int_equal(nu, 1);
+    assert_string_equal(users[0].password_hash, ""); /* no hashes in the list */
+    free(users);
+
+    int64_t wait = -1;
+    assert_int_equal(sg_store_signin_wait(f->s, "ann@example.org", "10.0.0.1", f->t0, &wait),
+                     SG_OK);
+    assert_int_equal(wait, 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(sg_store_signin_failed(f->s, "ann@example.org", "10.0.0.1", f->t0 + i, &e),
+                         SG_OK);
+    assert_int_equal(sg_store_signin_wait(f->s, "ann@example.org", "10.0.0.9", f->t0 + 10, &wait),
+                     SG_OK);
+    assert_true(wait > 0);
+
+    sg_audit_filter af = {.action = "session.sign_in"};
+    sg_audit *a;
+    size_t n;
+    assert_int_equal(sg_store_audit_query(f->s, &af, 10, &a, &n), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(a[0].id > a[1].id); /* newest first */
+    sg_audit_filter older = {.action = "session.sign_in", .before_id = a[0].id};
+    sg_audits_free(a, n);
+    assert_int_equal(sg_store_audit_query(f->s, &older, 10, &a, &n), SG_OK);
+    assert_int_equal(n, 1);
+    sg_audits_free(a, n);
+}
+
+/* One dispatcher per file-backed database; taking the lock again is a no-op. */
+static void test_dispatch_lock(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    assert_int_equal(sg_store_dispatch_lock(f->s, &e), SG_OK);
+    assert_int_equal(sg_store_dispatch_lock(f->s, &e), SG_OK);
+    if (!sg_store_file(f->url))
+        return;
+    sg_store *other;
+    assert_int_equal(sg_store_open(f->url, &other, &e), SG_OK);
+    assert_int_equal(sg_store_dispatch_lock(other, &e), SG_ERR_CONFLICT);
+    assert_string_equal(e.field, "db");
+    sg_store_close(other);
+}
+
+static void test_webhook_get(void **state)
+{
+    fx *f = *state;
+    char id[SG_ID_MAX];
+    webhook_add(f->s, SG_EVENT_MESSAGE_STATUS "," SG_EVENT_OPTED_IN, f->t0, id);
+    sg_webhook w;
+    assert_int_equal(sg_store_webhook_get(f->s, id, &w), SG_OK);
+    assert_string_equal(w.events, SG_EVENT_MESSAGE_STATUS "," SG_EVENT_OPTED_IN);
+    assert_string_equal(w.secret_sealed, "sealed");
+    assert_true(w.active);
+    sg_webhook_free(&w);
+}
+
 int main(void)
 {
     sg_crypto_init();
@@ -1558,6 +1926,15 @@ int main(void)
         T(test_templates),
         T(test_broadcast_lifecycle_and_stats),
         T(test_stats_add_up),
+        T(test_key_touch_and_usage),
+        T(test_provider_update),
+        T(test_contacts_upsert_and_each),
+        T(test_links_and_clicks),
+        T(test_broadcast_fail),
+        T(test_purge_and_erase),
+        T(test_users_sessions_and_audit),
+        T(test_dispatch_lock),
+        T(test_webhook_get),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
