@@ -12,6 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_BY_PROVIDER_ID                                                                         \
+    "SELECT id, status FROM messages WHERE provider_id = ?1 AND "                                  \
+    "provider_message_id = ?2 AND provider_message_id != '' AND "                                  \
+    "direction = 'outbound'"
+#define SQL_STATUS_SET                                                                             \
+    "UPDATE messages SET status = ?2, "                                                            \
+    "error_code = CASE WHEN ?3 = '' THEN error_code ELSE ?3 END, "                                 \
+    "error_message = coalesce(?4, error_message), updated_at = ?5 WHERE id = ?1"
+
 /* ---- provider callbacks ------------------------------------------------------------ */
 
 /* A report for a provider id no message has (yet): the provider may have called
@@ -154,7 +163,7 @@ sg_err sq_early_reports_apply(sg_store *s, conn *c, const char *id, const char *
 static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     sg_status_report *r = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_BY_PROVIDER_ID);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_BY_PROVIDER_ID, SQL_BY_PROVIDER_ID);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     sq_bind_text(st, 1, r->provider_id);
@@ -174,7 +183,7 @@ static sg_err status_report_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return sq_db_error(c->db, rc, e, "finding the message");
     if (!sg_status_may_move(r->previous, r->status))
         return SG_OK; /* repeated, late or out of order: nothing changes */
-    st = sq_stmt(c, Q_STATUS_SET);
+    st = sq_stmt_sql(c, S_STATUS_SET, SQL_STATUS_SET);
     if (st) {
         sq_bind_text(st, 1, r->message_id);
         sq_bind_text(st, 2, sg_status_name(r->status));

@@ -7,6 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_CONTACT_INSERT                                                                         \
+    "INSERT INTO contacts (id, phone, first_name, last_name, attributes, "                         \
+    "created_at, updated_at, mobile) "                                                             \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+#define SQL_CONTACT_UPDATE                                                                         \
+    "UPDATE contacts SET phone = ?2, first_name = ?3, last_name = ?4, "                            \
+    "attributes = ?5, updated_at = ?7, mobile = ?8 WHERE id = ?1"
+#define SQL_CONTACT_DELETE "DELETE FROM contacts WHERE id = ?1"
+#define SQL_CONTACT_GET_ID                                                                         \
+    "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "                              \
+    "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "                           \
+    "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "                          \
+    "contacts c WHERE c.id = ?1"
+#define SQL_CONTACT_GET_PHONE                                                                      \
+    "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "                              \
+    "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "                           \
+    "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "                          \
+    "contacts c WHERE c.phone = ?1"
+#define SQL_CONTACT_LIST                                                                           \
+    "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "                              \
+    "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "                           \
+    "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "                          \
+    "contacts c WHERE (?1 IS NULL OR c.id < ?1) "                                                  \
+    "ORDER BY c.id DESC LIMIT ?2"
+
 /* ---- contacts ---------------------------------------------------------------------- */
 
 void sq_contact_row(sqlite3_stmt *st, void *out)
@@ -27,7 +52,8 @@ void sq_contact_row(sqlite3_stmt *st, void *out)
 
 static sg_err contact_write_fn(conn *c, const sg_contact *ct, int q, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, q);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, q, q == S_CONTACT_UPDATE ? SQL_CONTACT_UPDATE : SQL_CONTACT_INSERT);
     if (st) {
         sq_bind_text(st, 1, ct->id);
         sq_bind_text(st, 2, ct->phone);
@@ -41,19 +67,19 @@ static sg_err contact_write_fn(conn *c, const sg_contact *ct, int q, sg_error *e
     sg_err err = sq_step_done(c, st, e, "saving contact");
     if (err == SG_ERR_CONFLICT)
         return sg_error_set(e, err, "phone", "another contact has the phone %s", ct->phone);
-    if (!err && q == Q_CONTACT_UPDATE && sqlite3_changes(c->db) == 0)
+    if (!err && q == S_CONTACT_UPDATE && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no contact %s", ct->id);
     return err;
 }
 
 static sg_err contact_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    return contact_write_fn(c, arg, Q_CONTACT_INSERT, e);
+    return contact_write_fn(c, arg, S_CONTACT_INSERT, e);
 }
 
 static sg_err contact_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    return contact_write_fn(c, arg, Q_CONTACT_UPDATE, e);
+    return contact_write_fn(c, arg, S_CONTACT_UPDATE, e);
 }
 
 static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -61,7 +87,7 @@ static sg_err contact_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err gerr = sq_contact_memberships_delete(c, arg, e);
     if (gerr)
         return gerr;
-    sqlite3_stmt *st = sq_stmt(c, Q_CONTACT_DELETE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CONTACT_DELETE, SQL_CONTACT_DELETE);
     if (st)
         sq_bind_text(st, 1, arg);
     sg_err err = sq_step_done(c, st, e, "deleting contact");
@@ -87,8 +113,11 @@ static sg_err sq_contact_delete(sg_store *s, const char *id, sg_error *e)
 
 static sg_err sq_contact_get(sg_store *s, const char *id_or_phone, sg_contact *out)
 {
-    return sq_read_one(s, sg_id_valid("ctc", id_or_phone) ? Q_CONTACT_GET_ID : Q_CONTACT_GET_PHONE,
-                       id_or_phone, sq_contact_row, out);
+    if (sg_id_valid("ctc", id_or_phone))
+        return sq_read_one_sql(s, S_CONTACT_GET_ID, SQL_CONTACT_GET_ID, id_or_phone, sq_contact_row,
+                               out);
+    return sq_read_one_sql(s, S_CONTACT_GET_PHONE, SQL_CONTACT_GET_PHONE, id_or_phone,
+                           sq_contact_row, out);
 }
 
 static void bind_contact_page(sqlite3_stmt *st, const void *arg)
@@ -108,8 +137,9 @@ static sg_err sq_contact_list(sg_store *s, const char *cursor, size_t limit, sg_
 {
     *has_more = false;
     sq_page_args a = {.text = cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_CONTACT_LIST, bind_contact_page, &a, sq_contact_row,
-                              contact_drop, sizeof **out, limit + 1, (void **)out, n);
+    sg_err err =
+        sq_read_rows_sql(s, S_CONTACT_LIST, SQL_CONTACT_LIST, bind_contact_page, &a, sq_contact_row,
+                         contact_drop, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, contact_drop, has_more);
     return err;

@@ -22,168 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- statements ------------------------------------------------------------- */
+#define SQL_PING        "SELECT 1"
+#define SQL_SAVEPOINT   "SAVEPOINT w"
+#define SQL_ROLLBACK_TO "ROLLBACK TO w"
+#define SQL_RELEASE     "RELEASE w"
+#define SQL_BEGIN       "BEGIN IMMEDIATE"
+#define SQL_COMMIT      "COMMIT"
 
-static const char *const sql_text[Q__COUNT] = {
-    [Q_KEY_INSERT] = "INSERT INTO api_keys (id, name, role, secret_hash, created_at) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_KEY_GET] = "SELECT id, name, role, secret_hash, created_at, countries, daily_quota "
-                  "FROM api_keys "
-                  "WHERE id = ?1 AND revoked_at IS NULL",
-    [Q_PROV_CLEAR_DEFAULT] =
-        "UPDATE providers SET is_default = 0 WHERE is_default = 1 AND id != ?1",
-    [Q_PROV_INSERT] = "INSERT INTO providers (id, name, kind, title, active, is_default, config, "
-                      "secrets, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                      "?9, ?10)",
-    [Q_PROV_UPDATE] = "UPDATE providers SET name = ?2, kind = ?3, title = ?4, active = ?5, "
-                      "is_default = ?6, config = ?7, secrets = ?8, updated_at = ?10 WHERE id = ?1",
-    [Q_PROV_DELETE] = "DELETE FROM providers WHERE id = ?1",
-    [Q_PROV_GET_ID] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
-                      "created_at, updated_at FROM providers WHERE id = ?1",
-    [Q_PROV_GET_NAME] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
-                        "created_at, updated_at FROM providers WHERE name = ?1",
-    [Q_PROV_LIST] = "SELECT id, name, kind, title, active, is_default, config, secrets, "
-                    "created_at, updated_at FROM providers ORDER BY created_at, id",
-    [Q_PROV_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'provider_generation'",
-    [Q_PROV_GEN] = "SELECT value FROM meta WHERE key = 'provider_generation'",
-    [Q_PROV_IN_USE] = "SELECT count(*) FROM messages WHERE provider_id = ?1 "
-                      "AND status IN ('scheduled', 'queued', 'sending')",
-    [Q_MSG_INSERT] =
-        "INSERT INTO messages (" SQ_MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-        "?23, ?24)",
-    [Q_EVENT_INSERT] = "INSERT INTO message_events (message_id, status, at, detail) "
-                       "VALUES (?1, ?2, ?3, ?4)",
-    [Q_IDEM_INSERT] = "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "
-                      "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_IDEM_GET] = "SELECT fingerprint, status, response FROM idempotency "
-                   "WHERE key_id = ?1 AND idem_key = ?2",
-    [Q_MSG_GET] = "SELECT " SQ_MSG_COLS " FROM messages WHERE id = ?1",
-    [Q_MSG_STATUS] = "SELECT status FROM messages WHERE id = ?1",
-    [Q_EVENTS] = "SELECT status, at, detail FROM message_events WHERE message_id = ?1 ORDER BY id",
-    [Q_CANCEL] = "UPDATE messages SET status = 'canceled', updated_at = ?2 WHERE id = ?1",
-    [Q_CLAIM_SELECT] = "SELECT " SQ_MSG_COLS " FROM messages INDEXED BY messages_due "
-                       "WHERE (status = 'scheduled' OR status = 'queued' OR status = 'sending') "
-                       "AND due_at <= ?1 "
-                       "ORDER BY due_at LIMIT ?2",
-    [Q_CLAIM_UPDATE] = "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "
-                       "WHERE id = ?1",
-    [Q_OUT_SENT] = "UPDATE messages SET status = 'sent', provider_message_id = ?2, "
-                   "from_number = CASE WHEN ?3 = '' THEN from_number ELSE ?3 END, "
-                   "attempts = attempts + 1, due_at = 0, updated_at = ?4 "
-                   "WHERE id = ?1 AND status = 'sending'",
-    [Q_OUT_RETRY] = "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "
-                    "error_code = ?3, error_message = ?4, updated_at = ?5, "
-                    "first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ?6 "
-                    "ELSE first_attempt_at END "
-                    "WHERE id = ?1 AND status = 'sending'",
-    [Q_OUT_FAILED] = "UPDATE messages SET status = 'failed', error_code = ?2, error_message = ?3, "
-                     "from_number = CASE WHEN ?5 = '' THEN from_number ELSE ?5 END, "
-                     "attempts = attempts + ?6, due_at = 0, updated_at = ?4 "
-                     "WHERE id = ?1 AND status = 'sending'",
-    [Q_OUT_RELEASE] = "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "
-                      "WHERE id = ?1 AND status = 'sending'",
-    [Q_PROVIDER_ID_HELD] = "SELECT 1 FROM messages WHERE provider_id = "
-                           "(SELECT provider_id FROM messages WHERE id = ?1) "
-                           "AND provider_message_id = ?2 AND direction = 'outbound' "
-                           "AND id != ?1 LIMIT 1",
-    [Q_CLAIMS_RECOVER] = "UPDATE messages SET due_at = ?1 WHERE status = 'sending' AND due_at > ?1",
-    [Q_QUEUE_STATS] = "SELECT status, count(*) FROM messages "
-                      "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status",
-    [Q_PING] = "SELECT 1",
-    [Q_OPTOUT_EXISTS] = "SELECT 1 FROM optouts WHERE phone = ?1",
-    [Q_FAIL_OPTED_OUT] = "UPDATE messages SET status = 'failed', error_code = 'opted_out', "
-                         "error_message = 'the recipient opted out of SMS', due_at = 0, "
-                         "updated_at = ?2 WHERE id = ?1",
-    [Q_FAIL_EXPIRED] = "UPDATE messages SET status = 'failed', error_code = 'expired', "
-                       "error_message = ?3, due_at = 0, updated_at = ?2 WHERE id = ?1",
-    [Q_MSG_TO] = "SELECT to_number FROM messages WHERE id = ?1",
-    [Q_BY_PROVIDER_ID] = "SELECT id, status FROM messages WHERE provider_id = ?1 AND "
-                         "provider_message_id = ?2 AND provider_message_id != '' AND "
-                         "direction = 'outbound'",
-    [Q_STATUS_SET] = "UPDATE messages SET status = ?2, "
-                     "error_code = CASE WHEN ?3 = '' THEN error_code ELSE ?3 END, "
-                     "error_message = coalesce(?4, error_message), updated_at = ?5 WHERE id = ?1",
-    [Q_INBOUND_BY_PROVIDER_ID] = "SELECT id FROM messages WHERE provider_id = ?1 AND "
-                                 "provider_message_id = ?2 AND provider_message_id != '' AND "
-                                 "direction = 'inbound'",
-    [Q_CONTACT_ID_BY_PHONE] = "SELECT id FROM contacts WHERE phone = ?1",
-    [Q_CONTACT_INSERT] = "INSERT INTO contacts (id, phone, first_name, last_name, attributes, "
-                         "created_at, updated_at, mobile) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [Q_CONTACT_UPDATE] = "UPDATE contacts SET phone = ?2, first_name = ?3, last_name = ?4, "
-                         "attributes = ?5, updated_at = ?7, mobile = ?8 WHERE id = ?1",
-    [Q_CONTACT_DELETE] = "DELETE FROM contacts WHERE id = ?1",
-    [Q_CONTACT_GET_ID] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
-                         "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                         "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
-                         "contacts c WHERE c.id = ?1",
-    [Q_CONTACT_GET_PHONE] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
-                            "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                            "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
-                            "contacts c WHERE c.phone = ?1",
-    [Q_CONTACT_LIST] = "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, "
-                       "c.created_at, c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE "
-                       "o.phone = c.phone), coalesce(c.mobile, 1), c.last_activity_at FROM "
-                       "contacts c WHERE (?1 IS NULL OR c.id < ?1) "
-                       "ORDER BY c.id DESC LIMIT ?2",
-    [Q_OPTOUT_INSERT] = "INSERT OR IGNORE INTO optouts (phone, source, reason, message_id, "
-                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [Q_OPTOUT_DELETE] = "DELETE FROM optouts WHERE phone = ?1",
-    [Q_OPTOUT_GET] = "SELECT phone, source, reason, message_id, created_at FROM optouts "
-                     "WHERE phone = ?1",
-    [Q_OPTOUT_LIST] = "SELECT phone, source, reason, message_id, created_at FROM optouts "
-                      "WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND phone < ?2)) "
-                      "ORDER BY created_at DESC, phone DESC LIMIT ?3",
-    [Q_CONSENT_INSERT] = "INSERT INTO consent_events (phone, old_state, new_state, source, "
-                         "message_id, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [Q_TIMELINE] =
-        "SELECT at, kind, key FROM ("
-        " SELECT created_at AS at, 1 AS kind, id AS key FROM messages"
-        "  WHERE to_number = ?1 AND direction = 'outbound'"
-        " UNION ALL SELECT created_at, 1, id FROM messages"
-        "  WHERE from_number = ?1 AND direction = 'inbound'"
-        " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1"
-        " UNION ALL SELECT k.at, 3, printf('%020d', k.id) FROM clicks k"
-        "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1)"
-        " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"
-        " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5",
-    [Q_CONSENT_GET] = "SELECT id, old_state, new_state, source, message_id, detail, at "
-                      "FROM consent_events WHERE id = ?1",
-    [Q_WEBHOOK_EVENTS] = "SELECT events FROM webhooks WHERE active = 1",
-    [Q_DELIVERY_INSERT] = "INSERT INTO webhook_deliveries (webhook_id, event, payload, state, "
-                          "attempts, next_attempt_at, created_at, updated_at) "
-                          "SELECT id, ?1, ?2, 'pending', 0, ?3, ?3, ?3 FROM webhooks "
-                          "WHERE active = 1 AND "
-                          "instr(',' || events || ',', ',' || ?1 || ',') > 0",
-    [Q_WEBHOOK_INSERT] = "INSERT INTO webhooks (id, url, events, secret, active, created_at) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = ?1",
-    [Q_WEBHOOK_GET] = "SELECT id, url, events, secret, active, created_at FROM webhooks "
-                      "WHERE id = ?1",
-    [Q_WEBHOOK_LIST] = "SELECT id, url, events, secret, active, created_at FROM webhooks "
-                       "ORDER BY created_at, id",
-    [Q_DELIVERY_LIST] = "SELECT id, webhook_id, event, payload, state, attempts, last_status, "
-                        "last_error, next_attempt_at, created_at, updated_at "
-                        "FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 = 0 OR id < ?2) "
-                        "ORDER BY id DESC LIMIT ?3",
-    [Q_DELIVERY_DUE] = "SELECT id, webhook_id, event, payload, state, attempts, last_status, "
-                       "last_error, next_attempt_at, created_at, updated_at "
-                       "FROM webhook_deliveries INDEXED BY webhook_deliveries_due_hook "
-                       "WHERE webhook_id = ?1 AND state = 'pending' AND next_attempt_at <= ?2 "
-                       "ORDER BY next_attempt_at LIMIT ?3",
-    [Q_DELIVERY_LEASE] = "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1",
-    [Q_DELIVERY_RESULT] = "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, "
-                          "last_status = ?3, last_error = ?4, next_attempt_at = ?5, "
-                          "updated_at = ?6 WHERE id = ?1",
-    [Q_DELIVERIES_DELETE] = "DELETE FROM webhook_deliveries WHERE webhook_id = ?1",
-    [Q_WEBHOOK_IDS] = "SELECT id FROM webhooks",
-    [Q_SAVEPOINT] = "SAVEPOINT w",
-    [Q_ROLLBACK_TO] = "ROLLBACK TO w",
-    [Q_RELEASE] = "RELEASE w",
-    [Q_BEGIN] = "BEGIN IMMEDIATE",
-    [Q_COMMIT] = "COMMIT",
-};
+/* ---- statements ------------------------------------------------------------- */
 
 sg_err sq_map_rc(int rc)
 {
@@ -216,23 +62,8 @@ sg_err sq_db_error(sqlite3 *db, int rc, sg_error *e, const char *what)
     return err;
 }
 
-/* The cached statement q on c, reset and with bindings cleared. */
-sqlite3_stmt *sq_stmt(conn *c, int q)
-{
-    sqlite3_stmt *st = c->stmts[q];
-    if (!st) {
-        if (sqlite3_prepare_v3(c->db, sql_text[q], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-            SQLITE_OK) {
-            sg_log(SG_LOG_ERROR, "sql_prepare", "query=%d error=\"%s\"", q, sqlite3_errmsg(c->db));
-            return NULL;
-        }
-        c->stmts[q] = st;
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
+/* The cached statement of slot on c (prepared from sql the first time), reset
+ * and with bindings cleared. */
 sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql)
 {
     sqlite3_stmt *st = c->stmts[slot];
@@ -368,9 +199,9 @@ void sq_reader_release(sg_store *store, conn *c)
 }
 
 /* Run a statement without parameters or results; its result code. */
-static int step_rc(conn *c, int q)
+static int step_rc(conn *c, int slot, const char *sql)
 {
-    sqlite3_stmt *st = sq_stmt(c, q);
+    sqlite3_stmt *st = sq_stmt_sql(c, slot, sql);
     if (!st)
         return SQLITE_ERROR;
     int rc = sqlite3_step(st);
@@ -379,26 +210,20 @@ static int step_rc(conn *c, int q)
 }
 
 /* Run a statement without parameters or results, its outcome not needed. */
-static void step_simple(conn *c, int q)
+static void step_simple(conn *c, int slot, const char *sql)
 {
-    (void)step_rc(c, q);
+    (void)step_rc(c, slot, sql);
 }
 
-/* Run read query q with one text parameter; fill out from the first row with
- * row(). SG_ERR_NOT_FOUND when there is none. */
-sg_err sq_read_one(sg_store *s, int q, const char *param, void (*row)(sqlite3_stmt *st, void *out),
-                   void *out)
-{
-    return sq_read_one_sql(s, q, NULL, param, row, out);
-}
-
+/* Run read query sql (in slot) with one text parameter; fill out from the first
+ * row with row(). SG_ERR_NOT_FOUND when there is none. */
 sg_err sq_read_one_sql(sg_store *s, int q, const char *sql, const char *param,
                        void (*row)(sqlite3_stmt *st, void *out), void *out)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
+    sqlite3_stmt *st = sq_stmt_sql(c, q, sql);
     sg_err err = SG_ERR_DB;
     if (st) {
         sq_bind_text(st, 1, param);
@@ -413,17 +238,6 @@ sg_err sq_read_one_sql(sg_store *s, int q, const char *sql, const char *param,
     }
     sq_reader_release(s, c);
     return err;
-}
-
-/* Run read query q (parameters bound by bind(st, arg), which may be NULL) and
- * collect its rows with row() into a malloc'd array of elem_size elements: every
- * row when max is 0, else at most max. On failure drop() (may be NULL) releases
- * each row read so far and nothing is returned. */
-sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
-                    const void *arg, void (*row)(sqlite3_stmt *st, void *out),
-                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out, size_t *n)
-{
-    return sq_read_rows_sql(s, q, NULL, bind, arg, row, drop, elem_size, max, out, n);
 }
 
 /* Step a bound statement on c, collecting its rows; the statement is reset. */
@@ -467,6 +281,10 @@ sg_err sq_read_rows_on(sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *out
     return SG_OK;
 }
 
+/* Run read query sql (in slot q; parameters bound by bind(st, arg), which may be
+ * NULL) and collect its rows with row() into a malloc'd array of elem_size
+ * elements: every row when max is 0, else at most max. On failure drop() (may be
+ * NULL) releases each row read so far and nothing is returned. */
 sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
                         void (*bind)(sqlite3_stmt *st, const void *arg), const void *arg,
                         void (*row)(sqlite3_stmt *st, void *out), void (*drop)(void *elem),
@@ -477,7 +295,7 @@ sg_err sq_read_rows_sql(sg_store *s, int q, const char *sql,
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sql ? sq_stmt_sql(c, q, sql) : sq_stmt(c, q);
+    sqlite3_stmt *st = sq_stmt_sql(c, q, sql);
     sg_err err = SG_ERR_DB;
     if (st) {
         if (bind)
@@ -525,17 +343,17 @@ static void run_group(sq_store *s, job *head)
     sg_error e = {0};
     sq_health_begin(&s->health);
     /* BEGIN and COMMIT are prepared once, like every statement of the writer. */
-    int rc = step_rc(c, Q_BEGIN);
+    int rc = step_rc(c, S_BEGIN, SQL_BEGIN);
     sg_err gerr = rc ? sq_db_error(c->db, rc, &e, "starting a transaction") : SG_OK;
     if (!gerr) {
         for (job *j = head; j; j = j->next) {
-            step_simple(c, Q_SAVEPOINT);
+            step_simple(c, S_SAVEPOINT, SQL_SAVEPOINT);
             j->err = j->run(&s->base, c, j);
             if (j->err)
-                step_simple(c, Q_ROLLBACK_TO);
-            step_simple(c, Q_RELEASE);
+                step_simple(c, S_ROLLBACK_TO, SQL_ROLLBACK_TO);
+            step_simple(c, S_RELEASE, SQL_RELEASE);
         }
-        rc = step_rc(c, Q_COMMIT);
+        rc = step_rc(c, S_COMMIT, SQL_COMMIT);
         gerr = rc ? sq_db_error(c->db, rc, &e, "committing") : SG_OK;
         if (gerr) {
             sq_exec(c->db, "ROLLBACK", NULL);
@@ -689,7 +507,7 @@ static sg_err sq_ping(sg_store *s)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt(c, Q_PING);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_PING, SQL_PING);
     sg_err err = st && sqlite3_step(st) == SQLITE_ROW ? SG_OK : SG_ERR_DB;
     if (st)
         sqlite3_reset(st);

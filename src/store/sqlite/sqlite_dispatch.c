@@ -12,6 +12,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_CLAIM_SELECT                                                                           \
+    "SELECT " SQ_MSG_COLS " FROM messages INDEXED BY messages_due "                                \
+    "WHERE (status = 'scheduled' OR status = 'queued' OR status = 'sending') "                     \
+    "AND due_at <= ?1 "                                                                            \
+    "ORDER BY due_at LIMIT ?2"
+#define SQL_CLAIM_UPDATE                                                                           \
+    "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "                        \
+    "WHERE id = ?1"
+#define SQL_OUT_SENT                                                                               \
+    "UPDATE messages SET status = 'sent', provider_message_id = ?2, "                              \
+    "from_number = CASE WHEN ?3 = '' THEN from_number ELSE ?3 END, "                               \
+    "attempts = attempts + 1, due_at = 0, updated_at = ?4 "                                        \
+    "WHERE id = ?1 AND status = 'sending'"
+#define SQL_OUT_RETRY                                                                              \
+    "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "                \
+    "error_code = ?3, error_message = ?4, updated_at = ?5, "                                       \
+    "first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ?6 "                                   \
+    "ELSE first_attempt_at END "                                                                   \
+    "WHERE id = ?1 AND status = 'sending'"
+#define SQL_OUT_FAILED                                                                             \
+    "UPDATE messages SET status = 'failed', error_code = ?2, error_message = ?3, "                 \
+    "from_number = CASE WHEN ?5 = '' THEN from_number ELSE ?5 END, "                               \
+    "attempts = attempts + ?6, due_at = 0, updated_at = ?4 "                                       \
+    "WHERE id = ?1 AND status = 'sending'"
+#define SQL_OUT_RELEASE                                                                            \
+    "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "                         \
+    "WHERE id = ?1 AND status = 'sending'"
+#define SQL_PROVIDER_ID_HELD                                                                       \
+    "SELECT 1 FROM messages WHERE provider_id = "                                                  \
+    "(SELECT provider_id FROM messages WHERE id = ?1) "                                            \
+    "AND provider_message_id = ?2 AND direction = 'outbound' "                                     \
+    "AND id != ?1 LIMIT 1"
+#define SQL_CLAIMS_RECOVER                                                                         \
+    "UPDATE messages SET due_at = ?1 WHERE status = 'sending' AND due_at > ?1"
+#define SQL_QUEUE_STATS                                                                            \
+    "SELECT status, count(*) FROM messages "                                                       \
+    "WHERE status IN ('scheduled', 'queued', 'sending') GROUP BY status"
+#define SQL_FAIL_OPTED_OUT                                                                         \
+    "UPDATE messages SET status = 'failed', error_code = 'opted_out', "                            \
+    "error_message = 'the recipient opted out of SMS', due_at = 0, "                               \
+    "updated_at = ?2 WHERE id = ?1"
+#define SQL_FAIL_EXPIRED                                                                           \
+    "UPDATE messages SET status = 'failed', error_code = 'expired', "                              \
+    "error_message = ?3, due_at = 0, updated_at = ?2 WHERE id = ?1"
+#define SQL_MSG_TO "SELECT to_number FROM messages WHERE id = ?1"
+
 /* A claimed message past its validity period (and with no attempt of unknown
  * outcome behind it): failed on the spot with error_code "expired"; the error of
  * its last attempt, if it was being retried, ends the message. */
@@ -25,7 +71,7 @@ static sg_err claim_fail_expired(sg_store *s, conn *c, const sg_message *m, int6
     sg_retry_give_up(SG_RETRY_EXPIRED, &none,
                      sg_validity_seconds(m->created_at, m->send_at, m->expires_at), last, text,
                      sizeof text);
-    sqlite3_stmt *st = sq_stmt(c, Q_FAIL_EXPIRED);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_FAIL_EXPIRED, SQL_FAIL_EXPIRED);
     if (st) {
         sq_bind_text(st, 1, m->id);
         sqlite3_bind_int64(st, 2, now);
@@ -53,7 +99,7 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     a->msgs = calloc(a->limit, sizeof *a->msgs);
     if (!a->msgs)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
-    sqlite3_stmt *st = sq_stmt(c, Q_CLAIM_SELECT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CLAIM_SELECT, SQL_CLAIM_SELECT);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing claim");
     sqlite3_bind_int64(st, 1, a->now);
@@ -67,7 +113,7 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sg_message *m = &a->msgs[i];
         if (strcmp(m->purpose, "consent") != 0 && sq_optout_exists(c, m->to)) {
             /* Opted out after it was queued: never reaches a provider. */
-            st = sq_stmt(c, Q_FAIL_OPTED_OUT);
+            st = sq_stmt_sql(c, S_FAIL_OPTED_OUT, SQL_FAIL_OPTED_OUT);
             if (st) {
                 sq_bind_text(st, 1, m->id);
                 sqlite3_bind_int64(st, 2, a->now);
@@ -90,7 +136,7 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             sg_message_free(m);
             continue;
         }
-        st = sq_stmt(c, Q_CLAIM_UPDATE);
+        st = sq_stmt_sql(c, S_CLAIM_UPDATE, SQL_CLAIM_UPDATE);
         if (st) {
             sq_bind_text(st, 1, m->id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
@@ -205,7 +251,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     detail[0] = '\0';
     switch (o->kind) {
     case SG_OUTCOME_SENT:
-        st = sq_stmt(c, Q_OUT_SENT);
+        st = sq_stmt_sql(c, S_OUT_SENT, SQL_OUT_SENT);
         if (!st)
             break;
         sq_bind_text(st, 1, o->id);
@@ -216,7 +262,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         snprintf(detail, sizeof detail, "accepted by the provider as %s", o->provider_message_id);
         break;
     case SG_OUTCOME_RETRY:
-        st = sq_stmt(c, Q_OUT_RETRY);
+        st = sq_stmt_sql(c, S_OUT_RETRY, SQL_OUT_RETRY);
         if (!st)
             break;
         sq_bind_text(st, 1, o->id);
@@ -234,7 +280,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
                  o->send_class ? o->send_class : "");
         break;
     case SG_OUTCOME_FAILED:
-        st = sq_stmt(c, Q_OUT_FAILED);
+        st = sq_stmt_sql(c, S_OUT_FAILED, SQL_OUT_FAILED);
         if (!st)
             break;
         sq_bind_text(st, 1, o->id);
@@ -250,7 +296,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         break;
     case SG_OUTCOME_RELEASE:
     default:
-        st = sq_stmt(c, Q_OUT_RELEASE);
+        st = sq_stmt_sql(c, S_OUT_RELEASE, SQL_OUT_RELEASE);
         if (!st)
             break;
         sq_bind_text(st, 1, o->id);
@@ -276,7 +322,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         return err;
     /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
     sg_optout opt = {.created_at = o->at};
-    st = sq_stmt(c, Q_MSG_TO);
+    st = sq_stmt_sql(c, S_MSG_TO, SQL_MSG_TO);
     if (st) {
         sq_bind_text(st, 1, o->id);
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -345,7 +391,7 @@ typedef struct found_job {
 /* Whether another outbound message of message id's provider holds provider id sid. */
 static sg_err provider_id_held(conn *c, const char *id, const char *sid, bool *held, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_PROVIDER_ID_HELD);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_PROVIDER_ID_HELD, SQL_PROVIDER_ID_HELD);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing a provider id check");
     sq_bind_text(st, 1, id);
@@ -426,7 +472,7 @@ static sg_err claims_recover_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     recover_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_CLAIMS_RECOVER);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CLAIMS_RECOVER, SQL_CLAIMS_RECOVER);
     if (st)
         sqlite3_bind_int64(st, 1, a->now);
     sg_err err = sq_step_done(c, st, e, "taking back the claims of the previous run");
@@ -450,7 +496,7 @@ static sg_err sq_queue_stats(sg_store *s, sg_queue_stats *out)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt(c, Q_QUEUE_STATS);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_QUEUE_STATS, SQL_QUEUE_STATS);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(st, 0);

@@ -10,10 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_INBOUND_BY_PROVIDER_ID                                                                 \
+    "SELECT id FROM messages WHERE provider_id = ?1 AND "                                          \
+    "provider_message_id = ?2 AND provider_message_id != '' AND "                                  \
+    "direction = 'inbound'"
+#define SQL_CONTACT_ID_BY_PHONE "SELECT id FROM contacts WHERE phone = ?1"
+#define SQL_CONTACT_INSERT                                                                         \
+    "INSERT INTO contacts (id, phone, first_name, last_name, attributes, "                         \
+    "created_at, updated_at, mobile) "                                                             \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+
 static sg_err contact_ensure(conn *c, const char *phone, int64_t now, char id[SG_ID_MAX],
                              bool *created, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_CONTACT_ID_BY_PHONE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CONTACT_ID_BY_PHONE, SQL_CONTACT_ID_BY_PHONE);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     sq_bind_text(st, 1, phone);
@@ -25,7 +35,7 @@ static sg_err contact_ensure(conn *c, const char *phone, int64_t now, char id[SG
     if (found)
         return SG_OK;
     sg_id_new("ctc", now, id);
-    st = sq_stmt(c, Q_CONTACT_INSERT);
+    st = sq_stmt_sql(c, S_CONTACT_INSERT, SQL_CONTACT_INSERT);
     if (st) {
         sq_bind_text(st, 1, id);
         sq_bind_text(st, 2, phone);
@@ -46,7 +56,7 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_inbound *in = arg;
     sg_message *m = in->msg;
     if (m->provider_message_id[0]) {
-        sqlite3_stmt *st = sq_stmt(c, Q_INBOUND_BY_PROVIDER_ID);
+        sqlite3_stmt *st = sq_stmt_sql(c, S_INBOUND_BY_PROVIDER_ID, SQL_INBOUND_BY_PROVIDER_ID);
         if (!st)
             return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
         sq_bind_text(st, 1, m->provider_id);

@@ -5,9 +5,11 @@
  * sqlite_keys.c, sqlite_audience.c, sqlite_broadcasts.c, sqlite_stats.c, ...).
  * Nothing outside store/sqlite/ includes this.
  *
- * Statements: sqlite_core.c keeps a table indexed by the Q_* enum below (slots
- * 0 .. SQ_CORE_STMTS-1); other statements are prepared with sq_stmt_sql() in
- * the sq_slot slots below. Both are prepared once per connection and cached. */
+ * Statements, one way: each has a slot in enum sq_slot below and its SQL beside
+ * the code that runs it (a SQL_* macro or a literal); sq_stmt_sql(c, slot, sql)
+ * prepares it the first time it is used on a connection and keeps it. Only
+ * statements whose text is built at run time (the message list's filters, a
+ * segment compiled to SQL) and rare ones are prepared per call. */
 #ifndef SG_STORE_SQLITE_INTERNAL_H
 #define SG_STORE_SQLITE_INTERNAL_H
 
@@ -19,9 +21,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#define READ_POOL     8
-#define GROUP_MAX     4096 /* writes per transaction */
-#define SQ_CORE_STMTS 96
+#define READ_POOL 8
+#define GROUP_MAX 4096 /* writes per transaction */
 
 #define SQ_MSG_COLS                                                                                \
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
@@ -29,85 +30,78 @@
     "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at, "                \
     "external_template_id"
 
-/* Statements of the core table (sqlite_core.c, sql_text), cached in slots
- * 0 .. Q__COUNT-1 by sq_stmt. */
-enum {
-    Q_KEY_INSERT,
-    Q_KEY_GET,
-    Q_PROV_CLEAR_DEFAULT,
-    Q_PROV_INSERT,
-    Q_PROV_UPDATE,
-    Q_PROV_DELETE,
-    Q_PROV_GET_ID,
-    Q_PROV_GET_NAME,
-    Q_PROV_LIST,
-    Q_PROV_BUMP,
-    Q_PROV_GEN,
-    Q_PROV_IN_USE,
-    Q_MSG_INSERT,
-    Q_EVENT_INSERT,
-    Q_IDEM_INSERT,
-    Q_IDEM_GET,
-    Q_MSG_GET,
-    Q_MSG_STATUS,
-    Q_EVENTS,
-    Q_CANCEL,
-    Q_CLAIM_SELECT,
-    Q_CLAIM_UPDATE,
-    Q_OUT_SENT,
-    Q_OUT_RETRY,
-    Q_OUT_FAILED,
-    Q_OUT_RELEASE,
-    Q_PROVIDER_ID_HELD,
-    Q_CLAIMS_RECOVER,
-    Q_QUEUE_STATS,
-    Q_PING,
-    Q_OPTOUT_EXISTS,
-    Q_FAIL_OPTED_OUT,
-    Q_FAIL_EXPIRED,
-    Q_MSG_TO,
-    Q_BY_PROVIDER_ID,
-    Q_STATUS_SET,
-    Q_INBOUND_BY_PROVIDER_ID,
-    Q_CONTACT_ID_BY_PHONE,
-    Q_CONTACT_INSERT,
-    Q_CONTACT_UPDATE,
-    Q_CONTACT_DELETE,
-    Q_CONTACT_GET_ID,
-    Q_CONTACT_GET_PHONE,
-    Q_CONTACT_LIST,
-    Q_OPTOUT_INSERT,
-    Q_OPTOUT_DELETE,
-    Q_OPTOUT_GET,
-    Q_OPTOUT_LIST,
-    Q_CONSENT_INSERT,
-    Q_TIMELINE,
-    Q_CONSENT_GET,
-    Q_WEBHOOK_EVENTS,
-    Q_DELIVERY_INSERT,
-    Q_WEBHOOK_INSERT,
-    Q_WEBHOOK_DELETE,
-    Q_WEBHOOK_GET,
-    Q_WEBHOOK_LIST,
-    Q_DELIVERY_LIST,
-    Q_DELIVERY_DUE,
-    Q_DELIVERY_LEASE,
-    Q_DELIVERY_RESULT,
-    Q_DELIVERIES_DELETE,
-    Q_WEBHOOK_IDS,
-    Q_SAVEPOINT,
-    Q_ROLLBACK_TO,
-    Q_RELEASE,
-    Q_BEGIN,
-    Q_COMMIT,
-    Q__COUNT
-};
-
-_Static_assert(Q__COUNT <= SQ_CORE_STMTS, "raise SQ_CORE_STMTS in sqlite_internal.h");
-
-/* Statement slots of the subject files. */
+/* Statement slots: one per statement of the backend, prepared the first time it
+ * is used on a connection (sq_stmt_sql) and kept. */
 enum sq_slot {
-    S_GROUP_INSERT = SQ_CORE_STMTS,
+    S_KEY_INSERT,
+    S_KEY_GET,
+    S_PROV_CLEAR_DEFAULT,
+    S_PROV_INSERT,
+    S_PROV_UPDATE,
+    S_PROV_DELETE,
+    S_PROV_GET_ID,
+    S_PROV_GET_NAME,
+    S_PROV_LIST,
+    S_PROV_BUMP,
+    S_PROV_GEN,
+    S_PROV_IN_USE,
+    S_MSG_INSERT,
+    S_EVENT_INSERT,
+    S_IDEM_INSERT,
+    S_IDEM_GET,
+    S_MSG_GET,
+    S_MSG_STATUS,
+    S_EVENTS,
+    S_CANCEL,
+    S_CLAIM_SELECT,
+    S_CLAIM_UPDATE,
+    S_OUT_SENT,
+    S_OUT_RETRY,
+    S_OUT_FAILED,
+    S_OUT_RELEASE,
+    S_PROVIDER_ID_HELD,
+    S_CLAIMS_RECOVER,
+    S_QUEUE_STATS,
+    S_PING,
+    S_OPTOUT_EXISTS,
+    S_FAIL_OPTED_OUT,
+    S_FAIL_EXPIRED,
+    S_MSG_TO,
+    S_BY_PROVIDER_ID,
+    S_STATUS_SET,
+    S_INBOUND_BY_PROVIDER_ID,
+    S_CONTACT_ID_BY_PHONE,
+    S_CONTACT_INSERT,
+    S_CONTACT_UPDATE,
+    S_CONTACT_DELETE,
+    S_CONTACT_GET_ID,
+    S_CONTACT_GET_PHONE,
+    S_CONTACT_LIST,
+    S_OPTOUT_INSERT,
+    S_OPTOUT_DELETE,
+    S_OPTOUT_GET,
+    S_OPTOUT_LIST,
+    S_CONSENT_INSERT,
+    S_TIMELINE,
+    S_CONSENT_GET,
+    S_WEBHOOK_EVENTS,
+    S_DELIVERY_INSERT,
+    S_WEBHOOK_INSERT,
+    S_WEBHOOK_DELETE,
+    S_WEBHOOK_GET,
+    S_WEBHOOK_LIST,
+    S_DELIVERY_LIST,
+    S_DELIVERY_DUE,
+    S_DELIVERY_LEASE,
+    S_DELIVERY_RESULT,
+    S_DELIVERIES_DELETE,
+    S_WEBHOOK_IDS,
+    S_SAVEPOINT,
+    S_ROLLBACK_TO,
+    S_RELEASE,
+    S_BEGIN,
+    S_COMMIT,
+    S_GROUP_INSERT,
     S_GROUP_GET,
     S_GROUP_LIST,
     S_GROUP_DELETE,
@@ -269,8 +263,6 @@ void sq_dispatch_unlock(sg_store *s);
 
 sg_err sq_map_rc(int rc);
 sg_err sq_db_error(sqlite3 *db, int rc, sg_error *e, const char *what);
-/* Cached statement q (a Q_* above), reset, bindings cleared. */
-sqlite3_stmt *sq_stmt(conn *c, int q);
 /* Cached statement in slot (an S_* above) prepared from sql the first time. */
 sqlite3_stmt *sq_stmt_sql(conn *c, int slot, const char *sql);
 void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
@@ -284,12 +276,7 @@ sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
 /* Bump meta.keys_generation (inside a write): every server's auth cache then
  * reads its keys again (sqlite_keys.c). */
 sg_err sq_keys_bump(conn *c, sg_error *e);
-sg_err sq_read_one(sg_store *s, int q, const char *param, void (*row)(sqlite3_stmt *st, void *out),
-                   void *out);
-sg_err sq_read_rows(sg_store *s, int q, void (*bind)(sqlite3_stmt *st, const void *arg),
-                    const void *arg, void (*row)(sqlite3_stmt *st, void *out),
-                    void (*drop)(void *elem), size_t elem_size, size_t max, void **out, size_t *n);
-/* The same two with a statement of the subject files: slot (an S_*) and its sql. */
+/* Read helpers: a statement (slot, sql) run on a reader, its rows collected. */
 sg_err sq_read_one_sql(sg_store *s, int slot, const char *sql, const char *param,
                        void (*row)(sqlite3_stmt *st, void *out), void *out);
 sg_err sq_read_rows_sql(sg_store *s, int slot, const char *sql,

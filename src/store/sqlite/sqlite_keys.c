@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_KEY_INSERT                                                                             \
+    "INSERT INTO api_keys (id, name, role, secret_hash, created_at) "                              \
+    "VALUES (?1, ?2, ?3, ?4, ?5)"
+#define SQL_KEY_GET                                                                                \
+    "SELECT id, name, role, secret_hash, created_at, countries, daily_quota "                      \
+    "FROM api_keys "                                                                               \
+    "WHERE id = ?1 AND revoked_at IS NULL"
+
 #define SQL_KEY_LIST                                                                               \
     "SELECT id, name, role, created_at, coalesce(last_used_at, 0) FROM api_keys "                  \
     "WHERE revoked_at IS NULL ORDER BY created_at, id"
@@ -123,7 +131,7 @@ static sg_err sq_key_touch(sg_store *s, const char *id, int64_t at)
 static sg_err key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_api_key *k = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_KEY_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_KEY_INSERT, SQL_KEY_INSERT);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     sq_bind_text(st, 1, k->id);
@@ -156,7 +164,7 @@ static void key_row(sqlite3_stmt *st, void *out)
 
 static sg_err sq_key_get(sg_store *s, const char *id, sg_api_key *out)
 {
-    return sq_read_one(s, Q_KEY_GET, id, key_row, out);
+    return sq_read_one_sql(s, S_KEY_GET, SQL_KEY_GET, id, key_row, out);
 }
 
 const sg_store_keys_ops sq_keys_ops = {

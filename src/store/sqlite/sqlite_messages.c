@@ -9,6 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_MSG_INSERT                                                                             \
+    "INSERT INTO messages (" SQ_MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "              \
+    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "                \
+    "?23, ?24)"
+#define SQL_EVENT_INSERT                                                                           \
+    "INSERT INTO message_events (message_id, status, at, detail) "                                 \
+    "VALUES (?1, ?2, ?3, ?4)"
+#define SQL_IDEM_INSERT                                                                            \
+    "INSERT OR IGNORE INTO idempotency (key_id, idem_key, fingerprint, status, "                   \
+    "response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_IDEM_GET                                                                               \
+    "SELECT fingerprint, status, response FROM idempotency "                                       \
+    "WHERE key_id = ?1 AND idem_key = ?2"
+#define SQL_MSG_GET "SELECT " SQ_MSG_COLS " FROM messages WHERE id = ?1"
+#define SQL_EVENTS  "SELECT status, at, detail FROM message_events WHERE message_id = ?1 ORDER BY id"
+#define SQL_CANCEL  "UPDATE messages SET status = 'canceled', updated_at = ?2 WHERE id = ?1"
+
 /* ---- messages ------------------------------------------------------------------- */
 
 void sq_message_row(sqlite3_stmt *st, sg_message *m)
@@ -45,7 +62,7 @@ void sq_message_row(sqlite3_stmt *st, sg_message *m)
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
                        sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_EVENT_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_EVENT_INSERT, SQL_EVENT_INSERT);
     if (st) {
         sq_bind_text(st, 1, id);
         sq_bind_text(st, 2, sg_status_name(status));
@@ -57,7 +74,7 @@ sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, co
 
 sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_MSG_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_MSG_INSERT, SQL_MSG_INSERT);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     bool claimed = m->lease_until > 0;
@@ -111,7 +128,7 @@ static sg_err insert_run(sg_store *s, conn *c, job *j)
 {
     sg_insert_req *r = ((insert_job *)j)->req;
     if (r->idem.key) {
-        sqlite3_stmt *st = sq_stmt(c, Q_IDEM_INSERT);
+        sqlite3_stmt *st = sq_stmt_sql(c, S_IDEM_INSERT, SQL_IDEM_INSERT);
         if (!st)
             return sq_db_error(c->db, SQLITE_ERROR, &j->error, "preparing");
         sq_bind_text(st, 1, r->idem.key_id);
@@ -125,7 +142,7 @@ static sg_err insert_run(sg_store *s, conn *c, job *j)
             return err;
         if (sqlite3_changes(c->db) == 0) {
             /* Seen before: answer as the first time, or refuse a different request. */
-            st = sq_stmt(c, Q_IDEM_GET);
+            st = sq_stmt_sql(c, S_IDEM_GET, SQL_IDEM_GET);
             sq_bind_text(st, 1, r->idem.key_id);
             sq_bind_text(st, 2, r->idem.key);
             if (sqlite3_step(st) == SQLITE_ROW) {
@@ -188,7 +205,7 @@ static sg_err sq_idem_get(sg_store *s, const char *key_id, const char *key, char
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = sq_stmt(c, Q_IDEM_GET);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_IDEM_GET, SQL_IDEM_GET);
     sg_err err = SG_ERR_DB;
     if (st) {
         sq_bind_text(st, 1, key_id);
@@ -211,7 +228,7 @@ static sg_err sq_idem_get(sg_store *s, const char *key_id, const char *key, char
 static sg_err idem_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_idem_write *w = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_IDEM_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_IDEM_INSERT, SQL_IDEM_INSERT);
     if (st) {
         sq_bind_text(st, 1, w->key_id);
         sq_bind_text(st, 2, w->key);
@@ -230,7 +247,7 @@ static sg_err sq_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
 
 sg_err sq_message_get_on(conn *c, const char *id, sg_message *out)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_MSG_GET);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_MSG_GET, SQL_MSG_GET);
     if (!st)
         return SG_ERR_DB;
     sq_bind_text(st, 1, id);
@@ -285,7 +302,7 @@ static sg_err sq_message_get_with_events(sg_store *s, const char *id, sg_message
     if (!err)
         err = sq_message_get_on(c, id, out);
     if (!err) {
-        sqlite3_stmt *st = sq_stmt(c, Q_EVENTS);
+        sqlite3_stmt *st = sq_stmt_sql(c, S_EVENTS, SQL_EVENTS);
         if (!st) {
             err = SG_ERR_DB;
         } else {
@@ -389,7 +406,7 @@ static sg_err cancel_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                             "message is %s; only scheduled or queued messages can be canceled",
                             sg_status_name(a->out->status));
     int64_t now = sg_time_now_ms();
-    sqlite3_stmt *st = sq_stmt(c, Q_CANCEL);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CANCEL, SQL_CANCEL);
     if (st) {
         sq_bind_text(st, 1, a->id);
         sqlite3_bind_int64(st, 2, now);

@@ -8,9 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_OPTOUT_EXISTS "SELECT 1 FROM optouts WHERE phone = ?1"
+#define SQL_OPTOUT_INSERT                                                                          \
+    "INSERT OR IGNORE INTO optouts (phone, source, reason, message_id, "                           \
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+#define SQL_OPTOUT_DELETE "DELETE FROM optouts WHERE phone = ?1"
+#define SQL_OPTOUT_GET                                                                             \
+    "SELECT phone, source, reason, message_id, created_at FROM optouts "                           \
+    "WHERE phone = ?1"
+#define SQL_OPTOUT_LIST                                                                            \
+    "SELECT phone, source, reason, message_id, created_at FROM optouts "                           \
+    "WHERE (?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND phone < ?2)) "                   \
+    "ORDER BY created_at DESC, phone DESC LIMIT ?3"
+#define SQL_CONSENT_INSERT                                                                         \
+    "INSERT INTO consent_events (phone, old_state, new_state, source, "                            \
+    "message_id, detail, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+
 bool sq_optout_exists(conn *c, const char *phone)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_EXISTS);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_OPTOUT_EXISTS, SQL_OPTOUT_EXISTS);
     if (!st)
         return false;
     sq_bind_text(st, 1, phone);
@@ -23,7 +39,7 @@ sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const
                         const char *source, const char *message_id, const char *detail, int64_t at,
                         sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_CONSENT_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_CONSENT_INSERT, SQL_CONSENT_INSERT);
     if (st) {
         sq_bind_text(st, 1, phone);
         sq_bind_text(st, 2, old_state);
@@ -40,7 +56,7 @@ sg_err sq_consent_event(conn *c, const char *phone, const char *old_state, const
 sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed, sg_error *e)
 {
     int64_t at = o->created_at ? o->created_at : sg_time_now_ms();
-    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_OPTOUT_INSERT, SQL_OPTOUT_INSERT);
     if (st) {
         sq_bind_text(st, 1, o->phone);
         sq_bind_text(st, 2, o->source);
@@ -64,7 +80,7 @@ sg_err sq_optout_add_on(sg_store *s, conn *c, const sg_optout *o, bool *changed,
 sg_err sq_optout_remove_on(sg_store *s, conn *c, const char *phone, const char *source,
                            const char *message_id, bool *changed, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_OPTOUT_DELETE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_OPTOUT_DELETE, SQL_OPTOUT_DELETE);
     if (st)
         sq_bind_text(st, 1, phone);
     sg_err err = sq_step_done(c, st, e, "opting in");
@@ -130,7 +146,7 @@ static void optout_row(sqlite3_stmt *st, void *out)
 
 static sg_err sq_optout_get(sg_store *s, const char *phone, sg_optout *out)
 {
-    return sq_read_one(s, Q_OPTOUT_GET, phone, optout_row, out);
+    return sq_read_one_sql(s, S_OPTOUT_GET, SQL_OPTOUT_GET, phone, optout_row, out);
 }
 
 static void bind_optout_page(sqlite3_stmt *st, const void *arg)
@@ -155,8 +171,8 @@ static sg_err sq_optout_list(sg_store *s, const char *cursor, size_t limit, sg_o
     if (has_cursor && sscanf(cursor, "%lld.%23s", &cur_at, cur_phone) != 2)
         return SG_ERR_INVALID;
     sq_page_args a = {.text = cur_phone, .at = cur_at, .has_at = has_cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_OPTOUT_LIST, bind_optout_page, &a, optout_row, NULL,
-                              sizeof **out, limit + 1, (void **)out, n);
+    sg_err err = sq_read_rows_sql(s, S_OPTOUT_LIST, SQL_OPTOUT_LIST, bind_optout_page, &a,
+                                  optout_row, NULL, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, NULL, has_more);
     return err;

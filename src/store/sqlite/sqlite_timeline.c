@@ -8,6 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_TIMELINE                                                                               \
+    "SELECT at, kind, key FROM ("                                                                  \
+    " SELECT created_at AS at, 1 AS kind, id AS key FROM messages"                                 \
+    "  WHERE to_number = ?1 AND direction = 'outbound'"                                            \
+    " UNION ALL SELECT created_at, 1, id FROM messages"                                            \
+    "  WHERE from_number = ?1 AND direction = 'inbound'"                                           \
+    " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1"            \
+    " UNION ALL SELECT k.at, 3, printf('%020d', k.id) FROM clicks k"                               \
+    "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1)"                             \
+    " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"        \
+    " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5"
+#define SQL_CONSENT_GET                                                                            \
+    "SELECT id, old_state, new_state, source, message_id, detail, at "                             \
+    "FROM consent_events WHERE id = ?1"
+
 static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
                           sg_timeline_item **out, size_t *n, char next_cursor[64])
 {
@@ -30,7 +45,7 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
         free(items);
         return SG_ERR_DB;
     }
-    sqlite3_stmt *st = sq_stmt(c, Q_TIMELINE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_TIMELINE, SQL_TIMELINE);
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t count = 0;
     char keys[limit + 1][SG_ID_MAX];
@@ -77,7 +92,7 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
             }
             sqlite3_finalize(q);
         } else {
-            sqlite3_stmt *q = sq_stmt(c, Q_CONSENT_GET);
+            sqlite3_stmt *q = sq_stmt_sql(c, S_CONSENT_GET, SQL_CONSENT_GET);
             if (!q) {
                 err = SG_ERR_DB;
                 break;

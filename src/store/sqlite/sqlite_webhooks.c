@@ -11,6 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQL_WEBHOOK_EVENTS "SELECT events FROM webhooks WHERE active = 1"
+#define SQL_DELIVERY_INSERT                                                                        \
+    "INSERT INTO webhook_deliveries (webhook_id, event, payload, state, "                          \
+    "attempts, next_attempt_at, created_at, updated_at) "                                          \
+    "SELECT id, ?1, ?2, 'pending', 0, ?3, ?3, ?3 FROM webhooks "                                   \
+    "WHERE active = 1 AND "                                                                        \
+    "instr(',' || events || ',', ',' || ?1 || ',') > 0"
+#define SQL_WEBHOOK_INSERT                                                                         \
+    "INSERT INTO webhooks (id, url, events, secret, active, created_at) "                          \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_WEBHOOK_DELETE "DELETE FROM webhooks WHERE id = ?1"
+#define SQL_WEBHOOK_GET                                                                            \
+    "SELECT id, url, events, secret, active, created_at FROM webhooks "                            \
+    "WHERE id = ?1"
+#define SQL_WEBHOOK_LIST                                                                           \
+    "SELECT id, url, events, secret, active, created_at FROM webhooks "                            \
+    "ORDER BY created_at, id"
+#define SQL_DELIVERY_LIST                                                                          \
+    "SELECT id, webhook_id, event, payload, state, attempts, last_status, "                        \
+    "last_error, next_attempt_at, created_at, updated_at "                                         \
+    "FROM webhook_deliveries WHERE webhook_id = ?1 AND (?2 = 0 OR id < ?2) "                       \
+    "ORDER BY id DESC LIMIT ?3"
+#define SQL_DELIVERY_DUE                                                                           \
+    "SELECT id, webhook_id, event, payload, state, attempts, last_status, "                        \
+    "last_error, next_attempt_at, created_at, updated_at "                                         \
+    "FROM webhook_deliveries INDEXED BY webhook_deliveries_due_hook "                              \
+    "WHERE webhook_id = ?1 AND state = 'pending' AND next_attempt_at <= ?2 "                       \
+    "ORDER BY next_attempt_at LIMIT ?3"
+#define SQL_DELIVERY_LEASE "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1"
+#define SQL_DELIVERY_RESULT                                                                        \
+    "UPDATE webhook_deliveries SET state = ?2, attempts = attempts + 1, "                          \
+    "last_status = ?3, last_error = ?4, next_attempt_at = ?5, "                                    \
+    "updated_at = ?6 WHERE id = ?1"
+#define SQL_DELIVERIES_DELETE "DELETE FROM webhook_deliveries WHERE webhook_id = ?1"
+#define SQL_WEBHOOK_IDS       "SELECT id FROM webhooks"
+
 /* ---- events for app webhooks ---------------------------------------------------- */
 
 static const char *const event_names[] = {SG_EVENT_MESSAGE_STATUS, SG_EVENT_MESSAGE_RECEIVED,
@@ -32,7 +68,7 @@ unsigned sq_webhook_mask(sg_store *store, conn *c)
     if (s->webhook_mask_valid)
         return s->webhook_mask;
     unsigned mask = 0;
-    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_EVENTS);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_WEBHOOK_EVENTS, SQL_WEBHOOK_EVENTS);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         /* ",a,b," so that every event name can be found with its commas */
         char padded[260];
@@ -72,7 +108,7 @@ sg_err sq_emit(sg_store *s, conn *c, const char *event, json_t *data, int64_t at
     if (!payload)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory building an event");
     /* One delivery per subscribed webhook, however many there are. */
-    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_DELIVERY_INSERT, SQL_DELIVERY_INSERT);
     if (st) {
         sq_bind_text(st, 1, event);
         sq_bind_text(st, 2, payload);
@@ -142,7 +178,7 @@ static void webhook_row(sqlite3_stmt *st, void *out)
 static sg_err webhook_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     const sg_webhook *w = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_INSERT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_WEBHOOK_INSERT, SQL_WEBHOOK_INSERT);
     if (st) {
         sq_bind_text(st, 1, w->id);
         sq_bind_text(st, 2, w->url);
@@ -157,7 +193,7 @@ static sg_err webhook_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 
 static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_DELETE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_WEBHOOK_DELETE, SQL_WEBHOOK_DELETE);
     if (st)
         sq_bind_text(st, 1, arg);
     sq_of(s)->webhook_mask_valid = false;
@@ -165,7 +201,7 @@ static sg_err webhook_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no webhook %s", (const char *)arg);
     /* Its deliveries go with it: nobody can list or receive them any more. */
-    st = sq_stmt(c, Q_DELIVERIES_DELETE);
+    st = sq_stmt_sql(c, S_DELIVERIES_DELETE, SQL_DELIVERIES_DELETE);
     if (st && !err)
         sq_bind_text(st, 1, arg);
     return err ? err : sq_step_done(c, st, e, "deleting the webhook's deliveries");
@@ -183,7 +219,7 @@ static sg_err sq_webhook_delete(sg_store *s, const char *id, sg_error *e)
 
 static sg_err sq_webhook_get(sg_store *s, const char *id, sg_webhook *out)
 {
-    return sq_read_one(s, Q_WEBHOOK_GET, id, webhook_row, out);
+    return sq_read_one_sql(s, S_WEBHOOK_GET, SQL_WEBHOOK_GET, id, webhook_row, out);
 }
 
 static void webhook_drop(void *w)
@@ -193,8 +229,8 @@ static void webhook_drop(void *w)
 
 static sg_err sq_webhook_list(sg_store *s, sg_webhook **out, size_t *n)
 {
-    return sq_read_rows(s, Q_WEBHOOK_LIST, NULL, NULL, webhook_row, webhook_drop, sizeof **out, 0,
-                        (void **)out, n);
+    return sq_read_rows_sql(s, S_WEBHOOK_LIST, SQL_WEBHOOK_LIST, NULL, NULL, webhook_row,
+                            webhook_drop, sizeof **out, 0, (void **)out, n);
 }
 
 static void delivery_row(sqlite3_stmt *st, void *out)
@@ -236,8 +272,9 @@ static sg_err sq_delivery_list(sg_store *s, const char *webhook_id, long long cu
 {
     *has_more = false;
     sq_page_args a = {.text = webhook_id, .at = cursor, .limit = limit};
-    sg_err err = sq_read_rows(s, Q_DELIVERY_LIST, bind_delivery_page, &a, delivery_row,
-                              delivery_drop, sizeof **out, limit + 1, (void **)out, n);
+    sg_err err =
+        sq_read_rows_sql(s, S_DELIVERY_LIST, SQL_DELIVERY_LIST, bind_delivery_page, &a,
+                         delivery_row, delivery_drop, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, delivery_drop, has_more);
     return err;
@@ -276,7 +313,7 @@ static sg_err due_of_webhook(conn *c, delivery_claim_arg *a, const char *id, uns
         a->rows = grown;
         a->cap = cap;
     }
-    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_DUE);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_DELIVERY_DUE, SQL_DELIVERY_DUE);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     sq_bind_text(st, 1, id);
@@ -303,7 +340,7 @@ static int by_due(const void *x, const void *y)
  * through its own index range, so a long backlog of one never costs the others). */
 static sg_err webhook_ids(conn *c, char (**ids)[SG_ID_MAX], size_t *n, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt(c, Q_WEBHOOK_IDS);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_WEBHOOK_IDS, SQL_WEBHOOK_IDS);
     if (!st)
         return sq_db_error(c->db, SQLITE_ERROR, e, "preparing");
     size_t cap = 0;
@@ -347,7 +384,7 @@ static sg_err delivery_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         qsort(a->rows, a->n, sizeof *a->rows, by_due);
     size_t take = a->n < a->limit ? a->n : a->limit;
     for (size_t i = 0; i < take; i++) {
-        sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_LEASE);
+        sqlite3_stmt *st = sq_stmt_sql(c, S_DELIVERY_LEASE, SQL_DELIVERY_LEASE);
         if (st) {
             sqlite3_bind_int64(st, 1, a->rows[i].id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
@@ -395,7 +432,7 @@ typedef struct delivery_result_arg {
 static sg_err delivery_result_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     delivery_result_arg *a = arg;
-    sqlite3_stmt *st = sq_stmt(c, Q_DELIVERY_RESULT);
+    sqlite3_stmt *st = sq_stmt_sql(c, S_DELIVERY_RESULT, SQL_DELIVERY_RESULT);
     if (st) {
         sqlite3_bind_int64(st, 1, a->id);
         sq_bind_text(st, 2, sg_delivery_state_name(a->state));
