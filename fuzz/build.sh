@@ -96,19 +96,13 @@ build() {
         ;;
     json_message)
         # accept.c needs the provider-set lookups (registry.c) and sg_message_free
-        # (sqlite_messages.c); registry.c in turn pulls in the store, crypto and log
-        # code. Nothing here opens a store: the driver builds the provider set itself.
+        # (store/rows.c); registry.c in turn pulls in the store (store.c reaches
+        # the whole SQLite backend through its table), crypto and log code.
+        # Nothing here opens a store: the driver builds the provider set itself.
         build_shim
         link json_message src/api/accept.c src/dispatch/registry.c \
             src/audience/render.c src/core/links.c src/core/template.c \
-            src/store/sqlite/sqlite_core.c src/store/sqlite/sqlite_migrate.c \
-            src/store/sqlite/sqlite_providers.c src/store/sqlite/sqlite_messages.c \
-            src/store/sqlite/sqlite_dispatch.c src/store/sqlite/sqlite_callbacks.c \
-            src/store/sqlite/sqlite_inbound.c src/store/sqlite/sqlite_contacts.c \
-            src/store/sqlite/sqlite_timeline.c src/store/sqlite/sqlite_optouts.c \
-            src/store/sqlite/sqlite_webhooks.c src/store/sqlite/sqlite_keys.c \
-            src/store/sqlite/sqlite_audience.c \
-            src/store/sqlite/migrations.c src/store/sqlite/sqlite_health.c src/store/sqlite/sqlite_lock.c src/core/segment_filter.c \
+            src/store/*.c src/store/sqlite/*.c src/core/segment_filter.c src/core/signin.c \
             src/core/backoff.c src/core/template_id.c src/providers/common_options.c \
             $KINDS_SRC src/core/gsm7.c \
             src/core/status.c src/util/time.c src/util/id.c src/util/crypto.c \
