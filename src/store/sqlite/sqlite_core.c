@@ -9,7 +9,7 @@
  *
  * Reads use a small pool of read-only connections; in WAL mode they never block
  * the writer nor each other. Every statement is prepared once per connection and
- * cached (sq_stmt). */
+ * cached (sq_stmt_sql). */
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "util/log.h"
