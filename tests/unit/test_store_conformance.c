@@ -1892,6 +1892,30 @@ static void test_webhook_get(void **state)
     sg_webhook_free(&w);
 }
 
+static void test_group_rename(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    char a[SG_ID_MAX], b[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "alpha", a, &e), SG_OK);
+    assert_int_equal(sg_store_group_ensure(f->s, "beta", b, &e), SG_OK);
+    const char *members[1] = {PHONE_A};
+    sg_contact c;
+    contact_init(&c, PHONE_A, "Ann", f->t0);
+    assert_int_equal(sg_store_contact_insert(f->s, &c, &e), SG_OK);
+    size_t changed;
+    assert_int_equal(sg_store_group_members(f->s, a, members, 1, true, &changed, NULL, &e), SG_OK);
+    assert_int_equal(sg_store_group_rename(f->s, a, "gamma", &e), SG_OK);
+    sg_group g;
+    assert_int_equal(sg_store_group_get(f->s, "gamma", &g), SG_OK);
+    assert_string_equal(g.id, a);
+    assert_int_equal(g.members, 1); /* members stay */
+    assert_int_equal(sg_store_group_get(f->s, "alpha", &g), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_group_rename(f->s, b, "gamma", &e), SG_ERR_CONFLICT);
+    assert_int_equal(sg_store_group_rename(f->s, "grp_nosuchgroup00000000000", "x", &e),
+                     SG_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     sg_crypto_init();
@@ -1935,6 +1959,7 @@ int main(void)
         T(test_users_sessions_and_audit),
         T(test_dispatch_lock),
         T(test_webhook_get),
+        T(test_group_rename),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
