@@ -162,6 +162,8 @@ test('audit log: lists the user creation with actor, target and source; filters 
     await page.getByLabel('Action').fill('user.create');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('for these filters').waitFor();
+    // The filtered list replaces the first one: waited for (bounded) before it is read.
+    await page.locator('tbody tr', { hasText: 'session.sign_in' }).first().waitFor({ state: 'detached', timeout: 5000 });
     const actions = await page.locator('tbody tr td:nth-child(3)').allInnerTexts();
     assert.ok(actions.length >= 1);
     assert.deepEqual([...new Set(actions)], ['user.create']);
