@@ -19,6 +19,24 @@ sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj);
 typedef void (*sg_api_sent_fn)(sg_http_req *req, sg_app *app, const char *message_id, void *arg);
 sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
                                     sg_api_sent_fn then, void *arg);
+struct sg_reject;
+/* What a caller of sg_api_send_one_hooked changes in how one message is sent
+ * (the compatible endpoints): every member may be NULL/0. */
+typedef struct sg_api_send_hooks {
+    /* Once accepted, before it is stored: tag m (its app). False: out of memory. */
+    bool (*tag)(sg_message *m, void *arg);
+    /* The answer to give once committed, with status and content_type (NULL:
+     * JSON), instead of 202 and sg_message_accepted_json. */
+    json_t *(*answer)(const sg_message *m, void *arg);
+    int status;
+    const char *content_type;
+    /* Answer a refusal (instead of problem+json); a 429 has Retry-After set. */
+    void (*refuse)(sg_http_req *req, const struct sg_reject *rej, void *arg);
+    sg_api_sent_fn then; /* as in sg_api_send_one_then */
+    void *arg;
+} sg_api_send_hooks;
+sg_http_result sg_api_send_one_hooked(sg_http_req *req, sg_app *app, json_t *obj,
+                                      const sg_api_send_hooks *h);
 sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx);
@@ -124,5 +142,22 @@ sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
 
 /* The route table, terminated by an entry whose method is NULL. */
 extern const sg_route sg_api_routes[];
+
+/* A URL a user gives smsgate to call (webhooks, an app's callbacks): SG_URL_OK;
+ * SG_URL_MALFORMED when it is not an http(s) URL with a host of at most 500
+ * bytes without blanks; SG_URL_REFUSED, *why naming the reason, when its host is
+ * an address the outbound policy refuses (NULL: the strict default). In
+ * webhooks.c. */
+enum { SG_URL_OK = 0, SG_URL_MALFORMED, SG_URL_REFUSED };
+struct sg_outbound_policy;
+int sg_api_url_check(const struct sg_outbound_policy *policy, const char *url, const char **why);
+
+/* /v1/apps (apps.c): app accounts of the compatible endpoints. */
+sg_http_result sg_api_apps_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_apps_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_apps_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_apps_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_apps_delete(sg_http_req *req, void *ctx);
+sg_http_result sg_api_apps_rotate(sg_http_req *req, void *ctx);
 
 #endif

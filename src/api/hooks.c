@@ -1,4 +1,5 @@
 #include "api/hooks.h"
+#include "compat/twilio_api.h"
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/idempotency.h"
@@ -14,6 +15,8 @@ typedef struct idem_user {
 
 sg_http_result sg_api_authenticate(sg_http_req *req, const sg_route *route, void *ctx)
 {
+    if (route->flags & SG_API_COMPAT_TWILIO)
+        return sg_compat_twilio_authenticate(req, route, ctx);
     return sg_auth_before(req, route, ctx);
 }
 

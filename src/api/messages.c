@@ -35,6 +35,7 @@ typedef struct pending_send {
     char key_id[SG_ID_MAX];
     sg_api_sent_fn then; /* sg_api_send_one_then: takes the request over after commit */
     void *then_arg;
+    const char *content_type; /* of the answer: JSON unless a hook says otherwise */
 } pending_send;
 
 static void pending_free(pending_send *p)
@@ -65,7 +66,7 @@ static void on_committed(sg_insert_req *ins)
         /* the handoff below moves the message: keep its id for then */
         snprintf(then_id, sizeof then_id, "%s", p->msgs[0].id);
         if (!p->then)
-            sg_http_respond(req, p->status, "application/json", p->response, strlen(p->response));
+            sg_http_respond(req, p->status, p->content_type, p->response, strlen(p->response));
         for (size_t i = 0; i < p->n; i++)
             sg_metrics_provider_add(p->provider_names[i], SG_M_ACCEPTED, 1);
         size_t moved = p->reserved ? sg_dispatcher_handoff(p->app->dispatcher, p->msgs, p->n) : 0;
@@ -104,7 +105,10 @@ static bool idempotency_precheck(sg_http_req *req, sg_app *app, pending_send *p)
  * committed, and suspend the request until then. */
 static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p, json_t *answer)
 {
-    p->status = 202;
+    if (!p->status)
+        p->status = 202;
+    if (!p->content_type)
+        p->content_type = "application/json";
     p->response = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(answer);
     if (!p->response) {
@@ -201,13 +205,37 @@ sg_http_result sg_api_send_one(sg_http_req *req, sg_app *app, json_t *obj)
 sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
                                     sg_api_sent_fn then, void *arg)
 {
+    sg_api_send_hooks h = {.then = then, .arg = arg};
+    return sg_api_send_one_hooked(req, app, obj, &h);
+}
+
+/* Answer a refusal of one message: by the hook when there is one, else as
+ * problem+json (with Retry-After for the daily quota). */
+static void answer_refusal(sg_http_req *req, const sg_api_send_hooks *h, const sg_reject *rej,
+                           int64_t now)
+{
+    if (rej->status == 429) { /* the daily quota renews at 00:00 UTC */
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld",
+                 (long long)((86400000LL - now % 86400000LL) / 1000 + 1));
+        sg_http_add_header(req, "Retry-After", secs);
+    }
+    if (h->refuse)
+        h->refuse(req, rej, h->arg);
+    else
+        sg_http_problem(req, rej->status, rej->code, rej->field, "%s", rej->detail);
+}
+
+sg_http_result sg_api_send_one_hooked(sg_http_req *req, sg_app *app, json_t *obj,
+                                      const sg_api_send_hooks *h)
+{
     pending_send *p = pending_start(req, app, 1);
     if (!p) {
         json_decref(obj);
         return SG_HTTP_DONE;
     }
-    p->then = then;
-    p->then_arg = arg;
+    p->then = h->then;
+    p->then_arg = h->arg;
     sg_provider_set *set = sg_registry_get(app->registry);
     const sg_provider *prov;
     sg_reject rej;
@@ -217,19 +245,22 @@ sg_http_result sg_api_send_one_then(sg_http_req *req, sg_app *app, json_t *obj,
     json_decref(obj);
     if (!ok) {
         sg_registry_release(app->registry, set);
-        if (rej.status == 429) { /* the daily quota renews at 00:00 UTC */
-            char secs[24];
-            snprintf(secs, sizeof secs, "%lld",
-                     (long long)((86400000LL - now % 86400000LL) / 1000 + 1));
-            sg_http_add_header(req, "Retry-After", secs);
-        }
-        sg_http_problem(req, rej.status, rej.code, rej.field, "%s", rej.detail);
+        answer_refusal(req, h, &rej, now);
         pending_free(p);
         return SG_HTTP_DONE;
     }
     p->n = 1;
     snprintf(p->provider_names[0], sizeof p->provider_names[0], "%s", prov->name);
-    json_t *answer = sg_message_accepted_json(&p->msgs[0], prov->name);
+    if (h->tag && !h->tag(&p->msgs[0], h->arg)) {
+        sg_registry_release(app->registry, set);
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    json_t *answer = h->answer ? h->answer(&p->msgs[0], h->arg)
+                               : sg_message_accepted_json(&p->msgs[0], prov->name);
+    p->status = h->answer ? h->status : 202;
+    p->content_type = h->content_type;
     sg_registry_release(app->registry, set);
     return commit_and_answer(req, p, answer);
 }

@@ -5,6 +5,7 @@
 #include "api/session.h"
 #include "api/users.h"
 #include "callbacks/callbacks.h"
+#include "compat/twilio_api.h"
 
 /* Rows leave out the fields they do not set (most have no max_body of their own). */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -117,5 +118,25 @@ const sg_route sg_api_routes[] = {
     {"GET", "/v1/users/{id}", sg_api_users_get, SG_ROLE_ADMIN, 0, NULL},
     {"PATCH", "/v1/users/{id}", sg_api_users_update, SG_ROLE_ADMIN, 0, NULL},
     {"DELETE", "/v1/users/{id}", sg_api_users_delete, SG_ROLE_ADMIN, 0, NULL},
+    /* App accounts of the compatible endpoints (issue 15). Not SG_API_IDEMPOTENT:
+     * the create and rotate answers hold the auth token. */
+    {"POST", "/v1/apps", sg_api_apps_create, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/apps", sg_api_apps_list, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/apps/{id}", sg_api_apps_get, SG_ROLE_ADMIN, 0, NULL},
+    {"PATCH", "/v1/apps/{id}", sg_api_apps_update, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/apps/{id}", sg_api_apps_delete, SG_ROLE_ADMIN, 0, NULL},
+    {"POST", "/v1/apps/{id}/rotate", sg_api_apps_rotate, SG_ROLE_ADMIN, 0, NULL},
+    /* The Twilio-compatible Messages API (compat/twilio_api.h): HTTP Basic with an
+     * app's Account SID and auth token; the tag is the least role of the app. */
+    {"POST", "/2010-04-01/Accounts/{sid}/Messages.json", sg_compat_twilio_create, SG_ROLE_SENDER,
+     SG_API_COMPAT_TWILIO, NULL},
+    {"GET", "/2010-04-01/Accounts/{sid}/Messages.json", sg_compat_twilio_list, SG_ROLE_VIEWER,
+     SG_API_COMPAT_TWILIO, NULL},
+    {"GET", "/2010-04-01/Accounts/{sid}/Messages/{msg}", sg_compat_twilio_fetch, SG_ROLE_VIEWER,
+     SG_API_COMPAT_TWILIO, NULL},
+    {"POST", "/2010-04-01/Accounts/{sid}/Messages/{msg}", sg_compat_twilio_update, SG_ROLE_SENDER,
+     SG_API_COMPAT_TWILIO, NULL},
+    {"DELETE", "/2010-04-01/Accounts/{sid}/Messages/{msg}", sg_compat_twilio_delete,
+     SG_ROLE_SENDER, SG_API_COMPAT_TWILIO, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -393,3 +393,10 @@ sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx)
                                    next[0] ? json_string(next) : json_null()));
     return SG_HTTP_DONE;
 }
+
+int sg_api_url_check(const struct sg_outbound_policy *policy, const char *url, const char **why)
+{
+    static const sg_outbound_policy strict; /* when the app has none (outside serve) */
+    url_check uc = check_url(policy ? policy : &strict, url, strlen(url), why);
+    return uc == URL_OK ? SG_URL_OK : uc == URL_REFUSED ? SG_URL_REFUSED : SG_URL_MALFORMED;
+}

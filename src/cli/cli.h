@@ -32,6 +32,7 @@ int sg_cmd_optout(int argc, char **argv);
 int sg_cmd_webhook(int argc, char **argv);
 int sg_cmd_user(int argc, char **argv);
 int sg_cmd_audit(int argc, char **argv);
+int sg_cmd_app(int argc, char **argv);
 
 /* Run the verb of a command made of verbs ("smsgate group create ..."): argv[0]
  * is the command's name, argv[1] the verb, looked up in verbs (ended by a NULL

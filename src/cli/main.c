@@ -13,6 +13,7 @@ static const sg_command commands[] = {
     {"serve", "run the gateway: REST API and dispatcher", sg_cmd_serve},
     {"migrate", "create or upgrade the database schema", sg_cmd_migrate},
     {"key", "create, list or revoke API keys", sg_cmd_key},
+    {"app", "app accounts of the compatible endpoints (Twilio)", sg_cmd_app},
     {"send", "queue a message", sg_cmd_send},
     {"provider", "add, list, show, edit, remove or test providers", sg_cmd_provider},
     {"contact", "import (CSV), export, list, show contacts or a contact's timeline",

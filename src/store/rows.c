@@ -23,7 +23,8 @@ void sg_message_free(sg_message *m)
     free(m->body);
     free(m->error_message);
     free(m->metadata);
-    m->body = m->error_message = m->metadata = NULL;
+    free(m->app_status_callback);
+    m->body = m->error_message = m->metadata = m->app_status_callback = NULL;
     for (size_t i = 0; i < m->n_links; i++)
         free(m->links[i].url);
     free(m->links);

@@ -154,6 +154,11 @@ typedef struct sg_message {
      * sg_message_free frees them). */
     struct sg_link *links;
     size_t n_links;
+    /* Insert only: the app account that sent it ("" when none) and the URL its
+     * sender gave for this message's status callbacks (owned, may be NULL),
+     * stored with the message in the same transaction (sqlite_apps.c). */
+    char app_id[SG_ID_MAX];
+    char *app_status_callback;
 } sg_message;
 
 /* A tracked link: {public-url}/l/{code} in a body redirects to url. */
@@ -1011,5 +1016,64 @@ typedef struct sg_audit_filter {
 /* Newest first, at most limit rows matching f. */
 sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
                             sg_audit **out, size_t *n);
+
+
+/* ---- app accounts (sqlite_apps.c) ------------------------------------------------ */
+
+/* An application that authenticates on the compatible endpoints (docs/compat.md).
+ * Its auth token is stored twice: sealed with the master key (smsgate signs the
+ * app's callbacks with it) and as a SHA-256 (what a request is checked against). */
+typedef struct sg_app_account {
+    char id[SG_ID_MAX]; /* "app_..." */
+    char name[128];
+    char role[16]; /* sender | viewer */
+    char token_sealed[192];
+    char token_hash[72];
+    char provider_id[SG_ID_MAX]; /* "" = routed as any message */
+    char status_callback[512];   /* "" = none */
+    char inbound_url[512];       /* "" = none */
+    char inbound_method[8];      /* POST | GET */
+    char countries[256];         /* send limits, as an API key's (sg_key_limits) */
+    int64_t daily_quota;
+    int64_t created_at, updated_at, token_rotated_at;
+} sg_app_account;
+
+/* Insert a; SG_ERR_CONFLICT (field "name") when the name is taken. */
+sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e);
+/* By id ("app_...") or name; SG_ERR_NOT_FOUND. */
+sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out);
+/* Every app, oldest first; *out malloc'd (may be NULL when *n is 0). */
+sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n);
+/* Replace every column of row a->id; SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (name). */
+sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e);
+/* Remove app id (its messages stay, still tagged, and still count in the stats). */
+sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e);
+
+/* The app account a message was sent by and its own status callback URL (""
+ * when none). SG_ERR_NOT_FOUND when no app sent it. */
+sg_err sg_store_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
+                                  char status_callback[512]);
+
+/* What an app's list of messages is filtered on (NULL/0: not filtered). */
+typedef struct sg_app_message_filter {
+    const char *app_id;
+    const char *to;        /* exact */
+    const char *from;      /* exact */
+    int64_t created_from;  /* ms, inclusive */
+    int64_t created_until; /* ms, exclusive */
+    const char *before_id; /* the cursor: only messages with a smaller id */
+    size_t limit;          /* 1..1000 */
+} sg_app_message_filter;
+
+/* Ids of an app's messages, newest first (at most f->limit); *ids malloc'd;
+ * has_more tells whether another page exists. */
+sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
+                                char (**ids)[SG_ID_MAX], size_t *n, bool *has_more);
+
+/* Forget that app_id sent message_id and blank the message's body (Twilio's
+ * DELETE): the message keeps its status and counts in the stats.
+ * SG_ERR_NOT_FOUND when the app did not send it. */
+sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
+                                   sg_error *e);
 
 #endif

@@ -1,4 +1,5 @@
 #include "util/id.h"
+#include "util/form.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -42,5 +43,63 @@ bool sg_id_valid(const char *prefix, const char *s)
         if (!strchr(alphabet, *s))
             return false;
     }
+    return true;
+}
+
+/* The value of Crockford base32 digit c of the alphabet above, or -1. */
+static int digit_value(char c)
+{
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
+}
+
+bool sg_id_to_hex(const char *prefix, const char *id, char out[33])
+{
+    if (!sg_id_valid(prefix, id))
+        return false;
+    const char *s = id + strlen(prefix) + 1;
+    unsigned char raw[16] = {0};
+    /* 26 digits hold 130 bits: the first two are the leading zero bits. */
+    int bit = -2;
+    for (int c = 0; c < 26; c++) {
+        int v = digit_value(s[c]);
+        for (int k = 4; k >= 0; k--, bit++) {
+            if (((v >> k) & 1) && bit < 0)
+                return false; /* "8".."Z" first: more than 128 bits */
+            if ((v >> k) & 1)
+                raw[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+        }
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return true;
+}
+
+bool sg_id_from_hex(const char *prefix, const char *hex, char out[SG_ID_MAX])
+{
+    unsigned char raw[16];
+    for (int i = 0; i < 32; i++) {
+        int v = hex[i] ? sg_hex_value(hex[i]) : -1;
+        if (v < 0)
+            return false;
+        if (i % 2 == 0)
+            raw[i / 2] = (unsigned char)(v << 4);
+        else
+            raw[i / 2] |= (unsigned char)v;
+    }
+    if (hex[32] != '\0')
+        return false;
+    size_t n = (size_t)snprintf(out, SG_ID_MAX, "%s_", prefix);
+    int bit = -2;
+    for (int c = 0; c < 26; c++) {
+        int v = 0;
+        for (int k = 0; k < 5; k++, bit++) {
+            v <<= 1;
+            if (bit >= 0)
+                v |= (raw[bit / 8] >> (7 - bit % 8)) & 1;
+        }
+        out[n++] = alphabet[v];
+    }
+    out[n] = '\0';
     return true;
 }

@@ -16,4 +16,12 @@ void sg_id_new(const char *prefix, int64_t now_ms, char out[SG_ID_MAX]);
 /* True if s looks like an id of that prefix (right length and alphabet). */
 bool sg_id_valid(const char *prefix, const char *s);
 
+/* The 128 bits of an id as 32 lower-case hex digits and NUL (what a Twilio-style
+ * SID carries after its two letters: "SM" + these for a message). False when id
+ * is not a valid id of prefix. */
+bool sg_id_to_hex(const char *prefix, const char *id, char out[33]);
+/* The reverse: 32 hex digits (either case; nothing after them) into the id of
+ * prefix they encode. False when hex is not exactly 32 hex digits. */
+bool sg_id_from_hex(const char *prefix, const char *hex, char out[SG_ID_MAX]);
+
 #endif

@@ -44,6 +44,22 @@ void sg_metrics_send_refused(const char *reason)
     }
 }
 
+static _Atomic uint64_t compat_auth_failures;
+
+void sg_metrics_compat_auth_failed(void)
+{
+    atomic_fetch_add_explicit(&compat_auth_failures, 1, memory_order_relaxed);
+}
+
+static void render_compat(sg_buf *b)
+{
+    sg_buf_printf(b, "# HELP smsgate_compat_auth_failures_total Requests to the compatible "
+                     "endpoints that failed to authenticate.\n"
+                     "# TYPE smsgate_compat_auth_failures_total counter\n"
+                     "smsgate_compat_auth_failures_total %llu\n",
+                  (unsigned long long)atomic_load(&compat_auth_failures));
+}
+
 static void render_refused(sg_buf *b)
 {
     sg_buf_printf(b, "# HELP smsgate_sends_refused_total Sends refused by a toll-fraud limit, "
@@ -180,6 +196,7 @@ void sg_metrics_render(sg_buf *b, const sg_metrics_gauges *g)
     }
     render_callback_limits(b);
     render_refused(b);
+    render_compat(b);
     sg_buf_printf(b, "# HELP smsgate_http_requests_total HTTP requests answered, by status "
                      "class.\n# TYPE smsgate_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)

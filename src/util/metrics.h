@@ -33,6 +33,9 @@ void sg_metrics_early_reports_dropped(uint64_t n);
 /* A send refused by a toll-fraud limit. reason: "country_not_allowed" |
  * "daily_quota_exceeded" (others are dropped). */
 void sg_metrics_send_refused(const char *reason);
+/* A request to a compatible endpoint failed to authenticate
+ * (smsgate_compat_auth_failures_total). */
+void sg_metrics_compat_auth_failed(void);
 
 /* Gauges the caller samples at scrape time. */
 typedef struct sg_metrics_gauges {

@@ -368,6 +368,33 @@ const sg_migration sg_sqlite_migrations[] = {
      ") WITHOUT ROWID;"
      "ALTER TABLE audit_log ADD COLUMN source TEXT NOT NULL DEFAULT '';"
      "CREATE INDEX audit_log_actor ON audit_log (actor, id);"},
+    /* Issue 15: app accounts for the compatible endpoints (their auth token sealed
+     * with the master key, since smsgate signs callbacks with it, and its SHA-256
+     * to check a request), the app each message of theirs was sent by, with the
+     * message's own StatusCallback. */
+    {14, "app accounts",
+     "CREATE TABLE apps ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  role TEXT NOT NULL CHECK (role IN ('sender', 'viewer')),"
+     "  token_sealed TEXT NOT NULL,"
+     "  token_hash TEXT NOT NULL,"
+     "  provider_id TEXT NOT NULL DEFAULT '',"
+     "  status_callback TEXT NOT NULL DEFAULT '',"
+     "  inbound_url TEXT NOT NULL DEFAULT '',"
+     "  inbound_method TEXT NOT NULL DEFAULT 'POST',"
+     "  countries TEXT NOT NULL DEFAULT '',"
+     "  daily_quota INTEGER NOT NULL DEFAULT 0,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  token_rotated_at INTEGER NOT NULL"
+     ");"
+     "CREATE TABLE app_messages ("
+     "  message_id TEXT PRIMARY KEY,"
+     "  app_id TEXT NOT NULL,"
+     "  status_callback TEXT NOT NULL DEFAULT ''"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX app_messages_app ON app_messages (app_id, message_id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -157,6 +157,9 @@ enum sq_slot {
     S_KEY_TOUCH,
     S_BCAST_SET_ERROR,
     S_CONTACT_SENT,
+    S_APP_GET,     /* sqlite_apps.c */
+    S_APP_MSG_TAG,
+    S_APP_MSG_OWNER,
     S__END
 };
 
@@ -312,6 +315,9 @@ sg_err sq_message_get_on(conn *c, const char *id, sg_message *out);
     "c.last_activity_at"
 void sq_contact_row(sqlite3_stmt *st, void *out); /* out: sg_contact */
 sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e);
+/* Record that m->app_id sent m, with its status callback (sqlite_apps.c);
+ * called by sq_message_insert for a message of an app. */
+sg_err sq_app_message_tag(conn *c, const sg_message *m, sg_error *e);
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
                        sg_error *e);
 bool sq_optout_exists(conn *c, const char *phone);

@@ -113,6 +113,8 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
         if (err)
             return err;
     }
+    if (m->app_id[0] && (err = sq_app_message_tag(c, m, e)))
+        return err;
     err = sq_event_insert(c, m->id, m->status, m->created_at, NULL, e);
     if (!err && claimed)
         err = sq_event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);

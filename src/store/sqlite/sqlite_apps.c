@@ -1,0 +1,303 @@
+/* App accounts (store.h): the applications that send through the compatible
+ * endpoints, and which app sent which message. An app is read on every request
+ * of the compatible endpoints, and a message of an app is tagged inside the
+ * message's own insert, so those two statements are cached; the others run a
+ * few times per administrator action and are prepared per call. */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APP_COLS                                                                                   \
+    "id, name, role, token_sealed, token_hash, provider_id, status_callback, inbound_url, "        \
+    "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at"
+
+#define SQL_APP_GET       "SELECT " APP_COLS " FROM apps WHERE id = ?1 OR name = ?1"
+#define SQL_APP_MSG_TAG   "INSERT INTO app_messages (message_id, app_id, status_callback) VALUES (?1, ?2, ?3)"
+#define SQL_APP_MSG_OWNER "SELECT app_id, status_callback FROM app_messages WHERE message_id = ?1"
+
+static sqlite3_stmt *prep(conn *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Step a statement prepared by prep() to completion and finalize it. */
+static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
+{
+    if (!st)
+        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return SG_OK;
+    return sq_db_error(c->db, rc, e, what);
+}
+
+static void app_row(sqlite3_stmt *st, void *out)
+{
+    sg_app_account *a = out;
+    memset(a, 0, sizeof *a);
+    sq_col_copy(st, 0, a->id, sizeof a->id);
+    sq_col_copy(st, 1, a->name, sizeof a->name);
+    sq_col_copy(st, 2, a->role, sizeof a->role);
+    sq_col_copy(st, 3, a->token_sealed, sizeof a->token_sealed);
+    sq_col_copy(st, 4, a->token_hash, sizeof a->token_hash);
+    sq_col_copy(st, 5, a->provider_id, sizeof a->provider_id);
+    sq_col_copy(st, 6, a->status_callback, sizeof a->status_callback);
+    sq_col_copy(st, 7, a->inbound_url, sizeof a->inbound_url);
+    sq_col_copy(st, 8, a->inbound_method, sizeof a->inbound_method);
+    sq_col_copy(st, 9, a->countries, sizeof a->countries);
+    a->daily_quota = sqlite3_column_int64(st, 10);
+    a->created_at = sqlite3_column_int64(st, 11);
+    a->updated_at = sqlite3_column_int64(st, 12);
+    a->token_rotated_at = sqlite3_column_int64(st, 13);
+}
+
+/* Bind every column of a as ?1..?14 in APP_COLS order. */
+static void app_bind(sqlite3_stmt *st, const sg_app_account *a)
+{
+    sq_bind_text(st, 1, a->id);
+    sq_bind_text(st, 2, a->name);
+    sq_bind_text(st, 3, a->role);
+    sq_bind_text(st, 4, a->token_sealed);
+    sq_bind_text(st, 5, a->token_hash);
+    sq_bind_text(st, 6, a->provider_id);
+    sq_bind_text(st, 7, a->status_callback);
+    sq_bind_text(st, 8, a->inbound_url);
+    sq_bind_text(st, 9, a->inbound_method[0] ? a->inbound_method : "POST");
+    sq_bind_text(st, 10, a->countries);
+    sqlite3_bind_int64(st, 11, a->daily_quota);
+    sqlite3_bind_int64(st, 12, a->created_at);
+    sqlite3_bind_int64(st, 13, a->updated_at);
+    sqlite3_bind_int64(st, 14, a->token_rotated_at);
+}
+
+static sg_err name_taken(sg_err err, const sg_app_account *a, sg_error *e)
+{
+    if (err == SG_ERR_CONFLICT)
+        return sg_error_set(e, SG_ERR_CONFLICT, "name", "an app named '%s' exists", a->name);
+    return err;
+}
+
+static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const sg_app_account *a = arg;
+    sqlite3_stmt *st = prep(c, "INSERT INTO apps (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    if (st)
+        app_bind(st, a);
+    return name_taken(step_done(c, st, e, "creating the app"), a, e);
+}
+
+sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
+{
+    return sq_write_sync(s, app_insert_fn, (void *)a, e);
+}
+
+sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out)
+{
+    return sq_read_one_sql(s, S_APP_GET, SQL_APP_GET, id_or_name, app_row, out);
+}
+
+sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n)
+{
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    *out = NULL;
+    *n = 0;
+    sg_err err = SG_OK;
+    sqlite3_stmt *st = prep(c, "SELECT " APP_COLS " FROM apps ORDER BY created_at, id");
+    int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+    size_t cap = 0;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            sg_app_account *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        app_row(st, &(*out)[(*n)++]);
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sq_map_rc(rc);
+    sqlite3_finalize(st);
+    sq_reader_release(s, c);
+    if (err) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const sg_app_account *a = arg;
+    sqlite3_stmt *st = prep(c, "UPDATE apps SET name = ?2, role = ?3, token_sealed = ?4, "
+                               "token_hash = ?5, provider_id = ?6, status_callback = ?7, "
+                               "inbound_url = ?8, inbound_method = ?9, countries = ?10, "
+                               "daily_quota = ?11, created_at = ?12, updated_at = ?13, "
+                               "token_rotated_at = ?14 WHERE id = ?1");
+    if (st)
+        app_bind(st, a);
+    sg_err err = name_taken(step_done(c, st, e, "changing the app"), a, e);
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
+    return err;
+}
+
+sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
+{
+    return sq_write_sync(s, app_update_fn, (void *)a, e);
+}
+
+static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    sqlite3_stmt *st = prep(c, "DELETE FROM apps WHERE id = ?1");
+    if (st)
+        sq_bind_text(st, 1, arg);
+    sg_err err = step_done(c, st, e, "removing the app");
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", (const char *)arg);
+    return err;
+}
+
+sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return sq_write_sync(s, app_delete_fn, (void *)id, e);
+}
+
+sg_err sq_app_message_tag(conn *c, const sg_message *m, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(c, S_APP_MSG_TAG, SQL_APP_MSG_TAG);
+    if (st) {
+        sq_bind_text(st, 1, m->id);
+        sq_bind_text(st, 2, m->app_id);
+        sq_bind_text(st, 3, m->app_status_callback ? m->app_status_callback : "");
+    }
+    return sq_step_done(c, st, e, "recording the message's app");
+}
+
+typedef struct owner_out {
+    char *app_id;
+    char *status_callback;
+} owner_out;
+
+static void owner_row(sqlite3_stmt *st, void *out)
+{
+    owner_out *o = out;
+    sq_col_copy(st, 0, o->app_id, SG_ID_MAX);
+    sq_col_copy(st, 1, o->status_callback, 512);
+}
+
+sg_err sg_store_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
+                                  char status_callback[512])
+{
+    owner_out o = {app_id, status_callback};
+    app_id[0] = status_callback[0] = '\0';
+    return sq_read_one_sql(s, S_APP_MSG_OWNER, SQL_APP_MSG_OWNER, message_id, owner_row, &o);
+}
+
+/* The list query for f, its parameters bound by position. */
+static sqlite3_stmt *ids_query(conn *c, const sg_app_message_filter *f)
+{
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT a.message_id FROM app_messages a JOIN messages m ON m.id = a.message_id "
+             "WHERE a.app_id = ?1%s%s%s%s%s ORDER BY a.message_id DESC LIMIT ?7",
+             f->to ? " AND m.to_number = ?2" : "", f->from ? " AND m.from_number = ?3" : "",
+             f->created_from > 0 ? " AND m.created_at >= ?4" : "",
+             f->created_until > 0 ? " AND m.created_at < ?5" : "",
+             f->before_id ? " AND a.message_id < ?6" : "");
+    sqlite3_stmt *st = prep(c, sql);
+    if (!st)
+        return NULL;
+    sq_bind_text(st, 1, f->app_id);
+    if (f->to)
+        sq_bind_text(st, 2, f->to);
+    if (f->from)
+        sq_bind_text(st, 3, f->from);
+    if (f->created_from > 0)
+        sqlite3_bind_int64(st, 4, f->created_from);
+    if (f->created_until > 0)
+        sqlite3_bind_int64(st, 5, f->created_until);
+    if (f->before_id)
+        sq_bind_text(st, 6, f->before_id);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->limit + 1);
+    return st;
+}
+
+sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
+                                char (**ids)[SG_ID_MAX], size_t *n, bool *has_more)
+{
+    *ids = NULL;
+    *n = 0;
+    *has_more = false;
+    char(*out)[SG_ID_MAX] = calloc(f->limit + 1, sizeof *out);
+    if (!out)
+        return SG_ERR_NOMEM;
+    conn *c = sq_reader_acquire(s);
+    if (!c) {
+        free(out);
+        return SG_ERR_DB;
+    }
+    sqlite3_stmt *st = ids_query(c, f);
+    int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+    size_t count = 0;
+    while (st && count <= f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        sq_col_copy(st, 0, out[count++], SG_ID_MAX);
+    sqlite3_finalize(st);
+    sq_reader_release(s, c);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        free(out);
+        return sq_map_rc(rc);
+    }
+    *has_more = count > f->limit;
+    *n = *has_more ? f->limit : count;
+    *ids = out;
+    return SG_OK;
+}
+
+typedef struct forget_arg {
+    const char *app_id, *message_id;
+} forget_arg;
+
+static sg_err forget_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const forget_arg *a = arg;
+    sqlite3_stmt *st = prep(c, "DELETE FROM app_messages WHERE message_id = ?1 AND app_id = ?2");
+    if (st) {
+        sq_bind_text(st, 1, a->message_id);
+        sq_bind_text(st, 2, a->app_id);
+    }
+    sg_err err = step_done(c, st, e, "forgetting the message");
+    if (err)
+        return err;
+    if (sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no message %.64s", a->message_id);
+    st = prep(c, "UPDATE messages SET body = '', metadata = NULL WHERE id = ?1");
+    if (st)
+        sq_bind_text(st, 1, a->message_id);
+    return step_done(c, st, e, "blanking the message's body");
+}
+
+sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
+                                   sg_error *e)
+{
+    forget_arg a = {app_id, message_id};
+    return sq_write_sync(s, forget_fn, &a, e);
+}
