@@ -6,7 +6,7 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 DEMO_DIR   ?= demo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test docs-check
+.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test docs-check compat-deps
 
 all: build
 
@@ -51,7 +51,17 @@ run: build
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
-e2e: build
+# Twilio's own Node SDK for the compatibility tests (tests/compat, run by
+# tests/e2e/test_compat_sdk.py): npm packages from its committed lockfile,
+# installed again only when it changes, like the console's.
+tests/compat/node_modules/.package-lock.json: tests/compat/package-lock.json tests/compat/package.json
+	@command -v $(NPM) >/dev/null || { echo "make: the compatibility tests need Node 20 and npm (not found)"; exit 1; }
+	cd tests/compat && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+compat-deps: tests/compat/node_modules/.package-lock.json
+
+e2e: build compat-deps
 	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PYTEST) -q tests/e2e
 
 # Every src/ path, sg_ name and (in docs/internals/) code name the docs mention exists.
