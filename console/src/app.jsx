@@ -8,6 +8,7 @@ import { LoadError, PageTitle } from './components.jsx';
 import { pageFor, pagesFor } from './pages.js';
 import { NotAllowed } from './pages/admin_parts.jsx';
 import { ApiKeys } from './pages/api_keys.jsx';
+import { Apps } from './pages/apps.jsx';
 import { Audit } from './pages/audit.jsx';
 import { Broadcasts } from './pages/broadcasts.jsx';
 import { Contacts } from './pages/contacts.jsx';
@@ -36,6 +37,7 @@ const BUILT = {
   '/contacts': Contacts,
   '/opt-outs': OptOuts,
   '/api-keys': ApiKeys,
+  '/apps': Apps,
   '/users': Users,
   '/audit': Audit,
   '/broadcasts': Broadcasts,

@@ -15,6 +15,7 @@ export const PAGES = [
   { path: '/opt-outs', label: 'Opt-outs', api: '/v1/optouts', built: true },
   { path: '/webhooks', label: 'Webhooks', api: '/v1/webhooks', built: true },
   { path: '/api-keys', label: 'API keys', api: '/v1/keys', role: 'admin', built: true },
+  { path: '/apps', label: 'Apps', api: '/v1/apps', role: 'admin', built: true },
   { path: '/users', label: 'Users', api: '/v1/users', role: 'admin', built: true },
   { path: '/audit', label: 'Audit log', api: '/v1/audit', role: 'admin', built: true },
   { path: '/error-codes', label: 'Error codes', api: '/v1/error-codes', built: true },

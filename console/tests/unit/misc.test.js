@@ -31,6 +31,7 @@ test('the navigation lists every page of issue 13, admin-only pages for admins o
     assert.ok(labels('admin').includes(want), want);
   assert.ok(!labels('viewer').includes('Users'));
   assert.ok(!labels('sender').includes('API keys'));
+  assert.ok(labels('admin').includes('Apps') && !labels('sender').includes('Apps'));
   assert.ok(labels('viewer').includes('Error codes'));
   assert.deepEqual(pagesFor('nobody'), [], 'an unknown role sees nothing');
   assert.equal(pageFor('/error-codes').label, 'Error codes');
