@@ -137,6 +137,11 @@ build() {
     cookie)
         link cookie src/core/signin.c src/util/crypto.c src/util/err.c -- $SODIUM_LIBS
         ;;
+    twilio_compat)
+        link twilio_compat src/compat/twilio_wire.c src/util/form.c src/util/buf.c src/util/id.c \
+            src/util/time.c src/util/crypto.c src/util/err.c src/core/status.c -- \
+            $JSON_LIBS $SODIUM_LIBS
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -144,7 +149,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie"}
+TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat"}
 for t in $TARGETS; do
     build "$t"
 done
