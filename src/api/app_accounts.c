@@ -1,4 +1,5 @@
 #include "api/app_accounts.h"
+#include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "core/country_set.h"

@@ -9,7 +9,6 @@
 
 #include "api/accept.h"
 #include "api/app.h"
-#include "api/auth.h"
 
 #include <jansson.h>
 
@@ -47,6 +46,7 @@ json_t *sg_app_account_json(const sg_app_account *a);
 
 /* The app as a caller of the send path: its id for the daily quota's count, its
  * role and send limits (api/send_limits.h), like an API key's. */
-void sg_app_account_caller(const sg_app_account *a, sg_caller *out);
+struct sg_caller;
+void sg_app_account_caller(const sg_app_account *a, struct sg_caller *out);
 
 #endif

@@ -4,6 +4,7 @@
  * idempotent-replayable, since a stored answer would keep the token in clear.
  * Every change is audited (never with the token). */
 #include "api/app_accounts.h"
+#include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "http/problem.h"

@@ -4,6 +4,7 @@
  * checked by the same code (api/app_accounts.h). The auth token is printed
  * once, by create and rotate, on stdout; every change is audited as "cli". */
 #include "api/app_accounts.h"
+#include "api/auth.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "util/time.h"

@@ -16,6 +16,7 @@
 #include "audience/broadcaster.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
+#include "compat/twilio_callbacks.h"
 #include "core/cidr.h"
 #include "http/server.h"
 #include "providers/twilio/sim.h"
@@ -480,6 +481,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_send_limits *limits = NULL;
     sg_retention *retention = NULL;
     sg_webhooks *hooks = NULL;
+    sg_tw_callbacks *twcb = NULL;
     sg_broadcaster *bcaster = NULL;
     sg_send_waits *waits = NULL;
     sg_pwpool *pwpool = NULL;
@@ -517,6 +519,11 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.webhooks = hooks;
+    if (sg_tw_callbacks_start(&app, &outbound, &twcb, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
     sg_broadcaster_config bc = {
         .tick_ms = st.broadcast_tick_ms,
         .public_url = app.public_url,
@@ -609,6 +616,7 @@ out:
         sg_webhooks_stop(hooks, (int)st.shutdown_s * 1000);
         app.webhooks = NULL;
     }
+    sg_tw_callbacks_stop(twcb);
     sg_retention_stop(retention);
     app.limits = NULL; /* no request is left: the HTTP server stopped */
     sg_send_limits_destroy(limits);

@@ -1,5 +1,6 @@
 #include "compat/twilio_api.h"
 #include "api/app_accounts.h"
+#include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "compat/twilio_wire.h"

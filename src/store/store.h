@@ -1076,4 +1076,31 @@ sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
 sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
                                    sg_error *e);
 
+/* A Twilio-format status callback owed to an app (queued with the status change
+ * that caused it, so none is lost): the message's status and error code, numbers
+ * as they were then. */
+typedef struct sg_app_callback {
+    long long id;
+    char app_id[SG_ID_MAX];
+    char message_id[SG_ID_MAX];
+    char url[512];
+    char status[16];
+    char error_code[SG_ERROR_CODE_MAX];
+    char to[SG_PHONE_MAX];
+    char from[SG_FROM_MAX];
+    unsigned attempts;
+} sg_app_callback;
+
+/* Claim up to limit pending callbacks due at now, oldest due first; their next
+ * attempt moves to now + lease_ms so that no other worker takes them. *out
+ * malloc'd (may be NULL when *n is 0). */
+sg_err sg_store_app_callback_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                                   sg_app_callback **out, size_t *n);
+/* The outcome of an attempt at callback id: delivered, or pending again at
+ * next_attempt_at, or dead (given up) when next_attempt_at is 0; attempts is
+ * the count after it; http_status 0 when no answer came; error "" or why. */
+sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
+                                  int64_t next_attempt_at, unsigned attempts, int http_status,
+                                  const char *error, int64_t at, sg_error *e);
+
 #endif

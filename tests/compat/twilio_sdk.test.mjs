@@ -4,8 +4,10 @@
 // Twilio's types. Run by tests/e2e/test_compat_sdk.py, which starts smsgate and
 // the Twilio simulator and passes the app's credentials in the environment:
 // SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_TO (a mobile number),
-// TW_OPTED_OUT (an opted-out number).
+// TW_OPTED_OUT (an opted-out number). Status callbacks are received here and
+// checked with the SDK's own twilio.validateRequest.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { test } from "node:test";
 import twilio from "twilio";
 
@@ -98,4 +100,52 @@ test("RestException 20003: wrong token", async () => {
   assert.ok(e instanceof twilio.RestException, String(e));
   assert.equal(e.status, 401);
   assert.equal(e.code, 20003);
+});
+
+/** A loopback receiver of form POSTs: its URL and the requests it got. */
+async function receiver() {
+  const got = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      got.push({ path: req.url, headers: req.headers, params: Object.fromEntries(new URLSearchParams(body)) });
+      res.writeHead(200, { "Content-Type": "text/xml" });
+      res.end("<Response/>");
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, got, close: () => server.close() };
+}
+
+async function waitFor(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+test("status callbacks in Twilio's format pass twilio.validateRequest", async () => {
+  const r = await receiver();
+  try {
+    const url = `${r.url}/status?tenant=a%20b`;
+    const m = await client.messages.create({ to: TW_TO, from: FROM, body: "call me back", statusCallback: url });
+    const cb = await waitFor(() => r.got.find((g) => g.params.MessageStatus === "sent"), "a 'sent' callback");
+    assert.equal(cb.path, "/status?tenant=a%20b");
+    assert.equal(cb.params.MessageSid, m.sid);
+    assert.equal(cb.params.SmsSid, m.sid);
+    assert.equal(cb.params.SmsStatus, "sent");
+    assert.equal(cb.params.AccountSid, TW_ACCOUNT_SID);
+    assert.equal(cb.params.To, TW_TO);
+    assert.equal(cb.params.ApiVersion, "2010-04-01");
+    const sig = cb.headers["x-twilio-signature"];
+    assert.ok(sig, "signed");
+    assert.equal(twilio.validateRequest(TW_AUTH_TOKEN, sig, url, cb.params), true);
+    assert.equal(twilio.validateRequest("0".repeat(32), sig, url, cb.params), false);
+  } finally {
+    r.close();
+  }
 });

@@ -3,7 +3,10 @@
 Node SDK is tests/compat/twilio_sdk.test.mjs (run from test_compat_sdk.py)."""
 import base64
 import datetime
+import hashlib
+import hmac
 import re
+import urllib.parse
 
 import requests
 
@@ -16,8 +19,8 @@ DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May
                      r"Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000$")
 
 
-def make_app(gw, **fields):
-    r = gw.srv.post("/v1/apps", json={"name": "crm", **fields})
+def make_app(gw, name="crm", **fields):
+    r = gw.srv.post("/v1/apps", json={"name": name, **fields})
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -233,3 +236,45 @@ def test_cli_app_commands(gw):
     cp = run_cli("app", "remove", "cli-app", "--db", db)
     assert cp.returncode == 0, cp.stderr
     assert_tw_error(tw(gw, app, "GET", ".json", token=token), 401, 20003)
+
+
+def twilio_signature(token, url, params):
+    """X-Twilio-Signature as Twilio computes it (providers.md A.9)."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def test_status_callback_to_the_app_default_is_retried_until_taken(gw):
+    from test_webhooks import Receiver
+    rcv = Receiver(statuses=(500, 200))
+    try:
+        app = make_app(gw, status_callback=rcv.url)
+        sid = tw(gw, app, "POST", ".json", data={"To": TO, "Body": "x"}).json()["sid"]
+        seen = wait_for(lambda: len(rcv.seen()) >= 2 and rcv.seen(), timeout=20,
+                        what="the callback, refused once, to be tried again")
+        first, second = seen[0], seen[1]
+        assert first["status"] == 500 and second["status"] == 200
+        assert first["body"] == second["body"], "the same callback again"
+        params = dict(urllib.parse.parse_qsl(second["body"].decode()))
+        assert params["MessageSid"] == sid and params["MessageStatus"] == "sent", params
+        assert second["headers"]["X-Twilio-Signature"] == twilio_signature(
+            app["auth_token"], rcv.url, params)
+        assert app["auth_token"] not in second["body"].decode()
+    finally:
+        rcv.close()
+
+
+def test_no_status_callback_without_a_url(gw):
+    from test_webhooks import Receiver
+    rcv = Receiver()
+    try:
+        app = make_app(gw)
+        sid = tw(gw, app, "POST", ".json", data={"To": TO, "Body": "x"}).json()["sid"]
+        wait_for(lambda: tw(gw, app, "GET", f"/{sid}.json").json()["status"] == "sent",
+                 what="the message to be sent")
+        other = make_app(gw, name="cb", status_callback=rcv.url)
+        tw(gw, other, "POST", ".json", data={"To": TO, "Body": "y"})
+        wait_for(lambda: rcv.seen(), what="the other app's callback")
+        assert all(sid not in r["body"].decode() for r in rcv.seen())
+    finally:
+        rcv.close()

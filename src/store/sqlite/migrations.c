@@ -371,7 +371,7 @@ const sg_migration sg_sqlite_migrations[] = {
     /* Issue 15: app accounts for the compatible endpoints (their auth token sealed
      * with the master key, since smsgate signs callbacks with it, and its SHA-256
      * to check a request), the app each message of theirs was sent by, with the
-     * message's own StatusCallback. */
+     * message's own StatusCallback, and the status callbacks owed to them. */
     {14, "app accounts",
      "CREATE TABLE apps ("
      "  id TEXT PRIMARY KEY,"
@@ -394,7 +394,27 @@ const sg_migration sg_sqlite_migrations[] = {
      "  app_id TEXT NOT NULL,"
      "  status_callback TEXT NOT NULL DEFAULT ''"
      ") WITHOUT ROWID;"
-     "CREATE INDEX app_messages_app ON app_messages (app_id, message_id);"},
+     "CREATE INDEX app_messages_app ON app_messages (app_id, message_id);"
+     /* Twilio-format status callbacks of app messages: queued in the transaction
+      * of the status change, delivered and retried by compat/twilio_callbacks.c */
+     "CREATE TABLE app_callbacks ("
+     "  id INTEGER PRIMARY KEY,"
+     "  app_id TEXT NOT NULL,"
+     "  message_id TEXT NOT NULL,"
+     "  url TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  error_code TEXT NOT NULL DEFAULT '',"
+     "  to_number TEXT NOT NULL DEFAULT '',"
+     "  from_number TEXT NOT NULL DEFAULT '',"
+     "  state TEXT NOT NULL DEFAULT 'pending',"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  last_status INTEGER NOT NULL DEFAULT 0,"
+     "  last_error TEXT NOT NULL DEFAULT '',"
+     "  next_attempt_at INTEGER NOT NULL,"
+     "  created_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX app_callbacks_due ON app_callbacks (next_attempt_at) WHERE state = 'pending';"
+     "CREATE INDEX app_callbacks_message ON app_callbacks (message_id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

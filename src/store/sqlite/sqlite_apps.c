@@ -301,3 +301,119 @@ sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *
     forget_arg a = {app_id, message_id};
     return sq_write_sync(s, forget_fn, &a, e);
 }
+
+/* ---- Twilio-format status callbacks --------------------------------------------- */
+
+#define SQL_APP_CB_QUEUE                                                                           \
+    "INSERT INTO app_callbacks (app_id, message_id, url, status, error_code, to_number, "          \
+    "from_number, next_attempt_at, created_at) "                                                   \
+    "SELECT a.app_id, a.message_id, CASE WHEN a.status_callback != '' THEN a.status_callback "     \
+    "ELSE p.status_callback END, m.status, m.error_code, m.to_number, m.from_number, ?2, ?2 "      \
+    "FROM app_messages a JOIN apps p ON p.id = a.app_id JOIN messages m ON m.id = a.message_id "   \
+    "WHERE a.message_id = ?1 AND (a.status_callback != '' OR p.status_callback != '')"
+
+sg_err sq_app_status_callback(conn *c, const char *id, int64_t at, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(c, S_APP_CB_QUEUE, SQL_APP_CB_QUEUE);
+    if (st) {
+        sq_bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, at);
+    }
+    return sq_step_done(c, st, e, "queueing the app's status callback");
+}
+
+typedef struct cb_claim_arg {
+    int64_t now, lease_ms;
+    size_t limit;
+    sg_app_callback *rows;
+    size_t n;
+} cb_claim_arg;
+
+static void cb_row(sqlite3_stmt *st, sg_app_callback *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    sq_col_copy(st, 1, r->app_id, sizeof r->app_id);
+    sq_col_copy(st, 2, r->message_id, sizeof r->message_id);
+    sq_col_copy(st, 3, r->url, sizeof r->url);
+    sq_col_copy(st, 4, r->status, sizeof r->status);
+    sq_col_copy(st, 5, r->error_code, sizeof r->error_code);
+    sq_col_copy(st, 6, r->to, sizeof r->to);
+    sq_col_copy(st, 7, r->from, sizeof r->from);
+    r->attempts = (unsigned)sqlite3_column_int(st, 8);
+}
+
+static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    cb_claim_arg *a = arg;
+    sqlite3_stmt *st = prep(c, "UPDATE app_callbacks SET next_attempt_at = ?2 WHERE id IN ("
+                               "SELECT id FROM app_callbacks WHERE state = 'pending' AND "
+                               "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?3) "
+                               "RETURNING id, app_id, message_id, url, status, error_code, "
+                               "to_number, from_number, attempts");
+    if (!st)
+        return sq_db_error(c->db, sqlite3_errcode(c->db), e, "claiming app callbacks");
+    sqlite3_bind_int64(st, 1, a->now);
+    sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->limit);
+    a->rows = calloc(a->limit ? a->limit : 1, sizeof *a->rows);
+    int rc = a->rows ? SQLITE_ROW : SQLITE_NOMEM;
+    while (a->rows && a->n < a->limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb_row(st, &a->rows[a->n++]);
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return SG_OK;
+    free(a->rows);
+    a->rows = NULL;
+    a->n = 0;
+    return sq_db_error(c->db, rc, e, "claiming app callbacks");
+}
+
+sg_err sg_store_app_callback_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                                   sg_app_callback **out, size_t *n)
+{
+    cb_claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
+    sg_error e = {0};
+    sg_err err = sq_write_sync(s, cb_claim_fn, &a, &e);
+    *out = a.rows;
+    *n = a.n;
+    return err;
+}
+
+typedef struct cb_done_arg {
+    long long id;
+    bool delivered;
+    int64_t next, at;
+    unsigned attempts;
+    int http_status;
+    const char *error;
+} cb_done_arg;
+
+static sg_err cb_done_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const cb_done_arg *a = arg;
+    sqlite3_stmt *st = prep(c, "UPDATE app_callbacks SET state = ?2, next_attempt_at = ?3, "
+                               "attempts = ?4, last_status = ?5, last_error = ?6 WHERE id = ?1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, a->id);
+        sq_bind_text(st, 2, a->delivered ? "delivered" : a->next ? "pending" : "dead");
+        sqlite3_bind_int64(st, 3, a->next ? a->next : a->at);
+        sqlite3_bind_int(st, 4, (int)a->attempts);
+        sqlite3_bind_int(st, 5, a->http_status);
+        sq_bind_text(st, 6, a->error ? a->error : "");
+    }
+    return step_done(c, st, e, "recording an app callback");
+}
+
+sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
+                                  int64_t next_attempt_at, unsigned attempts, int http_status,
+                                  const char *error, int64_t at, sg_error *e)
+{
+    cb_done_arg a = {id, delivered, delivered ? 0 : next_attempt_at, at, attempts, http_status,
+                     error};
+    return sq_write_sync(s, cb_done_fn, &a, e);
+}

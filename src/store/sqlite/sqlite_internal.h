@@ -160,6 +160,7 @@ enum sq_slot {
     S_APP_GET,     /* sqlite_apps.c */
     S_APP_MSG_TAG,
     S_APP_MSG_OWNER,
+    S_APP_CB_QUEUE,
     S__END
 };
 
@@ -318,6 +319,10 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e);
 /* Record that m->app_id sent m, with its status callback (sqlite_apps.c);
  * called by sq_message_insert for a message of an app. */
 sg_err sq_app_message_tag(conn *c, const sg_message *m, sg_error *e);
+/* Queue a status callback for message id, when an app sent it with a status
+ * callback URL (its own or the app's), in the status change's transaction
+ * (sqlite_apps.c; called by sq_emit_message_status). */
+sg_err sq_app_status_callback(conn *c, const char *id, int64_t at, sg_error *e);
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
                        sg_error *e);
 bool sq_optout_exists(conn *c, const char *phone);

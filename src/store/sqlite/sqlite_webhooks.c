@@ -127,6 +127,9 @@ json_t *sq_opt_str(const char *v)
 /* message.status for message id, read back as it is now in this transaction. */
 sg_err sq_emit_message_status(sg_store *s, conn *c, const char *id, int64_t at, sg_error *e)
 {
+    sg_err cerr = sq_app_status_callback(c, id, at, e);
+    if (cerr)
+        return cerr;
     if (!(sq_webhook_mask(s, c) & sq_event_bit(SG_EVENT_MESSAGE_STATUS)))
         return SG_OK;
     sg_message m;
