@@ -6,7 +6,8 @@
 #
 # usage: bench/scenarios/gateway.sh [N]        (N defaults to 20000)
 #   KIND=twilio|clickatell   provider kind (stub path), default twilio
-#   MODE=single|batch        POST /v1/messages or /v1/messages/batch (BATCH per request, 100)
+#   MODE=single|batch|twilio POST /v1/messages, /v1/messages/batch (BATCH per request, 100),
+#                            or the Twilio-compatible create of an app account (docs/compat.md)
 #   CONNS=64 THREADS=1 WARMUP=50 TIMEOUT=300 KEEP_TMP=0 SERVE_ARGS= RESULTS_FILE=
 #   SCENARIO=label RUN=1     written into the result line
 # Prints one line: "smsgate[KIND,MODE] N: submit X msg/s (p50 a ms, p99 b ms), dispatch Y
@@ -31,6 +32,12 @@ warm_up
 cpu_mark "$SERVE_PID"
 if [ "$MODE" = batch ]; then
     run_wrk batch.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done" "$BATCH"
+elif [ "$MODE" = twilio ]; then
+    APP=$("$BIN" app create --name bench --db "$DB" --log-level warn 2>"$TMP/app.err") ||
+        fail "app create: $(cat "$TMP/app.err")"
+    SID=$(echo "$APP" | sed -n 's/^account_sid: //p')
+    TOKEN=$(echo "$APP" | sed -n 's/^auth_token: //p')
+    run_wrk twilio.lua "$API" "$N" "$THREADS" "$SID" "$(printf '%s:%s' "$SID" "$TOKEN" | base64 -w0)" "$TMP/done"
 else
     run_wrk submit.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done"
 fi

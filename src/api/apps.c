@@ -7,6 +7,7 @@
 #include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "compat/twilio_api.h"
 #include "http/problem.h"
 #include "util/time.h"
 
@@ -137,6 +138,7 @@ sg_http_result sg_api_apps_update(sg_http_req *req, void *ctx)
     } else if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot change the app");
     } else {
+        sg_compat_twilio_forget(a.id);
         audit_app(req, app, "app.update", &a);
         sg_http_respond_json(req, 200, sg_app_account_json(&a));
     }
@@ -161,6 +163,7 @@ sg_http_result sg_api_apps_rotate(sg_http_req *req, void *ctx)
     if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot rotate the token");
     } else {
+        sg_compat_twilio_forget(a.id);
         audit_app(req, app, "app.rotate", &a);
         answer_with_token(req, 200, &a, token);
     }
@@ -181,6 +184,7 @@ sg_http_result sg_api_apps_delete(sg_http_req *req, void *ctx)
     } else if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot remove the app");
     } else {
+        sg_compat_twilio_forget(a.id);
         audit_app(req, app, "app.remove", &a);
         sg_http_respond(req, 204, NULL, "", 0);
     }

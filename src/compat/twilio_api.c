@@ -10,6 +10,7 @@
 #include "util/time.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,15 +120,103 @@ static bool basic_credentials(const char *h, char *user, size_t ucap, char *pass
     return ok;
 }
 
+/* ---- apps read recently -------------------------------------------------------------- */
+
+/* Apps are remembered for a while so that a busy client costs no store read per
+ * request, as API keys are (api/auth.c): direct-mapped by id, dropped whole when
+ * the store's keys generation moves (every app change moves it; polled at most
+ * once a second), an app changed through this server's API dropped at once
+ * (sg_compat_twilio_forget). A token that does not match the remembered app is
+ * checked against the store before it is refused (it may have been rotated by
+ * another process a moment ago). */
+#define CACHE_SLOTS        64
+#define CACHE_TTL_MS       30000
+#define GENERATION_POLL_MS 1000
+
+typedef struct cached_app {
+    sg_app_account acct;
+    int64_t expires;
+} cached_app;
+
+static cached_app cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t generation_seen = -1;       /* under cache_lock */
+static _Atomic int64_t generation_checked; /* monotonic ms of the last poll */
+
+static cached_app *cache_slot(const char *id)
+{
+    size_t h = 5381;
+    for (; *id; id++)
+        h = h * 33 + (unsigned char)*id;
+    return &cache[h % CACHE_SLOTS];
+}
+
+static void poll_generation(sg_app *app)
+{
+    int64_t now = sg_time_mono_ms();
+    int64_t last = atomic_load(&generation_checked);
+    int64_t gen;
+    if (now - last < GENERATION_POLL_MS ||
+        !atomic_compare_exchange_strong(&generation_checked, &last, now) ||
+        sg_store_keys_generation(app->store, &gen) != SG_OK)
+        return;
+    pthread_mutex_lock(&cache_lock);
+    if (gen != generation_seen) {
+        memset(cache, 0, sizeof cache);
+        generation_seen = gen;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static bool cache_get(const char *id, sg_app_account *out, int64_t *gen)
+{
+    cached_app *c = cache_slot(id);
+    pthread_mutex_lock(&cache_lock);
+    bool hit = strcmp(c->acct.id, id) == 0 && c->expires > sg_time_mono_ms();
+    if (hit)
+        *out = c->acct;
+    *gen = generation_seen;
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+/* Remember a, read from the store while the generation was gen (not if the
+ * cache was dropped since: the read may predate the change that dropped it). */
+static void cache_put(const sg_app_account *a, int64_t gen)
+{
+    cached_app *c = cache_slot(a->id);
+    pthread_mutex_lock(&cache_lock);
+    if (gen == generation_seen) {
+        c->acct = *a;
+        c->expires = sg_time_mono_ms() + CACHE_TTL_MS;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void sg_compat_twilio_forget(const char *app_id)
+{
+    cached_app *c = cache_slot(app_id);
+    pthread_mutex_lock(&cache_lock);
+    if (strcmp(c->acct.id, app_id) == 0)
+        memset(c, 0, sizeof *c);
+    pthread_mutex_unlock(&cache_lock);
+}
+
 /* The app the credentials name, when the password is its token and the user is
  * the path's Account SID. */
 static bool app_of_credentials(sg_app *app, const char *path_sid, const char *user,
                                const char *pass, sg_app_account *out)
 {
     char id[SG_ID_MAX];
-    if (strcmp(user, path_sid) != 0 || !sg_app_account_id_of_sid(user, id) ||
-        sg_store_app_get(app->store, id, out) != SG_OK)
+    int64_t gen;
+    if (strcmp(user, path_sid) != 0 || !sg_app_account_id_of_sid(user, id))
         return false;
+    poll_generation(app);
+    if (cache_get(id, out, &gen) && sg_app_account_token_ok(out, pass))
+        return true;
+    if (sg_store_app_get(app->store, id, out) != SG_OK)
+        return false;
+    cache_put(out, gen);
     return sg_app_account_token_ok(out, pass);
 }
 

@@ -23,6 +23,11 @@
 sg_http_result sg_compat_twilio_authenticate(sg_http_req *req, const sg_route *route,
                                              sg_app *app);
 
+/* Drop app_id from this process's apps read recently (after changing or
+ * removing it); other processes drop it when the store's keys generation moves
+ * (within about a second). */
+void sg_compat_twilio_forget(const char *app_id);
+
 /* POST/GET /2010-04-01/Accounts/{sid}/Messages.json; GET, POST (cancel) and
  * DELETE /2010-04-01/Accounts/{sid}/Messages/{sid}.json. */
 sg_http_result sg_compat_twilio_create(sg_http_req *req, void *ctx);

@@ -1044,7 +1044,9 @@ sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e);
 sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out);
 /* Every app, oldest first; *out malloc'd (may be NULL when *n is 0). */
 sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n);
-/* Replace every column of row a->id; SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (name). */
+/* Replace every column of row a->id; SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (name).
+ * The keys generation (sg_store_keys_generation) moves in the same transaction,
+ * as for sg_store_app_delete: servers that cache apps read them again. */
 sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e);
 /* Remove app id (its messages stay, still tagged, and still count in the stats). */
 sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e);

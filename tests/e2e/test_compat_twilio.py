@@ -235,6 +235,9 @@ def test_cli_app_commands(gw):
     assert cp.returncode == 2, cp.stderr
     cp = run_cli("app", "remove", "cli-app", "--db", db)
     assert cp.returncode == 0, cp.stderr
+    # a running server drops the app it remembers within about a second
+    wait_for(lambda: tw(gw, app, "GET", ".json", token=token).status_code == 401, timeout=5,
+             what="the removed app to be refused")
     assert_tw_error(tw(gw, app, "GET", ".json", token=token), 401, 20003)
 
 

@@ -155,7 +155,7 @@ static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = name_taken(step_done(c, st, e, "changing the app"), a, e);
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
-    return err;
+    return err ? err : sq_keys_bump(c, e); /* servers caching the app read it again */
 }
 
 sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
@@ -172,7 +172,7 @@ static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = step_done(c, st, e, "removing the app");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", (const char *)arg);
-    return err;
+    return err ? err : sq_keys_bump(c, e);
 }
 
 sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e)
