@@ -310,3 +310,49 @@ void sg_app_account_caller(const sg_app_account *a, sg_caller *out)
     }
     out->daily_quota = a->daily_quota > 0 ? a->daily_quota : 0;
 }
+
+/* ---- API keys of an app ---------------------------------------------------------- */
+
+void sg_app_key_sid(const char *key_id, char out[SG_ACCOUNT_SID_MAX])
+{
+    char hex[33];
+    if (!sg_id_to_hex("apk", key_id, hex)) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, SG_ACCOUNT_SID_MAX, "SK%s", hex);
+}
+
+bool sg_app_key_id_of_sid(const char *sid, char id[SG_ID_MAX])
+{
+    return sid && strncmp(sid, "SK", 2) == 0 && sg_id_from_hex("apk", sid + 2, id);
+}
+
+void sg_app_key_init(sg_app_key *k, const char *app_id, const char *name,
+                     char secret[SG_APP_KEY_SECRET_LEN + 1])
+{
+    memset(k, 0, sizeof *k);
+    k->created_at = sg_time_now_ms();
+    sg_id_new("apk", k->created_at, k->id);
+    snprintf(k->app_id, sizeof k->app_id, "%s", app_id);
+    snprintf(k->name, sizeof k->name, "%s", name ? name : "");
+    sg_random_hex(secret, SG_APP_KEY_SECRET_LEN / 2);
+    sg_sha256_hex(secret, SG_APP_KEY_SECRET_LEN, k->secret_hash);
+}
+
+bool sg_app_key_secret_ok(const sg_app_key *k, const char *secret)
+{
+    if (!secret || strlen(k->secret_hash) != 64)
+        return false;
+    char hash[SG_SHA256_HEX_LEN];
+    sg_sha256_hex(secret, strlen(secret), hash);
+    return sg_ct_equal(hash, k->secret_hash, 64);
+}
+
+json_t *sg_app_key_json(const sg_app_key *k)
+{
+    char sid[SG_ACCOUNT_SID_MAX];
+    sg_app_key_sid(k->id, sid);
+    return json_pack("{s:s, s:s, s:o}", "sid", sid, "name", k->name, "created_at",
+                     sg_api_time_json(k->created_at));
+}

@@ -49,4 +49,21 @@ json_t *sg_app_account_json(const sg_app_account *a);
 struct sg_caller;
 void sg_app_account_caller(const sg_app_account *a, struct sg_caller *out);
 
+/* ---- API keys of an app ---------------------------------------------------------- */
+
+#define SG_APP_KEY_SECRET_LEN 32
+
+/* "SK…" of app key id into out (empty when id is not an app key id). */
+void sg_app_key_sid(const char *key_id, char out[SG_ACCOUNT_SID_MAX]);
+/* The app key id an "SK" + 32 hex SID names; false otherwise. */
+bool sg_app_key_id_of_sid(const char *sid, char id[SG_ID_MAX]);
+/* A new key of app_id named name (may be NULL): its secret's text (shown once)
+ * into secret. Nothing is stored. */
+void sg_app_key_init(sg_app_key *k, const char *app_id, const char *name,
+                     char secret[SG_APP_KEY_SECRET_LEN + 1]);
+/* Whether secret is k's (constant time over the hashes). */
+bool sg_app_key_secret_ok(const sg_app_key *k, const char *secret);
+/* The key as /v1/apps/{id}/keys shows it: sid, name, created_at; never the secret. */
+json_t *sg_app_key_json(const sg_app_key *k);
+
 #endif

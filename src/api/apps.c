@@ -190,3 +190,96 @@ sg_http_result sg_api_apps_delete(sg_http_req *req, void *ctx)
     }
     return SG_HTTP_DONE;
 }
+
+/* ---- API keys of an app: POST/GET /v1/apps/{id}/keys, DELETE …/keys/{sid} ---------- */
+
+sg_http_result sg_api_app_keys_create(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    json_t *in = sg_api_json_body(req);
+    if (!in)
+        return SG_HTTP_DONE;
+    sg_app_account a;
+    sg_app_key k;
+    char secret[SG_APP_KEY_SECRET_LEN + 1] = "", name[128] = "";
+    sg_reject rej;
+    sg_error e = {0};
+    json_t *v = json_object_get(in, "name");
+    const char *key;
+    json_t *any;
+    json_object_foreach(in, key, any)
+    {
+        if (strcmp(key, "name") != 0) {
+            sg_http_problem(req, 400, "invalid_request", key, "unknown field '%.64s' (known: name)",
+                            key);
+            goto out;
+        }
+    }
+    if (!json_is_object(in) || (v && !json_is_string(v)) ||
+        (v && json_string_length(v) >= sizeof name)) {
+        sg_reject_set(&rej, 400, "invalid_request", "name",
+                      "'name' must be a string of at most %zu bytes", sizeof name - 1);
+        answer_reject(req, &rej);
+        goto out;
+    }
+    snprintf(name, sizeof name, "%s", v ? json_string_value(v) : "");
+    if (!path_app(req, app, &a))
+        goto out;
+    sg_app_key_init(&k, a.id, name, secret);
+    sg_err err = sg_store_app_key_insert(app->store, &k, &e);
+    if (err) {
+        sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the key");
+    } else {
+        sg_api_audit(req, app, "app.key_create", a.id, NULL);
+        json_t *j = sg_app_key_json(&k);
+        json_object_set_new(j, "secret", json_string(secret));
+        sg_http_respond_json(req, 201, j);
+    }
+out:
+    sodium_memzero(secret, sizeof secret);
+    json_decref(in);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_app_keys_list(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_app_account a;
+    if (!path_app(req, app, &a))
+        return SG_HTTP_DONE;
+    sg_app_key *rows = NULL;
+    size_t n = 0;
+    sg_err err = sg_store_app_key_list(app->store, a.id, &rows, &n);
+    if (err) {
+        sg_api_store_error(req, err, "cannot list the keys");
+        return SG_HTTP_DONE;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, sg_app_key_json(&rows[i]));
+    free(rows);
+    sg_http_respond_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_cursor"));
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_api_app_keys_delete(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    sg_app_account a;
+    char id[SG_ID_MAX];
+    sg_error e = {0};
+    if (!path_app(req, app, &a))
+        return SG_HTTP_DONE;
+    const char *sid = sg_http_param(req, 1);
+    sg_err err = sg_app_key_id_of_sid(sid, id) ? sg_store_app_key_delete(app->store, a.id, id, &e)
+                                               : SG_ERR_NOT_FOUND;
+    if (err == SG_ERR_NOT_FOUND) {
+        sg_http_problem(req, 404, "not_found", NULL, "no key %.64s of this app", sid);
+    } else if (err) {
+        sg_api_store_error(req, err, e.message[0] ? e.message : "cannot revoke the key");
+    } else {
+        sg_api_audit(req, app, "app.key_revoke", a.id, NULL);
+        sg_http_respond(req, 204, NULL, "", 0);
+    }
+    return SG_HTTP_DONE;
+}

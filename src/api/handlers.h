@@ -159,5 +159,8 @@ sg_http_result sg_api_apps_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_apps_update(sg_http_req *req, void *ctx);
 sg_http_result sg_api_apps_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_apps_rotate(sg_http_req *req, void *ctx);
+sg_http_result sg_api_app_keys_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_app_keys_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_app_keys_delete(sg_http_req *req, void *ctx);
 
 #endif

@@ -126,6 +126,9 @@ const sg_route sg_api_routes[] = {
     {"PATCH", "/v1/apps/{id}", sg_api_apps_update, SG_ROLE_ADMIN, 0, NULL},
     {"DELETE", "/v1/apps/{id}", sg_api_apps_delete, SG_ROLE_ADMIN, 0, NULL},
     {"POST", "/v1/apps/{id}/rotate", sg_api_apps_rotate, SG_ROLE_ADMIN, 0, NULL},
+    {"POST", "/v1/apps/{id}/keys", sg_api_app_keys_create, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/apps/{id}/keys", sg_api_app_keys_list, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/apps/{id}/keys/{sid}", sg_api_app_keys_delete, SG_ROLE_ADMIN, 0, NULL},
     /* The Twilio-compatible Messages API (compat/twilio_api.h): HTTP Basic with an
      * app's Account SID and auth token; the tag is the least role of the app. */
     {"POST", "/2010-04-01/Accounts/{sid}/Messages.json", sg_compat_twilio_create, SG_ROLE_SENDER,

@@ -202,22 +202,49 @@ void sg_compat_twilio_forget(const char *app_id)
     pthread_mutex_unlock(&cache_lock);
 }
 
-/* The app the credentials name, when the password is its token and the user is
- * the path's Account SID. */
-static bool app_of_credentials(sg_app *app, const char *path_sid, const char *user,
-                               const char *pass, sg_app_account *out)
+/* The app the path's Account SID names, from the apps read recently or the
+ * store; with fresh, always from the store. */
+static bool app_of_sid(sg_app *app, const char *path_sid, bool fresh, sg_app_account *out)
 {
     char id[SG_ID_MAX];
     int64_t gen;
-    if (strcmp(user, path_sid) != 0 || !sg_app_account_id_of_sid(user, id))
+    if (!sg_app_account_id_of_sid(path_sid, id))
         return false;
     poll_generation(app);
-    if (cache_get(id, out, &gen) && sg_app_account_token_ok(out, pass))
+    if (cache_get(id, out, &gen) && !fresh)
         return true;
     if (sg_store_app_get(app->store, id, out) != SG_OK)
         return false;
     cache_put(out, gen);
-    return sg_app_account_token_ok(out, pass);
+    return true;
+}
+
+/* Whether an API key of the app ("SK…" user, its secret as the password)
+ * authenticates: keys are read from the store each time (a key is for
+ * occasional use; the Account SID is the hot path). */
+static bool app_key_ok(sg_app *app, const sg_app_account *acct, const char *user,
+                       const char *pass)
+{
+    char id[SG_ID_MAX];
+    sg_app_key k;
+    return sg_app_key_id_of_sid(user, id) && sg_store_app_key_get(app->store, id, &k) == SG_OK &&
+           strcmp(k.app_id, acct->id) == 0 && sg_app_key_secret_ok(&k, pass);
+}
+
+/* The app the credentials name: the user is the path's Account SID and the
+ * password its token, or the user is an API key of that app and the password
+ * the key's secret. */
+static bool app_of_credentials(sg_app *app, const char *path_sid, const char *user,
+                               const char *pass, sg_app_account *out)
+{
+    if (strncmp(user, "SK", 2) == 0)
+        return app_of_sid(app, path_sid, false, out) && app_key_ok(app, out, user, pass);
+    if (strcmp(user, path_sid) != 0 || !app_of_sid(app, path_sid, false, out))
+        return false;
+    if (sg_app_account_token_ok(out, pass))
+        return true;
+    /* rotated by another process a moment ago? */
+    return app_of_sid(app, path_sid, true, out) && sg_app_account_token_ok(out, pass);
 }
 
 static void user_free(void *p)

@@ -1105,4 +1105,24 @@ sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
                                   int64_t next_attempt_at, unsigned attempts, int http_status,
                                   const char *error, int64_t at, sg_error *e);
 
+/* An API key of an app: its SID ("SK" + 32 hex, sg_app_key_sid) and secret
+ * authenticate as the app, like its Account SID and token; only a SHA-256 of
+ * the secret is kept. */
+typedef struct sg_app_key {
+    char id[SG_ID_MAX]; /* "apk_..." */
+    char app_id[SG_ID_MAX];
+    char name[128];
+    char secret_hash[72];
+    int64_t created_at;
+} sg_app_key;
+
+sg_err sg_store_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e);
+/* SG_ERR_NOT_FOUND if no such key. */
+sg_err sg_store_app_key_get(sg_store *s, const char *id, sg_app_key *out);
+/* The keys of app_id, oldest first, without their hashes; *out malloc'd. */
+sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, size_t *n);
+/* Revoke key id of app_id (the keys generation moves with it);
+ * SG_ERR_NOT_FOUND. Removing an app removes its keys. */
+sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e);
+
 #endif

@@ -3,15 +3,16 @@
 // paging), cancel a scheduled message, delete, and RestException codes with
 // Twilio's types. Run by tests/e2e/test_compat_sdk.py, which starts smsgate and
 // the Twilio simulator and passes the app's credentials in the environment:
-// SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_TO (a mobile number),
-// TW_OPTED_OUT (an opted-out number). Status callbacks are received here and
+// SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_API_KEY and TW_API_SECRET (an
+// API key of the app), TW_TO (a mobile number), TW_OPTED_OUT (an opted-out number). Status callbacks are received here and
 // checked with the SDK's own twilio.validateRequest.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { test } from "node:test";
 import twilio from "twilio";
 
-const { SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_TO, TW_OPTED_OUT } = process.env;
+const { SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_API_KEY, TW_API_SECRET, TW_TO, TW_OPTED_OUT } =
+  process.env;
 const FROM = "+15005550006";
 
 // The one change an application makes: its base URL (client.api.baseUrl).
@@ -76,6 +77,14 @@ test("cancel a scheduled message, then delete it", async () => {
   const gone = await refusal(client.messages(m.sid).fetch());
   assert.equal(gone.status, 404);
   assert.equal(gone.code, 20404);
+});
+
+test("an API key of the app (SK… and its secret, the Account SID as an option)", async () => {
+  const keyed = twilio(TW_API_KEY, TW_API_SECRET, { accountSid: TW_ACCOUNT_SID });
+  keyed.api.baseUrl = SMSGATE_URL;
+  const m = await keyed.messages.create({ to: TW_TO, from: FROM, body: "sent with an API key" });
+  assert.equal(m.accountSid, TW_ACCOUNT_SID);
+  assert.equal((await client.messages(m.sid).fetch()).body, "sent with an API key");
 });
 
 test("RestException 21211: invalid To", async () => {

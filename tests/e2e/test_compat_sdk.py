@@ -21,10 +21,14 @@ def test_twilio_node_sdk(gw):
     r = gw.srv.post("/v1/apps", json={"name": "sdk"})
     assert r.status_code == 201, r.text
     app = r.json()
+    r = gw.srv.post(f"/v1/apps/{app['id']}/keys", json={"name": "sdk"})
+    assert r.status_code == 201, r.text
+    key = r.json()
     assert gw.srv.post("/v1/optouts", json={"phone": OPTED_OUT}).status_code in (200, 201)
     env = dict(os.environ, SMSGATE_URL=gw.srv.url, TW_ACCOUNT_SID=app["account_sid"],
-               TW_AUTH_TOKEN=app["auth_token"], TW_TO=TO, TW_OPTED_OUT=OPTED_OUT)
+               TW_AUTH_TOKEN=app["auth_token"], TW_API_KEY=key["sid"],
+               TW_API_SECRET=key["secret"], TW_TO=TO, TW_OPTED_OUT=OPTED_OUT)
     cp = subprocess.run([node, "--test", "twilio_sdk.test.mjs"], cwd=COMPAT, env=env,
                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert cp.returncode == 0, f"node --test failed:\n{cp.stdout[-6000:]}\n{cp.stderr[-3000:]}"
-    assert "# fail 0" in cp.stdout and "# pass 7" in cp.stdout, cp.stdout[-3000:]
+    assert "# fail 0" in cp.stdout and "# pass 8" in cp.stdout, cp.stdout[-3000:]

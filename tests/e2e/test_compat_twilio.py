@@ -281,3 +281,29 @@ def test_no_status_callback_without_a_url(gw):
         assert all(sid not in r["body"].decode() for r in rcv.seen())
     finally:
         rcv.close()
+
+
+def test_api_keys_of_an_app(gw):
+    app = make_app(gw)
+    other = make_app(gw, name="other")
+    r = gw.srv.post(f"/v1/apps/{app['id']}/keys", json={"name": "ci"})
+    assert r.status_code == 201, r.text
+    k = r.json()
+    assert re.fullmatch(r"SK[0-9a-f]{32}", k["sid"]) and re.fullmatch(r"[0-9a-f]{32}", k["secret"])
+    listed = gw.srv.get(f"/v1/apps/{app['id']}/keys").json()["data"]
+    assert listed == [{"sid": k["sid"], "name": "ci", "created_at": k["created_at"]}]
+    url = f"{gw.srv.url}/2010-04-01/Accounts/{app['account_sid']}/Messages.json"
+    r = requests.post(url, headers=basic(k["sid"], k["secret"]), data={"To": TO, "Body": "k"},
+                      timeout=10)
+    assert r.status_code == 201 and r.json()["account_sid"] == app["account_sid"], r.text
+    # the key is the app's only: not another app's, not with a wrong secret
+    r = requests.get(f"{gw.srv.url}/2010-04-01/Accounts/{other['account_sid']}/Messages.json",
+                     headers=basic(k["sid"], k["secret"]), timeout=10)
+    assert_tw_error(r, 401, 20003)
+    assert_tw_error(requests.get(url, headers=basic(k["sid"], "0" * 32), timeout=10), 401, 20003)
+    assert gw.srv.delete(f"/v1/apps/{app['id']}/keys/{k['sid']}").status_code == 204
+    assert_tw_error(requests.get(url, headers=basic(k["sid"], k["secret"]), timeout=10), 401, 20003)
+    assert_problem(gw.srv.delete(f"/v1/apps/{app['id']}/keys/{k['sid']}"), 404, "not_found")
+    actions = [a["action"] for a in gw.srv.get("/v1/audit").json()["data"]]
+    assert "app.key_create" in actions and "app.key_revoke" in actions
+    assert k["secret"] not in str(gw.srv.get("/v1/audit").json())

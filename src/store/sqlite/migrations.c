@@ -414,7 +414,17 @@ const sg_migration sg_sqlite_migrations[] = {
      "  created_at INTEGER NOT NULL"
      ");"
      "CREATE INDEX app_callbacks_due ON app_callbacks (next_attempt_at) WHERE state = 'pending';"
-     "CREATE INDEX app_callbacks_message ON app_callbacks (message_id);"},
+     "CREATE INDEX app_callbacks_message ON app_callbacks (message_id);"
+     /* API keys of an app ("SK" + the 128 bits of the id as the Basic user; only
+      * a SHA-256 of the secret is kept) */
+     "CREATE TABLE app_keys ("
+     "  id TEXT PRIMARY KEY,"
+     "  app_id TEXT NOT NULL,"
+     "  name TEXT NOT NULL DEFAULT '',"
+     "  secret_hash TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX app_keys_app ON app_keys (app_id, id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -172,6 +172,12 @@ static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = step_done(c, st, e, "removing the app");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", (const char *)arg);
+    if (err)
+        return err;
+    st = prep(c, "DELETE FROM app_keys WHERE app_id = ?1");
+    if (st)
+        sq_bind_text(st, 1, arg);
+    err = step_done(c, st, e, "removing the app's keys");
     return err ? err : sq_keys_bump(c, e);
 }
 
@@ -416,4 +422,123 @@ sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
     cb_done_arg a = {id, delivered, delivered ? 0 : next_attempt_at, at, attempts, http_status,
                      error};
     return sq_write_sync(s, cb_done_fn, &a, e);
+}
+
+/* ---- API keys of apps ------------------------------------------------------------- */
+
+static sg_err app_key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const sg_app_key *k = arg;
+    sqlite3_stmt *st = prep(c, "INSERT INTO app_keys (id, app_id, name, secret_hash, created_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (st) {
+        sq_bind_text(st, 1, k->id);
+        sq_bind_text(st, 2, k->app_id);
+        sq_bind_text(st, 3, k->name);
+        sq_bind_text(st, 4, k->secret_hash);
+        sqlite3_bind_int64(st, 5, k->created_at);
+    }
+    return step_done(c, st, e, "creating the app's key");
+}
+
+sg_err sg_store_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e)
+{
+    return sq_write_sync(s, app_key_insert_fn, (void *)k, e);
+}
+
+static void app_key_row(sqlite3_stmt *st, sg_app_key *k)
+{
+    memset(k, 0, sizeof *k);
+    sq_col_copy(st, 0, k->id, sizeof k->id);
+    sq_col_copy(st, 1, k->app_id, sizeof k->app_id);
+    sq_col_copy(st, 2, k->name, sizeof k->name);
+    sq_col_copy(st, 3, k->secret_hash, sizeof k->secret_hash);
+    k->created_at = sqlite3_column_int64(st, 4);
+}
+
+/* Rows of sql (one text parameter) into *out: at most one when one is true. */
+static sg_err app_keys_read(sg_store *s, const char *sql, const char *param, sg_app_key **out,
+                            size_t *n)
+{
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prep(c, sql);
+    int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+    size_t cap = 0;
+    sg_err err = SG_OK;
+    if (st)
+        sq_bind_text(st, 1, param);
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            sg_app_key *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                err = SG_ERR_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        app_key_row(st, &(*out)[(*n)++]);
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sq_map_rc(rc);
+    sqlite3_finalize(st);
+    sq_reader_release(s, c);
+    if (err) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+sg_err sg_store_app_key_get(sg_store *s, const char *id, sg_app_key *out)
+{
+    sg_app_key *rows;
+    size_t n;
+    sg_err err = app_keys_read(s, "SELECT id, app_id, name, secret_hash, created_at FROM app_keys "
+                                  "WHERE id = ?1",
+                               id, &rows, &n);
+    if (!err && n == 0)
+        err = SG_ERR_NOT_FOUND;
+    if (!err)
+        *out = rows[0];
+    free(rows);
+    return err;
+}
+
+sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, size_t *n)
+{
+    return app_keys_read(s, "SELECT id, app_id, name, '', created_at FROM app_keys "
+                            "WHERE app_id = ?1 ORDER BY id",
+                         app_id, out, n);
+}
+
+typedef struct key_del_arg {
+    const char *app_id, *id;
+} key_del_arg;
+
+static sg_err app_key_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    const key_del_arg *a = arg;
+    sqlite3_stmt *st = prep(c, "DELETE FROM app_keys WHERE id = ?1 AND app_id = ?2");
+    if (st) {
+        sq_bind_text(st, 1, a->id);
+        sq_bind_text(st, 2, a->app_id);
+    }
+    sg_err err = step_done(c, st, e, "revoking the app's key");
+    if (!err && sqlite3_changes(c->db) == 0)
+        return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no key %.64s of this app", a->id);
+    return err ? err : sq_keys_bump(c, e);
+}
+
+sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e)
+{
+    key_del_arg a = {app_id, id};
+    return sq_write_sync(s, app_key_delete_fn, &a, e);
 }
