@@ -7,7 +7,9 @@
  *    send_at (strings), validity_seconds (1..36000), track_clicks (true), or is
  *    refused with HTTP 400, a Twilio code and a message;
  *  - the StatusCallback handed back is the form's first value, never empty;
- *  - a SID that reads as a message id maps back to the same SID (lower-cased). */
+ *  - a SID that reads as a message id maps back to the same SID (lower-cased);
+ *  - the <Message> text read from a TwiML answer is NUL-terminated within its
+ *    buffer and not empty when found. */
 #include "fuzz_common.h"
 
 #include "compat/twilio_wire.h"
@@ -60,12 +62,22 @@ static void check_sid(const uint8_t *data, size_t size)
     FUZZ_CHECK(strcmp(sid, back) == 0, "%s -> %s -> %s", sid, id, back);
 }
 
+static void check_twiml(const uint8_t *data, size_t size)
+{
+    char out[32];
+    memset(out, 'x', sizeof out);
+    bool got = sg_tw_twiml_message((const char *)data, size, out, sizeof out);
+    FUZZ_CHECK(memchr(out, '\0', sizeof out) != NULL || !got, "no NUL in the text");
+    FUZZ_CHECK(!got || out[0], "found but empty");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
     if (!ready)
         ready = sg_crypto_init() == SG_OK;
     check_sid(data, size);
+    check_twiml(data, size);
     sg_form f;
     if (sg_form_parse((const char *)data, size, &f) != SG_OK)
         return 0;

@@ -1,5 +1,7 @@
 #include "compat/twilio_callbacks.h"
+#include "api/accept.h"
 #include "api/app_accounts.h"
+#include "dispatch/dispatcher.h"
 #include "compat/twilio_wire.h"
 #include "core/backoff.h"
 #include "core/outbound_policy.h"
@@ -18,7 +20,7 @@
 #define CLAIM_MAX    16
 #define LEASE_MS     60000
 #define TIMEOUT_MS   5000
-#define ANSWER_MAX   4096
+#define ANSWER_MAX   65536 /* TwiML answers: Twilio takes 64 kB at most */
 #define MAX_ATTEMPTS 10
 
 static const sg_backoff retry = {5000, 600000, MAX_ATTEMPTS};
@@ -39,9 +41,11 @@ static const char *policy_check(void *ctx, const struct sockaddr *addr)
     return v == SG_OUTBOUND_OK ? NULL : sg_outbound_reason(v);
 }
 
-/* The callback's form, in Twilio's parameters, onto body. */
-static sg_err callback_form(const sg_app_callback *cb, const char *account_sid, sg_buf *body)
+/* A status callback's form, in Twilio's parameters, onto body. */
+static sg_err status_form(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
+                          sg_buf *body)
 {
+    (void)w;
     char sid[SG_TW_SID_MAX] = "", code[16];
     sg_tw_message_sid(cb->message_id, sid);
     int ec = sg_tw_error_code(cb->error_code);
@@ -58,67 +62,137 @@ static sg_err callback_form(const sg_app_callback *cb, const char *account_sid, 
     return err ? err : sg_form_add(body, "ApiVersion", SG_TW_API_VERSION);
 }
 
-/* POST body to cb's URL signed under token; the answer's status into *status
- * (0: none) and why it failed into why. True on a 2xx answer. */
-static bool post_signed(sg_tw_callbacks *w, const sg_app_callback *cb, const char *token,
-                        const sg_buf *body, int *status, char *why, size_t cap)
+/* An inbound message's form, as Twilio posts it to a number's messaging URL,
+ * onto body. */
+static sg_err inbound_form(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
+                           sg_buf *body)
 {
-    sg_form params;
-    char sig[SG_TWILIO_SIG_MAX], sig_line[SG_HTTP_HEADER_LINE_MAX];
-    if (sg_form_parse(sg_buf_cstr(body), body->len, &params) != SG_OK) {
-        snprintf(why, cap, "cannot read back the form");
-        return false;
+    sg_message m;
+    char sid[SG_TW_SID_MAX] = "", segments[16];
+    if (sg_store_message_get(w->app->store, cb->message_id, &m) != SG_OK)
+        return SG_ERR_NOT_FOUND;
+    sg_tw_message_sid(cb->message_id, sid);
+    snprintf(segments, sizeof segments, "%u", m.segments ? m.segments : 1);
+    sg_err err = sg_form_add(body, "MessageSid", sid);
+    err = err ? err : sg_form_add(body, "SmsSid", sid);
+    err = err ? err : sg_form_add(body, "SmsMessageSid", sid);
+    err = err ? err : sg_form_add(body, "AccountSid", account_sid);
+    err = err ? err : sg_form_add(body, "From", cb->from);
+    err = err ? err : sg_form_add(body, "To", cb->to);
+    err = err ? err : sg_form_add(body, "Body", m.body ? m.body : "");
+    err = err ? err : sg_form_add(body, "NumMedia", "0");
+    err = err ? err : sg_form_add(body, "NumSegments", segments);
+    err = err ? err : sg_form_add(body, "SmsStatus", "received");
+    err = err ? err : sg_form_add(body, "ApiVersion", SG_TW_API_VERSION);
+    sg_message_free(&m);
+    return err;
+}
+
+/* Send the TwiML answer's <Message> text back to the inbound message's sender
+ * as the app (an ordinary message of the app: opt-outs and limits apply). */
+static void send_reply(sg_tw_callbacks *w, const sg_app_account *acct, const sg_app_callback *cb,
+                       const char *text);
+
+/* The kinds of callback: how each builds its form, and whether its answer is
+ * read (TwiML). */
+static const struct {
+    const char *kind;
+    sg_err (*form)(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
+                   sg_buf *body);
+    bool reads_answer;
+} kinds[] = {
+    {"status", status_form, false},
+    {"inbound", inbound_form, true},
+};
+
+/* Send form (signed under token) to cb's URL: POSTed, or in the query of a GET
+ * (inbound_method GET; then the signature covers the URL alone). The answer's
+ * status into *status (0: none), its body into answer when reads (a TwiML
+ * answer), why it failed into why. True on a 2xx answer. */
+static bool send_signed(sg_tw_callbacks *w, const sg_app_callback *cb, const char *token,
+                        const sg_buf *form, bool reads, sg_buf *answer, int *status, char *why,
+                        size_t cap)
+{
+    bool get = strcmp(cb->method, "GET") == 0;
+    sg_buf url;
+    sg_buf_init(&url, SG_HTTP_HEADER_LINE_MAX + sizeof cb->url);
+    sg_buf_append_str(&url, cb->url);
+    if (get) {
+        sg_buf_append_str(&url, strchr(cb->url, '?') ? "&" : "?");
+        sg_buf_append(&url, sg_buf_cstr(form), form->len);
     }
-    sg_twilio_sign(token, cb->url, &params, sig);
-    sg_form_free(&params);
-    snprintf(sig_line, sizeof sig_line, "X-Twilio-Signature: %s", sig);
-    const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", sig_line};
-    sg_http_request r = {
-        .method = "POST", .url = cb->url, .headers = headers, .n_headers = 2,
-        .body = sg_buf_cstr(body), .body_len = body->len, .connect_timeout_ms = TIMEOUT_MS,
-        .timeout_ms = TIMEOUT_MS, .user_agent = "smsgate", .answer_max = ANSWER_MAX,
-        .answer_discard = true, .answer_overflow = SG_HTTP_OVERFLOW_CUT,
-        .addr_check = policy_check, .addr_ctx = (void *)w->policy,
-    };
+    sg_form params = {0};
+    char sig[SG_TWILIO_SIG_MAX], sig_line[SG_HTTP_HEADER_LINE_MAX];
+    bool ok = false;
     sg_http_call call = {0};
     sg_error e = {0};
     *status = 0;
+    if (!get && sg_form_parse(sg_buf_cstr(form), form->len, &params) != SG_OK) {
+        snprintf(why, cap, "cannot read back the form");
+        goto out;
+    }
+    sg_twilio_sign(token, sg_buf_cstr(&url), get ? NULL : &params, sig);
+    snprintf(sig_line, sizeof sig_line, "X-Twilio-Signature: %s", sig);
+    const char *headers[] = {sig_line, "Content-Type: application/x-www-form-urlencoded"};
+    sg_http_request r = {
+        .method = get ? "GET" : "POST", .url = sg_buf_cstr(&url), .headers = headers,
+        .n_headers = get ? 1 : 2, .body = get ? NULL : sg_buf_cstr(form),
+        .body_len = get ? 0 : form->len, .connect_timeout_ms = TIMEOUT_MS,
+        .timeout_ms = TIMEOUT_MS, .user_agent = "smsgate", .answer_max = ANSWER_MAX,
+        .answer_discard = !reads, .answer_overflow = SG_HTTP_OVERFLOW_CUT,
+        .addr_check = policy_check, .addr_ctx = (void *)w->policy,
+    };
     if (sg_http_call_init(&call, NULL, &r, &e) != SG_OK) {
         snprintf(why, cap, "%s", e.message);
-        sg_http_call_free(&call);
-        return false;
+        goto out;
     }
     CURLcode rc = sg_http_call_perform(&call);
     *status = (int)sg_http_call_status(&call);
     sg_http_call_error(&call, rc, why, cap);
     if (rc == CURLE_OK && (*status < 200 || *status >= 300))
         snprintf(why, cap, "answered HTTP %d", *status);
+    ok = rc == CURLE_OK && *status >= 200 && *status < 300;
+    if (ok && reads)
+        sg_buf_append(answer, sg_http_body_data(&call.answer), sg_http_body_len(&call.answer));
+out:
     sg_http_call_free(&call);
-    return rc == CURLE_OK && *status >= 200 && *status < 300;
+    sg_form_free(&params);
+    sg_buf_free(&url);
+    return ok;
 }
 
 /* One attempt at cb, and its outcome recorded. */
 static void deliver(sg_tw_callbacks *w, const sg_app_callback *cb)
 {
     sg_app_account acct;
-    char *token = NULL, account_sid[SG_ACCOUNT_SID_MAX], why[256] = "";
+    char *token = NULL, account_sid[SG_ACCOUNT_SID_MAX], why[256] = "", reply[1601];
     int status = 0;
     bool ok = false;
     unsigned attempts = cb->attempts + 1;
-    sg_buf body;
-    sg_buf_init(&body, 8192);
-    if (sg_store_app_get(w->app->store, cb->app_id, &acct) != SG_OK) {
-        snprintf(why, sizeof why, "the app is removed");
+    size_t k = 0;
+    while (k < sizeof kinds / sizeof *kinds && strcmp(kinds[k].kind, cb->kind) != 0)
+        k++;
+    sg_buf body, answer;
+    sg_buf_init(&body, 16384);
+    sg_buf_init(&answer, ANSWER_MAX);
+    if (k == sizeof kinds / sizeof *kinds || sg_store_app_get(w->app->store, cb->app_id, &acct)) {
+        snprintf(why, sizeof why, k < sizeof kinds / sizeof *kinds ? "the app is removed"
+                                                                  : "unknown kind");
         attempts = MAX_ATTEMPTS; /* nobody to sign for: give up now */
     } else if (sg_app_account_token(w->app, &acct, &token) != SG_OK) {
         snprintf(why, sizeof why, "cannot open the app's token (master key changed?)");
     } else {
         sg_app_account_sid(acct.id, account_sid);
-        ok = callback_form(cb, account_sid, &body) == SG_OK &&
-             post_signed(w, cb, token, &body, &status, why, sizeof why);
+        ok = kinds[k].form(w, cb, account_sid, &body) == SG_OK &&
+             send_signed(w, cb, token, &body, kinds[k].reads_answer, &answer, &status, why,
+                         sizeof why);
     }
+    if (ok && kinds[k].reads_answer &&
+        sg_tw_twiml_message(sg_buf_cstr(&answer), answer.len, reply, sizeof reply))
+        send_reply(w, &acct, cb, reply);
     sg_secret_free(token);
     sg_buf_free(&body);
+    sg_buf_free(&answer);
     int64_t now = sg_time_now_ms();
     int64_t next = sg_backoff_exhausted(&retry, attempts)
                        ? 0
@@ -131,6 +205,71 @@ static void deliver(sg_tw_callbacks *w, const sg_app_callback *cb)
                                    now, &e) != SG_OK)
         sg_log(SG_LOG_WARN, "app_callback_record_failed", "id=%lld error=\"%s\"", cb->id,
                e.message);
+}
+
+/* A message insert waited for (the worker has its own thread to block). */
+typedef struct sync_insert {
+    sg_insert_req ins;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool done;
+} sync_insert;
+
+static void sync_done(sg_insert_req *r)
+{
+    sync_insert *si = (sync_insert *)r;
+    pthread_mutex_lock(&si->m);
+    si->done = true;
+    pthread_cond_signal(&si->cv);
+    pthread_mutex_unlock(&si->m);
+}
+
+static sg_err insert_wait(sg_store *store, sg_message *m)
+{
+    sync_insert si = {.ins = {.msgs = m, .n = 1, .done = sync_done}};
+    pthread_mutex_init(&si.m, NULL);
+    pthread_cond_init(&si.cv, NULL);
+    sg_err err = sg_store_messages_insert(store, &si.ins);
+    if (!err) {
+        pthread_mutex_lock(&si.m);
+        while (!si.done)
+            pthread_cond_wait(&si.cv, &si.m);
+        pthread_mutex_unlock(&si.m);
+        err = si.ins.err;
+    }
+    sg_insert_req_clear(&si.ins);
+    pthread_cond_destroy(&si.cv);
+    pthread_mutex_destroy(&si.m);
+    return err;
+}
+
+static void send_reply(sg_tw_callbacks *w, const sg_app_account *acct, const sg_app_callback *cb,
+                       const char *text)
+{
+    json_t *obj = json_pack("{s:s, s:s}", "to", cb->from, "body", text);
+    if (cb->to[0] == '+')
+        json_object_set_new(obj, "from", json_string(cb->to));
+    if (acct->provider_id[0])
+        json_object_set_new(obj, "provider", json_string(acct->provider_id));
+    sg_message m;
+    const sg_provider *prov;
+    sg_reject rej;
+    sg_provider_set *set = sg_registry_get(w->app->registry);
+    bool ok = sg_accept_message(w->app, set, obj, sg_time_now_ms(), &m, &prov, &rej);
+    sg_registry_release(w->app->registry, set);
+    json_decref(obj);
+    if (!ok) {
+        sg_log(SG_LOG_INFO, "app_reply_refused", "app=%s code=%s detail=\"%s\"", acct->id,
+               rej.code, rej.detail);
+        return;
+    }
+    snprintf(m.app_id, sizeof m.app_id, "%s", acct->id);
+    sg_err err = insert_wait(w->app->store, &m);
+    if (err)
+        sg_log(SG_LOG_WARN, "app_reply_failed", "app=%s error=%s", acct->id, sg_strerror(err));
+    else if (w->app->dispatcher)
+        sg_dispatcher_wake(w->app->dispatcher);
+    sg_message_free(&m);
 }
 
 static bool stopping(sg_tw_callbacks *w)

@@ -248,3 +248,82 @@ refuse:
     json_decref(obj);
     return NULL;
 }
+
+/* The element <name ...>…</name> in [p, end): the text between into *text and
+ * *text_len; false when absent or empty (<name/>). */
+static bool element(const char *p, const char *end, const char *name, const char **text,
+                    size_t *text_len)
+{
+    size_t n = strlen(name);
+    for (; p + n + 1 < end; p++) {
+        if (p[0] != '<' || memcmp(p + 1, name, n) != 0 || (p[n + 1] != '>' && p[n + 1] != ' '))
+            continue;
+        const char *open_end = memchr(p, '>', (size_t)(end - p));
+        if (!open_end || open_end[-1] == '/')
+            return false;
+        const char *q = open_end + 1;
+        for (; q + n + 2 < end + 1; q++) {
+            if (q[0] == '<' && q[1] == '/' && (size_t)(end - q) >= n + 3 &&
+                memcmp(q + 2, name, n) == 0 && q[n + 2] == '>') {
+                *text = open_end + 1;
+                *text_len = (size_t)(q - *text);
+                return *text_len > 0;
+            }
+        }
+        return false;
+    }
+    return false;
+}
+
+/* Decode the XML entities of [p, p + len) into out (cap bytes). */
+static void unescape(const char *p, size_t len, char *out, size_t cap)
+{
+    static const struct {
+        const char *ent;
+        char c;
+    } named[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        size_t k = 0, n = 0;
+        while (p[i] == '&' && k < sizeof named / sizeof *named &&
+               !(len - i >= (n = strlen(named[k].ent)) && memcmp(p + i, named[k].ent, n) == 0))
+            k++;
+        if (p[i] == '&' && k < sizeof named / sizeof *named) {
+            out[o++] = named[k].c;
+            i += n;
+            continue;
+        }
+        if (p[i] == '&' && i + 3 < len && p[i + 1] == '#') {
+            bool hex = p[i + 2] == 'x';
+            size_t j = i + 2 + hex;
+            long v = 0;
+            for (; j < len && j < i + 8; j++) {
+                int d = hex ? sg_hex_value(p[j]) : p[j] >= '0' && p[j] <= '9' ? p[j] - '0' : -1;
+                if (d < 0)
+                    break;
+                v = v * (hex ? 16 : 10) + d;
+            }
+            if (j < len && p[j] == ';' && v > 0 && v < 128) {
+                out[o++] = (char)v;
+                i = j + 1;
+                continue;
+            }
+        }
+        out[o++] = p[i++];
+    }
+    out[o] = '\0';
+}
+
+bool sg_tw_twiml_message(const char *xml, size_t len, char *out, size_t cap)
+{
+    const char *text, *body;
+    size_t text_len, body_len;
+    if (cap == 0 || !element(xml, xml + len, "Message", &text, &text_len))
+        return false;
+    if (element(text, text + text_len, "Body", &body, &body_len)) {
+        text = body;
+        text_len = body_len;
+    }
+    unescape(text, text_len, out, cap);
+    return out[0] != '\0';
+}

@@ -62,4 +62,11 @@ typedef struct sg_tw_fail {
 json_t *sg_tw_create_request(const sg_form *f, const char **status_callback,
                              const char **messaging_service, sg_tw_fail *fail);
 
+/* The text of the first <Message> of a TwiML answer (its <Body> when it has
+ * one), XML entities decoded (&amp; &lt; &gt; &quot; &apos; and &#N; / &#xN;
+ * below 128), into out (cap bytes, cut to fit). False when there is no
+ * <Message> or its text is empty. Not an XML parser: TwiML's one element a
+ * messaging answer has is found by name. */
+bool sg_tw_twiml_message(const char *xml, size_t len, char *out, size_t cap);
+
 #endif

@@ -1079,10 +1079,14 @@ sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *
                                    sg_error *e);
 
 /* A Twilio-format status callback owed to an app (queued with the status change
- * that caused it, so none is lost): the message's status and error code, numbers
- * as they were then. */
+ * that caused it, so none is lost: the message's status and error code, numbers
+ * as they were then), or an inbound message to forward to its inbound_url
+ * (queued with the inbound message, when the last message smsgate sent to its
+ * sender was the app's). */
 typedef struct sg_app_callback {
     long long id;
+    char kind[8];   /* status | inbound (message_id: the inbound message) */
+    char method[8]; /* POST | GET */
     char app_id[SG_ID_MAX];
     char message_id[SG_ID_MAX];
     char url[512];

@@ -4,15 +4,19 @@
 // Twilio's types. Run by tests/e2e/test_compat_sdk.py, which starts smsgate and
 // the Twilio simulator and passes the app's credentials in the environment:
 // SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_API_KEY and TW_API_SECRET (an
-// API key of the app), TW_TO (a mobile number), TW_OPTED_OUT (an opted-out number). Status callbacks are received here and
+// API key of the app), TW_TO (a mobile number), TW_OPTED_OUT (an opted-out number),
+// SIM_URL and INBOUND_URL (the Twilio simulator and smsgate's inbound webhook of
+// its provider, to inject a reply). Status callbacks are received here and
 // checked with the SDK's own twilio.validateRequest.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { test } from "node:test";
 import twilio from "twilio";
 
-const { SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_API_KEY, TW_API_SECRET, TW_TO, TW_OPTED_OUT } =
-  process.env;
+const {
+  SMSGATE_URL, TW_ACCOUNT_SID, TW_AUTH_TOKEN, TW_API_KEY, TW_API_SECRET, TW_TO, TW_OPTED_OUT, SIM_URL,
+  INBOUND_URL, INBOUND_RECEIVER_PORT,
+} = process.env;
 const FROM = "+15005550006";
 
 // The one change an application makes: its base URL (client.api.baseUrl).
@@ -111,8 +115,9 @@ test("RestException 20003: wrong token", async () => {
   assert.equal(e.code, 20003);
 });
 
-/** A loopback receiver of form POSTs: its URL and the requests it got. */
-async function receiver() {
+/** A loopback receiver of form POSTs: its URL and the requests it got; it
+ * answers TwiML (twiml: a MessagingResponse, or none). */
+async function receiver(port = 0, twiml = null) {
   const got = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -120,10 +125,10 @@ async function receiver() {
     req.on("end", () => {
       got.push({ path: req.url, headers: req.headers, params: Object.fromEntries(new URLSearchParams(body)) });
       res.writeHead(200, { "Content-Type": "text/xml" });
-      res.end("<Response/>");
+      res.end(twiml ? twiml.toString() : "<Response/>");
     });
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  await new Promise((ok) => server.listen(port, "127.0.0.1", ok));
   return { url: `http://127.0.0.1:${server.address().port}`, got, close: () => server.close() };
 }
 
@@ -154,6 +159,37 @@ test("status callbacks in Twilio's format pass twilio.validateRequest", async ()
     assert.ok(sig, "signed");
     assert.equal(twilio.validateRequest(TW_AUTH_TOKEN, sig, url, cb.params), true);
     assert.equal(twilio.validateRequest("0".repeat(32), sig, url, cb.params), false);
+  } finally {
+    r.close();
+  }
+});
+
+test("an inbound reply passes twilio.validateRequest; the TwiML <Message> answer is sent", async () => {
+  const twiml = new twilio.twiml.MessagingResponse();
+  twiml.message("Got it <3 & thanks");
+  const r = await receiver(Number(INBOUND_RECEIVER_PORT), twiml);
+  try {
+    const url = `${r.url}/inbound`; // the app's inbound_url, set by the test that runs this file
+    await client.messages.create({ to: TW_TO, from: FROM, body: "Reply to me" });
+    const inj = await fetch(`${SIM_URL}/sim/inbound`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: INBOUND_URL, from: TW_TO, to: FROM, body: "Hi smsgate" }),
+    });
+    assert.equal(inj.status, 200);
+    const got = await waitFor(() => r.got.find((g) => g.params.Body === "Hi smsgate"), "the inbound message");
+    assert.equal(got.params.From, TW_TO);
+    assert.equal(got.params.SmsStatus, "received");
+    assert.equal(got.params.AccountSid, TW_ACCOUNT_SID);
+    const sig = got.headers["x-twilio-signature"];
+    assert.equal(twilio.validateRequest(TW_AUTH_TOKEN, sig, url, got.params), true);
+    const sent = async () => (await client.messages.list({ to: TW_TO, limit: 20 }))
+      .find((m) => m.body === "Got it <3 & thanks");
+    const deadline = Date.now() + 10000;
+    let reply;
+    while (!(reply = await sent()) && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+    assert.ok(reply, "the TwiML reply was sent as the app's message");
+    assert.equal(reply.direction, "outbound-api");
   } finally {
     r.close();
   }

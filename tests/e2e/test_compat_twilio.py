@@ -307,3 +307,102 @@ def test_api_keys_of_an_app(gw):
     actions = [a["action"] for a in gw.srv.get("/v1/audit").json()["data"]]
     assert "app.key_create" in actions and "app.key_revoke" in actions
     assert k["secret"] not in str(gw.srv.get("/v1/audit").json())
+
+
+class TwimlReceiver:
+    """A loopback messaging URL: records each request, answers TwiML with a
+    <Message> of `reply` (none when empty)."""
+
+    def __init__(self, reply=""):
+        import http.server
+        import threading
+        self.requests, outer = [], self
+        self.reply = reply
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, body):
+                outer.requests.append({"path": self.path, "headers": dict(self.headers),
+                                       "body": body})
+                msg = f"<Message>{outer.reply}</Message>" if outer.reply else ""
+                data = f'<?xml version="1.0" encoding="UTF-8"?><Response>{msg}</Response>'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                self.answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+
+            def do_GET(self):
+                self.answer("")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms?app=crm"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def inject_inbound(gw, body, sender=TO):
+    r = requests.post(gw.sim.url + "/sim/inbound", json={
+        "url": gw.provider["callback_urls"]["inbound"], "from": sender, "to": "+15005550006",
+        "body": body}, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def test_inbound_reply_is_forwarded_signed_and_its_twiml_message_sent(gw):
+    rcv = TwimlReceiver(reply="Thanks &amp; bye")
+    try:
+        app = make_app(gw, inbound_url=rcv.url)
+        sid = tw(gw, app, "POST", ".json", data={"To": TO, "Body": "Reply YES"}).json()["sid"]
+        wait_for(lambda: tw(gw, app, "GET", f"/{sid}.json").json()["status"] == "sent",
+                 what="the app's message to be sent")
+        inject_inbound(gw, "YES please")
+        got = wait_for(lambda: rcv.requests, what="the inbound message at the app's URL")[0]
+        params = dict(urllib.parse.parse_qsl(got["body"]))
+        assert params["Body"] == "YES please" and params["From"] == TO, params
+        assert params["SmsStatus"] == "received" and params["AccountSid"] == app["account_sid"]
+        assert params["MessageSid"] == params["SmsSid"] == params["SmsMessageSid"]
+        assert SID_RE.match(params["MessageSid"]) and params["NumMedia"] == "0"
+        assert got["headers"]["X-Twilio-Signature"] == twilio_signature(
+            app["auth_token"], rcv.url, params)
+        # the TwiML <Message> went back to the sender as the app's message
+        def reply():
+            ms = tw(gw, app, "GET", ".json", params={"To": TO}).json()["messages"]
+            return [m for m in ms if m["body"] == "Thanks & bye"]
+        wait_for(reply, what="the TwiML reply as the app's message")
+        wait_for(lambda: any(s["body"] == "Thanks & bye" for s in gw.sim.messages()),
+                 what="the reply at the provider")
+    finally:
+        rcv.close()
+
+
+def test_stop_is_handled_by_smsgate_and_still_forwarded(gw):
+    rcv = TwimlReceiver(reply="We will miss you")
+    try:
+        app = make_app(gw, inbound_url=rcv.url, inbound_method="GET")
+        tw(gw, app, "POST", ".json", data={"To": TO, "Body": "news"})
+        wait_for(lambda: any(s["to"] == TO for s in gw.sim.messages()), what="the app's message")
+        inject_inbound(gw, "STOP")
+        wait_for(lambda: gw.srv.get("/v1/optouts").json()["data"], what="the opt-out")
+        got = wait_for(lambda: rcv.requests, what="STOP forwarded to the app")[0]
+        path, _, query = got["path"].partition("?")
+        params = dict(urllib.parse.parse_qsl(query))
+        assert params["Body"] == "STOP" and params["app"] == "crm", params
+        assert got["headers"]["X-Twilio-Signature"] == twilio_signature(
+            app["auth_token"], "http://127.0.0.1:%d%s" % (rcv.server.server_address[1],
+                                                          got["path"]), {})
+        # the app's TwiML answer is refused: the number just opted out
+        wait_for(lambda: "app_reply_refused" in gw.srv.proc.stderr() + gw.srv.proc.stdout(),
+                 what="the TwiML reply to be refused")
+        assert "opted_out" in gw.srv.proc.stderr() + gw.srv.proc.stdout()
+        assert not any(s["body"] == "We will miss you" for s in gw.sim.messages())
+    finally:
+        rcv.close()

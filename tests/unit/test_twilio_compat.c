@@ -195,12 +195,45 @@ static void create_forms(void **state)
     }
 }
 
+/* The text of a TwiML answer's first <Message>, as twilio-node's
+ * MessagingResponse writes it (providers.md A.8) and by hand. */
+static void twiml_messages(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *xml, *want; /* want NULL: no message */
+    } rows[] = {
+        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>Hello &amp; "
+         "&lt;bye&gt;</Message></Response>",
+         "Hello & <bye>"},
+        {"<Response><Message to=\"+1555\" from=\"+1666\"><Body>b &#39;x&#x27;</Body>"
+         "<Media>https://x/i.png</Media></Message></Response>",
+         "b 'x'"},
+        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>", NULL},
+        {"<Response><Message/></Response>", NULL},
+        {"<Response><Message></Message></Response>", NULL},
+        {"<Response><Messages>no</Messages></Response>", NULL},
+        {"<Response><Message>unterminated", NULL},
+        {"<Response><Message>&bogus; &#999999; &#</Message></Response>", "&bogus; &#999999; &#"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        char out[64];
+        bool got = sg_tw_twiml_message(rows[i].xml, strlen(rows[i].xml), out, sizeof out);
+        if (got != (rows[i].want != NULL) || (got && strcmp(out, rows[i].want) != 0))
+            fail_msg("%s: got %s '%s'", rows[i].xml, got ? "true" : "false", got ? out : "");
+    }
+    char small[4];
+    assert_true(sg_tw_twiml_message("<Message>abcdef</Message>", 25, small, sizeof small));
+    assert_string_equal(small, "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sid_round_trip), cmocka_unit_test(sid_refusals),
         cmocka_unit_test(rfc2822_dates),  cmocka_unit_test(error_codes),
         cmocka_unit_test(resource_types), cmocka_unit_test(create_forms),
+        cmocka_unit_test(twiml_messages),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -395,10 +395,12 @@ const sg_migration sg_sqlite_migrations[] = {
      "  status_callback TEXT NOT NULL DEFAULT ''"
      ") WITHOUT ROWID;"
      "CREATE INDEX app_messages_app ON app_messages (app_id, message_id);"
-     /* Twilio-format status callbacks of app messages: queued in the transaction
-      * of the status change, delivered and retried by compat/twilio_callbacks.c */
+     /* Twilio-format status callbacks and inbound messages of apps: queued in the
+      * transaction of the change, delivered and retried by compat/twilio_callbacks.c */
      "CREATE TABLE app_callbacks ("
      "  id INTEGER PRIMARY KEY,"
+     "  kind TEXT NOT NULL DEFAULT 'status'," /* status | inbound */
+     "  method TEXT NOT NULL DEFAULT 'POST',"
      "  app_id TEXT NOT NULL,"
      "  message_id TEXT NOT NULL,"
      "  url TEXT NOT NULL,"

@@ -318,6 +318,26 @@ sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *
     "FROM app_messages a JOIN apps p ON p.id = a.app_id JOIN messages m ON m.id = a.message_id "   \
     "WHERE a.message_id = ?1 AND (a.status_callback != '' OR p.status_callback != '')"
 
+#define SQL_APP_INBOUND_QUEUE                                                                      \
+    "INSERT INTO app_callbacks (kind, method, app_id, message_id, url, status, to_number, "         \
+    "from_number, next_attempt_at, created_at) "                                                   \
+    "SELECT 'inbound', p.inbound_method, p.id, ?1, p.inbound_url, 'received', ?2, ?3, ?4, ?4 "      \
+    "FROM (SELECT id FROM messages WHERE to_number = ?3 AND direction = 'outbound' "               \
+    "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "                      \
+    "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url != ''"
+
+sg_err sq_app_inbound(conn *c, const sg_message *m, sg_error *e)
+{
+    sqlite3_stmt *st = sq_stmt_sql(c, S_APP_INBOUND_QUEUE, SQL_APP_INBOUND_QUEUE);
+    if (st) {
+        sq_bind_text(st, 1, m->id);
+        sq_bind_text(st, 2, m->to);
+        sq_bind_text(st, 3, m->from);
+        sqlite3_bind_int64(st, 4, m->created_at);
+    }
+    return sq_step_done(c, st, e, "queueing the inbound message for its app");
+}
+
 sg_err sq_app_status_callback(conn *c, const char *id, int64_t at, sg_error *e)
 {
     sqlite3_stmt *st = sq_stmt_sql(c, S_APP_CB_QUEUE, SQL_APP_CB_QUEUE);
@@ -347,6 +367,8 @@ static void cb_row(sqlite3_stmt *st, sg_app_callback *r)
     sq_col_copy(st, 6, r->to, sizeof r->to);
     sq_col_copy(st, 7, r->from, sizeof r->from);
     r->attempts = (unsigned)sqlite3_column_int(st, 8);
+    sq_col_copy(st, 9, r->kind, sizeof r->kind);
+    sq_col_copy(st, 10, r->method, sizeof r->method);
 }
 
 static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -357,7 +379,7 @@ static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                                "SELECT id FROM app_callbacks WHERE state = 'pending' AND "
                                "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?3) "
                                "RETURNING id, app_id, message_id, url, status, error_code, "
-                               "to_number, from_number, attempts");
+                               "to_number, from_number, attempts, kind, method");
     if (!st)
         return sq_db_error(c->db, sqlite3_errcode(c->db), e, "claiming app callbacks");
     sqlite3_bind_int64(st, 1, a->now);

@@ -75,7 +75,7 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (err)
         return err;
     snprintf(m->contact_id, sizeof m->contact_id, "%s", in->contact_id);
-    if ((err = sq_message_insert(c, m, e)))
+    if ((err = sq_message_insert(c, m, e)) || (err = sq_app_inbound(c, m, e)))
         return err;
     if (sq_webhook_mask(s, c) & sq_event_bit(SG_EVENT_MESSAGE_RECEIVED)) {
         char when[SG_TIME_STR_MAX];

@@ -161,6 +161,7 @@ enum sq_slot {
     S_APP_MSG_TAG,
     S_APP_MSG_OWNER,
     S_APP_CB_QUEUE,
+    S_APP_INBOUND_QUEUE,
     S__END
 };
 
@@ -323,6 +324,10 @@ sg_err sq_app_message_tag(conn *c, const sg_message *m, sg_error *e);
  * callback URL (its own or the app's), in the status change's transaction
  * (sqlite_apps.c; called by sq_emit_message_status). */
 sg_err sq_app_status_callback(conn *c, const char *id, int64_t at, sg_error *e);
+/* Queue inbound message m for the app whose message was the last one sent to
+ * m's sender, when that app has an inbound_url (sqlite_apps.c; called by the
+ * inbound insert). */
+sg_err sq_app_inbound(conn *c, const sg_message *m, sg_error *e);
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
                        sg_error *e);
 bool sq_optout_exists(conn *c, const char *phone);
