@@ -238,6 +238,31 @@ typedef struct sg_store_users_ops {
                           size_t *n);
 } sg_store_users_ops;
 
+/* App accounts of the compatible endpoints (docs/compat.md): apps, which app
+ * sent which message, the callbacks owed to them, their API keys. */
+typedef struct sg_store_apps_ops {
+    sg_err (*app_insert)(sg_store *s, const sg_app_account *a, sg_error *e);
+    sg_err (*app_get)(sg_store *s, const char *id_or_name, sg_app_account *out);
+    sg_err (*app_list)(sg_store *s, sg_app_account **out, size_t *n);
+    sg_err (*app_update)(sg_store *s, const sg_app_account *a, sg_error *e);
+    sg_err (*app_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*app_message_owner)(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
+                                char status_callback[512]);
+    sg_err (*app_message_ids)(sg_store *s, const sg_app_message_filter *f, char (**ids)[SG_ID_MAX],
+                              size_t *n, bool *has_more);
+    sg_err (*app_message_forget)(sg_store *s, const char *app_id, const char *message_id,
+                                 sg_error *e);
+    sg_err (*app_callback_claim)(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                                 sg_app_callback **out, size_t *n);
+    sg_err (*app_callback_done)(sg_store *s, long long id, bool delivered, int64_t next_attempt_at,
+                                unsigned attempts, int http_status, const char *error, int64_t at,
+                                sg_error *e);
+    sg_err (*app_key_insert)(sg_store *s, const sg_app_key *k, sg_error *e);
+    sg_err (*app_key_get)(sg_store *s, const char *id, sg_app_key *out);
+    sg_err (*app_key_list)(sg_store *s, const char *app_id, sg_app_key **out, size_t *n);
+    sg_err (*app_key_delete)(sg_store *s, const char *app_id, const char *id, sg_error *e);
+} sg_store_apps_ops;
+
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
     /* Open the store at target (the URL or path without a scheme store.c
@@ -261,6 +286,7 @@ struct sg_store_backend {
     const sg_store_webhooks_ops *webhooks;
     const sg_store_retention_ops *retention;
     const sg_store_users_ops *users;
+    const sg_store_apps_ops *apps;
 };
 
 /* The backends built into this binary. */

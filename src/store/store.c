@@ -662,3 +662,82 @@ sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
 {
     return s->be->users->audit_query(s, f, limit, out, n);
 }
+
+/* ---- app accounts ------------------------------------------------------------- */
+
+sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
+{
+    return s->be->apps->app_insert(s, a, e);
+}
+
+sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out)
+{
+    return s->be->apps->app_get(s, id_or_name, out);
+}
+
+sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n)
+{
+    return s->be->apps->app_list(s, out, n);
+}
+
+sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
+{
+    return s->be->apps->app_update(s, a, e);
+}
+
+sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->apps->app_delete(s, id, e);
+}
+
+sg_err sg_store_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
+                                  char status_callback[512])
+{
+    return s->be->apps->app_message_owner(s, message_id, app_id, status_callback);
+}
+
+sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
+                                char (**ids)[SG_ID_MAX], size_t *n, bool *has_more)
+{
+    return s->be->apps->app_message_ids(s, f, ids, n, has_more);
+}
+
+sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
+                                   sg_error *e)
+{
+    return s->be->apps->app_message_forget(s, app_id, message_id, e);
+}
+
+sg_err sg_store_app_callback_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                                   sg_app_callback **out, size_t *n)
+{
+    return s->be->apps->app_callback_claim(s, now, limit, lease_ms, out, n);
+}
+
+sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
+                                  int64_t next_attempt_at, unsigned attempts, int http_status,
+                                  const char *error, int64_t at, sg_error *e)
+{
+    return s->be->apps->app_callback_done(s, id, delivered, next_attempt_at, attempts, http_status,
+                                          error, at, e);
+}
+
+sg_err sg_store_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e)
+{
+    return s->be->apps->app_key_insert(s, k, e);
+}
+
+sg_err sg_store_app_key_get(sg_store *s, const char *id, sg_app_key *out)
+{
+    return s->be->apps->app_key_get(s, id, out);
+}
+
+sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, size_t *n)
+{
+    return s->be->apps->app_key_list(s, app_id, out, n);
+}
+
+sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e)
+{
+    return s->be->apps->app_key_delete(s, app_id, id, e);
+}

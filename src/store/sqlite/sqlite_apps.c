@@ -1,8 +1,10 @@
-/* App accounts (store.h): the applications that send through the compatible
- * endpoints, and which app sent which message. An app is read on every request
+/* App accounts (store.h; the apps block of store/backend.h): the applications
+ * that send through the compatible endpoints, which app sent which message, the
+ * Twilio-format callbacks owed to them, and their API keys. An app is read on every request
  * of the compatible endpoints, and a message of an app is tagged inside the
  * message's own insert, so those two statements are cached; the others run a
  * few times per administrator action and are prepared per call. */
+#include "store/backend.h"
 #include "store/sqlite/sqlite_internal.h"
 
 #include <stdio.h>
@@ -13,8 +15,9 @@
     "id, name, role, token_sealed, token_hash, provider_id, status_callback, inbound_url, "        \
     "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at"
 
-#define SQL_APP_GET       "SELECT " APP_COLS " FROM apps WHERE id = ?1 OR name = ?1"
-#define SQL_APP_MSG_TAG   "INSERT INTO app_messages (message_id, app_id, status_callback) VALUES (?1, ?2, ?3)"
+#define SQL_APP_GET "SELECT " APP_COLS " FROM apps WHERE id = ?1 OR name = ?1"
+#define SQL_APP_MSG_TAG                                                                            \
+    "INSERT INTO app_messages (message_id, app_id, status_callback) VALUES (?1, ?2, ?3)"
 #define SQL_APP_MSG_OWNER "SELECT app_id, status_callback FROM app_messages WHERE message_id = ?1"
 
 static sqlite3_stmt *prep(conn *c, const char *sql)
@@ -96,17 +99,17 @@ static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return name_taken(step_done(c, st, e, "creating the app"), a, e);
 }
 
-sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
+static sg_err sq_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
 {
     return sq_write_sync(s, app_insert_fn, (void *)a, e);
 }
 
-sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out)
+static sg_err sq_app_get(sg_store *s, const char *id_or_name, sg_app_account *out)
 {
     return sq_read_one_sql(s, S_APP_GET, SQL_APP_GET, id_or_name, app_row, out);
 }
 
-sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n)
+static sg_err sq_app_list(sg_store *s, sg_app_account **out, size_t *n)
 {
     conn *c = sq_reader_acquire(s);
     if (!c)
@@ -158,7 +161,7 @@ static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err ? err : sq_keys_bump(c, e); /* servers caching the app read it again */
 }
 
-sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
+static sg_err sq_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
 {
     return sq_write_sync(s, app_update_fn, (void *)a, e);
 }
@@ -181,7 +184,7 @@ static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err ? err : sq_keys_bump(c, e);
 }
 
-sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e)
+static sg_err sq_app_delete(sg_store *s, const char *id, sg_error *e)
 {
     return sq_write_sync(s, app_delete_fn, (void *)id, e);
 }
@@ -209,8 +212,8 @@ static void owner_row(sqlite3_stmt *st, void *out)
     sq_col_copy(st, 1, o->status_callback, 512);
 }
 
-sg_err sg_store_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
-                                  char status_callback[512])
+static sg_err sq_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
+                                   char status_callback[512])
 {
     owner_out o = {app_id, status_callback};
     app_id[0] = status_callback[0] = '\0';
@@ -246,8 +249,8 @@ static sqlite3_stmt *ids_query(conn *c, const sg_app_message_filter *f)
     return st;
 }
 
-sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
-                                char (**ids)[SG_ID_MAX], size_t *n, bool *has_more)
+static sg_err sq_app_message_ids(sg_store *s, const sg_app_message_filter *f,
+                                 char (**ids)[SG_ID_MAX], size_t *n, bool *has_more)
 {
     *ids = NULL;
     *n = 0;
@@ -301,8 +304,8 @@ static sg_err forget_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return step_done(c, st, e, "blanking the message's body");
 }
 
-sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
-                                   sg_error *e)
+static sg_err sq_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
+                                    sg_error *e)
 {
     forget_arg a = {app_id, message_id};
     return sq_write_sync(s, forget_fn, &a, e);
@@ -319,9 +322,9 @@ sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *
     "WHERE a.message_id = ?1 AND (a.status_callback != '' OR p.status_callback != '')"
 
 #define SQL_APP_INBOUND_QUEUE                                                                      \
-    "INSERT INTO app_callbacks (kind, method, app_id, message_id, url, status, to_number, "         \
+    "INSERT INTO app_callbacks (kind, method, app_id, message_id, url, status, to_number, "        \
     "from_number, next_attempt_at, created_at) "                                                   \
-    "SELECT 'inbound', p.inbound_method, p.id, ?1, p.inbound_url, 'received', ?2, ?3, ?4, ?4 "      \
+    "SELECT 'inbound', p.inbound_method, p.id, ?1, p.inbound_url, 'received', ?2, ?3, ?4, ?4 "     \
     "FROM (SELECT id FROM messages WHERE to_number = ?3 AND direction = 'outbound' "               \
     "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "                      \
     "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url != ''"
@@ -400,8 +403,8 @@ static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return sq_db_error(c->db, rc, e, "claiming app callbacks");
 }
 
-sg_err sg_store_app_callback_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
-                                   sg_app_callback **out, size_t *n)
+static sg_err sq_app_callback_claim(sg_store *s, int64_t now, size_t limit, int64_t lease_ms,
+                                    sg_app_callback **out, size_t *n)
 {
     cb_claim_arg a = {.now = now, .lease_ms = lease_ms, .limit = limit};
     sg_error e = {0};
@@ -437,12 +440,12 @@ static sg_err cb_done_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return step_done(c, st, e, "recording an app callback");
 }
 
-sg_err sg_store_app_callback_done(sg_store *s, long long id, bool delivered,
-                                  int64_t next_attempt_at, unsigned attempts, int http_status,
-                                  const char *error, int64_t at, sg_error *e)
+static sg_err sq_app_callback_done(sg_store *s, long long id, bool delivered,
+                                   int64_t next_attempt_at, unsigned attempts, int http_status,
+                                   const char *error, int64_t at, sg_error *e)
 {
-    cb_done_arg a = {id, delivered, delivered ? 0 : next_attempt_at, at, attempts, http_status,
-                     error};
+    cb_done_arg a = {id,          delivered, delivered ? 0 : next_attempt_at, at, attempts,
+                     http_status, error};
     return sq_write_sync(s, cb_done_fn, &a, e);
 }
 
@@ -464,7 +467,7 @@ static sg_err app_key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return step_done(c, st, e, "creating the app's key");
 }
 
-sg_err sg_store_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e)
+static sg_err sq_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e)
 {
     return sq_write_sync(s, app_key_insert_fn, (void *)k, e);
 }
@@ -518,12 +521,13 @@ static sg_err app_keys_read(sg_store *s, const char *sql, const char *param, sg_
     return err;
 }
 
-sg_err sg_store_app_key_get(sg_store *s, const char *id, sg_app_key *out)
+static sg_err sq_app_key_get(sg_store *s, const char *id, sg_app_key *out)
 {
     sg_app_key *rows;
     size_t n;
-    sg_err err = app_keys_read(s, "SELECT id, app_id, name, secret_hash, created_at FROM app_keys "
-                                  "WHERE id = ?1",
+    sg_err err = app_keys_read(s,
+                               "SELECT id, app_id, name, secret_hash, created_at FROM app_keys "
+                               "WHERE id = ?1",
                                id, &rows, &n);
     if (!err && n == 0)
         err = SG_ERR_NOT_FOUND;
@@ -533,10 +537,11 @@ sg_err sg_store_app_key_get(sg_store *s, const char *id, sg_app_key *out)
     return err;
 }
 
-sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, size_t *n)
+static sg_err sq_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, size_t *n)
 {
-    return app_keys_read(s, "SELECT id, app_id, name, '', created_at FROM app_keys "
-                            "WHERE app_id = ?1 ORDER BY id",
+    return app_keys_read(s,
+                         "SELECT id, app_id, name, '', created_at FROM app_keys "
+                         "WHERE app_id = ?1 ORDER BY id",
                          app_id, out, n);
 }
 
@@ -559,8 +564,25 @@ static sg_err app_key_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     return err ? err : sq_keys_bump(c, e);
 }
 
-sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e)
+static sg_err sq_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e)
 {
     key_del_arg a = {app_id, id};
     return sq_write_sync(s, app_key_delete_fn, &a, e);
 }
+
+const sg_store_apps_ops sq_apps_ops = {
+    .app_insert = sq_app_insert,
+    .app_get = sq_app_get,
+    .app_list = sq_app_list,
+    .app_update = sq_app_update,
+    .app_delete = sq_app_delete,
+    .app_message_owner = sq_app_message_owner,
+    .app_message_ids = sq_app_message_ids,
+    .app_message_forget = sq_app_message_forget,
+    .app_callback_claim = sq_app_callback_claim,
+    .app_callback_done = sq_app_callback_done,
+    .app_key_insert = sq_app_key_insert,
+    .app_key_get = sq_app_key_get,
+    .app_key_list = sq_app_key_list,
+    .app_key_delete = sq_app_key_delete,
+};

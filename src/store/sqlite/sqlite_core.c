@@ -570,4 +570,5 @@ const sg_store_backend sg_sqlite_backend = {
     .webhooks = &sq_webhooks_ops,
     .retention = &sq_retention_ops,
     .users = &sq_users_ops,
+    .apps = &sq_apps_ops,
 };

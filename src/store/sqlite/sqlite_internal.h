@@ -254,6 +254,7 @@ extern const sg_store_stats_ops sq_stats_ops;
 extern const sg_store_webhooks_ops sq_webhooks_ops;
 extern const sg_store_retention_ops sq_retention_ops;
 extern const sg_store_users_ops sq_users_ops;
+extern const sg_store_apps_ops sq_apps_ops;
 /* The core table's entries outside sqlite_core.c (backend.h has their contracts
  * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
 sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);
