@@ -1,9 +1,10 @@
 /* App accounts (store.h; the apps block of store/backend.h): the applications
  * that send through the compatible endpoints, which app sent which message, the
- * Twilio-format callbacks owed to them, and their API keys. An app is read on every request
- * of the compatible endpoints, and a message of an app is tagged inside the
- * message's own insert, so those two statements are cached; the others run a
- * few times per administrator action and are prepared per call. */
+ * Twilio-format callbacks owed to them, and their API keys. An app is read on
+ * every request of the compatible endpoints (when not remembered), and a
+ * message of an app is tagged, and its callbacks queued, inside the writes that
+ * cause them, so those statements are cached; the others run a few times per
+ * administrator action or callback and are prepared per call. */
 #include "store/backend.h"
 #include "store/sqlite/sqlite_internal.h"
 
