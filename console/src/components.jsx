@@ -80,3 +80,40 @@ export function LoadError({ error }) {
     </div>
   );
 }
+
+/**
+ * A list's search box (Contacts, Opt-outs): label, hint, the API's complaint
+ * about the text beside the field, Search and (when a search is on) Clear.
+ * onSearch(text) gets the trimmed text; "" clears.
+ */
+export function SearchBox({ id, label, hint, value, applied, error, onInput, onSearch }) {
+  const described = [`${id}-hint`, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  return (
+    <form class="search" role="search" onSubmit={(e) => { e.preventDefault(); onSearch(value.trim()); }}>
+      <div class={error ? 'field field--error' : 'field'}>
+        <label class="label" for={id}>
+          {label}
+        </label>
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+        {error && (
+          <p class="field-error" id={`${id}-error`}>
+            <span class="visually-hidden">Error: </span>
+            {error}
+          </p>
+        )}
+        <input id={id} class="input" type="search" aria-describedby={described} aria-invalid={error ? 'true' : undefined}
+          value={value} onInput={(e) => onInput(e.currentTarget.value)} />
+      </div>
+      <button type="submit" class="button button--ghost search__button">
+        Search
+      </button>
+      {applied && (
+        <button type="button" class="button button--ghost search__button" onClick={() => onSearch('')}>
+          Clear search
+        </button>
+      )}
+    </form>
+  );
+}

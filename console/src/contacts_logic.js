@@ -1,6 +1,7 @@
 // Pure helpers of the Contacts and Opt-outs pages: attributes as key/value
 // rows and back, names, role checks, the import result in words, timeline
-// entries in words, and the search the pages do over what they loaded.
+// entries in words, and the filter the named lists do over what they loaded.
+// (Contacts and opt-outs are searched by the API: list_search.js.)
 
 const RANK = { viewer: 0, sender: 1, admin: 2 };
 
@@ -86,6 +87,25 @@ export function uploadPercent(loaded, total) {
   return Math.min(100, Math.max(0, Math.floor((loaded / total) * 100)));
 }
 
+/**
+ * The import's progress in figures and words, from its job (GET
+ * /v1/contacts/imports/{id}: bytes the server has read and imported, rows) and
+ * the browser's upload percent. The bar follows the server (what is imported),
+ * not the upload (which finishes first on a large file).
+ * @returns {{percent:number, text:string}}
+ */
+export function importProgress(job, fileSize, uploaded) {
+  const up = Number.isFinite(uploaded) ? uploaded : 0;
+  const bytes = Number(job?.bytes) || 0;
+  const done = job?.status === 'done';
+  const percent = done ? 100 : fileSize > 0 ? Math.min(99, Math.floor((bytes / fileSize) * 100)) : 0;
+  const rows = Number(job?.rows) || 0;
+  const rowsText = `${rows} row${rows === 1 ? '' : 's'} read`;
+  if (done) return { percent, text: `Import finished: 100% (${rowsText})` };
+  const sending = up < 100 ? `sent ${up}%, ` : 'file sent, ';
+  return { percent, text: `Importing… ${percent}% (${sending}${rowsText})` };
+}
+
 const CONSENT_SOURCE = {
   keyword: 'by a reply',
   api: 'by hand (API or console)',
@@ -119,14 +139,9 @@ export function timelineEntry(item) {
   return { kind: String(item?.type ?? 'Event'), text: '', detail: '' };
 }
 
-/** Whether a search text is meant as a phone number (digits, +, spaces, dashes,
- * brackets, at least 5 digits): such a search asks the API for that contact. */
-export function looksLikePhone(q) {
-  const s = String(q ?? '').trim();
-  return /^[+\d(][\d\s().-]*$/.test(s) && (s.match(/\d/g) ?? []).length >= 5;
-}
-
-/** The rows any of whose `fields` contain every word of q (case-insensitive). */
+/** The rows any of whose `fields` contain every word of q (case-insensitive):
+ * a filter over what a page has loaded (the Groups, Segments and Templates
+ * lists). Contacts and opt-outs are searched by the API instead (list_search.js). */
 export function filterRows(rows, q, fields) {
   const words = String(q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return rows;

@@ -1,7 +1,10 @@
 // A CSV upload with progress: POST /v1/contacts/import takes a text/csv body
-// and imports the rows as it reads them (streamed, answered at the end), so the
-// bytes sent are the import's progress. fetch() cannot report an upload's
-// progress; XMLHttpRequest can. Errors become ApiError like api.js's.
+// and imports the rows as it reads them (streamed, answered at the end). The
+// bytes sent are only the upload's progress (a large file is still being
+// imported once the browser has sent it): the import's own progress is its job
+// (GET /v1/contacts/imports/{id}, contacts_logic.js importProgress). fetch()
+// cannot report an upload's progress; XMLHttpRequest can. Errors become
+// ApiError like api.js's.
 import { problemToError } from './api.js';
 
 /**

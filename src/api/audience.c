@@ -142,6 +142,18 @@ sg_http_result sg_api_groups_get(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
+/* Audit the removal of a named thing (group, segment, template): subject its id,
+ * detail its name (which the id alone would not tell a reader of the log). */
+static void audit_removal(sg_http_req *req, sg_app *app, const char *action, const char *id,
+                          const char *name)
+{
+    json_t *d = json_pack("{s:s}", "name", name);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    sg_api_audit(req, app, action, id, detail);
+    free(detail);
+    json_decref(d);
+}
+
 sg_http_result sg_api_groups_delete(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -150,10 +162,12 @@ sg_http_result sg_api_groups_delete(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     sg_error e = {0};
     sg_err err = sg_store_group_delete(app->store, g.id, &e);
-    if (err)
+    if (err) {
         sg_api_store_error(req, err, e.message);
-    else
+    } else {
+        audit_removal(req, app, "group.delete", g.id, g.name);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
     return SG_HTTP_DONE;
 }
 
@@ -479,11 +493,13 @@ sg_http_result sg_api_segments_delete(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     sg_error e = {0};
     sg_err err = sg_store_segment_delete(app->store, g.id, &e);
-    sg_segment_row_free(&g);
-    if (err)
+    if (err) {
         sg_api_store_error(req, err, e.message);
-    else
+    } else {
+        audit_removal(req, app, "segment.delete", g.id, g.name);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
+    sg_segment_row_free(&g);
     return SG_HTTP_DONE;
 }
 
@@ -694,13 +710,15 @@ sg_http_result sg_api_templates_delete(sg_http_req *req, void *ctx)
     sg_template t;
     if (!template_lookup(req, app, &t))
         return SG_HTTP_DONE;
-    sg_template_row_free(&t);
     sg_error e = {0};
     sg_err err = sg_store_template_delete(app->store, t.id, &e);
-    if (err)
+    if (err) {
         sg_api_store_error(req, err, e.message);
-    else
+    } else {
+        audit_removal(req, app, "template.delete", t.id, t.name);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
+    sg_template_row_free(&t);
     return SG_HTTP_DONE;
 }
 
@@ -868,85 +886,177 @@ sg_http_result sg_api_templates_preview_body(sg_http_req *req, void *ctx)
 
 /* ---- import ------------------------------------------------------------------------------- */
 
-static void importer_drop(void *im)
+/* What a request's import holds between its chunks: the importer, and the job
+ * (may be "") that records its progress. */
+typedef struct import_state {
+    sg_app *app;
+    sg_importer *im;
+    char job[SG_ID_MAX];
+    uint64_t bytes;
+    /* The progress is written when PROGRESS_ROWS rows or PROGRESS_EVERY_MS have
+     * passed since it last was: at most that far behind the upload. */
+    int64_t last_write;
+    size_t last_rows;
+    bool finished;
+} import_state;
+
+#define PROGRESS_EVERY_MS 250
+#define PROGRESS_ROWS     500
+
+static void import_drop(void *p)
 {
-    sg_importer_free(im);
+    import_state *st = p;
+    if (st->job[0] && !st->finished) /* the upload stopped, or was refused */
+        sg_api_import_job_write(st->app, st->job, "failed", sg_importer_result(st->im), st->bytes,
+                                "the upload ended before the end of the file");
+    sg_importer_free(st->im);
+    free(st);
+}
+
+/* The job named by ?job=, claimed for this upload, into st->job; false after
+ * answering. */
+static bool import_job_claim(sg_http_req *req, sg_app *app, import_state *st)
+{
+    const char *job = sg_http_query(req, "job");
+    if (!job)
+        return true;
+    const char *len = sg_http_header(req, "Content-Length");
+    long long size = len ? strtoll(len, NULL, 10) : 0;
+    sg_error e = {0};
+    sg_err err =
+        sg_id_valid("imp", job)
+            ? sg_store_import_job_start(app->store, job, size > 0 ? size : 0, sg_time_now_ms(), &e)
+            : SG_ERR_NOT_FOUND;
+    if (err == SG_ERR_NOT_FOUND) {
+        sg_http_problem(req, 404, "not_found", "job", "no import job %.64s", job);
+        return false;
+    }
+    if (err == SG_ERR_CONFLICT) {
+        sg_http_problem(req, 409, "invalid_state", "job", "%s", e.message);
+        return false;
+    }
+    if (err) {
+        sg_api_store_error(req, err, e.message);
+        return false;
+    }
+    snprintf(st->job, sizeof st->job, "%s", job);
+    return true;
+}
+
+/* The request's import, made on its first chunk (content type, group, region and
+ * job checked); NULL after answering. */
+static import_state *import_begin(sg_http_req *req, sg_app *app)
+{
+    sg_error e = {0};
+    const char *ct = sg_http_header(req, "Content-Type");
+    if (ct && strncasecmp(ct, "text/csv", 8) != 0 && strncasecmp(ct, "application/csv", 15) != 0) {
+        sg_http_problem(req, 415, "unsupported_media_type", NULL,
+                        "send the contacts as text/csv (got %.64s)", ct);
+        return NULL;
+    }
+    const char *group = sg_http_query(req, "group");
+    char gid[SG_ID_MAX];
+    if (group && (!*group || strlen(group) > NAME_MAX_LEN)) {
+        sg_http_problem(req, 400, "invalid_request", "group",
+                        "'group' must be a name of 1 to %d bytes", NAME_MAX_LEN);
+        return NULL;
+    }
+    const char *region = sg_http_query(req, "default_region");
+    if (region && !sg_phone_region_valid(region)) {
+        sg_http_problem(req, 400, "invalid_request", "default_region",
+                        "'%.8s' is not a region (two letters, such as GB)", region);
+        return NULL;
+    }
+    import_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        return NULL;
+    }
+    st->app = app;
+    if (group && sg_store_group_ensure(app->store, group, gid, &e) != SG_OK) {
+        sg_api_store_error(req, e.err, e.message);
+        free(st);
+        return NULL;
+    }
+    if (sg_importer_new(app->store, region ? region : app->default_region, group ? gid : NULL,
+                        &st->im, &e) != SG_OK) {
+        sg_api_store_error(req, e.err, e.message);
+        free(st);
+        return NULL;
+    }
+    if (!import_job_claim(req, app, st)) {
+        sg_importer_free(st->im);
+        free(st);
+        return NULL;
+    }
+    sg_http_set_state(req, st, import_drop);
+    return st;
+}
+
+/* An import error: 400 invalid_csv for the file's fault, else the store's. */
+static void import_failed(sg_http_req *req, const sg_error *e)
+{
+    if (e->err == SG_ERR_INVALID)
+        sg_http_problem(req, 400, "invalid_csv", e->field[0] ? e->field : NULL, "%s", e->message);
+    else
+        sg_api_store_error(req, e->err, e->message);
 }
 
 bool sg_api_import_chunk(sg_http_req *req, const char *data, size_t len, void *ctx)
 {
     sg_app *app = ctx;
-    sg_importer *im = sg_http_state(req);
-    sg_error e = {0};
-    if (!im) {
-        const char *ct = sg_http_header(req, "Content-Type");
-        if (ct && strncasecmp(ct, "text/csv", 8) != 0 &&
-            strncasecmp(ct, "application/csv", 15) != 0) {
-            sg_http_problem(req, 415, "unsupported_media_type", NULL,
-                            "send the contacts as text/csv (got %.64s)", ct);
-            return false;
-        }
-        const char *group = sg_http_query(req, "group");
-        char gid[SG_ID_MAX];
-        if (group && (!*group || strlen(group) > NAME_MAX_LEN)) {
-            sg_http_problem(req, 400, "invalid_request", "group",
-                            "'group' must be a name of 1 to %d bytes", NAME_MAX_LEN);
-            return false;
-        }
-        if (group && sg_store_group_ensure(app->store, group, gid, &e) != SG_OK) {
-            sg_api_store_error(req, e.err, e.message);
-            return false;
-        }
-        const char *region = sg_http_query(req, "default_region");
-        if (region && !sg_phone_region_valid(region)) {
-            sg_http_problem(req, 400, "invalid_request", "default_region",
-                            "'%.8s' is not a region (two letters, such as GB)", region);
-            return false;
-        }
-        if (sg_importer_new(app->store, region ? region : app->default_region,
-                            group ? gid : NULL, &im, &e) != SG_OK) {
-            sg_api_store_error(req, e.err, e.message);
-            return false;
-        }
-        sg_http_set_state(req, im, importer_drop);
-    }
-    if (sg_importer_feed(im, data, len, &e) != SG_OK) {
-        if (e.err == SG_ERR_INVALID)
-            sg_http_problem(req, 400, "invalid_csv", e.field[0] ? e.field : NULL, "%s", e.message);
-        else
-            sg_api_store_error(req, e.err, e.message);
+    import_state *st = sg_http_state(req);
+    if (!st && !(st = import_begin(req, app)))
         return false;
+    sg_error e = {0};
+    if (sg_importer_feed(st->im, data, len, &e) != SG_OK) {
+        if (st->job[0]) {
+            st->finished = true;
+            sg_api_import_job_write(app, st->job, "failed", sg_importer_result(st->im), st->bytes,
+                                    e.message);
+        }
+        import_failed(req, &e);
+        return false;
+    }
+    st->bytes += len;
+    int64_t now = sg_time_now_ms();
+    const sg_import_result *r = sg_importer_result(st->im);
+    if (st->job[0] &&
+        (now - st->last_write >= PROGRESS_EVERY_MS || r->lines - st->last_rows >= PROGRESS_ROWS)) {
+        st->last_write = now;
+        st->last_rows = r->lines;
+        sg_api_import_job_write(app, st->job, "importing", r, st->bytes, NULL);
     }
     return true;
 }
 
 sg_http_result sg_api_contacts_import(sg_http_req *req, void *ctx)
 {
-    sg_importer *im = sg_http_state(req);
-    if (!im) { /* no body at all */
+    sg_app *app = ctx;
+    import_state *st = sg_http_state(req);
+    if (!st) { /* no body at all */
         if (!sg_api_import_chunk(req, "", 0, ctx))
             return SG_HTTP_DONE;
-        im = sg_http_state(req);
+        st = sg_http_state(req);
     }
     sg_error e = {0};
-    if (sg_importer_finish(im, &e) != SG_OK) {
-        if (e.err == SG_ERR_INVALID)
-            sg_http_problem(req, 400, "invalid_csv", e.field[0] ? e.field : NULL, "%s", e.message);
-        else
-            sg_api_store_error(req, e.err, e.message);
+    sg_err err = sg_importer_finish(st->im, &e);
+    const sg_import_result *r = sg_importer_result(st->im);
+    if (st->job[0]) {
+        st->finished = true;
+        sg_api_import_job_write(app, st->job, err ? "failed" : "done", r, st->bytes,
+                                err ? e.message : NULL);
+    }
+    if (err) {
+        import_failed(req, &e);
         return SG_HTTP_DONE;
     }
-    const sg_import_result *r = sg_importer_result(im);
-    json_t *rej = json_array();
-    for (size_t i = 0; i < r->n_rejections; i++)
-        json_array_append_new(rej, json_pack("{s:I, s:s, s:s}", "line",
-                                             (json_int_t)r->rejections[i].line, "code",
-                                             r->rejections[i].code, "detail",
-                                             r->rejections[i].detail));
-    sg_http_respond_json(req, 200,
-                         json_pack("{s:I, s:I, s:I, s:o}", "imported", (json_int_t)r->imported,
-                                   "updated", (json_int_t)r->updated, "rejected_count",
-                                   (json_int_t)r->rejected, "rejected", rej));
+    json_t *out = json_pack("{s:I, s:I, s:I, s:o}", "imported", (json_int_t)r->imported, "updated",
+                            (json_int_t)r->updated, "rejected_count", (json_int_t)r->rejected,
+                            "rejected", sg_api_import_rejections_json(r));
+    if (st->job[0])
+        json_object_set_new(out, "job_id", json_string(st->job));
+    sg_http_respond_json(req, 200, out);
     return SG_HTTP_DONE;
 }
 

@@ -496,6 +496,24 @@ static bool time_arg(sg_http_req *req, const char *name, int64_t *out)
     return true;
 }
 
+/* ?provider= (an id or a name) into id ("" when not given); false after
+ * answering 422 for a provider that does not exist. */
+static bool provider_arg(sg_http_req *req, sg_app *app, char id[SG_ID_MAX])
+{
+    const char *in = sg_http_query(req, "provider");
+    id[0] = '\0';
+    if (!in)
+        return true;
+    sg_provider_set *set = sg_registry_get(app->registry);
+    const sg_provider *p = sg_provider_set_find(set, in);
+    if (p)
+        snprintf(id, SG_ID_MAX, "%s", p->id);
+    sg_registry_release(app->registry, set);
+    if (!p)
+        sg_http_problem(req, 422, "unknown_provider", "provider", "no provider named '%.64s'", in);
+    return p != NULL;
+}
+
 sg_http_result sg_api_stats(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
@@ -519,8 +537,12 @@ sg_http_result sg_api_stats(sg_http_req *req, void *ctx)
                         "'group_by' must be day, provider or broadcast");
         return SG_HTTP_DONE;
     }
+    char provider_id[SG_ID_MAX];
+    if (!provider_arg(req, app, provider_id))
+        return SG_HTTP_DONE;
     sg_stats st;
-    sg_err err = sg_store_stats(app->store, from, to, g, &st);
+    sg_err err =
+        sg_store_stats_provider(app->store, from, to, g, provider_id[0] ? provider_id : NULL, &st);
     if (err) {
         sg_api_store_error(req, err, "cannot compute the stats");
         return SG_HTTP_DONE;
@@ -534,6 +556,8 @@ sg_http_result sg_api_stats(sg_http_req *req, void *ctx)
             json_array_append_new(data, stats_row_json(&st.rows[i], &st, key_name));
         out = json_pack("{s:s, s:o}", "group_by", by, "data", data);
     }
+    if (provider_id[0])
+        json_object_set_new(out, "provider_id", json_string(provider_id));
     json_object_set_new(out, "from", from ? sg_api_time_json(from) : json_null());
     json_object_set_new(out, "to", to ? sg_api_time_json(to) : json_null());
     sg_stats_free(&st);

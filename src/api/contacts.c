@@ -1,9 +1,10 @@
-/* /v1/contacts (create, list, show, edit, delete, timeline), /v1/optouts and
- * /v1/error-codes. */
+/* /v1/contacts (create, list and search, show, edit, delete, timeline), /v1/optouts
+ * (with search by number) and /v1/error-codes. */
 #include "api/accept.h"
 #include "api/common.h"
 #include "api/handlers.h"
 #include "core/phone.h"
+#include "core/search.h"
 #include "http/problem.h"
 #include "providers/errors.h"
 #include "util/time.h"
@@ -142,21 +143,65 @@ sg_http_result sg_api_contacts_create(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
+/* The ?q= of a list (core/search.h): *searching false when there is none (or
+ * only spaces). False after answering 400. */
+static bool search_arg(sg_http_req *req, const sg_app *app, sg_search *out, bool *searching)
+{
+    const char *q = sg_http_query(req, "q");
+    *searching = false;
+    if (!q)
+        return true;
+    switch (sg_search_parse(q, app->default_region, out)) {
+    case SG_SEARCH_OK:
+        *searching = true;
+        return true;
+    case SG_SEARCH_EMPTY:
+        return true;
+    case SG_SEARCH_TOO_LONG:
+        sg_http_problem(req, 400, "invalid_request", "q", "'q' must be at most %d bytes",
+                        SG_SEARCH_MAX);
+        return false;
+    default:
+        sg_http_problem(req, 400, "invalid_request", "q",
+                        "'q' must not contain control characters");
+        return false;
+    }
+}
+
+/* Whether cursor fits the list's order: a number ("+" and digits) after a
+ * search by number, else a contact id (when ids is true). */
+static bool cursor_fits(const char *cursor, bool by_phone, bool ids)
+{
+    if (!cursor)
+        return true;
+    if (!by_phone)
+        return ids && sg_id_valid("ctc", cursor);
+    size_t len = strlen(cursor);
+    if (len < 2 || len >= SG_PHONE_MAX || cursor[0] != '+')
+        return false;
+    return strspn(cursor + 1, "0123456789") == len - 1;
+}
+
 sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
     size_t limit;
-    if (!sg_api_limit(req, 50, LIST_MAX, &limit))
+    sg_search q;
+    bool searching;
+    if (!sg_api_limit(req, 50, LIST_MAX, &limit) || !search_arg(req, app, &q, &searching))
         return SG_HTTP_DONE;
+    bool by_phone = searching && sg_search_is_phone(&q);
     const char *cursor = sg_http_query(req, "cursor");
-    if (cursor && !sg_id_valid("ctc", cursor)) {
+    if (!cursor_fits(cursor, by_phone, true)) {
         sg_api_bad_cursor(req);
         return SG_HTTP_DONE;
     }
     sg_contact *rows;
     size_t n;
     bool more;
-    sg_err err = sg_store_contact_list(app->store, cursor, limit, &rows, &n, &more);
+    sg_err err = searching
+                     ? sg_store_contact_search(app->store, &q, cursor, limit, &rows, &n, &more)
+                     : sg_store_contact_list(app->store, cursor, limit, &rows, &n, &more);
     if (err) {
         sg_api_store_error(req, err, "cannot list contacts");
         return SG_HTTP_DONE;
@@ -164,8 +209,9 @@ sg_http_result sg_api_contacts_list(sg_http_req *req, void *ctx)
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(data, sg_api_contact_json(&rows[i]));
+    const char *last = n ? (by_phone ? rows[n - 1].phone : rows[n - 1].id) : NULL;
     json_t *resp = json_pack("{s:o, s:o}", "data", data, "next_cursor",
-                             more && n ? json_string(rows[n - 1].id) : json_null());
+                             more && last ? json_string(last) : json_null());
     sg_contacts_free(rows, n);
     sg_http_respond_json(req, 200, resp);
     return SG_HTTP_DONE;
@@ -258,11 +304,14 @@ sg_http_result sg_api_contacts_delete(sg_http_req *req, void *ctx)
     }
     sg_error e = {0};
     sg_err err = sg_store_contact_delete(app->store, c.id, &e);
-    sg_contact_free(&c);
-    if (err)
+    if (err) {
         sg_api_store_error(req, err, e.message);
-    else
+    } else {
+        /* the id, never the number (as contact.erase) */
+        sg_api_audit(req, app, "contact.delete", c.id, NULL);
         sg_http_respond(req, 204, NULL, "", 0);
+    }
+    sg_contact_free(&c);
     return SG_HTTP_DONE;
 }
 
@@ -382,12 +431,48 @@ sg_http_result sg_api_optouts_create(sg_http_req *req, void *ctx)
     return SG_HTTP_DONE;
 }
 
+/* GET /v1/optouts?q=: opt-outs by number, in number order; the cursor is the
+ * last phone. A phrase is refused: an opt-out is only a number. */
+static sg_http_result optouts_search(sg_http_req *req, sg_app *app, const sg_search *q,
+                                     size_t limit)
+{
+    if (!sg_search_is_phone(q)) {
+        sg_http_problem(req, 400, "invalid_request", "q",
+                        "opt-outs are searched by number: digits, spaces and +-() only");
+        return SG_HTTP_DONE;
+    }
+    const char *cursor = sg_http_query(req, "cursor");
+    if (!cursor_fits(cursor, true, false)) {
+        sg_api_bad_cursor(req);
+        return SG_HTTP_DONE;
+    }
+    sg_optout *rows;
+    size_t n;
+    bool more;
+    sg_err err = sg_store_optout_search(app->store, q, cursor, limit, &rows, &n, &more);
+    if (err) {
+        sg_api_store_error(req, err, "cannot search opt-outs");
+        return SG_HTTP_DONE;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, optout_json(&rows[i]));
+    json_t *next = more && n ? json_string(rows[n - 1].phone) : json_null();
+    free(rows);
+    sg_http_respond_json(req, 200, json_pack("{s:o, s:o}", "data", data, "next_cursor", next));
+    return SG_HTTP_DONE;
+}
+
 sg_http_result sg_api_optouts_list(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
     size_t limit;
-    if (!sg_api_limit(req, 50, LIST_MAX, &limit))
+    sg_search q;
+    bool searching;
+    if (!sg_api_limit(req, 50, LIST_MAX, &limit) || !search_arg(req, app, &q, &searching))
         return SG_HTTP_DONE;
+    if (searching)
+        return optouts_search(req, app, &q, limit);
     sg_optout *rows;
     size_t n;
     bool more;

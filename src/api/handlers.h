@@ -140,6 +140,19 @@ sg_http_result sg_api_link_redirect(sg_http_req *req, void *ctx);
 sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);
 sg_http_result sg_api_metrics(sg_http_req *req, void *ctx);
 
+/* Contact import jobs (api/imports.c): POST /v1/contacts/imports makes one, the
+ * upload names it (?job=), GET /v1/contacts/imports/{id} shows its progress. */
+sg_http_result sg_api_imports_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_imports_get(sg_http_req *req, void *ctx);
+/* Record an import's progress in its job (status "importing", "done" or
+ * "failed"; error: why it failed, or NULL); with the rejected rows once it has
+ * finished. A failure to write is logged: the import goes on. */
+struct sg_import_result;
+void sg_api_import_job_write(sg_app *app, const char *job_id, const char *status,
+                             const struct sg_import_result *r, uint64_t bytes, const char *error);
+/* The rejected rows [{line, code, detail}] (the first SG_IMPORT_MAX_REJECTED). */
+json_t *sg_api_import_rejections_json(const struct sg_import_result *r);
+
 /* The route table, terminated by an entry whose method is NULL. */
 extern const sg_route sg_api_routes[];
 

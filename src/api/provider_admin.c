@@ -455,3 +455,29 @@ bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej)
 {
     return sg_provider_admin_list_for(app, true, view, rej);
 }
+
+const char *sg_provider_admin_update_action(const json_t *in)
+{
+    return json_is_true(json_object_get(in, "default")) ? "provider.set_default"
+                                                        : "provider.update";
+}
+
+char *sg_provider_admin_audit_detail(const char *action, const json_t *view, const json_t *in)
+{
+    json_t *d = json_object();
+    if (in) {
+        json_t *fields = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)in, key, v)
+        {
+            json_array_append_new(fields, json_string(key));
+        }
+        json_object_set_new(d, "fields", fields);
+    }
+    if (!strcmp(action, "provider.create"))
+        json_object_set(d, "kind", json_object_get(view, "kind"));
+    char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    return detail;
+}

@@ -30,4 +30,13 @@ bool sg_provider_admin_list_for(sg_app *app, bool admin, json_t **view, sg_rejec
 bool sg_provider_admin_show(sg_app *app, const char *id_or_name, json_t **view, sg_reject *rej);
 bool sg_provider_admin_list(sg_app *app, json_t **view, sg_reject *rej);
 
+/* The audit log's view of a provider write (the API's and the CLI's alike): the
+ * action of an update given its input ("provider.set_default" when it makes the
+ * provider the default, else "provider.update"), and the detail: the names
+ * (never the values: config holds secrets) of the fields `in` set (may be NULL),
+ * and for "provider.create" the kind from view. The detail is malloc'd JSON text
+ * (free it); NULL when out of memory. */
+const char *sg_provider_admin_update_action(const json_t *in);
+char *sg_provider_admin_audit_detail(const char *action, const json_t *view, const json_t *in);
+
 #endif

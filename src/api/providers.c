@@ -17,29 +17,14 @@ static bool caller_is_admin(const sg_http_req *req)
     return c && c->role >= SG_ROLE_ADMIN;
 }
 
-/* Audit a provider write: subject the provider's id, detail the names (never the
- * values: config holds secrets) of the fields the request set, and for a create
- * the kind. */
+/* Audit a provider write: subject the provider's id, detail as
+ * sg_provider_admin_audit_detail says (field names, never values). */
 static void audit(sg_http_req *req, void *ctx, const char *action, const json_t *view,
                   const json_t *in)
 {
-    json_t *d = json_object();
-    if (in) {
-        json_t *fields = json_array();
-        const char *key;
-        json_t *v;
-        json_object_foreach((json_t *)in, key, v)
-        {
-            json_array_append_new(fields, json_string(key));
-        }
-        json_object_set_new(d, "fields", fields);
-    }
-    if (!strcmp(action, "provider.create"))
-        json_object_set(d, "kind", json_object_get(view, "kind"));
-    char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    char *detail = sg_provider_admin_audit_detail(action, view, in);
     sg_api_audit(req, ctx, action, json_string_value(json_object_get(view, "id")), detail);
     free(detail);
-    json_decref(d);
 }
 
 static sg_http_result answer(sg_http_req *req, bool ok, int status, json_t *view,
@@ -97,10 +82,7 @@ sg_http_result sg_api_providers_update(sg_http_req *req, void *ctx)
     sg_reject rej;
     bool ok = sg_provider_admin_update(ctx, sg_http_param(req, 0), in, &view, &rej);
     if (ok)
-        audit(req, ctx,
-              json_is_true(json_object_get(in, "default")) ? "provider.set_default"
-                                                            : "provider.update",
-              view, in);
+        audit(req, ctx, sg_provider_admin_update_action(in), view, in);
     json_decref(in);
     return answer(req, ok, 200, view, &rej);
 }

@@ -141,5 +141,8 @@ const sg_route sg_api_routes[] = {
      SG_API_COMPAT_TWILIO, NULL},
     {"DELETE", "/2010-04-01/Accounts/{sid}/Messages/{msg}", sg_compat_twilio_delete,
      SG_ROLE_SENDER, SG_API_COMPAT_TWILIO, NULL},
+    /* Contact import jobs (api/imports.c): the upload stays POST /v1/contacts/import. */
+    {"POST", "/v1/contacts/imports", sg_api_imports_create, SG_ROLE_SENDER, 0, NULL},
+    {"GET", "/v1/contacts/imports/{id}", sg_api_imports_get, SG_ROLE_VIEWER, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

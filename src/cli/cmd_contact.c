@@ -26,6 +26,7 @@ typedef struct contact_settings {
     char group[128];
     unsigned limit;
     bool json;
+    char search[128];
 } contact_settings;
 
 #define S contact_settings
@@ -47,6 +48,9 @@ static const sg_opt list_opts[] = {
     SG_BASE_OPTS(S),
     {"limit", NULL, "50", SG_OPT_UINT, offsetof(S, limit), 0, "N",
      "how many contacts, newest first"},
+    {"search", NULL, "", SG_OPT_STR, offsetof(S, search), sizeof(((S *)0)->search), "TEXT",
+     "only contacts whose number starts with +DIGITS (or contains DIGITS), or whose name or "
+     "email contains TEXT (as GET /v1/contacts?q=)"},
     SG_OPT_END,
 };
 static const sg_opt show_opts[] = {SG_BASE_OPTS(S), SG_OPT_END};
@@ -75,8 +79,11 @@ static const sg_cmd_spec export_spec = {
     "Write every contact (or every member of a group), oldest first, as CSV on stdout:\n"
     "id,phone,first_name,last_name,mobile,opted_out,attributes (attributes as JSON).",
     export_opts, 0, 0};
-static const sg_cmd_spec list_spec = {"smsgate contact list [--limit N] [options]",
-                                      "List contacts, newest first.", list_opts, 0, 0};
+static const sg_cmd_spec list_spec = {
+    "smsgate contact list [--limit N] [--search TEXT] [options]",
+    "List contacts, newest first; with --search, those that match (a number in number\n"
+    "order, a name or email newest first; docs/api.md has the rules).",
+    list_opts, 0, 0};
 static const sg_cmd_spec show_spec = {
     "smsgate contact show ID|PHONE [options]",
     "Show one contact, by id (ctc_...) or phone number (E.164, or national with\n"
@@ -320,6 +327,36 @@ int sg_cli_contact_get(sg_app *app, const char *id_or_phone, sg_contact *out)
     return err;
 }
 
+/* One page of the list, or of the search when q is not NULL; cursor as the
+ * store takes it (an id, or a phone after a search by number). */
+static sg_err list_page(sg_app *app, const sg_search *q, const char *cursor, size_t limit,
+                        sg_contact **cs, size_t *n, bool *more)
+{
+    if (q)
+        return sg_store_contact_search(app->store, q, cursor, limit, cs, n, more);
+    return sg_store_contact_list(app->store, cursor, limit, cs, n, more);
+}
+
+/* --search TEXT read as the API reads ?q=; false after the usage error (rc set). */
+static bool parse_search(const contact_settings *st, const char *cmd, sg_search *q, bool *on,
+                         int *rc)
+{
+    *on = false;
+    switch (sg_search_parse(st->search, st->base.default_region, q)) {
+    case SG_SEARCH_OK:
+        *on = true;
+        return true;
+    case SG_SEARCH_EMPTY:
+        return true;
+    case SG_SEARCH_TOO_LONG:
+        *rc = sg_cli_usage_error(cmd, "--search must be at most %d bytes", SG_SEARCH_MAX);
+        return false;
+    default:
+        *rc = sg_cli_usage_error(cmd, "--search must not contain control characters");
+        return false;
+    }
+}
+
 static int contact_list(int argc, char **argv)
 {
     contact_settings st = {0};
@@ -332,6 +369,11 @@ static int contact_list(int argc, char **argv)
     if (st.limit < 1 || st.limit > LIST_MAX) {
         return sg_cli_usage_error(argv[0], "--limit must be between 1 and %d", LIST_MAX);
     }
+    sg_search q;
+    bool searching;
+    if (!parse_search(&st, argv[0], &q, &searching, &rc))
+        return rc;
+    bool by_phone = searching && sg_search_is_phone(&q);
     sg_app app;
     if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
@@ -343,8 +385,8 @@ static int contact_list(int argc, char **argv)
     while (left > 0 && more) {
         sg_contact *cs;
         size_t n;
-        err = sg_store_contact_list(app.store, cursor[0] ? cursor : NULL,
-                                    left < LIST_PAGE ? left : LIST_PAGE, &cs, &n, &more);
+        err = list_page(&app, searching ? &q : NULL, cursor[0] ? cursor : NULL,
+                        left < LIST_PAGE ? left : LIST_PAGE, &cs, &n, &more);
         if (err)
             break;
         for (size_t i = 0; i < n; i++) {
@@ -354,7 +396,7 @@ static int contact_list(int argc, char **argv)
                    c->first_name[0] && c->last_name[0] ? " " : "", c->last_name);
         }
         if (n)
-            snprintf(cursor, sizeof cursor, "%s", cs[n - 1].id);
+            snprintf(cursor, sizeof cursor, "%s", by_phone ? cs[n - 1].phone : cs[n - 1].id);
         left -= n;
         sg_contacts_free(cs, n);
         if (n == 0)

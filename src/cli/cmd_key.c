@@ -71,6 +71,13 @@ static int key_create(int argc, char **argv)
     sg_api_key row;
     sg_error e = {0};
     sg_err err = sg_key_create(app.store, role, st.name, key, &row, &e);
+    if (!err) { /* its name and role, never the key text (as the API's key.create) */
+        json_t *d = json_pack("{s:s, s:s}", "name", row.name, "role", row.role);
+        char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        sg_cli_audit(&app, "key.create", row.id, detail);
+        free(detail);
+        json_decref(d);
+    }
     if (!err && (limits.countries[0] || limits.daily_quota)) /* the key is shown only after */
         err = sg_store_key_limits_set(app.store, row.id, &limits, &e);
     sg_app_close(&app);
@@ -158,6 +165,8 @@ static int key_revoke(int argc, char **argv)
     }
     sg_error e = {0};
     sg_err err = sg_store_key_revoke(app.store, id, sg_time_now_ms(), &e);
+    if (!err)
+        sg_cli_audit(&app, "key.revoke", id, NULL);
     sg_app_close(&app);
     if (err == SG_ERR_NOT_FOUND) {
         fprintf(stderr, "smsgate: no key %s (or it is already revoked)\n", id);
@@ -233,6 +242,7 @@ static int key_edit(int argc, char **argv)
         fprintf(stderr, "smsgate: cannot change the key: %s\n", e.message);
         goto out;
     }
+    sg_cli_audit(&app, "key.update", id, NULL);
     fprintf(stderr, "%s: countries %s, daily quota %lld\n", id,
             limits.countries[0] ? limits.countries : "all", (long long)limits.daily_quota);
     rc = SG_EXIT_OK;

@@ -1,9 +1,11 @@
 /* smsgate optout list|add|remove: the opt-out list in the store, directly, as
  * /v1/optouts shows and changes it. A change made here is recorded as a consent
- * event with source "cli" and reaches app webhooks like one made by the API. */
+ * event with source "cli", audited with the actor "cli", and reaches app webhooks
+ * like one made by the API. */
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/phone.h"
+#include "core/search.h"
 #include "util/time.h"
 
 #include <stdio.h>
@@ -17,6 +19,7 @@ typedef struct optout_settings {
     unsigned limit;
     char reason[256];
     bool json;
+    char search[128];
 } optout_settings;
 
 #define S optout_settings
@@ -25,6 +28,9 @@ static const sg_opt list_opts[] = {
     {"limit", NULL, "50", SG_OPT_UINT, offsetof(S, limit), 0, "N",
      "how many opt-outs, newest first (1 to 1000)"},
     {"json", NULL, NULL, SG_OPT_BOOL, offsetof(S, json), 0, NULL, "print JSON, as the API does"},
+    {"search", NULL, "", SG_OPT_STR, offsetof(S, search), sizeof(((S *)0)->search), "NUMBER",
+     "only numbers that start with +DIGITS (or contain DIGITS), in number order (as GET "
+     "/v1/optouts?q=)"},
     SG_OPT_END,
 };
 static const sg_opt add_opts[] = {
@@ -36,8 +42,11 @@ static const sg_opt add_opts[] = {
 static const sg_opt remove_opts[] = {SG_BASE_OPTS(S), SG_OPT_END};
 #undef S
 
-static const sg_cmd_spec list_spec = {"smsgate optout list [--limit N] [--json] [options]",
-                                      "List opted-out numbers, newest first.", list_opts, 0, 0};
+static const sg_cmd_spec list_spec = {
+    "smsgate optout list [--limit N] [--search NUMBER] [--json] [options]",
+    "List opted-out numbers, newest first; with --search, the numbers that match, in\n"
+    "number order.",
+    list_opts, 0, 0};
 static const sg_cmd_spec add_spec = {
     "smsgate optout add NUMBER [--reason TEXT] [options]",
     "Opt a number out: nothing is sent to it any more (consent replies excepted).", add_opts, 1,
@@ -84,7 +93,18 @@ static int optout_list(int argc, char **argv)
     sg_optout *rows = NULL;
     size_t n = 0;
     bool more = false;
-    sg_err err = sg_store_optout_list(app.store, NULL, st.limit, &rows, &n, &more);
+    sg_search q;
+    sg_search_status qs = sg_search_parse(st.search, app.default_region, &q);
+    if (qs != SG_SEARCH_EMPTY && (qs != SG_SEARCH_OK || !sg_search_is_phone(&q))) {
+        sg_app_close(&app);
+        return sg_cli_usage_error(argv[0],
+                                  "--search must be a number (digits, spaces and "
+                                  "+-() only) of at most %d bytes",
+                                  SG_SEARCH_MAX);
+    }
+    sg_err err = qs == SG_SEARCH_OK
+                     ? sg_store_optout_search(app.store, &q, NULL, st.limit, &rows, &n, &more)
+                     : sg_store_optout_list(app.store, NULL, st.limit, &rows, &n, &more);
     sg_app_close(&app);
     if (err) {
         fprintf(stderr, "smsgate: cannot list opt-outs: %s\n", sg_strerror(err));
@@ -129,6 +149,8 @@ static int optout_add(int argc, char **argv)
     bool changed = false;
     sg_error e = {0};
     sg_err err = sg_store_optout_add(app.store, &o, &changed, &e);
+    if (!err && changed)
+        sg_cli_audit(&app, "optout.add", o.phone, NULL);
     sg_app_close(&app);
     if (err) {
         fprintf(stderr, "smsgate: cannot opt %s out: %s\n", o.phone,
@@ -150,6 +172,8 @@ static int optout_remove(int argc, char **argv)
     bool changed = false;
     sg_error e = {0};
     sg_err err = sg_store_optout_remove(app.store, phone, "cli", "", &changed, &e);
+    if (!err && changed)
+        sg_cli_audit(&app, "optout.remove", phone, NULL);
     sg_app_close(&app);
     if (err) {
         fprintf(stderr, "smsgate: cannot opt %s in: %s\n", phone,

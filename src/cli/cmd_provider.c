@@ -315,6 +315,14 @@ typedef struct verb_ctx {
     json_t *config; /* may be NULL */
 } verb_ctx;
 
+/* Audit a provider write as the API does (api/provider_admin.h), actor "cli". */
+static void audit(sg_app *app, const char *action, const json_t *view, const json_t *in)
+{
+    char *detail = sg_provider_admin_audit_detail(action, view, in);
+    sg_cli_audit(app, action, json_string_value(json_object_get(view, "id")), detail);
+    free(detail);
+}
+
 static int verb_add(verb_ctx *v)
 {
     const provider_settings *st = v->st;
@@ -332,10 +340,12 @@ static int verb_add(verb_ctx *v)
     json_t *view = NULL;
     sg_reject rej;
     int rc = SG_EXIT_OK;
-    if (sg_provider_admin_create(v->app, in, &view, &rej))
+    if (sg_provider_admin_create(v->app, in, &view, &rej)) {
+        audit(v->app, "provider.create", view, in);
         sg_cli_print_json(view);
-    else
+    } else {
         rc = fail(&rej);
+    }
     json_decref(in);
     return rc;
 }
@@ -382,10 +392,12 @@ static int verb_edit(verb_ctx *v)
     json_t *view = NULL;
     sg_reject rej;
     int rc = SG_EXIT_OK;
-    if (sg_provider_admin_update(v->app, v->target, patch, &view, &rej))
+    if (sg_provider_admin_update(v->app, v->target, patch, &view, &rej)) {
+        audit(v->app, sg_provider_admin_update_action(patch), view, patch);
         sg_cli_print_json(view);
-    else
+    } else {
         rc = fail(&rej);
+    }
     json_decref(patch);
     return rc;
 }
@@ -393,8 +405,14 @@ static int verb_edit(verb_ctx *v)
 static int verb_remove(verb_ctx *v)
 {
     sg_reject rej;
-    if (!sg_provider_admin_delete(v->app, v->target, &rej))
+    json_t *view = NULL; /* for the id when the target is a name */
+    if (!sg_provider_admin_show(v->app, v->target, &view, &rej) ||
+        !sg_provider_admin_delete(v->app, v->target, &rej)) {
+        json_decref(view);
         return fail(&rej);
+    }
+    audit(v->app, "provider.delete", view, NULL);
+    json_decref(view);
     fprintf(stderr, "removed provider %s\n", v->target);
     return SG_EXIT_OK;
 }

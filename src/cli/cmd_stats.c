@@ -66,6 +66,7 @@ typedef struct stats_settings {
     char from[40];
     char to[40];
     char by[16];
+    char provider[128];
 } stats_settings;
 
 #define S stats_settings
@@ -77,19 +78,23 @@ static const sg_opt stats_opts[] = {
      "... up to, not including, this date or time"},
     {"by", NULL, "", SG_OPT_STR, offsetof(S, by), sizeof(((S *)0)->by), "day|provider|broadcast",
      "one row per UTC day, provider or broadcast, and a total (default: the total only)"},
+    {"provider", NULL, "", SG_OPT_STR, offsetof(S, provider), sizeof(((S *)0)->provider), "NAME",
+     "only the messages of this provider (name or id)"},
     SG_OPT_END,
 };
 #undef S
 
 static const sg_cmd_spec stats_spec = {
-    "smsgate stats [--from DATE] [--to DATE] [--by day|provider|broadcast] [options]",
+    "smsgate stats [--from DATE] [--to DATE] [--by day|provider|broadcast] [--provider NAME]\n"
+    "              [options]",
     "Delivery figures of the outbound messages created in the period: recipients\n"
     "(broadcast recipients skipped or pending included), sent (accepted by the provider),\n"
     "delivered, undelivered, failed, replied and opted out (the recipient replied or\n"
     "opted out after the message, before the next one), clicked, the delivery rate\n"
     "(delivered / sent) and the click-through rate (clicked / sent); then failed and\n"
     "undelivered messages by error code. The rows add up to the total; (none) is the\n"
-    "messages of no broadcast.",
+    "messages of no broadcast. With --provider, only that provider's messages (broadcast\n"
+    "recipients that got no message are then not counted).",
     stats_opts, 0, 0};
 
 /* A date (its midnight UTC) or an RFC 3339 time; 0 for "". false after a usage line. */
@@ -135,6 +140,20 @@ static const char *row_key(sg_app *app, sg_stats_group g, const char *key, char 
     return out;
 }
 
+/* The id of the provider named (or with the id) `name` into id; false after
+ * saying there is none. */
+static bool provider_id(sg_app *app, const char *name, char id[SG_ID_MAX])
+{
+    sg_provider_set *set = sg_registry_get(app->registry);
+    const sg_provider *p = sg_provider_set_find(set, name);
+    if (p)
+        snprintf(id, SG_ID_MAX, "%s", p->id);
+    sg_registry_release(app->registry, set);
+    if (!p)
+        fprintf(stderr, "smsgate: no provider named '%.64s'\n", name);
+    return p != NULL;
+}
+
 int sg_cmd_stats(int argc, char **argv)
 {
     stats_settings st = {0};
@@ -165,9 +184,15 @@ int sg_cmd_stats(int argc, char **argv)
     if ((rc = sg_cli_open(&st.base, NULL, false, &app)))
         return rc;
     sg_stats total = {0}, grouped = {0};
-    sg_err err = sg_store_stats(app.store, from, to, SG_STATS_TOTAL, &total);
+    char pid[SG_ID_MAX] = "";
+    if (st.provider[0] && !provider_id(&app, st.provider, pid)) {
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    const char *only = pid[0] ? pid : NULL;
+    sg_err err = sg_store_stats_provider(app.store, from, to, SG_STATS_TOTAL, only, &total);
     if (!err && g != SG_STATS_TOTAL)
-        err = sg_store_stats(app.store, from, to, g, &grouped);
+        err = sg_store_stats_provider(app.store, from, to, g, only, &grouped);
     if (err || total.n == 0) {
         fprintf(stderr, "smsgate: cannot compute the stats: %s\n",
                 sg_strerror(err ? err : SG_ERR_DB));

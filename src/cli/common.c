@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/phone.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,4 +91,14 @@ void sg_cli_print_json(json_t *j)
         free(text);
     }
     json_decref(j);
+}
+
+void sg_cli_audit(sg_app *app, const char *action, const char *subject, const char *detail)
+{
+    sg_actor by = {"cli", "", sg_time_now_ms()};
+    sg_error e = {0};
+    sg_err err = sg_store_audit_add(app->store, &by, action, subject, detail, &e);
+    if (err)
+        sg_log(SG_LOG_WARN, "audit_write_failed", "action=%s subject=%.64s err=%s", action,
+               subject ? subject : "", sg_strerror(err));
 }

@@ -73,4 +73,10 @@ bool sg_cli_found(sg_err err, const char *what, const char *name);
 /* Print JSON pretty to stdout (steals j). */
 void sg_cli_print_json(json_t *j);
 
+/* Add an audit entry for a change the CLI made to admin state (providers, keys,
+ * opt-outs; users are audited by the store): actor "cli", no source address (as
+ * docs/users.md says). detail: JSON text or NULL, never a secret. A failure to
+ * write it is logged, not fatal: the change is already made. */
+void sg_cli_audit(sg_app *app, const char *action, const char *subject, const char *detail);
+
 #endif

@@ -189,6 +189,8 @@ typedef struct sg_store_broadcasts_ops {
 typedef struct sg_store_stats_ops {
     sg_err (*stats)(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out);
     sg_err (*broadcast_stats)(sg_store *s, const char *id, sg_stats *out);
+    sg_err (*stats_provider)(sg_store *s, int64_t from, int64_t to, sg_stats_group g,
+                             const char *provider_id, sg_stats *out);
 } sg_store_stats_ops;
 
 /* App webhooks and their deliveries. */
@@ -262,6 +264,21 @@ typedef struct sg_store_apps_ops {
     sg_err (*app_key_list)(sg_store *s, const char *app_id, sg_app_key **out, size_t *n);
     sg_err (*app_key_delete)(sg_store *s, const char *app_id, const char *id, sg_error *e);
 } sg_store_apps_ops;
+/* Contact and opt-out search. */
+typedef struct sg_store_search_ops {
+    sg_err (*contact_search)(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                             sg_contact **out, size_t *n, bool *has_more);
+    sg_err (*optout_search)(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                            sg_optout **out, size_t *n, bool *has_more);
+} sg_store_search_ops;
+
+/* Contact import jobs (the progress of a CSV import). */
+typedef struct sg_store_imports_ops {
+    sg_err (*import_job_create)(sg_store *s, const sg_import_job *j, sg_error *e);
+    sg_err (*import_job_start)(sg_store *s, const char *id, int64_t size, int64_t at, sg_error *e);
+    sg_err (*import_job_update)(sg_store *s, const sg_import_job *j, sg_error *e);
+    sg_err (*import_job_get)(sg_store *s, const char *id, sg_import_job *out);
+} sg_store_imports_ops;
 
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
@@ -287,6 +304,8 @@ struct sg_store_backend {
     const sg_store_retention_ops *retention;
     const sg_store_users_ops *users;
     const sg_store_apps_ops *apps;
+    const sg_store_search_ops *search;
+    const sg_store_imports_ops *imports;
 };
 
 /* The backends built into this binary. */

@@ -529,6 +529,12 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
     return s->be->stats->broadcast_stats(s, id, out);
 }
 
+sg_err sg_store_stats_provider(sg_store *s, int64_t from, int64_t to, sg_stats_group g,
+                               const char *provider_id, sg_stats *out)
+{
+    return s->be->stats->stats_provider(s, from, to, g, provider_id, out);
+}
+
 /* ---- app webhooks and their deliveries --------------------------------------- */
 
 sg_err sg_store_webhook_insert(sg_store *s, const sg_webhook *w, sg_error *e)
@@ -740,4 +746,40 @@ sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, 
 sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e)
 {
     return s->be->apps->app_key_delete(s, app_id, id, e);
+}
+
+/* ---- search ------------------------------------------------------------------ */
+
+sg_err sg_store_contact_search(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                               sg_contact **out, size_t *n, bool *has_more)
+{
+    return s->be->search->contact_search(s, q, cursor, limit, out, n, has_more);
+}
+
+sg_err sg_store_optout_search(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                              sg_optout **out, size_t *n, bool *has_more)
+{
+    return s->be->search->optout_search(s, q, cursor, limit, out, n, has_more);
+}
+
+/* ---- contact import jobs ------------------------------------------------------- */
+
+sg_err sg_store_import_job_create(sg_store *s, const sg_import_job *j, sg_error *e)
+{
+    return s->be->imports->import_job_create(s, j, e);
+}
+
+sg_err sg_store_import_job_start(sg_store *s, const char *id, int64_t size, int64_t at, sg_error *e)
+{
+    return s->be->imports->import_job_start(s, id, size, at, e);
+}
+
+sg_err sg_store_import_job_update(sg_store *s, const sg_import_job *j, sg_error *e)
+{
+    return s->be->imports->import_job_update(s, j, e);
+}
+
+sg_err sg_store_import_job_get(sg_store *s, const char *id, sg_import_job *out)
+{
+    return s->be->imports->import_job_get(s, id, out);
 }

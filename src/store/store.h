@@ -12,6 +12,7 @@
 
 #include "core/gsm7.h"
 #include "core/phone.h"
+#include "core/search.h"
 #include "core/status.h"
 #include "util/err.h"
 #include "util/id.h"
@@ -654,6 +655,11 @@ void sg_stats_free(sg_stats *st);
  * with the recipients of broadcasts started in the period that got no message.
  * One row per group (SG_STATS_TOTAL: one row keyed ""). */
 sg_err sg_store_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out);
+/* The same for the messages handed to one provider (provider_id; NULL: every
+ * message, as sg_store_stats). Broadcast recipients that got no message are not
+ * counted: no provider had them. */
+sg_err sg_store_stats_provider(sg_store *s, int64_t from, int64_t to, sg_stats_group g,
+                               const char *provider_id, sg_stats *out);
 /* One broadcast: one row keyed by its id. */
 sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);
 
@@ -1128,5 +1134,49 @@ sg_err sg_store_app_key_list(sg_store *s, const char *app_id, sg_app_key **out, 
 /* Revoke key id of app_id (the keys generation moves with it);
  * SG_ERR_NOT_FOUND. Removing an app removes its keys. */
 sg_err sg_store_app_key_delete(sg_store *s, const char *app_id, const char *id, sg_error *e);
+/* ---- contact and opt-out search ------------------------------------------------------ */
+
+/* Contacts matching q (core/search.h has the rules). A search by number lists in
+ * number order, cursor: the last phone of the previous page; a phrase lists
+ * newest first, cursor: the last contact id. A number's prefix is answered by the
+ * phone's index; a phrase and digits anywhere in the number read the contacts (a
+ * narrow copy of their names and emails, in SQLite) in order until a page is
+ * full. *out malloc'd (sg_contacts_free). */
+sg_err sg_store_contact_search(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                               sg_contact **out, size_t *n, bool *has_more);
+/* Opt-outs whose number matches q (a phone kind; a phrase matches nothing), in
+ * number order; cursor: the last phone of the previous page. *out malloc'd (free). */
+sg_err sg_store_optout_search(sg_store *s, const sg_search *q, const char *cursor, size_t limit,
+                              sg_optout **out, size_t *n, bool *has_more);
+
+/* ---- contact import jobs ----------------------------------------------------------- */
+
+/* The progress of one CSV import (POST /v1/contacts/imports, then the upload with
+ * ?job=): what the node reading the upload has done so far, for any node to show. */
+typedef struct sg_import_job {
+    char id[SG_ID_MAX]; /* imp_... */
+    char status[16];    /* waiting (no upload yet), importing, done, failed */
+    int64_t size;       /* bytes the upload announced (Content-Length), 0 if unknown */
+    int64_t bytes;      /* bytes of the upload read and parsed so far */
+    int64_t rows;       /* CSV lines read (the header included) */
+    int64_t imported, updated, rejected;
+    char *rejections; /* JSON array [{line, code, detail}] once finished, or NULL; owned */
+    char error[256];  /* why it failed, or "" */
+    int64_t created_at, updated_at;
+} sg_import_job;
+
+void sg_import_job_free(sg_import_job *j);
+/* Insert j (status "waiting"), and delete the jobs created more than
+ * SG_IMPORT_JOB_KEEP_MS before it in the same transaction. */
+#define SG_IMPORT_JOB_KEEP_MS (7LL * 24 * 3600 * 1000)
+sg_err sg_store_import_job_create(sg_store *s, const sg_import_job *j, sg_error *e);
+/* Claim a waiting job for an upload: "waiting" becomes "importing" with size.
+ * SG_ERR_NOT_FOUND; SG_ERR_CONFLICT when it is not waiting (another upload had it). */
+sg_err sg_store_import_job_start(sg_store *s, const char *id, int64_t size, int64_t at,
+                                 sg_error *e);
+/* Write j's status, counts, rejections and error (by j->id). */
+sg_err sg_store_import_job_update(sg_store *s, const sg_import_job *j, sg_error *e);
+/* SG_ERR_NOT_FOUND. */
+sg_err sg_store_import_job_get(sg_store *s, const char *id, sg_import_job *out);
 
 #endif

@@ -192,6 +192,7 @@ def test_changes_and_sign_ins_are_audited(harness):
     rows = srv.get("/v1/audit").json()["data"]
     got = [(a["action"], a["actor"], a["subject"], a["source"]) for a in reversed(rows)]
     assert got == [
+        ("key.create", "cli", key_id, None),                          # the test's key
         ("user.create", "cli", "boss@example.org", None),
         ("user.create", key_id, "ed@example.org", "127.0.0.1"),
         ("session.sign_in", "boss@example.org", "boss@example.org", "127.0.0.1"),

@@ -1,14 +1,18 @@
-// Contacts: search, the cursor-paged list (GET /v1/contacts), add a contact
-// (POST /v1/contacts), CSV import with a progress bar and the rejected rows
-// (POST /v1/contacts/import) and the export (GET /v1/contacts/export). A
+// Contacts: the cursor-paged list with the API's search (GET /v1/contacts?q=,
+// the search kept in the page's address), add a contact
+// (POST /v1/contacts), CSV import with a progress bar that follows the import's
+// job and the rejected rows (POST /v1/contacts/imports, then POST
+// /v1/contacts/import?job=) and the export (GET /v1/contacts/export). A
 // contact's own page is contact.jsx (/contacts/<id>).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 
 import { api } from '../api.js';
-import { ErrorSummary, LoadError, PageTitle } from '../components.jsx';
-import { can, contactName, filterRows, importSummary, looksLikePhone, phoneSegment, uploadPercent } from '../contacts_logic.js';
+import { ErrorSummary, LoadError, PageTitle, SearchBox } from '../components.jsx';
+import { can, contactName, importProgress, importSummary, uploadPercent } from '../contacts_logic.js';
 import { formatDateTime } from '../format.js';
+import { countLine } from '../list_search.js';
 import { Link, navigate } from '../router.jsx';
+import { useSearchedList } from '../searched_list.js';
 import { uploadCsv } from '../upload.js';
 import { ContactPage } from './contact.jsx';
 import { ContactForm } from './contact_parts.jsx';
@@ -22,43 +26,10 @@ export function Contacts({ session, path }) {
 }
 
 function ContactList({ session }) {
-  const [rows, setRows] = useState(null);
-  const [next, setNext] = useState(null);
-  const [error, setError] = useState(null);
-  const [query, setQuery] = useState('');
-  const [found, setFound] = useState(null); // {query, contact|null} of a phone search
+  const list = useSearchedList('/v1/contacts', PAGE_SIZE);
+  const { rows, next, error } = list;
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
-
-  const load = async (cursor) => {
-    try {
-      const r = await api.get(`/v1/contacts?limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      setRows((old) => (cursor && old ? [...old, ...r.data] : r.data));
-      setNext(r.next_cursor);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    load(null);
-  }, []);
-
-  const search = async (e) => {
-    e.preventDefault();
-    if (!looksLikePhone(query)) {
-      setFound(null);
-      return;
-    }
-    try {
-      setFound({ query, contact: await api.get(`/v1/contacts/${phoneSegment(query.trim())}`) });
-    } catch (err) {
-      if (err.status === 404) setFound({ query, contact: null });
-      else setError(err);
-    }
-  };
-
-  const shown = rows ? (found ? (found.contact ? [found.contact] : []) : filterRows(rows, query,
-    [(c) => contactName(c), 'phone', 'first_name', 'last_name'])) : [];
 
   return (
     <>
@@ -90,31 +61,22 @@ function ContactList({ session }) {
             }} />
         </section>
       )}
-      {importing && <ImportPanel session={session} onDone={() => load(null)} onClose={() => setImporting(false)} />}
-      <form class="search" role="search" onSubmit={search}>
-        <label class="label" for="contact-search">
-          Search contacts
-        </label>
-        <p class="hint" id="contact-search-hint">
-          A phone number (then press Search) finds that contact; words filter the names and numbers listed below.
-        </p>
-        <input id="contact-search" class="input" type="search" aria-describedby="contact-search-hint"
-          value={query} onInput={(e) => { setQuery(e.currentTarget.value); setFound(null); }} />
-        <button type="submit" class="button button--ghost search__button">
-          Search
-        </button>
-      </form>
+      {importing && <ImportPanel session={session} onDone={list.reload} onClose={() => setImporting(false)} />}
+      <SearchBox id="contact-search" label="Search contacts" value={list.query} applied={list.applied}
+        error={list.searchError} onInput={list.setQuery} onSearch={list.search}
+        hint="The start of a number (+44 7400), digits anywhere in it, or part of a name or email." />
       {!rows && !error && <p class="loading">Loading…</p>}
       {rows && (
         <>
           <p class="count" role="status">
-            {found
-              ? found.contact ? `1 contact with the number ${found.query}` : `No contact has the number ${found.query}.`
-              : `${shown.length} of ${rows.length} contacts listed${next ? ' (more below)' : ''}`}
+            {countLine(rows.length, 'contact', list.applied, next)}
           </p>
           {rows.length === 0 ? (
-            <p class="empty">No contacts yet. Add one, or import a CSV file.</p>
-          ) : shown.length > 0 && (
+            <p class="empty">
+              {list.applied ? 'No contact matches. Check the spelling, or search by another part of the number or name.'
+                : 'No contacts yet. Add one, or import a CSV file.'}
+            </p>
+          ) : (
             <div class="table-wrap" role="region" aria-label="Contacts table" tabIndex={0}>
               <table class="table">
                 <caption class="visually-hidden">Contacts</caption>
@@ -127,7 +89,7 @@ function ContactList({ session }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {shown.map((c) => (
+                  {rows.map((c) => (
                     <tr key={c.id}>
                       <td>
                         <Link to={`/contacts/${c.id}`}>{contactName(c)}</Link>
@@ -141,9 +103,9 @@ function ContactList({ session }) {
               </table>
             </div>
           )}
-          {next && !found && (
+          {next && (
             <p>
-              <button type="button" class="button button--ghost" onClick={() => load(next)}>
+              <button type="button" class="button button--ghost" onClick={list.more}>
                 Show more contacts
               </button>
             </p>
@@ -154,12 +116,17 @@ function ContactList({ session }) {
   );
 }
 
-/** CSV import: file, optional group, the upload's progress, then the result
- * with the rejected rows by line number. */
+/** How often the import's job is read while the upload runs (ms). */
+const PROGRESS_POLL_MS = 500;
+
+/** CSV import: file, optional group, then a progress bar that follows the
+ * import's job (the rows the server has read and stored, which goes on after the
+ * browser has sent a large file), and the result with the rejected rows by line
+ * number. */
 function ImportPanel({ session, onDone, onClose }) {
   const [file, setFile] = useState(null);
   const [group, setGroup] = useState('');
-  const [percent, setPercent] = useState(null);
+  const [progress, setProgress] = useState(null); // {percent, text}
   const [phase, setPhase] = useState('idle'); // idle | uploading | done
   const [result, setResult] = useState(null);
   const [errors, setErrors] = useState([]);
@@ -172,21 +139,43 @@ function ImportPanel({ session, onDone, onClose }) {
     }
     setErrors([]);
     setResult(null);
-    setPercent(0);
+    setProgress(importProgress(null, file.size, 0));
     setPhase('uploading');
+    let timer = null;
     try {
-      const q = group.trim() ? `?group=${encodeURIComponent(group.trim())}` : '';
-      const r = await uploadCsv(`/v1/contacts/import${q}`, file, {
+      const job = await api.post('/v1/contacts/imports', {});
+      let uploaded = 0;
+      let last = job;
+      const show = () => setProgress(importProgress(last, file.size, uploaded));
+      const poll = async () => {
+        try {
+          last = await api.get(`/v1/contacts/imports/${encodeURIComponent(job.id)}`);
+          show();
+        } catch {
+          // a missed reading: the next one (or the answer) catches up
+        }
+        timer = setTimeout(poll, PROGRESS_POLL_MS);
+      };
+      timer = setTimeout(poll, PROGRESS_POLL_MS);
+      const q = new URLSearchParams({ job: job.id });
+      if (group.trim()) q.set('group', group.trim());
+      const r = await uploadCsv(`/v1/contacts/import?${q}`, file, {
         csrf: session?.csrf_token,
-        onProgress: (loaded, total) => setPercent((p) => uploadPercent(loaded, total) ?? p),
+        onProgress: (loaded, total) => {
+          uploaded = uploadPercent(loaded, total) ?? uploaded;
+          show();
+        },
       });
-      setPercent(100);
+      clearTimeout(timer);
+      const rows = (r?.imported ?? 0) + (r?.updated ?? 0) + (r?.rejected_count ?? 0);
+      setProgress(importProgress({ status: 'done', rows }, file.size, 100));
       setResult(importSummary(r));
       setPhase('done');
       onDone();
     } catch (err) {
+      clearTimeout(timer);
       setPhase('idle');
-      setPercent(null);
+      setProgress(null);
       setErrors([{ field: err.field ? 'import-file' : undefined, text: err.detail }]);
     }
   };
@@ -222,16 +211,16 @@ function ImportPanel({ session, onDone, onClose }) {
           </button>
         </p>
       </form>
-      {percent !== null && (
+      {progress && (
         <div class="progress-wrap">
           <label class="label" for="import-progress">
             Import progress
           </label>
-          <progress id="import-progress" class="progress" max="100" value={percent ?? undefined}>
-            {percent}%
+          <progress id="import-progress" class="progress" max="100" value={progress.percent}>
+            {progress.percent}%
           </progress>
           <p class="count" role="status">
-            {phase === 'done' ? 'Import finished: 100%' : `Importing… ${percent ?? 0}%`}
+            {progress.text}
           </p>
         </div>
       )}

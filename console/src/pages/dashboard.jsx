@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { LoadError, PageTitle } from '../components.jsx';
 import { formatCount, formatRate, localDayStart, parseMetric } from '../format.js';
+import { shownDeliveryRate } from '../stats_logic.js';
 
 const PERIODS = [
   { key: 'today', label: 'Today', daysBack: 0 },
@@ -71,7 +72,7 @@ export function Dashboard() {
                 ))}
                 <div class="figure">
                   <dt>Delivery rate</dt>
-                  <dd data-figure={`${p.key}-delivery_rate`}>{formatRate(data.stats[i].delivery_rate)}</dd>
+                  <dd data-figure={`${p.key}-delivery_rate`}>{formatRate(shownDeliveryRate(data.stats[i]))}</dd>
                 </div>
               </dl>
             </section>

@@ -1,56 +1,44 @@
-// Opt-outs: the numbers nothing is sent to (GET /v1/optouts, cursor-paged),
+// Opt-outs: the numbers nothing is sent to (GET /v1/optouts, cursor-paged,
+// searched by number with ?q= kept in the page's address),
 // with who opted them out and when; add one by hand (POST /v1/optouts, admin)
 // and opt one back in with confirmation (DELETE /v1/optouts/{phone}, admin).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 
 import { api } from '../api.js';
-import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
-import { can, filterRows, phoneSegment } from '../contacts_logic.js';
+import { ErrorSummary, Field, LoadError, PageTitle, SearchBox } from '../components.jsx';
+import { can, phoneSegment } from '../contacts_logic.js';
 import { formatDateTime } from '../format.js';
+import { countLine } from '../list_search.js';
+import { useSearchedList } from '../searched_list.js';
 import { Confirm } from './contact_parts.jsx';
 
 const SOURCE = { keyword: 'Reply (STOP)', api: 'By hand', cli: 'Command line', provider: 'Provider' };
 
 export function OptOuts({ session }) {
-  const [rows, setRows] = useState(null);
-  const [next, setNext] = useState(null);
-  const [error, setError] = useState(null);
-  const [query, setQuery] = useState('');
+  const list = useSearchedList('/v1/optouts', 50);
+  const { rows, next, error } = list;
   const [confirming, setConfirming] = useState(null); // phone
   const [message, setMessage] = useState(null);
+  const [actionError, setActionError] = useState(null);
   const admin = can(session, 'admin');
-
-  const load = async (cursor) => {
-    try {
-      const r = await api.get(`/v1/optouts?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      setRows((old) => (cursor && old ? [...old, ...r.data] : r.data));
-      setNext(r.next_cursor);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    load(null);
-  }, []);
 
   const optIn = async (phone) => {
     try {
       await api.del(`/v1/optouts/${phoneSegment(phone)}`);
       setConfirming(null);
       setMessage(`${phone} is opted back in.`);
-      await load(null);
+      await list.reload();
     } catch (e) {
       setConfirming(null);
-      setError(e);
+      setActionError(e);
     }
   };
 
-  const shown = rows ? filterRows(rows, query, ['phone', 'reason', (r) => SOURCE[r.source] ?? r.source]) : [];
   return (
     <>
       <PageTitle>Opt-outs</PageTitle>
       <p class="lead">Numbers that asked for no more messages (a STOP reply, or added here). Nothing is sent to them.</p>
-      {error && <LoadError error={error} />}
+      {(error || actionError) && <LoadError error={error || actionError} />}
       {message && (
         <p class="notice" role="status">
           {message}
@@ -60,29 +48,24 @@ export function OptOuts({ session }) {
         <AddOptOut
           onAdded={async (phone) => {
             setMessage(`${phone} is opted out.`);
-            await load(null);
+            await list.reload();
           }}
         />
       )}
-      <form class="search" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label class="label" for="optout-search">
-          Search opt-outs
-        </label>
-        <p class="hint" id="optout-search-hint">
-          Part of a number, a reason or a source, among the opt-outs listed below.
-        </p>
-        <input id="optout-search" class="input" type="search" aria-describedby="optout-search-hint" value={query}
-          onInput={(e) => setQuery(e.currentTarget.value)} />
-      </form>
+      <SearchBox id="optout-search" label="Search opt-outs" value={list.query} applied={list.applied}
+        error={list.searchError} onInput={list.setQuery} onSearch={list.search}
+        hint="The start of a number (+44 7400) or digits anywhere in it." />
       {!rows && !error && <p class="loading">Loading…</p>}
       {rows && (
         <>
           <p class="count" role="status">
-            {`${shown.length} of ${rows.length} opt-outs listed${next ? ' (more below)' : ''}`}
+            {countLine(rows.length, 'opt-out', list.applied, next)}
           </p>
           {rows.length === 0 ? (
-            <p class="empty">No number is opted out. A STOP reply adds one here by itself.</p>
-          ) : shown.length > 0 && (
+            <p class="empty">
+              {list.applied ? 'No opted-out number matches.' : 'No number is opted out. A STOP reply adds one here by itself.'}
+            </p>
+          ) : (
             <div class="table-wrap" role="region" aria-label="Opt-outs table" tabIndex={0}>
               <table class="table">
                 <caption class="visually-hidden">Opt-outs</caption>
@@ -96,7 +79,7 @@ export function OptOuts({ session }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {shown.map((o) => (
+                  {rows.map((o) => (
                     <tr key={o.phone}>
                       <td>{o.phone}</td>
                       <td>{SOURCE[o.source] ?? o.source}</td>
@@ -121,7 +104,7 @@ export function OptOuts({ session }) {
             </div>
           )}
           {next && (
-            <button type="button" class="button button--ghost" onClick={() => load(next)}>
+            <button type="button" class="button button--ghost" onClick={list.more}>
               Show more opt-outs
             </button>
           )}

@@ -1,5 +1,6 @@
 // Providers: the list (/providers), add (/providers/new), a provider's page
-// (/providers/{id}: callback URLs, custom status callback, test SMS, delete)
+// (/providers/{id}: callback URLs, custom status callback, test SMS, delete;
+// its Stats tab /providers/{id}/stats is provider_stats.jsx)
 // and edit (/providers/{id}/edit). The form is built from GET
 // /v1/provider-kinds (provider_form.js): no kind is named here.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -9,6 +10,7 @@ import { ErrorSummary, Field, LoadError, PageTitle } from '../components.jsx';
 import { formatCount, formatDateTime, localDayStart } from '../format.js';
 import { configPayload, errorsFor, fieldId, formModel, initialState } from '../provider_form.js';
 import { Link, navigate } from '../router.jsx';
+import { ProviderStats } from './provider_stats.jsx';
 
 const canAdmin = (session) => session.user.role === 'admin';
 const canSend = (session) => session.user.role === 'admin' || session.user.role === 'sender';
@@ -18,7 +20,7 @@ export function Providers({ session, path }) {
   if (rest.length === 0) return <ProviderList session={session} />;
   if (rest[0] === 'new') return <ProviderForm session={session} />;
   if (rest[1] === 'edit') return <ProviderForm session={session} id={decodeURIComponent(rest[0])} />;
-  return <ProviderPage session={session} id={decodeURIComponent(rest[0])} />;
+  return <ProviderPage session={session} id={decodeURIComponent(rest[0])} tab={rest[1] === 'stats' ? 'stats' : 'overview'} />;
 }
 
 /** Run load() once per change of deps: [data, error, reload]. */
@@ -394,7 +396,23 @@ async function loadProvider(id) {
   return { provider, kind: kindsById(kinds.data)[provider.kind] ?? null };
 }
 
-function ProviderPage({ session, id }) {
+/** The provider page's tabs: links (each tab has its address, so a reload or a
+ * bookmark keeps it), the current one marked for assistive technology. */
+function ProviderTabs({ provider, tab }) {
+  const tabs = [['overview', 'Overview', `/providers/${provider.id}`], ['stats', 'Stats', `/providers/${provider.id}/stats`]];
+  return (
+    <nav class="tabs" aria-label="Provider sections">
+      {tabs.map(([key, label, to]) => (
+        <Link key={key} to={to} class={key === tab ? 'tabs__tab tabs__tab--current' : 'tabs__tab'}
+          aria-current={key === tab ? 'page' : undefined}>
+          {label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+
+function ProviderPage({ session, id, tab }) {
   const [data, error, reload] = useLoad(() => loadProvider(id), [id]);
   const [saved] = useState(() => {
     const s = justSaved === id;
@@ -441,9 +459,16 @@ function ProviderPage({ session, id }) {
           </>
         )}
       </p>
-      <CallbackUrls provider={provider} session={session} onChanged={reload} />
-      {canSend(session) && <TestSms provider={provider} kind={kind} />}
-      {canAdmin(session) && <DeleteProvider provider={provider} />}
+      <ProviderTabs provider={provider} tab={tab} />
+      {tab === 'stats' ? (
+        <ProviderStats provider={provider} />
+      ) : (
+        <>
+          <CallbackUrls provider={provider} session={session} onChanged={reload} />
+          {canSend(session) && <TestSms provider={provider} kind={kind} />}
+          {canAdmin(session) && <DeleteProvider provider={provider} />}
+        </>
+      )}
     </>
   );
 }

@@ -151,25 +151,47 @@ test('a contact named <img src=x onerror=alert(1)> is shown as text, no markup, 
   assert.ok(c.id);
 });
 
-test('contacts: search by phone asks the API, words filter the list; export is a link to the API', async () => {
+test('contacts: the API searches by number or name, the search survives a reload; export is a link to the API', async () => {
   await createContact({ phone: '+447400100005', first_name: 'Findme', last_name: 'Person' });
+  await createContact({ phone: '+447400100015', first_name: 'Other', last_name: 'Findmore',
+    attributes: { email: 'other@search.example' } });
+  const names = (page) => page.locator('tbody tr td:first-child').allInnerTexts();
   await withPage(async ({ page }) => {
     await signIn(gw, page, ADMIN);
     await page.goto(gw.url + '/console/contacts');
     await page.getByRole('link', { name: 'Findme Person' }).waitFor();
-    await page.getByLabel('Search contacts').fill('+44 7400 100005');
+    // the start of a number: in number order
+    await page.getByLabel('Search contacts').fill('+44 7400 1000');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByText('1 contact with the number +44 7400 100005').waitFor();
-    assert.deepEqual(await page.locator('tbody tr td:first-child').allInnerTexts(), ['Findme Person']);
-    await page.getByLabel('Search contacts').fill('+447400999999');
+    await page.getByText('contacts match “+44 7400 1000”').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('q'), '+44 7400 1000');
+    const byNumber = await page.locator('tbody tr td:nth-child(2)').allInnerTexts();
+    assert.deepEqual(byNumber, [...byNumber].sort());
+    assert.ok(byNumber.includes('+447400100005') && byNumber.includes('+447400100015'));
+    // a name, and an email; the search is in the address, so a reload keeps it
+    await page.getByLabel('Search contacts').fill('findm');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByText('No contact has the number +447400999999.').waitFor();
-    await page.getByLabel('Search contacts').fill('findme');
-    await page.getByRole('link', { name: 'Findme Person' }).waitFor();
-    assert.equal(await page.locator('tbody tr').count(), 1);
+    await page.getByText('2 contacts match “findm”').waitFor();
+    assert.deepEqual(await names(page), ['Other Findmore', 'Findme Person']);
+    await page.reload();
+    await page.getByText('2 contacts match “findm”').waitFor();
+    assert.equal(await page.getByLabel('Search contacts').inputValue(), 'findm');
+    await page.getByLabel('Search contacts').fill('search.example');
+    await page.keyboard.press('Enter');
+    await page.getByText('1 contact matches “search.example”').waitFor();
+    assert.deepEqual(await names(page), ['Other Findmore']);
+    // a search smsgate refuses (too long): its words beside the field
+    await page.getByLabel('Search contacts').fill('x'.repeat(65));
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('#contact-search-error', { hasText: 'at most 64 bytes' }).waitFor();
+    assert.equal(await page.getByLabel('Search contacts').getAttribute('aria-invalid'), 'true');
+    await page.getByRole('button', { name: 'Clear search' }).click();
+    await page.getByText(/contacts listed/).waitFor();
+    assert.equal(new URL(page.url()).search, '');
+    await screenshot(page, 'contacts-search');
     const exp = page.getByRole('link', { name: 'Export contacts (CSV)' });
     assert.equal(await exp.getAttribute('href'), '/v1/contacts/export');
-  }, (text, url) => url.endsWith('/v1/contacts/%2B447400999999') && /status of 404/.test(text));
+  }, (text, url) => /\/v1\/contacts\?.*q=xxxx/.test(url) && /status of 400/.test(text));
   const r = await fetch(gw.url + '/v1/contacts/export', { headers: { Authorization: `Bearer ${gw.key}` } });
   assert.equal(r.status, 200);
   assert.match(await r.text(), /\+447400100005,Findme,Person/);
@@ -212,6 +234,9 @@ test('opt-out by hand then opt-in, on the contact page and on the Opt-outs page'
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Opt-outs' }).click();
     await page.getByRole('heading', { level: 1, name: 'Opt-outs' }).waitFor();
     await page.getByLabel('Search opt-outs').fill('100007');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText('1 opt-out matches “100007”').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('q'), '100007');
     const row = page.locator('tbody tr', { hasText: '+447400100007' });
     await row.waitFor();
     assert.match(await row.innerText(), /By hand\s+asked on the phone/);
@@ -223,7 +248,7 @@ test('opt-out by hand then opt-in, on the contact page and on the Opt-outs page'
     assert.equal((await gw.request('GET', `/v1/contacts/${c.id}`)).json.opted_out, false);
 
     // Add a number by hand on the Opt-outs page, then opt it in from its contact page.
-    await page.getByLabel('Search opt-outs').fill('');
+    await page.getByRole('button', { name: 'Clear search' }).click();
     await page.getByLabel('Phone', { exact: true }).fill('+447400100007');
     await page.getByRole('button', { name: 'Opt out', exact: true }).click();
     await page.getByText('+447400100007 is opted out.').waitFor();
@@ -317,8 +342,45 @@ test('CSV import: progress to the end, the rejected rows listed with their line 
     assert.match(await rejected.locator('tbody tr').nth(2).innerText(), /5 fields where the header has 4/);
     await screenshot(page, 'contacts-import');
     // The list was reloaded: now a full first page, with more to show.
-    await page.getByText('50 of 50 contacts listed (more below)').waitFor();
+    await page.getByText('50 contacts listed (more below)').waitFor();
   });
   const c = (await gw.request('GET', '/v1/contacts/%2B447400100003')).json;
   assert.deepEqual(c.attributes, { city: 'Arlington' });
 });
+
+test('CSV import: the bar follows the import job while the upload is still going on', async () => {
+  const csv = 'phone,first_name\n' + Array.from({ length: 50 }, (_, i) => `+4474003${String(i).padStart(5, '0')},Job${i}`).join('\n') + '\n';
+  let jobId = null;
+  await withPage(async ({ page }) => {
+    await signIn(gw, page, ADMIN);
+    // Hold the upload in the browser, and answer the job's readings with a job
+    // half-way through (the server's own side is tests/e2e/test_import_jobs.py).
+    let release;
+    const released = new Promise((r) => { release = r; });
+    await page.route(/\/v1\/contacts\/import\?job=/, async (route) => {
+      jobId = new URL(route.request().url()).searchParams.get('job');
+      await released;
+      await route.continue();
+    });
+    await page.route(/\/v1\/contacts\/imports\/imp_/, async (route) => {
+      const half = { id: jobId, status: 'importing', size: csv.length, bytes: Math.ceil(csv.length / 2), rows: 25,
+        imported: 20, updated: 0, rejected_count: 0, rejected: null, error: null };
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(half) });
+    });
+    await page.goto(gw.url + '/console/contacts');
+    await page.getByRole('button', { name: 'Import contacts (CSV)' }).click();
+    await page.getByLabel('CSV file', { exact: true }).setInputFiles({ name: 'job.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText('Importing… 50%').waitFor();
+    assert.equal(await page.locator('#import-progress').evaluate((el) => el.value), 50);
+    assert.match(await page.getByRole('status').filter({ hasText: 'Importing' }).innerText(), /25 rows read/);
+    assert.ok(jobId?.startsWith('imp_'), `the upload names its job (${jobId})`);
+    release();
+    await page.getByText('Import finished: 100% (50 rows read)').waitFor();
+    await page.getByText('50 new contacts, 0 contacts updated, 0 rows rejected.').waitFor();
+  });
+  const job = (await gw.request('GET', `/v1/contacts/imports/${jobId}`)).json;
+  assert.equal(job.status, 'done');
+  assert.equal(job.imported, 50);
+});
+

@@ -153,6 +153,37 @@ test('Send test SMS to a number the simulator refuses: failed, with the error co
   }, [400]);
 });
 
+test('the Stats tab: the provider\'s messages by day and its top error codes, at its own address', async () => {
+  await withPage(ADMIN, async ({ page }) => {
+    const p = await providerByName('twilio-main');
+    const total = (await gw.request('GET', `/v1/stats?provider=${p.id}`)).json;
+    assert.ok(total.failed >= 1 && total.delivered >= 1, JSON.stringify(total)); // the tests above
+    await page.goto(`${gw.url}/console/providers/${p.id}`);
+    const tabs = page.getByRole('navigation', { name: 'Provider sections' });
+    assert.equal(await tabs.getByRole('link', { name: 'Overview' }).getAttribute('aria-current'), 'page');
+    await tabs.getByRole('link', { name: 'Stats' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Stats' }).waitFor();
+    assert.ok(page.url().endsWith(`/console/providers/${p.id}/stats`), page.url());
+    assert.equal(await tabs.getByRole('link', { name: 'Stats' }).getAttribute('aria-current'), 'page');
+    assert.equal(await page.locator('[data-figure="provider-failed"]').innerText(), String(total.failed));
+    assert.equal(await page.locator('[data-figure="provider-delivered"]').innerText(), String(total.delivered));
+    const days = page.getByRole('region', { name: 'Messages by day' });
+    assert.equal(await days.locator('tbody tr').count(), 1, 'one day of messages');
+    const codes = page.getByRole('region', { name: 'Top error codes' });
+    const row = codes.locator('tbody tr', { hasText: '21211' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /21211\s+1\s+\S/);
+    assert.equal(await page.getByRole('button', { name: 'Send test SMS' }).count(), 0, 'the Overview is not shown');
+    await screenshot(page, 'provider-stats');
+    await page.getByLabel('Period').selectOption({ label: 'Last 30 days' });
+    await page.getByRole('region', { name: 'Messages by day' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 2, name: 'Stats' }).waitFor();
+    await tabs.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Send test SMS' }).waitFor();
+  });
+});
+
 test('the list: name, kind label, default, active and sent today', async () => {
   await withPage(ADMIN, async ({ page }) => {
     await page.goto(gw.url + '/console/providers');

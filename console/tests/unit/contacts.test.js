@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  attributesToRows, can, contactName, filterRows, importSummary, looksLikePhone, phoneSegment, rowsToAttributes,
+  attributesToRows, can, contactName, filterRows, importProgress, importSummary, phoneSegment, rowsToAttributes,
   timelineEntry, uploadPercent,
 } from '../../src/contacts_logic.js';
 import { pageFor } from '../../src/pages.js';
@@ -71,7 +71,7 @@ test('timeline items in words: sent, reply, opted out by a reply, opted in by ha
   assert.equal(timelineEntry({ type: 'later' }).kind, 'later');
 });
 
-test('roles, names, phone searches, filters and path segments', () => {
+test('roles, names and path segments', () => {
   const as = (role) => ({ user: { role } });
   assert.equal(can(as('viewer'), 'sender'), false);
   assert.equal(can(as('sender'), 'sender'), true);
@@ -80,10 +80,6 @@ test('roles, names, phone searches, filters and path segments', () => {
   assert.equal(can(null, 'viewer'), false);
   assert.equal(contactName({ first_name: 'Ada', last_name: 'Lovelace', phone: '+44' }), 'Ada Lovelace');
   assert.equal(contactName({ first_name: '', last_name: '', phone: '+447400123456' }), '+447400123456');
-  assert.equal(looksLikePhone('+44 7400 123456'), true);
-  assert.equal(looksLikePhone('(020) 7946-0000'), true);
-  assert.equal(looksLikePhone('1234'), false);
-  assert.equal(looksLikePhone('Ada 12345'), false);
   const rows = [{ phone: '+441', reason: 'asked' }, { phone: '+442', reason: 'Complaint' }];
   assert.deepEqual(filterRows(rows, 'complaint +44', ['phone', 'reason']), [rows[1]]);
   assert.equal(filterRows(rows, '  ', ['phone']), rows);
@@ -95,4 +91,15 @@ test('a path below a page belongs to it: /contacts/<id> is the Contacts page', (
   assert.equal(pageFor('/contacts').label, 'Contacts');
   assert.equal(pageFor('/contactsx'), null);
   assert.equal(pageFor('/no/such/page'), null);
+});
+
+test('import progress follows the server\'s bytes, not the upload; 100% only when done', () => {
+  assert.deepEqual(importProgress(null, 1000, 0), { percent: 0, text: 'Importing… 0% (sent 0%, 0 rows read)' });
+  // the browser has sent the whole file; the server has read 40% of it
+  assert.deepEqual(importProgress({ status: 'importing', bytes: 400, rows: 120 }, 1000, 100),
+    { percent: 40, text: 'Importing… 40% (file sent, 120 rows read)' });
+  assert.equal(importProgress({ status: 'importing', bytes: 1000, rows: 300 }, 1000, 100).percent, 99);
+  assert.deepEqual(importProgress({ status: 'done', rows: 1 }, 1000, 100),
+    { percent: 100, text: 'Import finished: 100% (1 row read)' });
+  assert.equal(importProgress({ status: 'importing', bytes: 10 }, 0, 50).percent, 0);
 });

@@ -427,6 +427,56 @@ const sg_migration sg_sqlite_migrations[] = {
      "  created_at INTEGER NOT NULL"
      ");"
      "CREATE INDEX app_keys_app ON app_keys (app_id, id);"},
+    /* Issue 13: contact search. A phrase is looked for in a contact's "first last"
+     * name and email attribute, lower-cased, kept in contact_search: a narrow table
+     * in contact id order, so that a search reads some 50 bytes a contact, newest
+     * first, and stops when its page is full (a trigram index, FTS5, made an import
+     * five times slower: docs/internals/store.md). Triggers keep it in step with
+     * every write to contacts (create, edit, import upsert, delete, erasure). */
+    {15, "contact search text, contact import jobs",
+     "CREATE TABLE contact_search ("
+     "  contact_id TEXT PRIMARY KEY,"
+     "  text TEXT NOT NULL" /* lower(first || ' ' || last || char(10) || email) */
+     ") WITHOUT ROWID;"
+     "CREATE TRIGGER contacts_search_ai AFTER INSERT ON contacts BEGIN"
+     "  INSERT INTO contact_search (contact_id, text) VALUES (NEW.id,"
+     "    lower(NEW.first_name || ' ' || NEW.last_name || char(10) ||"
+     "      coalesce(CAST(CASE WHEN json_valid(NEW.attributes)"
+     "        THEN json_extract(NEW.attributes, '$.email') END AS TEXT), '')));"
+     "END;"
+     "CREATE TRIGGER contacts_search_au AFTER UPDATE OF first_name, last_name, attributes"
+     "  ON contacts WHEN OLD.first_name IS NOT NEW.first_name"
+     "    OR OLD.last_name IS NOT NEW.last_name OR OLD.attributes IS NOT NEW.attributes BEGIN"
+     "  UPDATE contact_search SET text ="
+     "    lower(NEW.first_name || ' ' || NEW.last_name || char(10) ||"
+     "      coalesce(CAST(CASE WHEN json_valid(NEW.attributes)"
+     "        THEN json_extract(NEW.attributes, '$.email') END AS TEXT), ''))"
+     "  WHERE contact_id = NEW.id;"
+     "END;"
+     "CREATE TRIGGER contacts_search_ad AFTER DELETE ON contacts BEGIN"
+     "  DELETE FROM contact_search WHERE contact_id = OLD.id;"
+     "END;"
+     "INSERT INTO contact_search (contact_id, text)"
+     "  SELECT id, lower(first_name || ' ' || last_name || char(10) ||"
+     "    coalesce(CAST(CASE WHEN json_valid(attributes)"
+     "      THEN json_extract(attributes, '$.email') END AS TEXT), '')) FROM contacts;"
+     /* The progress of a CSV import, in the store so that any node answers
+      * GET /v1/contacts/imports/{id} while another one reads the upload. */
+     "CREATE TABLE import_jobs ("
+     "  id TEXT PRIMARY KEY,"
+     "  status TEXT NOT NULL,"
+     "  size INTEGER NOT NULL DEFAULT 0,"
+     "  bytes INTEGER NOT NULL DEFAULT 0,"
+     "  rows INTEGER NOT NULL DEFAULT 0,"
+     "  imported INTEGER NOT NULL DEFAULT 0,"
+     "  updated INTEGER NOT NULL DEFAULT 0,"
+     "  rejected INTEGER NOT NULL DEFAULT 0,"
+     "  rejections TEXT,"
+     "  error TEXT NOT NULL DEFAULT '',"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX import_jobs_created ON import_jobs (created_at);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -571,4 +571,6 @@ const sg_store_backend sg_sqlite_backend = {
     .retention = &sq_retention_ops,
     .users = &sq_users_ops,
     .apps = &sq_apps_ops,
+    .search = &sq_search_ops,
+    .imports = &sq_imports_ops,
 };

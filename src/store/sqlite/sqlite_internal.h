@@ -162,6 +162,14 @@ enum sq_slot {
     S_APP_MSG_OWNER,
     S_APP_CB_QUEUE,
     S_APP_INBOUND_QUEUE,
+    S_CONTACT_SEARCH_PHONE,
+    S_CONTACT_SEARCH_PHRASE,
+    S_OPTOUT_SEARCH,
+    S_IMPORT_JOB_INSERT,
+    S_IMPORT_JOB_SWEEP,
+    S_IMPORT_JOB_START,
+    S_IMPORT_JOB_UPDATE,
+    S_IMPORT_JOB_GET,
     S__END
 };
 
@@ -255,6 +263,8 @@ extern const sg_store_webhooks_ops sq_webhooks_ops;
 extern const sg_store_retention_ops sq_retention_ops;
 extern const sg_store_users_ops sq_users_ops;
 extern const sg_store_apps_ops sq_apps_ops;
+extern const sg_store_search_ops sq_search_ops;
+extern const sg_store_imports_ops sq_imports_ops;
 /* The core table's entries outside sqlite_core.c (backend.h has their contracts
  * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
 sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);
@@ -317,6 +327,8 @@ sg_err sq_message_get_on(conn *c, const char *id, sg_message *out);
     "EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone), coalesce(c.mobile, 1), "            \
     "c.last_activity_at"
 void sq_contact_row(sqlite3_stmt *st, void *out); /* out: sg_contact */
+/* An opt-out row: phone, source, reason, message_id, created_at (out: sg_optout). */
+void sq_optout_row(sqlite3_stmt *st, void *out);
 sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e);
 /* Record that m->app_id sent m, with its status callback (sqlite_apps.c);
  * called by sq_message_insert for a message of an app. */

@@ -133,7 +133,7 @@ static sg_err sq_optout_remove(sg_store *s, const char *phone, const char *sourc
     return err;
 }
 
-static void optout_row(sqlite3_stmt *st, void *out)
+void sq_optout_row(sqlite3_stmt *st, void *out)
 {
     sg_optout *o = out;
     memset(o, 0, sizeof *o);
@@ -146,7 +146,7 @@ static void optout_row(sqlite3_stmt *st, void *out)
 
 static sg_err sq_optout_get(sg_store *s, const char *phone, sg_optout *out)
 {
-    return sq_read_one_sql(s, S_OPTOUT_GET, SQL_OPTOUT_GET, phone, optout_row, out);
+    return sq_read_one_sql(s, S_OPTOUT_GET, SQL_OPTOUT_GET, phone, sq_optout_row, out);
 }
 
 static void bind_optout_page(sqlite3_stmt *st, const void *arg)
@@ -172,7 +172,7 @@ static sg_err sq_optout_list(sg_store *s, const char *cursor, size_t limit, sg_o
         return SG_ERR_INVALID;
     sq_page_args a = {.text = cur_phone, .at = cur_at, .has_at = has_cursor, .limit = limit};
     sg_err err = sq_read_rows_sql(s, S_OPTOUT_LIST, SQL_OPTOUT_LIST, bind_optout_page, &a,
-                                  optout_row, NULL, sizeof **out, limit + 1, (void **)out, n);
+                                  sq_optout_row, NULL, sizeof **out, limit + 1, (void **)out, n);
     if (!err)
         sq_page_trim(*out, sizeof **out, n, limit, NULL, has_more);
     return err;

@@ -53,12 +53,14 @@ typedef struct query_ctx {
     conn *c;
     int64_t from, to;
     const char *broadcast; /* one broadcast, or NULL */
+    const char *provider;  /* one provider's messages, or NULL */
     sg_stats_group g;
     sg_stats *out;
     size_t cap;
 } query_ctx;
 
-/* Run sql (parameters ?1 from, ?2 to, ?3 broadcast) and hand each row to fn. */
+/* Run sql (parameters ?1 from, ?2 to, ?3 broadcast, ?4 provider) and hand each
+ * row to fn. */
 static sg_err run(query_ctx *q, const char *sql, sg_err (*fn)(query_ctx *q, sqlite3_stmt *st))
 {
     sqlite3_stmt *st = NULL;
@@ -70,6 +72,8 @@ static sg_err run(query_ctx *q, const char *sql, sg_err (*fn)(query_ctx *q, sqli
         sqlite3_bind_text(st, 3, q->broadcast, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 3);
+    if (q->provider)
+        sqlite3_bind_text(st, 4, q->provider, -1, SQLITE_STATIC);
     sg_err err = SG_OK;
     int rc;
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -147,7 +151,8 @@ static sg_err error_row(query_ctx *q, sqlite3_stmt *st)
  * the next message to them; clicked when one of its links was followed. The
  * recipients of a broadcast that got no message (skipped, or still pending)
  * count in the group of the broadcast's start (day, provider, broadcast), for
- * broadcasts started in the period. */
+ * broadcasts started in the period, except in one provider's stats (they were
+ * never handed to a provider). */
 static sg_err collect(query_ctx *q)
 {
     char sql[3072];
@@ -156,7 +161,8 @@ static sg_err collect(query_ctx *q)
     snprintf(bkey, sizeof bkey, "%s",
              q->g == SG_STATS_BY_BROADCAST ? "b.id" : key_expr(q->g, "b", "started_at"));
     const char *scope = "m.direction = 'outbound' AND m.created_at >= ?1 AND m.created_at < ?2 "
-                        "AND (?3 IS NULL OR (m.broadcast_id = ?3 AND m.broadcast_id != ''))";
+                        "AND (?3 IS NULL OR (m.broadcast_id = ?3 AND m.broadcast_id != '')) "
+                        "AND (?4 IS NULL OR m.provider_id = ?4)";
     snprintf(sql, sizeof sql,
              "SELECT %s, count(*), sum(m.status IN ('scheduled', 'queued', 'sending')), "
              "sum(m.status IN ('sent', 'delivered', 'undelivered')), sum(m.status = 'delivered'), "
@@ -180,7 +186,8 @@ static sg_err collect(query_ctx *q)
                  mkey, scope);
         err = run(q, sql, error_row);
     }
-    if (!err) {
+    /* recipients that got no message went to no provider */
+    if (!err && !q->provider) {
         snprintf(sql, sizeof sql,
                  "SELECT %s, sum(b.skipped_opted_out), sum(b.skipped_not_mobile), "
                  "sum(b.skipped_invalid), sum((SELECT count(*) FROM broadcast_recipients r "
@@ -194,13 +201,22 @@ static sg_err collect(query_ctx *q)
     return err;
 }
 
+static sg_err sq_stats_provider(sg_store *s, int64_t from, int64_t to, sg_stats_group g,
+                                const char *provider_id, sg_stats *out);
+
 static sg_err sq_stats(sg_store *s, int64_t from, int64_t to, sg_stats_group g, sg_stats *out)
+{
+    return sq_stats_provider(s, from, to, g, NULL, out);
+}
+
+static sg_err sq_stats_provider(sg_store *s, int64_t from, int64_t to, sg_stats_group g,
+                                const char *provider_id, sg_stats *out)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    query_ctx q = {.c = c, .from = from, .to = to, .g = g, .out = out};
+    query_ctx q = {.c = c, .from = from, .to = to, .provider = provider_id, .g = g, .out = out};
     sg_err err = collect(&q);
     sq_reader_release(s, c);
     if (!err && g == SG_STATS_TOTAL && out->n == 0 && !row_for(out, &q.cap, ""))
@@ -238,4 +254,5 @@ static sg_err sq_broadcast_stats(sg_store *s, const char *id, sg_stats *out)
 const sg_store_stats_ops sq_stats_ops = {
     .stats = sq_stats,
     .broadcast_stats = sq_broadcast_stats,
+    .stats_provider = sq_stats_provider,
 };
