@@ -306,12 +306,16 @@ test('360 px wide: no sideways scroll, navigation behind "Menu"', async () => {
 test('what the server says about the user is shown as text, never markup', async () => {
   const evil = '<img src=x onerror="window.__pwned=1">@example.org';
   await withPage({ allowProblems: true }, async ({ page }) => {
+    // Every other API request answers an empty list: a real one would answer 401
+    // to this stubbed session and bring the sign-in page back (a race the test lost
+    // once). Registered first: Playwright tries the newest route first.
+    await page.route(/\/v1\//, (route) => route.fulfill({
+      status: 200, contentType: 'application/json', body: JSON.stringify({ data: [], has_more: false }),
+    }));
     await page.route(/\/v1\/session$/, (route) => route.fulfill({
       status: 200, contentType: 'application/json',
       body: JSON.stringify({ user: { id: 'usr_x', email: evil, role: 'viewer' }, csrf_token: 't', expires_at: null }),
     }));
-    // A page that makes no API request of its own: with sessions, one would
-    // answer 401 to this stubbed session and bring the sign-in page back.
     await page.goto(gw.url + '/console/providers');
     await page.getByText(evil, { exact: true }).waitFor();
     assert.equal(await page.locator('header img').count(), 0);
