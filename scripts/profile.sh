@@ -7,6 +7,8 @@
 #   MODE=live    accept and send to the nginx stub's Twilio path (default)
 #   MODE=accept  accept only (messages scheduled a month ahead)
 #   OUT=DIR      where callgrind.out and the annotated summaries go (default /tmp/sg-profile)
+#   ROUTE=1      add a route matching the recipients by country (GB) first, so that
+#                each message's route is chosen and its region looked up (docs/routing.md)
 #   CONTACTS=1   import a contact for each of the N recipients first (`contact import`,
 #                before the load, not counted in N), so that what a send updates on
 #                its contact (last activity) is measured too
@@ -37,6 +39,10 @@ chmod +x "$BIN"
 start_stub
 start_gateway
 create_provider twilio > /dev/null
+if [ "${ROUTE:-0}" = 1 ]; then
+    "$REAL" route add --name uk --countries GB --providers bench-twilio --db "$DB" \
+        --log-level warn > /dev/null || fail "route add failed"
+fi
 if [ "${CONTACTS:-0}" = 1 ]; then
     # The recipients of submit.lua: +4474 and eight digits from 0 (one wrk thread).
     $PY -c 'import sys; print("phone,first_name"); [print("+4474%08d,c%d" % (i, i)) for i in range(int(sys.argv[1]))]' \

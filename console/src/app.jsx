@@ -18,6 +18,7 @@ import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
 import { OptOuts } from './pages/optouts.jsx';
 import { Providers } from './pages/providers.jsx';
+import { Routes } from './pages/routes.jsx';
 import { Send } from './pages/send.jsx';
 import { SignIn } from './pages/sign_in.jsx';
 import { Users } from './pages/users.jsx';
@@ -32,6 +33,7 @@ const BUILT = {
   '/': Dashboard,
   '/error-codes': ErrorCodes,
   '/providers': Providers,
+  '/routes': Routes,
   '/send': Send,
   '/messages': MessagesRoute,
   '/contacts': Contacts,

@@ -5,6 +5,7 @@
 export const PAGES = [
   { path: '/', label: 'Dashboard', api: '/v1/stats', built: true },
   { path: '/providers', label: 'Providers', api: '/v1/providers', built: true },
+  { path: '/routes', label: 'Routes', api: '/v1/routes', built: true },
   { path: '/send', label: 'Send', api: '/v1/messages', built: true },
   { path: '/messages', label: 'Messages', api: '/v1/messages', built: true },
   { path: '/contacts', label: 'Contacts', api: '/v1/contacts', built: true },

@@ -1,4 +1,5 @@
 #include "api/accept.h"
+#include "dispatch/routing.h"
 #include "audience/render.h"
 #include "core/backoff.h"
 #include "core/gsm7.h"
@@ -27,7 +28,7 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
 static const char *const known_keys[] = {
     "to",         "body",     "from",         "provider",         "send_at",
     "contact_id", "metadata", "track_clicks", "validity_seconds", "external_template_id",
-    NULL};
+    "failover", NULL};
 
 /* A sender: E.164, a short code, or an alphanumeric sender ID. */
 static bool sender_valid(const char *s)
@@ -92,7 +93,8 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         if (!known)
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: to, body, from, provider, send_at, "
-                                 "contact_id, metadata, track_clicks, validity_seconds, external_template_id)",
+                                 "contact_id, metadata, track_clicks, validity_seconds, external_template_id, "
+                                 "failover)",
                                  key);
     }
 
@@ -143,23 +145,9 @@ bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *ob
         snprintf(m->from, sizeof m->from, "%s", json_string_value(from));
     }
 
-    json_t *pv = json_object_get(obj, "provider");
     const sg_provider *p;
-    if (pv && !json_is_null(pv)) {
-        if (!json_is_string(pv))
-            return sg_reject_set(rej, 400, "invalid_request", "provider",
-                                 "'provider' must be a provider's name or id");
-        p = sg_provider_set_find(set, json_string_value(pv));
-        if (!p)
-            return sg_reject_set(rej, 422, "unknown_provider", "provider",
-                                 "no provider named '%.64s'", json_string_value(pv));
-    } else {
-        p = sg_provider_set_default(set);
-        if (!p)
-            return sg_reject_set(rej, 422, "no_default_provider", "provider",
-                                 "no provider given and no default provider is set up "
-                                 "(POST /v1/providers with \"default\": true)");
-    }
+    if (!sg_accept_provider(set, obj, m, &p, rej))
+        return false;
     if (!p->active)
         return sg_reject_set(rej, 422, "provider_inactive", "provider", "provider '%s' is inactive",
                              p->name);
@@ -295,7 +283,23 @@ json_t *sg_message_accepted_json(const sg_message *m, const char *provider_name)
     json_object_set_new(j, "encoding", json_string(sg_encoding_name(m->encoding)));
     json_object_set_new(j, "send_at", time_json(m->send_at));
     json_object_set_new(j, "created_at", time_json(m->created_at));
+    json_object_set_new(j, "route_id", str_or_null(m->route_id));
+    json_object_set_new(j, "failover", json_boolean(m->failover));
     return j;
+}
+
+/* "a,b" -> ["a", "b"] (a message's providers tried; NULL: none). */
+static json_t *ids_json(const char *csv)
+{
+    json_t *a = json_array();
+    for (const char *p = csv; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n + (comma ? 1 : 0);
+    }
+    return a;
 }
 
 json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
@@ -316,6 +320,7 @@ json_t *sg_message_json(const sg_message *m, const sg_event *ev, size_t n,
     json_t *meta = m->metadata ? json_loads(m->metadata, 0, NULL) : NULL;
     json_object_set_new(j, "metadata", meta ? meta : json_null());
     json_object_set_new(j, "updated_at", time_json(m->updated_at));
+    json_object_set_new(j, "providers_tried", ids_json(m->providers_tried));
     if (ev) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {

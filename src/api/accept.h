@@ -29,6 +29,14 @@ bool sg_reject_set(sg_reject *r, int status, const char *code, const char *field
 bool sg_accept_message(const sg_app *app, const sg_provider_set *set, json_t *obj, int64_t now,
                        sg_message *m, const sg_provider **prov, sg_reject *rej);
 
+/* The provider of a message being accepted (accept_route.c, docs/routing.md): the
+ * one obj's "provider" names, or the only one whose sender pool holds m->from,
+ * pins it (failed over only with "failover": true); else the route matching
+ * m->to chooses, the default provider as the last resort. Sets m->route_id,
+ * m->failover and m->route_event; *prov is borrowed from set. False with rej. */
+bool sg_accept_provider(const sg_provider_set *set, json_t *obj, sg_message *m,
+                        const sg_provider **prov, sg_reject *rej);
+
 /* The 202 answer for an accepted message. */
 json_t *sg_message_accepted_json(const sg_message *m, const char *provider_name);
 /* The full message resource, with its events (may be NULL/0). */

@@ -175,5 +175,11 @@ sg_http_result sg_api_apps_rotate(sg_http_req *req, void *ctx);
 sg_http_result sg_api_app_keys_create(sg_http_req *req, void *ctx);
 sg_http_result sg_api_app_keys_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_app_keys_delete(sg_http_req *req, void *ctx);
+/* /v1/routes (api/route_api.c over api/route_admin.c): routes between providers. */
+sg_http_result sg_api_routes_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_routes_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_routes_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_routes_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_routes_delete(sg_http_req *req, void *ctx);
 
 #endif

@@ -82,6 +82,11 @@ const sg_route sg_api_routes[] = {
     {"GET", "/v1/webhooks/{id}", sg_api_webhooks_get, SG_ROLE_VIEWER, 0, NULL},
     {"DELETE", "/v1/webhooks/{id}", sg_api_webhooks_delete, SG_ROLE_ADMIN, 0, NULL},
     {"GET", "/v1/webhooks/{id}/deliveries", sg_api_webhooks_deliveries, SG_ROLE_VIEWER, 0, NULL},
+    {"POST", "/v1/routes", sg_api_routes_create, SG_ROLE_ADMIN, SG_API_IDEMPOTENT, NULL},
+    {"GET", "/v1/routes", sg_api_routes_list, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/routes/{id}", sg_api_routes_get, SG_ROLE_VIEWER, 0, NULL},
+    {"PATCH", "/v1/routes/{id}", sg_api_routes_update, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/routes/{id}", sg_api_routes_delete, SG_ROLE_ADMIN, 0, NULL},
     /* Not SG_API_IDEMPOTENT either: the create answer holds the key. */
     {"POST", "/v1/keys", sg_api_keys_create, SG_ROLE_ADMIN, 0, NULL},
     {"GET", "/v1/keys", sg_api_keys_list, SG_ROLE_ADMIN, 0, NULL},

@@ -30,6 +30,7 @@ static const sg_command commands[] = {
      sg_cmd_webhook},
     {"user", "console users: create, list, remove, passwd", sg_cmd_user},
     {"audit", "the audit log: who changed what, when, from where", sg_cmd_audit},
+    {"route", "routes between providers: add, list, show, edit, remove", sg_cmd_route},
     {"simulate",
      "provider simulators on loopback (twilio, clickatell) and inject (an inbound webhook)",
      sg_simulate_main},

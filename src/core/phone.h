@@ -68,6 +68,9 @@ const char *sg_phone_type_name(sg_phone_type type); /* "mobile", "fixed_line", .
 /* The region (ISO 3166 alpha-2, "GB") of an E.164 number into out; false when the
  * number is invalid or belongs to no single region (+800, ...). */
 bool sg_phone_region(const char *e164, char out[3]);
+/* The reference sg_phone_region is checked against: libphonenumber alone (Parse,
+ * GetRegionCodeForNumber), never the fast path. For tests. */
+bool sg_phone_region_reference(const char *e164, char out[3]);
 
 #ifdef __cplusplus
 }

@@ -310,7 +310,10 @@ const Tables &tables()
     return *t;
 }
 
-bool fast_number_type(const char *input, size_t len, NumberType *type)
+// The calling code of canonical E.164 input and its national number, when the
+// fast path can read them as Parse() would: false when it cannot be sure (the
+// caller asks libphonenumber).
+bool locate(const char *input, size_t len, CallingCode **out, const char **nsn_out, size_t *n_out)
 {
     if (!sg_phone_fast_shape(input, len))
         return false;
@@ -346,26 +349,55 @@ bool fast_number_type(const char *input, size_t len, NumberType *type)
         return false;
     if (code->national_prefix_nonempty && match(code->national_prefix_nonempty, nsn, n) != 0)
         return false;
+    *out = code;
+    *nsn_out = nsn;
+    *n_out = n;
+    return true;
+}
 
-    // GetRegionCodeForNumber, then GetNumberTypeHelper for that region.
-    if (code->regions.size() == 1)
-        return number_type(*code->regions.front(), nsn, n, type);
-    for (const Region *r : code->regions) {
+// GetRegionCodeForNumber (from the list of the calling code's regions), with
+// GetNumberTypeHelper's answer for the region found: *region is nullptr (and
+// *type UNKNOWN) when no region of a shared calling code claims the number. A
+// calling code of one region names it whatever the number, as libphonenumber
+// does. False when a match could not be decided.
+bool region_of(const CallingCode &code, const char *nsn, size_t n, const Region **region,
+               NumberType *type, bool want_type)
+{
+    *region = nullptr;
+    *type = PhoneNumberUtil::UNKNOWN;
+    if (code.regions.size() == 1) {
+        *region = code.regions.front();
+        return !want_type || number_type(**region, nsn, n, type);
+    }
+    for (const Region *r : code.regions) {
         if (r->leading_digits) {
             int m = match(r->leading_digits, nsn, n);
             if (m < 0)
                 return false;
-            if (m)
-                return number_type(*r, nsn, n, type);
+            if (m) {
+                *region = r;
+                return !want_type || number_type(*r, nsn, n, type);
+            }
         } else {
             if (!number_type(*r, nsn, n, type))
                 return false;
-            if (*type != PhoneNumberUtil::UNKNOWN)
+            if (*type != PhoneNumberUtil::UNKNOWN) {
+                *region = r;
                 return true;
+            }
         }
     }
     *type = PhoneNumberUtil::UNKNOWN; // no region: GetNumberType() has no metadata
     return true;
+}
+
+bool fast_number_type(const char *input, size_t len, NumberType *type)
+{
+    CallingCode *code;
+    const char *nsn;
+    size_t n;
+    const Region *region;
+    return locate(input, len, &code, &nsn, &n) && region_of(*code, nsn, n, &region, type, true);
 }
 
 } // namespace
@@ -374,6 +406,30 @@ bool sg_phone_fast_number_type(const char *input, size_t len, NumberType *type)
 {
     try {
         return fast_number_type(input, len, type);
+    } catch (...) {
+        return false;
+    }
+}
+
+extern "C" bool sg_phone_fast_region(const char *input, size_t len, char out[3], bool *found)
+{
+    try {
+        CallingCode *code;
+        const char *nsn;
+        size_t n;
+        const Region *region;
+        NumberType type;
+        if (!locate(input, len, &code, &nsn, &n) ||
+            !region_of(*code, nsn, n, &region, &type, false))
+            return false;
+        *found = region && region->meta->id().size() == 2;
+        out[0] = '\0';
+        if (*found) {
+            out[0] = region->meta->id()[0];
+            out[1] = region->meta->id()[1];
+            out[2] = '\0';
+        }
+        return true;
     } catch (...) {
         return false;
     }

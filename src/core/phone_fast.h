@@ -31,6 +31,13 @@ bool sg_phone_fast_number_type(const char *input, size_t len,
 extern "C" {
 #endif
 
+/* True when the fast path answered GetRegionCodeForNumber(Parse(input, "ZZ")):
+ * *found says whether the number has a region, written into out ("GB"); the
+ * region is what libphonenumber would answer. False: the caller must use
+ * libphonenumber. Never throws. */
+bool sg_phone_fast_region(const char *input, size_t len, char out[3], bool *found);
+
+
 /* True if input (len bytes) has the shape the fast path reads: "+", a digit 1-9,
  * then only digits, 3 to 15 digits in all. Shape only: the fast path may still
  * decline such input. */

@@ -218,12 +218,15 @@ extern "C" const char *sg_phone_type_name(sg_phone_type type)
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";
 }
 
-extern "C" bool sg_phone_region(const char *e164, char out[3])
+static bool region_of(const char *e164, char out[3], bool fast)
 {
     try {
         out[0] = '\0';
         if (!e164 || e164[0] != '+' || strnlen(e164, kInputMax + 1) > kInputMax)
             return false;
+        bool found;
+        if (fast && sg_phone_fast_region(e164, strlen(e164), out, &found))
+            return found; // about 1% of libphonenumber's cost (Parse's ICU regexes)
         const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
         PhoneNumber number;
         if (util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
@@ -239,4 +242,14 @@ extern "C" bool sg_phone_region(const char *e164, char out[3])
     } catch (...) {
         return false;
     }
+}
+
+extern "C" bool sg_phone_region(const char *e164, char out[3])
+{
+    return region_of(e164, out, true);
+}
+
+extern "C" bool sg_phone_region_reference(const char *e164, char out[3])
+{
+    return region_of(e164, out, false);
 }

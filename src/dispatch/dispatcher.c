@@ -15,6 +15,7 @@
  * released straight back to the store, due when the bucket will have room. */
 #include "dispatch/dispatcher.h"
 #include "core/ratelimit.h"
+#include "dispatch/routing.h"
 #include "core/sender.h"
 #include "providers/send_class.h"
 #include "util/buf.h"
@@ -54,6 +55,12 @@ struct send_job {
     /* The send class of this attempt's answer (providers/send_class.h); UNSET
      * until an attempt has ended. Recorded on the outcome's event. */
     sg_sendclass send_class;
+    /* The lookup in flight was asked before failing over (the attempt's outcome
+     * was unknown): its answer decides between sent, failover and retry. */
+    bool failover_lookup;
+    sg_prov_result last; /* the failed attempt's answer, while that lookup runs */
+    long last_status;
+    char note[200]; /* added to the outcome's event (sg_outcome.note) */
 };
 
 struct bucket {
@@ -123,6 +130,8 @@ static sg_outcome *outcome_add(sg_dispatcher *d, const send_job *j, sg_outcome_k
     sg_outcome *o = outcome_add_for(d, j->msg.id, j->from, kind);
     if (o && j->send_class != SG_SENDCLASS_UNSET && kind != SG_OUTCOME_SENT)
         o->send_class = sg_sendclass_name(j->send_class);
+    if (o && j->note[0])
+        memcpy(o->note, j->note, sizeof o->note);
     return o;
 }
 
@@ -286,6 +295,8 @@ static sg_err start_request(sg_dispatcher *d, send_job *j, sg_error *e)
     return sg_http_call_init(&j->call, idle, &r, e);
 }
 
+static void launch(sg_dispatcher *d, send_job *j);
+
 /* Build the provider request and hand it to curl. A message claimed again (its
  * lease expired, or taken back at start: smsgate stopped mid-send) is first looked
  * for at the provider when the driver can ask (finish_lookup). */
@@ -295,7 +306,8 @@ static void start_job(sg_dispatcher *d, send_job *j)
     sg_prov_message pm = prov_message(d, j, callback);
     sg_error e = {0};
     const sg_provider_kind *k = j->prov->kind;
-    if (j->msg.reclaimed && !j->lookup_done && k->build_lookup && k->parse_lookup) {
+    if ((j->msg.reclaimed || j->msg.outcome_unknown) && !j->lookup_done && k->build_lookup &&
+        k->parse_lookup) {
         j->lookup_done = true;
         j->looking_up =
             k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) == SG_OK;
@@ -308,6 +320,14 @@ static void start_job(sg_dispatcher *d, send_job *j)
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
         return;
     }
+    launch(d, j);
+}
+
+/* Hand the request built in j->preq to curl; a job that cannot be started is
+ * failed (a request the driver built wrongly) or released (out of memory). */
+static void launch(sg_dispatcher *d, send_job *j)
+{
+    sg_error e = {0};
     sg_err err = start_request(d, j, &e);
     if (err == SG_ERR_INVALID) { /* a header line the driver built holds a line break */
         fail_job(d, j, "", e.message, false);
@@ -474,6 +494,8 @@ static void found_by_lookup(sg_dispatcher *d, send_job *j, const sg_lookup_match
     job_free(d, j);
 }
 
+static void after_failover_lookup(sg_dispatcher *d, send_job *j);
+
 /* The answer to a lookup. Found: the store decides whether one of the provider's
  * messages is this one (found_by_lookup). Not found, no answer to trust, or a
  * send like it in flight: the message is sent now (a duplicate is possible where
@@ -504,9 +526,17 @@ static void finish_lookup(sg_dispatcher *d, send_job *j, CURLcode rc)
         found_by_lookup(d, j, &found);
         return;
     }
+    if (lo == SG_LOOKUP_NOT_FOUND) /* the provider does not have it: sending again is safe */
+        j->msg.outcome_unknown = false;
     job_reset_request(d, j);
+    if (j->failover_lookup) {
+        after_failover_lookup(d, j);
+        return;
+    }
     start_job(d, j);
 }
+
+static bool try_failover(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status);
 
 /* A retryable failure: back to the queue after the back-off delay while the
  * provider's retry budget (from the message's first attempt), --max-attempts and
@@ -526,6 +556,8 @@ static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, 
     };
     int64_t retry_at = 0;
     sg_retry_verdict v = sg_retry_decide(&d->cfg.backoff, &s, sg_random_u32(), &retry_at);
+    if (v != SG_RETRY_AGAIN && v != SG_RETRY_EXPIRED && try_failover(d, j, res, status))
+        return; /* the retries on this provider are spent: the next one of the route */
     if (v != SG_RETRY_AGAIN) {
         give_up(d, j, v, &s, res);
         return;
@@ -535,6 +567,7 @@ static void retry_job(sg_dispatcher *d, send_job *j, const sg_prov_result *res, 
         o->from[0] = '\0';
         o->retry_at = retry_at;
         o->first_attempt_at = s.first_attempt_at;
+        o->outcome_unknown = j->msg.outcome_unknown;
         snprintf(o->error_code, sizeof o->error_code, "%s", res->error_code);
         snprintf(o->error_message, sizeof o->error_message, "%s", res->error_message);
     }
@@ -576,6 +609,133 @@ static void classify_attempt(send_job *j, CURLcode rc, long status, const sg_pro
         sg_metrics_provider_add(j->prov->name, SG_M_SEND_UNKNOWN, 1);
 }
 
+/* ---- failover (docs/routing.md) ---------------------------------------------------- */
+
+/* The message moves to provider next_id of its route at once: back to the queue,
+ * due now, with the next provider's sender pool and a fresh retry budget. */
+static void failover_job(sg_dispatcher *d, send_job *j, const char *next_id,
+                         const sg_prov_result *res)
+{
+    const sg_provider *next = sg_provider_set_find(j->set, next_id);
+    sg_outcome *o = outcome_add(d, j, SG_OUTCOME_FAILOVER);
+    if (o) {
+        o->from[0] = '\0';
+        o->retry_at = o->at;
+        snprintf(o->next_provider_id, sizeof o->next_provider_id, "%s", next_id);
+        snprintf(o->failover_from, sizeof o->failover_from, "%s", j->prov->name);
+        snprintf(o->failover_to, sizeof o->failover_to, "%s", next ? next->name : next_id);
+        snprintf(o->error_code, sizeof o->error_code, "%s", res->error_code);
+        snprintf(o->error_message, sizeof o->error_message, "%s", res->error_message);
+    }
+    sg_log(SG_LOG_INFO, "send_failover", "id=%s provider=%s next=%s code=%s class=%s", j->msg.id,
+           j->prov->name, next ? next->name : next_id, res->error_code[0] ? res->error_code : "-",
+           sg_sendclass_name(j->send_class));
+    sg_metrics_provider_add(j->prov->name, SG_M_RETRIED, 1);
+    job_free(d, j);
+}
+
+/* Ask j's provider whether it has the message before failing over (the answer
+ * to an attempt was lost): the answer comes to after_failover_lookup. False when
+ * the kind cannot ask. */
+static bool lookup_before_failover(sg_dispatcher *d, send_job *j, const sg_prov_result *res,
+                                   long status)
+{
+    const sg_provider_kind *k = j->prov->kind;
+    if (!k->build_lookup || !k->parse_lookup)
+        return false;
+    char callback[512];
+    sg_prov_message pm = prov_message(d, j, callback);
+    sg_error e = {0};
+    job_reset_request(d, j);
+    if (k->build_lookup(j->prov->cfg, &pm, j->msg.created_at, &j->preq, &e) != SG_OK)
+        return false;
+    j->lookup_done = true;
+    j->looking_up = true;
+    j->failover_lookup = true;
+    j->last = *res;
+    j->last_status = status;
+    launch(d, j);
+    return true;
+}
+
+/* An attempt's outcome at j's provider is unknown: whether j may fail over now.
+ * Never twice: only after the provider said it does not have the message, or
+ * when the route prefers a possible duplicate to delay (on_unknown failover);
+ * the note on the outcome's event says which. *asking is set when a lookup was
+ * started instead (the job is in flight again). */
+static bool unknown_allows_failover(sg_dispatcher *d, send_job *j, const sg_sms_route *r,
+                                    const sg_prov_result *res, long status, bool *asking)
+{
+    *asking = !j->failover_lookup && lookup_before_failover(d, j, res, status);
+    if (*asking)
+        return false;
+    bool anyway = r && r->on_unknown == SG_ON_UNKNOWN_FAILOVER;
+    snprintf(j->note, sizeof j->note,
+             anyway ? "failed over although the outcome at %.63s is unknown (route on_unknown "
+                      "failover: a duplicate is possible)"
+                    : "not failed over: the outcome at %.63s is unknown and it could not be looked "
+                      "up (route on_unknown retry)",
+             j->prov->name);
+    return anyway;
+}
+
+/* Fail j over to the next provider of its route (or the default) when it may
+ * (not pinned, or pinned with "failover": true) and there is one that is usable.
+ * True when j was taken care of: failed over, or a lookup started first; false
+ * when it stays on its provider (the caller retries or fails it there). */
+static bool try_failover(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status)
+{
+    if (!j->msg.failover)
+        return false;
+    const sg_sms_route *r = sg_provider_set_route(j->set, j->msg.route_id);
+    const sg_provider *def = sg_provider_set_default(j->set);
+    sg_route_env env = sg_routing_env(j->set, 0);
+    const char *next =
+        sg_route_next(r, def ? def->id : NULL, j->prov->id, j->msg.providers_tried, &env);
+    if (!next)
+        return false;
+    bool asking = false;
+    if (j->msg.outcome_unknown && !unknown_allows_failover(d, j, r, res, status, &asking))
+        return asking;
+    failover_job(d, j, next, res);
+    return true;
+}
+
+/* The provider answered the lookup asked before a failover (finish_lookup: not
+ * found, or no answer to trust; found ones are recorded sent there). */
+static void after_failover_lookup(sg_dispatcher *d, send_job *j)
+{
+    sg_prov_result res = j->last;
+    if (!try_failover(d, j, &res, j->last_status))
+        retry_job(d, j, &res, j->last_status);
+}
+
+/* An attempt that was not accepted, by its send class (docs/routing.md):
+ * provider → the next provider of the route at once, else retried here within
+ * the budget; retry → retried here within the budget, then the next provider;
+ * recipient (and answers no class covers) → failed. An answer lost, or a 2xx
+ * that is not an acceptance, leaves the outcome unknown: looked up first. */
+static void after_failure(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status,
+                          CURLcode rc)
+{
+    if (transport_of(rc) == SG_TRANSPORT_LOST ||
+        (status >= 200 && status < 300 && j->send_class == SG_SENDCLASS_RETRY))
+        j->msg.outcome_unknown = true;
+    if (j->send_class == SG_SENDCLASS_PROVIDER) {
+        if (!try_failover(d, j, res, status))
+            retry_job(d, j, res, status);
+        return;
+    }
+    if (res->outcome == SG_SEND_RETRYABLE || j->send_class == SG_SENDCLASS_RETRY) {
+        retry_job(d, j, res, status);
+        return;
+    }
+    sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s class=%s", j->msg.id,
+           j->prov->name, status, res->error_code[0] ? res->error_code : "-",
+           sg_sendclass_name(j->send_class));
+    fail_job(d, j, res->error_code, res->error_message, res->opted_out);
+}
+
 static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
 {
     unlink_flying(d, j);
@@ -601,14 +761,8 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         if (o)
             snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", res.message_id);
         sg_metrics_provider_add(name, SG_M_SENT, 1);
-    } else if (res.outcome == SG_SEND_RETRYABLE) {
-        retry_job(d, j, &res, status);
-        return;
     } else {
-        sg_log(SG_LOG_INFO, "send_failed", "id=%s provider=%s http=%ld code=%s class=%s", j->msg.id,
-               name, status, res.error_code[0] ? res.error_code : "-",
-               sg_sendclass_name(j->send_class));
-        fail_job(d, j, res.error_code, res.error_message, res.opted_out);
+        after_failure(d, j, &res, status, rc);
         return;
     }
     job_free(d, j);

@@ -88,6 +88,7 @@ static void set_free(sg_provider_set *set)
     for (size_t i = 0; i < set->n; i++)
         sg_provider_unload(&set->items[i]);
     free(set->items);
+    free(set->routes);
     free(set);
 }
 
@@ -117,6 +118,10 @@ static sg_provider_set *load_set(sg_registry *r, int64_t gen)
     for (size_t i = 0; i < n; i++)
         sg_provider_row_free(&rows[i]);
     free(rows);
+    if (set && sg_store_route_list(r->store, &set->routes, &set->n_routes) != SG_OK) {
+        set_free(set); /* a snapshot without its routes would send the wrong way */
+        set = NULL;
+    }
     return set;
 }
 
@@ -225,6 +230,15 @@ bool sg_provider_callback_url(const sg_provider *p, const char *public_url, cons
         return false;
     }
     return true;
+}
+
+const sg_sms_route *sg_provider_set_route(const sg_provider_set *set, const char *id)
+{
+    for (size_t i = 0; id && id[0] && i < set->n_routes; i++) {
+        if (strcmp(set->routes[i].id, id) == 0)
+            return &set->routes[i];
+    }
+    return NULL;
 }
 
 const sg_provider *sg_provider_set_default(const sg_provider_set *set)

@@ -39,6 +39,8 @@ typedef struct sg_provider_set {
     sg_provider *items;
     size_t n;
     int64_t generation;
+    sg_sms_route *routes; /* in order (position); loaded with the providers */
+    size_t n_routes;
 } sg_provider_set;
 
 typedef struct sg_registry sg_registry;
@@ -57,6 +59,8 @@ void sg_registry_invalidate(sg_registry *r);
 
 /* By id or name; NULL if absent. Borrowed from the set. */
 const sg_provider *sg_provider_set_find(const sg_provider_set *set, const char *id_or_name);
+/* The route with that id, or NULL. Borrowed from the set. */
+const sg_sms_route *sg_provider_set_route(const sg_provider_set *set, const char *id);
 /* The default provider, or NULL. */
 const sg_provider *sg_provider_set_default(const sg_provider_set *set);
 

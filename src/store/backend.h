@@ -279,6 +279,14 @@ typedef struct sg_store_imports_ops {
     sg_err (*import_job_update)(sg_store *s, const sg_import_job *j, sg_error *e);
     sg_err (*import_job_get)(sg_store *s, const char *id, sg_import_job *out);
 } sg_store_imports_ops;
+/* Routes between providers (issue 12, sqlite_routes.c). */
+typedef struct sg_store_routes_ops {
+    sg_err (*route_insert)(sg_store *s, const sg_sms_route *r, sg_error *e);
+    sg_err (*route_update)(sg_store *s, const sg_sms_route *r, sg_error *e);
+    sg_err (*route_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*route_get)(sg_store *s, const char *id_or_name, sg_sms_route *out);
+    sg_err (*route_list)(sg_store *s, sg_sms_route **out, size_t *n);
+} sg_store_routes_ops;
 
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
@@ -306,6 +314,7 @@ struct sg_store_backend {
     const sg_store_apps_ops *apps;
     const sg_store_search_ops *search;
     const sg_store_imports_ops *imports;
+    const sg_store_routes_ops *routes;
 };
 
 /* The backends built into this binary. */

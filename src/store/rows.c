@@ -24,7 +24,10 @@ void sg_message_free(sg_message *m)
     free(m->error_message);
     free(m->metadata);
     free(m->app_status_callback);
-    m->body = m->error_message = m->metadata = m->app_status_callback = NULL;
+    free(m->providers_tried);
+    free(m->route_event);
+    m->body = m->error_message = m->metadata = m->app_status_callback = m->providers_tried =
+        m->route_event = NULL;
     for (size_t i = 0; i < m->n_links; i++)
         free(m->links[i].url);
     free(m->links);

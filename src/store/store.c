@@ -783,3 +783,30 @@ sg_err sg_store_import_job_get(sg_store *s, const char *id, sg_import_job *out)
 {
     return s->be->imports->import_job_get(s, id, out);
 }
+
+/* ---- routes ------------------------------------------------------------------- */
+
+sg_err sg_store_route_insert(sg_store *s, const sg_sms_route *r, sg_error *e)
+{
+    return s->be->routes->route_insert(s, r, e);
+}
+
+sg_err sg_store_route_update(sg_store *s, const sg_sms_route *r, sg_error *e)
+{
+    return s->be->routes->route_update(s, r, e);
+}
+
+sg_err sg_store_route_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->routes->route_delete(s, id, e);
+}
+
+sg_err sg_store_route_get(sg_store *s, const char *id_or_name, sg_sms_route *out)
+{
+    return s->be->routes->route_get(s, id_or_name, out);
+}
+
+sg_err sg_store_route_list(sg_store *s, sg_sms_route **out, size_t *n)
+{
+    return s->be->routes->route_list(s, out, n);
+}

@@ -13,6 +13,7 @@
 #include "core/gsm7.h"
 #include "core/phone.h"
 #include "core/search.h"
+#include "core/route.h"
 #include "core/status.h"
 #include "util/err.h"
 #include "util/id.h"
@@ -160,6 +161,21 @@ typedef struct sg_message {
      * stored with the message in the same transaction (sqlite_apps.c). */
     char app_id[SG_ID_MAX];
     char *app_status_callback;
+    /* Routing (docs/routing.md): the route chosen at acceptance ("" when none),
+     * whether the message may fail over to another provider (false when its
+     * provider was pinned without "failover": true, or no route and no other
+     * provider), the providers it was tried on before its current one (ids,
+     * comma-separated), and whether the outcome of an attempt at its current
+     * provider is unknown (an answer lost): it is looked up there before it is
+     * sent again or failed over. */
+    char route_id[SG_ID_MAX];
+    bool failover;
+    char *providers_tried; /* owned; NULL when none (most messages) */
+    bool outcome_unknown;
+    /* Insert only, owned: the detail of the route event ("route uk (priority):
+     * sim"), or NULL. Pointers rather than arrays: messages are claimed in
+     * batches of calloc'd arrays, where every byte of sg_message is paid for. */
+    char *route_event;
 } sg_message;
 
 /* A tracked link: {public-url}/l/{code} in a body redirects to url. */
@@ -751,6 +767,8 @@ typedef enum sg_outcome_kind {
     SG_OUTCOME_FAILED,   /* failed for good */
     SG_OUTCOME_RELEASE,  /* never attempted: back to queued, due at retry_at, attempts
                             unchanged; error_message says why (shutdown, rate limit) */
+    SG_OUTCOME_FAILOVER, /* the provider failed it: back to queued, due at retry_at, on
+                            next_provider_id (docs/routing.md) */
 } sg_outcome_kind;
 
 typedef struct sg_outcome {
@@ -772,6 +790,17 @@ typedef struct sg_outcome {
      * ("provider", core/errcodes.h sg_sendclass_name; static), added to the
      * event's detail; NULL when no attempt was answered or classified */
     const char *send_class;
+    /* SG_OUTCOME_RETRY: the attempt's answer was lost (or an earlier one's still
+     * is): the next attempt looks the message up first (sg_message.outcome_unknown) */
+    bool outcome_unknown;
+    /* SG_OUTCOME_FAILOVER: the provider the message moves to (id); the current one
+     * is added to the message's providers tried, the sender is cleared (the new
+     * provider's pool) and the retry budget starts again */
+    char next_provider_id[SG_ID_MAX];
+    char failover_from[64], failover_to[64]; /* both providers' names, for the event */
+    /* SG_OUTCOME_FAILOVER, SG_OUTCOME_RETRY, SG_OUTCOME_FAILED: a note added to the
+     * event's detail ("" for none), e.g. why a message was not failed over */
+    char note[200];
 } sg_outcome;
 
 /* Record outcomes of claimed messages; the attempt counter goes up by one for
@@ -1178,5 +1207,24 @@ sg_err sg_store_import_job_start(sg_store *s, const char *id, int64_t size, int6
 sg_err sg_store_import_job_update(sg_store *s, const sg_import_job *j, sg_error *e);
 /* SG_ERR_NOT_FOUND. */
 sg_err sg_store_import_job_get(sg_store *s, const char *id, sg_import_job *out);
+/* ---- routes (sqlite_routes.c) ------------------------------------------------------ */
+
+/* Routes between providers (core/route.h, docs/routing.md), kept in order: every
+ * write gives the routes positions 1..n and bumps the provider generation, so
+ * registries that hold the routes beside the providers reload them. */
+
+/* Store route r (r->id, r->created_at and r->updated_at set by the caller); last
+ * in order, or at r->position (1-based) when > 0, the routes from there on moving
+ * down one. SG_ERR_CONFLICT (field "name") when the name is taken. */
+sg_err sg_store_route_insert(sg_store *s, const sg_sms_route *r, sg_error *e);
+/* Replace every field of route r->id but created_at; r->position > 0 moves it
+ * there, 0 keeps its place. SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (field "name"). */
+sg_err sg_store_route_update(sg_store *s, const sg_sms_route *r, sg_error *e);
+/* SG_ERR_NOT_FOUND when there is no such route. */
+sg_err sg_store_route_delete(sg_store *s, const char *id, sg_error *e);
+/* By id or name; SG_ERR_NOT_FOUND. */
+sg_err sg_store_route_get(sg_store *s, const char *id_or_name, sg_sms_route *out);
+/* Every route in order (position); *out malloc'd (NULL when *n is 0). */
+sg_err sg_store_route_list(sg_store *s, sg_sms_route **out, size_t *n);
 
 #endif

@@ -62,15 +62,18 @@ def test_legacy_unicode_and_errors(ck):
     srv.post("/v1/providers", json={
         "name": "ck", "kind": "clickatell",
         "config": {"username": "simulator", "password": "simulator-password",
-                   "api_id": "3512345", "from": "447400000001", "base_url": url, "mps": 100}})
+                   "api_id": "3512345", "from": "447400000001", "base_url": url, "mps": 100,
+                   "retry_for_seconds": 0}})
     m = srv.send(MOBILE, "Hi \U0001F600 \u20ac", provider="ck")
     assert m["encoding"] == "UCS-2"
     srv.wait_status(m["id"], "sent")
     assert [x["text"] for x in sim_messages(url, to="447400123456")] == ["Hi \U0001F600 \u20ac"]
-    # a number ending 0000 cannot be routed: ERR: 114, permanent
+    # a number ending 0000 cannot be routed: ERR: 114, provider class (another
+    # provider might route it): retried within the budget, here 0, so given up at once
     bad = srv.send("+447400120000", "no route", provider="ck")
     done = srv.wait_status(bad["id"], "failed")
-    assert done["error_code"] == "114" and done["attempts"] == 1, done
+    assert done["error_code"] == "retry_budget_exhausted" and done["attempts"] == 1, done
+    assert "114 Cannot route message" in done["error_message"], done
 
 
 def test_legacy_wrong_password_fails_with_001(ck):
@@ -78,10 +81,13 @@ def test_legacy_wrong_password_fails_with_001(ck):
     srv.post("/v1/providers", json={
         "name": "ck", "kind": "clickatell",
         "config": {"username": "simulator", "password": "wrong-password-1234",
-                   "api_id": "3512345", "from": "447400000001", "base_url": url}})
+                   "api_id": "3512345", "from": "447400000001", "base_url": url,
+                   "retry_for_seconds": 0}})
     m = srv.send(MOBILE, "x", provider="ck")
     done = srv.wait_status(m["id"], "failed")
-    assert done["error_code"] == "001", done
+    # 001 (authentication) is provider class: retried within the budget (0 here)
+    assert done["error_code"] == "retry_budget_exhausted", done
+    assert done["error_message"].split("last error: ")[-1].startswith("001"), done
 
 
 def test_platform_api(ck):
@@ -103,7 +109,8 @@ def test_platform_wrong_key_fails(ck):
     url, srv = ck
     srv.post("/v1/providers", json={
         "name": "platform", "kind": "clickatell-platform",
-        "config": {"api_key": "not-the-key-0000", "base_url": url, "from": "447400000001"}})
+        "config": {"api_key": "not-the-key-0000", "base_url": url, "from": "447400000001",
+                   "retry_for_seconds": 0}})
     m = srv.send(MOBILE, "x", provider="platform")
     done = srv.wait_status(m["id"], "failed")
     assert done["error_message"], done

@@ -52,19 +52,37 @@ def test_injected_failures_are_retried_until_sent(harness, sim_flag, stat, code_
         assert [r["sid"] for r in recs] == [m["provider_message_id"]]
 
 
+# Recipient class: final at once (docs/routing.md).
 MAGIC = [
     ("+15005550001", "21211"),
     ("+15005550004", "21610"),
     ("+15005550009", "21614"),
+]
+# Provider class (the account cannot send there): retried within the budget when
+# no other provider may take the message (issue 12; before, failed at once).
+PROVIDER_MAGIC = [
     ("+15005550003", "21408"),
     ("+15005550002", "21612"),
 ]
 
-FROM_MAGIC = [
+# 21212 (an invalid From) and 21606 (a From the account does not own) are provider
+# class, 21611 (the From's queue is full) retry class: all retried within the budget.
+FROM_RETRIED = [
     ("+15005550001", "21212"),
     ("+15005550007", "21606"),
     ("+15005550008", "21611"),
 ]
+FEW_ATTEMPTS = ("--retry-base-ms", "20", "--retry-cap-ms", "100", "--max-attempts", "3",
+                "--poll-ms", "20")
+
+
+def assert_retried_then_given_up(m, code, attempts=3):
+    """Failed with smsgate's code after `attempts` attempts, each refused with code."""
+    assert (m["status"], m["error_code"], m["attempts"]) == \
+        ("failed", "retry_budget_exhausted", attempts), m
+    assert code in m["error_message"], m
+    retries = [e["detail"] for e in m["events"] if e["status"] == "queued"][1:]
+    assert len(retries) == attempts - 1 and all(code in d for d in retries), m["events"]
 
 
 def test_magic_numbers_fail_permanently(harness):
@@ -88,29 +106,35 @@ def test_magic_numbers_fail_permanently(harness):
     assert f'smsgate_messages_failed_total{{provider="sim"}} {len(MAGIC)}' in metrics
 
 
-def test_magic_from_numbers_fail_permanently(harness):
-    g = make_gateway(harness, serve_args=RETRY_FLAGS)
-    srv = g.srv
-    ids = {frm: srv.send("+447400123456", "magic from", **{"from": frm})["id"]
-           for frm, _ in FROM_MAGIC}
-    done = srv.wait_final(list(ids.values()))
-    for frm, code in FROM_MAGIC:
-        m = done[ids[frm]]
-        assert (m["status"], m["error_code"], m["attempts"]) == ("failed", code, 1), m
-        assert m["from"] == frm
-        assert frm in m["error_message"], m
+def test_provider_class_magic_numbers_are_retried_within_the_budget(harness):
+    g = make_gateway(harness, serve_args=FEW_ATTEMPTS)
+    ids = {to: g.srv.send(to, "magic")["id"] for to, _ in PROVIDER_MAGIC}
+    done = g.srv.wait_final(list(ids.values()))
+    for to, code in PROVIDER_MAGIC:
+        assert_retried_then_given_up(done[ids[to]], code)
+    assert g.sim.messages() == []
+    assert g.sim.stats()["rejected"] == 3 * len(PROVIDER_MAGIC)
+
+
+def test_magic_from_numbers_of_provider_and_retry_class_are_retried(harness):
+    g = make_gateway(harness, serve_args=FEW_ATTEMPTS)
+    ids = {frm: g.srv.send("+447400123456", "magic from", **{"from": frm})["id"]
+           for frm, _ in FROM_RETRIED}
+    done = g.srv.wait_final(list(ids.values()))
+    for frm, code in FROM_RETRIED:
+        assert_retried_then_given_up(done[ids[frm]], code)
     assert g.sim.messages() == []
 
 
 def test_wrong_credentials_fail_with_20003(harness):
-    g = make_gateway(harness, serve_args=RETRY_FLAGS,
+    """20003 is provider class: with no other provider, retried within the budget
+    (the operator may fix the credentials meanwhile), then given up."""
+    g = make_gateway(harness, serve_args=FEW_ATTEMPTS,
                      provider_kw={"auth_token": "not-the-simulators-token"})
     a = g.srv.send("+447400123456", "wrong creds")
     m = g.srv.wait_status(a["id"], "failed")
-    assert m["error_code"] == "20003"
-    assert m["error_message"]
-    assert m["attempts"] == 1
-    assert g.sim.stats()["unauthorized"] == 1
+    assert_retried_then_given_up(m, "20003")
+    assert g.sim.stats()["unauthorized"] == 3
     assert g.sim.messages() == []
 
 

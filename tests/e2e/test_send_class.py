@@ -43,13 +43,15 @@ def test_unknown_error_is_counted_and_known_ones_are_not(harness):
     assert m["events"][-1]["detail"].endswith("; send class recipient"), m["events"]
     assert metric_value(srv.metrics(), UNKNOWN, {"provider": "sim"}) == 0
 
-    # The simulator answers 29999, which no catalogue lists: provider class, counted.
+    # The simulator answers 29999, which no catalogue lists: provider class, counted;
+    # with no other provider it is retried within the budget (--max-attempts 2).
     unknown = srv.send("+15005559999", "unknown code")["id"]
     m = srv.wait_status(unknown, "failed")
-    assert (m["error_code"], m["attempts"]) == ("29999", 1), m  # behaviour unchanged
-    assert m["events"][-1]["detail"].startswith("29999 "), m["events"]
+    assert (m["error_code"], m["attempts"]) == ("retry_budget_exhausted", 2), m
+    assert "29999" in m["error_message"], m
+    assert m["events"][2]["detail"].endswith("; send class provider"), m["events"]
     assert m["events"][-1]["detail"].endswith("; send class provider"), m["events"]
-    assert metric_value(srv.metrics(), UNKNOWN, {"provider": "sim"}) == 1
+    assert metric_value(srv.metrics(), UNKNOWN, {"provider": "sim"}) == 2
 
 
 def test_transport_failures_are_classified(harness):

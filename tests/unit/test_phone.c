@@ -195,6 +195,31 @@ static void test_fast_path_used(void **state)
     assert_int_equal(sg_phone_fast_path_hits(), before + 1);
 }
 
+/* The region of an E.164 number (routes match by it, once per message) comes from
+ * the fast path too: each of these is answered by sg_phone_fast_region itself,
+ * with libphonenumber's region. */
+static void test_fast_region_used(void **state)
+{
+    static const struct {
+        const char *e164, *region;
+    } cases[] = {
+        {"+447400123456", "GB"}, {"+14155552671", "US"}, {"+4915112345678", "DE"},
+        {"+254712345678", "KE"}, {"+79161234567", "RU"}, {"+77012345678", "KZ"},
+        {"+5491123456789", "AR"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[3] = "", ref[3] = "";
+        bool found = false;
+        if (!sg_phone_fast_region(cases[i].e164, strlen(cases[i].e164), out, &found))
+            fail_msg("\"%s\": the fast path did not answer its region", cases[i].e164);
+        assert_true(found);
+        assert_true(sg_phone_region_reference(cases[i].e164, ref));
+        if (strcmp(out, cases[i].region) != 0 || strcmp(ref, cases[i].region) != 0)
+            fail_msg("\"%s\": fast %s, reference %s, want %s", cases[i].e164, out, ref,
+                     cases[i].region);
+    }
+}
+
 /* What the fast path must leave to libphonenumber, and libphonenumber's answer. */
 static void test_fast_path_declines(void **state)
 {
@@ -275,6 +300,13 @@ static void diff_check(struct diff_run *run, const char *input)
                  sg_phone_type_name(ref_type));
     if (ref_st == SG_PHONE_OK)
         run->ok++;
+    /* The region (routes match by it) through the fast path, against libphonenumber. */
+    char fast_region[3] = "", ref_region[3] = "";
+    bool fast_found = sg_phone_region(input, fast_region);
+    bool ref_found = sg_phone_region_reference(input, ref_region);
+    if (fast_found != ref_found || strcmp(fast_region, ref_region) != 0)
+        fail_msg("\"%s\": sg_phone_region gives %d \"%s\", the reference %d \"%s\"", input,
+                 fast_found, fast_region, ref_found, ref_region);
 }
 
 /* "+" prefix, then ndigits random digits. */
@@ -373,7 +405,9 @@ int main(void)
         cmocka_unit_test(test_00_prefix),        cmocka_unit_test(test_types),
         cmocka_unit_test(test_invalid),          cmocka_unit_test(test_national_without_region),
         cmocka_unit_test(test_region_valid),     cmocka_unit_test(test_input_length_limit),
-        cmocka_unit_test(test_fast_path_used),   cmocka_unit_test(test_fast_path_declines),
+        cmocka_unit_test(test_fast_path_used),
+        cmocka_unit_test(test_fast_region_used),
+        cmocka_unit_test(test_fast_path_declines),
         cmocka_unit_test(test_fast_path_parity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

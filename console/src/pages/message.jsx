@@ -63,6 +63,18 @@ export function Message({ id, session }) {
     if (!code || codes) return;
     api.get('/v1/error-codes').then((r) => setCodes(r.data ?? []), () => setCodes([]));
   }, [code]);
+  const routeId = message?.route_id ?? null;
+  const tried = (message?.providers_tried ?? []).join(',');
+  const [routeName, setRouteName] = useState(null);
+  const [names, setNames] = useState(null); // provider id -> name, for the providers tried
+  useEffect(() => {
+    if (!routeId) return;
+    api.get(`/v1/routes/${encodeURIComponent(routeId)}`).then((r) => setRouteName(r.name), () => setRouteName(null));
+  }, [routeId]);
+  useEffect(() => {
+    if (!tried) return;
+    api.get('/v1/providers').then((r) => setNames(new Map((r.data ?? []).map((p) => [p.id, p.name]))), () => {});
+  }, [tried]);
   useEffect(() => {
     if (!providerId) return;
     api.get(`/v1/providers/${encodeURIComponent(providerId)}`).then((p) => setKind(p.kind ?? null), () => {});
@@ -139,6 +151,8 @@ export function Message({ id, session }) {
         {row('To', message.to)}
         {row('From', message.from)}
         {row('Provider', message.provider)}
+        {row('Route', routeId ? routeName ?? routeId : message.failover === false ? 'None (provider pinned or default)' : null)}
+        {row('Providers tried before', tried ? message.providers_tried.map((id) => names?.get(id) ?? id).join(' → ') : null)}
         {row('Provider message ID', message.provider_message_id)}
         {row('Message', <span class="body-text">{message.body}</span>)}
         {row('Segments', `${message.segments} (${message.encoding})`)}

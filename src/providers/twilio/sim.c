@@ -94,7 +94,7 @@ struct sg_twilio_sim {
     char *auth_token;
     char api_key_sid[35]; /* "" when no API key is accepted */
     char *api_key_secret;
-    unsigned latency_ms;
+    unsigned latency_ms, send_latency_ms;
     double rate_429, rate_5xx;
     uint64_t seed;
     atomic_uint_fast64_t draws; /* failure-injection draws so far */
@@ -993,11 +993,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     sg_buf_free(&r->body);
     struct MHD_Response *resp = make_response(&a);
-    if (resp && r->route == ROUTE_MESSAGES && s->latency_ms) {
+    unsigned delay = s->latency_ms + (strcmp(method, "POST") == 0 ? s->send_latency_ms : 0);
+    if (resp && r->route == ROUTE_MESSAGES && delay) {
         r->pending = resp;
         r->pending_status = a.status;
         r->delayed = true;
-        if (sg_sim_delays_add(&s->delays, conn, s->latency_ms))
+        if (sg_sim_delays_add(&s->delays, conn, delay))
             return MHD_YES;
         r->pending = NULL;
         r->delayed = false;
@@ -1079,6 +1080,7 @@ sg_err sg_twilio_sim_new(const sg_twilio_sim_options *o, const struct sockaddr *
     s->auth_token = strdup(o->auth_token);
     s->api_key_secret = strdup(o->api_key_secret ? o->api_key_secret : "");
     s->latency_ms = o->latency_ms;
+    s->send_latency_ms = o->send_latency_ms;
     s->rate_429 = o->rate_429;
     s->rate_5xx = o->rate_5xx;
     s->seed = o->seed;
@@ -1144,7 +1146,7 @@ uint16_t sg_twilio_sim_port(const sg_twilio_sim *s)
  * check_args, with one error line per bad value. */
 typedef struct sim_args {
     const char *listen, *account_sid, *auth_token, *api_key_sid, *api_key_secret;
-    const char *latency_ms, *rate_429, *rate_5xx, *seed, *log_level;
+    const char *latency_ms, *send_latency_ms, *rate_429, *rate_5xx, *seed, *log_level;
     const char *callbacks, *sent_delay_ms, *delivered_delay_ms, *undelivered_rate;
     sg_opt_list numbers, undelivered, failed;
     bool duplicate, reorder;
@@ -1165,6 +1167,8 @@ static const sg_opt sim_opts[] = {
      "the API key's secret (default: none)"},
     {"latency-ms", NULL, "0", SG_OPT_ARG, A(latency_ms), 0, "N",
      "delay before each API answer, 0.." MAX_MS},
+    {"send-latency-ms", NULL, "0", SG_OPT_ARG, A(send_latency_ms), 0, "N",
+     "more delay before answers to sends only (not to\nlookups), 0.." MAX_MS},
     {"rate-429", NULL, "0", SG_OPT_ARG, A(rate_429), 0, "P",
      "probability 0..1 of answering 429 / 20429"},
     {"rate-5xx", NULL, "0", SG_OPT_ARG, A(rate_5xx), 0, "P",
@@ -1262,6 +1266,9 @@ static int check_credentials(const sim_args *a, sg_twilio_sim_options *o)
 static int check_failures(const sim_args *a, sg_twilio_sim_options *o)
 {
     int rc = check_ms("--latency-ms", a->latency_ms, LATENCY_MAX_MS, &o->latency_ms);
+    if (!rc)
+        rc = check_ms("--send-latency-ms", a->send_latency_ms, LATENCY_MAX_MS,
+                      &o->send_latency_ms);
     if (!rc)
         rc = check_probability("--rate-429", a->rate_429, &o->rate_429);
     if (!rc)

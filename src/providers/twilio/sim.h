@@ -26,6 +26,9 @@ typedef struct sg_twilio_sim_options {
     const char *api_key_sid;    /* SK + 32 hex, or NULL: then no API key is accepted */
     const char *api_key_secret; /* with api_key_sid */
     unsigned latency_ms;        /* delay before each answer on the Twilio API paths */
+    unsigned send_latency_ms;   /* more delay before answers to sends (POST) only: a
+                                   client that gives up first has lost the answer of a
+                                   message the simulator accepted; lookups are not delayed */
     double rate_429;            /* probability of an injected 429 / 20429 */
     double rate_5xx;            /* probability of an injected 500 or 503; the sum <= 1 */
     uint64_t seed;              /* failure injection is a function of seed and request order */

@@ -477,6 +477,29 @@ const sg_migration sg_sqlite_migrations[] = {
      "  updated_at INTEGER NOT NULL"
      ") WITHOUT ROWID;"
      "CREATE INDEX import_jobs_created ON import_jobs (created_at);"},
+    /* Issue 12: routes between providers, evaluated by position; a message's
+     * route, whether it may fail over, and the providers it was tried on. The
+     * route's lists are comma-separated text (providers by id, so a rename does
+     * not break a route). */
+    {16, "routes; a message's route, failover, providers tried, unknown outcome",
+     "CREATE TABLE routes ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  position INTEGER NOT NULL,"
+     "  countries TEXT NOT NULL DEFAULT '',"
+     "  prefixes TEXT NOT NULL DEFAULT '',"
+     "  providers TEXT NOT NULL,"
+     "  weights TEXT NOT NULL DEFAULT '',"
+     "  strategy TEXT NOT NULL CHECK (strategy IN ('priority', 'weighted', 'cheapest')),"
+     "  on_unknown TEXT NOT NULL DEFAULT 'retry' CHECK (on_unknown IN ('retry', 'failover')),"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX routes_position ON routes (position, id);"
+     "ALTER TABLE messages ADD COLUMN route_id TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE messages ADD COLUMN failover INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE messages ADD COLUMN providers_tried TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE messages ADD COLUMN outcome_unknown INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -573,4 +573,5 @@ const sg_store_backend sg_sqlite_backend = {
     .apps = &sq_apps_ops,
     .search = &sq_search_ops,
     .imports = &sq_imports_ops,
+    .routes = &sq_routes_ops,
 };

@@ -29,7 +29,7 @@
     "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "                \
     "error_code = ?3, error_message = ?4, updated_at = ?5, "                                       \
     "first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ?6 "                                   \
-    "ELSE first_attempt_at END "                                                                   \
+    "ELSE first_attempt_at END, outcome_unknown = ?7 "                                              \
     "WHERE id = ?1 AND status = 'sending'"
 #define SQL_OUT_FAILED                                                                             \
     "UPDATE messages SET status = 'failed', error_code = ?2, error_message = ?3, "                 \
@@ -39,6 +39,13 @@
 #define SQL_OUT_RELEASE                                                                            \
     "UPDATE messages SET status = 'queued', due_at = ?2, updated_at = ?3 "                         \
     "WHERE id = ?1 AND status = 'sending'"
+#define SQL_OUT_FAILOVER                                                                           \
+    "UPDATE messages SET status = 'queued', due_at = ?2, attempts = attempts + 1, "                \
+    "error_code = ?3, error_message = ?4, updated_at = ?5, "                                       \
+    "providers_tried = CASE WHEN providers_tried = '' THEN provider_id "                           \
+    "ELSE providers_tried || ',' || provider_id END, provider_id = ?6, "                           \
+    "from_number = '', first_attempt_at = 0, "                                                     \
+    "outcome_unknown = 0 WHERE id = ?1 AND status = 'sending'"
 #define SQL_PROVIDER_ID_HELD                                                                       \
     "SELECT 1 FROM messages WHERE provider_id = "                                                  \
     "(SELECT provider_id FROM messages WHERE id = ?1) "                                            \
@@ -247,7 +254,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
 {
     sqlite3_stmt *st = NULL;
     sg_status status = SG_STATUS_QUEUED;
-    char detail[sizeof o->error_message + 128];
+    char detail[sizeof o->error_message + sizeof o->note + 256];
     detail[0] = '\0';
     switch (o->kind) {
     case SG_OUTCOME_SENT:
@@ -271,6 +278,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sq_bind_text(st, 4, o->error_message);
         sqlite3_bind_int64(st, 5, o->at);
         sqlite3_bind_int64(st, 6, o->first_attempt_at > 0 ? o->first_attempt_at : o->at);
+        sqlite3_bind_int(st, 7, o->outcome_unknown ? 1 : 0);
         status = SG_STATUS_QUEUED;
         char when[SG_TIME_STR_MAX];
         sg_time_format(o->retry_at, when, sizeof when);
@@ -294,6 +302,22 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
                  o->error_code[0] ? " " : "", o->error_message,
                  o->send_class ? "; send class " : "", o->send_class ? o->send_class : "");
         break;
+    case SG_OUTCOME_FAILOVER:
+        st = sq_stmt_sql(c, S_OUT_FAILOVER, SQL_OUT_FAILOVER);
+        if (!st)
+            break;
+        sq_bind_text(st, 1, o->id);
+        sqlite3_bind_int64(st, 2, o->retry_at);
+        sq_bind_text(st, 3, o->error_code);
+        sq_bind_text(st, 4, o->error_message);
+        sqlite3_bind_int64(st, 5, o->at);
+        sq_bind_text(st, 6, o->next_provider_id);
+        status = SG_STATUS_QUEUED;
+        snprintf(detail, sizeof detail, "failed over from %s to %s after: %s%s%s%s%s",
+                 o->failover_from, o->failover_to, o->error_code[0] ? o->error_code : "",
+                 o->error_code[0] ? " " : "", o->error_message,
+                 o->send_class ? "; send class " : "", o->send_class ? o->send_class : "");
+        break;
     case SG_OUTCOME_RELEASE:
     default:
         st = sq_stmt_sql(c, S_OUT_RELEASE, SQL_OUT_RELEASE);
@@ -311,6 +335,10 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         return err;
     if (sqlite3_changes(c->db) == 0)
         return SG_OK; /* no longer ours (canceled, or claimed again elsewhere) */
+    if (o->note[0]) { /* why it was (not) failed over: docs/routing.md */
+        size_t len = strlen(detail);
+        snprintf(detail + len, sizeof detail - len, "; %s", o->note);
+    }
     err = sq_event_insert(c, o->id, status, o->at, detail, e);
     if (!err && o->kind == SG_OUTCOME_SENT)
         err = sq_activity_on_send(c, o->id, e);

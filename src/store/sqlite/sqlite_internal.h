@@ -28,7 +28,7 @@
     "id, status, direction, to_number, from_number, body, provider_id, provider_message_id, "      \
     "segments, encoding, error_code, error_message, attempts, send_at, contact_id, metadata, "     \
     "created_at, updated_at, purpose, broadcast_id, expires_at, first_attempt_at, "                \
-    "external_template_id"
+    "external_template_id, route_id, failover, providers_tried, outcome_unknown"
 
 /* Statement slots: one per statement of the backend, prepared the first time it
  * is used on a connection (sq_stmt_sql) and kept. */
@@ -59,6 +59,7 @@ enum sq_slot {
     S_OUT_RETRY,
     S_OUT_FAILED,
     S_OUT_RELEASE,
+    S_OUT_FAILOVER,
     S_PROVIDER_ID_HELD,
     S_CLAIMS_RECOVER,
     S_QUEUE_STATS,
@@ -265,6 +266,7 @@ extern const sg_store_users_ops sq_users_ops;
 extern const sg_store_apps_ops sq_apps_ops;
 extern const sg_store_search_ops sq_search_ops;
 extern const sg_store_imports_ops sq_imports_ops;
+extern const sg_store_routes_ops sq_routes_ops;
 /* The core table's entries outside sqlite_core.c (backend.h has their contracts
  * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
 sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);

@@ -12,7 +12,7 @@
 #define SQL_MSG_INSERT                                                                             \
     "INSERT INTO messages (" SQ_MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "              \
     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "                \
-    "?23, ?24)"
+    "?23, ?24, ?25, ?26, ?27, ?28)"
 #define SQL_EVENT_INSERT                                                                           \
     "INSERT INTO message_events (message_id, status, at, detail) "                                 \
     "VALUES (?1, ?2, ?3, ?4)"
@@ -57,6 +57,11 @@ void sq_message_row(sqlite3_stmt *st, sg_message *m)
     m->expires_at = sqlite3_column_int64(st, 20);
     m->first_attempt_at = sqlite3_column_int64(st, 21);
     sq_col_copy(st, 22, m->external_template_id, sizeof m->external_template_id);
+    sq_col_copy(st, 23, m->route_id, sizeof m->route_id);
+    m->failover = sqlite3_column_int(st, 24) != 0;
+    const char *tried = (const char *)sqlite3_column_text(st, 25);
+    m->providers_tried = tried && tried[0] ? strdup(tried) : NULL;
+    m->outcome_unknown = sqlite3_column_int(st, 26) != 0;
 }
 
 sg_err sq_event_insert(conn *c, const char *id, sg_status status, int64_t at, const char *detail,
@@ -101,7 +106,11 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     sqlite3_bind_int64(st, 21, m->expires_at);
     sqlite3_bind_int64(st, 22, m->first_attempt_at);
     sq_bind_text(st, 23, m->external_template_id);
-    sqlite3_bind_int64(st, 24,
+    sq_bind_text(st, 24, m->route_id);
+    sqlite3_bind_int(st, 25, m->failover ? 1 : 0);
+    sq_bind_text(st, 26, m->providers_tried ? m->providers_tried : "");
+    sqlite3_bind_int(st, 27, m->outcome_unknown ? 1 : 0);
+    sqlite3_bind_int64(st, 28,
                        claimed                      ? m->lease_until
                        : m->send_at > m->created_at ? m->send_at
                                                     : 0);
@@ -115,7 +124,7 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
     }
     if (m->app_id[0] && (err = sq_app_message_tag(c, m, e)))
         return err;
-    err = sq_event_insert(c, m->id, m->status, m->created_at, NULL, e);
+    err = sq_event_insert(c, m->id, m->status, m->created_at, m->route_event, e);
     if (!err && claimed)
         err = sq_event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);
     return err;
