@@ -7,6 +7,7 @@
 #include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "compat/clickatell_api.h"
 #include "compat/twilio_api.h"
 #include "http/problem.h"
 #include "util/time.h"
@@ -44,12 +45,25 @@ static bool path_app(sg_http_req *req, sg_app *app, sg_app_account *a)
     return err == SG_OK;
 }
 
-/* The app's JSON with its new token, answered with status. */
-static void answer_with_token(sg_http_req *req, int status, const sg_app_account *a,
+/* The app's JSON with its new token and new Clickatell-style credentials
+ * (compat/clickatell_api.h), answered with status. */
+static void answer_with_token(sg_http_req *req, sg_app *app, int status, const sg_app_account *a,
                               const char *token)
 {
+    char sid[SG_ACCOUNT_SID_MAX];
+    json_t *ck = NULL;
+    sg_error e = {0};
+    sg_app_account_sid(a->id, sid);
+    if (sg_compat_ck_issue(app, a->id, sid, &ck, &e) != SG_OK) {
+        sg_api_store_error(req, SG_ERR_DB, e.message[0] ? e.message : "cannot store the app's "
+                                                                     "Clickatell credentials");
+        return;
+    }
     json_t *j = sg_app_account_json(a);
     json_object_set_new(j, "auth_token", json_string(token));
+    json_object_update(j, ck); /* api_id, username, api_key */
+    json_object_set_new(j, "password", json_string(token));
+    json_decref(ck);
     sg_http_respond_json(req, status, j);
 }
 
@@ -79,7 +93,7 @@ sg_http_result sg_api_apps_create(sg_http_req *req, void *ctx)
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the app");
     } else {
         audit_app(req, app, "app.create", &a);
-        answer_with_token(req, 201, &a, token);
+        answer_with_token(req, app, 201, &a, token);
     }
 out:
     sodium_memzero(token, sizeof token);
@@ -165,7 +179,7 @@ sg_http_result sg_api_apps_rotate(sg_http_req *req, void *ctx)
     } else {
         sg_compat_twilio_forget(a.id);
         audit_app(req, app, "app.rotate", &a);
-        answer_with_token(req, 200, &a, token);
+        answer_with_token(req, app, 200, &a, token);
     }
     sodium_memzero(token, sizeof token);
     return SG_HTTP_DONE;

@@ -37,6 +37,24 @@ typedef struct sg_api_send_hooks {
 } sg_api_send_hooks;
 sg_http_result sg_api_send_one_hooked(sg_http_req *req, sg_app *app, json_t *obj,
                                       const sg_api_send_hooks *h);
+/* What a caller of sg_api_send_many_hooked changes in how several messages
+ * (one request's recipients) are sent (the compatible endpoints). */
+typedef struct sg_api_many_hooks {
+    bool (*tag)(sg_message *m, void *arg); /* as in sg_api_send_hooks; may be NULL */
+    /* Message i of the request: accepted (m) or refused (m NULL, rej why). */
+    void (*row)(size_t i, const sg_message *m, const struct sg_reject *rej, void *arg);
+    /* The answer once every row is in (a JSON string is sent as its text), given
+     * with status when some message was accepted (after the commit) and with
+     * status_none at once when none was; content_type NULL: JSON. */
+    json_t *(*answer)(size_t accepted, void *arg);
+    int status, status_none;
+    const char *content_type;
+    void *arg;
+} sg_api_many_hooks;
+/* Accept each message of arr (an array of objects as POST /v1/messages takes;
+ * stolen) on its own, store the accepted ones in one commit and answer as h says. */
+sg_http_result sg_api_send_many_hooked(sg_http_req *req, sg_app *app, json_t *arr,
+                                       const sg_api_many_hooks *h);
 sg_http_result sg_api_messages_batch(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_messages_list(sg_http_req *req, void *ctx);

@@ -109,7 +109,9 @@ static sg_http_result commit_and_answer(sg_http_req *req, pending_send *p, json_
         p->status = 202;
     if (!p->content_type)
         p->content_type = "application/json";
-    p->response = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+    p->response = !answer               ? NULL
+                  : json_is_string(answer) ? strdup(json_string_value(answer))
+                                           : json_dumps(answer, JSON_COMPACT);
     json_decref(answer);
     if (!p->response) {
         sg_http_problem(req, 500, "internal", NULL, "out of memory");
@@ -262,6 +264,66 @@ sg_http_result sg_api_send_one_hooked(sg_http_req *req, sg_app *app, json_t *obj
     p->status = h->answer ? h->status : 202;
     p->content_type = h->content_type;
     sg_registry_release(app->registry, set);
+    return commit_and_answer(req, p, answer);
+}
+
+/* Give answer (stolen; a JSON string as its text) at once with status. */
+static void respond_now(sg_http_req *req, int status, const char *content_type, json_t *answer)
+{
+    char *text = !answer                 ? NULL
+                 : json_is_string(answer) ? strdup(json_string_value(answer))
+                                          : json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    if (!text) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    sg_http_respond(req, status, content_type ? content_type : "application/json", text,
+                    strlen(text));
+    free(text);
+}
+
+sg_http_result sg_api_send_many_hooked(sg_http_req *req, sg_app *app, json_t *arr,
+                                       const sg_api_many_hooks *h)
+{
+    size_t n = json_array_size(arr);
+    pending_send *p = pending_start(req, app, n);
+    if (!p) {
+        json_decref(arr);
+        return SG_HTTP_DONE;
+    }
+    sg_provider_set *set = sg_registry_get(app->registry);
+    int64_t now = sg_time_now_ms();
+    bool oom = false;
+    for (size_t i = 0; i < n && !oom; i++) {
+        const sg_provider *prov;
+        sg_reject rej;
+        sg_message *m = &p->msgs[p->n];
+        if (sg_accept_message(app, set, json_array_get(arr, i), now, m, &prov, &rej) &&
+            limits_allow(req, app, m, now, &rej)) {
+            snprintf(p->provider_names[p->n], sizeof p->provider_names[0], "%s", prov->name);
+            p->n++;
+            oom = h->tag && !h->tag(m, h->arg);
+            h->row(i, m, NULL, h->arg);
+        } else {
+            h->row(i, NULL, &rej, h->arg);
+        }
+    }
+    sg_registry_release(app->registry, set);
+    json_decref(arr);
+    if (oom) {
+        sg_http_problem(req, 500, "internal", NULL, "out of memory");
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    json_t *answer = h->answer(p->n, h->arg);
+    p->content_type = h->content_type;
+    if (p->n == 0) {
+        respond_now(req, h->status_none, h->content_type, answer);
+        pending_free(p);
+        return SG_HTTP_DONE;
+    }
+    p->status = h->status;
     return commit_and_answer(req, p, answer);
 }
 

@@ -5,6 +5,7 @@
 #include "api/session.h"
 #include "api/users.h"
 #include "callbacks/callbacks.h"
+#include "compat/clickatell_api.h"
 #include "compat/twilio_api.h"
 
 /* Rows leave out the fields they do not set (most have no max_body of their own). */
@@ -149,5 +150,20 @@ const sg_route sg_api_routes[] = {
     /* Contact import jobs (api/imports.c): the upload stays POST /v1/contacts/import. */
     {"POST", "/v1/contacts/imports", sg_api_imports_create, SG_ROLE_SENDER, 0, NULL},
     {"GET", "/v1/contacts/imports/{id}", sg_api_imports_get, SG_ROLE_VIEWER, 0, NULL},
+    /* The Clickatell-compatible endpoints (compat/clickatell_api.h): at the root as
+     * Clickatell's are; they authenticate in the handler (the credentials come in
+     * the query or body), and read text that may be Latin-1 (raw_args). */
+    {.method = "GET", .pattern = "/http/sendmsg", .handler = sg_compat_ck_sendmsg,
+     .tag = SG_ROLE_PUBLIC, .max_body = 16 * 1024, .raw_args = true},
+    {.method = "POST", .pattern = "/http/sendmsg", .handler = sg_compat_ck_sendmsg,
+     .tag = SG_ROLE_PUBLIC, .max_body = 16 * 1024, .raw_args = true},
+    {.method = "GET", .pattern = "/http/querymsg", .handler = sg_compat_ck_querymsg,
+     .tag = SG_ROLE_PUBLIC, .max_body = 4096, .raw_args = true},
+    {.method = "POST", .pattern = "/http/querymsg", .handler = sg_compat_ck_querymsg,
+     .tag = SG_ROLE_PUBLIC, .max_body = 4096, .raw_args = true},
+    {.method = "GET", .pattern = "/messages/http/send", .handler = sg_compat_ck_http_send,
+     .tag = SG_ROLE_PUBLIC, .max_body = 4096, .raw_args = true},
+    {.method = "POST", .pattern = "/messages", .handler = sg_compat_ck_messages,
+     .tag = SG_ROLE_PUBLIC, .max_body = 64 * 1024},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -288,6 +288,12 @@ typedef struct sg_store_routes_ops {
     sg_err (*route_list)(sg_store *s, sg_sms_route **out, size_t *n);
 } sg_store_routes_ops;
 
+/* The Clickatell-style credentials of apps (store.h). */
+typedef struct sg_store_app_ck_ops {
+    sg_err (*app_ck_put)(sg_store *s, const sg_app_ck *c, sg_error *e);
+    sg_err (*app_ck_get)(sg_store *s, const char *key, sg_app_ck *out);
+} sg_store_app_ck_ops;
+
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
     /* Open the store at target (the URL or path without a scheme store.c
@@ -315,6 +321,7 @@ struct sg_store_backend {
     const sg_store_search_ops *search;
     const sg_store_imports_ops *imports;
     const sg_store_routes_ops *routes;
+    const sg_store_app_ck_ops *app_ck;
 };
 
 /* The backends built into this binary. */

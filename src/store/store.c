@@ -810,3 +810,15 @@ sg_err sg_store_route_list(sg_store *s, sg_sms_route **out, size_t *n)
 {
     return s->be->routes->route_list(s, out, n);
 }
+
+/* ---- Clickatell-style credentials of apps --------------------------------------- */
+
+sg_err sg_store_app_ck_put(sg_store *s, const sg_app_ck *c, sg_error *e)
+{
+    return s->be->app_ck->app_ck_put(s, c, e);
+}
+
+sg_err sg_store_app_ck_get(sg_store *s, const char *key, sg_app_ck *out)
+{
+    return s->be->app_ck->app_ck_get(s, key, out);
+}

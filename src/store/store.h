@@ -1227,4 +1227,21 @@ sg_err sg_store_route_get(sg_store *s, const char *id_or_name, sg_sms_route *out
 /* Every route in order (position); *out malloc'd (NULL when *n is 0). */
 sg_err sg_store_route_list(sg_store *s, sg_sms_route **out, size_t *n);
 
+/* ---- Clickatell-style credentials of apps (sqlite_app_ck.c) ------------------------ */
+
+/* What a Clickatell-style client authenticates an app with (docs/compat.md):
+ * api_id, user (the Account SID) and password (the auth token) on the legacy
+ * API, or the api_key, of which only a SHA-256 is kept. */
+typedef struct sg_app_ck {
+    char app_id[SG_ID_MAX];
+    char api_id[16];       /* decimal digits, unique */
+    char api_key_hash[72]; /* SHA-256 hex of the api_key, unique */
+} sg_app_ck;
+
+/* Set app c->app_id's credentials (replacing any it had; the keys generation
+ * moves). SG_ERR_CONFLICT when the api_id or key is another app's. */
+sg_err sg_store_app_ck_put(sg_store *s, const sg_app_ck *c, sg_error *e);
+/* The credentials whose app id, api_id or api_key_hash is key; SG_ERR_NOT_FOUND. */
+sg_err sg_store_app_ck_get(sg_store *s, const char *key, sg_app_ck *out);
+
 #endif

@@ -500,6 +500,15 @@ const sg_migration sg_sqlite_migrations[] = {
      "ALTER TABLE messages ADD COLUMN failover INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE messages ADD COLUMN providers_tried TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE messages ADD COLUMN outcome_unknown INTEGER NOT NULL DEFAULT 0;"},
+    /* Issue 15: the Clickatell-style credentials of an app (its api_id, and its
+     * api_key kept only as a SHA-256; the user and password are its Account SID
+     * and auth token). */
+    {17, "clickatell credentials of apps",
+     "CREATE TABLE app_ck_credentials ("
+     "  app_id TEXT PRIMARY KEY,"
+     "  api_id TEXT NOT NULL UNIQUE,"
+     "  api_key_hash TEXT NOT NULL UNIQUE"
+     ");"},
 };
 
 const size_t sg_sqlite_migrations_count =

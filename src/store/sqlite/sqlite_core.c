@@ -574,4 +574,5 @@ const sg_store_backend sg_sqlite_backend = {
     .search = &sq_search_ops,
     .imports = &sq_imports_ops,
     .routes = &sq_routes_ops,
+    .app_ck = &sq_app_ck_ops,
 };
