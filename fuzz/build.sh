@@ -142,6 +142,12 @@ build() {
             src/util/time.c src/util/crypto.c src/util/err.c src/core/status.c -- \
             $JSON_LIBS $SODIUM_LIBS
         ;;
+    clickatell_compat)
+        link clickatell_compat src/compat/clickatell_wire.c $KINDS_SRC src/util/id.c \
+            src/util/time.c src/util/form.c src/util/buf.c src/util/err.c src/util/log.c \
+            src/util/crypto.c src/util/utf8.c src/core/gsm7.c src/core/status.c -- \
+            $KINDS_LIBS $JSON_LIBS
+        ;;
     *)
         echo "fuzz/build.sh: unknown target '$1'" >&2
         exit 2
@@ -149,7 +155,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat"}
+TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat clickatell_compat"}
 for t in $TARGETS; do
     build "$t"
 done

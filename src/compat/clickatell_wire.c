@@ -60,17 +60,16 @@ char *sg_ckc_text(const char *raw, size_t len, bool unicode, bool *bad)
         *bad = true;
         return NULL;
     }
-    if (unicode)
-        return sg_ck_ucs2_hex_decode(raw, bad);
-    if (sg_utf8_valid(raw, len)) {
-        char *s = malloc(len + 1);
-        if (s) {
-            memcpy(s, raw, len);
-            s[len] = '\0';
-        }
+    char *s = malloc(len + 1); /* raw need not be NUL-terminated */
+    if (!s)
+        return NULL;
+    memcpy(s, raw, len);
+    s[len] = '\0';
+    if (!unicode && sg_utf8_valid(s, len))
         return s;
-    }
-    return sg_ck_text_decode(raw, false, bad);
+    char *out = unicode ? sg_ck_ucs2_hex_decode(s, bad) : sg_ck_text_decode(s, false, bad);
+    free(s);
+    return out;
 }
 
 /* One recipient of text [p, p + len) into r. */
