@@ -4,6 +4,7 @@
  * checked by the same code (api/app_accounts.h). The auth token is printed
  * once, by create and rotate, on stdout; every change is audited as "cli". */
 #include "api/app_accounts.h"
+#include "compat/clickatell_api.h"
 #include "api/auth.h"
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -87,6 +88,23 @@ static void settings_unset(app_settings *st)
     st->daily_quota = UNSET_QUOTA;
 }
 
+/* Issue app_id's Clickatell-style credentials (compat/clickatell_api.h) and print
+ * them; false after saying why on stderr. */
+static bool print_ck_credentials(sg_app *app, const char *app_id, const char *sid)
+{
+    json_t *ck = NULL;
+    sg_error e = {0};
+    if (sg_compat_ck_issue(app, app_id, sid, &ck, &e)) {
+        fprintf(stderr, "smsgate: cannot store the app's Clickatell credentials: %s\n", e.message);
+        return false;
+    }
+    printf("api_id: %s\nusername: %s\napi_key: %s\n",
+           json_string_value(json_object_get(ck, "api_id")), sid,
+           json_string_value(json_object_get(ck, "api_key")));
+    json_decref(ck);
+    return true;
+}
+
 static void audit(sg_app *app, const char *action, const sg_app_account *a)
 {
     sg_actor by = {"cli", "", sg_time_now_ms()};
@@ -156,7 +174,7 @@ static int app_create(int argc, char **argv)
         fprintf(stderr, "created app %s (%s); store the token now, it is not shown again:\n",
                 a.id, a.name);
         printf("id: %s\naccount_sid: %s\nauth_token: %s\n", a.id, sid, token);
-        rc = SG_EXIT_OK;
+        rc = print_ck_credentials(&app, a.id, sid) ? SG_EXIT_OK : SG_EXIT_FAIL;
     }
     sodium_memzero(token, sizeof token);
     sg_app_close(&app);

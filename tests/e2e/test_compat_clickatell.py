@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from conftest import wait_for
+from conftest import run_cli, wait_for
 
 TO = "+447400123456"
 TO2 = "+447400123457"
@@ -207,3 +207,19 @@ def test_compatible_roots_are_not_shadowed_by_the_console(gw):
     for path in ("/http/sendmsg", "/messages/http/send"):
         r = requests.get(f"{gw.srv.url}{path}", timeout=10)
         assert "text/html" not in r.headers.get("Content-Type", ""), path
+
+
+def test_cli_app_create_prints_clickatell_credentials(gw):
+    cp = run_cli("app", "create", "--name", "cli-ck", "--db", gw.srv.db, "--log-level", "warn")
+    assert cp.returncode == 0, cp.stderr
+    out = dict(line.split(": ", 1) for line in cp.stdout.strip().split("\n"))
+    assert out["username"] == out["account_sid"] and re.fullmatch(r"[0-9a-f]{32}", out["api_key"])
+    r = requests.get(f"{gw.srv.url}/messages/http/send",
+                     params={"apiKey": out["api_key"] + "==", "to": TO, "text": "from the CLI app"},
+                     timeout=10)
+    assert r.status_code == 202, r.text
+    r = requests.get(f"{gw.srv.url}/http/sendmsg",
+                     params={"api_id": out["api_id"], "user": "cli-ck",
+                             "password": out["auth_token"], "to": "447400123457", "text": "y"},
+                     timeout=10)
+    assert r.text.startswith("ID: "), r.text
