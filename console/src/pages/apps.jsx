@@ -153,7 +153,7 @@ function CopyRow({ id, label, value }) {
   );
 }
 
-/** The app's Account SID and auth token, this once. */
+/** The app's Account SID and auth token (and its Clickatell-style API ID and key), this once. */
 function Credentials({ shown, onDone }) {
   const a = shown.app;
   return (
@@ -167,6 +167,13 @@ function Credentials({ shown, onDone }) {
       </p>
       <CopyRow id="app-account-sid" label="Account SID" value={a.account_sid} />
       <CopyRow id="app-auth-token" label="Auth token" value={a.auth_token} />
+      {a.api_key && (
+        <>
+          <p>For Clickatell clients (CiviCRM: put the API key on the <code>api_id=</code> line):</p>
+          <CopyRow id="app-api-id" label="API ID" value={a.api_id} />
+          <CopyRow id="app-api-key" label="API key" value={a.api_key} />
+        </>
+      )}
       <p>
         <button type="button" class="button button--ghost" onClick={onDone}>
           I have copied them

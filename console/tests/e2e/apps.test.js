@@ -41,6 +41,14 @@ async function twilioList(sid, token) {
   return r.status;
 }
 
+/** A Clickatell-style send with this API key (CiviCRM's "==" appended) to a
+ * number that is not one: 400 when the key is right (the number is refused),
+ * 401 when it is not. */
+async function clickatellSend(apiKey) {
+  const r = await fetch(`${gw.url}/messages/http/send?to=12&text=x&apiKey=${apiKey}==`);
+  return r.status;
+}
+
 test('apps: created with its credentials shown once, given a new token, removed', async (t) => {
   if (skip()) return t.skip(skip());
   await withPage(async ({ page }) => {
@@ -70,6 +78,10 @@ test('apps: created with its credentials shown once, given a new token, removed'
     await page.getByRole('button', { name: 'Copy account sid' }).waitFor();
     await screenshot(page, 'app-created');
     assert.equal(await twilioList(sid, token), 200, 'the shown credentials work');
+    const apiKey = await page.getByLabel('API key').inputValue();
+    assert.match(apiKey, /^[0-9a-f]{32}$/);
+    assert.match(await page.getByLabel('API ID').inputValue(), /^[1-9][0-9]{6}$/);
+    assert.equal(await clickatellSend(apiKey), 400, 'the shown API key works');
 
     const row = page.locator('tbody tr', { hasText: 'onerror' });
     assert.equal(await row.locator('td').first().innerText(), HOSTILE);
