@@ -171,6 +171,9 @@ def test_legacy_authentication_and_querymsg_sees_only_own_messages(gw):
              what="querymsg to say sent or delivered")
     assert legacy(gw, other, "querymsg", apimsgid=api_msg_id).text == \
         "ERR: 103, Unknown API message ID"
+    # the password and api_key travel in the query: never in the server's log
+    logs = gw.srv.proc.stderr() + gw.srv.proc.stdout()
+    assert app["auth_token"] not in logs and app["api_key"] not in logs
     assert legacy(gw, app, "querymsg", apimsgid="f" * 32).text == \
         "ERR: 103, Unknown API message ID"
 
