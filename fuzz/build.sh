@@ -134,6 +134,11 @@ build() {
     tzif)
         link tzif src/util/tz.c src/util/time.c src/util/err.c -- -lpthread
         ;;
+    prices)
+        build_shim
+        link prices src/core/prices.c src/core/csv.c src/util/err.c src/util/utf8.c "$PHONE_OBJ" -- \
+            $PHONE_LIBS
+        ;;
     cookie)
         link cookie src/core/signin.c src/util/crypto.c src/util/err.c -- $SODIUM_LIBS
         ;;
@@ -155,7 +160,7 @@ build() {
     esac
 }
 
-TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat clickatell_compat"}
+TARGETS=${*:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat clickatell_compat prices"}
 for t in $TARGETS; do
     build "$t"
 done

@@ -26,6 +26,7 @@ export class ApiError extends Error {
     this.field = p.field ?? null;
     this.fieldErrors = p.fieldErrors ?? {};
     this.retryAfter = p.retryAfter ?? null;
+    this.errors = p.errors ?? []; // a problem's `errors` list as sent ([{line?, field?, detail}])
   }
 }
 
@@ -89,6 +90,7 @@ export function problemToError(status, body, retryAfterHeader = null) {
     field,
     fieldErrors,
     retryAfter: parseRetryAfter(retryAfterHeader),
+    errors: Array.isArray(p.errors) ? p.errors.filter((e) => e && typeof e === 'object') : [],
   });
 }
 
@@ -105,9 +107,10 @@ export function createClient(opts = {}) {
   /** @type {null | ((e: ApiError) => void)} */
   let onUnauthorized = null;
 
-  async function request(method, path, body, extraHeaders = {}) {
+  async function request(method, path, body, extraHeaders = {}, raw = null) {
     const headers = { Accept: 'application/json', ...extraHeaders };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (raw) headers['Content-Type'] = raw.type;
     if (isWrite(method) && csrf) headers['X-CSRF-Token'] = csrf;
     let res;
     try {
@@ -115,7 +118,7 @@ export function createClient(opts = {}) {
         method,
         headers,
         credentials: 'same-origin',
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw ? raw.text : body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
       throw problemToError(0, { detail: 'The server did not answer. Check that smsgate is running.' });
@@ -143,6 +146,8 @@ export function createClient(opts = {}) {
     post: (path, body) => request('POST', path, body ?? {}),
     patch: (path, body) => request('PATCH', path, body ?? {}),
     del: (path) => request('DELETE', path),
+    /** PUT a text body (e.g. a CSV) with its content type. */
+    putText: (path, text, type = 'text/csv') => request('PUT', path, undefined, {}, { text, type }),
     setCsrfToken(token) {
       csrf = token || null;
     },

@@ -15,6 +15,7 @@ struct sg_webhooks;
 struct sg_broadcaster;
 struct sg_outbound_policy;
 struct sg_send_limits;
+struct sg_breakers;
 
 typedef struct sg_app {
     sg_store *store;
@@ -44,6 +45,8 @@ typedef struct sg_app {
     struct sg_pwpool *pwpool;
     int64_t session_idle_ms;
     int64_t session_max_ms;
+    struct sg_breakers *breakers; /* circuit breakers (dispatch/breakers.h); NULL outside
+                                     `serve` */
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

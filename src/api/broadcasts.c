@@ -560,6 +560,7 @@ sg_http_result sg_api_stats(sg_http_req *req, void *ctx)
         json_object_set_new(out, "provider_id", json_string(provider_id));
     json_object_set_new(out, "from", from ? sg_api_time_json(from) : json_null());
     json_object_set_new(out, "to", to ? sg_api_time_json(to) : json_null());
+    json_object_set_new(out, "costs", sg_api_costs_json(app, from, to));
     sg_stats_free(&st);
     sg_http_respond_json(req, 200, out);
     return SG_HTTP_DONE;

@@ -170,6 +170,13 @@ void sg_api_import_job_write(sg_app *app, const char *job_id, const char *status
                              const struct sg_import_result *r, uint64_t bytes, const char *error);
 /* The rejected rows [{line, code, detail}] (the first SG_IMPORT_MAX_REJECTED). */
 json_t *sg_api_import_rejections_json(const struct sg_import_result *r);
+/* /v1/providers/{id}/health and /v1/providers/{id}/prices (api/provider_health.c). */
+sg_http_result sg_api_providers_health(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_prices_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_providers_prices_put(sg_http_req *req, void *ctx);
+/* The estimated cost per provider and currency of the messages created in
+ * [from, to) (sg_store_price_costs) as a JSON array; null when the store fails. */
+json_t *sg_api_costs_json(sg_app *app, int64_t from, int64_t to);
 
 /* The route table, terminated by an entry whose method is NULL. */
 extern const sg_route sg_api_routes[];

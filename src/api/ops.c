@@ -1,6 +1,7 @@
 /* /healthz and /metrics. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "dispatch/breakers.h"
 #include "dispatch/dispatcher.h"
 #include "http/problem.h"
 #include "util/metrics.h"
@@ -38,6 +39,7 @@ sg_http_result sg_api_metrics(sg_http_req *req, void *ctx)
     sg_buf b;
     sg_buf_init(&b, 1 << 20);
     sg_metrics_render(&b, &g);
+    sg_breakers_render_metrics(app->breakers, &b);
     sg_http_respond(req, 200, "text/plain; version=0.0.4", sg_buf_cstr(&b), b.len);
     sg_buf_free(&b);
     return SG_HTTP_DONE;

@@ -7,6 +7,7 @@
 #include "callbacks/callbacks.h"
 #include "compat/clickatell_api.h"
 #include "compat/twilio_api.h"
+#include "core/prices.h"
 
 /* Rows leave out the fields they do not set (most have no max_body of their own). */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -103,6 +104,11 @@ const sg_route sg_api_routes[] = {
     {"POST", "/callbacks/{provider}/{secret}/inbound", sg_callback_secret_inbound, SG_ROLE_PUBLIC,
      0, NULL, SG_CALLBACK_MAX_BODY, true},
     {"GET", "/v1/audit", sg_api_audit_list, SG_ROLE_ADMIN, 0, NULL},
+    /* Issue 12: circuit breakers and prices (api/provider_health.c). */
+    {"GET", "/v1/providers/{id}/health", sg_api_providers_health, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/providers/{id}/prices", sg_api_providers_prices_get, SG_ROLE_VIEWER, 0, NULL},
+    {"PUT", "/v1/providers/{id}/prices", sg_api_providers_prices_put, SG_ROLE_ADMIN, 0, NULL,
+     SG_PRICES_MAX_BYTES},
     /* The web console (api/console.c): public files, every page signs in through
      * /v1. Its routes are only "/" and "/console..." (never beside the API's or the
      * compatible endpoints' roots); one row per depth of client-side route. */

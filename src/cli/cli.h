@@ -4,6 +4,7 @@
 #define SG_CLI_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SG_EXIT_OK    0
@@ -65,6 +66,10 @@ int sg_cli_usage_error(const char *command, const char *fmt, ...)
  * but what it names or carries is refused (no such group, a filter or template
  * that does not parse, a name taken, a state that forbids the change) or the
  * store fails. Either way one line on stderr says why. */
+
+/* `provider prices set ID FILE|-` and `provider prices show ID [--json]`: args
+ * are the words after "prices" (n of them). In cmd_prices.c. */
+int sg_cli_provider_prices(struct sg_app *app, const char *const *args, size_t n, bool json);
 
 /* ---- display and lookup helpers shared by the store commands ------------------------ */
 

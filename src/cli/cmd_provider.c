@@ -126,8 +126,10 @@ static const sg_cmd_spec provider_spec = {
     "       send a test message through NAME and wait (30 s by default) until it is\n"
     "       delivered or fails; a running `smsgate serve` on the database sends it.\n"
     "       Exits 1 when it failed or was not sent in time.\n"
+    "  prices set NAME FILE|-: replace NAME's prices with a CSV of country,price,currency\n"
+    "  prices show NAME [--json]: print them (docs/routing.md, \"Prices\")\n"
     "Secrets are encrypted at rest and shown masked.",
-    opts, 1, 2};
+    opts, 1, 4};
 
 /* Append the flag of every key of kind k in one_of group g (the text before
  * ':'), option by option: "--auth-token; --api-key-sid with --api-key-secret". */
@@ -313,6 +315,8 @@ typedef struct verb_ctx {
     const provider_settings *st;
     const char *target;
     json_t *config; /* may be NULL */
+    const char *const *words; /* the arguments after the verb (prices), n_words of them */
+    size_t n_words;
 } verb_ctx;
 
 /* Audit a provider write as the API does (api/provider_admin.h), actor "cli". */
@@ -564,11 +568,17 @@ typedef struct provider_verb {
     int (*run)(verb_ctx *v);
 } provider_verb;
 
+static int verb_prices(verb_ctx *v)
+{
+    return sg_cli_provider_prices(v->app, v->words, v->n_words, v->st->json);
+}
+
 static const provider_verb verbs[] = {
     {"add", false, true, false, verb_add},       {"list", false, false, false, verb_list},
     {"show", true, false, false, verb_show},     {"edit", true, false, false, verb_edit},
     {"remove", true, false, false, verb_remove}, {"test", true, false, false, verb_test},
-    {"kinds", false, false, true, verb_kinds},   {NULL, false, false, false, NULL},
+    {"kinds", false, false, true, verb_kinds},   {"prices", true, false, false, verb_prices},
+    {NULL, false, false, false, NULL},
 };
 
 int sg_cmd_provider(int argc, char **argv)
@@ -587,7 +597,13 @@ int sg_cmd_provider(int argc, char **argv)
     snprintf(verb, sizeof verb, "%s", args[0]);
     if (nargs > 1)
         snprintf(target, sizeof target, "%s", args[1]);
+    const char *words[3] = {NULL, NULL, NULL}; /* point into argv */
+    size_t n_words = nargs - 1;
+    for (size_t i = 1; i < nargs; i++)
+        words[i - 1] = args[i];
     free(args);
+    if (n_words > 1 && strcmp(verb, "prices") != 0)
+        return sg_cli_usage_error("provider", "provider %s takes one provider name or id", verb);
     const provider_verb *pv = verbs;
     while (pv->name && strcmp(pv->name, verb) != 0)
         pv++;
@@ -615,7 +631,12 @@ int sg_cmd_provider(int argc, char **argv)
         json_decref(config);
         return rc;
     }
-    verb_ctx v = {.app = &app, .st = &st, .target = target, .config = config};
+    verb_ctx v = {.app = &app,
+                  .st = &st,
+                  .target = target,
+                  .config = config,
+                  .words = words,
+                  .n_words = n_words};
     rc = pv->run(&v);
     json_decref(config);
     sg_app_close(&app);

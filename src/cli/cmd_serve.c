@@ -72,6 +72,8 @@ typedef struct serve_settings {
     unsigned session_max_s;
     unsigned password_workers;
     unsigned password_queue;
+    unsigned breaker_failures, breaker_rate, breaker_min, breaker_window_ms, breaker_cooldown_ms,
+        breaker_probes, breaker_successes;
 } serve_settings;
 
 #define S serve_settings
@@ -165,6 +167,24 @@ static const sg_opt serve_opts[] = {
      "threads that hash and check passwords (1-8; 64 MiB each while they work)"},
     {"password-queue", "SMSGATE_PASSWORD_QUEUE", "32", SG_OPT_UINT, offsetof(S, password_queue),
      0, "N", "sign-ins and password changes that may wait for a worker; beyond it they get 503"},
+    SG_OPT_HEADING("Circuit breakers (one per provider, on this node; docs/routing.md):"),
+    {"breaker-failures", "SMSGATE_BREAKER_FAILURES", "5", SG_OPT_UINT,
+     offsetof(S, breaker_failures), 0, "N",
+     "open a provider's breaker after N provider or retry failures in a row (0: off)"},
+    {"breaker-error-rate", "SMSGATE_BREAKER_ERROR_RATE", "50", SG_OPT_UINT,
+     offsetof(S, breaker_rate), 0, "PCT",
+     "...or when PCT % of the sends in the window failed (0: off)"},
+    {"breaker-min-requests", "SMSGATE_BREAKER_MIN_REQUESTS", "20", SG_OPT_UINT,
+     offsetof(S, breaker_min), 0, "N", "...with at least N sends in the window"},
+    {"breaker-window-ms", "SMSGATE_BREAKER_WINDOW_MS", "60000", SG_OPT_UINT,
+     offsetof(S, breaker_window_ms), 0, "MS", "the error rate's window"},
+    {"breaker-cooldown-ms", "SMSGATE_BREAKER_COOLDOWN_MS", "30000", SG_OPT_UINT,
+     offsetof(S, breaker_cooldown_ms), 0, "MS",
+     "an open breaker lets no send through for this long, then half-opens"},
+    {"breaker-probes", "SMSGATE_BREAKER_PROBES", "1", SG_OPT_UINT, offsetof(S, breaker_probes), 0,
+     "N", "sends at once through a half-open breaker"},
+    {"breaker-successes", "SMSGATE_BREAKER_SUCCESSES", "2", SG_OPT_UINT,
+     offsetof(S, breaker_successes), 0, "N", "successful probes that close a half-open breaker"},
     SG_OPT_END,
 };
 #undef S
@@ -422,6 +442,20 @@ int sg_cmd_serve(int argc, char **argv)
                         "positive, --password-workers 1 to 8\n");
         return SG_EXIT_USAGE;
     }
+    sg_breaker_config brc = {
+        .consecutive = st.breaker_failures,
+        .rate_percent = st.breaker_rate,
+        .min_attempts = st.breaker_min,
+        .window_ms = st.breaker_window_ms,
+        .cooldown_ms = st.breaker_cooldown_ms,
+        .probes = st.breaker_probes,
+        .successes = st.breaker_successes,
+    };
+    const char *brwhy = NULL;
+    if (!sg_breaker_config_valid(&brc, &brwhy)) {
+        fprintf(stderr, "smsgate: --breaker-*: %s\n", brwhy);
+        return SG_EXIT_USAGE;
+    }
     sg_error le = {0};
     if (sg_http_listen_check(st.listen, &le) != SG_OK) {
         /* before opening the store: a typo creates no database */
@@ -478,6 +512,7 @@ int sg_cmd_serve(int argc, char **argv)
         .public_url = app.public_url,
     };
     sg_dispatcher *disp = NULL;
+    sg_breakers *breakers = NULL;
     sg_send_limits *limits = NULL;
     sg_retention *retention = NULL;
     sg_webhooks *hooks = NULL;
@@ -488,6 +523,14 @@ int sg_cmd_serve(int argc, char **argv)
     sg_http_server *http = NULL;
     int bound = 0;
     rc = SG_EXIT_OK;
+    if (sg_breakers_new(&brc, app.store, &breakers, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    dc.breakers = breakers;
+    app.breakers = breakers;
+    sg_registry_set_breakers(app.registry, breakers); /* route choice skips open breakers */
     if (sg_dispatcher_start(&dc, app.store, app.registry, &disp, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_FAIL;
@@ -612,6 +655,9 @@ out:
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
         app.dispatcher = NULL;
     }
+    app.breakers = NULL; /* the dispatcher and the HTTP server are gone */
+    sg_registry_set_breakers(app.registry, NULL);
+    sg_breakers_destroy(breakers);
     if (hooks) {
         sg_webhooks_stop(hooks, (int)st.shutdown_s * 1000);
         app.webhooks = NULL;

@@ -92,8 +92,8 @@ bool sg_route_matches(const sg_sms_route *r, const char *to, const char *region)
 bool sg_routes_need_region(const sg_sms_route *routes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (routes[i].countries.n)
-            return true;
+        if (routes[i].countries.n || routes[i].strategy == SG_ROUTE_CHEAPEST)
+            return true; /* cheapest: the price is the destination country's */
     }
     return false;
 }

@@ -73,8 +73,9 @@ bool sg_route_prefix_valid(const char *prefix);
  * known) is region. */
 bool sg_route_matches(const sg_sms_route *r, const char *to, const char *region);
 
-/* Whether any of the n routes matches by country (so the caller needs the
- * destination's region; working it out costs a phone-number lookup). */
+/* Whether any of the n routes matches by country or chooses the cheapest provider
+ * (so the caller needs the destination's region; working it out costs a
+ * phone-number lookup). */
 bool sg_routes_need_region(const sg_sms_route *routes, size_t n);
 
 /* The first of the n routes (in the array's order, which the caller keeps by

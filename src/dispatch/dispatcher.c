@@ -61,6 +61,9 @@ struct send_job {
     sg_prov_result last; /* the failed attempt's answer, while that lookup runs */
     long last_status;
     char note[200]; /* added to the outcome's event (sg_outcome.note) */
+    /* The circuit breaker's ticket for the send in flight (0: none held). Given
+     * back by job_free unless the answer was recorded. */
+    uint32_t breaker_ticket;
 };
 
 struct bucket {
@@ -170,6 +173,8 @@ static void job_reset_request(sg_dispatcher *d, send_job *j)
 static void job_free(sg_dispatcher *d, send_job *j)
 {
     atomic_fetch_sub(&d->owned, 1);
+    if (j->breaker_ticket)
+        sg_breakers_cancel(d->cfg.breakers, j->prov->id, j->breaker_ticket);
     job_reset_request(d, j);
     sg_message_free(&j->msg);
     if (j->set)
@@ -296,6 +301,20 @@ static sg_err start_request(sg_dispatcher *d, send_job *j, sg_error *e)
 }
 
 static void launch(sg_dispatcher *d, send_job *j);
+/* Ask the provider's circuit breaker whether this send may go (dispatch/breakers.h).
+ * Not now: the message goes back to the queue, due when a probe may go; it is
+ * neither sent nor failed (docs/routing.md, "Circuit breakers"). */
+static bool admit(sg_dispatcher *d, send_job *j)
+{
+    int64_t retry_at = 0;
+    int64_t now = sg_time_now_ms();
+    j->breaker_ticket = sg_breakers_admit(d->cfg.breakers, j->prov->id, j->prov->name, now,
+                                          &retry_at);
+    if (j->breaker_ticket)
+        return true;
+    release_job(d, j, retry_at, "the provider's circuit breaker is open; waiting");
+    return false;
+}
 
 /* Build the provider request and hand it to curl. A message claimed again (its
  * lease expired, or taken back at start: smsgate stopped mid-send) is first looked
@@ -316,6 +335,8 @@ static void start_job(sg_dispatcher *d, send_job *j)
         give_up(d, j, SG_RETRY_EXPIRED, NULL, NULL);
         return;
     }
+    if (!j->looking_up && !admit(d, j))
+        return;
     if (!j->looking_up && k->build_send(j->prov->cfg, &pm, &j->preq, &e) != SG_OK) {
         fail_job(d, j, "", e.message[0] ? e.message : "cannot build the provider request", false);
         return;
@@ -391,6 +412,13 @@ static void route_job(sg_dispatcher *d, sg_message *m)
     if (!j->prov->active || j->prov->broken) {
         release_job(d, j, now + 30000,
                     j->prov->broken ? "provider unusable; waiting" : "provider inactive; waiting");
+        return;
+    }
+    if (!sg_breakers_usable(d->cfg.breakers, j->prov->id, now)) {
+        sg_breaker_health h;
+        sg_breakers_health(d->cfg.breakers, j->prov->id, now, &h);
+        int64_t due = h.next_probe_at > now ? h.next_probe_at : now + SG_BREAKER_PROBE_WAIT_MS;
+        release_job(d, j, due, "the provider's circuit breaker is open; waiting");
         return;
     }
     if (j->msg.from[0]) {
@@ -600,13 +628,18 @@ static sg_send_transport transport_of(CURLcode rc)
 
 /* Classify the attempt once (docs/routing.md, "Error classes"): kept on the job
  * for its outcome's event and the log; an error no catalogue row classifies is
- * counted. The class does not change what happens to the message yet. */
-static void classify_attempt(send_job *j, CURLcode rc, long status, const sg_prov_result *res)
+ * counted; the provider's circuit breaker learns the class. The class does not
+ * change what happens to this message. */
+static void classify_attempt(sg_dispatcher *d, send_job *j, CURLcode rc, long status,
+                             const sg_prov_result *res)
 {
     bool unknown = false;
     j->send_class = sg_send_classify(j->prov->kind, transport_of(rc), status, res, &unknown);
     if (unknown)
         sg_metrics_provider_add(j->prov->name, SG_M_SEND_UNKNOWN, 1);
+    sg_breakers_record(d->cfg.breakers, j->prov->id, j->prov->name, sg_time_now_ms(),
+                       j->breaker_ticket, j->send_class);
+    j->breaker_ticket = 0;
 }
 
 /* ---- failover (docs/routing.md) ---------------------------------------------------- */
@@ -754,7 +787,7 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         res.outcome = SG_SEND_RETRYABLE;
         sg_http_call_error(&j->call, rc, res.error_message, sizeof res.error_message);
     }
-    classify_attempt(j, rc, status, &res);
+    classify_attempt(d, j, rc, status, &res);
     const char *name = j->prov->name;
     if (res.outcome == SG_SEND_ACCEPTED) {
         sg_outcome *o = outcome_add(d, j, SG_OUTCOME_SENT);

@@ -6,6 +6,7 @@
 #define SG_DISPATCH_DISPATCHER_H
 
 #include "core/backoff.h"
+#include "dispatch/breakers.h"
 #include "dispatch/registry.h"
 #include "store/store.h"
 
@@ -20,6 +21,9 @@ typedef struct sg_dispatch_config {
     unsigned poll_ms;            /* look for due messages at least this often */
     sg_backoff backoff;          /* retries of retryable failures */
     const char *public_url;      /* base of callback URLs ("" = none) */
+    /* The node's circuit breakers (may be NULL: none): a send goes only when its
+     * provider's breaker admits it, and its answer's send class is recorded. */
+    sg_breakers *breakers;
 } sg_dispatch_config;
 
 sg_err sg_dispatcher_start(const sg_dispatch_config *cfg, sg_store *store, sg_registry *reg,

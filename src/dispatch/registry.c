@@ -16,10 +16,14 @@ struct sg_registry {
     pthread_mutex_t lock;
     sg_provider_set *current;
     int64_t checked_at;
+    struct sg_breakers *breakers; /* copied into each snapshot (sg_registry_set_breakers) */
 };
 
 void sg_provider_unload(sg_provider *p)
 {
+    free(p->prices);
+    p->prices = NULL;
+    p->n_prices = 0;
     if (p->kind && p->cfg)
         p->kind->config_free(p->cfg);
     json_decref(p->config);
@@ -108,8 +112,12 @@ static sg_provider_set *load_set(sg_registry *r, int64_t gen)
         set->n = n;
         set->generation = gen;
         set->refs = 1;
+        set->breakers = r->breakers;
         for (size_t i = 0; i < n; i++) {
             sg_provider_load(&set->items[i], &rows[i], r->key);
+            if (sg_store_prices_list(r->store, set->items[i].id, &set->items[i].prices,
+                                     &set->items[i].n_prices) != SG_OK)
+                set->items[i].n_prices = 0; /* no prices: `cheapest` orders it last */
             if (set->items[i].broken)
                 sg_log(SG_LOG_WARN, "provider_unusable", "provider=%s reason=\"%s\"",
                        set->items[i].name, set->items[i].broken_reason);
@@ -248,4 +256,13 @@ const sg_provider *sg_provider_set_default(const sg_provider_set *set)
             return &set->items[i];
     }
     return NULL;
+}
+
+void sg_registry_set_breakers(sg_registry *r, struct sg_breakers *b)
+{
+    pthread_mutex_lock(&r->lock);
+    r->breakers = b;
+    if (r->current)
+        r->current->breakers = b;
+    pthread_mutex_unlock(&r->lock);
 }

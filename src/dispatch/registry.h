@@ -32,6 +32,8 @@ typedef struct sg_provider {
     sg_prov_common common; /* require_template_id, status_callback_url */
     bool broken;           /* could not be decrypted or loaded: never used */
     char broken_reason[256];
+    sg_price *prices; /* its price list (PUT /v1/providers/{id}/prices), owned */
+    size_t n_prices;
 } sg_provider;
 
 typedef struct sg_provider_set {
@@ -41,6 +43,9 @@ typedef struct sg_provider_set {
     int64_t generation;
     sg_sms_route *routes; /* in order (position); loaded with the providers */
     size_t n_routes;
+    /* The node's circuit breakers (dispatch/breakers.h), or NULL: route choice skips
+     * a provider whose breaker is open (sg_routing_usable). Not owned. */
+    struct sg_breakers *breakers;
 } sg_provider_set;
 
 typedef struct sg_registry sg_registry;
@@ -48,6 +53,11 @@ typedef struct sg_registry sg_registry;
 sg_err sg_registry_new(sg_store *store, const uint8_t key[SG_MASTER_KEY_LEN], sg_registry **out,
                        sg_error *e);
 void sg_registry_destroy(sg_registry *r);
+
+/* The circuit breakers the snapshots carry from now on (NULL: none), for route
+ * choice. Called by serve before the dispatcher and the HTTP server start, and
+ * with NULL after they stop (no other thread reads snapshots then). */
+void sg_registry_set_breakers(sg_registry *r, struct sg_breakers *b);
 
 /* The current snapshot (reloaded first when the store changed; the store is asked
  * at most every 250 ms). Never NULL after a successful sg_registry_new. Release

@@ -1,4 +1,6 @@
 #include "dispatch/routing.h"
+#include "dispatch/breakers.h"
+#include "util/time.h"
 #include "core/phone.h"
 #include "util/crypto.h"
 
@@ -8,12 +10,22 @@
 bool sg_routing_usable(const char *provider_id, void *set)
 {
     const sg_provider *p = sg_provider_set_find(set, provider_id);
-    return p && p->active && !p->broken;
+    if (!p || !p->active || p->broken)
+        return false;
+    const sg_provider_set *ps = set;
+    return !ps->breakers || sg_breakers_usable(ps->breakers, provider_id, sg_time_now_ms());
 }
 
 bool sg_routing_price(const char *provider_id, const char *region, double *price, void *set)
 {
-    (void)provider_id, (void)region, (void)price, (void)set;
+    const sg_provider *p = sg_provider_set_find(set, provider_id);
+    if (!p || !region || !region[0])
+        return false;
+    for (size_t i = 0; i < p->n_prices; i++)
+        if (strcmp(p->prices[i].country, region) == 0) {
+            *price = (double)p->prices[i].micros / 1e6;
+            return true;
+        }
     return false;
 }
 

@@ -48,6 +48,7 @@ static const problem_kind kinds[] = {
     {"too_many_attempts", "Too many failed sign-ins"},
     {"busy", "Busy"},
     {"last_admin", "The last admin cannot be removed or demoted"},
+    {"invalid_prices", "Invalid price list"},
     {NULL, NULL},
 };
 

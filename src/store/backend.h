@@ -294,6 +294,19 @@ typedef struct sg_store_app_ck_ops {
     sg_err (*app_ck_get)(sg_store *s, const char *key, sg_app_ck *out);
 } sg_store_app_ck_ops;
 
+/* Provider prices, the cost estimate, provider events. */
+typedef struct sg_store_prices_ops {
+    sg_err (*prices_set)(sg_store *s, const char *provider_id, const sg_price *rows, size_t n,
+                         sg_error *e);
+    sg_err (*prices_list)(sg_store *s, const char *provider_id, sg_price **out, size_t *n);
+    sg_err (*price_get)(sg_store *s, const char *provider_id, const char *country,
+                        sg_price *out);
+    sg_err (*price_costs)(sg_store *s, int64_t from, int64_t to, sg_price_cost **out, size_t *n);
+    sg_err (*provider_event_add)(sg_store *s, const sg_provider_event *ev);
+    sg_err (*provider_events_list)(sg_store *s, const char *provider_id, size_t limit,
+                                   sg_provider_event **out, size_t *n);
+} sg_store_prices_ops;
+
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
     /* Open the store at target (the URL or path without a scheme store.c
@@ -322,6 +335,7 @@ struct sg_store_backend {
     const sg_store_imports_ops *imports;
     const sg_store_routes_ops *routes;
     const sg_store_app_ck_ops *app_ck;
+    const sg_store_prices_ops *prices;
 };
 
 /* The backends built into this binary. */

@@ -822,3 +822,37 @@ sg_err sg_store_app_ck_get(sg_store *s, const char *key, sg_app_ck *out)
 {
     return s->be->app_ck->app_ck_get(s, key, out);
 }
+
+sg_err sg_store_prices_set(sg_store *s, const char *provider_id, const sg_price *rows, size_t n,
+                           sg_error *e)
+{
+    return s->be->prices->prices_set(s, provider_id, rows, n, e);
+}
+
+sg_err sg_store_prices_list(sg_store *s, const char *provider_id, sg_price **out, size_t *n)
+{
+    return s->be->prices->prices_list(s, provider_id, out, n);
+}
+
+sg_err sg_store_price_get(sg_store *s, const char *provider_id, const char *country,
+                          sg_price *out)
+{
+    return s->be->prices->price_get(s, provider_id, country, out);
+}
+
+sg_err sg_store_price_costs(sg_store *s, int64_t from, int64_t to, sg_price_cost **out,
+                            size_t *n)
+{
+    return s->be->prices->price_costs(s, from, to, out, n);
+}
+
+sg_err sg_store_provider_event_add(sg_store *s, const sg_provider_event *ev)
+{
+    return s->be->prices->provider_event_add(s, ev);
+}
+
+sg_err sg_store_provider_events_list(sg_store *s, const char *provider_id, size_t limit,
+                                     sg_provider_event **out, size_t *n)
+{
+    return s->be->prices->provider_events_list(s, provider_id, limit, out, n);
+}

@@ -14,6 +14,7 @@
 #include "core/phone.h"
 #include "core/search.h"
 #include "core/route.h"
+#include "core/prices.h"
 #include "core/status.h"
 #include "util/err.h"
 #include "util/id.h"
@@ -1243,5 +1244,52 @@ typedef struct sg_app_ck {
 sg_err sg_store_app_ck_put(sg_store *s, const sg_app_ck *c, sg_error *e);
 /* The credentials whose app id, api_id or api_key_hash is key; SG_ERR_NOT_FOUND. */
 sg_err sg_store_app_ck_get(sg_store *s, const char *key, sg_app_ck *out);
+/* ---- provider prices and provider events (sqlite_prices.c) ------------------------ */
+
+/* Replace provider_id's price list with rows[0..n) (checked by sg_prices_parse) in
+ * one transaction; n may be 0 (no prices). SG_ERR_NOT_FOUND (field "id") when no
+ * provider has that id. */
+sg_err sg_store_prices_set(sg_store *s, const char *provider_id, const sg_price *rows, size_t n,
+                           sg_error *e);
+/* provider_id's prices ordered by country; *out is malloc'd (NULL when *n is 0) and
+ * the caller frees it. An unknown provider has no prices (SG_OK, 0 rows). */
+sg_err sg_store_prices_list(sg_store *s, const char *provider_id, sg_price **out, size_t *n);
+/* The price of one SMS segment to country (ISO 3166 alpha-2, upper case) at
+ * provider_id, for routing's `cheapest` strategy. SG_ERR_NOT_FOUND when the
+ * provider has no price for it. */
+sg_err sg_store_price_get(sg_store *s, const char *provider_id, const char *country,
+                          sg_price *out);
+
+/* The estimated cost of one provider's messages in one currency. */
+typedef struct sg_price_cost {
+    char provider_id[SG_ID_MAX];
+    char currency[4]; /* "" on the row of segments to countries without a price */
+    int64_t micros;   /* segments x price, summed (0 on the "" row) */
+    int64_t messages, segments;
+} sg_price_cost;
+/* The estimated cost of the outbound messages created in [from, to) (ms; 0 =
+ * unbounded) that a provider accepted (sent, delivered, undelivered): each
+ * message's segments times its provider's price for the country of its number
+ * (the country read from the first 6 digits of the number, which decide it
+ * everywhere smsgate knows). One row per provider and currency, ordered by
+ * provider id and currency, the "" row first; *out malloc'd, the caller frees. */
+sg_err sg_store_price_costs(sg_store *s, int64_t from, int64_t to, sg_price_cost **out,
+                            size_t *n);
+
+/* Something that happened to a provider (not to a message): a circuit breaker's
+ * transition, seen by the node that writes it. */
+typedef struct sg_provider_event {
+    long long id;
+    char provider_id[SG_ID_MAX];
+    int64_t at;
+    char type[32];    /* "breaker.open", "breaker.half_open", "breaker.closed" */
+    char detail[256]; /* one sentence */
+} sg_provider_event;
+/* Queue ev for the writer and return at once (the dispatcher calls this: it must
+ * not wait for a commit). A failed write is logged, not reported. */
+sg_err sg_store_provider_event_add(sg_store *s, const sg_provider_event *ev);
+/* provider_id's events, newest first, at most limit (1-1000). */
+sg_err sg_store_provider_events_list(sg_store *s, const char *provider_id, size_t limit,
+                                     sg_provider_event **out, size_t *n);
 
 #endif

@@ -387,7 +387,10 @@ class Harness:
         if fast:
             defaults = {"--poll-ms": "50", "--retry-base-ms": "50", "--lease": "2",
                         "--request-timeout-ms": "1500",
-                        "--log-level": "info"}
+                        "--log-level": "info",
+                        # circuit breakers off unless a test sets them (test_breakers.py):
+                        # the retry tests count every attempt at a failing provider
+                        "--breaker-failures": "0", "--breaker-error-rate": "0"}
             for k, v in defaults.items():
                 if k not in flags:
                     flags += [k, v]

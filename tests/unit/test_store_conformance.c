@@ -1916,6 +1916,88 @@ static void test_group_rename(void **state)
                      SG_ERR_NOT_FOUND);
 }
 
+/* ---- provider prices, the cost estimate, provider events --------------------------------- */
+
+static void test_prices_costs_and_provider_events(void **state)
+{
+    fx *f = *state;
+    sg_provider_row p;
+    provider_init(&p, "priced", true, f->t0);
+    sg_error e = {0};
+    assert_int_equal(sg_store_provider_insert(f->s, &p, &e), SG_OK);
+    const sg_price list[] = {{"KE", 7500, "USD"}, {"GB", 40000, "GBP"}};
+    assert_int_equal(sg_store_prices_set(f->s, "prv_nosuchprovider000000000", list, 2, &e),
+                     SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_prices_set(f->s, p.id, list, 2, &e), SG_OK);
+    sg_price *rows;
+    size_t n;
+    assert_int_equal(sg_store_prices_list(f->s, p.id, &rows, &n), SG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].country, "GB"); /* by country */
+    assert_int_equal(rows[0].micros, 40000);
+    assert_string_equal(rows[1].currency, "USD");
+    free(rows);
+    sg_price one;
+    assert_int_equal(sg_store_price_get(f->s, p.id, "KE", &one), SG_OK);
+    assert_int_equal(one.micros, 7500);
+    assert_int_equal(sg_store_price_get(f->s, p.id, "FR", &one), SG_ERR_NOT_FOUND);
+    /* PUT semantics: the whole list is replaced */
+    assert_int_equal(sg_store_prices_set(f->s, p.id, list + 1, 1, &e), SG_OK);
+    assert_int_equal(sg_store_price_get(f->s, p.id, "KE", &one), SG_ERR_NOT_FOUND);
+
+    /* Cost: segments x the price of the number's country, for sent messages only
+     * (numbers libphonenumber places in GB; the 07700 900 drama range it does not). */
+    static const char *const to[] = {"+447400123401", "+447400123402", "+447400123403"};
+    sg_message m[3];
+    for (int i = 0; i < 3; i++) {
+        msg_init(&m[i], to[i], f->t0 + i, 0);
+        snprintf(m[i].provider_id, sizeof m[i].provider_id, "%s", p.id);
+        m[i].segments = i == 1 ? 2 : 1;
+        insert_one(f->s, &m[i]);
+    }
+    sg_message *claimed;
+    size_t nc = claim(f->s, f->t0 + 10, 2, &claimed); /* the third stays queued */
+    assert_int_equal(nc, 2);
+    for (size_t i = 0; i < nc; i++) {
+        sg_outcome o;
+        sent_outcome(&o, claimed[i].id, i ? "SM2" : "SM1", f->t0 + 20);
+        outcome(f->s, &o);
+    }
+    sg_messages_free(claimed, nc);
+    sg_price_cost *c;
+    assert_int_equal(sg_store_price_costs(f->s, 0, 0, &c, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(c[0].provider_id, p.id);
+    assert_string_equal(c[0].currency, "GBP");
+    assert_int_equal(c[0].micros, 120000);
+    assert_int_equal(c[0].messages, 2);
+    assert_int_equal(c[0].segments, 3);
+    free(c);
+    assert_int_equal(sg_store_price_costs(f->s, f->t0 + 100, 0, &c, &n), SG_OK);
+    assert_int_equal(n, 0); /* nothing created in that period */
+    free(c);
+
+    /* Provider events: queued without waiting; a later synchronous write commits after. */
+    sg_provider_event ev = {.at = f->t0 + 30};
+    snprintf(ev.provider_id, sizeof ev.provider_id, "%s", p.id);
+    snprintf(ev.type, sizeof ev.type, "breaker.open");
+    snprintf(ev.detail, sizeof ev.detail, "opened");
+    assert_int_equal(sg_store_provider_event_add(f->s, &ev), SG_OK);
+    ev.at++;
+    snprintf(ev.type, sizeof ev.type, "breaker.half_open");
+    assert_int_equal(sg_store_provider_event_add(f->s, &ev), SG_OK);
+    assert_int_equal(sg_store_prices_set(f->s, p.id, list, 2, &e), SG_OK);
+    sg_provider_event *evs;
+    assert_int_equal(sg_store_provider_events_list(f->s, p.id, 10, &evs, &n), SG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(evs[0].type, "breaker.half_open"); /* newest first */
+    assert_string_equal(evs[1].detail, "opened");
+    free(evs);
+    assert_int_equal(sg_store_provider_events_list(f->s, p.id, 1, &evs, &n), SG_OK);
+    assert_int_equal(n, 1);
+    free(evs);
+}
+
 int main(void)
 {
     sg_crypto_init();
@@ -1960,6 +2042,7 @@ int main(void)
         T(test_dispatch_lock),
         T(test_webhook_get),
         T(test_group_rename),
+        T(test_prices_costs_and_provider_events),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

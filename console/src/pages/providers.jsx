@@ -1,6 +1,6 @@
 // Providers: the list (/providers), add (/providers/new), a provider's page
-// (/providers/{id}: callback URLs, custom status callback, test SMS, delete;
-// its Stats tab /providers/{id}/stats is provider_stats.jsx)
+// (/providers/{id}: health, callback URLs, custom status callback, test SMS,
+// prices, delete; its Stats tab /providers/{id}/stats is provider_stats.jsx)
 // and edit (/providers/{id}/edit). The form is built from GET
 // /v1/provider-kinds (provider_form.js): no kind is named here.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -11,6 +11,7 @@ import { formatCount, formatDateTime, localDayStart } from '../format.js';
 import { configPayload, errorsFor, fieldId, formModel, initialState } from '../provider_form.js';
 import { Link, navigate } from '../router.jsx';
 import { ProviderStats } from './provider_stats.jsx';
+import { BreakerHealth, Prices } from './provider_parts.jsx';
 
 const canAdmin = (session) => session.user.role === 'admin';
 const canSend = (session) => session.user.role === 'admin' || session.user.role === 'sender';
@@ -464,8 +465,10 @@ function ProviderPage({ session, id, tab }) {
         <ProviderStats provider={provider} />
       ) : (
         <>
+          <BreakerHealth provider={provider} />
           <CallbackUrls provider={provider} session={session} onChanged={reload} />
           {canSend(session) && <TestSms provider={provider} kind={kind} />}
+          <Prices provider={provider} canEdit={canAdmin(session)} />
           {canAdmin(session) && <DeleteProvider provider={provider} />}
         </>
       )}

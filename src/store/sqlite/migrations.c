@@ -509,6 +509,25 @@ const sg_migration sg_sqlite_migrations[] = {
      "  api_id TEXT NOT NULL UNIQUE,"
      "  api_key_hash TEXT NOT NULL UNIQUE"
      ");"},
+    /* Issue 12: a price per provider per country (one SMS segment, in millionths
+     * of the currency's unit, so that sums are exact), and the provider's events
+     * (circuit breaker transitions, written by the node that saw them). */
+    {18, "provider prices and provider events",
+     "CREATE TABLE provider_prices ("
+     "  provider_id TEXT NOT NULL,"
+     "  country TEXT NOT NULL," /* ISO 3166 alpha-2, upper case */
+     "  price_micros INTEGER NOT NULL CHECK (price_micros >= 0),"
+     "  currency TEXT NOT NULL," /* ISO 4217, upper case */
+     "  PRIMARY KEY (provider_id, country)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE provider_events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  provider_id TEXT NOT NULL,"
+     "  at INTEGER NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  detail TEXT NOT NULL DEFAULT ''"
+     ");"
+     "CREATE INDEX provider_events_provider ON provider_events (provider_id, id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -575,4 +575,5 @@ const sg_store_backend sg_sqlite_backend = {
     .imports = &sq_imports_ops,
     .routes = &sq_routes_ops,
     .app_ck = &sq_app_ck_ops,
+    .prices = &sq_prices_ops,
 };

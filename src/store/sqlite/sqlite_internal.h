@@ -268,6 +268,7 @@ extern const sg_store_search_ops sq_search_ops;
 extern const sg_store_imports_ops sq_imports_ops;
 extern const sg_store_routes_ops sq_routes_ops;
 extern const sg_store_app_ck_ops sq_app_ck_ops;
+extern const sg_store_prices_ops sq_prices_ops;
 /* The core table's entries outside sqlite_core.c (backend.h has their contracts
  * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
 sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);
