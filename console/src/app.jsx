@@ -14,6 +14,7 @@ import { Broadcasts } from './pages/broadcasts.jsx';
 import { Contacts } from './pages/contacts.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
+import { Keywords } from './pages/keywords.jsx';
 import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
 import { OptOuts } from './pages/optouts.jsx';
@@ -47,6 +48,7 @@ const BUILT = {
   '/groups': Groups,
   '/segments': Segments,
   '/templates': Templates,
+  '/keywords': Keywords,
 };
 
 export function App() {

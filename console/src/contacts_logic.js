@@ -115,7 +115,7 @@ const CONSENT_SOURCE = {
 
 /**
  * A timeline item of GET /v1/contacts/{id}/timeline in words:
- * {kind: 'Sent'|'Reply'|'Opted out'|'Opted in'|'Consent'|'Click', text, detail}.
+ * {kind: 'Sent'|'Reply'|'Opted out'|'Opted in'|'Consent'|'Click'|'Keyword', text, detail}.
  */
 export function timelineEntry(item) {
   if (item?.type === 'message') {
@@ -135,6 +135,9 @@ export function timelineEntry(item) {
   }
   if (item?.type === 'click') {
     return { kind: 'Click', text: item.click?.url ?? '', detail: '' };
+  }
+  if (item?.type === 'keyword') {
+    return { kind: 'Keyword', text: `matched the rule ${item.keyword?.keyword ?? ''}`, detail: item.keyword?.rule_id ?? '' };
   }
   return { kind: String(item?.type ?? 'Event'), text: '', detail: '' };
 }

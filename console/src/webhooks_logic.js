@@ -8,6 +8,7 @@ export const EVENTS = [
   { type: 'message.received', label: 'Reply received', hint: 'An inbound SMS to one of your numbers.' },
   { type: 'contact.opted_out', label: 'Contact opted out', hint: 'STOP, or an opt-out by hand or through the API.' },
   { type: 'contact.opted_in', label: 'Contact opted in', hint: 'START, or an opt-in by hand or through the API.' },
+  { type: 'message.matched', label: 'Keyword rule matched', hint: 'A reply matched a keyword rule with a webhook action.' },
 ];
 
 /**

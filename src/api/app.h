@@ -16,6 +16,7 @@ struct sg_broadcaster;
 struct sg_outbound_policy;
 struct sg_send_limits;
 struct sg_breakers;
+struct sg_keyword_extra;
 
 typedef struct sg_app {
     sg_store *store;
@@ -47,6 +48,9 @@ typedef struct sg_app {
     int64_t session_max_ms;
     struct sg_breakers *breakers; /* circuit breakers (dispatch/breakers.h); NULL outside
                                      `serve` */
+    /* Opt-out, opt-in and help words added to the legal defaults (serve's
+     * --opt-out-keywords ...); NULL: the defaults only. */
+    const struct sg_keyword_extra *keywords_extra;
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key

@@ -351,6 +351,10 @@ sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx)
             row = json_pack("{s:s, s:o, s:{s:s, s:s}}", "type", "click", "at",
                             sg_api_time_json(t->at), "click", "message_id", t->message_id, "url",
                             t->detail ? t->detail : "");
+        } else if (t->is_keyword) {
+            row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}}", "type", "keyword", "at",
+                            sg_api_time_json(t->at), "keyword", "rule_id", t->rule_id, "keyword",
+                            t->detail ? t->detail : "", "message_id", t->message_id);
         } else {
             row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at",
                             sg_api_time_json(t->at), "consent", "old", t->old_state, "new",

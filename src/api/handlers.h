@@ -103,6 +103,12 @@ sg_http_result sg_api_webhooks_create(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_delete(sg_http_req *req, void *ctx);
+/* /v1/keywords: keyword rules (keywords.c). */
+sg_http_result sg_api_keywords_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keywords_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keywords_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keywords_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_keywords_delete(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx);
 
 /* /v1/keys (api/keys.c): API keys, admins only. */

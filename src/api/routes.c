@@ -89,6 +89,11 @@ const sg_route sg_api_routes[] = {
     {"GET", "/v1/routes/{id}", sg_api_routes_get, SG_ROLE_VIEWER, 0, NULL},
     {"PATCH", "/v1/routes/{id}", sg_api_routes_update, SG_ROLE_ADMIN, 0, NULL},
     {"DELETE", "/v1/routes/{id}", sg_api_routes_delete, SG_ROLE_ADMIN, 0, NULL},
+    {"POST", "/v1/keywords", sg_api_keywords_create, SG_ROLE_ADMIN, 0, NULL},
+    {"GET", "/v1/keywords", sg_api_keywords_list, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/keywords/{id}", sg_api_keywords_get, SG_ROLE_VIEWER, 0, NULL},
+    {"PATCH", "/v1/keywords/{id}", sg_api_keywords_update, SG_ROLE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/keywords/{id}", sg_api_keywords_delete, SG_ROLE_ADMIN, 0, NULL},
     /* Not SG_API_IDEMPOTENT either: the create answer holds the key. */
     {"POST", "/v1/keys", sg_api_keys_create, SG_ROLE_ADMIN, 0, NULL},
     {"GET", "/v1/keys", sg_api_keys_list, SG_ROLE_ADMIN, 0, NULL},

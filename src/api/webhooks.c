@@ -29,6 +29,7 @@ static const char *const event_names[] = {
     SG_EVENT_MESSAGE_RECEIVED,
     SG_EVENT_OPTED_OUT,
     SG_EVENT_OPTED_IN,
+    SG_EVENT_MESSAGE_MATCHED,
 };
 #define N_EVENTS (sizeof event_names / sizeof *event_names)
 

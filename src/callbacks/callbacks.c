@@ -14,8 +14,10 @@
  *
  * A consent keyword (STOP, START, HELP) gets its confirmation SMS from a sender
  * the provider really has (reply_from) and at most as often as core/reply_limit.h
- * allows per number. */
+ * allows per number. An inbound that is no consent keyword is tried against the
+ * keyword rules (keyword_rules.c), whose actions the store runs with the message. */
 #include "callbacks/callbacks.h"
+#include "callbacks/keyword_rules.h"
 #include "api/app.h"
 #include "core/cidr.h"
 #include "core/errcodes.h"
@@ -210,10 +212,8 @@ static void reply_from(const sg_provider *p, const char *to, const char *raw_to,
         out[0] = '\0';
 }
 
-/* An outbound reply (STOP/START/HELP confirmation) to the sender of `in`, from
- * `from` ("" lets the dispatcher choose). */
-static bool consent_reply(const sg_provider *p, const sg_message *in, const char *from,
-                          const char *text, int64_t now, sg_message *out)
+bool sg_cb_reply_build(const sg_provider *p, const sg_message *in, const char *from,
+                       const char *text, const char *purpose, int64_t now, sg_message *out)
 {
     memset(out, 0, sizeof *out);
     sg_sms_info info;
@@ -227,7 +227,7 @@ static bool consent_reply(const sg_provider *p, const sg_message *in, const char
     snprintf(out->to, sizeof out->to, "%.23s", in->from);
     snprintf(out->from, sizeof out->from, "%s", from);
     snprintf(out->provider_id, sizeof out->provider_id, "%s", p->id);
-    snprintf(out->purpose, sizeof out->purpose, "consent");
+    snprintf(out->purpose, sizeof out->purpose, "%s", purpose);
     out->status = SG_STATUS_QUEUED;
     out->segments = info.segments;
     out->encoding = info.encoding;
@@ -246,6 +246,38 @@ static bool reply_allowed(sg_app *app, const sg_provider *p, const char *number,
     sg_log(SG_LOG_INFO, "consent_reply_limited", "provider=%s keyword_kind=%s reason=%s", p->name,
            sg_keyword_kind_name(kind), sg_reply_verdict_name(v));
     return false;
+}
+
+/* The consent keyword of m, in the inbound order (docs/keywords.md): an opt-out
+ * keyword always; an opt-in keyword only from a number that is opted out (a YES
+ * from anyone else answers a question of ours, not a resubscription, and goes on
+ * to the keyword rules); help. */
+static sg_keyword_kind inbound_kind(sg_app *app, const sg_message *m, const char **keyword)
+{
+    sg_keyword_kind kind = sg_keyword_classify_with(app->keywords_extra, m->body, strlen(m->body),
+                                                    keyword);
+    if (kind != SG_KEYWORD_OPT_IN)
+        return kind;
+    sg_optout o;
+    if (sg_store_optout_get(app->store, m->from, &o) == SG_ERR_NOT_FOUND) {
+        *keyword = NULL;
+        return SG_KEYWORD_NONE;
+    }
+    return kind; /* opted out, or the store cannot tell: honour the opt-in */
+}
+
+/* How many replies of a matched rule's actions the store queued. */
+static size_t actions_queued(const sg_inbound *in)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_actions; i++) {
+        const sg_inbound_action *a = &in->actions[i];
+        if (a->kind == SG_IA_REPLY)
+            n += a->changed;
+        else if (a->kind == SG_IA_GROUP_ADD || a->kind == SG_IA_GROUP_REMOVE)
+            n += (a->changed ? a->reply : a->reply_else) != NULL;
+    }
+    return n;
 }
 
 /* Store an inbound message (its body stolen) with what it causes: the contact, a
@@ -275,12 +307,22 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
     m.segments = cin->segments ? cin->segments : info.segments;
     m.created_at = m.updated_at = now;
 
+    char sender[sizeof m.from];
+    reply_from(p, m.to, to, to_owned, sender, sizeof sender);
     const char *keyword = NULL;
-    sg_keyword_kind kind = sg_keyword_classify(m.body, strlen(m.body), &keyword);
+    sg_keyword_kind kind = inbound_kind(app, &m, &keyword);
     sg_inbound in = {.msg = &m, .keyword = keyword};
     sg_message reply;
     bool has_reply = false;
-    if (kind != SG_KEYWORD_NONE) {
+    sg_kw_plan plan;
+    bool matched = kind == SG_KEYWORD_NONE && sg_kw_plan_build(app, p, &m, sender, &plan);
+    if (matched) {
+        in.rule_id = plan.rule.id;
+        in.rule_keyword = plan.rule.keyword;
+        in.rule_json = plan.rule_json;
+        in.actions = plan.actions;
+        in.n_actions = plan.n_actions;
+    } else if (kind != SG_KEYWORD_NONE) {
         in.consent = kind == SG_KEYWORD_OPT_OUT  ? SG_CONSENT_OPT_OUT
                      : kind == SG_KEYWORD_OPT_IN ? SG_CONSENT_OPT_IN
                                                  : SG_CONSENT_NONE;
@@ -289,10 +331,8 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
                                                        : app->reply_help;
         if (!text[0])
             text = sg_keyword_default_reply(kind);
-        char sender[sizeof m.from];
-        reply_from(p, m.to, to, to_owned, sender, sizeof sender);
         if (strcmp(text, "-") != 0 && reply_allowed(app, p, m.from, kind, now))
-            has_reply = consent_reply(p, &m, sender, text, now, &reply);
+            has_reply = sg_cb_reply_build(p, &m, sender, text, "consent", now, &reply);
         if (has_reply)
             in.reply = &reply;
     }
@@ -305,16 +345,20 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
         sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
         if (!in.duplicate) {
             sg_webhooks_wake(app->webhooks);
-            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d", m.id,
-                   p->name, keyword ? keyword : "-", in.consent_changed);
-            if (has_reply) {
-                sg_metrics_provider_add(p->name, SG_M_ACCEPTED, 1);
+            sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d rule=%s",
+                   m.id, p->name, keyword ? keyword : "-", in.consent_changed,
+                   in.rule_id ? in.rule_id : "-");
+            size_t queued = (has_reply ? 1 : 0) + actions_queued(&in);
+            if (queued) {
+                sg_metrics_provider_add(p->name, SG_M_ACCEPTED, queued);
                 sg_dispatcher_wake(app->dispatcher);
             }
         }
     }
     if (has_reply)
         sg_message_free(&reply);
+    if (matched)
+        sg_kw_plan_free(&plan);
     sg_message_free(&m);
     return err == SG_OK;
 }

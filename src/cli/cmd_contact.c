@@ -458,6 +458,10 @@ static json_t *timeline_json(sg_app *app, const sg_timeline_item *t)
     if (t->is_click)
         return json_pack("{s:s, s:s, s:{s:s, s:s}}", "type", "click", "at", at, "click",
                          "message_id", t->message_id, "url", t->detail ? t->detail : "");
+    if (t->is_keyword)
+        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "keyword", "at", at, "keyword",
+                         "rule_id", t->rule_id, "keyword", t->detail ? t->detail : "",
+                         "message_id", t->message_id);
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at", at,
                      "consent", "old", t->old_state, "new", t->new_state, "source", t->source,
                      "message_id", t->message_id[0] ? json_string(t->message_id) : json_null(),
@@ -476,6 +480,8 @@ static void timeline_row(const sg_timeline_item *t)
         printf("%-24s %-20s %s  %s\n", at, what, t->msg.id, t->msg.body ? t->msg.body : "");
     } else if (t->is_click) {
         printf("%-24s %-20s %s  %s\n", at, "click", t->message_id, t->detail ? t->detail : "");
+    } else if (t->is_keyword) {
+        printf("%-24s %-20s %s  rule %s\n", at, "keyword", t->message_id, t->rule_id);
     } else {
         snprintf(what, sizeof what, "consent %s", t->new_state);
         printf("%-24s %-20s from %s (%s)%s%s\n", at, what, t->old_state, t->source,

@@ -18,6 +18,7 @@
 #include "dispatch/webhooks.h"
 #include "compat/twilio_callbacks.h"
 #include "core/cidr.h"
+#include "core/keywords.h"
 #include "http/server.h"
 #include "providers/twilio/sim.h"
 #include "util/log.h"
@@ -55,6 +56,7 @@ typedef struct serve_settings {
     char reply_stop[320];
     char reply_start[320];
     char reply_help[320];
+    char kw_opt_out[400], kw_opt_in[400], kw_help[400];
     unsigned webhook_retry_base_ms;
     unsigned webhook_max_age_s;
     unsigned broadcast_tick_ms;
@@ -118,6 +120,13 @@ static const sg_opt serve_opts[] = {
      sizeof(((S *)0)->reply_start), "TEXT", "reply to START, UNSTOP, YES ('-' for none)"},
     {"reply-help", "SMSGATE_REPLY_HELP", "", SG_OPT_STR, offsetof(S, reply_help),
      sizeof(((S *)0)->reply_help), "TEXT", "reply to HELP, INFO ('-' for none)"},
+    {"opt-out-keywords", "SMSGATE_OPT_OUT_KEYWORDS", "", SG_OPT_STR, offsetof(S, kw_opt_out),
+     sizeof(((S *)0)->kw_opt_out), "WORDS",
+     "more opt-out keywords, comma-separated (ARRET,BAJA); STOP and the defaults stay"},
+    {"opt-in-keywords", "SMSGATE_OPT_IN_KEYWORDS", "", SG_OPT_STR, offsetof(S, kw_opt_in),
+     sizeof(((S *)0)->kw_opt_in), "WORDS", "more opt-in keywords (START, UNSTOP, YES stay)"},
+    {"help-keywords", "SMSGATE_HELP_KEYWORDS", "", SG_OPT_STR, offsetof(S, kw_help),
+     sizeof(((S *)0)->kw_help), "WORDS", "more help keywords (HELP, INFO stay)"},
     {"webhook-retry-base-ms", "SMSGATE_WEBHOOK_RETRY_BASE_MS", "10000", SG_OPT_UINT,
      offsetof(S, webhook_retry_base_ms), 0, "MS",
      "delay before an app webhook's first retry (doubles each time, with jitter, up to 1 h)"},
@@ -375,6 +384,30 @@ static int demo_setup(sg_app *app, const char *sim_url, const char *api_url, con
  * refused), then take back at once what a previous run held when it stopped: those
  * messages are looked up at their provider and sent now, not when their lease
  * runs out. */
+/* The deployment's extra opt-out, opt-in and help words into x; a usage error
+ * (one line on stderr) for a word that cannot be a keyword. */
+static int keyword_lists(const serve_settings *st, sg_keyword_extra *x)
+{
+    static const struct {
+        const char *flag;
+        size_t off;
+        sg_keyword_kind kind;
+    } lists[] = {
+        {"--opt-out-keywords", offsetof(serve_settings, kw_opt_out), SG_KEYWORD_OPT_OUT},
+        {"--opt-in-keywords", offsetof(serve_settings, kw_opt_in), SG_KEYWORD_OPT_IN},
+        {"--help-keywords", offsetof(serve_settings, kw_help), SG_KEYWORD_HELP},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        char why[160];
+        if (!sg_keyword_extra_add(x, lists[i].kind, (const char *)st + lists[i].off, why,
+                                  sizeof why)) {
+            fprintf(stderr, "smsgate: %s: %s\n", lists[i].flag, why);
+            return SG_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static int become_dispatcher(sg_app *app)
 {
     sg_error e = {0};
@@ -456,6 +489,9 @@ int sg_cmd_serve(int argc, char **argv)
         fprintf(stderr, "smsgate: --breaker-*: %s\n", brwhy);
         return SG_EXIT_USAGE;
     }
+    static sg_keyword_extra kw_extra;
+    if ((rc = keyword_lists(&st, &kw_extra)))
+        return rc;
     sg_error le = {0};
     if (sg_http_listen_check(st.listen, &le) != SG_OK) {
         /* before opening the store: a typo creates no database */
@@ -488,6 +524,7 @@ int sg_cmd_serve(int argc, char **argv)
     snprintf(app.reply_opt_out, sizeof app.reply_opt_out, "%s", st.reply_stop);
     snprintf(app.reply_opt_in, sizeof app.reply_opt_in, "%s", st.reply_start);
     snprintf(app.reply_help, sizeof app.reply_help, "%s", st.reply_help);
+    app.keywords_extra = &kw_extra;
 
     pid_t sim = -1;
     char sim_url[256] = "";

@@ -28,6 +28,8 @@ static const sg_command commands[] = {
     {"optout", "list, add or remove opted-out numbers", sg_cmd_optout},
     {"webhook", "app webhook subscriptions (through the API): list, create, show, remove",
      sg_cmd_webhook},
+    {"keyword", "keyword rules for inbound messages: add, list, show, edit, remove",
+     sg_cmd_keyword},
     {"user", "console users: create, list, remove, passwd", sg_cmd_user},
     {"audit", "the audit log: who changed what, when, from where", sg_cmd_audit},
     {"route", "routes between providers: add, list, show, edit, remove", sg_cmd_route},

@@ -1,5 +1,6 @@
 #include "core/keywords.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Every keyword smsgate recognises, in its canonical spelling (upper case, one
@@ -105,6 +106,12 @@ static int normalise(const unsigned char *s, size_t len, char out[NORM_MAX])
 
 sg_keyword_kind sg_keyword_classify(const char *body, size_t len, const char **matched)
 {
+    return sg_keyword_classify_with(NULL, body, len, matched);
+}
+
+sg_keyword_kind sg_keyword_classify_with(const sg_keyword_extra *x, const char *body, size_t len,
+                                         const char **matched)
+{
     if (matched)
         *matched = NULL;
     if (!body || len == 0 || len > RAW_MAX)
@@ -119,7 +126,68 @@ sg_keyword_kind sg_keyword_classify(const char *body, size_t len, const char **m
             return keywords[i].kind;
         }
     }
+    for (size_t i = 0; x && i < x->n; i++) {
+        if (strcmp(norm, x->words[i]) == 0) {
+            if (matched)
+                *matched = x->words[i];
+            return x->kinds[i];
+        }
+    }
     return SG_KEYWORD_NONE;
+}
+
+/* A word of an extra list: ASCII letters, digits and spaces only, so that it is
+ * something a person can text and normalise() can fold. */
+static bool word_chars_ok(const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              is_space(c)))
+            return false;
+    }
+    return true;
+}
+
+/* Add one word (n bytes) to x; false with why. */
+static bool extra_add_one(sg_keyword_extra *x, sg_keyword_kind kind, const char *w, size_t n,
+                          char *why, size_t cap)
+{
+    char norm[NORM_MAX];
+    if (n > RAW_MAX || !word_chars_ok(w, n) || !normalise((const unsigned char *)w, n, norm) ||
+        strlen(norm) >= SG_KEYWORD_WORD_MAX) {
+        snprintf(why, cap, "\"%.*s\" is not a keyword: 1 to %d ASCII letters, digits and spaces",
+                 (int)(n > 40 ? 40 : n), w, SG_KEYWORD_WORD_MAX - 1);
+        return false;
+    }
+    const char *known = NULL;
+    sg_keyword_kind was = sg_keyword_classify_with(x, norm, strlen(norm), &known);
+    if (was == kind)
+        return true; /* a default, or listed twice: nothing to add */
+    if (was != SG_KEYWORD_NONE) {
+        snprintf(why, cap, "%s is already a keyword of kind %s", norm, sg_keyword_kind_name(was));
+        return false;
+    }
+    if (x->n >= SG_KEYWORD_EXTRA_MAX) {
+        snprintf(why, cap, "at most %d extra keywords", SG_KEYWORD_EXTRA_MAX);
+        return false;
+    }
+    memcpy(x->words[x->n], norm, strlen(norm) + 1);
+    x->kinds[x->n++] = kind;
+    return true;
+}
+
+bool sg_keyword_extra_add(sg_keyword_extra *x, sg_keyword_kind kind, const char *csv, char *why,
+                          size_t cap)
+{
+    for (const char *s = csv; s && *s;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (!extra_add_one(x, kind, s, n, why, cap))
+            return false;
+        s += n + (comma ? 1 : 0);
+    }
+    return true;
 }
 
 const char *sg_keyword_default_reply(sg_keyword_kind kind)

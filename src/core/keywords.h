@@ -3,6 +3,7 @@
 #ifndef SG_CORE_KEYWORDS_H
 #define SG_CORE_KEYWORDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum sg_keyword_kind {
@@ -24,6 +25,31 @@ typedef enum sg_keyword_kind {
  * and is rejected without being scanned. If matched is not NULL it gets the canonical keyword
  * ("STOP ALL", static storage), or NULL for SG_KEYWORD_NONE. */
 sg_keyword_kind sg_keyword_classify(const char *body, size_t len, const char **matched);
+
+/* Keywords a deployment adds to the legal defaults (serve's --opt-out-keywords,
+ * --opt-in-keywords, --help-keywords: "ARRET,BAJA"). The defaults stay: a list
+ * only adds. Each word is stored normalised (upper case, one space between
+ * words) and is at most SG_KEYWORD_WORD_MAX - 1 bytes of ASCII letters, digits and
+ * inner spaces. Embedded, no allocation: a zeroed struct is an empty list. */
+#define SG_KEYWORD_EXTRA_MAX 32
+#define SG_KEYWORD_WORD_MAX  16
+typedef struct sg_keyword_extra {
+    char words[SG_KEYWORD_EXTRA_MAX][SG_KEYWORD_WORD_MAX];
+    sg_keyword_kind kinds[SG_KEYWORD_EXTRA_MAX];
+    size_t n;
+} sg_keyword_extra;
+
+/* Add the comma-separated words of csv to x as kind. False (x unchanged past the
+ * words already added) with a sentence in why (cap bytes) when a word is empty
+ * after folding, too long, holds something other than ASCII letters, digits and
+ * spaces, is already a keyword of another kind, or the list is full. */
+bool sg_keyword_extra_add(sg_keyword_extra *x, sg_keyword_kind kind, const char *csv, char *why,
+                          size_t cap);
+
+/* sg_keyword_classify that also knows x's words (x may be NULL). The defaults
+ * are looked up first, so an extra word can never change a default's kind. */
+sg_keyword_kind sg_keyword_classify_with(const sg_keyword_extra *x, const char *body, size_t len,
+                                         const char **matched);
 
 /* The default reply texts (a table in keywords.c); NULL for SG_KEYWORD_NONE. */
 const char *sg_keyword_default_reply(sg_keyword_kind kind);

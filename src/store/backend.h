@@ -306,6 +306,14 @@ typedef struct sg_store_prices_ops {
     sg_err (*provider_events_list)(sg_store *s, const char *provider_id, size_t limit,
                                    sg_provider_event **out, size_t *n);
 } sg_store_prices_ops;
+/* Keyword rules. */
+typedef struct sg_store_keywords_ops {
+    sg_err (*keyword_rule_create)(sg_store *s, const sg_keyword_rule *r, sg_error *e);
+    sg_err (*keyword_rule_update)(sg_store *s, const sg_keyword_rule *r, sg_error *e);
+    sg_err (*keyword_rule_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*keyword_rule_get)(sg_store *s, const char *id, sg_keyword_rule *out);
+    sg_err (*keyword_rule_list)(sg_store *s, sg_keyword_rule **out, size_t *n);
+} sg_store_keywords_ops;
 
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
@@ -336,6 +344,7 @@ struct sg_store_backend {
     const sg_store_routes_ops *routes;
     const sg_store_app_ck_ops *app_ck;
     const sg_store_prices_ops *prices;
+    const sg_store_keywords_ops *keywords;
 };
 
 /* The backends built into this binary. */

@@ -90,6 +90,19 @@ void sg_template_row_free(sg_template *t)
     t->body = NULL;
 }
 
+void sg_keyword_rule_free(sg_keyword_rule *r)
+{
+    free(r->actions);
+    r->actions = NULL;
+}
+
+void sg_keyword_rules_free(sg_keyword_rule *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        sg_keyword_rule_free(&r[i]);
+    free(r);
+}
+
 static const char *const bcast_names[] = {"draft", "scheduled", "sending", "paused",
                                           "done",  "canceled",  "failed"};
 

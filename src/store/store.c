@@ -856,3 +856,30 @@ sg_err sg_store_provider_events_list(sg_store *s, const char *provider_id, size_
 {
     return s->be->prices->provider_events_list(s, provider_id, limit, out, n);
 }
+
+/* ---- keyword rules ----------------------------------------------------------- */
+
+sg_err sg_store_keyword_rule_create(sg_store *s, const sg_keyword_rule *r, sg_error *e)
+{
+    return s->be->keywords->keyword_rule_create(s, r, e);
+}
+
+sg_err sg_store_keyword_rule_update(sg_store *s, const sg_keyword_rule *r, sg_error *e)
+{
+    return s->be->keywords->keyword_rule_update(s, r, e);
+}
+
+sg_err sg_store_keyword_rule_delete(sg_store *s, const char *id, sg_error *e)
+{
+    return s->be->keywords->keyword_rule_delete(s, id, e);
+}
+
+sg_err sg_store_keyword_rule_get(sg_store *s, const char *id, sg_keyword_rule *out)
+{
+    return s->be->keywords->keyword_rule_get(s, id, out);
+}
+
+sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n)
+{
+    return s->be->keywords->keyword_rule_list(s, out, n);
+}

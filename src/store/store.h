@@ -315,11 +315,42 @@ typedef enum sg_consent_change {
  * seen before (duplicate); the sender becomes a contact if unknown; `reply`, if
  * any, is queued first (so a STOP confirmation is not blocked by the opt-out it
  * confirms), then the consent change is applied. */
+/* What a matched keyword rule does, run in the inbound message's own write (so
+ * a webhook the provider retries, found a duplicate, runs none of them again). */
+typedef enum sg_inbound_action_kind {
+    SG_IA_REPLY = 0,       /* queue reply */
+    SG_IA_GROUP_ADD,       /* add the sender to group (created if missing) */
+    SG_IA_GROUP_REMOVE,    /* remove the sender from group; other groups untouched */
+    SG_IA_SET_ATTRIBUTE,   /* set the sender's attribute name to value */
+    SG_IA_EVENT,           /* the app-webhook event message.matched */
+} sg_inbound_action_kind;
+
+typedef struct sg_inbound_action {
+    sg_inbound_action_kind kind;
+    const char *group;       /* GROUP_*: a group name or id */
+    sg_message *reply;       /* REPLY; GROUP_*: when the membership changed; may be NULL */
+    sg_message *reply_else;  /* GROUP_ADD: already a member; GROUP_REMOVE: not a member;
+                                may be NULL */
+    const char *name, *value; /* SET_ATTRIBUTE */
+    /* result */
+    bool changed;            /* GROUP_*: the membership changed; REPLY: the reply was queued */
+} sg_inbound_action;
+
 typedef struct sg_inbound {
     sg_message *msg;   /* borrowed; msg->id already assigned */
     sg_message *reply; /* borrowed, may be NULL */
     sg_consent_change consent;
     const char *keyword; /* the matched keyword, for the audit trail */
+    /* A matched keyword rule (rule_id NULL: none): its id, folded keyword, the
+     * rule as JSON text for the message.matched event, and its actions (borrowed),
+     * run in order after the message is stored. A reply of an action is queued
+     * only when the sender is not opted out. The match is recorded on the
+     * contact's timeline. */
+    const char *rule_id;
+    const char *rule_keyword;
+    const char *rule_json;
+    sg_inbound_action *actions;
+    size_t n_actions;
     /* results */
     bool duplicate;
     char existing_id[SG_ID_MAX]; /* when duplicate */
@@ -368,9 +399,14 @@ typedef struct sg_timeline_item {
     char old_state[16], new_state[16], source[16];
     char message_id[SG_ID_MAX];
     char *detail;
+    bool is_keyword; /* a keyword rule matched an inbound message */
+    char rule_id[SG_ID_MAX];
 } sg_timeline_item;
 
 void sg_timeline_free(sg_timeline_item *t, size_t n);
+/* A keyword rule's match on the timeline (is_keyword): rule_id, detail = the
+ * rule's keyword, message_id = the inbound message. The fields are at the end of
+ * sg_timeline_item above. */
 /* Newest first. cursor: "" or the opaque next_cursor of a previous page (at most
  * 64 bytes); next_cursor gets the cursor of the next page or "". */
 sg_err sg_store_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
@@ -687,6 +723,7 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);
 #define SG_EVENT_MESSAGE_RECEIVED "message.received"
 #define SG_EVENT_OPTED_OUT        "contact.opted_out"
 #define SG_EVENT_OPTED_IN         "contact.opted_in"
+#define SG_EVENT_MESSAGE_MATCHED  "message.matched" /* a keyword rule matched (issue 16) */
 
 typedef struct sg_webhook {
     char id[SG_ID_MAX]; /* whk_... */
@@ -1291,5 +1328,31 @@ sg_err sg_store_provider_event_add(sg_store *s, const sg_provider_event *ev);
 /* provider_id's events, newest first, at most limit (1-1000). */
 sg_err sg_store_provider_events_list(sg_store *s, const char *provider_id, size_t limit,
                                      sg_provider_event **out, size_t *n);
+/* ---- keyword rules (issue 16) ---------------------------------------------------- */
+
+#define SG_KEYWORD_RULES_MAX 500 /* rules per deployment; the API refuses more */
+
+typedef struct sg_keyword_rule {
+    char id[SG_ID_MAX];    /* kwr_... */
+    char keyword[65];      /* folded (core/keyword_match.h) */
+    char match[16];        /* exact | first_word | glob */
+    char to[SG_PHONE_MAX]; /* a receiving number, "" for any */
+    long priority;         /* higher first */
+    char *actions;         /* the actions as JSON array text, owned */
+    int64_t created_at, updated_at;
+} sg_keyword_rule;
+
+void sg_keyword_rule_free(sg_keyword_rule *r);
+void sg_keyword_rules_free(sg_keyword_rule *r, size_t n);
+/* SG_ERR_CONFLICT when a rule with the same keyword, match and to exists. */
+sg_err sg_store_keyword_rule_create(sg_store *s, const sg_keyword_rule *r, sg_error *e);
+/* Every field but id and created_at; SG_ERR_NOT_FOUND, SG_ERR_CONFLICT. */
+sg_err sg_store_keyword_rule_update(sg_store *s, const sg_keyword_rule *r, sg_error *e);
+sg_err sg_store_keyword_rule_delete(sg_store *s, const char *id, sg_error *e);
+sg_err sg_store_keyword_rule_get(sg_store *s, const char *id, sg_keyword_rule *out);
+/* Every rule, highest priority first, then oldest first (the order rules are
+ * tried in); at most SG_KEYWORD_RULES_MAX. The caller frees with
+ * sg_keyword_rules_free. */
+sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n);
 
 #endif

@@ -181,6 +181,32 @@ static void test_canonical_roundtrip(void **state)
     }
 }
 
+/* A deployment's extra words: classified with their kind, folded like the
+ * defaults; a default cannot be moved to another kind; bad words are refused. */
+static void test_extra_lists(void **state)
+{
+    (void)state;
+    sg_keyword_extra x = {0};
+    char why[160];
+    assert_true(sg_keyword_extra_add(&x, OUT, "arret,Baja, alto ", why, sizeof why));
+    assert_true(sg_keyword_extra_add(&x, IN, "OUI", why, sizeof why));
+    assert_true(sg_keyword_extra_add(&x, OUT, "STOP", why, sizeof why)); /* a default: no-op */
+    assert_int_equal(x.n, 4);
+    const char *m = NULL;
+    assert_int_equal(sg_keyword_classify_with(&x, "Arret!", 6, &m), OUT);
+    assert_string_equal(m, "ARRET");
+    assert_int_equal(sg_keyword_classify_with(&x, " alto ", 6, &m), OUT);
+    assert_int_equal(sg_keyword_classify_with(&x, "oui", 3, &m), IN);
+    /* without the list, ARRET is an ordinary message */
+    assert_int_equal(sg_keyword_classify("ARRET", 5, &m), NONE);
+    /* the legal defaults keep their kind */
+    assert_false(sg_keyword_extra_add(&x, IN, "stop", why, sizeof why));
+    assert_non_null(strstr(why, "opt_out"));
+    assert_false(sg_keyword_extra_add(&x, HELP, "AR\xc3\x8aT", why, sizeof why)); /* not ASCII */
+    assert_false(sg_keyword_extra_add(&x, HELP, "a,,b", why, sizeof why));       /* empty word */
+    assert_false(sg_keyword_extra_add(&x, HELP, "ABCDEFGHIJKLMNOPQ", why, sizeof why)); /* 17 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_long_bodies),
         cmocka_unit_test(test_replies_and_names),
         cmocka_unit_test(test_canonical_roundtrip),
+        cmocka_unit_test(test_extra_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,7 +157,8 @@ test('audience in words by the name the API gave, else by id', () => {
 });
 
 test('webhooks: checked events in the API order, URL trimmed; outcomes and paths', () => {
-  assert.deepEqual(EVENTS.map((e) => e.type), ['message.status', 'message.received', 'contact.opted_out', 'contact.opted_in']);
+  assert.deepEqual(EVENTS.map((e) => e.type), ['message.status', 'message.received', 'contact.opted_out', 'contact.opted_in',
+    'message.matched']);
   assert.deepEqual(webhookBody({ url: ' https://crm.example.com/h ', events: { 'contact.opted_in': true, 'message.status': true, 'message.received': false } }),
     { url: 'https://crm.example.com/h', events: ['message.status', 'contact.opted_in'] });
   assert.deepEqual(webhookBody({}), { url: '', events: [] });

@@ -68,6 +68,8 @@ test('timeline items in words: sent, reply, opted out by a reply, opted in by ha
   assert.equal(timelineEntry({ type: 'consent', consent: { old: 'opted_out', new: 'subscribed', source: 'api' } }).kind,
     'Opted in');
   assert.equal(timelineEntry({ type: 'click', click: { url: 'https://e.org' } }).text, 'https://e.org');
+  assert.deepEqual(timelineEntry({ type: 'keyword', keyword: { rule_id: 'kwr_1', keyword: 'JOIN', message_id: 'msg_1' } }),
+    { kind: 'Keyword', text: 'matched the rule JOIN', detail: 'kwr_1' });
   assert.equal(timelineEntry({ type: 'later' }).kind, 'later');
 });
 

@@ -528,6 +528,28 @@ const sg_migration sg_sqlite_migrations[] = {
      "  detail TEXT NOT NULL DEFAULT ''"
      ");"
      "CREATE INDEX provider_events_provider ON provider_events (provider_id, id);"},
+    /* Issue 16: keyword rules, and each match for the contact's timeline. */
+    {19, "keyword rules and their matches",
+     "CREATE TABLE keyword_rules ("
+     "  id TEXT PRIMARY KEY,"
+     "  keyword TEXT NOT NULL,"
+     "  match TEXT NOT NULL CHECK (match IN ('exact', 'first_word', 'glob')),"
+     "  to_number TEXT NOT NULL DEFAULT '',"
+     "  priority INTEGER NOT NULL DEFAULT 0,"
+     "  actions TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  UNIQUE (keyword, match, to_number)"
+     ");"
+     "CREATE TABLE keyword_matches ("
+     "  id INTEGER PRIMARY KEY,"
+     "  rule_id TEXT NOT NULL,"
+     "  keyword TEXT NOT NULL,"
+     "  phone TEXT NOT NULL,"
+     "  message_id TEXT NOT NULL,"
+     "  at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -576,4 +576,5 @@ const sg_store_backend sg_sqlite_backend = {
     .routes = &sq_routes_ops,
     .app_ck = &sq_app_ck_ops,
     .prices = &sq_prices_ops,
+    .keywords = &sq_keywords_ops,
 };

@@ -93,6 +93,8 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         if ((err = sq_message_insert(c, in->reply, e)))
             return err;
     }
+    if ((err = sq_keyword_actions_run(s, c, in, e)))
+        return err;
     char detail[96];
     snprintf(detail, sizeof detail, "keyword %s", in->keyword ? in->keyword : "");
     if (in->consent == SG_CONSENT_OPT_OUT) {

@@ -269,6 +269,10 @@ extern const sg_store_imports_ops sq_imports_ops;
 extern const sg_store_routes_ops sq_routes_ops;
 extern const sg_store_app_ck_ops sq_app_ck_ops;
 extern const sg_store_prices_ops sq_prices_ops;
+extern const sg_store_keywords_ops sq_keywords_ops;
+/* Run a matched keyword rule's actions and record the match (sqlite_keywords.c),
+ * inside the inbound message's write; in->contact_id is set. */
+sg_err sq_keyword_actions_run(sg_store *s, conn *c, sg_inbound *in, sg_error *e);
 /* The core table's entries outside sqlite_core.c (backend.h has their contracts
  * as sg_store_migrate, ...): sqlite_migrate.c, sqlite_health.c, sqlite_lock.c. */
 sg_err sq_migrate(sg_store *s, int *applied, sg_error *e);

@@ -186,6 +186,9 @@ static sg_err erase_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err)
         err = erase_step(c, a, "DELETE FROM consent_events WHERE phone = ?2 AND ?1 = ?1",
                          &a->counts.consent_events, e);
+    if (!err) /* issue 16: the contact's keyword matches carry the phone */
+        err = erase_step(c, a, "DELETE FROM keyword_matches WHERE phone = ?2 AND ?1 = ?1", NULL,
+                         e);
     if (!err)
         err = erase_step(c, a,
                          "DELETE FROM webhook_deliveries WHERE state != 'pending' AND "

@@ -1,4 +1,4 @@
-/* The SQLite backend, a contact's timeline: messages, consent changes and clicks
+/* The SQLite backend, a contact's timeline: messages, consent changes, clicks and keyword matches
  * of one phone, newest first, cursor-paged. */
 #include "store/sqlite/sqlite_internal.h"
 
@@ -16,12 +16,31 @@
     "  WHERE from_number = ?1 AND direction = 'inbound'"                                           \
     " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1"            \
     " UNION ALL SELECT k.at, 3, printf('%020d', k.id) FROM clicks k"                               \
-    "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1)"                             \
+    "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1"                              \
+    " UNION ALL SELECT at, 4, printf('%020d', id) FROM keyword_matches WHERE phone = ?1)"          \
     " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"        \
     " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5"
 #define SQL_CONSENT_GET                                                                            \
     "SELECT id, old_state, new_state, source, message_id, detail, at "                             \
     "FROM consent_events WHERE id = ?1"
+/* A keyword rule's match (keyword_matches row id) into t. */
+static sg_err keyword_match_get(conn *c, long long id, sg_timeline_item *t)
+{
+    t->is_keyword = true;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT rule_id, keyword, message_id FROM keyword_matches WHERE id = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return SG_ERR_DB;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        sq_col_copy(q, 0, t->rule_id, sizeof t->rule_id);
+        t->detail = sq_col_dup(q, 1);
+        sq_col_copy(q, 2, t->message_id, sizeof t->message_id);
+    }
+    sqlite3_finalize(q);
+    return SG_OK;
+}
 
 static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
                           sg_timeline_item **out, size_t *n, char next_cursor[64])
@@ -35,7 +54,7 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
     char cur_key[SG_ID_MAX] = "";
     bool has_cursor = cursor && *cursor;
     if (has_cursor && (sscanf(cursor, "%lld.%d.%39s", &cur_at, &cur_kind, cur_key) != 3 ||
-                       (cur_kind < 1 || cur_kind > 3)))
+                       (cur_kind < 1 || cur_kind > 4)))
         return SG_ERR_INVALID;
     sg_timeline_item *items = calloc(limit + 1, sizeof *items);
     if (!items)
@@ -91,6 +110,8 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
                 sq_col_copy(q, 2, t->source, sizeof t->source);
             }
             sqlite3_finalize(q);
+        } else if (kinds[i] == 4) {
+            err = keyword_match_get(c, atoll(keys[i]), t);
         } else {
             sqlite3_stmt *q = sq_stmt_sql(c, S_CONSENT_GET, SQL_CONSENT_GET);
             if (!q) {

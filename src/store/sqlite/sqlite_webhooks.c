@@ -50,7 +50,8 @@
 /* ---- events for app webhooks ---------------------------------------------------- */
 
 static const char *const event_names[] = {SG_EVENT_MESSAGE_STATUS, SG_EVENT_MESSAGE_RECEIVED,
-                                          SG_EVENT_OPTED_OUT, SG_EVENT_OPTED_IN};
+                                          SG_EVENT_OPTED_OUT, SG_EVENT_OPTED_IN,
+                                          SG_EVENT_MESSAGE_MATCHED};
 
 unsigned sq_event_bit(const char *event)
 {
