@@ -21,28 +21,6 @@
     "INSERT INTO app_messages (message_id, app_id, status_callback) VALUES (?1, ?2, ?3)"
 #define SQL_APP_MSG_OWNER "SELECT app_id, status_callback FROM app_messages WHERE message_id = ?1"
 
-static sqlite3_stmt *prep(conn *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Step a statement prepared by prep() to completion and finalize it. */
-static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
-{
-    if (!st)
-        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return SG_OK;
-    return sq_db_error(c->db, rc, e, what);
-}
-
 static void app_row(sqlite3_stmt *st, void *out)
 {
     sg_app_account *a = out;
@@ -93,11 +71,11 @@ static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const sg_app_account *a = arg;
-    sqlite3_stmt *st = prep(c, "INSERT INTO apps (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO apps (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
                                "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     if (st)
         app_bind(st, a);
-    return name_taken(step_done(c, st, e, "creating the app"), a, e);
+    return name_taken(sq_step_finalize(c, st, e, "creating the app"), a, e);
 }
 
 static sg_err sq_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
@@ -118,7 +96,7 @@ static sg_err sq_app_list(sg_store *s, sg_app_account **out, size_t *n)
     *out = NULL;
     *n = 0;
     sg_err err = SG_OK;
-    sqlite3_stmt *st = prep(c, "SELECT " APP_COLS " FROM apps ORDER BY created_at, id");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT " APP_COLS " FROM apps ORDER BY created_at, id");
     int rc = st ? SQLITE_ROW : SQLITE_ERROR;
     size_t cap = 0;
     while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -149,14 +127,14 @@ static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const sg_app_account *a = arg;
-    sqlite3_stmt *st = prep(c, "UPDATE apps SET name = ?2, role = ?3, token_sealed = ?4, "
+    sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE apps SET name = ?2, role = ?3, token_sealed = ?4, "
                                "token_hash = ?5, provider_id = ?6, status_callback = ?7, "
                                "inbound_url = ?8, inbound_method = ?9, countries = ?10, "
                                "daily_quota = ?11, created_at = ?12, updated_at = ?13, "
                                "token_rotated_at = ?14 WHERE id = ?1");
     if (st)
         app_bind(st, a);
-    sg_err err = name_taken(step_done(c, st, e, "changing the app"), a, e);
+    sg_err err = name_taken(sq_step_finalize(c, st, e, "changing the app"), a, e);
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
     return err ? err : sq_keys_bump(c, e); /* servers caching the app read it again */
@@ -170,18 +148,18 @@ static sg_err sq_app_update(sg_store *s, const sg_app_account *a, sg_error *e)
 static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
-    sqlite3_stmt *st = prep(c, "DELETE FROM apps WHERE id = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM apps WHERE id = ?1");
     if (st)
         sq_bind_text(st, 1, arg);
-    sg_err err = step_done(c, st, e, "removing the app");
+    sg_err err = sq_step_finalize(c, st, e, "removing the app");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", (const char *)arg);
     if (err)
         return err;
-    st = prep(c, "DELETE FROM app_keys WHERE app_id = ?1");
+    st = sq_prep_uncached(c, "DELETE FROM app_keys WHERE app_id = ?1");
     if (st)
         sq_bind_text(st, 1, arg);
-    err = step_done(c, st, e, "removing the app's keys");
+    err = sq_step_finalize(c, st, e, "removing the app's keys");
     return err ? err : sq_keys_bump(c, e);
 }
 
@@ -232,7 +210,7 @@ static sqlite3_stmt *ids_query(conn *c, const sg_app_message_filter *f)
              f->created_from > 0 ? " AND m.created_at >= ?4" : "",
              f->created_until > 0 ? " AND m.created_at < ?5" : "",
              f->before_id ? " AND a.message_id < ?6" : "");
-    sqlite3_stmt *st = prep(c, sql);
+    sqlite3_stmt *st = sq_prep_uncached(c, sql);
     if (!st)
         return NULL;
     sq_bind_text(st, 1, f->app_id);
@@ -289,20 +267,20 @@ static sg_err forget_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const forget_arg *a = arg;
-    sqlite3_stmt *st = prep(c, "DELETE FROM app_messages WHERE message_id = ?1 AND app_id = ?2");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM app_messages WHERE message_id = ?1 AND app_id = ?2");
     if (st) {
         sq_bind_text(st, 1, a->message_id);
         sq_bind_text(st, 2, a->app_id);
     }
-    sg_err err = step_done(c, st, e, "forgetting the message");
+    sg_err err = sq_step_finalize(c, st, e, "forgetting the message");
     if (err)
         return err;
     if (sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no message %.64s", a->message_id);
-    st = prep(c, "UPDATE messages SET body = '', metadata = NULL WHERE id = ?1");
+    st = sq_prep_uncached(c, "UPDATE messages SET body = '', metadata = NULL WHERE id = ?1");
     if (st)
         sq_bind_text(st, 1, a->message_id);
-    return step_done(c, st, e, "blanking the message's body");
+    return sq_step_finalize(c, st, e, "blanking the message's body");
 }
 
 static sg_err sq_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
@@ -379,7 +357,7 @@ static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     cb_claim_arg *a = arg;
-    sqlite3_stmt *st = prep(c, "UPDATE app_callbacks SET next_attempt_at = ?2 WHERE id IN ("
+    sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE app_callbacks SET next_attempt_at = ?2 WHERE id IN ("
                                "SELECT id FROM app_callbacks WHERE state = 'pending' AND "
                                "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?3) "
                                "RETURNING id, app_id, message_id, url, status, error_code, "
@@ -428,7 +406,7 @@ static sg_err cb_done_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const cb_done_arg *a = arg;
-    sqlite3_stmt *st = prep(c, "UPDATE app_callbacks SET state = ?2, next_attempt_at = ?3, "
+    sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE app_callbacks SET state = ?2, next_attempt_at = ?3, "
                                "attempts = ?4, last_status = ?5, last_error = ?6 WHERE id = ?1");
     if (st) {
         sqlite3_bind_int64(st, 1, a->id);
@@ -438,7 +416,7 @@ static sg_err cb_done_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sqlite3_bind_int(st, 5, a->http_status);
         sq_bind_text(st, 6, a->error ? a->error : "");
     }
-    return step_done(c, st, e, "recording an app callback");
+    return sq_step_finalize(c, st, e, "recording an app callback");
 }
 
 static sg_err sq_app_callback_done(sg_store *s, long long id, bool delivered,
@@ -456,7 +434,7 @@ static sg_err app_key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const sg_app_key *k = arg;
-    sqlite3_stmt *st = prep(c, "INSERT INTO app_keys (id, app_id, name, secret_hash, created_at) "
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO app_keys (id, app_id, name, secret_hash, created_at) "
                                "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (st) {
         sq_bind_text(st, 1, k->id);
@@ -465,7 +443,7 @@ static sg_err app_key_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sq_bind_text(st, 4, k->secret_hash);
         sqlite3_bind_int64(st, 5, k->created_at);
     }
-    return step_done(c, st, e, "creating the app's key");
+    return sq_step_finalize(c, st, e, "creating the app's key");
 }
 
 static sg_err sq_app_key_insert(sg_store *s, const sg_app_key *k, sg_error *e)
@@ -492,7 +470,7 @@ static sg_err app_keys_read(sg_store *s, const char *sql, const char *param, sg_
         return SG_ERR_DB;
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = prep(c, sql);
+    sqlite3_stmt *st = sq_prep_uncached(c, sql);
     int rc = st ? SQLITE_ROW : SQLITE_ERROR;
     size_t cap = 0;
     sg_err err = SG_OK;
@@ -554,12 +532,12 @@ static sg_err app_key_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const key_del_arg *a = arg;
-    sqlite3_stmt *st = prep(c, "DELETE FROM app_keys WHERE id = ?1 AND app_id = ?2");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM app_keys WHERE id = ?1 AND app_id = ?2");
     if (st) {
         sq_bind_text(st, 1, a->id);
         sq_bind_text(st, 2, a->app_id);
     }
-    sg_err err = step_done(c, st, e, "revoking the app's key");
+    sg_err err = sq_step_finalize(c, st, e, "revoking the app's key");
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no key %.64s of this app", a->id);
     return err ? err : sq_keys_bump(c, e);

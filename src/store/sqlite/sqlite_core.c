@@ -322,6 +322,25 @@ void sq_bind_one_text(sqlite3_stmt *st, const void *text)
 {
     sq_bind_text(st, 1, text);
 }
+sqlite3_stmt *sq_prep_uncached(conn *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+sg_err sq_step_finalize(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
+{
+    if (!st)
+        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, what);
+}
+
 sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
 {
     if (!st)

@@ -256,6 +256,11 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
     sg_status status = SG_STATUS_QUEUED;
     char detail[sizeof o->error_message + sizeof o->note + 256];
     detail[0] = '\0';
+    /* why it was not sent: "CODE message; send class CLASS" (the parts it has) */
+    char reason[sizeof o->error_code + sizeof o->error_message + 32];
+    snprintf(reason, sizeof reason, "%s%s%s%s%s", o->error_code, o->error_code[0] ? " " : "",
+             o->error_message, o->send_class ? "; send class " : "",
+             o->send_class ? o->send_class : "");
     switch (o->kind) {
     case SG_OUTCOME_SENT:
         st = sq_stmt_sql(c, S_OUT_SENT, SQL_OUT_SENT);
@@ -282,10 +287,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         status = SG_STATUS_QUEUED;
         char when[SG_TIME_STR_MAX];
         sg_time_format(o->retry_at, when, sizeof when);
-        snprintf(detail, sizeof detail, "retry at %s after: %s%s%s%s%s", when,
-                 o->error_code[0] ? o->error_code : "", o->error_code[0] ? " " : "",
-                 o->error_message, o->send_class ? "; send class " : "",
-                 o->send_class ? o->send_class : "");
+        snprintf(detail, sizeof detail, "retry at %s after: %s", when, reason);
         break;
     case SG_OUTCOME_FAILED:
         st = sq_stmt_sql(c, S_OUT_FAILED, SQL_OUT_FAILED);
@@ -298,9 +300,7 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sq_bind_text(st, 5, o->from);
         sqlite3_bind_int(st, 6, o->unsent ? 0 : 1);
         status = SG_STATUS_FAILED;
-        snprintf(detail, sizeof detail, "%s%s%s%s%s", o->error_code[0] ? o->error_code : "",
-                 o->error_code[0] ? " " : "", o->error_message,
-                 o->send_class ? "; send class " : "", o->send_class ? o->send_class : "");
+        snprintf(detail, sizeof detail, "%s", reason);
         break;
     case SG_OUTCOME_FAILOVER:
         st = sq_stmt_sql(c, S_OUT_FAILOVER, SQL_OUT_FAILOVER);
@@ -313,10 +313,8 @@ static sg_err outcome_apply(sg_store *s, conn *c, const sg_outcome *o, sg_error 
         sqlite3_bind_int64(st, 5, o->at);
         sq_bind_text(st, 6, o->next_provider_id);
         status = SG_STATUS_QUEUED;
-        snprintf(detail, sizeof detail, "failed over from %s to %s after: %s%s%s%s%s",
-                 o->failover_from, o->failover_to, o->error_code[0] ? o->error_code : "",
-                 o->error_code[0] ? " " : "", o->error_message,
-                 o->send_class ? "; send class " : "", o->send_class ? o->send_class : "");
+        snprintf(detail, sizeof detail, "failed over from %s to %s after: %s", o->failover_from,
+                 o->failover_to, reason);
         break;
     case SG_OUTCOME_RELEASE:
     default:

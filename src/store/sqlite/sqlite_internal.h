@@ -297,6 +297,11 @@ conn *sq_reader_acquire(sg_store *s);
 void sq_reader_release(sg_store *s, conn *c);
 /* Step st to completion (no rows expected). SG_ERR_CONFLICT on a constraint. */
 sg_err sq_step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
+/* A statement prepared for one use (not cached: rare statements, or SQL built per
+ * call), or NULL (the connection's error says why); sq_step_finalize steps it to
+ * completion and finalizes it (a NULL st: the prepare's error). */
+sqlite3_stmt *sq_prep_uncached(conn *c, const char *sql);
+sg_err sq_step_finalize(conn *c, sqlite3_stmt *st, sg_error *e, const char *what);
 /* Bump meta.keys_generation (inside a write): every server's auth cache then
  * reads its keys again (sqlite_keys.c). */
 sg_err sq_keys_bump(conn *c, sg_error *e);

@@ -8,26 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static sqlite3_stmt *prep(conn *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Step st (from prep) to completion and finalize it. */
-static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
-{
-    if (!st)
-        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SG_OK : sq_db_error(c->db, rc, e, what);
-}
-
 /* Grow *rows (elements of size elem) to hold one more; false when out of memory. */
 static bool grow(void **rows, size_t n, size_t *cap, size_t elem)
 {
@@ -52,7 +32,7 @@ typedef struct prices_set_arg {
 
 static sg_err provider_exists(conn *c, const char *id, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "SELECT 1 FROM providers WHERE id = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT 1 FROM providers WHERE id = ?1");
     if (!st)
         return sq_db_error(c->db, sqlite3_errcode(c->db), e, "reading the provider");
     sq_bind_text(st, 1, id);
@@ -72,13 +52,13 @@ static sg_err prices_set_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = provider_exists(c, a->provider_id, e);
     if (err)
         return err;
-    sqlite3_stmt *del = prep(c, "DELETE FROM provider_prices WHERE provider_id = ?1");
+    sqlite3_stmt *del = sq_prep_uncached(c, "DELETE FROM provider_prices WHERE provider_id = ?1");
     if (del)
         sq_bind_text(del, 1, a->provider_id);
-    if ((err = step_done(c, del, e, "replacing the prices")))
+    if ((err = sq_step_finalize(c, del, e, "replacing the prices")))
         return err;
     for (size_t i = 0; i < a->n && !err; i++) {
-        sqlite3_stmt *st = prep(c, "INSERT INTO provider_prices (provider_id, country, "
+        sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO provider_prices (provider_id, country, "
                                    "price_micros, currency) VALUES (?1, ?2, ?3, ?4)");
         if (st) {
             sq_bind_text(st, 1, a->provider_id);
@@ -86,12 +66,12 @@ static sg_err prices_set_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             sqlite3_bind_int64(st, 3, a->rows[i].micros);
             sq_bind_text(st, 4, a->rows[i].currency);
         }
-        err = step_done(c, st, e, "storing a price");
+        err = sq_step_finalize(c, st, e, "storing a price");
     }
     /* the registry's snapshots carry the prices (route choice's `cheapest`): a new
      * list is a new provider generation, as a provider change is */
     if (!err)
-        err = step_done(c, prep(c, "UPDATE meta SET value = value + 1 "
+        err = sq_step_finalize(c, sq_prep_uncached(c, "UPDATE meta SET value = value + 1 "
                                    "WHERE key = 'provider_generation'"),
                         e, "marking the providers changed");
     return err;
@@ -119,7 +99,7 @@ static sg_err sq_prices_list(sg_store *s, const char *provider_id, sg_price **ou
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT country, price_micros, currency FROM provider_prices "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT country, price_micros, currency FROM provider_prices "
                                "WHERE provider_id = ?1 ORDER BY country");
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t cap = 0;
@@ -149,7 +129,7 @@ static sg_err sq_price_get(sg_store *s, const char *provider_id, const char *cou
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT country, price_micros, currency FROM provider_prices "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT country, price_micros, currency FROM provider_prices "
                                "WHERE provider_id = ?1 AND country = ?2");
     sg_err err = st ? SG_OK : SG_ERR_DB;
     if (st) {
@@ -177,7 +157,7 @@ typedef struct price_book {
 
 static sg_err book_load(conn *c, price_book *b)
 {
-    sqlite3_stmt *st = prep(c, "SELECT country, price_micros, currency, provider_id FROM "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT country, price_micros, currency, provider_id FROM "
                                "provider_prices");
     if (!st)
         return SG_ERR_DB;
@@ -248,7 +228,7 @@ static int cost_cmp(const void *a, const void *b)
  * lowest number tells the country (sg_phone_region). */
 static sg_err costs_read(conn *c, int64_t from, int64_t to, const price_book *b, cost_acc *a)
 {
-    sqlite3_stmt *st = prep(c, "SELECT provider_id, min(to_number), count(*), sum(segments) "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT provider_id, min(to_number), count(*), sum(segments) "
                                "FROM messages WHERE direction = 'outbound' AND created_at >= ?1 "
                                "AND created_at < ?2 AND status IN ('sent', 'delivered', "
                                "'undelivered') GROUP BY provider_id, substr(to_number, 1, 7)");
@@ -308,7 +288,7 @@ static sg_err event_run(sg_store *s, conn *c, job *j)
 {
     (void)s;
     const sg_provider_event *ev = &((event_job *)j)->ev;
-    sqlite3_stmt *st = prep(c, "INSERT INTO provider_events (provider_id, at, type, detail) "
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO provider_events (provider_id, at, type, detail) "
                                "VALUES (?1, ?2, ?3, ?4)");
     if (st) {
         sq_bind_text(st, 1, ev->provider_id);
@@ -316,7 +296,7 @@ static sg_err event_run(sg_store *s, conn *c, job *j)
         sq_bind_text(st, 3, ev->type);
         sq_bind_text(st, 4, ev->detail);
     }
-    return step_done(c, st, &j->error, "recording a provider event");
+    return sq_step_finalize(c, st, &j->error, "recording a provider event");
 }
 
 static void event_complete(job *j)
@@ -352,7 +332,7 @@ static sg_err sq_provider_events_list(sg_store *s, const char *provider_id, size
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT id, provider_id, at, type, detail FROM provider_events "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT id, provider_id, at, type, detail FROM provider_events "
                                "WHERE provider_id = ?1 ORDER BY id DESC LIMIT ?2");
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t cap = 0;

@@ -17,28 +17,6 @@
     "created_at, updated_at"
 #define ROUTES_MAX 1000 /* far more than anyone orders by hand */
 
-static sqlite3_stmt *prep(conn *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Step a statement prepared by prep() to completion and finalize it. */
-static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
-{
-    if (!st)
-        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return SG_OK;
-    return sq_db_error(c->db, rc, e, what);
-}
-
 /* ---- lists as text ------------------------------------------------------------------ */
 
 /* Split "a,b,c" into at most max items of cap bytes each; returns how many. */
@@ -148,7 +126,7 @@ static sg_err renumber(conn *c, const char *id, int64_t want, sg_error *e)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     sg_err err = SG_OK;
     size_t n = 0, at = SIZE_MAX;
-    sqlite3_stmt *st = prep(c, "SELECT id FROM routes ORDER BY position, updated_at, id");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT id FROM routes ORDER BY position, updated_at, id");
     while (st && n < ROUTES_MAX && sqlite3_step(st) == SQLITE_ROW) {
         sq_col_copy(st, 0, ids[n], SG_ID_MAX);
         if (strcmp(ids[n], id) == 0)
@@ -165,12 +143,12 @@ static sg_err renumber(conn *c, const char *id, int64_t want, sg_error *e)
         memcpy(ids[to], moved, SG_ID_MAX);
     }
     for (size_t i = 0; i < n && !err; i++) {
-        st = prep(c, "UPDATE routes SET position = ?2 WHERE id = ?1 AND position != ?2");
+        st = sq_prep_uncached(c, "UPDATE routes SET position = ?2 WHERE id = ?1 AND position != ?2");
         if (st) {
             sq_bind_text(st, 1, ids[i]);
             sqlite3_bind_int64(st, 2, (int64_t)i + 1);
         }
-        err = step_done(c, st, e, "ordering the routes");
+        err = sq_step_finalize(c, st, e, "ordering the routes");
     }
     free(ids);
     return err;
@@ -178,8 +156,8 @@ static sg_err renumber(conn *c, const char *id, int64_t want, sg_error *e)
 
 static sg_err generation_bump(conn *c, sg_error *e)
 {
-    return step_done(c,
-                     prep(c, "UPDATE meta SET value = value + 1 WHERE key = 'provider_generation'"),
+    return sq_step_finalize(c,
+                     sq_prep_uncached(c, "UPDATE meta SET value = value + 1 WHERE key = 'provider_generation'"),
                      e, "bumping the provider generation");
 }
 
@@ -195,15 +173,15 @@ static sg_err route_write_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     const sg_sms_route *r = a->r;
     /* a new route goes last unless a position is asked for */
     sqlite3_stmt *st =
-        a->insert ? prep(c, "INSERT INTO routes (" ROUTE_COLS ") VALUES (?1, ?2, "
+        a->insert ? sq_prep_uncached(c, "INSERT INTO routes (" ROUTE_COLS ") VALUES (?1, ?2, "
                             "(SELECT coalesce(max(position), 0) + 1 FROM routes), "
                             "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
-                  : prep(c, "UPDATE routes SET name = ?2, countries = ?4, prefixes = ?5, "
+                  : sq_prep_uncached(c, "UPDATE routes SET name = ?2, countries = ?4, prefixes = ?5, "
                             "providers = ?6, weights = ?7, strategy = ?8, on_unknown = ?9, "
                             "updated_at = ?11 WHERE id = ?1");
     if (st)
         route_bind(st, r);
-    sg_err err = step_done(c, st, e, "storing the route");
+    sg_err err = sq_step_finalize(c, st, e, "storing the route");
     if (err == SG_ERR_CONFLICT)
         return sg_error_set(e, SG_ERR_CONFLICT, "name", "a route named '%s' exists already",
                             r->name);
@@ -231,10 +209,10 @@ static sg_err route_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const char *id = arg;
-    sqlite3_stmt *st = prep(c, "DELETE FROM routes WHERE id = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM routes WHERE id = ?1");
     if (st)
         sq_bind_text(st, 1, id);
-    sg_err err = step_done(c, st, e, "deleting the route");
+    sg_err err = sq_step_finalize(c, st, e, "deleting the route");
     if (err)
         return err;
     if (sqlite3_changes(c->db) == 0)
@@ -255,7 +233,7 @@ static sg_err sq_route_get(sg_store *s, const char *id_or_name, sg_sms_route *ou
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT " ROUTE_COLS " FROM routes WHERE id = ?1 OR name = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT " ROUTE_COLS " FROM routes WHERE id = ?1 OR name = ?1");
     sg_err err = SG_ERR_DB;
     if (st) {
         sq_bind_text(st, 1, id_or_name);
@@ -276,7 +254,7 @@ static sg_err sq_route_list(sg_store *s, sg_sms_route **out, size_t *n)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT " ROUTE_COLS " FROM routes ORDER BY position, id");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT " ROUTE_COLS " FROM routes ORDER BY position, id");
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t cap = 0;
     int rc;

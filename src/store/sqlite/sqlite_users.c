@@ -16,32 +16,10 @@
 #define USER_COLS                                                                                  \
     "id, email, role, password_hash, created_at, updated_at, coalesce(last_sign_in_at, 0)"
 
-static sqlite3_stmt *prep(conn *c, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Step a statement prepared by prep() to completion and finalize it. */
-static sg_err step_done(conn *c, sqlite3_stmt *st, sg_error *e, const char *what)
-{
-    if (!st)
-        return sq_db_error(c->db, sqlite3_errcode(c->db), e, what);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return SG_OK;
-    return sq_db_error(c->db, rc, e, what);
-}
-
 static sg_err audit_insert(conn *c, const sg_actor *by, const char *action, const char *subject,
                            const char *detail, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "INSERT INTO audit_log (at, actor, action, subject, detail, source) "
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO audit_log (at, actor, action, subject, detail, source) "
                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (st) {
         sqlite3_bind_int64(st, 1, by->at);
@@ -51,7 +29,7 @@ static sg_err audit_insert(conn *c, const sg_actor *by, const char *action, cons
         sq_bind_text(st, 5, detail);
         sq_bind_text(st, 6, by->source ? by->source : "");
     }
-    return step_done(c, st, e, "writing the audit log");
+    return sq_step_finalize(c, st, e, "writing the audit log");
 }
 
 /* ---- users ------------------------------------------------------------------------ */
@@ -70,7 +48,7 @@ static void user_row(sqlite3_stmt *st, sg_user *u)
 /* The user id (or email) on connection c. */
 static sg_err user_read(conn *c, const char *id_or_email, sg_user *out)
 {
-    sqlite3_stmt *st = prep(c, "SELECT " USER_COLS " FROM users WHERE id = ?1 OR email = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT " USER_COLS " FROM users WHERE id = ?1 OR email = ?1");
     if (!st)
         return SG_ERR_DB;
     sq_bind_text(st, 1, id_or_email);
@@ -92,7 +70,7 @@ static sg_err user_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
     const user_insert_arg *a = arg;
-    sqlite3_stmt *st = prep(c, "INSERT INTO users (id, email, role, password_hash, created_at, "
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO users (id, email, role, password_hash, created_at, "
                                "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
     if (st) {
         sq_bind_text(st, 1, a->u->id);
@@ -101,7 +79,7 @@ static sg_err user_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sq_bind_text(st, 4, a->u->password_hash);
         sqlite3_bind_int64(st, 5, a->u->created_at);
     }
-    sg_err err = step_done(c, st, e, "creating the user");
+    sg_err err = sq_step_finalize(c, st, e, "creating the user");
     if (err == SG_ERR_CONFLICT)
         return sg_error_set(e, SG_ERR_CONFLICT, "email", "a user with the email '%s' exists",
                             a->u->email);
@@ -143,7 +121,7 @@ static sg_err sq_user_list(sg_store *s, sg_user **out, size_t *n)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT " USER_COLS " FROM users ORDER BY created_at, id");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT " USER_COLS " FROM users ORDER BY created_at, id");
     sg_err err = st ? SG_OK : SG_ERR_DB;
     size_t count = 0, cap = 0;
     sg_user *rows = NULL;
@@ -178,7 +156,7 @@ static sg_err sq_user_list(sg_store *s, sg_user **out, size_t *n)
 /* How many admins there are, on c. */
 static sg_err admin_count(conn *c, int64_t *n)
 {
-    sqlite3_stmt *st = prep(c, "SELECT count(*) FROM users WHERE role = 'admin'");
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT count(*) FROM users WHERE role = 'admin'");
     if (!st)
         return SG_ERR_DB;
     int rc = sqlite3_step(st);
@@ -205,10 +183,10 @@ static sg_err keep_an_admin(conn *c, const sg_user *u, const char *field, sg_err
 
 static sg_err sessions_of_user_delete(conn *c, const char *user_id, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "DELETE FROM sessions WHERE user_id = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM sessions WHERE user_id = ?1");
     if (st)
         sq_bind_text(st, 1, user_id);
-    return step_done(c, st, e, "ending the user's sessions");
+    return sq_step_finalize(c, st, e, "ending the user's sessions");
 }
 
 /* The error of a failed user_read of id: "no user ID" or a store failure. */
@@ -236,7 +214,7 @@ static sg_err user_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return user_missing(e, err, a->id);
     if (a->ch->role && strcmp(a->ch->role, "admin") != 0 && (err = keep_an_admin(c, &u, "role", e)))
         return err;
-    sqlite3_stmt *st = prep(c, "UPDATE users SET role = coalesce(?2, role), password_hash = "
+    sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE users SET role = coalesce(?2, role), password_hash = "
                                "coalesce(?3, password_hash), updated_at = ?4 WHERE id = ?1");
     if (st) {
         sq_bind_text(st, 1, u.id);
@@ -244,7 +222,7 @@ static sg_err user_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sq_bind_text(st, 3, a->ch->password_hash);
         sqlite3_bind_int64(st, 4, a->by->at);
     }
-    if ((err = step_done(c, st, e, "changing the user")))
+    if ((err = sq_step_finalize(c, st, e, "changing the user")))
         return err;
     if (a->ch->password_hash && (err = sessions_of_user_delete(c, u.id, e)))
         return err;
@@ -281,10 +259,10 @@ static sg_err user_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         return user_missing(e, err, a->id);
     if ((err = keep_an_admin(c, &u, NULL, e)) || (err = sessions_of_user_delete(c, u.id, e)))
         return err;
-    sqlite3_stmt *st = prep(c, "DELETE FROM users WHERE id = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM users WHERE id = ?1");
     if (st)
         sq_bind_text(st, 1, u.id);
-    if ((err = step_done(c, st, e, "removing the user")))
+    if ((err = sq_step_finalize(c, st, e, "removing the user")))
         return err;
     return audit_insert(c, a->by, "user.remove", u.email, NULL, e);
 }
@@ -299,10 +277,10 @@ static sg_err sq_user_delete(sg_store *s, const char *id, const sg_actor *by, sg
 
 static sg_err session_delete_on(conn *c, const char *id_hash, bool *gone, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "DELETE FROM sessions WHERE id_hash = ?1");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM sessions WHERE id_hash = ?1");
     if (st)
         sq_bind_text(st, 1, id_hash);
-    sg_err err = step_done(c, st, e, "ending the session");
+    sg_err err = sq_step_finalize(c, st, e, "ending the session");
     if (gone)
         *gone = !err && sqlite3_changes(c->db) > 0;
     return err;
@@ -310,18 +288,18 @@ static sg_err session_delete_on(conn *c, const char *id_hash, bool *gone, sg_err
 
 static sg_err throttle_reset(conn *c, const char *scope, const char *subject, sg_error *e)
 {
-    sqlite3_stmt *st = prep(c, "DELETE FROM signin_throttle WHERE scope = ?1 AND subject = ?2");
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM signin_throttle WHERE scope = ?1 AND subject = ?2");
     if (st) {
         sq_bind_text(st, 1, scope);
         sq_bind_text(st, 2, subject);
     }
-    return step_done(c, st, e, "resetting the sign-in throttle");
+    return sq_step_finalize(c, st, e, "resetting the sign-in throttle");
 }
 
 static sg_err session_insert(conn *c, const sg_session_new *n, sg_error *e)
 {
     sqlite3_stmt *st =
-        prep(c, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
+        sq_prep_uncached(c, "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
                 "last_seen_at, expires_at, source) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
     if (st) {
         sq_bind_text(st, 1, n->id_hash);
@@ -331,18 +309,18 @@ static sg_err session_insert(conn *c, const sg_session_new *n, sg_error *e)
         sqlite3_bind_int64(st, 5, n->expires_at);
         sq_bind_text(st, 6, n->source ? n->source : "");
     }
-    return step_done(c, st, e, "creating the session");
+    return sq_step_finalize(c, st, e, "creating the session");
 }
 
 static sg_err sessions_sweep(conn *c, const sg_session_new *n, sg_error *e)
 {
     sqlite3_stmt *st =
-        prep(c, "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2");
+        sq_prep_uncached(c, "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2");
     if (st) {
         sqlite3_bind_int64(st, 1, n->at);
         sqlite3_bind_int64(st, 2, n->idle_ms);
     }
-    return step_done(c, st, e, "sweeping expired sessions");
+    return sq_step_finalize(c, st, e, "sweeping expired sessions");
 }
 
 static sg_err session_create_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -359,12 +337,12 @@ static sg_err session_create_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (!err)
         err = throttle_reset(c, "account", account, e);
     if (!err) {
-        sqlite3_stmt *st = prep(c, "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1");
+        sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1");
         if (st) {
             sq_bind_text(st, 1, n->user_id);
             sqlite3_bind_int64(st, 2, n->at);
         }
-        err = step_done(c, st, e, "recording the sign-in");
+        err = sq_step_finalize(c, st, e, "recording the sign-in");
     }
     if (!err) {
         sg_actor by = {n->email, n->source, n->at};
@@ -384,7 +362,7 @@ static sg_err sq_session_get(sg_store *s, const char *id_hash, sg_session *out)
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT s.user_id, u.email, u.role, s.csrf_token, s.created_at, "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT s.user_id, u.email, u.role, s.csrf_token, s.created_at, "
                                "s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON "
                                "u.id = s.user_id WHERE s.id_hash = ?1");
     sg_err err = SG_ERR_DB;
@@ -419,13 +397,13 @@ static sg_err touch_run(sg_store *s, conn *c, job *j)
 {
     (void)s;
     touch_job *t = (touch_job *)j;
-    sqlite3_stmt *st = prep(c, "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND "
+    sqlite3_stmt *st = sq_prep_uncached(c, "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1 AND "
                                "last_seen_at < ?2");
     if (st) {
         sq_bind_text(st, 1, t->id_hash);
         sqlite3_bind_int64(st, 2, t->at);
     }
-    return step_done(c, st, &j->error, "recording a session's use");
+    return sq_step_finalize(c, st, &j->error, "recording a session's use");
 }
 
 static void touch_complete(job *j)
@@ -486,7 +464,7 @@ static sg_err sq_signin_wait(sg_store *s, const char *account, const char *addre
     conn *c = sq_reader_acquire(s);
     if (!c)
         return SG_ERR_DB;
-    sqlite3_stmt *st = prep(c, "SELECT coalesce(max(locked_until), 0) FROM signin_throttle "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT coalesce(max(locked_until), 0) FROM signin_throttle "
                                "WHERE (scope = 'account' AND subject = ?1) OR "
                                "(scope = 'address' AND subject = ?2)");
     sg_err err = SG_ERR_DB;
@@ -512,7 +490,7 @@ static sg_err throttle_count(conn *c, const char *scope, const char *subject,
                              const sg_throttle_rule *rule, int64_t now, sg_error *e)
 {
     sg_throttle_state t = {0};
-    sqlite3_stmt *st = prep(c, "SELECT failures, window_start, locked_until FROM "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT failures, window_start, locked_until FROM "
                                "signin_throttle WHERE scope = ?1 AND subject = ?2");
     if (!st)
         return sq_db_error(c->db, sqlite3_errcode(c->db), e, "reading the sign-in throttle");
@@ -528,7 +506,7 @@ static sg_err throttle_count(conn *c, const char *scope, const char *subject,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return sq_db_error(c->db, rc, e, "reading the sign-in throttle");
     sg_throttle_fail(rule, &t, now);
-    st = prep(c, "INSERT OR REPLACE INTO signin_throttle (scope, subject, failures, "
+    st = sq_prep_uncached(c, "INSERT OR REPLACE INTO signin_throttle (scope, subject, failures, "
                  "window_start, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (st) {
         sq_bind_text(st, 1, scope);
@@ -537,7 +515,7 @@ static sg_err throttle_count(conn *c, const char *scope, const char *subject,
         sqlite3_bind_int64(st, 4, t.window_start);
         sqlite3_bind_int64(st, 5, t.locked_until);
     }
-    return step_done(c, st, e, "counting a failed sign-in");
+    return sq_step_finalize(c, st, e, "counting a failed sign-in");
 }
 
 /* Counters whose window and lock are both over count nothing any more: drop
@@ -547,13 +525,13 @@ static sg_err throttle_sweep(conn *c, int64_t now, sg_error *e)
     int64_t longest = sg_throttle_account.window_ms > sg_throttle_address.window_ms
                           ? sg_throttle_account.window_ms
                           : sg_throttle_address.window_ms;
-    sqlite3_stmt *st = prep(c, "DELETE FROM signin_throttle WHERE locked_until <= ?1 AND "
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM signin_throttle WHERE locked_until <= ?1 AND "
                                "window_start <= ?1 - ?2");
     if (st) {
         sqlite3_bind_int64(st, 1, now);
         sqlite3_bind_int64(st, 2, longest);
     }
-    return step_done(c, st, e, "sweeping the sign-in throttle");
+    return sq_step_finalize(c, st, e, "sweeping the sign-in throttle");
 }
 
 typedef struct signin_failed_arg {
@@ -632,7 +610,7 @@ static sg_err sq_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit
         free(rows);
         return SG_ERR_DB;
     }
-    sqlite3_stmt *st = prep(c, "SELECT id, at, actor, action, subject, detail, source FROM "
+    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT id, at, actor, action, subject, detail, source FROM "
                                "audit_log WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR "
                                "action = ?2) AND at >= ?3 AND (?4 = 0 OR id < ?4) "
                                "ORDER BY id DESC LIMIT ?5");
