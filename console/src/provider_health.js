@@ -34,7 +34,7 @@ export function breakerLine(h, locale, timeZone) {
   if (h.state === 'open') {
     const why = BECAUSE[h.opened_because]?.(h.breaker ?? {}) ?? 'the provider failed';
     const next = h.next_probe_at ? ` A test send goes at ${at(h.next_probe_at)}.` : '';
-    return `Paused since ${at(h.since)}: ${why}. Messages wait (they are not failed).${next}`;
+    return `Paused since ${at(h.since)}: ${why}. Its messages go to the next provider of their route, or wait where there is none (they are not failed).${next}`;
   }
   if (h.state === 'half_open')
     return `Testing recovery since ${at(h.since)}: a few messages go through; ${h.breaker?.successes ?? 'some'} successes resume sending, one failure pauses again.`;

@@ -67,7 +67,7 @@ test('health: a provider that cannot be reached shows "Paused" with why and what
     assert.equal(await badge.getAttribute('data-state'), 'open');
     assert.equal((await badge.textContent()).trim(), 'Paused: provider failing');
     const line = await page.getByTestId('breaker-line').textContent();
-    assert.match(line, /^Paused since .*: 5 sends in a row failed\. Messages wait \(they are not failed\)\. A test send goes at /);
+    assert.match(line, /^Paused since .*: 5 sends in a row failed\. Its messages go to the next provider of their route, or wait where there is none \(they are not failed\)\. A test send goes at /);
     await page.getByRole('list', { name: 'Recent provider events' }).getByText('Paused').waitFor();
     await screenshot(page, 'provider-health-open');
 

@@ -27,7 +27,7 @@ test('an open breaker says since when, why, that messages wait, and the next pro
   const line = breakerLine(at('open', { opened_because: 'consecutive', next_probe_at: '2026-12-03T14:05:37Z' }), 'en-GB', 'UTC');
   assert.equal(
     line,
-    'Paused since 3 Dec 2026, 14:05:07: 5 sends in a row failed. Messages wait (they are not failed). A test send goes at 3 Dec 2026, 14:05:37.',
+    'Paused since 3 Dec 2026, 14:05:07: 5 sends in a row failed. Its messages go to the next provider of their route, or wait where there is none (they are not failed). A test send goes at 3 Dec 2026, 14:05:37.',
   );
   assert.match(breakerLine(at('open', { opened_because: 'rate' }), 'en-GB', 'UTC'), /at least 50% of the sends in the last 60 s failed/);
   assert.match(breakerLine(at('open', { opened_because: 'probe' }), 'en-GB', 'UTC'), /a test send failed while it was recovering/);
