@@ -38,13 +38,14 @@ export function Apps() {
     try {
       if (action === 'remove') {
         await api.del(`/v1/apps/${encodeURIComponent(a.id)}`);
-        setMessage(`${a.name} is removed: its credentials are refused from now on.`);
         setShown(null);
       } else {
         setShown({ app: await api.post(`/v1/apps/${encodeURIComponent(a.id)}/rotate`, {}), rotated: true });
       }
       setError(null);
       await load();
+      // After the reload, so that the message never stands beside the removed row.
+      if (action === 'remove') setMessage(`${a.name} is removed: its credentials are refused from now on.`);
     } catch (e) {
       setError(e);
     }

@@ -107,7 +107,8 @@ test('apps: created with its credentials shown once, given a new token, removed'
     await row.getByRole('button', { name: `Remove ${HOSTILE}` }).click();
     await row.getByRole('button', { name: 'Yes, remove this app' }).click();
     await page.getByText('is removed').waitFor();
-    assert.equal(await page.locator('tbody tr', { hasText: 'onerror' }).count(), 0);
+    // The message follows the list's reload; waited for (bounded), in case a render lags.
+    await page.locator('tbody tr', { hasText: 'onerror' }).waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await twilioList(sid, token2), 401, 'a removed app is refused');
   }, (text, url) => /\/v1\/apps$/.test(url) && /status of 400/.test(text));
 });
