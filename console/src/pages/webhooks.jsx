@@ -44,8 +44,8 @@ function WebhookList({ session }) {
     try {
       await api.del(`/v1/webhooks/${encodeURIComponent(w.id)}`);
       setError(null);
-      setMessage(`The webhook to ${w.url} is deleted: deliveries still waiting are given up.`);
       await load();
+      setMessage(`The webhook to ${w.url} is deleted: deliveries still waiting are given up.`);
     } catch (e) {
       setMessage(null);
       setError(e);
