@@ -48,8 +48,12 @@ run: build
 	$(BUILD)/src/smsgate serve --demo --db $(DEMO_DIR)/smsgate.db \
 		--outbound-allow 127.0.0.0/8,::1/128
 
+# A throwaway PostgreSQL (scripts/pg-test-cluster) beside the suites that need
+# one (they read SMSGATE_TEST_PG); inside `make test` every suite shares one.
+PGRUN ?= ./scripts/pg-test-cluster run --
+
 unit: build
-	meson test -C $(BUILD) --suite unit --print-errorlogs
+	$(PGRUN) meson test -C $(BUILD) --suite unit --print-errorlogs
 
 # Twilio's own Node SDK for the compatibility tests (tests/compat, run by
 # tests/e2e/test_compat_sdk.py): npm packages from its committed lockfile,
@@ -62,20 +66,21 @@ tests/compat/node_modules/.package-lock.json: tests/compat/package-lock.json tes
 compat-deps: tests/compat/node_modules/.package-lock.json
 
 e2e: build compat-deps
-	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PYTEST) -q tests/e2e
+	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PGRUN) $(PYTEST) -q tests/e2e
 
 # Every src/ path, sg_ name and (in docs/internals/) code name the docs mention exists.
 docs-check:
 	./scripts/check-docs
 
-test: docs-check unit e2e console-test
+test: docs-check build
+	$(PGRUN) $(MAKE) --no-print-directory unit e2e console-test
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(PGRUN) meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
 # Benchmarks with Kannel side by side (bench/README.md); never part of `make test`.
 # Knobs from the environment or the command line: N, RUNS, BENCH_SCENARIOS, ...

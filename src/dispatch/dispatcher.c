@@ -304,25 +304,6 @@ static void launch(sg_dispatcher *d, send_job *j);
 /* Ask the provider's circuit breaker whether this send may go (dispatch/breakers.h).
  * Not now: the message goes back to the queue, due when a probe may go; it is
  * neither sent nor failed (docs/routing.md, "Circuit breakers"). */
-static bool try_failover(sg_dispatcher *d, send_job *j, const sg_prov_result *res, long status);
-
-/* j's provider's breaker is open: a message that may fail over goes to the next
- * usable provider of its route at once rather than wait for the cool-down (true:
- * j is gone). One whose last attempt's outcome is unknown waits: it must be
- * looked up at this provider first. */
-static bool breaker_failover(sg_dispatcher *d, send_job *j)
-{
-    if (j->msg.outcome_unknown || j->msg.reclaimed)
-        return false;
-    sg_prov_result res = {.outcome = SG_SEND_RETRYABLE};
-    snprintf(res.error_message, sizeof res.error_message, "the provider's circuit breaker is open");
-    j->send_class = SG_SENDCLASS_PROVIDER;
-    if (try_failover(d, j, &res, 0))
-        return true;
-    j->send_class = SG_SENDCLASS_UNSET;
-    return false;
-}
-
 static bool admit(sg_dispatcher *d, send_job *j)
 {
     int64_t retry_at = 0;
@@ -331,8 +312,7 @@ static bool admit(sg_dispatcher *d, send_job *j)
                                           &retry_at);
     if (j->breaker_ticket)
         return true;
-    if (!breaker_failover(d, j))
-        release_job(d, j, retry_at, "the provider's circuit breaker is open; waiting");
+    release_job(d, j, retry_at, "the provider's circuit breaker is open; waiting");
     return false;
 }
 
@@ -438,8 +418,7 @@ static void route_job(sg_dispatcher *d, sg_message *m)
         sg_breaker_health h;
         sg_breakers_health(d->cfg.breakers, j->prov->id, now, &h);
         int64_t due = h.next_probe_at > now ? h.next_probe_at : now + SG_BREAKER_PROBE_WAIT_MS;
-        if (!breaker_failover(d, j))
-            release_job(d, j, due, "the provider's circuit breaker is open; waiting");
+        release_job(d, j, due, "the provider's circuit breaker is open; waiting");
         return;
     }
     if (j->msg.from[0]) {

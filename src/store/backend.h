@@ -349,5 +349,7 @@ struct sg_store_backend {
 
 /* The backends built into this binary. */
 extern const sg_store_backend sg_sqlite_backend;
+/* store/pg/: subjects not built yet answer SG_ERR_UNSUPPORTED (docs/postgresql.md). */
+extern const sg_store_backend sg_pg_backend;
 
 #endif

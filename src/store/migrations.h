@@ -13,5 +13,8 @@ typedef struct sg_migration {
 
 extern const sg_migration sg_sqlite_migrations[];
 extern const size_t sg_sqlite_migrations_count;
+/* The same versions for PostgreSQL (store/pg/pg_migrations.c). */
+extern const sg_migration sg_pg_migrations[];
+extern const size_t sg_pg_migrations_count;
 
 #endif

@@ -17,9 +17,8 @@ static const struct scheme {
     const char *missing; /* why a NULL backend cannot be used */
 } schemes[] = {
     {"sqlite:", true, true, &sg_sqlite_backend, NULL},
-    {"postgres://", false, false, NULL, "PostgreSQL is not supported yet; use a SQLite file path"},
-    {"postgresql://", false, false, NULL,
-     "PostgreSQL is not supported yet; use a SQLite file path"},
+    {"postgres://", false, false, &sg_pg_backend, NULL},
+    {"postgresql://", false, false, &sg_pg_backend, NULL},
 };
 
 /* The scheme url starts with, or NULL (a plain path). */
@@ -34,6 +33,8 @@ static const struct scheme *scheme_of(const char *url)
 
 const char *sg_store_file(const char *url)
 {
+    if (sg_store_url_is_postgres(url)) /* libpq keywords have no scheme */
+        return NULL;
     const struct scheme *sc = scheme_of(url);
     if (!sc)
         return url;
@@ -44,6 +45,9 @@ const char *sg_store_file(const char *url)
 
 sg_err sg_store_open(const char *url, sg_store **out, sg_error *e)
 {
+    /* postgres://, postgresql:// or libpq keywords, whole (libpq reads them). */
+    if (sg_store_url_is_postgres(url))
+        return sg_pg_backend.open(url, out, e);
     const sg_store_backend *be = &sg_sqlite_backend;
     const char *target = url;
     const struct scheme *sc = scheme_of(url);

@@ -27,9 +27,10 @@ typedef struct sg_store sg_store;
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
-/* Open the store at url: a SQLite file path, plain or as "sqlite:PATH"; a
- * postgres:// or postgresql:// URL is refused (SG_ERR_UNSUPPORTED, field "db")
- * until that backend is built. Does not migrate. */
+/* Open the store at url: a SQLite file path, plain or as "sqlite:PATH"; or a
+ * PostgreSQL database (sg_store_url_is_postgres), whose backend answers
+ * SG_ERR_UNSUPPORTED for the subjects not built yet (docs/postgresql.md). Does
+ * not migrate. */
 sg_err sg_store_open(const char *url, sg_store **out, sg_error *e);
 /* The file a --db value names (url without its "sqlite:"), for what lives beside
  * it (the master key file, the lock); NULL when url names no file (postgres://).
@@ -1354,5 +1355,21 @@ sg_err sg_store_keyword_rule_get(sg_store *s, const char *id, sg_keyword_rule *o
  * tried in); at most SG_KEYWORD_RULES_MAX. The caller frees with
  * sg_keyword_rules_free. */
 sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n);
+
+/* ---- PostgreSQL (issue 14: the backend is being built, src/store/pg/) ------------- */
+
+/* Whether url names a PostgreSQL database: a postgres:// or postgresql:// URL,
+ * or a libpq keyword string ("host=db dbname=smsgate user=smsgate") that libpq
+ * accepts whole. Anything else is a SQLite file path. */
+bool sg_store_url_is_postgres(const char *url);
+/* Create or upgrade the schema of the PostgreSQL database at url (all pending
+ * migrations in one transaction; concurrent migrators wait for each other).
+ * Waits up to wait_ms for a server that does not answer yet, trying again with
+ * back-off. *applied: migrations run now; *current, *latest: the schema
+ * version after it and the newest this build knows. where (cap bytes) names
+ * the database for messages, never with its password. Until the backend sits
+ * behind sg_store_open, this is how `smsgate migrate` reaches PostgreSQL. */
+sg_err sg_store_pg_migrate(const char *url, int64_t wait_ms, int *applied, int *current,
+                           int *latest, char *where, size_t cap, sg_error *e);
 
 #endif

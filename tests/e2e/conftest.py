@@ -471,3 +471,35 @@ def make_gateway(h, sim_args=(), serve_args=(), provider_kw=None, callbacks=Fals
 def gw(harness):
     """The usual set-up: fast server, simulator, admin key, default provider 'sim'."""
     return make_gateway(harness)
+
+
+# ---- PostgreSQL (issue 14) -------------------------------------------------------------
+# One cluster per test run (tests/pgcluster.py): the one `make test` started
+# (SMSGATE_TEST_PG), else one started here at the first test that asks for it
+# and stopped at the end of the session. Each test gets a fresh database.
+
+sys.path.insert(0, str(REPO / "tests"))
+import pgcluster  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    value = os.environ.get(pgcluster.ENV)
+    if value:
+        yield pgcluster.Cluster.from_env(value, os.environ.get(pgcluster.ENV_DATA))
+        return
+    cluster = pgcluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_db(pg_cluster):
+    """A fresh, empty PostgreSQL database: .url (postgres://...), .psql(sql)."""
+    db = pg_cluster.fresh_db()
+    try:
+        yield db
+    finally:
+        db.drop()

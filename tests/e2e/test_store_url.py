@@ -1,6 +1,7 @@
 """What --db names: a SQLite file as a plain path or as sqlite:PATH (the same file,
-the master key beside it), and a PostgreSQL URL refused in one line until that
-backend is built (store/store.c, docs/internals/store.md)."""
+the master key beside it), and a PostgreSQL URL, which goes to that backend and
+never becomes a file (store/store.c, docs/internals/store.md, docs/postgresql.md;
+tests/e2e/test_pg_migrate.py has the rest)."""
 import os
 
 from conftest import REPO, run_cli
@@ -31,14 +32,16 @@ def test_sqlite_prefix_names_the_same_file(tmp_path):
         os.chdir(REPO)
 
 
-def test_postgres_url_refused_in_one_line(tmp_path):
+def test_postgres_url_fails_in_one_line_without_a_server(tmp_path):
     os.chdir(tmp_path)
     try:
         for url in ("postgres://sg@127.0.0.1:1/sg", "postgresql://sg@127.0.0.1:1/sg"):
-            cp = run_cli("migrate", "--db", url)
+            cp = run_cli("migrate", "--db", url, "--db-wait", "0")
             assert cp.returncode == 1, cp.stderr
-            assert cp.stderr.strip() == \
-                "smsgate: PostgreSQL is not supported yet; use a SQLite file path", cp.stderr
+            assert cp.stderr.startswith(
+                "smsgate: migration failed: PostgreSQL is not answering "
+                "(database sg on 127.0.0.1:1 as sg; 1 attempt over"), cp.stderr
+            assert len(cp.stderr.strip().splitlines()) == 1, cp.stderr
         cp = run_cli("migrate", "--db", "sqlite:")
         assert cp.returncode == 1, cp.stderr
         assert cp.stderr.strip() == "smsgate: no database given after sqlite:", cp.stderr

@@ -322,11 +322,19 @@ static void test_open_by_url(void **state)
     (void)state;
     sg_store *s = NULL;
     sg_error e = {0};
-    assert_int_equal(sg_store_open("postgres://u@127.0.0.1/db", &s, &e), SG_ERR_UNSUPPORTED);
-    assert_string_equal(e.field, "db");
-    assert_non_null(strstr(e.message, "PostgreSQL"));
-    memset(&e, 0, sizeof e);
-    assert_int_equal(sg_store_open("postgresql://u@127.0.0.1/db", &s, &e), SG_ERR_UNSUPPORTED);
+    /* PostgreSQL in every form libpq reads: its backend tries to connect (here
+     * to a port where nothing listens, once: SMSGATE_DB_WAIT=0). */
+    static const char *const pg[] = {"postgres://u@127.0.0.1:1/db", "postgresql://u@127.0.0.1:1/db",
+                                     "host=127.0.0.1 port=1 dbname=db user=u"};
+    setenv("SMSGATE_DB_WAIT", "0", 1);
+    for (size_t i = 0; i < sizeof pg / sizeof pg[0]; i++) {
+        memset(&e, 0, sizeof e);
+        if (sg_store_open(pg[i], &s, &e) != SG_ERR_DB || strcmp(e.field, "db") != 0 ||
+            !strstr(e.message, "PostgreSQL is not answering (database db on 127.0.0.1:1"))
+            fail_msg("%s: '%s' (field '%s')", pg[i], e.message, e.field);
+        assert_null(sg_store_file(pg[i]));
+    }
+    unsetenv("SMSGATE_DB_WAIT");
     memset(&e, 0, sizeof e);
     assert_int_equal(sg_store_open("sqlite:", &s, &e), SG_ERR_INVALID);
     assert_string_equal(e.field, "db");
@@ -1998,12 +2006,124 @@ static void test_prices_costs_and_provider_events(void **state)
     free(evs);
 }
 
+/* ---- a message's route, failover and unknown outcome (migration 16) ---------------------- */
+
+/* The route fields read back as stored; a retry whose answer was lost marks the
+ * outcome unknown; a failover moves the message to the next provider, adds the
+ * old one to the providers tried, clears the sender and the unknown outcome, and
+ * says so in the event (with the note). */
+static void test_route_fields_failover_and_unknown_outcome(void **state)
+{
+    fx *f = *state;
+    sg_message m;
+    msg_init(&m, "+15550001001", f->t0, 0);
+    snprintf(m.provider_id, sizeof m.provider_id, "prv_first");
+    snprintf(m.route_id, sizeof m.route_id, "rte_uk");
+    m.failover = true;
+    insert_one(f->s, &m);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, m.id, &got), SG_OK);
+    assert_string_equal(got.route_id, "rte_uk");
+    assert_true(got.failover);
+    assert_null(got.providers_tried);
+    assert_false(got.outcome_unknown);
+    sg_message_free(&got);
+
+    sg_message *claimed;
+    assert_int_equal(claim(f->s, f->t0 + 1, 1, &claimed), 1);
+    sg_messages_free(claimed, 1);
+    sg_outcome o = {.kind = SG_OUTCOME_RETRY, .at = f->t0 + 2, .retry_at = f->t0 + 3,
+                    .outcome_unknown = true};
+    snprintf(o.id, sizeof o.id, "%s", m.id);
+    snprintf(o.error_message, sizeof o.error_message, "timed out");
+    outcome(f->s, &o);
+    assert_int_equal(sg_store_message_get(f->s, m.id, &got), SG_OK);
+    assert_true(got.outcome_unknown);
+    sg_message_free(&got);
+
+    assert_int_equal(claim(f->s, f->t0 + 4, 1, &claimed), 1);
+    sg_messages_free(claimed, 1);
+    memset(&o, 0, sizeof o);
+    snprintf(o.id, sizeof o.id, "%s", m.id);
+    o.kind = SG_OUTCOME_FAILOVER;
+    o.at = o.retry_at = f->t0 + 5;
+    snprintf(o.error_message, sizeof o.error_message, "refused");
+    snprintf(o.next_provider_id, sizeof o.next_provider_id, "prv_second");
+    snprintf(o.failover_from, sizeof o.failover_from, "first");
+    snprintf(o.failover_to, sizeof o.failover_to, "second");
+    snprintf(o.note, sizeof o.note, "a note");
+    outcome(f->s, &o);
+    sg_event *ev;
+    size_t n;
+    assert_int_equal(sg_store_message_get_with_events(f->s, m.id, &got, &ev, &n), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_QUEUED);
+    assert_string_equal(got.provider_id, "prv_second");
+    assert_string_equal(got.providers_tried, "prv_first");
+    assert_false(got.outcome_unknown);
+    assert_true(n > 0);
+    assert_non_null(strstr(ev[n - 1].detail, "failed over from first to second"));
+    assert_non_null(strstr(ev[n - 1].detail, "; a note"));
+    sg_message_free(&got);
+    sg_events_free(ev, n);
+}
+
+/* The tests of subjects the PostgreSQL backend does not implement yet (their
+ * store functions answer SG_ERR_UNSUPPORTED; docs/postgresql.md lists them):
+ * skipped on PostgreSQL, by name, and printed when the suite runs there. A
+ * name goes when its subject lands. */
+static const char *const pg_not_yet[] = {
+    "test_broadcast_fail",
+    "test_broadcast_lifecycle_and_stats",
+    "test_contacts_upsert_and_each",
+    "test_delivery_claims",
+    "test_early_report_applied_with_the_outcome",
+    "test_events_queued_with_their_change",
+    "test_group_rename",
+    "test_groups",
+    "test_inbound",
+    "test_key_touch_and_usage",
+    "test_links_and_clicks",
+    "test_purge_and_erase",
+    "test_segments",
+    "test_stats_add_up",
+    "test_status_only_moves_forward",
+    "test_status_report_submit",
+    "test_templates",
+    "test_timeline",
+    "test_users_sessions_and_audit",
+    "test_prices_costs_and_provider_events",
+};
+
+static bool pg_skipped(const char *name)
+{
+    for (size_t i = 0; i < sizeof pg_not_yet / sizeof pg_not_yet[0]; i++)
+        if (strcmp(pg_not_yet[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* On PostgreSQL, tests without the pg_not_yet ones; n becomes their count. */
+static void skip_not_yet(struct CMUnitTest *tests, size_t *n)
+{
+    const char *db = getenv("SMSGATE_TEST_DB");
+    if (!db || !sg_store_url_is_postgres(db))
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (pg_skipped(tests[i].name))
+            printf("[ SKIPPED  ] %s: not implemented on PostgreSQL yet\n", tests[i].name);
+        else
+            tests[kept++] = tests[i];
+    }
+    *n = kept;
+}
+
 int main(void)
 {
     sg_crypto_init();
     sg_log_set_level(SG_LOG_ERROR);
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-    const struct CMUnitTest tests[] = {
+    struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_by_url),
         T(test_migrate_twice_applies_nothing),
         T(test_keys),
@@ -2043,7 +2163,10 @@ int main(void)
         T(test_webhook_get),
         T(test_group_rename),
         T(test_prices_costs_and_provider_events),
+        T(test_route_fields_failover_and_unknown_outcome),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    size_t n = sizeof tests / sizeof tests[0];
+    skip_not_yet(tests, &n);
+    return _cmocka_run_group_tests("store_conformance", tests, n, NULL, NULL);
 }

@@ -1,0 +1,140 @@
+/* The PostgreSQL backend's handle (backend.h): a pool of connections for reads
+ * and synchronous writes, and one writer thread that commits queued writes in
+ * groups (one transaction, one WAL flush, for everything queued meanwhile).
+ * pg_store.c has the lifecycle, the pool, transactions and the writer; the
+ * subjects live in pg_SUBJECT.c, each with its ops table at the end. */
+#ifndef SG_STORE_PG_STORE_H
+#define SG_STORE_PG_STORE_H
+
+#include "store/backend.h"
+#include "store/pg/pg_internal.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+#define PG_POOL 8
+/* How long opening the store waits for a server that does not answer, unless
+ * SMSGATE_DB_WAIT (seconds) says otherwise. */
+#define PG_OPEN_WAIT_MS 10000
+
+/* A queued write: run() inside the writer's transaction (in its own
+ * SAVEPOINT: a failing job is rolled back alone), complete() after COMMIT (or
+ * its failure: err says which) on the writer thread; complete owns the job. */
+typedef struct pg_job {
+    sg_err (*run)(pg_conn *c, struct pg_job *j);
+    void (*complete)(struct pg_job *j);
+    sg_err err;
+    sg_error error;
+    struct pg_job *next;
+} pg_job;
+
+typedef struct pg_store {
+    sg_store base;        /* first: the sg_store * callers hold */
+    pthread_mutex_t lock; /* the pool */
+    pthread_cond_t pool_cv;
+    pg_conn pool[PG_POOL];
+    bool in_use[PG_POOL];
+
+    pg_conn writer;
+    pthread_t writer_thread;
+    bool writer_started;
+    pthread_mutex_t qlock; /* the queue and stopping */
+    pthread_cond_t qcond;
+    pg_job *head, *tail;
+    bool stopping;
+
+    pthread_mutex_t hlock; /* health: the writer's last group */
+    bool failing;          /* its BEGIN or COMMIT failed, none committed since */
+    char failure[256];
+    int64_t last_commit_ms;   /* monotonic */
+    int64_t group_started_ms; /* monotonic; 0 when no group is running */
+    bool probe_queued;
+} pg_store;
+
+#define pg_of(s) ((pg_store *)(s))
+
+/* A connected connection of the pool (connecting it again first if the server
+ * was lost), or NULL with e set (SG_ERR_DB: the server does not answer). Waits
+ * while every connection is in use. */
+pg_conn *pg_acquire(pg_store *s, sg_error *e);
+void pg_release(pg_store *s, pg_conn *c);
+
+/* A synchronous write: fn(c, arg, e) runs as a job of the writer's next group
+ * (in its savepoint: an error undoes fn's statements alone), and pg_write
+ * returns once that group committed (or failed: every job of it gets the
+ * error). Writes of one process are thus applied in the order they were made,
+ * queued or not, as on SQLite. */
+sg_err pg_write(pg_store *s, sg_err (*fn)(pg_conn *c, void *arg, sg_error *e), void *arg,
+                sg_error *e);
+/* Reads that need one snapshot: fn inside BEGIN ... COMMIT on a pooled
+ * connection (fn may start with SET TRANSACTION). */
+sg_err pg_read_tx(pg_store *s, sg_err (*fn)(pg_conn *c, void *arg, sg_error *e), void *arg,
+                  sg_error *e);
+/* One read-only statement on a pooled connection; *res owned by the caller. */
+sg_err pg_read(pg_store *s, const char *sql, int n, const char *const *params, PGresult **res,
+               sg_error *e);
+/* Queue j for the writer (returns at once). SG_ERR_SHUTDOWN when closing:
+ * then complete() is not called and the caller still owns j. */
+sg_err pg_submit(pg_store *s, pg_job *j);
+
+/* ---- columns and parameters ----------------------------------------------------- */
+
+/* Text of column col of row into out (cap bytes, cut to fit, "" for NULL). */
+void pg_col_copy(const PGresult *r, int row, int col, char *out, size_t cap);
+/* malloc'd copy of the column, NULL for SQL NULL (or no memory). */
+char *pg_col_dup(const PGresult *r, int row, int col);
+int64_t pg_col_i64(const PGresult *r, int row, int col);
+bool pg_col_bool(const PGresult *r, int row, int col);
+/* v as decimal text in buf (24 bytes); returns buf. */
+const char *pg_i64(char buf[24], int64_t v);
+
+/* The subjects' tables: pg_store.c, pg_keys.c (keys and limits),
+ * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c; the
+ * subjects not built yet answer SG_ERR_UNSUPPORTED (pg_unsupported.c). */
+extern const sg_store_core_ops pg_core_ops;
+extern const sg_store_keys_ops pg_keys_ops;
+extern const sg_store_limits_ops pg_limits_ops;
+extern const sg_store_providers_ops pg_providers_ops;
+extern const sg_store_messages_ops pg_messages_ops;
+extern const sg_store_dispatch_ops pg_dispatch_ops;
+extern const sg_store_callbacks_ops pg_callbacks_ops;
+extern const sg_store_inbound_ops pg_inbound_ops;
+extern const sg_store_contacts_ops pg_contacts_ops;
+extern const sg_store_timeline_ops pg_timeline_ops;
+extern const sg_store_optouts_ops pg_optouts_ops;
+extern const sg_store_audience_ops pg_audience_ops;
+extern const sg_store_broadcasts_ops pg_broadcasts_ops;
+extern const sg_store_stats_ops pg_stats_ops;
+extern const sg_store_webhooks_ops pg_webhooks_ops;
+extern const sg_store_retention_ops pg_retention_ops;
+extern const sg_store_users_ops pg_users_ops;
+extern const sg_store_apps_ops pg_apps_ops;
+extern const sg_store_search_ops pg_search_ops;
+extern const sg_store_imports_ops pg_imports_ops;
+extern const sg_store_routes_ops pg_routes_ops;
+extern const sg_store_app_ck_ops pg_app_ck_ops;
+extern const sg_store_prices_ops pg_prices_ops;
+extern const sg_store_keywords_ops pg_keywords_ops;
+/* Not built yet, in tables that are otherwise (pg_unsupported.c). */
+sg_err pg_delivery_claim_unsupported(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                                     const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
+                                     sg_delivery **out, size_t *n);
+sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_state state,
+                                      int http_status, const char *error, int64_t next_attempt_at,
+                                      sg_error *e);
+
+/* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
+void pg_message_row(const PGresult *r, int i, sg_message *m);
+/* Opt o->phone out inside c's transaction: its consent event and opted_out
+ * event with it; *changed false when it already was (pg_optouts.c). */
+sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
+
+/* ---- events for app webhooks (pg_webhooks.c) ------------------------------------ */
+
+/* Queue one delivery of event (with data, stolen) per active webhook
+ * subscribed to it, in c's transaction. */
+sg_err pg_emit(pg_conn *c, const char *event, json_t *data, int64_t at, sg_error *e);
+/* message.status for m as it is now (read back in the same transaction). */
+sg_err pg_emit_message_status(pg_conn *c, const sg_message *m, int64_t at, sg_error *e);
+
+#endif
