@@ -261,6 +261,18 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** When a test fails, what the page showed and what the browser said, on stderr: a timeout alone does not tell. */
+async function explainFailure(p, dialogs) {
+  try {
+    const text = await p.page.locator('body').innerText({ timeout: 2000 });
+    process.stderr.write(`--- the page at ${p.page.url()} when the test failed:\n${text.slice(0, 4000)}\n`);
+  } catch {
+    process.stderr.write('--- the page could not be read when the test failed\n');
+  }
+  if (p.problems.length) process.stderr.write(`--- browser console: ${JSON.stringify(p.problems).slice(0, 2000)}\n`);
+  if (dialogs.length) process.stderr.write(`--- dialogs: ${JSON.stringify(dialogs)}\n`);
+}
+
 /**
  * Run fn on a fresh page of browser, then fail on any browser-console error
  * (but the session probe's and those allow(text, url) accepts: the browser logs
@@ -275,7 +287,12 @@ export async function withCheckedPage(browser, fn, allow) {
     await d.dismiss();
   });
   try {
-    await fn(p);
+    try {
+      await fn(p);
+    } catch (err) {
+      await explainFailure(p, dialogs);
+      throw err;
+    }
     assert.deepEqual(p.problems, [], 'no errors in the browser console');
     assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
     assert.deepEqual(dialogs, [], 'no dialog opened');
