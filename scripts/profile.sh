@@ -6,6 +6,8 @@
 # usage: scripts/profile.sh [N]        (N messages, default 3000)
 #   MODE=live    accept and send to the nginx stub's Twilio path (default)
 #   MODE=accept  accept only (messages scheduled a month ahead)
+#   MODE=broadcast  import N contacts into a group (before serve, not counted) and
+#                send one broadcast to them through the stub instead of N API sends
 #   OUT=DIR      where callgrind.out and the annotated summaries go (default /tmp/sg-profile)
 #   ROUTE=1      add a route matching the recipients by country (GB) first, so that
 #                each message's route is chosen and its region looked up (docs/routing.md)
@@ -43,17 +45,22 @@ if [ "${ROUTE:-0}" = 1 ]; then
     "$REAL" route add --name uk --countries GB --providers bench-twilio --db "$DB" \
         --log-level warn > /dev/null || fail "route add failed"
 fi
-if [ "${CONTACTS:-0}" = 1 ]; then
+if [ "${CONTACTS:-0}" = 1 ] || [ "$MODE" = broadcast ]; then
     # The recipients of submit.lua: +4474 and eight digits from 0 (one wrk thread).
     $PY -c 'import sys; print("phone,first_name"); [print("+4474%08d,c%d" % (i, i)) for i in range(int(sys.argv[1]))]' \
         "$N" > "$TMP/contacts.csv"
-    "$REAL" contact import "$TMP/contacts.csv" --db "$DB" --log-level warn > /dev/null ||
+    "$REAL" contact import "$TMP/contacts.csv" --group everyone --db "$DB" --log-level warn > /dev/null ||
         fail "contact import failed"
 fi
 EXTRA=""
 [ "$MODE" = accept ] && EXTRA=",\"send_at\":\"$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)\""
-run_wrk submit.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done" "$EXTRA"
-if [ "$MODE" = live ]; then
+if [ "$MODE" = broadcast ]; then
+    api POST /v1/broadcasts '{"name":"profile","body":"Hello {{first_name}}","group":"everyone"}' \
+        > /dev/null || fail "broadcast create failed"
+else
+    run_wrk submit.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done" "$EXTRA"
+fi
+if [ "$MODE" = live ] || [ "$MODE" = broadcast ]; then
     for _ in $(seq 600); do
         [ "$(stub_lines)" -ge "$N" ] && break
         sleep 0.2

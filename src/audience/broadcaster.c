@@ -194,6 +194,38 @@ static void prepare(sg_broadcaster *b, const sg_broadcast *bc, const sg_recipien
     sg_buf_free(&tracked);
 }
 
+/* Messages due now go to the dispatcher straight after their commit, as API
+ * sends do (sg_dispatcher_reserve): as many as it has room for are stored
+ * already claimed (lease_until set). The number reserved. */
+static size_t reserve_handoff(sg_broadcaster *b, prepared *ps, size_t n, int64_t now)
+{
+    size_t due = 0;
+    for (size_t i = 0; i < n; i++)
+        due += ps[i].res.action == SG_RCPT_QUEUE;
+    size_t reserved = due && b->dispatcher ? sg_dispatcher_reserve(b->dispatcher, due) : 0;
+    int64_t lease_until = now + sg_dispatcher_lease_ms(b->dispatcher);
+    for (size_t i = 0, k = 0; i < n && k < reserved; i++) {
+        if (ps[i].res.action == SG_RCPT_QUEUE) {
+            ps[i].msg.lease_until = lease_until;
+            k++;
+        }
+    }
+    return reserved;
+}
+
+/* After the commit: hand over the messages stored claimed (the store cleared
+ * lease_until on those it did not insert) and give back the room not used. */
+static void handoff(sg_broadcaster *b, prepared *ps, size_t n, size_t reserved)
+{
+    if (!reserved)
+        return;
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ps[i].res.action == SG_RCPT_QUEUE && ps[i].msg.lease_until > 0)
+            moved += sg_dispatcher_handoff(b->dispatcher, &ps[i].msg, 1);
+    sg_dispatcher_unreserve(b->dispatcher, reserved - moved);
+}
+
 /* Queue what this broadcast may send now; the number queued. */
 static size_t pump(sg_broadcaster *b, const sg_broadcast *bc, int64_t now)
 {
@@ -233,10 +265,15 @@ static size_t pump(sg_broadcaster *b, const sg_broadcast *bc, int64_t now)
             prepare(b, bc, &rs[i], now, &ps[i]);
             results[i] = ps[i].res;
         }
+        size_t reserved = reserve_handoff(b, ps, n, now);
         sg_error e = {0};
-        if (sg_store_broadcast_apply(b->store, bc->id, results, n, now, &queued, &e) != SG_OK)
+        if (sg_store_broadcast_apply(b->store, bc->id, results, n, now, &queued, &e) != SG_OK) {
             sg_log(SG_LOG_WARN, "broadcast_queue_failed", "broadcast=%s error=\"%s\"", bc->id,
                    e.message);
+            sg_dispatcher_unreserve(b->dispatcher, reserved);
+        } else {
+            handoff(b, ps, n, reserved);
+        }
     }
     for (size_t i = 0; ps && i < n; i++) {
         sg_message_free(&ps[i].msg);

@@ -641,7 +641,10 @@ typedef struct sg_rcpt_result {
 /* Apply results in one transaction. A recipient is queued only if it is still
  * pending and its number has not opted out meanwhile (then it is skipped
  * opted_out); *queued gets how many messages were inserted. Nothing happens when
- * the broadcast is no longer sending. */
+ * the broadcast is no longer sending. A queued result's message with
+ * lease_until set is stored already claimed (as sg_store_insert does, for the
+ * dispatcher's hand-off); the store sets lease_until to 0 on every such message
+ * it did not insert, so the caller hands over exactly the stored ones. */
 sg_err sg_store_broadcast_apply(sg_store *s, const char *id, const sg_rcpt_result *r, size_t n,
                                 int64_t now, size_t *queued, sg_error *e);
 /* Messages of the broadcast not yet handed to a provider (scheduled, queued, sending). */

@@ -1704,6 +1704,81 @@ static void test_links_and_clicks(void **state)
     sg_timeline_free(t, n);
 }
 
+/* The hand-off contract of sg_store_broadcast_apply: a queued result's message
+ * with lease_until set is stored claimed (sending); one the store does not
+ * insert (its number opted out meanwhile) gets lease_until 0, so the
+ * broadcaster never hands the dispatcher a message that is not stored. */
+static void test_broadcast_apply_claims_only_stored(void **state)
+{
+    fx *f = *state;
+    sg_contact c[2];
+    add_contacts(f, c, 2);
+    sg_error e = {0};
+    char grp[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "pair", grp, &e), SG_OK);
+    const char *members[2] = {c[0].id, c[1].id};
+    size_t changed;
+    assert_int_equal(sg_store_group_members(f->s, grp, members, 2, true, &changed, NULL, &e),
+                     SG_OK);
+    sg_broadcast b = {.send_at = f->t0,
+                      .quiet_start = -1,
+                      .quiet_end = -1,
+                      .status = SG_BCAST_SCHEDULED,
+                      .created_at = f->t0};
+    sg_id_new("brd", f->t0, b.id);
+    snprintf(b.name, sizeof b.name, "handoff");
+    b.body = (char *)"x";
+    snprintf(b.audience_kind, sizeof b.audience_kind, "group");
+    snprintf(b.audience_id, sizeof b.audience_id, "%s", grp);
+    snprintf(b.provider_id, sizeof b.provider_id, "prv_none");
+    assert_int_equal(sg_store_broadcast_create(f->s, &b, &e), SG_OK);
+    bool finished = false;
+    for (int i = 0; i < 10 && !finished; i++)
+        assert_int_equal(sg_store_broadcast_materialize(f->s, b.id, 10, f->t0 + 1, &finished, &e),
+                         SG_OK);
+    assert_true(finished);
+
+    sg_optout o = {.created_at = f->t0 + 2};
+    snprintf(o.phone, sizeof o.phone, PHONE_B);
+    snprintf(o.source, sizeof o.source, "api");
+    bool added;
+    assert_int_equal(sg_store_optout_add(f->s, &o, &added, &e), SG_OK);
+
+    sg_message m[2];
+    sg_rcpt_result res[2];
+    for (int i = 0; i < 2; i++) {
+        msg_init(&m[i], c[i].phone, f->t0 + 3, 0);
+        snprintf(m[i].broadcast_id, sizeof m[i].broadcast_id, "%s", b.id);
+        snprintf(m[i].contact_id, sizeof m[i].contact_id, "%.*s", (int)sizeof m[i].contact_id - 1,
+                 c[i].id);
+        m[i].lease_until = f->t0 + 600000;
+        res[i] = (sg_rcpt_result){.contact_id = c[i].id, .action = SG_RCPT_QUEUE, .msg = &m[i]};
+    }
+    size_t queued = 0;
+    assert_int_equal(sg_store_broadcast_apply(f->s, b.id, res, 2, f->t0 + 3, &queued, &e), SG_OK);
+    assert_int_equal(queued, 1);
+    assert_true(m[0].lease_until > 0);
+    assert_int_equal(m[1].lease_until, 0);
+    sg_message got;
+    assert_int_equal(sg_store_message_get(f->s, m[0].id, &got), SG_OK);
+    assert_int_equal(got.status, SG_STATUS_SENDING); /* stored claimed */
+    sg_message_free(&got);
+    assert_int_equal(sg_store_message_get(f->s, m[1].id, &got), SG_ERR_NOT_FOUND);
+
+    /* paused meanwhile: nothing is stored, nothing may be handed over */
+    sg_bcast_status cur;
+    assert_int_equal(sg_store_broadcast_transition(f->s, b.id, 1u << SG_BCAST_SENDING,
+                                                   SG_BCAST_PAUSED, f->t0 + 4, &cur, &e),
+                     SG_OK);
+    sg_message late;
+    msg_init(&late, c[0].phone, f->t0 + 5, 0);
+    late.lease_until = f->t0 + 600000;
+    sg_rcpt_result r1 = {.contact_id = c[0].id, .action = SG_RCPT_QUEUE, .msg = &late};
+    assert_int_equal(sg_store_broadcast_apply(f->s, b.id, &r1, 1, f->t0 + 5, &queued, &e), SG_OK);
+    assert_int_equal(queued, 0);
+    assert_int_equal(late.lease_until, 0);
+}
+
 static void test_broadcast_fail(void **state)
 {
     fx *f = *state;
@@ -2073,6 +2148,7 @@ static void test_route_fields_failover_and_unknown_outcome(void **state)
  * name goes when its subject lands. */
 static const char *const pg_not_yet[] = {
     "test_broadcast_fail",
+    "test_broadcast_apply_claims_only_stored",
     "test_broadcast_lifecycle_and_stats",
     "test_contacts_upsert_and_each",
     "test_delivery_claims",
@@ -2157,6 +2233,7 @@ int main(void)
         T(test_contacts_upsert_and_each),
         T(test_links_and_clicks),
         T(test_broadcast_fail),
+        T(test_broadcast_apply_claims_only_stored),
         T(test_purge_and_erase),
         T(test_users_sessions_and_audit),
         T(test_dispatch_lock),

@@ -509,11 +509,17 @@ static sg_err apply_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (berr)
         return berr;
     sqlite3_stmt *st;
-    if (b.status != SG_BCAST_SENDING)
-        return SG_OK; /* paused or canceled meanwhile: the recipients stay pending */
+    if (b.status != SG_BCAST_SENDING) {
+        /* paused or canceled meanwhile: the recipients stay pending */
+        for (size_t i = 0; i < a->n; i++)
+            if (a->r[i].action == SG_RCPT_QUEUE)
+                a->r[i].msg->lease_until = 0;
+        return SG_OK;
+    }
     for (size_t i = 0; i < a->n; i++) {
         const sg_rcpt_result *r = &a->r[i];
         sg_err err = SG_OK;
+        bool inserted = false;
         if (r->action == SG_RCPT_SKIP) {
             err = rcpt_skip(c, a->id, r->contact_id, r->reason, r->detail, e);
         } else if (r->action == SG_RCPT_DEFER) {
@@ -544,8 +550,11 @@ static sg_err apply_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                 err = sq_message_insert(c, r->msg, e);
                 if (!err)
                     a->queued++;
+                inserted = !err;
             }
         }
+        if (r->action == SG_RCPT_QUEUE && !inserted)
+            r->msg->lease_until = 0; /* not stored: never handed to the dispatcher */
         if (err)
             return err;
     }
