@@ -6,7 +6,7 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 DEMO_DIR   ?= demo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test unit e2e asan bench format clean fuzz console console-test docs-check compat-deps
+.PHONY: all deps build run test unit e2e asan bench soak format clean fuzz console console-test docs-check compat-deps
 
 all: build
 
@@ -84,9 +84,15 @@ asan: deps $(ASAN_BUILD)/build.ninja
 
 # Benchmarks with Kannel side by side (bench/README.md); never part of `make test`.
 # Knobs from the environment or the command line: N, RUNS, BENCH_SCENARIOS, ...
+# The soak tests run after them.
 bench: build
 	SMSGATE_BIN=$${SMSGATE_BIN:-$(CURDIR)/$(BUILD)/src/smsgate} \
 	BENCH_RESULTS=$${BENCH_RESULTS:-$(CURDIR)/$(BUILD)/bench-results.txt} ./bench/bench.sh
+	$(MAKE) --no-print-directory soak
+
+# The scale cases that take minutes (tests/soak/): never part of `make test`.
+soak: build
+	SMSGATE_BIN=$(CURDIR)/$(BUILD)/src/smsgate $(PGRUN) $(PYTEST) -q -s tests/soak
 
 # libFuzzer targets (fuzz/, docs/internals/fuzzing.md): needs clang.
 fuzz:
