@@ -1,6 +1,8 @@
 #include "callbacks/keyword_rules.h"
 #include "audience/render.h"
 #include "core/keyword_match.h"
+#include "core/reply_limit.h"
+#include "util/metrics.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -171,6 +173,22 @@ static const struct action_kind *action_kind(const char *type)
     return NULL;
 }
 
+/* May this action's reply go (core/reply_limit.h: at most a few rule replies
+ * a number per hour, or anyone who can text the number makes smsgate send to a
+ * number of their choosing at the operator's cost)? A refusal is logged and
+ * counted; the action itself still runs. */
+static bool rule_reply_allowed(build_ctx *b)
+{
+    sg_reply_verdict v = sg_reply_limit_take_rule(b->app->reply_limit, b->in->from,
+                                                  sg_time_now_ms());
+    if (v == SG_REPLY_OK)
+        return true;
+    sg_metrics_consent_reply_limited();
+    sg_log(SG_LOG_INFO, "keyword_reply_limited", "provider=%s rule=%s reason=%s", b->p->name,
+           b->plan->rule.id, sg_reply_verdict_name(v));
+    return false;
+}
+
 /* One stored action (validated by the API when saved) into the plan; an action
  * whose group or value renders empty is left out. */
 static void plan_action(build_ctx *b, json_t *a)
@@ -182,7 +200,7 @@ static void plan_action(build_ctx *b, json_t *a)
     if (k->kind == SG_IA_REPLY) {
         json_t *body = json_object_get(a, "body");
         act.reply = plan_reply(b, body ? body : a);
-        if (!act.reply)
+        if (!act.reply || !rule_reply_allowed(b))
             return;
     } else if (k->kind == SG_IA_GROUP_ADD || k->kind == SG_IA_GROUP_REMOVE) {
         act.group = plan_string(b, json_string_value(json_object_get(a, "group")));
@@ -190,6 +208,8 @@ static void plan_action(build_ctx *b, json_t *a)
             return;
         act.reply = plan_reply(b, json_object_get(a, "reply"));
         act.reply_else = plan_reply(b, json_object_get(a, k->reply_else));
+        if ((act.reply || act.reply_else) && !rule_reply_allowed(b))
+            act.reply = act.reply_else = NULL; /* joined or left all the same */
     } else if (k->kind == SG_IA_SET_ATTRIBUTE) {
         act.name = plan_copy(b, json_string_value(json_object_get(a, "name")));
         act.value = plan_string(b, json_string_value(json_object_get(a, "value")));

@@ -10,6 +10,7 @@ typedef struct slot {
     uint64_t key; /* the number's hash, never 0; 0 = empty */
     int64_t hour_start;
     uint32_t hour_count;
+    uint32_t rule_count; /* keyword rules' replies this hour */
     int64_t last[N_KINDS]; /* last confirmation of each kind; 0 = never */
 } slot;
 
@@ -87,25 +88,31 @@ static slot *slot_for(sg_reply_limit *l, uint64_t key, int64_t now_ms)
     return free_slot;
 }
 
+/* The number's slot with its hour rolled over (NULL when the table is full).
+ * Called with the lock held. */
+static slot *slot_now(sg_reply_limit *l, const char *number, int64_t now_ms)
+{
+    slot *s = slot_for(l, number_key(l->seed, number ? number : ""), now_ms);
+    if (s && now_ms - s->hour_start >= SG_REPLY_HOUR_MS) {
+        s->hour_start = now_ms;
+        s->hour_count = 0;
+        s->rule_count = 0;
+    }
+    return s;
+}
+
 sg_reply_verdict sg_reply_limit_take(sg_reply_limit *l, const char *number, sg_keyword_kind kind,
                                      int64_t now_ms)
 {
     if (!l)
         return SG_REPLY_OK;
     int k = kind > 0 && kind < N_KINDS ? (int)kind : SG_KEYWORD_HELP;
-    uint64_t key = number_key(l->seed, number ? number : "");
     sg_reply_verdict v = SG_REPLY_OK;
     pthread_mutex_lock(&l->lock);
-    slot *s = slot_for(l, key, now_ms);
-    if (!s) {
+    slot *s = slot_now(l, number, now_ms);
+    if (!s)
         v = SG_REPLY_TABLE_FULL;
-        goto out;
-    }
-    if (now_ms - s->hour_start >= SG_REPLY_HOUR_MS) {
-        s->hour_start = now_ms;
-        s->hour_count = 0;
-    }
-    if (s->last[k] && now_ms - s->last[k] < SG_REPLY_KIND_WINDOW_MS)
+    else if (s->last[k] && now_ms - s->last[k] < SG_REPLY_KIND_WINDOW_MS)
         v = SG_REPLY_KIND_LIMIT;
     else if (s->hour_count >= SG_REPLY_HOURLY_CAP)
         v = SG_REPLY_HOURLY_LIMIT;
@@ -113,7 +120,23 @@ sg_reply_verdict sg_reply_limit_take(sg_reply_limit *l, const char *number, sg_k
         s->last[k] = now_ms ? now_ms : 1;
         s->hour_count++;
     }
-out:
+    pthread_mutex_unlock(&l->lock);
+    return v;
+}
+
+sg_reply_verdict sg_reply_limit_take_rule(sg_reply_limit *l, const char *number, int64_t now_ms)
+{
+    if (!l)
+        return SG_REPLY_OK;
+    sg_reply_verdict v = SG_REPLY_OK;
+    pthread_mutex_lock(&l->lock);
+    slot *s = slot_now(l, number, now_ms);
+    if (!s)
+        v = SG_REPLY_TABLE_FULL;
+    else if (s->rule_count >= SG_REPLY_RULE_HOURLY_CAP)
+        v = SG_REPLY_HOURLY_LIMIT;
+    else
+        s->rule_count++;
     pthread_mutex_unlock(&l->lock);
     return v;
 }

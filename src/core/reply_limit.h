@@ -25,6 +25,7 @@
 #define SG_REPLY_KIND_WINDOW_MS (10 * 60 * 1000)
 #define SG_REPLY_HOUR_MS        (60 * 60 * 1000)
 #define SG_REPLY_HOURLY_CAP     3
+#define SG_REPLY_RULE_HOURLY_CAP 6 /* keyword rules' replies, counted apart */
 #define SG_REPLY_SLOTS          16384
 #define SG_REPLY_PROBE          16
 
@@ -46,6 +47,13 @@ void sg_reply_limit_destroy(sg_reply_limit *l);
  * SG_REPLY_OK it is counted as sent. A NULL l allows everything. */
 sg_reply_verdict sg_reply_limit_take(sg_reply_limit *l, const char *number, sg_keyword_kind kind,
                                      int64_t now_ms);
+
+/* May a keyword rule's reply (docs/keywords.md) go to number at now_ms? The
+ * same pumping risk as confirmations, so the same table, with its own count:
+ * at most SG_REPLY_RULE_HOURLY_CAP a number per hour (no window per kind: JOIN
+ * news then JOIN sport a minute later both answer). On SG_REPLY_OK it is
+ * counted as sent. A NULL l allows everything. */
+sg_reply_verdict sg_reply_limit_take_rule(sg_reply_limit *l, const char *number, int64_t now_ms);
 
 /* "ok", "kind_limit", "hourly_limit", "table_full". */
 const char *sg_reply_verdict_name(sg_reply_verdict v);

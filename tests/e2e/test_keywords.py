@@ -74,6 +74,25 @@ def test_join_again_leave_keeps_other_groups(gw):
     assert matched == ["LEAVE", "LEAVE", "JOIN", "JOIN", "JOIN"], tl
 
 
+def test_rule_replies_are_limited_per_number_the_actions_still_run(gw):
+    """Anyone who can text the number could make smsgate answer again and again
+    at the operator's cost: at most 6 rule replies a number per hour
+    (core/reply_limit.h); the joins themselves all happen."""
+    create(gw, JOIN)
+    lists = [f"list{i}" for i in range(8)]
+    for name in lists:
+        inbound(gw, f"JOIN {name}")
+    wait_for(lambda: groups_of(gw) == sorted(lists), timeout=15, what="the eight joins")
+    # the replies are stored with their join, in one transaction: all there now
+    out = gw.srv.get("/v1/messages", params={"to": MOBILE, "limit": 100}).json()["data"]
+    joined = [m for m in out if m["body"].startswith("You joined ")]
+    assert len(joined) == 6, [m["body"] for m in joined]
+    wait_for(lambda: len([m for m in gw.sim.messages(to=MOBILE)
+                          if m["body"].startswith("You joined ")]) == 6,
+             what="six replies at the provider")
+    assert "smsgate_consent_replies_limited_total 2" in gw.srv.metrics()
+
+
 def test_inbound_delivered_twice_runs_its_actions_once(gw):
     create(gw, JOIN)
     sid = inbound(gw, "JOIN news")

@@ -46,6 +46,25 @@ static void test_hourly_cap(void **state)
     sg_reply_limit_destroy(l);
 }
 
+/* Keyword rules' replies: their own hourly count, no window per kind, and
+ * neither count uses up the other. */
+static void test_rule_replies_counted_apart(void **state)
+{
+    sg_reply_limit *l = sg_reply_limit_new(9);
+    for (int i = 0; i < SG_REPLY_RULE_HOURLY_CAP; i++)
+        assert_int_equal(sg_reply_limit_take_rule(l, A, 1000 + i), SG_REPLY_OK);
+    assert_int_equal(sg_reply_limit_take_rule(l, A, 1000 + SG_REPLY_RULE_HOURLY_CAP),
+                     SG_REPLY_HOURLY_LIMIT);
+    assert_int_equal(sg_reply_limit_take_rule(l, A, 59 * MIN), SG_REPLY_HOURLY_LIMIT);
+    /* the confirmations are not used up by rule replies */
+    assert_int_equal(sg_reply_limit_take(l, A, SG_KEYWORD_HELP, 2 * MIN), SG_REPLY_OK);
+    /* another number is not affected; the next hour answers again */
+    assert_int_equal(sg_reply_limit_take_rule(l, B, 3 * MIN), SG_REPLY_OK);
+    assert_int_equal(sg_reply_limit_take_rule(l, A, 1000 + 60 * MIN), SG_REPLY_OK);
+    assert_int_equal(sg_reply_limit_take_rule(NULL, A, 0), SG_REPLY_OK);
+    sg_reply_limit_destroy(l);
+}
+
 /* Twice as many distinct numbers as the table holds, all within the hour: some
  * are refused (table_full), none that got a reply is forgotten (asking again is
  * kind_limit, never ok), and an hour later the room is there again. */
@@ -88,6 +107,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_per_kind_per_window),
         cmocka_unit_test(test_hourly_cap),
+        cmocka_unit_test(test_rule_replies_counted_apart),
         cmocka_unit_test(test_table_full_fails_closed),
         cmocka_unit_test(test_null_allows),
     };
