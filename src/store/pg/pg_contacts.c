@@ -10,12 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONTACT_SELECT                                                                             \
-    "SELECT c.id, c.phone, c.first_name, c.last_name, c.attributes, c.created_at, "                \
-    "c.updated_at, EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone), "                     \
-    "coalesce(c.mobile, true), c.last_activity_at FROM contacts c "
+#define CONTACT_SELECT "SELECT " PG_CONTACT_COLS " FROM contacts c "
 
-static void contact_row(const PGresult *r, int i, sg_contact *c)
+void pg_contact_row(const PGresult *r, int i, sg_contact *c)
 {
     memset(c, 0, sizeof *c);
     pg_col_copy(r, i, 0, c->id, sizeof c->id);
@@ -121,7 +118,7 @@ static sg_err pg_contact_get(sg_store *s, const char *id_or_phone, sg_contact *o
         return err;
     err = PQntuples(r) == 1 ? SG_OK : SG_ERR_NOT_FOUND;
     if (!err)
-        contact_row(r, 0, out);
+        pg_contact_row(r, 0, out);
     PQclear(r);
     return err;
 }
@@ -148,7 +145,7 @@ static sg_err pg_contact_list(sg_store *s, const char *cursor, size_t limit, sg_
         return SG_ERR_NOMEM;
     }
     for (size_t i = 0; i < count; i++)
-        contact_row(r, (int)i, &(*out)[i]);
+        pg_contact_row(r, (int)i, &(*out)[i]);
     *n = count;
     *has_more = rows > limit;
     PQclear(r);

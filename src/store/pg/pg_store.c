@@ -41,6 +41,29 @@ const char *pg_i64(char buf[24], int64_t v)
     return buf;
 }
 
+sg_err pg_read_rows(pg_store *s, const char *sql, int n, const char *const *params, size_t elem,
+                    void (*row)(const PGresult *r, int i, void *out), void **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    PGresult *r;
+    sg_err err = pg_read(s, sql, n, params, &r, NULL);
+    if (err)
+        return err;
+    size_t rows = (size_t)PQntuples(r);
+    char *items = rows > 0 ? calloc(rows, elem) : NULL;
+    if (rows > 0 && !items) {
+        PQclear(r);
+        return SG_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < rows; i++)
+        row(r, (int)i, items + i * elem);
+    PQclear(r);
+    *out = items;
+    *count = rows;
+    return SG_OK;
+}
+
 /* ---- health ---------------------------------------------------------------------- */
 
 /* The writer's group started (err unused) or ended with err (SG_OK: committed). */

@@ -8,6 +8,7 @@
 
 #include "store/backend.h"
 #include "store/pg/pg_internal.h"
+#include "util/buf.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -73,6 +74,11 @@ sg_err pg_read_tx(pg_store *s, sg_err (*fn)(pg_conn *c, void *arg, sg_error *e),
 /* One read-only statement on a pooled connection; *res owned by the caller. */
 sg_err pg_read(pg_store *s, const char *sql, int n, const char *const *params, PGresult **res,
                sg_error *e);
+/* One read-only statement whose rows row() copies into a calloc'd array of
+ * elem-byte items: *out (NULL when there are none; the caller frees it and
+ * what row() allocated), *count rows. */
+sg_err pg_read_rows(pg_store *s, const char *sql, int n, const char *const *params, size_t elem,
+                    void (*row)(const PGresult *r, int i, void *out), void **out, size_t *count);
 /* Queue j for the writer (returns at once). SG_ERR_SHUTDOWN when closing:
  * then complete() is not called and the caller still owns j. */
 sg_err pg_submit(pg_store *s, pg_job *j);
@@ -123,11 +129,42 @@ sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_sta
                                       int http_status, const char *error, int64_t next_attempt_at,
                                       sg_error *e);
 
+/* A contact's columns, read from contacts c (pg_contacts.c), and row i of a
+ * SELECT of them into *c. */
+#define PG_CONTACT_COLS                                                                            \
+    "c.id, c.phone, c.first_name, c.last_name, c.attributes, c.created_at, c.updated_at, "         \
+    "EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone), coalesce(c.mobile, true), "         \
+    "c.last_activity_at"
+void pg_contact_row(const PGresult *r, int i, sg_contact *c);
 /* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
 void pg_message_row(const PGresult *r, int i, sg_message *m);
 /* Opt o->phone out inside c's transaction: its consent event and opted_out
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
+
+/* ---- audiences (pg_segment_sql.c) ---------------------------------------------------- */
+
+#define PG_PARAMS_MAX 512
+
+/* The parameters of a statement built around pg_audience_sql's text: v[i] is
+ * $(i+1), borrowed from the tree or kept in own. Large: allocate it. */
+typedef struct pg_params {
+    const char *v[PG_PARAMS_MAX];
+    char own[PG_PARAMS_MAX][32];
+    int n;
+} pg_params;
+
+struct sg_seg_node;
+/* The FROM ... WHERE text of an audience (kind "group", "segment" or
+ * "filter", as sg_store_audience_count) over "contacts c", appended to from
+ * with its parameters in p (p->n first). A segment's filter is read on c.
+ * *tree (free with sg_segment_free after the statement ran) owns the text p
+ * borrows. SG_ERR_NOT_FOUND for no such segment, SG_ERR_INVALID (field
+ * "filter") for a filter that does not parse or is too large. */
+sg_err pg_audience_sql(pg_conn *c, const char *kind, const char *id, int64_t now, sg_buf *from,
+                       pg_params *p, struct sg_seg_node **tree, sg_error *e);
+sg_err pg_audience_count(sg_store *s, const char *kind, const char *id, int64_t now,
+                         sg_audience_count *out, sg_error *e);
 
 /* ---- events for app webhooks (pg_webhooks.c) ------------------------------------ */
 
