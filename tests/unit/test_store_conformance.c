@@ -2166,6 +2166,322 @@ static void test_route_fields_failover_and_unknown_outcome(void **state)
  * store functions answer SG_ERR_UNSUPPORTED; docs/postgresql.md lists them):
  * skipped on PostgreSQL, by name, and printed when the suite runs there. A
  * name goes when its subject lands. */
+/* ---- segment filters of every operator, search, import jobs, keyword rules ---------- */
+
+#define PHONE_FIXED "+441134960000" /* a Leeds fixed line (Ofcom's drama range) */
+
+/* Four contacts for the filter tests: A (Ann Smith, Leeds, 30, vip, café),
+ * B (Bob, leeds, "17", opted out), C (Cat, York, "n/a", email ""), D (Dee, a
+ * fixed line, created in 1970, no attributes); A and C in the group "vip". */
+static void filter_contacts(fx *f)
+{
+    static const char *const phones[] = {PHONE_A, PHONE_B, PHONE_C, PHONE_FIXED};
+    static const char *const names[] = {"Ann", "Bob", "Cat", "Dee"};
+    static const char *const attrs[] = {
+        "{\"city\":\"Leeds\",\"age\":30,\"vip\":true,\"note\":\"caf\xc3\xa9\","
+        "\"email\":\"ann@example.org\"}",
+        "{\"city\":\"leeds\",\"age\":\"17\"}", "{\"city\":\"York\",\"age\":\"n/a\",\"email\":\"\"}",
+        "{}"};
+    sg_error e = {0};
+    sg_contact c;
+    for (int i = 0; i < 4; i++) {
+        contact_init(&c, phones[i], names[i], i == 3 ? 1000 : f->t0 + i);
+        c.attributes = (char *)attrs[i];
+        if (i == 0)
+            snprintf(c.last_name, sizeof c.last_name, "Smith");
+        assert_int_equal(sg_store_contact_insert(f->s, &c, &e), SG_OK);
+    }
+    char grp[SG_ID_MAX];
+    assert_int_equal(sg_store_group_ensure(f->s, "vip", grp, &e), SG_OK);
+    const char *members[2] = {PHONE_A, PHONE_C};
+    size_t changed;
+    assert_int_equal(sg_store_group_members(f->s, grp, members, 2, true, &changed, NULL, &e),
+                     SG_OK);
+    sg_optout o = {.created_at = f->t0};
+    snprintf(o.phone, sizeof o.phone, PHONE_B);
+    snprintf(o.source, sizeof o.source, "api");
+    bool added;
+    assert_int_equal(sg_store_optout_add(f->s, &o, &added, &e), SG_OK);
+}
+
+static void test_segment_filter_operators(void **state)
+{
+    fx *f = *state;
+    filter_contacts(f);
+    static const struct {
+        const char *filter;
+        int64_t matched;
+    } cases[] = {
+        {"", 4},
+        {"attributes.city = \"LEEDS\"", 2}, /* ASCII case ignored */
+        {"attributes.city != \"Leeds\"", 1}, /* York; no city is not "not Leeds" */
+        {"not attributes.city = \"Leeds\"", 2},
+        {"attributes.city < \"m\"", 2},
+        {"attributes.city >= \"york\"", 1},
+        {"attributes.city <= \"leeds\"", 2},
+        {"attributes.city > \"leeds\"", 1},
+        {"attributes.age >= 18", 1}, /* 30; "17" is 17, "n/a" no number */
+        {"attributes.age < 18", 1},  /* "17": text spelling a number */
+        {"attributes.age = 30", 1},
+        {"attributes.age != 30", 1}, /* "17" only: "n/a" and none never match */
+        {"attributes.age > 16.5", 2},
+        {"attributes.age <= 17", 1},
+        {"attributes.age > 200", 0},
+        {"attributes.vip = 1", 1}, /* true reads as 1 */
+        {"first_name contains \"N\"", 1},
+        {"first_name contains \"\"", 4},
+        {"last_name starts_with \"sm\"", 1},
+        {"phone starts_with \"+4477\"", 3},
+        {"phone contains \"4960\"", 1},
+        {"attributes.email exists", 1}, /* "" is not there */
+        {"not attributes.email exists", 3},
+        {"first_name exists", 4},
+        {"attributes.note = \"CAF\xc3\xa9\"", 1},
+        {"attributes.note = \"CAF\xc3\x89\"", 0}, /* only A-Z fold */
+        {"in group \"vip\"", 2},
+        {"in group \"VIP\"", 0}, /* group names match exactly */
+        {"mobile", 3},
+        {"not mobile", 1},
+        {"opted_out", 1},
+        {"created within 1d", 3},
+        {"created before 2020-01-01", 1},
+        {"created after 2020-01-01", 3},
+        {"created before 1d", 1},
+        {"last_activity within 30d", 0},
+        {"not last_activity within 30d", 4},
+        {"(attributes.city = \"leeds\" or attributes.city = \"york\") and not opted_out", 2},
+        {"mobile and not (opted_out or in group \"vip\")", 0},
+        {"first_name = \"x' OR '1'='1\"", 0}, /* a value is a value */
+        {"attributes.city = \"Leeds\" or first_name = \"Dee\" or phone = \"+447700900003\"", 4},
+    };
+    sg_error e = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sg_audience_count ac;
+        sg_err err = sg_store_audience_count(f->s, "filter", cases[i].filter, f->t0 + 10000, &ac,
+                                             &e);
+        if (err != SG_OK || ac.matched != cases[i].matched)
+            fail_msg("%s: err %d (%s), matched %lld, want %lld", cases[i].filter, (int)err,
+                     err ? e.message : "", (long long)ac.matched, (long long)cases[i].matched);
+    }
+    sg_audience_count ac;
+    assert_int_equal(sg_store_audience_count(f->s, "filter", "", f->t0, &ac, &e), SG_OK);
+    assert_int_equal(ac.opted_out, 1);
+    assert_int_equal(ac.not_mobile, 1);
+    assert_int_equal(ac.eligible, 2);
+    assert_int_equal(sg_store_audience_count(f->s, "segment", "seg_nosuchsegment0000000000",
+                                             f->t0, &ac, &e),
+                     SG_ERR_NOT_FOUND);
+}
+
+static sg_search search_of(sg_search_kind kind, const char *text)
+{
+    sg_search q = {.kind = kind};
+    snprintf(q.text, sizeof q.text, "%s", text);
+    return q;
+}
+
+/* Contacts by number prefix (paged in number order), digits anywhere, a phrase
+ * of names or email (newest first); opt-outs by number. */
+static void test_contact_and_optout_search(void **state)
+{
+    fx *f = *state;
+    filter_contacts(f);
+    sg_contact *page;
+    size_t n;
+    bool more;
+    sg_search q = search_of(SG_SEARCH_PHONE_PREFIX, "+4477009000");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 2, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(page[0].phone, PHONE_A);
+    assert_string_equal(page[1].phone, PHONE_B);
+    char cursor[SG_PHONE_MAX];
+    snprintf(cursor, sizeof cursor, "%s", page[1].phone);
+    sg_contacts_free(page, n);
+    assert_int_equal(sg_store_contact_search(f->s, &q, cursor, 2, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(page[0].phone, PHONE_C);
+    sg_contacts_free(page, n);
+
+    q = search_of(SG_SEARCH_PHONE_DIGITS, "1134");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].phone, PHONE_FIXED);
+    sg_contacts_free(page, n);
+
+    q = search_of(SG_SEARCH_PHRASE, "ann sm");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].phone, PHONE_A);
+    sg_contacts_free(page, n);
+    q = search_of(SG_SEARCH_PHRASE, "example.org");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1); /* the email attribute */
+    sg_contacts_free(page, n);
+    q = search_of(SG_SEARCH_PHRASE, "e");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 2); /* Ann (her email), then Dee (created in 1970: an older id) */
+    assert_string_equal(page[0].first_name, "Ann");
+    assert_string_equal(page[1].first_name, "Dee");
+    sg_contacts_free(page, n);
+
+    /* a renamed contact is found by its new name */
+    sg_contact c;
+    assert_int_equal(sg_store_contact_get(f->s, PHONE_B, &c), SG_OK);
+    snprintf(c.first_name, sizeof c.first_name, "Robert");
+    sg_error e = {0};
+    assert_int_equal(sg_store_contact_update(f->s, &c, &e), SG_OK);
+    sg_contact_free(&c);
+    q = search_of(SG_SEARCH_PHRASE, "robert");
+    assert_int_equal(sg_store_contact_search(f->s, &q, NULL, 10, &page, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    sg_contacts_free(page, n);
+
+    sg_optout o = {.created_at = f->t0};
+    snprintf(o.phone, sizeof o.phone, PHONE_C);
+    snprintf(o.source, sizeof o.source, "api");
+    bool added;
+    assert_int_equal(sg_store_optout_add(f->s, &o, &added, &e), SG_OK);
+    sg_optout *outs;
+    q = search_of(SG_SEARCH_PHONE_PREFIX, "+44");
+    assert_int_equal(sg_store_optout_search(f->s, &q, NULL, 1, &outs, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_true(more);
+    assert_string_equal(outs[0].phone, PHONE_B);
+    free(outs);
+    assert_int_equal(sg_store_optout_search(f->s, &q, PHONE_B, 1, &outs, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(outs[0].phone, PHONE_C);
+    free(outs);
+    q = search_of(SG_SEARCH_PHRASE, "bob");
+    assert_int_equal(sg_store_optout_search(f->s, &q, NULL, 10, &outs, &n, &more), SG_OK);
+    assert_int_equal(n, 0);
+    free(outs);
+}
+
+static void import_job_init(sg_import_job *j, int64_t at)
+{
+    memset(j, 0, sizeof *j);
+    sg_id_new("imp", at, j->id);
+    j->created_at = j->updated_at = at;
+}
+
+/* Waiting, started once, progress written and read back; old jobs swept. */
+static void test_import_jobs(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    sg_import_job old, j, got;
+    import_job_init(&old, f->t0 - SG_IMPORT_JOB_KEEP_MS - 1);
+    assert_int_equal(sg_store_import_job_create(f->s, &old, &e), SG_OK);
+    import_job_init(&j, f->t0);
+    assert_int_equal(sg_store_import_job_create(f->s, &j, &e), SG_OK);
+    assert_int_equal(sg_store_import_job_get(f->s, old.id, &got), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_import_job_get(f->s, j.id, &got), SG_OK);
+    assert_string_equal(got.status, "waiting");
+    sg_import_job_free(&got);
+
+    assert_int_equal(sg_store_import_job_start(f->s, j.id, 4096, f->t0 + 1, &e), SG_OK);
+    assert_int_equal(sg_store_import_job_start(f->s, j.id, 4096, f->t0 + 2, &e), SG_ERR_CONFLICT);
+    assert_int_equal(sg_store_import_job_start(f->s, "imp_nosuchjob000000000000000", 1, f->t0, &e),
+                     SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_import_job_get(f->s, j.id, &got), SG_OK);
+    assert_string_equal(got.status, "importing");
+    assert_int_equal(got.size, 4096);
+    sg_import_job_free(&got);
+
+    snprintf(j.status, sizeof j.status, "done");
+    j.bytes = 4096;
+    j.rows = 11;
+    j.imported = 7;
+    j.updated = 2;
+    j.rejected = 1;
+    j.rejections = (char *)"[{\"line\":3,\"code\":\"invalid_phone\",\"detail\":\"x\"}]";
+    j.updated_at = f->t0 + 9;
+    assert_int_equal(sg_store_import_job_update(f->s, &j, &e), SG_OK);
+    assert_int_equal(sg_store_import_job_get(f->s, j.id, &got), SG_OK);
+    assert_string_equal(got.status, "done");
+    assert_int_equal(got.size, 4096);
+    assert_int_equal(got.bytes, 4096);
+    assert_int_equal(got.rows, 11);
+    assert_int_equal(got.imported, 7);
+    assert_int_equal(got.updated, 2);
+    assert_int_equal(got.rejected, 1);
+    assert_string_equal(got.rejections, j.rejections);
+    assert_string_equal(got.error, "");
+    assert_int_equal(got.created_at, f->t0);
+    assert_int_equal(got.updated_at, f->t0 + 9);
+    sg_import_job_free(&got);
+}
+
+static void rule_init(sg_keyword_rule *r, const char *keyword, long priority, int64_t at)
+{
+    memset(r, 0, sizeof *r);
+    sg_id_new("kwr", at, r->id);
+    snprintf(r->keyword, sizeof r->keyword, "%s", keyword);
+    snprintf(r->match, sizeof r->match, "exact");
+    r->priority = priority;
+    r->actions = (char *)"[{\"type\":\"reply\",\"body\":\"hi\"}]";
+    r->created_at = r->updated_at = at;
+}
+
+/* Unique by keyword, match and number; listed highest priority first, then
+ * oldest first. */
+static void test_keyword_rules(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    sg_keyword_rule a, b, c;
+    rule_init(&a, "join", 0, f->t0);
+    rule_init(&b, "info", 5, f->t0 + 1);
+    rule_init(&c, "join", 0, f->t0 + 2);
+    assert_int_equal(sg_store_keyword_rule_create(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_keyword_rule_create(f->s, &b, &e), SG_OK);
+    assert_int_equal(sg_store_keyword_rule_create(f->s, &c, &e), SG_ERR_CONFLICT);
+    assert_string_equal(e.field, "keyword");
+    snprintf(c.to, sizeof c.to, "%s", PHONE_C); /* another number: another rule */
+    assert_int_equal(sg_store_keyword_rule_create(f->s, &c, &e), SG_OK);
+
+    sg_keyword_rule *list;
+    size_t n;
+    assert_int_equal(sg_store_keyword_rule_list(f->s, &list, &n), SG_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].id, b.id);
+    assert_string_equal(list[1].id, a.id);
+    assert_string_equal(list[2].id, c.id);
+    assert_string_equal(list[2].to, PHONE_C);
+    sg_keyword_rules_free(list, n);
+
+    a.priority = 9;
+    snprintf(a.match, sizeof a.match, "first_word");
+    a.actions = (char *)"[]";
+    a.updated_at = f->t0 + 5;
+    assert_int_equal(sg_store_keyword_rule_update(f->s, &a, &e), SG_OK);
+    sg_keyword_rule got;
+    assert_int_equal(sg_store_keyword_rule_get(f->s, a.id, &got), SG_OK);
+    assert_int_equal(got.priority, 9);
+    assert_string_equal(got.match, "first_word");
+    assert_string_equal(got.actions, "[]");
+    assert_int_equal(got.created_at, f->t0);
+    assert_int_equal(got.updated_at, f->t0 + 5);
+    sg_keyword_rule_free(&got);
+    snprintf(b.keyword, sizeof b.keyword, "join"); /* as c, but c has a number */
+    snprintf(b.match, sizeof b.match, "first_word");
+    assert_int_equal(sg_store_keyword_rule_update(f->s, &b, &e), SG_ERR_CONFLICT);
+    sg_keyword_rule ghost;
+    rule_init(&ghost, "ghost", 0, f->t0);
+    assert_int_equal(sg_store_keyword_rule_update(f->s, &ghost, &e), SG_ERR_NOT_FOUND);
+
+    assert_int_equal(sg_store_keyword_rule_delete(f->s, a.id, &e), SG_OK);
+    assert_int_equal(sg_store_keyword_rule_delete(f->s, a.id, &e), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_keyword_rule_get(f->s, a.id, &got), SG_ERR_NOT_FOUND);
+    assert_int_equal(sg_store_keyword_rule_list(f->s, &list, &n), SG_OK);
+    assert_int_equal(n, 2);
+    sg_keyword_rules_free(list, n);
+}
+
 static const char *const pg_not_yet[] = {
     "test_broadcast_fail",
     "test_broadcast_apply_claims_only_stored",
@@ -2275,6 +2591,10 @@ int main(void)
         T(test_group_rename),
         T(test_prices_costs_and_provider_events),
         T(test_route_fields_failover_and_unknown_outcome),
+        T(test_segment_filter_operators),
+        T(test_contact_and_optout_search),
+        T(test_import_jobs),
+        T(test_keyword_rules),
     };
 #undef T
     size_t n = sizeof tests / sizeof tests[0];
