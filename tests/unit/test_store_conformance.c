@@ -2228,6 +2228,12 @@ static void test_segment_filter_operators(void **state)
         {"attributes.age <= 17", 1},
         {"attributes.age > 200", 0},
         {"attributes.vip = 1", 1}, /* true reads as 1 */
+        {"attributes.age = \"30\"", 0}, /* a number is never equal to a string */
+        {"attributes.age != \"30\"", 3},
+        {"attributes.age < \"5\"", 2},  /* a number sorts before text; "17" < "5" */
+        {"attributes.age >= \"0\"", 2}, /* "17", "n/a" */
+        {"attributes.age contains \"3\"", 1}, /* contains reads 30 as text */
+        {"attributes.vip starts_with \"1\"", 1},
         {"first_name contains \"N\"", 1},
         {"first_name contains \"\"", 4},
         {"last_name starts_with \"sm\"", 1},

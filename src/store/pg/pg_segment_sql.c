@@ -9,7 +9,9 @@
  * ignoring ASCII case only (lower() under COLLATE "C" folds A-Z alone, and "C"
  * orders by bytes), a number compares only with a value that spells one. An
  * attribute is read from the contact's attributes as JSON: its text, or 1 / 0
- * for true / false (as SQLite's json_extract gives them). */
+ * for true / false, and a JSON number compares with a string as on SQLite
+ * (where json_extract gives a number: never equal to a string, sorted before
+ * every one). */
 #include "core/segment_filter.h"
 #include "store/pg/pg_store.h"
 
@@ -110,8 +112,8 @@ static sg_err compile_number(const sg_seg_node *n, int key, sg_buf *sql, pg_para
     return err ? err : sg_buf_printf(sql, ")::numeric END %s $%d::numeric)", op_sql[n->op], p->n);
 }
 
-/* Text ignoring ASCII case: both sides lower-cased under "C". */
-static sg_err compile_text(const sg_seg_node *n, int key, sg_buf *sql, pg_params *p)
+/* The comparison of the field's text with the string. */
+static sg_err compile_text_only(const sg_seg_node *n, int key, sg_buf *sql, pg_params *p)
 {
     const char *head = n->op == SG_SEG_CONTAINS      ? "(strpos(lower(("
                        : n->op == SG_SEG_STARTS_WITH ? "starts_with(lower(("
@@ -129,6 +131,30 @@ static sg_err compile_text(const sg_seg_node *n, int key, sg_buf *sql, pg_params
         return sg_buf_printf(sql, ") COLLATE \"C\"), lower($%d::text COLLATE \"C\"))", p->n);
     return sg_buf_printf(sql, ") COLLATE \"C\") %s lower($%d::text COLLATE \"C\"))", op_sql[n->op],
                          p->n);
+}
+
+/* What SQLite answers when an attribute holding a JSON number (or true or
+ * false, read as 1 or 0) is compared with a string: a number is never equal to
+ * a string and sorts before every one. contains and starts_with read the
+ * number as text on both. */
+static const char *const number_vs_text[] = {
+    [SG_SEG_EQ] = "false", [SG_SEG_NE] = "true",  [SG_SEG_LT] = "true",
+    [SG_SEG_LE] = "true",  [SG_SEG_GT] = "false", [SG_SEG_GE] = "false",
+};
+
+/* Text ignoring ASCII case: both sides lower-cased under "C". */
+static sg_err compile_text(const sg_seg_node *n, int key, sg_buf *sql, pg_params *p)
+{
+    if (n->field == SG_SEG_FIELD_ATTRIBUTE && n->op <= SG_SEG_GE) {
+        sg_err err = sg_buf_printf(sql,
+                                   "(CASE WHEN jsonb_typeof(c.attributes::jsonb -> $%d::text) IN "
+                                   "('number', 'boolean') THEN %s ELSE ",
+                                   key, number_vs_text[n->op]);
+        if (!err)
+            err = compile_text_only(n, key, sql, p);
+        return err ? err : sg_buf_append_str(sql, " END)");
+    }
+    return compile_text_only(n, key, sql, p);
 }
 
 static sg_err compile_cmp(const sg_seg_node *n, sg_buf *sql, pg_params *p)
