@@ -123,6 +123,11 @@ static sg_err message_insert(pg_conn *c, const sg_message *m, sg_error *e)
     return err;
 }
 
+sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
+{
+    return message_insert(c, m, e);
+}
+
 static sg_err optout_exists(pg_conn *c, const char *phone, bool *yes, sg_error *e)
 {
     const char *p[] = {phone};

@@ -142,6 +142,14 @@ void pg_message_row(const PGresult *r, int i, sg_message *m);
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
 
+/* Insert m (with its links and first events) inside c's transaction
+ * (pg_messages.c). */
+sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e);
+/* Record a matched keyword rule (in->rule_id; nothing when NULL) and run its
+ * actions in order inside the inbound message's transaction on c;
+ * in->contact_id and in->msg are set (pg_keywords.c). */
+sg_err pg_keyword_actions_run(pg_conn *c, sg_inbound *in, sg_error *e);
+
 /* ---- audiences (pg_segment_sql.c) ---------------------------------------------------- */
 
 #define PG_PARAMS_MAX 512
