@@ -95,7 +95,8 @@ bool pg_col_bool(const PGresult *r, int row, int col);
 const char *pg_i64(char buf[24], int64_t v);
 
 /* The subjects' tables: pg_store.c, pg_keys.c (keys and limits),
- * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c; the
+ * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c,
+ * pg_audience.c, pg_search.c, pg_imports.c, pg_keywords.c; the
  * subjects not built yet answer SG_ERR_UNSUPPORTED (pg_unsupported.c). */
 extern const sg_store_core_ops pg_core_ops;
 extern const sg_store_keys_ops pg_keys_ops;
