@@ -5,11 +5,13 @@
  * provider, for ten minutes) and applied, in arrival order, in the transaction
  * that records the send's outcome (pg_dispatch.c calls pg_early_reports_apply).
  *
- * Reports are writes of the writer thread like every other write: a report and
- * the outcome it waits for are thus applied in one order on one node. Two nodes
- * may race (the outcome committed on one while the report is kept on the
- * other): the message row is read FOR UPDATE, so a report waits for an outcome
- * being recorded rather than reading the row before it. */
+ * Reports are writes of the writer thread like every other write: on one node a
+ * report and the outcome it waits for are applied in one order. Two nodes may
+ * race: node B keeps a report because node A's outcome is not committed yet,
+ * while A's transaction looked for early reports before B's was committed;
+ * neither sees the other's write. pg_early_reports_sweep, run with every claim
+ * (about once a second on each node), applies such a report as soon as its
+ * message holds the provider id, so it waits a second, not forever. */
 #include "store/pg/pg_store.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -213,6 +215,23 @@ sg_err pg_early_reports_apply(pg_conn *c, const char *id, const char *sid, sg_er
                     "DELETE FROM early_reports WHERE provider_id = $1 AND "
                     "provider_message_id = $2",
                     2, p, NULL, e);
+}
+
+sg_err pg_early_reports_sweep(pg_conn *c, sg_error *e)
+{
+    PGresult *r;
+    sg_err err = pg_query(c,
+                          "SELECT DISTINCT m.id, m.provider_message_id FROM early_reports er "
+                          "JOIN messages m ON m.provider_id = er.provider_id AND "
+                          "m.provider_message_id = er.provider_message_id AND "
+                          "m.direction = 'outbound' AND m.provider_message_id <> '' LIMIT 16",
+                          0, NULL, &r, e);
+    if (err)
+        return err;
+    for (int i = 0; !err && i < PQntuples(r); i++)
+        err = pg_early_reports_apply(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), e);
+    PQclear(r);
+    return err;
 }
 
 static void report_reset(sg_status_report *r)

@@ -173,11 +173,15 @@ typedef struct claim_job {
 static sg_err claim_run(pg_conn *c, pg_job *j)
 {
     claim_job *cj = (claim_job *)j;
+    /* Reports another node kept while this one committed their outcome. */
+    sg_err err = pg_early_reports_sweep(c, &j->error);
+    if (err)
+        return err;
     char now[24], lim[24];
     const char *p[] = {pg_i64(now, cj->now), pg_i64(lim, (int64_t)cj->limit)};
     PGresult *r;
     /* The condition is messages_due's own, so that index serves it. */
-    sg_err err = pg_query(c,
+    err = pg_query(c,
                           "SELECT " MSG_COLS " FROM messages "
                           "WHERE status IN ('scheduled', 'queued', 'sending') "
                           "AND due_at <= $1::bigint ORDER BY due_at LIMIT $2::bigint "

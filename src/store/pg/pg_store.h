@@ -133,6 +133,10 @@ sg_err pg_activity_on_send(pg_conn *c, const char *id, sg_error *e);
  * message id's outcome (provider id sid), applied in arrival order, then
  * forgotten. */
 sg_err pg_early_reports_apply(pg_conn *c, const char *id, const char *sid, sg_error *e);
+/* Inside c's transaction: apply the early reports whose message holds their
+ * provider id by now (kept by one node while another committed the outcome;
+ * pg_callbacks.c), at most 16 messages' worth. */
+sg_err pg_early_reports_sweep(pg_conn *c, sg_error *e);
 /* Opt o->phone out inside c's transaction: its consent event and opted_out
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
