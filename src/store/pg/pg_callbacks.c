@@ -66,8 +66,8 @@ static sg_err early_report_keep(pg_conn *c, const sg_status_report *r, sg_error 
     int64_t now = sg_time_now_ms();
     char old[24], at[24], received[24];
     const char *px[] = {pg_i64(old, now - EARLY_KEEP_MS)};
-    sg_err err = pg_query(c, "DELETE FROM early_reports WHERE received_at < $1::bigint", 1, px,
-                          NULL, e);
+    sg_err err =
+        pg_query(c, "DELETE FROM early_reports WHERE received_at < $1::bigint", 1, px, NULL, e);
     if (err)
         return err;
     const char *p[] = {r->provider_id,
@@ -125,8 +125,8 @@ static sg_err status_report_on(pg_conn *c, sg_status_report *r, sg_error *e)
     if (!sg_status_may_move(r->previous, r->status))
         return SG_OK; /* repeated, late or out of order: nothing changes */
     char at[24];
-    const char *p[] = {r->message_id, sg_status_name(r->status),
-                       r->error_code ? r->error_code : "", r->error_message, pg_i64(at, r->at)};
+    const char *p[] = {r->message_id, sg_status_name(r->status), r->error_code ? r->error_code : "",
+                       r->error_message, pg_i64(at, r->at)};
     err = pg_query(c,
                    "UPDATE messages SET status = $2, "
                    "error_code = CASE WHEN $3 = '' THEN error_code ELSE $3 END, "

@@ -182,11 +182,11 @@ static sg_err claim_run(pg_conn *c, pg_job *j)
     PGresult *r;
     /* The condition is messages_due's own, so that index serves it. */
     err = pg_query(c,
-                          "SELECT " MSG_COLS " FROM messages "
-                          "WHERE status IN ('scheduled', 'queued', 'sending') "
-                          "AND due_at <= $1::bigint ORDER BY due_at LIMIT $2::bigint "
-                          "FOR UPDATE SKIP LOCKED",
-                          2, p, &r, &j->error);
+                   "SELECT " MSG_COLS " FROM messages "
+                   "WHERE status IN ('scheduled', 'queued', 'sending') "
+                   "AND due_at <= $1::bigint ORDER BY due_at LIMIT $2::bigint "
+                   "FOR UPDATE SKIP LOCKED",
+                   2, p, &r, &j->error);
     if (err)
         return err;
     int rows = PQntuples(r);

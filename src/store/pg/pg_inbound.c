@@ -67,8 +67,7 @@ static sg_err contact_activity(pg_conn *c, const char *phone, const char *contac
                                sg_error *e)
 {
     char t[24];
-    const char *p[] = {phone && *phone ? phone : NULL, contact_id ? contact_id : "",
-                       pg_i64(t, at)};
+    const char *p[] = {phone && *phone ? phone : NULL, contact_id ? contact_id : "", pg_i64(t, at)};
     return pg_query(c,
                     "UPDATE contacts SET last_activity_at = greatest(last_activity_at, $3::bigint) "
                     "WHERE ($1::text IS NOT NULL AND phone = $1) OR id = $2",
@@ -111,8 +110,8 @@ static sg_err optout_exists(pg_conn *c, const char *phone, bool *yes, sg_error *
 {
     char found[8];
     const char *p[] = {phone};
-    sg_err err = select_text(c, "SELECT 1 FROM optouts WHERE phone = $1", 1, p, found,
-                             sizeof found, e);
+    sg_err err =
+        select_text(c, "SELECT 1 FROM optouts WHERE phone = $1", 1, p, found, sizeof found, e);
     *yes = !err && found[0];
     return err;
 }
@@ -133,12 +132,12 @@ static sg_err queue_reply(pg_conn *c, sg_inbound *in, sg_message *reply, bool *q
 }
 
 /* The id of the group named (or with id) name, created when missing and create. */
-static sg_err group_find(pg_conn *c, const char *name, int64_t now, bool create,
-                         char id[SG_ID_MAX], sg_error *e)
+static sg_err group_find(pg_conn *c, const char *name, int64_t now, bool create, char id[SG_ID_MAX],
+                         sg_error *e)
 {
     const char *p[] = {name};
-    sg_err err = select_text(c, "SELECT id FROM groups WHERE id = $1 OR name = $1", 1, p, id,
-                             SG_ID_MAX, e);
+    sg_err err =
+        select_text(c, "SELECT id FROM groups WHERE id = $1 OR name = $1", 1, p, id, SG_ID_MAX, e);
     if (err || id[0] || !create)
         return err;
     sg_id_new("grp", now, id);

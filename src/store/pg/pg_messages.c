@@ -52,8 +52,8 @@ void pg_message_row(const PGresult *r, int i, sg_message *m)
     m->outcome_unknown = strcmp(PQgetvalue(r, i, 26), "t") == 0;
 }
 
-sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at,
-                           const char *detail, sg_error *e)
+sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e)
 {
     char t[24];
     const char *p[] = {id, sg_status_name(status), pg_i64(t, at),

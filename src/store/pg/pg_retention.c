@@ -19,8 +19,8 @@ typedef struct purge_arg {
 
 /* One step of one direction: up to want messages after the cursor, the
  * finished ones among them blanked; *seen how many were looked at. */
-static sg_err purge_step(pg_conn *c, purge_arg *a, const char *direction, size_t want,
-                         size_t *seen, sg_error *e)
+static sg_err purge_step(pg_conn *c, purge_arg *a, const char *direction, size_t want, size_t *seen,
+                         sg_error *e)
 {
     char before[24], at[24], lim[24];
     const char *p[] = {direction, pg_i64(before, a->before), pg_i64(at, a->cur->at), a->cur->id,

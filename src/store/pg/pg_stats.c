@@ -86,9 +86,8 @@ static sg_err status_row(query_ctx *q, const PGresult *res, int i)
     sg_stats_row *r = row_for(q->out, &q->cap, key);
     if (!r)
         return SG_ERR_NOMEM;
-    int64_t *to[] = {&r->recipients, &r->queued,   &r->sent,    &r->delivered,
-                     &r->undelivered, &r->failed, &r->canceled, &r->replied,
-                     &r->opted_out,   &r->clicked};
+    int64_t *to[] = {&r->recipients, &r->queued,   &r->sent,    &r->delivered, &r->undelivered,
+                     &r->failed,     &r->canceled, &r->replied, &r->opted_out, &r->clicked};
     for (int k = 0; k < 10; k++)
         *to[k] += pg_col_i64(res, i, k + 1);
     return SG_OK;
@@ -135,11 +134,25 @@ static sg_err error_row(query_ctx *q, const PGresult *res, int i)
     "m.direction = 'outbound' AND m.created_at >= $1::bigint AND m.created_at < $2::bigint "       \
     "AND ($3::text IS NULL OR (m.broadcast_id = $3 AND m.broadcast_id <> '')) "                    \
     "AND ($4::text IS NULL OR m.provider_id = $4)"
-#define COUNT_IF(cond) "count(*) FILTER (WHERE " cond ")"
-/* A later outbound message to the same number before `at`: the figure is the other's. */
-#define NO_LATER_SEND(at)                                                                          \
+/* A later outbound message to the same number before the reply or opt-out:
+ * the figure is that message's, not this one's. */
+#define NO_LATER_SEND                                                                              \
     "NOT EXISTS (SELECT 1 FROM messages n WHERE n.to_number = m.to_number AND n.direction = "      \
-    "'outbound' AND n.created_at > m.created_at AND n.created_at <= " at ")"
+    "'outbound' AND n.created_at > m.created_at AND n.created_at <= "
+/* queued, sent, delivered, undelivered, failed, canceled, replied, opted_out, clicked */
+#define STATUS_COUNTS                                                                              \
+    "count(*) FILTER (WHERE m.status IN ('scheduled', 'queued', 'sending')), "                     \
+    "count(*) FILTER (WHERE m.status IN ('sent', 'delivered', 'undelivered')), "                   \
+    "count(*) FILTER (WHERE m.status = 'delivered'), "                                             \
+    "count(*) FILTER (WHERE m.status = 'undelivered'), "                                           \
+    "count(*) FILTER (WHERE m.status = 'failed'), "                                                \
+    "count(*) FILTER (WHERE m.status = 'canceled'), "                                              \
+    "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "   \
+    "i.from_number = m.to_number AND i.created_at >= m.created_at AND " NO_LATER_SEND              \
+    "i.created_at))), "                                                                            \
+    "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number " \
+    "AND ce.new_state = 'opted_out' AND ce.at >= m.created_at AND " NO_LATER_SEND "ce.at))), "     \
+    "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id))"
 
 static sg_err collect_fn(pg_conn *c, void *arg, sg_error *e)
 {
@@ -150,18 +163,8 @@ static sg_err collect_fn(pg_conn *c, void *arg, sg_error *e)
     char sql[3072];
     const char *mkey = key_expr(q->g, false);
     snprintf(sql, sizeof sql,
-             "SELECT %s, count(*), " COUNT_IF("m.status IN ('scheduled', 'queued', 'sending')")
-             ", " COUNT_IF("m.status IN ('sent', 'delivered', 'undelivered')")
-             ", " COUNT_IF("m.status = 'delivered'") ", " COUNT_IF("m.status = 'undelivered'")
-             ", " COUNT_IF("m.status = 'failed'") ", " COUNT_IF("m.status = 'canceled'")
-             ", " COUNT_IF("EXISTS (SELECT 1 FROM messages i WHERE i.direction = 'inbound' AND "
-                           "i.from_number = m.to_number AND i.created_at >= m.created_at AND "
-                           NO_LATER_SEND("i.created_at") ")")
-             ", " COUNT_IF("EXISTS (SELECT 1 FROM consent_events ce WHERE ce.phone = m.to_number "
-                           "AND ce.new_state = 'opted_out' AND ce.at >= m.created_at AND "
-                           NO_LATER_SEND("ce.at") ")")
-             ", " COUNT_IF("EXISTS (SELECT 1 FROM clicks k WHERE k.message_id = m.id)")
-             " FROM messages m WHERE " SCOPE " GROUP BY 1 ORDER BY 1",
+             "SELECT %s, count(*), " STATUS_COUNTS " FROM messages m WHERE " SCOPE
+             " GROUP BY 1 ORDER BY 1",
              mkey);
     if ((err = run(c, q, sql, 4, status_row, e)))
         return err;

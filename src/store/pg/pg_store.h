@@ -122,8 +122,8 @@ void pg_message_row(const PGresult *r, int i, sg_message *m);
  * (SG_ERR_NOT_FOUND when none); one event of message id. */
 sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e);
 sg_err pg_message_get_on(pg_conn *c, const char *id, sg_message *out, sg_error *e);
-sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at,
-                       const char *detail, sg_error *e);
+sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e);
 /* Inside c's transaction (pg_dispatch.c): message.status for message id as it
  * is now; the contact of an outbound message accepted by its provider had
  * activity at the message's creation. */

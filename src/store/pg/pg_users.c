@@ -19,8 +19,12 @@ static sg_err audit_insert(pg_conn *c, const sg_actor *by, const char *action, c
                            const char *detail, sg_error *e)
 {
     char at[24];
-    const char *p[] = {pg_i64(at, by->at), by->actor && *by->actor ? by->actor : "unknown", action,
-                       subject ? subject : "", detail, by->source ? by->source : ""};
+    const char *p[] = {pg_i64(at, by->at),
+                       by->actor && *by->actor ? by->actor : "unknown",
+                       action,
+                       subject ? subject : "",
+                       detail,
+                       by->source ? by->source : ""};
     return pg_query(c,
                     "INSERT INTO audit_log (at, actor, action, subject, detail, source) "
                     "VALUES ($1::bigint, $2, $3, $4, $5, $6)",
@@ -261,8 +265,12 @@ static sg_err throttle_reset(pg_conn *c, const char *scope, const char *subject,
 static sg_err session_insert(pg_conn *c, const sg_session_new *n, sg_error *e)
 {
     char at[24], exp[24];
-    const char *p[] = {n->id_hash, n->user_id, n->csrf_token, pg_i64(at, n->at),
-                       pg_i64(exp, n->expires_at), n->source ? n->source : ""};
+    const char *p[] = {n->id_hash,
+                       n->user_id,
+                       n->csrf_token,
+                       pg_i64(at, n->at),
+                       pg_i64(exp, n->expires_at),
+                       n->source ? n->source : ""};
     return pg_query(c,
                     "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
                     "last_seen_at, expires_at, source) VALUES ($1, $2, $3, $4::bigint, $4::bigint, "
@@ -294,8 +302,8 @@ static sg_err session_create_fn(pg_conn *c, void *arg, sg_error *e)
         err = throttle_reset(c, "account", account, e);
     if (!err) {
         const char *p[] = {n->user_id, pg_i64(at, n->at)};
-        err = pg_query(c, "UPDATE users SET last_sign_in_at = $2::bigint WHERE id = $1", 2, p,
-                       NULL, e);
+        err = pg_query(c, "UPDATE users SET last_sign_in_at = $2::bigint WHERE id = $1", 2, p, NULL,
+                       e);
     }
     if (!err) {
         sg_actor by = {n->email, n->source, n->at};
@@ -444,8 +452,8 @@ static sg_err throttle_count(pg_conn *c, const char *scope, const char *subject,
     PQclear(r);
     sg_throttle_fail(rule, &t, now);
     char failures[24], start[24], until[24];
-    const char *pw[] = {scope, subject, pg_i64(failures, t.failures),
-                        pg_i64(start, t.window_start), pg_i64(until, t.locked_until)};
+    const char *pw[] = {scope, subject, pg_i64(failures, t.failures), pg_i64(start, t.window_start),
+                        pg_i64(until, t.locked_until)};
     return pg_query(c,
                     "INSERT INTO signin_throttle (scope, subject, failures, window_start, "
                     "locked_until) VALUES ($1, $2, $3::integer, $4::bigint, $5::bigint) "

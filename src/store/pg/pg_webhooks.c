@@ -250,8 +250,8 @@ static unsigned webhook_room(const delivery_claim_arg *a, const char *id)
     unsigned room = a->per_webhook;
     for (size_t i = 0; i < a->n_busy; i++)
         if (strcmp(a->busy[i].webhook_id, id) == 0)
-            room = a->busy[i].in_flight >= a->per_webhook ? 0
-                                                          : a->per_webhook - a->busy[i].in_flight;
+            room =
+                a->busy[i].in_flight >= a->per_webhook ? 0 : a->per_webhook - a->busy[i].in_flight;
     return room > a->limit ? (unsigned)a->limit : room;
 }
 
@@ -361,9 +361,12 @@ static sg_err delivery_result_fn(pg_conn *c, void *arg, sg_error *e)
 {
     const delivery_result_arg *a = arg;
     char id[24], status[24], next[24], now[24];
-    const char *p[] = {pg_i64(id, a->id), sg_delivery_state_name(a->state),
-                       pg_i64(status, a->http_status), a->error ? a->error : "",
-                       pg_i64(next, a->next), pg_i64(now, sg_time_now_ms())};
+    const char *p[] = {pg_i64(id, a->id),
+                       sg_delivery_state_name(a->state),
+                       pg_i64(status, a->http_status),
+                       a->error ? a->error : "",
+                       pg_i64(next, a->next),
+                       pg_i64(now, sg_time_now_ms())};
     return pg_query(c,
                     "UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, "
                     "last_status = $3::integer, last_error = $4, next_attempt_at = $5::bigint, "
