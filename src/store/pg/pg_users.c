@@ -431,7 +431,9 @@ static sg_err pg_signin_wait(sg_store *s, const char *account, const char *addre
 }
 
 /* Read (locked), count one failure into, and write back the counter (scope,
- * subject): failures on two nodes at once are both counted. */
+ * subject). The row is made first (all zero, as no row counts), so that the
+ * lock holds for a new counter too: failures on two nodes at once are both
+ * counted. */
 static sg_err throttle_count(pg_conn *c, const char *scope, const char *subject,
                              const sg_throttle_rule *rule, int64_t now, sg_error *e)
 {
@@ -439,9 +441,14 @@ static sg_err throttle_count(pg_conn *c, const char *scope, const char *subject,
     const char *p[] = {scope, subject};
     PGresult *r;
     sg_err err = pg_query(c,
-                          "SELECT failures, window_start, locked_until FROM signin_throttle "
-                          "WHERE scope = $1 AND subject = $2 FOR UPDATE",
-                          2, p, &r, e);
+                          "INSERT INTO signin_throttle (scope, subject, failures, window_start, "
+                          "locked_until) VALUES ($1, $2, 0, 0, 0) ON CONFLICT DO NOTHING",
+                          2, p, NULL, e);
+    if (!err)
+        err = pg_query(c,
+                       "SELECT failures, window_start, locked_until FROM signin_throttle "
+                       "WHERE scope = $1 AND subject = $2 FOR UPDATE",
+                       2, p, &r, e);
     if (err)
         return err;
     if (PQntuples(r) == 1) {
