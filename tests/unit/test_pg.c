@@ -15,9 +15,11 @@
 #include "store/pg/pg_store.h"
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_url_is_postgres(void **state)
 {
@@ -202,6 +204,104 @@ static void test_ready_without_a_server_answers_at_once(void **state)
     pg_conn_free(&c);
 }
 
+/* A fresh database of the run's cluster, migrated, opened as a store; its name
+ * in name. NULL (test skipped) without SMSGATE_TEST_PG. */
+static sg_store *fresh_store(pg_conn *admin, char name[64])
+{
+    if (!live(admin))
+        return NULL;
+    snprintf(name, 64, "sgpg_%ld", (long)getpid());
+    char drop[128], create[128], url[1024];
+    snprintf(drop, sizeof drop, "DROP DATABASE IF EXISTS %s", name);
+    snprintf(create, sizeof create, "CREATE DATABASE %s", name);
+    sg_error e = {0};
+    if (pg_exec(admin, drop, &e) || pg_exec(admin, create, &e))
+        fail_msg("creating %s: %s", name, e.message);
+    const char *base = getenv("SMSGATE_TEST_PG");
+    const char *slash = strrchr(base, '/');
+    snprintf(url, sizeof url, "%.*s/%s", (int)(slash - base), base, name);
+    sg_store *s = NULL;
+    if (sg_store_open(url, &s, &e) || sg_store_migrate(s, NULL, &e))
+        fail_msg("opening %s: %s", name, e.message);
+    return s;
+}
+
+static void drop_store(sg_store *s, pg_conn *admin, const char *name)
+{
+    sg_store_close(s);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", name);
+    pg_exec(admin, sql, NULL);
+    pg_conn_free(admin);
+}
+
+typedef struct claim_wait {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool done;
+    sg_err err;
+} claim_wait;
+
+static void claimed(void *arg, sg_message *msgs, size_t n, sg_err err)
+{
+    claim_wait *w = arg;
+    sg_messages_free(msgs, n);
+    pthread_mutex_lock(&w->m);
+    w->done = true;
+    w->err = err;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Two nodes raced: node B kept a delivery report for SM-RACE as early (node A's
+ * outcome was not committed), while A's transaction had already looked for
+ * early reports. The next claim (on any node) applies it. */
+static void test_early_report_kept_by_another_node_applied_by_a_claim(void **state)
+{
+    (void)state;
+    pg_conn admin = {0};
+    char name[64];
+    sg_store *s = fresh_store(&admin, name);
+    if (!s) {
+        skip();
+        return;
+    }
+    /* as A left it: sent, with its provider id; and the report as B kept it */
+    pg_store *ps = pg_of(s);
+    sg_error e = {0};
+    pg_conn *c = pg_acquire(ps, &e);
+    assert_non_null(c);
+    assert_int_equal(
+        pg_exec(c,
+                "INSERT INTO messages (id, status, to_number, body, provider_id, "
+                "provider_message_id, segments, encoding, created_at, updated_at) VALUES "
+                "('msg_race', 'sent', '+447700900001', 'hi', 'prv_a', 'SM-RACE', 1, 'GSM-7', "
+                "1000, 1000);"
+                "INSERT INTO early_reports (provider_id, provider_message_id, status, at, "
+                "received_at) VALUES ('prv_a', 'SM-RACE', 'delivered', 1001, 1001)",
+                &e),
+        SG_OK);
+    pg_release(ps, c);
+    claim_wait w = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    assert_int_equal(sg_store_claim_submit(s, 2000, 10, 30000, claimed, &w), SG_OK);
+    pthread_mutex_lock(&w.m);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.m);
+    pthread_mutex_unlock(&w.m);
+    assert_int_equal(w.err, SG_OK);
+    sg_message m;
+    assert_int_equal(sg_store_message_get(s, "msg_race", &m), SG_OK);
+    assert_int_equal(m.status, SG_STATUS_DELIVERED);
+    sg_message_free(&m);
+    PGresult *r = NULL;
+    c = pg_acquire(ps, &e);
+    assert_int_equal(pg_query(c, "SELECT count(*) FROM early_reports", 0, NULL, &r, &e), SG_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0"); /* applied once, then forgotten */
+    PQclear(r);
+    pg_release(ps, c);
+    drop_store(s, &admin, name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_sqlstate_classes),
         cmocka_unit_test(test_reconnect_after_the_server_dropped_us),
         cmocka_unit_test(test_ready_without_a_server_answers_at_once),
+        cmocka_unit_test(test_early_report_kept_by_another_node_applied_by_a_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

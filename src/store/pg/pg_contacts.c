@@ -29,7 +29,7 @@ void pg_contact_row(const PGresult *r, int i, sg_contact *c)
 
 /* Whether phone can receive SMS as far as its number type tells (a number
  * libphonenumber cannot place counts as able). */
-static const char *mobile_of(const char *phone)
+const char *pg_mobile_of(const char *phone)
 {
     char e164[SG_PHONE_MAX];
     sg_phone_type type = SG_PHONE_TYPE_UNKNOWN;
@@ -53,7 +53,7 @@ static sg_err contact_write_fn(pg_conn *c, void *arg, sg_error *e)
                        ct->last_name,
                        ct->attributes ? ct->attributes : "{}",
                        pg_i64(updated, ct->updated_at),
-                       mobile_of(ct->phone),
+                       pg_mobile_of(ct->phone),
                        pg_i64(created, ct->created_at)};
     PGresult *r;
     sg_err err = pg_query(c,

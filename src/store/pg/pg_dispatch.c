@@ -38,7 +38,7 @@ static sg_err event_insert(pg_conn *c, const char *id, sg_status status, int64_t
 }
 
 /* message.status for message id as it is now in this transaction. */
-static sg_err emit_status(pg_conn *c, const char *id, int64_t at, sg_error *e)
+sg_err pg_emit_status_of(pg_conn *c, const char *id, int64_t at, sg_error *e)
 {
     const char *p[] = {id};
     PGresult *r;
@@ -83,7 +83,7 @@ static sg_err fail_opted_out(pg_conn *c, const sg_message *m, int64_t now, sg_er
     if (!err)
         err = event_insert(c, m->id, SG_STATUS_FAILED, now,
                            "opted_out: the recipient opted out of SMS", e);
-    return err ? err : emit_status(c, m->id, now, e);
+    return err ? err : pg_emit_status_of(c, m->id, now, e);
 }
 
 /* Past its validity period (and no attempt of unknown outcome behind it):
@@ -109,7 +109,7 @@ static sg_err fail_expired(pg_conn *c, const sg_message *m, int64_t now, sg_erro
         snprintf(detail, sizeof detail, SG_CODE_EXPIRED " %s", text);
         err = event_insert(c, m->id, SG_STATUS_FAILED, now, detail, e);
     }
-    return err ? err : emit_status(c, m->id, now, e);
+    return err ? err : pg_emit_status_of(c, m->id, now, e);
 }
 
 static sg_err opted_out(pg_conn *c, const char *phone, bool *yes, sg_error *e)
@@ -173,16 +173,20 @@ typedef struct claim_job {
 static sg_err claim_run(pg_conn *c, pg_job *j)
 {
     claim_job *cj = (claim_job *)j;
+    /* Reports another node kept while this one committed their outcome. */
+    sg_err err = pg_early_reports_sweep(c, &j->error);
+    if (err)
+        return err;
     char now[24], lim[24];
     const char *p[] = {pg_i64(now, cj->now), pg_i64(lim, (int64_t)cj->limit)};
     PGresult *r;
     /* The condition is messages_due's own, so that index serves it. */
-    sg_err err = pg_query(c,
-                          "SELECT " MSG_COLS " FROM messages "
-                          "WHERE status IN ('scheduled', 'queued', 'sending') "
-                          "AND due_at <= $1::bigint ORDER BY due_at LIMIT $2::bigint "
-                          "FOR UPDATE SKIP LOCKED",
-                          2, p, &r, &j->error);
+    err = pg_query(c,
+                   "SELECT " MSG_COLS " FROM messages "
+                   "WHERE status IN ('scheduled', 'queued', 'sending') "
+                   "AND due_at <= $1::bigint ORDER BY due_at LIMIT $2::bigint "
+                   "FOR UPDATE SKIP LOCKED",
+                   2, p, &r, &j->error);
     if (err)
         return err;
     int rows = PQntuples(r);
@@ -312,7 +316,7 @@ static int outcome_sql(const sg_outcome *o, const char **sql, const char **p, ch
 
 /* Accepted by its provider: the recipient's contact had activity at the
  * message's creation time (as sqlite_dispatch.c's sq_activity_on_send). */
-static sg_err activity_on_send(pg_conn *c, const char *id, sg_error *e)
+sg_err pg_activity_on_send(pg_conn *c, const char *id, sg_error *e)
 {
     const char *p[] = {id};
     return pg_query(c,
@@ -320,28 +324,6 @@ static sg_err activity_on_send(pg_conn *c, const char *id, sg_error *e)
                     "(SELECT created_at FROM messages WHERE id = $1)) WHERE phone = "
                     "(SELECT to_number FROM messages WHERE id = $1 AND direction = 'outbound')",
                     1, p, NULL, e);
-}
-
-/* Status reports that came before the outcome are stored only by
- * sg_store_status_report, which this backend does not implement yet: none can
- * be waiting. Should one be, say so rather than drop it. */
-static sg_err early_reports_check(pg_conn *c, const sg_outcome *o, sg_error *e)
-{
-    const char *p[] = {o->id, o->provider_message_id};
-    PGresult *r;
-    sg_err err = pg_query(c,
-                          "SELECT 1 FROM early_reports WHERE provider_id = "
-                          "(SELECT provider_id FROM messages WHERE id = $1) "
-                          "AND provider_message_id = $2 LIMIT 1",
-                          2, p, &r, e);
-    if (err)
-        return err;
-    bool waiting = PQntuples(r) > 0;
-    PQclear(r);
-    return waiting ? sg_error_set(e, SG_ERR_UNSUPPORTED, NULL,
-                                  "PostgreSQL: applying early status reports is not implemented "
-                                  "yet (docs/postgresql.md)")
-                   : SG_OK;
 }
 
 /* The provider says the recipient unsubscribed (Twilio 21610): mirror it. */
@@ -381,11 +363,11 @@ static sg_err outcome_apply(pg_conn *c, const sg_outcome *o, sg_error *e)
     }
     err = event_insert(c, o->id, status, o->at, detail, e);
     if (!err && o->kind == SG_OUTCOME_SENT)
-        err = activity_on_send(c, o->id, e);
+        err = pg_activity_on_send(c, o->id, e);
     if (!err && (o->kind == SG_OUTCOME_SENT || o->kind == SG_OUTCOME_FAILED))
-        err = emit_status(c, o->id, o->at, e);
+        err = pg_emit_status_of(c, o->id, o->at, e);
     if (!err && o->kind == SG_OUTCOME_SENT && o->provider_message_id[0])
-        err = early_reports_check(c, o, e);
+        err = pg_early_reports_apply(c, o->id, o->provider_message_id, e);
     if (!err && o->kind == SG_OUTCOME_FAILED && o->opt_out)
         err = mirror_opt_out(c, o, e);
     return err;

@@ -52,8 +52,8 @@ void pg_message_row(const PGresult *r, int i, sg_message *m)
     m->outcome_unknown = strcmp(PQgetvalue(r, i, 26), "t") == 0;
 }
 
-static sg_err event_insert(pg_conn *c, const char *id, sg_status status, int64_t at,
-                           const char *detail, sg_error *e)
+sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e)
 {
     char t[24];
     const char *p[] = {id, sg_status_name(status), pg_i64(t, at),
@@ -75,7 +75,7 @@ static sg_err link_insert(pg_conn *c, const sg_link *l, const sg_message *m, sg_
 
 /* The row (claimed when lease_until > 0: stored sending, due again when the
  * lease runs out), its tracked links, and its first events. */
-static sg_err message_insert(pg_conn *c, const sg_message *m, sg_error *e)
+sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
 {
     bool claimed = m->lease_until > 0;
     char seg[24], att[24], send_at[24], created[24], updated[24], exp[24], first[24], due[24];
@@ -117,15 +117,10 @@ static sg_err message_insert(pg_conn *c, const sg_message *m, sg_error *e)
     for (size_t i = 0; !err && i < m->n_links; i++)
         err = link_insert(c, &m->links[i], m, e);
     if (!err)
-        err = event_insert(c, m->id, m->status, m->created_at, NULL, e);
+        err = pg_event_insert(c, m->id, m->status, m->created_at, NULL, e);
     if (!err && claimed)
-        err = event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);
+        err = pg_event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);
     return err;
-}
-
-sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
-{
-    return message_insert(c, m, e);
 }
 
 static sg_err optout_exists(pg_conn *c, const char *phone, bool *yes, sg_error *e)
@@ -200,7 +195,7 @@ static sg_err insert_run(pg_conn *c, pg_job *j)
             if (opted_out)
                 m->lease_until = 0;
         }
-        if ((err = message_insert(c, m, &j->error)))
+        if ((err = pg_message_insert_on(c, m, &j->error)))
             return err;
     }
     return SG_OK;
@@ -279,7 +274,7 @@ static sg_err pg_idem_put(sg_store *s, const sg_idem_write *w, sg_error *e)
 
 /* ---- reads ------------------------------------------------------------------------------- */
 
-static sg_err message_get_on(pg_conn *c, const char *id, sg_message *out, sg_error *e)
+sg_err pg_message_get_on(pg_conn *c, const char *id, sg_message *out, sg_error *e)
 {
     const char *p[] = {id};
     PGresult *r;
@@ -298,7 +293,7 @@ static sg_err pg_message_get(sg_store *s, const char *id, sg_message *out)
     pg_conn *c = pg_acquire(pg_of(s), NULL);
     if (!c)
         return SG_ERR_DB;
-    sg_err err = message_get_on(c, id, out, NULL);
+    sg_err err = pg_message_get_on(c, id, out, NULL);
     pg_release(pg_of(s), c);
     return err;
 }
@@ -343,7 +338,7 @@ static sg_err with_events_fn(pg_conn *c, void *arg, sg_error *e)
     with_events_arg *a = arg;
     sg_err err = pg_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", e);
     if (!err)
-        err = message_get_on(c, a->id, a->out, e);
+        err = pg_message_get_on(c, a->id, a->out, e);
     if (!err && (err = events_on(c, a->id, a->ev, a->n, e)))
         sg_message_free(a->out);
     return err;
@@ -448,7 +443,7 @@ static sg_err cancel_fn(pg_conn *c, void *arg, sg_error *e)
         return err;
     a->out->status = SG_STATUS_CANCELED;
     a->out->updated_at = now;
-    err = event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
+    err = pg_event_insert(c, a->id, SG_STATUS_CANCELED, now, "canceled by request", e);
     return err ? err : pg_emit_message_status(c, a->out, now, e);
 }
 

@@ -80,18 +80,22 @@ static sg_err optout_add_fn(pg_conn *c, void *arg, sg_error *e)
     return pg_optout_add_on(c, a->o, &a->changed, e);
 }
 
+sg_err pg_optout_remove_on(pg_conn *c, const char *phone, const char *source,
+                           const char *message_id, bool *changed, sg_error *e)
+{
+    const char *p[] = {phone};
+    sg_err err = change(c, "DELETE FROM optouts WHERE phone = $1", 1, p, changed, e);
+    if (err || !*changed)
+        return err;
+    int64_t at = sg_time_now_ms();
+    err = consent_event(c, phone, "opted_out", "subscribed", source, message_id, NULL, at, e);
+    return err ? err : emit_consent(c, SG_EVENT_OPTED_IN, phone, source, message_id, at, e);
+}
+
 static sg_err optout_remove_fn(pg_conn *c, void *arg, sg_error *e)
 {
     optout_arg *a = arg;
-    const char *p[] = {a->phone};
-    sg_err err = change(c, "DELETE FROM optouts WHERE phone = $1", 1, p, &a->changed, e);
-    if (err || !a->changed)
-        return err;
-    int64_t at = sg_time_now_ms();
-    err = consent_event(c, a->phone, "opted_out", "subscribed", a->source, a->message_id, NULL, at,
-                        e);
-    return err ? err
-               : emit_consent(c, SG_EVENT_OPTED_IN, a->phone, a->source, a->message_id, at, e);
+    return pg_optout_remove_on(c, a->phone, a->source, a->message_id, &a->changed, e);
 }
 
 static sg_err pg_optout_add(sg_store *s, const sg_optout *o, bool *changed, sg_error *e)

@@ -122,14 +122,6 @@ extern const sg_store_routes_ops pg_routes_ops;
 extern const sg_store_app_ck_ops pg_app_ck_ops;
 extern const sg_store_prices_ops pg_prices_ops;
 extern const sg_store_keywords_ops pg_keywords_ops;
-/* Not built yet, in tables that are otherwise (pg_unsupported.c). */
-sg_err pg_delivery_claim_unsupported(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
-                                     const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
-                                     sg_delivery **out, size_t *n);
-sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_state state,
-                                      int http_status, const char *error, int64_t next_attempt_at,
-                                      sg_error *e);
-
 /* A contact's columns, read from contacts c (pg_contacts.c), and row i of a
  * SELECT of them into *c. */
 #define PG_CONTACT_COLS                                                                            \
@@ -139,9 +131,36 @@ sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_sta
 void pg_contact_row(const PGresult *r, int i, sg_contact *c);
 /* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
 void pg_message_row(const PGresult *r, int i, sg_message *m);
+/* Inside c's transaction (pg_messages.c): message m's row (stored claimed when
+ * m->lease_until > 0), its tracked links and first events; message id into out
+ * (SG_ERR_NOT_FOUND when none); one event of message id. */
+sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e);
+sg_err pg_message_get_on(pg_conn *c, const char *id, sg_message *out, sg_error *e);
+sg_err pg_event_insert(pg_conn *c, const char *id, sg_status status, int64_t at, const char *detail,
+                       sg_error *e);
+/* Inside c's transaction (pg_dispatch.c): message.status for message id as it
+ * is now; the contact of an outbound message accepted by its provider had
+ * activity at the message's creation. */
+sg_err pg_emit_status_of(pg_conn *c, const char *id, int64_t at, sg_error *e);
+sg_err pg_activity_on_send(pg_conn *c, const char *id, sg_error *e);
+/* Inside c's transaction (pg_callbacks.c): the status reports that came before
+ * message id's outcome (provider id sid), applied in arrival order, then
+ * forgotten. */
+sg_err pg_early_reports_apply(pg_conn *c, const char *id, const char *sid, sg_error *e);
+/* Inside c's transaction: apply the early reports whose message holds their
+ * provider id by now (kept by one node while another committed the outcome;
+ * pg_callbacks.c), at most 16 messages' worth. */
+sg_err pg_early_reports_sweep(pg_conn *c, sg_error *e);
 /* Opt o->phone out inside c's transaction: its consent event and opted_out
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
+/* "t" when phone can receive SMS as far as its number type tells (a number
+ * libphonenumber cannot place counts as able), else "f" (pg_contacts.c). */
+const char *pg_mobile_of(const char *phone);
+/* Opt phone back in inside c's transaction, with its consent and opted_in
+ * events; *changed false when it was not opted out (pg_optouts.c). */
+sg_err pg_optout_remove_on(pg_conn *c, const char *phone, const char *source,
+                           const char *message_id, bool *changed, sg_error *e);
 
 /* Insert m (with its links and first events) inside c's transaction
  * (pg_messages.c). */

@@ -1,7 +1,8 @@
 /* The PostgreSQL backend, app webhooks: events queued as deliveries in the
  * transaction of the change they report (pg_emit), the webhooks' rows, and the
- * list of a webhook's deliveries. Claiming and recording deliveries are not
- * built yet (pg_unsupported.c).
+ * list of a webhook's deliveries, claiming them (FOR UPDATE SKIP LOCKED in
+ * one short transaction of the writer: two nodes never claim one delivery) and
+ * recording each attempt.
  *
  * Unlike SQLite's, there is no per-process cache of which events have
  * subscribers: several nodes share the database and one node's new webhook
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,12 +227,167 @@ static sg_err pg_delivery_list(sg_store *s, const char *webhook_id, long long cu
     return SG_OK;
 }
 
+/* ---- deliveries: claims and results --------------------------------------------------- */
+
+#define DELIVERY_COLS                                                                              \
+    "id, webhook_id, event, payload, state, attempts, last_status, last_error, "                   \
+    "next_attempt_at, created_at, updated_at"
+
+typedef struct delivery_claim_arg {
+    int64_t now, lease_ms;
+    size_t limit;
+    unsigned per_webhook;
+    const sg_delivery_busy *busy;
+    size_t n_busy;
+    sg_delivery *rows; /* the candidates, then the claimed ones first */
+    size_t n, cap;
+} delivery_claim_arg;
+
+/* How many more of webhook id's deliveries the caller can take (never more
+ * than the claim's limit: per_webhook 0, no bound, is UINT_MAX here). */
+static unsigned webhook_room(const delivery_claim_arg *a, const char *id)
+{
+    unsigned room = a->per_webhook;
+    for (size_t i = 0; i < a->n_busy; i++)
+        if (strcmp(a->busy[i].webhook_id, id) == 0)
+            room =
+                a->busy[i].in_flight >= a->per_webhook ? 0 : a->per_webhook - a->busy[i].in_flight;
+    return room > a->limit ? (unsigned)a->limit : room;
+}
+
+/* Append up to room due deliveries of webhook id to the candidates, locked
+ * (those another node is claiming are passed over, not waited for). */
+static sg_err due_of_webhook(pg_conn *c, delivery_claim_arg *a, const char *id, unsigned room,
+                             sg_error *e)
+{
+    if (a->n + room > a->cap) {
+        size_t cap = (a->n + room) * 2;
+        sg_delivery *grown = realloc(a->rows, cap * sizeof *grown);
+        if (!grown)
+            return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+        a->rows = grown;
+        a->cap = cap;
+    }
+    char now[24], lim[24];
+    const char *p[] = {id, pg_i64(now, a->now), pg_i64(lim, room)};
+    PGresult *r;
+    sg_err err = pg_query(c,
+                          "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE webhook_id = $1 "
+                          "AND state = 'pending' AND next_attempt_at <= $2::bigint "
+                          "ORDER BY next_attempt_at LIMIT $3::bigint FOR UPDATE SKIP LOCKED",
+                          3, p, &r, e);
+    if (err)
+        return err;
+    for (int i = 0; i < PQntuples(r) && a->n < a->cap; i++)
+        delivery_row(r, i, &a->rows[a->n++]);
+    PQclear(r);
+    return SG_OK;
+}
+
+static int by_due(const void *x, const void *y)
+{
+    const sg_delivery *a = x, *b = y;
+    if (a->next_attempt_at != b->next_attempt_at)
+        return a->next_attempt_at < b->next_attempt_at ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Each webhook's due deliveries through its own index range (a long backlog
+ * of one never costs the others), the oldest due across them leased. */
+static sg_err delivery_claim_fn(pg_conn *c, void *arg, sg_error *e)
+{
+    delivery_claim_arg *a = arg;
+    PGresult *ids;
+    sg_err err = pg_query(c, "SELECT id FROM webhooks ORDER BY id", 0, NULL, &ids, e);
+    if (err)
+        return err;
+    for (int i = 0; !err && i < PQntuples(ids); i++) {
+        unsigned room = webhook_room(a, PQgetvalue(ids, i, 0));
+        if (room)
+            err = due_of_webhook(c, a, PQgetvalue(ids, i, 0), room, e);
+    }
+    PQclear(ids);
+    if (err)
+        return err;
+    if (a->n)
+        qsort(a->rows, a->n, sizeof *a->rows, by_due);
+    size_t take = a->n < a->limit ? a->n : a->limit;
+    char lease[24], id[24];
+    pg_i64(lease, a->now + a->lease_ms);
+    for (size_t i = 0; !err && i < take; i++) {
+        const char *p[] = {pg_i64(id, a->rows[i].id), lease};
+        err = pg_query(c,
+                       "UPDATE webhook_deliveries SET next_attempt_at = $2::bigint "
+                       "WHERE id = $1::bigint",
+                       2, p, NULL, e);
+    }
+    for (size_t i = take; i < a->n; i++) /* the rest stay pending, unleased */
+        free(a->rows[i].payload);
+    a->n = take;
+    return err;
+}
+
+static sg_err pg_delivery_claim(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
+                                const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
+                                sg_delivery **out, size_t *n)
+{
+    delivery_claim_arg a = {.now = now,
+                            .lease_ms = lease_ms,
+                            .limit = limit,
+                            .per_webhook = per_webhook ? per_webhook : UINT_MAX,
+                            .busy = busy,
+                            .n_busy = n_busy};
+    *out = NULL;
+    *n = 0;
+    sg_err err = limit ? pg_write(pg_of(s), delivery_claim_fn, &a, NULL) : SG_OK;
+    if (err) {
+        sg_deliveries_free(a.rows, a.n);
+        return err;
+    }
+    *out = a.rows;
+    *n = a.n;
+    return SG_OK;
+}
+
+typedef struct delivery_result_arg {
+    long long id;
+    sg_delivery_state state;
+    int http_status;
+    const char *error;
+    int64_t next;
+} delivery_result_arg;
+
+static sg_err delivery_result_fn(pg_conn *c, void *arg, sg_error *e)
+{
+    const delivery_result_arg *a = arg;
+    char id[24], status[24], next[24], now[24];
+    const char *p[] = {pg_i64(id, a->id),
+                       sg_delivery_state_name(a->state),
+                       pg_i64(status, a->http_status),
+                       a->error ? a->error : "",
+                       pg_i64(next, a->next),
+                       pg_i64(now, sg_time_now_ms())};
+    return pg_query(c,
+                    "UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, "
+                    "last_status = $3::integer, last_error = $4, next_attempt_at = $5::bigint, "
+                    "updated_at = $6::bigint WHERE id = $1::bigint",
+                    6, p, NULL, e);
+}
+
+static sg_err pg_delivery_result(sg_store *s, long long id, sg_delivery_state state,
+                                 int http_status, const char *error, int64_t next_attempt_at,
+                                 sg_error *e)
+{
+    delivery_result_arg a = {id, state, http_status, error, next_attempt_at};
+    return pg_write(pg_of(s), delivery_result_fn, &a, e);
+}
+
 const sg_store_webhooks_ops pg_webhooks_ops = {
     .webhook_insert = pg_webhook_insert,
     .webhook_delete = pg_webhook_delete,
     .webhook_get = pg_webhook_get,
     .webhook_list = pg_webhook_list,
     .delivery_list = pg_delivery_list,
-    .delivery_claim = pg_delivery_claim_unsupported,
-    .delivery_result = pg_delivery_result_unsupported,
+    .delivery_claim = pg_delivery_claim,
+    .delivery_result = pg_delivery_result,
 };
