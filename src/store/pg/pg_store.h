@@ -89,8 +89,9 @@ bool pg_col_bool(const PGresult *r, int row, int col);
 const char *pg_i64(char buf[24], int64_t v);
 
 /* The subjects' tables: pg_store.c, pg_keys.c (keys and limits),
- * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c; the
- * subjects not built yet answer SG_ERR_UNSUPPORTED (pg_unsupported.c). */
+ * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c,
+ * pg_broadcasts.c, pg_routes.c, pg_prices.c, pg_apps.c, pg_app_ck.c; the subjects not built yet
+ * answer SG_ERR_UNSUPPORTED (pg_unsupported.c). */
 extern const sg_store_core_ops pg_core_ops;
 extern const sg_store_keys_ops pg_keys_ops;
 extern const sg_store_limits_ops pg_limits_ops;
@@ -122,6 +123,21 @@ sg_err pg_delivery_claim_unsupported(sg_store *s, int64_t now, size_t limit, uns
 sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_state state,
                                       int http_status, const char *error, int64_t next_attempt_at,
                                       sg_error *e);
+
+/* Insert message m inside c's transaction: its row, links, app tag and first
+ * events (pg_messages.c; the batch insert's own statement). */
+sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e);
+
+/* ---- apps inside other subjects' writes (pg_apps.c) ------------------------------ */
+
+/* Record that m->app_id sent m (m->app_id set), in c's transaction. */
+sg_err pg_app_message_tag(pg_conn *c, const sg_message *m, sg_error *e);
+/* Queue the Twilio-format status callback owed for message id's status as it
+ * is now in c's transaction, when an app sent it and a callback URL is set. */
+sg_err pg_app_status_callback(pg_conn *c, const char *id, int64_t at, sg_error *e);
+/* Queue inbound message m for the app that sent the last outbound message to
+ * its sender, when that app has an inbound URL (for the inbound subject). */
+sg_err pg_app_inbound(pg_conn *c, const sg_message *m, sg_error *e);
 
 /* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
 void pg_message_row(const PGresult *r, int i, sg_message *m);
