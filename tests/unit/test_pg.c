@@ -430,6 +430,191 @@ static void test_broadcast_two_nodes_one_message_per_contact(void **state)
     pg_conn_free(&admin);
 }
 
+/* A broadcast's lifecycle on PostgreSQL: the steps the conformance suite's
+ * test_broadcast_lifecycle_and_stats takes (skipped here until groups and
+ * broadcast stats are built), the group seeded with SQL. */
+static void test_broadcast_lifecycle(void **state)
+{
+    (void)state;
+    pg_conn admin = {0}, db = {0};
+    if (!live(&admin)) {
+        skip();
+        return;
+    }
+    char url[1024];
+    fresh_db(&admin, "sg_unit_broadcast_life", url, sizeof url, &db);
+    sg_error e = {0};
+    assert_int_equal(pg_exec(&db,
+                             "INSERT INTO contacts (id, phone, first_name, created_at, "
+                             "updated_at) VALUES ('ctc_1', '+447700900001', 'Ann', 0, 0), "
+                             "('ctc_2', '+447700900002', 'Bob', 0, 0), "
+                             "('ctc_3', '+447700900003', 'Cat', 0, 0);"
+                             "INSERT INTO groups (id, name, created_at) VALUES "
+                             "('grp_all', 'all', 0), ('grp_none', 'none', 0);"
+                             "INSERT INTO group_members (group_id, contact_id, added_at) "
+                             "SELECT 'grp_all', id, 0 FROM contacts",
+                             &e),
+                     SG_OK);
+    sg_store *s = NULL;
+    assert_int_equal(sg_store_open(url, &s, &e), SG_OK);
+    int64_t now = 1700000000000;
+    sg_broadcast b = {.send_at = now,
+                      .quiet_start = 22,
+                      .quiet_end = 7,
+                      .rate = 2.5,
+                      .track_clicks = true,
+                      .status = SG_BCAST_DRAFT,
+                      .created_at = now};
+    sg_id_new("brd", now, b.id);
+    snprintf(b.name, sizeof b.name, "news");
+    b.body = (char *)"News for {{first_name}}";
+    snprintf(b.audience_kind, sizeof b.audience_kind, "group");
+    snprintf(b.audience_id, sizeof b.audience_id, "grp_all");
+    snprintf(b.provider_id, sizeof b.provider_id, "prv_none");
+    snprintf(b.timezone, sizeof b.timezone, "Europe/London");
+    assert_int_equal(sg_store_broadcast_create(s, &b, &e), SG_OK);
+    sg_broadcast got;
+    assert_int_equal(sg_store_broadcast_get(s, b.id, &got), SG_OK);
+    assert_string_equal(got.body, "News for {{first_name}}");
+    assert_true(got.rate > 2.49 && got.rate < 2.51);
+    assert_int_equal(got.quiet_start, 22);
+    assert_true(got.track_clicks);
+    assert_string_equal(got.timezone, "Europe/London");
+    assert_int_equal(got.status, SG_BCAST_DRAFT);
+    sg_broadcast_free(&got);
+
+    sg_bcast_status cur;
+    assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_SENDING, SG_BCAST_PAUSED,
+                                                   now, &cur, &e),
+                     SG_ERR_CONFLICT);
+    assert_int_equal(cur, SG_BCAST_DRAFT);
+    assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_DRAFT,
+                                                   SG_BCAST_SCHEDULED, now, &cur, &e),
+                     SG_OK);
+    sg_broadcast *list;
+    size_t n;
+    bool more;
+    assert_int_equal(sg_store_broadcasts_active(s, now - 1, &list, &n), SG_OK);
+    assert_int_equal(n, 0); /* not due yet */
+    sg_broadcasts_free(list, n);
+    assert_int_equal(sg_store_broadcasts_active(s, now + 1, &list, &n), SG_OK);
+    assert_int_equal(n, 1);
+    sg_broadcasts_free(list, n);
+
+    bool finished = false;
+    for (int i = 0; i < 10 && !finished; i++)
+        assert_int_equal(sg_store_broadcast_materialize(s, b.id, 2, now + 2, &finished, &e), SG_OK);
+    assert_true(finished);
+    assert_int_equal(sg_store_broadcast_get(s, b.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_BCAST_SENDING);
+    assert_int_equal(got.started_at, now + 2);
+    assert_int_equal(got.recipients, 3);
+    assert_int_equal(got.pending, 3);
+    sg_broadcast_free(&got);
+
+    /* one queued, one skipped, one deferred */
+    sg_recipient *rc;
+    assert_int_equal(sg_store_broadcast_pending(s, b.id, now + 3, 10, &rc, &n), SG_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(rc[0].first_name, "Ann");
+    sg_message m = {.status = SG_STATUS_QUEUED,
+                    .segments = 1,
+                    .created_at = now + 3,
+                    .updated_at = now + 3,
+                    .body = (char *)"News for Ann"};
+    sg_id_new("msg", now + 3, m.id);
+    snprintf(m.direction, sizeof m.direction, "outbound");
+    snprintf(m.to, sizeof m.to, "%s", rc[0].phone);
+    snprintf(m.provider_id, sizeof m.provider_id, "prv_none");
+    snprintf(m.broadcast_id, sizeof m.broadcast_id, "%s", b.id);
+    snprintf(m.contact_id, sizeof m.contact_id, "%s", rc[0].contact_id);
+    sg_rcpt_result res[3] = {
+        {.contact_id = rc[0].contact_id, .action = SG_RCPT_QUEUE, .msg = &m},
+        {.contact_id = rc[1].contact_id,
+         .action = SG_RCPT_SKIP,
+         .reason = "not_mobile",
+         .detail = "a fixed line"},
+        {.contact_id = rc[2].contact_id, .action = SG_RCPT_DEFER, .not_before = now + 50000},
+    };
+    size_t queued = 0;
+    assert_int_equal(sg_store_broadcast_apply(s, b.id, res, 3, now + 3, &queued, &e), SG_OK);
+    assert_int_equal(queued, 1);
+    sg_recipients_free(rc, 3);
+    assert_int_equal(sg_store_broadcast_pending(s, b.id, now + 4, 10, &rc, &n), SG_OK);
+    assert_int_equal(n, 0); /* the deferred one is not due yet */
+    sg_recipients_free(rc, n);
+    assert_int_equal(sg_store_broadcast_pending(s, b.id, now + 50000, 10, &rc, &n), SG_OK);
+    assert_int_equal(n, 1);
+    sg_recipients_free(rc, n);
+    int64_t outstanding = 0;
+    assert_int_equal(sg_store_broadcast_outstanding(s, b.id, &outstanding), SG_OK);
+    assert_int_equal(outstanding, 1);
+    bool done = true;
+    assert_int_equal(sg_store_broadcast_finish_if_done(s, b.id, now + 5, &done, &e), SG_OK);
+    assert_false(done);
+    assert_int_equal(sg_store_broadcast_get(s, b.id, &got), SG_OK);
+    assert_int_equal(got.queued, 1);
+    assert_int_equal(got.skipped_not_mobile, 1);
+    assert_int_equal(got.pending, 1);
+    sg_broadcast_free(&got);
+
+    /* paused: applying does nothing; canceled: its queued message goes too */
+    assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_SENDING, SG_BCAST_PAUSED,
+                                                   now + 6, &cur, &e),
+                     SG_OK);
+    res[2].not_before = now + 6;
+    assert_int_equal(sg_store_broadcast_apply(s, b.id, res + 2, 1, now + 6, &queued, &e), SG_OK);
+    assert_int_equal(queued, 0);
+    assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_PAUSED,
+                                                   SG_BCAST_CANCELED, now + 7, &cur, &e),
+                     SG_OK);
+    assert_int_equal(cur, SG_BCAST_CANCELED);
+    assert_int_equal(sg_store_broadcast_outstanding(s, b.id, &outstanding), SG_OK);
+    assert_int_equal(outstanding, 0);
+    assert_int_equal(sg_store_broadcast_get(s, b.id, &got), SG_OK);
+    assert_int_equal(got.finished_at, now + 7);
+    sg_broadcast_free(&got);
+    sg_message mg;
+    assert_int_equal(sg_store_message_get(s, m.id, &mg), SG_OK);
+    assert_int_equal(mg.status, SG_STATUS_CANCELED);
+    sg_message_free(&mg);
+
+    /* nobody to send to: done once materialised */
+    sg_broadcast empty = b;
+    sg_id_new("brd", now + 10, empty.id);
+    snprintf(empty.audience_id, sizeof empty.audience_id, "grp_none");
+    empty.status = SG_BCAST_SCHEDULED;
+    assert_int_equal(sg_store_broadcast_create(s, &empty, &e), SG_OK);
+    assert_int_equal(sg_store_broadcast_materialize(s, empty.id, 10, now + 11, &finished, &e),
+                     SG_OK);
+    assert_true(finished);
+    assert_int_equal(sg_store_broadcast_finish_if_done(s, empty.id, now + 12, &done, &e), SG_OK);
+    assert_true(done);
+    assert_int_equal(sg_store_broadcast_get(s, empty.id, &got), SG_OK);
+    assert_int_equal(got.status, SG_BCAST_DONE);
+    assert_int_equal(got.recipients, 0);
+    sg_broadcast_free(&got);
+
+    /* newest first, with a cursor */
+    assert_int_equal(sg_store_broadcast_list(s, NULL, 1, &list, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_true(more);
+    assert_string_equal(list[0].id, empty.id);
+    sg_broadcasts_free(list, n);
+    assert_int_equal(sg_store_broadcast_list(s, empty.id, 10, &list, &n, &more), SG_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(list[0].id, b.id);
+    sg_broadcasts_free(list, n);
+    assert_int_equal(sg_store_broadcast_get(s, "brd_nosuch", &got), SG_ERR_NOT_FOUND);
+
+    sg_store_close(s);
+    pg_conn_free(&db);
+    assert_int_equal(pg_exec(&admin, "DROP DATABASE sg_unit_broadcast_life WITH (FORCE)", &e),
+                     SG_OK);
+    pg_conn_free(&admin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_reconnect_after_the_server_dropped_us),
         cmocka_unit_test(test_ready_without_a_server_answers_at_once),
         cmocka_unit_test(test_broadcast_two_nodes_one_message_per_contact),
+        cmocka_unit_test(test_broadcast_lifecycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
