@@ -269,6 +269,7 @@ static size_t bnode_queue(bnode *b, const sg_recipient *rc, size_t n)
         snprintf(m[i].contact_id, sizeof m[i].contact_id, "%s", rc[i].contact_id);
         m[i].segments = 1;
         m[i].created_at = m[i].updated_at = b->now;
+        m[i].lease_until = b->now + 600000; /* for the dispatcher's hand-off */
         res[i] =
             (sg_rcpt_result){.contact_id = rc[i].contact_id, .action = SG_RCPT_QUEUE, .msg = &m[i]};
     }
@@ -276,6 +277,11 @@ static size_t bnode_queue(bnode *b, const sg_recipient *rc, size_t n)
     sg_error e = {0};
     b->err = sg_store_broadcast_apply(b->s, b->id, res, n, b->now, &queued, &e);
     b->queued += queued;
+    size_t leased = 0; /* stored claimed: exactly the inserted ones keep their lease */
+    for (size_t i = 0; i < n; i++)
+        leased += m[i].lease_until > 0;
+    if (!b->err && leased != queued)
+        b->err = SG_ERR_INVALID;
     free(res);
     free(m);
     return queued;
@@ -559,12 +565,20 @@ static void test_broadcast_lifecycle(void **state)
     sg_broadcast_free(&got);
 
     /* paused: applying does nothing; canceled: its queued message goes too */
+    sg_message mg;
     assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_SENDING, SG_BCAST_PAUSED,
                                                    now + 6, &cur, &e),
                      SG_OK);
     res[2].not_before = now + 6;
-    assert_int_equal(sg_store_broadcast_apply(s, b.id, res + 2, 1, now + 6, &queued, &e), SG_OK);
+    sg_message late = m;
+    sg_id_new("msg", now + 6, late.id);
+    late.lease_until = now + 600000;
+    res[1] =
+        (sg_rcpt_result){.contact_id = res[2].contact_id, .action = SG_RCPT_QUEUE, .msg = &late};
+    assert_int_equal(sg_store_broadcast_apply(s, b.id, res + 1, 2, now + 6, &queued, &e), SG_OK);
     assert_int_equal(queued, 0);
+    assert_int_equal(late.lease_until, 0); /* not stored: not to be handed over */
+    assert_int_equal(sg_store_message_get(s, late.id, &mg), SG_ERR_NOT_FOUND);
     assert_int_equal(sg_store_broadcast_transition(s, b.id, 1u << SG_BCAST_PAUSED,
                                                    SG_BCAST_CANCELED, now + 7, &cur, &e),
                      SG_OK);
@@ -574,7 +588,6 @@ static void test_broadcast_lifecycle(void **state)
     assert_int_equal(sg_store_broadcast_get(s, b.id, &got), SG_OK);
     assert_int_equal(got.finished_at, now + 7);
     sg_broadcast_free(&got);
-    sg_message mg;
     assert_int_equal(sg_store_message_get(s, m.id, &mg), SG_OK);
     assert_int_equal(mg.status, SG_STATUS_CANCELED);
     sg_message_free(&mg);

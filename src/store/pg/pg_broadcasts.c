@@ -15,7 +15,9 @@
  * - A recipient is queued (and its message inserted) only by the transaction
  *   that moves it from pending, taken FOR UPDATE SKIP LOCKED: a recipient another
  *   transaction is taking is passed over, never queued twice, so two nodes that
- *   read the same pending recipients insert one message per contact. */
+ *   read the same pending recipients insert one message per contact. A queued
+ *   result's message with lease_until set is stored already claimed, for the
+ *   dispatcher's hand-off; lease_until goes to 0 on every one not inserted. */
 #include "core/segment_filter.h"
 #include "store/pg/pg_store.h"
 #include "util/buf.h"
@@ -547,8 +549,10 @@ static sg_err apply_one(pg_conn *c, apply_arg *a, const sg_rcpt_result *r, sg_er
     sg_err err = opted_out(c, r->msg->to, &out, e);
     if (err)
         return err;
-    if (out) /* opted out after the recipients were chosen: nothing more for them */
+    if (out) { /* opted out after the recipients were chosen: nothing more for them */
+        r->msg->lease_until = 0;
         return rcpt_skip(c, a->id, r->contact_id, "opted_out", "opted out during the broadcast", e);
+    }
     err = rcpt_take(c, "state = 'queued', message_id = $3", 3, a->id, r->contact_id, r->msg->id,
                     NULL, &taken, e);
     if (!err && taken) {
@@ -556,7 +560,17 @@ static sg_err apply_one(pg_conn *c, apply_arg *a, const sg_rcpt_result *r, sg_er
         if (!err)
             a->queued++;
     }
+    if (!err && !taken)
+        r->msg->lease_until = 0; /* not stored: never handed to the dispatcher */
     return err;
+}
+
+/* No message of results r[0..n) is stored: none may be handed over. */
+static void leases_clear(const sg_rcpt_result *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].action == SG_RCPT_QUEUE)
+            r[i].msg->lease_until = 0;
 }
 
 static sg_err apply_fn(pg_conn *c, void *arg, sg_error *e)
@@ -568,8 +582,10 @@ static sg_err apply_fn(pg_conn *c, void *arg, sg_error *e)
     sg_err err = bcast_lock(c, a->id, &b, false, e);
     if (err)
         return err;
-    if (b.status != SG_BCAST_SENDING)
-        return SG_OK; /* paused or canceled meanwhile: the recipients stay pending */
+    if (b.status != SG_BCAST_SENDING) { /* paused or canceled meanwhile */
+        leases_clear(a->r, a->n);       /* the recipients stay pending */
+        return SG_OK;
+    }
     for (size_t i = 0; i < a->n && !err; i++)
         err = apply_one(c, a, &a->r[i], e);
     if (err)
