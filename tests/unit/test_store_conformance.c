@@ -2168,12 +2168,17 @@ static size_t queue_pending(sg_store *s, const char *id, int64_t now)
         msg_init(&m[i], rc[i].phone, now, 0);
         snprintf(m[i].broadcast_id, sizeof m[i].broadcast_id, "%s", id);
         snprintf(m[i].contact_id, sizeof m[i].contact_id, "%s", rc[i].contact_id);
+        m[i].lease_until = now + LEASE_MS; /* stored claimed, for the hand-off */
         res[i] =
             (sg_rcpt_result){.contact_id = rc[i].contact_id, .action = SG_RCPT_QUEUE, .msg = &m[i]};
     }
     size_t queued = 0;
     sg_error e = {0};
     assert_int_equal(sg_store_broadcast_apply(s, id, res, n, now, &queued, &e), SG_OK);
+    size_t leased = 0; /* exactly the inserted ones keep their lease */
+    for (size_t i = 0; i < n; i++)
+        leased += m[i].lease_until > 0;
+    assert_int_equal(leased, queued);
     sg_recipients_free(rc, n);
     free(res);
     free(m);
