@@ -116,6 +116,8 @@ sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
                           28, p, NULL, e);
     for (size_t i = 0; !err && i < m->n_links; i++)
         err = link_insert(c, &m->links[i], m, e);
+    if (!err && m->app_id[0])
+        err = pg_app_message_tag(c, m, e);
     if (!err)
         err = pg_event_insert(c, m->id, m->status, m->created_at, NULL, e);
     if (!err && claimed)

@@ -290,9 +290,12 @@ sg_err pg_audience_sql(pg_conn *c, const char *kind, const char *id, int64_t now
     if (err)
         return sg_error_set(e, SG_ERR_INVALID, "filter",
                             "the segment's filter no longer parses: %s", perr.detail);
-    err = sg_buf_append_str(from, "contacts c WHERE ");
+    /* parenthesised: callers append "AND ..." (a broadcast's chunk bounds) */
+    err = sg_buf_append_str(from, "contacts c WHERE (");
     if (!err)
         err = compile_node(*tree, now, from, p);
+    if (!err)
+        err = sg_buf_append_str(from, ")");
     if (err)
         return sg_error_set(e, err == SG_ERR_TOO_LARGE ? SG_ERR_INVALID : err, "filter",
                             "the segment's filter is too large");

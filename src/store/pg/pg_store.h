@@ -96,8 +96,9 @@ const char *pg_i64(char buf[24], int64_t v);
 
 /* The subjects' tables: pg_store.c, pg_keys.c (keys and limits),
  * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c,
- * pg_audience.c, pg_search.c, pg_imports.c, pg_keywords.c; the
- * subjects not built yet answer SG_ERR_UNSUPPORTED (pg_unsupported.c). */
+ * pg_audience.c, pg_search.c, pg_imports.c, pg_keywords.c, pg_broadcasts.c, pg_routes.c,
+ * pg_prices.c, pg_apps.c, pg_app_ck.c; the subjects not built yet answer SG_ERR_UNSUPPORTED
+ * (pg_unsupported.c). */
 extern const sg_store_core_ops pg_core_ops;
 extern const sg_store_keys_ops pg_keys_ops;
 extern const sg_store_limits_ops pg_limits_ops;
@@ -129,6 +130,18 @@ extern const sg_store_keywords_ops pg_keywords_ops;
     "EXISTS (SELECT 1 FROM optouts o WHERE o.phone = c.phone), coalesce(c.mobile, true), "         \
     "c.last_activity_at"
 void pg_contact_row(const PGresult *r, int i, sg_contact *c);
+
+/* ---- apps inside other subjects' writes (pg_apps.c) ------------------------------ */
+
+/* Record that m->app_id sent m (m->app_id set), in c's transaction. */
+sg_err pg_app_message_tag(pg_conn *c, const sg_message *m, sg_error *e);
+/* Queue the Twilio-format status callback owed for message id's status as it
+ * is now in c's transaction, when an app sent it and a callback URL is set. */
+sg_err pg_app_status_callback(pg_conn *c, const char *id, int64_t at, sg_error *e);
+/* Queue inbound message m for the app that sent the last outbound message to
+ * its sender, when that app has an inbound URL (for the inbound subject). */
+sg_err pg_app_inbound(pg_conn *c, const sg_message *m, sg_error *e);
+
 /* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
 void pg_message_row(const PGresult *r, int i, sg_message *m);
 /* Inside c's transaction (pg_messages.c): message m's row (stored claimed when
@@ -162,9 +175,6 @@ const char *pg_mobile_of(const char *phone);
 sg_err pg_optout_remove_on(pg_conn *c, const char *phone, const char *source,
                            const char *message_id, bool *changed, sg_error *e);
 
-/* Insert m (with its links and first events) inside c's transaction
- * (pg_messages.c). */
-sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e);
 /* Record a matched keyword rule (in->rule_id; nothing when NULL) and run its
  * actions in order inside the inbound message's transaction on c;
  * in->contact_id and in->msg are set (pg_keywords.c). */

@@ -70,6 +70,9 @@ static json_t *opt_str(const char *v)
 
 sg_err pg_emit_message_status(pg_conn *c, const sg_message *m, int64_t at, sg_error *e)
 {
+    sg_err err = pg_app_status_callback(c, m->id, at, e); /* the app's own, if it sent m */
+    if (err)
+        return err;
     char when[SG_TIME_STR_MAX];
     sg_time_format(at, when, sizeof when);
     json_t *data = json_object();

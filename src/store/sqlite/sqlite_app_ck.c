@@ -13,9 +13,13 @@ static sg_err ck_put_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     (void)s;
     const sg_app_ck *k = arg;
     sqlite3_stmt *st = NULL;
+    /* the app's row replaced; another app's api_id or key is a unique violation
+     * (SG_ERR_CONFLICT, on which the caller draws another api_id), never a
+     * replacement of that app's row as INSERT OR REPLACE would do */
     int rc = sqlite3_prepare_v2(c->db,
-                                "INSERT OR REPLACE INTO app_ck_credentials "
-                                "(app_id, api_id, api_key_hash) VALUES (?1, ?2, ?3)",
+                                "INSERT INTO app_ck_credentials (app_id, api_id, api_key_hash) "
+                                "VALUES (?1, ?2, ?3) ON CONFLICT (app_id) DO UPDATE SET "
+                                "api_id = excluded.api_id, api_key_hash = excluded.api_key_hash",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sq_bind_text(st, 1, k->app_id);
