@@ -92,15 +92,15 @@ static PGconn *connect_once(const char *conninfo)
     return PQconnectdbParams(keys, vals, 1);
 }
 
-/* Whether a failed connection may succeed later without anyone changing
- * anything: the server did not answer, or answered that it is starting or
- * stopping. A rejected password or a missing database does not heal. */
-static bool worth_retrying(const char *conninfo)
+/* What the server says now, after a failed connection: PQPING_NO_RESPONSE or
+ * PQPING_REJECT (starting or stopping) may heal without anyone changing
+ * anything; PQPING_OK means it accepts connections now (a rejected password or
+ * a missing database does not heal — or it came up since the attempt). */
+static PGPing server_state(const char *conninfo)
 {
     const char *keys[] = {"connect_timeout", "dbname", NULL};
     const char *vals[] = {CONNECT_TIMEOUT_S, conninfo, NULL};
-    PGPing p = PQpingParams(keys, vals, 1);
-    return p == PQPING_NO_RESPONSE || p == PQPING_REJECT;
+    return PQpingParams(keys, vals, 1);
 }
 
 static void sleep_ms(int64_t ms)
@@ -114,6 +114,7 @@ sg_err pg_connect(pg_conn *c, sg_error *e)
 {
     int64_t start = sg_time_mono_ms(), delay = RETRY_FIRST_MS;
     char where[256], why[256];
+    bool came_up = false; /* tried again once since the server said it accepts connections */
     for (int attempt = 1;; attempt++) {
         PGconn *pg = connect_once(c->conninfo);
         if (pg && PQstatus(pg) == CONNECTION_OK) {
@@ -127,7 +128,12 @@ sg_err pg_connect(pg_conn *c, sg_error *e)
         one_line(PQerrorMessage(pg), why, sizeof why);
         PQfinish(pg);
         int64_t waited = sg_time_mono_ms() - start;
-        if (!worth_retrying(c->conninfo))
+        PGPing state = server_state(c->conninfo);
+        if (state == PQPING_OK && !came_up) {
+            came_up = true; /* "starting up" a moment ago, up now: try again at once */
+            continue;
+        }
+        if (state != PQPING_NO_RESPONSE && state != PQPING_REJECT)
             return sg_error_set(e, SG_ERR_DB, "db", "cannot connect to PostgreSQL (%s): %s", where,
                                 why);
         if (waited + delay > c->wait_ms)
