@@ -206,6 +206,24 @@ def test_failed_authentication_is_throttled_and_counted(gw):
     assert "smsgate_compat_auth_failures_total 20" in gw.srv.metrics()
 
 
+def test_one_throttle_for_the_twilio_and_clickatell_surfaces(gw):
+    """Failures on either surface count in one table per address: 10 on the
+    Twilio surface and 10 on the Clickatell one hold the address back on both."""
+    app = make_app(gw)
+    tw_url = f"{gw.srv.url}/2010-04-01/Accounts/{app['account_sid']}/Messages.json"
+    for _ in range(10):
+        r = requests.get(tw_url, auth=(app["account_sid"], "0" * 32), timeout=10)
+        assert r.status_code == 401, r.text
+    for _ in range(10):
+        assert legacy(gw, app, password="0" * 32, to="447400123456", text="x").text == \
+            "ERR: 001, Authentication failed"
+    r = requests.get(tw_url, auth=(app["account_sid"], app["auth_token"]), timeout=10)
+    assert r.status_code == 429 and r.json()["code"] == 20429, r.text
+    r = legacy(gw, app, to="447400123456", text="x")
+    assert r.status_code == 429 and r.text.startswith("ERR: 001"), r.text
+    assert "smsgate_compat_auth_failures_total 20" in gw.srv.metrics()
+
+
 def test_compatible_roots_are_not_shadowed_by_the_console(gw):
     for path in ("/http/sendmsg", "/messages/http/send"):
         r = requests.get(f"{gw.srv.url}{path}", timeout=10)
