@@ -289,8 +289,9 @@ static int app_edit(int argc, char **argv)
 
 static const sg_cmd_spec rotate_spec = {
     "smsgate app rotate ID|NAME [options]",
-    "Give an app account a new auth token, printed alone on the last line of stdout;\n"
-    "the old one stops working at once.",
+    "Give an app account a new auth token, printed alone on the last line of stdout,\n"
+    "and new Clickatell-style credentials (api_id, username, api_key) on the lines\n"
+    "before it; the old token and api_key stop working at once.",
     base_opts, 1, 1};
 
 static int app_rotate(int argc, char **argv)
@@ -310,10 +311,14 @@ static int app_rotate(int argc, char **argv)
         fprintf(stderr, "smsgate: cannot rotate the token: %s\n", e.message);
     } else {
         audit(&app, "app.rotate", &a);
-        fprintf(stderr, "new auth token of %s (%s); store it now, it is not shown again:\n",
+        fprintf(stderr, "new credentials of %s (%s); store them now, they are not shown "
+                        "again:\n",
                 a.id, a.name);
+        char sid[SG_ACCOUNT_SID_MAX];
+        sg_app_account_sid(a.id, sid);
+        bool ck = print_ck_credentials(&app, a.id, sid); /* the api_key goes with the token */
         printf("%s\n", token);
-        rc = SG_EXIT_OK;
+        rc = ck ? SG_EXIT_OK : SG_EXIT_FAIL;
     }
     sodium_memzero(token, sizeof token);
     sg_app_close(&app);

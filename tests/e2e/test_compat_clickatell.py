@@ -244,3 +244,27 @@ def test_cli_app_create_prints_clickatell_credentials(gw):
                              "password": out["auth_token"], "to": "447400123457", "text": "y"},
                      timeout=10)
     assert r.text.startswith("ID: "), r.text
+
+
+def test_cli_rotate_prints_new_clickatell_credentials(gw):
+    app = make_app(gw, name="rot-ck")
+    cp = run_cli("app", "rotate", "rot-ck", "--db", gw.srv.db, "--log-level", "warn")
+    assert cp.returncode == 0, cp.stderr
+    lines = cp.stdout.strip().split("\n")
+    token = lines[-1]  # the token stays alone on the last line
+    out = dict(line.split(": ", 1) for line in lines[:-1])
+    assert re.fullmatch(r"[0-9a-f]{32}", token) and token != app["auth_token"], cp.stdout
+    assert out["username"] == app["account_sid"], cp.stdout
+    assert re.fullmatch(r"[0-9a-f]{32}", out["api_key"]) and out["api_key"] != app["api_key"]
+    assert re.fullmatch(r"[1-9][0-9]{6}", out["api_id"]), cp.stdout
+    send = f"{gw.srv.url}/messages/http/send"
+    r = requests.get(send, params={"apiKey": app["api_key"], "to": TO, "text": "x"}, timeout=10)
+    assert r.status_code == 401 and r.json()["errorCode"] == 1, r.text
+    r = requests.get(send, params={"apiKey": out["api_key"] + "==", "to": TO, "text": "x"},
+                     timeout=10)
+    assert r.status_code == 202, r.text
+    r = requests.get(f"{gw.srv.url}/http/sendmsg",
+                     params={"api_id": out["api_id"], "user": out["username"], "password": token,
+                             "to": "447400123457", "text": "y"}, timeout=10)
+    assert r.text.startswith("ID: "), r.text
+    assert out["api_key"] not in cp.stderr

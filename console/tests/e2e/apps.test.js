@@ -103,6 +103,11 @@ test('apps: created with its credentials shown once, given a new token, removed'
     assert.notEqual(token2, token);
     assert.equal(await twilioList(sid, token), 401, 'the old token is refused');
     assert.equal(await twilioList(sid, token2), 200, 'the new token works');
+    const apiKey2 = await page.getByLabel('API key').inputValue();
+    assert.match(apiKey2, /^[0-9a-f]{32}$/);
+    assert.notEqual(apiKey2, apiKey);
+    assert.equal(await clickatellSend(apiKey), 401, 'the old API key is refused');
+    assert.equal(await clickatellSend(apiKey2), 400, 'the new API key works');
 
     await row.getByRole('button', { name: `Remove ${HOSTILE}` }).click();
     await row.getByRole('button', { name: 'Yes, remove this app' }).click();
