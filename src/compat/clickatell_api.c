@@ -185,12 +185,15 @@ static bool legacy_authenticate(sg_http_req *req, sg_app *app, const legacy_para
 typedef struct send_args {
     char *text; /* UTF-8, malloc'd */
     const char *from, *climsgid;
+    int level; /* callback level, 0-7 (compat/clickatell_wire.h) */
     sg_ckc_rcpt rcpt[SG_CKC_RCPT_MAX];
     size_t n;
 } send_args;
 
-/* Read to, text (unicode), from, climsgid, concat; 0 or a legacy error code. */
-static int send_args_read(const legacy_params *p, bool unicode_param, send_args *a)
+/* Read to, text (unicode), from, climsgid, concat, callback (level_dflt when
+ * absent); 0 or a legacy error code. */
+static int send_args_read(const legacy_params *p, bool unicode_param, int level_dflt,
+                          send_args *a)
 {
     size_t len = 0;
     const char *text = param_n(p, "text", &len);
@@ -205,7 +208,8 @@ static int send_args_read(const legacy_params *p, bool unicode_param, send_args 
     if (!text || len == 0)
         return SG_CKC_ERR_EMPTY;
     int concat = sg_ckc_concat(param(p, "concat"));
-    if (concat < 0)
+    a->level = sg_ckc_callback_level(param(p, "callback"), level_dflt);
+    if (concat < 0 || a->level < 0)
         return SG_CKC_ERR_PARAMS;
     a->text = sg_ckc_text(text, len, unicode_param && uni && strcmp(uni, "1") == 0, &bad);
     if (!a->text)
@@ -229,7 +233,7 @@ static json_t *send_requests(const send_args *a)
     return arr;
 }
 
-static bool tag_message(sg_message *m, void *arg);
+static bool tag_message(sg_message *m, const ck_user *who, int level);
 
 /* The legacy answer being built: one line per recipient. */
 typedef struct legacy_answer {
@@ -264,7 +268,8 @@ static json_t *legacy_answer_of(size_t accepted, void *arg)
 
 static bool legacy_tag(sg_message *m, void *arg)
 {
-    return tag_message(m, (void *)((legacy_answer *)arg)->who);
+    const legacy_answer *la = arg;
+    return tag_message(m, la->who, la->args->level);
 }
 
 sg_http_result sg_compat_ck_sendmsg(sg_http_req *req, void *ctx)
@@ -284,7 +289,7 @@ sg_http_result sg_compat_ck_sendmsg(sg_http_req *req, void *ctx)
         legacy_err(req, 200, SG_CKC_ERR_AUTH);
         goto out;
     }
-    int code = send_args_read(&p, true, &a);
+    int code = send_args_read(&p, true, 0, &a); /* Clickatell's callback=0: no reports */
     if (code) {
         legacy_err(req, 200, code);
         goto out;
@@ -341,10 +346,12 @@ sg_http_result sg_compat_ck_querymsg(sg_http_req *req, void *ctx)
 
 /* ---- the platform API ----------------------------------------------------------------- */
 
-static bool tag_message(sg_message *m, void *arg)
+/* m is who's, reported back in Clickatell's format at callback level level. */
+static bool tag_message(sg_message *m, const ck_user *who, int level)
 {
-    const ck_user *who = arg;
     snprintf(m->app_id, sizeof m->app_id, "%s", who->account.id);
+    m->app_ck = true;
+    m->app_ck_level = (unsigned char)level;
     return true;
 }
 
@@ -385,6 +392,7 @@ static bool platform_authenticate(sg_http_req *req, sg_app *app, const char *raw
 /* The platform answer being built: one row per recipient. */
 typedef struct platform_answer {
     const ck_user *who;
+    int level;
     const sg_ckc_rcpt *rcpt;
     json_t *rows;
 } platform_answer;
@@ -417,14 +425,16 @@ static json_t *platform_answer_of(size_t accepted, void *arg)
 
 static bool platform_tag(sg_message *m, void *arg)
 {
-    return tag_message(m, (void *)((platform_answer *)arg)->who);
+    const platform_answer *pa = arg;
+    return tag_message(m, pa->who, pa->level);
 }
 
 /* Send the request's messages with the platform's answer. */
 static sg_http_result platform_send(sg_http_req *req, sg_app *app, const sg_ckc_rcpt *rcpt,
-                                    json_t *requests)
+                                    int level, json_t *requests)
 {
-    platform_answer pa = {.who = sg_http_user(req), .rcpt = rcpt, .rows = json_array()};
+    platform_answer pa = {
+        .who = sg_http_user(req), .level = level, .rcpt = rcpt, .rows = json_array()};
     sg_api_many_hooks h = {.tag = platform_tag,
                            .row = platform_row,
                            .answer = platform_answer_of,
@@ -449,13 +459,13 @@ sg_http_result sg_compat_ck_http_send(sg_http_req *req, void *ctx)
     }
     if (!platform_authenticate(req, app, param(&p, "apiKey")))
         goto out;
-    int code = send_args_read(&p, true, &a);
+    int code = send_args_read(&p, true, SG_CKC_CALLBACK_ALL, &a);
     if (code) {
         int pcode = code == SG_CKC_ERR_PARTS ? 100 : code == SG_CKC_ERR_DEST ? 25 : 23;
         platform_err(req, 400, pcode, pcode == 100 ? "Maximum message parts exceeded" : NULL);
         goto out;
     }
-    res = platform_send(req, app, a.rcpt, send_requests(&a));
+    res = platform_send(req, app, a.rcpt, a.level, send_requests(&a));
 out:
     free(a.text);
     params_free(&p);
@@ -485,7 +495,7 @@ sg_http_result sg_compat_ck_messages(sg_http_req *req, void *ctx)
     for (size_t i = 0; i < pr.n_rcpt; i++)
         json_array_append_new(arr, sg_ckc_message_request(&pr.rcpt[i], pr.content, pr.from,
                                                           pr.client_message_id));
-    sg_http_result res = platform_send(req, app, pr.rcpt, arr);
+    sg_http_result res = platform_send(req, app, pr.rcpt, SG_CKC_CALLBACK_ALL, arr);
     sg_ckc_platform_free(&pr);
     return res;
 }
