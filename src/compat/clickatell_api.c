@@ -4,6 +4,7 @@
 #include "api/auth.h"
 #include "api/handlers.h"
 #include "compat/auth_throttle.h"
+#include "compat/clickatell_sessions.h"
 #include "compat/clickatell_wire.h"
 #include "core/gsm7.h"
 #include "core/signin.h"
@@ -13,6 +14,7 @@
 #include "util/log.h"
 #include "util/time.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,8 +163,41 @@ static void legacy_err(sg_http_req *req, int status, int code)
     legacy_text(req, status, line);
 }
 
-/* Authenticate a legacy request into a new user set on req; false after
- * answering (ERR: 001, or 429 while throttled). */
+/* ---- sessions (/http/auth) ------------------------------------------------------------ */
+
+static sg_ckc_sessions *sessions;
+static pthread_once_t sessions_once = PTHREAD_ONCE_INIT;
+
+static void sessions_init(void)
+{
+    sessions = sg_ckc_sessions_new(0);
+}
+
+/* The process's session table (NULL out of memory: no session then). */
+static sg_ckc_sessions *session_table(void)
+{
+    pthread_once(&sessions_once, sessions_init);
+    return sessions;
+}
+
+/* The app of a live session id into u; a session whose app is gone or whose
+ * token was rotated since ends here. */
+static bool session_ok(sg_app *app, const char *id, ck_user *u)
+{
+    sg_ckc_sessions *t = session_table();
+    char app_id[SG_ID_MAX];
+    int64_t rotated_at = 0;
+    if (!t || !sg_ckc_session_use(t, id, sg_time_mono_ms(), app_id, &rotated_at))
+        return false;
+    if (load_app(app, app_id, u) && u->account.token_rotated_at == rotated_at)
+        return true;
+    sg_ckc_session_end(t, id);
+    return false;
+}
+
+/* Authenticate a legacy request into a new user set on req, by its session_id
+ * when it has one, else by api_id, user and password; false after answering
+ * (ERR: 003 for a session that is not one, ERR: 001, or 429 while throttled). */
 static bool legacy_authenticate(sg_http_req *req, sg_app *app, const legacy_params *p)
 {
     char address[64];
@@ -170,15 +205,60 @@ static bool legacy_authenticate(sg_http_req *req, sg_app *app, const legacy_para
         legacy_err(req, 429, SG_CKC_ERR_AUTH);
         return false;
     }
+    const char *session = param(p, "session_id");
+    bool by_session = session && *session;
     ck_user *u = calloc(1, sizeof *u);
-    if (u && legacy_ok(app, param(p, "api_id"), param(p, "user"), param(p, "password"), u)) {
+    bool ok = u && (by_session ? session_ok(app, session, u)
+                               : legacy_ok(app, param(p, "api_id"), param(p, "user"),
+                                           param(p, "password"), u));
+    if (ok) {
         sg_http_set_user(req, u, user_free);
         return true;
     }
     free(u);
     auth_failed(address);
-    legacy_err(req, 200, SG_CKC_ERR_AUTH);
+    legacy_err(req, 200, by_session ? SG_CKC_ERR_SESSION : SG_CKC_ERR_AUTH);
     return false;
+}
+
+sg_http_result sg_compat_ck_auth(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    legacy_params p;
+    char id[SG_CKC_SESSION_ID_LEN + 1], line[48];
+    sg_ckc_sessions *t = session_table();
+    if (!params_read(req, &p)) {
+        legacy_err(req, 200, SG_CKC_ERR_PARAMS);
+    } else if (!t) {
+        legacy_err(req, 200, SG_CKC_ERR_INTERNAL);
+    } else if (legacy_authenticate(req, app, &p)) {
+        const ck_user *who = sg_http_user(req);
+        sg_ckc_session_new(t, who->account.id, who->account.token_rotated_at, sg_time_mono_ms(),
+                           id);
+        snprintf(line, sizeof line, "OK: %s", id);
+        legacy_text(req, 200, line);
+        sodium_memzero(id, sizeof id);
+        sodium_memzero(line, sizeof line);
+    }
+    params_free(&p);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_compat_ck_ping(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    legacy_params p;
+    if (!params_read(req, &p)) {
+        legacy_err(req, 200, SG_CKC_ERR_PARAMS);
+    } else {
+        const char *session = param(&p, "session_id");
+        if (!session || !*session)
+            legacy_err(req, 200, SG_CKC_ERR_NO_SESSION);
+        else if (legacy_authenticate(req, app, &p))
+            legacy_text(req, 200, "OK: ");
+    }
+    params_free(&p);
+    return SG_HTTP_DONE;
 }
 
 /* What a send request asks for, read from its parameters. */

@@ -15,6 +15,8 @@ static const struct {
     const char *text;
 } legacy_errors[] = {
     {SG_CKC_ERR_AUTH, "Authentication failed"},
+    {SG_CKC_ERR_SESSION, "Session ID expired"},
+    {SG_CKC_ERR_NO_SESSION, "Missing session ID"},
     {SG_CKC_ERR_PARAMS, "Invalid or missing parameters"},
     {SG_CKC_ERR_UNKNOWN_ID, "Unknown API message ID"},
     {SG_CKC_ERR_DEST, "Invalid destination address"},

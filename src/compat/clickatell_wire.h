@@ -23,6 +23,8 @@
 /* Legacy error codes (providers.md B.1) this surface answers. */
 enum {
     SG_CKC_ERR_AUTH = 1,        /* Authentication failed */
+    SG_CKC_ERR_SESSION = 3,     /* Session ID expired */
+    SG_CKC_ERR_NO_SESSION = 5,  /* Missing session ID */
     SG_CKC_ERR_PARAMS = 101,    /* Invalid or missing parameters */
     SG_CKC_ERR_UNKNOWN_ID = 103,/* Unknown API message ID */
     SG_CKC_ERR_DEST = 105,      /* Invalid destination address */

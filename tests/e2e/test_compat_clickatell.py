@@ -268,3 +268,43 @@ def test_cli_rotate_prints_new_clickatell_credentials(gw):
                              "to": "447400123457", "text": "y"}, timeout=10)
     assert r.text.startswith("ID: "), r.text
     assert out["api_key"] not in cp.stderr
+
+
+def test_http_auth_session_as_civicrm_legacy_extension_uses_it(gw):
+    """CiviCRM's Clickatell extension (v3: authenticate(), then send() with
+    formURLPostData) POSTs /http/auth with user, password, api_id, keeps the
+    session from "OK: <id>", and sends with session_id in place of them."""
+    app = make_app(gw)
+    r = requests.post(f"{gw.srv.url}/http/auth", data={
+        "user": app["username"], "password": app["auth_token"], "api_id": app["api_id"]},
+        timeout=10)
+    assert r.status_code == 200 and re.fullmatch(r"OK: [0-9a-f]{32}", r.text), r.text
+    session = r.text.split(":", 1)[1].strip()  # as the extension splits it
+    r = requests.post(f"{gw.srv.url}/http/sendmsg", data={
+        "session_id": session, "from": "+447700900123", "concat": "3", "to": "+447400123456",
+        "text": "Caf\xe9 via session".encode("latin-1"), "callback": "3"}, timeout=10)
+    assert re.fullmatch(r"ID: [0-9a-f]{32}", r.text), r.text
+    api_msg_id = r.text[4:]
+    wait_for(lambda: TO in sim_bodies(gw), what="the session's message")
+    assert sim_bodies(gw)[TO] == "Café via session"
+    r = requests.get(f"{gw.srv.url}/http/querymsg",
+                     params={"session_id": session, "apimsgid": api_msg_id}, timeout=10)
+    assert r.text.startswith(f"ID: {api_msg_id} Status: "), r.text
+    assert requests.get(f"{gw.srv.url}/http/ping", params={"session_id": session},
+                        timeout=10).text == "OK: "
+    # wrong credentials, an unknown session, no session at all
+    r = requests.get(f"{gw.srv.url}/http/auth", params={
+        "user": app["username"], "password": "0" * 32, "api_id": app["api_id"]}, timeout=10)
+    assert r.text == "ERR: 001, Authentication failed", r.text
+    r = requests.get(f"{gw.srv.url}/http/sendmsg",
+                     params={"session_id": "f" * 32, "to": "447400123456", "text": "x"}, timeout=10)
+    assert r.text == "ERR: 003, Session ID expired", r.text
+    assert requests.get(f"{gw.srv.url}/http/ping", timeout=10).text == \
+        "ERR: 005, Missing session ID"
+    assert "smsgate_compat_auth_failures_total 2" in gw.srv.metrics()
+    # a new token ends the app's sessions
+    assert gw.srv.post(f"/v1/apps/{app['id']}/rotate").status_code == 200
+    r = requests.get(f"{gw.srv.url}/http/ping", params={"session_id": session}, timeout=10)
+    assert r.text == "ERR: 003, Session ID expired", r.text
+    logs = gw.srv.proc.stderr() + gw.srv.proc.stdout()
+    assert session not in logs and app["auth_token"] not in logs
