@@ -148,7 +148,8 @@ build() {
             $JSON_LIBS $SODIUM_LIBS
         ;;
     clickatell_compat)
-        link clickatell_compat src/compat/clickatell_wire.c $KINDS_SRC src/util/id.c \
+        link clickatell_compat src/compat/clickatell_wire.c src/compat/clickatell_sessions.c \
+            $KINDS_SRC src/util/id.c \
             src/util/time.c src/util/form.c src/util/buf.c src/util/err.c src/util/log.c \
             src/util/crypto.c src/util/utf8.c src/core/gsm7.c src/core/status.c -- \
             $KINDS_LIBS $JSON_LIBS

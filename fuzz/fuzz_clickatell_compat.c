@@ -11,10 +11,17 @@
  *    to NUL-terminated within their buffers and not empty;
  *  - an apiMsgId that reads as a message id maps back to itself (lower-cased);
  *  - a platform request read has content and 1..100 recipients; a refusal has a
- *    code of 21, 22 or 23 and a reason. */
+ *    code of 21, 22 or 23 and a reason;
+ *  - a callback level is -1..7, and 0..7 only for "" or one digit;
+ *  - a delivery report's and a reply's forms read back (sg_form_parse) to the
+ *    values they were built from (numbers without their '+'), and a reply has
+ *    no "status";
+ *  - an input is a legacy session only when it is the session's id. */
 #include "fuzz_common.h"
 
+#include "compat/clickatell_sessions.h"
 #include "compat/clickatell_wire.h"
+#include "util/form.h"
 #include "util/crypto.h"
 #include "util/utf8.h"
 
@@ -81,6 +88,61 @@ static void check_platform(const uint8_t *data, size_t size)
     sg_ckc_platform_free(&r);
 }
 
+static void check_level(const char *s)
+{
+    int level = sg_ckc_callback_level(s, 7);
+    FUZZ_CHECK(level >= -1 && level <= 7, "level %d", level);
+    if (level >= 0)
+        FUZZ_CHECK(!s[0] || (s[1] == '\0' && s[0] == '0' + level), "'%s' read as %d", s, level);
+}
+
+/* The value of key in form body (built by us) equals want. */
+static void check_field(const sg_buf *body, const char *key, const char *want)
+{
+    sg_form f;
+    FUZZ_CHECK(sg_form_parse(sg_buf_cstr(body), body->len, &f) == SG_OK, "form unreadable");
+    const char *got = sg_form_get(&f, key);
+    FUZZ_CHECK(got && strcmp(got, want) == 0, "%s: '%s', want '%s'", key, got ? got : "(none)",
+               want);
+    sg_form_free(&f);
+}
+
+static void check_callback_forms(const char *s)
+{
+    sg_buf b;
+    sg_buf_init(&b, 1 << 20);
+    sg_ckc_report r = {.api_id = s, .api_msg_id = s, .cli_msg_id = s, .to = s, .from = s,
+                       .at_ms = (int64_t)strlen(s) * 1000, .status = 4};
+    if (sg_ckc_report_form(&r, &b) == SG_OK) {
+        check_field(&b, "apiMsgId", s);
+        check_field(&b, "to", s + (s[0] == '+'));
+        check_field(&b, "status", "004");
+    }
+    sg_buf_reset(&b);
+    sg_ckc_mo mo = {.api_id = s, .mo_msg_id = s, .from = s, .to = s, .text = s, .at_ms = 0};
+    if (sg_ckc_mo_form(&mo, &b) == SG_OK) {
+        check_field(&b, "text", s);
+        check_field(&b, "timestamp", "1970-01-01 00:00:00");
+        sg_form f;
+        FUZZ_CHECK(sg_form_parse(sg_buf_cstr(&b), b.len, &f) == SG_OK, "reply unreadable");
+        FUZZ_CHECK(!sg_form_get(&f, "status"), "a reply with a status");
+        sg_form_free(&f);
+    }
+    sg_buf_free(&b);
+}
+
+static void check_session(const char *s)
+{
+    static sg_ckc_sessions *t;
+    static char id[SG_CKC_SESSION_ID_LEN + 1];
+    if (!t && (t = sg_ckc_sessions_new(4)))
+        sg_ckc_session_new(t, "app_fuzz", 1, 0, id);
+    char app[SG_ID_MAX];
+    int64_t rotated;
+    if (t && sg_ckc_session_use(t, s, 0, app, &rotated))
+        FUZZ_CHECK(strcmp(s, id) == 0 && strcmp(app, "app_fuzz") == 0, "'%s' is a session", s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
@@ -96,6 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_recipients(s);
     check_api_msg_id(s);
     check_platform(data, size);
+    check_level(s);
+    check_callback_forms(s);
+    check_session(s);
     free(s);
     return 0;
 }

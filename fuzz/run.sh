@@ -18,8 +18,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${FUZZ_BUILD:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-TARGETS=${FUZZ_TARGETS:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat clickatell_compat"}
-TARGETS=${FUZZ_TARGETS:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat prices"}
+TARGETS=${FUZZ_TARGETS:-"form gsm7 utf8 time phone twilio_response json_message twilio_webhook clickatell csv template links segment_filter tzif cookie twilio_compat clickatell_compat prices"}
 GRACE=60 # beyond -max_total_time before timeout(1) kills a stuck run
 
 case $SECONDS_EACH in

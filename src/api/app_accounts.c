@@ -55,6 +55,7 @@ sg_err sg_app_account_init(const sg_app *app, sg_app_account *a,
     sg_id_new("app", a->created_at, a->id);
     snprintf(a->role, sizeof a->role, "sender");
     snprintf(a->inbound_method, sizeof a->inbound_method, "POST");
+    snprintf(a->callback_method, sizeof a->callback_method, "POST");
     return sg_app_account_new_token(app, a, token, e);
 }
 
@@ -170,16 +171,29 @@ static bool take_inbound_url(const sg_app *app, sg_app_account *a, json_t *v, sg
     return take_url(app, v, "inbound_url", a->inbound_url, sizeof a->inbound_url, rej);
 }
 
+/* POST or GET (null: POST) into dst (8 bytes). */
+static bool take_method(json_t *v, const char *field, char dst[8], sg_reject *rej)
+{
+    const char *s = json_is_null(v) ? "POST" : json_string_value(v);
+    if (!s || (strcmp(s, "POST") != 0 && strcmp(s, "GET") != 0))
+        return sg_reject_set(rej, 400, "invalid_request", field, "'%s' must be POST or GET",
+                             field);
+    snprintf(dst, 8, "%s", s);
+    return true;
+}
+
 static bool take_inbound_method(const sg_app *app, sg_app_account *a, json_t *v,
                                 sg_reject *rej)
 {
     (void)app;
-    const char *s = json_is_null(v) ? "POST" : json_string_value(v);
-    if (!s || (strcmp(s, "POST") != 0 && strcmp(s, "GET") != 0))
-        return sg_reject_set(rej, 400, "invalid_request", "inbound_method",
-                             "'inbound_method' must be POST or GET");
-    snprintf(a->inbound_method, sizeof a->inbound_method, "%s", s);
-    return true;
+    return take_method(v, "inbound_method", a->inbound_method, rej);
+}
+
+static bool take_callback_method(const sg_app *app, sg_app_account *a, json_t *v,
+                                 sg_reject *rej)
+{
+    (void)app;
+    return take_method(v, "callback_method", a->callback_method, rej);
 }
 
 /* "GB,IE", or ["GB", "IE"], or null (any country the deployment allows). */
@@ -237,6 +251,7 @@ static const field_rule fields[] = {
     {"status_callback", take_status_callback},
     {"inbound_url", take_inbound_url},
     {"inbound_method", take_inbound_method},
+    {"callback_method", take_callback_method},
     {"countries", take_countries},
     {"daily_quota", take_daily_quota},
 };
@@ -257,8 +272,8 @@ bool sg_app_account_apply(const sg_app *app, sg_app_account *a, json_t *in, bool
         if (k == N_FIELDS)
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: name, role, provider, "
-                                 "status_callback, inbound_url, inbound_method, countries, "
-                                 "daily_quota)",
+                                 "status_callback, callback_method, inbound_url, "
+                                 "inbound_method, countries, daily_quota)",
                                  key);
     }
     if (create && !json_object_get(in, "name"))
@@ -287,10 +302,11 @@ json_t *sg_app_account_json(const sg_app_account *a)
             json_array_append_new(countries, json_stringn(p, len));
         p += len + (p[len] == ',');
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:I, s:o, s:o, s:o}", "id",
-                     a->id, "name", a->name, "role", a->role, "account_sid", sid, "provider",
-                     opt_text(a->provider_id), "status_callback", opt_text(a->status_callback),
-                     "inbound_url", opt_text(a->inbound_url), "inbound_method",
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:I, s:o, s:o, s:o}",
+                     "id", a->id, "name", a->name, "role", a->role, "account_sid", sid,
+                     "provider", opt_text(a->provider_id), "status_callback",
+                     opt_text(a->status_callback), "callback_method",
+                     a->callback_method[0] ? a->callback_method : "POST", "inbound_url", opt_text(a->inbound_url), "inbound_method",
                      a->inbound_method, "countries", countries, "daily_quota",
                      (json_int_t)a->daily_quota, "created_at", sg_api_time_json(a->created_at),
                      "updated_at", sg_api_time_json(a->updated_at), "token_rotated_at",

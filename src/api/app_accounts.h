@@ -20,7 +20,7 @@ void sg_app_account_sid(const char *app_id, char out[SG_ACCOUNT_SID_MAX]);
 /* The app id an Account SID names; false when sid is not "AC" + 32 hex. */
 bool sg_app_account_id_of_sid(const char *sid, char id[SG_ID_MAX]);
 
-/* A new app a (id, times, role sender, method POST) with a fresh token: the
+/* A new app a (id, times, role sender, methods POST) with a fresh token: the
  * token's text (shown once) into token. Nothing is stored. */
 sg_err sg_app_account_init(const sg_app *app, sg_app_account *a,
                            char token[SG_APP_TOKEN_LEN + 1], sg_error *e);
@@ -34,7 +34,7 @@ bool sg_app_account_token_ok(const sg_app_account *a, const char *token);
 sg_err sg_app_account_token(const sg_app *app, const sg_app_account *a, char **out);
 
 /* Apply the fields of in ({"name", "role", "provider", "status_callback",
- * "inbound_url", "inbound_method", "countries", "daily_quota"}; a JSON null
+ * "callback_method", "inbound_url", "inbound_method", "countries", "daily_quota"}; a JSON null
  * clears an optional one) to a. create: "name" is required. False with rej
  * (400 invalid_request / url_not_allowed, 422 unknown_provider; field set) on
  * the first field at fault; a may then be half changed. */

@@ -26,6 +26,7 @@ typedef struct app_settings {
     char status_callback[512];
     char inbound_url[512];
     char inbound_method[8];
+    char callback_method[8];
     char countries[200];
     unsigned daily_quota;
 } app_settings;
@@ -41,6 +42,8 @@ static const sg_opt fields_opts[] = {
     STR_OPT("provider", provider, "NAME", "send its messages through this provider"),
     STR_OPT("status-callback", status_callback, "URL",
             "default StatusCallback for its messages ('' for none)"),
+    STR_OPT("callback-method", callback_method, "METHOD",
+            "how status callbacks are sent: POST (default) or GET"),
     STR_OPT("inbound-url", inbound_url, "URL", "where replies to it are posted ('' for none)"),
     STR_OPT("inbound-method", inbound_method, "METHOD", "POST (default) or GET"),
     STR_OPT("countries", countries, "CC,CC",
@@ -63,6 +66,7 @@ static json_t *fields_json(const app_settings *st)
         {"status_callback", offsetof(app_settings, status_callback)},
         {"inbound_url", offsetof(app_settings, inbound_url)},
         {"inbound_method", offsetof(app_settings, inbound_method)},
+        {"callback_method", offsetof(app_settings, callback_method)},
         {"countries", offsetof(app_settings, countries)},
     };
     json_t *in = json_object();
@@ -82,7 +86,8 @@ static void settings_unset(app_settings *st)
 {
     memset(st, 0, sizeof *st);
     char *strs[] = {st->name,        st->role,           st->provider,  st->status_callback,
-                    st->inbound_url, st->inbound_method, st->countries};
+                    st->inbound_url, st->inbound_method, st->callback_method,
+                    st->countries};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         strs[i][0] = UNSET[0];
     st->daily_quota = UNSET_QUOTA;
@@ -136,7 +141,8 @@ static bool apply_flags(sg_app *app, sg_app_account *a, const app_settings *st, 
 
 static const sg_cmd_spec create_spec = {
     "smsgate app create --name NAME [--role sender|viewer] [--provider NAME] "
-    "[--status-callback URL] [--inbound-url URL] [--countries CC,CC] [--daily-quota N] "
+    "[--status-callback URL] [--callback-method M] [--inbound-url URL] [--countries CC,CC] "
+    "[--daily-quota N] "
     "[options]",
     "Create an app account for the compatible endpoints. Its Account SID and auth\n"
     "token are printed on stdout; the token is shown this once (rotate to get another).",
@@ -256,7 +262,8 @@ static int app_show(int argc, char **argv)
 
 static const sg_cmd_spec edit_spec = {
     "smsgate app edit ID|NAME [--name NAME] [--role ROLE] [--provider NAME] "
-    "[--status-callback URL] [--inbound-url URL] [--countries CC,CC] [--daily-quota N] "
+    "[--status-callback URL] [--callback-method M] [--inbound-url URL] [--countries CC,CC] "
+    "[--daily-quota N] "
     "[options]",
     "Change an app account; a field not given stays as it is.", fields_opts, 1, 1};
 
@@ -289,8 +296,9 @@ static int app_edit(int argc, char **argv)
 
 static const sg_cmd_spec rotate_spec = {
     "smsgate app rotate ID|NAME [options]",
-    "Give an app account a new auth token, printed alone on the last line of stdout;\n"
-    "the old one stops working at once.",
+    "Give an app account a new auth token, printed alone on the last line of stdout,\n"
+    "and new Clickatell-style credentials (api_id, username, api_key) on the lines\n"
+    "before it; the old token and api_key stop working at once.",
     base_opts, 1, 1};
 
 static int app_rotate(int argc, char **argv)
@@ -310,10 +318,14 @@ static int app_rotate(int argc, char **argv)
         fprintf(stderr, "smsgate: cannot rotate the token: %s\n", e.message);
     } else {
         audit(&app, "app.rotate", &a);
-        fprintf(stderr, "new auth token of %s (%s); store it now, it is not shown again:\n",
+        fprintf(stderr, "new credentials of %s (%s); store them now, they are not shown "
+                        "again:\n",
                 a.id, a.name);
+        char sid[SG_ACCOUNT_SID_MAX];
+        sg_app_account_sid(a.id, sid);
+        bool ck = print_ck_credentials(&app, a.id, sid); /* the api_key goes with the token */
         printf("%s\n", token);
-        rc = SG_EXIT_OK;
+        rc = ck ? SG_EXIT_OK : SG_EXIT_FAIL;
     }
     sodium_memzero(token, sizeof token);
     sg_app_close(&app);

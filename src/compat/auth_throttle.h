@@ -1,8 +1,8 @@
 /* Failed authentication on the compatible endpoints, per client address
  * (core/signin.h's per-address rule): after 20 failures within 10 minutes an
- * address waits until the 10 minutes are over. The Clickatell-compatible
- * surface uses it; the Twilio one keeps its own copy of the same table for now
- * (compat/twilio_api.c) and can move to this one. */
+ * address waits until the 10 minutes are over. One table for every compatible
+ * surface (Twilio's and Clickatell's): a client failing on one is held back on
+ * the others too, and every failure is counted in the one metric. */
 #ifndef SG_COMPAT_AUTH_THROTTLE_H
 #define SG_COMPAT_AUTH_THROTTLE_H
 

@@ -4,6 +4,7 @@
 #include "api/auth.h"
 #include "api/handlers.h"
 #include "compat/auth_throttle.h"
+#include "compat/clickatell_sessions.h"
 #include "compat/clickatell_wire.h"
 #include "core/gsm7.h"
 #include "core/signin.h"
@@ -13,6 +14,7 @@
 #include "util/log.h"
 #include "util/time.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,8 +163,41 @@ static void legacy_err(sg_http_req *req, int status, int code)
     legacy_text(req, status, line);
 }
 
-/* Authenticate a legacy request into a new user set on req; false after
- * answering (ERR: 001, or 429 while throttled). */
+/* ---- sessions (/http/auth) ------------------------------------------------------------ */
+
+static sg_ckc_sessions *sessions;
+static pthread_once_t sessions_once = PTHREAD_ONCE_INIT;
+
+static void sessions_init(void)
+{
+    sessions = sg_ckc_sessions_new(0);
+}
+
+/* The process's session table (NULL out of memory: no session then). */
+static sg_ckc_sessions *session_table(void)
+{
+    pthread_once(&sessions_once, sessions_init);
+    return sessions;
+}
+
+/* The app of a live session id into u; a session whose app is gone or whose
+ * token was rotated since ends here. */
+static bool session_ok(sg_app *app, const char *id, ck_user *u)
+{
+    sg_ckc_sessions *t = session_table();
+    char app_id[SG_ID_MAX];
+    int64_t rotated_at = 0;
+    if (!t || !sg_ckc_session_use(t, id, sg_time_mono_ms(), app_id, &rotated_at))
+        return false;
+    if (load_app(app, app_id, u) && u->account.token_rotated_at == rotated_at)
+        return true;
+    sg_ckc_session_end(t, id);
+    return false;
+}
+
+/* Authenticate a legacy request into a new user set on req, by its session_id
+ * when it has one, else by api_id, user and password; false after answering
+ * (ERR: 003 for a session that is not one, ERR: 001, or 429 while throttled). */
 static bool legacy_authenticate(sg_http_req *req, sg_app *app, const legacy_params *p)
 {
     char address[64];
@@ -170,27 +205,75 @@ static bool legacy_authenticate(sg_http_req *req, sg_app *app, const legacy_para
         legacy_err(req, 429, SG_CKC_ERR_AUTH);
         return false;
     }
+    const char *session = param(p, "session_id");
+    bool by_session = session && *session;
     ck_user *u = calloc(1, sizeof *u);
-    if (u && legacy_ok(app, param(p, "api_id"), param(p, "user"), param(p, "password"), u)) {
+    bool ok = u && (by_session ? session_ok(app, session, u)
+                               : legacy_ok(app, param(p, "api_id"), param(p, "user"),
+                                           param(p, "password"), u));
+    if (ok) {
         sg_http_set_user(req, u, user_free);
         return true;
     }
     free(u);
     auth_failed(address);
-    legacy_err(req, 200, SG_CKC_ERR_AUTH);
+    legacy_err(req, 200, by_session ? SG_CKC_ERR_SESSION : SG_CKC_ERR_AUTH);
     return false;
+}
+
+sg_http_result sg_compat_ck_auth(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    legacy_params p;
+    char id[SG_CKC_SESSION_ID_LEN + 1], line[48];
+    sg_ckc_sessions *t = session_table();
+    if (!params_read(req, &p)) {
+        legacy_err(req, 200, SG_CKC_ERR_PARAMS);
+    } else if (!t) {
+        legacy_err(req, 200, SG_CKC_ERR_INTERNAL);
+    } else if (legacy_authenticate(req, app, &p)) {
+        const ck_user *who = sg_http_user(req);
+        sg_ckc_session_new(t, who->account.id, who->account.token_rotated_at, sg_time_mono_ms(),
+                           id);
+        snprintf(line, sizeof line, "OK: %s", id);
+        legacy_text(req, 200, line);
+        sodium_memzero(id, sizeof id);
+        sodium_memzero(line, sizeof line);
+    }
+    params_free(&p);
+    return SG_HTTP_DONE;
+}
+
+sg_http_result sg_compat_ck_ping(sg_http_req *req, void *ctx)
+{
+    sg_app *app = ctx;
+    legacy_params p;
+    if (!params_read(req, &p)) {
+        legacy_err(req, 200, SG_CKC_ERR_PARAMS);
+    } else {
+        const char *session = param(&p, "session_id");
+        if (!session || !*session)
+            legacy_err(req, 200, SG_CKC_ERR_NO_SESSION);
+        else if (legacy_authenticate(req, app, &p))
+            legacy_text(req, 200, "OK: ");
+    }
+    params_free(&p);
+    return SG_HTTP_DONE;
 }
 
 /* What a send request asks for, read from its parameters. */
 typedef struct send_args {
     char *text; /* UTF-8, malloc'd */
     const char *from, *climsgid;
+    int level; /* callback level, 0-7 (compat/clickatell_wire.h) */
     sg_ckc_rcpt rcpt[SG_CKC_RCPT_MAX];
     size_t n;
 } send_args;
 
-/* Read to, text (unicode), from, climsgid, concat; 0 or a legacy error code. */
-static int send_args_read(const legacy_params *p, bool unicode_param, send_args *a)
+/* Read to, text (unicode), from, climsgid, concat, callback (level_dflt when
+ * absent); 0 or a legacy error code. */
+static int send_args_read(const legacy_params *p, bool unicode_param, int level_dflt,
+                          send_args *a)
 {
     size_t len = 0;
     const char *text = param_n(p, "text", &len);
@@ -205,7 +288,8 @@ static int send_args_read(const legacy_params *p, bool unicode_param, send_args 
     if (!text || len == 0)
         return SG_CKC_ERR_EMPTY;
     int concat = sg_ckc_concat(param(p, "concat"));
-    if (concat < 0)
+    a->level = sg_ckc_callback_level(param(p, "callback"), level_dflt);
+    if (concat < 0 || a->level < 0)
         return SG_CKC_ERR_PARAMS;
     a->text = sg_ckc_text(text, len, unicode_param && uni && strcmp(uni, "1") == 0, &bad);
     if (!a->text)
@@ -229,7 +313,7 @@ static json_t *send_requests(const send_args *a)
     return arr;
 }
 
-static bool tag_message(sg_message *m, void *arg);
+static bool tag_message(sg_message *m, const ck_user *who, int level);
 
 /* The legacy answer being built: one line per recipient. */
 typedef struct legacy_answer {
@@ -264,7 +348,8 @@ static json_t *legacy_answer_of(size_t accepted, void *arg)
 
 static bool legacy_tag(sg_message *m, void *arg)
 {
-    return tag_message(m, (void *)((legacy_answer *)arg)->who);
+    const legacy_answer *la = arg;
+    return tag_message(m, la->who, la->args->level);
 }
 
 sg_http_result sg_compat_ck_sendmsg(sg_http_req *req, void *ctx)
@@ -284,7 +369,7 @@ sg_http_result sg_compat_ck_sendmsg(sg_http_req *req, void *ctx)
         legacy_err(req, 200, SG_CKC_ERR_AUTH);
         goto out;
     }
-    int code = send_args_read(&p, true, &a);
+    int code = send_args_read(&p, true, 0, &a); /* Clickatell's callback=0: no reports */
     if (code) {
         legacy_err(req, 200, code);
         goto out;
@@ -341,10 +426,12 @@ sg_http_result sg_compat_ck_querymsg(sg_http_req *req, void *ctx)
 
 /* ---- the platform API ----------------------------------------------------------------- */
 
-static bool tag_message(sg_message *m, void *arg)
+/* m is who's, reported back in Clickatell's format at callback level level. */
+static bool tag_message(sg_message *m, const ck_user *who, int level)
 {
-    const ck_user *who = arg;
     snprintf(m->app_id, sizeof m->app_id, "%s", who->account.id);
+    m->app_ck = true;
+    m->app_ck_level = (unsigned char)level;
     return true;
 }
 
@@ -385,6 +472,7 @@ static bool platform_authenticate(sg_http_req *req, sg_app *app, const char *raw
 /* The platform answer being built: one row per recipient. */
 typedef struct platform_answer {
     const ck_user *who;
+    int level;
     const sg_ckc_rcpt *rcpt;
     json_t *rows;
 } platform_answer;
@@ -417,14 +505,16 @@ static json_t *platform_answer_of(size_t accepted, void *arg)
 
 static bool platform_tag(sg_message *m, void *arg)
 {
-    return tag_message(m, (void *)((platform_answer *)arg)->who);
+    const platform_answer *pa = arg;
+    return tag_message(m, pa->who, pa->level);
 }
 
 /* Send the request's messages with the platform's answer. */
 static sg_http_result platform_send(sg_http_req *req, sg_app *app, const sg_ckc_rcpt *rcpt,
-                                    json_t *requests)
+                                    int level, json_t *requests)
 {
-    platform_answer pa = {.who = sg_http_user(req), .rcpt = rcpt, .rows = json_array()};
+    platform_answer pa = {
+        .who = sg_http_user(req), .level = level, .rcpt = rcpt, .rows = json_array()};
     sg_api_many_hooks h = {.tag = platform_tag,
                            .row = platform_row,
                            .answer = platform_answer_of,
@@ -449,13 +539,13 @@ sg_http_result sg_compat_ck_http_send(sg_http_req *req, void *ctx)
     }
     if (!platform_authenticate(req, app, param(&p, "apiKey")))
         goto out;
-    int code = send_args_read(&p, true, &a);
+    int code = send_args_read(&p, true, SG_CKC_CALLBACK_ALL, &a);
     if (code) {
         int pcode = code == SG_CKC_ERR_PARTS ? 100 : code == SG_CKC_ERR_DEST ? 25 : 23;
         platform_err(req, 400, pcode, pcode == 100 ? "Maximum message parts exceeded" : NULL);
         goto out;
     }
-    res = platform_send(req, app, a.rcpt, send_requests(&a));
+    res = platform_send(req, app, a.rcpt, a.level, send_requests(&a));
 out:
     free(a.text);
     params_free(&p);
@@ -485,7 +575,7 @@ sg_http_result sg_compat_ck_messages(sg_http_req *req, void *ctx)
     for (size_t i = 0; i < pr.n_rcpt; i++)
         json_array_append_new(arr, sg_ckc_message_request(&pr.rcpt[i], pr.content, pr.from,
                                                           pr.client_message_id));
-    sg_http_result res = platform_send(req, app, pr.rcpt, arr);
+    sg_http_result res = platform_send(req, app, pr.rcpt, SG_CKC_CALLBACK_ALL, arr);
     sg_ckc_platform_free(&pr);
     return res;
 }

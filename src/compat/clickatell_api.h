@@ -4,7 +4,8 @@
  * app account's Clickatell-style credentials. The routes live at the root (not
  * under /v1), as Clickatell's do:
  *   GET|POST /http/sendmsg, /http/querymsg   the legacy API (B.1): api_id +
- *            user (the app's Account SID or name) + password (its auth token);
+ *            user (the app's Account SID or name) + password (its auth token),
+ *            or a session_id from GET|POST /http/auth (/http/ping keeps it);
  *   GET /messages/http/send                   the platform's HTTP GET (B.2) with
  *            apiKey (the app's api_key; trailing '=' ignored), text in UTF-8 or
  *            Latin-1;
@@ -30,6 +31,10 @@
 sg_err sg_compat_ck_issue(sg_app *app, const char *app_id, const char *account_sid, json_t **out,
                           sg_error *e);
 
+/* GET|POST /http/auth: api_id, user, password -> "OK: <session_id>"; /http/ping:
+ * session_id -> "OK: " (compat/clickatell_sessions.h). */
+sg_http_result sg_compat_ck_auth(sg_http_req *req, void *ctx);
+sg_http_result sg_compat_ck_ping(sg_http_req *req, void *ctx);
 sg_http_result sg_compat_ck_sendmsg(sg_http_req *req, void *ctx);
 sg_http_result sg_compat_ck_querymsg(sg_http_req *req, void *ctx);
 sg_http_result sg_compat_ck_http_send(sg_http_req *req, void *ctx);

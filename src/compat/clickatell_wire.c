@@ -1,5 +1,6 @@
 #include "compat/clickatell_wire.h"
 #include "providers/clickatell/sim_wire.h"
+#include "util/form.h"
 #include "util/id.h"
 #include "util/utf8.h"
 
@@ -7,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct {
     int code;
     const char *text;
 } legacy_errors[] = {
     {SG_CKC_ERR_AUTH, "Authentication failed"},
+    {SG_CKC_ERR_SESSION, "Session ID expired"},
+    {SG_CKC_ERR_NO_SESSION, "Missing session ID"},
     {SG_CKC_ERR_PARAMS, "Invalid or missing parameters"},
     {SG_CKC_ERR_UNKNOWN_ID, "Unknown API message ID"},
     {SG_CKC_ERR_DEST, "Invalid destination address"},
@@ -220,6 +224,82 @@ int sg_ckc_status_code(sg_status st)
             return statuses[i].code;
     }
     return 1;
+}
+
+/* ---- callbacks to the app ----------------------------------------------------------- */
+
+int sg_ckc_callback_level(const char *s, int dflt)
+{
+    if (!s || !*s)
+        return dflt;
+    return s[0] >= '0' && s[0] <= '7' && s[1] == '\0' ? s[0] - '0' : -1;
+}
+
+#define LEVEL_INTERMEDIATE 1
+#define LEVEL_FINAL        2
+#define LEVEL_ERROR        4
+
+/* Which report a status gives and which levels ask for it. */
+static const struct {
+    sg_status st;
+    int code;
+    int levels;
+} reports[] = {
+    {SG_STATUS_SENT, 3, LEVEL_INTERMEDIATE},
+    {SG_STATUS_DELIVERED, 4, LEVEL_FINAL},
+    {SG_STATUS_CANCELED, 6, LEVEL_FINAL},
+    {SG_STATUS_FAILED, 7, LEVEL_FINAL | LEVEL_ERROR},
+    {SG_STATUS_UNDELIVERED, 7, LEVEL_FINAL | LEVEL_ERROR},
+};
+
+int sg_ckc_report_status(sg_status st, const char *error_code, int level)
+{
+    for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
+        if (reports[i].st != st)
+            continue;
+        if (!(reports[i].levels & level))
+            return 0;
+        bool expired = error_code && strcmp(error_code, "expired") == 0;
+        return reports[i].code == 7 && expired ? 10 : reports[i].code;
+    }
+    return 0;
+}
+
+/* A number as Clickatell writes it: without its leading '+'. */
+static const char *ck_number(const char *n)
+{
+    return n ? n + (n[0] == '+') : "";
+}
+
+sg_err sg_ckc_report_form(const sg_ckc_report *r, sg_buf *body)
+{
+    char ts[24], status[8];
+    snprintf(ts, sizeof ts, "%lld", (long long)(r->at_ms / 1000));
+    snprintf(status, sizeof status, "%03d", r->status % 1000);
+    sg_err err = sg_form_add(body, "api_id", r->api_id ? r->api_id : "");
+    err = err ? err : sg_form_add(body, "apiMsgId", r->api_msg_id ? r->api_msg_id : "");
+    err = err ? err : sg_form_add(body, "cliMsgId", r->cli_msg_id ? r->cli_msg_id : "");
+    err = err ? err : sg_form_add(body, "to", ck_number(r->to));
+    err = err ? err : sg_form_add(body, "timestamp", ts);
+    err = err ? err : sg_form_add(body, "from", ck_number(r->from));
+    err = err ? err : sg_form_add(body, "status", status);
+    return err ? err : sg_form_add(body, "charge", "0");
+}
+
+sg_err sg_ckc_mo_form(const sg_ckc_mo *r, sg_buf *body)
+{
+    char ts[32] = "";
+    time_t secs = (time_t)(r->at_ms / 1000);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm))
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    sg_err err = sg_form_add(body, "api_id", r->api_id ? r->api_id : "");
+    err = err ? err : sg_form_add(body, "moMsgId", r->mo_msg_id ? r->mo_msg_id : "");
+    err = err ? err : sg_form_add(body, "from", ck_number(r->from));
+    err = err ? err : sg_form_add(body, "to", ck_number(r->to));
+    err = err ? err : sg_form_add(body, "timestamp", ts);
+    err = err ? err : sg_form_add(body, "text", r->text ? r->text : "");
+    return err ? err : sg_form_add(body, "charset", "UTF-8");
 }
 
 bool sg_ckc_api_msg_id(const char *msg_id, char out[SG_CKC_API_MSG_ID_MAX])

@@ -9,6 +9,7 @@
 #define SG_COMPAT_CLICKATELL_WIRE_H
 
 #include "store/store.h"
+#include "util/buf.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -22,6 +23,8 @@
 /* Legacy error codes (providers.md B.1) this surface answers. */
 enum {
     SG_CKC_ERR_AUTH = 1,        /* Authentication failed */
+    SG_CKC_ERR_SESSION = 3,     /* Session ID expired */
+    SG_CKC_ERR_NO_SESSION = 5,  /* Missing session ID */
     SG_CKC_ERR_PARAMS = 101,    /* Invalid or missing parameters */
     SG_CKC_ERR_UNKNOWN_ID = 103,/* Unknown API message ID */
     SG_CKC_ERR_DEST = 105,      /* Invalid destination address */
@@ -87,6 +90,49 @@ const char *sg_ckc_platform_error_text(int code);
  * 011 scheduled, 003 sent, 004 delivered, 007 failed or undelivered, 006
  * canceled, 001 anything else. */
 int sg_ckc_status_code(sg_status st);
+
+/* ---- callbacks to the app, in Clickatell's format (providers.md B.1) --------------- */
+
+/* The legacy "callback" levels: a bitmask of 1 intermediate (003), 2 final
+ * (004 and the errors), 4 errors (005, 007, 009, 010, 012). */
+#define SG_CKC_CALLBACK_ALL 7
+
+/* "callback" as a level 0-7: dflt when s is NULL or "", -1 when it is anything
+ * else (Clickatell's legacy API answers that with ERR: 101). */
+int sg_ckc_callback_level(const char *s, int dflt);
+
+/* The status code of a delivery report for a message now in status st with
+ * error code error_code (may be NULL): 003 sent, 004 delivered, 006 canceled
+ * (reported as final), 010 failed or undelivered because its validity period
+ * ran out ("expired"), 007 failed or undelivered otherwise; 0 when no report is
+ * due: another status (queued, sending, scheduled, ...), or a level that does
+ * not ask for this one. */
+int sg_ckc_report_status(sg_status st, const char *error_code, int level);
+
+/* A delivery report as Clickatell's legacy API sends it. Numbers as stored
+ * (a leading '+' is dropped on the wire); cli_msg_id "" when none. */
+typedef struct sg_ckc_report {
+    const char *api_id, *api_msg_id, *cli_msg_id, *to, *from;
+    int64_t at_ms; /* the status change; sent as UNIX seconds */
+    int status;    /* sg_ckc_report_status */
+} sg_ckc_report;
+
+/* r's parameters onto body, form-encoded, in Clickatell's order: api_id,
+ * apiMsgId, cliMsgId, to, timestamp, from, status (3 digits), charge ("0":
+ * smsgate does not know what the provider charged). */
+sg_err sg_ckc_report_form(const sg_ckc_report *r, sg_buf *body);
+
+/* An inbound message (MO) as Clickatell's reply path sends it. */
+typedef struct sg_ckc_mo {
+    const char *api_id, *mo_msg_id, *from, *to, *text;
+    int64_t at_ms;
+} sg_ckc_mo;
+
+/* r's parameters onto body, form-encoded: api_id, moMsgId, from, to (numbers
+ * without '+'), timestamp ("YYYY-MM-DD HH:MM:SS", UTC), text (UTF-8), charset
+ * ("UTF-8"). No "status": that is how a client (CiviCRM) tells it from a
+ * report. */
+sg_err sg_ckc_mo_form(const sg_ckc_mo *r, sg_buf *body);
 
 /* The apiMsgId of message id msg_id: the 32 hex digits of its 128 bits (the
  * Message SID without "SM"); false when it is not a message id. */

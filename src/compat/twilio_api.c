@@ -3,10 +3,10 @@
 #include "api/auth.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "compat/auth_throttle.h"
 #include "compat/twilio_wire.h"
 #include "core/signin.h"
 #include "util/log.h"
-#include "util/metrics.h"
 #include "util/time.h"
 
 #include <pthread.h>
@@ -46,51 +46,6 @@ static void tw_error(sg_http_req *req, int http_status, int code, const char *fm
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     sg_http_respond_json(req, http_status, sg_tw_error_json(http_status, code, message));
-}
-
-/* ---- failed authentication, per client address ----------------------------------- */
-
-/* A small table of throttle counters (core/signin.h's per-address rule), hashed
- * by address; a collision starts the other address's count afresh, which only
- * ever lets an attacker sharing a slot lose its own count. */
-#define THROTTLE_SLOTS 256
-
-typedef struct throttle_slot {
-    char address[64];
-    sg_throttle_state st;
-} throttle_slot;
-
-static throttle_slot throttle[THROTTLE_SLOTS];
-static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static throttle_slot *slot_of(const char *address)
-{
-    size_t h = 5381;
-    for (const char *p = address; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    return &throttle[h % THROTTLE_SLOTS];
-}
-
-/* How long the address must still wait (ms; 0: go on). */
-static int64_t throttle_wait(const char *address, int64_t now)
-{
-    pthread_mutex_lock(&throttle_lock);
-    throttle_slot *s = slot_of(address);
-    int64_t wait = strcmp(s->address, address) == 0 ? sg_throttle_wait_ms(&s->st, now) : 0;
-    pthread_mutex_unlock(&throttle_lock);
-    return wait;
-}
-
-static void throttle_fail(const char *address, int64_t now)
-{
-    pthread_mutex_lock(&throttle_lock);
-    throttle_slot *s = slot_of(address);
-    if (strcmp(s->address, address) != 0) {
-        memset(s, 0, sizeof *s);
-        snprintf(s->address, sizeof s->address, "%s", address);
-    }
-    sg_throttle_fail(&sg_throttle_address, &s->st, now);
-    pthread_mutex_unlock(&throttle_lock);
 }
 
 /* The user and password of a Basic Authorization header into user and pass;
@@ -259,7 +214,7 @@ sg_http_result sg_compat_twilio_authenticate(sg_http_req *req, const sg_route *r
     char address[64], user[80] = "", pass[80] = "";
     sg_http_client_ip(req, address);
     int64_t now = sg_time_mono_ms();
-    int64_t wait = throttle_wait(address, now);
+    int64_t wait = sg_compat_throttle_wait(address, now);
     if (wait > 0) {
         char secs[24];
         snprintf(secs, sizeof secs, "%lld", (long long)sg_throttle_retry_after_s(wait));
@@ -275,8 +230,7 @@ sg_http_result sg_compat_twilio_authenticate(sg_http_req *req, const sg_route *r
     sodium_memzero(pass, sizeof pass);
     if (!ok) {
         free(u);
-        throttle_fail(address, now);
-        sg_metrics_compat_auth_failed();
+        sg_compat_throttle_fail(address, now);
         sg_log(SG_LOG_INFO, "compat_auth_failed", "client=%s", address);
         sg_http_add_header(req, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
         tw_error(req, 401, 20003, "Authenticate");

@@ -1,6 +1,7 @@
 #include "compat/twilio_callbacks.h"
 #include "api/accept.h"
 #include "api/app_accounts.h"
+#include "compat/clickatell_callbacks.h"
 #include "dispatch/dispatcher.h"
 #include "compat/twilio_wire.h"
 #include "core/backoff.h"
@@ -43,9 +44,10 @@ static const char *policy_check(void *ctx, const struct sockaddr *addr)
 
 /* A status callback's form, in Twilio's parameters, onto body. */
 static sg_err status_form(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
-                          sg_buf *body)
+                          sg_buf *body, bool *skip)
 {
     (void)w;
+    *skip = false;
     char sid[SG_TW_SID_MAX] = "", code[16];
     sg_tw_message_sid(cb->message_id, sid);
     int ec = sg_tw_error_code(cb->error_code);
@@ -65,9 +67,10 @@ static sg_err status_form(sg_tw_callbacks *w, const sg_app_callback *cb, const c
 /* An inbound message's form, as Twilio posts it to a number's messaging URL,
  * onto body. */
 static sg_err inbound_form(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
-                           sg_buf *body)
+                           sg_buf *body, bool *skip)
 {
     sg_message m;
+    *skip = false;
     char sid[SG_TW_SID_MAX] = "", segments[16];
     if (sg_store_message_get(w->app->store, cb->message_id, &m) != SG_OK)
         return SG_ERR_NOT_FOUND;
@@ -93,20 +96,42 @@ static sg_err inbound_form(sg_tw_callbacks *w, const sg_app_callback *cb, const 
 static void send_reply(sg_tw_callbacks *w, const sg_app_account *acct, const sg_app_callback *cb,
                        const char *text);
 
-/* The kinds of callback: how each builds its form, and whether its answer is
- * read (TwiML). */
+/* A delivery report in Clickatell's fields (compat/clickatell_callbacks.h). */
+static sg_err ck_status_form(sg_tw_callbacks *w, const sg_app_callback *cb,
+                             const char *account_sid, sg_buf *body, bool *skip)
+{
+    (void)account_sid;
+    return sg_compat_ck_report_form(w->app->store, cb, body, skip);
+}
+
+/* An inbound message in Clickatell's reply-path fields. */
+static sg_err ck_inbound_form(sg_tw_callbacks *w, const sg_app_callback *cb,
+                              const char *account_sid, sg_buf *body, bool *skip)
+{
+    (void)account_sid;
+    *skip = false;
+    return sg_compat_ck_mo_form(w->app->store, cb, body);
+}
+
+/* The kinds of callback, by kind and format (tw: Twilio's, ck: Clickatell's):
+ * how each builds its form (skip: nothing is due), whether it is signed with
+ * X-Twilio-Signature and whether its answer is read (TwiML). */
 static const struct {
     const char *kind;
+    const char *format;
     sg_err (*form)(sg_tw_callbacks *w, const sg_app_callback *cb, const char *account_sid,
-                   sg_buf *body);
+                   sg_buf *body, bool *skip);
+    bool signs;
     bool reads_answer;
 } kinds[] = {
-    {"status", status_form, false},
-    {"inbound", inbound_form, true},
+    {"status", "tw", status_form, true, false},
+    {"inbound", "tw", inbound_form, true, true},
+    {"status", "ck", ck_status_form, false, false},
+    {"inbound", "ck", ck_inbound_form, false, false},
 };
 
-/* Send form (signed under token) to cb's URL: POSTed, or in the query of a GET
- * (inbound_method GET; then the signature covers the URL alone). The answer's
+/* Send form (signed under token; unsigned when token is NULL) to cb's URL:
+ * POSTed, or in the query of a GET (then the signature covers the URL alone). The answer's
  * status into *status (0: none), its body into answer when reads (a TwiML
  * answer), why it failed into why. True on a 2xx answer. */
 static bool send_signed(sg_tw_callbacks *w, const sg_app_callback *cb, const char *token,
@@ -127,16 +152,22 @@ static bool send_signed(sg_tw_callbacks *w, const sg_app_callback *cb, const cha
     sg_http_call call = {0};
     sg_error e = {0};
     *status = 0;
-    if (!get && sg_form_parse(sg_buf_cstr(form), form->len, &params) != SG_OK) {
+    if (token && !get && sg_form_parse(sg_buf_cstr(form), form->len, &params) != SG_OK) {
         snprintf(why, cap, "cannot read back the form");
         goto out;
     }
-    sg_twilio_sign(token, sg_buf_cstr(&url), get ? NULL : &params, sig);
-    snprintf(sig_line, sizeof sig_line, "X-Twilio-Signature: %s", sig);
-    const char *headers[] = {sig_line, "Content-Type: application/x-www-form-urlencoded"};
+    const char *headers[2];
+    size_t n_headers = 0;
+    if (token) {
+        sg_twilio_sign(token, sg_buf_cstr(&url), get ? NULL : &params, sig);
+        snprintf(sig_line, sizeof sig_line, "X-Twilio-Signature: %s", sig);
+        headers[n_headers++] = sig_line;
+    }
+    if (!get)
+        headers[n_headers++] = "Content-Type: application/x-www-form-urlencoded";
     sg_http_request r = {
         .method = get ? "GET" : "POST", .url = sg_buf_cstr(&url), .headers = headers,
-        .n_headers = get ? 1 : 2, .body = get ? NULL : sg_buf_cstr(form),
+        .n_headers = n_headers, .body = get ? NULL : sg_buf_cstr(form),
         .body_len = get ? 0 : form->len, .connect_timeout_ms = TIMEOUT_MS,
         .timeout_ms = TIMEOUT_MS, .user_agent = "smsgate", .answer_max = ANSWER_MAX,
         .answer_discard = !reads, .answer_overflow = SG_HTTP_OVERFLOW_CUT,
@@ -169,8 +200,10 @@ static void deliver(sg_tw_callbacks *w, const sg_app_callback *cb)
     int status = 0;
     bool ok = false;
     unsigned attempts = cb->attempts + 1;
+    bool skip = false;
     size_t k = 0;
-    while (k < sizeof kinds / sizeof *kinds && strcmp(kinds[k].kind, cb->kind) != 0)
+    while (k < sizeof kinds / sizeof *kinds &&
+           (strcmp(kinds[k].kind, cb->kind) != 0 || strcmp(kinds[k].format, cb->format) != 0))
         k++;
     sg_buf body, answer;
     sg_buf_init(&body, 16384);
@@ -179,15 +212,18 @@ static void deliver(sg_tw_callbacks *w, const sg_app_callback *cb)
         snprintf(why, sizeof why, k < sizeof kinds / sizeof *kinds ? "the app is removed"
                                                                   : "unknown kind");
         attempts = MAX_ATTEMPTS; /* nobody to sign for: give up now */
-    } else if (sg_app_account_token(w->app, &acct, &token) != SG_OK) {
+    } else if (kinds[k].signs && sg_app_account_token(w->app, &acct, &token) != SG_OK) {
         snprintf(why, sizeof why, "cannot open the app's token (master key changed?)");
     } else {
         sg_app_account_sid(acct.id, account_sid);
-        ok = kinds[k].form(w, cb, account_sid, &body) == SG_OK &&
-             send_signed(w, cb, token, &body, kinds[k].reads_answer, &answer, &status, why,
-                         sizeof why);
+        ok = kinds[k].form(w, cb, account_sid, &body, &skip) == SG_OK &&
+             (skip || send_signed(w, cb, token, &body, kinds[k].reads_answer, &answer, &status,
+                                  why, sizeof why));
+        if (skip) /* the message's callback level does not ask for this status */
+            snprintf(why, sizeof why, "not sent: callback level %u does not ask for it",
+                     cb->level);
     }
-    if (ok && kinds[k].reads_answer &&
+    if (ok && !skip && kinds[k].reads_answer &&
         sg_tw_twiml_message(sg_buf_cstr(&answer), answer.len, reply, sizeof reply))
         send_reply(w, &acct, cb, reply);
     sg_secret_free(token);
@@ -201,8 +237,8 @@ static void deliver(sg_tw_callbacks *w, const sg_app_callback *cb)
         sg_log(SG_LOG_INFO, "app_callback_failed", "id=%lld app=%s attempts=%u error=\"%s\"",
                cb->id, cb->app_id, attempts, why);
     sg_error e = {0};
-    if (sg_store_app_callback_done(w->app->store, cb->id, ok, next, attempts, status, ok ? "" : why,
-                                   now, &e) != SG_OK)
+    if (sg_store_app_callback_done(w->app->store, cb->id, ok, next, attempts, status,
+                                   ok && !skip ? "" : why, now, &e) != SG_OK)
         sg_log(SG_LOG_WARN, "app_callback_record_failed", "id=%lld error=\"%s\"", cb->id,
                e.message);
 }

@@ -1,11 +1,13 @@
-/* Twilio-format status callbacks of app messages (docs/compat.md): every status
- * change of a message an app sent with a StatusCallback (its own, or the app's
- * default) is queued in the store in the change's transaction
- * (sg_store_app_callback_claim), then POSTed by this worker as Twilio posts it
- * (MessageSid, SmsSid, MessageStatus, SmsStatus, ErrorCode, To, From,
- * AccountSid, ApiVersion), signed with X-Twilio-Signature under the app's auth
- * token, and retried with back-off until a 2xx answer or 10 attempts. The URL's
- * address is judged by the outbound policy at every attempt. */
+/* The app callbacks worker (docs/compat.md): every status change of a message
+ * an app sent with a StatusCallback (its own, or the app's default) is queued in
+ * the store in the change's transaction (sg_store_app_callback_claim), then
+ * sent by this worker as Twilio posts it (MessageSid, SmsSid, MessageStatus,
+ * SmsStatus, ErrorCode, To, From, AccountSid, ApiVersion), signed with
+ * X-Twilio-Signature under the app's auth token, or, for a message that came in
+ * by a Clickatell-compatible endpoint, in Clickatell's fields, unsigned
+ * (compat/clickatell_callbacks.h); so are replies to the app's messages. Each is
+ * retried with back-off until a 2xx answer or 10 attempts. The URL's address is
+ * judged by the outbound policy at every attempt. */
 #ifndef SG_COMPAT_TWILIO_CALLBACKS_H
 #define SG_COMPAT_TWILIO_CALLBACKS_H
 

@@ -163,6 +163,11 @@ typedef struct sg_message {
      * stored with the message in the same transaction (sqlite_apps.c). */
     char app_id[SG_ID_MAX];
     char *app_status_callback;
+    /* Insert only: the message came in by a Clickatell-compatible endpoint, so
+     * its app is called back in Clickatell's format (docs/compat.md), for the
+     * statuses its callback level (0-7, compat/clickatell_wire.h) asks for. */
+    bool app_ck;
+    unsigned char app_ck_level;
     /* Routing (docs/routing.md): the route chosen at acceptance ("" when none),
      * whether the message may fail over to another provider (false when its
      * provider was pinned without "failover": true, or no route and no other
@@ -1110,6 +1115,7 @@ typedef struct sg_app_account {
     char status_callback[512];   /* "" = none */
     char inbound_url[512];       /* "" = none */
     char inbound_method[8];      /* POST | GET */
+    char callback_method[8];     /* POST | GET: how status callbacks are sent */
     char countries[256];         /* send limits, as an API key's (sg_key_limits) */
     int64_t daily_quota;
     int64_t created_at, updated_at, token_rotated_at;
@@ -1155,15 +1161,20 @@ sg_err sg_store_app_message_ids(sg_store *s, const sg_app_message_filter *f,
 sg_err sg_store_app_message_forget(sg_store *s, const char *app_id, const char *message_id,
                                    sg_error *e);
 
-/* A Twilio-format status callback owed to an app (queued with the status change
- * that caused it, so none is lost: the message's status and error code, numbers
- * as they were then), or an inbound message to forward to its inbound_url
- * (queued with the inbound message, when the last message smsgate sent to its
- * sender was the app's). */
+/* A status callback owed to an app (queued with the status change that caused
+ * it, so none is lost: the message's status and error code, numbers as they
+ * were then), or an inbound message to forward to its inbound_url (queued with
+ * the inbound message, when the last message smsgate sent to its sender was the
+ * app's). In Twilio's format, or Clickatell's when the message (for an inbound
+ * one: the app's message it answers) came in by a Clickatell-compatible
+ * endpoint. */
 typedef struct sg_app_callback {
     long long id;
     char kind[8];   /* status | inbound (message_id: the inbound message) */
     char method[8]; /* POST | GET */
+    char format[4]; /* tw (Twilio's) | ck (Clickatell's) */
+    unsigned level; /* ck: the message's callback level (0-7) */
+    int64_t at;     /* when it was queued: the status change, the inbound's arrival */
     char app_id[SG_ID_MAX];
     char message_id[SG_ID_MAX];
     char url[512];

@@ -206,6 +206,24 @@ def test_failed_authentication_is_throttled_and_counted(gw):
     assert "smsgate_compat_auth_failures_total 20" in gw.srv.metrics()
 
 
+def test_one_throttle_for_the_twilio_and_clickatell_surfaces(gw):
+    """Failures on either surface count in one table per address: 10 on the
+    Twilio surface and 10 on the Clickatell one hold the address back on both."""
+    app = make_app(gw)
+    tw_url = f"{gw.srv.url}/2010-04-01/Accounts/{app['account_sid']}/Messages.json"
+    for _ in range(10):
+        r = requests.get(tw_url, auth=(app["account_sid"], "0" * 32), timeout=10)
+        assert r.status_code == 401, r.text
+    for _ in range(10):
+        assert legacy(gw, app, password="0" * 32, to="447400123456", text="x").text == \
+            "ERR: 001, Authentication failed"
+    r = requests.get(tw_url, auth=(app["account_sid"], app["auth_token"]), timeout=10)
+    assert r.status_code == 429 and r.json()["code"] == 20429, r.text
+    r = legacy(gw, app, to="447400123456", text="x")
+    assert r.status_code == 429 and r.text.startswith("ERR: 001"), r.text
+    assert "smsgate_compat_auth_failures_total 20" in gw.srv.metrics()
+
+
 def test_compatible_roots_are_not_shadowed_by_the_console(gw):
     for path in ("/http/sendmsg", "/messages/http/send"):
         r = requests.get(f"{gw.srv.url}{path}", timeout=10)
@@ -226,3 +244,67 @@ def test_cli_app_create_prints_clickatell_credentials(gw):
                              "password": out["auth_token"], "to": "447400123457", "text": "y"},
                      timeout=10)
     assert r.text.startswith("ID: "), r.text
+
+
+def test_cli_rotate_prints_new_clickatell_credentials(gw):
+    app = make_app(gw, name="rot-ck")
+    cp = run_cli("app", "rotate", "rot-ck", "--db", gw.srv.db, "--log-level", "warn")
+    assert cp.returncode == 0, cp.stderr
+    lines = cp.stdout.strip().split("\n")
+    token = lines[-1]  # the token stays alone on the last line
+    out = dict(line.split(": ", 1) for line in lines[:-1])
+    assert re.fullmatch(r"[0-9a-f]{32}", token) and token != app["auth_token"], cp.stdout
+    assert out["username"] == app["account_sid"], cp.stdout
+    assert re.fullmatch(r"[0-9a-f]{32}", out["api_key"]) and out["api_key"] != app["api_key"]
+    assert re.fullmatch(r"[1-9][0-9]{6}", out["api_id"]), cp.stdout
+    send = f"{gw.srv.url}/messages/http/send"
+    r = requests.get(send, params={"apiKey": app["api_key"], "to": TO, "text": "x"}, timeout=10)
+    assert r.status_code == 401 and r.json()["errorCode"] == 1, r.text
+    r = requests.get(send, params={"apiKey": out["api_key"] + "==", "to": TO, "text": "x"},
+                     timeout=10)
+    assert r.status_code == 202, r.text
+    r = requests.get(f"{gw.srv.url}/http/sendmsg",
+                     params={"api_id": out["api_id"], "user": out["username"], "password": token,
+                             "to": "447400123457", "text": "y"}, timeout=10)
+    assert r.text.startswith("ID: "), r.text
+    assert out["api_key"] not in cp.stderr
+
+
+def test_http_auth_session_as_civicrm_legacy_extension_uses_it(gw):
+    """CiviCRM's Clickatell extension (v3: authenticate(), then send() with
+    formURLPostData) POSTs /http/auth with user, password, api_id, keeps the
+    session from "OK: <id>", and sends with session_id in place of them."""
+    app = make_app(gw)
+    r = requests.post(f"{gw.srv.url}/http/auth", data={
+        "user": app["username"], "password": app["auth_token"], "api_id": app["api_id"]},
+        timeout=10)
+    assert r.status_code == 200 and re.fullmatch(r"OK: [0-9a-f]{32}", r.text), r.text
+    session = r.text.split(":", 1)[1].strip()  # as the extension splits it
+    r = requests.post(f"{gw.srv.url}/http/sendmsg", data={
+        "session_id": session, "from": "+447700900123", "concat": "3", "to": "+447400123456",
+        "text": "Caf\xe9 via session".encode("latin-1"), "callback": "3"}, timeout=10)
+    assert re.fullmatch(r"ID: [0-9a-f]{32}", r.text), r.text
+    api_msg_id = r.text[4:]
+    wait_for(lambda: TO in sim_bodies(gw), what="the session's message")
+    assert sim_bodies(gw)[TO] == "Café via session"
+    r = requests.get(f"{gw.srv.url}/http/querymsg",
+                     params={"session_id": session, "apimsgid": api_msg_id}, timeout=10)
+    assert r.text.startswith(f"ID: {api_msg_id} Status: "), r.text
+    assert requests.get(f"{gw.srv.url}/http/ping", params={"session_id": session},
+                        timeout=10).text == "OK: "
+    # wrong credentials, an unknown session, no session at all
+    r = requests.get(f"{gw.srv.url}/http/auth", params={
+        "user": app["username"], "password": "0" * 32, "api_id": app["api_id"]}, timeout=10)
+    assert r.text == "ERR: 001, Authentication failed", r.text
+    r = requests.get(f"{gw.srv.url}/http/sendmsg",
+                     params={"session_id": "f" * 32, "to": "447400123456", "text": "x"}, timeout=10)
+    assert r.text == "ERR: 003, Session ID expired", r.text
+    assert requests.get(f"{gw.srv.url}/http/ping", timeout=10).text == \
+        "ERR: 005, Missing session ID"
+    assert "smsgate_compat_auth_failures_total 2" in gw.srv.metrics()
+    # a new token ends the app's sessions
+    assert gw.srv.post(f"/v1/apps/{app['id']}/rotate").status_code == 200
+    r = requests.get(f"{gw.srv.url}/http/ping", params={"session_id": session}, timeout=10)
+    assert r.text == "ERR: 003, Session ID expired", r.text
+    logs = gw.srv.proc.stderr() + gw.srv.proc.stdout()
+    assert session not in logs and app["auth_token"] not in logs

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "compat/clickatell_wire.h"
+#include "core/status.h"
 #include "util/crypto.h"
 #include "util/id.h"
 #include "util/time.h"
@@ -236,6 +237,81 @@ static void platform_requests(void **state)
     sg_ckc_platform_free(&r);
 }
 
+static void callback_levels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int dflt, want;
+    } rows[] = {
+        {NULL, 0, 0}, {"", 7, 7}, {"0", 7, 0}, {"3", 0, 3}, {"7", 0, 7},
+        {"8", 0, -1}, {"-1", 0, -1}, {"33", 0, -1}, {"3 ", 0, -1}, {"x", 0, -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        int got = sg_ckc_callback_level(rows[i].s, rows[i].dflt);
+        if (got != rows[i].want)
+            fail_msg("row %zu '%s': %d, want %d", i, rows[i].s ? rows[i].s : "(null)", got,
+                     rows[i].want);
+    }
+}
+
+/* Which report each status gives at each level (providers.md B.1's table:
+ * 1 intermediate, 2 final, 4 errors). */
+static void report_statuses(void **state)
+{
+    (void)state;
+    static const struct {
+        sg_status st;
+        const char *error_code;
+        int level, want;
+    } rows[] = {
+        {SG_STATUS_SENT, NULL, 1, 3},           {SG_STATUS_SENT, NULL, 2, 0},
+        {SG_STATUS_SENT, NULL, 7, 3},           {SG_STATUS_DELIVERED, NULL, 1, 0},
+        {SG_STATUS_DELIVERED, NULL, 2, 4},      {SG_STATUS_DELIVERED, NULL, 4, 0},
+        {SG_STATUS_FAILED, "30003", 4, 7},      {SG_STATUS_FAILED, "30003", 2, 7},
+        {SG_STATUS_FAILED, "30003", 1, 0},      {SG_STATUS_UNDELIVERED, "expired", 4, 10},
+        {SG_STATUS_FAILED, "expired", 6, 10},   {SG_STATUS_CANCELED, NULL, 2, 6},
+        {SG_STATUS_CANCELED, NULL, 4, 0},       {SG_STATUS_QUEUED, NULL, 7, 0},
+        {SG_STATUS_SENDING, NULL, 7, 0},        {SG_STATUS_SCHEDULED, NULL, 7, 0},
+        {SG_STATUS_DELIVERED, NULL, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        int got = sg_ckc_report_status(rows[i].st, rows[i].error_code, rows[i].level);
+        if (got != rows[i].want)
+            fail_msg("row %zu (%s, %s, level %d): %03d, want %03d", i, sg_status_name(rows[i].st),
+                     rows[i].error_code ? rows[i].error_code : "-", rows[i].level, got,
+                     rows[i].want);
+    }
+}
+
+/* The exact bodies, in Clickatell's order, numbers without '+'. */
+static void report_and_mo_forms(void **state)
+{
+    (void)state;
+    sg_buf b;
+    sg_buf_init(&b, 4096);
+    sg_ckc_report r = {.api_id = "1234567", .api_msg_id = "0123456789abcdef0123456789abcdef",
+                       .cli_msg_id = "my id&1", .to = "+447400123456", .from = "SMSGATE",
+                       .at_ms = 1764700000123, .status = 4};
+    assert_int_equal(sg_ckc_report_form(&r, &b), SG_OK);
+    assert_string_equal(sg_buf_cstr(&b),
+                        "api_id=1234567&apiMsgId=0123456789abcdef0123456789abcdef&"
+                        "cliMsgId=my%20id%261&to=447400123456&timestamp=1764700000&"
+                        "from=SMSGATE&status=004&charge=0");
+    sg_buf_reset(&b);
+    /* 1764700000 s is 2025-12-02 18:26:40 UTC */
+    sg_ckc_mo mo = {.api_id = "1234567", .mo_msg_id = "fedcba9876543210fedcba9876543210",
+                    .from = "+447400123456", .to = "+447700900123", .text = "Oui, café",
+                    .at_ms = 1764700000999};
+    assert_int_equal(sg_ckc_mo_form(&mo, &b), SG_OK);
+    assert_string_equal(sg_buf_cstr(&b),
+                        "api_id=1234567&moMsgId=fedcba9876543210fedcba9876543210&"
+                        "from=447400123456&to=447700900123&timestamp=2025-12-02%2018%3A26%3A40&"
+                        "text=Oui%2C%20caf%C3%A9&charset=UTF-8");
+    assert_null(strstr(sg_buf_cstr(&b), "status="));
+    sg_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,7 +319,8 @@ int main(void)
         cmocka_unit_test(recipients),              cmocka_unit_test(concat_values),
         cmocka_unit_test(refusal_codes),           cmocka_unit_test(status_codes),
         cmocka_unit_test(api_msg_ids_both_ways),   cmocka_unit_test(message_request),
-        cmocka_unit_test(platform_requests),
+        cmocka_unit_test(platform_requests),       cmocka_unit_test(callback_levels),
+        cmocka_unit_test(report_statuses),         cmocka_unit_test(report_and_mo_forms),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -2451,6 +2451,95 @@ static void test_delivery_claims_two_handles(void **state)
             assert_true(a.ids[i] != b.ids[j]);
 }
 
+/* An app's callbacks carry the format of the endpoint its message came in by
+ * (Twilio's, or Clickatell's with the message's callback level), the app's
+ * callback_method and the time of the change; a level of 0 queues none; a
+ * reply to a Clickatell message is queued in Clickatell's format. */
+static void test_app_callbacks_carry_their_format(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    sg_app_account a = {0};
+    sg_id_new("app", f->t0, a.id);
+    snprintf(a.name, sizeof a.name, "civicrm");
+    snprintf(a.role, sizeof a.role, "sender");
+    snprintf(a.token_sealed, sizeof a.token_sealed, "sealed");
+    snprintf(a.token_hash, sizeof a.token_hash, "hash");
+    snprintf(a.status_callback, sizeof a.status_callback, "http://127.0.0.1/cb");
+    snprintf(a.inbound_url, sizeof a.inbound_url, "http://127.0.0.1/in");
+    snprintf(a.inbound_method, sizeof a.inbound_method, "POST");
+    snprintf(a.callback_method, sizeof a.callback_method, "GET");
+    a.created_at = a.updated_at = a.token_rotated_at = f->t0;
+    assert_int_equal(sg_store_app_insert(f->s, &a, &e), SG_OK);
+    sg_app_account back;
+    assert_int_equal(sg_store_app_get(f->s, a.id, &back), SG_OK);
+    assert_string_equal(back.callback_method, "GET");
+
+    static const struct {
+        const char *to;
+        bool ck;
+        unsigned char level;
+    } rows[] = {{PHONE_A, true, 3}, {PHONE_B, false, 0}, {PHONE_C, true, 0}};
+    sg_message m[3];
+    for (size_t i = 0; i < 3; i++) {
+        msg_init(&m[i], rows[i].to, f->t0 + (int64_t)i, 0);
+        snprintf(m[i].app_id, sizeof m[i].app_id, "%s", a.id);
+        m[i].app_ck = rows[i].ck;
+        m[i].app_ck_level = rows[i].level;
+        insert_one(f->s, &m[i]);
+    }
+    int64_t now = f->t0 + 100;
+    assert_int_equal(claim_count(f->s, now), 3);
+    for (size_t i = 0; i < 3; i++) {
+        sg_outcome o;
+        memset(&o, 0, sizeof o);
+        _Static_assert(sizeof o.id == sizeof m[i].id, "ids of one size");
+        memcpy(o.id, m[i].id, sizeof o.id);
+        o.kind = SG_OUTCOME_SENT;
+        snprintf(o.provider_message_id, sizeof o.provider_message_id, "SM%zu", i);
+        o.at = now + 1;
+        outcome(f->s, &o);
+    }
+    sg_app_callback *cb;
+    size_t n;
+    assert_int_equal(sg_store_app_callback_claim(f->s, now + 2, 16, LEASE_MS, &cb, &n), SG_OK);
+    bool seen[3] = {false};
+    for (size_t k = 0; k < n; k++) {
+        size_t i = 0;
+        while (i < 3 && strcmp(cb[k].message_id, m[i].id) != 0)
+            i++;
+        if (i == 3 || strcmp(cb[k].status, "sent") != 0)
+            continue;
+        assert_true(i != 2); /* Clickatell's callback=0: nothing queued */
+        seen[i] = true;
+        assert_string_equal(cb[k].format, rows[i].ck ? "ck" : "tw");
+        assert_int_equal(cb[k].level, rows[i].ck ? rows[i].level : 7);
+        assert_string_equal(cb[k].method, "GET");
+        assert_string_equal(cb[k].kind, "status");
+        assert_int_equal(cb[k].at, now + 1);
+    }
+    free(cb);
+    assert_true(seen[0] && seen[1]);
+
+    sg_message in;
+    inbound_init(&in, PHONE_A, "Oui", "MO9", now + 10);
+    sg_inbound ib = {.msg = &in};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    assert_int_equal(sg_store_app_callback_claim(f->s, now + 11, 16, LEASE_MS, &cb, &n), SG_OK);
+    size_t inbound = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(cb[k].kind, "inbound") != 0)
+            continue;
+        inbound++;
+        assert_string_equal(cb[k].message_id, in.id);
+        assert_string_equal(cb[k].format, "ck");
+        assert_string_equal(cb[k].method, "POST");
+        assert_int_equal(cb[k].at, now + 10);
+    }
+    free(cb);
+    assert_int_equal(inbound, 1);
+}
+
 /* The tests of subjects the PostgreSQL backend does not implement yet (their
  * store functions answer SG_ERR_UNSUPPORTED; docs/postgresql.md lists them):
  * skipped on PostgreSQL, by name, and printed when the suite runs there. A
@@ -3569,6 +3658,7 @@ int main(void)
         T(test_app_messages_and_callbacks),
         T(test_app_callback_claims_two_nodes),
         T(test_app_ck_credentials),
+        T(test_app_callbacks_carry_their_format),
     };
 #undef T
     size_t n = sizeof tests / sizeof tests[0];

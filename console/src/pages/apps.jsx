@@ -13,6 +13,7 @@ import { Confirm } from './contact_parts.jsx';
 import { SelectField, formErrors } from './admin_parts.jsx';
 
 const APP_ROLES = ['sender', 'viewer'];
+const CALLBACK_METHODS = ['POST', 'GET'];
 
 export function Apps() {
   const [rows, setRows] = useState(null);
@@ -184,17 +185,28 @@ function Credentials({ shown, onDone }) {
   );
 }
 
-const IDS = { name: 'app-name', role: 'app-role', status_callback: 'app-status-callback' };
+const IDS = {
+  name: 'app-name',
+  role: 'app-role',
+  status_callback: 'app-status-callback',
+  callback_method: 'app-callback-method',
+};
 
 function CreateApp({ onCreated }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState('sender');
   const [callback, setCallback] = useState('');
+  const [method, setMethod] = useState('POST');
   const [err, setErr] = useState(null);
   const submit = async (e) => {
     e.preventDefault();
     try {
-      const body = { name: name.trim(), role, ...(callback.trim() ? { status_callback: callback.trim() } : {}) };
+      const body = {
+        name: name.trim(),
+        role,
+        callback_method: method,
+        ...(callback.trim() ? { status_callback: callback.trim() } : {}),
+      };
       const a = await api.post('/v1/apps', body);
       setErr(null);
       setName('');
@@ -218,6 +230,10 @@ function CreateApp({ onCreated }) {
         <Field id="app-status-callback" label="Status callback URL (optional)"
           hint="Where delivery reports go when a message names none." value={callback} error={fe.status_callback}
           onInput={(e) => setCallback(e.currentTarget.value)} />
+        <SelectField id="app-callback-method" label="Callback method"
+          hint="How delivery reports are sent: POST (Twilio clients), or GET or POST as a Clickatell client such as CiviCRM is set up to take them."
+          options={CALLBACK_METHODS} value={method} error={fe.callback_method}
+          onChange={(e) => setMethod(e.currentTarget.value)} />
         <button type="submit" class="button">Create app</button>
       </form>
     </section>

@@ -66,6 +66,7 @@ test('apps: created with its credentials shown once, given a new token, removed'
 
     await page.getByLabel('Name', { exact: true }).fill(HOSTILE);
     await page.getByLabel('Status callback URL (optional)').fill('');
+    await page.getByLabel('Callback method').selectOption('GET');
     await page.getByRole('button', { name: 'Create app' }).click();
     const tokenBox = page.getByLabel('Auth token');
     await tokenBox.waitFor();
@@ -82,6 +83,9 @@ test('apps: created with its credentials shown once, given a new token, removed'
     assert.match(apiKey, /^[0-9a-f]{32}$/);
     assert.match(await page.getByLabel('API ID').inputValue(), /^[1-9][0-9]{6}$/);
     assert.equal(await clickatellSend(apiKey), 400, 'the shown API key works');
+
+    const created = await page.evaluate(async () => (await (await fetch('/v1/apps')).json()).data);
+    assert.equal(created.find((a) => a.account_sid === sid)?.callback_method, 'GET');
 
     const row = page.locator('tbody tr', { hasText: 'onerror' });
     assert.equal(await row.locator('td').first().innerText(), HOSTILE);
@@ -103,6 +107,11 @@ test('apps: created with its credentials shown once, given a new token, removed'
     assert.notEqual(token2, token);
     assert.equal(await twilioList(sid, token), 401, 'the old token is refused');
     assert.equal(await twilioList(sid, token2), 200, 'the new token works');
+    const apiKey2 = await page.getByLabel('API key').inputValue();
+    assert.match(apiKey2, /^[0-9a-f]{32}$/);
+    assert.notEqual(apiKey2, apiKey);
+    assert.equal(await clickatellSend(apiKey), 401, 'the old API key is refused');
+    assert.equal(await clickatellSend(apiKey2), 400, 'the new API key works');
 
     await row.getByRole('button', { name: `Remove ${HOSTILE}` }).click();
     await row.getByRole('button', { name: 'Yes, remove this app' }).click();

@@ -15,7 +15,8 @@
 
 #define APP_COLS                                                                                   \
     "id, name, role, token_sealed, token_hash, provider_id, status_callback, inbound_url, "        \
-    "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at"
+    "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at, "            \
+    "callback_method"
 #define SQL_KEYS_BUMP "UPDATE meta SET value = value + 1 WHERE key = 'keys_generation'"
 
 static void app_row(const PGresult *r, int i, sg_app_account *a)
@@ -35,9 +36,10 @@ static void app_row(const PGresult *r, int i, sg_app_account *a)
     a->created_at = pg_col_i64(r, i, 11);
     a->updated_at = pg_col_i64(r, i, 12);
     a->token_rotated_at = pg_col_i64(r, i, 13);
+    pg_col_copy(r, i, 14, a->callback_method, sizeof a->callback_method);
 }
 
-/* Run sql with every column of a as $1..$14 in APP_COLS order; *changed whether
+/* Run sql with every column of a as $1..$15 in APP_COLS order; *changed whether
  * it touched a row. The name taken is SG_ERR_CONFLICT on field "name". */
 static sg_err app_write(pg_conn *c, const char *sql, const sg_app_account *a, bool *changed,
                         sg_error *e)
@@ -56,9 +58,10 @@ static sg_err app_write(pg_conn *c, const char *sql, const sg_app_account *a, bo
                        pg_i64(quota, a->daily_quota),
                        pg_i64(created, a->created_at),
                        pg_i64(updated, a->updated_at),
-                       pg_i64(rotated, a->token_rotated_at)};
+                       pg_i64(rotated, a->token_rotated_at),
+                       a->callback_method[0] ? a->callback_method : "POST"};
     PGresult *r;
-    sg_err err = pg_query(c, sql, 14, p, &r, e);
+    sg_err err = pg_query(c, sql, 15, p, &r, e);
     if (err == SG_ERR_CONFLICT)
         return sg_error_set(e, SG_ERR_CONFLICT, "name", "an app named '%s' exists", a->name);
     if (err)
@@ -73,7 +76,7 @@ static sg_err app_insert_fn(pg_conn *c, void *arg, sg_error *e)
     bool changed;
     return app_write(c,
                      "INSERT INTO apps (" APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                     "$9, $10, $11::bigint, $12::bigint, $13::bigint, $14::bigint)",
+                     "$9, $10, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15)",
                      arg, &changed, e);
 }
 
@@ -128,7 +131,8 @@ static sg_err app_update_fn(pg_conn *c, void *arg, sg_error *e)
                            "token_hash = $5, provider_id = $6, status_callback = $7, "
                            "inbound_url = $8, inbound_method = $9, countries = $10, "
                            "daily_quota = $11::bigint, created_at = $12::bigint, "
-                           "updated_at = $13::bigint, token_rotated_at = $14::bigint WHERE id = $1",
+                           "updated_at = $13::bigint, token_rotated_at = $14::bigint, "
+                           "callback_method = $15 WHERE id = $1",
                            a, &changed, e);
     if (!err && !changed)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
@@ -166,11 +170,14 @@ static sg_err pg_app_delete(sg_store *s, const char *id, sg_error *e)
 
 sg_err pg_app_message_tag(pg_conn *c, const sg_message *m, sg_error *e)
 {
-    const char *p[] = {m->id, m->app_id, m->app_status_callback ? m->app_status_callback : ""};
+    char level[8];
+    snprintf(level, sizeof level, "%u", m->app_ck ? (unsigned)m->app_ck_level : 7u);
+    const char *p[] = {m->id, m->app_id, m->app_status_callback ? m->app_status_callback : "",
+                       m->app_ck ? "ck" : "tw", level};
     return pg_query(c,
-                    "INSERT INTO app_messages (message_id, app_id, status_callback) "
-                    "VALUES ($1, $2, $3)",
-                    3, p, NULL, e);
+                    "INSERT INTO app_messages (message_id, app_id, status_callback, "
+                    "callback_format, callback_level) VALUES ($1, $2, $3, $4, $5::integer)",
+                    5, p, NULL, e);
 }
 
 static sg_err pg_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
@@ -294,13 +301,14 @@ sg_err pg_app_status_callback(pg_conn *c, const char *id, int64_t at, sg_error *
     const char *p[] = {id, pg_i64(t, at)};
     return pg_query(
         c,
-        "INSERT INTO app_callbacks (app_id, message_id, url, status, error_code, to_number, "
-        "from_number, next_attempt_at, created_at) "
-        "SELECT a.app_id, a.message_id, CASE WHEN a.status_callback <> '' THEN a.status_callback "
-        "ELSE p.status_callback END, m.status, m.error_code, m.to_number, m.from_number, "
-        "$2::bigint, $2::bigint "
+        "INSERT INTO app_callbacks (method, format, level, app_id, message_id, url, status, "
+        "error_code, to_number, from_number, next_attempt_at, created_at) "
+        "SELECT p.callback_method, a.callback_format, a.callback_level, a.app_id, a.message_id, "
+        "CASE WHEN a.status_callback <> '' THEN a.status_callback ELSE p.status_callback END, "
+        "m.status, m.error_code, m.to_number, m.from_number, $2::bigint, $2::bigint "
         "FROM app_messages a JOIN apps p ON p.id = a.app_id JOIN messages m ON m.id = a.message_id "
-        "WHERE a.message_id = $1 AND (a.status_callback <> '' OR p.status_callback <> '')",
+        "WHERE a.message_id = $1 AND (a.status_callback <> '' OR p.status_callback <> '') "
+        "AND a.callback_level <> 0",
         2, p, NULL, e);
 }
 
@@ -309,10 +317,10 @@ sg_err pg_app_inbound(pg_conn *c, const sg_message *m, sg_error *e)
     char t[24];
     const char *p[] = {m->id, m->to, m->from, pg_i64(t, m->created_at)};
     return pg_query(c,
-                    "INSERT INTO app_callbacks (kind, method, app_id, message_id, url, status, "
-                    "to_number, from_number, next_attempt_at, created_at) "
-                    "SELECT 'inbound', p.inbound_method, p.id, $1, p.inbound_url, 'received', $2, "
-                    "$3, $4::bigint, $4::bigint "
+                    "INSERT INTO app_callbacks (kind, method, format, app_id, message_id, url, "
+                    "status, to_number, from_number, next_attempt_at, created_at) "
+                    "SELECT 'inbound', p.inbound_method, a.callback_format, p.id, $1, "
+                    "p.inbound_url, 'received', $2, $3, $4::bigint, $4::bigint "
                     "FROM (SELECT id FROM messages WHERE to_number = $3 AND direction = 'outbound' "
                     "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "
                     "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url <> ''",
@@ -333,6 +341,9 @@ static void cb_row(const PGresult *r, int i, sg_app_callback *cb)
     cb->attempts = (unsigned)pg_col_i64(r, i, 8);
     pg_col_copy(r, i, 9, cb->kind, sizeof cb->kind);
     pg_col_copy(r, i, 10, cb->method, sizeof cb->method);
+    pg_col_copy(r, i, 11, cb->format, sizeof cb->format);
+    cb->level = (unsigned)pg_col_i64(r, i, 12);
+    cb->at = pg_col_i64(r, i, 13);
 }
 
 typedef struct cb_claim_arg {
@@ -356,7 +367,8 @@ static sg_err cb_claim_fn(pg_conn *c, void *arg, sg_error *e)
                           "next_attempt_at <= $1::bigint ORDER BY next_attempt_at, id "
                           "LIMIT $3::bigint FOR UPDATE SKIP LOCKED) "
                           "RETURNING id, app_id, message_id, url, status, error_code, "
-                          "to_number, from_number, attempts, kind, method",
+                          "to_number, from_number, attempts, kind, method, format, level, "
+                          "created_at",
                           3, p, &r, e);
     if (err)
         return err;

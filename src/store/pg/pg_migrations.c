@@ -553,6 +553,14 @@ const sg_migration sg_pg_migrations[] = {
      "  at BIGINT NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
+    /* As SQLite's migration 20 (issue 15): callbacks in Clickatell's format. */
+    {20, "clickatell-format callbacks of apps",
+     "ALTER TABLE apps ADD COLUMN callback_method TEXT COLLATE \"C\" NOT NULL DEFAULT 'POST';"
+     "ALTER TABLE app_messages ADD COLUMN callback_format TEXT COLLATE \"C\" NOT NULL "
+     "DEFAULT 'tw';"
+     "ALTER TABLE app_messages ADD COLUMN callback_level INTEGER NOT NULL DEFAULT 7;"
+     "ALTER TABLE app_callbacks ADD COLUMN format TEXT COLLATE \"C\" NOT NULL DEFAULT 'tw';"
+     "ALTER TABLE app_callbacks ADD COLUMN level INTEGER NOT NULL DEFAULT 7;"},
 };
 
 const size_t sg_pg_migrations_count = sizeof sg_pg_migrations / sizeof sg_pg_migrations[0];

@@ -550,6 +550,16 @@ const sg_migration sg_sqlite_migrations[] = {
      "  at INTEGER NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
+    /* Issue 15: callbacks in Clickatell's format. A message that came in by a
+     * Clickatell-compatible endpoint is reported in Clickatell's fields ('ck'),
+     * for the statuses its callback level (0-7) asks for, and so is a reply to
+     * it; an app's status callbacks are sent by its callback_method. */
+    {20, "clickatell-format callbacks of apps",
+     "ALTER TABLE apps ADD COLUMN callback_method TEXT NOT NULL DEFAULT 'POST';"
+     "ALTER TABLE app_messages ADD COLUMN callback_format TEXT NOT NULL DEFAULT 'tw';"
+     "ALTER TABLE app_messages ADD COLUMN callback_level INTEGER NOT NULL DEFAULT 7;"
+     "ALTER TABLE app_callbacks ADD COLUMN format TEXT NOT NULL DEFAULT 'tw';"
+     "ALTER TABLE app_callbacks ADD COLUMN level INTEGER NOT NULL DEFAULT 7;"},
 };
 
 const size_t sg_sqlite_migrations_count =

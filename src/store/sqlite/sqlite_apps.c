@@ -14,11 +14,13 @@
 
 #define APP_COLS                                                                                   \
     "id, name, role, token_sealed, token_hash, provider_id, status_callback, inbound_url, "        \
-    "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at"
+    "inbound_method, countries, daily_quota, created_at, updated_at, token_rotated_at, "            \
+    "callback_method"
 
 #define SQL_APP_GET "SELECT " APP_COLS " FROM apps WHERE id = ?1 OR name = ?1"
 #define SQL_APP_MSG_TAG                                                                            \
-    "INSERT INTO app_messages (message_id, app_id, status_callback) VALUES (?1, ?2, ?3)"
+    "INSERT INTO app_messages (message_id, app_id, status_callback, callback_format, "             \
+    "callback_level) VALUES (?1, ?2, ?3, ?4, ?5)"
 #define SQL_APP_MSG_OWNER "SELECT app_id, status_callback FROM app_messages WHERE message_id = ?1"
 
 static void app_row(sqlite3_stmt *st, void *out)
@@ -39,9 +41,10 @@ static void app_row(sqlite3_stmt *st, void *out)
     a->created_at = sqlite3_column_int64(st, 11);
     a->updated_at = sqlite3_column_int64(st, 12);
     a->token_rotated_at = sqlite3_column_int64(st, 13);
+    sq_col_copy(st, 14, a->callback_method, sizeof a->callback_method);
 }
 
-/* Bind every column of a as ?1..?14 in APP_COLS order. */
+/* Bind every column of a as ?1..?15 in APP_COLS order. */
 static void app_bind(sqlite3_stmt *st, const sg_app_account *a)
 {
     sq_bind_text(st, 1, a->id);
@@ -58,6 +61,7 @@ static void app_bind(sqlite3_stmt *st, const sg_app_account *a)
     sqlite3_bind_int64(st, 12, a->created_at);
     sqlite3_bind_int64(st, 13, a->updated_at);
     sqlite3_bind_int64(st, 14, a->token_rotated_at);
+    sq_bind_text(st, 15, a->callback_method[0] ? a->callback_method : "POST");
 }
 
 static sg_err name_taken(sg_err err, const sg_app_account *a, sg_error *e)
@@ -72,7 +76,7 @@ static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     (void)s;
     const sg_app_account *a = arg;
     sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO apps (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+                               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     if (st)
         app_bind(st, a);
     return name_taken(sq_step_finalize(c, st, e, "creating the app"), a, e);
@@ -131,7 +135,7 @@ static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                                "token_hash = ?5, provider_id = ?6, status_callback = ?7, "
                                "inbound_url = ?8, inbound_method = ?9, countries = ?10, "
                                "daily_quota = ?11, created_at = ?12, updated_at = ?13, "
-                               "token_rotated_at = ?14 WHERE id = ?1");
+                               "token_rotated_at = ?14, callback_method = ?15 WHERE id = ?1");
     if (st)
         app_bind(st, a);
     sg_err err = name_taken(sq_step_finalize(c, st, e, "changing the app"), a, e);
@@ -175,6 +179,8 @@ sg_err sq_app_message_tag(conn *c, const sg_message *m, sg_error *e)
         sq_bind_text(st, 1, m->id);
         sq_bind_text(st, 2, m->app_id);
         sq_bind_text(st, 3, m->app_status_callback ? m->app_status_callback : "");
+        sq_bind_text(st, 4, m->app_ck ? "ck" : "tw");
+        sqlite3_bind_int(st, 5, m->app_ck ? m->app_ck_level : 7);
     }
     return sq_step_done(c, st, e, "recording the message's app");
 }
@@ -290,20 +296,25 @@ static sg_err sq_app_message_forget(sg_store *s, const char *app_id, const char 
     return sq_write_sync(s, forget_fn, &a, e);
 }
 
-/* ---- Twilio-format status callbacks --------------------------------------------- */
+/* ---- status callbacks and inbound messages, in Twilio's or Clickatell's format ---- */
 
+/* A message whose callback level is 0 asks for no reports (Clickatell's
+ * callback=0); the worker skips the statuses a level does not ask for. */
 #define SQL_APP_CB_QUEUE                                                                           \
-    "INSERT INTO app_callbacks (app_id, message_id, url, status, error_code, to_number, "          \
-    "from_number, next_attempt_at, created_at) "                                                   \
-    "SELECT a.app_id, a.message_id, CASE WHEN a.status_callback != '' THEN a.status_callback "     \
-    "ELSE p.status_callback END, m.status, m.error_code, m.to_number, m.from_number, ?2, ?2 "      \
+    "INSERT INTO app_callbacks (method, format, level, app_id, message_id, url, status, "          \
+    "error_code, to_number, from_number, next_attempt_at, created_at) "                            \
+    "SELECT p.callback_method, a.callback_format, a.callback_level, a.app_id, a.message_id, "      \
+    "CASE WHEN a.status_callback != '' THEN a.status_callback ELSE p.status_callback END, "        \
+    "m.status, m.error_code, m.to_number, m.from_number, ?2, ?2 "                                  \
     "FROM app_messages a JOIN apps p ON p.id = a.app_id JOIN messages m ON m.id = a.message_id "   \
-    "WHERE a.message_id = ?1 AND (a.status_callback != '' OR p.status_callback != '')"
+    "WHERE a.message_id = ?1 AND (a.status_callback != '' OR p.status_callback != '') "            \
+    "AND a.callback_level != 0"
 
 #define SQL_APP_INBOUND_QUEUE                                                                      \
-    "INSERT INTO app_callbacks (kind, method, app_id, message_id, url, status, to_number, "        \
-    "from_number, next_attempt_at, created_at) "                                                   \
-    "SELECT 'inbound', p.inbound_method, p.id, ?1, p.inbound_url, 'received', ?2, ?3, ?4, ?4 "     \
+    "INSERT INTO app_callbacks (kind, method, format, app_id, message_id, url, status, "           \
+    "to_number, from_number, next_attempt_at, created_at) "                                        \
+    "SELECT 'inbound', p.inbound_method, a.callback_format, p.id, ?1, p.inbound_url, 'received', " \
+    "?2, ?3, ?4, ?4 "                                                                              \
     "FROM (SELECT id FROM messages WHERE to_number = ?3 AND direction = 'outbound' "               \
     "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "                      \
     "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url != ''"
@@ -351,6 +362,9 @@ static void cb_row(sqlite3_stmt *st, sg_app_callback *r)
     r->attempts = (unsigned)sqlite3_column_int(st, 8);
     sq_col_copy(st, 9, r->kind, sizeof r->kind);
     sq_col_copy(st, 10, r->method, sizeof r->method);
+    sq_col_copy(st, 11, r->format, sizeof r->format);
+    r->level = (unsigned)sqlite3_column_int(st, 12);
+    r->at = sqlite3_column_int64(st, 13);
 }
 
 static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
@@ -361,7 +375,8 @@ static sg_err cb_claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                                "SELECT id FROM app_callbacks WHERE state = 'pending' AND "
                                "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?3) "
                                "RETURNING id, app_id, message_id, url, status, error_code, "
-                               "to_number, from_number, attempts, kind, method");
+                               "to_number, from_number, attempts, kind, method, format, level, "
+                               "created_at");
     if (!st)
         return sq_db_error(c->db, sqlite3_errcode(c->db), e, "claiming app callbacks");
     sqlite3_bind_int64(st, 1, a->now);
