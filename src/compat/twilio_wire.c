@@ -23,6 +23,14 @@ bool sg_tw_message_id(const char *sid, char out[SG_ID_MAX])
     return sid && strncmp(sid, "SM", 2) == 0 && sg_id_from_hex("msg", sid + 2, out);
 }
 
+/* v (0..99) as two digits at p; returns the end. */
+static char *two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
 void sg_tw_date(int64_t ms, char out[SG_TW_DATE_MAX])
 {
     static const char *const days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
@@ -34,9 +42,22 @@ void sg_tw_date(int64_t ms, char out[SG_TW_DATE_MAX])
     int64_t y;
     int m, d;
     sg_civil_from_days(day, &y, &m, &d);
-    snprintf(out, SG_TW_DATE_MAX, "%s, %02d %s %04lld %02d:%02d:%02d +0000",
-             days[((day % 7) + 7) % 7], d, months[m - 1], (long long)y, (int)(rem / 3600),
-             (int)(rem / 60 % 60), (int)(rem % 60));
+    const char *wd = days[((day % 7) + 7) % 7], *mon = months[m - 1];
+    if (y < 0 || y > 9999) {
+        snprintf(out, SG_TW_DATE_MAX, "%s, %02d %s %04lld %02d:%02d:%02d +0000", wd, d, mon,
+                 (long long)y, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+        return;
+    }
+    /* by hand, not snprintf: every created message's answer has two dates */
+    char *p = out;
+    memcpy(p, wd, 3), p += 3, *p++ = ',', *p++ = ' ';
+    p = two_digits(p, d), *p++ = ' ';
+    memcpy(p, mon, 3), p += 3, *p++ = ' ';
+    p = two_digits(two_digits(p, (int)(y / 100)), (int)(y % 100)), *p++ = ' ';
+    p = two_digits(p, (int)(rem / 3600)), *p++ = ':';
+    p = two_digits(p, (int)(rem / 60 % 60)), *p++ = ':';
+    p = two_digits(p, (int)(rem % 60));
+    memcpy(p, " +0000", 7);
 }
 
 int sg_tw_error_code(const char *code)

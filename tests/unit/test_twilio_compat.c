@@ -80,6 +80,9 @@ static void rfc2822_dates(void **state)
         {0, "Thu, 01 Jan 1970 00:00:00 +0000"},
         {951868799999LL, "Tue, 29 Feb 2000 23:59:59 +0000"},
         {4102444800000LL, "Fri, 01 Jan 2100 00:00:00 +0000"},
+        {-1000, "Wed, 31 Dec 1969 23:59:59 +0000"},                  /* before the epoch */
+        {-30610224001000LL, "Tue, 31 Dec 0999 23:59:59 +0000"},      /* a year of 3 digits */
+        {253402300800000LL, "Sat, 01 Jan 10000 00:00:00 +0000"},     /* past 9999 */
     };
     char out[SG_TW_DATE_MAX];
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
