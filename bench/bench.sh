@@ -3,7 +3,7 @@
 # table. Each run is bounded in count (N) and time (its own timeout), prints one
 # line and appends one key=value line to BENCH_RESULTS. See bench/README.md.
 #
-#   N=20000 RUNS=3 BENCH_SCENARIOS="submit dispatch batch dlr broadcast rss"
+#   N=20000 RUNS=3 BENCH_SCENARIOS="submit dispatch compat batch dlr broadcast rss"
 #   BENCH_KINDS="clickatell twilio" KANNEL=1 BATCH=100 BROADCAST_N=1000000
 #   RSS_NS="20000 200000" BENCH_RESULTS=build/bench-results.txt CONNS=64
 #   SMSGATE_BIN=build/src/smsgate KEEP_TMP=0 BENCH_BUDGET=600
@@ -12,7 +12,7 @@ set -u
 
 N=${N:-20000}
 RUNS=${RUNS:-3}
-SCENARIOS=" ${BENCH_SCENARIOS:-submit dispatch batch dlr broadcast rss} "
+SCENARIOS=" ${BENCH_SCENARIOS:-submit dispatch compat batch dlr broadcast rss} "
 KINDS=${BENCH_KINDS:-clickatell twilio}
 KANNEL=${KANNEL:-1}
 BROADCAST_N=${BROADCAST_N:-1000000}
@@ -24,7 +24,7 @@ export BENCH_ID RESULTS_FILE=$RESULTS SMSGATE_BIN=$BIN
 unset SG_BENCH_INNER KANNEL_BENCH_INNER
 
 for s in $SCENARIOS; do
-    case $s in submit | dispatch | batch | dlr | broadcast | rss) ;; *) fail "unknown scenario '$s'" ;; esac
+    case $s in submit | dispatch | compat | batch | dlr | broadcast | rss) ;; *) fail "unknown scenario '$s'" ;; esac
 done
 [ -x "$BIN" ] || fail "$BIN not built (make build)"
 mkdir -p "$(dirname "$RESULTS")"
@@ -61,13 +61,19 @@ if [ "$KANNEL" = 1 ] && [ ! -x /usr/sbin/bearerbox ]; then
     KANNEL=0
 fi
 
-# 1+2. submit and dispatch: alternated Kannel / smsgate rounds, same N, same stub
-if has submit || has dispatch; then
+# 1+2. submit and dispatch: alternated Kannel / smsgate rounds, same N, same stub.
+# compat: in the same rounds, the Twilio-compatible create of an app account
+# (MODE=twilio) right after POST /v1/messages to the same stub path, compared with it.
+pairs() { has submit || has dispatch; }
+if pairs || has compat; then
     for ((r = 1; r <= RUNS; r++)); do
-        [ "$KANNEL" = 1 ] && SCENARIO=pair RUN=$r step "$(secs_for "$N")" "$BENCH_DIR/scenarios/kannel.sh" "$N"
+        pairs && [ "$KANNEL" = 1 ] && SCENARIO=pair RUN=$r step "$(secs_for "$N")" "$BENCH_DIR/scenarios/kannel.sh" "$N"
         for k in $KINDS; do
-            SCENARIO=pair RUN=$r KIND=$k MODE=single step "$(secs_for "$N")" "$BENCH_DIR/scenarios/gateway.sh" "$N"
+            if pairs || { has compat && [ "$k" = twilio ]; }; then
+                SCENARIO=pair RUN=$r KIND=$k MODE=single step "$(secs_for "$N")" "$BENCH_DIR/scenarios/gateway.sh" "$N"
+            fi
         done
+        has compat && SCENARIO=compat RUN=$r KIND=twilio MODE=twilio step "$(secs_for "$N")" "$BENCH_DIR/scenarios/gateway.sh" "$N"
     done
 fi
 # 3. batch

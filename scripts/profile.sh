@@ -11,6 +11,8 @@
 #   OUT=DIR      where callgrind.out and the annotated summaries go (default /tmp/sg-profile)
 #   ROUTE=1      add a route matching the recipients by country (GB) first, so that
 #                each message's route is chosen and its region looked up (docs/routing.md)
+#   SUBMIT=twilio  submit through the Twilio-compatible create of an app account
+#                (bench/lua/twilio.lua; docs/compat.md) instead of POST /v1/messages
 #   CONTACTS=1   import a contact for each of the N recipients first (`contact import`,
 #                before the load, not counted in N), so that what a send updates on
 #                its contact (last activity) is measured too
@@ -57,6 +59,14 @@ EXTRA=""
 if [ "$MODE" = broadcast ]; then
     api POST /v1/broadcasts '{"name":"profile","body":"Hello {{first_name}}","group":"everyone"}' \
         > /dev/null || fail "broadcast create failed"
+elif [ "${SUBMIT:-v1}" = twilio ]; then
+    TW_EXTRA=""
+    [ "$MODE" = accept ] && TW_EXTRA="&SendAt=$(date -u -d '+30 days' +%Y-%m-%dT%H%%3A%M%%3A%SZ)&ScheduleType=fixed"
+    APP=$("$REAL" app create --name profile --db "$DB" --log-level warn 2>"$TMP/app.err") ||
+        fail "app create: $(cat "$TMP/app.err")"
+    SID=$(echo "$APP" | sed -n 's/^account_sid: //p')
+    TOKEN=$(echo "$APP" | sed -n 's/^auth_token: //p')
+    run_wrk twilio.lua "$API" "$N" "$THREADS" "$SID" "$(printf '%s:%s' "$SID" "$TOKEN" | base64 -w0)" "$TMP/done" "$TW_EXTRA"
 else
     run_wrk submit.lua "$API" "$N" "$THREADS" "$KEY" "$TMP/done" "$EXTRA"
 fi
@@ -69,7 +79,7 @@ fi
 stop_gateway
 TOTAL=$(callgrind_annotate "$OUT/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 [ -n "$TOTAL" ] || fail "no callgrind output"
-echo "profile: mode=$MODE n=$N instructions=$TOTAL per_message=$((TOTAL / N))"
+echo "profile: mode=$MODE submit=${SUBMIT:-v1} n=$N instructions=$TOTAL per_message=$((TOTAL / N))"
 callgrind_annotate --inclusive=yes "$OUT/callgrind.out" 2>/dev/null > "$OUT/inclusive.txt"
 callgrind_annotate "$OUT/callgrind.out" 2>/dev/null > "$OUT/self.txt"
 echo "profile: $OUT/inclusive.txt (inclusive), $OUT/self.txt (self)"

@@ -1,8 +1,9 @@
 -- wrk script: POST exactly N single messages to the Twilio-compatible create
 -- (POST /2010-04-01/Accounts/SID/Messages.json, form-encoded, Basic auth of an app
 -- account; docs/compat.md), each to its own number +4474NNNNNNNN, then stop.
---   wrk -t T -c C -d MAXSEC -s twilio.lua URL -- N T SID BASIC DONE_DIR
--- BASIC is base64("SID:TOKEN"). As submit.lua otherwise (same BENCH lines).
+--   wrk -t T -c C -d MAXSEC -s twilio.lua URL -- N T SID BASIC DONE_DIR [EXTRA]
+-- BASIC is base64("SID:TOKEN"); EXTRA (optional) is appended to each form, e.g.
+-- "&SendAt=...&ScheduleType=fixed" (scripts/profile.sh MODE=accept). As submit.lua otherwise (same BENCH lines).
 package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
 local common = require("common")
 local threads, seen = {}, 0
@@ -16,7 +17,7 @@ end
 function init(args)
    local total, nthreads = tonumber(args[1]), tonumber(args[2])
    local sid, basic = args[3], args[4]
-   done_dir = args[5]
+   done_dir, extra = args[5], args[6] or ""
    first, share = common.share(total, nthreads, tid)
    sent, ok, bad, units, t_first, t_last, finished = 0, 0, 0, 0, 0, 0, false
    fillers, n404 = 0, 0
@@ -34,7 +35,7 @@ function request()
    local n = string.format("%08d", first + sent)
    sent = sent + 1
    return wrk.format("POST", path, hdrs,
-                     "To=%2B4474" .. n .. "&Body=Bench%20message%20%2B4474" .. n)
+                     "To=%2B4474" .. n .. "&Body=Bench%20message%20%2B4474" .. n .. extra)
 end
 
 function response(status, headers, body)

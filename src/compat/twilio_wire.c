@@ -23,6 +23,14 @@ bool sg_tw_message_id(const char *sid, char out[SG_ID_MAX])
     return sid && strncmp(sid, "SM", 2) == 0 && sg_id_from_hex("msg", sid + 2, out);
 }
 
+/* v (0..99) as two digits at p; returns the end. */
+static char *two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
 void sg_tw_date(int64_t ms, char out[SG_TW_DATE_MAX])
 {
     static const char *const days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
@@ -34,9 +42,22 @@ void sg_tw_date(int64_t ms, char out[SG_TW_DATE_MAX])
     int64_t y;
     int m, d;
     sg_civil_from_days(day, &y, &m, &d);
-    snprintf(out, SG_TW_DATE_MAX, "%s, %02d %s %04lld %02d:%02d:%02d +0000",
-             days[((day % 7) + 7) % 7], d, months[m - 1], (long long)y, (int)(rem / 3600),
-             (int)(rem / 60 % 60), (int)(rem % 60));
+    const char *wd = days[((day % 7) + 7) % 7], *mon = months[m - 1];
+    if (y < 0 || y > 9999) {
+        snprintf(out, SG_TW_DATE_MAX, "%s, %02d %s %04lld %02d:%02d:%02d +0000", wd, d, mon,
+                 (long long)y, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+        return;
+    }
+    /* by hand, not snprintf: every created message's answer has two dates */
+    char *p = out;
+    memcpy(p, wd, 3), p += 3, *p++ = ',', *p++ = ' ';
+    p = two_digits(p, d), *p++ = ' ';
+    memcpy(p, mon, 3), p += 3, *p++ = ' ';
+    p = two_digits(two_digits(p, (int)(y / 100)), (int)(y % 100)), *p++ = ' ';
+    p = two_digits(p, (int)(rem / 3600)), *p++ = ':';
+    p = two_digits(p, (int)(rem / 60 % 60)), *p++ = ':';
+    p = two_digits(p, (int)(rem % 60));
+    memcpy(p, " +0000", 7);
 }
 
 int sg_tw_error_code(const char *code)
@@ -108,6 +129,114 @@ json_t *sg_tw_message_json(const sg_message *m, const char *account_sid)
     json_object_set_new(j, "to", json_string(m->to));
     json_object_set_new(j, "uri", json_string(uri));
     return j;
+}
+
+/* s as a quoted JSON string, escaped as json_dumps escapes without
+ * JSON_ENSURE_ASCII: '"', '\\' and the control characters below 0x20 (\b \f \n
+ * \r \t by name, the others as \u00XX); every other byte as it is. */
+static sg_err put_string(sg_buf *b, const char *s)
+{
+    static const char *const named[0x20] = {['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n",
+                                            ['\r'] = "\\r", ['\t'] = "\\t"};
+    sg_err e = sg_buf_append(b, "\"", 1);
+    const char *run = s;
+    for (; !e && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[8];
+        const char *x = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : named[c];
+        if (!x) {
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            x = esc;
+        }
+        e = sg_buf_append(b, run, (size_t)(s - run));
+        if (!e)
+            e = sg_buf_append_str(b, x);
+        run = s + 1;
+    }
+    if (!e)
+        e = sg_buf_append(b, run, (size_t)(s - run));
+    if (!e)
+        e = sg_buf_append(b, "\"", 1);
+    return e;
+}
+
+/* One member of the resource: a string (escaped), else raw JSON text, else null. */
+typedef struct tw_member {
+    const char *key;
+    const char *str;
+    const char *raw;
+} tw_member;
+
+static sg_err put_members(sg_buf *b, const tw_member *mb, size_t n)
+{
+    sg_err e = sg_buf_append(b, "{", 1);
+    for (size_t i = 0; i < n && !e; i++) {
+        e = i ? sg_buf_append(b, ",\"", 2) : sg_buf_append(b, "\"", 1);
+        if (!e)
+            e = sg_buf_append_str(b, mb[i].key);
+        if (!e)
+            e = sg_buf_append(b, "\":", 2);
+        if (!e)
+            e = mb[i].str ? put_string(b, mb[i].str)
+                          : sg_buf_append_str(b, mb[i].raw ? mb[i].raw : "null");
+    }
+    if (!e)
+        e = sg_buf_append(b, "}", 1);
+    return e;
+}
+
+/* ms as a date, or NULL (null) when unknown. */
+static const char *date_text(int64_t ms, char buf[SG_TW_DATE_MAX])
+{
+    if (ms <= 0)
+        return NULL;
+    sg_tw_date(ms, buf);
+    return buf;
+}
+
+sg_err sg_tw_message_write(sg_buf *b, const sg_message *m, const char *account_sid,
+                           const char *messaging_service)
+{
+    char sid[SG_TW_SID_MAX] = "", uri[128], media[160], segments[16], ec_text[16];
+    char created[SG_TW_DATE_MAX], sent[SG_TW_DATE_MAX], updated[SG_TW_DATE_MAX];
+    sg_tw_message_sid(m->id, sid);
+    snprintf(uri, sizeof uri, "/" SG_TW_API_VERSION "/Accounts/%s/Messages/%s.json", account_sid,
+             sid);
+    snprintf(media, sizeof media,
+             "{\"media\":\"/" SG_TW_API_VERSION "/Accounts/%s/Messages/%s/Media.json\"}",
+             account_sid, sid);
+    snprintf(segments, sizeof segments, "%u", m->segments);
+    int ec = sg_tw_error_code(m->error_code);
+    snprintf(ec_text, sizeof ec_text, "%d", ec);
+    bool inbound = strcmp(m->direction, "inbound") == 0;
+    const char *status = messaging_service && m->status == SG_STATUS_QUEUED
+                             ? "accepted"
+                             : sg_status_name(m->status);
+    const tw_member mb[] = {
+        {"account_sid", account_sid, NULL},
+        {"api_version", SG_TW_API_VERSION, NULL},
+        {"body", m->body ? m->body : "", NULL},
+        {"date_created", date_text(m->created_at, created), NULL},
+        {"date_sent", date_text(date_sent(m), sent), NULL},
+        {"date_updated", date_text(m->updated_at, updated), NULL},
+        {"direction", inbound ? "inbound" : "outbound-api", NULL},
+        {"error_code", NULL, ec ? ec_text : NULL},
+        {"error_message", ec && m->error_message ? m->error_message : NULL, NULL},
+        {"from", m->from[0] ? m->from : NULL, NULL},
+        {"messaging_service_sid", messaging_service, NULL},
+        {"num_media", "0", NULL},
+        {"num_segments", segments, NULL},
+        {"price", NULL, NULL},
+        {"price_unit", NULL, NULL},
+        {"sid", sid, NULL},
+        {"status", status, NULL},
+        {"subresource_uris", NULL, media},
+        {"to", m->to, NULL},
+        {"uri", uri, NULL},
+    };
+    return put_members(b, mb, sizeof mb / sizeof *mb);
 }
 
 json_t *sg_tw_error_json(int http_status, int code, const char *message)

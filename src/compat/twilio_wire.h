@@ -8,6 +8,7 @@
 #define SG_COMPAT_TWILIO_WIRE_H
 
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/form.h"
 
 #include <jansson.h>
@@ -32,6 +33,16 @@ int sg_tw_error_code(const char *code);
 
 /* The Message resource of m (an app's message) for account_sid. */
 json_t *sg_tw_message_json(const sg_message *m, const char *account_sid);
+
+/* The same resource written straight into b as compact JSON: exactly the bytes
+ * json_dumps(sg_tw_message_json(m, account_sid), JSON_COMPACT) gives, without
+ * building and dumping a tree (the create answers this way: docs/performance.md).
+ * messaging_service (NULL: none) fills messaging_service_sid and turns a queued
+ * message's status into "accepted", as Twilio answers a create with a Messaging
+ * Service. Text is valid UTF-8 (as smsgate stores it). SG_ERR_TOO_LARGE or
+ * SG_ERR_NOMEM when b cannot take it (b then holds part of it). */
+sg_err sg_tw_message_write(sg_buf *b, const sg_message *m, const char *account_sid,
+                           const char *messaging_service);
 
 /* Twilio's error body: {"code", "message", "more_info", "status"} (status an
  * integer: the HTTP status). */

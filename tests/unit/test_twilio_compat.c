@@ -80,6 +80,9 @@ static void rfc2822_dates(void **state)
         {0, "Thu, 01 Jan 1970 00:00:00 +0000"},
         {951868799999LL, "Tue, 29 Feb 2000 23:59:59 +0000"},
         {4102444800000LL, "Fri, 01 Jan 2100 00:00:00 +0000"},
+        {-1000, "Wed, 31 Dec 1969 23:59:59 +0000"},                  /* before the epoch */
+        {-30610224001000LL, "Tue, 31 Dec 0999 23:59:59 +0000"},      /* a year of 3 digits */
+        {253402300800000LL, "Sat, 01 Jan 10000 00:00:00 +0000"},     /* past 9999 */
     };
     char out[SG_TW_DATE_MAX];
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -159,6 +162,91 @@ static void resource_types(void **state)
     json_decref(j);
 }
 
+/* The create's answer, written as text (sg_tw_message_write), is byte for byte
+ * what dumping the resource's tree gives (sg_tw_message_json, and a Messaging
+ * Service as the create sets it), for every shape of message: each row names
+ * itself. Without it the two could drift apart unseen, since only the create
+ * answers with the written text. */
+static void resource_written_as_dumped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *why, *body, *from, *error_code, *error_message, *service, *direction;
+        sg_status status;
+        unsigned segments;
+        int64_t created, updated;
+    } rows[] = {
+        {"queued, plain", "hello", "+15005550006", "", NULL, NULL, "outbound", SG_STATUS_QUEUED, 1,
+         1692853305000LL, 1692853305000LL},
+        {"quotes, backslash, slash, control characters", "a\"b\\c/d\b\f\n\r\t\x01\x1f\x7f end",
+         "+15005550006", "", NULL, NULL, "outbound", SG_STATUS_QUEUED, 1, 1, 2},
+        {"UTF-8 left as it is", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8", "",
+         "", NULL, NULL, "outbound", SG_STATUS_SCHEDULED, 3, 1692853305000LL, 0},
+        {"no from, empty body", "", "", "", NULL, NULL, "outbound", SG_STATUS_QUEUED, 0, 0, 0},
+        {"undelivered with a provider code", "x", "+1", "30003", "Unreachable \"handset\"", NULL,
+         "outbound", SG_STATUS_UNDELIVERED, 2, 1692853305000LL, 1692853306000LL},
+        {"failed with a word code", "x", "+1", "opted_out", "opted out", NULL, "outbound",
+         SG_STATUS_FAILED, 1, 1, 1},
+        {"error code without a message", "x", "+1", "expired", NULL, NULL, "outbound",
+         SG_STATUS_FAILED, 1, 1, 1},
+        {"a Messaging Service, queued: accepted", "x", "+1", "", NULL, "MG0123456789abcdef", "outbound",
+         SG_STATUS_QUEUED, 1, 1, 1},
+        {"a Messaging Service, scheduled stays scheduled", "x", "+1", "", NULL, "MG\"x", "outbound",
+         SG_STATUS_SCHEDULED, 1, 1, 1},
+        {"an empty Messaging Service", "x", "+1", "", NULL, "", "outbound", SG_STATUS_QUEUED, 1, 1, 1},
+        {"inbound, delivered", "reply", "+447400123456", "", NULL, NULL, "inbound",
+         SG_STATUS_DELIVERED, 1, 1692853305000LL, 1692853309000LL},
+    };
+    const char *account = "AC0123456789abcdef0123456789abcdef";
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        sg_message m = {0};
+        sg_id_new("msg", 1692853305000LL + (int64_t)i, m.id);
+        snprintf(m.to, sizeof m.to, "+447400123456");
+        snprintf(m.from, sizeof m.from, "%s", rows[i].from);
+        snprintf(m.error_code, sizeof m.error_code, "%s", rows[i].error_code);
+        snprintf(m.direction, sizeof m.direction, "%s", rows[i].direction);
+        m.body = (char *)rows[i].body;
+        m.error_message = (char *)rows[i].error_message;
+        m.status = rows[i].status;
+        m.segments = rows[i].segments;
+        m.created_at = rows[i].created;
+        m.updated_at = rows[i].updated;
+
+        json_t *j = sg_tw_message_json(&m, account);
+        if (rows[i].service) {
+            json_object_set_new(j, "messaging_service_sid", json_string(rows[i].service));
+            if (m.status == SG_STATUS_QUEUED)
+                json_object_set_new(j, "status", json_string("accepted"));
+        }
+        char *want = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        sg_buf b;
+        sg_buf_init(&b, 65536);
+        sg_err e = sg_tw_message_write(&b, &m, account, rows[i].service);
+        if (e != SG_OK || strcmp(sg_buf_cstr(&b), want) != 0)
+            fail_msg("row %zu (%s): err %d\n got:  %s\n want: %s", i, rows[i].why, (int)e,
+                     sg_buf_cstr(&b), want);
+        free(want);
+        sg_buf_free(&b);
+    }
+}
+
+/* A buffer too small for the resource fails, never truncates into a 201. */
+static void resource_written_bounded(void **state)
+{
+    (void)state;
+    sg_message m = {0};
+    sg_id_new("msg", 1692853305000LL, m.id);
+    snprintf(m.to, sizeof m.to, "+447400123456");
+    snprintf(m.direction, sizeof m.direction, "outbound");
+    m.body = "hello";
+    sg_buf b;
+    sg_buf_init(&b, 64);
+    assert_int_equal(sg_tw_message_write(&b, &m, "AC0123456789abcdef0123456789abcdef", NULL),
+                     SG_ERR_TOO_LARGE);
+    sg_buf_free(&b);
+}
+
 /* A create form as smsgate's send request; unknown parameters are ignored. */
 static void create_forms(void **state)
 {
@@ -233,7 +321,8 @@ int main(void)
         cmocka_unit_test(sid_round_trip), cmocka_unit_test(sid_refusals),
         cmocka_unit_test(rfc2822_dates),  cmocka_unit_test(error_codes),
         cmocka_unit_test(resource_types), cmocka_unit_test(create_forms),
-        cmocka_unit_test(twiml_messages),
+        cmocka_unit_test(twiml_messages), cmocka_unit_test(resource_written_as_dumped),
+        cmocka_unit_test(resource_written_bounded),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
