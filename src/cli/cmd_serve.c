@@ -652,8 +652,10 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.http = (struct sg_http_server *)http;
-    sg_log(SG_LOG_INFO, "listening", "addr=%s port=%d db=%s public_url=%s", st.listen, bound,
-           st.base.db, app.public_url);
+    char db_shown[512];
+    sg_store_url_display(st.base.db, db_shown, sizeof db_shown);
+    sg_log(SG_LOG_INFO, "listening", "addr=%s port=%d db=\"%s\" public_url=%s", st.listen, bound,
+           db_shown, app.public_url);
     if (st.demo) {
         char api_url[160];
         snprintf(api_url, sizeof api_url, "http://%s", st.listen);

@@ -35,6 +35,7 @@ typedef struct sg_store_core_ops {
     sg_err (*ping)(sg_store *s);
     bool (*writable)(sg_store *s, char *reason, size_t cap);
     sg_err (*dispatch_lock)(sg_store *s, sg_error *e);
+    sg_err (*master_key_check)(sg_store *s, const char *check, bool *match, sg_error *e);
 } sg_store_core_ops;
 
 /* API keys. */

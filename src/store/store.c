@@ -96,6 +96,11 @@ sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e)
     return s->be->core->dispatch_lock(s, e);
 }
 
+sg_err sg_store_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
+{
+    return s->be->core->master_key_check(s, check, match, e);
+}
+
 /* ---- API keys ---------------------------------------------------------------- */
 
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)

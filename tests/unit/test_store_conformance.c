@@ -329,7 +329,7 @@ static void test_open_by_url(void **state)
     setenv("SMSGATE_DB_WAIT", "0", 1);
     for (size_t i = 0; i < sizeof pg / sizeof pg[0]; i++) {
         memset(&e, 0, sizeof e);
-        if (sg_store_open(pg[i], &s, &e) != SG_ERR_DB || strcmp(e.field, "db") != 0 ||
+        if (sg_store_open(pg[i], &s, &e) != SG_ERR_UNAVAILABLE || strcmp(e.field, "db") != 0 ||
             !strstr(e.message, "PostgreSQL is not answering (database db on 127.0.0.1:1"))
             fail_msg("%s: '%s' (field '%s')", pg[i], e.message, e.field);
         assert_null(sg_store_file(pg[i]));
@@ -354,6 +354,23 @@ static void test_migrate_twice_applies_nothing(void **state)
     assert_int_equal(sg_store_ping(f->s), SG_OK);
     char reason[160] = "";
     assert_true(sg_store_writable(f->s, reason, sizeof reason));
+}
+
+/* The first check value is recorded; the same one matches later, another does not
+ * (and does not replace it). */
+static void test_master_key_check(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    bool match = false;
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "bbbb", &match, &e), SG_OK);
+    assert_false(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
 }
 
 /* ---- keys and providers ------------------------------------------------------------- */
@@ -2202,6 +2219,7 @@ int main(void)
     struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_by_url),
         T(test_migrate_twice_applies_nothing),
+        T(test_master_key_check),
         T(test_keys),
         T(test_providers),
         T(test_insert_and_read_back),

@@ -553,6 +553,13 @@ const sg_migration sg_pg_migrations[] = {
      "  at BIGINT NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
+    /* As SQLite's migration 20 (issue 14): the master key's check value. */
+    {20, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id BIGINT PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT COLLATE \"C\" NOT NULL,"
+     "  created_at BIGINT NOT NULL"
+     ");"},
 };
 
 const size_t sg_pg_migrations_count = sizeof sg_pg_migrations / sizeof sg_pg_migrations[0];

@@ -456,6 +456,40 @@ static sg_err pg_dispatch_lock(sg_store *s, sg_error *e)
     return SG_OK;
 }
 
+typedef struct key_check_arg {
+    const char *check;
+    bool *match;
+} key_check_arg;
+
+/* Record check unless a value is there (concurrent first nodes: one wins), then
+ * compare with what is there. */
+static sg_err key_check_fn(pg_conn *c, void *arg, sg_error *e)
+{
+    key_check_arg *a = arg;
+    char now[24];
+    const char *params[] = {a->check, pg_i64(now, sg_time_now_ms())};
+    PGresult *r;
+    sg_err err = pg_query(c,
+                          "INSERT INTO master_key_check (id, check_value, created_at) "
+                          "VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+                          2, params, NULL, e);
+    if (!err)
+        err = pg_query(c, "SELECT check_value FROM master_key_check WHERE id = 1", 0, NULL, &r,
+                       e);
+    if (err)
+        return err;
+    *a->match = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), a->check) == 0;
+    PQclear(r);
+    return SG_OK;
+}
+
+static sg_err pg_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
+{
+    key_check_arg a = {check, match};
+    *match = false;
+    return pg_write(pg_of(s), key_check_fn, &a, e);
+}
+
 const sg_store_core_ops pg_core_ops = {
     .close = pg_close,
     .migrate = pg_migrate,
@@ -463,6 +497,7 @@ const sg_store_core_ops pg_core_ops = {
     .ping = pg_ping,
     .writable = pg_writable,
     .dispatch_lock = pg_dispatch_lock,
+    .master_key_check = pg_master_key_check,
 };
 
 const sg_store_backend sg_pg_backend = {

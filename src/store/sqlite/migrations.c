@@ -550,6 +550,14 @@ const sg_migration sg_sqlite_migrations[] = {
      "  at INTEGER NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
+    /* Issue 14: the key-check value of the master key the database's secrets are
+     * sealed with (sg_store_master_key_check), one row. */
+    {20, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL"
+     ");"},
 };
 
 const size_t sg_sqlite_migrations_count =
