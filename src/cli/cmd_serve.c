@@ -76,6 +76,7 @@ typedef struct serve_settings {
     unsigned password_queue;
     unsigned breaker_failures, breaker_rate, breaker_min, breaker_window_ms, breaker_cooldown_ms,
         breaker_probes, breaker_successes;
+    char db_listen[1024]; /* PostgreSQL: a direct URL for LISTEN ("" = --db) */
 } serve_settings;
 
 #define S serve_settings
@@ -194,6 +195,10 @@ static const sg_opt serve_opts[] = {
      "N", "sends at once through a half-open breaker"},
     {"breaker-successes", "SMSGATE_BREAKER_SUCCESSES", "2", SG_OPT_UINT,
      offsetof(S, breaker_successes), 0, "N", "successful probes that close a half-open breaker"},
+    {"db-listen", "SMSGATE_DB_LISTEN", "", SG_OPT_STR, offsetof(S, db_listen),
+     sizeof(((S *)0)->db_listen), "URL",
+     "PostgreSQL: a direct connection for LISTEN when --db goes through PgBouncer "
+     "(default: --db)"},
     SG_OPT_END,
 };
 #undef S
@@ -217,6 +222,12 @@ static const sg_cmd_spec serve_spec = {
 
 /* Start `smsgate simulate twilio` as a child on a free loopback port; read the
  * port from its first line. */
+/* sg_store_due_listen's callback: messages another process committed are due. */
+static void wake_dispatcher(void *arg)
+{
+    sg_dispatcher_wake(arg);
+}
+
 static pid_t start_simulator(char *url, size_t urlcap)
 {
     int fds[2];
@@ -574,6 +585,11 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.dispatcher = (struct sg_dispatcher *)disp;
+    if (sg_store_due_listen(app.store, st.db_listen, wake_dispatcher, disp, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
     if (sg_send_limits_new(app.store, st.allowed_countries, &limits, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_USAGE;
@@ -690,6 +706,7 @@ out:
         sg_broadcaster_stop(bcaster);
         app.broadcaster = NULL;
     }
+    sg_store_due_unlisten(app.store); /* before the dispatcher it wakes goes */
     if (disp) {
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
         app.dispatcher = NULL;

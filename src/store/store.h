@@ -58,6 +58,17 @@ bool sg_store_writable(sg_store *s, char *reason, size_t cap);
  * with the recorded one (*match false when it differs: the secrets in this
  * database are sealed under another key). A synchronous write. */
 sg_err sg_store_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e);
+/* Call wake(arg) (from another thread) when messages that wait for a claim
+ * were committed by any process on this database, so that a dispatcher looks
+ * at once instead of at its next poll. PostgreSQL: LISTEN/NOTIFY on a
+ * connection of its own to direct (NULL or "": the store's URL; it must reach
+ * the server itself, not a PgBouncer in transaction mode), and while that
+ * connection is down wake is called every second instead (the fallback poll).
+ * SQLite: nothing to listen to (wake is never called). At most one per store;
+ * sg_store_due_unlisten (or close) stops it. */
+sg_err sg_store_due_listen(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                           sg_error *e);
+void sg_store_due_unlisten(sg_store *s);
 
 /* ---- API keys ---------------------------------------------------------------- */
 

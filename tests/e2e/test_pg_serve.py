@@ -7,7 +7,7 @@ import os
 
 import requests
 
-from conftest import AUTH_TOKEN, FROM, assert_problem, clean_env, run_cli
+from conftest import AUTH_TOKEN, FROM, assert_problem, clean_env, run_cli, wait_for
 
 KEY_A = "ab" * 32
 KEY_B = "cd" * 32
@@ -127,3 +127,45 @@ def test_serve_on_postgres_sends_and_names_what_is_not_ported(harness, pg_db):
     password = pg_db.cluster.password
     assert password not in log
     assert f'db="database {pg_db.name} on 127.0.0.1:' in log
+
+
+def pg_gateway(harness, pg_db, *serve_args):
+    """A simulator and `serve` on pg_db (key A), an admin key, provider 'sim'."""
+    env = env_without_key(SMSGATE_MASTER_KEY=KEY_A)
+    sim = harness.start_sim()
+    srv = harness.start_server(*serve_args, db=pg_db.url, env=env)
+    cp = run_cli("key", "create", "--role", "admin", "--db", pg_db.url, "--log-level", "warn",
+                 env=env, check=True)
+    srv.key = cp.stdout.strip().splitlines()[-1].strip()
+    srv.add_provider(sim.url)
+    return sim, srv, env
+
+
+def cli_send(pg_db, env, to):
+    cp = run_cli("send", "--db", pg_db.url, "--to", to, "--log-level", "warn",
+                 "queued by another process", env=env)
+    assert cp.returncode == 0, cp.stderr
+
+
+def test_a_message_queued_elsewhere_wakes_the_dispatcher(harness, pg_db):
+    """`smsgate send` (another process) commits a message; its NOTIFY wakes the
+    serving node's dispatcher, which otherwise would look only after its
+    --poll-ms of 10 minutes: the message reaches the simulator."""
+    sim, srv, env = pg_gateway(harness, pg_db, "--poll-ms", "600000")
+    wait_for(lambda: "event=pg_listen " in srv.proc.stderr() + srv.proc.stdout(),
+             what="LISTEN in effect")
+    cli_send(pg_db, env, "+447400123401")
+    wait_for(lambda: sim.messages(to="+447400123401"), timeout=20, what="the woken send")
+
+
+def test_without_listen_the_dispatcher_polls_every_second(harness, pg_db):
+    """--db-listen names a server that does not answer: LISTEN is unavailable
+    (logged once), and the fallback poll (about every second) still finds what
+    another process queued despite the 10-minute --poll-ms."""
+    sim, srv, env = pg_gateway(harness, pg_db, "--poll-ms", "600000", "--db-listen",
+                               "postgres://nobody@127.0.0.1:1/none")
+    log = lambda: srv.proc.stderr() + srv.proc.stdout()  # noqa: E731
+    wait_for(lambda: "event=pg_listen_unavailable" in log(), what="LISTEN unavailable")
+    cli_send(pg_db, env, "+447400123402")
+    wait_for(lambda: sim.messages(to="+447400123402"), timeout=20, what="the polled send")
+    assert log().count("event=pg_listen_unavailable") == 1

@@ -281,6 +281,7 @@ static void pg_close(sg_store *base)
     pg_store *s = pg_of(base);
     if (!s)
         return;
+    pg_listen_stop(s->listener);
     if (s->writer_started) {
         pthread_mutex_lock(&s->qlock);
         s->stopping = true;
@@ -483,6 +484,23 @@ static sg_err key_check_fn(pg_conn *c, void *arg, sg_error *e)
     return SG_OK;
 }
 
+static sg_err pg_due_listen(sg_store *base, const char *direct, void (*wake)(void *arg),
+                            void *arg, sg_error *e)
+{
+    pg_store *s = pg_of(base);
+    if (s->listener)
+        return sg_error_set(e, SG_ERR_CONFLICT, NULL, "this store already listens");
+    return pg_listen_start(direct && *direct ? direct : s->writer.conninfo, wake, arg,
+                           &s->listener, e);
+}
+
+static void pg_due_unlisten(sg_store *base)
+{
+    pg_store *s = pg_of(base);
+    pg_listen_stop(s->listener);
+    s->listener = NULL;
+}
+
 static sg_err pg_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
 {
     key_check_arg a = {check, match};
@@ -498,6 +516,8 @@ const sg_store_core_ops pg_core_ops = {
     .writable = pg_writable,
     .dispatch_lock = pg_dispatch_lock,
     .master_key_check = pg_master_key_check,
+    .due_listen = pg_due_listen,
+    .due_unlisten = pg_due_unlisten,
 };
 
 const sg_store_backend sg_pg_backend = {

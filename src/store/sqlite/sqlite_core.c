@@ -602,6 +602,20 @@ static sg_err sq_master_key_check(sg_store *s, const char *check, bool *match, s
     return sq_write_sync(s, key_check_fn, &a, e);
 }
 
+/* One process dispatches from a SQLite file and wakes its own dispatcher: no
+ * one else to hear from (its poll finds what another process inserted). */
+static sg_err sq_due_listen(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                            sg_error *e)
+{
+    (void)s, (void)direct, (void)wake, (void)arg, (void)e;
+    return SG_OK;
+}
+
+static void sq_due_unlisten(sg_store *s)
+{
+    (void)s;
+}
+
 static const sg_store_core_ops sq_core_ops = {
     .close = sq_close,
     .migrate = sq_migrate,
@@ -610,6 +624,8 @@ static const sg_store_core_ops sq_core_ops = {
     .writable = sq_writable,
     .dispatch_lock = sq_dispatch_lock,
     .master_key_check = sq_master_key_check,
+    .due_listen = sq_due_listen,
+    .due_unlisten = sq_due_unlisten,
 };
 
 const sg_store_backend sg_sqlite_backend = {
