@@ -77,6 +77,7 @@ typedef struct serve_settings {
     unsigned breaker_failures, breaker_rate, breaker_min, breaker_window_ms, breaker_cooldown_ms,
         breaker_probes, breaker_successes;
     char db_listen[1024]; /* PostgreSQL: a direct URL for LISTEN ("" = --db) */
+    unsigned db_wait;     /* PostgreSQL: seconds to wait at start for the server */
 } serve_settings;
 
 #define S serve_settings
@@ -199,6 +200,8 @@ static const sg_opt serve_opts[] = {
      sizeof(((S *)0)->db_listen), "URL",
      "PostgreSQL: a direct connection for LISTEN when --db goes through PgBouncer "
      "(default: --db)"},
+    {"db-wait", "SMSGATE_DB_WAIT", "10", SG_OPT_UINT, offsetof(S, db_wait), 0, "SECONDS",
+     "PostgreSQL: at start, keep trying this long while the server does not answer"},
     SG_OPT_END,
 };
 #undef S
@@ -524,6 +527,9 @@ int sg_cmd_serve(int argc, char **argv)
     if ((rc = sg_cli_outbound_policy(st.outbound_allow, st.listen, &outbound)))
         return rc;
     sg_app app;
+    char wait_s[16]; /* what the PostgreSQL backend reads when it opens (pg_store.c) */
+    snprintf(wait_s, sizeof wait_s, "%u", st.db_wait);
+    setenv("SMSGATE_DB_WAIT", wait_s, 1);
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
     app.outbound = &outbound;
