@@ -456,7 +456,9 @@ class Harness:
 # ---- backends (issue 14) ----------------------------------------------------------------
 # A test that starts `smsgate serve` through the harness (harness, gw) runs on
 # SQLite and, when its file is listed in pg_ready.txt, on PostgreSQL too (ids
-# [sqlite] and [postgres]); a test about SQLite's file is marked sqlite_only.
+# [sqlite] and [postgres]); a test about SQLite's file is marked sqlite_only, a
+# test that needs a store subject not ported yet pg_not_yet("subject") (skipped
+# on PostgreSQL, saying which; remove the mark when the subject lands).
 # SMSGATE_E2E_BACKENDS=sqlite (or postgres) runs one half only.
 
 # SMSGATE_E2E_PG_READY=FILE reads another list; "all" takes every file (to find
@@ -482,6 +484,8 @@ def _backends_wanted():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about SQLite's file; not run on PostgreSQL")
+    config.addinivalue_line("markers", "pg_not_yet(subject): skipped on PostgreSQL until the "
+                                       "store subject is ported")
 
 
 def pytest_generate_tests(metafunc):
@@ -492,7 +496,9 @@ def pytest_generate_tests(metafunc):
     name = os.path.basename(str(metafunc.definition.fspath))
     if ("postgres" in wanted and name in _pg_ready_files()
             and not metafunc.definition.get_closest_marker("sqlite_only")):
-        backends.append("postgres")
+        not_yet = metafunc.definition.get_closest_marker("pg_not_yet")
+        backends.append(pytest.param("postgres", marks=pytest.mark.skip(
+            reason=f"PostgreSQL: {not_yet.args[0]} not ported yet")) if not_yet else "postgres")
     if backends != ["sqlite"]:  # files on SQLite only keep their test ids
         metafunc.parametrize("backend", backends, indirect=True)
     elif not backends:
