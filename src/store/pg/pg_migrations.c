@@ -561,6 +561,13 @@ const sg_migration sg_pg_migrations[] = {
      "ALTER TABLE app_messages ADD COLUMN callback_level INTEGER NOT NULL DEFAULT 7;"
      "ALTER TABLE app_callbacks ADD COLUMN format TEXT COLLATE \"C\" NOT NULL DEFAULT 'tw';"
      "ALTER TABLE app_callbacks ADD COLUMN level INTEGER NOT NULL DEFAULT 7;"},
+    /* As SQLite's migration 21 (issue 14): the master key's check value. */
+    {21, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id BIGINT PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT COLLATE \"C\" NOT NULL,"
+     "  created_at BIGINT NOT NULL"
+     ");"},
 };
 
 const size_t sg_pg_migrations_count = sizeof sg_pg_migrations / sizeof sg_pg_migrations[0];

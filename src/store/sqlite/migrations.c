@@ -560,6 +560,14 @@ const sg_migration sg_sqlite_migrations[] = {
      "ALTER TABLE app_messages ADD COLUMN callback_level INTEGER NOT NULL DEFAULT 7;"
      "ALTER TABLE app_callbacks ADD COLUMN format TEXT NOT NULL DEFAULT 'tw';"
      "ALTER TABLE app_callbacks ADD COLUMN level INTEGER NOT NULL DEFAULT 7;"},
+    /* Issue 14: the key-check value of the master key the database's secrets are
+     * sealed with (sg_store_master_key_check), one row. */
+    {21, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL"
+     ");"},
 };
 
 const size_t sg_sqlite_migrations_count =
