@@ -115,6 +115,7 @@ extern const sg_store_routes_ops pg_routes_ops;
 extern const sg_store_app_ck_ops pg_app_ck_ops;
 extern const sg_store_prices_ops pg_prices_ops;
 extern const sg_store_keywords_ops pg_keywords_ops;
+extern const sg_store_journeys_ops pg_journeys_ops;
 /* Not built yet, in tables that are otherwise (pg_unsupported.c). */
 sg_err pg_delivery_claim_unsupported(sg_store *s, int64_t now, size_t limit, unsigned per_webhook,
                                      const sg_delivery_busy *busy, size_t n_busy, int64_t lease_ms,
