@@ -5,6 +5,7 @@
  * viewer key; every write needs a sender and is audited. */
 #include "api/common.h"
 #include "api/handlers.h"
+#include "api/journeys.h"
 #include "audience/journeys.h"
 #include "core/journey.h"
 #include "core/phone.h"
@@ -23,8 +24,7 @@
 static const char *const known_fields[] = {"name",        "trigger",  "steps", "reentry",
                                            "quiet_hours", "provider", NULL};
 
-/* The journey as the API shows it: its document with id, state, version, times. */
-static json_t *journey_json(const sg_journey_row *j)
+json_t *sg_journey_json(const sg_journey_row *j)
 {
     json_t *doc = j->definition ? json_loads(j->definition, 0, NULL) : NULL;
     json_t *out = json_pack("{s:s, s:s, s:s, s:I}", "id", j->id, "name", j->name, "state",
@@ -42,42 +42,48 @@ static json_t *journey_json(const sg_journey_row *j)
     return out;
 }
 
-/* doc validated into row's definition, name and trigger; false after answering
- * 400 (invalid_journey, with the field and the step at fault). */
-static bool journey_from_doc(sg_http_req *req, json_t *doc, sg_journey_row *row)
+sg_err sg_journey_check(json_t *doc, sg_journey_row *row, const char **code, sg_error *e)
 {
     const char *key;
     json_t *v;
+    *code = "unknown_field";
     json_object_foreach(doc, key, v)
     {
         size_t i = 0;
         while (known_fields[i] && strcmp(known_fields[i], key) != 0)
             i++;
-        if (!known_fields[i]) {
-            sg_http_problem(req, 400, "unknown_field", key,
-                            "unknown field '%.64s' (known: name, trigger, steps, reentry, "
-                            "quiet_hours, provider)",
-                            key);
-            return false;
-        }
+        if (!known_fields[i])
+            return sg_error_set(e, SG_ERR_INVALID, key,
+                                "unknown field '%.64s' (known: name, trigger, steps, reentry, "
+                                "quiet_hours, provider)",
+                                key);
     }
+    *code = "invalid_journey";
     sg_journey_def d;
-    sg_error e = {0};
-    if (sg_journey_def_parse(doc, &d, &e) != SG_OK) {
-        sg_http_problem(req, 400, "invalid_journey", e.field[0] ? e.field : NULL, "%s",
-                        e.message);
-        return false;
-    }
-    snprintf(row->name, sizeof row->name, "%s", d.name);
+    sg_err err = sg_journey_def_parse(doc, &d, e);
+    if (err)
+        return err;
     static const char *const triggers[] = {"api", "group", "keyword"};
+    snprintf(row->name, sizeof row->name, "%s", d.name);
     snprintf(row->trigger_type, sizeof row->trigger_type, "%s", triggers[d.trigger]);
     snprintf(row->trigger_value, sizeof row->trigger_value, "%s",
              d.trigger_value ? d.trigger_value : "");
     sg_journey_def_free(&d);
     row->definition = json_dumps(doc, JSON_COMPACT);
-    if (!row->definition)
-        sg_http_problem(req, 500, "internal", NULL, "out of memory");
-    return row->definition != NULL;
+    return row->definition ? SG_OK : sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
+}
+
+/* doc checked into row; false after answering 400. */
+static bool journey_from_doc(sg_http_req *req, json_t *doc, sg_journey_row *row)
+{
+    const char *code;
+    sg_error e = {0};
+    sg_err err = sg_journey_check(doc, row, &code, &e);
+    if (err == SG_ERR_INVALID)
+        sg_http_problem(req, 400, code, e.field[0] ? e.field : NULL, "%s", e.message);
+    else if (err)
+        sg_http_problem(req, 500, "internal", NULL, "%s", e.message);
+    return err == SG_OK;
 }
 
 static void audit_journey(sg_http_req *req, sg_app *app, const char *action,
@@ -119,7 +125,7 @@ sg_http_result sg_api_journeys_create(sg_http_req *req, void *ctx)
             answer_store(req, err, &e, "cannot create the journey");
         } else {
             audit_journey(req, app, "journey.create", &j);
-            sg_http_respond_json(req, 201, journey_json(&j));
+            sg_http_respond_json(req, 201, sg_journey_json(&j));
         }
     }
     json_decref(in);
@@ -143,7 +149,7 @@ sg_http_result sg_api_journeys_list(sg_http_req *req, void *ctx)
     }
     json_t *data = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(data, journey_json(&js[i]));
+        json_array_append_new(data, sg_journey_json(&js[i]));
     sg_journey_rows_free(js, n);
     sg_api_respond_page(req, json_pack("{s:o}", "data", data), "id", &pg);
     return SG_HTTP_DONE;
@@ -163,7 +169,7 @@ sg_http_result sg_api_journeys_get(sg_http_req *req, void *ctx)
 {
     sg_journey_row j;
     if (journey_lookup(req, ctx, &j)) {
-        sg_http_respond_json(req, 200, journey_json(&j));
+        sg_http_respond_json(req, 200, sg_journey_json(&j));
         sg_journey_row_free(&j);
     }
     return SG_HTTP_DONE;
@@ -200,7 +206,7 @@ sg_http_result sg_api_journeys_update(sg_http_req *req, void *ctx)
             answer_store(req, err, &e, "cannot update the journey");
         } else {
             audit_journey(req, app, "journey.update", &out);
-            sg_http_respond_json(req, 200, journey_json(&out));
+            sg_http_respond_json(req, 200, sg_journey_json(&out));
             sg_journey_row_free(&out);
         }
     }
@@ -222,13 +228,23 @@ static const struct move {
     {"archive", "archived", {"draft", "active", "paused", NULL}},
 };
 
+sg_err sg_journey_move(sg_store *s, const char *id, const char *verb, int64_t now,
+                       sg_journey_row *out, sg_error *e)
+{
+    for (size_t k = 0; k < sizeof moves / sizeof *moves; k++) {
+        if (strcmp(moves[k].verb, verb) == 0)
+            return sg_store_journey_transition(s, id, moves[k].from, moves[k].to, now, out, e);
+    }
+    return sg_error_set(e, SG_ERR_INVALID, NULL, "unknown move %s", verb);
+}
+
 static sg_http_result transition(sg_http_req *req, sg_app *app, size_t k)
 {
     const struct move *m = &moves[k];
     sg_journey_row out;
     sg_error e = {0};
-    sg_err err = sg_store_journey_transition(app->store, sg_http_param(req, 0), m->from, m->to,
-                                             sg_time_now_ms(), &out, &e);
+    sg_err err = sg_journey_move(app->store, sg_http_param(req, 0), m->verb, sg_time_now_ms(),
+                                 &out, &e);
     if (err == SG_ERR_CONFLICT) {
         sg_http_problem(req, 409, "invalid_state", "state", "%s: it cannot %s", e.message,
                         m->verb);
@@ -238,7 +254,7 @@ static sg_http_result transition(sg_http_req *req, sg_app *app, size_t k)
         char action[32];
         snprintf(action, sizeof action, "journey.%s", m->verb);
         audit_journey(req, app, action, &out);
-        sg_http_respond_json(req, 200, journey_json(&out));
+        sg_http_respond_json(req, 200, sg_journey_json(&out));
         sg_journey_row_free(&out);
         sg_journeys_wake(app->journeys);
     }
@@ -271,6 +287,12 @@ static const char *const enroll_results[] = {
     [SG_ENROLL_OPTED_OUT] = "opted_out",
     [SG_ENROLL_NOT_FOUND] = "not_found",
 };
+
+const char *sg_enroll_result_name(sg_enroll_result r)
+{
+    return (unsigned)r < sizeof enroll_results / sizeof *enroll_results ? enroll_results[r]
+                                                                         : "not_found";
+}
 
 /* The contacts of an enroll body into items (phones normalised into phones);
  * false after answering 400. */
@@ -336,7 +358,7 @@ sg_http_result sg_api_journeys_enroll(sg_http_req *req, void *ctx)
         enrolled += items[i].result == SG_ENROLL_OK;
         json_array_append_new(
             results, json_pack("{s:s, s:s, s:o, s:o}", "contact", json_string_value(json_array_get(list, i)),
-                               "result", enroll_results[items[i].result], "contact_id",
+                               "result", sg_enroll_result_name(items[i].result), "contact_id",
                                items[i].contact_id[0] ? json_string(items[i].contact_id) : json_null(),
                                "enrollment_id",
                                items[i].enrollment_id[0] ? json_string(items[i].enrollment_id)
@@ -383,37 +405,46 @@ static json_t *step_stats_json(const sg_journey_def *d, const sg_journey_step_st
     return out;
 }
 
+sg_err sg_journey_stats_json(sg_store *s, const sg_journey_row *j, json_t **out)
+{
+    *out = NULL;
+    sg_journey_step_stats *steps = NULL;
+    sg_journey_exit_stats *exits = NULL;
+    size_t ns = 0, nx = 0;
+    json_t *doc = json_loads(j->definition, 0, NULL);
+    sg_journey_def d;
+    sg_err err = sg_store_journey_stats(s, j->id, &steps, &ns, &exits, &nx);
+    if (!err)
+        err = sg_journey_def_parse(doc, &d, NULL) == SG_OK ? SG_OK : SG_ERR_INTERNAL;
+    if (!err) {
+        json_t *xs = json_array();
+        for (size_t i = 0; i < nx; i++)
+            json_array_append_new(xs, json_pack("{s:s, s:s, s:I}", "step", exits[i].step,
+                                                "reason", exits[i].reason, "count",
+                                                (json_int_t)exits[i].count));
+        *out = json_pack("{s:s, s:I, s:o, s:o}", "journey_id", j->id, "version",
+                         (json_int_t)j->version, "steps", step_stats_json(&d, steps, ns), "exits",
+                         xs);
+        sg_journey_def_free(&d);
+    }
+    json_decref(doc);
+    free(steps);
+    free(exits);
+    return err;
+}
+
 sg_http_result sg_api_journeys_stats(sg_http_req *req, void *ctx)
 {
     sg_app *app = ctx;
     sg_journey_row j;
     if (!journey_lookup(req, app, &j))
         return SG_HTTP_DONE;
-    sg_journey_step_stats *steps = NULL;
-    sg_journey_exit_stats *exits = NULL;
-    size_t ns = 0, nx = 0;
-    json_t *doc = json_loads(j.definition, 0, NULL);
-    sg_journey_def d;
-    sg_err err = sg_store_journey_stats(app->store, j.id, &steps, &ns, &exits, &nx);
-    if (err) {
+    json_t *out = NULL;
+    sg_err err = sg_journey_stats_json(app->store, &j, &out);
+    if (err)
         sg_api_store_error(req, err, "cannot read the journey's counts");
-    } else if (sg_journey_def_parse(doc, &d, NULL) != SG_OK) {
-        sg_http_problem(req, 500, "internal", NULL, "the journey's document no longer validates");
-    } else {
-        json_t *xs = json_array();
-        for (size_t i = 0; i < nx; i++)
-            json_array_append_new(xs, json_pack("{s:s, s:s, s:I}", "step", exits[i].step,
-                                                "reason", exits[i].reason, "count",
-                                                (json_int_t)exits[i].count));
-        sg_http_respond_json(req, 200,
-                             json_pack("{s:s, s:I, s:o, s:o}", "journey_id", j.id, "version",
-                                       (json_int_t)j.version, "steps",
-                                       step_stats_json(&d, steps, ns), "exits", xs));
-        sg_journey_def_free(&d);
-    }
-    json_decref(doc);
-    free(steps);
-    free(exits);
+    else
+        sg_http_respond_json(req, 200, out);
     sg_journey_row_free(&j);
     return SG_HTTP_DONE;
 }

@@ -8,7 +8,9 @@ import collections
 import signal
 import urllib.parse
 
-from conftest import assert_problem, wait_for
+import json
+
+from conftest import assert_problem, run_cli, wait_for
 from test_twoway import MOBILE, inbound_params, post_webhook
 
 _sids = iter(range(1, 10_000))
@@ -268,3 +270,47 @@ def test_validation_states_roles_and_audit(gw):
     for a in ("journey.create", "journey.activate", "journey.enroll", "journey.update",
               "journey.pause", "journey.resume", "journey.archive"):
         assert a in actions, actions
+
+
+def test_cli_create_activate_enroll_stats(tmp_path):
+    db = str(tmp_path / "j.db")
+    assert run_cli("migrate", "--db", db).returncode == 0
+    f = tmp_path / "offers.json"
+    f.write_text(json.dumps(ASK))
+    r = run_cli("journey", "create", str(f), "--db", db)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["state"] == "draft" and j["name"] == "offers"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**ASK, "steps": [{"id": "a", "type": "send", "body": "x",
+                                                  "next": "zz"}]}))
+    r = run_cli("journey", "create", str(bad), "--db", db)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    assert 'steps[0].next: step "a": there is no step "zz"' in r.stderr
+    r = run_cli("journey", "create", str(tmp_path / "missing.json"), "--db", db)
+    assert r.returncode == 1 and "missing.json" in r.stderr
+    r = run_cli("journey", "enroll", j["id"], MOBILE, "--db", db)
+    assert r.returncode == 1 and "draft" in r.stderr
+    assert run_cli("journey", "activate", j["id"], "--db", db).returncode == 0
+    r = run_cli("journey", "activate", j["id"], "--db", db)
+    assert r.returncode == 1 and "it cannot activate" in r.stderr
+    r = run_cli("journey", "enroll", j["id"], MOBILE, "+447400123999", "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{MOBILE} enrolled", "+447400123999 enrolled"]
+    r = run_cli("journey", "enroll", j["id"], "nope", "--db", db)
+    assert r.returncode == 1 and "neither a contact id nor a phone number" in r.stderr
+    r = run_cli("journey", "edit", j["id"], '{"name": "offers v2"}', "--db", db)
+    assert r.returncode == 0 and json.loads(r.stdout)["version"] == 2, r.stderr
+    r = run_cli("journey", "list", "--json", "--db", db)
+    assert [(x["name"], x["state"]) for x in json.loads(r.stdout)["data"]] == [
+        ("offers v2", "active")]
+    r = run_cli("journey", "stats", j["id"], "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["steps"][0] == {
+        "step": "ask", "type": "send", "entered": 2, "completed": 0, "sent": 0, "delivered": 0,
+        "replied": 0, "exited": 0}
+    assert run_cli("journey", "archive", j["id"], "--db", db).returncode == 0
+    r = run_cli("journey", "show", j["id"], "--db", db)
+    assert json.loads(r.stdout)["state"] == "archived"
+    assert run_cli("journey", "bogus", "--db", db).returncode == 2
+    assert run_cli("journey", "show", "--db", db).returncode == 2

@@ -230,7 +230,7 @@ def test_cli_add_list_edit_show_remove(tmp_path):
     r = run_cli("keyword", "add", '{"keyword": "STOP", "actions": [{"type": "webhook"}]}',
                 "--db", db)
     assert r.returncode == 1 and "opt-out keyword" in r.stderr and r.stderr.count("\n") == 1
-    r = run_cli("keyword", "add", '{"keyword": "x", "actions": [{"type": "enroll"}]}', "--db", db)
+    r = run_cli("keyword", "add", '{"keyword": "x", "actions": [{"type": "enrol"}]}', "--db", db)
     assert r.returncode == 1 and "actions[0].type" in r.stderr
     spec = tmp_path / "edit.json"
     spec.write_text('{"priority": 7}')
