@@ -422,6 +422,10 @@ typedef struct sg_timeline_item {
     char *detail;
     bool is_keyword; /* a keyword rule matched an inbound message */
     char rule_id[SG_ID_MAX];
+    /* a journey: the contact entered it (journey_event "enter"), went on to a
+     * step ("step") or left it ("exit", detail = the reason) */
+    bool is_journey;
+    char journey_id[SG_ID_MAX], enrollment_id[SG_ID_MAX], step[33], journey_event[8];
 } sg_timeline_item;
 
 void sg_timeline_free(sg_timeline_item *t, size_t n);

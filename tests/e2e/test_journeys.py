@@ -112,6 +112,13 @@ def test_reply_branch_and_timeout_each_text_once(gw):
         ("done", "completed"): 4}, stats
     es = enrollments(gw.srv, j)
     assert {e["step"] for e in es} == {"done"} and {e["exit_reason"] for e in es} == {"completed"}
+    # enter, each step and the exit are on the contact's timeline
+    c = gw.srv.get(f"/v1/contacts/{urllib.parse.quote(yes[0])}").json()
+    tl = gw.srv.get(f"/v1/contacts/{c['id']}/timeline?limit=100").json()["data"]
+    events = [(t["journey"]["event"], t["journey"]["step"], t["journey"]["reason"])
+              for t in reversed(tl) if t["type"] == "journey"]
+    assert events == [("enter", "ask", None), ("step", "answer", None), ("step", "thanks", None),
+                      ("step", "done", None), ("exit", "done", "completed")], events
 
 
 def test_stop_mid_journey_ends_it(gw):

@@ -596,6 +596,7 @@ const sg_migration sg_sqlite_migrations[] = {
      "  WHERE state = 'active';"
      "CREATE INDEX journey_enrollments_due ON journey_enrollments (state, due_at);"
      "CREATE INDEX journey_enrollments_contact ON journey_enrollments (contact_id, state);"
+     "CREATE INDEX journey_enrollments_phone ON journey_enrollments (phone, state);"
      "CREATE INDEX journey_enrollments_journey ON journey_enrollments (journey_id, started_at);"
      "CREATE TABLE journey_steps ("
      "  id INTEGER PRIMARY KEY,"
