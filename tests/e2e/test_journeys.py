@@ -321,3 +321,58 @@ def test_cli_create_activate_enroll_stats(tmp_path):
     assert json.loads(r.stdout)["state"] == "archived"
     assert run_cli("journey", "bogus", "--db", db).returncode == 2
     assert run_cli("journey", "show", "--db", db).returncode == 2
+
+
+def test_branch_condition_group_and_attribute_steps(gw):
+    gold, std = phones(2, base=600)
+    for p, attrs in ((gold, {"tier": "gold"}), (std, {})):
+        r = gw.srv.post("/v1/contacts", json={"phone": p, "attributes": attrs})
+        assert r.status_code == 201, r.text
+    j = activate(gw.srv, create(gw.srv, {
+        "name": "tiers", "trigger": {"type": "api"},
+        "steps": [
+            {"id": "which", "type": "branch", "condition": 'attributes.tier = "gold"',
+             "then": "vip", "else": "std"},
+            {"id": "vip", "type": "add_to_group", "group": "vip"},
+            {"id": "mark", "type": "set_attribute", "name": "seen", "value": "yes"},
+            {"id": "hi-gold", "type": "send", "body": "Gold offer", "next": "done"},
+            {"id": "std", "type": "send", "body": "Standard offer"},
+            {"id": "done", "type": "end"}]}))
+    enroll(gw.srv, j, [gold, std])
+    wait_for(lambda: all_exited(gw.srv, j, 2), what="both enrolments to end")
+    wait_for(lambda: texts(gw.sim, gold) and texts(gw.sim, std), what="both texts")
+    assert texts(gw.sim, gold) == ["Gold offer"] and texts(gw.sim, std) == ["Standard offer"]
+    c = gw.srv.get(f"/v1/contacts/{urllib.parse.quote(gold)}").json()
+    assert c["attributes"] == {"tier": "gold", "seen": "yes"}, c
+    assert gw.srv.get(f"/v1/contacts/{urllib.parse.quote(std)}").json()["attributes"] == {}
+    groups = gw.srv.get("/v1/groups").json()["data"]
+    vip = [g for g in groups if g["name"] == "vip"]
+    assert vip, groups
+    members = gw.srv.get(f"/v1/groups/{vip[0]['id']}/members").json()["data"]
+    assert [m["phone"] for m in members] == [gold]
+
+
+def test_quiet_hours_defer_a_send_to_the_end_of_the_window(gw):
+    # the contact's zone is its number's country (GB: Europe/London); a window from
+    # an hour ago to two hours from now, London time, holds now whatever the date
+    import datetime
+    import zoneinfo
+    now = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/London"))
+    start = (now - datetime.timedelta(hours=1)).strftime("%H:00")
+    end = (now + datetime.timedelta(hours=2)).strftime("%H:00")
+    j = activate(gw.srv, create(gw.srv, {
+        "name": "quiet", "trigger": {"type": "api"}, "quiet_hours": f"{start}-{end}",
+        "steps": [{"id": "hi", "type": "send", "body": "not at night"}]}))
+    enroll(gw.srv, j, [MOBILE])
+
+    later = (now + datetime.timedelta(minutes=30)).astimezone(datetime.timezone.utc)
+
+    def deferred():  # the end of the window is at least an hour away
+        es = enrollments(gw.srv, j)
+        return es if es and es[0]["due_at"] and es[0]["due_at"] > later.strftime(
+            "%Y-%m-%dT%H:%M:%S") else None
+    es = wait_for(deferred, what="the send to be deferred")
+    due = datetime.datetime.fromisoformat(es[0]["due_at"].replace("Z", "+00:00"))
+    assert due.astimezone(zoneinfo.ZoneInfo("Europe/London")).strftime("%H:%M") == end
+    assert es[0]["step"] == "hi" and es[0]["state"] == "active"
+    assert texts(gw.sim, MOBILE) == []

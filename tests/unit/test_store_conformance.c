@@ -2342,6 +2342,20 @@ static void test_journey_group_trigger(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(en[0].contact_id, b.id);
     free(en);
+
+    /* a branch step's condition, for one contact */
+    bool yes = false;
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "first_name = \"ann\"", t, &yes),
+                     SG_OK);
+    assert_true(yes);
+    assert_int_equal(
+        sg_store_journey_contact_matches(f->s, b.id, "first_name = \"ann\"", t, &yes), SG_OK);
+    assert_false(yes);
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "in group \"news\"", t, &yes),
+                     SG_OK);
+    assert_true(yes);
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "first_name =", t, &yes),
+                     SG_ERR_INVALID);
 }
 
 /* The tests of subjects the PostgreSQL backend does not implement yet (their
