@@ -376,3 +376,21 @@ def test_quiet_hours_defer_a_send_to_the_end_of_the_window(gw):
     assert due.astimezone(zoneinfo.ZoneInfo("Europe/London")).strftime("%H:%M") == end
     assert es[0]["step"] == "hi" and es[0]["state"] == "active"
     assert texts(gw.sim, MOBILE) == []
+
+
+def test_webhook_step_queues_journey_step_event(gw):
+    r = gw.srv.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook",
+                                          "events": ["journey.step"]})
+    assert r.status_code == 201, r.text
+    hook = r.json()
+    j = activate(gw.srv, create(gw.srv, {
+        "name": "crm", "trigger": {"type": "api"},
+        "steps": [{"id": "tell", "type": "webhook", "event": "signed_up"}]}))
+    enroll(gw.srv, j, [MOBILE])
+
+    def delivered():
+        d = gw.srv.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["data"]
+        return d or None
+    d = wait_for(delivered, what="the journey.step delivery")
+    assert [x["event"] for x in d] == ["journey.step"], d
+    wait_for(lambda: all_exited(gw.srv, j, 1), what="the enrolment to end")
