@@ -13,6 +13,7 @@ struct sg_dispatcher;
 struct sg_http_server;
 struct sg_webhooks;
 struct sg_broadcaster;
+struct sg_journeys;
 struct sg_outbound_policy;
 struct sg_send_limits;
 struct sg_breakers;
@@ -34,6 +35,7 @@ typedef struct sg_app {
     struct sg_webhooks *webhooks;     /* app-webhook worker (sg_webhooks_wake); NULL outside
                                          `serve` */
     struct sg_broadcaster *broadcaster; /* the broadcast scheduler; NULL outside `serve` */
+    struct sg_journeys *journeys;       /* the journey engine; NULL outside `serve` */
     struct sg_reply_limit *reply_limit; /* consent confirmations per number (core/reply_limit.h) */
     /* Where URLs given by users may lead (--outbound-allow); NULL: the strict
      * default (core/outbound_policy.h). */

@@ -355,6 +355,11 @@ sg_http_result sg_api_contacts_timeline(sg_http_req *req, void *ctx)
             row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}}", "type", "keyword", "at",
                             sg_api_time_json(t->at), "keyword", "rule_id", t->rule_id, "keyword",
                             t->detail ? t->detail : "", "message_id", t->message_id);
+        } else if (t->is_journey) {
+            row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s, s:o}}", "type", "journey", "at",
+                            sg_api_time_json(t->at), "journey", "journey_id", t->journey_id,
+                            "enrollment_id", t->enrollment_id, "event", t->journey_event, "step",
+                            t->step, "reason", t->detail ? json_string(t->detail) : json_null());
         } else {
             row = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at",
                             sg_api_time_json(t->at), "consent", "old", t->old_state, "new",

@@ -109,6 +109,19 @@ sg_http_result sg_api_keywords_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_keywords_get(sg_http_req *req, void *ctx);
 sg_http_result sg_api_keywords_update(sg_http_req *req, void *ctx);
 sg_http_result sg_api_keywords_delete(sg_http_req *req, void *ctx);
+
+/* /v1/journeys: journeys, their states, enrolments and counts (journeys.c). */
+sg_http_result sg_api_journeys_create(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_list(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_get(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_update(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_activate(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_pause(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_resume(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_archive(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_enroll(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_stats(sg_http_req *req, void *ctx);
+sg_http_result sg_api_journeys_enrollments(sg_http_req *req, void *ctx);
 sg_http_result sg_api_webhooks_deliveries(sg_http_req *req, void *ctx);
 
 /* /v1/keys (api/keys.c): API keys, admins only. */

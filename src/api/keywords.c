@@ -48,9 +48,10 @@ static const struct action_spec {
     {"remove_from_group", {"group", "reply", "reply_not_member", NULL}, "group"},
     {"set_attribute", {"name", "value", NULL}, "name"},
     {"webhook", {NULL}, NULL},
+    {"enroll", {"journey", NULL}, "journey"},
 };
 #define N_SPECS   (sizeof action_specs / sizeof *action_specs)
-#define ALLOWED_ACTIONS "reply, add_to_group, remove_from_group, set_attribute, webhook"
+#define ALLOWED_ACTIONS "reply, add_to_group, remove_from_group, set_attribute, webhook, enroll"
 
 static const struct action_spec *spec_of(const char *type)
 {
@@ -100,6 +101,17 @@ static bool action_field_ok(const char *type, const char *key, json_t *v, const 
         if (!attr_name_ok(json_string_value(v)))
             return invalid(why, 400, "invalid_request", field,
                            "%s must be 1 to 64 letters, digits or _", field);
+        return true;
+    }
+    if (strcmp(key, "journey") == 0) {
+        sg_journey_row j;
+        const char *id = json_string_value(v);
+        if (!id || !id[0])
+            return invalid(why, 400, "invalid_request", field, "%s must name a journey", field);
+        if (store && sg_store_journey_get(store, id, &j) != SG_OK)
+            return invalid(why, 422, "unknown_journey", field, "no journey %.64s", id);
+        if (store)
+            sg_journey_row_free(&j);
         return true;
     }
     if (strcmp(key, "template") == 0) {

@@ -30,6 +30,7 @@ static const char *const event_names[] = {
     SG_EVENT_OPTED_OUT,
     SG_EVENT_OPTED_IN,
     SG_EVENT_MESSAGE_MATCHED,
+    SG_EVENT_JOURNEY_STEP,
 };
 #define N_EVENTS (sizeof event_names / sizeof *event_names)
 

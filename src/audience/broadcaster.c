@@ -60,24 +60,11 @@ static pace *pace_for(sg_broadcaster *b, const char *id, int64_t now)
     return free_slot;
 }
 
-/* The zone whose clock quiet hours follow for this recipient: the contact's
- * "timezone" attribute, else the zone of the number's country when the tz
- * database lists exactly one, else the broadcast's own. */
+/* The zone whose clock quiet hours follow for this recipient (sg_render_zone),
+ * with the broadcast's own as the fallback. */
 static const sg_tz *recipient_zone(const sg_recipient *r, json_t *attrs, const char *fallback)
 {
-    const sg_tz *z = NULL;
-    const char *name = json_string_value(json_object_get(attrs, "timezone"));
-    if (name && sg_tz_get(name, &z) == SG_OK)
-        return z;
-    char region[3];
-    if (sg_phone_region(r->phone, region)) {
-        const char *zone = sg_tz_for_country(region);
-        if (zone && sg_tz_get(zone, &z) == SG_OK)
-            return z;
-    }
-    if (sg_tz_get(fallback[0] ? fallback : "UTC", &z) == SG_OK)
-        return z;
-    return NULL;
+    return sg_render_zone(r->phone, attrs, fallback);
 }
 
 typedef struct prepared {

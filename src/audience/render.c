@@ -1,4 +1,6 @@
 #include "audience/render.h"
+#include "core/phone.h"
+#include "util/tz.h"
 #include "core/links.h"
 
 #include <sodium.h>
@@ -109,4 +111,21 @@ void sg_render_links_free(sg_link *links, size_t n)
     for (size_t i = 0; i < n; i++)
         free(links[i].url);
     free(links);
+}
+
+const sg_tz *sg_render_zone(const char *phone, json_t *attrs, const char *fallback)
+{
+    const sg_tz *z = NULL;
+    const char *name = json_string_value(json_object_get(attrs, "timezone"));
+    if (name && sg_tz_get(name, &z) == SG_OK)
+        return z;
+    char region[3];
+    if (sg_phone_region(phone, region)) {
+        const char *zone = sg_tz_for_country(region);
+        if (zone && sg_tz_get(zone, &z) == SG_OK)
+            return z;
+    }
+    if (sg_tz_get(fallback && fallback[0] ? fallback : "UTC", &z) == SG_OK)
+        return z;
+    return NULL;
 }

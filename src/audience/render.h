@@ -21,6 +21,13 @@ typedef struct sg_render_contact {
 sg_err sg_render_body(const char *tpl, const sg_render_contact *c, sg_buf *out,
                       sg_tpl_error *err);
 
+struct sg_tz;
+/* The zone whose clock a contact's quiet hours and times of day follow: the
+ * "timezone" attribute of attrs (may be NULL), else the zone of the number's
+ * country when the tz database lists exactly one, else fallback ("" is UTC).
+ * NULL only when not even that zone can be read. Borrowed (util/tz.h caches). */
+const struct sg_tz *sg_render_zone(const char *phone, json_t *attrs, const char *fallback);
+
 /* A short unguessable code: 10 characters of [0-9A-Za-z] (59 bits) from the
  * system's CSPRNG. */
 void sg_link_code_new(char out[SG_LINK_CODE_MAX]);

@@ -15,8 +15,11 @@
  * A consent keyword (STOP, START, HELP) gets its confirmation SMS from a sender
  * the provider really has (reply_from) and at most as often as core/reply_limit.h
  * allows per number. An inbound that is no consent keyword is tried against the
- * keyword rules (keyword_rules.c), whose actions the store runs with the message. */
+ * enrolments of the sender waiting for a reply (journey_replies.c), then against
+ * the keyword rules (keyword_rules.c), whose actions the store runs with the
+ * message. */
 #include "callbacks/callbacks.h"
+#include "callbacks/journey_replies.h"
 #include "callbacks/keyword_rules.h"
 #include "api/app.h"
 #include "core/cidr.h"
@@ -27,6 +30,7 @@
 #include "core/reply_limit.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
+#include "audience/journeys.h"
 #include "http/problem.h"
 #include "providers/callback_types.h"
 #include "util/log.h"
@@ -314,8 +318,20 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
     sg_inbound in = {.msg = &m, .keyword = keyword};
     sg_message reply;
     bool has_reply = false;
+    /* The inbound order (docs/keywords.md): consent keywords, then (4) the
+     * journeys waiting for a reply, then (5) keyword rules and keyword triggers. */
+    sg_jr_plan jr = {0};
+    bool taken = kind == SG_KEYWORD_NONE && sg_jr_plan_replies(app, &m, &jr);
+    if (kind == SG_KEYWORD_NONE && !taken)
+        sg_jr_plan_triggers(app, &m, &jr);
+    if (kind == SG_KEYWORD_NONE) {
+        in.journey_replies = jr.replies;
+        in.n_journey_replies = jr.n_replies;
+        in.enroll_journeys = jr.enroll;
+        in.n_enroll_journeys = jr.n_enroll;
+    }
     sg_kw_plan plan;
-    bool matched = kind == SG_KEYWORD_NONE && sg_kw_plan_build(app, p, &m, sender, &plan);
+    bool matched = kind == SG_KEYWORD_NONE && !taken && sg_kw_plan_build(app, p, &m, sender, &plan);
     if (matched) {
         in.rule_id = plan.rule.id;
         in.rule_keyword = plan.rule.keyword;
@@ -345,6 +361,8 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
         sg_metrics_callback("inbound", in.duplicate ? "ignored" : "applied");
         if (!in.duplicate) {
             sg_webhooks_wake(app->webhooks);
+            if (in.n_journey_replies || in.n_enroll_journeys || matched)
+                sg_journeys_wake(app->journeys);
             sg_log(SG_LOG_INFO, "inbound", "id=%s provider=%s keyword=%s consent_changed=%d rule=%s",
                    m.id, p->name, keyword ? keyword : "-", in.consent_changed,
                    in.rule_id ? in.rule_id : "-");
@@ -359,6 +377,8 @@ static bool apply_inbound(sg_http_req *req, sg_app *app, const sg_provider *p, s
         sg_message_free(&reply);
     if (matched)
         sg_kw_plan_free(&plan);
+    if (kind == SG_KEYWORD_NONE)
+        sg_jr_plan_free(&jr);
     sg_message_free(&m);
     return err == SG_OK;
 }

@@ -162,6 +162,7 @@ static const struct action_kind {
     {"remove_from_group", SG_IA_GROUP_REMOVE, "reply_not_member"},
     {"set_attribute", SG_IA_SET_ATTRIBUTE, NULL},
     {"webhook", SG_IA_EVENT, NULL},
+    {"enroll", SG_IA_ENROLL, NULL},
 };
 
 static const struct action_kind *action_kind(const char *type)
@@ -214,6 +215,10 @@ static void plan_action(build_ctx *b, json_t *a)
         act.name = plan_copy(b, json_string_value(json_object_get(a, "name")));
         act.value = plan_string(b, json_string_value(json_object_get(a, "value")));
         if (!act.name || !act.value)
+            return;
+    } else if (k->kind == SG_IA_ENROLL) {
+        act.journey = plan_copy(b, json_string_value(json_object_get(a, "journey")));
+        if (!act.journey)
             return;
     }
     b->plan->actions[b->plan->n_actions++] = act;

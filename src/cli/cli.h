@@ -33,6 +33,7 @@ int sg_cmd_message(int argc, char **argv);
 int sg_cmd_optout(int argc, char **argv);
 int sg_cmd_webhook(int argc, char **argv);
 int sg_cmd_keyword(int argc, char **argv);
+int sg_cmd_journey(int argc, char **argv);
 int sg_cmd_user(int argc, char **argv);
 int sg_cmd_audit(int argc, char **argv);
 int sg_cmd_app(int argc, char **argv);

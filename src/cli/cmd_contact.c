@@ -462,6 +462,11 @@ static json_t *timeline_json(sg_app *app, const sg_timeline_item *t)
         return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "type", "keyword", "at", at, "keyword",
                          "rule_id", t->rule_id, "keyword", t->detail ? t->detail : "",
                          "message_id", t->message_id);
+    if (t->is_journey)
+        return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:o}}", "type", "journey", "at", at,
+                         "journey", "journey_id", t->journey_id, "enrollment_id",
+                         t->enrollment_id, "event", t->journey_event, "step", t->step, "reason",
+                         t->detail ? json_string(t->detail) : json_null());
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:o, s:o}}", "type", "consent", "at", at,
                      "consent", "old", t->old_state, "new", t->new_state, "source", t->source,
                      "message_id", t->message_id[0] ? json_string(t->message_id) : json_null(),
@@ -482,6 +487,10 @@ static void timeline_row(const sg_timeline_item *t)
         printf("%-24s %-20s %s  %s\n", at, "click", t->message_id, t->detail ? t->detail : "");
     } else if (t->is_keyword) {
         printf("%-24s %-20s %s  rule %s\n", at, "keyword", t->message_id, t->rule_id);
+    } else if (t->is_journey) {
+        snprintf(what, sizeof what, "journey %s", t->journey_event);
+        printf("%-24s %-20s %s  step %s%s%s\n", at, what, t->journey_id, t->step,
+               t->detail ? ": " : "", t->detail ? t->detail : "");
     } else {
         snprintf(what, sizeof what, "consent %s", t->new_state);
         printf("%-24s %-20s from %s (%s)%s%s\n", at, what, t->old_state, t->source,

@@ -14,6 +14,7 @@
 #include "cli/common.h"
 #include "cli/outbound.h"
 #include "audience/broadcaster.h"
+#include "audience/journeys.h"
 #include "dispatch/dispatcher.h"
 #include "dispatch/webhooks.h"
 #include "compat/twilio_callbacks.h"
@@ -572,6 +573,7 @@ int sg_cmd_serve(int argc, char **argv)
     sg_webhooks *hooks = NULL;
     sg_tw_callbacks *twcb = NULL;
     sg_broadcaster *bcaster = NULL;
+    sg_journeys *journeys = NULL;
     sg_send_waits *waits = NULL;
     sg_pwpool *pwpool = NULL;
     sg_http_server *http = NULL;
@@ -637,6 +639,13 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.broadcaster = bcaster;
+    sg_journeys_config jc = {.tick_ms = st.broadcast_tick_ms};
+    if (sg_journeys_start(&jc, app.store, app.registry, app.dispatcher, &journeys, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    app.journeys = journeys;
     if (sg_send_waits_start(&app, &waits, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_FAIL;
@@ -708,6 +717,10 @@ out:
     sg_send_waits_destroy(waits);
     app.pwpool = NULL;
     sg_pwpool_destroy(pwpool);
+    if (journeys) { /* before the dispatcher: it queues messages for it */
+        sg_journeys_stop(journeys);
+        app.journeys = NULL;
+    }
     if (bcaster) { /* before the dispatcher: it queues messages for it */
         sg_broadcaster_stop(bcaster);
         app.broadcaster = NULL;

@@ -30,6 +30,9 @@ static const sg_command commands[] = {
      sg_cmd_webhook},
     {"keyword", "keyword rules for inbound messages: add, list, show, edit, remove",
      sg_cmd_keyword},
+    {"journey", "journeys: create, list, show, edit, activate, pause, resume, archive, enroll, "
+                "stats",
+     sg_cmd_journey},
     {"user", "console users: create, list, remove, passwd", sg_cmd_user},
     {"audit", "the audit log: who changed what, when, from where", sg_cmd_audit},
     {"route", "routes between providers: add, list, show, edit, remove", sg_cmd_route},

@@ -319,6 +319,33 @@ typedef struct sg_store_keywords_ops {
     sg_err (*keyword_rule_list)(sg_store *s, sg_keyword_rule **out, size_t *n);
 } sg_store_keywords_ops;
 
+/* Journeys (issue 16). */
+typedef struct sg_store_journeys_ops {
+    sg_err (*journey_create)(sg_store *s, const sg_journey_row *j, sg_error *e);
+    sg_err (*journey_update)(sg_store *s, const sg_journey_row *j, sg_journey_row *out,
+                             sg_error *e);
+    sg_err (*journey_get)(sg_store *s, const char *id, sg_journey_row *out);
+    sg_err (*journey_version)(sg_store *s, const char *id, int64_t version, char **definition);
+    sg_err (*journey_list)(sg_store *s, const char *state, sg_journey_row **out, size_t *n);
+    sg_err (*journey_transition)(sg_store *s, const char *id, const char *const *from,
+                                 const char *to, int64_t now, sg_journey_row *out, sg_error *e);
+    sg_err (*journey_enroll)(sg_store *s, const char *id, sg_enroll_item *items, size_t n,
+                             int64_t now, sg_error *e);
+    sg_err (*journey_group_scan)(sg_store *s, int64_t now, size_t limit, size_t *enrolled,
+                                 sg_error *e);
+    sg_err (*journey_claim)(sg_store *s, int64_t now, int64_t lease_ms, size_t limit,
+                            sg_enrollment **out, size_t *n);
+    sg_err (*journey_leases_reset)(sg_store *s, sg_error *e);
+    sg_err (*journey_advance)(sg_store *s, sg_journey_advance *a, sg_error *e);
+    sg_err (*journey_contact_matches)(sg_store *s, const char *contact_id, const char *filter,
+                                      int64_t now, bool *matches);
+    sg_err (*journey_waiting)(sg_store *s, const char *phone, sg_enrollment **out, size_t *n);
+    sg_err (*journey_enrollments)(sg_store *s, const char *id, const char *cursor, size_t limit,
+                                  sg_enrollment **out, size_t *n, bool *has_more);
+    sg_err (*journey_stats)(sg_store *s, const char *id, sg_journey_step_stats **steps,
+                            size_t *n_steps, sg_journey_exit_stats **exits, size_t *n_exits);
+} sg_store_journeys_ops;
+
 struct sg_store_backend {
     const char *name; /* "sqlite", "postgres": for messages */
     /* Open the store at target (the URL or path without a scheme store.c
@@ -349,6 +376,7 @@ struct sg_store_backend {
     const sg_store_app_ck_ops *app_ck;
     const sg_store_prices_ops *prices;
     const sg_store_keywords_ops *keywords;
+    const sg_store_journeys_ops *journeys;
 };
 
 /* The backends built into this binary. */

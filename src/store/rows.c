@@ -103,6 +103,19 @@ void sg_keyword_rules_free(sg_keyword_rule *r, size_t n)
     free(r);
 }
 
+void sg_journey_row_free(sg_journey_row *j)
+{
+    free(j->definition);
+    j->definition = NULL;
+}
+
+void sg_journey_rows_free(sg_journey_row *j, size_t n)
+{
+    for (size_t i = 0; j && i < n; i++)
+        sg_journey_row_free(&j[i]);
+    free(j);
+}
+
 static const char *const bcast_names[] = {"draft", "scheduled", "sending", "paused",
                                           "done",  "canceled",  "failed"};
 

@@ -903,3 +903,88 @@ sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n)
 {
     return s->be->keywords->keyword_rule_list(s, out, n);
 }
+
+/* ---- journeys ---------------------------------------------------------------- */
+
+sg_err sg_store_journey_create(sg_store *s, const sg_journey_row *j, sg_error *e)
+{
+    return s->be->journeys->journey_create(s, j, e);
+}
+
+sg_err sg_store_journey_update(sg_store *s, const sg_journey_row *j, sg_journey_row *out,
+                               sg_error *e)
+{
+    return s->be->journeys->journey_update(s, j, out, e);
+}
+
+sg_err sg_store_journey_get(sg_store *s, const char *id, sg_journey_row *out)
+{
+    return s->be->journeys->journey_get(s, id, out);
+}
+
+sg_err sg_store_journey_version(sg_store *s, const char *id, int64_t version, char **definition)
+{
+    return s->be->journeys->journey_version(s, id, version, definition);
+}
+
+sg_err sg_store_journey_list(sg_store *s, const char *state, sg_journey_row **out, size_t *n)
+{
+    return s->be->journeys->journey_list(s, state, out, n);
+}
+
+sg_err sg_store_journey_transition(sg_store *s, const char *id, const char *const *from,
+                                   const char *to, int64_t now, sg_journey_row *out, sg_error *e)
+{
+    return s->be->journeys->journey_transition(s, id, from, to, now, out, e);
+}
+
+sg_err sg_store_journey_enroll(sg_store *s, const char *id, sg_enroll_item *items, size_t n,
+                               int64_t now, sg_error *e)
+{
+    return s->be->journeys->journey_enroll(s, id, items, n, now, e);
+}
+
+sg_err sg_store_journey_group_scan(sg_store *s, int64_t now, size_t limit, size_t *enrolled,
+                                   sg_error *e)
+{
+    return s->be->journeys->journey_group_scan(s, now, limit, enrolled, e);
+}
+
+sg_err sg_store_journey_claim(sg_store *s, int64_t now, int64_t lease_ms, size_t limit,
+                              sg_enrollment **out, size_t *n)
+{
+    return s->be->journeys->journey_claim(s, now, lease_ms, limit, out, n);
+}
+
+sg_err sg_store_journey_leases_reset(sg_store *s, sg_error *e)
+{
+    return s->be->journeys->journey_leases_reset(s, e);
+}
+
+sg_err sg_store_journey_advance(sg_store *s, sg_journey_advance *a, sg_error *e)
+{
+    return s->be->journeys->journey_advance(s, a, e);
+}
+
+sg_err sg_store_journey_contact_matches(sg_store *s, const char *contact_id, const char *filter,
+                                        int64_t now, bool *matches)
+{
+    return s->be->journeys->journey_contact_matches(s, contact_id, filter, now, matches);
+}
+
+sg_err sg_store_journey_waiting(sg_store *s, const char *phone, sg_enrollment **out, size_t *n)
+{
+    return s->be->journeys->journey_waiting(s, phone, out, n);
+}
+
+sg_err sg_store_journey_enrollments(sg_store *s, const char *id, const char *cursor, size_t limit,
+                                    sg_enrollment **out, size_t *n, bool *has_more)
+{
+    return s->be->journeys->journey_enrollments(s, id, cursor, limit, out, n, has_more);
+}
+
+sg_err sg_store_journey_stats(sg_store *s, const char *id, sg_journey_step_stats **steps,
+                              size_t *n_steps, sg_journey_exit_stats **exits, size_t *n_exits)
+{
+    return s->be->journeys->journey_stats(s, id, steps, n_steps, exits, n_exits);
+}

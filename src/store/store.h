@@ -346,6 +346,7 @@ typedef enum sg_inbound_action_kind {
     SG_IA_GROUP_REMOVE,    /* remove the sender from group; other groups untouched */
     SG_IA_SET_ATTRIBUTE,   /* set the sender's attribute name to value */
     SG_IA_EVENT,           /* the app-webhook event message.matched */
+    SG_IA_ENROLL,          /* enrol the sender in journey (issue 16, journeys) */
 } sg_inbound_action_kind;
 
 typedef struct sg_inbound_action {
@@ -355,9 +356,20 @@ typedef struct sg_inbound_action {
     sg_message *reply_else;  /* GROUP_ADD: already a member; GROUP_REMOVE: not a member;
                                 may be NULL */
     const char *name, *value; /* SET_ATTRIBUTE */
+    const char *journey;      /* ENROLL: a journey id */
     /* result */
     bool changed;            /* GROUP_*: the membership changed; REPLY: the reply was queued */
 } sg_inbound_action;
+
+/* A reply taken by an enrolment waiting for one (step 4 of the inbound order):
+ * the enrolment, where it waits (the guard), and the step the reply leads to
+ * (NULL: the journey ends). */
+typedef struct sg_journey_reply {
+    const char *enrollment_id, *step;
+    int64_t visit;
+    const char *next_step;
+    const char *detail; /* which branch, for the step log */
+} sg_journey_reply;
 
 typedef struct sg_inbound {
     sg_message *msg;   /* borrowed; msg->id already assigned */
@@ -374,6 +386,14 @@ typedef struct sg_inbound {
     const char *rule_json;
     sg_inbound_action *actions;
     size_t n_actions;
+    /* Journeys (borrowed, may be NULL): replies taken by waiting enrolments, each
+     * moved on in this write; and journeys whose keyword trigger the message
+     * matched, which the sender is enrolled in. An opt-out ends every journey of
+     * the sender. */
+    const sg_journey_reply *journey_replies;
+    size_t n_journey_replies;
+    const char *const *enroll_journeys;
+    size_t n_enroll_journeys;
     /* results */
     bool duplicate;
     char existing_id[SG_ID_MAX]; /* when duplicate */
@@ -424,6 +444,10 @@ typedef struct sg_timeline_item {
     char *detail;
     bool is_keyword; /* a keyword rule matched an inbound message */
     char rule_id[SG_ID_MAX];
+    /* a journey: the contact entered it (journey_event "enter"), went on to a
+     * step ("step") or left it ("exit", detail = the reason) */
+    bool is_journey;
+    char journey_id[SG_ID_MAX], enrollment_id[SG_ID_MAX], step[33], journey_event[8];
 } sg_timeline_item;
 
 void sg_timeline_free(sg_timeline_item *t, size_t n);
@@ -750,6 +774,7 @@ sg_err sg_store_broadcast_stats(sg_store *s, const char *id, sg_stats *out);
 #define SG_EVENT_OPTED_OUT        "contact.opted_out"
 #define SG_EVENT_OPTED_IN         "contact.opted_in"
 #define SG_EVENT_MESSAGE_MATCHED  "message.matched" /* a keyword rule matched (issue 16) */
+#define SG_EVENT_JOURNEY_STEP     "journey.step"    /* a journey's webhook step ran (issue 16) */
 
 typedef struct sg_webhook {
     char id[SG_ID_MAX]; /* whk_... */
@@ -1386,6 +1411,153 @@ sg_err sg_store_keyword_rule_get(sg_store *s, const char *id, sg_keyword_rule *o
  * tried in); at most SG_KEYWORD_RULES_MAX. The caller frees with
  * sg_keyword_rules_free. */
 sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n);
+
+/* ---- journeys (issue 16, docs/journeys.md) ----------------------------------------- */
+
+#define SG_JOURNEYS_MAX 1000 /* journeys a list returns */
+
+/* A journey and its current version's document (core/journey.h validates it;
+ * the store reads only steps[0].id and reentry from it). */
+typedef struct sg_journey_row {
+    char id[SG_ID_MAX];  /* jny_... */
+    char name[129];
+    char state[12];      /* draft | active | paused | archived */
+    int64_t version;     /* 1, 2, ...: every edit is a new version */
+    char *definition;    /* the current version's JSON text, owned */
+    char trigger_type[12];    /* api | group | keyword */
+    char trigger_value[513];  /* the group, or the folded keyword; "" for api */
+    int64_t created_at, updated_at;
+} sg_journey_row;
+
+void sg_journey_row_free(sg_journey_row *j);
+void sg_journey_rows_free(sg_journey_row *j, size_t n);
+/* A new journey in state draft at version 1 (j->id, name, definition, trigger_*,
+ * created_at set by the caller). */
+sg_err sg_store_journey_create(sg_store *s, const sg_journey_row *j, sg_error *e);
+/* A new version of journey j->id with j's name, definition and trigger; its
+ * enrolments keep the version they started with. *out (may be NULL) gets the
+ * journey as stored. SG_ERR_NOT_FOUND; SG_ERR_CONFLICT for an archived journey. */
+sg_err sg_store_journey_update(sg_store *s, const sg_journey_row *j, sg_journey_row *out,
+                               sg_error *e);
+sg_err sg_store_journey_get(sg_store *s, const char *id, sg_journey_row *out);
+/* The document of one version (a new string the caller frees). */
+sg_err sg_store_journey_version(sg_store *s, const char *id, int64_t version, char **definition);
+/* Newest first, at most SG_JOURNEYS_MAX; state (may be NULL) filters. */
+sg_err sg_store_journey_list(sg_store *s, const char *state, sg_journey_row **out, size_t *n);
+/* Move journey id to state `to` when its state is one of from (a NULL-terminated
+ * list); SG_ERR_CONFLICT (message naming the state) otherwise, SG_ERR_NOT_FOUND.
+ * Activating starts the group trigger's watch at now (members added before are
+ * not enrolled); archiving ends its active enrolments (reason "archived"). */
+sg_err sg_store_journey_transition(sg_store *s, const char *id, const char *const *from,
+                                   const char *to, int64_t now, sg_journey_row *out, sg_error *e);
+
+/* One enrolment: a contact's way through one version of a journey. */
+typedef struct sg_enrollment {
+    char id[SG_ID_MAX]; /* enr_... */
+    char journey_id[SG_ID_MAX];
+    int64_t version;
+    char contact_id[SG_ID_MAX];
+    char phone[SG_PHONE_MAX];
+    char state[12];    /* active | exited */
+    char step[33];     /* the current step's id */
+    int64_t visit;     /* which entry into a step this is: the steps taken when it entered */
+    char waiting[8];   /* "" (run the step when due), "wait", "reply" */
+    int64_t due_at;    /* ms: when the step runs, its wait ends or its reply times out */
+    int64_t steps_taken;
+    char exit_reason[24]; /* completed | opted_out | max_steps | max_age | archived | ... */
+    int64_t started_at, updated_at, exited_at;
+    bool opted_out;    /* the contact's number is opted out now */
+} sg_enrollment;
+
+typedef enum sg_enroll_result {
+    SG_ENROLL_OK = 0,
+    SG_ENROLL_ALREADY,   /* in the journey now, or once before and reentry is "never" */
+    SG_ENROLL_OPTED_OUT, /* opted-out numbers are never enrolled */
+    SG_ENROLL_NOT_FOUND, /* no such contact id */
+} sg_enroll_result;
+
+typedef struct sg_enroll_item {
+    const char *contact; /* a contact id (ctc_...) or an E.164 phone (a new contact if unknown) */
+    /* results */
+    sg_enroll_result result;
+    char contact_id[SG_ID_MAX];
+    char enrollment_id[SG_ID_MAX];
+} sg_enroll_item;
+
+/* Enrol items[0..n) in journey id at its current version, starting at its first
+ * step due now, in one write. SG_ERR_CONFLICT when the journey is not active,
+ * SG_ERR_NOT_FOUND when there is no such journey. */
+sg_err sg_store_journey_enroll(sg_store *s, const char *id, sg_enroll_item *items, size_t n,
+                               int64_t now, sg_error *e);
+/* Enrol the members added to the group of each active group-triggered journey
+ * since the last look (at most limit in all); *enrolled (may be NULL) counts
+ * them. A member is enrolled once per time it is added. */
+sg_err sg_store_journey_group_scan(sg_store *s, int64_t now, size_t limit, size_t *enrolled,
+                                   sg_error *e);
+/* Lease up to limit active enrolments of active journeys that are due at now and
+ * not leased, for lease_ms; the caller frees *out. */
+sg_err sg_store_journey_claim(sg_store *s, int64_t now, int64_t lease_ms, size_t limit,
+                              sg_enrollment **out, size_t *n);
+/* Release every lease (serve's start: one engine per database). */
+sg_err sg_store_journey_leases_reset(sg_store *s, sg_error *e);
+
+/* One step of an enrolment, applied in one write. The enrolment must still be at
+ * (step, visit) and active, or nothing happens and stale is set. Then, in order:
+ * send is queued (unless the number is opted out) under the key (enrolment,
+ * step, visit), unique, so the step can never queue a second message; the group
+ * change, attribute or webhook event is made; step is logged with outcome; and
+ * the enrolment stays (stay: waiting and due_at change), moves to next_step
+ * (entered now, due now, visit = steps taken), or exits with exit_reason
+ * (next_step NULL). */
+typedef struct sg_journey_advance {
+    const char *enrollment_id, *step;
+    int64_t visit;
+    sg_message *send;      /* may be NULL */
+    const char *group;     /* add_to_group / remove_from_group */
+    bool group_add;
+    const char *attr_name, *attr_value;
+    const char *event;     /* an app-webhook event type ("journey.step"), data below */
+    const char *event_data; /* JSON object text */
+    const char *outcome;   /* completed | sent | waiting | timed_out | deferred | skipped */
+    const char *detail;    /* may be NULL */
+    bool stay;
+    const char *waiting;   /* with stay */
+    int64_t due_at;        /* with stay */
+    const char *next_step;
+    const char *exit_reason;
+    int64_t now;
+    /* results */
+    bool stale;
+} sg_journey_advance;
+sg_err sg_store_journey_advance(sg_store *s, sg_journey_advance *a, sg_error *e);
+
+/* Whether contact_id matches the segment filter text (core/segment_filter.h) at
+ * now: a journey's branch step. SG_ERR_INVALID when the filter does not parse or
+ * cannot be evaluated. */
+sg_err sg_store_journey_contact_matches(sg_store *s, const char *contact_id, const char *filter,
+                                        int64_t now, bool *matches);
+/* The active enrolments of the contact with phone that wait for a reply, in
+ * active journeys, oldest first. */
+sg_err sg_store_journey_waiting(sg_store *s, const char *phone, sg_enrollment **out, size_t *n);
+/* Enrolments of journey id, newest first, at most limit; cursor: an enrolment id;
+ * has_more may be NULL. */
+sg_err sg_store_journey_enrollments(sg_store *s, const char *id, const char *cursor, size_t limit,
+                                    sg_enrollment **out, size_t *n, bool *has_more);
+
+/* Per step: how many times an enrolment entered it, completed it (left it any
+ * way but exiting), messages sent and delivered, replies taken, exits; and the
+ * exits by reason (step "" in by_reason rows). */
+typedef struct sg_journey_step_stats {
+    char step[33];
+    int64_t entered, completed, sent, delivered, replied, exited;
+} sg_journey_step_stats;
+typedef struct sg_journey_exit_stats {
+    char step[33];
+    char reason[24];
+    int64_t count;
+} sg_journey_exit_stats;
+sg_err sg_store_journey_stats(sg_store *s, const char *id, sg_journey_step_stats **steps,
+                              size_t *n_steps, sg_journey_exit_stats **exits, size_t *n_exits);
 
 /* ---- PostgreSQL (issue 14: the backend is being built, src/store/pg/) ------------- */
 

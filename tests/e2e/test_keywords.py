@@ -159,9 +159,11 @@ def test_rules_crud_validation_and_audit(gw):
     assert_problem(r, 422, "reserved_keyword", "keyword")
     r = gw.srv.post("/v1/keywords", json={"keyword": "Help!", "actions": [{"type": "webhook"}]})
     assert_problem(r, 422, "reserved_keyword", "keyword")
-    r = gw.srv.post("/v1/keywords", json={"keyword": "J", "actions": [{"type": "enroll"}]})
+    r = gw.srv.post("/v1/keywords", json={"keyword": "J", "actions": [{"type": "teleport"}]})
     assert_problem(r, 400, "unknown_action", "actions[0].type")
-    assert "add_to_group" in r.json()["detail"]
+    assert "add_to_group" in r.json()["detail"] and "enroll" in r.json()["detail"]
+    r = gw.srv.post("/v1/keywords", json={"keyword": "J", "actions": [{"type": "enroll"}]})
+    assert_problem(r, 400, "invalid_request", "actions[0].journey")
     r = gw.srv.post("/v1/keywords", json={"keyword": "J", "match": "regex",
                                           "actions": [{"type": "webhook"}]})
     assert_problem(r, 400, "invalid_request", "match")
@@ -228,7 +230,7 @@ def test_cli_add_list_edit_show_remove(tmp_path):
     r = run_cli("keyword", "add", '{"keyword": "STOP", "actions": [{"type": "webhook"}]}',
                 "--db", db)
     assert r.returncode == 1 and "opt-out keyword" in r.stderr and r.stderr.count("\n") == 1
-    r = run_cli("keyword", "add", '{"keyword": "x", "actions": [{"type": "enroll"}]}', "--db", db)
+    r = run_cli("keyword", "add", '{"keyword": "x", "actions": [{"type": "enrol"}]}', "--db", db)
     assert r.returncode == 1 and "actions[0].type" in r.stderr
     spec = tmp_path / "edit.json"
     spec.write_text('{"priority": 7}')

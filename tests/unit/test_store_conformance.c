@@ -2624,6 +2624,222 @@ static void test_app_callbacks_carry_their_format(void **state)
     assert_int_equal(inbound, 1);
 }
 
+/* ---- journeys (issue 16) ---------------------------------------------------------- */
+
+#define JOURNEY_DOC                                                                                \
+    "{\"name\":\"j\",\"trigger\":{\"type\":\"api\"},\"steps\":["                               \
+    "{\"id\":\"hello\",\"type\":\"send\",\"body\":\"hi\"},"                                      \
+    "{\"id\":\"ask\",\"type\":\"wait_for_reply\",\"timeout_seconds\":60,"                          \
+    "\"branches\":[{\"match\":\"YES\",\"next\":\"yes\"}]},"                                        \
+    "{\"id\":\"yes\",\"type\":\"end\"}]}"
+
+static sg_journey_row journey_make(fx *f, const char *id)
+{
+    sg_journey_row j = {.definition = (char *)JOURNEY_DOC, .created_at = f->t0,
+                        .updated_at = f->t0};
+    snprintf(j.id, sizeof j.id, "%s", id);
+    snprintf(j.name, sizeof j.name, "welcome");
+    snprintf(j.trigger_type, sizeof j.trigger_type, "api");
+    return j;
+}
+
+static sg_journey_advance advance_of(const sg_enrollment *en, int64_t now)
+{
+    return (sg_journey_advance){.enrollment_id = en->id, .step = en->step, .visit = en->visit,
+                                .now = now, .outcome = "completed"};
+}
+
+/* Journeys: states, versions, enrolment rules, leases, a step applied once
+ * (the same step again is stale and queues nothing), a reply moving a waiting
+ * enrolment, an opt-out ending it, and the counts per step. */
+static void test_journeys(void **state)
+{
+    fx *f = *state;
+    int64_t t = f->t0;
+    sg_error e = {0};
+    sg_journey_row j = journey_make(f, "jny_1"), got;
+    assert_int_equal(sg_store_journey_create(f->s, &j, &e), SG_OK);
+    assert_int_equal(sg_store_journey_get(f->s, "jny_1", &got), SG_OK);
+    assert_string_equal(got.state, "draft");
+    assert_int_equal(got.version, 1);
+    assert_string_equal(got.definition, JOURNEY_DOC);
+    sg_journey_row_free(&got);
+    sg_enroll_item it[4] = {{.contact = PHONE_A}, {.contact = PHONE_A}, {.contact = PHONE_B},
+                            {.contact = "ctc_missing"}};
+    assert_int_equal(sg_store_journey_enroll(f->s, "jny_1", it, 1, t, &e), SG_ERR_CONFLICT);
+    static const char *const from_draft[] = {"draft", NULL};
+    assert_int_equal(sg_store_journey_transition(f->s, "jny_1", from_draft, "active", t, NULL, &e),
+                     SG_OK);
+    assert_int_equal(sg_store_journey_transition(f->s, "jny_1", from_draft, "active", t, NULL, &e),
+                     SG_ERR_CONFLICT);
+    sg_optout o = {.created_at = t};
+    snprintf(o.phone, sizeof o.phone, PHONE_B);
+    snprintf(o.source, sizeof o.source, "api");
+    assert_int_equal(sg_store_optout_add(f->s, &o, NULL, &e), SG_OK);
+    assert_int_equal(sg_store_journey_enroll(f->s, "jny_1", it, 4, t, &e), SG_OK);
+    assert_int_equal(it[0].result, SG_ENROLL_OK);
+    assert_int_equal(it[1].result, SG_ENROLL_ALREADY);
+    assert_int_equal(it[2].result, SG_ENROLL_OPTED_OUT);
+    assert_int_equal(it[3].result, SG_ENROLL_NOT_FOUND);
+
+    /* an edit is a new version; the enrolment keeps version 1 */
+    snprintf(j.name, sizeof j.name, "welcome 2");
+    j.updated_at = t + 1;
+    assert_int_equal(sg_store_journey_update(f->s, &j, &got, &e), SG_OK);
+    assert_int_equal(got.version, 2);
+    assert_string_equal(got.name, "welcome 2");
+    sg_journey_row_free(&got);
+
+    sg_enrollment *en = NULL;
+    size_t n = 0;
+    assert_int_equal(sg_store_journey_claim(f->s, t + 10, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(en[0].step, "hello");
+    assert_int_equal(en[0].version, 1);
+    assert_string_equal(en[0].contact_id, it[0].contact_id);
+    sg_enrollment *none = NULL;
+    size_t n2 = 9;
+    assert_int_equal(sg_store_journey_claim(f->s, t + 20, LEASE_MS, 10, &none, &n2), SG_OK);
+    assert_int_equal(n2, 0); /* leased */
+    free(none);
+
+    /* the send step, applied twice: one message */
+    sg_message m, m2;
+    msg_init(&m, PHONE_A, t + 30, 0);
+    msg_init(&m2, PHONE_A, t + 31, 0);
+    sg_journey_advance a = advance_of(&en[0], t + 30);
+    a.send = &m;
+    a.outcome = "sent";
+    a.next_step = "ask";
+    assert_int_equal(sg_store_journey_advance(f->s, &a, &e), SG_OK);
+    assert_false(a.stale);
+    a.send = &m2;
+    assert_int_equal(sg_store_journey_advance(f->s, &a, &e), SG_OK);
+    assert_true(a.stale);
+    assert_int_equal(status_of(f->s, m.id), SG_STATUS_QUEUED);
+    sg_message none_msg;
+    assert_int_equal(sg_store_message_get(f->s, m2.id, &none_msg), SG_ERR_NOT_FOUND);
+    free(en);
+
+    /* the wait_for_reply step starts waiting */
+    assert_int_equal(sg_store_journey_claim(f->s, t + 40, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(en[0].step, "ask");
+    assert_int_equal(en[0].visit, 1);
+    a = advance_of(&en[0], t + 40);
+    a.stay = true;
+    a.waiting = "reply";
+    a.due_at = t + 60040;
+    a.outcome = "waiting";
+    assert_int_equal(sg_store_journey_advance(f->s, &a, &e), SG_OK);
+    free(en);
+    assert_int_equal(sg_store_journey_claim(f->s, t + 50, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 0);
+    free(en);
+    assert_int_equal(sg_store_journey_waiting(f->s, PHONE_A, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(en[0].waiting, "reply");
+
+    /* a reply takes the branch in the inbound write */
+    sg_message in;
+    inbound_init(&in, PHONE_A, "yes", "MO1", t + 100);
+    sg_journey_reply r = {.enrollment_id = en[0].id, .step = "ask", .visit = 1,
+                          .next_step = "yes", .detail = "YES"};
+    sg_inbound ib = {.msg = &in, .journey_replies = &r, .n_journey_replies = 1};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    free(en);
+    assert_int_equal(sg_store_journey_enrollments(f->s, "jny_1", NULL, 10, &en, &n, NULL), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(en[0].step, "yes");
+    assert_string_equal(en[0].waiting, "");
+    assert_int_equal(en[0].steps_taken, 2);
+    free(en);
+
+    /* STOP ends every journey of the contact */
+    sg_message stop;
+    inbound_init(&stop, PHONE_A, "STOP", "MO2", t + 200);
+    sg_inbound ib2 = {.msg = &stop, .consent = SG_CONSENT_OPT_OUT, .keyword = "STOP"};
+    assert_int_equal(sg_store_inbound(f->s, &ib2, &e), SG_OK);
+    assert_int_equal(sg_store_journey_enrollments(f->s, "jny_1", NULL, 10, &en, &n, NULL), SG_OK);
+    assert_string_equal(en[0].state, "exited");
+    assert_string_equal(en[0].exit_reason, "opted_out");
+    free(en);
+
+    sg_journey_step_stats *ss = NULL;
+    sg_journey_exit_stats *xs = NULL;
+    size_t ns = 0, nx = 0;
+    assert_int_equal(sg_store_journey_stats(f->s, "jny_1", &ss, &ns, &xs, &nx), SG_OK);
+    assert_int_equal(ns, 3); /* ask, hello, yes */
+    assert_string_equal(ss[0].step, "ask");
+    assert_int_equal(ss[0].replied, 1);
+    assert_string_equal(ss[1].step, "hello");
+    assert_int_equal(ss[1].entered, 1);
+    assert_int_equal(ss[1].sent, 1);
+    assert_int_equal(ss[2].exited, 1);
+    assert_int_equal(nx, 1);
+    assert_string_equal(xs[0].reason, "opted_out");
+    free(ss);
+    free(xs);
+}
+
+/* The group trigger: members added after activation are enrolled once each. */
+static void test_journey_group_trigger(void **state)
+{
+    fx *f = *state;
+    int64_t t = f->t0;
+    sg_error e = {0};
+    sg_journey_row j = journey_make(f, "jny_g");
+    snprintf(j.trigger_type, sizeof j.trigger_type, "group");
+    snprintf(j.trigger_value, sizeof j.trigger_value, "news");
+    assert_int_equal(sg_store_journey_create(f->s, &j, &e), SG_OK);
+    sg_contact a, b;
+    contact_init(&a, PHONE_A, "Ann", t);
+    contact_init(&b, PHONE_B, "Bob", t);
+    assert_int_equal(sg_store_contact_insert(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_contact_insert(f->s, &b, &e), SG_OK);
+    sg_group g = {.created_at = t};
+    snprintf(g.id, sizeof g.id, "grp_news");
+    snprintf(g.name, sizeof g.name, "news");
+    assert_int_equal(sg_store_group_create(f->s, &g, &e), SG_OK);
+    const char *ids_a[] = {a.id}, *ids_b[] = {b.id};
+    assert_int_equal(sg_store_group_members(f->s, "grp_news", ids_a, 1, true, NULL, NULL, &e),
+                     SG_OK);
+    usleep(3000); /* members are stamped with the clock: activation falls between */
+    static const char *const from_draft[] = {"draft", NULL};
+    int64_t on = sg_time_now_ms();
+    assert_int_equal(
+        sg_store_journey_transition(f->s, "jny_g", from_draft, "active", on, NULL, &e), SG_OK);
+    usleep(3000);
+    assert_int_equal(sg_store_group_members(f->s, "grp_news", ids_b, 1, true, NULL, NULL, &e),
+                     SG_OK);
+    t = sg_time_now_ms();
+    size_t enrolled = 9;
+    assert_int_equal(sg_store_journey_group_scan(f->s, t + 30, 100, &enrolled, &e), SG_OK);
+    assert_int_equal(enrolled, 1); /* Bob, added after activation; not Ann */
+    assert_int_equal(sg_store_journey_group_scan(f->s, t + 40, 100, &enrolled, &e), SG_OK);
+    assert_int_equal(enrolled, 0);
+    sg_enrollment *en = NULL;
+    size_t n = 0;
+    assert_int_equal(sg_store_journey_enrollments(f->s, "jny_g", NULL, 10, &en, &n, NULL), SG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(en[0].contact_id, b.id);
+    free(en);
+
+    /* a branch step's condition, for one contact */
+    bool yes = false;
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "first_name = \"ann\"", t, &yes),
+                     SG_OK);
+    assert_true(yes);
+    assert_int_equal(
+        sg_store_journey_contact_matches(f->s, b.id, "first_name = \"ann\"", t, &yes), SG_OK);
+    assert_false(yes);
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "in group \"news\"", t, &yes),
+                     SG_OK);
+    assert_true(yes);
+    assert_int_equal(sg_store_journey_contact_matches(f->s, a.id, "first_name =", t, &yes),
+                     SG_ERR_INVALID);
+}
+
 /* The tests of subjects the PostgreSQL backend does not implement yet (their
  * store functions answer SG_ERR_UNSUPPORTED; docs/postgresql.md lists them):
  * skipped on PostgreSQL, by name, and printed when the suite runs there. A
@@ -3634,13 +3850,14 @@ static void test_app_ck_credentials(void **state)
 
 
 static const char *const pg_not_yet[] = {
-    NULL, /* every test runs on PostgreSQL too */
+    "test_journeys", /* journeys: not ported to PostgreSQL yet (docs/postgresql.md) */
+    "test_journey_group_trigger",
 };
 
 static bool pg_skipped(const char *name)
 {
     for (size_t i = 0; i < sizeof pg_not_yet / sizeof pg_not_yet[0]; i++)
-        if (pg_not_yet[i] && strcmp(pg_not_yet[i], name) == 0)
+        if (strcmp(pg_not_yet[i], name) == 0)
             return true;
     return false;
 }
@@ -3745,6 +3962,8 @@ int main(void)
         T(test_app_callback_claims_two_nodes),
         T(test_app_ck_credentials),
         T(test_app_callbacks_carry_their_format),
+        T(test_journeys),
+        T(test_journey_group_trigger),
     };
 #undef T
     size_t n = sizeof tests / sizeof tests[0];

@@ -570,4 +570,5 @@ const sg_store_backend sg_pg_backend = {
     .app_ck = &pg_app_ck_ops,
     .prices = &pg_prices_ops,
     .keywords = &pg_keywords_ops,
+    .journeys = &pg_journeys_ops,
 };

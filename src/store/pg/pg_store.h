@@ -138,6 +138,7 @@ extern const sg_store_routes_ops pg_routes_ops;
 extern const sg_store_app_ck_ops pg_app_ck_ops;
 extern const sg_store_prices_ops pg_prices_ops;
 extern const sg_store_keywords_ops pg_keywords_ops;
+extern const sg_store_journeys_ops pg_journeys_ops;
 /* A contact's columns, read from contacts c (pg_contacts.c), and row i of a
  * SELECT of them into *c. */
 #define PG_CONTACT_COLS                                                                            \

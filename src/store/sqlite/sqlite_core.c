@@ -655,4 +655,5 @@ const sg_store_backend sg_sqlite_backend = {
     .app_ck = &sq_app_ck_ops,
     .prices = &sq_prices_ops,
     .keywords = &sq_keywords_ops,
+    .journeys = &sq_journeys_ops,
 };

@@ -93,7 +93,7 @@ static sg_err inbound_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         if ((err = sq_message_insert(c, in->reply, e)))
             return err;
     }
-    if ((err = sq_keyword_actions_run(s, c, in, e)))
+    if ((err = sq_journey_inbound(s, c, in, e)) || (err = sq_keyword_actions_run(s, c, in, e)))
         return err;
     char detail[96];
     snprintf(detail, sizeof detail, "keyword %s", in->keyword ? in->keyword : "");

@@ -270,6 +270,15 @@ extern const sg_store_routes_ops sq_routes_ops;
 extern const sg_store_app_ck_ops sq_app_ck_ops;
 extern const sg_store_prices_ops sq_prices_ops;
 extern const sg_store_keywords_ops sq_keywords_ops;
+extern const sg_store_journeys_ops sq_journeys_ops;
+/* Journeys inside the inbound message's write (sqlite_journeys.c): the replies
+ * taken by waiting enrolments, the keyword-triggered enrolments, and on an
+ * opt-out the end of every journey of the contact. */
+sg_err sq_journey_inbound(sg_store *s, conn *c, sg_inbound *in, sg_error *e);
+/* Enrol contact_id in journey id at its current version inside the current
+ * write; *result says what happened (store.h sg_enroll_result). */
+sg_err sq_journey_enroll_on(conn *c, const char *id, const char *contact_id, int64_t now,
+                            sg_enroll_result *result, char enrollment_id[SG_ID_MAX], sg_error *e);
 /* Run a matched keyword rule's actions and record the match (sqlite_keywords.c),
  * inside the inbound message's write; in->contact_id is set. */
 sg_err sq_keyword_actions_run(sg_store *s, conn *c, sg_inbound *in, sg_error *e);

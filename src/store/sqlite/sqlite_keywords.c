@@ -316,6 +316,15 @@ static sg_err run_action(sg_store *s, conn *c, sg_inbound *in, sg_inbound_action
     case SG_IA_EVENT:
         err = emit_matched(s, c, in, e);
         break;
+    case SG_IA_ENROLL: {
+        sg_enroll_result res = SG_ENROLL_NOT_FOUND;
+        char enr[SG_ID_MAX];
+        err = sq_journey_enroll_on(c, a->journey, in->contact_id, now, &res, enr, e);
+        if (err == SG_ERR_CONFLICT || err == SG_ERR_NOT_FOUND)
+            err = SG_OK; /* the journey is not active (or was deleted): not enrolled */
+        a->changed = !err && res == SG_ENROLL_OK;
+        break;
+    }
     }
     return err;
 }

@@ -1,5 +1,5 @@
-/* The SQLite backend, a contact's timeline: messages, consent changes, clicks and keyword matches
- * of one phone, newest first, cursor-paged. */
+/* The SQLite backend, a contact's timeline: messages, consent changes, clicks, keyword matches
+ * and journey events (enter, step, exit) of one phone, newest first, cursor-paged. */
 #include "store/sqlite/sqlite_internal.h"
 
 #include <jansson.h>
@@ -17,7 +17,10 @@
     " UNION ALL SELECT at, 2, printf('%020d', id) FROM consent_events WHERE phone = ?1"            \
     " UNION ALL SELECT k.at, 3, printf('%020d', k.id) FROM clicks k"                               \
     "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = ?1"                              \
-    " UNION ALL SELECT at, 4, printf('%020d', id) FROM keyword_matches WHERE phone = ?1)"          \
+    " UNION ALL SELECT at, 4, printf('%020d', id) FROM keyword_matches WHERE phone = ?1"           \
+    " UNION ALL SELECT l.at, 5, printf('%020d', l.id) FROM journey_steps l"                        \
+    "  JOIN journey_enrollments e ON e.id = l.enrollment_id"                                       \
+    "  WHERE e.phone = ?1 AND l.outcome IN ('entered', 'exited'))"                                 \
     " WHERE ?2 IS NULL OR at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND key < ?4)))"        \
     " ORDER BY at DESC, kind DESC, key DESC LIMIT ?5"
 #define SQL_CONSENT_GET                                                                            \
@@ -42,6 +45,29 @@ static sg_err keyword_match_get(conn *c, long long id, sg_timeline_item *t)
     return SG_OK;
 }
 
+/* A journey's enter, step or exit (journey_steps row id) into t. */
+static sg_err journey_event_get(conn *c, long long id, sg_timeline_item *t)
+{
+    t->is_journey = true;
+    sqlite3_stmt *q = sq_prep_uncached(c, "SELECT journey_id, enrollment_id, step, visit, "
+                                          "outcome, detail FROM journey_steps WHERE id = ?1");
+    if (!q)
+        return SG_ERR_DB;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        sq_col_copy(q, 0, t->journey_id, sizeof t->journey_id);
+        sq_col_copy(q, 1, t->enrollment_id, sizeof t->enrollment_id);
+        sq_col_copy(q, 2, t->step, sizeof t->step);
+        bool exited = strcmp((const char *)sqlite3_column_text(q, 4), "exited") == 0;
+        snprintf(t->journey_event, sizeof t->journey_event, "%s",
+                 exited ? "exit" : sqlite3_column_int64(q, 3) == 0 ? "enter" : "step");
+        if (exited)
+            t->detail = sq_col_dup(q, 5);
+    }
+    sqlite3_finalize(q);
+    return SG_OK;
+}
+
 static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
                           sg_timeline_item **out, size_t *n, char next_cursor[64])
 {
@@ -54,7 +80,7 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
     char cur_key[SG_ID_MAX] = "";
     bool has_cursor = cursor && *cursor;
     if (has_cursor && (sscanf(cursor, "%lld.%d.%39s", &cur_at, &cur_kind, cur_key) != 3 ||
-                       (cur_kind < 1 || cur_kind > 4)))
+                       (cur_kind < 1 || cur_kind > 5)))
         return SG_ERR_INVALID;
     sg_timeline_item *items = calloc(limit + 1, sizeof *items);
     if (!items)
@@ -112,6 +138,8 @@ static sg_err sq_timeline(sg_store *s, const char *phone, const char *cursor, si
             sqlite3_finalize(q);
         } else if (kinds[i] == 4) {
             err = keyword_match_get(c, atoll(keys[i]), t);
+        } else if (kinds[i] == 5) {
+            err = journey_event_get(c, atoll(keys[i]), t);
         } else {
             sqlite3_stmt *q = sq_stmt_sql(c, S_CONSENT_GET, SQL_CONSENT_GET);
             if (!q) {

@@ -51,7 +51,7 @@
 
 static const char *const event_names[] = {SG_EVENT_MESSAGE_STATUS, SG_EVENT_MESSAGE_RECEIVED,
                                           SG_EVENT_OPTED_OUT, SG_EVENT_OPTED_IN,
-                                          SG_EVENT_MESSAGE_MATCHED};
+                                          SG_EVENT_MESSAGE_MATCHED, SG_EVENT_JOURNEY_STEP};
 
 unsigned sq_event_bit(const char *event)
 {
