@@ -14,6 +14,7 @@ import { Broadcasts } from './pages/broadcasts.jsx';
 import { Contacts } from './pages/contacts.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { ErrorCodes } from './pages/error_codes.jsx';
+import { Journeys } from './pages/journeys.jsx';
 import { Keywords } from './pages/keywords.jsx';
 import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
@@ -49,6 +50,7 @@ const BUILT = {
   '/segments': Segments,
   '/templates': Templates,
   '/keywords': Keywords,
+  '/journeys': Journeys,
 };
 
 export function App() {

@@ -15,6 +15,7 @@ export const PAGES = [
   { path: '/broadcasts', label: 'Broadcasts', api: '/v1/broadcasts', built: true },
   { path: '/opt-outs', label: 'Opt-outs', api: '/v1/optouts', built: true },
   { path: '/keywords', label: 'Keywords', api: '/v1/keywords', built: true },
+  { path: '/journeys', label: 'Journeys', api: '/v1/journeys', built: true },
   { path: '/webhooks', label: 'Webhooks', api: '/v1/webhooks', built: true },
   { path: '/api-keys', label: 'API keys', api: '/v1/keys', role: 'admin', built: true },
   { path: '/apps', label: 'Apps', api: '/v1/apps', role: 'admin', built: true },
