@@ -125,6 +125,13 @@ sg_err pg_delivery_result_unsupported(sg_store *s, long long id, sg_delivery_sta
 
 /* Row i of a SELECT of the messages columns (pg_messages.c's MSG_COLS order). */
 void pg_message_row(const PGresult *r, int i, sg_message *m);
+/* Nodes (pg_nodes.c), rows of pg_dispatch_ops. */
+sg_err pg_node_register(sg_store *s, const char *id, const char *start_id, const char *listen,
+                        int64_t now, sg_error *e);
+sg_err pg_node_beat(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                    void (*done)(void *arg, const sg_node_beat_result *r, sg_err err), void *arg);
+sg_err pg_node_stop(sg_store *s, int64_t now, sg_error *e);
+sg_err pg_nodes_list(sg_store *s, sg_node **out, size_t *n, sg_error *e);
 /* Opt o->phone out inside c's transaction: its consent event and opted_out
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);
