@@ -17,6 +17,7 @@ import { ErrorCodes } from './pages/error_codes.jsx';
 import { Keywords } from './pages/keywords.jsx';
 import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
+import { Nodes } from './pages/nodes.jsx';
 import { OptOuts } from './pages/optouts.jsx';
 import { Providers } from './pages/providers.jsx';
 import { Routes } from './pages/routes.jsx';
@@ -49,6 +50,7 @@ const BUILT = {
   '/segments': Segments,
   '/templates': Templates,
   '/keywords': Keywords,
+  '/nodes': Nodes,
 };
 
 export function App() {
