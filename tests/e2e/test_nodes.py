@@ -136,3 +136,17 @@ def test_mps_is_shared_with_the_other_live_nodes(harness):
     # and in no 2-second window more than 2 s x 2/s + the burst of 2 (+1 of slack)
     per_window = max(sum(1 for t in at if s <= t < s + 2.0) for s in at)
     assert per_window <= 7, at
+
+
+def test_sqlite_serve_counts_out_the_nodes_of_earlier_runs(harness):
+    """On SQLite the serve holding the file's lock is the only one running: a node
+    killed a moment ago under another id is counted out at once (not alive for
+    --node-timeout, which would halve this one's mps)."""
+    srv = harness.start_server("--node-id", "old")
+    assert _node(srv, "old", key=create_key(srv.db, "viewer"))["alive"]
+    srv.proc.kill9()
+    new = harness.start_server("--node-id", "new", db=srv.db)
+    new.key = create_key(new.db, "viewer")
+    old = _node(new, "old")
+    assert not old["alive"] and old["stopped_at"] is not None, old
+    assert _node(new, "new")["alive"]

@@ -1,6 +1,7 @@
 /* The SQLite backend, nodes: a serve's row (registered at its start, kept by
  * its heartbeat), dead nodes' claims made due, the node list. On SQLite one
- * serve dispatches from a file (sqlite_lock.c), so there is one live node; the
+ * serve dispatches from a file (sqlite_lock.c), so there is one live node: one
+ * registering while it holds the lock counts the others out (they died); the
  * same rules as PostgreSQL's (pg_nodes.c) keep the list and the counts right.
  * Statements are prepared per call: the most frequent runs every 2 s. */
 #include "store/sqlite/sqlite_internal.h"
@@ -14,6 +15,9 @@
     "VALUES (?1, ?2, ?3, ?4, ?4, 0, 0) ON CONFLICT (id) DO UPDATE SET "                            \
     "start_id = excluded.start_id, listen = excluded.listen, started_at = excluded.started_at, "   \
     "heartbeat_at = excluded.heartbeat_at, stopped_at = 0, sent = 0"
+/* Holding the file's dispatch lock, this serve is the only one running: the
+ * nodes that registered before it died, whatever their last heartbeat says. */
+#define SQL_NODES_GONE "UPDATE nodes SET stopped_at = ?2 WHERE id != ?1 AND stopped_at = 0"
 #define SQL_NODE_BEAT                                                                              \
     "UPDATE nodes SET heartbeat_at = ?3, sent = ?4 WHERE id = ?1 AND start_id = ?2"
 /* messages_due serves it: status = 'sending' is one of its index's terms. */
@@ -36,7 +40,6 @@ typedef struct register_arg {
 
 static sg_err register_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
-    (void)s;
     register_arg *a = arg;
     sqlite3_stmt *st = sq_prep_uncached(c, SQL_NODE_UPSERT);
     if (st) {
@@ -46,6 +49,14 @@ static sg_err register_fn(sg_store *s, conn *c, void *arg, sg_error *e)
         sqlite3_bind_int64(st, 4, a->now);
     }
     sg_err err = sq_step_finalize(c, st, e, "registering the node");
+    if (!err && sq_of(s)->dispatch_locked) {
+        st = sq_prep_uncached(c, SQL_NODES_GONE);
+        if (st) {
+            sq_bind_text(st, 1, a->id);
+            sqlite3_bind_int64(st, 2, a->now);
+        }
+        err = sq_step_finalize(c, st, e, "counting out the nodes of earlier runs");
+    }
     if (!err) { /* the writer's claims record this node and start from now on */
         snprintf(c->node_id, sizeof c->node_id, "%s", a->id);
         snprintf(c->node_start, sizeof c->node_start, "%s", a->start_id);
