@@ -58,8 +58,11 @@ typedef struct sg_app {
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key
- * (SMSGATE_MASTER_KEY, else the file db + ".key") and the providers. */
-sg_err sg_app_open(sg_app *app, const char *db, bool migrate, sg_error *e);
+ * (key_file when not NULL or "", else SMSGATE_MASTER_KEY, else for SQLite the
+ * file db + ".key"; PostgreSQL needs one of the first two), check it against
+ * the database's on PostgreSQL (sg_store_master_key_check: a different key is
+ * an error before anything is sealed with it), and load the providers. */
+sg_err sg_app_open(sg_app *app, const char *db, const char *key_file, bool migrate, sg_error *e);
 void sg_app_close(sg_app *app);
 /* The nodes sharing the store, as /metrics lines labelled by node, into b
  * (api/nodes.c); nothing when they cannot be read. */

@@ -70,6 +70,16 @@ void sg_api_store_error(sg_http_req *req, sg_err err, const char *detail)
         sg_http_add_header(req, "Retry-After", "5");
         sg_http_problem(req, 503, "shutting_down", NULL, "smsgate is shutting down");
         break;
+    case SG_ERR_UNAVAILABLE: /* PostgreSQL lost or restarting: nothing was written */
+        sg_http_add_header(req, "Retry-After", "1");
+        sg_http_problem(req, 503, "store_unavailable", NULL,
+                        "the database cannot be reached, retry shortly: %s", detail);
+        break;
+    case SG_ERR_UNSUPPORTED: /* a store subject this backend does not have yet */
+        sg_http_problem(req, 501, "not_implemented", NULL,
+                        "%s: not available on this database backend yet (docs/postgresql.md)",
+                        detail);
+        break;
     default:
         sg_http_problem(req, 500, "store_error", NULL, "%s", detail);
         break;

@@ -13,8 +13,9 @@
  * invalid_json, 415 for another content type) and returns NULL. */
 json_t *sg_api_json_body(sg_http_req *req);
 
-/* Answer a store failure: 503 store_busy (with Retry-After), 507 store_full,
- * 404, 409, or 500 store_error. */
+/* Answer a store failure: 503 store_busy or store_unavailable (with
+ * Retry-After), 507 store_full, 404, 409, 501 not_implemented (a store subject
+ * the backend does not have yet), or 500 store_error. */
 void sg_api_store_error(sg_http_req *req, sg_err err, const char *detail);
 
 /* A page of a list: every list endpoint reads its "limit" and "cursor" query

@@ -20,6 +20,8 @@ static bool store_fail(sg_reject *r, sg_err err, const sg_error *e)
         return sg_reject_set(r, 404, "not_found", NULL, "%s", e->message);
     case SG_ERR_BUSY:
         return sg_reject_set(r, 503, "store_busy", NULL, "%s", e->message);
+    case SG_ERR_UNAVAILABLE:
+        return sg_reject_set(r, 503, "store_unavailable", NULL, "%s", e->message);
     case SG_ERR_FULL:
         return sg_reject_set(r, 507, "store_full", NULL, "%s", e->message);
     default:

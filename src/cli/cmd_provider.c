@@ -463,11 +463,13 @@ static void print_outcome(const char *db, const sg_message *m, const char *outco
     else if (strcmp(outcome, "sent") == 0)
         snprintf(what, sizeof what, "accepted by the provider; no delivery report within %u s",
                  wait_s);
-    else if (strcmp(outcome, "pending") == 0)
+    else if (strcmp(outcome, "pending") == 0) {
+        char db_shown[512];
+        sg_store_url_display(db, db_shown, sizeof db_shown);
         snprintf(what, sizeof what,
                  "not sent within %u s (status %s): is `smsgate serve` running on %s?", wait_s,
-                 sg_status_name(m->status), db);
-    else
+                 sg_status_name(m->status), db_shown);
+    } else
         snprintf(what, sizeof what, "the provider reported it delivered");
     sg_cli_field("outcome", outcome);
     sg_cli_field("message", m->id);

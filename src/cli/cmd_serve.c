@@ -79,6 +79,8 @@ typedef struct serve_settings {
         breaker_probes, breaker_successes;
     char node_id[SG_NODE_ID_MAX];
     unsigned node_timeout_s;
+    char db_listen[1024]; /* PostgreSQL: a direct URL for LISTEN ("" = --db) */
+    unsigned db_wait;     /* PostgreSQL: seconds to wait at start for the server */
 } serve_settings;
 
 #define S serve_settings
@@ -204,6 +206,12 @@ static const sg_opt serve_opts[] = {
      "restart with the same id takes back its claims at once"},
     {"node-timeout", "SMSGATE_NODE_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, node_timeout_s), 0,
      "SECS", "a node whose heartbeat (every 2 s) is older is dead: live nodes take its claims"},
+    {"db-listen", "SMSGATE_DB_LISTEN", "", SG_OPT_STR, offsetof(S, db_listen),
+     sizeof(((S *)0)->db_listen), "URL",
+     "PostgreSQL: a direct connection for LISTEN when --db goes through PgBouncer "
+     "(default: --db)"},
+    {"db-wait", "SMSGATE_DB_WAIT", "10", SG_OPT_UINT, offsetof(S, db_wait), 0, "SECONDS",
+     "PostgreSQL: at start, keep trying this long while the server does not answer"},
     SG_OPT_END,
 };
 #undef S
@@ -227,6 +235,12 @@ static const sg_cmd_spec serve_spec = {
 
 /* Start `smsgate simulate twilio` as a child on a free loopback port; read the
  * port from its first line. */
+/* sg_store_due_listen's callback: messages another process committed are due. */
+static void wake_dispatcher(void *arg)
+{
+    sg_dispatcher_wake(arg);
+}
+
 static pid_t start_simulator(char *url, size_t urlcap)
 {
     int fds[2];
@@ -561,6 +575,9 @@ int sg_cmd_serve(int argc, char **argv)
     if ((rc = sg_cli_outbound_policy(st.outbound_allow, st.listen, &outbound)))
         return rc;
     sg_app app;
+    char wait_s[16]; /* what the PostgreSQL backend reads when it opens (pg_store.c) */
+    snprintf(wait_s, sizeof wait_s, "%u", st.db_wait);
+    setenv("SMSGATE_DB_WAIT", wait_s, 1);
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
     app.outbound = &outbound;
@@ -626,6 +643,11 @@ int sg_cmd_serve(int argc, char **argv)
     }
     app.dispatcher = (struct sg_dispatcher *)disp;
     if (sg_node_beater_start(app.store, disp, app.node_timeout_ms, &beater, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
+    if (sg_store_due_listen(app.store, st.db_listen, wake_dispatcher, disp, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_FAIL;
         goto out;
@@ -708,8 +730,10 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.http = (struct sg_http_server *)http;
-    sg_log(SG_LOG_INFO, "listening", "addr=%s port=%d db=%s public_url=%s", st.listen, bound,
-           st.base.db, app.public_url);
+    char db_shown[512];
+    sg_store_url_display(st.base.db, db_shown, sizeof db_shown);
+    sg_log(SG_LOG_INFO, "listening", "addr=%s port=%d db=\"%s\" public_url=%s", st.listen, bound,
+           db_shown, app.public_url);
     if (st.demo) {
         char api_url[160];
         snprintf(api_url, sizeof api_url, "http://%s", st.listen);
@@ -745,6 +769,7 @@ out:
         app.broadcaster = NULL;
     }
     sg_node_beater_stop(beater); /* before the dispatcher it reads */
+    sg_store_due_unlisten(app.store); /* before the dispatcher it wakes goes */
     if (disp) {
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
         app.dispatcher = NULL;

@@ -45,20 +45,13 @@ int sg_cli_open(const sg_base_settings *b, const char *listen, bool create, sg_a
     size_t ul = strlen(app->public_url);
     while (ul > 0 && app->public_url[ul - 1] == '/')
         app->public_url[--ul] = '\0';
-    if (sg_store_url_is_postgres(b->db)) {
-        /* issue 14: the PostgreSQL backend is not behind sg_store_open yet. */
-        fprintf(stderr, "smsgate: --db names a PostgreSQL database: only `smsgate migrate` works "
-                        "on PostgreSQL so far; this command is not implemented on it yet "
-                        "(docs/postgresql.md)\n");
-        return SG_EXIT_FAIL;
-    }
     const char *file = sg_store_file(b->db);
     if (!create && file && access(file, F_OK) != 0) {
         fprintf(stderr, "smsgate: no database at %s; pass --db or set SMSGATE_DB\n", b->db);
         return SG_EXIT_FAIL;
     }
     sg_error e = {0};
-    if (sg_app_open(app, b->db, true, &e) != SG_OK) {
+    if (sg_app_open(app, b->db, b->master_key_file, true, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         return SG_EXIT_FAIL;
     }

@@ -14,6 +14,7 @@ typedef struct sg_base_settings {
     char log_level[16];
     char public_url[256];
     char default_region[8];
+    char master_key_file[1024];
 } sg_base_settings;
 
 #define SG_BASE_OPTS(type)                                                                         \
@@ -41,10 +42,20 @@ typedef struct sg_base_settings {
          sizeof(((type *)0)->base.public_url),                                                     \
          "URL",                                                                                    \
          "base URL providers use to reach smsgate's callbacks (default: http://LISTEN)"},          \
+    {"default-region",                                                                             \
+     "SMSGATE_DEFAULT_REGION",                                                                     \
+     "",                                                                                           \
+     SG_OPT_STR,                                                                                   \
+     offsetof(type, base.default_region),                                                          \
+     sizeof(((type *)0)->base.default_region),                                                     \
+     "CC",                                                                                         \
+     "region for national numbers, e.g. GB or US"},                                                \
     {                                                                                              \
-        "default-region", "SMSGATE_DEFAULT_REGION", "", SG_OPT_STR,                                \
-            offsetof(type, base.default_region), sizeof(((type *)0)->base.default_region), "CC",   \
-            "region for national numbers, e.g. GB or US"                                           \
+        "master-key-file", "SMSGATE_MASTER_KEY_FILE", "", SG_OPT_STR,                              \
+            offsetof(type, base.master_key_file), sizeof(((type *)0)->base.master_key_file),       \
+            "FILE",                                                                                \
+            "the master key (64 hex digits), instead of SMSGATE_MASTER_KEY or DB.key beside a "    \
+            "SQLite file"                                                                          \
     }
 
 /* Check the base settings, set the log level and open the app, migrating its

@@ -88,6 +88,7 @@ struct sg_dispatcher {
     size_t n_inbox, cap_inbox;
     _Atomic bool inbox_signaled; /* a wakeup is pending for the inbox */
     _Atomic bool claim_busy;     /* a claim is queued at the store */
+    _Atomic int claim_err;       /* the last claim's sg_err (logged when it changes) */
     _Atomic bool claim_full;     /* the last claim got all it asked for */
     size_t claim_want;
     char public_url[256];
@@ -866,12 +867,22 @@ static void inbox_drain(sg_dispatcher *d)
     free(msgs);
 }
 
+/* A claim's outcome: a failure is logged once while the same error repeats (a
+ * database that is down fails every poll), and its end once. */
+static void claim_result(sg_dispatcher *d, sg_err err)
+{
+    int prev = atomic_exchange(&d->claim_err, (int)err);
+    if (err && (int)err != prev)
+        sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+    else if (!err && prev)
+        sg_log(SG_LOG_INFO, "claim_recovered", "after=\"%s\"", sg_strerror((sg_err)prev));
+}
+
 /* The answer of a claim (writer thread). */
 static void on_claimed(void *arg, sg_message *msgs, size_t n, sg_err err)
 {
     sg_dispatcher *d = arg;
-    if (err)
-        sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+    claim_result(d, err);
     atomic_fetch_add(&d->owned, (long)n);
     if (n && !inbox_put(d, msgs, n)) {
         atomic_fetch_sub(&d->owned, (long)n);
@@ -905,7 +916,7 @@ static void claim_more(sg_dispatcher *d)
                                        on_claimed, d);
     if (err) {
         atomic_store(&d->claim_busy, false);
-        sg_log(SG_LOG_WARN, "claim_failed", "error=\"%s\"", sg_strerror(err));
+        claim_result(d, err);
     }
 }
 

@@ -126,7 +126,11 @@ static sg_provider_set *load_set(sg_registry *r, int64_t gen)
     for (size_t i = 0; i < n; i++)
         sg_provider_row_free(&rows[i]);
     free(rows);
-    if (set && sg_store_route_list(r->store, &set->routes, &set->n_routes) != SG_OK) {
+    sg_err err = set ? sg_store_route_list(r->store, &set->routes, &set->n_routes) : SG_OK;
+    if (err == SG_ERR_UNSUPPORTED) { /* a backend without routes yet: there are none */
+        set->routes = NULL;
+        set->n_routes = 0;
+    } else if (err) {
         set_free(set); /* a snapshot without its routes would send the wrong way */
         set = NULL;
     }

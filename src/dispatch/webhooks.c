@@ -88,6 +88,7 @@ struct sg_webhooks {
     unsigned in_flight;
     int64_t soonest; /* monotonic ms of the earliest retry scheduled here, or INT64_MAX */
     hook cache[CACHE_SLOTS];
+    sg_err claim_err; /* the last claim's failure, logged once until it changes */
 };
 
 /* ---- webhook cache ------------------------------------------------------------ */
@@ -386,10 +387,11 @@ static size_t claim_and_start(sg_webhooks *w, size_t want)
     size_t n = 0;
     sg_err err = sg_store_delivery_claim(w->store, sg_time_now_ms(), want, w->cfg.per_webhook,
                                          busy, n_busy, w->cfg.lease_ms, &ds, &n);
-    if (err) {
+    if (err && err != w->claim_err) /* once, not every poll (a backend without it) */
         sg_log(SG_LOG_WARN, "webhook_claim_failed", "error=\"%s\"", sg_strerror(err));
+    w->claim_err = err;
+    if (err)
         n = 0;
-    }
     for (size_t i = 0; i < n; i++)
         start(w, &ds[i]);
     free(ds);

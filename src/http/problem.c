@@ -40,6 +40,8 @@ static const problem_kind kinds[] = {
     {"store_busy", "Database busy"},
     {"store_full", "Database full"},
     {"store_error", "Database error"},
+    {"store_unavailable", "Database unavailable"},
+    {"not_implemented", "Not implemented"},
     {"shutting_down", "Shutting down"},
     {"internal", "Internal error"},
     {"console_not_built", "Console not built"},

@@ -35,6 +35,10 @@ typedef struct sg_store_core_ops {
     sg_err (*ping)(sg_store *s);
     bool (*writable)(sg_store *s, char *reason, size_t cap);
     sg_err (*dispatch_lock)(sg_store *s, sg_error *e);
+    sg_err (*master_key_check)(sg_store *s, const char *check, bool *match, sg_error *e);
+    sg_err (*due_listen)(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                         sg_error *e);
+    void (*due_unlisten)(sg_store *s);
 } sg_store_core_ops;
 
 /* API keys. */

@@ -96,6 +96,22 @@ sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e)
     return s->be->core->dispatch_lock(s, e);
 }
 
+sg_err sg_store_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
+{
+    return s->be->core->master_key_check(s, check, match, e);
+}
+
+sg_err sg_store_due_listen(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                           sg_error *e)
+{
+    return s->be->core->due_listen(s, direct, wake, arg, e);
+}
+
+void sg_store_due_unlisten(sg_store *s)
+{
+    s->be->core->due_unlisten(s);
+}
+
 /* ---- API keys ---------------------------------------------------------------- */
 
 sg_err sg_store_key_insert(sg_store *s, const sg_api_key *k, sg_error *e)

@@ -52,6 +52,23 @@ sg_err sg_store_ping(sg_store *s);
  * in the last second. */
 #define SG_STORE_STALL_MS 2000
 bool sg_store_writable(sg_store *s, char *reason, size_t cap);
+/* The master key's check value (sg_master_key_check_value: a MAC of a fixed
+ * text, not the key): the first call on a database records check (one row,
+ * whichever process gets there first: *match true); every later call compares
+ * with the recorded one (*match false when it differs: the secrets in this
+ * database are sealed under another key). A synchronous write. */
+sg_err sg_store_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e);
+/* Call wake(arg) (from another thread) when messages that wait for a claim
+ * were committed by any process on this database, so that a dispatcher looks
+ * at once instead of at its next poll. PostgreSQL: LISTEN/NOTIFY on a
+ * connection of its own to direct (NULL or "": the store's URL; it must reach
+ * the server itself, not a PgBouncer in transaction mode), and while that
+ * connection is down wake is called every second instead (the fallback poll).
+ * SQLite: nothing to listen to (wake is never called). At most one per store;
+ * sg_store_due_unlisten (or close) stops it. */
+sg_err sg_store_due_listen(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                           sg_error *e);
+void sg_store_due_unlisten(sg_store *s);
 
 /* ---- API keys ---------------------------------------------------------------- */
 
@@ -1424,6 +1441,10 @@ sg_err sg_store_keyword_rule_list(sg_store *s, sg_keyword_rule **out, size_t *n)
  * or a libpq keyword string ("host=db dbname=smsgate user=smsgate") that libpq
  * accepts whole. Anything else is a SQLite file path. */
 bool sg_store_url_is_postgres(const char *url);
+/* url as it may be shown or logged: a SQLite path as given; a PostgreSQL
+ * database as "database NAME on HOST:PORT as USER", never with its password
+ * (out: cap bytes). */
+void sg_store_url_display(const char *url, char *out, size_t cap);
 /* Create or upgrade the schema of the PostgreSQL database at url (all pending
  * migrations in one transaction; concurrent migrators wait for each other).
  * Waits up to wait_ms for a server that does not answer yet, trying again with

@@ -31,6 +31,31 @@ static bool decode_key(const char *text, uint8_t key[SG_MASTER_KEY_LEN])
     return false;
 }
 
+/* Read the key from the open fd (closed here) of the file at key_path. */
+static sg_err read_key_fd(int fd, const char *key_path, uint8_t key[SG_MASTER_KEY_LEN],
+                          sg_error *e)
+{
+    char text[256];
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+        close(fd);
+        return sg_error_set(e, SG_ERR_CRYPTO, NULL,
+                            "key file %s must not be readable by group or others (chmod 600)",
+                            key_path);
+    }
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return sg_error_set(e, SG_ERR_IO, NULL, "cannot read key file %s", key_path);
+    text[n] = '\0';
+    bool ok = decode_key(text, key);
+    sodium_memzero(text, sizeof text);
+    if (!ok)
+        return sg_error_set(e, SG_ERR_CRYPTO, NULL, "key file %s does not hold a 32-byte key",
+                            key_path);
+    return SG_OK;
+}
+
 sg_err sg_master_key_load(const char *env_value, const char *key_path,
                           uint8_t key[SG_MASTER_KEY_LEN], sg_error *e)
 {
@@ -40,7 +65,6 @@ sg_err sg_master_key_load(const char *env_value, const char *key_path,
                                 "SMSGATE_MASTER_KEY must be 64 hex digits or base64 of 32 bytes");
         return SG_OK;
     }
-    char text[256];
     int fd = open(key_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         uint8_t fresh[SG_MASTER_KEY_LEN];
@@ -68,24 +92,28 @@ sg_err sg_master_key_load(const char *env_value, const char *key_path,
     if (fd < 0)
         return sg_error_set(e, SG_ERR_IO, NULL, "cannot open key file %s: %s", key_path,
                             strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-        close(fd);
-        return sg_error_set(e, SG_ERR_CRYPTO, NULL,
-                            "key file %s must not be readable by group or others (chmod 600)",
-                            key_path);
-    }
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return sg_error_set(e, SG_ERR_IO, NULL, "cannot read key file %s", key_path);
-    text[n] = '\0';
-    bool ok = decode_key(text, key);
-    sodium_memzero(text, sizeof text);
-    if (!ok)
-        return sg_error_set(e, SG_ERR_CRYPTO, NULL, "key file %s does not hold a 32-byte key",
-                            key_path);
-    return SG_OK;
+    return read_key_fd(fd, key_path, key, e);
+}
+
+sg_err sg_master_key_read(const char *key_path, uint8_t key[SG_MASTER_KEY_LEN], sg_error *e)
+{
+    int fd = open(key_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sg_error_set(e, SG_ERR_IO, "master-key-file", "cannot open key file %s: %s",
+                            key_path, strerror(errno));
+    return read_key_fd(fd, key_path, key, e);
+}
+
+void sg_master_key_check_value(const uint8_t key[SG_MASTER_KEY_LEN], char out[SG_SHA256_HEX_LEN])
+{
+    static const char text[] = "smsgate master key check v1";
+    uint8_t mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, SG_MASTER_KEY_LEN);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)text, sizeof text - 1);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, SG_SHA256_HEX_LEN, mac, sizeof mac);
+    sodium_memzero(&st, sizeof st);
 }
 
 sg_err sg_secret_seal(const uint8_t key[SG_MASTER_KEY_LEN], const char *plaintext, size_t len,

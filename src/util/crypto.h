@@ -21,6 +21,13 @@ sg_err sg_crypto_init(void);
  * others is refused. */
 sg_err sg_master_key_load(const char *env_value, const char *key_path,
                           uint8_t key[SG_MASTER_KEY_LEN], sg_error *e);
+/* The master key from key_path, which must exist (it is never created): 64 hex
+ * digits or base64 of 32 bytes, not readable by group or others. */
+sg_err sg_master_key_read(const char *key_path, uint8_t key[SG_MASTER_KEY_LEN], sg_error *e);
+/* The key's check value: hex HMAC-SHA-256 under key of a fixed text. It tells
+ * whether two keys are the same and does not reveal the key. */
+void sg_master_key_check_value(const uint8_t key[SG_MASTER_KEY_LEN],
+                               char out[SG_SHA256_HEX_LEN]);
 
 /* Encrypt plaintext with XSalsa20-Poly1305 under key; *out is a malloc'd
  * NUL-terminated base64 string of nonce || ciphertext. Caller frees. */

@@ -21,6 +21,7 @@ const char *sg_strerror(sg_err err)
         [SG_ERR_UNSUPPORTED] = "not supported",
         [SG_ERR_SHUTDOWN] = "shutting down",
         [SG_ERR_INTERNAL] = "internal error",
+        [SG_ERR_UNAVAILABLE] = "database unavailable",
     };
     if ((unsigned)err >= sizeof names / sizeof names[0] || !names[err])
         return "unknown error";

@@ -21,6 +21,7 @@ typedef enum sg_err {
     SG_ERR_UNSUPPORTED, /* not implemented for this kind/backend */
     SG_ERR_SHUTDOWN,    /* the component is stopping */
     SG_ERR_INTERNAL,    /* a bug */
+    SG_ERR_UNAVAILABLE, /* the database server cannot be reached now (lost, restarting) */
 } sg_err;
 
 /* A static, human-readable name for an error value. Never NULL. */

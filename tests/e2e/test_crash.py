@@ -5,6 +5,8 @@ import os
 import signal
 import stat
 
+import pytest
+
 from conftest import (ACCOUNT_SID, AUTH_TOKEN, FROM, create_key, free_port, make_gateway,
                       run_cli, wait_for)
 
@@ -161,6 +163,7 @@ def test_restart_takes_back_claims_at_once(harness):
     assert "claims_recovered" in srv2.proc.stderr(), srv2.proc.describe()
 
 
+@pytest.mark.sqlite_only  # the lock file beside the database
 def test_second_serve_on_the_same_db_is_refused(harness):
     """Issue 11: two servers on one database file would both dispatch (each applying
     mps on its own) and one would take back the other's claims at start. The

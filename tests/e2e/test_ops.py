@@ -4,6 +4,7 @@ import shlex
 import signal
 import time
 
+import pytest
 import requests
 
 from conftest import free_port, run_cli, wait_for, Proc, Server
@@ -277,6 +278,7 @@ def test_cli_provider_test_queues_through_provider(gw):
     assert [r["sid"] for r in gw.sim.messages(to="+447400123457")] == [m["provider_message_id"]]
 
 
+@pytest.mark.sqlite_only  # the key file beside the database
 def test_master_key_file_is_private(gw):
     import os
     import stat

@@ -1,7 +1,7 @@
 """`smsgate migrate` on PostgreSQL (issue 14, section 2): the schema created and
 upgraded by versioned migrations equivalent to SQLite's, every way of naming
-the database, a server that is down or comes up late, concurrent migrators, and
-the other commands saying clearly that PostgreSQL is not there yet for them.
+the database, a server that is down or comes up late, concurrent migrators
+(the other commands on PostgreSQL: test_pg_serve.py).
 Real PostgreSQL: the run's cluster (conftest.py `pg_cluster`), a fresh database
 per test (`pg_db`)."""
 import sqlite3
@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, clean_env, free_port, run_cli, wait_for
 
-LATEST = 20  # migrations in src/store/sqlite/migrations.c and src/store/pg/pg_migrations.c
+LATEST = 21  # migrations in src/store/sqlite/migrations.c and src/store/pg/pg_migrations.c
 
 # SQLite's declared types and the PostgreSQL types that may stand for them
 # (src/store/pg/pg_migrations.c: 64-bit integers, 0/1 flags as booleans).
@@ -223,25 +223,3 @@ def test_concurrent_migrators_apply_each_migration_once(pg_db):
     applied = sorted(int(out.split("(")[1].split()[0]) for out, _ in outs)
     assert applied == [0, 0, LATEST]
     assert pg_rows(pg_db, "SELECT count(*) FROM schema_migrations") == [[str(LATEST)]]
-
-
-@pytest.mark.parametrize("command", [
-    ["key", "create", "--role", "admin"],
-    ["serve", "--listen", "127.0.0.1:0"],
-    ["message", "list"],
-])
-def test_other_commands_say_postgresql_is_not_there_yet(pg_db, tmp_path, command):
-    """Until the backend is complete, every other command refuses a PostgreSQL
-    database in one line (exit 1) instead of misbehaving; a libpq keyword
-    string is not taken for a SQLite file name (nothing is created)."""
-    assert migrate("--db", pg_db.url).returncode == 0
-    u = urllib.parse.urlsplit(pg_db.url)
-    for db in (pg_db.url, f"host=127.0.0.1 port={u.port} dbname={pg_db.name}"):
-        cp = subprocess.run([BIN, *command, "--db", db], capture_output=True, text=True,
-                            env=clean_env(), cwd=tmp_path, timeout=20)
-        assert cp.returncode == 1, cp.stderr
-        assert cp.stderr == ("smsgate: --db names a PostgreSQL database: only `smsgate migrate` "
-                             "works on PostgreSQL so far; this command is not implemented on "
-                             "it yet (docs/postgresql.md)\n")
-        assert list(tmp_path.iterdir()) == []
-    assert pg_rows(pg_db, "SELECT count(*) FROM api_keys") == [["0"]]

@@ -289,6 +289,7 @@ def test_cli_provider_add_list_show_and_secret_at_rest(harness):
         assert token.encode() not in p.read_bytes(), p.name
 
 
+@pytest.mark.sqlite_only  # reads the database file
 def test_api_created_secret_not_at_rest(gw):
     token = "api-secret-token-MNOP-1a2b3c4d"
     r = gw.srv.post("/v1/providers", json=provider_body(gw.sim.url, name="sealed", token=token))
@@ -407,6 +408,7 @@ def test_cli_provider_add_invalid_value_is_a_usage_error(harness):
     assert "account_sid" in cp.stderr
 
 
+@pytest.mark.sqlite_only  # PostgreSQL refuses another key (test_pg_serve.py)
 def test_wrong_master_key_makes_provider_unusable_until_resealed(harness):
     from conftest import clean_env, make_gateway
 

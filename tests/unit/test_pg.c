@@ -50,6 +50,21 @@ static void test_url_is_postgres(void **state)
 /* A schema version means the same on both backends: same numbers, same names,
  * in order. A migration added to one table only fails here (tests/e2e/
  * test_pg_migrate.py compares the schemas themselves). */
+/* What logs and messages show of a --db value: never a PostgreSQL password. */
+static void test_url_display_hides_the_password(void **state)
+{
+    (void)state;
+    char out[256];
+    sg_store_url_display("postgres://sg:s3cret@db.example:6432/gate", out, sizeof out);
+    assert_string_equal(out, "database gate on db.example:6432 as sg");
+    sg_store_url_display("host=db port=5433 dbname=x user=u password=s3cret", out, sizeof out);
+    assert_string_equal(out, "database x on db:5433 as u");
+    sg_store_url_display("postgresql://u@h/d?password=s3cret", out, sizeof out);
+    assert_null(strstr(out, "s3cret"));
+    sg_store_url_display("/var/lib/smsgate/smsgate.db", out, sizeof out);
+    assert_string_equal(out, "/var/lib/smsgate/smsgate.db");
+}
+
 static void test_migrations_match_sqlite(void **state)
 {
     (void)state;
@@ -179,7 +194,7 @@ static void test_reconnect_after_the_server_dropped_us(void **state)
     sg_err err = pg_query(&c, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL, NULL, &e);
     if (!err)
         err = pg_query(&c, "SELECT 1", 0, NULL, NULL, &e);
-    assert_int_equal(err, SG_ERR_DB);
+    assert_int_equal(err, SG_ERR_UNAVAILABLE); /* the API answers 503 store_unavailable */
     assert_non_null(strstr(e.message, "connection"));
     assert_int_equal(pg_conn_ready(&c, &e), SG_OK);
     assert_int_equal(pg_query(&c, "SELECT pg_backend_pid()", 0, NULL, &r, &e), SG_OK);
@@ -195,7 +210,7 @@ static void test_ready_without_a_server_answers_at_once(void **state)
     (void)state;
     pg_conn c = {.conninfo = strdup("postgres://u:hunter2@127.0.0.1:1/db"), .wait_ms = 60000};
     sg_error e = {0};
-    assert_int_equal(pg_conn_ready(&c, &e), SG_ERR_DB);
+    assert_int_equal(pg_conn_ready(&c, &e), SG_ERR_UNAVAILABLE);
     assert_non_null(strstr(e.message, "PostgreSQL is not answering (database db on 127.0.0.1:1"));
     assert_non_null(strstr(e.message, "1 attempt over"));
     assert_null(strstr(e.message, "hunter2"));
@@ -206,6 +221,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_is_postgres),
+        cmocka_unit_test(test_url_display_hides_the_password),
         cmocka_unit_test(test_migrations_match_sqlite),
         cmocka_unit_test(test_every_op_is_set),
         cmocka_unit_test(test_sqlstate_classes),

@@ -329,7 +329,7 @@ static void test_open_by_url(void **state)
     setenv("SMSGATE_DB_WAIT", "0", 1);
     for (size_t i = 0; i < sizeof pg / sizeof pg[0]; i++) {
         memset(&e, 0, sizeof e);
-        if (sg_store_open(pg[i], &s, &e) != SG_ERR_DB || strcmp(e.field, "db") != 0 ||
+        if (sg_store_open(pg[i], &s, &e) != SG_ERR_UNAVAILABLE || strcmp(e.field, "db") != 0 ||
             !strstr(e.message, "PostgreSQL is not answering (database db on 127.0.0.1:1"))
             fail_msg("%s: '%s' (field '%s')", pg[i], e.message, e.field);
         assert_null(sg_store_file(pg[i]));
@@ -354,6 +354,90 @@ static void test_migrate_twice_applies_nothing(void **state)
     assert_int_equal(sg_store_ping(f->s), SG_OK);
     char reason[160] = "";
     assert_true(sg_store_writable(f->s, reason, sizeof reason));
+}
+
+/* The first check value is recorded; the same one matches later, another does not
+ * (and does not replace it). */
+static void test_master_key_check(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    bool match = false;
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "bbbb", &match, &e), SG_OK);
+    assert_false(match);
+    assert_int_equal(sg_store_master_key_check(f->s, "aaaa", &match, &e), SG_OK);
+    assert_true(match);
+}
+
+/* Wakes counted by sg_store_due_listen's callback. */
+typedef struct wakes {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int n;
+} wakes;
+
+static void on_wake(void *arg)
+{
+    wakes *w = arg;
+    pthread_mutex_lock(&w->m);
+    w->n++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Whether at least n wakes came within 15 s (a bound, not a speed). */
+static bool wait_wakes(wakes *w, int n)
+{
+    int64_t deadline = sg_time_now_ms() + 15000;
+    pthread_mutex_lock(&w->m);
+    while (w->n < n && sg_time_now_ms() < deadline) {
+        pthread_mutex_unlock(&w->m);
+        usleep(10000);
+        pthread_mutex_lock(&w->m);
+    }
+    bool ok = w->n >= n;
+    pthread_mutex_unlock(&w->m);
+    return ok;
+}
+
+/* PostgreSQL: once LISTEN is in effect (its first, catch-up wake), a message
+ * handed over at insert wakes no one and a committed message that waits for a
+ * claim does (NOTIFY); a LISTEN connection that cannot be made falls back to a
+ * wake every second. SQLite: nothing to listen to. */
+static void test_due_listen(void **state)
+{
+    fx *f = *state;
+    wakes w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    sg_error e = {0};
+    assert_int_equal(sg_store_due_listen(f->s, NULL, on_wake, &w, &e), SG_OK);
+    if (!sg_store_url_is_postgres(f->url)) {
+        sg_store_due_unlisten(f->s);
+        assert_int_equal(w.n, 0);
+        return;
+    }
+    assert_true(wait_wakes(&w, 1)); /* listening */
+    pthread_mutex_lock(&w.m);
+    w.n = 0;
+    pthread_mutex_unlock(&w.m);
+    sg_message m;
+    msg_init(&m, PHONE_A, f->t0, 0);
+    m.lease_until = f->t0 + 60000; /* handed over: no NOTIFY */
+    insert_one(f->s, &m);
+    msg_init(&m, PHONE_B, f->t0, 0);
+    insert_one(f->s, &m);
+    assert_true(wait_wakes(&w, 1));
+    sg_store_due_unlisten(f->s);
+
+    /* Nothing listens at that port: the fallback poll wakes anyway. */
+    w.n = 0;
+    assert_int_equal(sg_store_due_listen(f->s, "postgres://u@127.0.0.1:1/none", on_wake, &w, &e),
+                     SG_OK);
+    assert_true(wait_wakes(&w, 2));
+    sg_store_due_unlisten(f->s);
 }
 
 /* ---- keys and providers ------------------------------------------------------------- */
@@ -2378,6 +2462,8 @@ int main(void)
     struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_by_url),
         T(test_migrate_twice_applies_nothing),
+        T(test_master_key_check),
+        T(test_due_listen),
         T(test_keys),
         T(test_providers),
         T(test_insert_and_read_back),

@@ -38,6 +38,31 @@ bool sg_store_url_is_postgres(const char *url)
     return true;
 }
 
+/* The value of keyword key in parsed options o, or NULL when unset or empty. */
+static const char *conninfo_value(const PQconninfoOption *o, const char *key)
+{
+    for (; o && o->keyword; o++)
+        if (strcmp(o->keyword, key) == 0)
+            return o->val && *o->val ? o->val : NULL;
+    return NULL;
+}
+
+void sg_store_url_display(const char *url, char *out, size_t cap)
+{
+    if (!sg_store_url_is_postgres(url)) {
+        snprintf(out, cap, "%s", url ? url : "");
+        return;
+    }
+    char *err = NULL;
+    PQconninfoOption *o = PQconninfoParse(url, &err);
+    PQfreemem(err);
+    const char *db = conninfo_value(o, "dbname"), *host = conninfo_value(o, "host");
+    const char *port = conninfo_value(o, "port"), *user = conninfo_value(o, "user");
+    snprintf(out, cap, "database %s on %s:%s as %s", db ? db : "?", host ? host : "localhost",
+             port ? port : "5432", user ? user : "?");
+    PQconninfoFree(o);
+}
+
 /* ---- messages ----------------------------------------------------------------------- */
 
 /* libpq's message on one line: newlines become "; ", tabs and the trailing
@@ -131,7 +156,7 @@ sg_err pg_connect(pg_conn *c, sg_error *e)
             return sg_error_set(e, SG_ERR_DB, "db", "cannot connect to PostgreSQL (%s): %s", where,
                                 why);
         if (waited + delay > c->wait_ms)
-            return sg_error_set(e, SG_ERR_DB, "db",
+            return sg_error_set(e, SG_ERR_UNAVAILABLE, "db",
                                 "PostgreSQL is not answering (%s; %d attempt%s over %.1f s): %s",
                                 where, attempt, attempt == 1 ? "" : "s", waited / 1000.0, why);
         sg_log(SG_LOG_WARN, "pg_connect_retry", "attempt=%d retry_in_ms=%lld error=\"%s\"", attempt,
@@ -154,6 +179,7 @@ sg_err pg_conn_ready(pg_conn *c, sg_error *e)
 {
     if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
         return SG_OK;
+    bool lost = c->pg != NULL; /* else: a pool connection's first use */
     if (c->pg)
         PQfinish(c->pg);
     c->pg = NULL;
@@ -161,7 +187,7 @@ sg_err pg_conn_ready(pg_conn *c, sg_error *e)
     c->wait_ms = 0; /* one attempt: answer now, try again at the next call */
     sg_err err = pg_connect(c, e);
     c->wait_ms = keep;
-    if (!err) {
+    if (!err && lost) {
         char where[256];
         pg_describe(c->pg, where, sizeof where);
         sg_log(SG_LOG_INFO, "pg_reconnected", "db=\"%s\"", where);
@@ -184,8 +210,8 @@ static const sqlstate_class sqlstate_classes[] = {
     {"55P03", SG_ERR_BUSY},     /* lock_not_available */
     {"53100", SG_ERR_FULL},     /* disk_full */
     {"53", SG_ERR_BUSY},        /* insufficient resources: too many connections, memory */
-    {"57P", SG_ERR_DB},         /* operator intervention: shutdown, crash */
-    {"08", SG_ERR_DB},          /* connection exception */
+    {"57P", SG_ERR_UNAVAILABLE}, /* operator intervention: shutdown, crash */
+    {"08", SG_ERR_UNAVAILABLE},  /* connection exception */
 };
 
 static sg_err sqlstate_err(const char *state)
@@ -201,8 +227,8 @@ sg_err pg_result_error(pg_conn *c, const PGresult *r, const char *doing, sg_erro
     char why[200];
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         one_line(c->pg ? PQerrorMessage(c->pg) : "", why, sizeof why);
-        return sg_error_set(e, SG_ERR_DB, NULL, "lost the connection to PostgreSQL %s: %s", doing,
-                            why);
+        return sg_error_set(e, SG_ERR_UNAVAILABLE, NULL, "lost the connection to PostgreSQL %s: %s",
+                            doing, why);
     }
     if (!r)
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory %s", doing);

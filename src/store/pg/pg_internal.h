@@ -34,16 +34,16 @@ typedef struct pg_conn {
 /* Connect c (conninfo set by the caller, pg NULL) to the server, trying again
  * with back-off (250 ms doubling to 2 s) while the server does not answer or
  * refuses connections because it is starting or shutting down, for at most
- * c->wait_ms. Any other failure (authentication, no such database, a bad URL)
- * fails at once. The error names the server (host and port, never the
+ * c->wait_ms (then SG_ERR_UNAVAILABLE). Any other failure (authentication, no
+ * such database, a bad URL) fails at once (SG_ERR_DB). The error names the server (host and port, never the
  * password) and libpq's reason on one line. */
 sg_err pg_connect(pg_conn *c, sg_error *e);
 /* Close c's connection and free its conninfo. */
 void pg_conn_free(pg_conn *c);
 /* Before a transaction: when the server was lost (restart, network), connect
  * again once, without waiting (a statement must answer promptly: the caller
- * answers 503 and the next call tries again). SG_ERR_DB with the reason when
- * the server still does not answer. */
+ * answers 503 and the next call tries again). SG_ERR_UNAVAILABLE with the
+ * reason when the server still does not answer. */
 sg_err pg_conn_ready(pg_conn *c, sg_error *e);
 
 /* Run sql (one or more statements, no parameters) with the simple protocol. */
@@ -55,8 +55,10 @@ sg_err pg_query(pg_conn *c, const char *sql, int n, const char *const *params, P
                 sg_error *e);
 /* The sg_err for a failed result (by SQLSTATE class: unique violation is
  * SG_ERR_CONFLICT, disk full SG_ERR_FULL, serialization failure and deadlock
- * SG_ERR_BUSY, the rest SG_ERR_DB), with libpq's message in e. A NULL result or
- * a lost connection is SG_ERR_DB "lost the connection to PostgreSQL". */
+ * SG_ERR_BUSY, a connection exception or a server shutting down
+ * SG_ERR_UNAVAILABLE, the rest SG_ERR_DB), with libpq's message in e. A lost
+ * connection is SG_ERR_UNAVAILABLE "lost the connection to PostgreSQL"; a NULL
+ * result SG_ERR_NOMEM. */
 sg_err pg_result_error(pg_conn *c, const PGresult *r, const char *doing, sg_error *e);
 
 /* "database NAME on HOST:PORT as USER" for messages (never the password). */

@@ -189,6 +189,7 @@ static sg_err insert_run(pg_conn *c, pg_job *j)
     sg_err err = r->idem.key ? idem_claim(c, r, &seen, &j->error) : SG_OK;
     if (err || seen)
         return err;
+    bool unclaimed = false;
     for (size_t i = 0; i < r->n; i++) {
         sg_message *m = &r->msgs[i];
         bool opted_out = false;
@@ -201,8 +202,11 @@ static sg_err insert_run(pg_conn *c, pg_job *j)
         }
         if ((err = message_insert(c, m, &j->error)))
             return err;
+        unclaimed |= m->lease_until == 0;
     }
-    return SG_OK;
+    /* Delivered at COMMIT (once per transaction): every node's LISTEN wakes its
+     * dispatcher (pg_listen.c). Messages handed over at insert need no one. */
+    return unclaimed ? pg_exec(c, "NOTIFY " PG_DUE_CHANNEL, &j->error) : SG_OK;
 }
 
 static void insert_complete(pg_job *j)

@@ -553,9 +553,16 @@ const sg_migration sg_pg_migrations[] = {
      "  at BIGINT NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
-    /* As SQLite's migration 20 (issue 14 step 3): nodes, and the node holding a
+    /* As SQLite's migration 20 (issue 14): the master key's check value. */
+    {20, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id BIGINT PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT COLLATE \"C\" NOT NULL,"
+     "  created_at BIGINT NOT NULL"
+     ");"},
+    /* As SQLite's migration 21 (issue 14 step 3): nodes, and the node holding a
      * claim. */
-    {20, "nodes, and the node holding a claim",
+    {21, "nodes, and the node holding a claim",
      "CREATE TABLE nodes ("
      "  id TEXT COLLATE \"C\" PRIMARY KEY,"
      "  start_id TEXT COLLATE \"C\" NOT NULL,"

@@ -281,6 +281,7 @@ static void pg_close(sg_store *base)
     pg_store *s = pg_of(base);
     if (!s)
         return;
+    pg_listen_stop(s->listener);
     if (s->writer_started) {
         pthread_mutex_lock(&s->qlock);
         s->stopping = true;
@@ -456,6 +457,57 @@ static sg_err pg_dispatch_lock(sg_store *s, sg_error *e)
     return SG_OK;
 }
 
+typedef struct key_check_arg {
+    const char *check;
+    bool *match;
+} key_check_arg;
+
+/* Record check unless a value is there (concurrent first nodes: one wins), then
+ * compare with what is there. */
+static sg_err key_check_fn(pg_conn *c, void *arg, sg_error *e)
+{
+    key_check_arg *a = arg;
+    char now[24];
+    const char *params[] = {a->check, pg_i64(now, sg_time_now_ms())};
+    PGresult *r;
+    sg_err err = pg_query(c,
+                          "INSERT INTO master_key_check (id, check_value, created_at) "
+                          "VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+                          2, params, NULL, e);
+    if (!err)
+        err = pg_query(c, "SELECT check_value FROM master_key_check WHERE id = 1", 0, NULL, &r,
+                       e);
+    if (err)
+        return err;
+    *a->match = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), a->check) == 0;
+    PQclear(r);
+    return SG_OK;
+}
+
+static sg_err pg_due_listen(sg_store *base, const char *direct, void (*wake)(void *arg),
+                            void *arg, sg_error *e)
+{
+    pg_store *s = pg_of(base);
+    if (s->listener)
+        return sg_error_set(e, SG_ERR_CONFLICT, NULL, "this store already listens");
+    return pg_listen_start(direct && *direct ? direct : s->writer.conninfo, wake, arg,
+                           &s->listener, e);
+}
+
+static void pg_due_unlisten(sg_store *base)
+{
+    pg_store *s = pg_of(base);
+    pg_listen_stop(s->listener);
+    s->listener = NULL;
+}
+
+static sg_err pg_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
+{
+    key_check_arg a = {check, match};
+    *match = false;
+    return pg_write(pg_of(s), key_check_fn, &a, e);
+}
+
 const sg_store_core_ops pg_core_ops = {
     .close = pg_close,
     .migrate = pg_migrate,
@@ -463,6 +515,9 @@ const sg_store_core_ops pg_core_ops = {
     .ping = pg_ping,
     .writable = pg_writable,
     .dispatch_lock = pg_dispatch_lock,
+    .master_key_check = pg_master_key_check,
+    .due_listen = pg_due_listen,
+    .due_unlisten = pg_due_unlisten,
 };
 
 const sg_store_backend sg_pg_backend = {

@@ -28,6 +28,19 @@ typedef struct pg_job {
     struct pg_job *next;
 } pg_job;
 
+/* The LISTEN thread and its connection (pg_listen.c). */
+typedef struct pg_listener pg_listener;
+/* The channel a committed insert of messages waiting for a claim notifies. */
+#define PG_DUE_CHANNEL "smsgate_due"
+/* Start a thread that LISTENs on PG_DUE_CHANNEL on its own connection to
+ * conninfo and calls wake(arg) at each notification; while it cannot (no
+ * server, a lost connection) it calls wake every second instead and tries
+ * again. Returns at once (the first connection is made by the thread). */
+sg_err pg_listen_start(const char *conninfo, void (*wake)(void *arg), void *arg,
+                       pg_listener **out, sg_error *e);
+/* Stop the thread, close its connection, free l (NULL is ignored). */
+void pg_listen_stop(pg_listener *l);
+
 typedef struct pg_store {
     sg_store base;        /* first: the sg_store * callers hold */
     pthread_mutex_t lock; /* the pool */
@@ -49,6 +62,8 @@ typedef struct pg_store {
     int64_t last_commit_ms;   /* monotonic */
     int64_t group_started_ms; /* monotonic; 0 when no group is running */
     bool probe_queued;
+
+    pg_listener *listener; /* sg_store_due_listen's, or NULL */
 } pg_store;
 
 #define pg_of(s) ((pg_store *)(s))

@@ -550,10 +550,18 @@ const sg_migration sg_sqlite_migrations[] = {
      "  at INTEGER NOT NULL"
      ");"
      "CREATE INDEX keyword_matches_phone ON keyword_matches (phone, at);"},
+    /* Issue 14: the key-check value of the master key the database's secrets are
+     * sealed with (sg_store_master_key_check), one row. */
+    {20, "master key check",
+     "CREATE TABLE master_key_check ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  check_value TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL"
+     ");"},
     /* Issue 14 step 3: several serve on one database. A node's row is written at
      * its start and by its heartbeat; a claim records the node and the start
      * holding it (messages.node_id, messages.node_start). */
-    {20, "nodes, and the node holding a claim",
+    {21, "nodes, and the node holding a claim",
      "CREATE TABLE nodes ("
      "  id TEXT PRIMARY KEY,"
      "  start_id TEXT NOT NULL,"

@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -560,6 +561,61 @@ static sg_err sq_open(const char *url, sg_store **out, sg_error *e)
     return SG_OK;
 }
 
+typedef struct key_check_arg {
+    const char *check;
+    bool *match;
+} key_check_arg;
+
+/* Record check unless a value is there, then compare with what is there. */
+static sg_err key_check_fn(sg_store *s, conn *c, void *arg, sg_error *e)
+{
+    (void)s;
+    key_check_arg *a = arg;
+    sqlite3_stmt *st = sq_prep_uncached(c, "INSERT INTO master_key_check (id, check_value, "
+                                           "created_at) VALUES (1, ?1, ?2) "
+                                           "ON CONFLICT (id) DO NOTHING");
+    if (st) {
+        sq_bind_text(st, 1, a->check);
+        sqlite3_bind_int64(st, 2, sg_time_now_ms());
+    }
+    sg_err err = sq_step_finalize(c, st, e, "recording the master key check");
+    if (err)
+        return err;
+    st = sq_prep_uncached(c, "SELECT check_value FROM master_key_check WHERE id = 1");
+    if (!st)
+        return sq_step_finalize(c, st, e, "reading the master key check");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        *a->match = v && strcmp(v, a->check) == 0;
+    } else {
+        err = sg_error_set(e, SG_ERR_DB, NULL, "cannot read the master key check: %s",
+                           sqlite3_errmsg(c->db));
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static sg_err sq_master_key_check(sg_store *s, const char *check, bool *match, sg_error *e)
+{
+    key_check_arg a = {check, match};
+    *match = false;
+    return sq_write_sync(s, key_check_fn, &a, e);
+}
+
+/* One process dispatches from a SQLite file and wakes its own dispatcher: no
+ * one else to hear from (its poll finds what another process inserted). */
+static sg_err sq_due_listen(sg_store *s, const char *direct, void (*wake)(void *arg), void *arg,
+                            sg_error *e)
+{
+    (void)s, (void)direct, (void)wake, (void)arg, (void)e;
+    return SG_OK;
+}
+
+static void sq_due_unlisten(sg_store *s)
+{
+    (void)s;
+}
+
 static const sg_store_core_ops sq_core_ops = {
     .close = sq_close,
     .migrate = sq_migrate,
@@ -567,6 +623,9 @@ static const sg_store_core_ops sq_core_ops = {
     .ping = sq_ping,
     .writable = sq_writable,
     .dispatch_lock = sq_dispatch_lock,
+    .master_key_check = sq_master_key_check,
+    .due_listen = sq_due_listen,
+    .due_unlisten = sq_due_unlisten,
 };
 
 const sg_store_backend sg_sqlite_backend = {
