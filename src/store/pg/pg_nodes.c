@@ -70,11 +70,15 @@ static sg_err beat_run(pg_conn *c, pg_job *j)
     bj->r.superseded = strcmp(PQcmdTuples(r), "0") == 0;
     PQclear(r);
     const char *q[] = {now, c->node_id, since};
+    /* SKIP LOCKED: a row another node's open transaction holds (claiming it,
+     * recording its outcome) is being dealt with; waiting for it could
+     * deadlock with that node's own heartbeat in the same group. */
     err = pg_query(c,
-                   "UPDATE messages SET due_at = $1::bigint WHERE status = 'sending' "
-                   "AND due_at > $1::bigint AND node_id != '' AND node_id IN "
-                   "(SELECT id FROM nodes WHERE id != $2 AND (stopped_at > 0 "
-                   "OR heartbeat_at < $3::bigint))",
+                   "UPDATE messages SET due_at = $1::bigint WHERE id IN (SELECT id "
+                   "FROM messages WHERE status = 'sending' AND due_at > $1::bigint "
+                   "AND node_id != '' AND node_id IN (SELECT id FROM nodes WHERE id != $2 "
+                   "AND (stopped_at > 0 OR heartbeat_at < $3::bigint)) "
+                   "FOR UPDATE SKIP LOCKED)",
                    3, q, &r, &j->error);
     if (err)
         return err;
