@@ -18,6 +18,7 @@ import { Journeys } from './pages/journeys.jsx';
 import { Keywords } from './pages/keywords.jsx';
 import { MessagesRoute } from './pages/messages.jsx';
 import { NotBuilt } from './pages/not_built.jsx';
+import { Nodes } from './pages/nodes.jsx';
 import { OptOuts } from './pages/optouts.jsx';
 import { Providers } from './pages/providers.jsx';
 import { Routes } from './pages/routes.jsx';
@@ -51,6 +52,7 @@ const BUILT = {
   '/templates': Templates,
   '/keywords': Keywords,
   '/journeys': Journeys,
+  '/nodes': Nodes,
 };
 
 export function App() {

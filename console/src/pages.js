@@ -22,6 +22,7 @@ export const PAGES = [
   { path: '/users', label: 'Users', api: '/v1/users', role: 'admin', built: true },
   { path: '/audit', label: 'Audit log', api: '/v1/audit', role: 'admin', built: true },
   { path: '/error-codes', label: 'Error codes', api: '/v1/error-codes', built: true },
+  { path: '/nodes', label: 'Nodes', api: '/v1/nodes', built: true },
 ];
 
 const RANK = { viewer: 0, sender: 1, admin: 2 };

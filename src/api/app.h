@@ -53,6 +53,10 @@ typedef struct sg_app {
     /* Opt-out, opt-in and help words added to the legal defaults (serve's
      * --opt-out-keywords ...); NULL: the defaults only. */
     const struct sg_keyword_extra *keywords_extra;
+    /* This serve as a node (dispatch/nodes.h): its id ("" outside `serve`), and
+     * the heartbeat age past which a node counts as dead (0: the default). */
+    char node_id[SG_NODE_ID_MAX];
+    int64_t node_timeout_ms;
 } sg_app;
 
 /* Open the store at db (migrating when migrate is true), load the master key
@@ -62,5 +66,12 @@ typedef struct sg_app {
  * an error before anything is sealed with it), and load the providers. */
 sg_err sg_app_open(sg_app *app, const char *db, const char *key_file, bool migrate, sg_error *e);
 void sg_app_close(sg_app *app);
+/* The nodes sharing the store, as /metrics lines labelled by node, into b
+ * (api/nodes.c); nothing when they cannot be read. */
+struct sg_buf;
+void sg_api_nodes_metrics(sg_app *app, struct sg_buf *b);
+/* A node as GET /v1/nodes shows it (alive judged at now with timeout_ms; self:
+ * the answering node's id). */
+json_t *sg_api_node_json(const sg_node *n, int64_t now, int64_t timeout_ms, const char *self);
 
 #endif

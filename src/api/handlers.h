@@ -172,6 +172,8 @@ sg_http_result sg_api_broadcasts_resume(sg_http_req *req, void *ctx);
 sg_http_result sg_api_broadcasts_cancel(sg_http_req *req, void *ctx);
 sg_http_result sg_api_broadcasts_stats(sg_http_req *req, void *ctx);
 sg_http_result sg_api_stats(sg_http_req *req, void *ctx);
+/* GET /v1/nodes (api/nodes.c). */
+sg_http_result sg_api_nodes_list(sg_http_req *req, void *ctx);
 sg_http_result sg_api_link_redirect(sg_http_req *req, void *ctx);
 
 sg_http_result sg_api_healthz(sg_http_req *req, void *ctx);

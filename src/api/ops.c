@@ -40,6 +40,7 @@ sg_http_result sg_api_metrics(sg_http_req *req, void *ctx)
     sg_buf_init(&b, 1 << 20);
     sg_metrics_render(&b, &g);
     sg_breakers_render_metrics(app->breakers, &b);
+    sg_api_nodes_metrics(app, &b);
     sg_http_respond(req, 200, "text/plain; version=0.0.4", sg_buf_cstr(&b), b.len);
     sg_buf_free(&b);
     return SG_HTTP_DONE;

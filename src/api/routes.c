@@ -72,6 +72,7 @@ const sg_route sg_api_routes[] = {
     {"POST", "/v1/broadcasts/{id}/cancel", sg_api_broadcasts_cancel, SG_ROLE_SENDER, 0, NULL},
     {"GET", "/v1/broadcasts/{id}/stats", sg_api_broadcasts_stats, SG_ROLE_VIEWER, 0, NULL},
     {"GET", "/v1/stats", sg_api_stats, SG_ROLE_VIEWER, 0, NULL},
+    {"GET", "/v1/nodes", sg_api_nodes_list, SG_ROLE_VIEWER, 0, NULL},
     /* Tracked links: public, the code is the secret. */
     {"GET", "/l/{code}", sg_api_link_redirect, SG_ROLE_PUBLIC, 0, NULL},
     {"GET", "/v1/error-codes", sg_api_error_codes, SG_ROLE_VIEWER, 0, NULL},

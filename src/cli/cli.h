@@ -21,6 +21,7 @@ int sg_cmd_serve(int argc, char **argv);
 int sg_cmd_migrate(int argc, char **argv);
 int sg_cmd_key(int argc, char **argv);
 int sg_cmd_route(int argc, char **argv);
+int sg_cmd_node(int argc, char **argv);
 int sg_cmd_send(int argc, char **argv);
 int sg_cmd_provider(int argc, char **argv);
 int sg_cmd_contact(int argc, char **argv);

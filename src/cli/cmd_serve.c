@@ -16,6 +16,7 @@
 #include "audience/broadcaster.h"
 #include "audience/journeys.h"
 #include "dispatch/dispatcher.h"
+#include "dispatch/nodes.h"
 #include "dispatch/webhooks.h"
 #include "compat/twilio_callbacks.h"
 #include "core/cidr.h"
@@ -77,6 +78,8 @@ typedef struct serve_settings {
     unsigned password_queue;
     unsigned breaker_failures, breaker_rate, breaker_min, breaker_window_ms, breaker_cooldown_ms,
         breaker_probes, breaker_successes;
+    char node_id[SG_NODE_ID_MAX];
+    unsigned node_timeout_s;
     char db_listen[1024]; /* PostgreSQL: a direct URL for LISTEN ("" = --db) */
     unsigned db_wait;     /* PostgreSQL: seconds to wait at start for the server */
 } serve_settings;
@@ -197,6 +200,13 @@ static const sg_opt serve_opts[] = {
      "N", "sends at once through a half-open breaker"},
     {"breaker-successes", "SMSGATE_BREAKER_SUCCESSES", "2", SG_OPT_UINT,
      offsetof(S, breaker_successes), 0, "N", "successful probes that close a half-open breaker"},
+    SG_OPT_HEADING("Nodes (several serve on one PostgreSQL database; docs/postgresql.md):"),
+    {"node-id", "SMSGATE_NODE_ID", "", SG_OPT_STR, offsetof(S, node_id),
+     sizeof(((S *)0)->node_id), "ID",
+     "this node's stable id (letters, digits, . _ : -; default: host name and --listen); a "
+     "restart with the same id takes back its claims at once"},
+    {"node-timeout", "SMSGATE_NODE_TIMEOUT", "10", SG_OPT_UINT, offsetof(S, node_timeout_s), 0,
+     "SECS", "a node whose heartbeat (every 2 s) is older is dead: live nodes take its claims"},
     {"db-listen", "SMSGATE_DB_LISTEN", "", SG_OPT_STR, offsetof(S, db_listen),
      sizeof(((S *)0)->db_listen), "URL",
      "PostgreSQL: a direct connection for LISTEN when --db goes through PgBouncer "
@@ -423,18 +433,53 @@ static int keyword_lists(const serve_settings *st, sg_keyword_extra *x)
     return 0;
 }
 
-static int become_dispatcher(sg_app *app)
+/* Register as node app->node_id (listen: its API address) with a new start
+ * id, then become a dispatcher: claims made from now on record the node and the
+ * start, and those of this node's earlier start are taken back. */
+static int become_dispatcher(sg_app *app, const char *listen)
 {
     sg_error e = {0};
     size_t n = 0;
+    char start_id[SG_NODE_START_MAX];
+    sg_node_start_id(start_id);
     if (sg_store_dispatch_lock(app->store, &e) != SG_OK ||
+        sg_store_node_register(app->store, app->node_id, start_id, listen, sg_time_now_ms(),
+                               &e) != SG_OK ||
         sg_store_claims_recover(app->store, sg_time_now_ms(), &n, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         return SG_EXIT_FAIL;
     }
+    sg_log(SG_LOG_INFO, "node", "id=%s start=%s", app->node_id, start_id);
     if (n)
         sg_log(SG_LOG_INFO, "claims_recovered",
                "count=%zu detail=\"held when smsgate last stopped; looked up, then sent\"", n);
+    return 0;
+}
+
+/* This node's id into out: --node-id, else the host name and --listen. A
+ * usage error (one line on stderr) for an id that cannot be one, or a
+ * --node-timeout not above two heartbeat periods. */
+static int node_identity(const serve_settings *st, char out[SG_NODE_ID_MAX])
+{
+    if ((uint64_t)st->node_timeout_s * 1000 <= 2 * SG_NODE_BEAT_MS) {
+        fprintf(stderr,
+                "smsgate: --node-timeout must be at least %d seconds (a heartbeat goes every "
+                "%d s)\n",
+                2 * SG_NODE_BEAT_MS / 1000 + 1, SG_NODE_BEAT_MS / 1000);
+        return SG_EXIT_USAGE;
+    }
+    if (st->node_id[0]) {
+        if (!sg_node_id_valid(st->node_id)) {
+            fprintf(stderr, "smsgate: --node-id: 1-63 letters, digits, '.', '_', ':' or '-'\n");
+            return SG_EXIT_USAGE;
+        }
+        snprintf(out, SG_NODE_ID_MAX, "%s", st->node_id);
+        return 0;
+    }
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    sg_node_id_default(out, host, st->listen);
     return 0;
 }
 
@@ -507,6 +552,9 @@ int sg_cmd_serve(int argc, char **argv)
     static sg_keyword_extra kw_extra;
     if ((rc = keyword_lists(&st, &kw_extra)))
         return rc;
+    char node_id[SG_NODE_ID_MAX];
+    if ((rc = node_identity(&st, node_id)))
+        return rc;
     sg_error le = {0};
     if (sg_http_listen_check(st.listen, &le) != SG_OK) {
         /* before opening the store: a typo creates no database */
@@ -534,7 +582,9 @@ int sg_cmd_serve(int argc, char **argv)
     if ((rc = sg_cli_open(&st.base, st.listen, true, &app)))
         return rc;
     app.outbound = &outbound;
-    if ((rc = become_dispatcher(&app))) {
+    snprintf(app.node_id, sizeof app.node_id, "%s", node_id);
+    app.node_timeout_ms = (int64_t)st.node_timeout_s * 1000;
+    if ((rc = become_dispatcher(&app, st.listen))) {
         sg_app_close(&app);
         return rc;
     }
@@ -567,6 +617,7 @@ int sg_cmd_serve(int argc, char **argv)
         .public_url = app.public_url,
     };
     sg_dispatcher *disp = NULL;
+    sg_node_beater *beater = NULL;
     sg_breakers *breakers = NULL;
     sg_send_limits *limits = NULL;
     sg_retention *retention = NULL;
@@ -593,6 +644,11 @@ int sg_cmd_serve(int argc, char **argv)
         goto out;
     }
     app.dispatcher = (struct sg_dispatcher *)disp;
+    if (sg_node_beater_start(app.store, disp, app.node_timeout_ms, &beater, &e) != SG_OK) {
+        fprintf(stderr, "smsgate: %s\n", e.message);
+        rc = SG_EXIT_FAIL;
+        goto out;
+    }
     if (sg_store_due_listen(app.store, st.db_listen, wake_dispatcher, disp, &e) != SG_OK) {
         fprintf(stderr, "smsgate: %s\n", e.message);
         rc = SG_EXIT_FAIL;
@@ -725,10 +781,14 @@ out:
         sg_broadcaster_stop(bcaster);
         app.broadcaster = NULL;
     }
+    sg_node_beater_stop(beater); /* before the dispatcher it reads */
     sg_store_due_unlisten(app.store); /* before the dispatcher it wakes goes */
     if (disp) {
         sg_dispatcher_stop(disp, (int)st.shutdown_s * 1000);
         app.dispatcher = NULL;
+        sg_error se = {0}; /* the other nodes count this one out at once */
+        if (sg_store_node_stop(app.store, sg_time_now_ms(), &se) != SG_OK)
+            sg_log(SG_LOG_WARN, "node_stop_failed", "error=\"%s\"", se.message);
     }
     app.breakers = NULL; /* the dispatcher and the HTTP server are gone */
     sg_registry_set_breakers(app.registry, NULL);

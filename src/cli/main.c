@@ -36,6 +36,8 @@ static const sg_command commands[] = {
     {"user", "console users: create, list, remove, passwd", sg_cmd_user},
     {"audit", "the audit log: who changed what, when, from where", sg_cmd_audit},
     {"route", "routes between providers: add, list, show, edit, remove", sg_cmd_route},
+    {"node", "the nodes sharing the database: list (alive, heartbeat, claims, sent)",
+     sg_cmd_node},
     {"simulate",
      "provider simulators on loopback (twilio, clickatell) and inject (an inbound webhook)",
      sg_simulate_main},

@@ -14,6 +14,7 @@
  * whose queue is already longer than a quarter of the lease gets new messages
  * released straight back to the store, due when the bucket will have room. */
 #include "dispatch/dispatcher.h"
+#include "dispatch/nodes.h"
 #include "core/ratelimit.h"
 #include "dispatch/routing.h"
 #include "core/sender.h"
@@ -97,6 +98,8 @@ struct sg_dispatcher {
     _Atomic bool stop;
     _Atomic bool woken;
     _Atomic long in_flight;
+    _Atomic long live_nodes; /* nodes sharing each sender's mps (at least 1) */
+    _Atomic int64_t sent;    /* messages its providers accepted (the node's count) */
     CURLM *multi;
     bucket *buckets;
     send_job *flying; /* requests handed to curl */
@@ -194,15 +197,18 @@ static void release_job(sg_dispatcher *d, send_job *j, int64_t due, const char *
     job_free(d, j);
 }
 
+/* The sender's bucket: this node's share of the provider's mps (the account's
+ * limit holds for the cluster: sg_nodes_share, dispatch/nodes.h). */
 static bucket *bucket_for(sg_dispatcher *d, const sg_provider *p, const char *from)
 {
     char key[sizeof((bucket *)0)->key];
     snprintf(key, sizeof key, "%s/%s", p->id, from);
+    double rate = sg_nodes_share(p->mps, (size_t)atomic_load(&d->live_nodes));
     for (bucket *b = d->buckets; b; b = b->next) {
         if (strcmp(b->key, key) == 0) {
-            if (b->rate != p->mps) { /* the provider was edited */
-                b->rate = p->mps;
-                sg_bucket_init(&b->tb, p->mps, p->mps < 1 ? 1 : p->mps, sg_time_mono_ms());
+            if (b->rate != rate) { /* the provider was edited, or nodes came or went */
+                b->rate = rate;
+                sg_bucket_init(&b->tb, rate, rate < 1 ? 1 : rate, sg_time_mono_ms());
             }
             return b;
         }
@@ -211,8 +217,8 @@ static bucket *bucket_for(sg_dispatcher *d, const sg_provider *p, const char *fr
     if (!b)
         return NULL;
     snprintf(b->key, sizeof b->key, "%s", key);
-    b->rate = p->mps;
-    sg_bucket_init(&b->tb, p->mps, p->mps < 1 ? 1 : p->mps, sg_time_mono_ms());
+    b->rate = rate;
+    sg_bucket_init(&b->tb, rate, rate < 1 ? 1 : rate, sg_time_mono_ms());
     b->next = d->buckets;
     d->buckets = b;
     return b;
@@ -795,6 +801,7 @@ static void finish_job(sg_dispatcher *d, send_job *j, CURLcode rc)
         if (o)
             snprintf(o->provider_message_id, sizeof o->provider_message_id, "%s", res.message_id);
         sg_metrics_provider_add(name, SG_M_SENT, 1);
+        atomic_fetch_add(&d->sent, 1);
     } else {
         after_failure(d, j, &res, status, rc);
         return;
@@ -960,6 +967,7 @@ sg_err sg_dispatcher_start(const sg_dispatch_config *cfg, sg_store *store, sg_re
         return sg_error_set(e, SG_ERR_NOMEM, NULL, "out of memory");
     d->cfg = *cfg;
     d->max_held = (size_t)cfg->max_in_flight * 2;
+    atomic_store(&d->live_nodes, 1);
     pthread_mutex_init(&d->inbox_lock, NULL);
     snprintf(d->public_url, sizeof d->public_url, "%s", cfg->public_url ? cfg->public_url : "");
     d->cfg.public_url = d->public_url;
@@ -987,6 +995,17 @@ void sg_dispatcher_wake(sg_dispatcher *d)
         return;
     if (!atomic_exchange(&d->woken, true))
         curl_multi_wakeup(d->multi);
+}
+
+void sg_dispatcher_set_nodes(sg_dispatcher *d, size_t live)
+{
+    if (d)
+        atomic_store(&d->live_nodes, live ? (long)live : 1);
+}
+
+int64_t sg_dispatcher_sent(sg_dispatcher *d)
+{
+    return d ? atomic_load(&d->sent) : 0;
 }
 
 long sg_dispatcher_in_flight(sg_dispatcher *d)

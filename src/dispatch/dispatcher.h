@@ -36,6 +36,11 @@ void sg_dispatcher_wake(sg_dispatcher *d);
 void sg_dispatcher_stop(sg_dispatcher *d, int timeout_ms);
 /* Provider requests in flight now. */
 long sg_dispatcher_in_flight(sg_dispatcher *d);
+/* Each sender's mps is shared by live nodes (at least 1; set by the node's
+ * heartbeat, dispatch/nodes.c): this dispatcher's buckets take their share. */
+void sg_dispatcher_set_nodes(sg_dispatcher *d, size_t live);
+/* Messages this dispatcher's providers accepted since it started. */
+int64_t sg_dispatcher_sent(sg_dispatcher *d);
 
 /* Sends claimed at insert. The API reserves room here for messages due now
  * (sg_dispatcher_reserve: how many of n it may hand over, 0 when the dispatcher

@@ -94,6 +94,13 @@ typedef struct sg_store_dispatch_ops {
                             void (*done)(void *arg, bool attributed, sg_err err), void *arg);
     sg_err (*claims_recover)(sg_store *s, int64_t now, size_t *n, sg_error *e);
     sg_err (*queue_stats)(sg_store *s, sg_queue_stats *out);
+    sg_err (*node_register)(sg_store *s, const char *id, const char *start_id,
+                            const char *listen, int64_t now, sg_error *e);
+    sg_err (*node_beat)(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                        void (*done)(void *arg, const sg_node_beat_result *r, sg_err err),
+                        void *arg);
+    sg_err (*node_stop)(sg_store *s, int64_t now, sg_error *e);
+    sg_err (*nodes_list)(sg_store *s, sg_node **out, size_t *n, sg_error *e);
 } sg_store_dispatch_ops;
 
 /* Provider status reports (and the early ones). */

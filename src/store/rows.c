@@ -189,3 +189,15 @@ void sg_audits_free(sg_audit *a, size_t n)
         free(a[i].detail);
     free(a);
 }
+
+bool sg_node_alive(const sg_node *n, int64_t now, int64_t timeout_ms)
+{
+    return n->stopped_at == 0 && n->heartbeat_at >= now - timeout_ms;
+}
+
+bool sg_node_id_valid(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+    return len > 0 && len < SG_NODE_ID_MAX &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == len;
+}

@@ -265,6 +265,36 @@ sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out)
     return s->be->dispatch->queue_stats(s, out);
 }
 
+/* ---- nodes ------------------------------------------------------------------- */
+
+sg_err sg_store_node_register(sg_store *s, const char *id, const char *start_id,
+                              const char *listen, int64_t now, sg_error *e)
+{
+    if (!sg_node_id_valid(id))
+        return sg_error_set(e, SG_ERR_INVALID, "node_id",
+                            "a node id is 1-63 letters, digits, '.', '_', ':' or '-'");
+    if (!start_id || !start_id[0] || strlen(start_id) >= SG_NODE_START_MAX)
+        return sg_error_set(e, SG_ERR_INVALID, "start_id", "a start id is 1-23 characters");
+    return s->be->dispatch->node_register(s, id, start_id, listen ? listen : "", now, e);
+}
+
+sg_err sg_store_node_beat(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                          void (*done)(void *arg, const sg_node_beat_result *r, sg_err err),
+                          void *arg)
+{
+    return s->be->dispatch->node_beat(s, now, sent, timeout_ms, done, arg);
+}
+
+sg_err sg_store_node_stop(sg_store *s, int64_t now, sg_error *e)
+{
+    return s->be->dispatch->node_stop(s, now, e);
+}
+
+sg_err sg_store_nodes_list(sg_store *s, sg_node **out, size_t *n, sg_error *e)
+{
+    return s->be->dispatch->nodes_list(s, out, n, e);
+}
+
 /* ---- provider status reports (and the early ones) ---------------------------- */
 
 sg_err sg_store_status_report(sg_store *s, sg_status_report *r, sg_error *e)

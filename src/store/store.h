@@ -927,8 +927,10 @@ sg_err sg_store_dispatch_lock(sg_store *s, sg_error *e);
  * stopped while holding them, their lease not yet run out): they become due at
  * now, and their next claim marks them reclaimed, so they are looked up at their
  * provider before any resend. On SQLite, where sg_store_dispatch_lock makes one
- * dispatcher per database, that is every message in sending. Call after
- * sg_store_dispatch_lock and before the dispatcher starts; *n (may be NULL) gets
+ * dispatcher per database, that is every message in sending; on PostgreSQL,
+ * where several nodes share the database, it is the messages in sending held
+ * under this node's id (sg_store_node_register) by an earlier start, and those
+ * held by no node. Call after sg_store_dispatch_lock and before the dispatcher starts; *n (may be NULL) gets
  * how many messages were taken back. */
 sg_err sg_store_claims_recover(sg_store *s, int64_t now, size_t *n, sg_error *e);
 
@@ -937,6 +939,63 @@ typedef struct sg_queue_stats {
 } sg_queue_stats;
 
 sg_err sg_store_queue_stats(sg_store *s, sg_queue_stats *out);
+
+/* ---- nodes (several serve on one database) ------------------------------------ */
+
+#define SG_NODE_ID_MAX 64    /* a node id, NUL included: [A-Za-z0-9._:-], 1-63 chars */
+#define SG_NODE_START_MAX 24 /* a start id (16 hex digits), NUL included */
+
+/* A node as stored: the serve that last registered under its id. */
+typedef struct sg_node {
+    char id[SG_NODE_ID_MAX];
+    char start_id[SG_NODE_START_MAX]; /* the start that registered last */
+    char listen[128];                 /* its API address, as given to --listen */
+    int64_t started_at, heartbeat_at; /* ms */
+    int64_t stopped_at;               /* ms; 0 while it runs (or died without saying) */
+    int64_t sent;                     /* messages sent by that start */
+    int64_t claims;                   /* messages in sending under its id */
+} sg_node;
+
+/* Whether node n counts as alive at now: not stopped, and a heartbeat no older
+ * than timeout_ms. */
+bool sg_node_alive(const sg_node *n, int64_t now, int64_t timeout_ms);
+/* Whether id can be a node id: 1 to SG_NODE_ID_MAX - 1 of [A-Za-z0-9._:-]. */
+bool sg_node_id_valid(const char *id);
+
+/* Register this process as node id, start start_id (listening on listen), at
+ * now: the node's row is written (a new start replaces the previous one's
+ * start id, start time and count), and every claim this handle makes from then
+ * on (sg_store_claim_submit, and messages stored already claimed) records the
+ * node and the start. Call before sg_store_claims_recover. SG_ERR_INVALID when
+ * id or start_id is empty or too long. */
+sg_err sg_store_node_register(sg_store *s, const char *id, const char *start_id,
+                              const char *listen, int64_t now, sg_error *e);
+
+/* What a heartbeat found (sg_store_node_beat). */
+typedef struct sg_node_beat_result {
+    size_t live;  /* nodes alive at the beat, this one included (at least 1) */
+    size_t taken; /* claims of dead nodes made due now */
+    bool superseded; /* a later start registered under this node's id */
+} sg_node_beat_result;
+
+/* The registered node's heartbeat at now (a queued write, no transaction held
+ * open): its heartbeat time and its sent count (messages sent by this start)
+ * are written, the claims held by every other node that is dead at now
+ * (sg_node_alive with timeout_ms false) become due at now (their next claim
+ * marks them reclaimed: looked up at their provider first where the kind can),
+ * and the nodes alive are counted. done (may be NULL) runs on the writer's
+ * thread with the result. SG_ERR_INVALID when no node was registered. */
+sg_err sg_store_node_beat(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                          void (*done)(void *arg, const sg_node_beat_result *r, sg_err err),
+                          void *arg);
+
+/* The registered node stops cleanly at now: its row says so (stopped_at), so
+ * the others count it out at once and take its remaining claims at their next
+ * heartbeat. */
+sg_err sg_store_node_stop(sg_store *s, int64_t now, sg_error *e);
+
+/* Every node, by id, with the claims each holds. *out is the caller's (free()). */
+sg_err sg_store_nodes_list(sg_store *s, sg_node **out, size_t *n, sg_error *e);
 
 /* ---- send limits (sqlite_limits.c) --------------------------------------------- */
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, clean_env, free_port, run_cli, wait_for
 
-LATEST = 22  # migrations in src/store/sqlite/migrations.c and src/store/pg/pg_migrations.c
+LATEST = 23  # migrations in src/store/sqlite/migrations.c and src/store/pg/pg_migrations.c
 
 # SQLite's declared types and the PostgreSQL types that may stand for them
 # (src/store/pg/pg_migrations.c: 64-bit integers, 0/1 flags as booleans).
@@ -110,16 +110,16 @@ def test_migrate_upgrades_an_older_schema(pg_db):
     """A database one version behind gets the last migration only, in the same
     shape as a new one."""
     assert migrate("--db", pg_db.url).returncode == 0
-    pg_db.psql("DROP TABLE journeys, journey_versions, journey_enrollments, journey_steps,"
-               " journey_sends;"
+    pg_db.psql("DROP TABLE nodes; ALTER TABLE messages DROP COLUMN node_id,"
+               " DROP COLUMN node_start;"
                f" DELETE FROM schema_migrations WHERE version = {LATEST}")
     cp = migrate("--db", pg_db.url)
     assert cp.returncode == 0, cp.stderr
     assert f"schema version {LATEST} (1 migration applied)" in cp.stdout
-    assert pg_rows(pg_db, "SELECT count(*) FROM journeys") == [["0"]]
-    assert ["send_key"] in pg_rows(
+    assert pg_rows(pg_db, "SELECT count(*) FROM nodes") == [["0"]]
+    assert ["node_start"] in pg_rows(
         pg_db, "SELECT column_name FROM information_schema.columns"
-               " WHERE table_name = 'journey_sends'")
+               " WHERE table_name = 'messages'")
 
 
 def test_a_newer_schema_is_refused(pg_db):

@@ -2840,6 +2840,182 @@ static void test_journey_group_trigger(void **state)
                      SG_ERR_INVALID);
 }
 
+/* ---- nodes ---------------------------------------------------------------------- */
+
+#define NODE_TIMEOUT_MS 10000
+
+typedef struct beat_waiter {
+    waiter w;
+    sg_node_beat_result r;
+} beat_waiter;
+
+static void beat_done(void *arg, const sg_node_beat_result *r, sg_err err)
+{
+    beat_waiter *b = arg;
+    b->r = *r;
+    waiter_signal(&b->w, err);
+}
+
+/* One heartbeat of s's node at now; its result. */
+static sg_node_beat_result beat(sg_store *s, int64_t now, int64_t sent)
+{
+    beat_waiter b;
+    waiter_init(&b.w);
+    assert_int_equal(sg_store_node_beat(s, now, sent, NODE_TIMEOUT_MS, beat_done, &b), SG_OK);
+    assert_int_equal(waiter_wait(&b.w), SG_OK);
+    return b.r;
+}
+
+/* Node id as the list shows it (fails the test when it is not there). */
+static sg_node node_of(sg_store *s, const char *id)
+{
+    sg_node *v = NULL, found = {0};
+    size_t n = 0;
+    sg_error e = {0};
+    assert_int_equal(sg_store_nodes_list(s, &v, &n, &e), SG_OK);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].id, id) == 0) {
+            found = v[i];
+            seen = true;
+        }
+    }
+    free(v);
+    assert_true(seen);
+    return found;
+}
+
+static sg_store *open_again(const fx *f)
+{
+    sg_store *s = NULL;
+    sg_error e = {0};
+    assert_int_equal(sg_store_open(f->url, &s, &e), SG_OK);
+    return s;
+}
+
+static void insert_n(sg_store *s, size_t n, int64_t at)
+{
+    for (size_t i = 0; i < n; i++) {
+        sg_message m;
+        msg_init(&m, PHONE_A, at + (int64_t)i, 0);
+        insert_one(s, &m);
+    }
+}
+
+static void test_nodes_register_beat_and_list(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    assert_int_equal(sg_store_node_beat(f->s, f->t0, 0, NODE_TIMEOUT_MS, NULL, NULL), SG_OK);
+    assert_int_equal(sg_store_node_register(f->s, "bad id!", "s1", "", f->t0, &e),
+                     SG_ERR_INVALID);
+    assert_int_equal(sg_store_node_register(f->s, "a", "s1", "127.0.0.1:1", f->t0, &e), SG_OK);
+    insert_n(f->s, 3, f->t0);
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 3);
+    sg_node_beat_result r = beat(f->s, f->t0 + 2000, 7);
+    assert_int_equal(r.live, 1);
+    assert_int_equal(r.taken, 0);
+    assert_false(r.superseded);
+    sg_node a = node_of(f->s, "a");
+    assert_string_equal(a.start_id, "s1");
+    assert_string_equal(a.listen, "127.0.0.1:1");
+    assert_int_equal(a.started_at, f->t0);
+    assert_int_equal(a.heartbeat_at, f->t0 + 2000);
+    assert_int_equal(a.stopped_at, 0);
+    assert_int_equal(a.sent, 7);
+    assert_int_equal(a.claims, 3); /* the claims record the node */
+    assert_true(sg_node_alive(&a, f->t0 + 2000 + NODE_TIMEOUT_MS, NODE_TIMEOUT_MS));
+    assert_false(sg_node_alive(&a, f->t0 + 2001 + NODE_TIMEOUT_MS, NODE_TIMEOUT_MS));
+    /* a later start under the same id (another handle) supersedes this one */
+    sg_store *s2 = open_again(f);
+    assert_int_equal(sg_store_node_register(s2, "a", "s2", "", f->t0 + 3000, &e), SG_OK);
+    r = beat(f->s, f->t0 + 4000, 7);
+    assert_true(r.superseded);
+    a = node_of(f->s, "a");
+    assert_string_equal(a.start_id, "s2");
+    assert_int_equal(a.sent, 0);
+    assert_int_equal(sg_store_node_stop(s2, f->t0 + 5000, &e), SG_OK);
+    assert_int_equal(node_of(f->s, "a").stopped_at, f->t0 + 5000);
+    sg_store_close(s2);
+}
+
+static void test_dead_node_claims_taken_over(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    sg_store *b = open_again(f);
+    assert_int_equal(sg_store_node_register(f->s, "a", "sa", "", f->t0, &e), SG_OK);
+    assert_int_equal(sg_store_node_register(b, "b", "sb", "", f->t0, &e), SG_OK);
+    insert_n(f->s, 4, f->t0);
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 4); /* a holds them */
+    /* a still beats: b takes nothing, and both count */
+    sg_node_beat_result r = beat(b, f->t0 + NODE_TIMEOUT_MS, 0);
+    assert_int_equal(r.live, 2);
+    assert_int_equal(r.taken, 0);
+    assert_int_equal(claim_count(b, f->t0 + NODE_TIMEOUT_MS), 0);
+    /* a's last heartbeat is older than the bound: b makes its claims due */
+    int64_t now = f->t0 + NODE_TIMEOUT_MS + 1;
+    r = beat(b, now, 0);
+    assert_int_equal(r.live, 1);
+    assert_int_equal(r.taken, 4);
+    sg_message *got;
+    size_t k = claim(b, now, 10, &got);
+    assert_int_equal(k, 4);
+    for (size_t i = 0; i < k; i++)
+        assert_true(got[i].reclaimed); /* looked up at the provider first */
+    sg_messages_free(got, k);
+    assert_int_equal(node_of(b, "a").claims, 0);
+    assert_int_equal(node_of(b, "b").claims, 4);
+    /* a node that stopped cleanly is counted out at once */
+    insert_n(f->s, 2, now);
+    assert_int_equal(beat(f->s, now + 1, 0).live, 2); /* a is back */
+    assert_int_equal(claim_count(f->s, now + 100), 2);
+    assert_int_equal(sg_store_node_stop(f->s, now + 200, &e), SG_OK);
+    r = beat(b, now + 300, 0);
+    assert_int_equal(r.live, 1);
+    assert_int_equal(r.taken, 2);
+    sg_store_close(b);
+}
+
+static void test_restart_takes_back_its_own_claims(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    sg_store *b = open_again(f);
+    assert_int_equal(sg_store_node_register(f->s, "a", "a1", "", f->t0, &e), SG_OK);
+    assert_int_equal(sg_store_node_register(b, "b", "b1", "", f->t0, &e), SG_OK);
+    insert_n(f->s, 2, f->t0);
+    assert_int_equal(claim_count(f->s, f->t0 + 100), 2);
+    insert_n(f->s, 3, f->t0 + 200);
+    assert_int_equal(claim_count(b, f->t0 + 300), 3);
+    /* a messages stored already claimed records its node too */
+    sg_message m;
+    msg_init(&m, PHONE_B, f->t0 + 400, 0);
+    m.lease_until = f->t0 + 400 + LEASE_MS;
+    insert_one(f->s, &m);
+    assert_int_equal(node_of(b, "a").claims, 3);
+    assert_int_equal(node_of(b, "b").claims, 3);
+    /* a restarts (a new handle, a new start under the same id) */
+    sg_store_close(f->s);
+    f->s = open_again(f);
+    assert_int_equal(sg_store_node_register(f->s, "a", "a2", "", f->t0 + 500, &e), SG_OK);
+    size_t n = 0;
+    assert_int_equal(sg_store_claims_recover(f->s, f->t0 + 500, &n, &e), SG_OK);
+    /* SQLite has one dispatcher per file (sg_store_dispatch_lock): all of them;
+     * on a shared database only a's own, b's stay with b */
+    bool shared = sg_store_file(f->url) == NULL;
+    assert_int_equal(n, shared ? 3 : 6);
+    sg_message *got;
+    size_t k = claim(f->s, f->t0 + 500, 10, &got);
+    assert_int_equal(k, n);
+    for (size_t i = 0; i < k; i++)
+        assert_true(got[i].reclaimed);
+    sg_messages_free(got, k);
+    assert_int_equal(node_of(b, "a").claims, (int64_t)n);
+    sg_store_close(b);
+}
+
+
 /* The tests of subjects the PostgreSQL backend does not implement yet (their
  * store functions answer SG_ERR_UNSUPPORTED; docs/postgresql.md lists them):
  * skipped on PostgreSQL, by name, and printed when the suite runs there. A
@@ -3964,6 +4140,9 @@ int main(void)
         T(test_app_callbacks_carry_their_format),
         T(test_journeys),
         T(test_journey_group_trigger),
+        T(test_nodes_register_beat_and_list),
+        T(test_dead_node_claims_taken_over),
+        T(test_restart_takes_back_its_own_claims),
     };
 #undef T
     size_t n = sizeof tests / sizeof tests[0];

@@ -139,12 +139,13 @@ static sg_err claim_one(pg_conn *c, sg_message *m, int64_t now, int64_t lease_ms
     if (m->status != SG_STATUS_SENDING && sg_validity_expired(m->expires_at, now))
         return fail_expired(c, m, now, e);
     char due[24], t[24];
-    const char *p[] = {m->id, pg_i64(due, now + lease_ms), pg_i64(t, now)};
+    const char *p[] = {m->id, pg_i64(due, now + lease_ms), pg_i64(t, now), c->node_id,
+                       c->node_start};
     bool changed;
     if ((err = change(c,
                       "UPDATE messages SET status = 'sending', due_at = $2::bigint, "
-                      "updated_at = $3::bigint WHERE id = $1",
-                      3, p, &changed, e)))
+                      "updated_at = $3::bigint, node_id = $4, node_start = $5 WHERE id = $1",
+                      5, p, &changed, e)))
         return err;
     /* A claim whose lease ran out, or taken back at start: the node that held
      * it stopped while it was being sent. */
@@ -517,12 +518,15 @@ static sg_err claims_recover_fn(pg_conn *c, void *arg, sg_error *e)
 {
     recover_arg *a = arg;
     char t[24];
-    const char *p[] = {pg_i64(t, a->now)};
+    /* Several nodes share the database: only this node's claims of an earlier
+     * start, and those of no node (claimed before nodes were recorded). */
+    const char *p[] = {pg_i64(t, a->now), c->node_id, c->node_start};
     PGresult *r;
     sg_err err = pg_query(c,
                           "UPDATE messages SET due_at = $1::bigint "
-                          "WHERE status = 'sending' AND due_at > $1::bigint",
-                          1, p, &r, e);
+                          "WHERE status = 'sending' AND due_at > $1::bigint "
+                          "AND (node_id = '' OR (node_id = $2 AND node_start != $3))",
+                          3, p, &r, e);
     if (!err) {
         a->n = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
         PQclear(r);
@@ -569,4 +573,8 @@ const sg_store_dispatch_ops pg_dispatch_ops = {
     .outcome_found = pg_outcome_found,
     .claims_recover = pg_claims_recover,
     .queue_stats = pg_queue_stats,
+    .node_register = pg_node_register,
+    .node_beat = pg_node_beat,
+    .node_stop = pg_node_stop,
+    .nodes_list = pg_nodes_list,
 };

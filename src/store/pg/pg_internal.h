@@ -13,6 +13,7 @@
 #ifndef SG_STORE_PG_INTERNAL_H
 #define SG_STORE_PG_INTERNAL_H
 
+#include "store/store.h"
 #include "util/err.h"
 
 #include <libpq-fe.h>
@@ -25,6 +26,9 @@ typedef struct pg_conn {
     PGconn *pg;      /* NULL or connected; CONNECTION_BAD after a lost server */
     char *conninfo;  /* owned: the URL or keyword string as given */
     int64_t wait_ms; /* how long pg_connect keeps trying a server that is down */
+    /* On the writer: the node and start its claims record (pg_nodes.c; empty
+     * until sg_store_node_register). */
+    char node_id[SG_NODE_ID_MAX], node_start[SG_NODE_START_MAX];
 } pg_conn;
 
 /* Connect c (conninfo set by the caller, pg NULL) to the server, trying again

@@ -107,13 +107,17 @@ sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
                        m->failover ? "true" : "false",
                        m->providers_tried ? m->providers_tried : "",
                        m->outcome_unknown ? "true" : "false",
-                       pg_i64(due, due_at)};
+                       pg_i64(due, due_at),
+                       claimed ? c->node_id : "", /* the node holding its claim */
+                       claimed ? c->node_start : ""};
     sg_err err = pg_query(c,
-                          "INSERT INTO messages (" MSG_COLS ", due_at) VALUES ($1, $2, $3, $4, "
+                          "INSERT INTO messages (" MSG_COLS ", due_at, node_id, node_start) "
+                          "VALUES ($1, $2, $3, $4, "
                           "$5, $6, $7, $8, $9::integer, $10, $11, $12, $13::integer, $14::bigint, "
                           "$15, $16, $17::bigint, $18::bigint, $19, $20, $21::bigint, "
-                          "$22::bigint, $23, $24, $25::boolean, $26, $27::boolean, $28::bigint)",
-                          28, p, NULL, e);
+                          "$22::bigint, $23, $24, $25::boolean, $26, $27::boolean, $28::bigint, "
+                          "$29, $30)",
+                          30, p, NULL, e);
     for (size_t i = 0; !err && i < m->n_links; i++)
         err = link_insert(c, &m->links[i], m, e);
     if (!err && m->app_id[0])

@@ -634,6 +634,20 @@ const sg_migration sg_pg_migrations[] = {
      "  message_id TEXT COLLATE \"C\" NOT NULL"
      ");"
      "CREATE INDEX journey_sends_journey ON journey_sends (journey_id, step);"},
+    /* As SQLite's migration 23 (issue 14 step 3): nodes, and the node holding a
+     * claim. */
+    {23, "nodes, and the node holding a claim",
+     "CREATE TABLE nodes ("
+     "  id TEXT COLLATE \"C\" PRIMARY KEY,"
+     "  start_id TEXT COLLATE \"C\" NOT NULL,"
+     "  listen TEXT COLLATE \"C\" NOT NULL DEFAULT '',"
+     "  started_at BIGINT NOT NULL,"
+     "  heartbeat_at BIGINT NOT NULL,"
+     "  stopped_at BIGINT NOT NULL DEFAULT 0,"
+     "  sent BIGINT NOT NULL DEFAULT 0"
+     ");"
+     "ALTER TABLE messages ADD COLUMN node_id TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
+     "ALTER TABLE messages ADD COLUMN node_start TEXT COLLATE \"C\" NOT NULL DEFAULT '';"},
 };
 
 const size_t sg_pg_migrations_count = sizeof sg_pg_migrations / sizeof sg_pg_migrations[0];

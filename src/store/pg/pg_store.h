@@ -180,6 +180,13 @@ sg_err pg_early_reports_apply(pg_conn *c, const char *id, const char *sid, sg_er
  * provider id by now (kept by one node while another committed the outcome;
  * pg_callbacks.c), at most 16 messages' worth. */
 sg_err pg_early_reports_sweep(pg_conn *c, sg_error *e);
+/* Nodes (pg_nodes.c), rows of pg_dispatch_ops. */
+sg_err pg_node_register(sg_store *s, const char *id, const char *start_id, const char *listen,
+                        int64_t now, sg_error *e);
+sg_err pg_node_beat(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                    void (*done)(void *arg, const sg_node_beat_result *r, sg_err err), void *arg);
+sg_err pg_node_stop(sg_store *s, int64_t now, sg_error *e);
+sg_err pg_nodes_list(sg_store *s, sg_node **out, size_t *n, sg_error *e);
 /* Opt o->phone out inside c's transaction: its consent event and opted_out
  * event with it; *changed false when it already was (pg_optouts.c). */
 sg_err pg_optout_add_on(pg_conn *c, const sg_optout *o, bool *changed, sg_error *e);

@@ -635,6 +635,21 @@ const sg_migration sg_sqlite_migrations[] = {
      "  message_id TEXT NOT NULL"
      ");"
      "CREATE INDEX journey_sends_journey ON journey_sends (journey_id, step);"},
+    /* Issue 14 step 3: several serve on one database. A node's row is written at
+     * its start and by its heartbeat; a claim records the node and the start
+     * holding it (messages.node_id, messages.node_start). */
+    {23, "nodes, and the node holding a claim",
+     "CREATE TABLE nodes ("
+     "  id TEXT PRIMARY KEY,"
+     "  start_id TEXT NOT NULL,"
+     "  listen TEXT NOT NULL DEFAULT '',"
+     "  started_at INTEGER NOT NULL,"
+     "  heartbeat_at INTEGER NOT NULL,"
+     "  stopped_at INTEGER NOT NULL DEFAULT 0,"
+     "  sent INTEGER NOT NULL DEFAULT 0"
+     ") WITHOUT ROWID;"
+     "ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE messages ADD COLUMN node_start TEXT NOT NULL DEFAULT '';"},
 };
 
 const size_t sg_sqlite_migrations_count =

@@ -18,8 +18,8 @@
     "AND due_at <= ?1 "                                                                            \
     "ORDER BY due_at LIMIT ?2"
 #define SQL_CLAIM_UPDATE                                                                           \
-    "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3 "                        \
-    "WHERE id = ?1"
+    "UPDATE messages SET status = 'sending', due_at = ?2, updated_at = ?3, node_id = ?4, "         \
+    "node_start = ?5 WHERE id = ?1"
 #define SQL_OUT_SENT                                                                               \
     "UPDATE messages SET status = 'sent', provider_message_id = ?2, "                              \
     "from_number = CASE WHEN ?3 = '' THEN from_number ELSE ?3 END, "                               \
@@ -148,6 +148,8 @@ static sg_err claim_fn(sg_store *s, conn *c, void *arg, sg_error *e)
             sq_bind_text(st, 1, m->id);
             sqlite3_bind_int64(st, 2, a->now + a->lease_ms);
             sqlite3_bind_int64(st, 3, a->now);
+            sq_bind_text(st, 4, c->node_id);
+            sq_bind_text(st, 5, c->node_start);
         }
         sg_err err = sq_step_done(c, st, e, "claiming");
         if (!err) {
@@ -548,4 +550,8 @@ const sg_store_dispatch_ops sq_dispatch_ops = {
     .outcome_found = sq_outcome_found,
     .claims_recover = sq_claims_recover,
     .queue_stats = sq_queue_stats,
+    .node_register = sq_node_register,
+    .node_beat = sq_node_beat,
+    .node_stop = sq_node_stop,
+    .nodes_list = sq_nodes_list,
 };

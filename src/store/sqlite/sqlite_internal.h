@@ -179,6 +179,9 @@ enum sq_slot {
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ_MAX_STMTS];
+    /* On the writer: the node and start its claims record (sqlite_nodes.c;
+     * empty until sg_store_node_register). */
+    char node_id[SG_NODE_ID_MAX], node_start[SG_NODE_START_MAX];
 } conn;
 
 /* ---- writer queue ------------------------------------------------------------ */
@@ -341,6 +344,13 @@ sg_err sq_write_sync(sg_store *s, sg_err (*fn)(sg_store *, conn *, void *, sg_er
                      sg_error *e);
 
 void sq_message_row(sqlite3_stmt *st, sg_message *m);
+/* Nodes (sqlite_nodes.c), rows of sq_dispatch_ops. */
+sg_err sq_node_register(sg_store *s, const char *id, const char *start_id, const char *listen,
+                        int64_t now, sg_error *e);
+sg_err sq_node_beat(sg_store *s, int64_t now, int64_t sent, int64_t timeout_ms,
+                    void (*done)(void *arg, const sg_node_beat_result *r, sg_err err), void *arg);
+sg_err sq_node_stop(sg_store *s, int64_t now, sg_error *e);
+sg_err sq_nodes_list(sg_store *s, sg_node **out, size_t *n, sg_error *e);
 /* Message id read on c (sqlite_messages.c); SG_ERR_NOT_FOUND when there is none. */
 sg_err sq_message_get_on(conn *c, const char *id, sg_message *out);
 /* The columns sq_contact_row reads, on contacts aliased c. */

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #define SQL_MSG_INSERT                                                                             \
-    "INSERT INTO messages (" SQ_MSG_COLS ", due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "              \
-    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "                \
-    "?23, ?24, ?25, ?26, ?27, ?28)"
+    "INSERT INTO messages (" SQ_MSG_COLS ", due_at, node_id, node_start) VALUES (?1, ?2, ?3, "     \
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "    \
+    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 #define SQL_EVENT_INSERT                                                                           \
     "INSERT INTO message_events (message_id, status, at, detail) "                                 \
     "VALUES (?1, ?2, ?3, ?4)"
@@ -114,6 +114,8 @@ sg_err sq_message_insert(conn *c, const sg_message *m, sg_error *e)
                        claimed                      ? m->lease_until
                        : m->send_at > m->created_at ? m->send_at
                                                     : 0);
+    sq_bind_text(st, 29, claimed ? c->node_id : ""); /* the node holding its claim */
+    sq_bind_text(st, 30, claimed ? c->node_start : "");
     sg_err err = sq_step_done(c, st, e, "storing message");
     if (err)
         return err;
