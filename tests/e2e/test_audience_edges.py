@@ -7,6 +7,8 @@ import sqlite3
 
 import requests
 
+import pytest
+
 from conftest import assert_problem, create_key, free_port, run_cli, wait_for
 
 def uk_mobile(i):
@@ -89,6 +91,7 @@ def test_filter_bounds_are_checked_when_saved(gw):
     assert b["counts"]["recipients"] == 3 and b["error"] is None
 
 
+@pytest.mark.sqlite_only  # looks into the SQLite file itself
 def test_broadcast_whose_audience_cannot_be_computed_fails_once(gw):
     srv = gw.srv
     import_csv(srv, [f"{uk_mobile(i)},N{i},," for i in range(2)])
@@ -178,6 +181,7 @@ def test_docs_broadcast_example_segment_matches(gw):
     assert b["counts"]["recipients"] == 1 and b["counts"]["sent"] == 1
 
 
+@pytest.mark.sqlite_only  # looks into the SQLite file itself
 def test_send_moves_an_existing_contacts_last_activity_without_a_trigger(gw):
     """Migration 12 dropped the trigger messages_activity_on_send (it ran on every
     status update of every message); the writer's own statement that records a

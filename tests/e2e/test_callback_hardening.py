@@ -13,6 +13,8 @@ import urllib.parse
 
 import requests
 
+import pytest
+
 from conftest import (ACCOUNT_SID, AUTH_TOKEN, FROM, assert_problem, create_key, run_cli,
                       wait_for)
 from test_clickatell import legacy_provider, start_clickatell_sim
@@ -175,6 +177,7 @@ def test_api_key_without_auth_token_uses_secret_urls(harness):
 # ---- item 12: early reports bounded per provider ----------------------------------------
 
 
+@pytest.mark.sqlite_only  # looks into the SQLite file itself
 def test_early_reports_are_bounded_per_provider(harness):
     url = start_clickatell_sim(harness)
     srv = harness.start_server()

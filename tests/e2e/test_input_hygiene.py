@@ -5,6 +5,8 @@ import json
 
 import requests
 
+import pytest
+
 from conftest import assert_problem, create_key, wait_for
 from test_clickatell import legacy_provider, start_clickatell_sim
 
@@ -131,6 +133,7 @@ def test_every_list_reads_limit_and_cursor_alike(gw):
 # ---- (d) the database files are the owner's only ---------------------------------------
 
 
+@pytest.mark.sqlite_only  # looks into the SQLite file itself
 def test_database_files_are_created_0600(harness):
     import os
     import stat
@@ -147,6 +150,7 @@ def test_database_files_are_created_0600(harness):
 # ---- (e) /healthz says whether the store can write --------------------------------------
 
 
+@pytest.mark.sqlite_only  # looks into the SQLite file itself
 def test_healthz_reports_blocked_writes_and_recovers(harness):
     import sqlite3
     srv = harness.start_server()

@@ -3,6 +3,8 @@ countries, a key's narrower list, a key's daily quota; refusals named and counte
 import re
 import sqlite3
 
+import pytest
+
 from conftest import assert_problem, make_gateway, run_cli, wait_for
 
 GB = "+447400123456"
@@ -66,6 +68,7 @@ def test_bad_allowed_countries_is_a_usage_error(harness, tmp_path):
     assert cp.returncode == 2 and "--countries" in cp.stderr, cp.stderr
 
 
+@pytest.mark.sqlite_only  # reads the key's usage row from the SQLite file
 def test_key_countries_and_daily_quota_hold_across_a_restart(harness):
     gw = make_gateway(harness)
     srv = gw.srv
@@ -103,6 +106,7 @@ def test_key_countries_and_daily_quota_hold_across_a_restart(harness):
     assert_problem(r, 429, "daily_quota_exceeded")
 
 
+@pytest.mark.sqlite_only  # reads the key's row from the SQLite file
 def test_editing_a_keys_limits_takes_effect_on_the_next_requests(harness):
     """The limits live in the auth cache's record of the key: `key edit` bumps the
     keys generation, so a running server drops the record and reads the new limits

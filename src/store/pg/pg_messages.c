@@ -123,7 +123,7 @@ sg_err pg_message_insert_on(pg_conn *c, const sg_message *m, sg_error *e)
     if (!err && m->app_id[0])
         err = pg_app_message_tag(c, m, e);
     if (!err)
-        err = pg_event_insert(c, m->id, m->status, m->created_at, NULL, e);
+        err = pg_event_insert(c, m->id, m->status, m->created_at, m->route_event, e);
     if (!err && claimed)
         err = pg_event_insert(c, m->id, SG_STATUS_SENDING, m->created_at, NULL, e);
     return err;
