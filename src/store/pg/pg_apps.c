@@ -77,8 +77,8 @@ static sg_err numbers_free(pg_conn *c, const sg_app_account *a, sg_error *e)
     for (size_t i = 0; i < a->n_numbers; i++) {
         const char *p[] = {a->numbers[i], a->id};
         PGresult *r;
-        sg_err err = pg_query(c, "SELECT app_id FROM app_numbers WHERE number = $1 AND app_id <> $2",
-                              2, p, &r, e);
+        sg_err err = pg_query(
+            c, "SELECT app_id FROM app_numbers WHERE number = $1 AND app_id <> $2", 2, p, &r, e);
         if (err)
             return err;
         if (PQntuples(r) > 0)
@@ -210,8 +210,9 @@ static sg_err pg_app_numbers(sg_store *s, sg_app_account *a)
     const char *p[] = {a->id};
     PGresult *r;
     a->n_numbers = 0;
-    sg_err err = pg_read(pg_of(s), "SELECT number FROM app_numbers WHERE app_id = $1 ORDER BY number",
-                         1, p, &r, NULL);
+    sg_err err = pg_read(pg_of(s),
+                         "SELECT number FROM app_numbers WHERE app_id = $1 ORDER BY number", 1, p,
+                         &r, NULL);
     if (err)
         return err;
     for (int i = 0; i < PQntuples(r) && a->n_numbers < SG_APP_NUMBERS_MAX; i++)

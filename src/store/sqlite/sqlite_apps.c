@@ -74,7 +74,8 @@ static sg_err name_taken(sg_err err, const sg_app_account *a, sg_error *e)
 /* SG_ERR_CONFLICT (field "numbers") when one of a's numbers is another app's. */
 static sg_err numbers_free(conn *c, const sg_app_account *a, sg_error *e)
 {
-    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT app_id FROM app_numbers WHERE number = ?1 AND app_id != ?2");
+    sqlite3_stmt *st =
+        sq_prep_uncached(c, "SELECT app_id FROM app_numbers WHERE number = ?1 AND app_id != ?2");
     if (!st)
         return sq_db_error(c->db, sqlite3_errcode(c->db), e, "reading the apps' numbers");
     sg_err err = SG_OK;
@@ -106,7 +107,8 @@ static sg_err numbers_write(conn *c, const sg_app_account *a, sg_error *e)
         sq_bind_text(st, 1, a->id);
     err = sq_step_finalize(c, st, e, "changing the app's numbers");
     for (size_t i = 0; !err && i < a->n_numbers; i++) {
-        st = sq_prep_uncached(c, "INSERT OR IGNORE INTO app_numbers (number, app_id) VALUES (?1, ?2)");
+        st = sq_prep_uncached(c, "INSERT OR IGNORE INTO app_numbers (number, app_id) "
+                                 "VALUES (?1, ?2)");
         if (st) {
             sq_bind_text(st, 1, a->numbers[i]);
             sq_bind_text(st, 2, a->id);
@@ -227,7 +229,8 @@ static sg_err sq_app_numbers(sg_store *s, sg_app_account *a)
     if (!c)
         return SG_ERR_DB;
     a->n_numbers = 0;
-    sqlite3_stmt *st = sq_prep_uncached(c, "SELECT number FROM app_numbers WHERE app_id = ?1 ORDER BY number");
+    sqlite3_stmt *st =
+        sq_prep_uncached(c, "SELECT number FROM app_numbers WHERE app_id = ?1 ORDER BY number");
     int rc = st ? SQLITE_ROW : SQLITE_ERROR;
     if (st)
         sq_bind_text(st, 1, a->id);
