@@ -3,6 +3,7 @@
 #include "api/common.h"
 #include "api/handlers.h"
 #include "core/country_set.h"
+#include "core/phone.h"
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -239,6 +240,43 @@ static bool take_daily_quota(const sg_app *app, sg_app_account *a, json_t *v, sg
     return true;
 }
 
+static int number_cmp(const void *x, const void *y)
+{
+    return strcmp(x, y);
+}
+
+/* "numbers": E.164 numbers (null or [] for none), at most SG_APP_NUMBERS_MAX,
+ * kept sorted without repeats. */
+static bool take_numbers(const sg_app *app, sg_app_account *a, json_t *v, sg_reject *rej)
+{
+    if (!json_is_null(v) && !json_is_array(v))
+        return sg_reject_set(rej, 400, "invalid_request", "numbers",
+                             "'numbers' must be an array of phone numbers");
+    if (json_array_size(v) > SG_APP_NUMBERS_MAX)
+        return sg_reject_set(rej, 400, "invalid_request", "numbers",
+                             "an app owns at most %d numbers", SG_APP_NUMBERS_MAX);
+    a->n_numbers = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        const char *s = json_string_value(item);
+        if (!s || sg_phone_normalize(s, app->default_region, a->numbers[a->n_numbers], NULL) !=
+                      SG_PHONE_OK)
+            return sg_reject_set(rej, 400, "invalid_phone", "numbers",
+                                 "'%.32s' is not a valid phone number", s ? s : "");
+        a->n_numbers++;
+    }
+    qsort(a->numbers, a->n_numbers, sizeof a->numbers[0], number_cmp);
+    size_t kept = 0;
+    for (i = 0; i < a->n_numbers; i++)
+        if (kept == 0 || strcmp(a->numbers[kept - 1], a->numbers[i]) != 0)
+            memmove(a->numbers[kept++], a->numbers[i], sizeof a->numbers[0]);
+    a->n_numbers = kept;
+    a->numbers_set = true;
+    return true;
+}
+
 typedef struct field_rule {
     const char *name;
     bool (*take)(const sg_app *app, sg_app_account *a, json_t *v, sg_reject *rej);
@@ -254,6 +292,7 @@ static const field_rule fields[] = {
     {"callback_method", take_callback_method},
     {"countries", take_countries},
     {"daily_quota", take_daily_quota},
+    {"numbers", take_numbers},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
@@ -273,7 +312,7 @@ bool sg_app_account_apply(const sg_app *app, sg_app_account *a, json_t *in, bool
             return sg_reject_set(rej, 400, "invalid_request", key,
                                  "unknown field '%.64s' (known: name, role, provider, "
                                  "status_callback, callback_method, inbound_url, "
-                                 "inbound_method, countries, daily_quota)",
+                                 "inbound_method, countries, daily_quota, numbers)",
                                  key);
     }
     if (create && !json_object_get(in, "name"))
@@ -302,7 +341,10 @@ json_t *sg_app_account_json(const sg_app_account *a)
             json_array_append_new(countries, json_stringn(p, len));
         p += len + (p[len] == ',');
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:I, s:o, s:o, s:o}",
+    json_t *numbers = json_array();
+    for (size_t i = 0; i < a->n_numbers && i < SG_APP_NUMBERS_MAX; i++)
+        json_array_append_new(numbers, json_string(a->numbers[i]));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:I, s:o, s:o, s:o}",
                      "id", a->id, "name", a->name, "role", a->role, "account_sid", sid,
                      "provider", opt_text(a->provider_id), "status_callback",
                      opt_text(a->status_callback), "callback_method",
@@ -311,6 +353,8 @@ json_t *sg_app_account_json(const sg_app_account *a)
                      (json_int_t)a->daily_quota, "created_at", sg_api_time_json(a->created_at),
                      "updated_at", sg_api_time_json(a->updated_at), "token_rotated_at",
                      sg_api_time_json(a->token_rotated_at));
+    json_object_set_new(j, "numbers", numbers);
+    return j;
 }
 
 void sg_app_account_caller(const sg_app_account *a, sg_caller *out)

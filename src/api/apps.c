@@ -23,10 +23,23 @@ static void answer_reject(sg_http_req *req, const sg_reject *rej)
                     rej->detail);
 }
 
-/* Audit action on app a: its name and role, never the token. */
+/* A name or a number another app has: 409 on the field the store named. */
+static void answer_conflict(sg_http_req *req, const sg_error *e)
+{
+    bool number = strcmp(e->field, "numbers") == 0;
+    sg_http_problem(req, 409, number ? "number_taken" : "name_taken", number ? "numbers" : "name",
+                    "%s", e->message);
+}
+
+/* Audit action on app a: its name and role (and numbers when given), never the token. */
 static void audit_app(sg_http_req *req, sg_app *app, const char *action, const sg_app_account *a)
 {
     json_t *d = json_pack("{s:s, s:s}", "name", a->name, "role", a->role);
+    json_t *numbers = d && a->numbers_set ? json_array() : NULL;
+    for (size_t i = 0; numbers && i < a->n_numbers; i++)
+        json_array_append_new(numbers, json_string(a->numbers[i]));
+    if (numbers)
+        json_object_set_new(d, "numbers", numbers); /* the numbers it was given */
     char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     sg_api_audit(req, app, action, a->id, detail);
     free(detail);
@@ -38,6 +51,8 @@ static bool path_app(sg_http_req *req, sg_app *app, sg_app_account *a)
 {
     const char *id = sg_http_param(req, 0);
     sg_err err = sg_store_app_get(app->store, id, a);
+    if (!err)
+        err = sg_store_app_numbers(app->store, a);
     if (err == SG_ERR_NOT_FOUND)
         sg_http_problem(req, 404, "not_found", NULL, "no app %.64s", id);
     else if (err)
@@ -88,7 +103,7 @@ sg_http_result sg_api_apps_create(sg_http_req *req, void *ctx)
     }
     err = sg_store_app_insert(app->store, &a, &e);
     if (err == SG_ERR_CONFLICT) {
-        sg_http_problem(req, 409, "name_taken", "name", "%s", e.message);
+        answer_conflict(req, &e);
     } else if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot store the app");
     } else {
@@ -115,9 +130,16 @@ sg_http_result sg_api_apps_list(sg_http_req *req, void *ctx)
         return SG_HTTP_DONE;
     }
     json_t *data = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !err; i++) {
+        err = sg_store_app_numbers(app->store, &rows[i]);
         json_array_append_new(data, sg_app_account_json(&rows[i]));
+    }
     free(rows);
+    if (err) {
+        json_decref(data);
+        sg_api_store_error(req, err, "cannot list the apps' numbers");
+        return SG_HTTP_DONE;
+    }
     sg_api_respond_page(req, json_pack("{s:o}", "data", data), "id", &pg);
     return SG_HTTP_DONE;
 }
@@ -148,7 +170,7 @@ sg_http_result sg_api_apps_update(sg_http_req *req, void *ctx)
     a.updated_at = sg_time_now_ms();
     sg_err err = sg_store_app_update(app->store, &a, &e);
     if (err == SG_ERR_CONFLICT) {
-        sg_http_problem(req, 409, "name_taken", "name", "%s", e.message);
+        answer_conflict(req, &e);
     } else if (err) {
         sg_api_store_error(req, err, e.message[0] ? e.message : "cannot change the app");
     } else {

@@ -29,6 +29,8 @@ typedef struct app_settings {
     char callback_method[8];
     char countries[200];
     unsigned daily_quota;
+    sg_opt_list numbers;
+    bool no_numbers;
 } app_settings;
 
 #define STR_OPT(flag, member, meta, help)                                                          \
@@ -50,6 +52,11 @@ static const sg_opt fields_opts[] = {
             "destination countries it may send to ('' for all the deployment allows)"),
     {"daily-quota", NULL, NULL, SG_OPT_UINT, offsetof(app_settings, daily_quota), 0, "N",
      "messages it may send per UTC day (0: no quota)"},
+    {"number", NULL, NULL, SG_OPT_LIST, offsetof(app_settings, numbers), 0, "E164",
+     "a number the app owns (repeatable; replaces its numbers): messages to it\n"
+     "are posted to its inbound URL"},
+    {"no-numbers", NULL, NULL, SG_OPT_BOOL, offsetof(app_settings, no_numbers), 0, NULL,
+     "the app owns no numbers"},
     SG_OPT_END,
 };
 
@@ -79,6 +86,12 @@ static json_t *fields_json(const app_settings *st)
     }
     if (st->daily_quota != UNSET_QUOTA)
         json_object_set_new(in, "daily_quota", json_integer(st->daily_quota));
+    if (st->numbers.n || st->no_numbers) {
+        json_t *numbers = json_array();
+        for (size_t i = 0; i < st->numbers.n; i++)
+            json_array_append_new(numbers, json_string(st->numbers.items[i]));
+        json_object_set_new(in, "numbers", numbers);
+    }
     return in;
 }
 
@@ -114,6 +127,11 @@ static void audit(sg_app *app, const char *action, const sg_app_account *a)
 {
     sg_actor by = {"cli", "", sg_time_now_ms()};
     json_t *d = json_pack("{s:s, s:s}", "name", a->name, "role", a->role);
+    json_t *numbers = d && a->numbers_set ? json_array() : NULL;
+    for (size_t i = 0; numbers && i < a->n_numbers; i++)
+        json_array_append_new(numbers, json_string(a->numbers[i]));
+    if (numbers)
+        json_object_set_new(d, "numbers", numbers); /* the numbers it was given */
     char *detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     sg_error e = {0};
     if (sg_store_audit_add(app->store, &by, action, a->id, detail, &e))
@@ -125,13 +143,17 @@ static void audit(sg_app *app, const char *action, const sg_app_account *a)
 /* Apply the flags to a; false after one line on stderr (a usage error). */
 static bool apply_flags(sg_app *app, sg_app_account *a, const app_settings *st, bool create)
 {
+    if (st->numbers.n && st->no_numbers) {
+        fprintf(stderr, "smsgate: --number and --no-numbers exclude each other\n");
+        return false;
+    }
     json_t *in = fields_json(st);
     sg_reject rej;
     bool ok = sg_app_account_apply(app, a, in, create, &rej);
     json_decref(in);
     if (!ok) {
         char flag[64];
-        snprintf(flag, sizeof flag, "%s", rej.field);
+        snprintf(flag, sizeof flag, "%s", strcmp(rej.field, "numbers") ? rej.field : "number");
         for (char *p = flag; *p; p++)
             *p = *p == '_' ? '-' : *p;
         fprintf(stderr, "smsgate: --%s: %s\n", flag, rej.detail);
@@ -142,7 +164,7 @@ static bool apply_flags(sg_app *app, sg_app_account *a, const app_settings *st, 
 static const sg_cmd_spec create_spec = {
     "smsgate app create --name NAME [--role sender|viewer] [--provider NAME] "
     "[--status-callback URL] [--callback-method M] [--inbound-url URL] [--countries CC,CC] "
-    "[--daily-quota N] "
+    "[--daily-quota N] [--number E164]... "
     "[options]",
     "Create an app account for the compatible endpoints. Its Account SID and auth\n"
     "token are printed on stdout; the token is shown this once (rotate to get another).",
@@ -236,7 +258,10 @@ static bool open_app(const sg_cmd_spec *spec, void *st, int argc, char **argv, s
     char name[160];
     if (!sg_cli_open_one(spec, st, argc, argv, name, sizeof name, app, rc))
         return false;
-    if (sg_cli_found(sg_store_app_get(app->store, name, a), "app", name))
+    sg_err err = sg_store_app_get(app->store, name, a);
+    if (!err)
+        err = sg_store_app_numbers(app->store, a);
+    if (sg_cli_found(err, "app", name))
         return true;
     sg_app_close(app);
     *rc = SG_EXIT_FAIL;
@@ -263,7 +288,7 @@ static int app_show(int argc, char **argv)
 static const sg_cmd_spec edit_spec = {
     "smsgate app edit ID|NAME [--name NAME] [--role ROLE] [--provider NAME] "
     "[--status-callback URL] [--callback-method M] [--inbound-url URL] [--countries CC,CC] "
-    "[--daily-quota N] "
+    "[--daily-quota N] [--number E164]... [--no-numbers] "
     "[options]",
     "Change an app account; a field not given stays as it is.", fields_opts, 1, 1};
 

@@ -259,6 +259,7 @@ typedef struct sg_store_apps_ops {
     sg_err (*app_list)(sg_store *s, sg_app_account **out, size_t *n);
     sg_err (*app_update)(sg_store *s, const sg_app_account *a, sg_error *e);
     sg_err (*app_delete)(sg_store *s, const char *id, sg_error *e);
+    sg_err (*app_numbers)(sg_store *s, sg_app_account *a);
     sg_err (*app_message_owner)(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
                                 char status_callback[512]);
     sg_err (*app_message_ids)(sg_store *s, const sg_app_message_filter *f, char (**ids)[SG_ID_MAX],

@@ -746,6 +746,11 @@ sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e)
     return s->be->apps->app_delete(s, id, e);
 }
 
+sg_err sg_store_app_numbers(sg_store *s, sg_app_account *a)
+{
+    return s->be->apps->app_numbers(s, a);
+}
+
 sg_err sg_store_app_message_owner(sg_store *s, const char *message_id, char app_id[SG_ID_MAX],
                                   char status_callback[512])
 {

@@ -1206,6 +1206,7 @@ sg_err sg_store_audit_query(sg_store *s, const sg_audit_filter *f, size_t limit,
 /* An application that authenticates on the compatible endpoints (docs/compat.md).
  * Its auth token is stored twice: sealed with the master key (smsgate signs the
  * app's callbacks with it) and as a SHA-256 (what a request is checked against). */
+#define SG_APP_NUMBERS_MAX 100
 typedef struct sg_app_account {
     char id[SG_ID_MAX]; /* "app_..." */
     char name[128];
@@ -1220,20 +1221,33 @@ typedef struct sg_app_account {
     char countries[256];         /* send limits, as an API key's (sg_key_limits) */
     int64_t daily_quota;
     int64_t created_at, updated_at, token_rotated_at;
+    /* The numbers the app owns (E.164, at most SG_APP_NUMBERS_MAX): an inbound
+     * message to one is forwarded to the app (docs/compat.md). Not read by
+     * sg_store_app_get/list (sg_store_app_numbers reads them); written by
+     * sg_store_app_insert/update, in their transaction, only when numbers_set. */
+    bool numbers_set;
+    size_t n_numbers;
+    char numbers[SG_APP_NUMBERS_MAX][SG_PHONE_MAX];
 } sg_app_account;
 
-/* Insert a; SG_ERR_CONFLICT (field "name") when the name is taken. */
+/* Insert a (and its numbers when a->numbers_set); SG_ERR_CONFLICT (field "name")
+ * when the name is taken, (field "numbers", naming it) when one of its numbers is
+ * another app's. */
 sg_err sg_store_app_insert(sg_store *s, const sg_app_account *a, sg_error *e);
 /* By id ("app_...") or name; SG_ERR_NOT_FOUND. */
 sg_err sg_store_app_get(sg_store *s, const char *id_or_name, sg_app_account *out);
 /* Every app, oldest first; *out malloc'd (may be NULL when *n is 0). */
 sg_err sg_store_app_list(sg_store *s, sg_app_account **out, size_t *n);
-/* Replace every column of row a->id; SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (name).
+/* Replace every column of row a->id, and its numbers when a->numbers_set;
+ * SG_ERR_NOT_FOUND, SG_ERR_CONFLICT (name; or numbers, as for insert).
  * The keys generation (sg_store_keys_generation) moves in the same transaction,
  * as for sg_store_app_delete: servers that cache apps read them again. */
 sg_err sg_store_app_update(sg_store *s, const sg_app_account *a, sg_error *e);
-/* Remove app id (its messages stay, still tagged, and still count in the stats). */
+/* Remove app id (its messages stay, still tagged, and still count in the stats;
+ * its numbers go). */
 sg_err sg_store_app_delete(sg_store *s, const char *id, sg_error *e);
+/* The numbers app a->id owns into a->numbers / a->n_numbers, sorted. */
+sg_err sg_store_app_numbers(sg_store *s, sg_app_account *a);
 
 /* The app account a message was sent by and its own status callback URL (""
  * when none). SG_ERR_NOT_FOUND when no app sent it. */

@@ -406,3 +406,77 @@ def test_stop_is_handled_by_smsgate_and_still_forwarded(gw):
         assert not any(s["body"] == "We will miss you" for s in gw.sim.messages())
     finally:
         rcv.close()
+
+
+# ---- numbers an app owns -------------------------------------------------------------
+
+OWN = "+14155552671"
+
+
+def inject_to(gw, body, sender, to):
+    r = requests.post(gw.sim.url + "/sim/inbound", json={
+        "url": gw.provider["callback_urls"]["inbound"], "from": sender, "to": to,
+        "body": body}, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def test_a_message_to_an_app_number_is_forwarded_signed_once(gw):
+    rcv = TwimlReceiver()
+    try:
+        app = make_app(gw, inbound_url=rcv.url, numbers=[OWN])
+        assert app["numbers"] == [OWN]
+        assert gw.srv.get(f"/v1/apps/{app['id']}").json()["numbers"] == [OWN]
+        stranger = "+447400123499"  # a phone the app never texted
+        inject_to(gw, "hello there", stranger, OWN)
+        got = wait_for(lambda: rcv.requests, what="the message at the app's inbound URL")[0]
+        params = dict(urllib.parse.parse_qsl(got["body"]))
+        assert params["Body"] == "hello there" and params["From"] == stranger, params
+        assert params["To"] == OWN and params["AccountSid"] == app["account_sid"], params
+        assert params["SmsStatus"] == "received" and SID_RE.match(params["MessageSid"])
+        assert got["headers"]["X-Twilio-Signature"] == twilio_signature(
+            app["auth_token"], rcv.url, params)
+        # a reply to the app's own message, sent to its number: forwarded once
+        sid = tw(gw, app, "POST", ".json", data={"To": TO, "Body": "Reply YES"}).json()["sid"]
+        wait_for(lambda: tw(gw, app, "GET", f"/{sid}.json").json()["status"] == "sent",
+                 what="the app's message to be sent")
+        inject_to(gw, "YES", TO, OWN)
+        wait_for(lambda: len(rcv.requests) >= 2, what="the reply at the app's inbound URL")
+        inject_to(gw, "last", stranger, OWN)  # anything queued twice arrives before this
+        wait_for(lambda: any("Body=last" in q["body"] for q in rcv.requests),
+                 what="the last message at the app's inbound URL")
+        bodies = [dict(urllib.parse.parse_qsl(q["body"]))["Body"] for q in rcv.requests]
+        assert sorted(bodies) == ["YES", "hello there", "last"], bodies
+    finally:
+        rcv.close()
+
+
+def test_a_number_belongs_to_one_app(gw):
+    a = make_app(gw, "first", numbers=[OWN, "+1 415 555 2672"])
+    assert a["numbers"] == [OWN, "+14155552672"]
+    r = gw.srv.post("/v1/apps", json={"name": "second", "numbers": ["+14155552672"]})
+    assert_problem(r, 409, "number_taken", "numbers")
+    assert "+14155552672" in r.json()["detail"]
+    b = make_app(gw, "second")
+    assert b["numbers"] == []
+    r = gw.srv.patch(f"/v1/apps/{b['id']}", json={"numbers": [OWN]})
+    assert_problem(r, 409, "number_taken", "numbers")
+    assert_problem(gw.srv.post("/v1/apps", json={"name": "x", "numbers": ["12"]}), 400,
+                   "invalid_phone", "numbers")
+    many = [f"+1415555{i:04d}" for i in range(101)]
+    assert_problem(gw.srv.post("/v1/apps", json={"name": "x", "numbers": many}), 400,
+                   "invalid_request", "numbers")
+    # the CLI: refused while taken, free once the first app gives it up
+    db = gw.srv.db
+    cp = run_cli("app", "edit", "second", "--number", OWN, "--db", db)
+    assert cp.returncode == 1 and OWN in cp.stderr and cp.stderr.count("\n") == 1, cp.stderr
+    cp = run_cli("app", "edit", "first", "--no-numbers", "--db", db)
+    assert cp.returncode == 0, cp.stderr
+    cp = run_cli("app", "edit", "second", "--number", OWN, "--number", "+14155552672",
+                 "--db", db)
+    assert cp.returncode == 0, cp.stderr
+    assert gw.srv.get(f"/v1/apps/{b['id']}").json()["numbers"] == [OWN, "+14155552672"]
+    assert gw.srv.get(f"/v1/apps/{a['id']}").json()["numbers"] == []
+    cp = run_cli("app", "edit", "second", "--number", "nope", "--db", db)
+    assert cp.returncode == 2 and "--number" in cp.stderr, cp.stderr
+    audit = gw.srv.get("/v1/audit", params={"action": "app.update"}).json()["data"]
+    assert any("numbers" in (e.get("detail") or "") for e in audit), audit

@@ -2624,6 +2624,127 @@ static void test_app_callbacks_carry_their_format(void **state)
     assert_int_equal(inbound, 1);
 }
 
+/* An app with an inbound URL, owning number (NULL: none). */
+static void app_make(fx *f, sg_app_account *a, const char *name, int64_t at, const char *number)
+{
+    memset(a, 0, sizeof *a);
+    sg_id_new("app", at, a->id);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->role, sizeof a->role, "sender");
+    snprintf(a->token_sealed, sizeof a->token_sealed, "sealed");
+    snprintf(a->token_hash, sizeof a->token_hash, "hash-%s", name);
+    snprintf(a->inbound_url, sizeof a->inbound_url, "http://127.0.0.1/in/%s", name);
+    snprintf(a->inbound_method, sizeof a->inbound_method, "POST");
+    snprintf(a->callback_method, sizeof a->callback_method, "POST");
+    a->created_at = a->updated_at = a->token_rotated_at = at;
+    a->numbers_set = number != NULL;
+    a->n_numbers = number != NULL;
+    if (number)
+        snprintf(a->numbers[0], sizeof a->numbers[0], "%s", number);
+    (void)f;
+}
+
+/* An inbound message from phone to number; the app ids its inbound callbacks
+ * went to (at most 4) and their formats, claimed at `at`. */
+static size_t inbound_to(fx *f, const char *phone, const char *number, const char *sid,
+                         int64_t at, char apps[4][SG_ID_MAX], char formats[4][4])
+{
+    sg_error e = {0};
+    sg_message in;
+    inbound_init(&in, phone, "hi", sid, at);
+    snprintf(in.to, sizeof in.to, "%s", number);
+    sg_inbound ib = {.msg = &in};
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    sg_app_callback *cb;
+    size_t n, got = 0;
+    assert_int_equal(sg_store_app_callback_claim(f->s, at + 1, 64, LEASE_MS, &cb, &n), SG_OK);
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(cb[k].kind, "inbound") != 0 || strcmp(cb[k].message_id, in.id) != 0)
+            continue;
+        assert_true(got < 4);
+        snprintf(apps[got], SG_ID_MAX, "%s", cb[k].app_id);
+        snprintf(formats[got++], 4, "%s", cb[k].format);
+    }
+    free(cb);
+    return got;
+}
+
+/* Numbers owned by apps (issue 15): a number belongs to one app (conflict on
+ * "numbers" naming it); an inbound message to it from a phone no app texted
+ * goes to its app in Twilio's format, once; a reply to the owner's message goes
+ * once, as a reply; a reply to another app's message goes to that app alone;
+ * replacing or removing numbers frees them. */
+static void test_app_numbers(void **state)
+{
+    fx *f = *state;
+    sg_error e = {0};
+    const char *own = "+14155552671";
+    sg_app_account a, b, c;
+    app_make(f, &a, "owner", f->t0, own);
+    assert_int_equal(sg_store_app_insert(f->s, &a, &e), SG_OK);
+    app_make(f, &b, "rival", f->t0 + 1, own);
+    assert_int_equal(sg_store_app_insert(f->s, &b, &e), SG_ERR_CONFLICT);
+    assert_string_equal(e.field, "numbers");
+    assert_non_null(strstr(e.message, own));
+    b.numbers_set = false;
+    assert_int_equal(sg_store_app_insert(f->s, &b, &e), SG_OK);
+    b.numbers_set = true; /* nor by a change */
+    assert_int_equal(sg_store_app_update(f->s, &b, &e), SG_ERR_CONFLICT);
+    assert_string_equal(e.field, "numbers");
+    sg_app_account got;
+    assert_int_equal(sg_store_app_get(f->s, a.id, &got), SG_OK);
+    assert_int_equal(sg_store_app_numbers(f->s, &got), SG_OK);
+    assert_int_equal(got.n_numbers, 1);
+    assert_string_equal(got.numbers[0], own);
+    assert_int_equal(sg_store_app_numbers(f->s, &b), SG_OK);
+    assert_int_equal(b.n_numbers, 0);
+
+    char apps[4][SG_ID_MAX], formats[4][4];
+    int64_t t = f->t0 + 1000;
+    /* From a phone no app texted. */
+    assert_int_equal(inbound_to(f, PHONE_A, own, "MO-N1", t, apps, formats), 1);
+    assert_string_equal(apps[0], a.id);
+    assert_string_equal(formats[0], "tw");
+    /* A reply to the owner's own (Clickatell-style) message: once, as a reply. */
+    sg_message m;
+    msg_init(&m, PHONE_B, t + 10, 0);
+    snprintf(m.app_id, sizeof m.app_id, "%s", a.id);
+    m.app_ck = true;
+    m.app_ck_level = 3;
+    insert_one(f->s, &m);
+    assert_int_equal(inbound_to(f, PHONE_B, own, "MO-N2", t + 20, apps, formats), 1);
+    assert_string_equal(apps[0], a.id);
+    assert_string_equal(formats[0], "ck");
+    /* A reply to another app's message: that app's, alone. */
+    app_make(f, &c, "other", f->t0 + 2, NULL);
+    assert_int_equal(sg_store_app_insert(f->s, &c, &e), SG_OK);
+    msg_init(&m, PHONE_C, t + 30, 0);
+    snprintf(m.app_id, sizeof m.app_id, "%s", c.id);
+    insert_one(f->s, &m);
+    assert_int_equal(inbound_to(f, PHONE_C, own, "MO-N3", t + 40, apps, formats), 1);
+    assert_string_equal(apps[0], c.id);
+    /* A message to a number nobody owns, from a phone no app texted: nothing. */
+    assert_int_equal(inbound_to(f, "+447700900009", "+14155550000", "MO-N4", t + 50, apps,
+                                formats),
+                     0);
+
+    /* Given up, the number is free; removing an app frees its numbers. */
+    a.numbers_set = true;
+    a.n_numbers = 0;
+    assert_int_equal(sg_store_app_update(f->s, &a, &e), SG_OK);
+    assert_int_equal(sg_store_app_numbers(f->s, &a), SG_OK);
+    assert_int_equal(a.n_numbers, 0);
+    assert_int_equal(inbound_to(f, "+447700900008", own, "MO-N5", t + 60, apps, formats), 0);
+    b.n_numbers = 1;
+    snprintf(b.numbers[0], sizeof b.numbers[0], "%s", own);
+    assert_int_equal(sg_store_app_update(f->s, &b, &e), SG_OK);
+    assert_int_equal(sg_store_app_delete(f->s, b.id, &e), SG_OK);
+    c.numbers_set = true;
+    c.n_numbers = 1;
+    snprintf(c.numbers[0], sizeof c.numbers[0], "%s", own);
+    assert_int_equal(sg_store_app_update(f->s, &c, &e), SG_OK);
+}
+
 /* ---- journeys (issue 16) ---------------------------------------------------------- */
 
 #define JOURNEY_DOC                                                                                \
@@ -4138,6 +4259,7 @@ int main(void)
         T(test_app_callback_claims_two_nodes),
         T(test_app_ck_credentials),
         T(test_app_callbacks_carry_their_format),
+        T(test_app_numbers),
         T(test_journeys),
         T(test_journey_group_trigger),
         T(test_nodes_register_beat_and_list),

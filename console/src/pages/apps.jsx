@@ -3,7 +3,8 @@
 // are in that answer, and the token only there, so both are shown once with
 // copy buttons and forgotten when dismissed), give one a new token (POST
 // /v1/apps/{id}/rotate, shown the same way), remove one after confirmation
-// (DELETE /v1/apps/{id}).
+// (DELETE /v1/apps/{id}). An app may own numbers: messages to them go to its
+// inbound URL (docs/compat.md, "Numbers an app owns").
 import { useEffect, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
@@ -77,6 +78,7 @@ export function Apps() {
                 <th scope="col">Name</th>
                 <th scope="col">Account SID</th>
                 <th scope="col">Role</th>
+                <th scope="col">Numbers</th>
                 <th scope="col">Token since</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -89,6 +91,7 @@ export function Apps() {
                     <code>{a.account_sid}</code>
                   </td>
                   <td>{a.role}</td>
+                  <td>{a.numbers?.length ? a.numbers.join(', ') : '—'}</td>
                   <td>{formatDateTime(a.token_rotated_at)}</td>
                   <td>
                     {confirming?.id === a.id ? (
@@ -190,13 +193,22 @@ const IDS = {
   role: 'app-role',
   status_callback: 'app-status-callback',
   callback_method: 'app-callback-method',
+  inbound_url: 'app-inbound-url',
+  numbers: 'app-numbers',
 };
+
+/** "+1 415…, +44…" (commas, spaces or lines between) as a list of numbers. */
+function numberList(text) {
+  return text.split(/[\n,]+/).map((n) => n.trim()).filter(Boolean);
+}
 
 function CreateApp({ onCreated }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState('sender');
   const [callback, setCallback] = useState('');
   const [method, setMethod] = useState('POST');
+  const [inbound, setInbound] = useState('');
+  const [numbers, setNumbers] = useState('');
   const [err, setErr] = useState(null);
   const submit = async (e) => {
     e.preventDefault();
@@ -206,11 +218,15 @@ function CreateApp({ onCreated }) {
         role,
         callback_method: method,
         ...(callback.trim() ? { status_callback: callback.trim() } : {}),
+        ...(inbound.trim() ? { inbound_url: inbound.trim() } : {}),
+        ...(numberList(numbers).length ? { numbers: numberList(numbers) } : {}),
       };
       const a = await api.post('/v1/apps', body);
       setErr(null);
       setName('');
       setCallback('');
+      setInbound('');
+      setNumbers('');
       await onCreated(a);
     } catch (x) {
       setErr(x);
@@ -234,6 +250,12 @@ function CreateApp({ onCreated }) {
           hint="How delivery reports are sent: POST (Twilio clients), or GET or POST as a Clickatell client such as CiviCRM is set up to take them."
           options={CALLBACK_METHODS} value={method} error={fe.callback_method}
           onChange={(e) => setMethod(e.currentTarget.value)} />
+        <Field id="app-inbound-url" label="Inbound URL (optional)"
+          hint="Where replies to its messages, and messages to its numbers, are posted (Twilio's format)."
+          value={inbound} error={fe.inbound_url} onInput={(e) => setInbound(e.currentTarget.value)} />
+        <Field id="app-numbers" label="Numbers (optional)"
+          hint="Numbers the app owns, separated by commas, e.g. +14155552671. A number belongs to one app."
+          value={numbers} error={fe.numbers} onInput={(e) => setNumbers(e.currentTarget.value)} />
         <button type="submit" class="button">Create app</button>
       </form>
     </section>

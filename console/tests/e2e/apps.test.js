@@ -67,6 +67,7 @@ test('apps: created with its credentials shown once, given a new token, removed'
     await page.getByLabel('Name', { exact: true }).fill(HOSTILE);
     await page.getByLabel('Status callback URL (optional)').fill('');
     await page.getByLabel('Callback method').selectOption('GET');
+    await page.getByLabel('Numbers (optional)').fill('+1 415 555 2671');
     await page.getByRole('button', { name: 'Create app' }).click();
     const tokenBox = page.getByLabel('Auth token');
     await tokenBox.waitFor();
@@ -90,6 +91,16 @@ test('apps: created with its credentials shown once, given a new token, removed'
     const row = page.locator('tbody tr', { hasText: 'onerror' });
     assert.equal(await row.locator('td').first().innerText(), HOSTILE);
     assert.equal(await row.locator('td').nth(1).innerText(), sid);
+    assert.equal(await row.locator('td').nth(3).innerText(), '+14155552671');
+
+    // A number is one app's: a second app is refused beside the field.
+    await page.getByLabel('Name', { exact: true }).fill('second');
+    await page.getByLabel('Numbers (optional)').fill('+14155552671');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.locator('#app-numbers-error').waitFor();
+    assert.match(await page.locator('#app-numbers-error').innerText(), /\+14155552671/);
+    await page.getByLabel('Name', { exact: true }).fill('');
+    await page.getByLabel('Numbers (optional)').fill('');
     assert.equal(await page.locator('img').count(), 0);
 
     await page.getByRole('button', { name: 'I have copied them' }).click();
@@ -119,7 +130,7 @@ test('apps: created with its credentials shown once, given a new token, removed'
     // The message follows the list's reload; waited for (bounded), in case a render lags.
     await page.locator('tbody tr', { hasText: 'onerror' }).waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await twilioList(sid, token2), 401, 'a removed app is refused');
-  }, (text, url) => /\/v1\/apps$/.test(url) && /status of 400/.test(text));
+  }, (text, url) => /\/v1\/apps$/.test(url) && /status of (400|409)/.test(text));
 });
 
 test('apps: a viewer does not see the page and is told so at its address', async (t) => {

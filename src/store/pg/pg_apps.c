@@ -71,13 +71,53 @@ static sg_err app_write(pg_conn *c, const char *sql, const sg_app_account *a, bo
     return SG_OK;
 }
 
+/* SG_ERR_CONFLICT (field "numbers") when one of a's numbers is another app's. */
+static sg_err numbers_free(pg_conn *c, const sg_app_account *a, sg_error *e)
+{
+    for (size_t i = 0; i < a->n_numbers; i++) {
+        const char *p[] = {a->numbers[i], a->id};
+        PGresult *r;
+        sg_err err = pg_query(
+            c, "SELECT app_id FROM app_numbers WHERE number = $1 AND app_id <> $2", 2, p, &r, e);
+        if (err)
+            return err;
+        if (PQntuples(r) > 0)
+            err = sg_error_set(e, SG_ERR_CONFLICT, "numbers", "%s belongs to app %s", a->numbers[i],
+                               PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (err)
+            return err;
+    }
+    return SG_OK;
+}
+
+/* Replace app a's numbers with a->numbers when a->numbers_set. */
+static sg_err numbers_write(pg_conn *c, const sg_app_account *a, sg_error *e)
+{
+    if (!a->numbers_set)
+        return SG_OK;
+    sg_err err = numbers_free(c, a, e);
+    const char *id[] = {a->id};
+    if (!err)
+        err = pg_query(c, "DELETE FROM app_numbers WHERE app_id = $1", 1, id, NULL, e);
+    for (size_t i = 0; !err && i < a->n_numbers; i++) {
+        const char *p[] = {a->numbers[i], a->id};
+        err = pg_query(c,
+                       "INSERT INTO app_numbers (number, app_id) VALUES ($1, $2) "
+                       "ON CONFLICT DO NOTHING",
+                       2, p, NULL, e);
+    }
+    return err;
+}
+
 static sg_err app_insert_fn(pg_conn *c, void *arg, sg_error *e)
 {
     bool changed;
-    return app_write(c,
-                     "INSERT INTO apps (" APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                     "$9, $10, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15)",
-                     arg, &changed, e);
+    sg_err err = app_write(c,
+                           "INSERT INTO apps (" APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                           "$8, $9, $10, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15)",
+                           arg, &changed, e);
+    return err ? err : numbers_write(c, arg, e);
 }
 
 static sg_err pg_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
@@ -136,6 +176,8 @@ static sg_err app_update_fn(pg_conn *c, void *arg, sg_error *e)
                            a, &changed, e);
     if (!err && !changed)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
+    if (!err)
+        err = numbers_write(c, a, e);
     /* nodes caching the app read it again */
     return err ? err : pg_query(c, SQL_KEYS_BUMP, 0, NULL, NULL, e);
 }
@@ -158,7 +200,25 @@ static sg_err app_delete_fn(pg_conn *c, void *arg, sg_error *e)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", (const char *)arg);
     if ((err = pg_query(c, "DELETE FROM app_keys WHERE app_id = $1", 1, p, NULL, e)))
         return err;
+    if ((err = pg_query(c, "DELETE FROM app_numbers WHERE app_id = $1", 1, p, NULL, e)))
+        return err;
     return pg_query(c, SQL_KEYS_BUMP, 0, NULL, NULL, e);
+}
+
+static sg_err pg_app_numbers(sg_store *s, sg_app_account *a)
+{
+    const char *p[] = {a->id};
+    PGresult *r;
+    a->n_numbers = 0;
+    sg_err err = pg_read(pg_of(s),
+                         "SELECT number FROM app_numbers WHERE app_id = $1 ORDER BY number", 1, p,
+                         &r, NULL);
+    if (err)
+        return err;
+    for (int i = 0; i < PQntuples(r) && a->n_numbers < SG_APP_NUMBERS_MAX; i++)
+        pg_col_copy(r, i, 0, a->numbers[a->n_numbers++], SG_PHONE_MAX);
+    PQclear(r);
+    return SG_OK;
 }
 
 static sg_err pg_app_delete(sg_store *s, const char *id, sg_error *e)
@@ -312,11 +372,14 @@ sg_err pg_app_status_callback(pg_conn *c, const char *id, int64_t at, sg_error *
         2, p, NULL, e);
 }
 
+/* Once: to the app whose message it answers, else (in Twilio's format) to the
+ * app owning its number (docs/compat.md). */
 sg_err pg_app_inbound(pg_conn *c, const sg_message *m, sg_error *e)
 {
     char t[24];
     const char *p[] = {m->id, m->to, m->from, pg_i64(t, m->created_at)};
-    return pg_query(c,
+    PGresult *r;
+    sg_err err = pg_query(c,
                     "INSERT INTO app_callbacks (kind, method, format, app_id, message_id, url, "
                     "status, to_number, from_number, next_attempt_at, created_at) "
                     "SELECT 'inbound', p.inbound_method, a.callback_format, p.id, $1, "
@@ -324,6 +387,20 @@ sg_err pg_app_inbound(pg_conn *c, const sg_message *m, sg_error *e)
                     "FROM (SELECT id FROM messages WHERE to_number = $3 AND direction = 'outbound' "
                     "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "
                     "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url <> ''",
+                    4, p, &r, e);
+    if (err)
+        return err;
+    bool queued = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    if (queued)
+        return SG_OK;
+    return pg_query(c,
+                    "INSERT INTO app_callbacks (kind, method, format, app_id, message_id, url, "
+                    "status, to_number, from_number, next_attempt_at, created_at) "
+                    "SELECT 'inbound', p.inbound_method, 'tw', p.id, $1, p.inbound_url, "
+                    "'received', $2, $3, $4::bigint, $4::bigint "
+                    "FROM app_numbers n JOIN apps p ON p.id = n.app_id "
+                    "WHERE n.number = $2 AND p.inbound_url <> ''",
                     4, p, NULL, e);
 }
 
@@ -542,6 +619,7 @@ const sg_store_apps_ops pg_apps_ops = {
     .app_list = pg_app_list,
     .app_update = pg_app_update,
     .app_delete = pg_app_delete,
+    .app_numbers = pg_app_numbers,
     .app_message_owner = pg_app_message_owner,
     .app_message_ids = pg_app_message_ids,
     .app_message_forget = pg_app_message_forget,

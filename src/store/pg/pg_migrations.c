@@ -648,6 +648,13 @@ const sg_migration sg_pg_migrations[] = {
      ");"
      "ALTER TABLE messages ADD COLUMN node_id TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
      "ALTER TABLE messages ADD COLUMN node_start TEXT COLLATE \"C\" NOT NULL DEFAULT '';"},
+    /* As SQLite's migration 24 (issue 15): the numbers an app owns. */
+    {24, "numbers assigned to apps",
+     "CREATE TABLE app_numbers ("
+     "  number TEXT COLLATE \"C\" PRIMARY KEY,"
+     "  app_id TEXT COLLATE \"C\" NOT NULL"
+     ");"
+     "CREATE INDEX app_numbers_app ON app_numbers (app_id);"},
 };
 
 const size_t sg_pg_migrations_count = sizeof sg_pg_migrations / sizeof sg_pg_migrations[0];

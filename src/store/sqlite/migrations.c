@@ -650,6 +650,14 @@ const sg_migration sg_sqlite_migrations[] = {
      ") WITHOUT ROWID;"
      "ALTER TABLE messages ADD COLUMN node_id TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE messages ADD COLUMN node_start TEXT NOT NULL DEFAULT '';"},
+    /* Issue 15: the numbers an app owns; a message to one is forwarded to the
+     * app (docs/compat.md). A number belongs to at most one app. */
+    {24, "numbers assigned to apps",
+     "CREATE TABLE app_numbers ("
+     "  number TEXT PRIMARY KEY,"
+     "  app_id TEXT NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX app_numbers_app ON app_numbers (app_id);"},
 };
 
 const size_t sg_sqlite_migrations_count =

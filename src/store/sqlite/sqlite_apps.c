@@ -71,6 +71,53 @@ static sg_err name_taken(sg_err err, const sg_app_account *a, sg_error *e)
     return err;
 }
 
+/* SG_ERR_CONFLICT (field "numbers") when one of a's numbers is another app's. */
+static sg_err numbers_free(conn *c, const sg_app_account *a, sg_error *e)
+{
+    sqlite3_stmt *st =
+        sq_prep_uncached(c, "SELECT app_id FROM app_numbers WHERE number = ?1 AND app_id != ?2");
+    if (!st)
+        return sq_db_error(c->db, sqlite3_errcode(c->db), e, "reading the apps' numbers");
+    sg_err err = SG_OK;
+    for (size_t i = 0; !err && i < a->n_numbers; i++) {
+        sqlite3_reset(st);
+        sq_bind_text(st, 1, a->numbers[i]);
+        sq_bind_text(st, 2, a->id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            err = sg_error_set(e, SG_ERR_CONFLICT, "numbers", "%s belongs to app %s", a->numbers[i],
+                               (const char *)sqlite3_column_text(st, 0));
+        else if (rc != SQLITE_DONE)
+            err = sq_db_error(c->db, rc, e, "reading the apps' numbers");
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Replace app a's numbers with a->numbers when a->numbers_set. */
+static sg_err numbers_write(conn *c, const sg_app_account *a, sg_error *e)
+{
+    if (!a->numbers_set)
+        return SG_OK;
+    sg_err err = numbers_free(c, a, e);
+    if (err)
+        return err;
+    sqlite3_stmt *st = sq_prep_uncached(c, "DELETE FROM app_numbers WHERE app_id = ?1");
+    if (st)
+        sq_bind_text(st, 1, a->id);
+    err = sq_step_finalize(c, st, e, "changing the app's numbers");
+    for (size_t i = 0; !err && i < a->n_numbers; i++) {
+        st = sq_prep_uncached(c, "INSERT OR IGNORE INTO app_numbers (number, app_id) "
+                                 "VALUES (?1, ?2)");
+        if (st) {
+            sq_bind_text(st, 1, a->numbers[i]);
+            sq_bind_text(st, 2, a->id);
+        }
+        err = sq_step_finalize(c, st, e, "changing the app's numbers");
+    }
+    return err;
+}
+
 static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
 {
     (void)s;
@@ -79,7 +126,8 @@ static sg_err app_insert_fn(sg_store *s, conn *c, void *arg, sg_error *e)
                                "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     if (st)
         app_bind(st, a);
-    return name_taken(sq_step_finalize(c, st, e, "creating the app"), a, e);
+    sg_err err = name_taken(sq_step_finalize(c, st, e, "creating the app"), a, e);
+    return err ? err : numbers_write(c, a, e);
 }
 
 static sg_err sq_app_insert(sg_store *s, const sg_app_account *a, sg_error *e)
@@ -141,6 +189,8 @@ static sg_err app_update_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     sg_err err = name_taken(sq_step_finalize(c, st, e, "changing the app"), a, e);
     if (!err && sqlite3_changes(c->db) == 0)
         return sg_error_set(e, SG_ERR_NOT_FOUND, NULL, "no app %.64s", a->id);
+    if (!err)
+        err = numbers_write(c, a, e);
     return err ? err : sq_keys_bump(c, e); /* servers caching the app read it again */
 }
 
@@ -164,7 +214,31 @@ static sg_err app_delete_fn(sg_store *s, conn *c, void *arg, sg_error *e)
     if (st)
         sq_bind_text(st, 1, arg);
     err = sq_step_finalize(c, st, e, "removing the app's keys");
+    if (err)
+        return err;
+    st = sq_prep_uncached(c, "DELETE FROM app_numbers WHERE app_id = ?1");
+    if (st)
+        sq_bind_text(st, 1, arg);
+    err = sq_step_finalize(c, st, e, "removing the app's numbers");
     return err ? err : sq_keys_bump(c, e);
+}
+
+static sg_err sq_app_numbers(sg_store *s, sg_app_account *a)
+{
+    conn *c = sq_reader_acquire(s);
+    if (!c)
+        return SG_ERR_DB;
+    a->n_numbers = 0;
+    sqlite3_stmt *st =
+        sq_prep_uncached(c, "SELECT number FROM app_numbers WHERE app_id = ?1 ORDER BY number");
+    int rc = st ? SQLITE_ROW : SQLITE_ERROR;
+    if (st)
+        sq_bind_text(st, 1, a->id);
+    while (st && a->n_numbers < SG_APP_NUMBERS_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        sq_col_copy(st, 0, a->numbers[a->n_numbers++], SG_PHONE_MAX);
+    sqlite3_finalize(st);
+    sq_reader_release(s, c);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SG_OK : sq_map_rc(rc);
 }
 
 static sg_err sq_app_delete(sg_store *s, const char *id, sg_error *e)
@@ -319,9 +393,19 @@ static sg_err sq_app_message_forget(sg_store *s, const char *app_id, const char 
     "ORDER BY id DESC LIMIT 1) o JOIN app_messages a ON a.message_id = o.id "                      \
     "JOIN apps p ON p.id = a.app_id WHERE p.inbound_url != ''"
 
-sg_err sq_app_inbound(conn *c, const sg_message *m, sg_error *e)
+/* A message to a number an app owns, when it answers no app's message: in
+ * Twilio's format (docs/compat.md). */
+#define SQL_APP_NUMBER_INBOUND_QUEUE                                                               \
+    "INSERT INTO app_callbacks (kind, method, format, app_id, message_id, url, status, "           \
+    "to_number, from_number, next_attempt_at, created_at) "                                        \
+    "SELECT 'inbound', p.inbound_method, 'tw', p.id, ?1, p.inbound_url, 'received', "              \
+    "?2, ?3, ?4, ?4 "                                                                              \
+    "FROM app_numbers n JOIN apps p ON p.id = n.app_id WHERE n.number = ?2 AND p.inbound_url != ''"
+
+/* Run one of the inbound queueing statements for m. */
+static sg_err inbound_queue(conn *c, int slot, const char *sql, const sg_message *m, sg_error *e)
 {
-    sqlite3_stmt *st = sq_stmt_sql(c, S_APP_INBOUND_QUEUE, SQL_APP_INBOUND_QUEUE);
+    sqlite3_stmt *st = sq_stmt_sql(c, slot, sql);
     if (st) {
         sq_bind_text(st, 1, m->id);
         sq_bind_text(st, 2, m->to);
@@ -329,6 +413,15 @@ sg_err sq_app_inbound(conn *c, const sg_message *m, sg_error *e)
         sqlite3_bind_int64(st, 4, m->created_at);
     }
     return sq_step_done(c, st, e, "queueing the inbound message for its app");
+}
+
+/* Once: to the app whose message it answers, else to the app owning its number. */
+sg_err sq_app_inbound(conn *c, const sg_message *m, sg_error *e)
+{
+    sg_err err = inbound_queue(c, S_APP_INBOUND_QUEUE, SQL_APP_INBOUND_QUEUE, m, e);
+    if (err || sqlite3_changes(c->db) > 0)
+        return err;
+    return inbound_queue(c, S_APP_NUMBER_INBOUND_QUEUE, SQL_APP_NUMBER_INBOUND_QUEUE, m, e);
 }
 
 sg_err sq_app_status_callback(conn *c, const char *id, int64_t at, sg_error *e)
@@ -570,6 +663,7 @@ const sg_store_apps_ops sq_apps_ops = {
     .app_list = sq_app_list,
     .app_update = sq_app_update,
     .app_delete = sq_app_delete,
+    .app_numbers = sq_app_numbers,
     .app_message_owner = sq_app_message_owner,
     .app_message_ids = sq_app_message_ids,
     .app_message_forget = sq_app_message_forget,
