@@ -4026,14 +4026,13 @@ static void test_app_ck_credentials(void **state)
 
 
 static const char *const pg_not_yet[] = {
-    "test_journeys", /* journeys: not ported to PostgreSQL yet (docs/postgresql.md) */
-    "test_journey_group_trigger",
+    NULL, /* every subject is ported; a test listed here is skipped on PostgreSQL */
 };
 
 static bool pg_skipped(const char *name)
 {
     for (size_t i = 0; i < sizeof pg_not_yet / sizeof pg_not_yet[0]; i++)
-        if (strcmp(pg_not_yet[i], name) == 0)
+        if (pg_not_yet[i] && strcmp(pg_not_yet[i], name) == 0)
             return true;
     return false;
 }
