@@ -2782,6 +2782,85 @@ static void test_journeys(void **state)
     free(xs);
 }
 
+/* Enrolments made by the inbound write: a keyword rule's enroll action and a
+ * keyword-triggered journey enrol the sender once each; a journey that is not
+ * active enrols nobody, and the message is stored all the same. */
+static void test_journey_inbound_enroll(void **state)
+{
+    fx *f = *state;
+    int64_t t = f->t0;
+    sg_error e = {0};
+    static const char *const from_draft[] = {"draft", NULL};
+    const char *ids[] = {"jny_rule", "jny_kw", "jny_draft"};
+    for (size_t i = 0; i < 3; i++) {
+        sg_journey_row j = journey_make(f, ids[i]);
+        assert_int_equal(sg_store_journey_create(f->s, &j, &e), SG_OK);
+        if (i < 2)
+            assert_int_equal(
+                sg_store_journey_transition(f->s, ids[i], from_draft, "active", t, NULL, &e),
+                SG_OK);
+    }
+    sg_inbound_action acts[] = {
+        {.kind = SG_IA_ENROLL, .journey = "jny_rule"},
+        {.kind = SG_IA_ENROLL, .journey = "jny_draft"},
+        {.kind = SG_IA_ENROLL, .journey = "jny_gone"},
+    };
+    sg_message in;
+    sg_inbound ib;
+    inbound_init(&in, PHONE_A, "JOIN", "MO-J1", t + 10);
+    memset(&ib, 0, sizeof ib);
+    ib.msg = &in;
+    ib.rule_id = "kwr_1";
+    ib.rule_keyword = "join";
+    ib.rule_json = "{\"id\":\"kwr_1\",\"keyword\":\"join\"}";
+    ib.actions = acts;
+    ib.n_actions = 3;
+    const char *const kw[] = {"jny_kw", "jny_draft"};
+    ib.enroll_journeys = kw;
+    ib.n_enroll_journeys = 2;
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    assert_true(acts[0].changed);
+    assert_false(acts[1].changed);
+    assert_false(acts[2].changed);
+    assert_true(message_exists(f->s, in.id));
+    for (size_t i = 0; i < 3; i++) {
+        sg_enrollment *en = NULL;
+        size_t n = 9;
+        assert_int_equal(sg_store_journey_enrollments(f->s, ids[i], NULL, 10, &en, &n, NULL),
+                         SG_OK);
+        assert_int_equal(n, i < 2 ? 1 : 0);
+        if (n)
+            assert_string_equal(en[0].contact_id, ib.contact_id);
+        free(en);
+    }
+
+    /* the same again: already enrolled, not a second enrolment */
+    sg_inbound_action again[] = {{.kind = SG_IA_ENROLL, .journey = "jny_rule"}};
+    sg_message in2;
+    inbound_init(&in2, PHONE_A, "JOIN", "MO-J2", t + 20);
+    ib.msg = &in2;
+    ib.actions = again;
+    ib.n_actions = 1;
+    assert_int_equal(sg_store_inbound(f->s, &ib, &e), SG_OK);
+    assert_false(again[0].changed);
+    sg_enrollment *en = NULL;
+    size_t n = 0;
+    assert_int_equal(sg_store_journey_enrollments(f->s, "jny_kw", NULL, 10, &en, &n, NULL), SG_OK);
+    assert_int_equal(n, 1);
+    free(en);
+
+    /* the enrolments are on the contact's timeline */
+    sg_timeline_item *tl = NULL;
+    char next[64];
+    assert_int_equal(sg_store_timeline(f->s, PHONE_A, NULL, 50, &tl, &n, next), SG_OK);
+    size_t enters = 0;
+    for (size_t i = 0; i < n; i++)
+        enters += tl[i].is_journey && strcmp(tl[i].journey_event, "enter") == 0 &&
+                  strcmp(tl[i].step, "hello") == 0;
+    assert_int_equal(enters, 2); /* jny_rule and jny_kw */
+    sg_timeline_free(tl, n);
+}
+
 /* The group trigger: members added after activation are enrolled once each. */
 static void test_journey_group_trigger(void **state)
 {
@@ -4139,6 +4218,7 @@ int main(void)
         T(test_app_callbacks_carry_their_format),
         T(test_journeys),
         T(test_journey_group_trigger),
+        T(test_journey_inbound_enroll),
         T(test_nodes_register_beat_and_list),
         T(test_dead_node_claims_taken_over),
         T(test_restart_takes_back_its_own_claims),
