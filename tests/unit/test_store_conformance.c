@@ -2861,6 +2861,53 @@ static void test_journey_inbound_enroll(void **state)
     sg_timeline_free(tl, n);
 }
 
+static sg_store *open_again(const fx *f);
+
+/* Leases at start: SQLite (one serve per database) releases those of a previous
+ * process; PostgreSQL, shared by several nodes, releases them only while no
+ * other node is alive, since a lease may be a live node's (two nodes never run
+ * one enrolment at once). */
+static void test_journey_leases_reset(void **state)
+{
+    fx *f = *state;
+    int64_t t = f->t0;
+    sg_error e = {0};
+    static const char *const from_draft[] = {"draft", NULL};
+    sg_journey_row j = journey_make(f, "jny_l");
+    assert_int_equal(sg_store_journey_create(f->s, &j, &e), SG_OK);
+    assert_int_equal(sg_store_journey_transition(f->s, "jny_l", from_draft, "active", t, NULL, &e),
+                     SG_OK);
+    sg_enroll_item it[1] = {{.contact = PHONE_A}};
+    assert_int_equal(sg_store_journey_enroll(f->s, "jny_l", it, 1, t, &e), SG_OK);
+    sg_enrollment *en = NULL;
+    size_t n = 0;
+    assert_int_equal(sg_store_journey_claim(f->s, t + 10, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    free(en);
+    /* no other node: a restarted serve takes its enrolments back at once */
+    assert_int_equal(sg_store_journey_leases_reset(f->s, &e), SG_OK);
+    assert_int_equal(sg_store_journey_claim(f->s, t + 20, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    free(en);
+    /* node b is alive and may hold them */
+    sg_store *b = open_again(f);
+    assert_int_equal(sg_store_node_register(f->s, "a", "sa", "", t, &e), SG_OK);
+    assert_int_equal(sg_store_node_register(b, "b", "sb", "", t, &e), SG_OK);
+    assert_int_equal(sg_store_journey_leases_reset(f->s, &e), SG_OK);
+    assert_int_equal(sg_store_journey_claim(f->s, t + 30, LEASE_MS, 10, &en, &n), SG_OK);
+    const char *db = getenv("SMSGATE_TEST_DB");
+    bool shared = db && sg_store_url_is_postgres(db);
+    assert_int_equal(n, shared ? 0 : 1);
+    free(en);
+    /* b stopped: released again */
+    assert_int_equal(sg_store_node_stop(b, t + 40, &e), SG_OK);
+    assert_int_equal(sg_store_journey_leases_reset(f->s, &e), SG_OK);
+    assert_int_equal(sg_store_journey_claim(f->s, t + 50, LEASE_MS, 10, &en, &n), SG_OK);
+    assert_int_equal(n, 1);
+    free(en);
+    sg_store_close(b);
+}
+
 /* The group trigger: members added after activation are enrolled once each. */
 static void test_journey_group_trigger(void **state)
 {
@@ -4219,6 +4266,7 @@ int main(void)
         T(test_journeys),
         T(test_journey_group_trigger),
         T(test_journey_inbound_enroll),
+        T(test_journey_leases_reset),
         T(test_nodes_register_beat_and_list),
         T(test_dead_node_claims_taken_over),
         T(test_restart_takes_back_its_own_claims),

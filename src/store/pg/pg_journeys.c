@@ -634,11 +634,26 @@ static sg_err pg_journey_claim(sg_store *s, int64_t now, int64_t lease_ms, size_
     return err;
 }
 
+/* A node's heartbeat this recent (against this node's own) means it is alive:
+ * --node-timeout's default (SG_NODE_TIMEOUT_MS_DEF). */
+#define LIVE_NODE_MS "10000"
+
+/* Several nodes share the database: a lease may be another live node's, and
+ * releasing it would let two nodes run one enrolment at once. So the leases
+ * are released only while no other node is alive (not stopped, its heartbeat
+ * within LIVE_NODE_MS of this node's registration; a process without a
+ * registered node counts every running node as alive); otherwise a lease of
+ * the process that is gone ends by itself (lease_ms). */
 static sg_err leases_reset_fn(pg_conn *c, void *arg, sg_error *e)
 {
     (void)arg;
-    return run(c, "UPDATE journey_enrollments SET lease_until = 0 WHERE lease_until > 0", 0, NULL,
-               NULL, e);
+    const char *p[] = {c->node_id};
+    return run(c,
+               "UPDATE journey_enrollments SET lease_until = 0 WHERE lease_until > 0 AND NOT "
+               "EXISTS (SELECT 1 FROM nodes o WHERE o.id <> $1 AND o.stopped_at = 0 AND "
+               "o.heartbeat_at >= coalesce((SELECT heartbeat_at FROM nodes WHERE id = $1), 0) - "
+               LIVE_NODE_MS ")",
+               1, p, NULL, e);
 }
 
 static sg_err pg_journey_leases_reset(sg_store *s, sg_error *e)
