@@ -86,8 +86,7 @@ static void test_migrations_match_sqlite(void **state)
 }
 
 /* backend.h: every field must be set. A store function added to the seam
- * without its PostgreSQL entry (or its SG_ERR_UNSUPPORTED stub in
- * pg_unsupported.c) would be a NULL call; this names the table and slot. The
+ * without its PostgreSQL entry would be a NULL call; this names the table and slot. The
  * tables hold only function pointers, read here as bytes. */
 static void test_every_op_is_set(void **state)
 {

@@ -1,7 +1,8 @@
 /* The PostgreSQL backend, inbound messages: in one write of the writer, the
  * sender's contact (created when new), the message, its app's inbound
- * callback, the message.received event, an auto-reply, a matched keyword
- * rule's actions (pg_keyword_actions_run, pg_keywords.c) and a keyword's
+ * callback, the message.received event, an auto-reply, the contact's
+ * journeys (a reply, an enrolment, STOP ends them: pg_journey_inbound,
+ * pg_journeys.c), a matched keyword rule's actions (pg_keyword_actions_run, pg_keywords.c) and a keyword's
  * consent change. The same rules as store/sqlite/sqlite_inbound.c. */
 #include "store/pg/pg_store.h"
 #include "util/id.h"
@@ -129,7 +130,7 @@ static sg_err inbound_fn(pg_conn *c, void *arg, sg_error *e)
         if ((err = pg_message_insert_on(c, in->reply, e)))
             return err;
     }
-    if ((err = pg_keyword_actions_run(c, in, e)))
+    if ((err = pg_journey_inbound(c, in, e)) || (err = pg_keyword_actions_run(c, in, e)))
         return err;
     return consent_change(c, in, e);
 }

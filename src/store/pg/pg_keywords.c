@@ -256,11 +256,15 @@ static sg_err run_action(pg_conn *c, sg_inbound *in, sg_inbound_action *a, sg_er
     case SG_IA_EVENT:
         err = emit_matched(c, in, e);
         break;
-    case SG_IA_ENROLL:
-        /* journeys are not ported to PostgreSQL yet (docs/postgresql.md): no
-         * journey exists here to enrol in, and failing the inbound write would
-         * lose the message, so the action is left out */
+    case SG_IA_ENROLL: {
+        sg_enroll_result res = SG_ENROLL_NOT_FOUND;
+        char enr[SG_ID_MAX];
+        err = pg_journey_enroll_on(c, a->journey, in->contact_id, now, &res, enr, e);
+        if (err == SG_ERR_CONFLICT || err == SG_ERR_NOT_FOUND)
+            err = SG_OK; /* the journey is not active (or was deleted): not enrolled */
+        a->changed = !err && res == SG_ENROLL_OK;
         break;
+    }
     }
     return err;
 }

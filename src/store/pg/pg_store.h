@@ -112,8 +112,7 @@ const char *pg_i64(char buf[24], int64_t v);
 /* The subjects' tables: pg_store.c, pg_keys.c (keys and limits),
  * pg_providers.c, pg_messages.c, pg_webhooks.c, pg_dispatch.c, pg_optouts.c, pg_contacts.c,
  * pg_audience.c, pg_search.c, pg_imports.c, pg_keywords.c, pg_broadcasts.c, pg_routes.c,
- * pg_prices.c, pg_apps.c, pg_app_ck.c; the subjects not built yet answer SG_ERR_UNSUPPORTED
- * (pg_unsupported.c). */
+ * pg_prices.c, pg_apps.c, pg_app_ck.c, pg_journeys.c. */
 extern const sg_store_core_ops pg_core_ops;
 extern const sg_store_keys_ops pg_keys_ops;
 extern const sg_store_limits_ops pg_limits_ops;
@@ -202,6 +201,16 @@ sg_err pg_optout_remove_on(pg_conn *c, const char *phone, const char *source,
  * actions in order inside the inbound message's transaction on c;
  * in->contact_id and in->msg are set (pg_keywords.c). */
 sg_err pg_keyword_actions_run(pg_conn *c, sg_inbound *in, sg_error *e);
+/* Journeys inside the inbound message's write on c (pg_journeys.c): the
+ * replies in->journey_replies move their enrolments on (those still waiting
+ * at the step read), in->enroll_journeys enrol the contact, an opt-out ends
+ * every journey of the contact (as sq_journey_inbound). */
+sg_err pg_journey_inbound(pg_conn *c, sg_inbound *in, sg_error *e);
+/* Enrol contact_id in journey id at its current version inside c's
+ * transaction: SG_ERR_CONFLICT when the journey is not active,
+ * SG_ERR_NOT_FOUND when there is none; *result says what became of it. */
+sg_err pg_journey_enroll_on(pg_conn *c, const char *id, const char *contact_id, int64_t now,
+                            sg_enroll_result *result, char enrollment_id[SG_ID_MAX], sg_error *e);
 
 /* ---- audiences (pg_segment_sql.c) ---------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* The PostgreSQL backend, a contact's timeline: messages, consent changes,
- * clicks and keyword matches of one phone, newest first, cursor-paged, read in
+ * clicks, keyword matches and journey events (enter, step, exit) of one phone, newest first, cursor-paged, read in
  * one snapshot. The same order and cursor ("<at>.<kind>.<key>") as
  * store/sqlite/sqlite_timeline.c, so a cursor means the same on both. */
 #include "store/pg/pg_store.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_MESSAGE = 1, K_CONSENT = 2, K_CLICK = 3, K_KEYWORD = 4 };
+enum { K_MESSAGE = 1, K_CONSENT = 2, K_CLICK = 3, K_KEYWORD = 4, K_JOURNEY = 5 };
 
 /* Keys of the non-message kinds are their row ids zero-padded to 20 digits, so
  * that they sort as text in id order (as SQLite's printf('%020d')). */
@@ -21,7 +21,10 @@ enum { K_MESSAGE = 1, K_CONSENT = 2, K_CLICK = 3, K_KEYWORD = 4 };
     " UNION ALL SELECT at, 2, lpad(id::text, 20, '0') FROM consent_events WHERE phone = $1"        \
     " UNION ALL SELECT k.at, 3, lpad(k.id::text, 20, '0') FROM clicks k"                           \
     "  JOIN messages m ON m.id = k.message_id WHERE m.to_number = $1"                              \
-    " UNION ALL SELECT at, 4, lpad(id::text, 20, '0') FROM keyword_matches WHERE phone = $1) t"    \
+    " UNION ALL SELECT at, 4, lpad(id::text, 20, '0') FROM keyword_matches WHERE phone = $1"       \
+    " UNION ALL SELECT l.at, 5, lpad(l.id::text, 20, '0') FROM journey_steps l"                    \
+    "  JOIN journey_enrollments e ON e.id = l.enrollment_id"                                       \
+    "  WHERE e.phone = $1 AND l.outcome IN ('entered', 'exited')) t"                               \
     " WHERE $2::bigint IS NULL OR at < $2::bigint OR (at = $2::bigint AND (kind < $3::integer"     \
     "  OR (kind = $3::integer AND key COLLATE \"C\" < $4)))"                                       \
     " ORDER BY at DESC, kind DESC, key COLLATE \"C\" DESC LIMIT $5::bigint"
@@ -86,6 +89,29 @@ static sg_err keyword_get(pg_conn *c, const char *key, sg_timeline_item *t, sg_e
     return SG_OK;
 }
 
+/* A journey's enter, step or exit (journey_steps row key) into t. */
+static sg_err journey_get(pg_conn *c, const char *key, sg_timeline_item *t, sg_error *e)
+{
+    t->is_journey = true;
+    PGresult *r;
+    sg_err err = detail_row(c,
+                            "SELECT journey_id, enrollment_id, step, visit, outcome, detail "
+                            "FROM journey_steps WHERE id = $1::bigint",
+                            key, &r, e);
+    if (err || !r)
+        return err;
+    pg_col_copy(r, 0, 0, t->journey_id, sizeof t->journey_id);
+    pg_col_copy(r, 0, 1, t->enrollment_id, sizeof t->enrollment_id);
+    pg_col_copy(r, 0, 2, t->step, sizeof t->step);
+    bool exited = strcmp(PQgetvalue(r, 0, 4), "exited") == 0;
+    snprintf(t->journey_event, sizeof t->journey_event, "%s",
+             exited ? "exit" : pg_col_i64(r, 0, 3) == 0 ? "enter" : "step");
+    if (exited)
+        t->detail = pg_col_dup(r, 0, 5);
+    PQclear(r);
+    return SG_OK;
+}
+
 static sg_err consent_get(pg_conn *c, const char *key, sg_timeline_item *t, sg_error *e)
 {
     PGresult *r;
@@ -117,6 +143,8 @@ static sg_err item_fill(pg_conn *c, timeline_arg *a, size_t i, sg_error *e)
         return click_get(c, a->keys[i], t, e);
     case K_KEYWORD:
         return keyword_get(c, a->keys[i], t, e);
+    case K_JOURNEY:
+        return journey_get(c, a->keys[i], t, e);
     default:
         return consent_get(c, a->keys[i], t, e);
     }
@@ -157,7 +185,7 @@ static bool cursor_parse(const char *cursor, timeline_arg *a)
         return true;
     a->has_cursor = true;
     return sscanf(cursor, "%lld.%d.%39s", &a->cur_at, &a->cur_kind, a->cur_key) == 3 &&
-           a->cur_kind >= K_MESSAGE && a->cur_kind <= K_KEYWORD;
+           a->cur_kind >= K_MESSAGE && a->cur_kind <= K_JOURNEY;
 }
 
 static sg_err pg_timeline(sg_store *s, const char *phone, const char *cursor, size_t limit,
