@@ -12,6 +12,8 @@ import json
 import sqlite3
 import time
 
+import pytest
+
 from conftest import assert_problem, create_key, run_cli, wait_for
 
 
@@ -110,6 +112,7 @@ def test_node_flags_are_checked(harness, tmp_path):
     assert cp.returncode == 2, cp.stderr
 
 
+@pytest.mark.sqlite_only  # writes another node's heartbeat into the SQLite file; on PostgreSQL: test_pg_nodes.py::test_mps_holds_across_three_nodes
 def test_mps_is_shared_with_the_other_live_nodes(harness):
     """A sender's mps is the account's: with another node alive, this one sends
     at half of it. Asserted on the simulator's receive times (12 messages at
@@ -138,6 +141,7 @@ def test_mps_is_shared_with_the_other_live_nodes(harness):
     assert per_window <= 7, at
 
 
+@pytest.mark.sqlite_only  # about SQLite's one serve per file
 def test_sqlite_serve_counts_out_the_nodes_of_earlier_runs(harness):
     """On SQLite the serve holding the file's lock is the only one running: a node
     killed a moment ago under another id is counted out at once (not alive for
